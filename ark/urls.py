@@ -1,0 +1,3 @@
+"""API routes of the ark app, mounted under /api/ by config/urls.py."""
+
+urlpatterns: list = []

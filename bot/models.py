@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class OutboxMessage(models.Model):
+    """One outbound Discord operation, queued by a service in the transaction of the state
+    it announces and delivered afterwards by ``bot.tasks.deliver_outbox_task``."""
+
+    class Kind(models.TextChoices):
+        CHANNEL_MESSAGE = "channel_message", "Post a channel message"
+        DM = "dm", "Send a direct message"
+        EDIT_MESSAGE = "edit_message", "Edit a message"
+        DELETE_MESSAGE = "delete_message", "Delete a message"
+        ADD_ROLE = "add_role", "Add a member role"
+        REMOVE_ROLE = "remove_role", "Remove a member role"
+        TIMEOUT_MEMBER = "timeout_member", "Time a member out"
+        KICK_MEMBER = "kick_member", "Kick a member"
+        BAN_MEMBER = "ban_member", "Ban a member"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    guild_id = models.BigIntegerField(null=True, blank=True, help_text="Discord server (roles, moderation).")
+    channel_id = models.BigIntegerField(null=True, blank=True, help_text="Target channel (posts, edits, deletes).")
+    user_id = models.BigIntegerField(null=True, blank=True, help_text="Target member (DMs, roles, moderation).")
+    message_id = models.BigIntegerField(null=True, blank=True, help_text="Message to edit or delete.")
+    role_id = models.BigIntegerField(null=True, blank=True)
+    payload = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The JSON body as Discord expects it (content/embeds/components; reason; until).",
+    )
+    dedupe_key = models.CharField(
+        max_length=200,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="Queuing the same key twice returns the first row: the guard against double sends.",
+    )
+    topic = models.CharField(
+        max_length=64, blank=True, db_index=True, help_text="Who queued it and why, e.g. 'ratmas.santa_dm'."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        help_text="When a pending row is due; while sending, when the claim lapses (worker died)."
+    )
+    last_error_code = models.IntegerField(null=True, blank=True, help_text="Discord's JSON error code.")
+    last_error = models.TextField(blank=True)
+    sent_message_id = models.BigIntegerField(null=True, blank=True, help_text="Id of the message Discord created.")
+    sent_channel_id = models.BigIntegerField(null=True, blank=True, help_text="Channel it landed in (DM channel).")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx")]
+        constraints = [
+            models.CheckConstraint(
+                name="outbox_channel_target",
+                condition=~Q(kind__in=["channel_message", "edit_message", "delete_message"]) | Q(channel_id__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="outbox_message_target",
+                condition=~Q(kind__in=["edit_message", "delete_message"]) | Q(message_id__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="outbox_member_target",
+                condition=~Q(kind__in=["dm", "add_role", "remove_role", "timeout_member", "kick_member", "ban_member"])
+                | Q(user_id__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="outbox_guild_target",
+                condition=~Q(kind__in=["add_role", "remove_role", "timeout_member", "kick_member", "ban_member"])
+                | Q(guild_id__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="outbox_role_target",
+                condition=~Q(kind__in=["add_role", "remove_role"]) | Q(role_id__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="outbox_sent_has_time", condition=~Q(status="sent") | Q(sent_at__isnull=False)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        target = self.channel_id or self.user_id or "?"
+        return f"{self.get_kind_display()} → {target} ({self.status})"
+
+    @property
+    def nonce(self) -> str:
+        """Discord dedupes message creates by nonce (≤ 25 chars) for a few minutes, so a
+        retry after a lost response cannot post twice."""
+        return f"gops-{self.pk}"

@@ -1,0 +1,220 @@
+"""The outbox: how domain services say something in Discord.
+
+Services call these functions inside their own ``transaction.atomic()`` block, so a message
+is queued if and only if the state it announces is committed; the delivery task sends it
+afterwards. Never call Discord from a service or a view directly.
+
+Payloads are checked against Discord's limits here, at queue time, so an over-long embed is
+a clear error in the service that built it, not a silent 400 at delivery.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from bot.models import OutboxMessage
+
+Kind = OutboxMessage.Kind
+
+CONTENT_LIMIT = 2000
+EMBEDS_LIMIT = 10
+EMBEDS_TOTAL_CHARS = 6000
+EMBED_LIMITS = {"title": 256, "description": 4096}
+FIELDS_LIMIT = 25
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+FOOTER_LIMIT = 2048
+AUTHOR_NAME_LIMIT = 256
+ACTION_ROWS_LIMIT = 5
+
+
+class OutboxError(ValueError):
+    """A message that Discord would refuse, or a queue call outside a transaction."""
+
+
+def _embed_chars(embed: dict[str, Any]) -> int:
+    total = len(embed.get("title", "")) + len(embed.get("description", ""))
+    total += len((embed.get("footer") or {}).get("text", "")) + len((embed.get("author") or {}).get("name", ""))
+    for field in embed.get("fields", []):
+        total += len(field.get("name", "")) + len(field.get("value", ""))
+    return total
+
+
+def validate_message_body(body: dict[str, Any]) -> None:
+    content = body.get("content")
+    embeds = body.get("embeds") or []
+    if content is not None and len(content) > CONTENT_LIMIT:
+        raise OutboxError(f"content is {len(content)} characters; Discord allows {CONTENT_LIMIT}.")
+    if not content and not embeds and "components" not in body:
+        raise OutboxError("a message needs content, embeds or components.")
+    if len(embeds) > EMBEDS_LIMIT:
+        raise OutboxError(f"{len(embeds)} embeds; Discord allows {EMBEDS_LIMIT} per message.")
+    for i, embed in enumerate(embeds):
+        for key, limit in EMBED_LIMITS.items():
+            if len(embed.get(key, "")) > limit:
+                raise OutboxError(f"embed {i}: {key} is over {limit} characters.")
+        fields = embed.get("fields", [])
+        if len(fields) > FIELDS_LIMIT:
+            raise OutboxError(f"embed {i}: {len(fields)} fields; Discord allows {FIELDS_LIMIT}.")
+        for field in fields:
+            if not field.get("name") or not field.get("value"):
+                raise OutboxError(f"embed {i}: a field needs a non-empty name and value.")
+            if len(field["name"]) > FIELD_NAME_LIMIT or len(field["value"]) > FIELD_VALUE_LIMIT:
+                raise OutboxError(f"embed {i}: field {field['name'][:40]!r} is over the name/value limit.")
+        if len((embed.get("footer") or {}).get("text", "")) > FOOTER_LIMIT:
+            raise OutboxError(f"embed {i}: footer is over {FOOTER_LIMIT} characters.")
+    total = sum(_embed_chars(e) for e in embeds)
+    if total > EMBEDS_TOTAL_CHARS:
+        raise OutboxError(f"embeds hold {total} characters; Discord allows {EMBEDS_TOTAL_CHARS} per message.")
+    if len(body.get("components") or []) > ACTION_ROWS_LIMIT:
+        raise OutboxError(f"more than {ACTION_ROWS_LIMIT} rows of buttons.")
+
+
+def message_body(
+    content: str | None = None,
+    embeds: list[dict[str, Any]] | None = None,
+    components: list[dict[str, Any]] | None = None,
+    allowed_mentions: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if content is not None:
+        body["content"] = content
+    if embeds:
+        body["embeds"] = embeds
+    if components is not None:
+        body["components"] = components
+    # Nobody gets pinged by accident unless the caller says so.
+    body["allowed_mentions"] = allowed_mentions if allowed_mentions is not None else {"parse": []}
+    validate_message_body(body)
+    return body
+
+
+def enqueue(
+    kind: str,
+    *,
+    payload: dict[str, Any] | None = None,
+    guild_id: int | None = None,
+    channel_id: int | None = None,
+    user_id: int | None = None,
+    message_id: int | None = None,
+    role_id: int | None = None,
+    dedupe_key: str | None = None,
+    topic: str = "",
+    not_before: dt.datetime | None = None,
+) -> OutboxMessage:
+    """Queue one Discord operation in the caller's transaction.
+
+    With a ``dedupe_key`` the call is idempotent: a second call with the same key returns
+    the first row (whatever its status) instead of queuing again.
+    """
+    if not connection.in_atomic_block:
+        raise OutboxError("enqueue() must run inside the service's transaction.atomic() block.")
+    if kind not in Kind.values:
+        raise OutboxError(f"unknown outbox kind {kind!r}.")
+    fields = {
+        "kind": kind,
+        "payload": payload or {},
+        "guild_id": guild_id,
+        "channel_id": channel_id,
+        "user_id": user_id,
+        "message_id": message_id,
+        "role_id": role_id,
+        "topic": topic,
+        "next_attempt_at": not_before or timezone.now(),
+    }
+    if dedupe_key:
+        if len(dedupe_key) > 200:
+            raise OutboxError("dedupe_key is limited to 200 characters.")
+        row, _created = OutboxMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
+    else:
+        row = OutboxMessage.objects.create(**fields)
+    if getattr(settings, "OUTBOX_KICK_ON_COMMIT", True):
+        transaction.on_commit(_kick_delivery)
+    return row
+
+
+def _kick_delivery() -> None:
+    from bot.tasks import deliver_outbox_task
+
+    try:
+        deliver_outbox_task.delay()
+    except Exception:  # broker down: the beat sweep delivers it within a minute
+        import logging
+
+        logging.getLogger(__name__).warning("outbox: could not kick delivery; the sweep will deliver", exc_info=True)
+
+
+def post_message(channel_id: int, *, content: str | None = None, embeds=None, components=None,
+                 allowed_mentions=None, dedupe_key: str | None = None, topic: str = "") -> OutboxMessage:
+    body = message_body(content, embeds, components, allowed_mentions)
+    return enqueue(Kind.CHANNEL_MESSAGE, channel_id=channel_id, payload=body, dedupe_key=dedupe_key, topic=topic)
+
+
+def send_dm(user_id: int, *, content: str | None = None, embeds=None, components=None,
+            dedupe_key: str | None = None, topic: str = "") -> OutboxMessage:
+    body = message_body(content, embeds, components)
+    return enqueue(Kind.DM, user_id=user_id, payload=body, dedupe_key=dedupe_key, topic=topic)
+
+
+def edit_message(channel_id: int, message_id: int, *, content: str | None = None, embeds=None, components=None,
+                 dedupe_key: str | None = None, topic: str = "") -> OutboxMessage:
+    body = message_body(content, embeds if embeds is not None else [], components)
+    if embeds is not None:
+        body["embeds"] = embeds  # an empty list clears the embeds on edit
+    return enqueue(Kind.EDIT_MESSAGE, channel_id=channel_id, message_id=message_id, payload=body,
+                   dedupe_key=dedupe_key, topic=topic)
+
+
+def delete_message(channel_id: int, message_id: int, *, reason: str = "", dedupe_key: str | None = None,
+                   topic: str = "") -> OutboxMessage:
+    return enqueue(Kind.DELETE_MESSAGE, channel_id=channel_id, message_id=message_id, payload={"reason": reason},
+                   dedupe_key=dedupe_key, topic=topic)
+
+
+def add_role(guild_id: int, user_id: int, role_id: int, *, reason: str = "", dedupe_key: str | None = None,
+             topic: str = "") -> OutboxMessage:
+    return enqueue(Kind.ADD_ROLE, guild_id=guild_id, user_id=user_id, role_id=role_id, payload={"reason": reason},
+                   dedupe_key=dedupe_key, topic=topic)
+
+
+def remove_role(guild_id: int, user_id: int, role_id: int, *, reason: str = "", dedupe_key: str | None = None,
+                topic: str = "") -> OutboxMessage:
+    return enqueue(Kind.REMOVE_ROLE, guild_id=guild_id, user_id=user_id, role_id=role_id,
+                   payload={"reason": reason}, dedupe_key=dedupe_key, topic=topic)
+
+
+def timeout_member(guild_id: int, user_id: int, until: dt.datetime, *, reason: str = "",
+                   dedupe_key: str | None = None, topic: str = "") -> OutboxMessage:
+    if timezone.is_naive(until):
+        raise OutboxError("timeout 'until' must be timezone-aware (UTC).")
+    return enqueue(Kind.TIMEOUT_MEMBER, guild_id=guild_id, user_id=user_id,
+                   payload={"until": until.astimezone(dt.UTC).isoformat(), "reason": reason},
+                   dedupe_key=dedupe_key, topic=topic)
+
+
+def kick_member(guild_id: int, user_id: int, *, reason: str = "", dedupe_key: str | None = None,
+                topic: str = "") -> OutboxMessage:
+    return enqueue(Kind.KICK_MEMBER, guild_id=guild_id, user_id=user_id, payload={"reason": reason},
+                   dedupe_key=dedupe_key, topic=topic)
+
+
+def ban_member(guild_id: int, user_id: int, *, reason: str = "", delete_message_seconds: int = 0,
+               dedupe_key: str | None = None, topic: str = "") -> OutboxMessage:
+    return enqueue(Kind.BAN_MEMBER, guild_id=guild_id, user_id=user_id,
+                   payload={"reason": reason, "delete_message_seconds": delete_message_seconds},
+                   dedupe_key=dedupe_key, topic=topic)
+
+
+def find(dedupe_key: str) -> OutboxMessage | None:
+    """The row queued under ``dedupe_key`` (its status, sent_message_id, last_error), if any."""
+    return OutboxMessage.objects.filter(dedupe_key=dedupe_key).first()
+
+
+def discord_timestamp(moment: dt.datetime, style: str = "F") -> str:
+    """Discord's time markup: each reader sees the moment in their own time zone."""
+    return f"<t:{int(moment.timestamp())}:{style}>"

@@ -1,0 +1,67 @@
+"""The discord.py client behind ``manage.py runbot``.
+
+It stays thin on purpose: it loads each domain app's ``discord_commands`` module (like the
+admin's autodiscovery), whose ``setup(bot)`` registers that app's slash commands, buttons and
+gateway listeners; every listener and command calls a service. Nothing of a domain lives here.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import import_module
+from importlib.util import find_spec
+
+import discord
+from discord.ext import commands
+from django.apps import apps
+from django.conf import settings
+
+from bot.clients import configure_api_base
+
+log = logging.getLogger(__name__)
+
+
+def discord_command_modules() -> list[str]:
+    names = []
+    for app_config in apps.get_app_configs():
+        module = f"{app_config.name}.discord_commands"
+        if find_spec(app_config.name) and find_spec(module):
+            names.append(module)
+    return names
+
+
+def intents() -> discord.Intents:
+    wanted = discord.Intents.default()
+    wanted.members = True  # member join/leave/update, member list for sync (privileged)
+    wanted.message_content = True  # auto-moderation reads message text (privileged)
+    return wanted
+
+
+class GuildOpsBot(commands.Bot):
+    def __init__(self, *, sync_only: bool = False) -> None:
+        configure_api_base()
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None)
+        self.sync_only = sync_only
+        self.loaded_modules: list[str] = []
+        self.synced_commands: list[str] = []
+
+    async def setup_hook(self) -> None:
+        for module_name in discord_command_modules():
+            module = import_module(module_name)
+            setup = getattr(module, "setup", None)
+            if setup is None:
+                continue
+            result = setup(self)
+            if hasattr(result, "__await__"):
+                await result
+            self.loaded_modules.append(module_name)
+        guild = discord.Object(id=settings.DISCORD_GUILD_ID) if settings.DISCORD_GUILD_ID else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        synced = await self.tree.sync(guild=guild)
+        self.synced_commands = [c.name for c in synced]
+        log.info("runbot: loaded %s; synced %d commands %s", ", ".join(self.loaded_modules) or "no modules",
+                 len(synced), f"to guild {guild.id}" if guild else "globally")
+
+    async def on_ready(self) -> None:
+        log.info("runbot: connected as %s", self.user)

@@ -1,0 +1,19 @@
+"""URL wiring only: each app's routes live in its own ``urls.py``."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/", include("guildsync.urls")),
+    path("api/", include("raids.urls")),
+    path("api/", include("ark.urls")),
+    path("api/", include("ratmas.urls")),
+    path("api/", include("economy.urls")),
+]

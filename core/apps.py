@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class CoreConfig(AppConfig):
+    """Project-wide plumbing that belongs to no domain: officer groups, API authentication,
+    the health check, demo data discovery and the admin login helpers."""
+
+    name = "core"
+    verbose_name = "Guild Ops core"
+
+    def ready(self) -> None:
+        from core.groups import grant_officer_permissions
+
+        post_migrate.connect(grant_officer_permissions, dispatch_uid="core.grant_officer_permissions")

@@ -1,0 +1,38 @@
+"""Officer groups: one Django group per domain, holding the permissions of its app.
+
+Each domain app names its group on its AppConfig (``officer_group``) and may keep some of
+its permissions out of it (``officer_permissions_exclude``: e.g. the Ratmas pairings, which
+are secret). After every ``migrate`` the group receives the permissions of the app's
+current models, so a new model is covered without another data migration. Permissions are
+only ever added: an officer who removed one by hand keeps it removed until the model changes.
+"""
+
+from __future__ import annotations
+
+from django.apps import AppConfig, apps
+
+OFFICER_GROUPS = (
+    "Guild officers",
+    "Raid officers",
+    "Ark officers",
+    "Ratmas organisers",
+    "Economy moderators",
+)
+
+
+def officer_group_for(app_config: AppConfig) -> str | None:
+    return getattr(app_config, "officer_group", None)
+
+
+def grant_officer_permissions(sender: AppConfig, using: str = "default", **kwargs) -> None:
+    group_name = officer_group_for(sender)
+    if not group_name:
+        return
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    excluded = set(getattr(sender, "officer_permissions_exclude", ()))
+    group, _ = Group.objects.using(using).get_or_create(name=group_name)
+    permissions = Permission.objects.using(using).filter(content_type__app_label=sender.label).exclude(
+        codename__in=excluded
+    )
+    group.permissions.add(*permissions)

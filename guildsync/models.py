@@ -1,0 +1,248 @@
+"""World of Warcraft guild identity: reference data, Discord users, characters, players.
+
+Discord owns ``DiscordUser`` and Blizzard (or the addon) owns the synced columns of
+``WowCharacter``; officers own ``Player`` and ``PlayerCharacter`` (with matching proposing
+links). The raids app reads ``Player``, ``GuildRank``, ``Specialization`` and ``DiscordUser``.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+
+class Role(models.Model):
+    """Combat role: Tank, Healer, Melee DPS, Ranged DPS."""
+
+    name = models.CharField(max_length=20, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WowClass(models.Model):
+    name = models.CharField(max_length=30, unique=True)
+    blizzard_id = models.PositiveSmallIntegerField(unique=True, help_text="playable_class.id in Blizzard's API.")
+    color_hex = models.CharField(max_length=7, help_text="Class colour, e.g. #C41E3A.")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "WoW class"
+        verbose_name_plural = "WoW classes"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Specialization(models.Model):
+    name = models.CharField(max_length=30)
+    wow_class = models.ForeignKey(WowClass, on_delete=models.PROTECT, related_name="specializations")
+    default_role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="specializations")
+    blizzard_id = models.PositiveIntegerField(unique=True, help_text="active_spec.id in Blizzard's API.")
+
+    class Meta:
+        ordering = ["wow_class__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["wow_class", "name"], name="spec_unique_per_class")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.wow_class.name}"
+
+
+class GuildRank(models.Model):
+    """A guild rank as this guild names it. ``level`` orders ranks (higher = more senior)."""
+
+    name = models.CharField(max_length=50, unique=True, help_text="Officers rename ranks to their guild's names.")
+    level = models.PositiveSmallIntegerField(unique=True, help_text="5 = Guild Leader … 1 = Initiate.")
+    scheduling_weight = models.PositiveSmallIntegerField(default=0, help_text="Priority when filling raid slots.")
+    blizzard_rank_index = models.PositiveSmallIntegerField(
+        unique=True, null=True, blank=True,
+        help_text="The roster's rank number this maps from (0 is the Guild Master).",
+    )
+    discord_role_name = models.CharField(
+        max_length=100, blank=True, help_text="The Discord role members of this rank should hold (rank_mismatch)."
+    )
+
+    class Meta:
+        ordering = ["-level"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DiscordUser(models.Model):
+    """A member of the Discord server, as Discord reports it (read-only for officers)."""
+
+    discord_id = models.BigIntegerField(unique=True)
+    username = models.CharField(max_length=64)
+    display_name = models.CharField(max_length=64, blank=True)
+    highest_guild_role = models.CharField(max_length=100, blank=True,
+                                          help_text="The most senior guild-rank role the member holds.")
+    all_guild_roles = models.JSONField(default=list, blank=True, help_text="Names of the guild-rank roles held.")
+    joined_server_at = models.DateTimeField(null=True, blank=True)
+    last_sync = models.DateTimeField(null=True, blank=True)
+    is_present = models.BooleanField(default=True, help_text="False once the member left the server.")
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["username"]
+        indexes = [models.Index(fields=["is_present"], name="discorduser_present_idx")]
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class WowCharacter(models.Model):
+    character_name = models.CharField(max_length=24)
+    realm_slug = models.CharField(max_length=64, help_text="As Blizzard's API spells it, e.g. 'twisting-nether'.")
+    realm_name = models.CharField(max_length=64, blank=True)
+    blizzard_id = models.BigIntegerField(null=True, blank=True)
+    wow_class = models.ForeignKey(WowClass, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="characters", db_column="class_id")
+    active_spec = models.ForeignKey(Specialization, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="characters")
+    level = models.PositiveSmallIntegerField(null=True, blank=True)
+    item_level = models.PositiveSmallIntegerField(null=True, blank=True)
+    guild_rank = models.ForeignKey(GuildRank, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="characters")
+    achievement_points = models.PositiveIntegerField(null=True, blank=True)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+    profile_json = models.JSONField(null=True, blank=True, help_text="Last profile summary from Blizzard.")
+    last_api_sync = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True, help_text="Set when the character left the roster.")
+    addon_note = models.CharField(max_length=255, blank=True, help_text="Public guild note, from the addon.")
+    addon_officer_note = models.CharField(max_length=255, blank=True, help_text="Officer note, from the addon.")
+    addon_last_sync = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["character_name", "realm_slug"]
+        constraints = [
+            models.UniqueConstraint(Lower("character_name"), "realm_slug", name="wowcharacter_unique_name_realm"),
+        ]
+        indexes = [models.Index(fields=["removed_at"], name="wowchar_removed_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.character_name}-{self.realm_slug}"
+
+
+class Player(models.Model):
+    """A person: one Discord account (optional) and the characters they play."""
+
+    display_name = models.CharField(max_length=64)
+    discord_user = models.OneToOneField(
+        DiscordUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="player",
+        help_text="At most one player per Discord user.",
+    )
+    main_character = models.ForeignKey(WowCharacter, null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="+")
+    main_spec = models.ForeignKey(Specialization, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    guild_rank = models.ForeignKey(GuildRank, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="players")
+    is_active = models.BooleanField(default=True)
+    auto_invite_events = models.BooleanField(default=False,
+                                             help_text="Signed up as accepted when raids are auto-booked.")
+    on_raid_hiatus = models.BooleanField(default=False, help_text="Signed up as absence when raids are booked.")
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class PlayerCharacter(models.Model):
+    class LinkSource(models.TextChoices):
+        EXACT_NAME = "exact_name", "Exact name"
+        NOTE = "note", "Guild/officer note"
+        ALT_NOTE = "alt_note", "Alt note"
+        FUZZY = "fuzzy", "Fuzzy match"
+        MANUAL = "manual", "Manual (officer)"
+
+    player = models.ForeignKey(Player, on_delete=models.CASCADE, related_name="character_links")
+    character = models.OneToOneField(WowCharacter, on_delete=models.CASCADE, related_name="player_link",
+                                      help_text="A character belongs to at most one player.")
+    link_source = models.CharField(max_length=12, choices=LinkSource.choices)
+    confidence = models.FloatField(default=1.0, help_text="0–1; manual links are 1.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["player", "character"]
+        constraints = [
+            models.CheckConstraint(name="playercharacter_confidence_0_1",
+                                   condition=Q(confidence__gte=0) & Q(confidence__lte=1)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.character} → {self.player} ({self.link_source})"
+
+
+class AuditIssue(models.Model):
+    class Severity(models.TextChoices):
+        INFO = "info", "Info"
+        WARNING = "warning", "Warning"
+        ERROR = "error", "Error"
+
+    issue_type = models.CharField(max_length=32, db_index=True,
+                                  help_text="orphan_wow, orphan_discord, rank_mismatch, stale_character, …")
+    severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.WARNING)
+    wow_character = models.ForeignKey(WowCharacter, null=True, blank=True, on_delete=models.CASCADE,
+                                      related_name="audit_issues")
+    discord_user = models.ForeignKey(DiscordUser, null=True, blank=True, on_delete=models.CASCADE,
+                                     related_name="audit_issues")
+    player = models.ForeignKey(Player, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_issues")
+    summary = models.CharField(max_length=255)
+    details = models.JSONField(default=dict, blank=True)
+    issue_hash = models.CharField(max_length=64, help_text="Identifies the condition: same hash, same issue.")
+    first_detected = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.CharField(max_length=150, blank=True,
+                                   help_text="Officer username, or 'auto' when the condition disappeared.")
+    reported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen"]
+        constraints = [
+            models.UniqueConstraint(fields=["issue_hash"], condition=Q(resolved_at__isnull=True),
+                                    name="auditissue_one_open_per_hash"),
+        ]
+        indexes = [models.Index(fields=["resolved_at", "reported_at"], name="auditissue_open_idx")]
+
+    def __str__(self) -> str:
+        return f"[{self.issue_type}] {self.summary}"
+
+
+class SyncLog(models.Model):
+    class Source(models.TextChoices):
+        BLIZZARD = "blizzard", "Blizzard API"
+        DISCORD = "discord", "Discord"
+        ADDON = "addon", "Addon upload"
+        MATCHING = "matching", "Identity matching"
+        INTEGRITY = "integrity", "Integrity check"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCESS = "success", "Success"
+        PARTIAL = "partial", "Partial (some items failed)"
+        FAILED = "failed", "Failed"
+
+    source = models.CharField(max_length=10, choices=Source.choices)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    stats = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    triggered_by = models.CharField(max_length=150, blank=True, help_text="Schedule, API key or officer.")
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {self.started_at:%Y-%m-%d %H:%M} ({self.status})"

@@ -1,0 +1,3 @@
+"""API routes of the guildsync app, mounted under /api/ by config/urls.py."""
+
+urlpatterns: list = []

@@ -1,0 +1,47 @@
+# Shared by scripts/run.sh and scripts/test.sh: the virtual environment and system packages.
+# shellcheck shell=bash
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV=${VENV:-$ROOT/.venv}
+PY=$VENV/bin/python
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# Create .venv and install the pinned dependencies; reinstall only when pyproject or
+# constraints change (a stamp file records what was installed).
+ensure_venv() {
+  local extras=$1 stamp
+  if [ ! -x "$PY" ]; then
+    say "creating virtual environment in $VENV"
+    python3 -m venv "$VENV"
+  fi
+  stamp="$VENV/.installed-$(cat "$ROOT/pyproject.toml" "$ROOT/constraints.txt" | sha1sum | cut -c1-12)-$extras"
+  if [ ! -f "$stamp" ]; then
+    say "installing dependencies ($extras)"
+    "$PY" -m pip install --quiet --disable-pip-version-check --upgrade pip
+    local spec="$ROOT"
+    [ "$extras" != "base" ] && spec="$ROOT[$extras]"
+    "$PY" -m pip install --quiet --disable-pip-version-check -c "$ROOT/constraints.txt" -e "$spec"
+    rm -f "$VENV"/.installed-* && touch "$stamp"
+  fi
+}
+
+APT_UPDATED=0
+# Install Debian packages that provide the given commands, when missing (root only).
+ensure_debian() {
+  local missing=() cmd pkg
+  while [ $# -gt 0 ]; do
+    cmd=$1 pkg=$2; shift 2
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    echo "missing system packages: ${missing[*]} (install them, or run as root to let this script do it)" >&2
+    return 1
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  if [ $APT_UPDATED = 0 ]; then apt-get update -qq >/dev/null; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

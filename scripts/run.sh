@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The README's run command: installs, migrates, loads demo data, prints the admin login and
+# runs the web server plus a Celery worker with beat on the embedded defaults (SQLite and a
+# filesystem broker under var/): no server to install.
+set -euo pipefail
+source "$(dirname "$0")/_common.sh"
+cd "$ROOT"
+
+ensure_venv base
+export DEBUG=${DEBUG:-1}
+export GUILDOPS_VAR_DIR=${GUILDOPS_VAR_DIR:-$ROOT/var}
+mkdir -p "$GUILDOPS_VAR_DIR"
+if [ -z "${SECRET_KEY:-}" ]; then
+  # A stable local key, so admin sessions survive restarts of the embedded setup.
+  [ -f "$GUILDOPS_VAR_DIR/secret-key.txt" ] || (umask 077; head -c 48 /dev/urandom | base64 > "$GUILDOPS_VAR_DIR/secret-key.txt")
+  SECRET_KEY=$(cat "$GUILDOPS_VAR_DIR/secret-key.txt"); export SECRET_KEY
+fi
+
+say "migrating"
+"$PY" manage.py migrate --noinput
+say "loading demo data"
+"$PY" manage.py seed_demo
+mkdir -p "$GUILDOPS_VAR_DIR/broker/queue" "$GUILDOPS_VAR_DIR/broker/control"
+
+ADDR=${ADDR:-127.0.0.1:8000}
+say "starting Celery worker + beat"
+"$VENV/bin/celery" -A config worker --beat --loglevel=INFO --concurrency=2 \
+  --schedule="$GUILDOPS_VAR_DIR/celerybeat-schedule" >"$GUILDOPS_VAR_DIR/worker.log" 2>&1 &
+WORKER=$!
+trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
+say "Guild Ops is starting: admin at http://$ADDR/admin/ (worker log: $GUILDOPS_VAR_DIR/worker.log)"
+"$PY" manage.py ensure_admin
+"$PY" manage.py runserver "$ADDR" --noreload

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The README's test command: installs everything, starts a real PostgreSQL and Redis on free
+# ports (unless DATABASE_URL / REDIS_URL are given), runs the gates and the whole suite.
+#   scripts/test.sh                 everything (what CI runs)
+#   scripts/test.sh tests/ark -x    only these pytest arguments (gates still run)
+#   QUICK=1 scripts/test.sh ...     skip the gates (ruff, migrations, check --deploy)
+set -euo pipefail
+source "$(dirname "$0")/_common.sh"
+source "$ROOT/scripts/services.sh"
+cd "$ROOT"
+
+ensure_venv test
+ensure_debian redis-server redis-server chromium chromium lua5.4 lua5.4
+start_services
+
+export DEBUG=1 SECRET_KEY=${SECRET_KEY:-test-secret-key-not-for-production-$(date +%s)}
+export GUILDOPS_VAR_DIR=${GUILDOPS_VAR_DIR:-$SERVICES_DIR/var}
+export DJANGO_ALLOW_ASYNC_UNSAFE=true  # Playwright's sync API runs an event loop in the test thread
+
+if [ "${QUICK:-0}" != 1 ]; then
+  say "gate: ruff"
+  "$PY" -m ruff check .
+  say "gate: makemigrations --check"
+  "$PY" manage.py makemigrations --check --dry-run
+  say "gate: check --deploy (production settings)"
+  DEBUG=0 SECRET_KEY="$(head -c 48 /dev/urandom | base64)" ALLOWED_HOSTS=guildops.example.org \
+    "$PY" manage.py check --deploy --fail-level WARNING
+fi
+
+say "pytest against $DATABASE_URL and $REDIS_URL"
+"$PY" -m pytest "$@"

@@ -1,0 +1,140 @@
+"""Shared fixtures. App-specific ones live in tests/<app>/conftest.py.
+
+- ``fake_discord``: the local fake Discord API, with settings pointed at it.
+- ``deliver_outbox()``: runs the real delivery code once (claim, send, record).
+- ``run_in_parallel(fn, n)``: n threads, each with its own database connection, released
+  together by a barrier; for race tests (use with ``@pytest.mark.django_db(transaction=True)``).
+- ``officer(group)``: a staff user in one officer group; ``admin_user`` from pytest-django.
+- ``browser_page``: a Playwright page on Debian's Chromium, for tests against ``live_server``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
+
+from tests.fakes.discord_api import FakeDiscord  # noqa: E402
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the fake APIs' access logs
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(autouse=True)
+def _quiet_outbox(settings):
+    """Tests deliver explicitly (``deliver_outbox``) instead of via the broker."""
+    settings.OUTBOX_KICK_ON_COMMIT = False
+
+
+@pytest.fixture(scope="session")
+def _fake_discord_server():
+    fake = FakeDiscord().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_discord(_fake_discord_server, settings) -> FakeDiscord:
+    _fake_discord_server.reset()
+    settings.DISCORD_API_BASE = _fake_discord_server.base_url
+    settings.DISCORD_TOKEN = FakeDiscord.token
+    settings.DISCORD_HTTP_TIMEOUT = 3.0
+    return _fake_discord_server
+
+
+@pytest.fixture
+def deliver_outbox(fake_discord) -> Callable[..., Any]:
+    from bot.delivery import deliver_due
+
+    def deliver(**kwargs):
+        return deliver_due(**kwargs)
+
+    return deliver
+
+
+@pytest.fixture
+def run_in_parallel() -> Callable[..., list[Any]]:
+    from django.db import connections
+
+    def run(fn: Callable[[int], Any], n: int, timeout: float = 120) -> list[Any]:
+        barrier = threading.Barrier(n)
+        results: list[Any] = [None] * n
+
+        def worker(i: int) -> None:
+            try:
+                barrier.wait(timeout=timeout)
+                results[i] = fn(i)
+            except BaseException as exc:  # returned to the test, which asserts on it
+                results[i] = exc
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout)
+        return results
+
+    return run
+
+
+@pytest.fixture
+def officer(db, django_user_model) -> Callable[[str], Any]:
+    from django.contrib.auth.models import Group
+
+    def make(group_name: str, username: str | None = None):
+        user = django_user_model.objects.create_user(
+            username=username or group_name.lower().replace(" ", "_"), password="officer-pass-123", is_staff=True
+        )
+        user.groups.add(Group.objects.get(name=group_name))
+        return user
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def _browser():
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: the test command installs Debian's 'chromium'.")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(_browser):
+    context = _browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def admin_login(browser_page, live_server) -> Callable[[str, str], Any]:
+    """Log in to the admin in the browser: ``admin_login(username, password)`` → page."""
+
+    def login(username: str, password: str):
+        page = browser_page
+        page.goto(f"{live_server.url}/admin/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("input[type=submit]")
+        page.wait_for_selector("#user-tools")
+        return page
+
+    return login

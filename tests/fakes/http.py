@@ -1,0 +1,125 @@
+"""Base for the local fake HTTP APIs (Discord, Blizzard, Raid-Helper) used by the tests.
+
+Each fake is a stateful handler on pytest-httpserver's threaded server: it keeps what a real
+API would keep (messages, events), records every request for assertions, and can be told to
+fail the next matching requests (``fail_next``) or to stall (``stall_next``) the way the real
+services do.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    json: Any
+    body: bytes
+    query: dict[str, str]
+
+
+@dataclass
+class Scripted:
+    method: str
+    pattern: re.Pattern
+    times: int
+    status: int = 500
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    passthrough_after_delay: bool = False
+
+
+class FakeAPI:
+    prefix = ""
+
+    def __init__(self) -> None:
+        self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        self.server.expect_request(re.compile(".*")).respond_with_handler(self._dispatch)
+        self.lock = threading.RLock()
+        self.requests: list[Recorded] = []
+        self.scripted: list[Scripted] = []
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def start(self) -> FakeAPI:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.clear()
+        if self.server.is_running():
+            self.server.stop()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.requests.clear()
+            self.scripted.clear()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.port}{self.prefix}"
+
+    # -- scripting ----------------------------------------------------------------------
+    def fail_next(self, method: str, path_regex: str, status: int, body: Any = None, *, times: int = 1,
+                  headers: dict[str, str] | None = None) -> None:
+        with self.lock:
+            self.scripted.append(Scripted(method.upper(), re.compile(path_regex), times, status, body, headers or {}))
+
+    def stall_next(self, method: str, path_regex: str, seconds: float, *, times: int = 1,
+                   then_handle: bool = True) -> None:
+        """Hold the next matching request for ``seconds`` (the client times out). With
+        ``then_handle`` the request is still carried out, like an API that accepted the write
+        but whose answer never arrived."""
+        with self.lock:
+            self.scripted.append(Scripted(method.upper(), re.compile(path_regex), times, delay=seconds,
+                                          passthrough_after_delay=then_handle))
+
+    def calls(self, method: str | None = None, path_regex: str | None = None) -> list[Recorded]:
+        with self.lock:
+            return [r for r in self.requests if (method is None or r.method == method.upper())
+                    and (path_regex is None or re.search(path_regex, r.path))]
+
+    # -- plumbing -----------------------------------------------------------------------
+    def _dispatch(self, request: Request) -> Response:
+        path = request.path
+        if self.prefix and path.startswith(self.prefix):
+            path = path[len(self.prefix):]
+        raw = request.get_data()
+        try:
+            payload = json.loads(raw) if raw else None
+        except ValueError:
+            payload = None
+        rec = Recorded(request.method, path, dict(request.headers), payload, raw, dict(request.args))
+        with self.lock:
+            self.requests.append(rec)
+            script = next((s for s in self.scripted if s.method == request.method and s.pattern.search(path)), None)
+            if script:
+                script.times -= 1
+                if script.times <= 0:
+                    self.scripted.remove(script)
+        if script and script.delay:
+            time.sleep(script.delay)
+            if not script.passthrough_after_delay:
+                return Response("", status=504)
+        elif script:
+            return self.respond(script.status, script.body, script.headers)
+        return self.handle(rec)
+
+    def respond(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> Response:
+        if body is None or isinstance(body, str | bytes):
+            return Response(body or b"", status=status, headers=headers, content_type="text/plain")
+        return Response(json.dumps(body), status=status, headers=headers, content_type="application/json")
+
+    def handle(self, rec: Recorded) -> Response:  # pragma: no cover - subclasses answer
+        raise NotImplementedError
