@@ -1,0 +1,1 @@
+"""Guild sync services, one module per job (see guildsync/README.md)."""
