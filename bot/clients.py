@@ -10,13 +10,17 @@ an IP ban from Discord's invalid-request limit).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import discord
 from discord.http import HTTPClient, Route
 from django.conf import settings
+
+T = TypeVar("T")
 
 # Discord JSON error codes that mean "this will never work": give up at once.
 PERMANENT_CODES = {
@@ -173,6 +177,15 @@ class DiscordRest:
             after = max(int(m["user"]["id"]) for m in page)
 
 
-def run_async(coro_factory) -> Any:
-    """Run one async Discord session from sync code (Celery tasks, management commands)."""
-    return asyncio.run(coro_factory())
+def run_async(coro_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run one async Discord session from sync code (Celery tasks, management commands).
+
+    When the calling thread already runs an event loop (the bot process, a Playwright test),
+    ``asyncio.run`` is refused, so the session runs on a short-lived thread of its own.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro_factory())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(coro_factory())).result()

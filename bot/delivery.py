@@ -17,7 +17,6 @@ and sends nothing twice:
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from bot.clients import DiscordAuthError, DiscordFailure, DiscordRest
+from bot.clients import DiscordAuthError, DiscordFailure, DiscordRest, run_async
 from bot.models import OutboxMessage
 from bot.signals import outbox_failed, outbox_sent
 
@@ -172,7 +171,7 @@ def deliver_due(limit: int | None = None, ids: list[int] | None = None) -> Deliv
     if not rows:
         return report
     try:
-        results = asyncio.run(_deliver_rows(rows))
+        results = run_async(lambda: _deliver_rows(rows))
     except DiscordAuthError as exc:
         release(rows, str(exc), dt.timedelta(minutes=5))
         report.errors.append(str(exc))

@@ -176,7 +176,10 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG
+if DEBUG:
+    # runserver and the test live server serve static files themselves; whitenoise is for
+    # production (gunicorn), after `collectstatic`.
+    MIDDLEWARE.remove("whitenoise.middleware.WhiteNoiseMiddleware")
 
 # --- Security (production defaults when DEBUG is off; `check --deploy` is clean) ------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -15,7 +15,6 @@ start_services
 
 export DEBUG=1 SECRET_KEY=${SECRET_KEY:-test-secret-key-not-for-production-$(date +%s)}
 export GUILDOPS_VAR_DIR=${GUILDOPS_VAR_DIR:-$SERVICES_DIR/var}
-export DJANGO_ALLOW_ASYNC_UNSAFE=true  # Playwright's sync API runs an event loop in the test thread
 
 if [ "${QUICK:-0}" != 1 ]; then
   say "gate: ruff"

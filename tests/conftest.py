@@ -103,7 +103,7 @@ def officer(db, django_user_model) -> Callable[[str], Any]:
     return make
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def _browser():
     from playwright.sync_api import sync_playwright
 
@@ -113,6 +113,8 @@ def _browser():
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+    # Playwright's sync API runs an event loop in this thread while it is open: one browser
+    # per test keeps that loop from leaking into the tests that follow.
 
 
 @pytest.fixture

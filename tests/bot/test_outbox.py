@@ -252,9 +252,7 @@ def test_two_workers_racing_send_each_row_once(fake_discord, run_in_parallel):
 def test_worker_that_died_mid_send_is_recovered_without_double_post(fake_discord, deliver_outbox):
     """A worker claimed the row and Discord accepted the message, then the worker died before
     recording it. Once the lease lapses the row is reclaimed; the nonce stops a second post."""
-    import asyncio
-
-    from bot.clients import DiscordRest
+    from bot.clients import DiscordRest, run_async
     from bot.delivery import _send, claim_due
 
     row = queue(outbox.post_message, CHANNEL, content="once")
@@ -264,7 +262,7 @@ def test_worker_that_died_mid_send_is_recovered_without_double_post(fake_discord
         async with DiscordRest() as api:
             await _send(api, claimed)
 
-    asyncio.run(send_and_die())  # ... and the worker dies here
+    run_async(send_and_die)  # ... and the worker dies here
     assert deliver_outbox().claimed == 0  # lease still held
     OutboxMessage.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
     assert deliver_outbox().sent == 1

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from bot import outbox
+from bot.models import OutboxMessage
+
+
+def _queue(n: int = 3) -> list[OutboxMessage]:
+    with transaction.atomic():
+        return [outbox.post_message(1000 + i, content=f"m{i}") for i in range(n)]
+
+
+@pytest.mark.django_db
+def test_outbox_changelist_filters_and_is_read_only(admin_client, django_assert_max_num_queries):
+    _queue(30)
+    with django_assert_max_num_queries(8):
+        response = admin_client.get("/admin/bot/outboxmessage/?status__exact=pending&kind__exact=channel_message")
+    assert response.status_code == 200
+    assert admin_client.get("/admin/bot/outboxmessage/?q=1005").status_code == 200
+    assert admin_client.get("/admin/bot/outboxmessage/add/").status_code == 403
+    row = OutboxMessage.objects.first()
+    page = admin_client.get(f"/admin/bot/outboxmessage/{row.pk}/change/")
+    assert page.status_code == 200 and "Save" not in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_retry_now_action(admin_client, fake_discord, deliver_outbox):
+    fake_discord.unknown_channels.add(1000)
+    rows = _queue(2)
+    deliver_outbox()
+    response = admin_client.post("/admin/bot/outboxmessage/", {
+        "action": "retry_selected", "_selected_action": [r.pk for r in rows]}, follow=True)
+    assert "1 message(s) queued for delivery now." in response.content.decode()
+    assert "1 already sent: never re-sent." in response.content.decode()
+    assert OutboxMessage.objects.get(pk=rows[0].pk).status == OutboxMessage.Status.PENDING
+
+
+@pytest.mark.django_db
+def test_officers_outside_staff_superuser_cannot_see_outbox(client, officer):
+    user = officer("Ark officers")
+    client.force_login(user)
+    assert client.get("/admin/bot/outboxmessage/").status_code == 403
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_browser_admin_login_and_outbox_list(admin_login, live_server, django_user_model):
+    django_user_model.objects.create_superuser("boss", "boss@example.org", "correct horse battery")
+    _queue(2)
+    page = admin_login("boss", "correct horse battery")
+    assert "Guild Ops" in page.title()
+    page.goto(f"{live_server.url}/admin/bot/outboxmessage/")
+    page.wait_for_selector("#result_list")
+    rows = page.locator("#result_list tbody tr")
+    assert rows.count() == 2
+    page.click("text=Pending")  # the status filter
+    assert page.locator("#result_list tbody tr").count() == 2

@@ -1,0 +1,131 @@
+"""Health check, API documentation and API-key authentication."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.urls import path
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_api_key.models import APIKey
+
+from config.celery import app as celery_app
+
+pytestmark = pytest.mark.django_db
+
+
+class WhoAmI(APIView):
+    def get(self, request):
+        return Response({"api_key": getattr(request.auth, "name", None), "user": str(request.user)})
+
+
+urlpatterns = [path("probe", WhoAmI.as_view())]
+
+
+def test_healthz_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+
+
+def test_healthz_503_when_broker_down(client, monkeypatch):
+    monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "down" and body["database"] == "ok" and body["broker"].startswith("down:")
+
+
+def test_openapi_schema_and_offline_docs(client):
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200 and b"openapi: 3" in schema.content
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    html = docs.content.decode()
+    assert "swagger-ui" in html and "cdn" not in html.lower()  # served from the sidecar, offline
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+
+
+def test_create_api_key_prints_key_once_and_stores_hash():
+    out = io.StringIO()
+    call_command("create_api_key", "addon companion", stdout=out)
+    key = out.getvalue().strip().splitlines()[-1]
+    api_key = APIKey.objects.get(name="addon companion")
+    assert key.startswith(api_key.prefix + ".")
+    assert key not in api_key.hashed_key and APIKey.objects.is_valid(key)
+
+
+@pytest.mark.urls("tests.core.test_web")
+def test_api_key_authentication(client, django_user_model):
+    _, key = APIKey.objects.create_key(name="script")
+    ok = client.get("/probe", HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert ok.status_code == 200 and ok.json()["api_key"] == "script"
+    missing = client.get("/probe")
+    assert missing.status_code == 401 and missing["WWW-Authenticate"] == "Api-Key"
+    wrong = client.get("/probe", HTTP_AUTHORIZATION="Api-Key nope.nope")
+    assert wrong.status_code == 401
+    # a signed-in member who is not staff: known, but not allowed
+    member = django_user_model.objects.create_user("member", password="pw-123456!")
+    client.force_login(member)
+    assert client.get("/probe").status_code == 403
+    staff = django_user_model.objects.create_user("officer", password="pw-123456!", is_staff=True)
+    client.force_login(staff)
+    assert client.get("/probe").status_code == 200
+
+
+def test_revoked_key_is_refused(client, settings):
+    settings.ROOT_URLCONF = "tests.core.test_web"
+    api_key, key = APIKey.objects.create_key(name="old")
+    api_key.revoked = True
+    api_key.save()
+    assert client.get("/probe", HTTP_AUTHORIZATION=f"Api-Key {key}").status_code == 401
+
+
+def test_officer_groups_hold_their_apps_permissions():
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    for app_config in apps.get_app_configs():
+        group_name = getattr(app_config, "officer_group", None)
+        if not group_name:
+            continue
+        group = Group.objects.get(name=group_name)
+        labels = set(group.permissions.values_list("content_type__app_label", flat=True))
+        assert labels <= {app_config.label}, (group_name, labels)
+        if app_config.get_models():
+            assert labels == {app_config.label}
+
+
+def test_admin_site_is_titled_for_officers(admin_client):
+    response = admin_client.get("/admin/")
+    assert response.status_code == 200 and "Guild Ops — officers" in response.content.decode()
+
+
+def test_seed_demo_is_idempotent():
+    from django.apps import apps
+
+    call_command("seed_demo", stdout=io.StringIO())
+    counts = {m._meta.label: m._default_manager.count() for m in apps.get_models()
+              if m._meta.app_label in {"guildsync", "raids", "ark", "ratmas", "economy"}}
+    call_command("seed_demo", stdout=io.StringIO())
+    again = {m._meta.label: m._default_manager.count() for m in apps.get_models()
+             if m._meta.app_label in {"guildsync", "raids", "ark", "ratmas", "economy"}}
+    assert counts == again
+
+
+def test_ensure_admin_prints_login(tmp_path, settings, django_user_model):
+    settings.VAR_DIR = tmp_path
+    out = io.StringIO()
+    call_command("ensure_admin", stdout=out)
+    line = out.getvalue().strip()
+    assert line.startswith("Admin login: admin / ")
+    password = line.rsplit(" ", 1)[-1]
+    assert django_user_model.objects.get(username="admin").check_password(password)
+    out2 = io.StringIO()
+    call_command("ensure_admin", stdout=out2)
+    assert out2.getvalue().strip() == line  # same login on every run
