@@ -1,1 +1,293 @@
-"""See README.md."""
+"""Bytes economy, squads and moderation, per Discord guild.
+
+Only Discord ids are stored (usernames/tags are cached on log rows for the audit trail).
+The invariants the database can hold live in ``Meta``: a balance never below 0, a
+transaction amount above 0, one balance / config / squad membership / role-reward grant per
+key, one default squad per guild. Every write goes through ``economy.services``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import F, Q
+
+# Giver/receiver id of the bank: dailies, officer corrections and squad switch fees move bytes
+# between a member and id 0, which no Discord snowflake can be, so amounts stay > 0 and every
+# movement keeps a direction (see BytesTransaction).
+SYSTEM_ID = 0
+
+
+def default_streak_bonuses() -> dict[str, int]:
+    return {"8": 2, "16": 4, "32": 8, "64": 16}
+
+
+class BytesBalance(models.Model):
+    guild_id = models.BigIntegerField()
+    user_id = models.BigIntegerField()
+    balance = models.IntegerField(default=0)
+    total_received = models.IntegerField(default=0, help_text="Bytes received from members and dailies.")
+    total_sent = models.IntegerField(default=0, help_text="Bytes sent to members and spent on squad switches.")
+    last_daily = models.DateField(null=True, blank=True, help_text="UTC day of the last daily claim.")
+    streak_count = models.PositiveIntegerField(default=0, help_text="Consecutive UTC days with a daily claim.")
+    last_transfer_at = models.DateTimeField(null=True, blank=True, help_text="For the transfer cooldown.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-balance", "user_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["guild_id", "user_id"], name="bytes_balance_one_per_member"),
+            models.CheckConstraint(condition=Q(balance__gte=0), name="bytes_balance_not_negative"),
+            models.CheckConstraint(condition=Q(total_received__gte=0) & Q(total_sent__gte=0),
+                                   name="bytes_balance_totals_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["guild_id", "balance"], name="ix_bytes_bal_guild_balance"),
+            models.Index(fields=["last_daily"], name="ix_bytes_bal_last_daily"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.guild_id}: {self.balance} bytes"
+
+
+class BytesTransaction(models.Model):
+    """One movement of bytes. The bank (``SYSTEM_ID``) gives dailies and credit corrections
+    and receives debit corrections and squad switch fees."""
+
+    class Kind(models.TextChoices):
+        TRANSFER = "transfer", "Transfer"
+        DAILY = "daily", "Daily reward"
+        ADJUSTMENT = "adjustment", "Officer adjustment"
+        SQUAD_SWITCH = "squad_switch", "Squad switch fee"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    guild_id = models.BigIntegerField()
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.TRANSFER)
+    giver_id = models.BigIntegerField()
+    giver_username = models.CharField(max_length=100)
+    receiver_id = models.BigIntegerField()
+    receiver_username = models.CharField(max_length=100)
+    amount = models.IntegerField()
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="bytes_transaction_amount_positive"),
+            models.CheckConstraint(condition=~Q(giver_id=F("receiver_id")), name="bytes_transaction_not_to_self"),
+        ]
+        indexes = [
+            models.Index(fields=["guild_id", "created_at"], name="ix_bytes_tx_guild_created"),
+            models.Index(fields=["giver_id", "created_at"], name="ix_bytes_tx_giver"),
+            models.Index(fields=["receiver_id", "created_at"], name="ix_bytes_tx_receiver"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.giver_username} → {self.receiver_username}: {self.amount}"
+
+
+class BytesConfig(models.Model):
+    guild_id = models.BigIntegerField(unique=True)
+    starting_balance = models.PositiveIntegerField(default=100, help_text="Balance of a member's new account.")
+    daily_amount = models.PositiveIntegerField(default=10, help_text="Base bytes of a daily claim.")
+    max_transfer = models.PositiveIntegerField(default=1000, help_text="Largest single transfer.")
+    transfer_cooldown_hours = models.PositiveIntegerField(
+        default=0, help_text="Hours a member waits between two transfers (0 = no cooldown)."
+    )
+    streak_bonuses = models.JSONField(
+        default=default_streak_bonuses, blank=True,
+        help_text='{"N": M}: from a streak of N days the daily is multiplied by M.',
+    )
+    role_rewards = models.JSONField(
+        default=dict, blank=True, help_text='{"role_id": threshold}: role granted once total received ≥ threshold.'
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "guild economy config"
+        constraints = [
+            models.CheckConstraint(condition=Q(max_transfer__gt=0), name="bytes_config_max_transfer_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Economy config of {self.guild_id}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from economy.services import parse_role_rewards, parse_streak_bonuses
+
+        try:
+            parse_streak_bonuses(self.streak_bonuses)
+            parse_role_rewards(self.role_rewards)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+class Squad(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    guild_id = models.BigIntegerField()
+    role_id = models.BigIntegerField(help_text="Discord role members of this squad hold.")
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=500, blank=True)
+    switch_cost = models.PositiveIntegerField(default=50, help_text="Bytes charged to move here from another squad.")
+    max_members = models.PositiveIntegerField(null=True, blank=True, help_text="Empty = no limit.")
+    is_default = models.BooleanField(default=False, help_text="Members without a squad join it on their first daily.")
+    welcome_message = models.TextField(blank=True, help_text="Sent by DM to whoever joins.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["guild_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["guild_id", "role_id"], name="uq_squad_guild_role"),
+            models.UniqueConstraint(fields=["guild_id"], condition=Q(is_default=True),
+                                    name="squad_one_default_per_guild"),
+            models.CheckConstraint(condition=Q(max_members__isnull=True) | Q(max_members__gt=0),
+                                   name="squad_max_members_positive"),
+        ]
+        indexes = [models.Index(fields=["guild_id", "is_active"], name="ix_squad_guild_active")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SquadMembership(models.Model):
+    guild_id = models.BigIntegerField()
+    user_id = models.BigIntegerField()
+    squad = models.ForeignKey(Squad, on_delete=models.CASCADE, related_name="memberships")
+    joined_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["squad", "joined_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["guild_id", "user_id"], name="squad_membership_one_per_member"),
+        ]
+        indexes = [models.Index(fields=["squad"], name="ix_squad_member_squad")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.squad_id}"
+
+
+class RoleRewardGrant(models.Model):
+    """A role reward already granted: at most one per member and role."""
+
+    guild_id = models.BigIntegerField()
+    user_id = models.BigIntegerField()
+    role_id = models.BigIntegerField()
+    threshold = models.PositiveIntegerField(help_text="The threshold that was crossed.")
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-granted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["guild_id", "user_id", "role_id"], name="role_reward_granted_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"role {self.role_id} → {self.user_id}"
+
+
+class ModerationAction(models.TextChoices):
+    WARN = "warn", "Warn"
+    TIMEOUT = "timeout", "Timeout"
+    KICK = "kick", "Kick"
+    BAN = "ban", "Ban"
+    DELETE = "delete", "Delete message"
+
+
+class ModerationCase(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    guild_id = models.BigIntegerField()
+    user_id = models.BigIntegerField()
+    user_tag = models.CharField(max_length=100, help_text="The member's name when the case was opened.")
+    moderator_id = models.BigIntegerField(help_text="0 for auto-moderation.")
+    moderator_tag = models.CharField(max_length=100)
+    action = models.CharField(max_length=10, choices=ModerationAction.choices)
+    reason = models.CharField(max_length=500)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="End of a timeout.")
+    resolved = models.BooleanField(default=False)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.CharField(max_length=100, blank=True)
+    channel_id = models.BigIntegerField(null=True, blank=True, help_text="Channel of the offending message.")
+    message_id = models.BigIntegerField(null=True, blank=True, help_text="The offending message (auto-moderation).")
+    rule = models.ForeignKey("AutoModRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(action="timeout") | Q(expires_at__isnull=False),
+                                   name="moderation_timeout_has_expiry"),
+            models.CheckConstraint(condition=Q(resolved=False) | Q(resolved_at__isnull=False),
+                                   name="moderation_resolved_has_time"),
+            models.UniqueConstraint(fields=["guild_id", "message_id"], condition=Q(message_id__isnull=False),
+                                    name="moderation_one_case_per_message"),
+        ]
+        indexes = [
+            models.Index(fields=["guild_id", "created_at"], name="ix_mod_case_guild_created"),
+            models.Index(fields=["user_id"], name="ix_mod_case_user"),
+            models.Index(fields=["resolved", "expires_at"], name="ix_mod_case_resolved"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.user_tag}: {self.reason[:40]}"
+
+
+class AutoModRule(models.Model):
+    class RuleType(models.TextChoices):
+        KEYWORD = "keyword", "Keywords"
+        REGEX = "regex", "Regular expression"
+        SPAM = "spam", "Message spam"
+        MENTION_SPAM = "mention_spam", "Mention spam"
+        LINKS = "links", "Links"
+        INVITES = "invites", "Discord invites"
+        CAPS = "caps", "Excessive capitals"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    guild_id = models.BigIntegerField()
+    name = models.CharField(max_length=100, blank=True)
+    rule_type = models.CharField(max_length=20, choices=RuleType.choices)
+    config = models.JSONField(
+        default=dict, blank=True,
+        help_text='keyword {"keywords": ["bad*"]}; regex {"pattern": "..."}; spam {"messages": 5, "seconds": 10}; '
+                  'mention_spam {"max_mentions": 5}; links {"allowed_domains": ["example.org"]}; invites {}; '
+                  'caps {"min_length": 10, "max_ratio": 0.7}.',
+    )
+    action = models.CharField(max_length=10, choices=ModerationAction.choices)
+    timeout_minutes = models.PositiveIntegerField(default=10, help_text="Length of a timeout action.")
+    exempt_role_ids = models.JSONField(default=list, blank=True, help_text="Role ids the rule ignores.")
+    exempt_channel_ids = models.JSONField(default=list, blank=True, help_text="Channel ids the rule ignores.")
+    is_active = models.BooleanField(default=True)
+    priority = models.IntegerField(default=0, help_text="Lower runs first.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["guild_id", "priority", "created_at"]
+        verbose_name = "auto-moderation rule"
+        constraints = [
+            models.CheckConstraint(condition=Q(timeout_minutes__gt=0), name="automod_timeout_positive"),
+        ]
+        indexes = [models.Index(fields=["guild_id", "is_active", "priority"], name="ix_automod_guild_active")]
+
+    def __str__(self) -> str:
+        return self.name or f"{self.get_rule_type_display()} → {self.get_action_display()}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from economy import automod
+
+        try:
+            self.config = automod.validate_rule(self.rule_type, self.config, self.exempt_role_ids,
+                                                self.exempt_channel_ids)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc

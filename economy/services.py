@@ -1,1 +1,570 @@
-"""See README.md."""
+"""The economy's operations: the only code that writes its tables.
+
+Each public function is one ``transaction.atomic()`` block that validates its input, raises
+``EconomyError`` with a message fit to show in Discord, and queues any Discord effect
+(roles, DMs, moderation) through ``bot.outbox`` in the same transaction.
+
+Concurrency, by construction:
+- balances are locked with ``SELECT … FOR UPDATE`` ordered by user id, so two opposite
+  transfers lock in the same order and cannot deadlock;
+- a daily claim locks the member's balance row and re-reads ``last_daily`` under the lock,
+  so simultaneous claims award once;
+- joining a squad locks the balance row (the member), then the squad row, so the capacity
+  check and the move are serialised per squad; every path locks balance → squad → membership;
+- expiring cases is one conditional ``UPDATE``, safe with any number of workers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Model, Q, QuerySet
+from django.utils import timezone
+
+from bot import outbox
+from bot.models import OutboxMessage
+from core.errors import DomainError
+from economy import automod
+from economy.models import (
+    SYSTEM_ID,
+    AutoModRule,
+    BytesBalance,
+    BytesConfig,
+    BytesTransaction,
+    ModerationAction,
+    ModerationCase,
+    RoleRewardGrant,
+    Squad,
+    SquadMembership,
+)
+
+log = logging.getLogger(__name__)
+
+Kind = BytesTransaction.Kind
+AUTOMOD_ID = 0
+AUTOMOD_TAG = "AutoMod"
+MAX_TIMEOUT_MINUTES = 28 * 24 * 60  # Discord's limit
+HISTORY_LIMIT = 50
+LEADERBOARD_LIMIT = 100
+
+
+class EconomyError(DomainError):
+    """A rule of the economy was broken; the message is shown to the member or officer as is."""
+
+
+# -- configuration ---------------------------------------------------------------------------
+def parse_streak_bonuses(raw: Any) -> list[tuple[int, int]]:
+    """``{"8": 2, ...}`` → ``[(8, 2), ...]`` sorted by streak; ValueError if malformed."""
+    if raw in (None, ""):
+        return []
+    if not isinstance(raw, dict):
+        raise ValueError('Streak bonuses must be an object like {"8": 2}.')
+    try:
+        pairs = sorted((int(k), int(v)) for k, v in raw.items())
+    except (TypeError, ValueError):
+        raise ValueError("Streak bonuses map whole numbers of days to whole multipliers.") from None
+    if any(days < 1 or mult < 1 for days, mult in pairs):
+        raise ValueError("Streak bonus days and multipliers must be at least 1.")
+    return pairs
+
+
+def parse_role_rewards(raw: Any) -> list[tuple[int, int]]:
+    """``{"role_id": threshold}`` → ``[(role_id, threshold), ...]``; ValueError if malformed."""
+    if raw in (None, ""):
+        return []
+    if not isinstance(raw, dict):
+        raise ValueError('Role rewards must be an object like {"123456789012345678": 500}.')
+    try:
+        pairs = sorted(((int(k), int(v)) for k, v in raw.items()), key=lambda p: p[1])
+    except (TypeError, ValueError):
+        raise ValueError("Role rewards map Discord role ids to whole byte thresholds.") from None
+    if any(role < 1 or threshold < 1 for role, threshold in pairs):
+        raise ValueError("Role ids and thresholds must be positive.")
+    return pairs
+
+
+def get_config(guild_id: int) -> BytesConfig:
+    """The guild's config, or an unsaved one with the defaults (reading never writes)."""
+    return BytesConfig.objects.filter(guild_id=guild_id).first() or BytesConfig(guild_id=guild_id)
+
+
+def save_settings(instance: Model) -> Model:
+    """Validate and save an officer-edited settings row (config, squad, automod rule)."""
+    if not isinstance(instance, BytesConfig | Squad | AutoModRule):
+        raise EconomyError("Only economy settings are saved here.")
+    try:
+        instance.full_clean()
+    except ValidationError as exc:
+        raise EconomyError("; ".join(exc.messages)) from None
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError:
+        raise EconomyError("That clashes with an existing row (one config per guild, one squad per role, "
+                           "one default squad per guild).") from None
+    return instance
+
+
+# -- streaks ---------------------------------------------------------------------------------
+def next_streak(last_daily: dt.date | None, streak: int, today: dt.date) -> int:
+    """The streak after claiming on ``today``: +1 after a claim yesterday, else 1.
+
+    Date arithmetic (not day-of-month) so month and year ends are ordinary days.
+    """
+    if last_daily is None:
+        return 1
+    gap = (today - last_daily).days
+    if gap <= 0:
+        raise EconomyError("You already claimed today's bytes.")
+    return streak + 1 if gap == 1 else 1
+
+
+def streak_multiplier(streak: int, bonuses: list[tuple[int, int]]) -> int:
+    """The multiplier of the highest bonus whose streak threshold is reached (1 if none)."""
+    multiplier = 1
+    for days, mult in bonuses:
+        if streak >= days:
+            multiplier = mult
+    return multiplier
+
+
+def utc_today() -> dt.date:
+    return timezone.now().astimezone(dt.UTC).date()
+
+
+# -- balances --------------------------------------------------------------------------------
+def _check_member_id(user_id: int) -> int:
+    user_id = int(user_id)
+    if user_id <= SYSTEM_ID:
+        raise EconomyError("That is not a Discord member.")
+    return user_id
+
+
+def _locked_balances(guild_id: int, user_ids: list[int], starting_balance: int) -> dict[int, BytesBalance]:
+    """Balance rows of ``user_ids`` locked FOR UPDATE in user-id order, created if missing."""
+    ids = sorted(set(user_ids))
+    query = BytesBalance.objects.select_for_update().filter(guild_id=guild_id, user_id__in=ids).order_by("user_id")
+    rows = {b.user_id: b for b in query}
+    if len(rows) < len(ids):
+        BytesBalance.objects.bulk_create(
+            [BytesBalance(guild_id=guild_id, user_id=u, balance=starting_balance) for u in ids if u not in rows],
+            ignore_conflicts=True,
+        )
+        rows = {b.user_id: b for b in query.all()}
+    return rows
+
+
+def get_or_create_balance(guild_id: int, user_id: int) -> BytesBalance:
+    """The member's balance, opened with the guild's starting balance on first use."""
+    user_id = _check_member_id(user_id)
+    existing = BytesBalance.objects.filter(guild_id=guild_id, user_id=user_id).first()
+    if existing is not None:
+        return existing
+    with transaction.atomic():
+        return _locked_balances(guild_id, [user_id], get_config(guild_id).starting_balance)[user_id]
+
+
+def _log(guild_id: int, kind: str, giver: tuple[int, str], receiver: tuple[int, str], amount: int,
+         reason: str, now: dt.datetime) -> BytesTransaction:
+    return BytesTransaction.objects.create(
+        guild_id=guild_id, kind=kind, giver_id=giver[0], giver_username=giver[1][:100], receiver_id=receiver[0],
+        receiver_username=receiver[1][:100], amount=amount, reason=reason, created_at=now,
+    )
+
+
+def _positive_amount(amount: Any) -> int:
+    try:
+        value = int(amount)
+    except (TypeError, ValueError):
+        raise EconomyError("The amount must be a whole number of bytes.") from None
+    if value != amount and not isinstance(amount, str):
+        raise EconomyError("The amount must be a whole number of bytes.")
+    if value <= 0:
+        raise EconomyError("The amount must be more than 0 bytes.")
+    return value
+
+
+def transfer(guild_id: int, giver_id: int, giver_username: str, receiver_id: int, receiver_username: str,
+             amount: int, reason: str = "") -> BytesTransaction:
+    """Move bytes between two members: both rows locked in user-id order, one transaction."""
+    amount = _positive_amount(amount)
+    giver_id, receiver_id = _check_member_id(giver_id), _check_member_id(receiver_id)
+    if giver_id == receiver_id:
+        raise EconomyError("You can't send bytes to yourself.")
+    reason = (reason or "").strip()[:500]
+    with transaction.atomic():
+        config = get_config(guild_id)
+        if amount > config.max_transfer:
+            raise EconomyError(f"You can send at most {config.max_transfer:,} bytes at once.")
+        rows = _locked_balances(guild_id, [giver_id, receiver_id], config.starting_balance)
+        giver, receiver = rows[giver_id], rows[receiver_id]
+        now = timezone.now()
+        if config.transfer_cooldown_hours and giver.last_transfer_at:
+            ready = giver.last_transfer_at + dt.timedelta(hours=config.transfer_cooldown_hours)
+            if now < ready:
+                raise EconomyError(f"You can send bytes again {outbox.discord_timestamp(ready, 'R')}.")
+        if giver.balance < amount:
+            raise EconomyError(f"You only have {giver.balance:,} bytes.")
+        BytesBalance.objects.filter(pk=giver.pk).update(
+            balance=F("balance") - amount, total_sent=F("total_sent") + amount, last_transfer_at=now, updated_at=now)
+        BytesBalance.objects.filter(pk=receiver.pk).update(
+            balance=F("balance") + amount, total_received=F("total_received") + amount, updated_at=now)
+        record = _log(guild_id, Kind.TRANSFER, (giver_id, giver_username), (receiver_id, receiver_username),
+                      amount, reason, now)
+        _grant_role_rewards(config, guild_id, receiver_id, receiver.total_received + amount)
+    return record
+
+
+def award_daily(guild_id: int, user_id: int, today: dt.date | None = None,
+                username: str = "") -> tuple[BytesBalance, int, int]:
+    """Claim the daily bytes once per UTC day → (balance, streak, amount awarded).
+
+    The balance row is locked and ``last_daily`` re-read under the lock, so of any number of
+    simultaneous claims exactly one awards. A member without a squad joins the default one.
+    """
+    user_id = _check_member_id(user_id)
+    today = today or utc_today()
+    with transaction.atomic():
+        config = get_config(guild_id)
+        bonuses = parse_streak_bonuses(config.streak_bonuses)
+        balance = _locked_balances(guild_id, [user_id], config.starting_balance)[user_id]
+        if balance.last_daily is not None and balance.last_daily >= today:
+            tomorrow = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+            raise EconomyError(f"You already claimed today's bytes. Come back {outbox.discord_timestamp(tomorrow, 'R')}.")
+        streak = next_streak(balance.last_daily, balance.streak_count, today)
+        amount = config.daily_amount * streak_multiplier(streak, bonuses)
+        balance.balance += amount
+        balance.total_received += amount
+        balance.last_daily = today
+        balance.streak_count = streak
+        balance.save(update_fields=["balance", "total_received", "last_daily", "streak_count", "updated_at"])
+        if amount:
+            _log(guild_id, Kind.DAILY, (SYSTEM_ID, "Daily reward"), (user_id, username or str(user_id)), amount,
+                 f"Daily claim, streak {streak}", timezone.now())
+        _grant_role_rewards(config, guild_id, user_id, balance.total_received)
+        _join_default_squad(guild_id, user_id)
+    return balance, streak, amount
+
+
+def adjust_balance(guild_id: int, user_id: int, amount: int, reason: str, officer: str,
+                   username: str = "") -> BytesTransaction:
+    """An officer's correction (positive credits, negative debits), logged as a transaction
+    between the member and the bank (id 0) so the amount stays positive and the direction
+    shows who gave. Corrections do not count in the member's totals (no role rewards)."""
+    user_id = _check_member_id(user_id)
+    try:
+        amount = int(amount)
+    except (TypeError, ValueError):
+        raise EconomyError("The amount must be a whole number of bytes.") from None
+    if amount == 0:
+        raise EconomyError("An adjustment must change the balance (not 0).")
+    reason = (reason or "").strip()
+    if not reason:
+        raise EconomyError("Say why the balance is adjusted.")
+    officer_label = f"Officer {officer}"[:100]
+    member = (user_id, username or str(user_id))
+    with transaction.atomic():
+        balance = _locked_balances(guild_id, [user_id], get_config(guild_id).starting_balance)[user_id]
+        if balance.balance + amount < 0:
+            raise EconomyError(f"{member[1]} has {balance.balance:,} bytes; the balance can't go below 0.")
+        BytesBalance.objects.filter(pk=balance.pk).update(balance=F("balance") + amount, updated_at=timezone.now())
+        if amount > 0:
+            return _log(guild_id, Kind.ADJUSTMENT, (SYSTEM_ID, officer_label), member, amount, reason, timezone.now())
+        return _log(guild_id, Kind.ADJUSTMENT, member, (SYSTEM_ID, officer_label), -amount, reason, timezone.now())
+
+
+def get_leaderboard(guild_id: int, limit: int = 10) -> list[BytesBalance]:
+    """Richest members first (ties by user id so the order is stable)."""
+    limit = max(1, min(int(limit), LEADERBOARD_LIMIT))
+    return list(BytesBalance.objects.filter(guild_id=guild_id).order_by("-balance", "user_id")[:limit])
+
+
+def get_history(guild_id: int, user_id: int, limit: int = 10) -> list[BytesTransaction]:
+    """The member's latest movements, either direction."""
+    limit = max(1, min(int(limit), HISTORY_LIMIT))
+    return list(BytesTransaction.objects.filter(Q(giver_id=user_id) | Q(receiver_id=user_id), guild_id=guild_id)
+                .order_by("-created_at")[:limit])
+
+
+# -- role rewards ----------------------------------------------------------------------------
+def _grant_role_rewards(config: BytesConfig, guild_id: int, user_id: int, total_received: int) -> list[int]:
+    """Grant (once) every reward role whose threshold ``total_received`` reached. Runs while
+    the member's balance row is locked; the unique grant row makes "once" a DB fact."""
+    reached = [(role, threshold) for role, threshold in parse_role_rewards(config.role_rewards)
+               if total_received >= threshold]
+    if not reached:
+        return []
+    held = set(RoleRewardGrant.objects.filter(guild_id=guild_id, user_id=user_id).values_list("role_id", flat=True))
+    granted = []
+    for role_id, threshold in reached:
+        if role_id in held:
+            continue
+        RoleRewardGrant.objects.create(guild_id=guild_id, user_id=user_id, role_id=role_id, threshold=threshold)
+        outbox.add_role(guild_id, user_id, role_id, reason=f"Received {threshold:,} bytes",
+                        dedupe_key=f"economy:reward:{guild_id}:{user_id}:{role_id}", topic="economy.role_reward")
+        granted.append(role_id)
+    return granted
+
+
+# -- squads ----------------------------------------------------------------------------------
+def list_squads(guild_id: int) -> list[Squad]:
+    """Active squads with ``member_count``."""
+    return list(Squad.objects.filter(guild_id=guild_id, is_active=True)
+                .annotate(member_count=Count("memberships")).order_by("name"))
+
+
+def get_squad(guild_id: int, name_or_id: str | uuid.UUID) -> Squad:
+    query = Squad.objects.filter(guild_id=guild_id).annotate(member_count=Count("memberships"))
+    try:
+        return query.get(pk=uuid.UUID(str(name_or_id)))
+    except (ValueError, Squad.DoesNotExist):
+        pass
+    squad = query.filter(name__iexact=str(name_or_id).strip()).first()
+    if squad is None:
+        raise EconomyError(f"There is no squad called {name_or_id!s}.")
+    return squad
+
+
+def squad_members(squad: Squad, limit: int = 100) -> list[SquadMembership]:
+    return list(squad.memberships.order_by("joined_at")[:limit])
+
+
+def member_squad(guild_id: int, user_id: int) -> Squad | None:
+    membership = SquadMembership.objects.filter(guild_id=guild_id, user_id=user_id).select_related("squad").first()
+    return membership.squad if membership else None
+
+
+def _welcome(squad: Squad, user_id: int, dedupe: str) -> None:
+    outbox.add_role(squad.guild_id, user_id, squad.role_id, reason=f"Joined squad {squad.name}",
+                    dedupe_key=f"{dedupe}:add", topic="economy.squad_role")
+    text = squad.welcome_message or f"Welcome to **{squad.name}**!"
+    outbox.send_dm(user_id, content=text[:2000], dedupe_key=f"{dedupe}:welcome", topic="economy.squad_welcome")
+
+
+def join_squad(guild_id: int, user_id: int, squad_id: str | uuid.UUID, username: str = "") -> tuple[Squad, int]:
+    """Join (free) or switch to (``switch_cost``, charged and logged here) a squad → (squad,
+    bytes charged). Full squads are refused: the squad row is locked while counting."""
+    user_id = _check_member_id(user_id)
+    with transaction.atomic():
+        config = get_config(guild_id)
+        balance = _locked_balances(guild_id, [user_id], config.starting_balance)[user_id]
+        squad = Squad.objects.select_for_update().filter(pk=squad_id, guild_id=guild_id).first()
+        if squad is None or not squad.is_active:
+            raise EconomyError("That squad does not exist or is closed.")
+        membership = SquadMembership.objects.select_for_update().filter(guild_id=guild_id, user_id=user_id).first()
+        if membership is not None and membership.squad_id == squad.pk:
+            raise EconomyError(f"You are already in {squad.name}.")
+        if squad.max_members is not None and squad.memberships.count() >= squad.max_members:
+            raise EconomyError(f"{squad.name} is full ({squad.max_members} members).")
+        cost = 0
+        dedupe = f"economy:squad:{uuid.uuid4()}"
+        if membership is not None:
+            cost = squad.switch_cost
+            if balance.balance < cost:
+                raise EconomyError(f"Switching to {squad.name} costs {cost:,} bytes; you have {balance.balance:,}.")
+            old = membership.squad
+            if cost:
+                BytesBalance.objects.filter(pk=balance.pk).update(
+                    balance=F("balance") - cost, total_sent=F("total_sent") + cost, updated_at=timezone.now())
+                _log(guild_id, Kind.SQUAD_SWITCH, (user_id, username or str(user_id)), (SYSTEM_ID, "Squad switch"),
+                     cost, f"Switched from {old.name} to {squad.name}", timezone.now())
+            outbox.remove_role(guild_id, user_id, old.role_id, reason=f"Left squad {old.name}",
+                               dedupe_key=f"{dedupe}:remove", topic="economy.squad_role")
+            membership.squad = squad
+            membership.save(update_fields=["squad", "updated_at"])
+        else:
+            SquadMembership.objects.create(guild_id=guild_id, user_id=user_id, squad=squad)
+        _welcome(squad, user_id, dedupe)
+    return squad, cost
+
+
+def leave_squad(guild_id: int, user_id: int) -> Squad:
+    """Leave the current squad (free); its role is removed through the outbox."""
+    user_id = _check_member_id(user_id)
+    with transaction.atomic():
+        membership = (SquadMembership.objects.select_for_update().select_related("squad")
+                      .filter(guild_id=guild_id, user_id=user_id).first())
+        if membership is None:
+            raise EconomyError("You are not in a squad.")
+        squad = membership.squad
+        membership.delete()
+        outbox.remove_role(guild_id, user_id, squad.role_id, reason=f"Left squad {squad.name}",
+                           dedupe_key=f"economy:squad:{uuid.uuid4()}:remove", topic="economy.squad_role")
+    return squad
+
+
+def _join_default_squad(guild_id: int, user_id: int) -> Squad | None:
+    """Inside award_daily (balance already locked): place a squad-less member in the default
+    squad unless it is full or closed."""
+    if SquadMembership.objects.filter(guild_id=guild_id, user_id=user_id).exists():
+        return None
+    squad = Squad.objects.select_for_update().filter(guild_id=guild_id, is_default=True, is_active=True).first()
+    if squad is None or (squad.max_members is not None and squad.memberships.count() >= squad.max_members):
+        return None
+    SquadMembership.objects.create(guild_id=guild_id, user_id=user_id, squad=squad)
+    _welcome(squad, user_id, f"economy:squad:default:{guild_id}:{user_id}:{squad.pk}")
+    return squad
+
+
+# -- moderation ------------------------------------------------------------------------------
+def open_case(guild_id: int, user_id: int, user_tag: str, moderator_id: int, moderator_tag: str, action: str,
+              reason: str, *, duration_minutes: int | None = None, channel_id: int | None = None,
+              message_id: int | None = None, rule: AutoModRule | None = None,
+              delete_message: bool = False) -> ModerationCase:
+    """Record a moderation case and queue its Discord effect (DM, timeout, kick, ban, delete).
+
+    With a ``message_id`` the call is idempotent: one case per offending message.
+    """
+    if action not in ModerationAction.values:
+        raise EconomyError(f"Unknown moderation action {action!r}.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise EconomyError("A moderation case needs a reason.")
+    if len(reason) > 500:
+        raise EconomyError("The reason is limited to 500 characters.")
+    expires_at = None
+    if action == ModerationAction.TIMEOUT:
+        if not duration_minutes or not 1 <= int(duration_minutes) <= MAX_TIMEOUT_MINUTES:
+            raise EconomyError(f"A timeout lasts 1 to {MAX_TIMEOUT_MINUTES:,} minutes.")
+        expires_at = timezone.now() + dt.timedelta(minutes=int(duration_minutes))
+    if (action == ModerationAction.DELETE or delete_message) and not (channel_id and message_id):
+        raise EconomyError("Deleting needs the message's channel and id.")
+    with transaction.atomic():
+        if message_id:
+            existing = ModerationCase.objects.filter(guild_id=guild_id, message_id=message_id).first()
+            if existing is not None:
+                return existing
+        case = ModerationCase.objects.create(
+            guild_id=guild_id, user_id=user_id, user_tag=user_tag[:100], moderator_id=moderator_id,
+            moderator_tag=moderator_tag[:100], action=action, reason=reason, expires_at=expires_at,
+            channel_id=channel_id, message_id=message_id, rule=rule,
+        )
+        key = f"economy:case:{case.pk}"
+        audit = f"Case {str(case.pk)[:8]}: {reason}"[:400]
+        if action == ModerationAction.DELETE or delete_message:
+            outbox.delete_message(channel_id, message_id, reason=audit, dedupe_key=f"{key}:delete",
+                                  topic="economy.moderation")
+        if action != ModerationAction.DELETE:
+            verb = {"warn": "You were warned", "timeout": "You were timed out", "kick": "You were kicked",
+                    "ban": "You were banned"}[action]
+            until = f" until {outbox.discord_timestamp(expires_at, 'F')}" if expires_at else ""
+            outbox.send_dm(user_id, content=f"{verb}{until}. Reason: {reason}"[:2000], dedupe_key=f"{key}:dm",
+                           topic="economy.moderation_dm")
+        if action == ModerationAction.TIMEOUT:
+            outbox.timeout_member(guild_id, user_id, expires_at, reason=audit, dedupe_key=f"{key}:timeout",
+                                  topic="economy.moderation")
+        elif action == ModerationAction.KICK:
+            outbox.kick_member(guild_id, user_id, reason=audit, dedupe_key=f"{key}:kick", topic="economy.moderation")
+        elif action == ModerationAction.BAN:
+            outbox.ban_member(guild_id, user_id, reason=audit, dedupe_key=f"{key}:ban", topic="economy.moderation")
+    return case
+
+
+def resolve_case(case_id: str | uuid.UUID, resolved_by: str) -> ModerationCase:
+    """Close a case; an unexpired timeout is lifted in Discord."""
+    with transaction.atomic():
+        case = ModerationCase.objects.select_for_update().filter(pk=case_id).first()
+        if case is None:
+            raise EconomyError("That case does not exist.")
+        if case.resolved:
+            raise EconomyError("That case is already resolved.")
+        now = timezone.now()
+        case.resolved, case.resolved_at, case.resolved_by = True, now, (resolved_by or "")[:100]
+        case.save(update_fields=["resolved", "resolved_at", "resolved_by", "updated_at"])
+        if case.action == ModerationAction.TIMEOUT and case.expires_at and case.expires_at > now:
+            outbox.enqueue(OutboxMessage.Kind.TIMEOUT_MEMBER, guild_id=case.guild_id, user_id=case.user_id,
+                           payload={"until": None, "reason": f"Case {str(case.pk)[:8]} resolved"},
+                           dedupe_key=f"economy:case:{case.pk}:lift", topic="economy.moderation")
+    return case
+
+
+def list_cases(guild_id: int, user_id: int | None = None, *, open_only: bool = False,
+               limit: int = 25) -> list[ModerationCase]:
+    query = ModerationCase.objects.filter(guild_id=guild_id)
+    if user_id is not None:
+        query = query.filter(user_id=user_id)
+    if open_only:
+        query = query.filter(resolved=False)
+    return list(query.order_by("-created_at")[:limit])
+
+
+def expire_cases(now: dt.datetime | None = None) -> int:
+    """Resolve timeouts whose time is up. One conditional UPDATE: two workers never resolve
+    the same case twice, and Discord ends the timeout itself."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        return expired_cases(now).update(resolved=True, resolved_at=now, resolved_by="expired", updated_at=now)
+
+
+def expired_cases(now: dt.datetime | None = None) -> QuerySet[ModerationCase]:
+    return ModerationCase.objects.filter(resolved=False, expires_at__isnull=False, expires_at__lte=now or timezone.now())
+
+
+# -- auto-moderation -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AutoModMatch:
+    rule_id: uuid.UUID
+    rule_type: str
+    action: str
+    reason: str
+    timeout_minutes: int
+
+
+def _match(rule: AutoModRule, *, author_roles: list[int], channel_id: int | None, content: str,
+           mentions: list[int], recent) -> AutoModMatch | None:
+    if automod.is_exempt(rule.exempt_role_ids, rule.exempt_channel_ids, author_roles, channel_id):
+        return None
+    reason = automod.match_rule(rule.rule_type, rule.config, content=content, mentions=mentions,
+                                recent_messages=recent)
+    if reason is None:
+        return None
+    return AutoModMatch(rule.pk, rule.rule_type, rule.action, reason, rule.timeout_minutes)
+
+
+def evaluate_message(guild_id: int, author_id: int, author_roles: list[int], channel_id: int, content: str,
+                     mentions: list[int], sent_at: dt.datetime) -> AutoModMatch | None:
+    """The first active rule (by priority) the message breaks, or None. Reads only; the
+    message is counted in the spam window whatever the outcome."""
+    key = (int(guild_id), int(author_id))
+    automod.SPAM_WINDOW.record(key, sent_at)
+    rules = AutoModRule.objects.filter(guild_id=guild_id, is_active=True).order_by("priority", "created_at")
+    for rule in rules:
+        found = _match(rule, author_roles=author_roles, channel_id=channel_id, content=content, mentions=mentions,
+                       recent=lambda seconds: automod.SPAM_WINDOW.count(key, sent_at, seconds))
+        if found is not None:
+            return found
+    return None
+
+
+def test_rule(rule: AutoModRule, content: str, *, author_roles: list[int] | None = None,
+              channel_id: int | None = None, mentions: list[int] | None = None,
+              recent_messages: int = 1) -> AutoModMatch | None:
+    """What the rule says about one message (the admin's "test this rule" form)."""
+    try:
+        config = automod.validate_rule(rule.rule_type, rule.config, rule.exempt_role_ids, rule.exempt_channel_ids)
+    except ValueError as exc:
+        raise EconomyError(f"The rule is invalid: {exc}") from None
+    probe = AutoModRule(pk=rule.pk, rule_type=rule.rule_type, config=config, action=rule.action,
+                        timeout_minutes=rule.timeout_minutes, exempt_role_ids=rule.exempt_role_ids,
+                        exempt_channel_ids=rule.exempt_channel_ids)
+    return _match(probe, author_roles=author_roles or [], channel_id=channel_id, content=content,
+                  mentions=mentions or [], recent=lambda seconds: recent_messages)
+
+
+test_rule.__test__ = False  # not a pytest test
+
+
+def apply_automod_action(guild_id: int, author_id: int, author_tag: str, channel_id: int, message_id: int,
+                         match: AutoModMatch) -> ModerationCase:
+    """Act on a match: the offending message is deleted and the rule's action queued, with a
+    case opened for it (idempotent per message)."""
+    rule = AutoModRule.objects.filter(pk=match.rule_id).first()
+    return open_case(guild_id, author_id, author_tag, AUTOMOD_ID, AUTOMOD_TAG, match.action,
+                     f"AutoMod: {match.reason}", duration_minutes=match.timeout_minutes, channel_id=channel_id,
+                     message_id=message_id, rule=rule, delete_message=True)
