@@ -18,12 +18,22 @@ ensure_venv() {
   stamp="$VENV/.installed-$(cat "$ROOT/pyproject.toml" "$ROOT/constraints.txt" | sha1sum | cut -c1-12)-$extras"
   if [ ! -f "$stamp" ]; then
     say "installing dependencies ($extras)"
-    "$PY" -m pip install --quiet --disable-pip-version-check --upgrade pip
+    pip_quiet install --upgrade pip
     local spec="$ROOT"
     [ "$extras" != "base" ] && spec="$ROOT[$extras]"
-    "$PY" -m pip install --quiet --disable-pip-version-check -c "$ROOT/constraints.txt" -e "$spec"
+    pip_quiet install -c "$ROOT/constraints.txt" -e "$spec"
     rm -f "$VENV"/.installed-* && touch "$stamp"
   fi
+}
+
+# pip, minus the noise of find-links folders some machines configure but do not have.
+pip_quiet() {
+  local out
+  if ! out=$("$PY" -m pip "$@" --quiet --disable-pip-version-check 2>&1); then
+    printf '%s\n' "$out" | grep -v "is ignored: it is neither" >&2
+    return 1
+  fi
+  printf '%s\n' "$out" | grep -v -e "is ignored: it is neither" -e '^$' || true
 }
 
 APT_UPDATED=0
