@@ -7,6 +7,8 @@ links). The raids app reads ``Player``, ``GuildRank``, ``Specialization`` and ``
 
 from __future__ import annotations
 
+import re
+
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -189,6 +191,11 @@ class AuditIssue(models.Model):
         WARNING = "warning", "Warning"
         ERROR = "error", "Error"
 
+    class Resolution(models.TextChoices):
+        RESOLVED = "resolved", "Resolved by an officer"
+        DISMISSED = "dismissed", "Dismissed by an officer"
+        AUTO = "auto", "Condition disappeared"
+
     issue_type = models.CharField(max_length=32, db_index=True,
                                   help_text="orphan_wow, orphan_discord, rank_mismatch, stale_character, …")
     severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.WARNING)
@@ -200,6 +207,15 @@ class AuditIssue(models.Model):
     summary = models.CharField(max_length=255)
     details = models.JSONField(default=dict, blank=True)
     issue_hash = models.CharField(max_length=64, help_text="Identifies the condition: same hash, same issue.")
+    resolution = models.CharField(
+        max_length=10, choices=Resolution.choices, blank=True,
+        help_text="How the issue was closed: an officer resolved or dismissed it, or its condition went away.",
+    )
+    condition_cleared_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When a check last found the condition gone. An issue an officer closed is flagged "
+                  "again only after its condition went away and came back.",
+    )
     first_detected = models.DateTimeField(auto_now_add=True)
     last_seen = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -212,6 +228,11 @@ class AuditIssue(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["issue_hash"], condition=Q(resolved_at__isnull=True),
                                     name="auditissue_one_open_per_hash"),
+            models.CheckConstraint(
+                name="auditissue_closed_has_resolution",
+                condition=(Q(resolved_at__isnull=True, resolution="")
+                           | (Q(resolved_at__isnull=False) & ~Q(resolution=""))),
+            ),
         ]
         indexes = [models.Index(fields=["resolved_at", "reported_at"], name="auditissue_open_idx")]
 
@@ -232,6 +253,7 @@ class SyncLog(models.Model):
         SUCCESS = "success", "Success"
         PARTIAL = "partial", "Partial (some items failed)"
         FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped (another run was in progress)"
 
     source = models.CharField(max_length=10, choices=Source.choices)
     started_at = models.DateTimeField()
@@ -246,3 +268,56 @@ class SyncLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_source_display()} {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class NotePattern(models.Model):
+    """A way this guild writes alt markers or Discord handles in guild/officer notes.
+
+    Officers edit these in the admin because every guild writes notes differently. Each
+    regex is matched case-insensitively and must capture the name in its first group.
+    """
+
+    class Kind(models.TextChoices):
+        ALT_OF = "alt_of", "Alt of a character (captures the main's name)"
+        DISCORD = "discord", "Discord handle (captures the Discord name)"
+
+    name = models.CharField(max_length=60, unique=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    regex = models.CharField(max_length=200, help_text="Python regex, case-insensitive; group 1 is the name.")
+    is_active = models.BooleanField(default=True)
+    priority = models.PositiveSmallIntegerField(default=100, help_text="Lower runs first.")
+
+    class Meta:
+        ordering = ["priority", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        try:
+            compiled = re.compile(self.regex, re.IGNORECASE)
+        except re.error as exc:
+            raise ValidationError({"regex": f"Not a valid regular expression: {exc}"}) from exc
+        if compiled.groups < 1:
+            raise ValidationError({"regex": "The pattern must capture the name in a group: (...)."})
+
+
+class SyncLock(models.Model):
+    """One row per kind of run (blizzard, discord, addon, matching, integrity, report).
+
+    Long runs claim the row with a conditional update (``locked_until`` in the past → now +
+    lease), so two workers never run the same sync at once; short runs lock it with
+    ``select_for_update`` inside their transaction.
+    """
+
+    name = models.CharField(max_length=20, unique=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    holder = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -74,3 +74,15 @@ GUILD_RANKS = (
     ("Member", 2, 2, 3, "Member"),
     ("Initiate", 1, 1, 4, "Initiate"),
 )
+
+# Default note patterns (NotePattern rows, editable by officers): (name, kind, regex, priority).
+# Group 1 captures a character name (alt_of) or a Discord name (discord).
+NOTE_PATTERNS = (
+    ("alt of X", "alt_of", r"\balt\s+(?:of|for)\s*:?\s*([^\s,;:(){}\[\]]+)", 10),
+    ("X's alt", "alt_of", r"([^\s,;:(){}\[\]']+)'s\s+alt\b", 20),
+    ("main: X", "alt_of", r"\bmain\s*[:=]\s*([^\s,;(){}\[\]]+)", 30),
+    ("{X}", "alt_of", r"\{\s*([^{}\s]+)\s*\}", 40),
+    ("X alt", "alt_of", r"^\s*([^\s,;:(){}\[\]']+)\s+alt\b", 50),
+    ("Discord: name", "discord", r"\bdiscord\s*[:=]\s*@?([\w.]{2,32})", 10),
+    ("@name", "discord", r"(?:^|[\s(,;])@([\w.]{2,32})", 20),
+)

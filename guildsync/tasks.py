@@ -1,1 +1,45 @@
-"""See README.md."""
+"""Celery tasks of guildsync: thin wrappers over ``services.pipeline`` (the seed's scheduler).
+
+Names match ``CELERY_BEAT_SCHEDULE`` in config/settings.py. Each periodic run logs one line;
+a run that finds another in progress records a ``skipped`` SyncLog and returns.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+
+from guildsync.services import pipeline
+
+log = logging.getLogger(__name__)
+
+
+def _summary(result: pipeline.PipelineResult) -> dict[str, Any]:
+    return {"source": result.source, "status": result.status, "sync_log_id": result.sync_log_id,
+            "steps": result.steps, "report_messages": result.report_messages}
+
+
+@shared_task(name="guildsync.tasks.discord_sync_task")
+def discord_sync_task(triggered_by: str = "schedule") -> dict[str, Any]:
+    """Every 15 minutes: the full member list, catching anything the gateway missed."""
+    result = pipeline.run_discord_sync(triggered_by)
+    log.info("guildsync.discord_sync: %s %s", result.status, result.stats)
+    return _summary(result)
+
+
+@shared_task(name="guildsync.tasks.blizzard_pipeline_task")
+def blizzard_pipeline_task(triggered_by: str = "schedule") -> dict[str, Any]:
+    """01:00, 07:00, 13:00, 19:00 UTC: Blizzard roster → match → check → report."""
+    result = pipeline.run_blizzard_pipeline(triggered_by)
+    log.info("guildsync.blizzard_pipeline: %s steps=%s stats=%s", result.status, result.steps, result.stats)
+    return _summary(result)
+
+
+@shared_task(name="guildsync.tasks.addon_pipeline_task")
+def addon_pipeline_task(text: str, triggered_by: str = "upload") -> dict[str, Any]:
+    """An addon SavedVariables export → notes → match → check → report."""
+    result = pipeline.run_addon_pipeline(text, triggered_by)
+    log.info("guildsync.addon_pipeline: %s steps=%s stats=%s", result.status, result.steps, result.stats)
+    return _summary(result)

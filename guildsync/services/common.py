@@ -1,0 +1,73 @@
+"""What every guild-sync service shares: the app's error, run locks and the sync log.
+
+Locks are rows of ``SyncLock``: a long run (a Blizzard sync that spends minutes on HTTP)
+*claims* its row with one conditional UPDATE and a lease, so a second worker sees the claim
+and skips; a short run inside one transaction *locks* the row with ``select_for_update`` so
+concurrent runs queue behind each other instead of interleaving.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from core.errors import DomainError
+from guildsync.models import SyncLock, SyncLog
+
+
+class GuildSyncError(DomainError):
+    """A guild-sync rule was broken; the message is shown to the officer as is."""
+
+
+def _ensure_lock_row(name: str) -> None:
+    # The data migration creates the rows; this covers a flushed test database.
+    SyncLock.objects.bulk_create([SyncLock(name=name)], ignore_conflicts=True)
+
+
+def lock_for_update(name: str) -> SyncLock:
+    """Serialise short runs of ``name``: call inside ``transaction.atomic()``."""
+    _ensure_lock_row(name)
+    return SyncLock.objects.select_for_update().get(name=name)
+
+
+def claim(name: str, lease_seconds: int = 1800) -> str | None:
+    """Claim a long run. Returns a token, or None when another live run holds the lease."""
+    _ensure_lock_row(name)
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    claimed = SyncLock.objects.filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now), name=name).update(
+        locked_until=now + timedelta(seconds=lease_seconds), holder=token
+    )
+    return token if claimed else None
+
+
+def release(name: str, token: str) -> None:
+    SyncLock.objects.filter(name=name, holder=token).update(locked_until=None, holder="")
+
+
+def start_log(source: str, triggered_by: str = "") -> SyncLog:
+    with transaction.atomic():
+        return SyncLog.objects.create(source=source, started_at=timezone.now(), triggered_by=triggered_by[:150])
+
+
+def finish_log(log: SyncLog, status: str, stats: dict[str, Any] | None = None, error: str = "") -> SyncLog:
+    with transaction.atomic():
+        log.finished_at = timezone.now()
+        log.status = status
+        log.stats = stats or {}
+        log.error = error[:4000]
+        log.save(update_fields=["finished_at", "status", "stats", "error"])
+    return log
+
+
+def skipped_log(source: str, triggered_by: str = "") -> SyncLog:
+    """A run that found another one in progress still leaves a trace."""
+    now = timezone.now()
+    with transaction.atomic():
+        return SyncLog.objects.create(source=source, started_at=now, finished_at=now, status=SyncLog.Status.SKIPPED,
+                                      triggered_by=triggered_by[:150], error="Another run was in progress.")

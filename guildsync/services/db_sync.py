@@ -1,0 +1,307 @@
+"""Blizzard roster and addon exports → ``WowCharacter`` (seed Task 2).
+
+The reference tables are read once per run into lookup caches (class by Blizzard id or
+name, spec by Blizzard id or (name, class), rank by Blizzard rank index); then every row is
+resolved in memory and written with bulk inserts/updates. An unknown class never crashes a
+run: the character is stored without a class and the name is reported in the stats.
+
+Blizzard roster records (see ``guildsync.clients.character_record``)::
+
+    character_name, realm_slug, realm_name, blizzard_id, class_id | class_name,
+    spec_id | spec_name, level, item_level, rank_index, achievement_points,
+    last_login_at, profile_json
+
+Addon records (``addon_processor.extract_addon_records``)::
+
+    character_name, realm (display name or slug), guild_note, officer_note, rank_index,
+    class_name, level
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from guildsync.clients import realm_slug as slug_rule
+from guildsync.models import GuildRank, Specialization, WowCharacter, WowClass
+from guildsync.services.common import GuildSyncError, lock_for_update
+
+# Blizzard's rank indexes (0 = Guild Master) → the seed's rank names, used only when a
+# rank row has no blizzard_rank_index of its own (officers may rename the ranks).
+RANK_NAME_BY_BLIZZARD_INDEX = {0: "Guild Leader", 1: "Officer", 2: "Veteran", 3: "Member", 4: "Initiate"}
+NOTE_MAX = 255
+
+
+@dataclass
+class Lookups:
+    """The FK caches of one run."""
+
+    classes_by_id: dict[int, WowClass]
+    classes_by_name: dict[str, WowClass]
+    specs_by_id: dict[int, Specialization]
+    specs_by_name: dict[tuple[str, int], Specialization]
+    ranks_by_blizzard_index: dict[int, GuildRank]
+
+    @classmethod
+    def load(cls) -> Lookups:
+        classes = list(WowClass.objects.all())
+        specs = list(Specialization.objects.all())
+        ranks = list(GuildRank.objects.all())
+        by_index = {r.blizzard_rank_index: r for r in ranks if r.blizzard_rank_index is not None}
+        by_name = {r.name: r for r in ranks}
+        for index, name in RANK_NAME_BY_BLIZZARD_INDEX.items():
+            if index not in by_index and name in by_name:
+                by_index[index] = by_name[name]
+        return cls(
+            classes_by_id={c.blizzard_id: c for c in classes},
+            classes_by_name={c.name.casefold(): c for c in classes},
+            specs_by_id={s.blizzard_id: s for s in specs},
+            specs_by_name={(s.name.casefold(), s.wow_class_id): s for s in specs},
+            ranks_by_blizzard_index=by_index,
+        )
+
+    def wow_class(self, class_id: Any = None, class_name: Any = None) -> WowClass | None:
+        if class_id is not None:
+            try:
+                found = self.classes_by_id.get(int(class_id))
+            except (TypeError, ValueError):
+                found = None
+            if found:
+                return found
+        if class_name:
+            return self.classes_by_name.get(str(class_name).strip().casefold())
+        return None
+
+    def spec(self, spec_id: Any, spec_name: Any, wow_class: WowClass | None) -> Specialization | None:
+        if spec_id is not None:
+            try:
+                found = self.specs_by_id.get(int(spec_id))
+            except (TypeError, ValueError):
+                found = None
+            if found:
+                return found
+        if spec_name and wow_class is not None:
+            return self.specs_by_name.get((str(spec_name).strip().casefold(), wow_class.pk))
+        return None
+
+    def rank(self, rank_index: Any) -> GuildRank | None:
+        try:
+            return self.ranks_by_blizzard_index.get(int(rank_index))
+        except (TypeError, ValueError):
+            return None
+
+
+@dataclass
+class SyncStats:
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    restored: int = 0
+    skipped: int = 0
+    unknown_classes: list[str] = field(default_factory=list)
+    unknown_specs: list[str] = field(default_factory=list)
+    unknown_ranks: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"created": self.created, "updated": self.updated, "removed": self.removed,
+                "restored": self.restored, "skipped": self.skipped,
+                "unknown_classes": self.unknown_classes[:50], "unknown_specs": self.unknown_specs[:50],
+                "unknown_ranks": self.unknown_ranks[:50]}
+
+
+def _key(name: str, slug: str) -> tuple[str, str]:
+    return name.casefold(), slug
+
+
+def _require_name(record: Mapping[str, Any]) -> str:
+    name = record.get("character_name")
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 24:
+        raise GuildSyncError(f"A character needs a name of 1–24 characters (got {name!r:.40}).")
+    return name.strip()
+
+
+def _small_int(value: Any) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 <= number < 32768 else None
+
+
+FIELDS_BLIZZARD = ["character_name", "realm_slug", "realm_name", "blizzard_id", "wow_class", "active_spec", "level",
+                   "item_level", "guild_rank", "achievement_points", "last_login_at", "profile_json",
+                   "last_api_sync", "removed_at"]
+
+
+def sync_blizzard_roster(characters: Iterable[Mapping[str, Any]], *, mark_missing_removed: bool = True) -> SyncStats:
+    """Upsert the roster; characters missing from it get ``removed_at``, returning ones
+    are restored. The roster is the whole guild, so absence means "left the guild"."""
+    characters = list(characters)
+    for record in characters:
+        _require_name(record)
+        if not record.get("realm_slug"):
+            raise GuildSyncError(f"Character {record.get('character_name')!r} has no realm slug.")
+    now = timezone.now()
+    stats = SyncStats()
+    with transaction.atomic():
+        lock_for_update("blizzard")
+        lookups = Lookups.load()
+        existing = {_key(c.character_name, c.realm_slug): c for c in WowCharacter.objects.all()}
+        seen: set[tuple[str, str]] = set()
+        to_create: list[WowCharacter] = []
+        to_update: list[WowCharacter] = []
+        for record in characters:
+            name = _require_name(record)
+            slug = str(record["realm_slug"]).lower()
+            key = _key(name, slug)
+            if key in seen:
+                stats.skipped += 1
+                continue
+            seen.add(key)
+            wow_class = lookups.wow_class(record.get("class_id"), record.get("class_name"))
+            if wow_class is None and (record.get("class_id") is not None or record.get("class_name")):
+                stats.unknown_classes.append(f"{name}-{slug}: {record.get('class_name') or record.get('class_id')}")
+            spec = lookups.spec(record.get("spec_id"), record.get("spec_name"), wow_class)
+            if spec is None and (record.get("spec_id") or record.get("spec_name")):
+                stats.unknown_specs.append(f"{name}-{slug}: {record.get('spec_name') or record.get('spec_id')}")
+            rank = lookups.rank(record.get("rank_index"))
+            if rank is None and record.get("rank_index") is not None:
+                stats.unknown_ranks.append(f"{name}-{slug}: {record.get('rank_index')}")
+            char = existing.get(key)
+            if char is None:
+                char = WowCharacter(character_name=name, realm_slug=slug)
+                to_create.append(char)
+                stats.created += 1
+            else:
+                if char.removed_at is not None:
+                    stats.restored += 1
+                to_update.append(char)
+                stats.updated += 1
+            char.character_name = name
+            char.realm_name = str(record.get("realm_name") or char.realm_name or "")[:64]
+            char.blizzard_id = record.get("blizzard_id") or char.blizzard_id
+            char.wow_class = wow_class
+            char.active_spec = spec
+            char.level = _small_int(record.get("level"))
+            if record.get("item_level") is not None:
+                char.item_level = _small_int(record.get("item_level"))
+            char.guild_rank = rank
+            if record.get("achievement_points") is not None:
+                char.achievement_points = record.get("achievement_points")
+            if record.get("last_login_at") is not None:
+                char.last_login_at = record.get("last_login_at")
+            if record.get("profile_json") is not None:
+                char.profile_json = record.get("profile_json")
+            char.last_api_sync = now
+            char.removed_at = None
+        if mark_missing_removed:
+            gone = [c for k, c in existing.items() if k not in seen and c.removed_at is None]
+            for char in gone:
+                char.removed_at = now
+            stats.removed = len(gone)
+            WowCharacter.objects.bulk_update(gone, ["removed_at"], batch_size=1000)
+        WowCharacter.objects.bulk_create(to_create, batch_size=1000)
+        WowCharacter.objects.bulk_update(to_update, FIELDS_BLIZZARD, batch_size=1000)
+    return stats
+
+
+FIELDS_ADDON = ["character_name", "realm_slug", "realm_name", "addon_note", "addon_officer_note", "addon_last_sync",
+                "wow_class", "guild_rank", "level", "removed_at"]
+
+
+def resolve_realm(realm: str, known_slugs: set[str], slug_by_name: dict[str, str], default: str = "") -> str:
+    """A realm as the addon wrote it (display name such as "Azjol-Nerub", or a slug) →
+    the slug the API uses, preferring a slug already seen from the API."""
+    text = (realm or "").strip()
+    if not text:
+        return default
+    if text.lower() in known_slugs:
+        return text.lower()
+    if text.casefold() in slug_by_name:
+        return slug_by_name[text.casefold()]
+    squashed = text.replace(" ", "").replace("-", "").replace("'", "").casefold()
+    for slug in known_slugs:  # e.g. "AzjolNerub" (how GetRealmName() writes it) → azjolnerub
+        if slug.replace("-", "") == squashed:
+            return slug
+    if " " not in text and "-" not in text and re.search(r"[a-z][A-Z]", text):
+        text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)  # "TwistingNether" as written in "Name-Realm"
+    return slug_rule(text)
+
+
+def sync_addon_data(addon_data: Iterable[Mapping[str, Any]], *, mark_missing_removed: bool = False) -> SyncStats:
+    """Write what only the addon knows (public and officer notes) and, when given, class,
+    rank and level. Characters the addon sees but the API has not yet are created. The
+    addon's roster is the whole guild too, but by default absence is left to the API sync
+    (an officer may export from an alt guild); ``mark_missing_removed`` opts in."""
+    records = list(addon_data)
+    for record in records:
+        _require_name(record)
+    now = timezone.now()
+    stats = SyncStats()
+    with transaction.atomic():
+        lock_for_update("blizzard")
+        lookups = Lookups.load()
+        all_chars = list(WowCharacter.objects.all())
+        existing = {_key(c.character_name, c.realm_slug): c for c in all_chars}
+        known_slugs = {c.realm_slug for c in all_chars}
+        slug_by_name = {c.realm_name.casefold(): c.realm_slug for c in all_chars if c.realm_name}
+        default_realm = (settings.BLIZZARD_REALM_SLUG or "").lower()
+        if default_realm:
+            known_slugs.add(default_realm)
+        seen: set[tuple[str, str]] = set()
+        to_create: list[WowCharacter] = []
+        to_update: list[WowCharacter] = []
+        for record in records:
+            name = _require_name(record)
+            raw_realm = str(record.get("realm") or "")
+            slug = resolve_realm(raw_realm, known_slugs, slug_by_name, default_realm)
+            if not slug:
+                raise GuildSyncError(f"Character {name!r} has no realm and BLIZZARD_REALM_SLUG is not set.")
+            key = _key(name, slug)
+            if key in seen:
+                stats.skipped += 1
+                continue
+            seen.add(key)
+            char = existing.get(key)
+            if char is None:
+                char = WowCharacter(character_name=name, realm_slug=slug, realm_name=raw_realm[:64])
+                to_create.append(char)
+                stats.created += 1
+            else:
+                if char.removed_at is not None:
+                    stats.restored += 1
+                to_update.append(char)
+                stats.updated += 1
+            char.addon_note = str(record.get("guild_note") or "")[:NOTE_MAX]
+            char.addon_officer_note = str(record.get("officer_note") or "")[:NOTE_MAX]
+            char.addon_last_sync = now
+            char.removed_at = None
+            if record.get("class_name"):
+                wow_class = lookups.wow_class(None, record["class_name"])
+                if wow_class is None:
+                    stats.unknown_classes.append(f"{name}-{slug}: {record['class_name']}")
+                else:
+                    char.wow_class = wow_class
+            if record.get("rank_index") is not None:
+                rank = lookups.rank(record["rank_index"])
+                if rank is None:
+                    stats.unknown_ranks.append(f"{name}-{slug}: {record['rank_index']}")
+                else:
+                    char.guild_rank = rank
+            if record.get("level") is not None and _small_int(record["level"]) is not None:
+                char.level = _small_int(record["level"])
+        if mark_missing_removed:
+            gone = [c for k, c in existing.items() if k not in seen and c.removed_at is None]
+            for char in gone:
+                char.removed_at = now
+            stats.removed = len(gone)
+            WowCharacter.objects.bulk_update(gone, ["removed_at"], batch_size=1000)
+        WowCharacter.objects.bulk_create(to_create, batch_size=1000)
+        WowCharacter.objects.bulk_update(to_update, FIELDS_ADDON, batch_size=1000)
+    return stats

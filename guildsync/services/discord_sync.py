@@ -1,0 +1,195 @@
+"""Discord server members → ``DiscordUser`` (seed Task 1).
+
+Discord owns these rows: this module mirrors who is on the server and which guild-rank
+roles they hold. It never touches player links; the identity engine does that.
+
+Members are plain dicts (``member_from_api`` / ``member_from_gateway`` build them) so the
+REST sync, the gateway events and the tests share one shape::
+
+    {"discord_id": int, "username": str, "display_name": str, "roles": [role names],
+     "joined_at": datetime | None}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from guildsync.models import DiscordUser, GuildRank
+from guildsync.services.common import GuildSyncError, lock_for_update
+
+SYNCED_FIELDS = ["username", "display_name", "highest_guild_role", "all_guild_roles", "joined_server_at",
+                 "last_sync", "is_present", "removed_at"]
+
+
+@dataclass
+class DiscordSyncStats:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    departed: int = 0
+    returned: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def _role_name(role: Any) -> str:
+    if isinstance(role, str):
+        return role
+    if isinstance(role, Mapping):
+        return str(role.get("name", ""))
+    return str(getattr(role, "name", ""))
+
+
+def _rank_roles() -> list[tuple[int, str]]:
+    """(level, Discord role name) of every rank, most senior first."""
+    return [(level, (role or name)) for level, role, name in
+            GuildRank.objects.order_by("-level").values_list("level", "discord_role_name", "name")]
+
+
+def get_all_guild_roles(roles: Iterable[Any], rank_roles: list[tuple[int, str]] | None = None) -> list[str]:
+    """The guild-rank roles among ``roles`` (names, dicts or discord.py Role objects),
+    most senior first. Guild-rank roles are those named in ``GuildRank.discord_role_name``;
+    the comparison ignores case because officers retype role names by hand."""
+    rank_roles = rank_roles if rank_roles is not None else _rank_roles()
+    held = {_role_name(r).strip().casefold() for r in roles}
+    return [name for _level, name in rank_roles if name.casefold() in held]
+
+
+def get_highest_guild_role(roles: Iterable[Any], rank_roles: list[tuple[int, str]] | None = None) -> str:
+    """The most senior guild-rank role among ``roles``, or "" when there is none."""
+    found = get_all_guild_roles(roles, rank_roles)
+    return found[0] if found else ""
+
+
+def member_from_api(member: Mapping[str, Any], role_names: Mapping[int, str]) -> dict[str, Any]:
+    """A member object of ``GET /guilds/{id}/members`` (roles as ids) → member dict."""
+    user = member["user"]
+    joined = member.get("joined_at")
+    return {
+        "discord_id": int(user["id"]),
+        "username": user.get("username") or "",
+        "display_name": member.get("nick") or user.get("global_name") or user.get("username") or "",
+        "roles": [role_names[int(r)] for r in member.get("roles", []) if int(r) in role_names],
+        "joined_at": parse_datetime(joined) if isinstance(joined, str) else joined,
+        "bot": bool(user.get("bot")),
+    }
+
+
+def member_from_gateway(member: Any) -> dict[str, Any]:
+    """A discord.py ``Member`` (gateway event) → member dict."""
+    return {
+        "discord_id": int(member.id),
+        "username": member.name,
+        "display_name": getattr(member, "display_name", "") or member.name,
+        "roles": [r.name for r in getattr(member, "roles", [])],
+        "joined_at": getattr(member, "joined_at", None),
+        "bot": bool(getattr(member, "bot", False)),
+    }
+
+
+def _validate(member: Mapping[str, Any]) -> None:
+    try:
+        ok = int(member["discord_id"]) > 0 and isinstance(member.get("username"), str) and member["username"]
+    except (KeyError, TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise GuildSyncError(f"A Discord member needs a discord_id and a username (got {dict(member)!r:.200}).")
+
+
+def _values(member: Mapping[str, Any], rank_roles: list[tuple[int, str]], now: dt.datetime) -> dict[str, Any]:
+    roles = get_all_guild_roles(member.get("roles") or [], rank_roles)
+    return {
+        "username": member["username"][:64],
+        "display_name": (member.get("display_name") or "")[:64],
+        "highest_guild_role": roles[0] if roles else "",
+        "all_guild_roles": roles,
+        "joined_server_at": member.get("joined_at"),
+        "last_sync": now,
+        "is_present": True,
+        "removed_at": None,
+    }
+
+
+def sync_discord_members(members: Iterable[Mapping[str, Any]]) -> DiscordSyncStats:
+    """Mirror the full member list: upsert everyone listed, mark everyone else departed.
+
+    The diff is computed in memory against one read of the table, then applied with bulk
+    writes, so a 5,000-member server costs a handful of queries, not one per member.
+    """
+    members = [m for m in members if not m.get("bot")]
+    for member in members:
+        _validate(member)
+    now = timezone.now()
+    stats = DiscordSyncStats()
+    with transaction.atomic():
+        lock_for_update("discord")  # full syncs and gateway events never interleave
+        rank_roles = _rank_roles()
+        existing = {u.discord_id: u for u in DiscordUser.objects.all()}
+        to_create, to_update, seen = [], [], set()
+        for member in members:
+            discord_id = int(member["discord_id"])
+            if discord_id in seen:
+                continue
+            seen.add(discord_id)
+            values = _values(member, rank_roles, now)
+            user = existing.get(discord_id)
+            if user is None:
+                to_create.append(DiscordUser(discord_id=discord_id, **values))
+                stats.created += 1
+                continue
+            if not user.is_present:
+                stats.returned += 1
+            changed = any(getattr(user, k) != v for k, v in values.items() if k != "last_sync")
+            for key, value in values.items():
+                setattr(user, key, value)
+            to_update.append(user)
+            if changed:
+                stats.updated += 1
+            else:
+                stats.unchanged += 1
+        departed = [u for d, u in existing.items() if d not in seen and u.is_present]
+        for user in departed:
+            user.is_present = False
+            user.removed_at = now
+        stats.departed = len(departed)
+        DiscordUser.objects.bulk_create(to_create, batch_size=1000)
+        DiscordUser.objects.bulk_update(to_update + departed, SYNCED_FIELDS, batch_size=1000)
+    return stats
+
+
+def _upsert_one(member: Mapping[str, Any]) -> DiscordUser:
+    _validate(member)
+    with transaction.atomic():
+        lock_for_update("discord")
+        values = _values(member, _rank_roles(), timezone.now())
+        user, _ = DiscordUser.objects.update_or_create(discord_id=int(member["discord_id"]), defaults=values)
+    return user
+
+
+def on_member_join(member: Mapping[str, Any]) -> DiscordUser:
+    """A member joined (or came back): present again, roles as they are now."""
+    return _upsert_one(member)
+
+
+def on_member_update(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> DiscordUser:
+    """Nickname or roles changed. ``before`` is accepted for the gateway's signature only:
+    the row is rewritten from ``after``, which is idempotent when events are replayed."""
+    return _upsert_one(after)
+
+
+def on_member_remove(member: Mapping[str, Any] | int) -> int:
+    """A member left: kept (their history matters) but no longer present. Returns rows changed."""
+    discord_id = int(member if isinstance(member, int) else member["discord_id"])
+    with transaction.atomic():
+        lock_for_update("discord")
+        return DiscordUser.objects.filter(discord_id=discord_id, is_present=True).update(
+            is_present=False, removed_at=timezone.now()
+        )

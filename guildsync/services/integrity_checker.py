@@ -1,0 +1,175 @@
+"""Integrity checks over characters, Discord users and players (seed Task 4).
+
+Checks: ``orphan_wow`` (a character in the guild in no player), ``orphan_discord`` (a
+Discord user with a guild-rank role in no player), ``rank_mismatch`` (a player's most senior
+in-game rank vs. their highest Discord guild role, using ``GuildRank.discord_role_name``),
+``stale_character`` (no API sync for ``GUILDSYNC_STALE_DAYS`` days, default 30).
+
+``duplicate_discord`` (several players with one Discord user) is not a check here: the
+database cannot hold that state (``Player.discord_user`` is one-to-one).
+
+Each condition has a hash (type + the ids and values that define it). A run:
+- keeps one open issue per hash (the database refuses a second) and refreshes ``last_seen``;
+- does not re-open a hash an officer resolved or dismissed while the condition persists;
+  once the condition disappears (``condition_cleared_at``) and comes back, it is new again;
+- closes open issues whose condition disappeared (``resolution = auto``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from guildsync.models import AuditIssue, DiscordUser, GuildRank, Player, WowCharacter
+from guildsync.services.common import GuildSyncError, lock_for_update
+
+Severity = AuditIssue.Severity
+Resolution = AuditIssue.Resolution
+CHECKS = ("orphan_wow", "orphan_discord", "rank_mismatch", "stale_character")
+
+
+def stale_days() -> int:
+    return int(getattr(settings, "GUILDSYNC_STALE_DAYS", 30))
+
+
+def issue_hash(issue_type: str, *parts: Any) -> str:
+    return hashlib.sha256(":".join([issue_type, *map(str, parts)]).encode()).hexdigest()
+
+
+@dataclass
+class Finding:
+    issue_type: str
+    hash: str
+    summary: str
+    severity: str = Severity.WARNING
+    wow_character_id: int | None = None
+    discord_user_id: int | None = None
+    player_id: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class IntegrityResult:
+    found: dict[str, int] = field(default_factory=dict)
+    new: int = 0
+    still_open: int = 0
+    suppressed: int = 0
+    auto_closed: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"found": self.found, "new": self.new, "still_open": self.still_open,
+                "suppressed": self.suppressed, "auto_closed": self.auto_closed}
+
+
+def find_orphan_wow() -> list[Finding]:
+    rows = WowCharacter.objects.filter(removed_at__isnull=True, player_link__isnull=True).values_list(
+        "id", "character_name", "realm_slug", "guild_rank__name")
+    return [Finding("orphan_wow", issue_hash("orphan_wow", cid), f"{name}-{realm} is in no player",
+                    wow_character_id=cid, details={"character": f"{name}-{realm}", "rank": rank})
+            for cid, name, realm, rank in rows]
+
+
+def find_orphan_discord() -> list[Finding]:
+    rows = DiscordUser.objects.filter(is_present=True, player__isnull=True).exclude(
+        highest_guild_role="").values_list("id", "discord_id", "username", "display_name", "highest_guild_role")
+    return [Finding("orphan_discord", issue_hash("orphan_discord", uid),
+                    f"{display or username} ({role}) has no characters", discord_user_id=uid,
+                    details={"discord_id": str(did), "username": username, "role": role})
+            for uid, did, username, display, role in rows]
+
+
+def find_rank_mismatches() -> list[Finding]:
+    """Players whose most senior in-game rank is not the Discord role that rank maps to."""
+    ranks = {r.level: r for r in GuildRank.objects.all()}
+    players = (Player.objects.filter(discord_user__is_present=True,
+                                     character_links__character__removed_at__isnull=True,
+                                     character_links__character__guild_rank__isnull=False)
+               .annotate(top_level=Max("character_links__character__guild_rank__level"))
+               .values_list("id", "display_name", "discord_user_id", "discord_user__highest_guild_role",
+                            "top_level"))
+    found = []
+    for pid, name, uid, discord_role, level in players:
+        rank = ranks.get(level)
+        if rank is None:
+            continue
+        expected = rank.discord_role_name or rank.name
+        if expected.casefold() == (discord_role or "").casefold():
+            continue
+        found.append(Finding(
+            "rank_mismatch", issue_hash("rank_mismatch", pid, rank.pk, (discord_role or "").casefold()),
+            f"{name}: in-game {rank.name}, Discord role {discord_role or 'none'} (expected {expected})",
+            player_id=pid, discord_user_id=uid,
+            details={"ingame_rank": rank.name, "expected_role": expected, "discord_role": discord_role}))
+    return found
+
+
+def find_stale_characters(days: int | None = None) -> list[Finding]:
+    days = stale_days() if days is None else days
+    cutoff = timezone.now() - timedelta(days=days)
+    rows = WowCharacter.objects.filter(removed_at__isnull=True, last_api_sync__lt=cutoff).values_list(
+        "id", "character_name", "realm_slug", "last_api_sync", "player_link__player_id")
+    return [Finding("stale_character", issue_hash("stale_character", cid),
+                    f"{name}-{realm} not seen by the API for over {days} days", severity=Severity.INFO,
+                    wow_character_id=cid, player_id=pid,
+                    details={"last_api_sync": last.isoformat(), "days": days})
+            for cid, name, realm, last, pid in rows]
+
+
+def run_integrity_check(*, stale_after_days: int | None = None) -> IntegrityResult:
+    """Run every check, open new issues, refresh open ones, close vanished ones."""
+    if stale_after_days is not None and stale_after_days < 1:
+        raise GuildSyncError("Stale days must be at least 1.")
+    now = timezone.now()
+    result = IntegrityResult()
+    with transaction.atomic():
+        lock_for_update("integrity")
+        findings = (find_orphan_wow() + find_orphan_discord() + find_rank_mismatches()
+                    + find_stale_characters(stale_after_days))
+        by_hash = {f.hash: f for f in findings}
+        for check in CHECKS:
+            result.found[check] = sum(1 for f in findings if f.issue_type == check)
+        open_issues = {i.issue_hash: i for i in AuditIssue.objects.filter(resolved_at__isnull=True)}
+        # officer-closed hashes whose condition has not gone away since: stay quiet
+        quiet = set(AuditIssue.objects.filter(
+            issue_hash__in=list(by_hash), resolution__in=[Resolution.RESOLVED, Resolution.DISMISSED],
+            condition_cleared_at__isnull=True).values_list("issue_hash", flat=True))
+        to_create = []
+        for h, finding in by_hash.items():
+            if h in open_issues:
+                result.still_open += 1
+            elif h in quiet:
+                result.suppressed += 1
+            else:
+                to_create.append(AuditIssue(
+                    issue_type=finding.issue_type, severity=finding.severity, summary=finding.summary[:255],
+                    details=finding.details, issue_hash=h, last_seen=now,
+                    wow_character_id=finding.wow_character_id, discord_user_id=finding.discord_user_id,
+                    player_id=finding.player_id))
+        AuditIssue.objects.filter(resolved_at__isnull=True, issue_hash__in=list(by_hash)).update(last_seen=now)
+        AuditIssue.objects.bulk_create(to_create, batch_size=1000)
+        result.new = len(to_create)
+        vanished = [h for h in open_issues if h not in by_hash]
+        result.auto_closed = AuditIssue.objects.filter(resolved_at__isnull=True, issue_hash__in=vanished).update(
+            resolved_at=now, resolved_by="auto", resolution=Resolution.AUTO, condition_cleared_at=now)
+        AuditIssue.objects.filter(~Q(issue_hash__in=list(by_hash)), resolution__in=[
+            Resolution.RESOLVED, Resolution.DISMISSED], condition_cleared_at__isnull=True).update(
+            condition_cleared_at=now)
+    return result
+
+
+def close_issues(issue_ids: list[int], resolution: str, actor: str) -> int:
+    """An officer resolves or dismisses issues. Already closed ones are left as they are."""
+    if resolution not in (Resolution.RESOLVED, Resolution.DISMISSED):
+        raise GuildSyncError("Issues are closed as resolved or dismissed.")
+    if not actor:
+        raise GuildSyncError("Say who closes the issues.")
+    with transaction.atomic():
+        return AuditIssue.objects.filter(pk__in=issue_ids, resolved_at__isnull=True).update(
+            resolved_at=timezone.now(), resolved_by=actor[:150], resolution=resolution)

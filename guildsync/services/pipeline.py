@@ -1,0 +1,170 @@
+"""The seed's scheduler: the runs that chain sync → match → check → report.
+
+- Blizzard: fetch the roster and profiles (outside any transaction), ``sync_blizzard_roster``,
+  then ``post_sync`` (match → check → report).
+- Discord: the full member list through the REST API → ``sync_discord_members``.
+- Addon upload: ``sync_addon_data`` → ``post_sync``.
+
+Each step writes a ``SyncLog``. A long run claims its ``SyncLock`` row first (conditional
+update): a second worker finds the claim and records a ``skipped`` log instead of running in
+parallel. No new issues → no report message.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+from guildsync.models import SyncLog
+from guildsync.services import db_sync, discord_sync, identity_engine, integrity_checker, reporter
+from guildsync.services.common import GuildSyncError, claim, finish_log, release, skipped_log, start_log
+
+log = logging.getLogger(__name__)
+Status = SyncLog.Status
+
+
+@dataclass
+class PipelineResult:
+    source: str
+    status: str
+    sync_log_id: int | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+    steps: list[str] = field(default_factory=list)
+    report_messages: int = 0
+
+
+def _logged(source: str, triggered_by: str, fn: Callable[[], Any]) -> tuple[SyncLog, Any]:
+    """Run one step under a SyncLog; the step's exception is recorded, then re-raised."""
+    entry = start_log(source, triggered_by)
+    started = time.monotonic()
+    try:
+        outcome = fn()
+    except Exception as exc:
+        finish_log(entry, Status.FAILED, {"seconds": round(time.monotonic() - started, 3)}, f"{exc}")
+        raise
+    stats = outcome.as_dict() if hasattr(outcome, "as_dict") else dict(outcome or {})
+    stats["seconds"] = round(time.monotonic() - started, 3)
+    status = Status.PARTIAL if stats.get("errors") or stats.get("not_found") else Status.SUCCESS
+    finish_log(entry, status, stats)
+    return entry, outcome
+
+
+def post_sync(result: PipelineResult, triggered_by: str) -> PipelineResult:
+    """match → check → report, the tail every sync shares."""
+    _logged(SyncLog.Source.MATCHING, triggered_by, identity_engine.run_matching)
+    result.steps.append("match")
+    _entry, check = _logged(SyncLog.Source.INTEGRITY, triggered_by, integrity_checker.run_integrity_check)
+    result.steps.append("check")
+    if check.new:
+        if settings.DISCORD_AUDIT_CHANNEL_ID:
+            result.report_messages = reporter.send_new_issues_report().messages
+            result.steps.append("report")
+        else:
+            log.warning("guildsync: %d new issue(s) but DISCORD_AUDIT_CHANNEL_ID is not set", check.new)
+    return result
+
+
+def run_blizzard_pipeline(triggered_by: str = "schedule", client: Any = None) -> PipelineResult:
+    """Blizzard roster → characters → match → check → report."""
+    from guildsync.clients import BlizzardClient, BlizzardError
+
+    token = claim("pipeline_blizzard", lease_seconds=1800)
+    if token is None:
+        entry = skipped_log(SyncLog.Source.BLIZZARD, triggered_by)
+        return PipelineResult(SyncLog.Source.BLIZZARD, Status.SKIPPED, entry.pk)
+    try:
+        client = client or BlizzardClient()
+        fetched: dict[str, Any] = {}
+
+        def sync() -> dict[str, Any]:
+            try:
+                fetch = client.fetch_guild()
+            except BlizzardError as exc:
+                raise GuildSyncError(f"Blizzard API: {exc}") from exc
+            stats = db_sync.sync_blizzard_roster(fetch.characters).as_dict()
+            stats.update(members=len(fetch.characters), requests=fetch.requests,
+                         not_found=fetch.not_found[:100], errors=fetch.errors[:100])
+            fetched["stats"] = stats
+            return stats
+
+        started = time.monotonic()
+        entry, stats = _logged(SyncLog.Source.BLIZZARD, triggered_by, sync)
+        result = PipelineResult(SyncLog.Source.BLIZZARD, entry.status, entry.pk, stats, ["sync"])
+        post_sync(result, triggered_by)
+        if settings.DISCORD_AUDIT_CHANNEL_ID and (stats.get("errors") or stats.get("not_found")
+                                                  or stats.get("unknown_classes")):
+            reporter.send_sync_summary("Blizzard roster", stats, time.monotonic() - started)
+        return result
+    finally:
+        release("pipeline_blizzard", token)
+
+
+def ingest_addon_records(records: Iterable[Mapping[str, Any]], triggered_by: str = "upload") -> PipelineResult:
+    """An addon export's records → notes on characters → match → check → report."""
+    records = list(records)
+    token = claim("pipeline_addon", lease_seconds=600)
+    if token is None:
+        entry = skipped_log(SyncLog.Source.ADDON, triggered_by)
+        return PipelineResult(SyncLog.Source.ADDON, Status.SKIPPED, entry.pk)
+    try:
+        entry, stats = _logged(SyncLog.Source.ADDON, triggered_by, lambda: db_sync.sync_addon_data(records))
+        result = PipelineResult(SyncLog.Source.ADDON, entry.status, entry.pk, stats.as_dict(), ["sync"])
+        result.stats["records"] = len(records)
+        return post_sync(result, triggered_by)
+    finally:
+        release("pipeline_addon", token)
+
+
+def run_addon_pipeline(text: str, triggered_by: str = "upload") -> PipelineResult:
+    """The SavedVariables text → parse → ``ingest_addon_records``. A parse error raises
+    ``SavedVariablesError`` before anything is written."""
+    from guildsync.services.addon_processor import extract_addon_records, parse_saved_variables
+
+    records = extract_addon_records(parse_saved_variables(text))
+    return ingest_addon_records(records, triggered_by)
+
+
+def run_discord_sync(triggered_by: str = "schedule", guild_id: int | None = None) -> PipelineResult:
+    """Every member of the Discord server → ``DiscordUser`` rows."""
+    from bot.clients import DiscordRest, run_async
+
+    guild_id = guild_id or settings.DISCORD_GUILD_ID
+    if not guild_id:
+        raise GuildSyncError("DISCORD_GUILD_ID is not set: there is no server to sync.")
+    token = claim("pipeline_discord", lease_seconds=600)
+    if token is None:
+        entry = skipped_log(SyncLog.Source.DISCORD, triggered_by)
+        return PipelineResult(SyncLog.Source.DISCORD, Status.SKIPPED, entry.pk)
+    try:
+        async def fetch() -> tuple[list[dict], list[dict]]:
+            async with DiscordRest() as api:
+                roles = await api.call("GET", "/guilds/{guild_id}/roles", guild_id=guild_id)
+                return roles, await api.list_members(guild_id)
+
+        def sync() -> dict[str, Any]:
+            roles, members = run_async(fetch)
+            names = {int(r["id"]): r["name"] for r in roles}
+            stats = discord_sync.sync_discord_members(
+                [discord_sync.member_from_api(m, names) for m in members]).as_dict()
+            stats["members"] = len(members)
+            return stats
+
+        entry, stats = _logged(SyncLog.Source.DISCORD, triggered_by, sync)
+        return PipelineResult(SyncLog.Source.DISCORD, entry.status, entry.pk, stats, ["sync"])
+    finally:
+        release("pipeline_discord", token)
+
+
+def run_matching_logged(triggered_by: str) -> tuple[SyncLog, identity_engine.MatchResult]:
+    """Matching on demand (API, admin), with its SyncLog."""
+    return _logged(SyncLog.Source.MATCHING, triggered_by, identity_engine.run_matching)
+
+
+def run_integrity_logged(triggered_by: str) -> tuple[SyncLog, integrity_checker.IntegrityResult]:
+    """The integrity check on demand (admin), with its SyncLog."""
+    return _logged(SyncLog.Source.INTEGRITY, triggered_by, integrity_checker.run_integrity_check)

@@ -1,0 +1,135 @@
+"""Audit reports to the officers' Discord channel (seed Task 5), through the outbox.
+
+Issues are grouped by type into embeds; long groups continue in further embeds, and
+embeds are packed into messages within Discord's limits (10 embeds and 6,000 characters per
+message, 4,096 per description). Reported issues get ``reported_at`` in the same
+transaction that queues the messages, so a report is sent once and never lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from bot import outbox
+from guildsync.models import AuditIssue
+from guildsync.services.common import GuildSyncError
+
+TITLES = {
+    "orphan_wow": "Characters in no player",
+    "orphan_discord": "Discord members with a guild role but no characters",
+    "rank_mismatch": "In-game rank ≠ Discord role",
+    "stale_character": "Characters the API has not seen for a while",
+}
+COLOURS = {"error": 0xE74C3C, "warning": 0xF1C40F, "info": 0x3498DB}
+DESCRIPTION_LIMIT = 4096
+MESSAGE_CHARS = outbox.EMBEDS_TOTAL_CHARS
+MESSAGE_EMBEDS = outbox.EMBEDS_LIMIT
+
+
+@dataclass
+class ReportResult:
+    issues: int = 0
+    messages: int = 0
+
+
+def _channel() -> int:
+    channel = settings.DISCORD_AUDIT_CHANNEL_ID
+    if not channel:
+        raise GuildSyncError("DISCORD_AUDIT_CHANNEL_ID is not set: there is no channel to report to.")
+    return int(channel)
+
+
+def _line(issue: AuditIssue) -> str:
+    since = outbox.discord_timestamp(issue.first_detected, "R") if issue.first_detected else ""
+    return f"• {issue.summary[:300]} {since}".rstrip()
+
+
+def build_embeds(issues: list[AuditIssue]) -> list[dict[str, Any]]:
+    """One or more embeds per issue type, each description within Discord's limit."""
+    groups: dict[str, list[AuditIssue]] = {}
+    for issue in issues:
+        groups.setdefault(issue.issue_type, []).append(issue)
+    embeds = []
+    for issue_type, group in groups.items():
+        title = TITLES.get(issue_type, issue_type)
+        worst = max(group, key=lambda i: ["info", "warning", "error"].index(i.severity)).severity
+        chunk: list[str] = []
+        size = 0
+        parts: list[str] = []
+        for issue in group:
+            line = _line(issue)
+            if chunk and size + len(line) + 1 > DESCRIPTION_LIMIT - 200:
+                parts.append("\n".join(chunk))
+                chunk, size = [], 0
+            chunk.append(line)
+            size += len(line) + 1
+        if chunk:
+            parts.append("\n".join(chunk))
+        for n, description in enumerate(parts, 1):
+            suffix = f" ({n}/{len(parts)})" if len(parts) > 1 else ""
+            embeds.append({"title": f"{title} — {len(group)}{suffix}"[:256], "description": description,
+                           "color": COLOURS.get(worst, COLOURS["warning"])})
+    return embeds
+
+
+def pack_messages(embeds: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Embeds → messages of at most 10 embeds and 6,000 characters each."""
+    messages: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
+    chars = 0
+    for embed in embeds:
+        size = outbox._embed_chars(embed)
+        if current and (len(current) >= MESSAGE_EMBEDS or chars + size > MESSAGE_CHARS):
+            messages.append(current)
+            current, chars = [], 0
+        current.append(embed)
+        chars += size
+    if current:
+        messages.append(current)
+    return messages
+
+
+def send_new_issues_report(force_full: bool = False) -> ReportResult:
+    """Post the unreported open issues (every open issue with ``force_full``) and mark them
+    reported. No issues → no message. Concurrent calls skip each other's locked issues."""
+    channel = _channel()
+    with transaction.atomic():
+        qs = AuditIssue.objects.filter(resolved_at__isnull=True)
+        if not force_full:
+            qs = qs.filter(reported_at__isnull=True)
+        issues = list(qs.select_for_update(skip_locked=True).order_by("issue_type", "first_detected", "pk"))
+        if not issues:
+            return ReportResult()
+        messages = pack_messages(build_embeds(issues))
+        digest = hashlib.sha256(",".join(str(i.pk) for i in issues).encode()).hexdigest()[:24]
+        stamp = timezone.now()
+        for n, embeds in enumerate(messages, 1):
+            header = (f"**Guild audit** — {len(issues)} issue(s)" + (" (full report)" if force_full else "")
+                      if n == 1 else None)
+            outbox.post_message(channel, content=header, embeds=embeds,
+                                dedupe_key=f"guildsync.report:{digest}:{stamp:%Y%m%d%H%M%S}:{n}",
+                                topic="guildsync.audit_report")
+        AuditIssue.objects.filter(pk__in=[i.pk for i in issues]).update(reported_at=stamp)
+    return ReportResult(issues=len(issues), messages=len(messages))
+
+
+def send_sync_summary(source: str, stats: dict[str, Any], duration: float) -> None:
+    """One embed summing up a sync run for the officers."""
+    channel = _channel()
+    fields = []
+    for key, value in list(stats.items())[:25]:
+        if isinstance(value, list | dict):
+            text = ", ".join(map(str, value))[:1000] if isinstance(value, list) else \
+                ", ".join(f"{k}: {v}" for k, v in value.items())[:1000]
+            value = text or "—"
+        fields.append({"name": str(key).replace("_", " ")[:256], "value": str(value)[:1024] or "—", "inline": True})
+    embed = {"title": f"Guild sync: {source}"[:256], "description": f"Finished in {duration:.1f} s.",
+             "fields": fields, "color": 0x2ECC71}
+    with transaction.atomic():
+        outbox.post_message(channel, embeds=[embed], topic="guildsync.sync_summary")
