@@ -1,9 +1,40 @@
 from django.apps import AppConfig
 
+# Pairings (and the relayed messages, which name both ends of a pairing) are the secret of
+# Secret Santa: an organiser running the event must not see who draws whom by default. The
+# organisers group therefore gets every Ratmas permission except these; a superuser grants
+# ``view_pairings_secret`` by hand to the one person who may look (e.g. to settle a dispute).
+SECRET_PERMISSIONS = (
+    "view_pairings_secret",
+    "add_pairing",
+    "change_pairing",
+    "delete_pairing",
+    "view_pairing",
+    "add_relaymessage",
+    "change_relaymessage",
+    "delete_relaymessage",
+    "view_relaymessage",
+)
+
 
 class RatmasConfig(AppConfig):
     name = "ratmas"
     verbose_name = "Ratmas (Secret Santa)"
     # core.groups grants this group the app's permissions after every migrate.
     officer_group = "Ratmas organisers"
-    officer_permissions_exclude: tuple[str, ...] = ()
+    officer_permissions_exclude: tuple[str, ...] = SECRET_PERMISSIONS
+
+    def ready(self) -> None:
+        from bot.signals import outbox_failed, outbox_sent
+        from ratmas import services
+
+        def on_sent(sender, message, **kwargs) -> None:
+            if message.topic.startswith(services.TOPIC_PREFIX):
+                services.record_delivery(message, accepted=True)
+
+        def on_failed(sender, message, **kwargs) -> None:
+            if message.topic.startswith(services.TOPIC_PREFIX):
+                services.record_delivery(message, accepted=False)
+
+        outbox_sent.connect(on_sent, weak=False, dispatch_uid="ratmas.outbox_sent")
+        outbox_failed.connect(on_failed, weak=False, dispatch_uid="ratmas.outbox_failed")

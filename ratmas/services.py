@@ -1,1 +1,907 @@
-"""See README.md."""
+"""Ratmas operations: the only code that writes Ratmas tables.
+
+Each public function is one ``transaction.atomic()`` block that locks the event row first
+(``select_for_update``), validates, writes, and queues its Discord messages in the outbox in
+the same transaction. Errors are :class:`RatmasError` with a message that can be shown to
+an organiser or a member as is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from bot import outbox
+from bot.models import OutboxMessage
+from core.errors import DomainError
+from ratmas import matching
+from ratmas.models import Event, Exclusion, Pairing, Participant, RelayMessage, ScheduledSend
+
+log = logging.getLogger(__name__)
+Status = Event.Status
+
+TOPIC_PREFIX = "ratmas."
+TOPIC_SANTA_DM = "ratmas.santa_dm"
+TOPIC_RELAY = "ratmas.relay"
+TOPIC_RELAY_BOUNCE = "ratmas.relay_bounce"
+TOPIC_ANNOUNCE = "ratmas.announce"
+TOPIC_REMINDER = "ratmas.reminder"
+
+MIN_PARTICIPANTS = 3
+RELAY_LIMIT = 5  # anonymous messages per user ...
+RELAY_WINDOW = dt.timedelta(hours=1)  # ... per sliding hour
+RELAY_MAX_CHARS = 1500
+EXPORT_FORMAT = "guildops.ratmas/1"
+
+# Allowed lifecycle moves. Anything else is refused with a message.
+TRANSITIONS: dict[str, set[str]] = {
+    Status.OPEN: {Status.LOCKED, Status.CANCELLED},
+    Status.LOCKED: {Status.OPEN, Status.MATCHED, Status.CANCELLED},
+    Status.MATCHED: {Status.NOTIFIED, Status.CANCELLED},
+    Status.NOTIFIED: {Status.COMPLETED, Status.CANCELLED},
+    Status.COMPLETED: set(),
+    Status.CANCELLED: set(),
+}
+
+# (kind, deadline attribute, how long before, statuses in which it applies, until (next reminder))
+REMINDERS = (
+    (ScheduledSend.Kind.SIGNUP_72H, "signup_deadline", dt.timedelta(hours=72), dt.timedelta(hours=24), (Status.OPEN,)),
+    (ScheduledSend.Kind.SIGNUP_24H, "signup_deadline", dt.timedelta(hours=24), dt.timedelta(0), (Status.OPEN,)),
+    (ScheduledSend.Kind.PURCHASE_72H, "purchase_deadline", dt.timedelta(hours=72), dt.timedelta(hours=24),
+     (Status.MATCHED, Status.NOTIFIED)),
+    (ScheduledSend.Kind.PURCHASE_24H, "purchase_deadline", dt.timedelta(hours=24), dt.timedelta(0),
+     (Status.MATCHED, Status.NOTIFIED)),
+)
+REVEAL_GRACE = dt.timedelta(days=3)  # a reveal missed by more than this is not announced late
+
+
+class RatmasError(DomainError):
+    """A Ratmas rule was broken; the message is shown to the person who acted."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _lock(event: Event | int) -> Event:
+    pk = event.pk if isinstance(event, Event) else event
+    try:
+        return Event.objects.select_for_update().get(pk=pk)
+    except Event.DoesNotExist:
+        raise RatmasError("This Ratmas event no longer exists.") from None
+
+
+def _mirror(target: Event, source: Event) -> None:
+    """Keep the caller's instance in step with the row we changed."""
+    if isinstance(target, Event) and target is not source:
+        target.status = source.status
+        target.updated_at = source.updated_at
+
+
+def _require(event: Event, *statuses: str, action: str) -> None:
+    if event.status not in statuses:
+        allowed = " or ".join(Status(s).label.lower() for s in statuses)
+        raise RatmasError(f"Cannot {action}: the event is {event.get_status_display().lower()} (needs: {allowed}).")
+
+
+def validate_timezone(name: str) -> str:
+    name = (name or "").strip()
+    try:
+        if not name or name.startswith("/") or ".." in name:
+            raise ValueError(name)
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise RatmasError(f"{name!r} is not a time zone; use an IANA name such as Europe/Berlin or UTC.") from None
+    return name
+
+
+def validate_wishlist(url: str | None) -> str:
+    url = (url or "").strip()
+    if not url:
+        return ""
+    if len(url) > 500:
+        raise RatmasError("The wishlist link is too long (500 characters at most).")
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise RatmasError("The wishlist must be an http:// or https:// link.") from None
+    return url
+
+
+def _aware(value: dt.datetime, label: str) -> dt.datetime:
+    if not isinstance(value, dt.datetime):
+        raise RatmasError(f"The {label} must be a date and time.")
+    if timezone.is_naive(value):
+        raise RatmasError(f"The {label} needs a time zone.")
+    return value.astimezone(dt.UTC)
+
+
+def _validate_dates(signup: dt.datetime, purchase: dt.datetime, reveal: dt.datetime) -> tuple:
+    signup, purchase, reveal = (_aware(signup, "signup deadline"), _aware(purchase, "purchase deadline"),
+                                _aware(reveal, "reveal date"))
+    if not signup <= purchase <= reveal:
+        raise RatmasError("Dates must be in order: signup deadline ≤ purchase deadline ≤ reveal date.")
+    return signup, purchase, reveal
+
+
+def parse_local_datetime(text: str, tz_name: str = "UTC") -> dt.datetime:
+    """``YYYY-MM-DD HH:MM`` read in the event's time zone, returned in UTC: organisers type
+    local times, the database keeps UTC."""
+    tz = zoneinfo.ZoneInfo(validate_timezone(tz_name))
+    try:
+        naive = dt.datetime.strptime(text.strip(), "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise RatmasError(f"{text!r} is not a date and time; write it as YYYY-MM-DD HH:MM.") from None
+    return naive.replace(tzinfo=tz).astimezone(dt.UTC)
+
+
+def _clean_name(display_name: str) -> str:
+    name = " ".join((display_name or "").split())[:100]
+    if not name:
+        raise RatmasError("A display name is required.")
+    return name
+
+
+def _ts(moment: dt.datetime, style: str = "F") -> str:
+    return outbox.discord_timestamp(moment, style)
+
+
+def _announce(event: Event, content: str, dedupe_key: str | None = None) -> None:
+    if event.announcement_channel_id:
+        outbox.post_message(event.announcement_channel_id, content=content, dedupe_key=dedupe_key,
+                            topic=TOPIC_ANNOUNCE)
+
+
+def _names(people: Iterable[str], limit: int = 10) -> str:
+    people = list(people)
+    shown = ", ".join(people[:limit])
+    return shown + (f" and {len(people) - limit} more" if len(people) > limit else "")
+
+
+# --------------------------------------------------------------------------- events
+
+
+def create_event(guild_id: int, signup_deadline: dt.datetime, purchase_deadline: dt.datetime,
+                 reveal_date: dt.datetime, announcement_channel_id: int | None = None,
+                 participant_role_id: int | None = None, managing_role_id: int | None = None,
+                 timezone: str = "UTC", budget: str = "") -> Event:
+    """Open a new event for signups. One unfinished event per guild (database-enforced)."""
+    signup, purchase, reveal = _validate_dates(signup_deadline, purchase_deadline, reveal_date)
+    tz_name = validate_timezone(timezone)
+    budget = (budget or "").strip()
+    if len(budget) > 200:
+        raise RatmasError("The budget text is limited to 200 characters.")
+    if signup <= _now():
+        raise RatmasError("The signup deadline must be in the future.")
+    try:
+        with transaction.atomic():
+            event = Event.objects.create(
+                guild_id=int(guild_id), signup_deadline=signup, purchase_deadline=purchase, reveal_date=reveal,
+                announcement_channel_id=announcement_channel_id, participant_role_id=participant_role_id,
+                managing_role_id=managing_role_id, timezone=tz_name, budget=budget,
+            )
+            _announce(event, f"🎄 **Ratmas is open!** Join with `/ratmas join` before {_ts(signup)}. "
+                             f"Budget: {budget or 'not set'}. Gifts are revealed {_ts(reveal)}.")
+    except IntegrityError:
+        raise RatmasError("This server already has a Ratmas in progress; finish or cancel it first.") from None
+    return event
+
+
+def update_event(event: Event, **changes: Any) -> Event:
+    """Officers adjust dates, channels, roles, time zone or budget of an unfinished event."""
+    editable = {"signup_deadline", "purchase_deadline", "reveal_date", "announcement_channel_id",
+                "participant_role_id", "managing_role_id", "timezone", "budget"}
+    unknown = set(changes) - editable
+    if unknown:
+        raise RatmasError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    with transaction.atomic():
+        locked = _lock(event)
+        if locked.is_finished:
+            raise RatmasError("A finished event cannot be changed.")
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        locked.signup_deadline, locked.purchase_deadline, locked.reveal_date = _validate_dates(
+            locked.signup_deadline, locked.purchase_deadline, locked.reveal_date)
+        locked.timezone = validate_timezone(locked.timezone)
+        locked.budget = (locked.budget or "").strip()
+        if len(locked.budget) > 200:
+            raise RatmasError("The budget text is limited to 200 characters.")
+        locked.save()
+    return locked
+
+
+def get_active_event(guild_id: int) -> Event | None:
+    """The guild's unfinished event (there is at most one)."""
+    return Event.objects.filter(guild_id=guild_id).exclude(status__in=Event.FINISHED).first()
+
+
+def _check_transition(event: Event, status: str) -> None:
+    if status not in Status.values:
+        raise RatmasError(f"Unknown status {status!r}.")
+    if status not in TRANSITIONS[event.status]:
+        raise RatmasError(f"Cannot go from {event.get_status_display().lower()} to "
+                          f"{Status(status).label.lower()}.")
+    participants = event.participants.count()
+    if status == Status.MATCHED:
+        pairings = event.pairings.count()
+        if participants < MIN_PARTICIPANTS or pairings != participants:
+            raise RatmasError("Draw the pairings first (`/ratmas match`).")
+    if status == Status.NOTIFIED and event.pairings.filter(notified_at__isnull=True).exists():
+        raise RatmasError("Not every Santa has received their DM yet.")
+
+
+def set_status(event: Event, status: str) -> Event:
+    """Move the event along its lifecycle (open → locked → matched → notified → completed;
+    locked → open; any unfinished → cancelled)."""
+    with transaction.atomic():
+        locked = _lock(event)
+        _check_transition(locked, status)
+        locked.status = status
+        locked.save(update_fields=["status", "updated_at"])
+        if status == Status.LOCKED:
+            _announce(locked, f"🔒 Ratmas signups are closed with {locked.participants.count()} participants.")
+        elif status == Status.OPEN:
+            _announce(locked, f"🔓 Ratmas signups are open again until {_ts(locked.signup_deadline)}.")
+        elif status == Status.CANCELLED:
+            _announce(locked, "❌ This Ratmas was cancelled by the organisers.")
+    _mirror(event, locked)
+    return locked
+
+
+def complete_event(event: Event, announce: bool = True) -> Event:
+    """Close a notified event; its pairings become "last year's" for the next draw."""
+    with transaction.atomic():
+        locked = _lock(event)
+        _check_transition(locked, Status.COMPLETED)
+        locked.status = Status.COMPLETED
+        locked.save(update_fields=["status", "updated_at"])
+        if announce:
+            _announce(locked, f"🎁 Ratmas {locked.reveal_date:%Y} is complete — thank you, "
+                              f"{locked.participants.count()} Santas!", dedupe_key=f"ratmas:{locked.pk}:completed")
+    _mirror(event, locked)
+    return locked
+
+
+# --------------------------------------------------------------------------- participants
+
+
+def join(event: Event, user_id: int, display_name: str, wishlist_url: str | None = None) -> Participant:
+    """Sign up while the event is open and before the signup deadline."""
+    name = _clean_name(display_name)
+    url = validate_wishlist(wishlist_url)
+    with transaction.atomic():
+        locked = _lock(event)
+        _require(locked, Status.OPEN, action="join")
+        if _now() >= locked.signup_deadline:
+            raise RatmasError("Signups are closed: the deadline has passed.")
+        if locked.participants.filter(user_id=user_id).exists():
+            raise RatmasError("You have already joined this Ratmas.")
+        participant = Participant.objects.create(event=locked, user_id=user_id, display_name=name, wishlist_url=url)
+        if locked.participant_role_id:
+            outbox.add_role(locked.guild_id, user_id, locked.participant_role_id, reason="Joined Ratmas",
+                            topic="ratmas.role")
+    return participant
+
+
+def leave(event: Event, user_id: int) -> None:
+    """Drop out while signups are open; afterwards the draw depends on everyone."""
+    with transaction.atomic():
+        locked = _lock(event)
+        if locked.status != Status.OPEN:
+            raise RatmasError("Signups are closed; ask an organiser if you cannot take part any more.")
+        deleted, _ = locked.participants.filter(user_id=user_id).delete()
+        if not deleted:
+            raise RatmasError("You are not signed up for this Ratmas.")
+        if locked.participant_role_id:
+            outbox.remove_role(locked.guild_id, user_id, locked.participant_role_id, reason="Left Ratmas",
+                               topic="ratmas.role")
+
+
+def update_wishlist(event: Event, user_id: int, wishlist_url: str | None) -> Participant:
+    """Set or clear the wishlist link; once Santas are notified, the Santa hears about it."""
+    url = validate_wishlist(wishlist_url)
+    with transaction.atomic():
+        locked = _lock(event)
+        if locked.is_finished:
+            raise RatmasError("This Ratmas is over.")
+        try:
+            participant = locked.participants.select_for_update().get(user_id=user_id)
+        except Participant.DoesNotExist:
+            raise RatmasError("You are not signed up for this Ratmas.") from None
+        participant.wishlist_url = url
+        participant.save(update_fields=["wishlist_url"])
+        pairing = Pairing.objects.filter(recipient=participant, notified_at__isnull=False).select_related("santa").first()
+        if pairing:
+            outbox.send_dm(pairing.santa.user_id, topic=TOPIC_REMINDER,
+                           content=f"🎁 Your Ratmas recipient **{participant.display_name}** updated their "
+                                   f"wishlist: {url or 'removed'}")
+    return participant
+
+
+@dataclass
+class SyncDiff:
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (f"{len(self.added)} added, {len(self.removed)} removed, {len(self.renamed)} renamed")
+
+
+def sync_participants_from_role(event: Event, members: Iterable[tuple[int, str]]) -> SyncDiff:
+    """Make the participants exactly the members holding the participant role (while open):
+    add new ones, remove those who lost it, refresh display names."""
+    wanted: dict[int, str] = {}
+    for user_id, display_name in members:
+        wanted[int(user_id)] = _clean_name(display_name)
+    diff = SyncDiff()
+    with transaction.atomic():
+        locked = _lock(event)
+        _require(locked, Status.OPEN, action="sync participants")
+        current = {p.user_id: p for p in locked.participants.select_for_update()}
+        gone = [p for uid, p in current.items() if uid not in wanted]
+        if gone:
+            Participant.objects.filter(pk__in=[p.pk for p in gone]).delete()
+            diff.removed = sorted(p.display_name for p in gone)
+        new = [Participant(event=locked, user_id=uid, display_name=name)
+               for uid, name in wanted.items() if uid not in current]
+        Participant.objects.bulk_create(new)
+        diff.added = sorted(p.display_name for p in new)
+        renamed = []
+        for uid, name in wanted.items():
+            p = current.get(uid)
+            if p is not None and p.display_name != name:
+                diff.renamed.append((p.display_name, name))
+                p.display_name = name
+                renamed.append(p)
+        Participant.objects.bulk_update(renamed, ["display_name"])
+    return diff
+
+
+def _participant(event: Event, user_id: int) -> Participant:
+    try:
+        return event.participants.get(user_id=user_id)
+    except Participant.DoesNotExist:
+        raise RatmasError(f"<@{user_id}> is not a participant of this Ratmas.") from None
+
+
+def add_exclusion(event: Event, giver_user_id: int, receiver_user_id: int, both_ways: bool = False) -> Exclusion:
+    """``giver`` will not draw ``receiver`` (and the reverse when ``both_ways``). Only before
+    the draw; adding it twice keeps one row (both ways if either call said so)."""
+    if int(giver_user_id) == int(receiver_user_id):
+        raise RatmasError("Nobody draws themselves anyway: pick two different participants.")
+    with transaction.atomic():
+        locked = _lock(event)
+        _require(locked, Status.OPEN, Status.LOCKED, action="add an exclusion")
+        giver = _participant(locked, giver_user_id)
+        receiver = _participant(locked, receiver_user_id)
+        exclusion, created = Exclusion.objects.get_or_create(
+            event=locked, giver=giver, receiver=receiver, defaults={"both_ways": both_ways})
+        if not created and both_ways and not exclusion.both_ways:
+            exclusion.both_ways = True
+            exclusion.save(update_fields=["both_ways"])
+    return exclusion
+
+
+def remove_exclusion(event: Event, giver_user_id: int, receiver_user_id: int) -> None:
+    with transaction.atomic():
+        locked = _lock(event)
+        _require(locked, Status.OPEN, Status.LOCKED, action="remove an exclusion")
+        deleted, _ = locked.exclusions.filter(giver__user_id=giver_user_id, receiver__user_id=receiver_user_id).delete()
+        if not deleted:
+            raise RatmasError("There is no such exclusion.")
+
+
+# --------------------------------------------------------------------------- pairings
+
+
+@dataclass
+class PairingPlan:
+    """The outcome of a draw. ``pairs`` is secret: callers show counts only."""
+
+    pairs: list[tuple[int, int]]  # (santa user id, recipient user id)
+    method: str
+    exclusions: int
+    avoided_previous: int
+    dry_run: bool
+
+    def summary(self) -> str:
+        verb = "A valid draw exists" if self.dry_run else "Pairings drawn"
+        return (f"{verb}: {len(self.pairs)} Santas, respecting {self.exclusions} exclusion(s)"
+                f" and avoiding {self.avoided_previous} pair(s) from last time.")
+
+
+def _exclusion_map(event: Event) -> dict[int, set[int]]:
+    forbidden: dict[int, set[int]] = {}
+    for giver, receiver, both in event.exclusions.values_list("giver__user_id", "receiver__user_id", "both_ways"):
+        forbidden.setdefault(giver, set()).add(receiver)
+        if both:
+            forbidden.setdefault(receiver, set()).add(giver)
+    return forbidden
+
+
+def previous_pairs(event: Event) -> dict[int, int]:
+    """Santa → recipient (user ids) of the guild's most recent completed event before this one."""
+    previous = (Event.objects.filter(guild_id=event.guild_id, status=Status.COMPLETED)
+                .exclude(pk=event.pk).order_by("-reveal_date", "-pk").first())
+    if previous is None:
+        return {}
+    return dict(previous.pairings.values_list("santa__user_id", "recipient__user_id"))
+
+
+def _infeasible_message(exc: matching.Infeasible, names: dict[int, str], avoid_previous: bool,
+                        feasible_without_previous: bool) -> str:
+    if exc.kind == "too_few":
+        text = f"At least {MIN_PARTICIPANTS} participants are needed for a draw."
+    elif exc.kind == "no_receivers":
+        text = (f"No valid draw: {names[exc.givers[0]]} cannot give to anyone — every other participant "
+                f"is excluded for them.")
+    elif exc.kind == "no_givers":
+        text = (f"No valid draw: nobody can give to {names[exc.receivers[0]]} — every other participant "
+                f"excludes them.")
+    else:
+        text = (f"No valid draw: {len(exc.givers)} participants ({_names(names[g] for g in exc.givers)}) "
+                f"can only give to {len(exc.receivers)} people between them "
+                f"({_names(names[r] for r in exc.receivers)}). Remove an exclusion involving them.")
+    if avoid_previous and feasible_without_previous:
+        text += " Avoiding last time's pairs is what makes it impossible: draw again without avoiding them."
+    return text[:1900]
+
+
+def generate_pairings(event: Event, seed: int | None = None, avoid_previous: bool = True,
+                      dry_run: bool = False) -> PairingPlan:
+    """Draw who gives to whom (see ``ratmas.matching``) and, unless ``dry_run``, store it
+    with :func:`replace_pairings` and move the event to ``matched``."""
+    with transaction.atomic():
+        locked = _lock(event)
+        _require(locked, Status.LOCKED, action="draw pairings")
+        people = dict(locked.participants.order_by("user_id").values_list("user_id", "display_name"))
+        if len(people) < MIN_PARTICIPANTS:
+            raise RatmasError(f"At least {MIN_PARTICIPANTS} participants are needed for a draw "
+                              f"(there are {len(people)}).")
+        exclusions = _exclusion_map(locked)
+        forbidden = {g: set(rs) for g, rs in exclusions.items()}
+        avoided = 0
+        if avoid_previous:
+            for santa, recipient in previous_pairs(locked).items():
+                if santa in people and recipient in people and recipient not in forbidden.get(santa, ()):
+                    forbidden.setdefault(santa, set()).add(recipient)
+                    avoided += 1
+        ids = list(people)
+        rng = random.Random(seed)
+        try:
+            result = matching.draw(ids, forbidden, rng)
+        except matching.Infeasible as exc:
+            feasible_without = False
+            if avoid_previous and avoided:
+                try:
+                    matching.draw(ids, exclusions, random.Random(seed))
+                    feasible_without = True
+                except matching.Infeasible:
+                    pass
+            raise RatmasError(_infeasible_message(exc, people, avoid_previous, feasible_without)) from None
+        pairs = sorted(result.assignment.items())
+        plan = PairingPlan(pairs=pairs, method=result.method, exclusions=locked.exclusions.count(),
+                           avoided_previous=avoided, dry_run=dry_run)
+        if not dry_run:
+            replace_pairings(locked, pairs)
+    if not dry_run:
+        event.status = Status.MATCHED
+    return plan
+
+
+def replace_pairings(event: Event, pairings: Iterable[tuple[int, int]]) -> int:
+    """Swap the event's pairings for ``pairings`` (santa user id, recipient user id) in one
+    transaction: on any failure the previous pairings stay exactly as they were."""
+    pairs = [(int(s), int(r)) for s, r in pairings]
+    with transaction.atomic():
+        locked = _lock(event)
+        _require(locked, Status.LOCKED, Status.MATCHED, action="replace pairings")
+        if locked.pairings.filter(notify_message__isnull=False).exists():
+            raise RatmasError("Santas have already been sent their recipients; the pairings can no longer change.")
+        by_user = {p.user_id: p for p in locked.participants.all()}
+        assignment = dict(pairs)
+        if len(assignment) != len(pairs) or not matching.is_valid(assignment, by_user, _exclusion_map(locked)):
+            raise RatmasError("These pairings are not valid: every participant must give once and receive once, "
+                              "never to themselves nor against an exclusion.")
+        locked.pairings.all().delete()
+        created = Pairing.objects.bulk_create(
+            [Pairing(event=locked, santa=by_user[s], recipient=by_user[r]) for s, r in pairs], batch_size=2000)
+        if locked.status != Status.MATCHED:
+            locked.status = Status.MATCHED
+            locked.save(update_fields=["status", "updated_at"])
+    _mirror(event, locked)
+    return len(created)
+
+
+# --------------------------------------------------------------------------- notifications
+
+
+@dataclass
+class NotifyReport:
+    queued: int = 0  # DMs queued by this call (new or retried)
+    waiting: int = 0  # DMs already queued, not yet answered by Discord
+    notified: int = 0  # Santas whose DM Discord accepted
+    failed: int = 0  # Santas whose DM failed and was not retried by this call
+
+    def __str__(self) -> str:
+        return (f"{self.queued} DM(s) queued, {self.waiting} waiting, {self.notified} Santa(s) notified, "
+                f"{self.failed} failed")
+
+
+def _santa_dm(event: Event, pairing: Pairing) -> str:
+    recipient = pairing.recipient
+    wishlist = recipient.wishlist_url or "none yet — ask them with `/ratmas message-recipient`"
+    return (f"🎅 **You are a Secret Santa!** (Ratmas {event.reveal_date:%Y})\n"
+            f"Your recipient: **{recipient.display_name}**\n"
+            f"Wishlist: {wishlist}\n"
+            f"Budget: {event.budget or 'not set'}\n"
+            f"Buy your gift by {_ts(event.purchase_deadline)}; gifts are revealed {_ts(event.reveal_date)}.\n"
+            f"Keep it secret! Message them anonymously with `/ratmas message-recipient`.")
+
+
+def _santa_dm_key(event: Event, pairing: Pairing) -> str:
+    return (f"ratmas:{event.pk}:santa:{pairing.santa.user_id}:{pairing.recipient.user_id}"
+            f":r{pairing.notify_round}")
+
+
+def _queue_santa_dms(event: Event, only_failed: bool) -> NotifyReport:
+    report = NotifyReport()
+    pairings = list(event.pairings.select_for_update(of=("self",))
+                    .select_related("santa", "recipient", "notify_message"))
+    changed = []
+    for pairing in pairings:
+        if pairing.notified_at:
+            report.notified += 1
+            continue
+        message = pairing.notify_message
+        failed = message is not None and message.status == OutboxMessage.Status.FAILED
+        if message is not None and not failed:
+            report.waiting += 1
+            continue
+        if only_failed and not failed:
+            continue
+        if failed:
+            pairing.notify_round += 1
+            pairing.last_error = ""
+        pairing.notify_message = outbox.send_dm(pairing.santa.user_id, content=_santa_dm(event, pairing),
+                                                dedupe_key=_santa_dm_key(event, pairing), topic=TOPIC_SANTA_DM)
+        changed.append(pairing)
+        report.queued += 1
+    Pairing.objects.bulk_update(changed, ["notify_round", "last_error", "notify_message"], batch_size=2000)
+    report.failed = sum(1 for p in pairings if p.last_error)
+    return report
+
+
+def notify_santas(event: Event) -> NotifyReport:
+    """DM every Santa who has not been told yet (failed DMs are sent again; DMs still on
+    their way are left alone). The event becomes ``notified`` once Discord accepted them all."""
+    with transaction.atomic():
+        locked = _lock(event)
+        if locked.status == Status.NOTIFIED:
+            raise RatmasError("Every Santa already has their DM.")
+        _require(locked, Status.MATCHED, action="notify Santas")
+        report = _queue_santa_dms(locked, only_failed=False)
+        _maybe_all_notified(locked)
+    _mirror(event, locked)
+    return report
+
+
+def retry_failed_notifications(event: Event) -> NotifyReport:
+    """Queue a new DM only for the Santas whose last DM failed (e.g. after they opened DMs)."""
+    with transaction.atomic():
+        locked = _lock(event)
+        _require(locked, Status.MATCHED, action="retry notifications")
+        report = _queue_santa_dms(locked, only_failed=True)
+    return report
+
+
+def _maybe_all_notified(event: Event) -> None:
+    if event.status == Status.MATCHED and event.pairings.exists() and \
+            not event.pairings.filter(notified_at__isnull=True).exists():
+        event.status = Status.NOTIFIED
+        event.save(update_fields=["status", "updated_at"])
+        _announce(event, f"🎅 All {event.pairings.count()} Santas have their recipient. Happy gifting!",
+                  dedupe_key=f"ratmas:{event.pk}:all-notified")
+
+
+def _failure_reason(message: OutboxMessage) -> str:
+    if message.last_error_code == 50007:
+        return "DMs closed (Discord 50007: cannot send messages to this user)"
+    return message.last_error or "Discord refused the DM"
+
+
+def record_delivery(message: OutboxMessage, accepted: bool) -> None:
+    """Outcome of a Ratmas DM (called from the outbox signals, inside the delivery's
+    transaction): mark the Santa notified, or record why not and tell the organisers."""
+    with transaction.atomic():
+        if message.topic == TOPIC_SANTA_DM:
+            _record_santa_dm(message, accepted)
+        elif message.topic == TOPIC_RELAY:
+            _record_relay(message, accepted)
+
+
+def _record_santa_dm(message: OutboxMessage, accepted: bool) -> None:
+    event_id = Pairing.objects.filter(notify_message=message).values_list("event_id", flat=True).first()
+    if event_id is None:
+        return
+    event = _lock(event_id)  # serialises "is everyone notified now?" between workers
+    pairing = Pairing.objects.select_related("santa").get(notify_message=message)
+    if accepted:
+        pairing.notified_at = message.sent_at or _now()
+        pairing.last_error = ""
+        pairing.save(update_fields=["notified_at", "last_error"])
+        _maybe_all_notified(event)
+        return
+    pairing.last_error = _failure_reason(message)
+    pairing.save(update_fields=["last_error"])
+    _announce(event, f"⚠️ I could not DM Santa **{pairing.santa.display_name}** (<@{pairing.santa.user_id}>): "
+                     f"{pairing.last_error}. Ask them to allow DMs from server members, then run "
+                     f"`/ratmas notify` again.",
+              dedupe_key=f"ratmas:{event.pk}:dm-failed:{pairing.pk}:r{pairing.notify_round}")
+
+
+def _record_relay(message: OutboxMessage, accepted: bool) -> None:
+    relay = RelayMessage.objects.select_related("pairing__santa", "pairing__recipient").filter(
+        outbox_message=message).first()
+    if relay is None:
+        return
+    if accepted:
+        RelayMessage.objects.filter(pk=relay.pk).update(delivered=True)
+        return
+    to_recipient = relay.direction == RelayMessage.Direction.TO_RECIPIENT
+    sender = relay.pairing.santa if to_recipient else relay.pairing.recipient
+    outbox.send_dm(sender.user_id, topic=TOPIC_RELAY_BOUNCE, dedupe_key=f"ratmas:relay-bounce:{relay.pk}",
+                   content=f"📭 Your anonymous message could not be delivered: {_failure_reason(message)}.")
+
+
+# --------------------------------------------------------------------------- relay
+
+
+def send_relay_message(event: Event, sender_user_id: int, direction: str, text: str) -> RelayMessage:
+    """Deliver ``text`` to the other side of the sender's pairing without naming the sender.
+    Limited to ``RELAY_LIMIT`` per ``RELAY_WINDOW`` per user; the sender's participant row is
+    locked while counting, so parallel sends cannot overshoot."""
+    if direction not in RelayMessage.Direction.values:
+        raise RatmasError("Unknown message direction.")
+    text = (text or "").strip()
+    if not text:
+        raise RatmasError("The message is empty.")
+    if len(text) > RELAY_MAX_CHARS:
+        raise RatmasError(f"The message is too long ({len(text)} characters; {RELAY_MAX_CHARS} at most).")
+    to_recipient = direction == RelayMessage.Direction.TO_RECIPIENT
+    with transaction.atomic():
+        current = Event.objects.filter(pk=event.pk).first()
+        if current is None or current.status not in (Status.MATCHED, Status.NOTIFIED):
+            raise RatmasError("Anonymous messages open once the pairings are drawn, until the event ends.")
+        try:
+            sender = current.participants.select_for_update().get(user_id=sender_user_id)
+        except Participant.DoesNotExist:
+            raise RatmasError("You are not a participant of this Ratmas.") from None
+        pairing = (Pairing.objects.select_related("santa", "recipient")
+                   .filter(event=current, **({"santa": sender} if to_recipient else {"recipient": sender})).first())
+        if pairing is None:
+            raise RatmasError("You have no pairing in this Ratmas.")
+        now = _now()
+        recent = (RelayMessage.objects.filter(event=current, created_at__gt=now - RELAY_WINDOW)
+                  .filter(Q(direction=RelayMessage.Direction.TO_RECIPIENT, pairing__santa=sender)
+                          | Q(direction=RelayMessage.Direction.TO_SANTA, pairing__recipient=sender))
+                  .order_by("created_at").values_list("created_at", flat=True))
+        recent = list(recent)
+        if len(recent) >= RELAY_LIMIT:
+            again = recent[len(recent) - RELAY_LIMIT] + RELAY_WINDOW
+            raise RatmasError(f"You can send {RELAY_LIMIT} anonymous messages per hour; try again {_ts(again, 'R')}.")
+        relay = RelayMessage.objects.create(event=current, pairing=pairing, direction=direction, text=text)
+        quoted = "\n".join(f"> {line}" for line in text.splitlines())
+        if to_recipient:
+            target = pairing.recipient.user_id
+            content = (f"📨 **A message from your Secret Santa:**\n{quoted}\n\n"
+                       f"Answer anonymously with `/ratmas message-santa`.")
+        else:
+            target = pairing.santa.user_id
+            content = (f"📨 **A message from your recipient, {pairing.recipient.display_name}:**\n{quoted}\n\n"
+                       f"Answer anonymously with `/ratmas message-recipient`.")
+        relay.outbox_message = outbox.send_dm(target, content=content, topic=TOPIC_RELAY,
+                                              dedupe_key=f"ratmas:relay:{relay.pk}")
+        relay.save(update_fields=["outbox_message"])
+    return relay
+
+
+def message_recipient(event: Event, santa_user_id: int, text: str) -> RelayMessage:
+    return send_relay_message(event, santa_user_id, RelayMessage.Direction.TO_RECIPIENT, text)
+
+
+def message_santa(event: Event, recipient_user_id: int, text: str) -> RelayMessage:
+    return send_relay_message(event, recipient_user_id, RelayMessage.Direction.TO_SANTA, text)
+
+
+# --------------------------------------------------------------------------- schedule
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
+
+
+def _due_kinds(event: Event, now: dt.datetime) -> list[str]:
+    due = []
+    for kind, attribute, before, until, statuses in REMINDERS:
+        deadline = getattr(event, attribute)
+        if event.status in statuses and deadline - before <= now < deadline - until:
+            due.append(kind)
+    if event.status in (Status.MATCHED, Status.NOTIFIED) and event.reveal_date <= now < event.reveal_date + REVEAL_GRACE:
+        due.append(ScheduledSend.Kind.REVEAL)
+    return due
+
+
+def _scheduled_content(event: Event, kind: str) -> tuple[str, str]:
+    """(channel post, participant DM) for a scheduled send."""
+    if kind.startswith("signup"):
+        deadline = _ts(event.signup_deadline)
+        return (f"⏰ Ratmas signups close {deadline} ({_ts(event.signup_deadline, 'R')}). Join with `/ratmas join`!",
+                f"⏰ Ratmas signups close {deadline}. Is your wishlist set? `/ratmas wishlist`")
+    if kind.startswith("purchase"):
+        deadline = _ts(event.purchase_deadline)
+        return (f"🛍️ Santas: buy your Ratmas gift by {deadline} ({_ts(event.purchase_deadline, 'R')}).",
+                f"🛍️ Reminder: buy your Ratmas gift by {deadline}. Budget: {event.budget or 'not set'}.")
+    return ("🎁 **Ratmas reveal!** Open your gifts — Santas may reveal themselves now.",
+            "🎁 It is Ratmas reveal time: open your gift!")
+
+
+def send_scheduled(event: Event, kind: str) -> bool:
+    """Send one reminder/reveal if it was not sent before. The unique (event, kind) row is
+    the claim: of two workers, the second blocks on it and then finds it taken."""
+    with transaction.atomic():
+        locked = _lock(event)
+        if locked.is_finished:
+            return False
+        claim, created = ScheduledSend.objects.get_or_create(event=locked, kind=kind)
+        if not created:
+            return False
+        post, dm = _scheduled_content(locked, kind)
+        _announce(locked, post, dedupe_key=f"ratmas:{locked.pk}:{kind}:channel")
+        dm_all = kind != ScheduledSend.Kind.REVEAL or not locked.announcement_channel_id
+        users = list(locked.participants.values_list("user_id", flat=True)) if dm_all else []
+        for user_id in users:
+            outbox.send_dm(user_id, content=dm, dedupe_key=f"ratmas:{locked.pk}:{kind}:{user_id}",
+                           topic=TOPIC_REMINDER)
+        claim.recipients = len(users)
+        claim.save(update_fields=["recipients"])
+    return True
+
+
+def run_schedule(now: dt.datetime | None = None) -> int:
+    """Send every reminder and reveal announcement that is due (each at most once)."""
+    now = now or _now()
+    sent = 0
+    events = Event.objects.exclude(status__in=Event.FINISHED)
+    taken = set(ScheduledSend.objects.filter(event__in=events).values_list("event_id", "kind"))
+    for event in events:
+        for kind in _due_kinds(event, now):
+            if (event.pk, kind) not in taken and send_scheduled(event, kind):
+                sent += 1
+    return sent
+
+
+# --------------------------------------------------------------------------- describe, export, import
+
+
+def describe_event(event: Event, user_id: int | None = None) -> str:
+    """The /ratmas status text (never reveals a pairing to anyone but the Santa)."""
+    counts = event.pairings.aggregate(total=Count("pk"), notified=Count("pk", filter=Q(notified_at__isnull=False)))
+    lines = [f"**Ratmas {event.reveal_date:%Y}** — {event.get_status_display()}",
+             f"Participants: {event.participants.count()} · Budget: {event.budget or 'not set'}",
+             f"Signups close {_ts(event.signup_deadline)} · buy by {_ts(event.purchase_deadline)} · "
+             f"reveal {_ts(event.reveal_date)}"]
+    if counts["total"]:
+        lines.append(f"Santas notified: {counts['notified']}/{counts['total']}")
+    if user_id is not None:
+        me = event.participants.filter(user_id=user_id).first()
+        if me is None:
+            lines.append("You have not joined.")
+        else:
+            lines.append(f"You are in as **{me.display_name}**; wishlist: {me.wishlist_url or 'not set'}.")
+            mine = Pairing.objects.filter(santa=me, notified_at__isnull=False).select_related("recipient").first()
+            if mine:
+                lines.append(f"You give to **{mine.recipient.display_name}** "
+                             f"(wishlist: {mine.recipient.wishlist_url or 'not set'}).")
+    return "\n".join(lines)
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.astimezone(dt.UTC).isoformat() if value else None
+
+
+def export_event(event: Event) -> dict:
+    """The event, participants, exclusions and pairings as JSON-ready data (for archives and
+    for :func:`import_event`). It contains the pairings: treat it as secret."""
+    participants = list(event.participants.order_by("user_id"))
+    return {
+        "format": EXPORT_FORMAT,
+        "exported_at": _iso(_now()),
+        "event": {
+            "id": event.pk, "guild_id": event.guild_id, "status": event.status,
+            "signup_deadline": _iso(event.signup_deadline), "purchase_deadline": _iso(event.purchase_deadline),
+            "reveal_date": _iso(event.reveal_date), "announcement_channel_id": event.announcement_channel_id,
+            "participant_role_id": event.participant_role_id, "managing_role_id": event.managing_role_id,
+            "timezone": event.timezone, "budget": event.budget, "created_at": _iso(event.created_at),
+        },
+        "participants": [{"user_id": p.user_id, "display_name": p.display_name, "wishlist_url": p.wishlist_url,
+                          "joined_at": _iso(p.joined_at)} for p in participants],
+        "exclusions": [{"giver_user_id": g, "receiver_user_id": r, "both_ways": b} for g, r, b in
+                       event.exclusions.order_by("giver__user_id", "receiver__user_id")
+                       .values_list("giver__user_id", "receiver__user_id", "both_ways")],
+        "pairings": [{"santa_user_id": p.santa.user_id, "recipient_user_id": p.recipient.user_id,
+                      "notified_at": _iso(p.notified_at), "last_error": p.last_error}
+                     for p in event.pairings.select_related("santa", "recipient").order_by("santa__user_id")],
+    }
+
+
+def _parse_time(value: Any, label: str) -> dt.datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        raise RatmasError(f"Import: {label} {value!r} is not an ISO date-time.") from None
+    return _aware(parsed, label)
+
+
+def import_event(data: dict) -> Event:
+    """Restore an event exported by :func:`export_event` as a new event (new ids). Refused if
+    it is unfinished and the guild already has an unfinished event."""
+    if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
+        raise RatmasError(f"Import: not a Ratmas export (expected format {EXPORT_FORMAT!r}).")
+    try:
+        e = data["event"]
+        signup, purchase, reveal = _validate_dates(*(_parse_time(e[k], k) for k in
+                                                     ("signup_deadline", "purchase_deadline", "reveal_date")))
+        if e["status"] not in Status.values:
+            raise RatmasError(f"Import: unknown status {e['status']!r}.")
+        people = [(int(p["user_id"]), _clean_name(p["display_name"]), validate_wishlist(p.get("wishlist_url")),
+                   _parse_time(p.get("joined_at"), "joined_at")) for p in data["participants"]]
+        exclusions = [(int(x["giver_user_id"]), int(x["receiver_user_id"]), bool(x.get("both_ways")))
+                      for x in data.get("exclusions", [])]
+        pairings = [(int(p["santa_user_id"]), int(p["recipient_user_id"]), _parse_time(p.get("notified_at"),
+                    "notified_at"), str(p.get("last_error") or "")) for p in data.get("pairings", [])]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RatmasError(f"Import: malformed export ({exc}).") from None
+    try:
+        with transaction.atomic():
+            event = Event.objects.create(
+                guild_id=int(e["guild_id"]), status=e["status"], signup_deadline=signup, purchase_deadline=purchase,
+                reveal_date=reveal, announcement_channel_id=e.get("announcement_channel_id"),
+                participant_role_id=e.get("participant_role_id"), managing_role_id=e.get("managing_role_id"),
+                timezone=validate_timezone(e.get("timezone", "UTC")), budget=str(e.get("budget", ""))[:200])
+            rows = Participant.objects.bulk_create(
+                [Participant(event=event, user_id=u, display_name=n, wishlist_url=w) for u, n, w, _ in people])
+            by_user = {p.user_id: p for p in rows}
+            for (_, _, _, joined), row in zip(people, rows, strict=True):
+                if joined:
+                    row.joined_at = joined
+            Participant.objects.bulk_update(rows, ["joined_at"])
+            Exclusion.objects.bulk_create([Exclusion(event=event, giver=by_user[g], receiver=by_user[r], both_ways=b)
+                                           for g, r, b in exclusions])
+            if pairings:
+                assignment = {s: r for s, r, _, _ in pairings}
+                if len(assignment) != len(pairings) or not matching.is_valid(assignment, by_user,
+                                                                             _exclusion_map(event)):
+                    raise RatmasError("Import: the pairings are not a valid draw of the participants.")
+                Pairing.objects.bulk_create([Pairing(event=event, santa=by_user[s], recipient=by_user[r],
+                                                     notified_at=n, last_error=err) for s, r, n, err in pairings])
+    except KeyError as exc:
+        raise RatmasError(f"Import: user {exc} is not among the participants.") from None
+    except IntegrityError as exc:
+        if "ratmas_one_unfinished_event_per_guild" in str(exc):
+            raise RatmasError("Import: this server already has a Ratmas in progress.") from None
+        raise RatmasError(f"Import: the data breaks a rule of the database ({exc.__cause__ or exc}).") from None
+    return event
