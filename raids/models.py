@@ -1,1 +1,221 @@
-"""See README.md."""
+"""Raid seasons, recurring raid nights, raid events mirrored to Raid-Helper, attendance.
+
+Raid officers own seasons, recurring events and the Raid-Helper settings; raid events and
+attendance rows are written by ``raids.services`` (auto-booking, imports, officer actions).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+
+def validate_timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin, America/New_York).") from None
+
+
+class RaidSeasonQuerySet(models.QuerySet):
+    def current(self, today: dt.date) -> RaidSeason | None:
+        """The active season whose start_date ≤ today, latest first (the seed's subquery)."""
+        return self.filter(is_active=True, start_date__lte=today).order_by("-start_date", "-pk").first()
+
+
+class RaidSeason(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True, help_text="Empty while the season is open-ended.")
+    is_active = models.BooleanField(default=True, help_text="Only active seasons can be the current season.")
+
+    objects = RaidSeasonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_date"]
+        constraints = [
+            models.CheckConstraint(name="raidseason_end_after_start",
+                                   condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date"))),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RecurringEvent(models.Model):
+    """A weekly raid night; each occurrence is a ``RaidEvent`` linked back to it."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    label = models.CharField(max_length=100, help_text="Also the title of the Raid-Helper events it books.")
+    event_type = models.CharField(max_length=30, default="raid", help_text="e.g. raid, mythic+, pvp.")
+    day_of_week = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    default_start_time = models.TimeField(help_text="Wall-clock start in the time zone below.")
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone],
+                                help_text="IANA zone the start time is read in; keeps the local time across DST.")
+    default_duration_minutes = models.PositiveSmallIntegerField(default=180)
+    discord_channel_id = models.BigIntegerField(
+        null=True, blank=True, help_text="Channel the Raid-Helper sign-up is posted in; empty = the raid channel."
+    )
+    raid_helper_template_id = models.CharField(
+        max_length=40, blank=True, help_text="Raid-Helper template, e.g. wowretail2; empty = the default template."
+    )
+    is_active = models.BooleanField(default=True, help_text="Inactive nights are not booked any more.")
+
+    class Meta:
+        ordering = ["day_of_week", "default_start_time"]
+        constraints = [
+            models.CheckConstraint(name="recurringevent_weekday_0_6", condition=Q(day_of_week__gte=0, day_of_week__lte=6)),
+            models.CheckConstraint(name="recurringevent_duration_positive", condition=Q(default_duration_minutes__gt=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.get_day_of_week_display()} {self.default_start_time:%H:%M} {self.timezone})"
+
+
+class RaidEvent(models.Model):
+    season = models.ForeignKey(RaidSeason, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    title = models.CharField(max_length=200)
+    event_date = models.DateField(help_text="The raid night's date (in the recurring event's time zone).")
+    start_time_utc = models.DateTimeField()
+    end_time_utc = models.DateTimeField()
+    raid_helper_event_id = models.CharField(max_length=32, blank=True,
+                                            help_text="Raid-Helper's event id (also the Discord message id).")
+    discord_channel_id = models.BigIntegerField(null=True, blank=True)
+    recurring_event = models.ForeignKey(RecurringEvent, null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="events")
+    auto_booked = models.BooleanField(default=False, help_text="Created by the auto-booking job.")
+    next_booked_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When next week's occurrence was booked (or found) from this event; empty = not booked yet.",
+    )
+    next_event = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                   help_text="Next week's occurrence, once booked.")
+    raid_helper_payload = models.JSONField(null=True, blank=True, help_text="Raid-Helper's answer, for debugging.")
+    signups_imported_at = models.DateTimeField(null=True, blank=True,
+                                               help_text="Last import of the sign-ups from Raid-Helper.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-start_time_utc"]
+        constraints = [
+            models.UniqueConstraint(fields=["recurring_event", "event_date"], name="raidevent_one_per_night"),
+            models.UniqueConstraint(fields=["raid_helper_event_id"], condition=~Q(raid_helper_event_id=""),
+                                    name="raidevent_unique_raid_helper_id"),
+            models.CheckConstraint(name="raidevent_ends_after_start", condition=Q(end_time_utc__gt=F("start_time_utc"))),
+            models.CheckConstraint(name="raidevent_next_booked_consistent",
+                                   condition=Q(next_event__isnull=True) | Q(next_booked_at__isnull=False)),
+        ]
+        indexes = [
+            models.Index(fields=["start_time_utc"], name="raidevent_start_idx",
+                         condition=Q(recurring_event__isnull=False, next_booked_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} — {self.event_date:%a %d %b %Y}"
+
+    @property
+    def raid_helper_url(self) -> str:
+        return f"https://raid-helper.dev/event/{self.raid_helper_event_id}" if self.raid_helper_event_id else ""
+
+
+class RaidAttendance(models.Model):
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        TENTATIVE = "tentative", "Tentative"
+        BENCH = "bench", "Bench"
+        ABSENCE = "absence", "Absence"
+
+    class Source(models.TextChoices):
+        AUTO = "auto", "Auto-booking"
+        RAID_HELPER = "raid_helper", "Raid-Helper import"
+        MANUAL = "manual", "Officer"
+
+    class SignupPush(models.TextChoices):
+        PENDING = "pending", "To send"
+        SENT = "sent", "Sent to Raid-Helper"
+        FAILED = "failed", "Failed (retried)"
+        SKIPPED = "skipped", "Not sent"
+
+    event = models.ForeignKey(RaidEvent, on_delete=models.CASCADE, related_name="attendance")
+    player = models.ForeignKey("guildsync.Player", on_delete=models.CASCADE, related_name="raid_attendance")
+    signed_up = models.BooleanField(default=False, help_text="On the roster as accepted.")
+    attended = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACCEPTED)
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.MANUAL)
+    specialization = models.ForeignKey("guildsync.Specialization", null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="+", help_text="The spec signed up as.")
+    signup_push = models.CharField(
+        max_length=8, choices=SignupPush.choices, default=SignupPush.SKIPPED,
+        help_text="State of this player's sign-up in Raid-Helper when the event was auto-booked.",
+    )
+    signup_push_attempts = models.PositiveSmallIntegerField(default=0)
+    signup_push_error = models.CharField(max_length=300, blank=True,
+                                         help_text="Why the sign-up was not (yet) sent to Raid-Helper.")
+    raid_helper_signup_id = models.CharField(max_length=32, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["event", "player__display_name"]
+        verbose_name_plural = "raid attendance"
+        constraints = [
+            models.UniqueConstraint(fields=["event", "player"], name="raidattendance_one_per_player"),
+            models.CheckConstraint(name="raidattendance_status_valid",
+                                   condition=Q(status__in=["accepted", "tentative", "bench", "absence"])),
+            models.CheckConstraint(name="raidattendance_source_valid",
+                                   condition=Q(source__in=["auto", "raid_helper", "manual"])),
+            models.CheckConstraint(name="raidattendance_push_valid",
+                                   condition=Q(signup_push__in=["pending", "sent", "failed", "skipped"])),
+        ]
+        indexes = [
+            models.Index(fields=["signup_push"], name="raidattendance_push_idx",
+                         condition=Q(signup_push__in=["pending", "failed"])),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.player} @ {self.event} ({self.status})"
+
+
+class RaidHelperSettings(models.Model):
+    """The one row of Raid-Helper settings. The API key is not here: it comes from the
+    environment (RAID_HELPER_API_KEY) so it never shows in the admin or a backup."""
+
+    SINGLETON_PK = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_PK, editable=False)
+    server_id = models.CharField(max_length=20, blank=True, help_text="Discord server id Raid-Helper posts in.")
+    raid_channel_id = models.BigIntegerField(null=True, blank=True,
+                                             help_text="Where events are posted and announced by default.")
+    leader_discord_id = models.BigIntegerField(null=True, blank=True,
+                                               help_text="Discord id shown as the leader of booked events.")
+    default_template_id = models.CharField(max_length=40, default="wowretail2")
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone],
+                                help_text="The time zone Raid-Helper reads event dates in (its server setting).")
+
+    class Meta:
+        verbose_name = "Raid-Helper settings"
+        verbose_name_plural = "Raid-Helper settings"
+        constraints = [models.CheckConstraint(name="raidhelpersettings_singleton", condition=Q(id=1))]
+
+    def __str__(self) -> str:
+        return "Raid-Helper settings"
+
+    def clean(self) -> None:
+        if self.server_id and not self.server_id.isdigit():
+            raise ValidationError({"server_id": "A Discord server id is digits only."})
+
+    @classmethod
+    def load(cls) -> RaidHelperSettings:
+        """The saved row, or unsaved defaults (reading never writes)."""
+        return cls.objects.filter(pk=cls.SINGLETON_PK).first() or cls()

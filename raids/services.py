@@ -1,1 +1,513 @@
-"""See README.md."""
+"""Raid operations: auto-booking next week's event, Raid-Helper sign-ups, attendance.
+
+Every state change of the raids app is a function here. The names of the seed
+(``check_and_auto_book``, ``book_next_occurrence``, ``build_signups``) are kept.
+
+Exactly-once booking, by construction:
+1. the source event's row is locked with ``SELECT … FOR UPDATE SKIP LOCKED``: a second worker
+   polling at the same moment skips it instead of waiting, and sees it booked afterwards;
+2. inside that lock Raid-Helper is first asked for an event with the same title and start
+   (a create whose answer was lost earlier is adopted, never made twice), then the event is
+   created, and the new ``RaidEvent``, its attendance rows, the source's "booked" mark and the
+   announcement are written in the same transaction — if Raid-Helper fails nothing is written;
+3. ``UniqueConstraint(recurring_event, event_date)`` is the last line if anything slips past.
+The per-player sign-ups are sent after that commit, each recorded on its attendance row
+(sent / failed with the reason): a failure midway loses nothing and is retried by the next poll.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import zoneinfo
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bot import outbox
+from core.errors import DomainError
+from guildsync.models import Player, Specialization
+from raids.clients import CreatedEvent, RaidHelperClient, RaidHelperError, slot_for
+from raids.models import RaidAttendance, RaidEvent, RaidHelperSettings, RaidSeason, RecurringEvent
+
+log = logging.getLogger(__name__)
+
+BOOKING_WINDOW_MIN = dt.timedelta(minutes=10)  # raiders had time to log in: the night is happening
+BOOKING_WINDOW_MAX = dt.timedelta(minutes=20)  # older events are left to the officers (admin filter)
+MAX_SIGNUP_ATTEMPTS = 5
+ANNOUNCEMENT = "📅 Next week's raid has been posted! Sign up here: {url}"
+EVENT_DESCRIPTION = "Auto-scheduled raid. Sign up below!"
+FALLBACK_TEMPLATE = "wowretail2"
+
+Status = RaidAttendance.Status
+Source = RaidAttendance.Source
+Push = RaidAttendance.SignupPush
+
+
+class RaidsError(DomainError):
+    """A raids rule was broken; the message is shown to the officer as is."""
+
+
+# -- configuration -------------------------------------------------------------------------
+def is_configured(config: RaidHelperSettings | None = None) -> bool:
+    """"Configured" = an API key in the environment and a server id in the settings."""
+    config = config or RaidHelperSettings.load()
+    return bool(settings.RAID_HELPER_API_KEY and config.server_id)
+
+
+def get_client(config: RaidHelperSettings | None = None) -> RaidHelperClient:
+    config = config or RaidHelperSettings.load()
+    return RaidHelperClient(server_id=config.server_id, timezone=config.timezone)
+
+
+def current_season(today: dt.date) -> RaidSeason | None:
+    return RaidSeason.objects.current(today)
+
+
+# -- sign-up rules -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Signup:
+    player_id: int
+    discord_id: int | None
+    status: str
+    specialization_id: int | None
+    class_name: str | None  # Raid-Helper slot (Tank/Healer/Melee/Ranged/Tentative/Bench/Absence)
+    spec_name: str | None
+    skip_reason: str = ""  # why no Raid-Helper sign-up is sent for this player
+
+
+def signup_status(rank_level: int | None, auto_invite: bool, on_hiatus: bool) -> str:
+    """The auto-invite rules: hiatus → absence; rank ≥ 2 and auto-invite → accepted;
+    rank ≥ 2 → tentative; otherwise bench."""
+    if on_hiatus:
+        return Status.ABSENCE
+    if (rank_level or 0) >= 2:
+        return Status.ACCEPTED if auto_invite else Status.TENTATIVE
+    return Status.BENCH
+
+
+def build_signups(recurring_event: RecurringEvent) -> list[Signup]:
+    """Default sign-ups for a new occurrence of ``recurring_event``: every active player with
+    a main character. (Every raid night uses the same rules today; the night is passed so a
+    rule per night stays a local change.)"""
+    players = (
+        Player.objects.filter(is_active=True, main_character__isnull=False)
+        .select_related("guild_rank", "discord_user", "main_spec__default_role",
+                        "main_character__active_spec__default_role")
+        .order_by("display_name", "pk")
+    )
+    signups = []
+    for p in players:
+        status = signup_status(p.guild_rank.level if p.guild_rank else None, p.auto_invite_events, p.on_raid_hiatus)
+        spec = p.main_spec or p.main_character.active_spec
+        discord_id = p.discord_user.discord_id if p.discord_user else None
+        class_name = spec_name = None
+        skip = ""
+        if discord_id is None:
+            skip = "no linked Discord account"
+        try:
+            class_name, spec_name = slot_for(status, spec.default_role.name if spec else None,
+                                             spec.name if spec else None)
+        except ValueError:
+            skip = skip or "no main spec, so no role slot"
+        signups.append(Signup(p.pk, discord_id, status, spec.pk if spec else None, class_name, spec_name, skip))
+    return signups
+
+
+# -- auto-booking ----------------------------------------------------------------------------
+@dataclass
+class BookingResult:
+    BOOKED = "booked"
+    ALREADY_BOOKED = "already_booked"
+    BUSY = "busy"
+
+    status: str
+    event: RaidEvent | None = None
+    adopted: bool = False
+    signups_sent: int = 0
+    signups_failed: int = 0
+
+
+@dataclass
+class BookingRun:
+    configured: bool = True
+    booked: int = 0
+    skipped: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return f"Auto-booking run: {self.booked} booked, {self.skipped} skipped, {self.failed} failed"
+
+
+def booking_candidates(now: dt.datetime):
+    """Events of an active raid night that started 10–20 minutes ago and are not booked."""
+    return RaidEvent.objects.filter(
+        recurring_event__isnull=False, recurring_event__is_active=True, next_booked_at__isnull=True,
+        start_time_utc__gte=now - BOOKING_WINDOW_MAX, start_time_utc__lte=now - BOOKING_WINDOW_MIN,
+    ).order_by("start_time_utc", "pk")
+
+
+def check_and_auto_book(now: dt.datetime | None = None) -> BookingRun:
+    """One poll: book next week for every event in the booking window. Returns quietly when
+    Raid-Helper is not configured (settings can be added at runtime without a restart).
+    A failure of one event is counted and logged; the event stays unbooked for the next poll."""
+    now = now or timezone.now()
+    config = RaidHelperSettings.load()
+    if not is_configured(config):
+        log.debug("Auto-booking skipped: Raid-Helper not configured")
+        return BookingRun(configured=False)
+    run = BookingRun()
+    client = get_client(config)
+    for source in booking_candidates(now):
+        try:
+            result = book_next_occurrence(source, now=now, client=client)
+        except (RaidsError, RaidHelperError) as exc:
+            run.failed += 1
+            run.errors.append(f"{source}: {exc}")
+            log.error("Auto-booking failed for raid_event_id=%s: %s", source.pk, exc)
+            continue
+        if result.status == BookingResult.BOOKED:
+            run.booked += 1
+        else:
+            run.skipped += 1
+    return run
+
+
+def next_start(source: RaidEvent, recurring_event: RecurringEvent) -> dt.datetime:
+    """Same local wall-clock time a week later (so a DST change does not move the raid by an
+    hour), to the minute: Raid-Helper only takes HH:MM, and its start must match ours."""
+    tz = zoneinfo.ZoneInfo(recurring_event.timezone)
+    local = source.start_time_utc.astimezone(tz).replace(second=0, microsecond=0)
+    following = dt.datetime.combine(local.date() + dt.timedelta(days=7), local.time(), tzinfo=tz)
+    return following.astimezone(dt.UTC)
+
+
+def _find_posted_event(client: RaidHelperClient, title: str, start: dt.datetime) -> CreatedEvent | None:
+    """An event with this title and start already on the server: a create whose answer was lost."""
+    for posted in client.list_server_events(start_after=start - dt.timedelta(minutes=1)):
+        try:
+            same_start = int(posted.get("startTime")) == int(start.timestamp())
+        except (TypeError, ValueError):
+            continue
+        if same_start and posted.get("title") == title and posted.get("id"):
+            event_id = str(posted["id"])
+            return CreatedEvent(id=event_id, url=f"https://raid-helper.dev/event/{event_id}", payload=posted)
+    return None
+
+
+def _mark_booked(source: RaidEvent, next_event: RaidEvent, now: dt.datetime) -> None:
+    source.next_booked_at = now
+    source.next_event = next_event
+    source.save(update_fields=["next_booked_at", "next_event"])
+
+
+def book_next_occurrence(source_event: RaidEvent, *, now: dt.datetime | None = None,
+                         client: RaidHelperClient | None = None) -> BookingResult:
+    """Book next week's occurrence of ``source_event`` (the seed's steps 2–4), exactly once.
+
+    Raises ``RaidHelperError`` when Raid-Helper fails (nothing is written) and ``RaidsError``
+    when the booking cannot be made as configured."""
+    now = now or timezone.now()
+    config = RaidHelperSettings.load()
+    if not is_configured(config):
+        raise RaidsError("Raid-Helper is not configured: set RAID_HELPER_API_KEY and the server id in the settings.")
+    client = client or get_client(config)
+    with transaction.atomic():
+        source = (RaidEvent.objects.select_for_update(skip_locked=True, of=("self",))
+                  .select_related("recurring_event").filter(pk=source_event.pk).first())
+        if source is None:
+            return BookingResult(BookingResult.BUSY)  # another worker is booking it right now
+        recurring = source.recurring_event
+        if recurring is None:
+            raise RaidsError(f"“{source}” is not a recurring raid night; there is no next occurrence to book.")
+        if source.next_booked_at:
+            return BookingResult(BookingResult.ALREADY_BOOKED, source.next_event)
+        next_date = source.event_date + dt.timedelta(days=7)
+        existing = RaidEvent.objects.filter(recurring_event=recurring, event_date=next_date).first()
+        if existing:
+            log.info("Auto-booking skipped: event already exists for recurring_event_id=%s on %s",
+                     recurring.pk, next_date)
+            _mark_booked(source, existing, now)
+            return BookingResult(BookingResult.ALREADY_BOOKED, existing)
+        start = next_start(source, recurring)
+        if start <= now:
+            raise RaidsError(f"Next week's {recurring.label} ({next_date:%d %b %Y}) has already started; "
+                             "create it by hand in Raid-Helper.")
+        channel_id = recurring.discord_channel_id or config.raid_channel_id
+        if not channel_id:
+            raise RaidsError(f"No Discord channel for {recurring.label}: set one on the raid night or a raid "
+                             "channel in the Raid-Helper settings.")
+        if not config.leader_discord_id:
+            raise RaidsError("Set the leader's Discord id in the Raid-Helper settings: Raid-Helper requires one.")
+        signups = build_signups(recurring)
+
+        created = _find_posted_event(client, recurring.label, start)
+        adopted = created is not None
+        if created is None:
+            created = client.create_event(
+                channel_id=channel_id, leader_id=config.leader_discord_id,
+                template_id=recurring.raid_helper_template_id or config.default_template_id or FALLBACK_TEMPLATE,
+                title=recurring.label, description=EVENT_DESCRIPTION, start=start,
+                duration_minutes=recurring.default_duration_minutes,
+            )
+        try:
+            with transaction.atomic():
+                new_event = RaidEvent.objects.create(
+                    season=current_season(now.date()), title=recurring.label, event_date=next_date,
+                    start_time_utc=start, end_time_utc=start + dt.timedelta(minutes=recurring.default_duration_minutes),
+                    raid_helper_event_id=created.id, discord_channel_id=channel_id, recurring_event=recurring,
+                    auto_booked=True, raid_helper_payload=created.payload,
+                )
+        except IntegrityError:
+            raise RaidsError(f"Next week's {recurring.label} was created by someone else at the same moment; "
+                             f"Raid-Helper event {created.id} is a duplicate: delete it in Raid-Helper.") from None
+        RaidAttendance.objects.bulk_create([
+            RaidAttendance(
+                event=new_event, player_id=s.player_id, status=s.status, signed_up=s.status == Status.ACCEPTED,
+                source=Source.AUTO, specialization_id=s.specialization_id,
+                signup_push=Push.SKIPPED if s.skip_reason else Push.PENDING, signup_push_error=s.skip_reason,
+            )
+            for s in signups
+        ])
+        _mark_booked(source, new_event, now)
+        if config.raid_channel_id:
+            outbox.post_message(config.raid_channel_id, content=ANNOUNCEMENT.format(url=created.url),
+                                dedupe_key=f"raids.announce:{created.id}", topic="raids.announcement")
+        else:
+            log.warning("Auto-booking: no raid channel configured, announcement skipped")
+    log.info("Auto-booked next occurrence: raid_event_id=%s, rh_event_id=%s, date=%s%s",
+             new_event.pk, created.id, next_date, " (adopted)" if adopted else "")
+    pushed = push_signups(new_event, client=client)
+    return BookingResult(BookingResult.BOOKED, new_event, adopted, pushed.sent, pushed.failed)
+
+
+# -- Raid-Helper sign-ups --------------------------------------------------------------------
+@dataclass
+class PushReport:
+    sent: int = 0
+    failed: int = 0
+
+
+def push_signups(event: RaidEvent, *, client: RaidHelperClient | None = None) -> PushReport:
+    """Send the pending/failed sign-ups of ``event`` to Raid-Helper, one transaction per player
+    (each row locked while its POST runs, so two pushers never send the same one). Stops at
+    the first outage (no answer, 5xx, 429): the rest stay pending for the next poll."""
+    report = PushReport()
+    if not event.raid_helper_event_id:
+        return report
+    client = client or get_client()
+    todo = list(event.attendance.filter(signup_push__in=[Push.PENDING, Push.FAILED],
+                                        signup_push_attempts__lt=MAX_SIGNUP_ATTEMPTS)
+                .order_by("pk").values_list("pk", flat=True))
+    for pk in todo:
+        with transaction.atomic():
+            row = (RaidAttendance.objects.select_for_update(skip_locked=True, of=("self",))
+                   .select_related("player__discord_user", "specialization__default_role")
+                   .filter(pk=pk, signup_push__in=[Push.PENDING, Push.FAILED]).first())
+            if row is None:
+                continue
+            spec = row.specialization
+            try:
+                class_name, spec_name = slot_for(row.status, spec.default_role.name if spec else None,
+                                                 spec.name if spec else None)
+            except ValueError:
+                class_name = None
+            if row.player.discord_user is None or class_name is None:
+                row.signup_push = Push.SKIPPED
+                row.signup_push_error = "no linked Discord account" if class_name else "no main spec, so no role slot"
+                row.save(update_fields=["signup_push", "signup_push_error", "updated_at"])
+                continue
+            row.signup_push_attempts += 1
+            try:
+                answer = client.add_signup(event.raid_helper_event_id, row.player.discord_user.discord_id,
+                                           class_name, spec_name)
+            except RaidHelperError as exc:
+                row.signup_push, row.signup_push_error = Push.FAILED, str(exc)[:300]
+                row.save(update_fields=["signup_push", "signup_push_error", "signup_push_attempts", "updated_at"])
+                report.failed += 1
+                log.warning("Raid-Helper sign-up failed for attendance_id=%s: %s", row.pk, exc)
+                if exc.no_answer or exc.status == 429 or (exc.status or 0) >= 500:
+                    break
+                continue
+            answer = answer if isinstance(answer, dict) else {}
+            signup = answer.get("signUp") or answer.get("signup") or answer
+            row.signup_push, row.signup_push_error = Push.SENT, ""
+            row.raid_helper_signup_id = str(signup.get("id") or "")[:32]
+            row.save(update_fields=["signup_push", "signup_push_error", "signup_push_attempts",
+                                    "raid_helper_signup_id", "updated_at"])
+            report.sent += 1
+    return report
+
+
+def retry_signups(now: dt.datetime | None = None) -> PushReport:
+    """Retry the sign-ups left pending or failed on upcoming events (called by every poll)."""
+    now = now or timezone.now()
+    if not is_configured():
+        return PushReport()
+    client = get_client()
+    total = PushReport()
+    events = RaidEvent.objects.filter(
+        start_time_utc__gt=now, attendance__signup_push__in=[Push.PENDING, Push.FAILED],
+        attendance__signup_push_attempts__lt=MAX_SIGNUP_ATTEMPTS,
+    ).exclude(raid_helper_event_id="").distinct().order_by("start_time_utc")
+    for event in events:
+        report = push_signups(event, client=client)
+        total.sent += report.sent
+        total.failed += report.failed
+    return total
+
+
+# -- attendance import -----------------------------------------------------------------------
+CLASS_ALIASES = {"dk": "deathknight", "dh": "demonhunter"}
+STATUS_CLASSES = {"tentative": Status.TENTATIVE, "late": Status.ACCEPTED, "bench": Status.BENCH,
+                  "absence": Status.ABSENCE, "absent": Status.ABSENCE}
+ROLE_CLASSES = {"tank": "Tank", "healer": "Healer", "melee": "Melee DPS", "ranged": "Ranged DPS"}
+
+
+def _norm(value: str | None) -> str:
+    """'Holy1' → 'holy', 'Beast Mastery' → 'beastmastery': Raid-Helper suffixes a number to
+    spec names shared by two classes and spells some without spaces."""
+    return re.sub(r"[^a-z]", "", (value or "").lower())
+
+
+def map_signup(class_name: str, spec_name: str | None, specs: list[Specialization],
+               main_spec: Specialization | None = None) -> tuple[str, Specialization | None]:
+    """Raid-Helper's (className, specName) → (attendance status, our Specialization or None).
+
+    ``className`` is a status column (Tentative, Late, Bench, Absence), a role slot (Tank,
+    Healer, Melee, Ranged) or a WoW class ("Paladin", "DK"); an ambiguous spec ("Holy" in the
+    Healer slot) resolves to the player's main spec when it fits."""
+    cls = _norm(class_name)
+    if cls in STATUS_CLASSES:
+        return STATUS_CLASSES[cls], None
+    spec = _norm(spec_name)
+    if not spec:
+        return Status.ACCEPTED, None
+    cls = CLASS_ALIASES.get(cls, cls)
+    candidates = [s for s in specs if _norm(s.name) == spec or (len(spec) >= 5 and _norm(s.name).startswith(spec))
+                  or (len(_norm(s.name)) >= 5 and spec.startswith(_norm(s.name)))]
+    if cls in ROLE_CLASSES:
+        candidates = [s for s in candidates if s.default_role.name == ROLE_CLASSES[cls]]
+    else:
+        candidates = [s for s in candidates if _norm(s.wow_class.name) == cls]
+    if len(candidates) == 1:
+        return Status.ACCEPTED, candidates[0]
+    if main_spec is not None and main_spec in candidates:
+        return Status.ACCEPTED, main_spec
+    return Status.ACCEPTED, None
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unmatched: int = 0
+    busy: bool = False
+
+
+def import_signups(event: RaidEvent, *, client: RaidHelperClient | None = None,
+                   now: dt.datetime | None = None) -> ImportReport:
+    """Import the sign-ups of ``event`` from Raid-Helper (``GET /events/{id}``) into attendance:
+    one row per matched player with the status of their sign-up; ``attended`` is left to the
+    officers. Sign-ups of Discord users who are no player here are counted as unmatched."""
+    now = now or timezone.now()
+    if not event.raid_helper_event_id:
+        raise RaidsError(f"“{event}” has no Raid-Helper event to import from.")
+    client = client or get_client()
+    report = ImportReport()
+    with transaction.atomic():
+        locked = RaidEvent.objects.select_for_update(skip_locked=True).filter(pk=event.pk).first()
+        if locked is None:
+            report.busy = True
+            return report
+        data = client.get_event(locked.raid_helper_event_id)
+        signups = [s for s in (data.get("signUps") or []) if str(s.get("userId") or "").isdigit()]
+        players = {p.discord_user.discord_id: p for p in Player.objects.select_related("discord_user", "main_spec")
+                   .filter(discord_user__discord_id__in=[int(s["userId"]) for s in signups])}
+        specs = list(Specialization.objects.select_related("wow_class", "default_role"))
+        rows = {a.player_id: a for a in locked.attendance.all()}
+        to_create, to_update = [], []
+        for s in signups:
+            player = players.get(int(s["userId"]))
+            if player is None:
+                report.unmatched += 1
+                continue
+            status, spec = map_signup(str(s.get("className") or ""), s.get("specName"), specs, player.main_spec)
+            row = rows.get(player.pk)
+            if row is None:
+                row = RaidAttendance(event=locked, player=player)
+                rows[player.pk] = row
+                to_create.append(row)
+            elif row not in to_update and row not in to_create:
+                to_update.append(row)
+            row.status, row.signed_up, row.source = status, status == Status.ACCEPTED, Source.RAID_HELPER
+            row.specialization = spec or row.specialization
+            row.raid_helper_signup_id = str(s.get("id") or row.raid_helper_signup_id)[:32]
+        RaidAttendance.objects.bulk_create(to_create)
+        if to_update:
+            for row in to_update:
+                row.updated_at = now
+            RaidAttendance.objects.bulk_update(
+                to_update, ["status", "signed_up", "source", "specialization", "raid_helper_signup_id", "updated_at"]
+            )
+        report.created, report.updated = len(to_create), len(to_update)
+        locked.signups_imported_at = now
+        locked.save(update_fields=["signups_imported_at"])
+    return report
+
+
+def import_finished_events(now: dt.datetime | None = None, lookback: dt.timedelta = dt.timedelta(days=2)) -> dict:
+    """Import the sign-ups of every Raid-Helper event that ended in the last ``lookback`` and
+    has not been imported since it ended."""
+    now = now or timezone.now()
+    counts = {"imported": 0, "skipped": 0, "failed": 0}
+    events = RaidEvent.objects.filter(end_time_utc__lte=now, end_time_utc__gte=now - lookback).exclude(
+        raid_helper_event_id="").order_by("end_time_utc")
+    client = None
+    for event in events:
+        if event.signups_imported_at and event.signups_imported_at >= event.end_time_utc:
+            counts["skipped"] += 1
+            continue
+        client = client or get_client()
+        try:
+            report = import_signups(event, client=client, now=now)
+        except (RaidsError, RaidHelperError) as exc:
+            counts["failed"] += 1
+            log.error("Attendance import failed for raid_event_id=%s: %s", event.pk, exc)
+            continue
+        counts["skipped" if report.busy else "imported"] += 1
+    return counts
+
+
+# -- officers' attendance edits ---------------------------------------------------------------
+def mark_accepted_attended(event_ids: list[int]) -> int:
+    """Bulk action: everyone accepted on these events attended. Returns the rows changed."""
+    with transaction.atomic():
+        return RaidAttendance.objects.filter(event_id__in=event_ids, status=Status.ACCEPTED,
+                                             attended=False).update(attended=True, updated_at=timezone.now())
+
+
+def set_attendance(event: RaidEvent, player: Player, *, status: str, attended: bool) -> RaidAttendance:
+    """An officer records one player's status/attendance (new rows are ``manual``)."""
+    if status not in Status.values:
+        raise RaidsError(f"“{status}” is not an attendance status.")
+    with transaction.atomic():
+        row, created = RaidAttendance.objects.select_for_update().get_or_create(
+            event=event, player=player,
+            defaults={"status": status, "attended": attended, "signed_up": status == Status.ACCEPTED,
+                      "source": Source.MANUAL},
+        )
+        if not created and (row.status, row.attended) != (status, attended):
+            row.status, row.attended, row.signed_up = status, attended, status == Status.ACCEPTED
+            row.save(update_fields=["status", "attended", "signed_up", "updated_at"])
+    return row
+
+
+def remove_attendance(attendance_ids: list[int]) -> int:
+    with transaction.atomic():
+        deleted, _ = RaidAttendance.objects.filter(pk__in=attendance_ids).delete()
+    return deleted

@@ -1,0 +1,204 @@
+"""The one seam to Raid-Helper's v4 API (https://raid-helper.dev/api/v4).
+
+Why it looks like this:
+- Auth is the server's API key as is in ``Authorization`` (no "Bearer").
+- Raid-Helper sometimes accepts a connection and never answers, so every call has a timeout
+  (15 s unless ``RAID_HELPER_HTTP_TIMEOUT`` says otherwise).
+- POSTs are not idempotent (a retried create makes a second event), so they are NEVER retried
+  here; the booking service looks for an event it may already have created instead. GETs
+  are retried on connection errors and 5xx.
+- Sign-ups are paced to at most 10 requests per 5 s, the rate Raid-Helper tolerates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+import zoneinfo
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from django.conf import settings
+
+EVENT_URL = "https://raid-helper.dev/event/{id}"
+GET_RETRIES = 2
+GET_RETRY_DELAY = 0.5  # seconds, times the attempt number
+ROLE_SLOTS = {"Tank": "Tank", "Healer": "Healer", "Melee DPS": "Melee", "Ranged DPS": "Ranged"}
+STATUS_SLOTS = {"tentative": "Tentative", "bench": "Bench", "absence": "Absence"}
+
+
+class RaidHelperError(Exception):
+    """Raid-Helper refused or did not answer. ``status`` is the HTTP status (None when no
+    answer came: refused connection or timeout); ``reason`` is Raid-Helper's own words."""
+
+    def __init__(self, status: int | None, reason: str, *, retry_after: float | None = None) -> None:
+        self.status = status
+        self.reason = reason
+        self.retry_after = retry_after
+        super().__init__(f"Raid-Helper {status or 'unreachable'}: {reason}")
+
+    @property
+    def no_answer(self) -> bool:
+        """True when a write may have happened without us hearing about it."""
+        return self.status is None
+
+
+@dataclass(frozen=True)
+class CreatedEvent:
+    id: str
+    url: str
+    payload: dict[str, Any]
+
+
+class Pacer:
+    """Sliding-window limiter: at most ``max_calls`` in any ``period`` seconds (thread-safe)."""
+
+    def __init__(self, max_calls: int = 10, period: float = 5.0, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.max_calls, self.period, self.clock, self.sleep = max_calls, period, clock, sleep
+        self.calls: deque[float] = deque()
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self.lock:
+            while True:
+                now = self.clock()
+                while self.calls and now - self.calls[0] >= self.period:
+                    self.calls.popleft()
+                if len(self.calls) < self.max_calls:
+                    self.calls.append(now)
+                    return
+                self.sleep(self.period - (now - self.calls[0]))
+
+
+SIGNUP_PACER = Pacer()
+
+
+def slot_for(status: str, role_name: str | None, spec_name: str | None) -> tuple[str, str | None]:
+    """Raid-Helper has no status field: an accepted player takes a role slot (with the spec
+    name), the others go to the Tentative/Bench/Absence columns without a spec."""
+    if status in STATUS_SLOTS:
+        return STATUS_SLOTS[status], None
+    if status != "accepted":
+        raise ValueError(f"unknown sign-up status {status!r}")
+    if role_name not in ROLE_SLOTS or not spec_name:
+        raise ValueError("an accepted sign-up needs a spec with a role")
+    return ROLE_SLOTS[role_name], spec_name
+
+
+def _reason(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.text or response.reason or "").strip()[:300] or f"HTTP {response.status_code}"
+    if isinstance(body, dict):
+        for key in ("reason", "message", "error"):
+            if body.get(key):
+                return str(body[key])[:300]
+    return str(body)[:300]
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    try:
+        body = response.json()
+        if isinstance(body, dict) and body.get("retry_after") is not None:
+            return float(body["retry_after"])
+    except ValueError:
+        pass
+    header = response.headers.get("Retry-After")
+    try:
+        return float(header) if header else None
+    except ValueError:
+        return None
+
+
+class RaidHelperClient:
+    def __init__(self, *, api_key: str | None = None, server_id: str, timezone: str = "UTC",
+                 base_url: str | None = None, timeout: float | None = None, pacer: Pacer | None = None) -> None:
+        self.api_key = api_key if api_key is not None else settings.RAID_HELPER_API_KEY
+        self.server_id = server_id
+        self.tz = zoneinfo.ZoneInfo(timezone)
+        self.base_url = (base_url or settings.RAID_HELPER_API_BASE).rstrip("/")
+        self.timeout = timeout if timeout is not None else getattr(settings, "RAID_HELPER_HTTP_TIMEOUT", 15.0)
+        self.pacer = pacer or SIGNUP_PACER
+        self.session = requests.Session()
+        self.session.headers.update({"Authorization": self.api_key, "User-Agent": "guildops-raids"})
+
+    # -- plumbing -----------------------------------------------------------------------
+    def _request(self, method: str, path: str, *, json: Any = None, headers: dict[str, str] | None = None) -> Any:
+        attempts = 1 + (GET_RETRIES if method == "GET" else 0)
+        for attempt in range(attempts):
+            try:
+                response = self.session.request(method, self.base_url + path, json=json, headers=headers,
+                                                timeout=self.timeout)
+            except requests.Timeout:
+                error = RaidHelperError(None, f"no answer within {self.timeout:g} s")
+            except requests.ConnectionError as exc:
+                error = RaidHelperError(None, f"connection failed ({exc.__class__.__name__})")
+            else:
+                if response.status_code < 400:
+                    try:
+                        return response.json() if response.content else {}
+                    except ValueError:
+                        raise RaidHelperError(response.status_code, "answer was not JSON") from None
+                error = RaidHelperError(response.status_code, _reason(response), retry_after=_retry_after(response))
+                if response.status_code < 500:
+                    raise error
+            if attempt + 1 < attempts:
+                time.sleep(GET_RETRY_DELAY * (attempt + 1))
+        raise error
+
+    # -- the API ------------------------------------------------------------------------
+    def create_event(self, *, channel_id: int, leader_id: int, template_id: str, title: str, description: str,
+                     start: dt.datetime, duration_minutes: int) -> CreatedEvent:
+        """POST /servers/{serverId}/channels/{channelId}/event; date and time are sent in the
+        time zone Raid-Helper is configured with (it reads them as local)."""
+        local = start.astimezone(self.tz)
+        body = {
+            "leaderId": str(leader_id),
+            "templateId": template_id,
+            "title": title,
+            "description": description,
+            "date": local.strftime("%Y-%m-%d"),
+            "time": local.strftime("%H:%M"),
+            "advancedSettings": {"duration": int(duration_minutes)},
+        }
+        payload = self._request("POST", f"/servers/{self.server_id}/channels/{channel_id}/event", json=body)
+        event_id = None
+        if isinstance(payload, dict):
+            event_id = payload.get("id") or (payload.get("event") or {}).get("id")
+        if not event_id:
+            raise RaidHelperError(200, "the answer carried no event id")
+        return CreatedEvent(id=str(event_id), url=EVENT_URL.format(id=event_id), payload=payload)
+
+    def add_signup(self, event_id: str, user_id: int, class_name: str, spec_name: str | None = None) -> dict:
+        """POST /events/{id}/signups, paced (≤10 per 5 s). Never retried: a lost answer may
+        still have signed the player up."""
+        body: dict[str, Any] = {"userId": str(user_id), "className": class_name}
+        if spec_name:
+            body["specName"] = spec_name
+        self.pacer.wait()
+        return self._request("POST", f"/events/{event_id}/signups", json=body)
+
+    def list_server_events(self, start_after: dt.datetime | None = None, *, max_pages: int = 20) -> list[dict]:
+        """GET /servers/{serverId}/events, every page (StartTimeFilter = unix seconds)."""
+        headers = {}
+        if start_after is not None:
+            headers["StartTimeFilter"] = str(int(start_after.timestamp()))
+        events: list[dict] = []
+        page = 1
+        while page <= max_pages:
+            payload = self._request("GET", f"/servers/{self.server_id}/events", headers={**headers, "Page": str(page)})
+            events.extend(payload.get("postedEvents") or [])
+            if page >= int(payload.get("pages") or 1):
+                break
+            page += 1
+        return events
+
+    def get_event(self, event_id: str) -> dict:
+        """GET /events/{id}: the event with its ``signUps``."""
+        return self._request("GET", f"/events/{event_id}")
