@@ -31,6 +31,7 @@ start_services() {
     as_pg "$PG_BIN/pg_ctl" -D "$SERVICES_DIR/pg" -l "$SERVICES_DIR/pg/server.log" -w -o \
       "-p $port -k $SERVICES_DIR/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
       start >/dev/null
+    as_pg "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U postgres guildops
     export DATABASE_URL="postgres://postgres@127.0.0.1:$port/guildops"
     export PGBENCH_URL="$DATABASE_URL"
   fi
