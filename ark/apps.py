@@ -7,3 +7,16 @@ class ArkConfig(AppConfig):
     # core.groups grants this group the app's permissions after every migrate.
     officer_group = "Ark officers"
     officer_permissions_exclude: tuple[str, ...] = ()
+
+    def ready(self) -> None:
+        # The outbox tells us the id Discord gave each registration/confirmation message.
+        from bot.signals import outbox_failed, outbox_sent
+
+        from .services import record_message_delivery
+
+        def on_outcome(sender, message, **kwargs) -> None:
+            record_message_delivery(message)
+
+        self._on_outcome = on_outcome  # keep a strong reference for the weak signal
+        outbox_sent.connect(on_outcome, dispatch_uid="ark.message_sent")
+        outbox_failed.connect(on_outcome, dispatch_uid="ark.message_failed")

@@ -1,1 +1,305 @@
-"""See README.md."""
+"""Ark of Osiris tables. The invariants the database can hold live here, in Meta.
+
+Only ``ark.services`` writes these rows (the admin and Discord call the services).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+
+
+class Alliance(models.Model):
+    """An in-game alliance that fields one Ark team per weekend."""
+
+    name = models.CharField(max_length=64, unique=True)
+    registration_channel_id = models.BigIntegerField(
+        null=True, blank=True, help_text="Discord channel of the registration message (Join/Leave buttons)."
+    )
+    confirmation_channel_id = models.BigIntegerField(
+        null=True, blank=True, help_text="Discord channel of the confirmation message posted at signup close."
+    )
+    officer_channel_id = models.BigIntegerField(
+        null=True, blank=True,
+        help_text="Where officers are reminded to record results; the confirmation channel when empty.",
+    )
+    is_active = models.BooleanField(default=True)
+    player_cap = models.PositiveSmallIntegerField(default=30, help_text="Player slots per match.")
+    sub_cap = models.PositiveSmallIntegerField(default=15, help_text="Sub slots per match.")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(name="ark_alliance_player_cap_positive", condition=Q(player_cap__gte=1)),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def missing_channels(self) -> list[str]:
+        missing = []
+        if not self.registration_channel_id:
+            missing.append("registration channel")
+        if not self.confirmation_channel_id:
+            missing.append("confirmation channel")
+        return missing
+
+
+class Governor(models.Model):
+    """An in-game account (governor) in a Discord user's registry. One user may own several."""
+
+    governor_id = models.BigIntegerField(unique=True, help_text="The in-game governor id.")
+    name = models.CharField(max_length=64)
+    discord_user_id = models.BigIntegerField(db_index=True, help_text="The Discord user who owns this account.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.governor_id})"
+
+
+class Match(models.Model):
+    class Day(models.TextChoices):
+        SATURDAY = "Sat", "Saturday"
+        SUNDAY = "Sun", "Sunday"
+
+    class Status(models.TextChoices):
+        SCHEDULED = "Scheduled", "Scheduled"
+        LOCKED = "Locked", "Locked"
+        CANCELLED = "Cancelled", "Cancelled"
+        COMPLETED = "Completed", "Completed"
+
+    class Result(models.TextChoices):
+        NONE = "", "—"
+        WIN = "Win", "Win"
+        LOSS = "Loss", "Loss"
+        NO_SHOW = "No-show", "No-show"
+
+    OPEN_STATUSES = (Status.SCHEDULED, Status.LOCKED)
+
+    alliance = models.ForeignKey(Alliance, on_delete=models.PROTECT, related_name="matches")
+    ark_weekend_date = models.DateField(help_text="The Saturday of the Ark weekend.")
+    match_day = models.CharField(max_length=3, choices=Day.choices)
+    match_time_utc = models.DateTimeField(help_text="Start of the match (UTC).")
+    signup_close_utc = models.DateTimeField(help_text="Signups close and the match locks at this time (UTC).")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    notes = models.TextField(blank=True)
+    result = models.CharField(max_length=8, choices=Result.choices, blank=True, default="")
+    result_notes = models.TextField(blank=True)
+    roster_version = models.PositiveIntegerField(
+        default=0, help_text="Bumped by every roster change; the Discord messages show the latest."
+    )
+    created_by_discord_id = models.BigIntegerField(null=True, blank=True)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    result_reminded_at = models.DateTimeField(
+        null=True, blank=True, help_text="When officers were reminded to record the result."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-ark_weekend_date", "alliance__name"]
+        verbose_name_plural = "matches"
+        indexes = [models.Index(fields=["status", "signup_close_utc"], name="ark_match_status_close_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alliance", "ark_weekend_date"],
+                condition=~Q(status="Cancelled"),
+                name="ark_one_match_per_alliance_weekend",
+                violation_error_message="This alliance already has a match that weekend.",
+            ),
+            models.CheckConstraint(name="ark_match_status_valid",
+                                   condition=Q(status__in=["Scheduled", "Locked", "Cancelled", "Completed"])),
+            models.CheckConstraint(name="ark_match_day_valid", condition=Q(match_day__in=["Sat", "Sun"])),
+            models.CheckConstraint(name="ark_match_result_valid", condition=Q(result__in=["", "Win", "Loss", "No-show"])),
+            models.CheckConstraint(name="ark_match_close_before_start",
+                                   condition=Q(signup_close_utc__lte=F("match_time_utc"))),
+            models.CheckConstraint(name="ark_match_completed_has_result",
+                                   condition=~Q(status="Completed") | ~Q(result="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.alliance.name} · {self.ark_weekend_date:%Y-%m-%d} {self.match_day} (#{self.pk})"
+
+
+class Signup(models.Model):
+    class Slot(models.TextChoices):
+        PLAYER = "Player", "Player"
+        SUB = "Sub", "Sub"
+
+    class Status(models.TextChoices):
+        ACTIVE = "Active", "Active"
+        WITHDRAWN = "Withdrawn", "Withdrawn"
+        REMOVED = "Removed", "Removed"
+
+    class Source(models.TextChoices):
+        SELF = "self", "Self"
+        ADMIN = "admin", "Officer"
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="signups")
+    governor = models.ForeignKey(Governor, on_delete=models.PROTECT, related_name="signups")
+    discord_user_id = models.BigIntegerField(db_index=True)
+    ark_weekend_date = models.DateField(
+        help_text="Copy of the match's weekend: the database refuses a governor active twice in one weekend."
+    )
+    slot = models.CharField(max_length=6, choices=Slot.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    source = models.CharField(max_length=5, choices=Source.choices, default=Source.SELF)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="When it was withdrawn or removed.")
+    created_at = models.DateTimeField(auto_now_add=True, help_text="Position in the queue (earliest first).")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["match", "slot", "created_at", "id"]  # "Player" sorts before "Sub"
+        indexes = [models.Index(fields=["match", "status", "slot", "created_at"], name="ark_signup_roster_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["governor", "ark_weekend_date"],
+                condition=Q(status="Active"),
+                name="ark_one_active_signup_per_governor_weekend",
+                violation_error_message="This governor is already signed up for that Ark weekend.",
+            ),
+            models.CheckConstraint(name="ark_signup_slot_valid", condition=Q(slot__in=["Player", "Sub"])),
+            models.CheckConstraint(name="ark_signup_status_valid",
+                                   condition=Q(status__in=["Active", "Withdrawn", "Removed"])),
+            models.CheckConstraint(name="ark_signup_source_valid", condition=Q(source__in=["self", "admin"])),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.governor.name} · {self.slot} · {self.status}"
+
+
+class Ban(models.Model):
+    """Keeps a Discord user and/or a governor out of Ark signups for a range of weekends."""
+
+    discord_user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    governor_id = models.BigIntegerField(null=True, blank=True, db_index=True, help_text="In-game governor id.")
+    reason = models.TextField()
+    starts_weekend = models.DateField(help_text="First Ark weekend (Saturday) covered.")
+    ends_on = models.DateField(help_text="Last day covered: weekends starting on or before it are banned.")
+    created_by_discord_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by_discord_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(name="ark_ban_has_target",
+                                   condition=Q(discord_user_id__isnull=False) | Q(governor_id__isnull=False)),
+            models.CheckConstraint(name="ark_ban_range_valid", condition=Q(ends_on__gte=F("starts_weekend"))),
+        ]
+
+    def __str__(self) -> str:
+        who = " / ".join(x for x in (
+            f"user {self.discord_user_id}" if self.discord_user_id else "",
+            f"governor {self.governor_id}" if self.governor_id else "") if x)
+        return f"Ban {who} {self.starts_weekend}→{self.ends_on}{' (revoked)' if self.revoked_at else ''}"
+
+
+class ReminderPrefs(models.Model):
+    """A Discord user's choice of Ark reminder DMs (no row: every reminder type)."""
+
+    discord_user_id = models.BigIntegerField(unique=True)
+    dm_enabled = models.BooleanField(default=True, help_text="Off: no reminder DMs at all.")
+    disabled_types = models.JSONField(default=list, blank=True, help_text="Reminder types this user opted out of.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "reminder preferences"
+        verbose_name_plural = "reminder preferences"
+
+    def __str__(self) -> str:
+        return f"Reminders of {self.discord_user_id}: {'on' if self.dm_enabled else 'off'}"
+
+    def wants(self, reminder_type: str) -> bool:
+        return self.dm_enabled and reminder_type not in (self.disabled_types or [])
+
+
+class AuditLog(models.Model):
+    """One row per state change, written in the same transaction as the change."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    action = models.CharField(max_length=48, db_index=True)
+    actor_discord_id = models.BigIntegerField(null=True, blank=True, db_index=True,
+                                              help_text="Empty for the scheduler.")
+    match = models.ForeignKey(Match, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_rows")
+    signup = models.ForeignKey(Signup, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_rows")
+    is_override = models.BooleanField(default=False, help_text="An officer overrode a rule (ban, slot order).")
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "audit log entry"
+        verbose_name_plural = "audit log"
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class MessageRef(models.Model):
+    """Where a match's Discord message lives. ``message_id`` is learnt when the outbox delivers it."""
+
+    class Kind(models.TextChoices):
+        REGISTRATION = "registration", "Registration"
+        CONFIRMATION = "confirmation", "Confirmation"
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="message_refs")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    channel_id = models.BigIntegerField()
+    message_id = models.BigIntegerField(null=True, blank=True, help_text="Empty until Discord accepted the post.")
+    post_outbox = models.ForeignKey("bot.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+", help_text="The queued post of this message.")
+    pending_edit = models.ForeignKey("bot.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", help_text="The last queued edit (updated in place while pending).")
+    rendered_version = models.PositiveIntegerField(default=0, help_text="Roster version of the queued content.")
+    posts = models.PositiveIntegerField(default=0, help_text="How many times it was (re)posted.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["match", "kind"], name="ark_one_message_ref_per_kind"),
+            models.CheckConstraint(name="ark_message_ref_kind_valid",
+                                   condition=Q(kind__in=["registration", "confirmation"])),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of match #{self.match_id} → {self.channel_id}/{self.message_id or 'pending'}"
+
+
+class SentReminder(models.Model):
+    """A reminder sent (or skipped) for one match, target and planned time: never twice.
+
+    Keyed by ``scheduled_for`` so a rescheduled match plans fresh reminders while the ones
+    already sent for the old time stay recorded."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SKIPPED_LATE = "skipped_late", "Skipped (late)"
+        DROPPED = "dropped", "Dropped (match cancelled or moved)"
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="reminders")
+    reminder_type = models.CharField(max_length=32)
+    target_id = models.BigIntegerField(help_text="Discord user (DM) or channel (channel reminders).")
+    is_channel = models.BooleanField(default=False)
+    scheduled_for = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=Status.choices)
+    outbox = models.ForeignKey("bot.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-scheduled_for"]
+        constraints = [
+            models.UniqueConstraint(fields=["match", "target_id", "reminder_type", "scheduled_for"],
+                                    name="ark_one_reminder_per_target_type_time"),
+            models.CheckConstraint(name="ark_reminder_status_valid",
+                                   condition=Q(status__in=["queued", "skipped_late", "dropped"])),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reminder_type} → {self.target_id} for #{self.match_id} ({self.status})"

@@ -1,0 +1,90 @@
+"""Rendering of the Ark Discord messages (pure functions: no database writes, no Discord calls).
+
+Buttons carry ``custom_id = "ark:<action>:<match_id>"``; ``ark.discord_commands`` routes them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.outbox import discord_timestamp
+
+from .models import Match, MessageRef, Signup
+
+NAME_WIDTH = 32
+PLAYER_FIELD_SIZE = 15
+COLOURS = {"Scheduled": 0x2ECC71, "Locked": 0xF1C40F, "Cancelled": 0x95A5A6, "Completed": 0x3498DB}
+
+
+def button(label: str, action: str, match_id: int, style: int = 1) -> dict[str, Any]:
+    return {"type": 2, "style": style, "label": label, "custom_id": f"ark:{action}:{match_id}"}
+
+
+def registration_buttons(match_id: int) -> list[dict[str, Any]]:
+    return [{"type": 1, "components": [
+        button("Join as Player", "join_player", match_id, 3),
+        button("Join as Sub", "join_sub", match_id, 1),
+        button("Leave", "leave", match_id, 4),
+        button("Switch Governor", "switch", match_id, 2),
+    ]}]
+
+
+def confirmation_buttons(match_id: int) -> list[dict[str, Any]]:
+    return [{"type": 1, "components": [
+        button("Check in", "checkin", match_id, 3),
+        button("Emergency withdraw", "withdraw", match_id, 4),
+    ]}]
+
+
+def _lines(signups: list[Signup], start: int, show_checkin: bool) -> str:
+    lines = []
+    for i, s in enumerate(signups, start=start):
+        mark = " ✅" if show_checkin and s.checked_in_at else ""
+        lines.append(f"{i}. {s.governor.name[:NAME_WIDTH]}{mark}")
+    return "\n".join(lines) or "—"
+
+
+def match_when(match: Match) -> str:
+    return f"{discord_timestamp(match.match_time_utc, 'F')} ({discord_timestamp(match.match_time_utc, 'R')})"
+
+
+def render(match: Match, roster: list[Signup], kind: str) -> dict[str, Any]:
+    """The body (content, embeds, components) of a match's registration or confirmation message."""
+    alliance = match.alliance
+    players = [s for s in roster if s.slot == Signup.Slot.PLAYER]
+    subs = [s for s in roster if s.slot == Signup.Slot.SUB]
+    confirmation = kind == MessageRef.Kind.CONFIRMATION
+    state = {
+        Match.Status.SCHEDULED: f"Signups close {discord_timestamp(match.signup_close_utc, 'F')} "
+                                f"({discord_timestamp(match.signup_close_utc, 'R')}).",
+        Match.Status.LOCKED: "Signups are closed. Check in from 12 hours before the start.",
+        Match.Status.CANCELLED: "**This match was cancelled.**",
+        Match.Status.COMPLETED: f"Result: **{match.result}**" + (f" — {match.result_notes}" if match.result_notes else ""),
+    }[match.status]
+    description = f"**{match.get_match_day_display()}** {match_when(match)}\n{state}"
+    if match.notes:
+        description += f"\n\n{match.notes[:1000]}"
+    fields = []
+    for start in range(0, max(len(players), 1), PLAYER_FIELD_SIZE):
+        chunk = players[start:start + PLAYER_FIELD_SIZE]
+        name = f"Players ({len(players)}/{alliance.player_cap})" if start == 0 else "Players (cont.)"
+        fields.append({"name": name, "value": _lines(chunk, start + 1, confirmation), "inline": True})
+    fields.append({"name": f"Subs ({len(subs)}/{alliance.sub_cap})", "value": _lines(subs[:PLAYER_FIELD_SIZE], 1,
+                                                                                      confirmation), "inline": True})
+    title = f"Ark of Osiris — {alliance.name}" + (" · Confirmed roster" if confirmation else "")
+    embed = {"title": title[:256], "description": description, "fields": fields,
+             "color": COLOURS[match.status], "footer": {"text": f"Match #{match.pk} · weekend of {match.ark_weekend_date}"}}
+    if match.status == Match.Status.SCHEDULED and not confirmation:
+        components = registration_buttons(match.pk)
+    elif match.status == Match.Status.LOCKED and confirmation:
+        components = confirmation_buttons(match.pk)
+    else:
+        components = []
+    return {"content": None, "embeds": [embed], "components": components}
+
+
+def reminder_text(match: Match, template: str) -> str:
+    return f"**Ark of Osiris — {match.alliance.name}** · " + template.format(
+        start_rel=match_when(match),
+        close_rel=f"{discord_timestamp(match.signup_close_utc, 'F')} ({discord_timestamp(match.signup_close_utc, 'R')})",
+    )
