@@ -90,8 +90,7 @@ def _mirror(target: Event, source: Event) -> None:
 
 def _require(event: Event, *statuses: str, action: str) -> None:
     if event.status not in statuses:
-        allowed = " or ".join(Status(s).label.lower() for s in statuses)
-        raise RatmasError(f"Cannot {action}: the event is {event.get_status_display().lower()} (needs: {allowed}).")
+        raise RatmasError(f"Cannot {action}: the event is {event.status} (needs: {' or '.join(statuses)}).")
 
 
 def validate_timezone(name: str) -> str:
@@ -229,8 +228,7 @@ def _check_transition(event: Event, status: str) -> None:
     if status not in Status.values:
         raise RatmasError(f"Unknown status {status!r}.")
     if status not in TRANSITIONS[event.status]:
-        raise RatmasError(f"Cannot go from {event.get_status_display().lower()} to "
-                          f"{Status(status).label.lower()}.")
+        raise RatmasError(f"Cannot go from {event.status} to {status}.")
     participants = event.participants.count()
     if status == Status.MATCHED:
         pairings = event.pairings.count()
