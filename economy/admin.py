@@ -1,1 +1,262 @@
-"""See README.md."""
+"""The "Economy moderators" admin. Balances, transactions, memberships and cases are read
+only here: they change through services (adjust balance, remove from squad, resolve case)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from economy import services
+from economy.models import (
+    AutoModRule,
+    BytesBalance,
+    BytesConfig,
+    BytesTransaction,
+    ModerationCase,
+    RoleRewardGrant,
+    Squad,
+    SquadMembership,
+)
+from economy.services import EconomyError
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the services own: officers look, and act only through actions."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class SettingsAdmin(admin.ModelAdmin):
+    """Officer-edited settings, validated and saved by ``services.save_settings``."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        services.save_settings(obj)
+
+
+def _run(modeladmin: admin.ModelAdmin, request: HttpRequest, items: Any, call: Any, done: str) -> None:
+    """Call a service per item; report successes and each refusal with its own message."""
+    ok = 0
+    for item in items:
+        try:
+            call(item)
+            ok += 1
+        except EconomyError as exc:
+            modeladmin.message_user(request, f"{item}: {exc}", messages.ERROR)
+    if ok:
+        modeladmin.message_user(request, done.format(n=ok), messages.SUCCESS)
+
+
+# -- balances --------------------------------------------------------------------------------
+class AdjustBalanceForm(forms.Form):
+    amount = forms.IntegerField(help_text="Positive credits, negative debits.")
+    reason = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"size": 60}))
+
+
+@admin.register(BytesBalance)
+class BytesBalanceAdmin(admin.ModelAdmin):
+    list_display = ("user_id", "guild_id", "balance", "total_received", "total_sent", "streak_count", "last_daily")
+    list_filter = ("guild_id",)
+    search_fields = ("=user_id",)
+    ordering = ("-balance", "user_id")
+    readonly_fields = ("guild_id", "user_id", "balance", "total_received", "total_sent", "last_daily",
+                       "streak_count", "last_transfer_at", "created_at", "updated_at")
+    actions = ["adjust_balance"]
+    change_list_template = "admin/economy/bytesbalance/change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Adjust balance (logged as a transaction)", permissions=["change"])
+    def adjust_balance(self, request: HttpRequest, queryset: QuerySet[BytesBalance]) -> HttpResponse | None:
+        form = AdjustBalanceForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            amount, reason = form.cleaned_data["amount"], form.cleaned_data["reason"]
+            _run(self, request, queryset, lambda b: services.adjust_balance(
+                b.guild_id, b.user_id, amount, reason, officer=request.user.get_username()),
+                f"Adjusted {{n}} balance(s) by {amount:+,} bytes.")
+            return None
+        return TemplateResponse(request, "admin/economy/adjust_balance.html", {
+            **self.admin_site.each_context(request), "title": "Adjust balances", "form": form,
+            "balances": queryset, "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        })
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view(self.leaderboard_view)
+        return [path("leaderboard/", view, name="economy_bytesbalance_leaderboard"), *super().get_urls()]
+
+    def leaderboard_view(self, request: HttpRequest) -> HttpResponse:
+        """Top balances of a guild as an inline SVG bar chart (no external assets)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        guilds = list(BytesBalance.objects.order_by("guild_id").values_list("guild_id", flat=True).distinct())
+        try:
+            guild_id = int(request.GET.get("guild_id") or (guilds[0] if guilds else 0))
+        except ValueError:
+            guild_id = 0
+        board = services.get_leaderboard(guild_id, limit=15)
+        top = max((b.balance for b in board), default=0) or 1
+        bars = [{"rank": i + 1, "user_id": b.user_id, "balance": b.balance, "y": i * 28,
+                 "width": round(560 * b.balance / top)} for i, b in enumerate(board)]
+        return TemplateResponse(request, "admin/economy/leaderboard.html", {
+            **self.admin_site.each_context(request), "title": "Bytes leaderboard", "opts": self.model._meta,
+            "guilds": guilds, "guild_id": guild_id, "bars": bars, "height": max(28, 28 * len(bars)),
+        })
+
+
+@admin.register(BytesTransaction)
+class BytesTransactionAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "kind", "giver_username", "receiver_username", "amount", "reason", "guild_id")
+    list_filter = ("kind", "guild_id", "created_at")
+    search_fields = ("giver_username", "receiver_username", "=giver_id", "=receiver_id", "reason")
+    date_hierarchy = "created_at"
+
+
+@admin.register(BytesConfig)
+class BytesConfigAdmin(SettingsAdmin):
+    list_display = ("guild_id", "starting_balance", "daily_amount", "max_transfer", "transfer_cooldown_hours")
+    search_fields = ("=guild_id",)
+
+
+@admin.register(RoleRewardGrant)
+class RoleRewardGrantAdmin(ReadOnlyAdmin):
+    list_display = ("user_id", "role_id", "threshold", "guild_id", "granted_at")
+    list_filter = ("guild_id",)
+    search_fields = ("=user_id", "=role_id")
+
+
+# -- squads ----------------------------------------------------------------------------------
+@admin.register(Squad)
+class SquadAdmin(SettingsAdmin):
+    list_display = ("name", "guild_id", "role_id", "member_count", "max_members", "switch_cost", "is_default",
+                    "is_active")
+    list_filter = ("guild_id", "is_active", "is_default")
+    search_fields = ("name", "=role_id")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Squad]:
+        return super().get_queryset(request).annotate(member_count=Count("memberships"))
+
+    @admin.display(description="members", ordering="member_count")
+    def member_count(self, obj: Squad) -> int:
+        return obj.member_count
+
+
+@admin.register(SquadMembership)
+class SquadMembershipAdmin(ReadOnlyAdmin):
+    list_display = ("user_id", "squad", "guild_id", "joined_at")
+    list_filter = ("squad",)
+    list_select_related = ("squad",)
+    search_fields = ("=user_id", "squad__name")
+    actions = ["remove_from_squad"]
+
+    @admin.action(description="Remove from squad (removes the Discord role)", permissions=["view"])
+    def remove_from_squad(self, request: HttpRequest, queryset: QuerySet[SquadMembership]) -> None:
+        _run(self, request, queryset.select_related("squad"),
+             lambda m: services.leave_squad(m.guild_id, m.user_id), "Removed {n} member(s) from their squad.")
+
+
+# -- moderation ------------------------------------------------------------------------------
+class CaseStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("open", "Open"), ("expired", "Expired, not yet resolved"), ("resolved", "Resolved")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[ModerationCase]) -> QuerySet[ModerationCase]:
+        if self.value() == "open":
+            return queryset.filter(resolved=False)
+        if self.value() == "expired":
+            return queryset.filter(resolved=False, expires_at__lte=timezone.now())
+        if self.value() == "resolved":
+            return queryset.filter(resolved=True)
+        return queryset
+
+
+@admin.register(ModerationCase)
+class ModerationCaseAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "action", "user_tag", "moderator_tag", "reason", "expires_at", "resolved")
+    list_filter = (CaseStateFilter, "action", "guild_id")
+    list_select_related = ("rule",)
+    search_fields = ("user_tag", "=user_id", "moderator_tag", "reason")
+    date_hierarchy = "created_at"
+    actions = ["resolve"]
+
+    @admin.action(description="Resolve (lifts an active timeout)", permissions=["view"])
+    def resolve(self, request: HttpRequest, queryset: QuerySet[ModerationCase]) -> None:
+        _run(self, request, queryset, lambda c: services.resolve_case(c.pk, request.user.get_username()),
+             "Resolved {n} case(s).")
+
+
+class TestRuleForm(forms.Form):
+    content = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 80}), max_length=4000)
+    author_roles = forms.CharField(required=False, help_text="Role ids, comma separated (exemptions).")
+    channel_id = forms.IntegerField(required=False)
+    mentions = forms.IntegerField(required=False, min_value=0, initial=0, help_text="Number of members mentioned.")
+    recent_messages = forms.IntegerField(min_value=1, initial=1, help_text="Messages in the spam window.")
+
+    def clean_author_roles(self) -> list[int]:
+        raw = self.cleaned_data["author_roles"]
+        try:
+            return [int(r) for r in raw.replace(" ", "").split(",") if r]
+        except ValueError:
+            raise forms.ValidationError("Role ids are numbers separated by commas.") from None
+
+
+@admin.register(AutoModRule)
+class AutoModRuleAdmin(SettingsAdmin):
+    list_display = ("__str__", "guild_id", "rule_type", "action", "priority", "is_active", "test_link")
+    list_filter = ("guild_id", "rule_type", "action", "is_active")
+    search_fields = ("name",)
+    ordering = ("guild_id", "priority")
+
+    @admin.display(description="test")
+    def test_link(self, obj: AutoModRule) -> str:
+        return format_html('<a href="{}">Test against a message</a>',
+                           reverse("admin:economy_automodrule_test", args=[obj.pk]))
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view(self.test_view)
+        return [path("<uuid:rule_id>/test/", view, name="economy_automodrule_test"), *super().get_urls()]
+
+    def test_view(self, request: HttpRequest, rule_id: Any) -> HttpResponse:
+        """Run one rule against a sample message, without acting or recording anything."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        rule = get_object_or_404(AutoModRule, pk=rule_id)
+        form = TestRuleForm(request.POST or None)
+        result, error = None, None
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                match = services.test_rule(rule, data["content"], author_roles=data["author_roles"],
+                                           channel_id=data["channel_id"],
+                                           mentions=list(range(1, (data["mentions"] or 0) + 1)),
+                                           recent_messages=data["recent_messages"])
+                result = f"Match: {match.reason} → {match.action}" if match else "No match: the message passes."
+            except EconomyError as exc:
+                error = str(exc)
+        return TemplateResponse(request, "admin/economy/test_rule.html", {
+            **self.admin_site.each_context(request), "title": f"Test rule: {rule}", "opts": self.model._meta,
+            "rule": rule, "form": form, "result": result, "error": error,
+        })
