@@ -1,0 +1,116 @@
+"""The registration/confirmation messages through the real outbox delivery and fake Discord."""
+
+from __future__ import annotations
+
+import pytest
+
+from ark import services
+from ark.models import MessageRef
+from bot.models import OutboxMessage
+from tests.ark.conftest import CLOSE, CONF_CHANNEL, NOW, REG_CHANNEL, START, sign, user
+
+pytestmark = pytest.mark.django_db
+
+
+def ref(match, kind="registration") -> MessageRef:
+    return MessageRef.objects.get(match=match, kind=kind)
+
+
+def test_registration_message_content_and_buttons(match, governors, deliver_outbox, fake_discord):
+    sign(match, 1)
+    deliver_outbox()
+    [msg] = fake_discord.posted(REG_CHANNEL)
+    embed = msg["embeds"][0]
+    unix = int(START.timestamp())
+    assert f"<t:{unix}:F>" in embed["description"] and f"<t:{unix}:R>" in embed["description"]
+    assert embed["fields"][0]["name"] == "Players (1/3)" and "Gov1" in embed["fields"][0]["value"]
+    assert embed["fields"][1]["name"] == "Subs (0/2)"
+    buttons = msg["components"][0]["components"]
+    assert [b["label"] for b in buttons] == ["Join as Player", "Join as Sub", "Leave", "Switch Governor"]
+    assert [b["custom_id"] for b in buttons] == [f"ark:{a}:{match.pk}" for a in
+                                                ("join_player", "join_sub", "leave", "switch")]
+    # the outbox told us the message id
+    assert ref(match).message_id == int(msg["id"]) and ref(match).channel_id == REG_CHANNEL
+
+
+def test_changes_before_delivery_rewrite_the_queued_post(match, governors, deliver_outbox, fake_discord):
+    for n in (1, 2, 3, 4):
+        sign(match, n)
+    assert OutboxMessage.objects.filter(topic__startswith="ark.registration").count() == 1
+    deliver_outbox()
+    [msg] = fake_discord.posted(REG_CHANNEL)
+    assert "Gov4" in msg["embeds"][0]["fields"][1]["value"]
+    assert not fake_discord.calls("PATCH", r"/channels/\d+/messages/\d+")
+
+
+def test_roster_changes_after_delivery_are_coalesced_into_one_edit(match, governors, deliver_outbox, fake_discord):
+    deliver_outbox()
+    for n in (1, 2, 3):
+        sign(match, n)
+    edits = OutboxMessage.objects.filter(topic="ark.registration_edit")
+    assert edits.count() == 1
+    deliver_outbox()
+    [msg] = fake_discord.posted(REG_CHANNEL)
+    assert msg["edited"] == 1 and "Gov3" in msg["embeds"][0]["fields"][0]["value"]
+    sign(match, 4)
+    deliver_outbox()
+    assert edits.count() == 2 and fake_discord.posted(REG_CHANNEL)[0]["edited"] == 2
+
+
+def test_change_while_post_in_flight_is_caught_up(match, governors, deliver_outbox, fake_discord):
+    from bot.delivery import claim_due, deliver_due
+
+    [row] = claim_due()  # a worker took the post; it is on its way
+    sign(match, 1)  # cannot rewrite it any more
+    assert ref(match).rendered_version < match.__class__.objects.get(pk=match.pk).roster_version
+    OutboxMessage.objects.filter(pk=row.pk).update(next_attempt_at=row.created_at)  # lease lapses
+    deliver_due()
+    deliver_outbox()  # the catch-up edit queued when the post was recorded
+    [msg] = fake_discord.posted(REG_CHANNEL)
+    assert "Gov1" in msg["embeds"][0]["fields"][0]["value"]
+
+
+def test_deleted_message_is_reposted(match, governors, deliver_outbox, fake_discord):
+    deliver_outbox()
+    fake_discord.messages[REG_CHANNEL].clear()  # someone deleted it in Discord
+    sign(match, 1)
+    deliver_outbox()  # the edit fails with 10008 → ref forgotten
+    assert ref(match).message_id is None
+    report = services.run_lifecycle(now=NOW)
+    assert report.reposted == 1
+    deliver_outbox()
+    [msg] = fake_discord.posted(REG_CHANNEL)
+    assert "Gov1" in msg["embeds"][0]["fields"][0]["value"] and ref(match).message_id == int(msg["id"])
+
+
+def test_repost_action_replaces_the_message(match, governors, deliver_outbox, fake_discord):
+    deliver_outbox()
+    old = ref(match).message_id
+    services.repost_match_messages(match_id=match.pk, actor_discord_id=1)
+    deliver_outbox()
+    [msg] = fake_discord.posted(REG_CHANNEL)
+    assert int(msg["id"]) != old and ref(match).message_id == int(msg["id"]) and ref(match).posts == 2
+
+
+def test_lock_posts_confirmation_with_checkin_buttons(match, governors, deliver_outbox, fake_discord):
+    sign(match, 1)
+    deliver_outbox()
+    report = services.run_lifecycle(now=CLOSE)
+    assert report.locked == 1
+    deliver_outbox()
+    [conf] = fake_discord.posted(CONF_CHANNEL)
+    assert [b["custom_id"] for b in conf["components"][0]["components"]] == [
+        f"ark:checkin:{match.pk}", f"ark:withdraw:{match.pk}"]
+    assert fake_discord.posted(REG_CHANNEL)[0]["components"] == []  # registration buttons gone
+    services.mark_checked_in(match_id=match.pk, discord_user_id=user(1), now=START)
+    deliver_outbox()
+    assert "✅" in fake_discord.posted(CONF_CHANNEL)[0]["embeds"][0]["fields"][0]["value"]
+    assert ref(match, "confirmation").message_id == int(conf["id"])
+
+
+def test_cancel_marks_the_message(match, deliver_outbox, fake_discord):
+    deliver_outbox()
+    services.cancel_match(match_id=match.pk)
+    deliver_outbox()
+    [msg] = fake_discord.posted(REG_CHANNEL)
+    assert "cancelled" in msg["embeds"][0]["description"] and msg["components"] == []

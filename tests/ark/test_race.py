@@ -1,0 +1,55 @@
+"""Races with real parallel PostgreSQL connections."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from ark import services
+from ark.models import Alliance, AuditLog, Governor, Signup
+from bot.models import OutboxMessage
+from tests.ark.conftest import NOW, user
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def test_200_simultaneous_signups_fill_caps_exactly(make_match, run_in_parallel):
+    ally = Alliance.objects.create(name="Big Alliance", registration_channel_id=1, confirmation_channel_id=2)
+    assert (ally.player_cap, ally.sub_cap) == (30, 15)
+    match = make_match(ally)
+    Governor.objects.bulk_create([Governor(governor_id=1000 + i, name=f"G{i}", discord_user_id=user(i))
+                                  for i in range(200)])
+
+    def join(i: int):
+        return services.add_signup(match_id=match.pk, governor_id=1000 + i, discord_user_id=user(i),
+                                   actor_discord_id=user(i), now=NOW)
+
+    results = run_in_parallel(join, 200, timeout=300)
+    ok = [r for r in results if isinstance(r, Signup)]
+    refused = [r for r in results if isinstance(r, services.ArkError)]
+    others = [r for r in results if not isinstance(r, Signup | services.ArkError)]
+    assert not others, others[:3]
+    assert Counter(s.slot for s in ok) == {"Player": 30, "Sub": 15}
+    assert len(refused) == 155 and all("roster is full" in str(e) for e in refused)
+    active = Signup.objects.filter(match=match, status="Active")
+    assert active.filter(slot="Player").count() == 30 and active.filter(slot="Sub").count() == 15
+    assert active.values("governor").distinct().count() == 45
+    assert AuditLog.objects.filter(action="signup_added").count() == 45
+    # coalesced: at most one registration post and a handful of edits, not 45
+    assert OutboxMessage.objects.filter(topic__startswith="ark.registration").count() <= 3
+
+
+def test_same_governor_racing_into_two_alliances_lands_once(make_match, run_in_parallel):
+    a = Alliance.objects.create(name="A", registration_channel_id=1, confirmation_channel_id=2)
+    b = Alliance.objects.create(name="B", registration_channel_id=3, confirmation_channel_id=4)
+    matches = [make_match(a), make_match(b)]
+    Governor.objects.create(governor_id=7, name="Solo", discord_user_id=user(7))
+
+    def join(i: int):
+        return services.add_signup(match_id=matches[i % 2].pk, governor_id=7, discord_user_id=user(7), now=NOW)
+
+    results = run_in_parallel(join, 10)
+    assert sum(isinstance(r, Signup) for r in results) == 1
+    assert all(isinstance(r, Signup | services.ArkError) for r in results), results
+    assert Signup.objects.filter(governor__governor_id=7, status="Active").count() == 1
