@@ -1,0 +1,116 @@
+"""The Blizzard client against the local fake Battle.net: token, roster, profiles, failures."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from guildsync.clients import BlizzardAuthError, BlizzardClient, BlizzardError, realm_slug
+from guildsync.models import SyncLog, WowCharacter
+from guildsync.services import pipeline
+
+
+def client(**kw) -> BlizzardClient:
+    kw.setdefault("backoff", 0.01)
+    return BlizzardClient(**kw)
+
+
+def test_realm_slug_rule():
+    assert realm_slug("Sen'jin") == "senjin"
+    assert realm_slug("Twisting Nether") == "twisting-nether"
+    assert realm_slug("Quel'Thalas") == "quelthalas"
+
+
+def test_token_cached_and_sent_as_bearer(fake_blizzard):
+    fake_blizzard.add_character("Thrall", class_id=7, spec=(262, "Elemental"))
+    api = client()
+    api.guild_roster("twisting-nether", "stormwatch")
+    api.character_profile("twisting-nether", "Thrall")
+    client().guild_roster("twisting-nether", "stormwatch")  # another client, same process: same token
+    assert len(fake_blizzard.calls("POST", "/token")) == 1
+    gets = fake_blizzard.calls("GET")
+    [token] = fake_blizzard.tokens
+    assert all(c.headers["Authorization"] == f"Bearer {token}" for c in gets)
+    assert all(c.query["namespace"] == "profile-us" and c.query["locale"] == "en_US" for c in gets)
+    assert gets[1].path == "/profile/wow/character/twisting-nether/thrall"
+
+
+def test_expired_token_is_renewed(fake_blizzard):
+    fake_blizzard.expires_in = 1  # renewed half-way through its life
+    api = client()
+    api.guild_roster("twisting-nether", "stormwatch")
+    time.sleep(0.6)
+    api.guild_roster("twisting-nether", "stormwatch")
+    assert len(fake_blizzard.calls("POST", "/token")) == 2
+
+
+def test_wrong_credentials(fake_blizzard):
+    with pytest.raises(BlizzardAuthError):
+        client(client_secret="nope").guild_roster("twisting-nether", "stormwatch")
+
+
+def test_roster_and_profiles(fake_blizzard):
+    fake_blizzard.add_character("Thrall", class_id=7, spec=(262, "Elemental"), rank=0)
+    fake_blizzard.add_character("Kel", class_id=8, realm_slug="azjolnerub", realm_name="Azjol-Nerub")
+    fetch = client().fetch_guild()
+    by_name = {c["character_name"]: c for c in fetch.characters}
+    assert by_name["Thrall"]["spec_id"] == 262 and by_name["Thrall"]["rank_index"] == 0
+    assert by_name["Thrall"]["last_login_at"].year == 2025
+    assert by_name["Kel"]["realm_slug"] == "azjolnerub"  # the API's slug, not the rule's "azjol-nerub"
+    assert fetch.not_found == [] and fetch.errors == []
+
+
+def test_429_backs_off_and_retries(fake_blizzard):
+    fake_blizzard.add_character("Thrall")
+    fake_blizzard.fail_next("GET", r"/roster", 429, {"code": 429, "detail": "Too Many Requests"},
+                            headers={"Retry-After": "0.05"}, times=2)
+    roster = client().guild_roster("twisting-nether", "stormwatch")
+    assert len(roster["members"]) == 1
+    assert len(fake_blizzard.calls("GET", r"/roster")) == 3
+
+
+def test_5xx_retried_with_backoff_then_gives_up(fake_blizzard):
+    fake_blizzard.fail_next("GET", r"/roster", 503, "Service Unavailable", times=2)
+    assert client().guild_roster("twisting-nether", "stormwatch")["guild"]["name"] == "Stormwatch"
+    fake_blizzard.fail_next("GET", r"/roster", 500, "boom", times=10)
+    with pytest.raises(BlizzardError) as info:
+        client(max_retries=2).guild_roster("twisting-nether", "stormwatch")
+    assert info.value.status == 500
+
+
+def test_404_for_one_character_is_recorded_and_the_run_goes_on(fake_blizzard):
+    fake_blizzard.add_character("Thrall")
+    fake_blizzard.add_character("Renamed", profile=False)
+    fetch = client().fetch_guild()
+    assert fetch.not_found == ["Renamed-twisting-nether"]
+    assert {c["character_name"] for c in fetch.characters} == {"Thrall", "Renamed"}
+
+
+def test_rate_is_bounded(fake_blizzard):
+    for i in range(10):
+        fake_blizzard.add_character(f"C{i}")
+    started = time.monotonic()
+    client(requests_per_second=40).fetch_guild()  # 11 requests at 40/s ≥ 0.25 s
+    assert time.monotonic() - started >= 0.24
+
+
+@pytest.mark.django_db
+def test_blizzard_pipeline_writes_characters_and_log(fake_blizzard):
+    fake_blizzard.add_character("Thrall", class_id=7, spec=(262, "Elemental"), rank=1)
+    fake_blizzard.add_character("Gone", profile=False, class_id=1)
+    result = pipeline.run_blizzard_pipeline("test")
+    assert result.steps[:3] == ["sync", "match", "check"]
+    log = SyncLog.objects.get(pk=result.sync_log_id)
+    assert log.status == SyncLog.Status.PARTIAL and log.stats["not_found"] == ["Gone-twisting-nether"]
+    thrall = WowCharacter.objects.get(character_name="Thrall")
+    assert thrall.active_spec.name == "Elemental" and thrall.guild_rank.name == "Officer" and thrall.last_api_sync
+
+
+@pytest.mark.django_db
+def test_blizzard_pipeline_failure_is_logged(fake_blizzard):
+    fake_blizzard.fail_next("GET", r"/roster", 500, "boom", times=20)
+    with pytest.raises(Exception, match="Blizzard API"):
+        pipeline.run_blizzard_pipeline("test", client=client(max_retries=1))
+    log = SyncLog.objects.get(source="blizzard")
+    assert log.status == SyncLog.Status.FAILED and "500" in log.error

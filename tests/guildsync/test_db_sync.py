@@ -1,0 +1,97 @@
+"""db_sync (seed Task 10): FK resolution, unknown classes, null specs, notes, removal."""
+
+from __future__ import annotations
+
+import pytest
+
+from guildsync.models import GuildRank, Specialization, WowCharacter, WowClass
+from guildsync.services import db_sync
+from guildsync.services.common import GuildSyncError
+
+pytestmark = pytest.mark.django_db
+
+
+def roster_char(name: str, **kw) -> dict:
+    record = {"character_name": name, "realm_slug": "twisting-nether", "realm_name": "Twisting Nether",
+              "class_name": "Druid", "spec_name": "Balance", "rank_index": 3, "level": 80, "item_level": 610}
+    record.update(kw)
+    return record
+
+
+def test_sync_resolves_class_id():
+    db_sync.sync_blizzard_roster([roster_char("Malfurion"), roster_char("Varian", class_name=None, class_id=1,
+                                                                        spec_name=None)])
+    assert WowCharacter.objects.get(character_name="Malfurion").wow_class == WowClass.objects.get(name="Druid")
+    assert WowCharacter.objects.get(character_name="Varian").wow_class.name == "Warrior"
+
+
+def test_sync_resolves_spec_id():
+    db_sync.sync_blizzard_roster([roster_char("Malfurion"), roster_char("Jaina", class_name="Mage", spec_id=64,
+                                                                        spec_name=None)])
+    balance = Specialization.objects.get(name="Balance", wow_class__name="Druid")
+    assert WowCharacter.objects.get(character_name="Malfurion").active_spec == balance
+    assert WowCharacter.objects.get(character_name="Jaina").active_spec.blizzard_id == 64
+
+
+def test_sync_resolves_guild_rank_id():
+    db_sync.sync_blizzard_roster([roster_char("Anduin", rank_index=0)])
+    assert WowCharacter.objects.get(character_name="Anduin").guild_rank == GuildRank.objects.get(name="Guild Leader")
+
+
+def test_sync_handles_unknown_class():
+    stats = db_sync.sync_blizzard_roster([roster_char("Mystery", class_name="Tinker", class_id=99, spec_name="Cog")])
+    char = WowCharacter.objects.get(character_name="Mystery")
+    assert char.wow_class is None and char.active_spec is None
+    assert stats.unknown_classes == ["Mystery-twisting-nether: Tinker"]
+
+
+def test_sync_handles_null_spec():
+    db_sync.sync_blizzard_roster([roster_char("Lowbie", spec_name=None, spec_id=None, level=12)])
+    char = WowCharacter.objects.get(character_name="Lowbie")
+    assert char.active_spec is None and char.wow_class.name == "Druid" and char.level == 12
+
+
+def test_addon_sync_writes_notes(make):
+    make.character("Thrall")
+    stats = db_sync.sync_addon_data([{"character_name": "Thrall", "realm": "TwistingNether",
+                                      "guild_note": "Discord: thrallfan", "officer_note": "alt of Garrosh",
+                                      "rank_index": 1, "class_name": "Shaman", "level": 80}])
+    char = WowCharacter.objects.get(character_name="Thrall")
+    assert (stats.created, stats.updated) == (0, 1)
+    assert char.addon_note == "Discord: thrallfan" and char.addon_officer_note == "alt of Garrosh"
+    assert char.addon_last_sync and char.wow_class.name == "Shaman" and char.guild_rank.name == "Officer"
+
+
+def test_addon_realm_prefers_known_api_slug(make):
+    make.character("Kel", realm="azjolnerub", realm_name="Azjol-Nerub")
+    db_sync.sync_addon_data([{"character_name": "Kel", "realm": "AzjolNerub", "guild_note": "hi",
+                              "officer_note": "", "rank_index": 3, "class_name": "Mage", "level": 80},
+                             {"character_name": "Zul", "realm": "Sen'jin", "guild_note": "", "officer_note": "",
+                              "rank_index": 3, "class_name": "Priest", "level": 70}])
+    assert WowCharacter.objects.get(character_name="Kel").addon_note == "hi"
+    assert WowCharacter.objects.filter(character_name="Zul", realm_slug="senjin").exists()
+    assert WowCharacter.objects.count() == 2
+
+
+def test_departed_character_removed_then_restored():
+    db_sync.sync_blizzard_roster([roster_char("A"), roster_char("B")])
+    stats = db_sync.sync_blizzard_roster([roster_char("A")])
+    assert stats.removed == 1 and WowCharacter.objects.get(character_name="B").removed_at is not None
+    stats = db_sync.sync_blizzard_roster([roster_char("A"), roster_char("b")])
+    assert stats.restored == 1 and WowCharacter.objects.get(character_name__iexact="b").removed_at is None
+    assert WowCharacter.objects.count() == 2  # case-insensitive: the same character
+
+
+def test_bad_record_writes_nothing():
+    with pytest.raises(GuildSyncError):
+        db_sync.sync_blizzard_roster([roster_char("Fine"), roster_char("")])
+    assert not WowCharacter.objects.exists()
+
+
+def test_roster_sync_is_bulk(django_assert_max_num_queries):
+    chars = [roster_char(f"Char{i}") for i in range(400)]
+    with django_assert_max_num_queries(15):
+        db_sync.sync_blizzard_roster(chars)
+    with django_assert_max_num_queries(15):
+        db_sync.sync_blizzard_roster(chars)
+    assert WowCharacter.objects.count() == 400

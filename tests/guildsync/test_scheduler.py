@@ -1,0 +1,81 @@
+"""The pipeline (seed scheduler): order, logs, reports only on new issues, overlap."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.models import OutboxMessage
+from guildsync.models import AuditIssue, Player, SyncLog
+from guildsync.services import addon_processor, pipeline
+from guildsync.services.common import claim, release
+from guildsync.tasks import addon_pipeline_task, blizzard_pipeline_task
+
+pytestmark = pytest.mark.django_db
+
+
+def upload_text(members: list[dict]) -> str:
+    db = {"formatVersion": 1, "lastExport": "Stormwatch-TwistingNether",
+          "guilds": {"Stormwatch-TwistingNether": {"guildName": "Stormwatch", "exportedAt": 1_760_000_000,
+                                                   "canViewOfficerNotes": True, "members": members}}}
+    return addon_processor.format_saved_variables({"GuildSyncDB": db})
+
+
+def addon_member(name: str, note: str = "", officer: str = "", rank: int = 3, cls: str = "Mage") -> dict:
+    return {"name": name, "realm": "TwistingNether", "note": note, "officerNote": officer, "rankIndex": rank,
+            "rankName": "Member", "className": cls, "level": 80}
+
+
+def test_pipeline_sync_match_check_report(fake_blizzard, make):
+    fake_blizzard.add_character("Thrall", class_id=7, rank=3)
+    fake_blizzard.add_character("Orphan", class_id=1, rank=3)
+    make.discord_user("thrall", role="Member")
+    result = blizzard_pipeline_task.apply(kwargs={"triggered_by": "test"}).get()
+    assert result["steps"] == ["sync", "match", "check", "report"]
+    logs = list(SyncLog.objects.order_by("started_at", "pk").values_list("source", "status"))
+    assert logs == [("blizzard", "success"), ("matching", "success"), ("integrity", "success")]
+    assert Player.objects.get().discord_user.username == "thrall"
+    assert AuditIssue.objects.get().issue_type == "orphan_wow"
+    assert OutboxMessage.objects.filter(topic="guildsync.audit_report").count() == 1
+    started = [log.started_at for log in SyncLog.objects.order_by("pk")]
+    assert started == sorted(started)
+
+
+def test_only_new_issues_trigger_report(fake_blizzard):
+    fake_blizzard.add_character("Orphan", class_id=1)
+    pipeline.run_blizzard_pipeline("test")
+    assert OutboxMessage.objects.filter(topic="guildsync.audit_report").count() == 1
+    result = pipeline.run_blizzard_pipeline("test")
+    assert "report" not in result.steps
+    assert OutboxMessage.objects.filter(topic="guildsync.audit_report").count() == 1
+
+
+def test_addon_pipeline_task_writes_notes_and_matches(make):
+    make.discord_user("thrallfan")
+    text = upload_text([addon_member("Bigtotem", note="Discord: thrallfan"),
+                        addon_member("Smalltotem", officer="alt of Bigtotem")])
+    result = addon_pipeline_task.apply(args=[text]).get()
+    assert result["steps"][:3] == ["sync", "match", "check"]
+    player = Player.objects.get()
+    assert sorted(player.character_links.values_list("character__character_name", flat=True)) == \
+        ["Bigtotem", "Smalltotem"]
+    assert SyncLog.objects.get(source="addon").stats["created"] == 2
+
+
+def test_overlapping_run_is_skipped_and_logged(fake_blizzard):
+    token = claim("pipeline_blizzard")
+    try:
+        result = pipeline.run_blizzard_pipeline("test")
+    finally:
+        release("pipeline_blizzard", token)
+    assert result.status == "skipped" and SyncLog.objects.get().status == "skipped"
+    assert not fake_blizzard.calls("GET")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_pipelines_claim_once(fake_blizzard, run_in_parallel):
+    for i in range(5):
+        fake_blizzard.add_character(f"C{i}")
+    results = run_in_parallel(lambda i: pipeline.run_blizzard_pipeline(f"worker{i}"), 3)
+    statuses = sorted(r.status for r in results)
+    assert statuses.count("success") >= 1 and set(statuses) <= {"success", "skipped"}, results
+    assert len(fake_blizzard.calls("GET", r"/roster")) == statuses.count("success")
