@@ -1,1 +1,274 @@
-"""See README.md."""
+"""Discord UI of the economy: /bytes, /squads, moderators' /warn /timeout /cases, the
+"Send Bytes" context menus and the auto-moderation listener. Thin: every callback calls a
+service through ``sync_to_async`` and shows a DomainError's message ephemerally."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import discord
+from asgiref.sync import sync_to_async
+from discord import app_commands
+
+from bot import outbox
+from core.errors import DomainError
+from economy import services
+from economy.models import SYSTEM_ID
+
+log = logging.getLogger(__name__)
+REFUSED = object()
+COLOUR = 0x417690
+
+bytes_group = app_commands.Group(name="bytes", description="Bytes: the server's currency", guild_only=True)
+squads_group = app_commands.Group(name="squads", description="Squads: teams with their own role", guild_only=True)
+
+
+async def call(interaction: discord.Interaction, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a service off the event loop; on a DomainError answer with its message and return REFUSED."""
+    try:
+        return await sync_to_async(fn)(*args, **kwargs)
+    except DomainError as exc:
+        await interaction.response.send_message(str(exc), ephemeral=True)
+        return REFUSED
+
+
+def _name(user: Any) -> str:
+    return getattr(user, "display_name", None) or getattr(user, "name", None) or str(user.id)
+
+
+def _party(user_id: int, username: str) -> str:
+    return username if user_id != SYSTEM_ID else username or "the bank"
+
+
+# -- /bytes ----------------------------------------------------------------------------------
+@bytes_group.command(name="balance", description="Show your bytes (or another member's)")
+async def balance(interaction: discord.Interaction, member: discord.Member | None = None) -> None:
+    target = member or interaction.user
+    row = await call(interaction, services.get_or_create_balance, interaction.guild_id, target.id)
+    if row is REFUSED:
+        return
+    await interaction.response.send_message(
+        f"**{_name(target)}** has **{row.balance:,}** bytes (streak {row.streak_count}, "
+        f"received {row.total_received:,}, sent {row.total_sent:,}).", ephemeral=member is None)
+
+
+async def _send(interaction: discord.Interaction, receiver: Any, amount: int, reason: str) -> None:
+    record = await call(interaction, services.transfer, interaction.guild_id, interaction.user.id,
+                        _name(interaction.user), receiver.id, _name(receiver), amount, reason)
+    if record is REFUSED:
+        return
+    suffix = f" — {record.reason}" if record.reason else ""
+    await interaction.response.send_message(
+        f"{interaction.user.mention} sent **{record.amount:,}** bytes to {receiver.mention}{suffix}",
+        allowed_mentions=discord.AllowedMentions(users=[receiver]))
+
+
+@bytes_group.command(name="send", description="Send bytes to a member")
+@app_commands.describe(member="Who receives", amount="How many bytes", reason="Why (shown in the log)")
+async def send(interaction: discord.Interaction, member: discord.Member, amount: app_commands.Range[int, 1, 1_000_000],
+               reason: str = "") -> None:
+    await _send(interaction, member, amount, reason)
+
+
+@bytes_group.command(name="daily", description="Claim your daily bytes")
+async def daily(interaction: discord.Interaction) -> None:
+    result = await call(interaction, services.award_daily, interaction.guild_id, interaction.user.id,
+                        username=_name(interaction.user))
+    if result is REFUSED:
+        return
+    row, streak, amount = result
+    await interaction.response.send_message(
+        f"+**{amount:,}** bytes! Streak: **{streak}** day(s). Balance: **{row.balance:,}**.")
+
+
+@bytes_group.command(name="leaderboard", description="The richest members")
+async def leaderboard(interaction: discord.Interaction) -> None:
+    rows = await call(interaction, services.get_leaderboard, interaction.guild_id, 10)
+    if rows is REFUSED:
+        return
+    lines = [f"**{i}.** <@{r.user_id}> — {r.balance:,}" for i, r in enumerate(rows, 1)] or ["Nobody has bytes yet."]
+    await interaction.response.send_message(
+        embed=discord.Embed(title="Bytes leaderboard", description="\n".join(lines), colour=COLOUR),
+        allowed_mentions=discord.AllowedMentions.none())
+
+
+@bytes_group.command(name="history", description="Your latest bytes movements")
+async def history(interaction: discord.Interaction) -> None:
+    rows = await call(interaction, services.get_history, interaction.guild_id, interaction.user.id, 10)
+    if rows is REFUSED:
+        return
+    me = interaction.user.id
+    lines = []
+    for t in rows:
+        sign, other = ("-", _party(t.receiver_id, t.receiver_username)) if t.giver_id == me else \
+            ("+", _party(t.giver_id, t.giver_username))
+        lines.append(f"{outbox.discord_timestamp(t.created_at, 'd')} {sign}{t.amount:,} {other}"
+                     f"{' — ' + t.reason[:60] if t.reason else ''}")
+    await interaction.response.send_message("\n".join(lines) or "No movements yet.", ephemeral=True)
+
+
+@bytes_group.command(name="info", description="How bytes work on this server")
+async def info(interaction: discord.Interaction) -> None:
+    config = await call(interaction, services.get_config, interaction.guild_id)
+    if config is REFUSED:
+        return
+    bonuses = ", ".join(f"{d}+ days ×{m}" for d, m in services.parse_streak_bonuses(config.streak_bonuses)) or "none"
+    rewards = ", ".join(f"<@&{r}> at {t:,}" for r, t in services.parse_role_rewards(config.role_rewards)) or "none"
+    cooldown = f"{config.transfer_cooldown_hours} h" if config.transfer_cooldown_hours else "none"
+    embed = discord.Embed(title="Bytes", colour=COLOUR, description=(
+        f"Daily: **{config.daily_amount:,}** (streak bonuses: {bonuses})\n"
+        f"New members start with **{config.starting_balance:,}**\n"
+        f"Max transfer: **{config.max_transfer:,}**, cooldown: {cooldown}\nRole rewards: {rewards}"))
+    await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+class SendBytesModal(discord.ui.Modal, title="Send Bytes"):
+    amount: discord.ui.TextInput = discord.ui.TextInput(label="Amount", max_length=9)
+    reason: discord.ui.TextInput = discord.ui.TextInput(label="Reason", required=False, max_length=200)
+
+    def __init__(self, receiver: Any) -> None:
+        super().__init__()
+        self.receiver = receiver
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        try:
+            amount = int(str(self.amount.value).strip())
+        except ValueError:
+            await interaction.response.send_message("The amount must be a whole number of bytes.", ephemeral=True)
+            return
+        await _send(interaction, self.receiver, amount, str(self.reason.value or ""))
+
+
+@app_commands.context_menu(name="Send Bytes")
+@app_commands.guild_only()
+async def send_bytes_to_member(interaction: discord.Interaction, member: discord.Member) -> None:
+    await interaction.response.send_modal(SendBytesModal(member))
+
+
+@app_commands.context_menu(name="Send Bytes")
+@app_commands.guild_only()
+async def send_bytes_to_author(interaction: discord.Interaction, message: discord.Message) -> None:
+    await interaction.response.send_modal(SendBytesModal(message.author))
+
+
+# -- /squads ---------------------------------------------------------------------------------
+def _squad_line(squad: Any) -> str:
+    size = f"{squad.member_count}/{squad.max_members}" if squad.max_members else str(squad.member_count)
+    return f"**{squad.name}** <@&{squad.role_id}> — {size} members, switch {squad.switch_cost:,} bytes"
+
+
+@squads_group.command(name="list", description="All squads")
+async def squads_list(interaction: discord.Interaction) -> None:
+    squads = await call(interaction, services.list_squads, interaction.guild_id)
+    if squads is REFUSED:
+        return
+    text = "\n".join(_squad_line(s) for s in squads) or "No squads yet."
+    await interaction.response.send_message(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+
+
+@squads_group.command(name="join", description="Join a squad (switching costs bytes)")
+@app_commands.describe(name="The squad's name")
+async def squads_join(interaction: discord.Interaction, name: str) -> None:
+    squad = await call(interaction, services.get_squad, interaction.guild_id, name)
+    if squad is REFUSED:
+        return
+    result = await call(interaction, services.join_squad, interaction.guild_id, interaction.user.id, squad.pk,
+                        _name(interaction.user))
+    if result is REFUSED:
+        return
+    joined, cost = result
+    paid = f" for {cost:,} bytes" if cost else ""
+    await interaction.response.send_message(f"You joined **{joined.name}**{paid}.", ephemeral=True)
+
+
+@squads_group.command(name="leave", description="Leave your squad")
+async def squads_leave(interaction: discord.Interaction) -> None:
+    squad = await call(interaction, services.leave_squad, interaction.guild_id, interaction.user.id)
+    if squad is not REFUSED:
+        await interaction.response.send_message(f"You left **{squad.name}**.", ephemeral=True)
+
+
+@squads_group.command(name="info", description="About one squad")
+async def squads_info(interaction: discord.Interaction, name: str) -> None:
+    squad = await call(interaction, services.get_squad, interaction.guild_id, name)
+    if squad is REFUSED:
+        return
+    embed = discord.Embed(title=squad.name, description=(squad.description or "")[:4000], colour=COLOUR)
+    embed.add_field(name="Members", value=_squad_line(squad))
+    await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+@squads_group.command(name="members", description="Who is in a squad")
+async def squads_members(interaction: discord.Interaction, name: str) -> None:
+    squad = await call(interaction, services.get_squad, interaction.guild_id, name)
+    if squad is REFUSED:
+        return
+    members = await call(interaction, services.squad_members, squad, 50)
+    if members is REFUSED:
+        return
+    text = ", ".join(f"<@{m.user_id}>" for m in members) or "Nobody yet."
+    await interaction.response.send_message(f"**{squad.name}**: {text}", ephemeral=True,
+                                            allowed_mentions=discord.AllowedMentions.none())
+
+
+# -- moderation ------------------------------------------------------------------------------
+async def _open(interaction: discord.Interaction, member: Any, action: str, reason: str,
+                minutes: int | None = None) -> None:
+    case = await call(interaction, services.open_case, interaction.guild_id, member.id, str(member),
+                      interaction.user.id, str(interaction.user), action, reason, duration_minutes=minutes)
+    if case is not REFUSED:
+        await interaction.response.send_message(
+            f"Case `{str(case.pk)[:8]}`: {case.get_action_display().lower()} {member.mention} — {case.reason}",
+            ephemeral=True)
+
+
+@app_commands.command(name="warn", description="Warn a member (DM and a case)")
+@app_commands.guild_only()
+@app_commands.default_permissions(moderate_members=True)
+async def warn(interaction: discord.Interaction, member: discord.Member, reason: str) -> None:
+    await _open(interaction, member, "warn", reason)
+
+
+@app_commands.command(name="timeout", description="Time a member out")
+@app_commands.guild_only()
+@app_commands.default_permissions(moderate_members=True)
+async def timeout(interaction: discord.Interaction, member: discord.Member,
+                  minutes: app_commands.Range[int, 1, services.MAX_TIMEOUT_MINUTES], reason: str) -> None:
+    await _open(interaction, member, "timeout", reason, minutes)
+
+
+@app_commands.command(name="cases", description="A member's moderation cases")
+@app_commands.guild_only()
+@app_commands.default_permissions(moderate_members=True)
+async def cases(interaction: discord.Interaction, member: discord.Member) -> None:
+    rows = await call(interaction, services.list_cases, interaction.guild_id, member.id)
+    if rows is REFUSED:
+        return
+    lines = [f"`{str(c.pk)[:8]}` {outbox.discord_timestamp(c.created_at, 'd')} {c.get_action_display()}"
+             f"{' (resolved)' if c.resolved else ''} — {c.reason[:80]}" for c in rows]
+    await interaction.response.send_message("\n".join(lines) or f"{member} has no cases.", ephemeral=True)
+
+
+# -- auto-moderation -------------------------------------------------------------------------
+async def on_message(message: discord.Message) -> None:
+    """Every guild message from a person goes through the guild's auto-moderation rules."""
+    if message.guild is None or message.author.bot:
+        return
+    roles = [r.id for r in getattr(message.author, "roles", [])]
+    try:
+        match = await sync_to_async(services.evaluate_message)(
+            message.guild.id, message.author.id, roles, message.channel.id, message.content,
+            [m.id for m in message.mentions], message.created_at)
+        if match is not None:
+            await sync_to_async(services.apply_automod_action)(
+                message.guild.id, message.author.id, str(message.author), message.channel.id, message.id, match)
+    except DomainError:
+        log.warning("automod: could not act on message %s", message.id, exc_info=True)
+
+
+def setup(bot: Any) -> None:
+    for command in (bytes_group, squads_group, send_bytes_to_member, send_bytes_to_author, warn, timeout, cases):
+        bot.tree.add_command(command)
+    bot.add_listener(on_message, "on_message")
