@@ -861,8 +861,10 @@ def import_event(data: dict) -> Event:
         raise RatmasError(f"Import: not a Ratmas export (expected format {EXPORT_FORMAT!r}).")
     try:
         e = data["event"]
+        guild_id = int(e["guild_id"])
         signup, purchase, reveal = _validate_dates(*(_parse_time(e[k], k) for k in
                                                      ("signup_deadline", "purchase_deadline", "reveal_date")))
+        created_at = _parse_time(e.get("created_at"), "created_at")
         if e["status"] not in Status.values:
             raise RatmasError(f"Import: unknown status {e['status']!r}.")
         people = [(int(p["user_id"]), _clean_name(p["display_name"]), validate_wishlist(p.get("wishlist_url")),
@@ -871,15 +873,23 @@ def import_event(data: dict) -> Event:
                       for x in data.get("exclusions", [])]
         pairings = [(int(p["santa_user_id"]), int(p["recipient_user_id"]), _parse_time(p.get("notified_at"),
                     "notified_at"), str(p.get("last_error") or "")) for p in data.get("pairings", [])]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise RatmasError(f"Import: malformed export ({exc}).") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise RatmasError(f"Import: malformed export (missing or wrong {exc}).") from None
+    known = {u for u, _, _, _ in people}
+    if len(known) != len(people):
+        raise RatmasError("Import: a participant appears twice.")
+    strangers = {u for g, r, _ in exclusions for u in (g, r)} - known
+    if strangers:
+        raise RatmasError(f"Import: exclusion of user {min(strangers)}, who is not among the participants.")
     try:
         with transaction.atomic():
             event = Event.objects.create(
-                guild_id=int(e["guild_id"]), status=e["status"], signup_deadline=signup, purchase_deadline=purchase,
+                guild_id=guild_id, status=e["status"], signup_deadline=signup, purchase_deadline=purchase,
                 reveal_date=reveal, announcement_channel_id=e.get("announcement_channel_id"),
                 participant_role_id=e.get("participant_role_id"), managing_role_id=e.get("managing_role_id"),
                 timezone=validate_timezone(e.get("timezone", "UTC")), budget=str(e.get("budget", ""))[:200])
+            if created_at:
+                Event.objects.filter(pk=event.pk).update(created_at=created_at)
             rows = Participant.objects.bulk_create(
                 [Participant(event=event, user_id=u, display_name=n, wishlist_url=w) for u, n, w, _ in people])
             by_user = {p.user_id: p for p in rows}
@@ -896,10 +906,9 @@ def import_event(data: dict) -> Event:
                     raise RatmasError("Import: the pairings are not a valid draw of the participants.")
                 Pairing.objects.bulk_create([Pairing(event=event, santa=by_user[s], recipient=by_user[r],
                                                      notified_at=n, last_error=err) for s, r, n, err in pairings])
-    except KeyError as exc:
-        raise RatmasError(f"Import: user {exc} is not among the participants.") from None
     except IntegrityError as exc:
         if "ratmas_one_unfinished_event_per_guild" in str(exc):
             raise RatmasError("Import: this server already has a Ratmas in progress.") from None
-        raise RatmasError(f"Import: the data breaks a rule of the database ({exc.__cause__ or exc}).") from None
+        raise RatmasError(f"Import: the data breaks a rule of the database ({exc}).") from None
+    event.refresh_from_db()
     return event
