@@ -1,1 +1,326 @@
-"""See README.md."""
+"""The guild-sync REST API (DRF): identity views for officers' tools, sync triggers, and the
+addon upload the companion uploader calls. Views are thin: reads are querysets with their
+joins declared up front (no N+1), writes call services.
+
+Auth: ``Authorization: Api-Key <key>`` or a staff session (project defaults); a missing or
+wrong key is a 401.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Count, Prefetch
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.parsers import BaseParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_api_key.models import APIKey
+
+from core.errors import DomainError
+from guildsync.models import AuditIssue, DiscordUser, Player, PlayerCharacter, SyncLock, SyncLog, WowCharacter
+from guildsync.services import identity_engine, integrity_checker, pipeline
+
+TAG_IDENTITY = ["guildsync: identity"]
+TAG_SYNC = ["guildsync: sync"]
+
+
+def actor(request: Request) -> str:
+    if isinstance(request.auth, APIKey):
+        return f"api-key:{request.auth.name}"
+    return getattr(request.user, "username", "") or "api"
+
+
+def domain_error(exc: DomainError, code: int = status.HTTP_400_BAD_REQUEST) -> Response:
+    return Response({"detail": str(exc)}, status=code)
+
+
+# -- serializers --------------------------------------------------------------------------
+class DiscordUserSerializer(serializers.ModelSerializer):
+    discord_id = serializers.CharField(read_only=True, help_text="Snowflake, as a string.")
+
+    class Meta:
+        model = DiscordUser
+        fields = ["id", "discord_id", "username", "display_name", "highest_guild_role", "all_guild_roles",
+                  "joined_server_at", "is_present"]
+
+
+class CharacterSerializer(serializers.ModelSerializer):
+    wow_class = serializers.CharField(source="wow_class.name", default=None, read_only=True)
+    active_spec = serializers.CharField(source="active_spec.name", default=None, read_only=True)
+    guild_rank = serializers.CharField(source="guild_rank.name", default=None, read_only=True)
+
+    class Meta:
+        model = WowCharacter
+        fields = ["id", "character_name", "realm_slug", "realm_name", "wow_class", "active_spec", "level",
+                  "item_level", "guild_rank", "addon_note", "addon_officer_note", "last_api_sync", "removed_at"]
+
+
+class LinkedCharacterSerializer(serializers.ModelSerializer):
+    link_id = serializers.IntegerField(source="pk", read_only=True)
+    character = CharacterSerializer(read_only=True)
+
+    class Meta:
+        model = PlayerCharacter
+        fields = ["link_id", "link_source", "confidence", "created_at", "character"]
+
+
+class PlayerSerializer(serializers.ModelSerializer):
+    discord_user = DiscordUserSerializer(read_only=True)
+    guild_rank = serializers.CharField(source="guild_rank.name", default=None, read_only=True)
+    characters = LinkedCharacterSerializer(source="character_links", many=True, read_only=True)
+
+    class Meta:
+        model = Player
+        fields = ["id", "display_name", "discord_user", "main_character_id", "guild_rank", "is_active",
+                  "characters"]
+
+
+class MismatchSerializer(serializers.Serializer):
+    player_id = serializers.IntegerField()
+    discord_user_id = serializers.IntegerField()
+    summary = serializers.CharField()
+    ingame_rank = serializers.CharField(source="details.ingame_rank")
+    expected_role = serializers.CharField(source="details.expected_role")
+    discord_role = serializers.CharField(source="details.discord_role", allow_blank=True)
+
+
+class LinkRequestSerializer(serializers.Serializer):
+    character_id = serializers.IntegerField(min_value=1)
+    player_id = serializers.IntegerField(min_value=1, required=False)
+    discord_user_id = serializers.IntegerField(min_value=1, required=False,
+                                               help_text="DiscordUser.id (not the snowflake).")
+
+
+class LinkSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlayerCharacter
+        fields = ["id", "player_id", "character_id", "link_source", "confidence", "created_at"]
+
+
+class PipelineResultSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    status = serializers.CharField()
+    sync_log_id = serializers.IntegerField(allow_null=True)
+    stats = serializers.DictField()
+    steps = serializers.ListField(child=serializers.CharField())
+    report_messages = serializers.IntegerField()
+
+
+class SyncLogSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SyncLog
+        fields = ["id", "source", "status", "started_at", "finished_at", "stats", "error", "triggered_by"]
+
+
+QUEUED = inline_serializer("GuildSyncQueued", {"task_id": serializers.CharField(), "status": serializers.CharField()})
+ERROR = inline_serializer("GuildSyncError", {"detail": serializers.CharField()})
+PARSE_ERROR = inline_serializer("AddonParseError", {"detail": serializers.CharField(),
+                                                    "line": serializers.IntegerField(allow_null=True),
+                                                    "column": serializers.IntegerField(allow_null=True)})
+
+
+# -- identity -------------------------------------------------------------------------------
+def _character_qs():
+    return WowCharacter.objects.select_related("wow_class", "active_spec", "guild_rank")
+
+
+@extend_schema(tags=TAG_IDENTITY, summary="Players with their Discord user and characters")
+class PlayerListView(generics.ListAPIView):
+    serializer_class = PlayerSerializer
+
+    def get_queryset(self):
+        links = PlayerCharacter.objects.select_related("character__wow_class", "character__active_spec",
+                                                       "character__guild_rank").order_by("character__character_name")
+        return (Player.objects.select_related("discord_user", "guild_rank")
+                .prefetch_related(Prefetch("character_links", queryset=links)).order_by("display_name", "pk"))
+
+
+@extend_schema(tags=TAG_IDENTITY, summary="Characters in the guild that belong to no player")
+class OrphanWowView(generics.ListAPIView):
+    serializer_class = CharacterSerializer
+
+    def get_queryset(self):
+        return _character_qs().filter(removed_at__isnull=True, player_link__isnull=True).order_by(
+            "character_name", "pk")
+
+
+@extend_schema(tags=TAG_IDENTITY, summary="Discord users with a guild role but no player")
+class OrphanDiscordView(generics.ListAPIView):
+    serializer_class = DiscordUserSerializer
+
+    def get_queryset(self):
+        return DiscordUser.objects.filter(is_present=True, player__isnull=True).exclude(
+            highest_guild_role="").order_by("username", "pk")
+
+
+@extend_schema(tags=TAG_IDENTITY, summary="Players whose in-game rank and Discord role disagree (live)",
+               responses=MismatchSerializer(many=True))
+class MismatchView(APIView):
+    def get(self, request: Request) -> Response:
+        return Response(MismatchSerializer(integrity_checker.find_rank_mismatches(), many=True).data)
+
+
+@extend_schema(tags=TAG_IDENTITY, summary="Link a character to a player or to a Discord user's player",
+               description="Officer's manual link: matching never changes it. A character linked elsewhere "
+                           "moves. With discord_user_id a player is created when the user has none.",
+               request=LinkRequestSerializer, responses={201: LinkSerializer, 400: ERROR})
+class LinkView(APIView):
+    def post(self, request: Request) -> Response:
+        data = LinkRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            link = identity_engine.link_character(
+                data.validated_data["character_id"], player_id=data.validated_data.get("player_id"),
+                discord_user_id=data.validated_data.get("discord_user_id"), actor=actor(request))
+        except DomainError as exc:
+            return domain_error(exc)
+        return Response(LinkSerializer(link).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=TAG_IDENTITY, summary="Remove a character's link", responses={204: None, 404: ERROR})
+class UnlinkView(APIView):
+    def delete(self, request: Request, link_id: int) -> Response:
+        try:
+            identity_engine.unlink_character(link_id, actor=actor(request))
+        except DomainError as exc:
+            return domain_error(exc, status.HTTP_404_NOT_FOUND)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=TAG_IDENTITY, summary="Run identity matching now", request=None,
+               responses={200: inline_serializer("MatchingRun", {"sync_log_id": serializers.IntegerField(),
+                                                                 "result": serializers.DictField()})})
+class RunMatchingView(APIView):
+    def post(self, request: Request) -> Response:
+        try:
+            log, result = pipeline.run_matching_logged(actor(request))
+        except DomainError as exc:
+            return domain_error(exc)
+        return Response({"sync_log_id": log.pk, "result": result.as_dict()})
+
+
+# -- sync -------------------------------------------------------------------------------
+class _TriggerView(APIView):
+    task_name = ""
+
+    def post(self, request: Request) -> Response:
+        from guildsync import tasks
+
+        task = getattr(tasks, self.task_name)
+        try:
+            queued = task.delay(triggered_by=actor(request))
+        except Exception:  # broker unreachable
+            return Response({"detail": "The task queue is unreachable; try again shortly."},
+                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response({"task_id": queued.id, "status": "queued"}, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(tags=TAG_SYNC, summary="Queue the Blizzard pipeline (sync → match → check → report)",
+               request=None, responses={202: QUEUED, 503: ERROR})
+class BlizzardTriggerView(_TriggerView):
+    task_name = "blizzard_pipeline_task"
+
+
+@extend_schema(tags=TAG_SYNC, summary="Queue a full Discord member sync", request=None,
+               responses={202: QUEUED, 503: ERROR})
+class DiscordTriggerView(_TriggerView):
+    task_name = "discord_sync_task"
+
+
+class RawBodyParser(BaseParser):
+    """Any non-multipart body is the SavedVariables file itself (read in the view)."""
+
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return {}
+
+
+@extend_schema(
+    tags=TAG_SYNC, summary="Upload the addon's SavedVariables file (GuildSync.lua)",
+    description="Send the file as multipart (`file`) or as the raw request body. It is parsed (never "
+                "executed); notes, ranks and classes are written, then matching, the integrity check and "
+                "the report run. Errors: 400 with the parser's line and column, 413 over "
+                "ADDON_UPLOAD_MAX_BYTES; nothing is written on any error.",
+    request={"multipart/form-data": inline_serializer("AddonUpload", {"file": serializers.FileField()}),
+             "text/plain": OpenApiTypes.STR, "application/octet-stream": OpenApiTypes.BINARY},
+    responses={202: PipelineResultSerializer, 400: PARSE_ERROR, 413: ERROR},
+    examples=[OpenApiExample("parse error", response_only=True, status_codes=["400"],
+                             value={"detail": "line 3, column 7: expected '='", "line": 3, "column": 7})],
+)
+class AddonUploadView(APIView):
+    parser_classes = [MultiPartParser, RawBodyParser]
+
+    def post(self, request: Request) -> Response:
+        from guildsync.services.addon_processor import (
+            AddonFormatError,
+            SavedVariablesError,
+            SavedVariablesTooLarge,
+            extract_addon_records,
+            parse_saved_variables,
+        )
+
+        limit = settings.ADDON_UPLOAD_MAX_BYTES
+        too_large = Response({"detail": f"The file is over the {limit:,}-byte limit (ADDON_UPLOAD_MAX_BYTES)."},
+                             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        if request.content_type.startswith("multipart/form-data"):
+            upload = request.FILES.get("file")
+            if upload is None:
+                return Response({"detail": "Send the SavedVariables file in the 'file' field.", "line": None,
+                                 "column": None}, status=status.HTTP_400_BAD_REQUEST)
+            if upload.size > limit:
+                return too_large
+            data = upload.read()
+        else:
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > limit:
+                return too_large
+            data = request._request.body
+            if len(data) > limit:
+                return too_large
+        try:
+            records = extract_addon_records(parse_saved_variables(data, max_bytes=limit))
+        except SavedVariablesTooLarge:
+            return too_large
+        except SavedVariablesError as exc:
+            return Response({"detail": str(exc), "line": exc.line, "column": exc.column},
+                            status=status.HTTP_400_BAD_REQUEST)
+        except AddonFormatError as exc:
+            return Response({"detail": str(exc), "line": None, "column": None}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            result = pipeline.ingest_addon_records(records, triggered_by=actor(request))
+        except DomainError as exc:
+            return domain_error(exc)
+        return Response(PipelineResultSerializer(result).data, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(tags=TAG_SYNC, summary="Last run per source, counts and open issues",
+               responses=inline_serializer("GuildSyncStatus", {
+                   "last_runs": serializers.DictField(child=SyncLogSerializer(allow_null=True)),
+                   "running": serializers.ListField(child=serializers.CharField()),
+                   "counts": serializers.DictField(child=serializers.IntegerField()),
+                   "open_issues": serializers.DictField(child=serializers.IntegerField())}))
+class StatusView(APIView):
+    def get(self, request: Request) -> Response:
+        last = {source: SyncLog.objects.filter(source=source).order_by("-started_at", "-pk").first()
+                for source in SyncLog.Source.values}
+        issues = dict(AuditIssue.objects.filter(resolved_at__isnull=True).values("issue_type").annotate(
+            n=Count("pk")).values_list("issue_type", "n"))
+        return Response({
+            "last_runs": {k: SyncLogSerializer(v).data if v else None for k, v in last.items()},
+            "running": list(SyncLock.objects.filter(locked_until__gt=timezone.now()).values_list("name", flat=True)),
+            "counts": {
+                "characters": WowCharacter.objects.filter(removed_at__isnull=True).count(),
+                "players": Player.objects.count(),
+                "discord_users_present": DiscordUser.objects.filter(is_present=True).count(),
+                "links": PlayerCharacter.objects.count(),
+            },
+            "open_issues": issues,
+        })

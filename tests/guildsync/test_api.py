@@ -1,0 +1,154 @@
+"""The guild-sync API: auth, identity reads without N+1, links, triggers, upload end-to-end."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_api_key.models import APIKey
+
+from guildsync.models import AuditIssue, Player, PlayerCharacter, SyncLog, WowCharacter
+from tests.guildsync.test_scheduler import addon_member, upload_text
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api() -> APIClient:
+    _key, raw = APIKey.objects.create_key(name="companion")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    return client
+
+
+@pytest.mark.parametrize("url,method", [
+    ("/api/identity/players", "get"), ("/api/identity/orphans/wow", "get"), ("/api/identity/link", "post"),
+    ("/api/guild-sync/addon/upload", "post"), ("/api/guild-sync/status", "get"),
+])
+def test_missing_or_wrong_key_is_401(url, method):
+    client = APIClient()
+    assert getattr(client, method)(url).status_code == 401
+    client.credentials(HTTP_AUTHORIZATION="Api-Key wrong.key")
+    assert getattr(client, method)(url).status_code == 401
+
+
+def test_non_staff_session_is_denied(django_user_model):
+    client = APIClient()
+    client.force_login(django_user_model.objects.create_user("member", password="x"))
+    assert client.get("/api/identity/players").status_code == 403
+
+
+def test_players_without_n_plus_1(api, make, django_assert_max_num_queries):
+    for i in range(15):
+        user = make.discord_user(f"user{i}")
+        make.player(f"P{i}", discord_user=user, characters=[make.character(f"Main{i}", guild_rank="Member"),
+                                                             make.character(f"Alt{i}")])
+    with django_assert_max_num_queries(6):
+        response = api.get("/api/identity/players")
+    assert response.status_code == 200 and response.data["count"] == 15
+    first = response.data["results"][0]
+    assert first["discord_user"]["username"] == "user0" and len(first["characters"]) == 2
+
+
+def test_orphans_and_mismatches(api, make):
+    make.character("Lonely")
+    make.discord_user("nochars")
+    user = make.discord_user("thrall", role="Member")
+    make.player("Thrall", discord_user=user, characters=[make.character("Thrall", guild_rank="Officer")])
+    assert [c["character_name"] for c in api.get("/api/identity/orphans/wow").data["results"]] == ["Lonely"]
+    assert [u["username"] for u in api.get("/api/identity/orphans/discord").data["results"]] == ["nochars"]
+    [mismatch] = api.get("/api/identity/mismatches").data
+    assert mismatch["ingame_rank"] == "Officer" and mismatch["discord_role"] == "Member"
+
+
+def test_link_and_unlink(api, make):
+    char = make.character("Lonely")
+    user = make.discord_user("lonelyhearts")
+    response = api.post("/api/identity/link", {"character_id": char.pk, "discord_user_id": user.pk}, format="json")
+    assert response.status_code == 201 and response.data["link_source"] == "manual"
+    assert Player.objects.get().discord_user == user
+    bad = api.post("/api/identity/link", {"character_id": char.pk, "player_id": 999999}, format="json")
+    assert bad.status_code == 400 and "does not exist" in bad.data["detail"]
+    assert api.post("/api/identity/link", {"character_id": "x"}, format="json").status_code == 400
+    assert api.delete(f"/api/identity/link/{response.data['id']}").status_code == 204
+    assert api.delete(f"/api/identity/link/{response.data['id']}").status_code == 404
+    assert not PlayerCharacter.objects.exists()
+
+
+def test_run_matching(api, make):
+    make.character("Thrall")
+    make.discord_user("thrall")
+    response = api.post("/api/identity/run-matching")
+    assert response.status_code == 200 and response.data["result"]["links_created"] == 1
+    assert SyncLog.objects.get(pk=response.data["sync_log_id"]).source == "matching"
+
+
+def test_triggers_queue_tasks(api):
+    for url in ("/api/guild-sync/blizzard/trigger", "/api/guild-sync/discord/trigger"):
+        response = api.post(url)
+        assert response.status_code == 202 and response.data["task_id"]
+
+
+def test_status(api, make):
+    make.character("Lonely")
+    api.post("/api/identity/run-matching")
+    response = api.get("/api/guild-sync/status")
+    assert response.status_code == 200
+    assert response.data["last_runs"]["matching"]["status"] == "success"
+    assert response.data["counts"]["characters"] == 1
+
+
+def test_upload_multipart_end_to_end(api, make):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    make.discord_user("thrallfan")
+    text = upload_text([addon_member("Bigtotem", note="Discord: thrallfan"), addon_member("Lonely")])
+    response = api.post("/api/guild-sync/addon/upload",
+                        {"file": SimpleUploadedFile("GuildSync.lua", text.encode(), "text/plain")},
+                        format="multipart")
+    assert response.status_code == 202, response.data
+    assert response.data["stats"]["created"] == 2 and response.data["steps"][:3] == ["sync", "match", "check"]
+    assert SyncLog.objects.get(pk=response.data["sync_log_id"]).source == "addon"
+    assert WowCharacter.objects.get(character_name="Bigtotem").addon_note == "Discord: thrallfan"
+    assert AuditIssue.objects.filter(issue_type="orphan_wow").count() == 1
+
+
+def test_upload_raw_body(api):
+    text = upload_text([addon_member("Lonely", officer="officer text")])
+    response = api.generic("POST", "/api/guild-sync/addon/upload", text.encode(), content_type="text/plain")
+    assert response.status_code == 202
+    assert WowCharacter.objects.get().addon_officer_note == "officer text"
+
+
+def test_upload_parse_error_400_with_position_and_nothing_written(api):
+    text = 'GuildSyncDB = {\n["formatVersion"] = 1,\n["guilds"] = {oops\n'
+    response = api.generic("POST", "/api/guild-sync/addon/upload", text.encode(), content_type="text/plain")
+    assert response.status_code == 400
+    assert response.data["line"] == 3 and response.data["column"] and "line 3" in response.data["detail"]
+    assert not SyncLog.objects.exists() and not WowCharacter.objects.exists()
+
+
+def test_upload_not_our_addon_400(api):
+    response = api.generic("POST", "/api/guild-sync/addon/upload", b'Other = {1, 2}', content_type="text/plain")
+    assert response.status_code == 400 and "GuildSync" in response.data["detail"]
+
+
+def test_upload_too_large_413(api, settings):
+    settings.ADDON_UPLOAD_MAX_BYTES = 2048
+    text = upload_text([addon_member(f"Char{i}", note="x" * 50) for i in range(60)])
+    raw = api.generic("POST", "/api/guild-sync/addon/upload", text.encode(), content_type="text/plain")
+    assert raw.status_code == 413
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    multi = api.post("/api/guild-sync/addon/upload",
+                     {"file": SimpleUploadedFile("GuildSync.lua", text.encode())}, format="multipart")
+    assert multi.status_code == 413
+    assert not WowCharacter.objects.exists() and not SyncLog.objects.exists()
+
+
+def test_openapi_schema_documents_the_routes(admin_client):
+    response = admin_client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    paths = response.json()["paths"] if "json" in response["Content-Type"] else response.content.decode()
+    for route in ("/api/identity/players", "/api/identity/link/{link_id}", "/api/guild-sync/addon/upload",
+                  "/api/guild-sync/status", "/api/identity/mismatches"):
+        assert route in paths
