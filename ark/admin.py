@@ -1,1 +1,302 @@
-"""See README.md."""
+"""The Ark officers' admin. Every write goes through ``ark.services``: forms call a service
+once the form itself is valid (``ServiceFormMixin``), actions call services and report
+each outcome with ``message_user``. Rows owned by members (signups, reminder preferences) and
+the audit log are read-only here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import HttpRequest
+
+from core.errors import DomainError
+
+from . import services
+from .models import Alliance, AuditLog, Ban, Governor, Match, ReminderPrefs, SentReminder, Signup
+
+
+class ServiceFormMixin:
+    """Saves through a service: ``service_save(request, obj_or_None, cleaned_data)`` runs after
+    the form's own validation and returns the saved instance; a DomainError becomes a form
+    error. ``save_model`` then has nothing left to do."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        base = super().get_form(request, obj, change, **kwargs)
+        model_admin = self
+
+        class ServiceForm(base):
+            def _post_clean(self) -> None:
+                super()._post_clean()
+                if self.errors:
+                    return
+                try:
+                    with services.acting_as(request.user.get_username()):
+                        self.instance = model_admin.service_save(request, obj, self.cleaned_data)
+                except DomainError as exc:
+                    self.add_error(None, ValidationError(str(exc)))
+
+        return ServiceForm
+
+    def save_model(self, request, obj, form, change) -> None:
+        """Already saved by the service in the form."""
+
+
+def run_service(model_admin: admin.ModelAdmin, request: HttpRequest, queryset, label: str,
+                call: Callable[[Any], Any]) -> None:
+    """Apply a service to each selected row; report successes and each refusal."""
+    done = 0
+    with services.acting_as(request.user.get_username()):
+        for obj in queryset:
+            try:
+                call(obj)
+                done += 1
+            except DomainError as exc:
+                model_admin.message_user(request, f"{obj}: {exc}", messages.ERROR)
+    if done:
+        model_admin.message_user(request, f"{label}: {done} done.", messages.SUCCESS)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Alliance)
+class AllianceAdmin(ServiceFormMixin, admin.ModelAdmin):
+    list_display = ("name", "is_active", "channels", "registration_channel_id", "confirmation_channel_id",
+                    "player_cap", "sub_cap")
+    list_filter = ("is_active",)
+    search_fields = ("name",)
+
+    @admin.display(description="Channels")
+    def channels(self, obj: Alliance) -> str:
+        return f"missing {' and '.join(obj.missing_channels)}" if obj.missing_channels else "ok"
+
+    def service_save(self, request, obj, data):
+        fields = ("name", "registration_channel_id", "confirmation_channel_id", "officer_channel_id", "is_active",
+                  "player_cap", "sub_cap")
+        return services.save_alliance(alliance_id=obj.pk if obj else None, **{f: data.get(f) for f in fields})
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # matches keep their alliance; deactivate instead
+
+
+@admin.register(Governor)
+class GovernorAdmin(ServiceFormMixin, admin.ModelAdmin):
+    list_display = ("name", "governor_id", "discord_user_id", "updated_at")
+    search_fields = ("name", "=governor_id", "=discord_user_id")
+
+    def service_save(self, request, obj, data):
+        return services.register_governor(governor_id=data["governor_id"], name=data["name"],
+                                          discord_user_id=data["discord_user_id"], as_officer=True)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("governor_id",) if obj else ()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class SignupInline(admin.TabularInline):
+    model = Signup
+    fields = readonly_fields = ("governor", "discord_user_id", "slot", "status", "source", "checked_in_at",
+                                "created_at")
+    ordering = ("slot", "created_at", "id")
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("governor")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _result_action(result: str):
+    def action(model_admin, request, queryset):
+        run_service(model_admin, request, queryset, f"Result {result}",
+                    lambda m: services.set_match_result(match_id=m.pk, result=result))
+
+    action.__name__ = f"set_result_{result.lower().replace('-', '_')}"
+    return admin.action(description=f"Set result: {result}", permissions=["change"])(action)
+
+
+@admin.register(Match)
+class MatchAdmin(ServiceFormMixin, admin.ModelAdmin):
+    list_display = ("__str__", "alliance", "ark_weekend_date", "match_day", "match_time_utc", "status", "players",
+                    "subs", "result")
+    list_filter = ("status", "match_day", "result", "alliance")
+    list_select_related = ("alliance",)
+    search_fields = ("alliance__name", "notes")
+    date_hierarchy = "ark_weekend_date"
+    inlines = [SignupInline]
+    actions = ["lock", "cancel", "repost", *(_result_action(r) for r in ("Win", "Loss", "No-show"))]
+    readonly_fields = ("status", "result", "result_notes", "roster_version", "locked_at", "result_reminded_at",
+                       "created_by_discord_id", "created_at", "updated_at")
+
+    def get_queryset(self, request):
+        active = Q(signups__status=Signup.Status.ACTIVE)
+        return super().get_queryset(request).annotate(
+            n_players=Count("signups", filter=active & Q(signups__slot=Signup.Slot.PLAYER)),
+            n_subs=Count("signups", filter=active & Q(signups__slot=Signup.Slot.SUB)))
+
+    @admin.display(description="Players", ordering="n_players")
+    def players(self, obj) -> int:
+        return obj.n_players
+
+    @admin.display(description="Subs", ordering="n_subs")
+    def subs(self, obj) -> int:
+        return obj.n_subs
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            return ("ark_weekend_date", *self.readonly_fields)
+        return self.readonly_fields
+
+    def service_save(self, request, obj, data):
+        if obj is None:
+            return services.create_match(alliance=data["alliance"], ark_weekend_date=data["ark_weekend_date"],
+                                         match_day=data["match_day"], match_time_utc=data["match_time_utc"],
+                                         signup_close_utc=data["signup_close_utc"], notes=data.get("notes", ""))
+        return services.amend_match(match_id=obj.pk, match_day=data["match_day"],
+                                    match_time_utc=data["match_time_utc"], signup_close_utc=data["signup_close_utc"],
+                                    notes=data.get("notes", ""), alliance=data["alliance"])
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # cancel instead: members are told by DM
+
+    @admin.action(description="Lock signups now (posts the confirmation)", permissions=["change"])
+    def lock(self, request, queryset):
+        run_service(self, request, queryset, "Locked", lambda m: services.lock_match(match_id=m.pk))
+
+    @admin.action(description="Cancel (DMs the signed-up members)", permissions=["change"])
+    def cancel(self, request, queryset):
+        run_service(self, request, queryset, "Cancelled", lambda m: services.cancel_match(match_id=m.pk))
+
+    @admin.action(description="Repost the Discord messages", permissions=["change"])
+    def repost(self, request, queryset):
+        run_service(self, request, queryset, "Reposted", lambda m: services.repost_match_messages(match_id=m.pk))
+
+
+def _slot_action(slot: str):
+    def action(model_admin, request, queryset):
+        queryset = queryset.select_related("governor")
+        run_service(model_admin, request, queryset, f"Moved to {slot}", lambda s: services.move_signup_slot(
+            match_id=s.match_id, governor_id=s.governor.governor_id, slot_type=slot))
+
+    action.__name__ = f"move_to_{slot.lower()}"
+    return admin.action(description=f"Move to {slot}", permissions=["roster"])(action)
+
+
+@admin.register(Signup)
+class SignupAdmin(ReadOnlyAdmin):
+    list_display = ("governor", "match", "slot", "status", "source", "checked_in_at", "discord_user_id", "created_at")
+    list_filter = ("status", "slot", "source", "match__alliance", "ark_weekend_date", "match__status")
+    list_select_related = ("governor", "match__alliance")
+    search_fields = ("governor__name", "=governor__governor_id", "=discord_user_id")
+    raw_id_fields = ("match", "governor")
+    actions = ["remove", *(_slot_action(s) for s in Signup.Slot.values)]
+
+    @admin.action(description="Remove from the roster (officer)", permissions=["roster"])
+    def remove(self, request, queryset):
+        run_service(self, request, queryset.select_related("governor"), "Removed", lambda s: services.remove_signup(
+            match_id=s.match_id, governor_id=s.governor.governor_id, status=Signup.Status.REMOVED, as_officer=True))
+
+    def has_roster_permission(self, request) -> bool:
+        """The roster actions (services) need the signup change permission; the rows
+        themselves stay read-only."""
+        return request.user.has_perm("ark.change_signup")
+
+
+class BanStatusFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("active", "Active"), ("revoked", "Revoked")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.filter(revoked_at__isnull=True)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
+class BanForm(forms.ModelForm):
+    weekends = forms.IntegerField(required=False, min_value=1, max_value=104,
+                                  help_text="Ban for the next N Ark weekends (the current one included) …")
+    until_date = forms.DateField(required=False, help_text="… or until this date.")
+
+    class Meta:
+        model = Ban
+        fields = ("discord_user_id", "governor_id", "reason")
+
+
+@admin.register(Ban)
+class BanAdmin(ServiceFormMixin, admin.ModelAdmin):
+    form = BanForm
+    list_display = ("__str__", "discord_user_id", "governor_id", "starts_weekend", "ends_on", "revoked_at", "reason")
+    list_filter = (BanStatusFilter,)
+    search_fields = ("=discord_user_id", "=governor_id", "reason")
+    actions = ["revoke"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("discord_user_id", "governor_id", "reason", "weekends", "until_date")
+        return [f.name for f in Ban._meta.fields if f.name != "id"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj) if obj else ()
+
+    def service_save(self, request, obj, data):
+        if obj is not None:
+            return obj
+        return services.add_ban(discord_user_id=data.get("discord_user_id"), governor_id=data.get("governor_id"),
+                                reason=data.get("reason", ""), weekends=data.get("weekends"),
+                                until_date=data.get("until_date"))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # revoke instead: the audit log keeps the history
+
+    @admin.action(description="Revoke", permissions=["change"])
+    def revoke(self, request, queryset):
+        run_service(self, request, queryset, "Revoked", lambda b: services.revoke_ban(ban_id=b.pk))
+
+
+@admin.register(ReminderPrefs)
+class ReminderPrefsAdmin(ReadOnlyAdmin):
+    list_display = ("discord_user_id", "dm_enabled", "disabled_types", "updated_at")
+    list_filter = ("dm_enabled",)
+    search_fields = ("=discord_user_id",)
+
+
+@admin.register(SentReminder)
+class SentReminderAdmin(ReadOnlyAdmin):
+    list_display = ("reminder_type", "target_id", "match", "scheduled_for", "status", "created_at")
+    list_filter = ("status", "reminder_type")
+    list_select_related = ("match__alliance",)
+    search_fields = ("=target_id",)
+    raw_id_fields = ("match", "outbox")
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "action", "actor_discord_id", "match", "is_override", "details")
+    list_filter = ("action", "is_override")
+    list_select_related = ("match__alliance",)
+    search_fields = ("action", "=actor_discord_id", "details__by", "match__alliance__name")
+    date_hierarchy = "created_at"
+    raw_id_fields = ("match", "signup")

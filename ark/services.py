@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +68,20 @@ class NotAllowed(ArkError):
 
 # --- helpers ---------------------------------------------------------------------------------
 
+_acting_as: ContextVar[str] = ContextVar("ark_acting_as", default="")
+
+
+@contextmanager
+def acting_as(name: str) -> Iterator[None]:
+    """Name the person behind the following calls in the audit log (the admin's officers
+    have no Discord id); Discord callers pass ``actor_discord_id`` instead."""
+    token = _acting_as.set(name)
+    try:
+        yield
+    finally:
+        _acting_as.reset(token)
+
+
 def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
 
@@ -87,6 +103,8 @@ def _lock_match(match_id: int) -> Match:
 
 def _audit(action: str, actor: int | None, *, match: Match | None = None, signup: Signup | None = None,
            override: bool = False, **details: Any) -> AuditLog:
+    if _acting_as.get():
+        details["by"] = _acting_as.get()
     return AuditLog.objects.create(action=action, actor_discord_id=actor, match=match, signup=signup,
                                    is_override=override, details=_jsonable(details))
 
@@ -270,6 +288,35 @@ def get_alliance(alliance: str | int | Alliance) -> Alliance | None:
         if found:
             return found
     return Alliance.objects.filter(name__iexact=str(alliance).strip()).first()
+
+
+def save_alliance(*, name: str, registration_channel_id: int | None = None,
+                  confirmation_channel_id: int | None = None, officer_channel_id: int | None = None,
+                  is_active: bool = True, player_cap: int = 30, sub_cap: int = 15, alliance_id: int | None = None,
+                  actor_discord_id: int | None = None) -> Alliance:
+    """Create or update an alliance's Ark settings. Lower caps do not evict anyone already in."""
+    name = (name or "").strip()
+    if not name or len(name) > 64:
+        raise ArkError("An alliance name is 1 to 64 characters.")
+    if player_cap < 1 or sub_cap < 0:
+        raise ArkError("An alliance needs at least one player slot and zero or more sub slots.")
+    fields = {"name": name, "registration_channel_id": registration_channel_id,
+              "confirmation_channel_id": confirmation_channel_id, "officer_channel_id": officer_channel_id,
+              "is_active": is_active, "player_cap": player_cap, "sub_cap": sub_cap}
+    with transaction.atomic():
+        if Alliance.objects.filter(name__iexact=name).exclude(pk=alliance_id).exists():
+            raise ArkError(f"An alliance called {name} already exists.")
+        if alliance_id is None:
+            ally = Alliance.objects.create(**fields)
+        else:
+            ally = Alliance.objects.select_for_update().filter(pk=alliance_id).first()
+            if ally is None:
+                raise NotFound(f"Alliance #{alliance_id} does not exist.")
+            for key, value in fields.items():
+                setattr(ally, key, value)
+            ally.save()
+        _audit("alliance_saved", actor_discord_id, alliance=ally.name, **fields)
+        return ally
 
 
 def register_governor(*, governor_id: int, name: str, discord_user_id: int, actor_discord_id: int | None = None,

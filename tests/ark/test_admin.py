@@ -1,0 +1,139 @@
+"""The Ark officers' admin: access per group, forms through services, actions, query counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from ark.models import Alliance, AuditLog, Ban, Governor, Match, ReminderPrefs, Signup
+from bot.models import OutboxMessage
+from tests.ark.conftest import START, WEEKEND, sign, user
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["alliance", "governor", "match", "signup", "ban", "reminderprefs", "sentreminder", "auditlog"]
+
+
+@pytest.fixture
+def ark_client(client, officer):
+    client.force_login(officer("Ark officers"))
+    return client
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_other_group_is_denied_and_ark_officers_allowed(client, officer, page, match):
+    client.force_login(officer("Raid officers", username="raider"))
+    assert client.get(f"/admin/ark/{page}/").status_code == 403
+    client.force_login(officer("Ark officers"))
+    assert client.get(f"/admin/ark/{page}/").status_code == 200
+
+
+def test_changelists_have_no_n_plus_one(ark_client, make_match, governors, django_assert_max_num_queries):
+    allies = [Alliance.objects.create(name=f"A{i}", registration_channel_id=i + 1, confirmation_channel_id=i + 100)
+              for i in range(8)]
+    matches = [make_match(a) for a in allies]
+    for n, m in zip(range(1, 9), matches, strict=True):
+        sign(m, n)
+    for i in range(10):
+        Ban.objects.create(discord_user_id=i + 1, reason="x", starts_weekend=WEEKEND, ends_on=WEEKEND)
+        ReminderPrefs.objects.create(discord_user_id=i + 1)
+    for page in PAGES:
+        with django_assert_max_num_queries(12):
+            assert ark_client.get(f"/admin/ark/{page}/").status_code == 200
+
+
+def test_alliance_list_shows_missing_channels(ark_client, db):
+    Alliance.objects.create(name="Half Done", registration_channel_id=5)
+    html = ark_client.get("/admin/ark/alliance/").content.decode()
+    assert "missing confirmation channel" in html
+
+
+def test_add_match_through_the_service(ark_client, alliance):
+    data = {"alliance": alliance.pk, "ark_weekend_date": WEEKEND.isoformat(), "match_day": "Sat",
+            "match_time_utc_0": "2030-03-09", "match_time_utc_1": "12:00:00",
+            "signup_close_utc_0": "2030-03-08", "signup_close_utc_1": "20:00:00", "notes": "Full send",
+            "signups-TOTAL_FORMS": "0", "signups-INITIAL_FORMS": "0"}
+    response = ark_client.post("/admin/ark/match/add/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    match = Match.objects.get()
+    assert match.match_time_utc == START
+    assert OutboxMessage.objects.filter(topic="ark.registration").count() == 1
+    assert AuditLog.objects.get(action="match_created").details["by"] == "ark_officers"
+    # a second one that weekend: the form shows the error, nothing written
+    response = ark_client.post("/admin/ark/match/add/", data)
+    assert response.status_code == 200 and Match.objects.count() == 1
+    assert "already" in response.content.decode()
+
+
+def test_add_match_with_missing_channel_shows_service_message(ark_client, alliance):
+    alliance.confirmation_channel_id = None
+    alliance.save()
+    data = {"alliance": alliance.pk, "ark_weekend_date": WEEKEND.isoformat(), "match_day": "Sat",
+            "match_time_utc_0": "2030-03-09", "match_time_utc_1": "12:00:00",
+            "signup_close_utc_0": "2030-03-08", "signup_close_utc_1": "20:00:00",
+            "signups-TOTAL_FORMS": "0", "signups-INITIAL_FORMS": "0"}
+    response = ark_client.post("/admin/ark/match/add/", data)
+    assert response.status_code == 200 and "no confirmation channel set" in response.content.decode()
+    assert not Match.objects.exists() and not OutboxMessage.objects.exists()
+
+
+def test_match_change_page_lists_signups_in_slot_order(ark_client, match, governors):
+    for n in (1, 2, 3, 4):
+        sign(match, n)
+    html = ark_client.get(f"/admin/ark/match/{match.pk}/change/").content.decode()
+    assert html.index("Gov1") < html.index("Gov3") < html.index("Gov4")
+
+
+def test_match_actions(ark_client, match, governors):
+    sign(match, 1)
+    url = "/admin/ark/match/"
+    r = ark_client.post(url, {"action": "lock", "_selected_action": [match.pk]}, follow=True)
+    assert "Locked: 1 done" in r.content.decode()
+    assert Match.objects.get(pk=match.pk).status == "Locked"
+    r = ark_client.post(url, {"action": "lock", "_selected_action": [match.pk]}, follow=True)
+    assert "Only a scheduled match can be locked" in r.content.decode()
+    ark_client.post(url, {"action": "repost", "_selected_action": [match.pk]})
+    assert OutboxMessage.objects.filter(topic="ark.registration").count() == 2
+    r = ark_client.post(url, {"action": "set_result_win", "_selected_action": [match.pk]}, follow=True)
+    assert "not started" in r.content.decode()  # START is in 2030
+    r = ark_client.post(url, {"action": "cancel", "_selected_action": [match.pk]}, follow=True)
+    assert Match.objects.get(pk=match.pk).status == "Cancelled"
+
+
+def test_signup_actions_and_filters(ark_client, match, governors):
+    for n in (1, 2, 3, 4):
+        sign(match, n)
+    s = Signup.objects.get(governor__governor_id=1)
+    r = ark_client.post("/admin/ark/signup/", {"action": "remove", "_selected_action": [s.pk]}, follow=True)
+    assert "Removed: 1 done" in r.content.decode()
+    assert Signup.objects.get(pk=s.pk).status == "Removed"
+    assert Signup.objects.get(governor__governor_id=4).slot == "Player"  # promoted
+    assert ark_client.get("/admin/ark/signup/?status__exact=Active&slot__exact=Player").status_code == 200
+    assert ark_client.get(f"/admin/ark/signup/{s.pk}/change/").status_code == 200  # view only
+    assert ark_client.get("/admin/ark/signup/add/").status_code == 403
+
+
+def test_ban_add_and_revoke(ark_client, db):
+    r = ark_client.post("/admin/ark/ban/add/", {"discord_user_id": user(1), "reason": "afk", "weekends": 2})
+    assert r.status_code == 302
+    ban = Ban.objects.get()
+    assert ban.ends_on >= ban.starts_weekend
+    r = ark_client.post("/admin/ark/ban/add/", {"discord_user_id": user(1), "reason": "afk"})
+    assert "number of weekends or an end date" in r.content.decode()
+    ark_client.post("/admin/ark/ban/", {"action": "revoke", "_selected_action": [ban.pk]})
+    assert Ban.objects.get().revoked_at is not None
+    assert ark_client.get("/admin/ark/ban/?state=revoked").status_code == 200
+
+
+def test_alliance_and_governor_forms_use_services(ark_client, db):
+    r = ark_client.post("/admin/ark/alliance/add/", {"name": "New", "registration_channel_id": 1,
+                                                      "confirmation_channel_id": 2, "is_active": "on",
+                                                      "player_cap": 30, "sub_cap": 15})
+    assert r.status_code == 302 and AuditLog.objects.filter(action="alliance_saved").count() == 1
+    r = ark_client.post("/admin/ark/governor/add/", {"governor_id": 5, "name": "Five", "discord_user_id": user(5)})
+    assert r.status_code == 302 and Governor.objects.get().name == "Five"
+
+
+def test_audit_log_is_read_only_and_searchable(ark_client, match):
+    row = AuditLog.objects.first()
+    assert ark_client.get(f"/admin/ark/auditlog/{row.pk}/delete/").status_code == 403
+    assert "match_created" in ark_client.get("/admin/ark/auditlog/?q=match_created").content.decode()
