@@ -1,1 +1,347 @@
-"""See README.md."""
+"""The Guild officers' admin.
+
+Discord owns ``DiscordUser`` and Blizzard/the addon own ``WowCharacter``'s columns: both are
+read-only here. Officers own players, links, note patterns and guild-rank names. Actions call
+services and report with ``message_user``; a ``DomainError`` becomes an error message.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from core.errors import DomainError
+from guildsync.models import (
+    AuditIssue,
+    DiscordUser,
+    GuildRank,
+    NotePattern,
+    Player,
+    PlayerCharacter,
+    Role,
+    Specialization,
+    SyncLog,
+    WowCharacter,
+    WowClass,
+)
+from guildsync.services import identity_engine, integrity_checker, pipeline
+
+
+def _admin_link(obj, label: str | None = None) -> str:
+    if obj is None:
+        return "—"
+    url = reverse(f"admin:guildsync_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, label or str(obj))
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Data another system owns: officers may look, never edit."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class SuperuserEditsAdmin(admin.ModelAdmin):
+    """Reference data: loaded by a migration, corrected by superusers only."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser
+
+
+@admin.register(Role)
+class RoleAdmin(SuperuserEditsAdmin):
+    list_display = ["name"]
+
+
+@admin.register(WowClass)
+class WowClassAdmin(SuperuserEditsAdmin):
+    list_display = ["name", "blizzard_id", "colour"]
+    search_fields = ["name"]
+
+    @admin.display(description="Colour")
+    def colour(self, obj: WowClass) -> str:
+        return format_html('<span style="display:inline-block;width:3em;background:{}">&nbsp;</span> {}',
+                           obj.color_hex, obj.color_hex)
+
+
+@admin.register(Specialization)
+class SpecializationAdmin(SuperuserEditsAdmin):
+    list_display = ["name", "wow_class", "default_role", "blizzard_id"]
+    list_filter = ["wow_class", "default_role"]
+    list_select_related = ["wow_class", "default_role"]
+    search_fields = ["name", "wow_class__name"]
+
+
+@admin.register(GuildRank)
+class GuildRankAdmin(admin.ModelAdmin):
+    """Officers rename ranks and their Discord roles: every guild names them differently."""
+
+    list_display = ["name", "level", "blizzard_rank_index", "discord_role_name", "scheduling_weight"]
+    list_editable = ["discord_role_name", "scheduling_weight"]
+    search_fields = ["name"]
+
+
+@admin.register(NotePattern)
+class NotePatternAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "regex", "priority", "is_active"]
+    list_editable = ["priority", "is_active"]
+    list_filter = ["kind", "is_active"]
+
+
+@admin.register(DiscordUser)
+class DiscordUserAdmin(ReadOnlyAdmin):
+    list_display = ["username", "display_name", "discord_id", "highest_guild_role", "is_present", "player_link",
+                    "last_sync"]
+    list_filter = ["is_present", "highest_guild_role"]
+    list_select_related = ["player"]
+    search_fields = ["username", "display_name", "=discord_id"]
+
+    @admin.display(description="Player")
+    def player_link(self, obj: DiscordUser) -> str:
+        return _admin_link(getattr(obj, "player", None))
+
+
+class PlayerCharacterInline(admin.TabularInline):
+    model = PlayerCharacter
+    extra = 1
+    autocomplete_fields = ["character"]
+    fields = ["character", "link_source", "confidence", "created_at"]
+    readonly_fields = ["link_source", "confidence", "created_at"]
+
+
+@admin.register(Player)
+class PlayerAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "discord_user", "main_character", "guild_rank", "characters", "is_active",
+                    "on_raid_hiatus"]
+    list_filter = ["is_active", "on_raid_hiatus", "auto_invite_events", "guild_rank"]
+    list_select_related = ["discord_user", "main_character", "guild_rank"]
+    search_fields = ["display_name", "discord_user__username", "discord_user__display_name",
+                     "character_links__character__character_name"]
+    autocomplete_fields = ["discord_user", "main_character", "main_spec"]
+    inlines = [PlayerCharacterInline]
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).annotate(n_characters=Count("character_links"))
+
+    @admin.display(description="Characters", ordering="n_characters")
+    def characters(self, obj: Player) -> int:
+        return obj.n_characters
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        # A link an officer adds or edits here is a manual link: matching never changes it.
+        for inline_form in formset.forms:
+            if inline_form.has_changed() and inline_form.instance is not None:
+                inline_form.instance.link_source = PlayerCharacter.LinkSource.MANUAL
+                inline_form.instance.confidence = 1.0
+        super().save_formset(request, form, formset, change)
+
+
+class LinkedFilter(admin.SimpleListFilter):
+    title = "linked to a player"
+    parameter_name = "linked"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Linked"), ("no", "Unlinked")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(player_link__isnull=self.value() == "no")
+        return queryset
+
+
+class RemovedFilter(admin.SimpleListFilter):
+    title = "in the guild"
+    parameter_name = "removed"
+
+    def lookups(self, request, model_admin):
+        return [("no", "In the guild"), ("yes", "Left (removed)")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(removed_at__isnull=self.value() == "no")
+        return queryset
+
+
+class LinkToPlayerForm(forms.Form):
+    player = forms.ModelChoiceField(queryset=Player.objects.order_by("display_name"),
+                                    help_text="The player the selected characters belong to.")
+
+
+@admin.register(WowCharacter)
+class WowCharacterAdmin(admin.ModelAdmin):
+    list_display = ["character_name", "realm_slug", "wow_class", "active_spec", "level", "item_level", "guild_rank",
+                    "player", "addon_note", "last_api_sync", "removed_at"]
+    list_filter = ["wow_class", "guild_rank", LinkedFilter, RemovedFilter]
+    list_select_related = ["wow_class", "active_spec__wow_class", "guild_rank", "player_link__player"]
+    search_fields = ["character_name", "realm_slug", "addon_note", "addon_officer_note"]
+    actions = ["link_to_player", "run_matching_now", "run_integrity_check_now"]
+    change_list_template = "admin/guildsync/wowcharacter/change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # characters come from Blizzard and the addon
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    @admin.display(description="Player")
+    def player(self, obj: WowCharacter) -> str:
+        link = getattr(obj, "player_link", None)
+        return _admin_link(link.player) if link else "—"
+
+    @admin.action(description="Link selected characters to a player", permissions=["change"])
+    def link_to_player(self, request: HttpRequest, queryset):
+        form = LinkToPlayerForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            try:
+                n = identity_engine.link_characters_to_player(list(queryset.values_list("pk", flat=True)),
+                                                              form.cleaned_data["player"].pk,
+                                                              actor=request.user.get_username())
+            except DomainError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return None
+            self.message_user(request, f"Linked {n} character(s) to {form.cleaned_data['player']}.",
+                              messages.SUCCESS)
+            return None
+        return TemplateResponse(request, "admin/guildsync/link_to_player.html", {
+            **self.admin_site.each_context(request), "title": "Link characters to a player", "form": form,
+            "characters": queryset.select_related("wow_class"), "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        })
+
+    @admin.action(description="Run matching now", permissions=["change"])
+    def run_matching_now(self, request: HttpRequest, queryset):
+        try:
+            _log, result = pipeline.run_matching_logged(request.user.get_username())
+        except DomainError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        self.message_user(request, f"Matching: {result.links_created} link(s), {result.players_created} new "
+                                   f"player(s), {result.unmatched_characters} character(s) still unmatched.")
+
+    @admin.action(description="Run integrity check now", permissions=["change"])
+    def run_integrity_check_now(self, request: HttpRequest, queryset):
+        try:
+            _log, result = pipeline.run_integrity_logged(request.user.get_username())
+        except DomainError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        self.message_user(request, f"Integrity check: {result.new} new issue(s), {result.still_open} still open, "
+                                   f"{result.auto_closed} closed automatically.")
+
+    # -- roster composition ---------------------------------------------------------
+    def get_urls(self):
+        extra = [path("composition/", self.admin_site.admin_view(self.composition_view),
+                      name="guildsync_wowcharacter_composition")]
+        return extra + super().get_urls()
+
+    def composition_view(self, request: HttpRequest):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        rows = WowCharacter.objects.filter(removed_at__isnull=True).values_list(
+            "wow_class__name", "wow_class__color_hex", "active_spec__default_role__name")
+        by_class: Counter = Counter()
+        colours: dict[str, str] = {}
+        by_role: Counter = Counter()
+        for cls, colour, role in rows:
+            by_class[cls or "Unknown"] += 1
+            colours[cls or "Unknown"] = colour or "#999999"
+            by_role[role or "No spec yet"] += 1
+        total = sum(by_class.values()) or 1
+        widest = max(by_class.values(), default=1)
+        classes = [{"name": n, "count": c, "colour": colours[n], "width": round(300 * c / widest),
+                    "percent": round(100 * c / total)} for n, c in by_class.most_common()]
+        roles = [{"name": n, "count": c, "percent": round(100 * c / total)} for n, c in by_role.most_common()]
+        return TemplateResponse(request, "admin/guildsync/roster_composition.html", {
+            **self.admin_site.each_context(request), "title": "Roster composition", "opts": self.model._meta,
+            "classes": classes, "roles": roles, "total": sum(by_class.values()),
+            "chart_height": 24 * len(classes) + 10,
+        })
+
+
+class OpenFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "open"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Open"), ("no", "Closed")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(resolved_at__isnull=self.value() == "yes")
+        return queryset
+
+
+@admin.register(AuditIssue)
+class AuditIssueAdmin(ReadOnlyAdmin):
+    list_display = ["issue_type", "severity", "summary", "character_link", "discord_link", "player_link",
+                    "first_detected", "last_seen", "resolution", "reported_at"]
+    list_filter = [OpenFilter, "issue_type", "severity", "resolution"]
+    list_select_related = ["wow_character", "discord_user", "player"]
+    search_fields = ["summary", "wow_character__character_name", "discord_user__username", "player__display_name"]
+    actions = ["resolve", "dismiss"]
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # no edit form; the actions below need the officer's change permission
+        return obj is None and request.user.has_perm("guildsync.change_auditissue")
+
+    @admin.display(description="Character")
+    def character_link(self, obj: AuditIssue) -> str:
+        return _admin_link(obj.wow_character)
+
+    @admin.display(description="Discord user")
+    def discord_link(self, obj: AuditIssue) -> str:
+        return _admin_link(obj.discord_user)
+
+    @admin.display(description="Player")
+    def player_link(self, obj: AuditIssue) -> str:
+        return _admin_link(obj.player)
+
+    def _close(self, request: HttpRequest, queryset, resolution: str) -> None:
+        try:
+            n = integrity_checker.close_issues(list(queryset.values_list("pk", flat=True)), resolution,
+                                               request.user.get_username())
+        except DomainError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        self.message_user(request, f"{n} issue(s) {resolution}.")
+
+    @admin.action(description="Resolve selected issues (fixed)", permissions=["change"])
+    def resolve(self, request: HttpRequest, queryset):
+        self._close(request, queryset, AuditIssue.Resolution.RESOLVED)
+
+    @admin.action(description="Dismiss selected issues (not a problem)", permissions=["change"])
+    def dismiss(self, request: HttpRequest, queryset):
+        self._close(request, queryset, AuditIssue.Resolution.DISMISSED)
+
+
+@admin.register(SyncLog)
+class SyncLogAdmin(ReadOnlyAdmin):
+    list_display = ["source", "status", "started_at", "finished_at", "triggered_by", "short_error"]
+    list_filter = ["source", "status"]
+    date_hierarchy = "started_at"
+
+    @admin.display(description="Error")
+    def short_error(self, obj: SyncLog) -> str:
+        return obj.error[:80]
+
+

@@ -1,0 +1,137 @@
+"""The Guild officers' admin: access, no N+1, actions through services, composition view."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+
+from guildsync.models import AuditIssue, Player, PlayerCharacter, SyncLog
+from guildsync.services import integrity_checker
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["player", "wowcharacter", "discorduser", "auditissue", "synclog", "guildrank", "notepattern",
+         "specialization", "wowclass", "role"]
+
+
+@pytest.fixture
+def guild_officer(officer, client):
+    client.force_login(officer("Guild officers"))
+    return client
+
+
+def seed(make, n: int = 12) -> None:
+    for i in range(n):
+        user = make.discord_user(f"user{i}")
+        char = make.character(f"Char{i}", guild_rank="Member")
+        make.player(f"Player{i}", discord_user=user, characters=[char, make.character(f"Alt{i}")],
+                    main_character=char)
+        make.character(f"Orphan{i}", addon_note=f"note {i}")
+    integrity_checker.run_integrity_check()
+
+
+@pytest.mark.parametrize("model", PAGES)
+def test_officer_allowed_and_other_group_denied(model, officer, client):
+    url = f"/admin/guildsync/{model}/"
+    client.force_login(officer("Raid officers", "raider"))
+    assert client.get(url).status_code == 403
+    client.force_login(officer("Guild officers", "guildofficer"))
+    assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("model", ["player", "wowcharacter", "discorduser", "auditissue", "synclog"])
+def test_changelists_without_n_plus_1(model, make, guild_officer, django_assert_max_num_queries):
+    seed(make)
+    with django_assert_max_num_queries(14):
+        response = guild_officer.get(f"/admin/guildsync/{model}/")
+    assert response.status_code == 200
+
+
+def test_character_filters_and_search(make, guild_officer):
+    seed(make, 3)
+    unlinked = guild_officer.get("/admin/guildsync/wowcharacter/?linked=no")
+    assert b"Orphan0" in unlinked.content and b"Char0" not in unlinked.content
+    found = guild_officer.get("/admin/guildsync/wowcharacter/?q=note+2")
+    assert b"Orphan2" in found.content and b"Orphan1" not in found.content
+
+
+def test_reference_data_edit_is_for_superusers(guild_officer, admin_client):
+    assert guild_officer.get("/admin/guildsync/wowclass/1/change/").context["has_change_permission"] is False
+    assert admin_client.get("/admin/guildsync/wowclass/1/change/").context["has_change_permission"] is True
+
+
+def test_discord_users_read_only(make, guild_officer):
+    user = make.discord_user("thrall")
+    response = guild_officer.get(f"/admin/guildsync/discorduser/{user.pk}/change/")
+    assert response.status_code == 200 and response.context["has_change_permission"] is False
+    assert guild_officer.post(f"/admin/guildsync/discorduser/{user.pk}/change/", {"username": "x"}).status_code == 403
+
+
+def test_link_selected_characters_action_with_intermediate_form(make, guild_officer):
+    player = make.player("Thrall")
+    chars = [make.character("Aa"), make.character("Bb")]
+    ids = [str(c.pk) for c in chars]
+    url = "/admin/guildsync/wowcharacter/"
+    form = guild_officer.post(url, {"action": "link_to_player", ACTION_CHECKBOX_NAME: ids})
+    assert form.status_code == 200 and b"Link characters" in form.content
+    done = guild_officer.post(url, {"action": "link_to_player", ACTION_CHECKBOX_NAME: ids, "apply": "1",
+                                    "player": player.pk}, follow=True)
+    assert b"Linked 2 character(s)" in done.content
+    assert set(PlayerCharacter.objects.values_list("link_source", flat=True)) == {"manual"}
+
+
+def test_run_matching_and_integrity_actions(make, guild_officer):
+    char = make.character("Thrall")
+    make.discord_user("thrall")
+    make.character("Lonely")
+    url = "/admin/guildsync/wowcharacter/"
+    done = guild_officer.post(url, {"action": "run_matching_now", ACTION_CHECKBOX_NAME: [char.pk]}, follow=True)
+    assert b"Matching: 1 link(s)" in done.content and Player.objects.count() == 1
+    done = guild_officer.post(url, {"action": "run_integrity_check_now", ACTION_CHECKBOX_NAME: [char.pk]},
+                              follow=True)
+    assert b"Integrity check: 1 new issue(s)" in done.content
+    assert set(SyncLog.objects.values_list("source", flat=True)) == {"matching", "integrity"}
+
+
+def test_resolve_and_dismiss_actions(make, guild_officer):
+    make.character("A")
+    make.character("B")
+    integrity_checker.run_integrity_check()
+    first, second = AuditIssue.objects.order_by("pk")
+    url = "/admin/guildsync/auditissue/"
+    guild_officer.post(url, {"action": "resolve", ACTION_CHECKBOX_NAME: [first.pk]})
+    guild_officer.post(url, {"action": "dismiss", ACTION_CHECKBOX_NAME: [second.pk]})
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.resolution, second.resolution) == ("resolved", "dismissed")
+    assert first.resolved_by == "guild_officers"
+    page = guild_officer.get(url)
+    assert b'href="/admin/guildsync/wowcharacter/' in page.content
+
+
+def test_roster_composition_view(make, guild_officer, officer, client):
+    from guildsync.models import Specialization
+
+    make.character("Tank", active_spec=Specialization.objects.get(blizzard_id=250),
+                   wow_class=Specialization.objects.get(blizzard_id=250).wow_class)
+    make.character("Heal", active_spec=Specialization.objects.get(blizzard_id=1468),
+                   wow_class=Specialization.objects.get(blizzard_id=1468).wow_class)
+    response = guild_officer.get("/admin/guildsync/wowcharacter/composition/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<svg" in body and "Death Knight" in body and "Evoker" in body and "Healer" in body and "Tank" in body
+    client.force_login(officer("Ark officers", "ark"))
+    assert client.get("/admin/guildsync/wowcharacter/composition/").status_code == 403
+
+
+def test_player_inline_links_are_manual(make, guild_officer):
+    char = make.character("Thrall")
+    response = guild_officer.post("/admin/guildsync/player/add/", {
+        "display_name": "Thrall", "is_active": "on", "notes": "",
+        "character_links-TOTAL_FORMS": "1", "character_links-INITIAL_FORMS": "0",
+        "character_links-MIN_NUM_FORMS": "0", "character_links-MAX_NUM_FORMS": "1000",
+        "character_links-0-character": char.pk,
+    })
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    link = PlayerCharacter.objects.get()
+    assert link.link_source == "manual" and link.player.display_name == "Thrall"
