@@ -1,1 +1,263 @@
-"""See README.md."""
+"""The organisers' admin ("Ratmas organisers" group).
+
+Every change goes through ``ratmas.services``: the event form calls create_event /
+update_event, the actions call the lifecycle services. Participants come from Discord
+(/ratmas join, role sync) and are read-only here. Pairings and relayed messages are secret:
+they are shown only to users holding ``ratmas.view_pairings_secret``, which the organisers
+group does not get by default (see apps.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+
+from core.errors import DomainError
+from ratmas import services
+from ratmas.models import Event, Exclusion, Pairing, Participant, RelayMessage, ScheduledSend
+
+SECRET_PERMISSION = "ratmas.view_pairings_secret"
+
+
+def can_see_pairings(request: HttpRequest) -> bool:
+    return request.user.is_active and request.user.has_perm(SECRET_PERMISSION)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ParticipantInline(ReadOnlyInline):
+    model = Participant
+    fields = ("display_name", "user_id", "wishlist_url", "joined_at")
+    readonly_fields = fields
+
+
+class ExclusionInline(ReadOnlyInline):
+    model = Exclusion
+    fields = ("giver", "receiver", "both_ways")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("giver", "receiver")
+
+
+class PairingInline(ReadOnlyInline):
+    model = Pairing
+    fields = ("santa", "recipient", "notified_at", "last_error")
+    readonly_fields = fields
+    verbose_name_plural = "Pairings (secret)"
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return can_see_pairings(request)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("santa", "recipient")
+
+
+class EventForm(forms.ModelForm):
+    """Validates with the services' own rules so the officer sees errors on the form."""
+
+    class Meta:
+        model = Event
+        fields = ("guild_id", "signup_deadline", "purchase_deadline", "reveal_date", "timezone", "budget",
+                  "announcement_channel_id", "participant_role_id", "managing_role_id")
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            services.validate_event_fields(
+                data["signup_deadline"], data["purchase_deadline"], data["reveal_date"], data["timezone"],
+                data.get("budget", ""), new=self.instance.pk is None, guild_id=data["guild_id"])
+        except DomainError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return data
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    form = EventForm
+    list_display = ("__str__", "guild_id", "status", "signup_deadline", "reveal_date", "participant_count",
+                    "notified_count")
+    list_filter = ("status",)
+    search_fields = ("guild_id",)
+    date_hierarchy = "reveal_date"
+    readonly_fields = ("status", "notification_summary", "created_at", "updated_at")
+    inlines = (ParticipantInline, ExclusionInline, PairingInline)
+    actions = ("lock_signups", "draw_pairings", "notify_santas", "retry_failed_notifications", "complete_events",
+               "export_json")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ("status",)
+        if obj.is_finished:
+            return (*EventForm.Meta.fields, *self.readonly_fields)
+        return ("guild_id", *self.readonly_fields)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            n_participants=Count("participants", distinct=True),
+            n_pairings=Count("pairings", distinct=True),
+            n_notified=Count("pairings", filter=Q(pairings__notified_at__isnull=False), distinct=True),
+        )
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # cancel instead: the lifecycle service keeps the history
+
+    def has_pairings_secret_permission(self, request) -> bool:
+        return can_see_pairings(request)
+
+    @admin.display(description="Participants", ordering="n_participants")
+    def participant_count(self, obj: Event) -> int:
+        return obj.n_participants
+
+    @admin.display(description="Santas notified")
+    def notified_count(self, obj: Event) -> str:
+        return f"{obj.n_notified}/{obj.n_pairings}" if obj.n_pairings else "—"
+
+    @admin.display(description="Notifications")
+    def notification_summary(self, obj: Event) -> str:
+        if not obj.pk:
+            return "—"
+        failed = list(obj.pairings.exclude(last_error="").filter(notified_at__isnull=True)
+                      .values_list("santa__display_name", "last_error"))
+        text = f"{obj.n_notified}/{obj.n_pairings} Santas notified." if obj.n_pairings else "No pairings yet."
+        if failed:
+            text += " Not reachable: " + "; ".join(f"{name} ({error})" for name, error in failed)
+        return text
+
+    def save_model(self, request, obj: Event, form, change: bool) -> None:
+        fields = {name: form.cleaned_data[name] for name in EventForm.Meta.fields if name in form.cleaned_data}
+        if change:
+            fields.pop("guild_id", None)
+            saved = services.update_event(obj, **{k: v for k, v in fields.items() if k in form.changed_data})
+        else:
+            saved = services.create_event(**fields)
+        obj.pk, obj.status, obj.created_at, obj.updated_at = saved.pk, saved.status, saved.created_at, saved.updated_at
+
+    def _run(self, request, queryset, action, done: str) -> None:
+        for event in queryset:
+            try:
+                result = action(event)
+            except DomainError as exc:
+                self.message_user(request, f"{event}: {exc}", messages.ERROR)
+            else:
+                detail = f": {result}" if result is not None and not isinstance(result, Event) else ""
+                self.message_user(request, f"{event}: {done}{detail}", messages.SUCCESS)
+
+    @admin.action(description="Lock signups", permissions=["change"])
+    def lock_signups(self, request, queryset) -> None:
+        self._run(request, queryset, lambda e: services.set_status(e, Event.Status.LOCKED), "signups locked")
+
+    @admin.action(description="Draw pairings (generate)", permissions=["change"])
+    def draw_pairings(self, request, queryset) -> None:
+        self._run(request, queryset, lambda e: services.generate_pairings(e).summary(), "done")
+
+    @admin.action(description="Notify Santas by DM", permissions=["change"])
+    def notify_santas(self, request, queryset) -> None:
+        self._run(request, queryset, services.notify_santas, "notifications")
+
+    @admin.action(description="Retry failed Santa notifications", permissions=["change"])
+    def retry_failed_notifications(self, request, queryset) -> None:
+        self._run(request, queryset, services.retry_failed_notifications, "retry")
+
+    @admin.action(description="Complete (announce the end)", permissions=["change"])
+    def complete_events(self, request, queryset) -> None:
+        self._run(request, queryset, services.complete_event, "completed")
+
+    @admin.action(description="Export JSON (contains the secret pairings)", permissions=["pairings_secret"])
+    def export_json(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one event to export.", messages.ERROR)
+            return None
+        event = queryset.get()
+        response = HttpResponse(json.dumps(services.export_event(event), indent=2, ensure_ascii=False),
+                                content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="ratmas-event-{event.pk}.json"'
+        return response
+
+
+@admin.register(Participant)
+class ParticipantAdmin(admin.ModelAdmin):
+    """Read-only: participants are managed from Discord (join/leave/role sync)."""
+
+    list_display = ("display_name", "user_id", "event", "wishlist_url", "joined_at")
+    list_select_related = ("event",)
+    list_filter = ("event__status",)
+    search_fields = ("display_name", "user_id")
+    raw_id_fields = ("event",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class SecretAdmin(admin.ModelAdmin):
+    """Visible only with ``view_pairings_secret``; never edited by hand."""
+
+    def has_module_permission(self, request) -> bool:
+        return can_see_pairings(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return can_see_pairings(request)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Pairing)
+class PairingAdmin(SecretAdmin):
+    list_display = ("event", "santa", "recipient", "notified_at", "last_error")
+    list_select_related = ("event", "santa", "recipient")
+    list_filter = ("event__status", ("notified_at", admin.EmptyFieldListFilter))
+    search_fields = ("santa__display_name", "recipient__display_name")
+    raw_id_fields = ("event", "santa", "recipient", "notify_message")
+
+
+@admin.register(RelayMessage)
+class RelayMessageAdmin(SecretAdmin):
+    list_display = ("created_at", "event", "direction", "pairing", "delivered")
+    list_select_related = ("event", "pairing__santa", "pairing__recipient")
+    list_filter = ("direction", "delivered")
+    raw_id_fields = ("event", "pairing", "outbox_message")
+
+
+@admin.register(ScheduledSend)
+class ScheduledSendAdmin(admin.ModelAdmin):
+    list_display = ("event", "kind", "sent_at", "recipients")
+    list_select_related = ("event",)
+    list_filter = ("kind",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,1 +1,207 @@
-"""See README.md."""
+"""``/ratmas`` slash commands. Thin: each one finds the guild's event and calls a service;
+a :class:`core.errors.DomainError` becomes an ephemeral reply with its message.
+
+Who is an organiser: Discord users are not Django users, so the "Ratmas organisers" group
+cannot be checked from Discord. Organiser commands are allowed to members holding the
+event's ``managing_role_id``, or Discord's *Manage Server* (or Administrator) permission —
+the people who could configure the bot anyway. Creating an event (``/ratmas open`` with no
+event in progress) needs *Manage Server*, since there is no managing role yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+from asgiref.sync import sync_to_async
+from discord import app_commands
+
+from core.errors import DomainError
+from ratmas import services
+from ratmas.models import Event
+
+MEMBER_HELP = "Secret Santa: join, wishlist, anonymous messages"
+
+
+def is_organiser(member: Any, event: Event | None) -> bool:
+    perms = getattr(member, "guild_permissions", None)
+    if perms is not None and (perms.manage_guild or perms.administrator):
+        return True
+    if event is not None and event.managing_role_id:
+        return any(role.id == event.managing_role_id for role in getattr(member, "roles", []))
+    return False
+
+
+async def _event(interaction: discord.Interaction, *, organiser: bool = False) -> Event:
+    if interaction.guild_id is None:
+        raise services.RatmasError("Use this command in a server.")
+    event = await sync_to_async(services.get_active_event)(interaction.guild_id)
+    if event is None:
+        raise services.RatmasError("There is no Ratmas in progress on this server.")
+    if organiser and not is_organiser(interaction.user, event):
+        raise services.RatmasError("Only Ratmas organisers (the managing role or Manage Server) can do that.")
+    return event
+
+
+async def _respond(interaction: discord.Interaction, work: Callable[[], Awaitable[str]]) -> None:
+    try:
+        text = await work()
+    except DomainError as exc:
+        text = f"⚠️ {exc}"
+    await interaction.response.send_message(text[:2000], ephemeral=True)
+
+
+def build_group() -> app_commands.Group:
+    group = app_commands.Group(name="ratmas", description=MEMBER_HELP, guild_only=True)
+
+    # ----------------------------------------------------------------- members
+
+    @group.command(name="status", description="Where the Ratmas stands, and your part in it")
+    async def status(interaction: discord.Interaction) -> None:
+        async def work() -> str:
+            event = await _event(interaction)
+            return await sync_to_async(services.describe_event)(event, interaction.user.id)
+        await _respond(interaction, work)
+
+    @group.command(name="join", description="Join this year's Ratmas")
+    @app_commands.describe(wishlist="Link to your wishlist (http or https)")
+    async def join(interaction: discord.Interaction, wishlist: str | None = None) -> None:
+        async def work() -> str:
+            event = await _event(interaction)
+            await sync_to_async(services.join)(event, interaction.user.id, interaction.user.display_name, wishlist)
+            return "🎄 You're in! Set or change your wishlist any time with `/ratmas wishlist`."
+        await _respond(interaction, work)
+
+    @group.command(name="leave", description="Leave the Ratmas (while signups are open)")
+    async def leave(interaction: discord.Interaction) -> None:
+        async def work() -> str:
+            event = await _event(interaction)
+            await sync_to_async(services.leave)(event, interaction.user.id)
+            return "You have left this Ratmas."
+        await _respond(interaction, work)
+
+    @group.command(name="wishlist", description="Set your wishlist link (empty to clear it)")
+    @app_commands.describe(url="Link to your wishlist (http or https)")
+    async def wishlist(interaction: discord.Interaction, url: str | None = None) -> None:
+        async def work() -> str:
+            event = await _event(interaction)
+            saved = await sync_to_async(services.update_wishlist)(event, interaction.user.id, url)
+            return f"Wishlist {'set to ' + saved.wishlist_url if saved.wishlist_url else 'cleared'}."
+        await _respond(interaction, work)
+
+    @group.command(name="message-recipient", description="Send your recipient an anonymous message")
+    @app_commands.describe(text="What to tell them (your name is never shown)")
+    async def message_recipient(interaction: discord.Interaction, text: str) -> None:
+        async def work() -> str:
+            event = await _event(interaction)
+            await sync_to_async(services.message_recipient)(event, interaction.user.id, text)
+            return "📨 Sent anonymously to your recipient."
+        await _respond(interaction, work)
+
+    @group.command(name="message-santa", description="Send your Secret Santa a message")
+    @app_commands.describe(text="What to tell your Santa")
+    async def message_santa(interaction: discord.Interaction, text: str) -> None:
+        async def work() -> str:
+            event = await _event(interaction)
+            await sync_to_async(services.message_santa)(event, interaction.user.id, text)
+            return "📨 Sent to your Secret Santa."
+        await _respond(interaction, work)
+
+    # ----------------------------------------------------------------- organisers
+
+    @group.command(name="open", description="Organisers: start a Ratmas, or reopen locked signups")
+    @app_commands.describe(
+        signup_deadline="YYYY-MM-DD HH:MM (in the time zone)", purchase_deadline="YYYY-MM-DD HH:MM",
+        reveal_date="YYYY-MM-DD HH:MM", time_zone="IANA name, e.g. Europe/Berlin (default UTC)",
+        budget="e.g. 20 EUR", participant_role="Members with this role are the participants",
+        managing_role="Members with this role may organise")
+    async def open_(interaction: discord.Interaction, signup_deadline: str | None = None,
+                    purchase_deadline: str | None = None, reveal_date: str | None = None,
+                    time_zone: str = "UTC", budget: str = "", participant_role: discord.Role | None = None,
+                    managing_role: discord.Role | None = None) -> None:
+        async def work() -> str:
+            existing = await sync_to_async(services.get_active_event)(interaction.guild_id)
+            if existing is not None:
+                event = await _event(interaction, organiser=True)
+                await sync_to_async(services.set_status)(event, Event.Status.OPEN)
+                return "🔓 Signups are open again."
+            if not is_organiser(interaction.user, None):
+                raise services.RatmasError("Starting a Ratmas needs the Manage Server permission.")
+            if not (signup_deadline and purchase_deadline and reveal_date):
+                raise services.RatmasError("Give the signup deadline, purchase deadline and reveal date.")
+            dates = [services.parse_local_datetime(d, time_zone) for d in (signup_deadline, purchase_deadline,
+                                                                             reveal_date)]
+            await sync_to_async(services.create_event)(
+                interaction.guild_id, *dates, announcement_channel_id=interaction.channel_id,
+                participant_role_id=participant_role.id if participant_role else None,
+                managing_role_id=managing_role.id if managing_role else None, timezone=time_zone, budget=budget)
+            return "🎄 Ratmas created; signups are open and announced in this channel."
+        await _respond(interaction, work)
+
+    def lifecycle(name: str, description: str, action: Callable[[Event], Any], done: str) -> None:
+        async def callback(interaction: discord.Interaction) -> None:
+            async def work() -> str:
+                event = await _event(interaction, organiser=True)
+                result = await sync_to_async(action)(event)
+                return done + (f" {result}" if result is not None and not isinstance(result, Event) else "")
+            await _respond(interaction, work)
+
+        group.add_command(app_commands.Command(name=name, description=description, callback=callback))
+
+    lifecycle("lock", "Organisers: close signups", lambda e: services.set_status(e, Event.Status.LOCKED),
+              "🔒 Signups locked.")
+    lifecycle("notify", "Organisers: DM every Santa their recipient (again for failed ones)",
+              services.notify_santas, "🎅 Notifications:")
+    lifecycle("complete", "Organisers: end the Ratmas and thank everyone", services.complete_event,
+              "🎁 Ratmas completed.")
+    lifecycle("cancel", "Organisers: cancel the Ratmas", lambda e: services.set_status(e, Event.Status.CANCELLED),
+              "❌ Ratmas cancelled.")
+
+    @group.command(name="match", description="Organisers: draw the pairings (secret; dry run only checks)")
+    @app_commands.describe(dry_run="Only check that a valid draw exists", avoid_previous="Avoid last time's pairs")
+    async def match(interaction: discord.Interaction, dry_run: bool = False, avoid_previous: bool = True) -> None:
+        async def work() -> str:
+            event = await _event(interaction, organiser=True)
+            plan = await sync_to_async(services.generate_pairings)(event, avoid_previous=avoid_previous,
+                                                                  dry_run=dry_run)
+            return plan.summary() + ("" if dry_run else " Send the DMs with `/ratmas notify`.")
+        await _respond(interaction, work)
+
+    @group.command(name="exclude", description="Organisers: stop someone drawing someone else")
+    @app_commands.describe(giver="Must not draw…", receiver="…this participant", both_ways="And the reverse",
+                           remove="Remove this exclusion instead")
+    async def exclude(interaction: discord.Interaction, giver: discord.Member, receiver: discord.Member,
+                      both_ways: bool = False, remove: bool = False) -> None:
+        async def work() -> str:
+            event = await _event(interaction, organiser=True)
+            if remove:
+                await sync_to_async(services.remove_exclusion)(event, giver.id, receiver.id)
+                return f"Exclusion {giver.display_name} → {receiver.display_name} removed."
+            saved = await sync_to_async(services.add_exclusion)(event, giver.id, receiver.id, both_ways)
+            return f"Exclusion saved: {giver.display_name} {'↮' if saved.both_ways else '↛'} {receiver.display_name}."
+        await _respond(interaction, work)
+
+    @group.command(name="sync", description="Organisers: make participants match the participant role")
+    async def sync(interaction: discord.Interaction) -> None:
+        async def work() -> str:
+            event = await _event(interaction, organiser=True)
+            role = interaction.guild.get_role(event.participant_role_id) if event.participant_role_id else None
+            if role is None:
+                raise services.RatmasError("This Ratmas has no participant role to sync from.")
+            members = [(m.id, m.display_name) for m in role.members if not m.bot]
+            diff = await sync_to_async(services.sync_participants_from_role)(event, members)
+            lines = [f"Synced with @{role.name}: {diff}."]
+            if diff.added:
+                lines.append(f"Added: {', '.join(diff.added)[:800]}")
+            if diff.removed:
+                lines.append(f"Removed: {', '.join(diff.removed)[:800]}")
+            return "\n".join(lines)
+        await _respond(interaction, work)
+
+    return group
+
+
+def setup(bot) -> None:
+    """Called by ``bot.runner.GuildOpsBot.setup_hook``."""
+    bot.tree.add_command(build_group())

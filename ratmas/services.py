@@ -170,27 +170,35 @@ def _names(people: Iterable[str], limit: int = 10) -> str:
 # --------------------------------------------------------------------------- events
 
 
+def validate_event_fields(signup_deadline: dt.datetime, purchase_deadline: dt.datetime, reveal_date: dt.datetime,
+                          timezone: str, budget: str, *, new: bool, guild_id: int | None = None) -> dict[str, Any]:
+    """The rules of an event's settings, shared by create/update and the admin form (so an
+    officer sees the same message on the form as in Discord). Returns the cleaned values."""
+    signup, purchase, reveal = _validate_dates(signup_deadline, purchase_deadline, reveal_date)
+    budget = (budget or "").strip()
+    if len(budget) > 200:
+        raise RatmasError("The budget text is limited to 200 characters.")
+    if new and signup <= _now():
+        raise RatmasError("The signup deadline must be in the future.")
+    if new and guild_id is not None and get_active_event(guild_id) is not None:
+        raise RatmasError("This server already has a Ratmas in progress; finish or cancel it first.")
+    return {"signup_deadline": signup, "purchase_deadline": purchase, "reveal_date": reveal,
+            "timezone": validate_timezone(timezone), "budget": budget}
+
+
 def create_event(guild_id: int, signup_deadline: dt.datetime, purchase_deadline: dt.datetime,
                  reveal_date: dt.datetime, announcement_channel_id: int | None = None,
                  participant_role_id: int | None = None, managing_role_id: int | None = None,
                  timezone: str = "UTC", budget: str = "") -> Event:
     """Open a new event for signups. One unfinished event per guild (database-enforced)."""
-    signup, purchase, reveal = _validate_dates(signup_deadline, purchase_deadline, reveal_date)
-    tz_name = validate_timezone(timezone)
-    budget = (budget or "").strip()
-    if len(budget) > 200:
-        raise RatmasError("The budget text is limited to 200 characters.")
-    if signup <= _now():
-        raise RatmasError("The signup deadline must be in the future.")
+    fields = validate_event_fields(signup_deadline, purchase_deadline, reveal_date, timezone, budget, new=True)
     try:
         with transaction.atomic():
             event = Event.objects.create(
-                guild_id=int(guild_id), signup_deadline=signup, purchase_deadline=purchase, reveal_date=reveal,
-                announcement_channel_id=announcement_channel_id, participant_role_id=participant_role_id,
-                managing_role_id=managing_role_id, timezone=tz_name, budget=budget,
-            )
-            _announce(event, f"🎄 **Ratmas is open!** Join with `/ratmas join` before {_ts(signup)}. "
-                             f"Budget: {budget or 'not set'}. Gifts are revealed {_ts(reveal)}.")
+                guild_id=int(guild_id), announcement_channel_id=announcement_channel_id,
+                participant_role_id=participant_role_id, managing_role_id=managing_role_id, **fields)
+            _announce(event, f"🎄 **Ratmas is open!** Join with `/ratmas join` before {_ts(event.signup_deadline)}. "
+                             f"Budget: {event.budget or 'not set'}. Gifts are revealed {_ts(event.reveal_date)}.")
     except IntegrityError:
         raise RatmasError("This server already has a Ratmas in progress; finish or cancel it first.") from None
     return event
@@ -209,12 +217,10 @@ def update_event(event: Event, **changes: Any) -> Event:
             raise RatmasError("A finished event cannot be changed.")
         for name, value in changes.items():
             setattr(locked, name, value)
-        locked.signup_deadline, locked.purchase_deadline, locked.reveal_date = _validate_dates(
-            locked.signup_deadline, locked.purchase_deadline, locked.reveal_date)
-        locked.timezone = validate_timezone(locked.timezone)
-        locked.budget = (locked.budget or "").strip()
-        if len(locked.budget) > 200:
-            raise RatmasError("The budget text is limited to 200 characters.")
+        cleaned = validate_event_fields(locked.signup_deadline, locked.purchase_deadline, locked.reveal_date,
+                                        locked.timezone, locked.budget, new=False)
+        for name, value in cleaned.items():
+            setattr(locked, name, value)
         locked.save()
     return locked
 

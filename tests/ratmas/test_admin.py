@@ -1,0 +1,136 @@
+"""The organisers' admin: who may see what (pairings are secret), the actions, the form."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.urls import reverse
+from django.utils import timezone
+
+from bot.models import OutboxMessage
+from ratmas import services
+from ratmas.models import Event, Pairing
+from tests.ratmas.conftest import GUILD, uid
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:ratmas_event_changelist")
+
+
+def grant_secret(user) -> None:
+    user.user_permissions.add(Permission.objects.get(codename="view_pairings_secret"))
+
+
+@pytest.fixture
+def organiser(officer, client):
+    user = officer("Ratmas organisers")
+    client.force_login(user)
+    return user
+
+
+def test_organisers_group_lacks_the_secret_permissions():
+    codenames = set(Group.objects.get(name="Ratmas organisers").permissions.values_list("codename", flat=True))
+    assert {"view_event", "change_event", "add_event", "view_participant"} <= codenames
+    assert not codenames & {"view_pairings_secret", "view_pairing", "view_relaymessage", "change_pairing"}
+
+
+def test_officer_of_another_group_is_denied(officer, client, make_event):
+    event = make_event(3)
+    client.force_login(officer("Guild officers"))
+    assert client.get(CHANGELIST).status_code == 403
+    assert client.get(reverse("admin:ratmas_event_change", args=[event.pk])).status_code == 403
+    assert client.get(reverse("admin:ratmas_pairing_changelist")).status_code == 403
+
+
+def test_organiser_sees_events_but_not_pairings(organiser, client, make_event):
+    event = make_event(4, status="matched")
+    assert client.get(CHANGELIST).status_code == 200
+    page = client.get(reverse("admin:ratmas_event_change", args=[event.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Player 1" in html and "Pairings (secret)" not in html
+    assert client.get(reverse("admin:ratmas_pairing_changelist")).status_code == 403
+    assert client.get(reverse("admin:ratmas_relaymessage_changelist")).status_code == 403
+    listing = client.get(CHANGELIST).content.decode()
+    assert "export_json" not in listing and "lock_signups" in listing
+
+
+def test_secret_permission_shows_pairings_and_allows_export(organiser, client, make_event):
+    grant_secret(organiser)
+    event = make_event(4, status="matched")
+    html = client.get(reverse("admin:ratmas_event_change", args=[event.pk])).content.decode()
+    assert "Pairings (secret)" in html
+    assert client.get(reverse("admin:ratmas_pairing_changelist")).status_code == 200
+    response = client.post(CHANGELIST, {"action": "export_json", "_selected_action": [event.pk]})
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert "attachment" in response["Content-Disposition"]
+    assert len(json.loads(response.content)["pairings"]) == 4
+
+
+def test_organiser_without_secret_cannot_export(organiser, client, make_event):
+    event = make_event(4, status="matched")
+    response = client.post(CHANGELIST, {"action": "export_json", "_selected_action": [event.pk]}, follow=True)
+    assert response.status_code == 200 and response.get("Content-Type", "").startswith("text/html")
+    assert b'"pairings"' not in response.content
+
+
+def run_action(client, action: str, event: Event) -> list[str]:
+    response = client.post(CHANGELIST, {"action": action, "_selected_action": [event.pk]}, follow=True)
+    assert response.status_code == 200
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_actions_walk_the_lifecycle(organiser, client, make_event, fake_discord, deliver_outbox):
+    event = make_event(4)
+    fake_discord.closed_dms.add(uid(2))
+    assert "signups locked" in run_action(client, "lock_signups", event)[0]
+    [drawn] = run_action(client, "draw_pairings", event)
+    assert "Pairings drawn: 4 Santas" in drawn
+    assert "4 DM(s) queued" in run_action(client, "notify_santas", event)[0]
+    deliver_outbox()
+    page = client.get(reverse("admin:ratmas_event_change", args=[event.pk])).content.decode()
+    assert "3/4 Santas notified" in page and "Player 2 (DMs closed" in page
+    fake_discord.closed_dms.clear()
+    assert "1 DM(s) queued" in run_action(client, "retry_failed_notifications", event)[0]
+    deliver_outbox()
+    assert Event.objects.get(pk=event.pk).status == "notified"
+    assert "completed" in run_action(client, "complete_events", event)[0]
+    assert Event.objects.get(pk=event.pk).status == "completed"
+    # a refused action reports the service's message
+    [refused] = run_action(client, "lock_signups", event)
+    assert "Cannot go from completed to locked" in refused
+
+
+def test_add_form_uses_the_service(organiser, client):
+    now = timezone.localtime()
+    data = {"guild_id": GUILD, "timezone": "Europe/Paris", "budget": "15 EUR",
+            "signup_deadline_0": (now + timezone.timedelta(days=3)).strftime("%Y-%m-%d"), "signup_deadline_1": "12:00",
+            "purchase_deadline_0": (now + timezone.timedelta(days=9)).strftime("%Y-%m-%d"),
+            "purchase_deadline_1": "12:00",
+            "reveal_date_0": (now + timezone.timedelta(days=12)).strftime("%Y-%m-%d"), "reveal_date_1": "12:00",
+            "announcement_channel_id": "5", "participant_role_id": "", "managing_role_id": ""}
+    for prefix in ("participants", "exclusions", "pairings"):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    bad = client.post(reverse("admin:ratmas_event_add"), {**data, "timezone": "Nowhere/Land"})
+    assert bad.status_code == 200 and "not a time zone" in bad.content.decode()
+    response = client.post(reverse("admin:ratmas_event_add"), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    event = Event.objects.get(guild_id=GUILD)
+    assert event.timezone == "Europe/Paris" and event.status == "open"
+    assert OutboxMessage.objects.filter(channel_id=5, topic=services.TOPIC_ANNOUNCE).exists()
+    again = client.post(reverse("admin:ratmas_event_add"), data)
+    assert "already has a Ratmas in progress" in again.content.decode()
+
+
+def test_changelist_has_no_n_plus_one(admin_client, make_event, django_assert_max_num_queries):
+    for i in range(8):
+        event = make_event(3, guild=GUILD + i, status="matched")
+        Pairing.objects.filter(event=event).update(notified_at=timezone.now())
+    with django_assert_max_num_queries(10):
+        assert admin_client.get(CHANGELIST).status_code == 200
+    with django_assert_max_num_queries(10):
+        assert admin_client.get(reverse("admin:ratmas_pairing_changelist")).status_code == 200
+    with django_assert_max_num_queries(10):
+        assert admin_client.get(reverse("admin:ratmas_participant_changelist")).status_code == 200
