@@ -1,1 +1,312 @@
-"""See README.md."""
+"""``/ark`` slash commands and the Ark buttons. Thin: each handler calls ``ark.services`` and
+answers ephemerally with the service's result or its error message.
+
+The ``do_*`` functions are the synchronous bodies (run through ``sync_to_async``); commands
+and buttons share them. Officer commands are allowed to members holding the role
+``ARK_OFFICER_ROLE_ID`` or the Manage Server permission.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import discord
+from asgiref.sync import sync_to_async
+from discord import app_commands
+
+from core.errors import DomainError
+
+from . import conf, services
+from .models import Match
+
+log = logging.getLogger(__name__)
+
+DAY_CHOICES = [app_commands.Choice(name="Saturday", value="Sat"), app_commands.Choice(name="Sunday", value="Sun")]
+SLOT_CHOICES = [app_commands.Choice(name="Player", value="Player"), app_commands.Choice(name="Sub", value="Sub")]
+RESULT_CHOICES = [app_commands.Choice(name=r, value=r) for r in ("Win", "Loss", "No-show")]
+
+
+def is_officer(member: Any) -> bool:
+    perms = getattr(member, "guild_permissions", None)
+    if perms is not None and (perms.manage_guild or perms.administrator):
+        return True
+    role_id = conf.officer_role_id()
+    return bool(role_id) and any(r.id == role_id for r in getattr(member, "roles", []))
+
+
+def _parse_time(text: str, what: str) -> dt.datetime:
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"):
+        try:
+            return dt.datetime.strptime(text.strip(), fmt).replace(tzinfo=dt.UTC)
+        except ValueError:
+            continue
+    raise services.ArkError(f"{what}: write the UTC time as YYYY-MM-DD HH:MM, e.g. 2030-03-09 12:00.")
+
+
+def _parse_date(text: str, what: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise services.ArkError(f"{what}: write the date as YYYY-MM-DD.") from None
+
+
+def _ts(moment: dt.datetime) -> str:
+    return f"<t:{int(moment.timestamp())}:F>"
+
+
+# --- the synchronous bodies -----------------------------------------------------------------
+
+def do_signup(user_id: int, match_id: int, governor_id: int | None = None, slot: str | None = None) -> str:
+    if governor_id is None:
+        governor_id = services.governor_for(discord_user_id=user_id, match_id=match_id, signed_up=False).governor_id
+    s = services.add_signup(match_id=match_id, governor_id=governor_id, discord_user_id=user_id, slot_type=slot,
+                            actor_discord_id=user_id)
+    return f"{s.governor.name} is signed up as **{s.slot}** for {s.match}."
+
+
+def do_withdraw(user_id: int, match_id: int, governor_id: int | None = None) -> str:
+    if governor_id is None:
+        governor_id = services.governor_for(discord_user_id=user_id, match_id=match_id, signed_up=True).governor_id
+    match = services.get_match(match_id)
+    if match is not None and match.status == Match.Status.SCHEDULED and match.signup_close_utc > dt.datetime.now(dt.UTC):
+        s = services.remove_signup(match_id=match_id, governor_id=governor_id, actor_discord_id=user_id)
+    else:
+        s = services.mark_emergency_withdraw(match_id=match_id, discord_user_id=user_id, governor_id=governor_id)
+    return f"{s.governor.name} left {s.match}."
+
+
+def do_checkin(user_id: int, match_id: int, governor_id: int | None = None) -> str:
+    done = services.mark_checked_in(match_id=match_id, discord_user_id=user_id, governor_id=governor_id)
+    return "Checked in: " + ", ".join(s.governor.name for s in done) + "."
+
+
+def do_switch(user_id: int, match_id: int, new_governor_id: int | None = None,
+              old_governor_id: int | None = None) -> str:
+    if old_governor_id is None:
+        old_governor_id = services.governor_for(discord_user_id=user_id, match_id=match_id, signed_up=True).governor_id
+    if new_governor_id is None:
+        new_governor_id = services.governor_for(discord_user_id=user_id, match_id=match_id,
+                                                signed_up=False).governor_id
+    s = services.switch_signup_governor(match_id=match_id, old_governor_id=old_governor_id,
+                                        new_governor_id=new_governor_id, actor_discord_id=user_id)
+    return f"Switched: {s.governor.name} keeps the {s.slot} slot."
+
+
+def do_roster(match_id: int) -> str:
+    match = services.get_match(match_id)
+    if match is None:
+        raise services.NotFound(f"Ark match #{match_id} does not exist.")
+    roster = services.get_roster(match_id)
+    lines = [f"**{match}** — {_ts(match.match_time_utc)} · {match.status}"]
+    for slot in ("Player", "Sub"):
+        names = [s.governor.name + (" ✅" if s.checked_in_at else "") for s in roster if s.slot == slot]
+        lines.append(f"**{slot}s ({len(names)})**: " + (", ".join(names) or "—"))
+    return "\n".join(lines)[:1900]
+
+
+def do_prefs(user_id: int, dm_enabled: bool | None = None, disable: str | None = None,
+             enable: str | None = None) -> str:
+    current = services.get_reminder_prefs(user_id)
+    disabled = set(current.disabled_types if current else [])
+    if disable:
+        disabled |= {t.strip() for t in disable.split(",") if t.strip()}
+    if enable:
+        disabled -= {t.strip() for t in enable.split(",") if t.strip()}
+    changing = dm_enabled is not None or disable or enable
+    prefs = services.upsert_reminder_prefs(discord_user_id=user_id, dm_enabled=dm_enabled,
+                                           disabled_types=sorted(disabled)) if changing else current
+    active = [t.name for t in conf.reminder_types() if not t.to_channel]
+    if prefs is None:
+        return f"You get every reminder DM: {', '.join(active)}."
+    wanted = [t for t in active if prefs.wants(t)]
+    return (f"Reminder DMs are {'on' if prefs.dm_enabled else 'off'}. You get: {', '.join(wanted) or 'none'}."
+            f" Types: {', '.join(conf.AVAILABLE_REMINDERS)}.")
+
+
+def do_governor_register(user_id: int, governor_id: int, name: str) -> str:
+    g = services.register_governor(governor_id=governor_id, name=name, discord_user_id=user_id,
+                                   actor_discord_id=user_id)
+    return f"Registered {g.name} ({g.governor_id})."
+
+
+def do_governor_list(user_id: int) -> str:
+    govs = services.list_governors(user_id)
+    return "\n".join(f"• {g.name} ({g.governor_id})" for g in govs) or "No governor registered yet."
+
+
+def do_create_match(user_id: int, alliance: str, weekend: str, day: str, start: str, close: str,
+                    notes: str = "") -> str:
+    m = services.create_match(alliance=alliance, ark_weekend_date=_parse_date(weekend, "weekend"), match_day=day,
+                              match_time_utc=_parse_time(start, "start"), signup_close_utc=_parse_time(close, "close"),
+                              notes=notes, actor_discord_id=user_id)
+    return f"Created {m} — {_ts(m.match_time_utc)}. The registration message is on its way."
+
+
+def do_amend_match(user_id: int, match_id: int, day: str | None = None, start: str | None = None,
+                   close: str | None = None, notes: str | None = None) -> str:
+    m = services.amend_match(match_id=match_id, match_day=day,
+                             match_time_utc=_parse_time(start, "start") if start else None,
+                             signup_close_utc=_parse_time(close, "close") if close else None, notes=notes,
+                             actor_discord_id=user_id)
+    return f"Amended {m}: {_ts(m.match_time_utc)}, signups close {_ts(m.signup_close_utc)}."
+
+
+def do_cancel_match(user_id: int, match_id: int, reason: str = "") -> str:
+    m = services.cancel_match(match_id=match_id, actor_discord_id=user_id, reason=reason)
+    return f"Cancelled {m}; the signed-up members get a DM."
+
+
+def do_ban_add(user_id: int, reason: str, member_id: int | None = None, governor_id: int | None = None,
+               weekends: int | None = None, until: str | None = None) -> str:
+    b = services.add_ban(reason=reason, discord_user_id=member_id, governor_id=governor_id, weekends=weekends,
+                         until_date=_parse_date(until, "until") if until else None, actor_discord_id=user_id)
+    return f"Ban #{b.pk}: {b}."
+
+
+def do_ban_revoke(user_id: int, ban_id: int) -> str:
+    return f"Revoked: {services.revoke_ban(ban_id=ban_id, actor_discord_id=user_id)}."
+
+
+def do_ban_list() -> str:
+    bans = services.list_bans()
+    return "\n".join(f"#{b.pk} {b} — {b.reason[:80]}" for b in bans[:30])[:1900] or "No active bans."
+
+
+def do_set_result(user_id: int, match_id: int, result: str, notes: str = "") -> str:
+    m = services.set_match_result(match_id=match_id, result=result, result_notes=notes, actor_discord_id=user_id)
+    return f"Recorded **{m.result}** for {m}."
+
+
+BUTTONS: dict[str, Callable[[int, int], str]] = {
+    "join_player": lambda user, match: do_signup(user, match, slot="Player"),
+    "join_sub": lambda user, match: do_signup(user, match, slot="Sub"),
+    "leave": lambda user, match: do_withdraw(user, match),
+    "switch": lambda user, match: do_switch(user, match),
+    "checkin": lambda user, match: do_checkin(user, match),
+    "withdraw": lambda user, match: do_withdraw(user, match),
+}
+
+
+def do_button(user_id: int, custom_id: str) -> str | None:
+    """Route ``ark:<action>:<match_id>``; None when the button is not ours."""
+    parts = custom_id.split(":")
+    if len(parts) != 3 or parts[0] != "ark" or parts[1] not in BUTTONS or not parts[2].isdigit():
+        return None
+    return BUTTONS[parts[1]](user_id, int(parts[2]))
+
+
+# --- discord.py wiring ------------------------------------------------------------------------
+
+async def _answer(interaction: discord.Interaction, fn: Callable[..., str | None], *args: Any, **kwargs: Any) -> None:
+    try:
+        text = await sync_to_async(fn)(*args, **kwargs)
+    except DomainError as exc:
+        text = str(exc)
+    except Exception:
+        log.exception("ark: %s failed", getattr(fn, "__name__", fn))
+        text = "Something went wrong; the officers have the details in the logs."
+    if text is not None:
+        await interaction.response.send_message(text[:2000], ephemeral=True)
+
+
+async def _officer(interaction: discord.Interaction, fn: Callable[..., str], *args: Any, **kwargs: Any) -> None:
+    if not is_officer(interaction.user):
+        await interaction.response.send_message("Only Ark officers can do that.", ephemeral=True)
+        return
+    await _answer(interaction, fn, *args, **kwargs)
+
+
+def build_group() -> app_commands.Group:
+    ark = app_commands.Group(name="ark", description="Ark of Osiris: signups, check-in, reminders and officer tools")
+    governor = app_commands.Group(name="governor", description="Your in-game governors (accounts)", parent=ark)
+
+    @ark.command(name="signup", description="Sign up for an Ark match")
+    @app_commands.choices(slot=SLOT_CHOICES)
+    async def signup(interaction: discord.Interaction, match_id: int, governor_id: int | None = None,
+                     slot: app_commands.Choice[str] | None = None) -> None:
+        await _answer(interaction, do_signup, interaction.user.id, match_id, governor_id, slot.value if slot else None)
+
+    @ark.command(name="withdraw", description="Leave a match (an emergency withdraw once signups closed)")
+    async def withdraw(interaction: discord.Interaction, match_id: int, governor_id: int | None = None) -> None:
+        await _answer(interaction, do_withdraw, interaction.user.id, match_id, governor_id)
+
+    @ark.command(name="checkin", description="Check in (from 12 hours before the start)")
+    async def checkin(interaction: discord.Interaction, match_id: int, governor_id: int | None = None) -> None:
+        await _answer(interaction, do_checkin, interaction.user.id, match_id, governor_id)
+
+    @ark.command(name="switch", description="Put another of your governors in your signup (same slot)")
+    async def switch(interaction: discord.Interaction, match_id: int, new_governor_id: int,
+                     old_governor_id: int | None = None) -> None:
+        await _answer(interaction, do_switch, interaction.user.id, match_id, new_governor_id, old_governor_id)
+
+    @ark.command(name="roster", description="Show a match's roster")
+    async def roster(interaction: discord.Interaction, match_id: int) -> None:
+        await _answer(interaction, do_roster, match_id)
+
+    @ark.command(name="prefs", description="Your reminder DMs: turn them on/off or pick types")
+    async def prefs(interaction: discord.Interaction, dm_enabled: bool | None = None, disable: str | None = None,
+                    enable: str | None = None) -> None:
+        await _answer(interaction, do_prefs, interaction.user.id, dm_enabled, disable, enable)
+
+    @governor.command(name="register", description="Add a governor to your registry")
+    async def governor_register(interaction: discord.Interaction, governor_id: int, name: str) -> None:
+        await _answer(interaction, do_governor_register, interaction.user.id, governor_id, name)
+
+    @governor.command(name="list", description="Your registered governors")
+    async def governor_list(interaction: discord.Interaction) -> None:
+        await _answer(interaction, do_governor_list, interaction.user.id)
+
+    @ark.command(name="create_match", description="Officers: schedule a match (times in UTC, YYYY-MM-DD HH:MM)")
+    @app_commands.choices(day=DAY_CHOICES)
+    async def create_match(interaction: discord.Interaction, alliance: str, weekend: str,
+                           day: app_commands.Choice[str], start: str, close: str, notes: str = "") -> None:
+        await _officer(interaction, do_create_match, interaction.user.id, alliance, weekend, day.value, start, close, notes)
+
+    @ark.command(name="amend_match", description="Officers: change a match's day, time or notes")
+    @app_commands.choices(day=DAY_CHOICES)
+    async def amend_match(interaction: discord.Interaction, match_id: int, day: app_commands.Choice[str] | None = None,
+                          start: str | None = None, close: str | None = None, notes: str | None = None) -> None:
+        await _officer(interaction, do_amend_match, interaction.user.id, match_id, day.value if day else None, start, close, notes)
+
+    @ark.command(name="cancel_match", description="Officers: cancel a match (members get a DM)")
+    async def cancel_match(interaction: discord.Interaction, match_id: int, reason: str = "") -> None:
+        await _officer(interaction, do_cancel_match, interaction.user.id, match_id, reason)
+
+    @ark.command(name="ban_add", description="Officers: ban a member and/or governor for N weekends or until a date")
+    async def ban_add(interaction: discord.Interaction, reason: str, member: discord.User | None = None,
+                      governor_id: int | None = None, weekends: int | None = None, until: str | None = None) -> None:
+        await _officer(interaction, do_ban_add, interaction.user.id, reason, member.id if member else None, governor_id, weekends, until)
+
+    @ark.command(name="ban_revoke", description="Officers: lift a ban")
+    async def ban_revoke(interaction: discord.Interaction, ban_id: int) -> None:
+        await _officer(interaction, do_ban_revoke, interaction.user.id, ban_id)
+
+    @ark.command(name="ban_list", description="Officers: active bans")
+    async def ban_list(interaction: discord.Interaction) -> None:
+        await _officer(interaction, do_ban_list)
+
+    @ark.command(name="set_result", description="Officers: record Win, Loss or No-show")
+    @app_commands.choices(result=RESULT_CHOICES)
+    async def set_result(interaction: discord.Interaction, match_id: int, result: app_commands.Choice[str],
+                         notes: str = "") -> None:
+        await _officer(interaction, do_set_result, interaction.user.id, match_id, result.value, notes)
+
+    return ark
+
+
+async def on_interaction(interaction: discord.Interaction) -> None:
+    """Buttons: ``ark:<action>:<match_id>`` (slash commands are routed by the command tree)."""
+    if interaction.type != discord.InteractionType.component:
+        return
+    custom_id = (interaction.data or {}).get("custom_id", "")
+    if not custom_id.startswith("ark:"):
+        return
+    await _answer(interaction, do_button, interaction.user.id, custom_id)
+
+
+def setup(bot) -> None:
+    bot.tree.add_command(build_group())
+    bot.add_listener(on_interaction, "on_interaction")

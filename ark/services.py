@@ -348,6 +348,34 @@ def register_governor(*, governor_id: int, name: str, discord_user_id: int, acto
         return gov
 
 
+def governor_for(*, discord_user_id: int, match_id: int, signed_up: bool) -> Governor:
+    """Which of the user's governors a button means: the one signed up in the match
+    (``signed_up``) or the only one free that weekend. Ambiguity is an error telling the user
+    which command to use instead."""
+    match = get_match(match_id)
+    if match is None:
+        raise NotFound(f"Ark match #{match_id} does not exist.")
+    mine = list(Governor.objects.filter(discord_user_id=discord_user_id).order_by("name"))
+    if not mine:
+        raise NotFound("You have no governor registered: use `/ark governor register` first.")
+    active = set(Signup.objects.filter(governor__in=mine, ark_weekend_date=match.ark_weekend_date,
+                                       status=SignupStatus.ACTIVE).values_list("governor_id", "match_id"))
+    in_match = [g for g in mine if (g.pk, match.pk) in active]
+    if signed_up:
+        candidates = in_match
+        missing = "You are not signed up for this match."
+    else:
+        busy = {gov_pk for gov_pk, _ in active}
+        candidates = [g for g in mine if g.pk not in busy]
+        missing = "All your governors are already signed up that weekend."
+    if not candidates:
+        raise ArkError(missing)
+    if len(candidates) > 1:
+        names = ", ".join(f"{g.name} ({g.governor_id})" for g in candidates)
+        raise ArkError(f"You have several governors ({names}): use the `/ark` command with `governor_id`.")
+    return candidates[0]
+
+
 def list_governors(discord_user_id: int | None = None) -> list[Governor]:
     qs = Governor.objects.all()
     return list(qs.filter(discord_user_id=discord_user_id) if discord_user_id is not None else qs)
