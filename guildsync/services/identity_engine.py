@@ -429,3 +429,23 @@ def unlink_character(link_id: int, actor: str = "") -> None:
         deleted, _ = PlayerCharacter.objects.filter(pk=link_id).delete()
         if not deleted:
             raise GuildSyncError(f"Link #{link_id} does not exist.")
+
+
+def describe_member(discord_id: int) -> str:
+    """Who a Discord member is in the guild: their player and characters (for ``/guild whois``)."""
+    user = DiscordUser.objects.filter(discord_id=discord_id).select_related("player__main_character").first()
+    if user is None:
+        raise GuildSyncError("I don't know that member yet; the member sync runs every 15 minutes.")
+    player = getattr(user, "player", None)
+    if player is None:
+        return f"**{user}** ({user.highest_guild_role or 'no guild role'}) has no characters linked yet."
+    links = PlayerCharacter.objects.filter(player=player).select_related(
+        "character__wow_class", "character__guild_rank").order_by("character__character_name")
+    lines = [f"**{player.display_name}** — Discord role: {user.highest_guild_role or 'none'}"]
+    for link in links[:20]:
+        char = link.character
+        main = " (main)" if char.pk == player.main_character_id else ""
+        lines.append(f"• {char.character_name}-{char.realm_slug}{main}: "
+                     f"{char.wow_class.name if char.wow_class else 'unknown class'}, "
+                     f"{char.guild_rank.name if char.guild_rank else 'no rank'}")
+    return "\n".join(lines)[:1900]
