@@ -1,0 +1,62 @@
+"""Demo data for the ark app: two alliances, a dozen governors, an open match with a
+partial roster. Idempotent: everything is looked up first and written through the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from . import services
+from .models import Alliance, Governor
+
+ALLIANCES = [
+    {"name": "Osiris Vanguard", "registration_channel_id": 1200000000000000101,
+     "confirmation_channel_id": 1200000000000000102, "officer_channel_id": 1200000000000000103},
+    {"name": "Desert Lions", "registration_channel_id": 1200000000000000201,
+     "confirmation_channel_id": 1200000000000000202},
+]
+GOVERNORS = [  # (governor id, name, Discord user)
+    (51234001, "Khufu", 1300000000000000001), (51234002, "Nefertari", 1300000000000000002),
+    (51234003, "Ramses", 1300000000000000003), (51234004, "Hatshepsut", 1300000000000000004),
+    (51234005, "Imhotep", 1300000000000000005), (51234006, "Cleo", 1300000000000000006),
+    (51234007, "Cleo Farm", 1300000000000000006), (51234008, "Thutmose", 1300000000000000007),
+    (51234009, "Ankh", 1300000000000000008), (51234010, "Seti", 1300000000000000009),
+    (51234011, "Anubis", 1300000000000000010), (51234012, "Bastet", 1300000000000000011),
+]
+ROSTER = [51234001, 51234002, 51234003, 51234004, 51234006, 51234008, 51234009]
+
+
+def next_weekend(now: dt.datetime) -> tuple[dt.date, dt.datetime, dt.datetime]:
+    """The next Saturday whose signups (Friday 20:00 UTC) are still open."""
+    weekend = services.ark_weekend_of(now.date())
+    while True:
+        start = dt.datetime.combine(weekend, dt.time(12, 0), tzinfo=dt.UTC)
+        close = start - dt.timedelta(hours=16)
+        if close > now:
+            return weekend, start, close
+        weekend += dt.timedelta(days=7)
+
+
+def seed_demo(stdout) -> None:
+    for spec in ALLIANCES:
+        if not Alliance.objects.filter(name=spec["name"]).exists():
+            services.save_alliance(**spec)
+    for governor_id, name, user in GOVERNORS:
+        if not Governor.objects.filter(governor_id=governor_id).exists():
+            services.register_governor(governor_id=governor_id, name=name, discord_user_id=user)
+    ally = Alliance.objects.get(name=ALLIANCES[0]["name"])
+    open_matches = services.list_open_matches(ally)
+    if open_matches:
+        match = open_matches[0]
+    else:
+        weekend, start, close = next_weekend(timezone.now())
+        match = services.create_match(alliance=ally, ark_weekend_date=weekend, match_day="Sat", match_time_utc=start,
+                                      signup_close_utc=close, notes="Demo match: teleport at 11:50 UTC.")
+    owners = dict((g, u) for g, _, u in GOVERNORS)
+    for governor_id in ROSTER:
+        if services.find_active_signup_for_weekend(governor_id, match.ark_weekend_date) is None:
+            services.add_signup(match_id=match.pk, governor_id=governor_id, discord_user_id=owners[governor_id],
+                                as_officer=match.status != "Scheduled")
+    stdout.write(f"ark: {len(ALLIANCES)} alliances, {len(GOVERNORS)} governors, match #{match.pk} with "
+                 f"{len(services.get_roster(match.pk))} signups\n")
