@@ -233,6 +233,8 @@ def _scalar(tok: str, index: int) -> Any:
 def _key(entries: list[Entry], i: int) -> tuple[Any, int]:
     """Slow path for a ``[key] =`` the fast regex did not take (escapes, floats, comments...).
     ``i`` is the entry holding ``[``; returns the key and the index of the value's entry."""
+    if entries[i][4]:
+        raise _Fail(f"expected a table key, found '{entries[i][4]}'", i, _SEP)
     key_entry = entries[i + 1]
     if key_entry[0] or key_entry[1] or key_entry[2] or key_entry[4]:
         raise _Fail("malformed table key", i + 1)
@@ -258,6 +260,8 @@ def _table(entries: list[Entry], i: int, depth: int, max_depth: int) -> tuple[An
     go to a list, explicit keys to a dict; the result is a list when the keys are exactly 1..n."""
     if depth > max_depth:
         raise _Fail(f"tables nested more than {max_depth} levels deep", i - 1)
+    if entries[i - 1][4]:  # "{," : the regex took the comma as the brace's separator
+        raise _Fail(f"expected a value, found '{entries[i - 1][4]}'", i - 1, _SEP)
     items: list[Any] = []
     keyed: dict[Any, Any] | None = None
     has_nil = False
@@ -392,6 +396,7 @@ def parse_saved_variables(text: str | bytes, *, max_bytes: int | None = None,
     """
     text = _decode(text, max_bytes)
     entries: list[Entry] = _ENTRY_RE.findall(text)
+    entries += [("", "", "", "", "")] * 5  # lookahead past the end (a truncated "[key] =") sees end of file
     result: dict[str, Any] = {}
     i = 0
     try:
@@ -437,7 +442,11 @@ def _entry_offset(text: str, index: int, group: int) -> int:
     for n, m in enumerate(_ENTRY_RE.finditer(text)):
         if n == index:
             start = m.start(group)
-            return start if start >= 0 else m.start(_TOK)
+            if start < 0:
+                return m.start(_TOK)
+            if group in (1, 2):  # point at the key's "[", not at its content
+                return text.rfind("[", m.start(), start)
+            return start
     return len(text)
 
 # ---------------------------------------------------------------------------------------------
