@@ -19,6 +19,7 @@ Addon records (``addon_processor.extract_addon_records``)::
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -139,15 +140,17 @@ FIELDS_BLIZZARD = ["character_name", "realm_slug", "realm_name", "blizzard_id", 
                    "last_api_sync", "removed_at"]
 
 
-def sync_blizzard_roster(characters: Iterable[Mapping[str, Any]], *, mark_missing_removed: bool = True) -> SyncStats:
+def sync_blizzard_roster(characters: Iterable[Mapping[str, Any]], *, mark_missing_removed: bool = True,
+                         synced_at: dt.datetime | None = None) -> SyncStats:
     """Upsert the roster; characters missing from it get ``removed_at``, returning ones
-    are restored. The roster is the whole guild, so absence means "left the guild"."""
+    are restored. The roster is the whole guild, so absence means "left the guild".
+    ``mark_missing_removed=False`` and ``synced_at`` serve partial imports (backfills, demo)."""
     characters = list(characters)
     for record in characters:
         _require_name(record)
         if not record.get("realm_slug"):
             raise GuildSyncError(f"Character {record.get('character_name')!r} has no realm slug.")
-    now = timezone.now()
+    now = synced_at or timezone.now()
     stats = SyncStats()
     with transaction.atomic():
         lock_for_update("blizzard")
