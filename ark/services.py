@@ -200,7 +200,8 @@ def _sync_message(match: Match, kind: str, *, repost: bool = False) -> MessageRe
 
     No message yet (or ``repost``, or the last post failed) → post (again) and remember it;
     posted but not delivered → rewrite the queued post; delivered → rewrite the queued edit,
-    or queue one. The confirmation message exists only once the match locked.
+    or queue one unless an edit is being delivered (edits never overtake each other; the
+    delivery receiver queues the next). The confirmation message exists only once the match locked.
     """
     ref = MessageRef.objects.select_for_update(of=("self",)).select_related("post_outbox").filter(match=match, kind=kind).first()
     if kind == MessageRef.Kind.CONFIRMATION and ref is None and not repost:
@@ -233,6 +234,10 @@ def _sync_message(match: Match, kind: str, *, repost: bool = False) -> MessageRe
         # else the post is on its way: record_message_delivery() catches up once it landed
         return ref
     if not _update_pending(ref.pending_edit_id, body):
+        in_flight = ref.pending_edit_id and OutboxMessage.objects.filter(
+            pk=ref.pending_edit_id, status=OutboxMessage.Status.SENDING).exists()
+        if in_flight:
+            return ref  # one edit on its way at a time, so they land in order; the receiver catches up
         ref.pending_edit = outbox.edit_message(
             ref.channel_id, ref.message_id, content=body["content"], embeds=body["embeds"],
             components=body["components"], dedupe_key=f"ark:{kind}:edit:{match.pk}:{ref.posts}:{version}",

@@ -114,3 +114,18 @@ def test_cancel_marks_the_message(match, deliver_outbox, fake_discord):
     deliver_outbox()
     [msg] = fake_discord.posted(REG_CHANNEL)
     assert "cancelled" in msg["embeds"][0]["description"] and msg["components"] == []
+
+
+def test_edits_never_overtake_each_other(match, governors, deliver_outbox, fake_discord):
+    from bot.delivery import claim_due, deliver_due
+
+    deliver_outbox()
+    sign(match, 1)
+    [edit] = claim_due()  # the first edit is on its way
+    sign(match, 2)  # no second edit while it travels
+    assert OutboxMessage.objects.filter(topic="ark.registration_edit").count() == 1
+    OutboxMessage.objects.filter(pk=edit.pk).update(next_attempt_at=edit.created_at)
+    deliver_due()  # first edit lands; the receiver queues the catch-up
+    deliver_outbox()
+    [msg] = fake_discord.posted(REG_CHANNEL)
+    assert msg["edited"] == 2 and "Gov2" in msg["embeds"][0]["fields"][0]["value"]
