@@ -17,13 +17,14 @@ Concurrency, by construction:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Model, Q, QuerySet
 from django.utils import timezone
 
@@ -51,6 +52,8 @@ AUTOMOD_ID = 0
 AUTOMOD_TAG = "AutoMod"
 MAX_TIMEOUT_MINUTES = 28 * 24 * 60  # Discord's limit
 HISTORY_LIMIT = 50
+_DEFAULTS = BytesConfig()  # field defaults, for guilds without a config row
+_ID_FIELD = BytesTransaction._meta.pk
 LEADERBOARD_LIMIT = 100
 
 
@@ -190,34 +193,92 @@ def _positive_amount(amount: Any) -> int:
     return value
 
 
+_TRANSFER_SQL = {
+    "config": "SELECT starting_balance, max_transfer, transfer_cooldown_hours, role_rewards "
+              "FROM economy_bytesconfig WHERE guild_id = %s",
+    # both rows and the guild's config in one round trip; rows locked in user-id order
+    "lock": "SELECT b.user_id, b.balance, b.total_received, b.last_transfer_at, c.starting_balance, "
+            "c.max_transfer, c.transfer_cooldown_hours, c.role_rewards FROM economy_bytesbalance b "
+            "LEFT JOIN economy_bytesconfig c ON c.guild_id = b.guild_id "
+            "WHERE b.guild_id = %s AND b.user_id IN (%s, %s) ORDER BY b.user_id",
+    "move": "UPDATE economy_bytesbalance SET "
+            "balance = balance + CASE WHEN user_id = %s THEN -%s ELSE %s END, "
+            "total_sent = total_sent + CASE WHEN user_id = %s THEN %s ELSE 0 END, "
+            "total_received = total_received + CASE WHEN user_id = %s THEN %s ELSE 0 END, "
+            "last_transfer_at = CASE WHEN user_id = %s THEN %s ELSE last_transfer_at END, "
+            "updated_at = %s WHERE guild_id = %s AND user_id IN (%s, %s)",
+    "log": "INSERT INTO economy_bytestransaction (id, guild_id, kind, giver_id, giver_username, receiver_id, "
+           "receiver_username, amount, reason, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+}
+
+
+def _aware(value: Any) -> dt.datetime | None:
+    """A datetime column read by raw SQL (PostgreSQL gives datetimes, SQLite text)."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    parsed = dt.datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
 def transfer(guild_id: int, giver_id: int, giver_username: str, receiver_id: int, receiver_username: str,
              amount: int, reason: str = "") -> BytesTransaction:
-    """Move bytes between two members: both rows locked in user-id order, one transaction."""
+    """Move bytes between two members: both rows locked in user-id order, one transaction.
+
+    This is the hot path (``bench/economy_transfers.py``), so it talks SQL through the
+    connection's cursor: one ``SELECT … FOR UPDATE`` of both rows ordered by user id (joined
+    with the guild's config), one ``UPDATE`` of both rows and the log ``INSERT`` (one
+    statement on PostgreSQL) — two round trips and about a quarter of the ORM's CPU. The checks run on the locked rows.
+    """
     amount = _positive_amount(amount)
     giver_id, receiver_id = _check_member_id(giver_id), _check_member_id(receiver_id)
     if giver_id == receiver_id:
         raise EconomyError("You can't send bytes to yourself.")
     reason = (reason or "").strip()[:500]
-    with transaction.atomic():
-        config = get_config(guild_id)
-        if amount > config.max_transfer:
-            raise EconomyError(f"You can send at most {config.max_transfer:,} bytes at once.")
-        rows = _locked_balances(guild_id, [giver_id, receiver_id], config.starting_balance)
-        giver, receiver = rows[giver_id], rows[receiver_id]
+    lock_sql = _TRANSFER_SQL["lock"] + (" FOR UPDATE OF b" if connection.features.has_select_for_update else "")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(lock_sql, [guild_id, giver_id, receiver_id])
+        rows = {row[0]: row for row in cursor.fetchall()}
+        if len(rows) < 2:  # a member's first movement: open the missing account(s), then lock
+            cursor.execute(_TRANSFER_SQL["config"], [guild_id])
+            starting = (cursor.fetchone() or [_DEFAULTS.starting_balance])[0]
+            BytesBalance.objects.bulk_create(
+                [BytesBalance(guild_id=guild_id, user_id=u, balance=starting)
+                 for u in sorted((giver_id, receiver_id)) if u not in rows], ignore_conflicts=True)
+            cursor.execute(lock_sql, [guild_id, giver_id, receiver_id])
+            rows = {row[0]: row for row in cursor.fetchall()}
+        _, giver_balance, _, last_transfer_at, has_config, max_transfer, cooldown_hours, rewards = rows[giver_id]
+        if has_config is None:  # the guild has no config row: defaults
+            max_transfer, cooldown_hours, rewards = (_DEFAULTS.max_transfer, _DEFAULTS.transfer_cooldown_hours,
+                                                     None)
+        if amount > max_transfer:
+            raise EconomyError(f"You can send at most {max_transfer:,} bytes at once.")
         now = timezone.now()
-        if config.transfer_cooldown_hours and giver.last_transfer_at:
-            ready = giver.last_transfer_at + dt.timedelta(hours=config.transfer_cooldown_hours)
+        if cooldown_hours and last_transfer_at:
+            ready = _aware(last_transfer_at) + dt.timedelta(hours=cooldown_hours)
             if now < ready:
                 raise EconomyError(f"You can send bytes again {outbox.discord_timestamp(ready, 'R')}.")
-        if giver.balance < amount:
-            raise EconomyError(f"You only have {giver.balance:,} bytes.")
-        BytesBalance.objects.filter(pk=giver.pk).update(
-            balance=F("balance") - amount, total_sent=F("total_sent") + amount, last_transfer_at=now, updated_at=now)
-        BytesBalance.objects.filter(pk=receiver.pk).update(
-            balance=F("balance") + amount, total_received=F("total_received") + amount, updated_at=now)
-        record = _log(guild_id, Kind.TRANSFER, (giver_id, giver_username), (receiver_id, receiver_username),
-                      amount, reason, now)
-        _grant_role_rewards(config, guild_id, receiver_id, receiver.total_received + amount)
+        if giver_balance < amount:
+            raise EconomyError(f"You only have {giver_balance:,} bytes.")
+        stamp = connection.ops.adapt_datetimefield_value(now)
+        record = BytesTransaction(guild_id=guild_id, kind=Kind.TRANSFER, giver_id=giver_id,
+                                  giver_username=giver_username[:100], receiver_id=receiver_id,
+                                  receiver_username=receiver_username[:100], amount=amount, reason=reason,
+                                  created_at=now)
+        move = [giver_id, amount, amount, giver_id, amount, receiver_id, amount, giver_id, stamp, stamp, guild_id,
+                giver_id, receiver_id]
+        log_row = [_ID_FIELD.get_db_prep_value(record.id, connection), guild_id, record.kind, giver_id,
+                   record.giver_username, receiver_id, record.receiver_username, amount, reason, stamp]
+        if connection.vendor == "postgresql":  # update and log in one round trip
+            cursor.execute(f"WITH moved AS ({_TRANSFER_SQL['move']} RETURNING 1) {_TRANSFER_SQL['log']}",
+                           move + log_row)
+        else:
+            cursor.execute(_TRANSFER_SQL["move"], move)
+            cursor.execute(_TRANSFER_SQL["log"], log_row)
+        record._state.adding, record._state.db = False, cursor.db.alias
+        if rewards not in (None, "{}", {}):
+            reward_config = BytesConfig(guild_id=guild_id, role_rewards=json.loads(rewards) if isinstance(
+                rewards, str) else rewards)
+            _grant_role_rewards(reward_config, guild_id, receiver_id, rows[receiver_id][2] + amount)
     return record
 
 
