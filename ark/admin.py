@@ -46,8 +46,9 @@ class ServiceFormMixin:
         """Already saved by the service in the form."""
 
 
-def run_service(model_admin: admin.ModelAdmin, request: HttpRequest, queryset, label: str,
-                call: Callable[[Any], Any]) -> None:
+def run_service(
+    model_admin: admin.ModelAdmin, request: HttpRequest, queryset, label: str, call: Callable[[Any], Any]
+) -> None:
     """Apply a service to each selected row; report successes and each refusal."""
     done = 0
     with services.acting_as(request.user.get_username()):
@@ -74,8 +75,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Alliance)
 class AllianceAdmin(ServiceFormMixin, admin.ModelAdmin):
-    list_display = ("name", "is_active", "channels", "registration_channel_id", "confirmation_channel_id",
-                    "player_cap", "sub_cap")
+    list_display = (
+        "name",
+        "is_active",
+        "channels",
+        "registration_channel_id",
+        "confirmation_channel_id",
+        "player_cap",
+        "sub_cap",
+    )
     list_filter = ("is_active",)
     search_fields = ("name",)
 
@@ -84,8 +92,15 @@ class AllianceAdmin(ServiceFormMixin, admin.ModelAdmin):
         return f"missing {' and '.join(obj.missing_channels)}" if obj.missing_channels else "ok"
 
     def service_save(self, request, obj, data):
-        fields = ("name", "registration_channel_id", "confirmation_channel_id", "officer_channel_id", "is_active",
-                  "player_cap", "sub_cap")
+        fields = (
+            "name",
+            "registration_channel_id",
+            "confirmation_channel_id",
+            "officer_channel_id",
+            "is_active",
+            "player_cap",
+            "sub_cap",
+        )
         return services.save_alliance(alliance_id=obj.pk if obj else None, **{f: data.get(f) for f in fields})
 
     def has_delete_permission(self, request, obj=None) -> bool:
@@ -98,8 +113,12 @@ class GovernorAdmin(ServiceFormMixin, admin.ModelAdmin):
     search_fields = ("name", "=governor_id", "=discord_user_id")
 
     def service_save(self, request, obj, data):
-        return services.register_governor(governor_id=data["governor_id"], name=data["name"],
-                                          discord_user_id=data["discord_user_id"], as_officer=True)
+        return services.register_governor(
+            governor_id=data["governor_id"],
+            name=data["name"],
+            discord_user_id=data["discord_user_id"],
+            as_officer=True,
+        )
 
     def get_readonly_fields(self, request, obj=None):
         return ("governor_id",) if obj else ()
@@ -110,8 +129,15 @@ class GovernorAdmin(ServiceFormMixin, admin.ModelAdmin):
 
 class SignupInline(admin.TabularInline):
     model = Signup
-    fields = readonly_fields = ("governor", "discord_user_id", "slot", "status", "source", "checked_in_at",
-                                "created_at")
+    fields = readonly_fields = (
+        "governor",
+        "discord_user_id",
+        "slot",
+        "status",
+        "source",
+        "checked_in_at",
+        "created_at",
+    )
     ordering = ("slot", "created_at", "id")
     extra = 0
     can_delete = False
@@ -126,8 +152,13 @@ class SignupInline(admin.TabularInline):
 
 def _result_action(result: str):
     def action(model_admin, request, queryset):
-        run_service(model_admin, request, queryset, f"Result {result}",
-                    lambda m: services.set_match_result(match_id=m.pk, result=result))
+        run_service(
+            model_admin,
+            request,
+            queryset,
+            f"Result {result}",
+            lambda m: services.set_match_result(match_id=m.pk, result=result),
+        )
 
     action.__name__ = f"set_result_{result.lower().replace('-', '_')}"
     return admin.action(description=f"Set result: {result}", permissions=["change"])(action)
@@ -135,22 +166,45 @@ def _result_action(result: str):
 
 @admin.register(Match)
 class MatchAdmin(ServiceFormMixin, admin.ModelAdmin):
-    list_display = ("__str__", "alliance", "ark_weekend_date", "match_day", "match_time_utc", "status", "players",
-                    "subs", "result")
+    list_display = (
+        "__str__",
+        "alliance",
+        "ark_weekend_date",
+        "match_day",
+        "match_time_utc",
+        "status",
+        "players",
+        "subs",
+        "result",
+    )
     list_filter = ("status", "match_day", "result", "alliance")
     list_select_related = ("alliance",)
     search_fields = ("alliance__name", "notes")
     date_hierarchy = "ark_weekend_date"
     inlines = [SignupInline]
     actions = ["lock", "cancel", "repost", *(_result_action(r) for r in ("Win", "Loss", "No-show"))]
-    readonly_fields = ("status", "result", "result_notes", "roster_version", "locked_at", "result_reminded_at",
-                       "created_by_discord_id", "created_at", "updated_at")
+    readonly_fields = (
+        "status",
+        "result",
+        "result_notes",
+        "roster_version",
+        "locked_at",
+        "result_reminded_at",
+        "created_by_discord_id",
+        "created_at",
+        "updated_at",
+    )
 
     def get_queryset(self, request):
         active = Q(signups__status=Signup.Status.ACTIVE)
-        return super().get_queryset(request).annotate(
-            n_players=Count("signups", filter=active & Q(signups__slot=Signup.Slot.PLAYER)),
-            n_subs=Count("signups", filter=active & Q(signups__slot=Signup.Slot.SUB)))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_players=Count("signups", filter=active & Q(signups__slot=Signup.Slot.PLAYER)),
+                n_subs=Count("signups", filter=active & Q(signups__slot=Signup.Slot.SUB)),
+            )
+        )
 
     @admin.display(description="Players", ordering="n_players")
     def players(self, obj) -> int:
@@ -167,12 +221,22 @@ class MatchAdmin(ServiceFormMixin, admin.ModelAdmin):
 
     def service_save(self, request, obj, data):
         if obj is None:
-            return services.create_match(alliance=data["alliance"], ark_weekend_date=data["ark_weekend_date"],
-                                         match_day=data["match_day"], match_time_utc=data["match_time_utc"],
-                                         signup_close_utc=data["signup_close_utc"], notes=data.get("notes", ""))
-        return services.amend_match(match_id=obj.pk, match_day=data["match_day"],
-                                    match_time_utc=data["match_time_utc"], signup_close_utc=data["signup_close_utc"],
-                                    notes=data.get("notes", ""), alliance=data["alliance"])
+            return services.create_match(
+                alliance=data["alliance"],
+                ark_weekend_date=data["ark_weekend_date"],
+                match_day=data["match_day"],
+                match_time_utc=data["match_time_utc"],
+                signup_close_utc=data["signup_close_utc"],
+                notes=data.get("notes", ""),
+            )
+        return services.amend_match(
+            match_id=obj.pk,
+            match_day=data["match_day"],
+            match_time_utc=data["match_time_utc"],
+            signup_close_utc=data["signup_close_utc"],
+            notes=data.get("notes", ""),
+            alliance=data["alliance"],
+        )
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # cancel instead: members are told by DM
@@ -187,14 +251,23 @@ class MatchAdmin(ServiceFormMixin, admin.ModelAdmin):
 
     @admin.action(description="Repost the Discord messages", permissions=["change"])
     def repost(self, request, queryset):
-        run_service(self, request, queryset, "Reposted", lambda m: services.repost_match_messages(match_id=m.pk))
+        run_service(
+            self, request, queryset, "Reposted", lambda m: services.repost_match_messages(match_id=m.pk)
+        )
 
 
 def _slot_action(slot: str):
     def action(model_admin, request, queryset):
         queryset = queryset.select_related("governor")
-        run_service(model_admin, request, queryset, f"Moved to {slot}", lambda s: services.move_signup_slot(
-            match_id=s.match_id, governor_id=s.governor.governor_id, slot_type=slot))
+        run_service(
+            model_admin,
+            request,
+            queryset,
+            f"Moved to {slot}",
+            lambda s: services.move_signup_slot(
+                match_id=s.match_id, governor_id=s.governor.governor_id, slot_type=slot
+            ),
+        )
 
     action.__name__ = f"move_to_{slot.lower()}"
     return admin.action(description=f"Move to {slot}", permissions=["roster"])(action)
@@ -202,7 +275,16 @@ def _slot_action(slot: str):
 
 @admin.register(Signup)
 class SignupAdmin(ReadOnlyAdmin):
-    list_display = ("governor", "match", "slot", "status", "source", "checked_in_at", "discord_user_id", "created_at")
+    list_display = (
+        "governor",
+        "match",
+        "slot",
+        "status",
+        "source",
+        "checked_in_at",
+        "discord_user_id",
+        "created_at",
+    )
     list_filter = ("status", "slot", "source", "match__alliance", "ark_weekend_date", "match__status")
     list_select_related = ("governor", "match__alliance")
     search_fields = ("governor__name", "=governor__governor_id", "=discord_user_id")
@@ -211,8 +293,18 @@ class SignupAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Remove from the roster (officer)", permissions=["roster"])
     def remove(self, request, queryset):
-        run_service(self, request, queryset.select_related("governor"), "Removed", lambda s: services.remove_signup(
-            match_id=s.match_id, governor_id=s.governor.governor_id, status=Signup.Status.REMOVED, as_officer=True))
+        run_service(
+            self,
+            request,
+            queryset.select_related("governor"),
+            "Removed",
+            lambda s: services.remove_signup(
+                match_id=s.match_id,
+                governor_id=s.governor.governor_id,
+                status=Signup.Status.REMOVED,
+                as_officer=True,
+            ),
+        )
 
     def has_roster_permission(self, request) -> bool:
         """The roster actions (services) need the signup change permission; the rows
@@ -236,8 +328,12 @@ class BanStatusFilter(admin.SimpleListFilter):
 
 
 class BanForm(forms.ModelForm):
-    weekends = forms.IntegerField(required=False, min_value=1, max_value=104,
-                                  help_text="Ban for the next N Ark weekends (the current one included) …")
+    weekends = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=104,
+        help_text="Ban for the next N Ark weekends (the current one included) …",
+    )
     until_date = forms.DateField(required=False, help_text="… or until this date.")
 
     class Meta:
@@ -248,7 +344,15 @@ class BanForm(forms.ModelForm):
 @admin.register(Ban)
 class BanAdmin(ServiceFormMixin, admin.ModelAdmin):
     form = BanForm
-    list_display = ("__str__", "discord_user_id", "governor_id", "starts_weekend", "ends_on", "revoked_at", "reason")
+    list_display = (
+        "__str__",
+        "discord_user_id",
+        "governor_id",
+        "starts_weekend",
+        "ends_on",
+        "revoked_at",
+        "reason",
+    )
     list_filter = (BanStatusFilter,)
     search_fields = ("=discord_user_id", "=governor_id", "reason")
     actions = ["revoke"]
@@ -264,9 +368,13 @@ class BanAdmin(ServiceFormMixin, admin.ModelAdmin):
     def service_save(self, request, obj, data):
         if obj is not None:
             return obj
-        return services.add_ban(discord_user_id=data.get("discord_user_id"), governor_id=data.get("governor_id"),
-                                reason=data.get("reason", ""), weekends=data.get("weekends"),
-                                until_date=data.get("until_date"))
+        return services.add_ban(
+            discord_user_id=data.get("discord_user_id"),
+            governor_id=data.get("governor_id"),
+            reason=data.get("reason", ""),
+            weekends=data.get("weekends"),
+            until_date=data.get("until_date"),
+        )
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoke instead: the audit log keeps the history

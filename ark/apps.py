@@ -1,3 +1,5 @@
+import logging
+
 from django.apps import AppConfig
 
 
@@ -15,7 +17,10 @@ class ArkConfig(AppConfig):
         from .services import record_message_delivery
 
         def on_outcome(sender, message, **kwargs) -> None:
-            record_message_delivery(message)
+            try:
+                record_message_delivery(message)
+            except Exception:  # never let our bookkeeping undo the record of a delivery
+                logging.getLogger(__name__).exception("ark: could not record outbox row %s", message.pk)
 
         self._on_outcome = on_outcome  # keep a strong reference for the weak signal
         outbox_sent.connect(on_outcome, dispatch_uid="ark.message_sent")

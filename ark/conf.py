@@ -27,13 +27,27 @@ class ReminderType:
 AVAILABLE_REMINDERS: dict[str, ReminderType] = {
     r.name: r
     for r in (
-        ReminderType("registration_close_1h", dt.timedelta(hours=1), "close", True,
-                     "Registration for the Ark match closes {close_rel}. Join now!"),
-        ReminderType("24h", dt.timedelta(hours=24), "start", False, "Your Ark of Osiris match starts {start_rel}."),
-        ReminderType("checkin_12h", dt.timedelta(hours=12), "start", False,
-                     "Check-in is open: your Ark match starts {start_rel}. Press **Check in** or use `/ark checkin`."),
+        ReminderType(
+            "registration_close_1h",
+            dt.timedelta(hours=1),
+            "close",
+            True,
+            "Registration for the Ark match closes {close_rel}. Join now!",
+        ),
+        ReminderType(
+            "24h", dt.timedelta(hours=24), "start", False, "Your Ark of Osiris match starts {start_rel}."
+        ),
+        ReminderType(
+            "checkin_12h",
+            dt.timedelta(hours=12),
+            "start",
+            False,
+            "Check-in is open: your Ark match starts {start_rel}. Press **Check in** or use `/ark checkin`.",
+        ),
         ReminderType("4h", dt.timedelta(hours=4), "start", False, "Your Ark match starts {start_rel}."),
-        ReminderType("1h", dt.timedelta(hours=1), "start", False, "Your Ark match starts {start_rel}. Get ready!"),
+        ReminderType(
+            "1h", dt.timedelta(hours=1), "start", False, "Your Ark match starts {start_rel}. Get ready!"
+        ),
         ReminderType("start", dt.timedelta(0), "start", False, "Your Ark match is starting now!"),
     )
 }
@@ -52,7 +66,9 @@ def reminder_types() -> list[ReminderType]:
     names = [n.strip() for n in _raw("ARK_REMINDER_TYPES", DEFAULT_REMINDERS).split(",") if n.strip()]
     unknown = [n for n in names if n not in AVAILABLE_REMINDERS]
     if unknown:
-        raise ImproperlyConfigured(f"ARK_REMINDER_TYPES: unknown {unknown}; choose from {list(AVAILABLE_REMINDERS)}.")
+        raise ImproperlyConfigured(
+            f"ARK_REMINDER_TYPES: unknown {unknown}; choose from {list(AVAILABLE_REMINDERS)}."
+        )
     return [AVAILABLE_REMINDERS[n] for n in names]
 
 

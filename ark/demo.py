@@ -11,18 +11,31 @@ from . import services
 from .models import Alliance, Governor
 
 ALLIANCES = [
-    {"name": "Osiris Vanguard", "registration_channel_id": 1200000000000000101,
-     "confirmation_channel_id": 1200000000000000102, "officer_channel_id": 1200000000000000103},
-    {"name": "Desert Lions", "registration_channel_id": 1200000000000000201,
-     "confirmation_channel_id": 1200000000000000202},
+    {
+        "name": "Osiris Vanguard",
+        "registration_channel_id": 1200000000000000101,
+        "confirmation_channel_id": 1200000000000000102,
+        "officer_channel_id": 1200000000000000103,
+    },
+    {
+        "name": "Desert Lions",
+        "registration_channel_id": 1200000000000000201,
+        "confirmation_channel_id": 1200000000000000202,
+    },
 ]
 GOVERNORS = [  # (governor id, name, Discord user)
-    (51234001, "Khufu", 1300000000000000001), (51234002, "Nefertari", 1300000000000000002),
-    (51234003, "Ramses", 1300000000000000003), (51234004, "Hatshepsut", 1300000000000000004),
-    (51234005, "Imhotep", 1300000000000000005), (51234006, "Cleo", 1300000000000000006),
-    (51234007, "Cleo Farm", 1300000000000000006), (51234008, "Thutmose", 1300000000000000007),
-    (51234009, "Ankh", 1300000000000000008), (51234010, "Seti", 1300000000000000009),
-    (51234011, "Anubis", 1300000000000000010), (51234012, "Bastet", 1300000000000000011),
+    (51234001, "Khufu", 1300000000000000001),
+    (51234002, "Nefertari", 1300000000000000002),
+    (51234003, "Ramses", 1300000000000000003),
+    (51234004, "Hatshepsut", 1300000000000000004),
+    (51234005, "Imhotep", 1300000000000000005),
+    (51234006, "Cleo", 1300000000000000006),
+    (51234007, "Cleo Farm", 1300000000000000006),
+    (51234008, "Thutmose", 1300000000000000007),
+    (51234009, "Ankh", 1300000000000000008),
+    (51234010, "Seti", 1300000000000000009),
+    (51234011, "Anubis", 1300000000000000010),
+    (51234012, "Bastet", 1300000000000000011),
 ]
 ROSTER = [51234001, 51234002, 51234003, 51234004, 51234006, 51234008, 51234009]
 
@@ -51,12 +64,24 @@ def seed_demo(stdout) -> None:
         match = open_matches[0]
     else:
         weekend, start, close = next_weekend(timezone.now())
-        match = services.create_match(alliance=ally, ark_weekend_date=weekend, match_day="Sat", match_time_utc=start,
-                                      signup_close_utc=close, notes="Demo match: teleport at 11:50 UTC.")
+        match = services.create_match(
+            alliance=ally,
+            ark_weekend_date=weekend,
+            match_day="Sat",
+            match_time_utc=start,
+            signup_close_utc=close,
+            notes="Demo match: teleport at 11:50 UTC.",
+        )
     owners = dict((g, u) for g, _, u in GOVERNORS)
     for governor_id in ROSTER:
         if services.find_active_signup_for_weekend(governor_id, match.ark_weekend_date) is None:
-            services.add_signup(match_id=match.pk, governor_id=governor_id, discord_user_id=owners[governor_id],
-                                as_officer=match.status != "Scheduled")
-    stdout.write(f"ark: {len(ALLIANCES)} alliances, {len(GOVERNORS)} governors, match #{match.pk} with "
-                 f"{len(services.get_roster(match.pk))} signups\n")
+            services.add_signup(
+                match_id=match.pk,
+                governor_id=governor_id,
+                discord_user_id=owners[governor_id],
+                as_officer=match.status != "Scheduled",
+            )
+    stdout.write(
+        f"ark: {len(ALLIANCES)} alliances, {len(GOVERNORS)} governors, match #{match.pk} with "
+        f"{len(services.get_roster(match.pk))} signups\n"
+    )

@@ -24,8 +24,14 @@ from .models import Match
 
 log = logging.getLogger(__name__)
 
-DAY_CHOICES = [app_commands.Choice(name="Saturday", value="Sat"), app_commands.Choice(name="Sunday", value="Sun")]
-SLOT_CHOICES = [app_commands.Choice(name="Player", value="Player"), app_commands.Choice(name="Sub", value="Sub")]
+DAY_CHOICES = [
+    app_commands.Choice(name="Saturday", value="Sat"),
+    app_commands.Choice(name="Sunday", value="Sun"),
+]
+SLOT_CHOICES = [
+    app_commands.Choice(name="Player", value="Player"),
+    app_commands.Choice(name="Sub", value="Sub"),
+]
 RESULT_CHOICES = [app_commands.Choice(name=r, value=r) for r in ("Win", "Loss", "No-show")]
 
 
@@ -59,22 +65,38 @@ def _ts(moment: dt.datetime) -> str:
 
 # --- the synchronous bodies -----------------------------------------------------------------
 
+
 def do_signup(user_id: int, match_id: int, governor_id: int | None = None, slot: str | None = None) -> str:
     if governor_id is None:
-        governor_id = services.governor_for(discord_user_id=user_id, match_id=match_id, signed_up=False).governor_id
-    s = services.add_signup(match_id=match_id, governor_id=governor_id, discord_user_id=user_id, slot_type=slot,
-                            actor_discord_id=user_id)
+        governor_id = services.governor_for(
+            discord_user_id=user_id, match_id=match_id, signed_up=False
+        ).governor_id
+    s = services.add_signup(
+        match_id=match_id,
+        governor_id=governor_id,
+        discord_user_id=user_id,
+        slot_type=slot,
+        actor_discord_id=user_id,
+    )
     return f"{s.governor.name} is signed up as **{s.slot}** for {s.match}."
 
 
 def do_withdraw(user_id: int, match_id: int, governor_id: int | None = None) -> str:
     if governor_id is None:
-        governor_id = services.governor_for(discord_user_id=user_id, match_id=match_id, signed_up=True).governor_id
+        governor_id = services.governor_for(
+            discord_user_id=user_id, match_id=match_id, signed_up=True
+        ).governor_id
     match = services.get_match(match_id)
-    if match is not None and match.status == Match.Status.SCHEDULED and match.signup_close_utc > dt.datetime.now(dt.UTC):
+    if (
+        match is not None
+        and match.status == Match.Status.SCHEDULED
+        and match.signup_close_utc > dt.datetime.now(dt.UTC)
+    ):
         s = services.remove_signup(match_id=match_id, governor_id=governor_id, actor_discord_id=user_id)
     else:
-        s = services.mark_emergency_withdraw(match_id=match_id, discord_user_id=user_id, governor_id=governor_id)
+        s = services.mark_emergency_withdraw(
+            match_id=match_id, discord_user_id=user_id, governor_id=governor_id
+        )
     return f"{s.governor.name} left {s.match}."
 
 
@@ -83,15 +105,23 @@ def do_checkin(user_id: int, match_id: int, governor_id: int | None = None) -> s
     return "Checked in: " + ", ".join(s.governor.name for s in done) + "."
 
 
-def do_switch(user_id: int, match_id: int, new_governor_id: int | None = None,
-              old_governor_id: int | None = None) -> str:
+def do_switch(
+    user_id: int, match_id: int, new_governor_id: int | None = None, old_governor_id: int | None = None
+) -> str:
     if old_governor_id is None:
-        old_governor_id = services.governor_for(discord_user_id=user_id, match_id=match_id, signed_up=True).governor_id
+        old_governor_id = services.governor_for(
+            discord_user_id=user_id, match_id=match_id, signed_up=True
+        ).governor_id
     if new_governor_id is None:
-        new_governor_id = services.governor_for(discord_user_id=user_id, match_id=match_id,
-                                                signed_up=False).governor_id
-    s = services.switch_signup_governor(match_id=match_id, old_governor_id=old_governor_id,
-                                        new_governor_id=new_governor_id, actor_discord_id=user_id)
+        new_governor_id = services.governor_for(
+            discord_user_id=user_id, match_id=match_id, signed_up=False
+        ).governor_id
+    s = services.switch_signup_governor(
+        match_id=match_id,
+        old_governor_id=old_governor_id,
+        new_governor_id=new_governor_id,
+        actor_discord_id=user_id,
+    )
     return f"Switched: {s.governor.name} keeps the {s.slot} slot."
 
 
@@ -107,8 +137,9 @@ def do_roster(match_id: int) -> str:
     return "\n".join(lines)[:1900]
 
 
-def do_prefs(user_id: int, dm_enabled: bool | None = None, disable: str | None = None,
-             enable: str | None = None) -> str:
+def do_prefs(
+    user_id: int, dm_enabled: bool | None = None, disable: str | None = None, enable: str | None = None
+) -> str:
     current = services.get_reminder_prefs(user_id)
     disabled = set(current.disabled_types if current else [])
     if disable:
@@ -116,19 +147,27 @@ def do_prefs(user_id: int, dm_enabled: bool | None = None, disable: str | None =
     if enable:
         disabled -= {t.strip() for t in enable.split(",") if t.strip()}
     changing = dm_enabled is not None or disable or enable
-    prefs = services.upsert_reminder_prefs(discord_user_id=user_id, dm_enabled=dm_enabled,
-                                           disabled_types=sorted(disabled)) if changing else current
+    prefs = (
+        services.upsert_reminder_prefs(
+            discord_user_id=user_id, dm_enabled=dm_enabled, disabled_types=sorted(disabled)
+        )
+        if changing
+        else current
+    )
     active = [t.name for t in conf.reminder_types() if not t.to_channel]
     if prefs is None:
         return f"You get every reminder DM: {', '.join(active)}."
     wanted = [t for t in active if prefs.wants(t)]
-    return (f"Reminder DMs are {'on' if prefs.dm_enabled else 'off'}. You get: {', '.join(wanted) or 'none'}."
-            f" Types: {', '.join(conf.AVAILABLE_REMINDERS)}.")
+    return (
+        f"Reminder DMs are {'on' if prefs.dm_enabled else 'off'}. You get: {', '.join(wanted) or 'none'}."
+        f" Types: {', '.join(conf.AVAILABLE_REMINDERS)}."
+    )
 
 
 def do_governor_register(user_id: int, governor_id: int, name: str) -> str:
-    g = services.register_governor(governor_id=governor_id, name=name, discord_user_id=user_id,
-                                   actor_discord_id=user_id)
+    g = services.register_governor(
+        governor_id=governor_id, name=name, discord_user_id=user_id, actor_discord_id=user_id
+    )
     return f"Registered {g.name} ({g.governor_id})."
 
 
@@ -137,20 +176,37 @@ def do_governor_list(user_id: int) -> str:
     return "\n".join(f"• {g.name} ({g.governor_id})" for g in govs) or "No governor registered yet."
 
 
-def do_create_match(user_id: int, alliance: str, weekend: str, day: str, start: str, close: str,
-                    notes: str = "") -> str:
-    m = services.create_match(alliance=alliance, ark_weekend_date=_parse_date(weekend, "weekend"), match_day=day,
-                              match_time_utc=_parse_time(start, "start"), signup_close_utc=_parse_time(close, "close"),
-                              notes=notes, actor_discord_id=user_id)
+def do_create_match(
+    user_id: int, alliance: str, weekend: str, day: str, start: str, close: str, notes: str = ""
+) -> str:
+    m = services.create_match(
+        alliance=alliance,
+        ark_weekend_date=_parse_date(weekend, "weekend"),
+        match_day=day,
+        match_time_utc=_parse_time(start, "start"),
+        signup_close_utc=_parse_time(close, "close"),
+        notes=notes,
+        actor_discord_id=user_id,
+    )
     return f"Created {m} — {_ts(m.match_time_utc)}. The registration message is on its way."
 
 
-def do_amend_match(user_id: int, match_id: int, day: str | None = None, start: str | None = None,
-                   close: str | None = None, notes: str | None = None) -> str:
-    m = services.amend_match(match_id=match_id, match_day=day,
-                             match_time_utc=_parse_time(start, "start") if start else None,
-                             signup_close_utc=_parse_time(close, "close") if close else None, notes=notes,
-                             actor_discord_id=user_id)
+def do_amend_match(
+    user_id: int,
+    match_id: int,
+    day: str | None = None,
+    start: str | None = None,
+    close: str | None = None,
+    notes: str | None = None,
+) -> str:
+    m = services.amend_match(
+        match_id=match_id,
+        match_day=day,
+        match_time_utc=_parse_time(start, "start") if start else None,
+        signup_close_utc=_parse_time(close, "close") if close else None,
+        notes=notes,
+        actor_discord_id=user_id,
+    )
     return f"Amended {m}: {_ts(m.match_time_utc)}, signups close {_ts(m.signup_close_utc)}."
 
 
@@ -159,10 +215,22 @@ def do_cancel_match(user_id: int, match_id: int, reason: str = "") -> str:
     return f"Cancelled {m}; the signed-up members get a DM."
 
 
-def do_ban_add(user_id: int, reason: str, member_id: int | None = None, governor_id: int | None = None,
-               weekends: int | None = None, until: str | None = None) -> str:
-    b = services.add_ban(reason=reason, discord_user_id=member_id, governor_id=governor_id, weekends=weekends,
-                         until_date=_parse_date(until, "until") if until else None, actor_discord_id=user_id)
+def do_ban_add(
+    user_id: int,
+    reason: str,
+    member_id: int | None = None,
+    governor_id: int | None = None,
+    weekends: int | None = None,
+    until: str | None = None,
+) -> str:
+    b = services.add_ban(
+        reason=reason,
+        discord_user_id=member_id,
+        governor_id=governor_id,
+        weekends=weekends,
+        until_date=_parse_date(until, "until") if until else None,
+        actor_discord_id=user_id,
+    )
     return f"Ban #{b.pk}: {b}."
 
 
@@ -176,7 +244,9 @@ def do_ban_list() -> str:
 
 
 def do_set_result(user_id: int, match_id: int, result: str, notes: str = "") -> str:
-    m = services.set_match_result(match_id=match_id, result=result, result_notes=notes, actor_discord_id=user_id)
+    m = services.set_match_result(
+        match_id=match_id, result=result, result_notes=notes, actor_discord_id=user_id
+    )
     return f"Recorded **{m.result}** for {m}."
 
 
@@ -200,7 +270,10 @@ def do_button(user_id: int, custom_id: str) -> str | None:
 
 # --- discord.py wiring ------------------------------------------------------------------------
 
-async def _answer(interaction: discord.Interaction, fn: Callable[..., str | None], *args: Any, **kwargs: Any) -> None:
+
+async def _answer(
+    interaction: discord.Interaction, fn: Callable[..., str | None], *args: Any, **kwargs: Any
+) -> None:
     try:
         text = await sync_to_async(fn)(*args, **kwargs)
     except DomainError as exc:
@@ -212,7 +285,9 @@ async def _answer(interaction: discord.Interaction, fn: Callable[..., str | None
         await interaction.response.send_message(text[:2000], ephemeral=True)
 
 
-async def _officer(interaction: discord.Interaction, fn: Callable[..., str], *args: Any, **kwargs: Any) -> None:
+async def _officer(
+    interaction: discord.Interaction, fn: Callable[..., str], *args: Any, **kwargs: Any
+) -> None:
     if not is_officer(interaction.user):
         await interaction.response.send_message("Only Ark officers can do that.", ephemeral=True)
         return
@@ -220,26 +295,44 @@ async def _officer(interaction: discord.Interaction, fn: Callable[..., str], *ar
 
 
 def build_group() -> app_commands.Group:
-    ark = app_commands.Group(name="ark", description="Ark of Osiris: signups, check-in, reminders and officer tools")
-    governor = app_commands.Group(name="governor", description="Your in-game governors (accounts)", parent=ark)
+    ark = app_commands.Group(
+        name="ark", description="Ark of Osiris: signups, check-in, reminders and officer tools"
+    )
+    governor = app_commands.Group(
+        name="governor", description="Your in-game governors (accounts)", parent=ark
+    )
 
     @ark.command(name="signup", description="Sign up for an Ark match")
     @app_commands.choices(slot=SLOT_CHOICES)
-    async def signup(interaction: discord.Interaction, match_id: int, governor_id: int | None = None,
-                     slot: app_commands.Choice[str] | None = None) -> None:
-        await _answer(interaction, do_signup, interaction.user.id, match_id, governor_id, slot.value if slot else None)
+    async def signup(
+        interaction: discord.Interaction,
+        match_id: int,
+        governor_id: int | None = None,
+        slot: app_commands.Choice[str] | None = None,
+    ) -> None:
+        await _answer(
+            interaction, do_signup, interaction.user.id, match_id, governor_id, slot.value if slot else None
+        )
 
     @ark.command(name="withdraw", description="Leave a match (an emergency withdraw once signups closed)")
-    async def withdraw(interaction: discord.Interaction, match_id: int, governor_id: int | None = None) -> None:
+    async def withdraw(
+        interaction: discord.Interaction, match_id: int, governor_id: int | None = None
+    ) -> None:
         await _answer(interaction, do_withdraw, interaction.user.id, match_id, governor_id)
 
     @ark.command(name="checkin", description="Check in (from 12 hours before the start)")
-    async def checkin(interaction: discord.Interaction, match_id: int, governor_id: int | None = None) -> None:
+    async def checkin(
+        interaction: discord.Interaction, match_id: int, governor_id: int | None = None
+    ) -> None:
         await _answer(interaction, do_checkin, interaction.user.id, match_id, governor_id)
 
     @ark.command(name="switch", description="Put another of your governors in your signup (same slot)")
-    async def switch(interaction: discord.Interaction, match_id: int, new_governor_id: int,
-                     old_governor_id: int | None = None) -> None:
+    async def switch(
+        interaction: discord.Interaction,
+        match_id: int,
+        new_governor_id: int,
+        old_governor_id: int | None = None,
+    ) -> None:
         await _answer(interaction, do_switch, interaction.user.id, match_id, new_governor_id, old_governor_id)
 
     @ark.command(name="roster", description="Show a match's roster")
@@ -247,8 +340,12 @@ def build_group() -> app_commands.Group:
         await _answer(interaction, do_roster, match_id)
 
     @ark.command(name="prefs", description="Your reminder DMs: turn them on/off or pick types")
-    async def prefs(interaction: discord.Interaction, dm_enabled: bool | None = None, disable: str | None = None,
-                    enable: str | None = None) -> None:
+    async def prefs(
+        interaction: discord.Interaction,
+        dm_enabled: bool | None = None,
+        disable: str | None = None,
+        enable: str | None = None,
+    ) -> None:
         await _answer(interaction, do_prefs, interaction.user.id, dm_enabled, disable, enable)
 
     @governor.command(name="register", description="Add a governor to your registry")
@@ -259,26 +356,77 @@ def build_group() -> app_commands.Group:
     async def governor_list(interaction: discord.Interaction) -> None:
         await _answer(interaction, do_governor_list, interaction.user.id)
 
-    @ark.command(name="create_match", description="Officers: schedule a match (times in UTC, YYYY-MM-DD HH:MM)")
+    @ark.command(
+        name="create_match", description="Officers: schedule a match (times in UTC, YYYY-MM-DD HH:MM)"
+    )
     @app_commands.choices(day=DAY_CHOICES)
-    async def create_match(interaction: discord.Interaction, alliance: str, weekend: str,
-                           day: app_commands.Choice[str], start: str, close: str, notes: str = "") -> None:
-        await _officer(interaction, do_create_match, interaction.user.id, alliance, weekend, day.value, start, close, notes)
+    async def create_match(
+        interaction: discord.Interaction,
+        alliance: str,
+        weekend: str,
+        day: app_commands.Choice[str],
+        start: str,
+        close: str,
+        notes: str = "",
+    ) -> None:
+        await _officer(
+            interaction,
+            do_create_match,
+            interaction.user.id,
+            alliance,
+            weekend,
+            day.value,
+            start,
+            close,
+            notes,
+        )
 
     @ark.command(name="amend_match", description="Officers: change a match's day, time or notes")
     @app_commands.choices(day=DAY_CHOICES)
-    async def amend_match(interaction: discord.Interaction, match_id: int, day: app_commands.Choice[str] | None = None,
-                          start: str | None = None, close: str | None = None, notes: str | None = None) -> None:
-        await _officer(interaction, do_amend_match, interaction.user.id, match_id, day.value if day else None, start, close, notes)
+    async def amend_match(
+        interaction: discord.Interaction,
+        match_id: int,
+        day: app_commands.Choice[str] | None = None,
+        start: str | None = None,
+        close: str | None = None,
+        notes: str | None = None,
+    ) -> None:
+        await _officer(
+            interaction,
+            do_amend_match,
+            interaction.user.id,
+            match_id,
+            day.value if day else None,
+            start,
+            close,
+            notes,
+        )
 
     @ark.command(name="cancel_match", description="Officers: cancel a match (members get a DM)")
     async def cancel_match(interaction: discord.Interaction, match_id: int, reason: str = "") -> None:
         await _officer(interaction, do_cancel_match, interaction.user.id, match_id, reason)
 
-    @ark.command(name="ban_add", description="Officers: ban a member and/or governor for N weekends or until a date")
-    async def ban_add(interaction: discord.Interaction, reason: str, member: discord.User | None = None,
-                      governor_id: int | None = None, weekends: int | None = None, until: str | None = None) -> None:
-        await _officer(interaction, do_ban_add, interaction.user.id, reason, member.id if member else None, governor_id, weekends, until)
+    @ark.command(
+        name="ban_add", description="Officers: ban a member and/or governor for N weekends or until a date"
+    )
+    async def ban_add(
+        interaction: discord.Interaction,
+        reason: str,
+        member: discord.User | None = None,
+        governor_id: int | None = None,
+        weekends: int | None = None,
+        until: str | None = None,
+    ) -> None:
+        await _officer(
+            interaction,
+            do_ban_add,
+            interaction.user.id,
+            reason,
+            member.id if member else None,
+            governor_id,
+            weekends,
+            until,
+        )
 
     @ark.command(name="ban_revoke", description="Officers: lift a ban")
     async def ban_revoke(interaction: discord.Interaction, ban_id: int) -> None:
@@ -290,8 +438,9 @@ def build_group() -> app_commands.Group:
 
     @ark.command(name="set_result", description="Officers: record Win, Loss or No-show")
     @app_commands.choices(result=RESULT_CHOICES)
-    async def set_result(interaction: discord.Interaction, match_id: int, result: app_commands.Choice[str],
-                         notes: str = "") -> None:
+    async def set_result(
+        interaction: discord.Interaction, match_id: int, result: app_commands.Choice[str], notes: str = ""
+    ) -> None:
         await _officer(interaction, do_set_result, interaction.user.id, match_id, result.value, notes)
 
     return ark

@@ -21,19 +21,29 @@ def button(label: str, action: str, match_id: int, style: int = 1) -> dict[str, 
 
 
 def registration_buttons(match_id: int) -> list[dict[str, Any]]:
-    return [{"type": 1, "components": [
-        button("Join as Player", "join_player", match_id, 3),
-        button("Join as Sub", "join_sub", match_id, 1),
-        button("Leave", "leave", match_id, 4),
-        button("Switch Governor", "switch", match_id, 2),
-    ]}]
+    return [
+        {
+            "type": 1,
+            "components": [
+                button("Join as Player", "join_player", match_id, 3),
+                button("Join as Sub", "join_sub", match_id, 1),
+                button("Leave", "leave", match_id, 4),
+                button("Switch Governor", "switch", match_id, 2),
+            ],
+        }
+    ]
 
 
 def confirmation_buttons(match_id: int) -> list[dict[str, Any]]:
-    return [{"type": 1, "components": [
-        button("Check in", "checkin", match_id, 3),
-        button("Emergency withdraw", "withdraw", match_id, 4),
-    ]}]
+    return [
+        {
+            "type": 1,
+            "components": [
+                button("Check in", "checkin", match_id, 3),
+                button("Emergency withdraw", "withdraw", match_id, 4),
+            ],
+        }
+    ]
 
 
 def _lines(signups: list[Signup], start: int, show_checkin: bool) -> str:
@@ -56,24 +66,35 @@ def render(match: Match, roster: list[Signup], kind: str) -> dict[str, Any]:
     confirmation = kind == MessageRef.Kind.CONFIRMATION
     state = {
         Match.Status.SCHEDULED: f"Signups close {discord_timestamp(match.signup_close_utc, 'F')} "
-                                f"({discord_timestamp(match.signup_close_utc, 'R')}).",
+        f"({discord_timestamp(match.signup_close_utc, 'R')}).",
         Match.Status.LOCKED: "Signups are closed. Check in from 12 hours before the start.",
         Match.Status.CANCELLED: "**This match was cancelled.**",
-        Match.Status.COMPLETED: f"Result: **{match.result}**" + (f" — {match.result_notes}" if match.result_notes else ""),
+        Match.Status.COMPLETED: f"Result: **{match.result}**"
+        + (f" — {match.result_notes}" if match.result_notes else ""),
     }[match.status]
     description = f"**{match.get_match_day_display()}** {match_when(match)}\n{state}"
     if match.notes:
         description += f"\n\n{match.notes[:1000]}"
     fields = []
     for start in range(0, max(len(players), 1), PLAYER_FIELD_SIZE):
-        chunk = players[start:start + PLAYER_FIELD_SIZE]
+        chunk = players[start : start + PLAYER_FIELD_SIZE]
         name = f"Players ({len(players)}/{alliance.player_cap})" if start == 0 else "Players (cont.)"
         fields.append({"name": name, "value": _lines(chunk, start + 1, confirmation), "inline": True})
-    fields.append({"name": f"Subs ({len(subs)}/{alliance.sub_cap})", "value": _lines(subs[:PLAYER_FIELD_SIZE], 1,
-                                                                                      confirmation), "inline": True})
+    fields.append(
+        {
+            "name": f"Subs ({len(subs)}/{alliance.sub_cap})",
+            "value": _lines(subs[:PLAYER_FIELD_SIZE], 1, confirmation),
+            "inline": True,
+        }
+    )
     title = f"Ark of Osiris — {alliance.name}" + (" · Confirmed roster" if confirmation else "")
-    embed = {"title": title[:256], "description": description, "fields": fields,
-             "color": COLOURS[match.status], "footer": {"text": f"Match #{match.pk} · weekend of {match.ark_weekend_date}"}}
+    embed = {
+        "title": title[:256],
+        "description": description,
+        "fields": fields,
+        "color": COLOURS[match.status],
+        "footer": {"text": f"Match #{match.pk} · weekend of {match.ark_weekend_date}"},
+    }
     if match.status == Match.Status.SCHEDULED and not confirmation:
         components = registration_buttons(match.pk)
     elif match.status == Match.Status.LOCKED and confirmation:

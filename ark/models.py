@@ -20,7 +20,8 @@ class Alliance(models.Model):
         null=True, blank=True, help_text="Discord channel of the confirmation message posted at signup close."
     )
     officer_channel_id = models.BigIntegerField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="Where officers are reminded to record results; the confirmation channel when empty.",
     )
     is_active = models.BooleanField(default=True)
@@ -51,7 +52,9 @@ class Governor(models.Model):
 
     governor_id = models.BigIntegerField(unique=True, help_text="The in-game governor id.")
     name = models.CharField(max_length=64)
-    discord_user_id = models.BigIntegerField(db_index=True, help_text="The Discord user who owns this account.")
+    discord_user_id = models.BigIntegerField(
+        db_index=True, help_text="The Discord user who owns this account."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -112,14 +115,20 @@ class Match(models.Model):
                 name="ark_one_match_per_alliance_weekend",
                 violation_error_message="This alliance already has a match that weekend.",
             ),
-            models.CheckConstraint(name="ark_match_status_valid",
-                                   condition=Q(status__in=["Scheduled", "Locked", "Cancelled", "Completed"])),
+            models.CheckConstraint(
+                name="ark_match_status_valid",
+                condition=Q(status__in=["Scheduled", "Locked", "Cancelled", "Completed"]),
+            ),
             models.CheckConstraint(name="ark_match_day_valid", condition=Q(match_day__in=["Sat", "Sun"])),
-            models.CheckConstraint(name="ark_match_result_valid", condition=Q(result__in=["", "Win", "Loss", "No-show"])),
-            models.CheckConstraint(name="ark_match_close_before_start",
-                                   condition=Q(signup_close_utc__lte=F("match_time_utc"))),
-            models.CheckConstraint(name="ark_match_completed_has_result",
-                                   condition=~Q(status="Completed") | ~Q(result="")),
+            models.CheckConstraint(
+                name="ark_match_result_valid", condition=Q(result__in=["", "Win", "Loss", "No-show"])
+            ),
+            models.CheckConstraint(
+                name="ark_match_close_before_start", condition=Q(signup_close_utc__lte=F("match_time_utc"))
+            ),
+            models.CheckConstraint(
+                name="ark_match_completed_has_result", condition=~Q(status="Completed") | ~Q(result="")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -156,7 +165,9 @@ class Signup(models.Model):
 
     class Meta:
         ordering = ["match", "slot", "created_at", "id"]  # "Player" sorts before "Sub"
-        indexes = [models.Index(fields=["match", "status", "slot", "created_at"], name="ark_signup_roster_idx")]
+        indexes = [
+            models.Index(fields=["match", "status", "slot", "created_at"], name="ark_signup_roster_idx")
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["governor", "ark_weekend_date"],
@@ -165,8 +176,9 @@ class Signup(models.Model):
                 violation_error_message="This governor is already signed up for that Ark weekend.",
             ),
             models.CheckConstraint(name="ark_signup_slot_valid", condition=Q(slot__in=["Player", "Sub"])),
-            models.CheckConstraint(name="ark_signup_status_valid",
-                                   condition=Q(status__in=["Active", "Withdrawn", "Removed"])),
+            models.CheckConstraint(
+                name="ark_signup_status_valid", condition=Q(status__in=["Active", "Withdrawn", "Removed"])
+            ),
             models.CheckConstraint(name="ark_signup_source_valid", condition=Q(source__in=["self", "admin"])),
         ]
 
@@ -178,7 +190,9 @@ class Ban(models.Model):
     """Keeps a Discord user and/or a governor out of Ark signups for a range of weekends."""
 
     discord_user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    governor_id = models.BigIntegerField(null=True, blank=True, db_index=True, help_text="In-game governor id.")
+    governor_id = models.BigIntegerField(
+        null=True, blank=True, db_index=True, help_text="In-game governor id."
+    )
     reason = models.TextField()
     starts_weekend = models.DateField(help_text="First Ark weekend (Saturday) covered.")
     ends_on = models.DateField(help_text="Last day covered: weekends starting on or before it are banned.")
@@ -190,15 +204,22 @@ class Ban(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(name="ark_ban_has_target",
-                                   condition=Q(discord_user_id__isnull=False) | Q(governor_id__isnull=False)),
+            models.CheckConstraint(
+                name="ark_ban_has_target",
+                condition=Q(discord_user_id__isnull=False) | Q(governor_id__isnull=False),
+            ),
             models.CheckConstraint(name="ark_ban_range_valid", condition=Q(ends_on__gte=F("starts_weekend"))),
         ]
 
     def __str__(self) -> str:
-        who = " / ".join(x for x in (
-            f"user {self.discord_user_id}" if self.discord_user_id else "",
-            f"governor {self.governor_id}" if self.governor_id else "") if x)
+        who = " / ".join(
+            x
+            for x in (
+                f"user {self.discord_user_id}" if self.discord_user_id else "",
+                f"governor {self.governor_id}" if self.governor_id else "",
+            )
+            if x
+        )
         return f"Ban {who} {self.starts_weekend}→{self.ends_on}{' (revoked)' if self.revoked_at else ''}"
 
 
@@ -207,7 +228,9 @@ class ReminderPrefs(models.Model):
 
     discord_user_id = models.BigIntegerField(unique=True)
     dm_enabled = models.BooleanField(default=True, help_text="Off: no reminder DMs at all.")
-    disabled_types = models.JSONField(default=list, blank=True, help_text="Reminder types this user opted out of.")
+    disabled_types = models.JSONField(
+        default=list, blank=True, help_text="Reminder types this user opted out of."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -226,11 +249,18 @@ class AuditLog(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     action = models.CharField(max_length=48, db_index=True)
-    actor_discord_id = models.BigIntegerField(null=True, blank=True, db_index=True,
-                                              help_text="Empty for the scheduler.")
-    match = models.ForeignKey(Match, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_rows")
-    signup = models.ForeignKey(Signup, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_rows")
-    is_override = models.BooleanField(default=False, help_text="An officer overrode a rule (ban, slot order).")
+    actor_discord_id = models.BigIntegerField(
+        null=True, blank=True, db_index=True, help_text="Empty for the scheduler."
+    )
+    match = models.ForeignKey(
+        Match, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_rows"
+    )
+    signup = models.ForeignKey(
+        Signup, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_rows"
+    )
+    is_override = models.BooleanField(
+        default=False, help_text="An officer overrode a rule (ban, slot order)."
+    )
     details = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -252,20 +282,37 @@ class MessageRef(models.Model):
     match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="message_refs")
     kind = models.CharField(max_length=12, choices=Kind.choices)
     channel_id = models.BigIntegerField()
-    message_id = models.BigIntegerField(null=True, blank=True, help_text="Empty until Discord accepted the post.")
-    post_outbox = models.ForeignKey("bot.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+", help_text="The queued post of this message.")
-    pending_edit = models.ForeignKey("bot.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+", help_text="The last queued edit (updated in place while pending).")
-    rendered_version = models.PositiveIntegerField(default=0, help_text="Roster version of the queued content.")
+    message_id = models.BigIntegerField(
+        null=True, blank=True, help_text="Empty until Discord accepted the post."
+    )
+    post_outbox = models.ForeignKey(
+        "bot.OutboxMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The queued post of this message.",
+    )
+    pending_edit = models.ForeignKey(
+        "bot.OutboxMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The last queued edit (updated in place while pending).",
+    )
+    rendered_version = models.PositiveIntegerField(
+        default=0, help_text="Roster version of the queued content."
+    )
     posts = models.PositiveIntegerField(default=0, help_text="How many times it was (re)posted.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["match", "kind"], name="ark_one_message_ref_per_kind"),
-            models.CheckConstraint(name="ark_message_ref_kind_valid",
-                                   condition=Q(kind__in=["registration", "confirmation"])),
+            models.CheckConstraint(
+                name="ark_message_ref_kind_valid", condition=Q(kind__in=["registration", "confirmation"])
+            ),
         ]
 
     def __str__(self) -> str:
@@ -289,16 +336,22 @@ class SentReminder(models.Model):
     is_channel = models.BooleanField(default=False)
     scheduled_for = models.DateTimeField()
     status = models.CharField(max_length=12, choices=Status.choices)
-    outbox = models.ForeignKey("bot.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    outbox = models.ForeignKey(
+        "bot.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-scheduled_for"]
         constraints = [
-            models.UniqueConstraint(fields=["match", "target_id", "reminder_type", "scheduled_for"],
-                                    name="ark_one_reminder_per_target_type_time"),
-            models.CheckConstraint(name="ark_reminder_status_valid",
-                                   condition=Q(status__in=["queued", "skipped_late", "dropped"])),
+            models.UniqueConstraint(
+                fields=["match", "target_id", "reminder_type", "scheduled_for"],
+                name="ark_one_reminder_per_target_type_time",
+            ),
+            models.CheckConstraint(
+                name="ark_reminder_status_valid",
+                condition=Q(status__in=["queued", "skipped_late", "dropped"]),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -101,12 +101,25 @@ def _lock_match(match_id: int) -> Match:
         raise NotFound(f"Ark match #{match_id} does not exist.") from None
 
 
-def _audit(action: str, actor: int | None, *, match: Match | None = None, signup: Signup | None = None,
-           override: bool = False, **details: Any) -> AuditLog:
+def _audit(
+    action: str,
+    actor: int | None,
+    *,
+    match: Match | None = None,
+    signup: Signup | None = None,
+    override: bool = False,
+    **details: Any,
+) -> AuditLog:
     if _acting_as.get():
         details["by"] = _acting_as.get()
-    return AuditLog.objects.create(action=action, actor_discord_id=actor, match=match, signup=signup,
-                                   is_override=override, details=_jsonable(details))
+    return AuditLog.objects.create(
+        action=action,
+        actor_discord_id=actor,
+        match=match,
+        signup=signup,
+        is_override=override,
+        details=_jsonable(details),
+    )
 
 
 def _jsonable(value: Any) -> Any:
@@ -135,8 +148,11 @@ def _counts(match: Match) -> tuple[int, int]:
 
 def _signup_for(match: Match, governor_id: int | None, discord_user_id: int | None) -> Signup:
     """The caller's active signup in the match: by governor, or the user's only one."""
-    rows = Signup.objects.select_for_update(of=("self",)).select_related("governor").filter(
-        match=match, status=SignupStatus.ACTIVE)
+    rows = (
+        Signup.objects.select_for_update(of=("self",))
+        .select_related("governor")
+        .filter(match=match, status=SignupStatus.ACTIVE)
+    )
     if governor_id is not None:
         signup = rows.filter(governor__governor_id=governor_id).first()
         if signup is None:
@@ -174,11 +190,15 @@ def _bump(match: Match) -> None:
 
 
 def _roster(match: Match) -> list[Signup]:
-    return list(Signup.objects.filter(match=match, status=SignupStatus.ACTIVE).select_related("governor")
-                .order_by("slot", "created_at", "id"))
+    return list(
+        Signup.objects.filter(match=match, status=SignupStatus.ACTIVE)
+        .select_related("governor")
+        .order_by("slot", "created_at", "id")
+    )
 
 
 # --- Discord messages (registration / confirmation) ------------------------------------------
+
 
 def _channel_for(match: Match, kind: str) -> int | None:
     if kind == MessageRef.Kind.REGISTRATION:
@@ -191,8 +211,11 @@ def _update_pending(row_id: int | None, body: dict[str, Any]) -> bool:
     if row_id is None:
         return False
     payload = outbox.message_body(body.get("content"), body.get("embeds"), body.get("components"))
-    return bool(OutboxMessage.objects.filter(pk=row_id, status=OutboxMessage.Status.PENDING)
-                .update(payload=payload, updated_at=timezone.now()))
+    return bool(
+        OutboxMessage.objects.filter(pk=row_id, status=OutboxMessage.Status.PENDING).update(
+            payload=payload, updated_at=timezone.now()
+        )
+    )
 
 
 def _sync_message(match: Match, kind: str, *, repost: bool = False) -> MessageRef | None:
@@ -203,7 +226,12 @@ def _sync_message(match: Match, kind: str, *, repost: bool = False) -> MessageRe
     or queue one unless an edit is being delivered (edits never overtake each other; the
     delivery receiver queues the next). The confirmation message exists only once the match locked.
     """
-    ref = MessageRef.objects.select_for_update(of=("self",)).select_related("post_outbox").filter(match=match, kind=kind).first()
+    ref = (
+        MessageRef.objects.select_for_update(of=("self",))
+        .select_related("post_outbox")
+        .filter(match=match, kind=kind)
+        .first()
+    )
     if kind == MessageRef.Kind.CONFIRMATION and ref is None and not repost:
         return None
     channel = _channel_for(match, kind)
@@ -213,19 +241,41 @@ def _sync_message(match: Match, kind: str, *, repost: bool = False) -> MessageRe
     if ref is not None and ref.rendered_version == version and not repost:
         return ref
     body = render(match, _roster(match), kind)
-    post_failed = ref is not None and ref.message_id is None and (
-        ref.post_outbox is None or ref.post_outbox.status == OutboxMessage.Status.FAILED)
+    post_failed = (
+        ref is not None
+        and ref.message_id is None
+        and (ref.post_outbox is None or ref.post_outbox.status == OutboxMessage.Status.FAILED)
+    )
     if ref is None or repost or post_failed:
         posts = ref.posts + 1 if ref else 1
         if ref is not None and ref.message_id:
-            outbox.delete_message(ref.channel_id, ref.message_id, reason="Ark message reposted",
-                                  dedupe_key=f"ark:{kind}:delete:{match.pk}:{ref.posts}", topic=f"ark.{kind}_delete")
-        row = outbox.post_message(channel, content=body["content"], embeds=body["embeds"],
-                                  components=body["components"], dedupe_key=f"ark:{kind}:{match.pk}:{posts}",
-                                  topic=f"ark.{kind}")
-        ref, _ = MessageRef.objects.update_or_create(match=match, kind=kind, defaults={
-            "channel_id": channel, "message_id": None, "post_outbox": row, "pending_edit": None,
-            "rendered_version": version, "posts": posts})
+            outbox.delete_message(
+                ref.channel_id,
+                ref.message_id,
+                reason="Ark message reposted",
+                dedupe_key=f"ark:{kind}:delete:{match.pk}:{ref.posts}",
+                topic=f"ark.{kind}_delete",
+            )
+        row = outbox.post_message(
+            channel,
+            content=body["content"],
+            embeds=body["embeds"],
+            components=body["components"],
+            dedupe_key=f"ark:{kind}:{match.pk}:{posts}",
+            topic=f"ark.{kind}",
+        )
+        ref, _ = MessageRef.objects.update_or_create(
+            match=match,
+            kind=kind,
+            defaults={
+                "channel_id": channel,
+                "message_id": None,
+                "post_outbox": row,
+                "pending_edit": None,
+                "rendered_version": version,
+                "posts": posts,
+            },
+        )
         return ref
     if ref.message_id is None:
         if _update_pending(ref.post_outbox_id, body):
@@ -234,14 +284,23 @@ def _sync_message(match: Match, kind: str, *, repost: bool = False) -> MessageRe
         # else the post is on its way: record_message_delivery() catches up once it landed
         return ref
     if not _update_pending(ref.pending_edit_id, body):
-        in_flight = ref.pending_edit_id and OutboxMessage.objects.filter(
-            pk=ref.pending_edit_id, status=OutboxMessage.Status.SENDING).exists()
+        in_flight = (
+            ref.pending_edit_id
+            and OutboxMessage.objects.filter(
+                pk=ref.pending_edit_id, status=OutboxMessage.Status.SENDING
+            ).exists()
+        )
         if in_flight:
             return ref  # one edit on its way at a time, so they land in order; the receiver catches up
         ref.pending_edit = outbox.edit_message(
-            ref.channel_id, ref.message_id, content=body["content"], embeds=body["embeds"],
-            components=body["components"], dedupe_key=f"ark:{kind}:edit:{match.pk}:{ref.posts}:{version}",
-            topic=f"ark.{kind}_edit")
+            ref.channel_id,
+            ref.message_id,
+            content=body["content"],
+            embeds=body["embeds"],
+            components=body["components"],
+            dedupe_key=f"ark:{kind}:edit:{match.pk}:{ref.posts}:{version}",
+            topic=f"ark.{kind}_edit",
+        )
     ref.rendered_version = version
     ref.save(update_fields=["pending_edit", "rendered_version", "updated_at"])
     return ref
@@ -253,11 +312,14 @@ def record_message_delivery(message: OutboxMessage) -> None:
     was in flight, and forget a message Discord no longer knows (the next sync reposts it)."""
     if not message.topic.startswith(("ark.registration", "ark.confirmation")):
         return
-    found = MessageRef.objects.filter(Q(post_outbox=message) | Q(pending_edit=message)).values_list(
-        "pk", "match_id").first()
-    if found is None:
-        return
-    with transaction.atomic():
+    with transaction.atomic():  # a savepoint inside the delivery's transaction
+        found = (
+            MessageRef.objects.filter(Q(post_outbox=message) | Q(pending_edit=message))
+            .values_list("pk", "match_id")
+            .first()
+        )
+        if found is None:
+            return
         match = _lock_match(found[1])  # the match first, then the ref: the services' lock order
         ref = MessageRef.objects.select_for_update().filter(pk=found[0]).first()
         if ref is None:
@@ -279,6 +341,7 @@ def record_message_delivery(message: OutboxMessage) -> None:
 
 # --- alliances and governors -----------------------------------------------------------------
 
+
 def list_alliances(active_only: bool = True) -> list[Alliance]:
     qs = Alliance.objects.all()
     return list(qs.filter(is_active=True) if active_only else qs)
@@ -295,19 +358,33 @@ def get_alliance(alliance: str | int | Alliance) -> Alliance | None:
     return Alliance.objects.filter(name__iexact=str(alliance).strip()).first()
 
 
-def save_alliance(*, name: str, registration_channel_id: int | None = None,
-                  confirmation_channel_id: int | None = None, officer_channel_id: int | None = None,
-                  is_active: bool = True, player_cap: int = 30, sub_cap: int = 15, alliance_id: int | None = None,
-                  actor_discord_id: int | None = None) -> Alliance:
+def save_alliance(
+    *,
+    name: str,
+    registration_channel_id: int | None = None,
+    confirmation_channel_id: int | None = None,
+    officer_channel_id: int | None = None,
+    is_active: bool = True,
+    player_cap: int = 30,
+    sub_cap: int = 15,
+    alliance_id: int | None = None,
+    actor_discord_id: int | None = None,
+) -> Alliance:
     """Create or update an alliance's Ark settings. Lower caps do not evict anyone already in."""
     name = (name or "").strip()
     if not name or len(name) > 64:
         raise ArkError("An alliance name is 1 to 64 characters.")
     if player_cap < 1 or sub_cap < 0:
         raise ArkError("An alliance needs at least one player slot and zero or more sub slots.")
-    fields = {"name": name, "registration_channel_id": registration_channel_id,
-              "confirmation_channel_id": confirmation_channel_id, "officer_channel_id": officer_channel_id,
-              "is_active": is_active, "player_cap": player_cap, "sub_cap": sub_cap}
+    fields = {
+        "name": name,
+        "registration_channel_id": registration_channel_id,
+        "confirmation_channel_id": confirmation_channel_id,
+        "officer_channel_id": officer_channel_id,
+        "is_active": is_active,
+        "player_cap": player_cap,
+        "sub_cap": sub_cap,
+    }
     with transaction.atomic():
         if Alliance.objects.filter(name__iexact=name).exclude(pk=alliance_id).exists():
             raise ArkError(f"An alliance called {name} already exists.")
@@ -324,8 +401,14 @@ def save_alliance(*, name: str, registration_channel_id: int | None = None,
         return ally
 
 
-def register_governor(*, governor_id: int, name: str, discord_user_id: int, actor_discord_id: int | None = None,
-                      as_officer: bool = False) -> Governor:
+def register_governor(
+    *,
+    governor_id: int,
+    name: str,
+    discord_user_id: int,
+    actor_discord_id: int | None = None,
+    as_officer: bool = False,
+) -> Governor:
     """Add a governor to a user's registry (or rename it). Only an officer may move a governor
     that another user registered."""
     name = (name or "").strip()
@@ -340,16 +423,31 @@ def register_governor(*, governor_id: int, name: str, discord_user_id: int, acto
         if gov is None:
             try:
                 with transaction.atomic():
-                    gov = Governor.objects.create(governor_id=governor_id, name=name, discord_user_id=discord_user_id)
+                    gov = Governor.objects.create(
+                        governor_id=governor_id, name=name, discord_user_id=discord_user_id
+                    )
             except IntegrityError:
                 raise ArkError(f"Governor {governor_id} was just registered by someone else.") from None
-            _audit("governor_registered", actor_discord_id, governor_id=governor_id, name=name, owner=discord_user_id)
+            _audit(
+                "governor_registered",
+                actor_discord_id,
+                governor_id=governor_id,
+                name=name,
+                owner=discord_user_id,
+            )
         elif (gov.name, gov.discord_user_id) != (name, discord_user_id):
             before = {"name": gov.name, "owner": gov.discord_user_id}
             gov.name, gov.discord_user_id = name, discord_user_id
             gov.save(update_fields=["name", "discord_user_id", "updated_at"])
-            _audit("governor_updated", actor_discord_id, override=as_officer, governor_id=governor_id,
-                   before=before, name=name, owner=discord_user_id)
+            _audit(
+                "governor_updated",
+                actor_discord_id,
+                override=as_officer,
+                governor_id=governor_id,
+                before=before,
+                name=name,
+                owner=discord_user_id,
+            )
         return gov
 
 
@@ -363,8 +461,11 @@ def governor_for(*, discord_user_id: int, match_id: int, signed_up: bool) -> Gov
     mine = list(Governor.objects.filter(discord_user_id=discord_user_id).order_by("name"))
     if not mine:
         raise NotFound("You have no governor registered: use `/ark governor register` first.")
-    active = set(Signup.objects.filter(governor__in=mine, ark_weekend_date=match.ark_weekend_date,
-                                       status=SignupStatus.ACTIVE).values_list("governor_id", "match_id"))
+    active = set(
+        Signup.objects.filter(
+            governor__in=mine, ark_weekend_date=match.ark_weekend_date, status=SignupStatus.ACTIVE
+        ).values_list("governor_id", "match_id")
+    )
     in_match = [g for g in mine if (g.pk, match.pk) in active]
     if signed_up:
         candidates = in_match
@@ -388,6 +489,7 @@ def list_governors(discord_user_id: int | None = None) -> list[Governor]:
 
 # --- matches ---------------------------------------------------------------------------------
 
+
 def _validate_schedule(weekend: dt.date, match_day: str, start: dt.datetime, close: dt.datetime) -> None:
     if weekend.weekday() != 5:
         raise ArkError(f"The Ark weekend date must be a Saturday; {weekend} is a {weekend:%A}.")
@@ -395,8 +497,9 @@ def _validate_schedule(weekend: dt.date, match_day: str, start: dt.datetime, clo
         raise ArkError("The match day is Sat or Sun.")
     expected = weekend + dt.timedelta(days=0 if match_day == Match.Day.SATURDAY else 1)
     if start.date() != expected:
-        raise ArkError(f"A {match_day} match of the weekend of {weekend} starts on {expected} (UTC), "
-                       f"not {start.date()}.")
+        raise ArkError(
+            f"A {match_day} match of the weekend of {weekend} starts on {expected} (UTC), not {start.date()}."
+        )
     if close > start:
         raise ArkError("Signups must close before the match starts.")
 
@@ -408,9 +511,17 @@ def _resolve_alliance(alliance: str | int | Alliance) -> Alliance:
     return found
 
 
-def create_match(*, alliance: str | int | Alliance, ark_weekend_date: dt.date, match_day: str,
-                 match_time_utc: dt.datetime, signup_close_utc: dt.datetime, notes: str = "",
-                 actor_discord_id: int | None = None, now: dt.datetime | None = None) -> Match:
+def create_match(
+    *,
+    alliance: str | int | Alliance,
+    ark_weekend_date: dt.date,
+    match_day: str,
+    match_time_utc: dt.datetime,
+    signup_close_utc: dt.datetime,
+    notes: str = "",
+    actor_discord_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Match:
     """Schedule a match and queue its registration message."""
     now = _now(now)
     start, close = _aware(match_time_utc, "match_time_utc"), _aware(signup_close_utc, "signup_close_utc")
@@ -419,30 +530,57 @@ def create_match(*, alliance: str | int | Alliance, ark_weekend_date: dt.date, m
         if not ally.is_active:
             raise ArkError(f"Alliance {ally.name} is inactive.")
         for missing in ally.missing_channels:
-            raise ArkError(f"Alliance {ally.name} has no {missing} set: an officer sets it in the admin under "
-                           f"Ark of Osiris › Alliances › {ally.name} ({missing.replace(' ', '_')}_id).")
+            raise ArkError(
+                f"Alliance {ally.name} has no {missing} set: an officer sets it in the admin under "
+                f"Ark of Osiris › Alliances › {ally.name} ({missing.replace(' ', '_')}_id)."
+            )
         _validate_schedule(ark_weekend_date, match_day, start, close)
         if close <= now:
             raise ArkError("The signup close time is already past.")
-        if Match.objects.filter(alliance=ally, ark_weekend_date=ark_weekend_date).exclude(
-                status=MatchStatus.CANCELLED).exists():
+        if (
+            Match.objects.filter(alliance=ally, ark_weekend_date=ark_weekend_date)
+            .exclude(status=MatchStatus.CANCELLED)
+            .exists()
+        ):
             raise ArkError(f"{ally.name} already has a match on the weekend of {ark_weekend_date}.")
         try:
             with transaction.atomic():
-                match = Match.objects.create(alliance=ally, ark_weekend_date=ark_weekend_date, match_day=match_day,
-                                             match_time_utc=start, signup_close_utc=close, notes=notes or "",
-                                             created_by_discord_id=actor_discord_id, roster_version=1)
+                match = Match.objects.create(
+                    alliance=ally,
+                    ark_weekend_date=ark_weekend_date,
+                    match_day=match_day,
+                    match_time_utc=start,
+                    signup_close_utc=close,
+                    notes=notes or "",
+                    created_by_discord_id=actor_discord_id,
+                    roster_version=1,
+                )
         except IntegrityError:
             raise ArkError(f"{ally.name} already has a match on the weekend of {ark_weekend_date}.") from None
-        _audit("match_created", actor_discord_id, match=match, alliance=ally.name, weekend=ark_weekend_date,
-               day=match_day, start=start, close=close)
+        _audit(
+            "match_created",
+            actor_discord_id,
+            match=match,
+            alliance=ally.name,
+            weekend=ark_weekend_date,
+            day=match_day,
+            start=start,
+            close=close,
+        )
         _sync_message(match, MessageRef.Kind.REGISTRATION)
         return match
 
 
-def amend_match(*, match_id: int, match_day: str | None = None, match_time_utc: dt.datetime | None = None,
-                signup_close_utc: dt.datetime | None = None, notes: str | None = None,
-                alliance: str | int | Alliance | None = None, actor_discord_id: int | None = None) -> Match:
+def amend_match(
+    *,
+    match_id: int,
+    match_day: str | None = None,
+    match_time_utc: dt.datetime | None = None,
+    signup_close_utc: dt.datetime | None = None,
+    notes: str | None = None,
+    alliance: str | int | Alliance | None = None,
+    actor_discord_id: int | None = None,
+) -> Match:
     """Change day/time/notes (the alliance only while nobody signed up). A new time re-plans
     the reminders: they are keyed by their planned time, so the ones already sent for the old
     time stay sent and the new ones go out once; reminders queued for the old time are dropped."""
@@ -450,8 +588,13 @@ def amend_match(*, match_id: int, match_day: str | None = None, match_time_utc: 
         match = _lock_match(match_id)
         if match.status not in OPEN:
             raise ArkError(f"A {match.status.lower()} match cannot be amended.")
-        before = {"day": match.match_day, "start": match.match_time_utc, "close": match.signup_close_utc,
-                  "notes": match.notes, "alliance": match.alliance.name}
+        before = {
+            "day": match.match_day,
+            "start": match.match_time_utc,
+            "close": match.signup_close_utc,
+            "notes": match.notes,
+            "alliance": match.alliance.name,
+        }
         if alliance is not None:
             ally = _resolve_alliance(alliance)
             if ally.pk != match.alliance_id:
@@ -476,9 +619,20 @@ def amend_match(*, match_id: int, match_day: str | None = None, match_time_utc: 
         except IntegrityError:
             raise ArkError(f"{match.alliance.name} already has a match that weekend.") from None
         dropped = _drop_pending_reminders(match) if moved else 0
-        _audit("match_amended", actor_discord_id, match=match, before=before,
-               after={"day": day, "start": start, "close": close, "notes": match.notes,
-                      "alliance": match.alliance.name}, reminders_dropped=dropped)
+        _audit(
+            "match_amended",
+            actor_discord_id,
+            match=match,
+            before=before,
+            after={
+                "day": day,
+                "start": start,
+                "close": close,
+                "notes": match.notes,
+                "alliance": match.alliance.name,
+            },
+            reminders_dropped=dropped,
+        )
         if before["alliance"] != match.alliance.name:
             Match.objects.filter(pk=match.pk).update(roster_version=F("roster_version") + 1)
             match.refresh_from_db(fields=["roster_version"])
@@ -491,8 +645,11 @@ def amend_match(*, match_id: int, match_day: str | None = None, match_time_utc: 
 def _drop_pending_reminders(match: Match) -> int:
     """Withdraw the reminders queued for this match that no worker has claimed yet."""
     queued = SentReminder.objects.filter(match=match, status=SentReminder.Status.QUEUED, outbox__isnull=False)
-    pending = list(OutboxMessage.objects.select_for_update(skip_locked=True).filter(
-        pk__in=queued.values("outbox_id"), status=OutboxMessage.Status.PENDING).values_list("pk", flat=True))
+    pending = list(
+        OutboxMessage.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=queued.values("outbox_id"), status=OutboxMessage.Status.PENDING)
+        .values_list("pk", flat=True)
+    )
     if not pending:
         return 0
     SentReminder.objects.filter(outbox_id__in=pending).update(status=SentReminder.Status.DROPPED)
@@ -508,16 +665,31 @@ def cancel_match(*, match_id: int, actor_discord_id: int | None = None, reason: 
             raise ArkError(f"This match is already {match.status.lower()}.")
         match.status = MatchStatus.CANCELLED
         match.save(update_fields=["status", "updated_at"])
-        users = sorted(set(Signup.objects.filter(match=match, status=SignupStatus.ACTIVE)
-                           .values_list("discord_user_id", flat=True)))
-        text = (f"**Ark of Osiris — {match.alliance.name}**: the match of {match.get_match_day_display()} "
-                f"{outbox.discord_timestamp(match.match_time_utc, 'F')} was **cancelled**."
-                + (f"\nReason: {reason[:500]}" if reason else ""))
+        users = sorted(
+            set(
+                Signup.objects.filter(match=match, status=SignupStatus.ACTIVE).values_list(
+                    "discord_user_id", flat=True
+                )
+            )
+        )
+        text = (
+            f"**Ark of Osiris — {match.alliance.name}**: the match of {match.get_match_day_display()} "
+            f"{outbox.discord_timestamp(match.match_time_utc, 'F')} was **cancelled**."
+            + (f"\nReason: {reason[:500]}" if reason else "")
+        )
         for user in users:
-            outbox.send_dm(user, content=text, dedupe_key=f"ark:cancelled:{match.pk}:{user}", topic="ark.cancelled")
+            outbox.send_dm(
+                user, content=text, dedupe_key=f"ark:cancelled:{match.pk}:{user}", topic="ark.cancelled"
+            )
         dropped = _drop_pending_reminders(match)
-        _audit("match_cancelled", actor_discord_id, match=match, reason=reason, notified=len(users),
-               reminders_dropped=dropped)
+        _audit(
+            "match_cancelled",
+            actor_discord_id,
+            match=match,
+            reason=reason,
+            notified=len(users),
+            reminders_dropped=dropped,
+        )
         _bump(match)
         return match
 
@@ -536,7 +708,9 @@ def list_open_matches(alliance: str | int | Alliance | None = None) -> list[Matc
     return list(qs)
 
 
-def lock_match(*, match_id: int, actor_discord_id: int | None = None, now: dt.datetime | None = None) -> Match:
+def lock_match(
+    *, match_id: int, actor_discord_id: int | None = None, now: dt.datetime | None = None
+) -> Match:
     """Close signups now and post the confirmation message (also what the scheduler does at close)."""
     with transaction.atomic():
         match = _lock_match(match_id)
@@ -555,8 +729,11 @@ def _lock(match: Match, actor: int | None, now: dt.datetime) -> None:
     Match.objects.filter(pk=match.pk).update(roster_version=F("roster_version") + 1)
     match.refresh_from_db(fields=["roster_version"])
     _sync_message(match, MessageRef.Kind.REGISTRATION)
-    _sync_message(match, MessageRef.Kind.CONFIRMATION, repost=not MessageRef.objects.filter(
-        match=match, kind=MessageRef.Kind.CONFIRMATION).exists())
+    _sync_message(
+        match,
+        MessageRef.Kind.CONFIRMATION,
+        repost=not MessageRef.objects.filter(match=match, kind=MessageRef.Kind.CONFIRMATION).exists(),
+    )
 
 
 def repost_match_messages(*, match_id: int, actor_discord_id: int | None = None) -> Match:
@@ -575,8 +752,14 @@ def repost_match_messages(*, match_id: int, actor_discord_id: int | None = None)
         return match
 
 
-def set_match_result(*, match_id: int, result: str, result_notes: str = "", actor_discord_id: int | None = None,
-                     now: dt.datetime | None = None) -> Match:
+def set_match_result(
+    *,
+    match_id: int,
+    result: str,
+    result_notes: str = "",
+    actor_discord_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Match:
     """Record Win/Loss/No-show; the match becomes Completed (a result may be corrected)."""
     now = _now(now)
     chosen = next((r for r in ("Win", "Loss", "No-show") if str(result).lower() == r.lower()), None)
@@ -598,16 +781,22 @@ def set_match_result(*, match_id: int, result: str, result_notes: str = "", acto
 
 # --- signups ---------------------------------------------------------------------------------
 
+
 def get_roster(match_id: int) -> list[Signup]:
     """Active signups, players first, each slot in signup order."""
-    return list(Signup.objects.filter(match_id=match_id, status=SignupStatus.ACTIVE).select_related("governor")
-                .order_by("slot", "created_at", "id"))
+    return list(
+        Signup.objects.filter(match_id=match_id, status=SignupStatus.ACTIVE)
+        .select_related("governor")
+        .order_by("slot", "created_at", "id")
+    )
 
 
-def find_active_signup_for_weekend(governor_id: int, ark_weekend_date: dt.date,
-                                   exclude_match_id: int | None = None) -> Signup | None:
+def find_active_signup_for_weekend(
+    governor_id: int, ark_weekend_date: dt.date, exclude_match_id: int | None = None
+) -> Signup | None:
     qs = Signup.objects.select_related("match__alliance", "governor").filter(
-        governor__governor_id=governor_id, ark_weekend_date=ark_weekend_date, status=SignupStatus.ACTIVE)
+        governor__governor_id=governor_id, ark_weekend_date=ark_weekend_date, status=SignupStatus.ACTIVE
+    )
     if exclude_match_id is not None:
         qs = qs.exclude(match_id=exclude_match_id)
     return qs.first()
@@ -620,22 +809,37 @@ def _check_weekend_free(governor: Governor, match: Match) -> None:
         raise ArkError(f"{governor.name} is already signed up for {where} that weekend.")
 
 
-def _check_ban(match: Match, discord_user_id: int, governor_id: int, as_officer: bool,
-               override_ban: bool) -> Ban | None:
-    ban = get_active_ban_for(discord_user_id=discord_user_id, governor_id=governor_id,
-                             ark_weekend_date=match.ark_weekend_date)
+def _check_ban(
+    match: Match, discord_user_id: int, governor_id: int, as_officer: bool, override_ban: bool
+) -> Ban | None:
+    ban = get_active_ban_for(
+        discord_user_id=discord_user_id, governor_id=governor_id, ark_weekend_date=match.ark_weekend_date
+    )
     if ban is None:
         return None
     if not (as_officer and override_ban):
         until = f" until {ban.ends_on}" if ban.ends_on else ""
-        raise Banned(f"You are banned from Ark{until}: {ban.reason}" if not as_officer else
-                     f"This member is banned from Ark{until} ({ban.reason}). Use the ban override to add them anyway.")
+        raise Banned(
+            f"You are banned from Ark{until}: {ban.reason}"
+            if not as_officer
+            else f"This member is banned from Ark{until} ({ban.reason}). Use the ban override to add them anyway."
+        )
     return ban
 
 
-def add_signup(*, match_id: int, governor_id: int, discord_user_id: int, governor_name: str | None = None,
-               slot_type: str | None = None, source: str = Signup.Source.SELF, actor_discord_id: int | None = None,
-               as_officer: bool = False, override_ban: bool = False, now: dt.datetime | None = None) -> Signup:
+def add_signup(
+    *,
+    match_id: int,
+    governor_id: int,
+    discord_user_id: int,
+    governor_name: str | None = None,
+    slot_type: str | None = None,
+    source: str = Signup.Source.SELF,
+    actor_discord_id: int | None = None,
+    as_officer: bool = False,
+    override_ban: bool = False,
+    now: dt.datetime | None = None,
+) -> Signup:
     """Sign a governor up. Without ``slot_type`` the first free slot is taken (Player, then Sub).
     A Sub is only allowed once the players are full, unless an officer says otherwise; banned
     users/governors need an officer's explicit ban override, which is audited as such."""
@@ -650,8 +854,12 @@ def add_signup(*, match_id: int, governor_id: int, discord_user_id: int, governo
         if gov is None:
             if not governor_name:
                 raise NotFound(f"Governor {governor_id} is not registered: use /ark governor register first.")
-            gov = register_governor(governor_id=governor_id, name=governor_name, discord_user_id=discord_user_id,
-                                    actor_discord_id=actor_discord_id)
+            gov = register_governor(
+                governor_id=governor_id,
+                name=governor_name,
+                discord_user_id=discord_user_id,
+                actor_discord_id=actor_discord_id,
+            )
         elif gov.discord_user_id != discord_user_id:
             raise NotAllowed(f"Governor {gov.name} belongs to another Discord user.")
         ban = _check_ban(match, discord_user_id, gov.governor_id, as_officer, override_ban)
@@ -662,46 +870,79 @@ def add_signup(*, match_id: int, governor_id: int, discord_user_id: int, governo
         if slot is None:
             slot = Slot.PLAYER if players < ally.player_cap else Slot.SUB
         if slot == Slot.PLAYER and players >= ally.player_cap:
-            raise RosterFull(f"All {ally.player_cap} player slots are taken"
-                             + (": join as Sub." if subs < ally.sub_cap else " and the subs are full too."))
+            raise RosterFull(
+                f"All {ally.player_cap} player slots are taken"
+                + (": join as Sub." if subs < ally.sub_cap else " and the subs are full too.")
+            )
         if slot == Slot.SUB:
             if subs >= ally.sub_cap:
                 raise RosterFull(f"The roster is full ({ally.player_cap} players, {ally.sub_cap} subs).")
             if players < ally.player_cap:
                 if not as_officer:
-                    raise ArkError(f"Player slots are still open ({players}/{ally.player_cap}): join as Player.")
+                    raise ArkError(
+                        f"Player slots are still open ({players}/{ally.player_cap}): join as Player."
+                    )
                 override = True
         try:
             with transaction.atomic():
-                signup = Signup.objects.create(match=match, governor=gov, discord_user_id=discord_user_id,
-                                               ark_weekend_date=match.ark_weekend_date, slot=slot,
-                                               source=Signup.Source.ADMIN if as_officer else source)
+                signup = Signup.objects.create(
+                    match=match,
+                    governor=gov,
+                    discord_user_id=discord_user_id,
+                    ark_weekend_date=match.ark_weekend_date,
+                    slot=slot,
+                    source=Signup.Source.ADMIN if as_officer else source,
+                )
         except IntegrityError:
             raise ArkError(f"{gov.name} is already signed up for that Ark weekend.") from None
-        _audit("signup_added", actor_discord_id, match=match, signup=signup, override=override,
-               governor_id=gov.governor_id, slot=slot, ban_overridden=ban.pk if ban else None)
+        _audit(
+            "signup_added",
+            actor_discord_id,
+            match=match,
+            signup=signup,
+            override=override,
+            governor_id=gov.governor_id,
+            slot=slot,
+            ban_overridden=ban.pk if ban else None,
+        )
         _bump(match)
         return signup
 
 
 def _promote_first_sub(match: Match, actor: int | None, leaver: Signup) -> Signup | None:
-    sub = (Signup.objects.select_for_update(of=("self",)).select_related("governor")
-           .filter(match=match, status=SignupStatus.ACTIVE, slot=Slot.SUB).order_by("created_at", "id").first())
+    sub = (
+        Signup.objects.select_for_update(of=("self",))
+        .select_related("governor")
+        .filter(match=match, status=SignupStatus.ACTIVE, slot=Slot.SUB)
+        .order_by("created_at", "id")
+        .first()
+    )
     if sub is None:
         return None
     sub.slot = Slot.PLAYER
     sub.save(update_fields=["slot", "updated_at"])
-    outbox.send_dm(sub.discord_user_id,
-                   content=(f"**Ark of Osiris — {match.alliance.name}**: {sub.governor.name} moved up from Sub to "
-                            f"**Player** for the match {outbox.discord_timestamp(match.match_time_utc, 'F')} "
-                            f"({outbox.discord_timestamp(match.match_time_utc, 'R')}). See you there!"),
-                   dedupe_key=f"ark:promoted:{sub.pk}:{leaver.pk}", topic="ark.promoted")
+    outbox.send_dm(
+        sub.discord_user_id,
+        content=(
+            f"**Ark of Osiris — {match.alliance.name}**: {sub.governor.name} moved up from Sub to "
+            f"**Player** for the match {outbox.discord_timestamp(match.match_time_utc, 'F')} "
+            f"({outbox.discord_timestamp(match.match_time_utc, 'R')}). See you there!"
+        ),
+        dedupe_key=f"ark:promoted:{sub.pk}:{leaver.pk}",
+        topic="ark.promoted",
+    )
     return sub
 
 
-def remove_signup(*, match_id: int, governor_id: int, status: str = SignupStatus.WITHDRAWN,
-                  actor_discord_id: int | None = None, as_officer: bool = False,
-                  now: dt.datetime | None = None) -> Signup:
+def remove_signup(
+    *,
+    match_id: int,
+    governor_id: int,
+    status: str = SignupStatus.WITHDRAWN,
+    actor_discord_id: int | None = None,
+    as_officer: bool = False,
+    now: dt.datetime | None = None,
+) -> Signup:
     """Withdraw (the member) or remove (an officer) a signup. A leaving Player's slot goes to
     the earliest Sub, who gets a DM."""
     now = _now(now)
@@ -717,22 +958,36 @@ def remove_signup(*, match_id: int, governor_id: int, status: str = SignupStatus
         return _end_signup(match, signup, status, actor_discord_id, now, "signup_" + status.lower())
 
 
-def _end_signup(match: Match, signup: Signup, status: str, actor: int | None, now: dt.datetime,
-                action: str) -> Signup:
+def _end_signup(
+    match: Match, signup: Signup, status: str, actor: int | None, now: dt.datetime, action: str
+) -> Signup:
     was_player = signup.slot == Slot.PLAYER
     signup.status, signup.ended_at = status, now
     signup.save(update_fields=["status", "ended_at", "updated_at"])
     promoted = _promote_first_sub(match, actor, signup) if was_player else None
-    _audit(action, actor, match=match, signup=signup, governor_id=signup.governor.governor_id,
-           slot=signup.slot, promoted_signup=promoted.pk if promoted else None,
-           promoted_governor=promoted.governor.governor_id if promoted else None)
+    _audit(
+        action,
+        actor,
+        match=match,
+        signup=signup,
+        governor_id=signup.governor.governor_id,
+        slot=signup.slot,
+        promoted_signup=promoted.pk if promoted else None,
+        promoted_governor=promoted.governor.governor_id if promoted else None,
+    )
     _bump(match)
     return signup
 
 
-def switch_signup_governor(*, match_id: int, old_governor_id: int, new_governor_id: int,
-                           actor_discord_id: int | None = None, as_officer: bool = False,
-                           now: dt.datetime | None = None) -> Signup:
+def switch_signup_governor(
+    *,
+    match_id: int,
+    old_governor_id: int,
+    new_governor_id: int,
+    actor_discord_id: int | None = None,
+    as_officer: bool = False,
+    now: dt.datetime | None = None,
+) -> Signup:
     """Put another governor of the same Discord user in the signup; slot and position stay."""
     now = _now(now)
     with transaction.atomic():
@@ -756,13 +1011,21 @@ def switch_signup_governor(*, match_id: int, old_governor_id: int, new_governor_
                 signup.save(update_fields=["governor", "updated_at"])
         except IntegrityError:
             raise ArkError(f"{new.name} is already signed up for that Ark weekend.") from None
-        _audit("signup_switched", actor_discord_id, match=match, signup=signup, old_governor_id=old.governor_id,
-               new_governor_id=new.governor_id)
+        _audit(
+            "signup_switched",
+            actor_discord_id,
+            match=match,
+            signup=signup,
+            old_governor_id=old.governor_id,
+            new_governor_id=new.governor_id,
+        )
         _bump(match)
         return signup
 
 
-def move_signup_slot(*, match_id: int, governor_id: int, slot_type: str, actor_discord_id: int | None = None) -> Signup:
+def move_signup_slot(
+    *, match_id: int, governor_id: int, slot_type: str, actor_discord_id: int | None = None
+) -> Signup:
     """Officer: promote a Sub to Player or demote a Player to Sub, within the caps."""
     slot = _parse_slot(slot_type)
     if slot is None:
@@ -782,14 +1045,28 @@ def move_signup_slot(*, match_id: int, governor_id: int, slot_type: str, actor_d
         before = signup.slot
         signup.slot = slot
         signup.save(update_fields=["slot", "updated_at"])
-        _audit("signup_moved", actor_discord_id, match=match, signup=signup, override=True,
-               governor_id=signup.governor.governor_id, before=before, after=slot)
+        _audit(
+            "signup_moved",
+            actor_discord_id,
+            match=match,
+            signup=signup,
+            override=True,
+            governor_id=signup.governor.governor_id,
+            before=before,
+            after=slot,
+        )
         _bump(match)
         return signup
 
 
-def mark_checked_in(*, match_id: int, discord_user_id: int, governor_id: int | None = None,
-                    actor_discord_id: int | None = None, now: dt.datetime | None = None) -> list[Signup]:
+def mark_checked_in(
+    *,
+    match_id: int,
+    discord_user_id: int,
+    governor_id: int | None = None,
+    actor_discord_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> list[Signup]:
     """Check in the user's active signups (or one governor), from 12 hours before the start until it."""
     now = _now(now)
     with transaction.atomic():
@@ -798,11 +1075,16 @@ def mark_checked_in(*, match_id: int, discord_user_id: int, governor_id: int | N
             raise ArkError(f"This match is {match.status.lower()}.")
         opens = match.match_time_utc - conf.CHECKIN_WINDOW
         if now < opens:
-            raise ArkError(f"Check-in opens {outbox.discord_timestamp(opens, 'R')} (12 hours before the start).")
+            raise ArkError(
+                f"Check-in opens {outbox.discord_timestamp(opens, 'R')} (12 hours before the start)."
+            )
         if now > match.match_time_utc:
             raise ArkError("The match has started: check-in is closed.")
-        rows = Signup.objects.select_for_update(of=("self",)).select_related("governor").filter(
-            match=match, status=SignupStatus.ACTIVE, discord_user_id=discord_user_id)
+        rows = (
+            Signup.objects.select_for_update(of=("self",))
+            .select_related("governor")
+            .filter(match=match, status=SignupStatus.ACTIVE, discord_user_id=discord_user_id)
+        )
         if governor_id is not None:
             rows = rows.filter(governor__governor_id=governor_id)
         signups = list(rows)
@@ -814,15 +1096,26 @@ def mark_checked_in(*, match_id: int, discord_user_id: int, governor_id: int | N
         for s in fresh:
             s.checked_in_at = now
             s.save(update_fields=["checked_in_at", "updated_at"])
-        _audit("checked_in", actor_discord_id or discord_user_id, match=match, signup=fresh[0],
-               governors=[s.governor.governor_id for s in fresh])
+        _audit(
+            "checked_in",
+            actor_discord_id or discord_user_id,
+            match=match,
+            signup=fresh[0],
+            governors=[s.governor.governor_id for s in fresh],
+        )
         _bump(match)
         return signups
 
 
-def mark_emergency_withdraw(*, match_id: int, discord_user_id: int, governor_id: int | None = None,
-                            actor_discord_id: int | None = None, as_officer: bool = False,
-                            now: dt.datetime | None = None) -> Signup:
+def mark_emergency_withdraw(
+    *,
+    match_id: int,
+    discord_user_id: int,
+    governor_id: int | None = None,
+    actor_discord_id: int | None = None,
+    as_officer: bool = False,
+    now: dt.datetime | None = None,
+) -> Signup:
     """Leave a locked (or still open) match before it starts; a Player is replaced by the
     earliest Sub, who is told by DM."""
     now = _now(now)
@@ -835,11 +1128,18 @@ def mark_emergency_withdraw(*, match_id: int, discord_user_id: int, governor_id:
         signup = _signup_for(match, governor_id, discord_user_id)
         if signup.discord_user_id != discord_user_id:
             raise NotAllowed("That governor belongs to another Discord user.")
-        return _end_signup(match, signup, SignupStatus.WITHDRAWN, actor_discord_id or discord_user_id, now,
-                           "emergency_withdraw")
+        return _end_signup(
+            match,
+            signup,
+            SignupStatus.WITHDRAWN,
+            actor_discord_id or discord_user_id,
+            now,
+            "emergency_withdraw",
+        )
 
 
 # --- bans ------------------------------------------------------------------------------------
+
 
 def ark_weekend_of(day: dt.date) -> dt.date:
     """The Saturday of the Ark weekend a day belongs to: a Sunday belongs to the day before;
@@ -849,9 +1149,16 @@ def ark_weekend_of(day: dt.date) -> dt.date:
     return day + dt.timedelta(days=(5 - day.weekday()) % 7)
 
 
-def add_ban(*, reason: str, discord_user_id: int | None = None, governor_id: int | None = None,
-            weekends: int | None = None, until_date: dt.date | None = None, actor_discord_id: int | None = None,
-            now: dt.datetime | None = None) -> Ban:
+def add_ban(
+    *,
+    reason: str,
+    discord_user_id: int | None = None,
+    governor_id: int | None = None,
+    weekends: int | None = None,
+    until_date: dt.date | None = None,
+    actor_discord_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Ban:
     """Ban a user and/or a governor for the next ``weekends`` Ark weekends (the current one
     counts when it is Saturday or Sunday) or until ``until_date``."""
     if discord_user_id is None and governor_id is None:
@@ -870,10 +1177,24 @@ def add_ban(*, reason: str, discord_user_id: int | None = None, governor_id: int
             raise ArkError(f"The end date {until_date} is before the next Ark weekend ({start}).")
         ends = until_date
     with transaction.atomic():
-        ban = Ban.objects.create(discord_user_id=discord_user_id, governor_id=governor_id, reason=reason.strip(),
-                                 starts_weekend=start, ends_on=ends, created_by_discord_id=actor_discord_id)
-        _audit("ban_added", actor_discord_id, ban_id=ban.pk, discord_user_id=discord_user_id,
-               governor_id=governor_id, starts=start, ends=ends, reason=ban.reason)
+        ban = Ban.objects.create(
+            discord_user_id=discord_user_id,
+            governor_id=governor_id,
+            reason=reason.strip(),
+            starts_weekend=start,
+            ends_on=ends,
+            created_by_discord_id=actor_discord_id,
+        )
+        _audit(
+            "ban_added",
+            actor_discord_id,
+            ban_id=ban.pk,
+            discord_user_id=discord_user_id,
+            governor_id=governor_id,
+            starts=start,
+            ends=ends,
+            reason=ban.reason,
+        )
         return ban
 
 
@@ -891,7 +1212,9 @@ def revoke_ban(*, ban_id: int, actor_discord_id: int | None = None, now: dt.date
 
 
 def _active_bans(on_weekend: dt.date):
-    return Ban.objects.filter(revoked_at__isnull=True, starts_weekend__lte=on_weekend, ends_on__gte=on_weekend)
+    return Ban.objects.filter(
+        revoked_at__isnull=True, starts_weekend__lte=on_weekend, ends_on__gte=on_weekend
+    )
 
 
 def list_bans(active_only: bool = True, now: dt.datetime | None = None) -> list[Ban]:
@@ -902,8 +1225,9 @@ def list_bans(active_only: bool = True, now: dt.datetime | None = None) -> list[
     return list(qs.order_by("-created_at", "-id"))
 
 
-def get_active_ban_for(*, ark_weekend_date: dt.date, discord_user_id: int | None = None,
-                       governor_id: int | None = None) -> Ban | None:
+def get_active_ban_for(
+    *, ark_weekend_date: dt.date, discord_user_id: int | None = None, governor_id: int | None = None
+) -> Ban | None:
     who = Q(pk__in=[])
     if discord_user_id is not None:
         who |= Q(discord_user_id=discord_user_id)
@@ -914,20 +1238,27 @@ def get_active_ban_for(*, ark_weekend_date: dt.date, discord_user_id: int | None
 
 # --- reminder preferences --------------------------------------------------------------------
 
+
 def get_reminder_prefs(discord_user_id: int) -> ReminderPrefs | None:
     return ReminderPrefs.objects.filter(discord_user_id=discord_user_id).first()
 
 
-def upsert_reminder_prefs(*, discord_user_id: int, dm_enabled: bool | None = None,
-                          disabled_types: Iterable[str] | None = None,
-                          actor_discord_id: int | None = None) -> ReminderPrefs:
+def upsert_reminder_prefs(
+    *,
+    discord_user_id: int,
+    dm_enabled: bool | None = None,
+    disabled_types: Iterable[str] | None = None,
+    actor_discord_id: int | None = None,
+) -> ReminderPrefs:
     """Reminder types a user turns off must be known types (see ``ark.conf``)."""
     if disabled_types is not None:
         disabled_types = sorted(set(disabled_types))
         unknown = [t for t in disabled_types if t not in conf.AVAILABLE_REMINDERS]
         if unknown:
-            raise ArkError(f"Unknown reminder type(s) {', '.join(unknown)}; known: "
-                           f"{', '.join(conf.AVAILABLE_REMINDERS)}.")
+            raise ArkError(
+                f"Unknown reminder type(s) {', '.join(unknown)}; known: "
+                f"{', '.join(conf.AVAILABLE_REMINDERS)}."
+            )
     with transaction.atomic():
         prefs, _ = ReminderPrefs.objects.select_for_update().get_or_create(discord_user_id=discord_user_id)
         if dm_enabled is not None:
@@ -935,23 +1266,41 @@ def upsert_reminder_prefs(*, discord_user_id: int, dm_enabled: bool | None = Non
         if disabled_types is not None:
             prefs.disabled_types = disabled_types
         prefs.save()
-        _audit("reminder_prefs", actor_discord_id or discord_user_id, discord_user_id=discord_user_id,
-               dm_enabled=prefs.dm_enabled, disabled_types=prefs.disabled_types)
+        _audit(
+            "reminder_prefs",
+            actor_discord_id or discord_user_id,
+            discord_user_id=discord_user_id,
+            dm_enabled=prefs.dm_enabled,
+            disabled_types=prefs.disabled_types,
+        )
         return prefs
 
 
-def insert_audit_log(*, action: str, actor_discord_id: int | None = None, match_id: int | None = None,
-                     signup_id: int | None = None, is_override: bool = False,
-                     details: dict[str, Any] | None = None) -> AuditLog:
+def insert_audit_log(
+    *,
+    action: str,
+    actor_discord_id: int | None = None,
+    match_id: int | None = None,
+    signup_id: int | None = None,
+    is_override: bool = False,
+    details: dict[str, Any] | None = None,
+) -> AuditLog:
     """An audit row on its own (e.g. an officer's note); the services write theirs themselves."""
     if not action or len(action) > 48:
         raise ArkError("An audit action is 1 to 48 characters.")
     with transaction.atomic():
-        return AuditLog.objects.create(action=action, actor_discord_id=actor_discord_id, match_id=match_id,
-                                       signup_id=signup_id, is_override=is_override, details=_jsonable(details or {}))
+        return AuditLog.objects.create(
+            action=action,
+            actor_discord_id=actor_discord_id,
+            match_id=match_id,
+            signup_id=signup_id,
+            is_override=is_override,
+            details=_jsonable(details or {}),
+        )
 
 
 # --- lifecycle (the minute task) ---------------------------------------------------------------
+
 
 @dataclass
 class LifecycleReport:
@@ -963,14 +1312,20 @@ class LifecycleReport:
     errors: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return (f"{self.locked} locked, {self.reminders_queued} reminders queued, {self.reminders_skipped} skipped "
-                f"late, {self.result_reminders} result reminders, {self.reposted} messages reposted")
+        return (
+            f"{self.locked} locked, {self.reminders_queued} reminders queued, {self.reminders_skipped} skipped "
+            f"late, {self.result_reminders} result reminders, {self.reposted} messages reposted"
+        )
 
 
 def _claim(match_id: int, *statuses: str) -> Match | None:
     """Lock one match for this worker, or None if another worker holds it or it moved on."""
-    return (Match.objects.select_for_update(of=("self",), skip_locked=True).select_related("alliance")
-            .filter(pk=match_id, status__in=statuses).first())
+    return (
+        Match.objects.select_for_update(of=("self",), skip_locked=True)
+        .select_related("alliance")
+        .filter(pk=match_id, status__in=statuses)
+        .first()
+    )
 
 
 def run_lifecycle(now: dt.datetime | None = None) -> LifecycleReport:
@@ -980,7 +1335,8 @@ def run_lifecycle(now: dt.datetime | None = None) -> LifecycleReport:
     now = _now(now)
     report = LifecycleReport()
     for match_id in Match.objects.filter(status=MatchStatus.SCHEDULED, signup_close_utc__lte=now).values_list(
-            "pk", flat=True):
+        "pk", flat=True
+    ):
         with transaction.atomic():
             match = _claim(match_id, MatchStatus.SCHEDULED)
             if match and match.signup_close_utc <= now:
@@ -999,16 +1355,22 @@ def _due_reminders(now: dt.datetime, report: LifecycleReport) -> None:
     grace = conf.reminder_grace()
     start_horizon = max((t.offset for t in types if t.anchor == "start"), default=dt.timedelta(0))
     close_horizon = max((t.offset for t in types if t.anchor == "close"), default=dt.timedelta(0))
-    candidates = Match.objects.filter(status__in=OPEN, match_time_utc__gte=now - dt.timedelta(hours=6)).filter(
-        Q(match_time_utc__lte=now + start_horizon) | Q(signup_close_utc__lte=now + close_horizon))
+    candidates = Match.objects.filter(
+        status__in=OPEN, match_time_utc__gte=now - dt.timedelta(hours=6)
+    ).filter(Q(match_time_utc__lte=now + start_horizon) | Q(signup_close_utc__lte=now + close_horizon))
     for match_id in candidates.values_list("pk", flat=True):
         with transaction.atomic():
             match = _claim(match_id, *OPEN)
             if match is None:
                 continue
             queued = skipped = 0
-            users = sorted(set(Signup.objects.filter(match=match, status=SignupStatus.ACTIVE)
-                               .values_list("discord_user_id", flat=True)))
+            users = sorted(
+                set(
+                    Signup.objects.filter(match=match, status=SignupStatus.ACTIVE).values_list(
+                        "discord_user_id", flat=True
+                    )
+                )
+            )
             prefs = {p.discord_user_id: p for p in ReminderPrefs.objects.filter(discord_user_id__in=users)}
             for rtype in types:
                 anchor = match.signup_close_utc if rtype.anchor == "close" else match.match_time_utc
@@ -1017,15 +1379,23 @@ def _due_reminders(now: dt.datetime, report: LifecycleReport) -> None:
                     continue
                 channel = match.alliance.registration_channel_id
                 targets = ([channel] if channel else []) if rtype.to_channel else users
-                done = set(SentReminder.objects.filter(match=match, reminder_type=rtype.name, scheduled_for=due)
-                           .values_list("target_id", flat=True))
+                done = set(
+                    SentReminder.objects.filter(
+                        match=match, reminder_type=rtype.name, scheduled_for=due
+                    ).values_list("target_id", flat=True)
+                )
                 for target in targets:
                     if target in done:
                         continue
                     if now - due > grace:
-                        SentReminder.objects.create(match=match, reminder_type=rtype.name, target_id=target,
-                                                    is_channel=rtype.to_channel, scheduled_for=due,
-                                                    status=SentReminder.Status.SKIPPED_LATE)
+                        SentReminder.objects.create(
+                            match=match,
+                            reminder_type=rtype.name,
+                            target_id=target,
+                            is_channel=rtype.to_channel,
+                            scheduled_for=due,
+                            status=SentReminder.Status.SKIPPED_LATE,
+                        )
                         skipped += 1
                         continue
                     if not rtype.to_channel and target in prefs and not prefs[target].wants(rtype.name):
@@ -1037,11 +1407,18 @@ def _due_reminders(now: dt.datetime, report: LifecycleReport) -> None:
                     else:
                         in_checkin = rtype.anchor == "start" and rtype.offset <= conf.CHECKIN_WINDOW
                         components = confirmation_buttons(match.pk) if in_checkin else None
-                        row = outbox.send_dm(target, content=text, components=components, dedupe_key=key,
-                                             topic="ark.reminder")
-                    SentReminder.objects.create(match=match, reminder_type=rtype.name, target_id=target,
-                                                is_channel=rtype.to_channel, scheduled_for=due,
-                                                status=SentReminder.Status.QUEUED, outbox=row)
+                        row = outbox.send_dm(
+                            target, content=text, components=components, dedupe_key=key, topic="ark.reminder"
+                        )
+                    SentReminder.objects.create(
+                        match=match,
+                        reminder_type=rtype.name,
+                        target_id=target,
+                        is_channel=rtype.to_channel,
+                        scheduled_for=due,
+                        status=SentReminder.Status.QUEUED,
+                        outbox=row,
+                    )
                     queued += 1
             if queued or skipped:
                 _audit("reminders", None, match=match, queued=queued, skipped_late=skipped)
@@ -1051,8 +1428,9 @@ def _due_reminders(now: dt.datetime, report: LifecycleReport) -> None:
 
 def _result_reminders(now: dt.datetime, report: LifecycleReport) -> None:
     delay = conf.result_reminder_delay()
-    due = Match.objects.filter(status=MatchStatus.LOCKED, result_reminded_at__isnull=True,
-                               match_time_utc__lte=now - delay).values_list("pk", flat=True)
+    due = Match.objects.filter(
+        status=MatchStatus.LOCKED, result_reminded_at__isnull=True, match_time_utc__lte=now - delay
+    ).values_list("pk", flat=True)
     for match_id in due:
         with transaction.atomic():
             match = _claim(match_id, MatchStatus.LOCKED)
@@ -1061,10 +1439,15 @@ def _result_reminders(now: dt.datetime, report: LifecycleReport) -> None:
             channel = match.alliance.officer_channel_id or match.alliance.confirmation_channel_id
             if channel:
                 outbox.post_message(
-                    channel, content=(f"**Ark of Osiris — {match.alliance.name}**: the match of "
-                                      f"{outbox.discord_timestamp(match.match_time_utc, 'F')} (#{match.pk}) has no "
-                                      f"result yet. Officers: `/ark set_result match_id:{match.pk}` or the admin."),
-                    dedupe_key=f"ark:result_reminder:{match.pk}", topic="ark.result_reminder")
+                    channel,
+                    content=(
+                        f"**Ark of Osiris — {match.alliance.name}**: the match of "
+                        f"{outbox.discord_timestamp(match.match_time_utc, 'F')} (#{match.pk}) has no "
+                        f"result yet. Officers: `/ark set_result match_id:{match.pk}` or the admin."
+                    ),
+                    dedupe_key=f"ark:result_reminder:{match.pk}",
+                    topic="ark.result_reminder",
+                )
             match.result_reminded_at = now
             match.save(update_fields=["result_reminded_at", "updated_at"])
             _audit("result_reminder", None, match=match, channel_id=channel)
@@ -1074,9 +1457,11 @@ def _result_reminders(now: dt.datetime, report: LifecycleReport) -> None:
 def _reconcile_messages(report: LifecycleReport) -> None:
     """The seed's restart step: an open match whose registration message is unknown (never
     queued, or Discord lost it) gets it posted again."""
-    lost = Match.objects.filter(status__in=OPEN).exclude(
-        message_refs__kind=MessageRef.Kind.REGISTRATION, message_refs__message_id__isnull=False).exclude(
-        message_refs__kind=MessageRef.Kind.REGISTRATION, message_refs__post_outbox__isnull=False)
+    lost = (
+        Match.objects.filter(status__in=OPEN)
+        .exclude(message_refs__kind=MessageRef.Kind.REGISTRATION, message_refs__message_id__isnull=False)
+        .exclude(message_refs__kind=MessageRef.Kind.REGISTRATION, message_refs__post_outbox__isnull=False)
+    )
     for match_id in lost.values_list("pk", flat=True):
         with transaction.atomic():
             match = _claim(match_id, *OPEN)

@@ -25,20 +25,30 @@ def user(n: int) -> int:
 
 @pytest.fixture
 def alliance(db) -> Alliance:
-    return Alliance.objects.create(name="Osiris Guard", registration_channel_id=REG_CHANNEL,
-                                   confirmation_channel_id=CONF_CHANNEL, player_cap=3, sub_cap=2)
+    return Alliance.objects.create(
+        name="Osiris Guard",
+        registration_channel_id=REG_CHANNEL,
+        confirmation_channel_id=CONF_CHANNEL,
+        player_cap=3,
+        sub_cap=2,
+    )
 
 
 @pytest.fixture
 def other_alliance(db) -> Alliance:
-    return Alliance.objects.create(name="Nile Wolves", registration_channel_id=REG_CHANNEL + 10,
-                                   confirmation_channel_id=CONF_CHANNEL + 10)
+    return Alliance.objects.create(
+        name="Nile Wolves",
+        registration_channel_id=REG_CHANNEL + 10,
+        confirmation_channel_id=CONF_CHANNEL + 10,
+    )
 
 
 @pytest.fixture
 def governors(db) -> list[Governor]:
     """Ten governors; user(1) owns governors 1 and 11 (a main and a farm)."""
-    govs = [Governor.objects.create(governor_id=n, name=f"Gov{n}", discord_user_id=user(n)) for n in range(1, 11)]
+    govs = [
+        Governor.objects.create(governor_id=n, name=f"Gov{n}", discord_user_id=user(n)) for n in range(1, 11)
+    ]
     govs.append(Governor.objects.create(governor_id=11, name="Gov1-farm", discord_user_id=user(1)))
     return govs
 
@@ -46,9 +56,17 @@ def governors(db) -> list[Governor]:
 @pytest.fixture
 def make_match(db, alliance):
     def make(ally=None, *, weekend=WEEKEND, day="Sat", start=START, close=CLOSE, now=NOW, **kwargs):
-        return services.create_match(alliance=ally or alliance, ark_weekend_date=weekend, match_day=day,
-                                     match_time_utc=start, signup_close_utc=close, actor_discord_id=OFFICER,
-                                     now=now, **kwargs)
+        return services.create_match(
+            alliance=ally or alliance,
+            ark_weekend_date=weekend,
+            match_day=day,
+            match_time_utc=start,
+            signup_close_utc=close,
+            actor_discord_id=OFFICER,
+            now=now,
+            **kwargs,
+        )
+
     return make
 
 
@@ -59,5 +77,10 @@ def match(make_match):
 
 def sign(match, n: int, **kwargs):
     kwargs.setdefault("now", NOW)
-    return services.add_signup(match_id=match.pk, governor_id=n, discord_user_id=user(1) if n == 11 else user(n),
-                               actor_discord_id=user(n), **kwargs)
+    return services.add_signup(
+        match_id=match.pk,
+        governor_id=n,
+        discord_user_id=user(1) if n == 11 else user(n),
+        actor_discord_id=user(n),
+        **kwargs,
+    )

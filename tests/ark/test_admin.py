@@ -28,8 +28,10 @@ def test_other_group_is_denied_and_ark_officers_allowed(client, officer, page, m
 
 
 def test_changelists_have_no_n_plus_one(ark_client, make_match, governors, django_assert_max_num_queries):
-    allies = [Alliance.objects.create(name=f"A{i}", registration_channel_id=i + 1, confirmation_channel_id=i + 100)
-              for i in range(8)]
+    allies = [
+        Alliance.objects.create(name=f"A{i}", registration_channel_id=i + 1, confirmation_channel_id=i + 100)
+        for i in range(8)
+    ]
     matches = [make_match(a) for a in allies]
     for n, m in zip(range(1, 9), matches, strict=True):
         sign(m, n)
@@ -48,10 +50,18 @@ def test_alliance_list_shows_missing_channels(ark_client, db):
 
 
 def test_add_match_through_the_service(ark_client, alliance):
-    data = {"alliance": alliance.pk, "ark_weekend_date": WEEKEND.isoformat(), "match_day": "Sat",
-            "match_time_utc_0": "2030-03-09", "match_time_utc_1": "12:00:00",
-            "signup_close_utc_0": "2030-03-08", "signup_close_utc_1": "20:00:00", "notes": "Full send",
-            "signups-TOTAL_FORMS": "0", "signups-INITIAL_FORMS": "0"}
+    data = {
+        "alliance": alliance.pk,
+        "ark_weekend_date": WEEKEND.isoformat(),
+        "match_day": "Sat",
+        "match_time_utc_0": "2030-03-09",
+        "match_time_utc_1": "12:00:00",
+        "signup_close_utc_0": "2030-03-08",
+        "signup_close_utc_1": "20:00:00",
+        "notes": "Full send",
+        "signups-TOTAL_FORMS": "0",
+        "signups-INITIAL_FORMS": "0",
+    }
     response = ark_client.post("/admin/ark/match/add/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
     match = Match.objects.get()
@@ -67,10 +77,17 @@ def test_add_match_through_the_service(ark_client, alliance):
 def test_add_match_with_missing_channel_shows_service_message(ark_client, alliance):
     alliance.confirmation_channel_id = None
     alliance.save()
-    data = {"alliance": alliance.pk, "ark_weekend_date": WEEKEND.isoformat(), "match_day": "Sat",
-            "match_time_utc_0": "2030-03-09", "match_time_utc_1": "12:00:00",
-            "signup_close_utc_0": "2030-03-08", "signup_close_utc_1": "20:00:00",
-            "signups-TOTAL_FORMS": "0", "signups-INITIAL_FORMS": "0"}
+    data = {
+        "alliance": alliance.pk,
+        "ark_weekend_date": WEEKEND.isoformat(),
+        "match_day": "Sat",
+        "match_time_utc_0": "2030-03-09",
+        "match_time_utc_1": "12:00:00",
+        "signup_close_utc_0": "2030-03-08",
+        "signup_close_utc_1": "20:00:00",
+        "signups-TOTAL_FORMS": "0",
+        "signups-INITIAL_FORMS": "0",
+    }
     response = ark_client.post("/admin/ark/match/add/", data)
     assert response.status_code == 200 and "no confirmation channel set" in response.content.decode()
     assert not Match.objects.exists() and not OutboxMessage.objects.exists()
@@ -125,11 +142,21 @@ def test_ban_add_and_revoke(ark_client, db):
 
 
 def test_alliance_and_governor_forms_use_services(ark_client, db):
-    r = ark_client.post("/admin/ark/alliance/add/", {"name": "New", "registration_channel_id": 1,
-                                                      "confirmation_channel_id": 2, "is_active": "on",
-                                                      "player_cap": 30, "sub_cap": 15})
+    r = ark_client.post(
+        "/admin/ark/alliance/add/",
+        {
+            "name": "New",
+            "registration_channel_id": 1,
+            "confirmation_channel_id": 2,
+            "is_active": "on",
+            "player_cap": 30,
+            "sub_cap": 15,
+        },
+    )
     assert r.status_code == 302 and AuditLog.objects.filter(action="alliance_saved").count() == 1
-    r = ark_client.post("/admin/ark/governor/add/", {"governor_id": 5, "name": "Five", "discord_user_id": user(5)})
+    r = ark_client.post(
+        "/admin/ark/governor/add/", {"governor_id": 5, "name": "Five", "discord_user_id": user(5)}
+    )
     assert r.status_code == 302 and Governor.objects.get().name == "Five"
 
 

@@ -14,12 +14,24 @@ from bot.models import OutboxMessage
 @pytest.mark.django_db
 def test_seed_demo_is_idempotent():
     seed_demo(io.StringIO())
-    counts = [Alliance.objects.count(), Governor.objects.count(), Match.objects.count(), Signup.objects.count(),
-              OutboxMessage.objects.count(), AuditLog.objects.count()]
+    counts = [
+        Alliance.objects.count(),
+        Governor.objects.count(),
+        Match.objects.count(),
+        Signup.objects.count(),
+        OutboxMessage.objects.count(),
+        AuditLog.objects.count(),
+    ]
     out = io.StringIO()
     seed_demo(out)
-    assert [Alliance.objects.count(), Governor.objects.count(), Match.objects.count(), Signup.objects.count(),
-            OutboxMessage.objects.count(), AuditLog.objects.count()] == counts
+    assert [
+        Alliance.objects.count(),
+        Governor.objects.count(),
+        Match.objects.count(),
+        Signup.objects.count(),
+        OutboxMessage.objects.count(),
+        AuditLog.objects.count(),
+    ] == counts
     assert counts[:4] == [2, 12, 1, 7]
     match = Match.objects.get()
     assert match.status == "Scheduled" and match.signups.filter(slot="Player").count() == 7

@@ -18,7 +18,15 @@ from bot.runner import GuildOpsBot
 from tests.ark.conftest import user
 
 MEMBER_COMMANDS = {"signup", "withdraw", "checkin", "switch", "roster", "prefs", "governor"}
-OFFICER_COMMANDS = {"create_match", "amend_match", "cancel_match", "ban_add", "ban_revoke", "ban_list", "set_result"}
+OFFICER_COMMANDS = {
+    "create_match",
+    "amend_match",
+    "cancel_match",
+    "ban_add",
+    "ban_revoke",
+    "ban_list",
+    "set_result",
+}
 
 
 def walk(group: app_commands.Group):
@@ -60,9 +68,12 @@ class FakeResponse:
 
 def interaction(user_id: int, *, officer: bool = False, custom_id: str | None = None):
     perms = discord.Permissions(manage_guild=officer)
-    return SimpleNamespace(user=SimpleNamespace(id=user_id, guild_permissions=perms, roles=[]),
-                           response=FakeResponse(), type=discord.InteractionType.component,
-                           data={"custom_id": custom_id} if custom_id else {})
+    return SimpleNamespace(
+        user=SimpleNamespace(id=user_id, guild_permissions=perms, roles=[]),
+        response=FakeResponse(),
+        type=discord.InteractionType.component,
+        data={"custom_id": custom_id} if custom_id else {},
+    )
 
 
 @pytest.mark.django_db
@@ -109,14 +120,28 @@ def test_callbacks_answer_ephemerally_and_check_officers(alliance, governors):
     dc.setup(bot)
     ark = bot.tree.get_command("ark")
     member = interaction(user(2))
-    asyncio.run(ark.get_command("create_match").callback(
-        member, "Osiris Guard", "2030-03-09", app_commands.Choice(name="Saturday", value="Sat"),
-        "2030-03-09 12:00", "2030-03-08 20:00"))
+    asyncio.run(
+        ark.get_command("create_match").callback(
+            member,
+            "Osiris Guard",
+            "2030-03-09",
+            app_commands.Choice(name="Saturday", value="Sat"),
+            "2030-03-09 12:00",
+            "2030-03-08 20:00",
+        )
+    )
     assert member.response.sent == [("Only Ark officers can do that.", True)]
     officer = interaction(9, officer=True)
-    asyncio.run(ark.get_command("create_match").callback(
-        officer, "Osiris Guard", "2030-03-09", app_commands.Choice(name="Saturday", value="Sat"),
-        "2030-03-09 12:00", "2030-03-08 20:00"))
+    asyncio.run(
+        ark.get_command("create_match").callback(
+            officer,
+            "Osiris Guard",
+            "2030-03-09",
+            app_commands.Choice(name="Saturday", value="Sat"),
+            "2030-03-09 12:00",
+            "2030-03-08 20:00",
+        )
+    )
     assert officer.response.sent[0][0].startswith("Created") and officer.response.sent[0][1]
     match = Match.objects.get()
     click = interaction(user(2), custom_id=f"ark:join_sub:{match.pk}")

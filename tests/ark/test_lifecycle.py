@@ -45,8 +45,9 @@ def test_dm_reminders_respect_prefs_and_fire_once(match, governors, deliver_outb
     assert reminders(reminder_type="checkin_12h") == [("checkin_12h", user(1), "queued")]
     deliver_outbox()
     [dm] = fake_discord.dms_to(user(1))
-    assert "Check-in is open" in dm["content"] and dm["components"][0]["components"][0]["custom_id"].startswith(
-        "ark:checkin:")
+    assert "Check-in is open" in dm["content"] and dm["components"][0]["components"][0][
+        "custom_id"
+    ].startswith("ark:checkin:")
     assert fake_discord.dms_to(user(2)) == [] and fake_discord.dms_to(user(3)) == []
     services.run_lifecycle(now=START - 4 * H)
     assert {r[1] for r in reminders(reminder_type="4h")} == {user(1), user(3)}
@@ -59,8 +60,10 @@ def test_late_reminders_are_skipped_not_sent(match, governors, deliver_outbox, f
     report = services.run_lifecycle(now=START - 3 * H)
     assert report.locked == 1
     assert reminders(status="skipped_late") == [
-        ("4h", user(1), "skipped_late"), ("checkin_12h", user(1), "skipped_late"),
-        ("registration_close_1h", REG_CHANNEL, "skipped_late")]
+        ("4h", user(1), "skipped_late"),
+        ("checkin_12h", user(1), "skipped_late"),
+        ("registration_close_1h", REG_CHANNEL, "skipped_late"),
+    ]
     assert not SentReminder.objects.filter(status="queued").exists()
     deliver_outbox()
     assert fake_discord.dms_to(user(1)) == []
@@ -85,8 +88,9 @@ def test_reschedule_plans_new_reminders_and_never_repeats(match, governors, deli
     services.run_lifecycle(now=later - 4 * H + dt.timedelta(minutes=5))
     services.run_lifecycle(now=later - 4 * H + dt.timedelta(minutes=6))
     deliver_outbox()
-    assert [r.scheduled_for for r in SentReminder.objects.filter(reminder_type="4h").order_by("scheduled_for")] == [
-        START - 4 * H, later - 4 * H]
+    assert [
+        r.scheduled_for for r in SentReminder.objects.filter(reminder_type="4h").order_by("scheduled_for")
+    ] == [START - 4 * H, later - 4 * H]
     assert len(fake_discord.dms_to(user(1))) == 2
 
 
@@ -99,7 +103,8 @@ def test_cancel_drops_pending_reminders(match, governors, deliver_outbox, fake_d
     assert AuditLog.objects.get(action="match_cancelled").details["reminders_dropped"] == 1
     deliver_outbox()
     assert [m["content"] for m in fake_discord.dms_to(user(1))] == [
-        m["content"] for m in fake_discord.dms_to(user(1)) if "cancelled" in m["content"]]
+        m["content"] for m in fake_discord.dms_to(user(1)) if "cancelled" in m["content"]
+    ]
     services.run_lifecycle(now=START)
     assert not SentReminder.objects.filter(reminder_type="start").exists()
 
@@ -112,14 +117,18 @@ def test_result_reminder_to_officers_once(match, governors, deliver_outbox, fake
     services.run_lifecycle(now=START + 2 * H)
     services.run_lifecycle(now=START + 3 * H)
     deliver_outbox()
-    texts = [m["content"] for m in fake_discord.posted(CONF_CHANNEL) if "no result yet" in (m["content"] or "")]
+    texts = [
+        m["content"] for m in fake_discord.posted(CONF_CHANNEL) if "no result yet" in (m["content"] or "")
+    ]
     assert len(texts) == 1 and f"match_id:{match.pk}" in texts[0]
     services.set_match_result(match_id=match.pk, result="Loss", now=START + 4 * H)
     assert Match.objects.get(pk=match.pk).status == "Completed"
 
 
 @pytest.mark.django_db
-def test_restart_between_queue_and_delivery_sends_nothing_twice(match, governors, deliver_outbox, fake_discord):
+def test_restart_between_queue_and_delivery_sends_nothing_twice(
+    match, governors, deliver_outbox, fake_discord
+):
     for n in (1, 2):
         sign(match, n)
     at = START - 4 * H

@@ -50,8 +50,13 @@ def test_one_live_match_per_alliance_weekend(match, make_match):
     with pytest.raises(services.ArkError, match="already has a match"):
         make_match()
     with pytest.raises(IntegrityError), transaction.atomic():
-        Match.objects.create(alliance=match.alliance, ark_weekend_date=WEEKEND, match_day="Sat",
-                             match_time_utc=START, signup_close_utc=CLOSE)
+        Match.objects.create(
+            alliance=match.alliance,
+            ark_weekend_date=WEEKEND,
+            match_day="Sat",
+            match_time_utc=START,
+            signup_close_utc=CLOSE,
+        )
     services.cancel_match(match_id=match.pk, actor_discord_id=OFFICER)
     again = make_match()
     assert again.pk != match.pk
@@ -97,7 +102,9 @@ def test_cancel_match_dms_signed_up_users(match, governors, deliver_outbox, fake
     m = services.cancel_match(match_id=match.pk, actor_discord_id=OFFICER, reason="server merge")
     assert m.status == "Cancelled"
     deliver_outbox()
-    assert len(fake_discord.dms_to(user(1))) == 1 and "cancelled" in fake_discord.dms_to(user(2))[0]["content"]
+    assert (
+        len(fake_discord.dms_to(user(1))) == 1 and "cancelled" in fake_discord.dms_to(user(2))[0]["content"]
+    )
     with pytest.raises(services.ArkError, match="already cancelled"):
         services.cancel_match(match_id=match.pk)
 
@@ -107,8 +114,13 @@ def test_set_match_result(match):
         services.set_match_result(match_id=match.pk, result="Win", now=NOW)
     with pytest.raises(services.ArkError, match="Win, Loss or No-show"):
         services.set_match_result(match_id=match.pk, result="Draw", now=START)
-    m = services.set_match_result(match_id=match.pk, result="win", result_notes="GG", actor_discord_id=OFFICER,
-                                  now=START + dt.timedelta(hours=2))
+    m = services.set_match_result(
+        match_id=match.pk,
+        result="win",
+        result_notes="GG",
+        actor_discord_id=OFFICER,
+        now=START + dt.timedelta(hours=2),
+    )
     assert (m.status, m.result, m.result_notes) == ("Completed", "Win", "GG")
     m = services.set_match_result(match_id=match.pk, result="No-show", now=START + dt.timedelta(hours=3))
     assert m.result == "No-show"
@@ -127,8 +139,9 @@ def test_governor_registry(db):
     assert g.name == "Cleopatra"
     with pytest.raises(services.NotAllowed, match="another Discord user"):
         services.register_governor(governor_id=77, name="Thief", discord_user_id=user(8))
-    g = services.register_governor(governor_id=77, name="Cleo", discord_user_id=user(8), as_officer=True,
-                                   actor_discord_id=OFFICER)
+    g = services.register_governor(
+        governor_id=77, name="Cleo", discord_user_id=user(8), as_officer=True, actor_discord_id=OFFICER
+    )
     assert g.discord_user_id == user(8)
     with pytest.raises(services.ArkError, match="1 to 64"):
         services.register_governor(governor_id=78, name="", discord_user_id=user(8))
@@ -137,14 +150,24 @@ def test_governor_registry(db):
 
 
 def test_bans_lifecycle(db):
-    ban = services.add_ban(discord_user_id=user(1), reason="toxic", weekends=2, actor_discord_id=OFFICER, now=NOW)
+    ban = services.add_ban(
+        discord_user_id=user(1), reason="toxic", weekends=2, actor_discord_id=OFFICER, now=NOW
+    )
     assert (ban.starts_weekend, ban.ends_on) == (WEEKEND, WEEKEND + dt.timedelta(days=8))
     assert services.get_active_ban_for(discord_user_id=user(1), ark_weekend_date=WEEKEND) == ban
-    assert services.get_active_ban_for(discord_user_id=user(1), ark_weekend_date=WEEKEND + dt.timedelta(days=7)) == ban
-    assert services.get_active_ban_for(discord_user_id=user(1), ark_weekend_date=WEEKEND + dt.timedelta(days=14)) is None
+    assert (
+        services.get_active_ban_for(discord_user_id=user(1), ark_weekend_date=WEEKEND + dt.timedelta(days=7))
+        == ban
+    )
+    assert (
+        services.get_active_ban_for(discord_user_id=user(1), ark_weekend_date=WEEKEND + dt.timedelta(days=14))
+        is None
+    )
     assert services.get_active_ban_for(discord_user_id=user(2), ark_weekend_date=WEEKEND) is None
     gban = services.add_ban(governor_id=42, reason="alt", until_date=dt.date(2030, 3, 20), now=NOW)
-    assert services.get_active_ban_for(governor_id=42, discord_user_id=user(5), ark_weekend_date=WEEKEND) == gban
+    assert (
+        services.get_active_ban_for(governor_id=42, discord_user_id=user(5), ark_weekend_date=WEEKEND) == gban
+    )
     assert [b.pk for b in services.list_bans(now=NOW)] == [gban.pk, ban.pk]
     services.revoke_ban(ban_id=ban.pk, actor_discord_id=OFFICER, now=NOW)
     assert services.get_active_ban_for(discord_user_id=user(1), ark_weekend_date=WEEKEND) is None
@@ -154,8 +177,12 @@ def test_bans_lifecycle(db):
         services.revoke_ban(ban_id=ban.pk)
     with pytest.raises(services.NotFound):
         services.revoke_ban(ban_id=12345)
-    for bad in ({}, {"discord_user_id": 1, "weekends": 1, "until_date": WEEKEND},
-                {"discord_user_id": 1, "weekends": 0}, {"discord_user_id": 1, "until_date": dt.date(2030, 1, 1)}):
+    for bad in (
+        {},
+        {"discord_user_id": 1, "weekends": 1, "until_date": WEEKEND},
+        {"discord_user_id": 1, "weekends": 0},
+        {"discord_user_id": 1, "until_date": dt.date(2030, 1, 1)},
+    ):
         with pytest.raises(services.ArkError):
             services.add_ban(reason="x", now=NOW, **bad)
     assert AuditLog.objects.filter(action__startswith="ban_").count() == 3
@@ -178,7 +205,9 @@ def test_reminder_prefs(db):
 
 
 def test_insert_audit_log(match):
-    row = services.insert_audit_log(action="note", actor_discord_id=OFFICER, match_id=match.pk, details={"at": NOW})
+    row = services.insert_audit_log(
+        action="note", actor_discord_id=OFFICER, match_id=match.pk, details={"at": NOW}
+    )
     assert row.details == {"at": NOW.isoformat()} and row.match == match
     with pytest.raises(services.ArkError):
         services.insert_audit_log(action="")

@@ -27,8 +27,9 @@ def test_registration_message_content_and_buttons(match, governors, deliver_outb
     assert embed["fields"][1]["name"] == "Subs (0/2)"
     buttons = msg["components"][0]["components"]
     assert [b["label"] for b in buttons] == ["Join as Player", "Join as Sub", "Leave", "Switch Governor"]
-    assert [b["custom_id"] for b in buttons] == [f"ark:{a}:{match.pk}" for a in
-                                                ("join_player", "join_sub", "leave", "switch")]
+    assert [b["custom_id"] for b in buttons] == [
+        f"ark:{a}:{match.pk}" for a in ("join_player", "join_sub", "leave", "switch")
+    ]
     # the outbox told us the message id
     assert ref(match).message_id == int(msg["id"]) and ref(match).channel_id == REG_CHANNEL
 
@@ -43,7 +44,9 @@ def test_changes_before_delivery_rewrite_the_queued_post(match, governors, deliv
     assert not fake_discord.calls("PATCH", r"/channels/\d+/messages/\d+")
 
 
-def test_roster_changes_after_delivery_are_coalesced_into_one_edit(match, governors, deliver_outbox, fake_discord):
+def test_roster_changes_after_delivery_are_coalesced_into_one_edit(
+    match, governors, deliver_outbox, fake_discord
+):
     deliver_outbox()
     for n in (1, 2, 3):
         sign(match, n)
@@ -100,7 +103,9 @@ def test_lock_posts_confirmation_with_checkin_buttons(match, governors, deliver_
     deliver_outbox()
     [conf] = fake_discord.posted(CONF_CHANNEL)
     assert [b["custom_id"] for b in conf["components"][0]["components"]] == [
-        f"ark:checkin:{match.pk}", f"ark:withdraw:{match.pk}"]
+        f"ark:checkin:{match.pk}",
+        f"ark:withdraw:{match.pk}",
+    ]
     assert fake_discord.posted(REG_CHANNEL)[0]["components"] == []  # registration buttons gone
     services.mark_checked_in(match_id=match.pk, discord_user_id=user(1), now=START)
     deliver_outbox()

@@ -18,12 +18,18 @@ def test_200_simultaneous_signups_fill_caps_exactly(make_match, run_in_parallel)
     ally = Alliance.objects.create(name="Big Alliance", registration_channel_id=1, confirmation_channel_id=2)
     assert (ally.player_cap, ally.sub_cap) == (30, 15)
     match = make_match(ally)
-    Governor.objects.bulk_create([Governor(governor_id=1000 + i, name=f"G{i}", discord_user_id=user(i))
-                                  for i in range(200)])
+    Governor.objects.bulk_create(
+        [Governor(governor_id=1000 + i, name=f"G{i}", discord_user_id=user(i)) for i in range(200)]
+    )
 
     def join(i: int):
-        return services.add_signup(match_id=match.pk, governor_id=1000 + i, discord_user_id=user(i),
-                                   actor_discord_id=user(i), now=NOW)
+        return services.add_signup(
+            match_id=match.pk,
+            governor_id=1000 + i,
+            discord_user_id=user(i),
+            actor_discord_id=user(i),
+            now=NOW,
+        )
 
     results = run_in_parallel(join, 200, timeout=300)
     ok = [r for r in results if isinstance(r, Signup)]
@@ -47,7 +53,9 @@ def test_same_governor_racing_into_two_alliances_lands_once(make_match, run_in_p
     Governor.objects.create(governor_id=7, name="Solo", discord_user_id=user(7))
 
     def join(i: int):
-        return services.add_signup(match_id=matches[i % 2].pk, governor_id=7, discord_user_id=user(7), now=NOW)
+        return services.add_signup(
+            match_id=matches[i % 2].pk, governor_id=7, discord_user_id=user(7), now=NOW
+        )
 
     results = run_in_parallel(join, 10)
     assert sum(isinstance(r, Signup) for r in results) == 1

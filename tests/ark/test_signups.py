@@ -42,8 +42,9 @@ def test_sub_only_when_players_full_unless_officer(match, governors):
 def test_unknown_governor_needs_registration_or_a_name(match, db):
     with pytest.raises(services.NotFound, match="governor register"):
         services.add_signup(match_id=match.pk, governor_id=555, discord_user_id=user(55), now=NOW)
-    signup = services.add_signup(match_id=match.pk, governor_id=555, governor_name="Newbie",
-                                 discord_user_id=user(55), now=NOW)
+    signup = services.add_signup(
+        match_id=match.pk, governor_id=555, governor_name="Newbie", discord_user_id=user(55), now=NOW
+    )
     assert signup.governor.name == "Newbie" and signup.governor.discord_user_id == user(55)
 
 
@@ -67,14 +68,21 @@ def test_one_governor_per_weekend_across_alliances(match, make_match, other_alli
     assert sign(other, 1).match_id == other.pk
 
 
-def test_database_refuses_a_second_active_signup_for_the_weekend(match, make_match, other_alliance, governors):
+def test_database_refuses_a_second_active_signup_for_the_weekend(
+    match, make_match, other_alliance, governors
+):
     from django.db import IntegrityError, transaction
 
     other = make_match(other_alliance)
     sign(match, 1)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Signup.objects.create(match=other, governor=governors[0], discord_user_id=user(1),
-                              ark_weekend_date=WEEKEND, slot="Player")
+        Signup.objects.create(
+            match=other,
+            governor=governors[0],
+            discord_user_id=user(1),
+            ark_weekend_date=WEEKEND,
+            slot="Player",
+        )
 
 
 def test_signups_close_at_close_time_but_officers_may_still_change(match, governors):
@@ -85,8 +93,14 @@ def test_signups_close_at_close_time_but_officers_may_still_change(match, govern
     assert signup.source == "admin"
     with pytest.raises(services.SignupClosed):
         services.remove_signup(match_id=match.pk, governor_id=1, actor_discord_id=user(1), now=after)
-    services.remove_signup(match_id=match.pk, governor_id=1, status="Removed", actor_discord_id=OFFICER,
-                           as_officer=True, now=after)
+    services.remove_signup(
+        match_id=match.pk,
+        governor_id=1,
+        status="Removed",
+        actor_discord_id=OFFICER,
+        as_officer=True,
+        now=after,
+    )
     assert Signup.objects.get(pk=signup.pk).status == "Removed"
 
 
@@ -102,11 +116,15 @@ def test_locked_or_cancelled_match_refuses_members(match, governors):
 def test_remove_signup_rules(match, governors):
     sign(match, 1)
     with pytest.raises(services.NotAllowed, match="Only officers"):
-        services.remove_signup(match_id=match.pk, governor_id=1, status="Removed", actor_discord_id=user(1), now=NOW)
+        services.remove_signup(
+            match_id=match.pk, governor_id=1, status="Removed", actor_discord_id=user(1), now=NOW
+        )
     with pytest.raises(services.NotAllowed, match="owner or an officer"):
         services.remove_signup(match_id=match.pk, governor_id=1, actor_discord_id=user(2), now=NOW)
     with pytest.raises(services.ArkError, match="Withdrawn or Removed"):
-        services.remove_signup(match_id=match.pk, governor_id=1, status="Active", actor_discord_id=user(1), now=NOW)
+        services.remove_signup(
+            match_id=match.pk, governor_id=1, status="Active", actor_discord_id=user(1), now=NOW
+        )
     s = services.remove_signup(match_id=match.pk, governor_id=1, actor_discord_id=user(1), now=NOW)
     assert s.status == "Withdrawn" and s.ended_at == NOW
     with pytest.raises(services.NotFound):
@@ -127,14 +145,22 @@ def test_switch_governor_keeps_slot_and_position(match, governors):
         sign(match, n)
     before = Signup.objects.get(match=match, governor__governor_id=1)
     with pytest.raises(services.NotAllowed, match="same Discord user"):
-        services.switch_signup_governor(match_id=match.pk, old_governor_id=1, new_governor_id=2,
-                                        actor_discord_id=user(1), now=NOW)
+        services.switch_signup_governor(
+            match_id=match.pk, old_governor_id=1, new_governor_id=2, actor_discord_id=user(1), now=NOW
+        )
     with pytest.raises(services.NotAllowed):
-        services.switch_signup_governor(match_id=match.pk, old_governor_id=1, new_governor_id=11,
-                                        actor_discord_id=user(2), now=NOW)
-    s = services.switch_signup_governor(match_id=match.pk, old_governor_id=1, new_governor_id=11,
-                                        actor_discord_id=user(1), now=NOW)
-    assert (s.pk, s.slot, s.created_at, s.governor.governor_id) == (before.pk, "Player", before.created_at, 11)
+        services.switch_signup_governor(
+            match_id=match.pk, old_governor_id=1, new_governor_id=11, actor_discord_id=user(2), now=NOW
+        )
+    s = services.switch_signup_governor(
+        match_id=match.pk, old_governor_id=1, new_governor_id=11, actor_discord_id=user(1), now=NOW
+    )
+    assert (s.pk, s.slot, s.created_at, s.governor.governor_id) == (
+        before.pk,
+        "Player",
+        before.created_at,
+        11,
+    )
     assert roster(match)[0] == (11, "Player")
     assert AuditLog.objects.filter(action="signup_switched", signup=s).count() == 1
 
@@ -144,35 +170,48 @@ def test_switch_to_a_governor_active_elsewhere_is_refused(match, make_match, oth
     sign(match, 1)
     sign(other, 11)
     with pytest.raises(services.ArkError, match="already signed up"):
-        services.switch_signup_governor(match_id=match.pk, old_governor_id=1, new_governor_id=11,
-                                        actor_discord_id=user(1), now=NOW)
+        services.switch_signup_governor(
+            match_id=match.pk, old_governor_id=1, new_governor_id=11, actor_discord_id=user(1), now=NOW
+        )
 
 
 def test_move_signup_slot_within_caps(match, governors):
     for n in (1, 2, 3, 4):
         sign(match, n)
     with pytest.raises(services.RosterFull):
-        services.move_signup_slot(match_id=match.pk, governor_id=4, slot_type="Player", actor_discord_id=OFFICER)
+        services.move_signup_slot(
+            match_id=match.pk, governor_id=4, slot_type="Player", actor_discord_id=OFFICER
+        )
     s = services.move_signup_slot(match_id=match.pk, governor_id=1, slot_type="Sub", actor_discord_id=OFFICER)
     assert s.slot == "Sub"
-    s = services.move_signup_slot(match_id=match.pk, governor_id=4, slot_type="player", actor_discord_id=OFFICER)
+    s = services.move_signup_slot(
+        match_id=match.pk, governor_id=4, slot_type="player", actor_discord_id=OFFICER
+    )
     assert s.slot == "Player"
     with pytest.raises(services.ArkError, match="already a Player"):
-        services.move_signup_slot(match_id=match.pk, governor_id=4, slot_type="Player", actor_discord_id=OFFICER)
+        services.move_signup_slot(
+            match_id=match.pk, governor_id=4, slot_type="Player", actor_discord_id=OFFICER
+        )
 
 
 def test_check_in_window(match, governors):
     sign(match, 1)
     sign(match, 11)
     with pytest.raises(services.ArkError, match="Check-in opens"):
-        services.mark_checked_in(match_id=match.pk, discord_user_id=user(1), now=START - dt.timedelta(hours=13))
+        services.mark_checked_in(
+            match_id=match.pk, discord_user_id=user(1), now=START - dt.timedelta(hours=13)
+        )
     at = START - dt.timedelta(hours=11)
     done = services.mark_checked_in(match_id=match.pk, discord_user_id=user(1), now=at)
-    assert sorted(s.governor.governor_id for s in done) == [1, 11] and all(s.checked_in_at == at for s in done)
+    assert sorted(s.governor.governor_id for s in done) == [1, 11] and all(
+        s.checked_in_at == at for s in done
+    )
     with pytest.raises(services.ArkError, match="already checked in"):
         services.mark_checked_in(match_id=match.pk, discord_user_id=user(1), now=at)
     with pytest.raises(services.ArkError, match="has started"):
-        services.mark_checked_in(match_id=match.pk, discord_user_id=user(1), now=START + dt.timedelta(seconds=1))
+        services.mark_checked_in(
+            match_id=match.pk, discord_user_id=user(1), now=START + dt.timedelta(seconds=1)
+        )
     with pytest.raises(services.NotFound):
         services.mark_checked_in(match_id=match.pk, discord_user_id=user(9), now=at)
 
@@ -189,7 +228,10 @@ def test_emergency_withdraw_promotes_and_dms_the_sub(match, governors, deliver_o
     assert audit.details["promoted_governor"] == 4 and audit.actor_discord_id == user(2)
     deliver_outbox()
     [dm] = fake_discord.dms_to(user(4))
-    assert "moved up from Sub to **Player**" in dm["content"] and f"<t:{int(START.timestamp())}:F>" in dm["content"]
+    assert (
+        "moved up from Sub to **Player**" in dm["content"]
+        and f"<t:{int(START.timestamp())}:F>" in dm["content"]
+    )
     # a Sub leaving promotes nobody
     services.mark_emergency_withdraw(match_id=match.pk, discord_user_id=user(5), now=at)
     assert OutboxMessage.objects.filter(topic="ark.promoted").count() == 1
@@ -209,8 +251,9 @@ def test_emergency_withdraw_with_two_governors_needs_a_choice(match, governors):
 
 
 def test_bans_refuse_and_officer_override_is_audited(match, governors):
-    ban = services.add_ban(discord_user_id=user(1), reason="no-show twice", weekends=2, actor_discord_id=OFFICER,
-                           now=NOW)
+    ban = services.add_ban(
+        discord_user_id=user(1), reason="no-show twice", weekends=2, actor_discord_id=OFFICER, now=NOW
+    )
     assert ban.starts_weekend == WEEKEND
     with pytest.raises(services.Banned, match="no-show twice"):
         sign(match, 1)
