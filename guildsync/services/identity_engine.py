@@ -25,6 +25,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -59,7 +60,12 @@ def normalize_name(name: str, *, strip_realm: bool = True) -> str:
     → "thrall"; character names cannot hold a hyphen), accents folded ("Áltéa" → "altea"),
     case folded, punctuation and spaces removed. Discord names keep their hyphens' parts
     (``strip_realm=False``)."""
-    text = (name or "").strip()
+    return _normalize(name or "", strip_realm)
+
+
+@lru_cache(maxsize=65536)
+def _normalize(name: str, strip_realm: bool) -> str:
+    text = name.strip()
     if strip_realm and "-" in text:
         text = text.split("-", 1)[0]
     text = unicodedata.normalize("NFKD", text)
@@ -148,6 +154,25 @@ class MatchResult:
         return {"players_created": self.players_created, "links_created": self.links_created,
                 "discord_attached": self.discord_attached, "by_source": self.by_source,
                 "unmatched_characters": self.unmatched_characters, "ambiguous": self.ambiguous[:50]}
+
+
+def _fuzzy_hits(queries: list[str], choices: list[str], cutoff: float) -> list[list[tuple[int, float]]]:
+    """For each query, the (choice index, score) pairs scoring at least ``cutoff``.
+
+    With numpy installed, one multi-threaded ``process.cdist`` call scores the whole matrix;
+    without it (numpy is optional), ``process.extract`` per query gives the same pairs."""
+    try:
+        import numpy as np
+    except ImportError:
+        return [[(index, score) for _c, score, index in
+                 process.extract(q, choices, scorer=fuzz.ratio, processor=None, limit=8, score_cutoff=cutoff)]
+                for q in queries]
+    matrix = process.cdist(queries, choices, scorer=fuzz.ratio, processor=None, score_cutoff=cutoff, workers=-1)
+    rows, cols = np.nonzero(matrix)
+    hits: list[list[tuple[int, float]]] = [[] for _ in queries]
+    for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+        hits[r].append((c, float(matrix[r, c])))
+    return hits
 
 
 class _Run:
@@ -263,11 +288,9 @@ class _Run:
                 owners.append(uid)
         cutoff = max(0.0, self.threshold - self.margin)
         left = []
-        for char in chars:
-            hits = process.extract(char.norm, choices, scorer=fuzz.ratio, processor=None, limit=6,
-                                   score_cutoff=cutoff)
+        for char, hits in zip(chars, _fuzzy_hits([c.norm for c in chars], choices, cutoff), strict=True):
             best: dict[int, float] = {}
-            for _choice, score, index in hits:
+            for index, score in hits:
                 uid = owners[index]
                 best[uid] = max(best.get(uid, 0.0), score)
             ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)

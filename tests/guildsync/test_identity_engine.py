@@ -205,3 +205,15 @@ def test_concurrent_runs_create_each_player_once(make, run_in_parallel):
     assert all(not isinstance(r, BaseException) for r in results), results
     assert sum(r.players_created for r in results) == 30
     assert Player.objects.count() == 30 and PlayerCharacter.objects.count() == 30
+
+
+def test_fuzzy_hits_same_with_and_without_numpy(monkeypatch):
+    queries, choices = ["thrallx", "jainaa", "nobody"], ["thrall", "jainab", "jainac", "garrosh"]
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        pytest.skip("numpy not installed: only the fallback path exists here")
+    with_numpy = [sorted(h) for h in ie._fuzzy_hits(queries, choices, 80)]
+    monkeypatch.setitem(__import__("sys").modules, "numpy", None)
+    without = [sorted(h) for h in ie._fuzzy_hits(queries, choices, 80)]
+    assert [[i for i, _ in h] for h in with_numpy] == [[i for i, _ in h] for h in without] == [[0], [1, 2], []]
