@@ -1,0 +1,29 @@
+"""One officer workflow in a real browser: link an orphan character to a player."""
+
+from __future__ import annotations
+
+import pytest
+
+from guildsync.models import PlayerCharacter
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_officer_links_orphan_character_to_player(officer, make, admin_login, live_server):
+    officer("Guild officers", "gm")
+    user = make.discord_user("thrall")
+    player = make.player("Thrall", discord_user=user, characters=[make.character("Thrall")])
+    orphan = make.character("Bigtotem", addon_note="ask Thrall")
+    page = admin_login("gm", "officer-pass-123")
+    page.goto(f"{live_server.url}/admin/guildsync/wowcharacter/?linked=no")
+    page.check(f"input[name=_selected_action][value='{orphan.pk}']")
+    page.select_option("select[name=action]", "link_to_player")
+    page.click("button[name=index]")
+    page.wait_for_selector("text=Link characters to a player")
+    page.select_option("select[name=player]", str(player.pk))
+    page.click("input[name=apply]")
+    page.wait_for_selector("text=Linked 1 character(s) to Thrall.")
+    link = PlayerCharacter.objects.get(character=orphan)
+    assert link.player == player and link.link_source == "manual"
+    page.goto(f"{live_server.url}/admin/guildsync/wowcharacter/?linked=no")
+    assert page.locator(f"input[name=_selected_action][value='{orphan.pk}']").count() == 0
