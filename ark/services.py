@@ -218,6 +218,29 @@ def _update_pending(row_id: int | None, body: dict[str, Any]) -> bool:
     )
 
 
+def _latest_post(match: Match, kind: str) -> tuple[int, OutboxMessage | None]:
+    """The last post of this message queued in the outbox (its number in the dedupe key)."""
+    prefix = f"ark:{kind}:{match.pk}:"
+    rows = OutboxMessage.objects.filter(dedupe_key__startswith=prefix, topic=f"ark.{kind}")
+    numbered = [(int(r.dedupe_key[len(prefix) :]), r) for r in rows if r.dedupe_key[len(prefix) :].isdigit()]
+    return max(numbered, key=lambda pair: pair[0], default=(0, None))
+
+
+def _adopt_post(match: Match, kind: str) -> MessageRef | None:
+    posts, row = _latest_post(match, kind)
+    if row is None or row.status == OutboxMessage.Status.FAILED:
+        return None
+    return MessageRef.objects.create(
+        match=match,
+        kind=kind,
+        channel_id=row.sent_channel_id or row.channel_id,
+        message_id=row.sent_message_id if row.status == OutboxMessage.Status.SENT else None,
+        post_outbox=row,
+        rendered_version=0,
+        posts=posts,
+    )
+
+
 def _sync_message(match: Match, kind: str, *, repost: bool = False) -> MessageRef | None:
     """Bring one Discord message of the match up to date, with at most one queued edit at a time.
 
@@ -246,8 +269,12 @@ def _sync_message(match: Match, kind: str, *, repost: bool = False) -> MessageRe
         and ref.message_id is None
         and (ref.post_outbox is None or ref.post_outbox.status == OutboxMessage.Status.FAILED)
     )
+    if ref is None and not repost:
+        ref = _adopt_post(match, kind)  # the reference was lost but the outbox still knows the post
+        if ref is not None:
+            return _sync_message(match, kind)
     if ref is None or repost or post_failed:
-        posts = ref.posts + 1 if ref else 1
+        posts = max(ref.posts if ref else 0, _latest_post(match, kind)[0]) + 1
         if ref is not None and ref.message_id:
             outbox.delete_message(
                 ref.channel_id,
@@ -1470,6 +1497,6 @@ def _reconcile_messages(report: LifecycleReport) -> None:
             ref = MessageRef.objects.filter(match=match, kind=MessageRef.Kind.REGISTRATION).first()
             if ref is not None and (ref.message_id or ref.post_outbox_id):
                 continue
-            _sync_message(match, MessageRef.Kind.REGISTRATION, repost=True)
+            _sync_message(match, MessageRef.Kind.REGISTRATION)  # adopts the outbox's post or posts again
             _audit("message_reposted", None, match=match, kind=MessageRef.Kind.REGISTRATION)
             report.reposted += 1

@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from ark import services
-from ark.models import AuditLog, Match, SentReminder
+from ark.models import AuditLog, Match, MessageRef, SentReminder
 from ark.tasks import ark_lifecycle_task
 from bot.delivery import claim_due
 from bot.models import OutboxMessage
@@ -171,3 +172,44 @@ def test_two_workers_at_once_do_the_work_once(make_match, governors, run_in_para
     assert SentReminder.objects.filter(reminder_type="4h", status="queued").count() == 5
     assert OutboxMessage.objects.filter(topic="ark.reminder").count() == 5
     assert WEEKEND == matches[0].ark_weekend_date
+
+
+@pytest.mark.django_db
+def test_reminder_types_are_configurable(match, governors, settings):
+    settings.ARK_REMINDER_TYPES = "24h,1h"
+    sign(match, 1)
+    services.run_lifecycle(now=START - 24 * H + dt.timedelta(minutes=1))
+    assert reminders() == [("24h", user(1), "queued")]
+    settings.ARK_REMINDER_TYPES = "5h"
+    with pytest.raises(ImproperlyConfigured, match="unknown"):
+        services.run_lifecycle(now=START)
+
+
+@pytest.mark.django_db
+def test_missing_message_ref_is_reposted_once(match, deliver_outbox, fake_discord):
+    deliver_outbox()
+    [posted] = fake_discord.posted(REG_CHANNEL)
+    MessageRef.objects.all().delete()  # as if the reference had never been stored
+    assert services.run_lifecycle(now=CLOSE - 3 * H).reposted == 1
+    assert services.run_lifecycle(now=CLOSE - 3 * H).reposted == 0
+    deliver_outbox()
+    # the outbox still knew the message: adopted and brought up to date, not posted twice
+    assert len(fake_discord.posted(REG_CHANNEL)) == 1
+    assert MessageRef.objects.get().message_id == int(posted["id"])
+    # a post that failed for good is posted again under a new key
+    fake_discord.messages[REG_CHANNEL].clear()
+    services.repost_match_messages(match_id=match.pk)
+    assert MessageRef.objects.get().posts == 2
+
+
+@pytest.mark.django_db
+def test_promotion_dm_to_closed_dms_fails_cleanly(match, governors, deliver_outbox, fake_discord):
+    for n in (1, 2, 3, 4):
+        sign(match, n)
+    fake_discord.closed_dms.add(user(4))
+    services.remove_signup(match_id=match.pk, governor_id=1, actor_discord_id=user(1), now=CLOSE - H)
+    report = deliver_outbox()
+    assert report.failed == 1
+    dm = OutboxMessage.objects.get(topic="ark.promoted")
+    assert dm.status == "failed" and dm.last_error_code == 50007
+    assert services.get_roster(match.pk)[2].governor.governor_id == 4
