@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Container, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 
 REJECTION_WORK_PER_PERSON = 40  # Fisher–Yates steps per participant before falling back
 MIN_REJECTION_WORK = 20_000
@@ -65,11 +67,13 @@ def draw(ids: Sequence[Hashable], forbidden: Mapping[Hashable, Iterable[Hashable
         raise Infeasible("too_few", list(ids), [])
     index = {pid: i for i, pid in enumerate(ids)}
     forb: list[frozenset[int]] = [frozenset()] * n
+    known = index.keys()
     for giver, receivers in forbidden.items():
         if giver not in index:
             continue
-        g = index[giver]
-        forb[g] = frozenset(index[r] for r in receivers if r in index and r != giver)
+        wanted = known & set(receivers)  # set operations and map(): C speed for big clusters
+        wanted.discard(giver)
+        forb[index[giver]] = frozenset(map(index.__getitem__, wanted))
 
     _check_degrees(ids, forb)
     perm = _rejection(forb, rng)
@@ -88,11 +92,8 @@ def _check_degrees(ids: Sequence[Hashable], forb: list[frozenset[int]]) -> None:
     for g, fg in enumerate(forb):
         if len(fg) >= n - 1:
             raise Infeasible("no_receivers", [ids[g]], [])
-    givers_forbidding = [0] * n
-    for fg in forb:
-        for r in fg:
-            givers_forbidding[r] += 1
-    for r, count in enumerate(givers_forbidding):
+    givers_forbidding = Counter(chain.from_iterable(forb))
+    for r, count in givers_forbidding.items():
         if count >= n - 1:
             raise Infeasible("no_givers", [], [ids[r]])
 
@@ -132,9 +133,13 @@ def _matching(ids: Sequence[Hashable], forb: list[frozenset[int]], rng: random.R
         if r != g and r not in forb[g]:
             match[g], owner[r] = r, g
     free_givers = [g for g in range(n) if match[g] < 0]
+    free_receivers = [r for r in range(n) if owner[r] < 0]
     rng.shuffle(free_givers)
+    order = list(range(n))  # one random visiting order, rotated per search
+    rng.shuffle(order)
     for u in free_givers:
-        stuck = _augment(u, match, owner, forb, rng)
+        rng.shuffle(free_receivers)
+        stuck = _augment(u, match, owner, forb, free_receivers, order, int(rng.random() * n))
         if stuck is not None:
             givers, receivers = stuck
             raise Infeasible("group", sorted((ids[g] for g in givers), key=str),
@@ -146,22 +151,28 @@ def _allowed(g: int, r: int, forb: list[frozenset[int]]) -> bool:
     return r != g and r not in forb[g]
 
 
-def _augment(u: int, match: list[int], owner: list[int], forb: list[frozenset[int]],
-             rng: random.Random) -> tuple[list[int], list[int]] | None:
-    """Match free giver ``u`` along an alternating path (BFS) to a free receiver.
+LOOKAHEAD = 32  # free receivers tried from each newly reached Santa before queuing them
+
+
+def _augment(u: int, match: list[int], owner: list[int], forb: list[frozenset[int]], free: list[int],
+             order: list[int], offset: int) -> tuple[list[int], list[int]] | None:
+    """Match free giver ``u`` along an alternating path (BFS) to a free receiver; ``free``
+    (the free receivers) is updated in place.
 
     Returns None on success; otherwise the givers and receivers the search reached: every
     receiver those givers may give to is among them and already taken by one of them, and
     there is one receiver fewer than givers (the Hall violator).
     """
-    free_receivers = [r for r in range(len(owner)) if owner[r] < 0]
-    rng.shuffle(free_receivers)
-    for r in free_receivers:  # the common case: a direct edge to a free receiver
-        if _allowed(u, r, forb):
-            match[u], owner[r] = r, u
+    def take(f: int, via: dict[int, int]) -> None:
+        free.remove(f)
+        _flip(f, via, match, owner)
+
+    for f in free:  # the common case: a direct edge to a free receiver
+        if _allowed(u, f, forb):
+            take(f, {f: u})
             return None
-    unvisited = list(range(len(owner)))
-    rng.shuffle(unvisited)
+    lookahead = free[:LOOKAHEAD]
+    unvisited = order[offset:] + order[:offset]
     via: dict[int, int] = {}  # receiver → giver it was reached from
     queue = [u]
     head = 0
@@ -175,9 +186,15 @@ def _augment(u: int, match: list[int], owner: list[int], forb: list[frozenset[in
                 continue
             via[r] = g
             if owner[r] < 0:
-                _flip(r, via, match, owner)
+                take(r, via)
                 return None
-            queue.append(owner[r])
+            nxt = owner[r]
+            for f in lookahead:  # short cut: the Santa just reached can take a free receiver
+                if f not in via and _allowed(nxt, f, forb):
+                    via[f] = nxt
+                    take(f, via)
+                    return None
+            queue.append(nxt)
         unvisited = keep
     return queue, list(via)
 
@@ -204,9 +221,10 @@ def _mix(perm: list[int], forb: list[frozenset[int]], rng: random.Random) -> Non
 
 
 def is_valid(assignment: Mapping[Hashable, Hashable], ids: Iterable[Hashable],
-             forbidden: Mapping[Hashable, Iterable[Hashable]]) -> bool:
+             forbidden: Mapping[Hashable, Container[Hashable]]) -> bool:
     """Independent check used by replace_pairings and the tests."""
     ids = set(ids)
     if set(assignment) != ids or set(assignment.values()) != ids:
         return False
-    return all(r != g and r not in set(forbidden.get(g, ())) for g, r in assignment.items())
+    empty: frozenset = frozenset()
+    return all(r != g and r not in forbidden.get(g, empty) for g, r in assignment.items())
