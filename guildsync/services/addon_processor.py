@@ -79,9 +79,10 @@ class SavedVariablesTooLarge(SavedVariablesError):
 # (garbage) and the end of input (empty token), so the entry list always ends with an empty
 # token and the walker never indexes past it. Groups: 1 string key (quoted), 2 integer key,
 # 3 name key, 4 token, 5 separator.
-_BLOCK = "|".join(rf"--\[{'=' * n}\[.*?\]{'=' * n}\]" for n in range(5))   # block comments, levels 0..4
-_LONG = "|".join(rf"\[{'=' * n}\[.*?\]{'=' * n}\]" for n in range(5))      # long strings, levels 0..4
-_SKIP = rf"(?:[ \t\r\n\f\v]+|--(?!\[=*\[)[^\n]*|{_BLOCK})*"
+_LONG = "|".join(rf"\[{'=' * n}\[.*?\]{'=' * n}\]" for n in range(5))  # [[...]], [=[...]=] .. level 4
+# Whitespace, then any number of comments (each followed by whitespace): "--" + a long bracket is
+# a block comment, anything else after "--" a line comment (incl. the old "-- [n]" markers).
+_SKIP = rf"[ \t\r\n\f\v]*(?:--(?:(?!\[=*\[)[^\n]*|{_LONG})[ \t\r\n\f\v]*)*"
 _ENTRY_RE = re.compile(
     rf"""
     {_SKIP}
@@ -102,7 +103,6 @@ _ENTRY_RE = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
-_KEY_GROUPS = {0: 1, 1: 2, 2: 3}  # fail "part" → regex group, for error positions
 _TOK, _SEP = 4, 5
 
 _ESCAPE_RE = re.compile(r"""\\(?:([abfnrtv\\"'])|(\r\n|\n\r|\n|\r)|z[ \t\r\n\f\v]*|([0-9]{1,3})|x([0-9A-Fa-f]{2})|u\{([0-9A-Fa-f]{1,8})\}|(.?))""", re.DOTALL)
@@ -263,12 +263,12 @@ def _table(entries: list[Entry], i: int, depth: int, max_depth: int) -> tuple[An
     if entries[i - 1][4]:  # "{," : the regex took the comma as the brace's separator
         raise _Fail(f"expected a value, found '{entries[i - 1][4]}'", i - 1, _SEP)
     items: list[Any] = []
-    keyed: dict[Any, Any] | None = None
+    keyed: dict[Any, Any] = {}
     has_nil = False
     while True:
         skey, ikey, nkey, tok, sep = entries[i]
-        if skey:
-            key: Any = _string(skey, i, 1) if "\\" in skey else skey[1:-1]
+        if skey:  # the common case first: ["key"] = value
+            key: Any = skey[1:-1] if "\\" not in skey else _string(skey, i, 1)
         elif ikey:
             key = int(ikey)
         elif nkey:
@@ -280,51 +280,66 @@ def _table(entries: list[Entry], i: int, depth: int, max_depth: int) -> tuple[An
             break
         elif tok == "[":
             key, i = _key(entries, i)
+            if type(key) is bool and any(type(k) is not bool and k == key for k in keyed):
+                raise _Fail("table mixes boolean keys with the numeric keys 0/1", i - 3)
             tok, sep = entries[i][3], entries[i][4]
-        else:
-            key = _POSITIONAL
-        # The value; the common scalars inline, since this loop runs once per line of the file.
-        if tok == "{":
-            value, sep, i = _table(entries, i + 1, depth + 1, max_depth)
-        else:
-            c = tok[:1]
-            if c == '"' and len(tok) > 1 and "\\" not in tok:
-                value = tok[1:-1]
-            elif c in _DIGITS and tok.isdigit():
-                value = int(tok)
-            elif tok in _BOOLEANS:
-                value = _BOOLEANS[tok]
+        else:  # a positional item
+            if tok == "{":
+                value, sep, i = _table(entries, i + 1, depth + 1, max_depth)
             else:
                 value = _scalar(tok, i)
-            i += 1
-        if key is _POSITIONAL:
-            if value is _NIL:
-                has_nil = True
+                if value is _NIL:
+                    has_nil = True
+                i += 1
             items.append(value)
+            if not sep:
+                i = _separator(entries, i)
+            continue
+        # The keyed value; the common scalars inline, since this loop runs once per line.
+        c = tok[:1]
+        if c == '"' and "\\" not in tok and len(tok) > 1:
+            keyed[key] = tok[1:-1]
+            i += 1
+        elif c in _DIGITS:
+            keyed[key] = int(tok) if tok.isdigit() else _number(tok, i)
+            i += 1
+        elif c == "{":
+            keyed[key], sep, i = _table(entries, i + 1, depth + 1, max_depth)
+        elif tok in _BOOLEANS:
+            keyed[key] = _BOOLEANS[tok]
+            i += 1
         else:
-            if keyed is None:
-                keyed = {}
-            if type(key) is bool and any(type(k) is not bool and k == key for k in keyed):
-                raise _Fail("table mixes boolean keys with the numeric keys 0/1", i - 1)
+            value = _scalar(tok, i)
             if value is _NIL:
                 keyed.pop(key, None)
             else:
                 keyed[key] = value
+            i += 1
         if not sep:
-            nxt = entries[i]
-            if nxt[3] == "}" and not (nxt[0] or nxt[1] or nxt[2]):
-                continue
-            if (nxt[3] == "," or nxt[3] == ";") and not (nxt[0] or nxt[1] or nxt[2] or nxt[4]):
-                i += 1
-                continue
-            if nxt[3] == "" and not (nxt[0] or nxt[1] or nxt[2]):
-                raise _Fail("unexpected end of file inside a table (missing '}'; truncated file?)", i)
-            raise _Fail(f"expected ',' or '}}' in table, found {_describe(nxt[3] if not (nxt[0] or nxt[1] or nxt[2]) else '[')}",
-                        i, 1 if nxt[0] else 2 if nxt[1] else 3 if nxt[2] else _TOK)
+            i = _separator(entries, i)
     closing_sep = entries[i - 1][4]
-    if keyed is None and not has_nil:
-        return (items if items else {}), closing_sep, i
-    return _finish_table(items, keyed or {}), closing_sep, i
+    if not keyed:
+        if not has_nil:
+            return (items if items else {}), closing_sep, i
+    elif not items and type(next(iter(keyed))) is not int:
+        return keyed, closing_sep, i
+    return _finish_table(items, keyed), closing_sep, i
+
+
+def _separator(entries: list[Entry], i: int) -> int:
+    """After a value written without its ``,``: accept a separate ``,``/``;`` or a ``}``."""
+    nxt = entries[i]
+    if nxt[0] or nxt[1] or nxt[2]:
+        raise _Fail("expected ',' or '}' in table, found '['" if not nxt[2] else
+                    f"expected ',' or '}}' in table, found '{nxt[2]}'", i, 1 if nxt[0] else 2 if nxt[1] else 3)
+    tok = nxt[3]
+    if tok == "}":
+        return i
+    if (tok == "," or tok == ";") and not nxt[4]:
+        return i + 1
+    if tok == "":
+        raise _Fail("unexpected end of file inside a table (missing '}'; truncated file?)", i)
+    raise _Fail(f"expected ',' or '}}' in table, found {_describe(tok)}", i)
 
 
 def _finish_table(items: list[Any], keyed: dict[Any, Any]) -> list[Any] | dict[Any, Any]:
@@ -546,7 +561,7 @@ def extract_addon_records(parsed: dict[str, Any], *, guild: str | None = None) -
 # Writer: the inverse of the parser, producing text the way the game writes SavedVariables.
 # Used to build upload files in tests, demo data and the benchmark.
 
-_LUA_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\x00": "\\0"}
+_LUA_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}  # others: \ddd
 _NEEDS_ESCAPE = re.compile(r'[\\"\x00-\x1f\x7f]')
 
 

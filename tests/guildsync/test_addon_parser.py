@@ -235,7 +235,7 @@ X = { -- trailing comment
     ("X = 12abc", "malformed number '12abc'", 1, 5),
     ("X = 1.2.3", "malformed number '1.2.3'", 1, 5),
     ("X = {[nil] = 1}", "table key is nil", 1, 7),
-    ("X = {[1] = 1, [true] = 2}", "mixes boolean keys", 1, 24),
+    ("X = {[1] = 1, [true] = 2}", "mixes boolean keys", 1, 16),
     ("X = {true = 1}", "'true' cannot be used as a table key name", 1, 6),
     ("= 1", "expected a variable name, found '='", 1, 1),
     ("X 1", "expected '=' after X, found '1'", 1, 3),
@@ -396,6 +396,11 @@ def expected(value):
 def test_round_trip(variables, legacy):
     text = format_saved_variables(variables, legacy=legacy)
     assert parse_saved_variables(text) == expected(variables)
+
+
+def test_writer_escapes_are_unambiguous():
+    assert format_saved_variables({"X": "\x000\x011"}) == 'X = "\\0000\\0011"\n'
+    assert parse_saved_variables(format_saved_variables({"X": "\x000\x011"})) == {"X": "\x000\x011"}
 
 
 def test_writer_styles():
