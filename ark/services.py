@@ -189,14 +189,6 @@ def _bump(match: Match) -> None:
         _sync_message(match, kind)
 
 
-def _roster(match: Match) -> list[Signup]:
-    return list(
-        Signup.objects.filter(match=match, status=SignupStatus.ACTIVE)
-        .select_related("governor")
-        .order_by("slot", "created_at", "id")
-    )
-
-
 # --- Discord messages (registration / confirmation) ------------------------------------------
 
 
@@ -263,7 +255,7 @@ def _sync_message(match: Match, kind: str, *, repost: bool = False) -> MessageRe
     version = match.roster_version
     if ref is not None and ref.rendered_version == version and not repost:
         return ref
-    body = render(match, _roster(match), kind)
+    body = render(match, get_roster(match.pk), kind)
     post_failed = (
         ref is not None
         and ref.message_id is None

@@ -164,3 +164,26 @@ def test_audit_log_is_read_only_and_searchable(ark_client, match):
     row = AuditLog.objects.first()
     assert ark_client.get(f"/admin/ark/auditlog/{row.pk}/delete/").status_code == 403
     assert "match_created" in ark_client.get("/admin/ark/auditlog/?q=match_created").content.decode()
+
+
+def test_change_match_amends_through_the_service(ark_client, match):
+    data = {
+        "alliance": match.alliance_id,
+        "match_day": "Sat",
+        "match_time_utc_0": "2030-03-09",
+        "match_time_utc_1": "14:00:00",
+        "signup_close_utc_0": "2030-03-09",
+        "signup_close_utc_1": "10:00:00",
+        "notes": "Later start",
+        "signups-TOTAL_FORMS": "0",
+        "signups-INITIAL_FORMS": "0",
+    }
+    response = ark_client.post(f"/admin/ark/match/{match.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    match.refresh_from_db()
+    assert (match.match_time_utc.hour, match.notes) == (14, "Later start")
+    amended = AuditLog.objects.get(action="match_amended")
+    assert amended.details["by"] == "ark_officers"
+    data["match_time_utc_0"] = "2030-03-12"
+    response = ark_client.post(f"/admin/ark/match/{match.pk}/change/", data)
+    assert response.status_code == 200 and "starts on 2030-03-09" in response.content.decode()
