@@ -213,10 +213,10 @@ _TRANSFER_SQL = {
 
 
 def _aware(value: Any) -> dt.datetime | None:
-    """A datetime column read by raw SQL (PostgreSQL gives datetimes, SQLite text)."""
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    parsed = dt.datetime.fromisoformat(str(value))
+    """A datetime column read by raw SQL: aware on PostgreSQL, naive UTC (or text) on SQLite."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 

@@ -202,3 +202,19 @@ def test_role_reward_granted_once_through_discord(config, deliver_outbox, fake_d
     deliver_outbox()
     assert fake_discord.roles[(GUILD, BOB)] == {333000000000000001}
     assert ALICE not in {u for _, u in fake_discord.roles}
+
+
+def test_transfer_in_a_guild_without_config_uses_the_defaults():
+    services.transfer(GUILD, ALICE, "alice", BOB, "bob", 100)  # both accounts opened with 100
+    assert (balance_of(ALICE).balance, balance_of(BOB).balance) == (0, 200)
+    with pytest.raises(EconomyError, match="at most 1,000"):
+        services.transfer(GUILD, BOB, "bob", ALICE, "alice", 1001)
+    assert not BytesConfig.objects.exists()  # reading the defaults wrote nothing
+
+
+def test_the_bank_is_not_a_member(config):
+    make_balance(ALICE, 10)
+    with pytest.raises(EconomyError, match="not a Discord member"):
+        services.transfer(GUILD, ALICE, "alice", SYSTEM_ID, "bank", 5)
+    with pytest.raises(EconomyError, match="not a Discord member"):
+        services.award_daily(GUILD, SYSTEM_ID)
