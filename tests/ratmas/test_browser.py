@@ -1,0 +1,38 @@
+"""One organiser workflow in a real browser: lock signups, draw, notify, read the result."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+
+from ratmas.models import Event
+
+
+def run_action(page, label: str) -> str:
+    page.check("input.action-select")
+    page.select_option("select[name=action]", label=label)
+    page.click("button[name=index]")
+    return page.inner_text("ul.messagelist")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_organiser_runs_the_draw_in_the_admin(live_server, admin_login, django_user_model, make_event, fake_discord,
+                                              deliver_outbox):
+    event = make_event(6)
+    user = django_user_model.objects.create_user("elf", password="elf-pass-123", is_staff=True)
+    user.groups.add(Group.objects.get(name="Ratmas organisers"))
+    page = admin_login("elf", "elf-pass-123")
+    page.goto(f"{live_server.url}/admin/ratmas/event/")
+    assert "signups" in page.inner_text("#result_list").lower()
+
+    assert "signups locked" in run_action(page, "Lock signups")
+    assert "Pairings drawn: 6 Santas" in run_action(page, "Draw pairings (generate)")
+    assert "6 DM(s) queued" in run_action(page, "Notify Santas by DM")
+    deliver_outbox()
+
+    page.goto(f"{live_server.url}/admin/ratmas/event/{event.pk}/change/")
+    body = page.inner_text("#content")
+    assert "6/6 Santas notified" in body and "Player 1" in body
+    assert "Pairings (secret)" not in body  # organisers never see who draws whom
+    assert Event.objects.get(pk=event.pk).status == "notified"
