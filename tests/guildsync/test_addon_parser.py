@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -516,3 +517,15 @@ def test_records_pick_a_guild_and_accept_an_empty_roster():
     db["lastExport"] = "Bank Guild-Sen'jin"
     text = format_saved_variables(parsed)
     assert extract_addon_records(parse_saved_variables(text)) == []
+
+
+def test_the_documented_example_is_a_valid_export():
+    doc = (Path(__file__).resolve().parents[2] / "guildsync" / "addon" / "FORMAT.md").read_text(encoding="utf-8")
+    example = re.search(r"```lua\n(.*?)```", doc, re.S).group(1)
+    parsed = parse_saved_variables(example)
+    assert extract_addon_records(parsed) == [
+        {"character_name": "Trogmoon", "realm": "Sen'jin", "guild_note": "Discord: trog",
+         "officer_note": "alt of Shadowbane", "rank_index": 0, "rank_name": "Guild Master", "class_name": "Druid",
+         "level": 80}]
+    member = parsed["GuildSyncDB"]["guilds"]["Pull All The Things-Sen'jin"]["members"][0]
+    assert member["lastOnlineAt"] == 1763780000 - ((30 + 2) * 24 + 3) * 3600

@@ -133,9 +133,10 @@ function ns.BuildExport()
             members[#members + 1] = member
         end
     end
+    local canViewOfficerNote = (C_GuildInfo and C_GuildInfo.CanViewOfficerNote) or CanViewOfficerNote
     local canViewOfficerNotes = true
-    if C_GuildInfo and C_GuildInfo.CanViewOfficerNote then
-        canViewOfficerNotes = C_GuildInfo.CanViewOfficerNote() and true or false
+    if canViewOfficerNote then
+        canViewOfficerNotes = canViewOfficerNote() and true or false
     end
     return {
         guildName = guildName,
