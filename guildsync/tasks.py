@@ -7,13 +7,27 @@ a run that finds another in progress records a ``skipped`` SyncLog and returns.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from celery import shared_task
 
+from core.errors import DomainError
 from guildsync.services import pipeline
 
 log = logging.getLogger(__name__)
+
+
+def _run(label: str, fn: Callable[[], pipeline.PipelineResult]) -> dict[str, Any]:
+    """Run a pipeline and log one line. A failure is already in its SyncLog; it is logged
+    here and not raised, so the next scheduled run simply tries again (no retry storm)."""
+    try:
+        result = fn()
+    except Exception as exc:
+        log.warning("guildsync.%s: failed: %s", label, exc, exc_info=not isinstance(exc, DomainError))
+        return {"status": "failed", "error": str(exc)[:500]}
+    log.info("guildsync.%s: %s steps=%s stats=%s", label, result.status, result.steps, result.stats)
+    return _summary(result)
 
 
 def _summary(result: pipeline.PipelineResult) -> dict[str, Any]:
@@ -24,22 +38,16 @@ def _summary(result: pipeline.PipelineResult) -> dict[str, Any]:
 @shared_task(name="guildsync.tasks.discord_sync_task")
 def discord_sync_task(triggered_by: str = "schedule") -> dict[str, Any]:
     """Every 15 minutes: the full member list, catching anything the gateway missed."""
-    result = pipeline.run_discord_sync(triggered_by)
-    log.info("guildsync.discord_sync: %s %s", result.status, result.stats)
-    return _summary(result)
+    return _run("discord_sync", lambda: pipeline.run_discord_sync(triggered_by))
 
 
 @shared_task(name="guildsync.tasks.blizzard_pipeline_task")
 def blizzard_pipeline_task(triggered_by: str = "schedule") -> dict[str, Any]:
     """01:00, 07:00, 13:00, 19:00 UTC: Blizzard roster → match → check → report."""
-    result = pipeline.run_blizzard_pipeline(triggered_by)
-    log.info("guildsync.blizzard_pipeline: %s steps=%s stats=%s", result.status, result.steps, result.stats)
-    return _summary(result)
+    return _run("blizzard_pipeline", lambda: pipeline.run_blizzard_pipeline(triggered_by))
 
 
 @shared_task(name="guildsync.tasks.addon_pipeline_task")
 def addon_pipeline_task(text: str, triggered_by: str = "upload") -> dict[str, Any]:
     """An addon SavedVariables export → notes → match → check → report."""
-    result = pipeline.run_addon_pipeline(text, triggered_by)
-    log.info("guildsync.addon_pipeline: %s steps=%s stats=%s", result.status, result.steps, result.stats)
-    return _summary(result)
+    return _run("addon_pipeline", lambda: pipeline.run_addon_pipeline(text, triggered_by))

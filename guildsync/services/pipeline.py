@@ -134,8 +134,6 @@ def run_discord_sync(triggered_by: str = "schedule", guild_id: int | None = None
     from bot.clients import DiscordRest, run_async
 
     guild_id = guild_id or settings.DISCORD_GUILD_ID
-    if not guild_id:
-        raise GuildSyncError("DISCORD_GUILD_ID is not set: there is no server to sync.")
     token = claim("pipeline_discord", lease_seconds=600)
     if token is None:
         entry = skipped_log(SyncLog.Source.DISCORD, triggered_by)
@@ -147,6 +145,8 @@ def run_discord_sync(triggered_by: str = "schedule", guild_id: int | None = None
                 return roles, await api.list_members(guild_id)
 
         def sync() -> dict[str, Any]:
+            if not guild_id:
+                raise GuildSyncError("DISCORD_GUILD_ID is not set: there is no server to sync.")
             roles, members = run_async(fetch)
             names = {int(r["id"]): r["name"] for r in roles}
             stats = discord_sync.sync_discord_members(

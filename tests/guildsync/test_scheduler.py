@@ -79,3 +79,29 @@ def test_parallel_pipelines_claim_once(fake_blizzard, run_in_parallel):
     statuses = sorted(r.status for r in results)
     assert statuses.count("success") >= 1 and set(statuses) <= {"success", "skipped"}, results
     assert len(fake_blizzard.calls("GET", r"/roster")) == statuses.count("success")
+
+
+def test_beat_schedule_names_are_registered():
+    from django.conf import settings
+
+    from config.celery import app
+
+    names = {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"].startswith("guildsync.")}
+    assert names == {"guildsync.tasks.discord_sync_task", "guildsync.tasks.blizzard_pipeline_task"}
+    app.loader.import_default_modules()
+    assert names <= set(app.tasks)
+
+
+def test_failed_run_is_logged_and_not_raised(settings):
+    settings.DISCORD_GUILD_ID = None
+    from guildsync.tasks import discord_sync_task
+
+    result = discord_sync_task.apply().get()
+    assert result["status"] == "failed" and "DISCORD_GUILD_ID" in result["error"]
+    assert SyncLog.objects.get(source="discord").status == "failed"
+
+
+def test_addon_task_parse_error_writes_nothing():
+    result = addon_pipeline_task.apply(args=["GuildSyncDB = {oops"]).get()
+    assert result["status"] == "failed" and "line 1" in result["error"]
+    assert not SyncLog.objects.exists()
