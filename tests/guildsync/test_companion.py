@@ -243,3 +243,33 @@ def test_runs_without_django():
     help_proc = subprocess.run([sys.executable, "-m", "guildsync.companion", "--help"], capture_output=True,
                                text=True, env=env, cwd=root)
     assert help_proc.returncode == 0 and "--watch" in help_proc.stdout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_against_the_real_upload_endpoint(live_server, sv_file, tmp_path):
+    """The contract with guildsync.api.AddonUploadView: multipart ``file``, ``Api-Key`` auth,
+    202 with counts; a broken file comes back as 400 with its line and column."""
+    from rest_framework_api_key.models import APIKey
+
+    from bench.guildsync_parser import make_export
+    from guildsync.models import WowCharacter
+    from guildsync.services.addon_processor import format_saved_variables
+
+    _, key = APIKey.objects.create_key(name="companion test")
+    sv_file.write_text(format_saved_variables({"GuildSyncDB": make_export(5)}, legacy=True), encoding="utf-8")
+    lines: list[str] = []
+    c = Companion(sv_file, f"{live_server.url}{UPLOAD}", key, state_file=tmp_path / "state.json",
+                  out=lines.append, sleep=lambda s: None)
+    outcome = c.upload_if_changed()
+    assert outcome.status == "uploaded", lines
+    assert outcome.http_status == 202 and "the server accepted it" in lines[-1]
+    assert WowCharacter.objects.count() == 5
+
+    sv_file.write_text('GuildSyncDB = {\n["formatVersion"] = 1,\n["guilds"] = {"unfinished\n}\n', encoding="utf-8")
+    outcome = c.upload_if_changed()
+    assert outcome.http_status == 400
+    assert "(400): line 3, column 15: unfinished string" in lines[-1]
+
+    bad = Companion(sv_file, f"{live_server.url}{UPLOAD}", "wrong-key", state_file=None, out=lines.append,
+                    sleep=lambda s: None)
+    assert bad.upload_if_changed(force=True).http_status in (401, 403)
