@@ -347,7 +347,12 @@ def record_message_delivery(message: OutboxMessage) -> None:
             ref.message_id = message.sent_message_id
             ref.channel_id = message.sent_channel_id or ref.channel_id
             ref.save(update_fields=["message_id", "channel_id", "updated_at"])
-        elif message.status == OutboxMessage.Status.FAILED and message.last_error_code in (10003, 10008):
+            _audit("message_posted", None, match=match, kind=ref.kind, message_id=ref.message_id)
+        elif (
+            message.status == OutboxMessage.Status.FAILED
+            and message.last_error_code in (10003, 10008)
+            and ref.pending_edit_id == message.pk
+        ):  # the message is gone (a failed *post* stays recorded: no repost storm into a bad channel)
             ref.message_id = None
             ref.post_outbox = None
             ref.rendered_version = 0

@@ -134,3 +134,15 @@ def test_edits_never_overtake_each_other(match, governors, deliver_outbox, fake_
     deliver_outbox()
     [msg] = fake_discord.posted(REG_CHANNEL)
     assert msg["edited"] == 2 and "Gov2" in msg["embeds"][0]["fields"][0]["value"]
+
+
+def test_post_into_unknown_channel_is_not_retried_every_minute(match, deliver_outbox, fake_discord):
+    fake_discord.unknown_channels.add(REG_CHANNEL)
+    assert deliver_outbox().failed == 1
+    assert services.run_lifecycle(now=NOW).reposted == 0
+    assert OutboxMessage.objects.filter(topic="ark.registration").count() == 1
+    # the officer fixes the channel and reposts
+    fake_discord.unknown_channels.clear()
+    services.repost_match_messages(match_id=match.pk)
+    deliver_outbox()
+    assert len(fake_discord.posted(REG_CHANNEL)) == 1 and ref(match).message_id
