@@ -72,7 +72,7 @@ class Pacer:
                 if len(self.calls) < self.max_calls:
                     self.calls.append(now)
                     return
-                self.sleep(self.period - (now - self.calls[0]))
+                self.sleep(max(self.period - (now - self.calls[0]), 0.01))
 
 
 SIGNUP_PACER = Pacer()
