@@ -148,12 +148,17 @@ class PlayerAdmin(admin.ModelAdmin):
         return obj.n_characters
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
-        # A link an officer adds or edits here is a manual link: matching never changes it.
-        for inline_form in formset.forms:
-            if inline_form.has_changed() and inline_form.instance is not None:
-                inline_form.instance.link_source = PlayerCharacter.LinkSource.MANUAL
-                inline_form.instance.confidence = 1.0
-        super().save_formset(request, form, formset, change)
+        """Links added, changed or removed here go through the identity services: they become
+        manual links (matching never changes them), and a character linked elsewhere moves."""
+        if formset.model is not PlayerCharacter:
+            return super().save_formset(request, form, formset, change)
+        actor = request.user.get_username()
+        instances = formset.save(commit=False)
+        for link in formset.deleted_objects:
+            identity_engine.unlink_character(link.pk, actor=actor)
+        for link in instances:
+            identity_engine.link_character(link.character_id, player_id=form.instance.pk, actor=actor)
+        formset.save_m2m()
 
 
 class LinkedFilter(admin.SimpleListFilter):

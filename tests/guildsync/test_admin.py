@@ -135,3 +135,18 @@ def test_player_inline_links_are_manual(make, guild_officer):
     assert response.status_code == 302, response.context["errors"] if response.context else response
     link = PlayerCharacter.objects.get()
     assert link.link_source == "manual" and link.player.display_name == "Thrall"
+
+
+def test_player_inline_removal_unlinks(make, guild_officer):
+    char = make.character("Thrall")
+    player = make.player("Thrall", characters=[char])
+    link = PlayerCharacter.objects.get()
+    response = guild_officer.post(f"/admin/guildsync/player/{player.pk}/change/", {
+        "display_name": "Thrall", "is_active": "on", "notes": "",
+        "character_links-TOTAL_FORMS": "1", "character_links-INITIAL_FORMS": "1",
+        "character_links-MIN_NUM_FORMS": "0", "character_links-MAX_NUM_FORMS": "1000",
+        "character_links-0-id": link.pk, "character_links-0-player": player.pk,
+        "character_links-0-character": char.pk, "character_links-0-DELETE": "on",
+    })
+    assert response.status_code == 302
+    assert not PlayerCharacter.objects.exists()

@@ -114,3 +114,11 @@ def test_blizzard_pipeline_failure_is_logged(fake_blizzard):
         pipeline.run_blizzard_pipeline("test", client=client(max_retries=1))
     log = SyncLog.objects.get(source="blizzard")
     assert log.status == SyncLog.Status.FAILED and "500" in log.error
+
+
+def test_revoked_token_is_renewed_once(fake_blizzard):
+    api = client()
+    api.guild_roster("twisting-nether", "stormwatch")
+    fake_blizzard.tokens.clear()  # Blizzard revoked it early
+    api.guild_roster("twisting-nether", "stormwatch")
+    assert len(fake_blizzard.calls("POST", "/token")) == 2
