@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from economy.services import EconomyError, next_streak, parse_streak_bonuses, streak_multiplier
@@ -52,3 +52,22 @@ def test_month_and_year_ends(last, today):
 def test_multiplier_is_the_highest_reached_bonus(streak):
     expected = 16 if streak >= 64 else 8 if streak >= 32 else 4 if streak >= 16 else 2 if streak >= 8 else 1
     assert streak_multiplier(streak, BONUSES) == expected
+
+
+@pytest.mark.django_db
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(start=st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2030, 12, 1)),
+       gaps=st.lists(st.integers(min_value=1, max_value=3), min_size=1, max_size=12))
+def test_award_daily_streaks_through_the_database(start, gaps):
+    from economy import services
+    from economy.models import BytesBalance, BytesConfig
+
+    BytesBalance.objects.all().delete()
+    BytesConfig.objects.update_or_create(guild_id=1, defaults={"starting_balance": 0, "daily_amount": 1})
+    day, expected = start, 1
+    assert services.award_daily(1, 42, day)[1] == 1
+    for gap in gaps:
+        day += dt.timedelta(days=gap)
+        expected = expected + 1 if gap == 1 else 1
+        balance, streak, amount = services.award_daily(1, 42, day)
+        assert streak == expected == balance.streak_count and amount == streak_multiplier(streak, BONUSES)
