@@ -213,6 +213,17 @@ async def squads_members(interaction: discord.Interaction, name: str) -> None:
                                             allowed_mentions=discord.AllowedMentions.none())
 
 
+async def squad_names(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Autocomplete for the squad commands' ``name`` option."""
+    squads = await sync_to_async(services.list_squads)(interaction.guild_id)
+    wanted = current.lower()
+    return [app_commands.Choice(name=s.name, value=s.name) for s in squads if wanted in s.name.lower()][:25]
+
+
+for _command in (squads_join, squads_info, squads_members):
+    _command.autocomplete("name")(squad_names)
+
+
 # -- moderation ------------------------------------------------------------------------------
 async def _open(interaction: discord.Interaction, member: Any, action: str, reason: str,
                 minutes: int | None = None) -> None:

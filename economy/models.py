@@ -12,6 +12,7 @@ import uuid
 
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 
 # Giver/receiver id of the bank: dailies, officer corrections and squad switch fees move bytes
 # between a member and id 0, which no Discord snowflake can be, so amounts stay > 0 and every
@@ -146,6 +147,7 @@ class Squad(models.Model):
         ordering = ["guild_id", "name"]
         constraints = [
             models.UniqueConstraint(fields=["guild_id", "role_id"], name="uq_squad_guild_role"),
+            models.UniqueConstraint(Lower("name"), "guild_id", name="squad_name_unique_per_guild"),
             models.UniqueConstraint(fields=["guild_id"], condition=Q(is_default=True),
                                     name="squad_one_default_per_guild"),
             models.CheckConstraint(condition=Q(max_members__isnull=True) | Q(max_members__gt=0),

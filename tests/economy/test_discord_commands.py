@@ -152,3 +152,10 @@ def test_on_message_listener_applies_automod():
     async_to_sync(discord_commands.on_message)(SimpleNamespace(**{**vars(message), "author": bot_author, "id": 1,
                                                                   "content": "discord.gg/x"}))
     assert ModerationCase.objects.count() == 1
+
+
+def test_squad_name_autocomplete():
+    for i, name in enumerate(["Red", "Redwood", "Blue"]):
+        Squad.objects.create(guild_id=GUILD, role_id=i + 1, name=name)
+    choices = async_to_sync(discord_commands.squad_names)(interaction(), "red")
+    assert [c.value for c in choices] == ["Red", "Redwood"]

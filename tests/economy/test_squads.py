@@ -114,3 +114,9 @@ def test_one_default_squad_per_guild(squads):
     extra = Squad(guild_id=GUILD, role_id=999, name="Green", is_default=True)
     with pytest.raises(EconomyError):
         services.save_settings(extra)
+
+
+def test_squad_names_are_unique_per_guild_ignoring_case(squads):
+    with pytest.raises(EconomyError):
+        services.save_settings(Squad(guild_id=GUILD, role_id=777, name="RED"))
+    services.save_settings(Squad(guild_id=GUILD + 1, role_id=777, name="Red"))
