@@ -1,6 +1,7 @@
 """The companion uploader against a local HTTP server that answers like the upload endpoint
-(202 with counts, 400 with the parser's position, 401, 413, 429/503 then 202). No Django:
-the companion runs on an officer's PC."""
+(202 with counts, 400 with the parser's position, 401, 413, 429/503 then 202), plus one
+contract test against the real endpoint on the live server. The companion itself must not
+need Django: it runs on an officer's PC."""
 
 from __future__ import annotations
 

@@ -193,7 +193,8 @@ local function write(out, v, indent, style)
     end
     local inner = style == "legacy" and (indent .. "\t") or ""
     out[#out + 1] = "{\n"
-    local n = #v
+    local n = 0  -- the array part: 1..n without holes; the rest is written with explicit keys
+    while v[n + 1] ~= nil do n = n + 1 end
     for i = 1, n do
         out[#out + 1] = inner
         write(out, v[i], inner, style)
