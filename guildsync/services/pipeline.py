@@ -7,7 +7,8 @@
 
 Each step writes a ``SyncLog``. A long run claims its ``SyncLock`` row first (conditional
 update): a second worker finds the claim and records a ``skipped`` log instead of running in
-parallel. No new issues → no report message.
+parallel (an addon upload instead waits for the row locks: it is never dropped). No new
+issues → no report message.
 """
 
 from __future__ import annotations
@@ -105,19 +106,15 @@ def run_blizzard_pipeline(triggered_by: str = "schedule", client: Any = None) ->
 
 
 def ingest_addon_records(records: Iterable[Mapping[str, Any]], triggered_by: str = "upload") -> PipelineResult:
-    """An addon export's records → notes on characters → match → check → report."""
+    """An addon export's records → notes on characters → match → check → report.
+
+    Unlike the scheduled runs, an upload is never skipped (that would drop the officer's
+    file): concurrent uploads queue on the row locks each step takes."""
     records = list(records)
-    token = claim("pipeline_addon", lease_seconds=600)
-    if token is None:
-        entry = skipped_log(SyncLog.Source.ADDON, triggered_by)
-        return PipelineResult(SyncLog.Source.ADDON, Status.SKIPPED, entry.pk)
-    try:
-        entry, stats = _logged(SyncLog.Source.ADDON, triggered_by, lambda: db_sync.sync_addon_data(records))
-        result = PipelineResult(SyncLog.Source.ADDON, entry.status, entry.pk, stats.as_dict(), ["sync"])
-        result.stats["records"] = len(records)
-        return post_sync(result, triggered_by)
-    finally:
-        release("pipeline_addon", token)
+    entry, stats = _logged(SyncLog.Source.ADDON, triggered_by, lambda: db_sync.sync_addon_data(records))
+    result = PipelineResult(SyncLog.Source.ADDON, entry.status, entry.pk, stats.as_dict(), ["sync"])
+    result.stats["records"] = len(records)
+    return post_sync(result, triggered_by)
 
 
 def run_addon_pipeline(text: str, triggered_by: str = "upload") -> PipelineResult:

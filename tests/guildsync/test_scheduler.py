@@ -105,3 +105,18 @@ def test_addon_task_parse_error_writes_nothing():
     result = addon_pipeline_task.apply(args=["GuildSyncDB = {oops"]).get()
     assert result["status"] == "failed" and "line 1" in result["error"]
     assert not SyncLog.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_uploads_queue_and_write_once(make, run_in_parallel):
+    make.discord_user("thrallfan")
+    records = [{"character_name": f"Char{i}", "realm": "TwistingNether", "guild_note": "Discord: thrallfan"
+                if i == 0 else f"alt of Char{i - 1}", "officer_note": "", "rank_index": 3, "class_name": "Mage",
+                "level": 80} for i in range(20)]
+    results = run_in_parallel(lambda i: pipeline.ingest_addon_records(records, f"upload{i}"), 3)
+    assert all(not isinstance(r, BaseException) for r in results), results
+    assert [r.status for r in results] == ["success"] * 3
+    from guildsync.models import PlayerCharacter, WowCharacter
+
+    assert WowCharacter.objects.count() == 20 and Player.objects.count() == 1
+    assert PlayerCharacter.objects.count() == 20
