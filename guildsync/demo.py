@@ -22,6 +22,8 @@ FIRST = ["Ael", "Bran", "Cor", "Dra", "Eli", "Fen", "Gor", "Hal", "Ira", "Jor", 
          "Ori", "Pyr", "Qua", "Rha", "Syl", "Tha", "Ul", "Vex", "Wyn", "Xan", "Yse", "Zul"]
 ALT_FIRST = ["Bub", "Cri", "Dot", "Fiz", "Gig", "Hox", "Jib", "Kip", "Mop", "Nib", "Pox", "Rix", "Tib", "Wiz"]
 ALT_LAST = ["bles", "tank", "heals", "pew", "stab", "bank", "ling", "zap", "moo", "totem", "shot", "frost"]
+GUEST_FIRST = ["Zed", "Quin", "Yor", "Vale", "Wren", "Xiu", "Odo"]
+GUEST_LAST = ["bert", "ley", "mo", "na", "ric", "ton"]
 LAST = ["dris", "gorn", "thas", "wyn", "mir", "rak", "lia", "dor", "nash", "vyn", "zara", "thor"]
 ALT_STYLES = ["alt of {m}", "{m}'s alt", "Main: {m}", "{{{m}}}", "{m} alt"]
 RANK_ROLES = {0: "Guild Leader", 1: "Officer", 2: "Veteran", 3: "Member", 4: "Initiate"}
@@ -61,7 +63,7 @@ def seed_demo(stdout) -> None:
         members.append({"discord_id": 400_000_000_000_000_000 + i, "username": handle,
                         "display_name": main if i < 70 else handle.title(), "roles": [role, "Raider"] if i % 3 == 0 else [role],
                         "joined_at": timezone.now() - dt.timedelta(days=30 + i * 5)})
-    for j, name in enumerate(_names(random.Random(7), 32)):
+    for j, name in enumerate(_names(random.Random(7), 32, GUEST_FIRST, GUEST_LAST)):
         role = ["Member"] if j < 5 else []  # 5 orphans on the Discord side
         members.append({"discord_id": 400_000_000_000_001_000 + j, "username": f"{name.lower()}fan",
                         "display_name": f"{name} (guest)", "roles": role, "joined_at": None})

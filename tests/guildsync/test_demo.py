@@ -30,3 +30,15 @@ def test_seed_demo_is_realistic_and_idempotent():
     seed_demo(out)
     assert snapshot() == first
     assert "characters" in out.getvalue()
+
+
+def test_demo_problems_are_the_deliberate_ones():
+    seed_demo(io.StringIO())
+    open_issues = AuditIssue.objects.filter(resolved_at__isnull=True)
+    assert open_issues.filter(issue_type="orphan_discord").count() == 5
+    assert open_issues.filter(issue_type="rank_mismatch").count() == 1
+    assert open_issues.filter(issue_type="stale_character").count() == 1
+    orphans = set(open_issues.filter(issue_type="orphan_wow").values_list("wow_character__character_name",
+                                                                          flat=True))
+    # three strays, and a main whose player never joined the Discord server
+    assert {"Nobodyknows", "Wanderlust", "Quietstorm"} < orphans and len(orphans) == 4
