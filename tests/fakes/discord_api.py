@@ -108,8 +108,9 @@ class FakeDiscord(FakeAPI):
     def put_commands(self, rec: Recorded, app_id: int, guild_id: int) -> Response:
         commands = []
         for i, cmd in enumerate(rec.json or []):
+            # Discord answers context-menu commands (types 2, 3) with an empty description.
             commands.append({"id": str(3000 + i), "application_id": str(app_id), "version": "1",
-                             "type": cmd.get("type", 1), "default_member_permissions": None,
+                             "type": cmd.get("type", 1), "description": "", "default_member_permissions": None,
                              "dm_permission": True, "nsfw": False, "options": [], **cmd,
                              **({"guild_id": str(guild_id)} if guild_id else {})})
         with self.lock:
