@@ -115,3 +115,19 @@ def test_open_reopens_locked_signups_and_cancel(group, make_event):
     assert Event.objects.get(pk=event.pk).status == "open"
     assert "cancelled" in call(group, "cancel", user(9, roles=(MANAGER_ROLE,)))
     assert services.get_active_event(GUILD) is None
+
+
+def test_organiser_errors_are_shown_as_is(group, make_event):
+    manager = user(9, manage=True)
+    assert "Give the signup deadline" in call(group, "open", manager, "2030-01-01 10:00")
+    assert "YYYY-MM-DD HH:MM" in call(group, "open", manager, "tomorrow", "2030-01-02 10:00", "2030-01-03 10:00")
+    assert "not a time zone" in call(group, "open", manager, "2030-01-01 10:00", "2030-01-02 10:00",
+                                     "2030-01-03 10:00", time_zone="Moon/Base")
+    event = make_event(3)
+    assert "no participant role" in call(group, "sync", manager)
+    for a, b in ((1, 2), (1, 3)):
+        services.add_exclusion(event, uid(a), uid(b))
+    services.set_status(event, "locked")
+    assert "Player 1 cannot give to anyone" in call(group, "match", manager)
+    assert "Cannot notify Santas" in call(group, "notify", manager)
+    assert "once the pairings are drawn" in call(group, "message-recipient", user(7), "hi")
