@@ -247,3 +247,13 @@ def test_pairings_frozen_once_santas_were_sent(make_event):
     services.notify_santas(event)
     with pytest.raises(RatmasError, match="can no longer change"):
         services.replace_pairings(event, [(uid(1), uid(3)), (uid(3), uid(2)), (uid(2), uid(1))])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_organisers_drawing_at_once_store_one_draw(make_event, run_in_parallel):
+    event = make_event(8, status="locked")
+    results = run_in_parallel(lambda i: services.generate_pairings(event, seed=i), 3)
+    assert sum(isinstance(r, services.PairingPlan) for r in results) == 1
+    assert all(isinstance(r, services.PairingPlan) or "the event is matched" in str(r) for r in results), results
+    [plan] = [r for r in results if isinstance(r, services.PairingPlan)]
+    assert dict(event.pairings.values_list("santa__user_id", "recipient__user_id")) == dict(plan.pairs)
