@@ -1,1 +1,296 @@
-"""See README.md."""
+"""The raid officers' admin: seasons, raid nights, raid events with attendance, Raid-Helper
+settings, the season attendance report. Actions call ``raids.services`` and report back."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from core.errors import DomainError
+from raids import reports, services
+from raids.clients import RaidHelperError
+from raids.models import RaidAttendance, RaidEvent, RaidHelperSettings, RaidSeason, RecurringEvent
+
+CHART_BAR_WIDTH = 300
+
+
+def _report(modeladmin: admin.ModelAdmin, request: HttpRequest, done: list[str], errors: list[str]) -> None:
+    for line in done:
+        modeladmin.message_user(request, line, messages.SUCCESS)
+    for line in errors:
+        modeladmin.message_user(request, line, messages.ERROR)
+
+
+@admin.register(RaidSeason)
+class RaidSeasonAdmin(admin.ModelAdmin):
+    list_display = ["name", "start_date", "end_date", "is_active", "event_count", "report_link"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_events=Count("events"))
+
+    @admin.display(description="events", ordering="n_events")
+    def event_count(self, obj: RaidSeason) -> int:
+        return obj.n_events
+
+    @admin.display(description="attendance")
+    def report_link(self, obj: RaidSeason) -> str:
+        return format_html('<a href="{}">report</a>', reverse("admin:raids_raidseason_attendance", args=[obj.pk]))
+
+    def get_urls(self):
+        return [
+            path("<int:season_id>/attendance/", self.admin_site.admin_view(self.attendance_view),
+                 name="raids_raidseason_attendance"),
+            *super().get_urls(),
+        ]
+
+    def attendance_view(self, request: HttpRequest, season_id: int) -> HttpResponse:
+        """Per player: signed up / attended / %, sortable, as a table and a bar chart, or CSV."""
+        if not self.has_view_permission(request) or not request.user.has_perm("raids.view_raidattendance"):
+            raise PermissionDenied
+        season = get_object_or_404(RaidSeason, pk=season_id)
+        order = request.GET.get("o", "-percent")
+        rows = reports.season_attendance(season, order=order)
+        if request.GET.get("format") == "csv":
+            response = HttpResponse(reports.as_csv(rows), content_type="text/csv")
+            response["Content-Disposition"] = f'attachment; filename="attendance-{season.pk}.csv"'
+            return response
+        columns = []
+        for key, label in [("name", "Player"), ("signed_up", "Signed up"), ("attended", "Attended"),
+                           ("percent", "Attendance %")]:
+            next_order = f"-{key}" if order == key else key
+            columns.append({"label": label, "url": f"?o={next_order}", "sorted": order.lstrip("-") == key,
+                            "desc": order.startswith("-")})
+        bars = [{"row": r, "y": 4 + i * 22, "width": round(CHART_BAR_WIDTH * r.percent / 100, 1)}
+                for i, r in enumerate(rows)]
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "season": season,
+                   "title": f"Attendance — {season}", "rows": rows, "columns": columns, "bars": bars,
+                   "chart_height": 8 + 22 * len(rows), "bar_max": CHART_BAR_WIDTH, "order": order}
+        return TemplateResponse(request, "admin/raids/attendance_report.html", context)
+
+
+@admin.register(RecurringEvent)
+class RecurringEventAdmin(admin.ModelAdmin):
+    list_display = ["label", "event_type", "day_of_week", "default_start_time", "timezone",
+                    "default_duration_minutes", "discord_channel_id", "raid_helper_template_id", "is_active"]
+    list_filter = ["is_active", "day_of_week", "event_type"]
+    search_fields = ["label"]
+    actions = ["activate", "deactivate"]
+
+    def _set_active(self, request, queryset, active: bool) -> None:
+        changed = services.set_recurring_active(list(queryset.values_list("pk", flat=True)), active)
+        self.message_user(request, f"{changed} raid night(s) {'activated' if active else 'deactivated'}.")
+
+    @admin.action(description="Activate (auto-book these nights)")
+    def activate(self, request, queryset) -> None:
+        self._set_active(request, queryset, True)
+
+    @admin.action(description="Deactivate (stop auto-booking)")
+    def deactivate(self, request, queryset) -> None:
+        self._set_active(request, queryset, False)
+
+
+class BookingFilter(admin.SimpleListFilter):
+    title = "next week"
+    parameter_name = "booking"
+
+    def lookups(self, request, model_admin):
+        return [("booked", "Booked"), ("missed", "Not booked — book manually"), ("pending", "Not booked yet"),
+                ("one_off", "One-off event")]
+
+    def queryset(self, request, queryset):
+        window_passed = timezone.now() - services.BOOKING_WINDOW_MAX
+        unbooked = Q(recurring_event__isnull=False, next_booked_at__isnull=True)
+        match self.value():
+            case "booked":
+                return queryset.filter(next_booked_at__isnull=False)
+            case "missed":
+                return queryset.filter(unbooked, start_time_utc__lt=window_passed)
+            case "pending":
+                return queryset.filter(unbooked, start_time_utc__gte=window_passed)
+            case "one_off":
+                return queryset.filter(recurring_event__isnull=True)
+        return queryset
+
+
+class RaidAttendanceInline(admin.TabularInline):
+    """Existing rows: status and attended are editable; the player is fixed."""
+
+    model = RaidAttendance
+    extra = 0
+    fields = ["player", "status", "attended", "signed_up", "source", "specialization", "signup_push",
+              "signup_push_error"]
+    readonly_fields = ["player", "signed_up", "source", "specialization", "signup_push", "signup_push_error"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("event", "player", "specialization__wow_class")
+
+
+class AddAttendanceInline(admin.TabularInline):
+    """Blank rows to add a player by hand (a pick-up raider, a missed sign-up)."""
+
+    model = RaidAttendance
+    extra = 1
+    verbose_name_plural = "add attendance"
+    raw_id_fields = ["player"]
+    fields = ["player", "status", "attended"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_add_permission(request, obj)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
+
+
+@admin.register(RaidEvent)
+class RaidEventAdmin(admin.ModelAdmin):
+    list_display = ["title", "event_date", "start_time_utc", "season", "booking_state", "auto_booked",
+                    "raid_helper_link", "attendance_count"]
+    list_filter = [BookingFilter, "auto_booked", "season", "recurring_event"]
+    list_select_related = ["season", "recurring_event"]
+    search_fields = ["title", "=raid_helper_event_id"]
+    date_hierarchy = "event_date"
+    raw_id_fields = ["next_event"]
+    readonly_fields = ["auto_booked", "next_booked_at", "next_event", "signups_imported_at", "raid_helper_payload",
+                       "created_at"]
+    inlines = [RaidAttendanceInline, AddAttendanceInline]
+    actions = ["book_next_now", "import_signups", "mark_accepted_attended"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_attendance=Count("attendance"))
+
+    @admin.display(description="attendance", ordering="n_attendance")
+    def attendance_count(self, obj: RaidEvent) -> int:
+        return getattr(obj, "n_attendance", 0)
+
+    @admin.display(description="Raid-Helper")
+    def raid_helper_link(self, obj: RaidEvent) -> str:
+        if not obj.raid_helper_event_id:
+            return "—"
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', obj.raid_helper_url,
+                           obj.raid_helper_event_id)
+
+    @admin.display(description="next week")
+    def booking_state(self, obj: RaidEvent) -> str:
+        if obj.next_booked_at:
+            return "booked"
+        if obj.recurring_event_id is None:
+            return "—"
+        if obj.start_time_utc < timezone.now() - services.BOOKING_WINDOW_MAX:
+            return format_html('<strong style="color:#ba2121">{}</strong>', "not booked — book manually")
+        return "not booked yet"
+
+    @admin.action(description="Book next occurrence now")
+    def book_next_now(self, request, queryset) -> None:
+        done, errors = [], []
+        for event in queryset.select_related("recurring_event"):
+            try:
+                result = services.book_next_occurrence(event)
+            except (DomainError, RaidHelperError) as exc:
+                errors.append(f"{event}: {exc}")
+                continue
+            if result.status == result.BOOKED:
+                done.append(f"{event}: booked {result.event} ({result.event.raid_helper_url}); "
+                            f"{result.signups_sent} sign-ups sent, {result.signups_failed} failed.")
+            elif result.status == result.ALREADY_BOOKED:
+                done.append(f"{event}: next week was already booked ({result.event}).")
+            else:
+                errors.append(f"{event}: being booked by another worker right now; try again in a minute.")
+        _report(self, request, done, errors)
+
+    @admin.action(description="Import sign-ups from Raid-Helper")
+    def import_signups(self, request, queryset) -> None:
+        done, errors = [], []
+        for event in queryset:
+            try:
+                r = services.import_signups(event)
+            except (DomainError, RaidHelperError) as exc:
+                errors.append(f"{event}: {exc}")
+                continue
+            done.append(f"{event}: {r.created} new, {r.updated} updated, {r.unmatched} sign-ups of unknown users.")
+        _report(self, request, done, errors)
+
+    @admin.action(description="Mark all accepted as attended")
+    def mark_accepted_attended(self, request, queryset) -> None:
+        changed = services.mark_accepted_attended(list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{changed} accepted player(s) marked as attended.")
+
+    def save_formset(self, request, form, formset, change) -> None:
+        """Attendance edits go through the service (validation, ``manual`` source)."""
+        if formset.model is not RaidAttendance:
+            return super().save_formset(request, form, formset, change)
+        event = form.instance
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        try:
+            for inline_form in formset.forms:
+                if not inline_form.has_changed() or inline_form in formset.deleted_forms:
+                    continue
+                data = inline_form.cleaned_data
+                player = data.get("player") or inline_form.instance.player
+                row = services.set_attendance(event, player, status=data["status"], attended=data["attended"])
+                if inline_form.instance.pk:
+                    formset.changed_objects.append((row, inline_form.changed_data))
+                else:
+                    formset.new_objects.append(row)
+            deleted = [f.instance for f in formset.deleted_forms if f.instance.pk]
+            services.remove_attendance([row.pk for row in deleted])
+            formset.deleted_objects = deleted
+        except DomainError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+
+
+@admin.register(RaidAttendance)
+class RaidAttendanceAdmin(admin.ModelAdmin):
+    """Browse attendance across events; edits happen on the event's page."""
+
+    list_display = ["player", "event", "status", "attended", "signed_up", "source", "signup_push"]
+    list_filter = ["status", "attended", "source", "signup_push", "event__season"]
+    list_select_related = ["player", "event"]
+    search_fields = ["player__display_name", "event__title"]
+    readonly_fields = [f.name for f in RaidAttendance._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RaidHelperSettings)
+class RaidHelperSettingsAdmin(admin.ModelAdmin):
+    """One row. The API key is never shown: only whether RAID_HELPER_API_KEY is set."""
+
+    fields = ["api_key_status", "server_id", "raid_channel_id", "leader_discord_id", "default_template_id",
+              "timezone"]
+    readonly_fields = ["api_key_status"]
+
+    @admin.display(description="API key")
+    def api_key_status(self, obj=None) -> str:
+        return ("set (RAID_HELPER_API_KEY)" if settings.RAID_HELPER_API_KEY
+                else "missing: set RAID_HELPER_API_KEY in the environment (from /apikey in Discord)")
+
+    def has_add_permission(self, request) -> bool:
+        return super().has_add_permission(request) and not RaidHelperSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        if RaidHelperSettings.objects.exists():
+            return HttpResponseRedirect(reverse("admin:raids_raidhelpersettings_change",
+                                                args=[RaidHelperSettings.SINGLETON_PK]))
+        return HttpResponseRedirect(reverse("admin:raids_raidhelpersettings_add"))

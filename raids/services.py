@@ -507,6 +507,13 @@ def set_attendance(event: RaidEvent, player: Player, *, status: str, attended: b
     return row
 
 
+def set_recurring_active(recurring_event_ids: list[int], active: bool) -> int:
+    """Switch raid nights on or off; inactive nights are not auto-booked any more."""
+    with transaction.atomic():
+        return RecurringEvent.objects.filter(pk__in=recurring_event_ids).exclude(is_active=active).update(
+            is_active=active)
+
+
 def remove_attendance(attendance_ids: list[int]) -> int:
     with transaction.atomic():
         deleted, _ = RaidAttendance.objects.filter(pk__in=attendance_ids).delete()
