@@ -1,12 +1,9 @@
-"""Ark settings: a Django setting of the same name wins, else the environment, else the default.
-
-config/settings.py is shared; these knobs are read here so the ark app stays self-contained.
-"""
+"""Ark knobs, read from Django settings (parsed from the environment in config/settings.py)
+and validated here against the reminder types the app knows."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -57,7 +54,7 @@ DEFAULT_REMINDERS = "registration_close_1h,checkin_12h,4h,1h,start"
 def _raw(name: str, default: str) -> str:
     value = getattr(settings, name, None)
     if value is None:
-        value = os.environ.get(name, default)
+        return default
     return str(value) if not isinstance(value, list | tuple) else ",".join(value)
 
 

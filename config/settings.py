@@ -288,6 +288,12 @@ RAID_HELPER_API_BASE = env_str("RAID_HELPER_API_BASE", "https://raid-helper.dev/
 RAID_HELPER_API_KEY = env_str("RAID_HELPER_API_KEY")
 ADDON_UPLOAD_MAX_BYTES = env_int("ADDON_UPLOAD_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 
+# --- Domain knobs ---------------------------------------------------------------------------
+ARK_REMINDER_TYPES = env_list("ARK_REMINDER_TYPES", "registration_close_1h,checkin_12h,4h,1h,start")
+ARK_REMINDER_GRACE_MINUTES = env_float("ARK_REMINDER_GRACE_MINUTES", 20.0)
+ARK_RESULT_REMINDER_HOURS = env_float("ARK_RESULT_REMINDER_HOURS", 2.0)
+ARK_OFFICER_ROLE_ID = env_snowflake("ARK_OFFICER_ROLE_ID")
+
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOGGING = {
