@@ -56,3 +56,40 @@ def as_csv(rows: list[PlayerAttendance]) -> str:
     for r in rows:
         writer.writerow([r.name, r.signed_up, r.attended, r.percent])
     return out.getvalue()
+
+
+def next_event_text(now: dt.datetime | None = None) -> str:
+    """What ``/raid next`` says: the next raid with Discord time markup (each reader sees it in
+    their own time zone) and the sign-up link."""
+    from bot.outbox import discord_timestamp
+    from raids.models import RaidEvent
+
+    now = now or timezone.now()
+    event = RaidEvent.objects.filter(start_time_utc__gt=now).order_by("start_time_utc", "pk").first()
+    if event is None:
+        return "No raid is booked yet. Officers book them in the admin; raid nights are booked a week ahead."
+    lines = [f"**{event.title}** — {discord_timestamp(event.start_time_utc, 'F')} "
+             f"({discord_timestamp(event.start_time_utc, 'R')})"]
+    if event.raid_helper_url:
+        lines.append(f"Sign up here: {event.raid_helper_url}")
+    return "\n".join(lines)
+
+
+def my_attendance_text(discord_id: int, now: dt.datetime | None = None) -> str:
+    """What ``/raid attendance`` says: the member's attendance in the current season."""
+    from raids.models import RaidSeason
+
+    now = now or timezone.now()
+    season = RaidSeason.objects.current(now.date())
+    if season is None:
+        return "There is no current raid season."
+    from guildsync.models import Player
+
+    player_id = Player.objects.filter(discord_user__discord_id=discord_id).values_list("pk", flat=True).first()
+    if player_id is None:
+        return "Your Discord account is not linked to a player yet: ask an officer."
+    mine = [r for r in season_attendance(season, now=now) if r.player_id == player_id]
+    if not mine:
+        return f"No attendance recorded for you in {season.name} yet."
+    r = mine[0]
+    return f"{season.name}: signed up {r.signed_up}, attended {r.attended} ({r.percent} %)."

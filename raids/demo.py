@@ -1,0 +1,98 @@
+"""Demo data for raids: a season, two weekly raid nights, six past weeks of events with
+attendance and next week's events. Idempotent: every row is found by its natural key first.
+Uses guildsync's players (its demo runs first); creates a small roster only if there is none."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import zoneinfo
+
+from django.db import transaction
+from django.utils import timezone
+
+from guildsync.models import DiscordUser, GuildRank, Player, Specialization, WowCharacter
+from raids.models import RaidAttendance, RaidEvent, RaidHelperSettings, RaidSeason, RecurringEvent
+from raids.services import signup_status
+
+NIGHTS = [
+    # label, weekday, local start, zone, minutes
+    ("Heroic Progression", RecurringEvent.Weekday.TUESDAY, dt.time(20, 0), "Europe/Berlin", 180),
+    ("Mythic Push", RecurringEvent.Weekday.THURSDAY, dt.time(20, 30), "Europe/Berlin", 150),
+]
+ROSTER = [  # name, rank level, spec, class, auto-invite, hiatus
+    ("Aelith", 5, "Holy", "Paladin", True, False), ("Borin", 4, "Protection", "Warrior", True, False),
+    ("Cyra", 3, "Fire", "Mage", True, False), ("Dunmar", 3, "Havoc", "Demon Hunter", False, False),
+    ("Elowen", 2, "Restoration", "Druid", True, False), ("Fenric", 2, "Marksmanship", "Hunter", True, True),
+    ("Galea", 1, "Devastation", "Evoker", False, False), ("Horus", 3, "Blood", "Death Knight", True, False),
+]
+WEEKS_BACK = 6
+
+
+def _players(stdout) -> list[Player]:
+    players = list(Player.objects.filter(is_active=True, main_character__isnull=False)
+                   .select_related("guild_rank").order_by("pk")[:40])
+    if players:
+        return players
+    stdout.write("raids demo: no guildsync players, creating a small roster")
+    for i, (name, level, spec_name, class_name, auto, hiatus) in enumerate(ROSTER):
+        spec = Specialization.objects.get(name=spec_name, wow_class__name=class_name)
+        user, _ = DiscordUser.objects.get_or_create(discord_id=900_000_000_000_000_100 + i,
+                                                    defaults={"username": name.lower(), "display_name": name})
+        character, _ = WowCharacter.objects.get_or_create(
+            character_name=name, realm_slug="silvermoon",
+            defaults={"wow_class": spec.wow_class, "active_spec": spec, "level": 80})
+        Player.objects.get_or_create(display_name=name, defaults={
+            "discord_user": user if i != len(ROSTER) - 1 else None, "main_character": character, "main_spec": spec,
+            "guild_rank": GuildRank.objects.get(level=level), "auto_invite_events": auto, "on_raid_hiatus": hiatus})
+    return list(Player.objects.filter(display_name__in=[r[0] for r in ROSTER]).select_related("guild_rank"))
+
+
+def _occurrences(weekday: int, start: dt.time, zone: str, today: dt.date) -> list[dt.datetime]:
+    """The last WEEKS_BACK occurrences before today and the next one, as aware local datetimes."""
+    tz = zoneinfo.ZoneInfo(zone)
+    last = today - dt.timedelta(days=(today.weekday() - weekday) % 7 or 7)
+    dates = [last - dt.timedelta(weeks=w) for w in reversed(range(WEEKS_BACK))] + [last + dt.timedelta(weeks=1)]
+    return [dt.datetime.combine(d, start, tzinfo=tz) for d in dates]
+
+
+def seed_demo(stdout) -> None:
+    now = timezone.now()
+    today = now.date()
+    with transaction.atomic():
+        RaidHelperSettings.objects.get_or_create(pk=RaidHelperSettings.SINGLETON_PK, defaults={
+            "server_id": "", "default_template_id": "wowretail2", "timezone": "Europe/Berlin"})
+        season, _ = RaidSeason.objects.get_or_create(
+            name="Demo season", defaults={"start_date": today - dt.timedelta(weeks=WEEKS_BACK + 1)})
+        players = _players(stdout)
+        events = 0
+        for label, weekday, start, zone, minutes in NIGHTS:
+            night, _ = RecurringEvent.objects.get_or_create(label=label, defaults={
+                "day_of_week": weekday, "default_start_time": start, "timezone": zone,
+                "default_duration_minutes": minutes})
+            previous = None
+            for local in _occurrences(weekday, start, zone, today):
+                start_utc = local.astimezone(dt.UTC)
+                event, _ = RaidEvent.objects.get_or_create(recurring_event=night, event_date=local.date(), defaults={
+                    "season": season, "title": label, "start_time_utc": start_utc,
+                    "end_time_utc": start_utc + dt.timedelta(minutes=minutes), "auto_booked": previous is not None})
+                events += 1
+                if previous is not None and previous.next_event_id is None:
+                    RaidEvent.objects.filter(pk=previous.pk).update(next_event=event, next_booked_at=previous.end_time_utc)
+                existing = set(event.attendance.values_list("player_id", flat=True))
+                rng = random.Random(f"{label}-{local.date()}")
+                past = event.start_time_utc < now
+                rows = []
+                for p in players:
+                    if p.pk in existing:
+                        continue
+                    status = signup_status(p.guild_rank.level if p.guild_rank else None, p.auto_invite_events,
+                                           p.on_raid_hiatus)
+                    attended = past and (status == "accepted" and rng.random() < 0.85
+                                         or status in ("tentative", "bench") and rng.random() < 0.3)
+                    rows.append(RaidAttendance(event=event, player=p, status=status, signed_up=status == "accepted",
+                                               attended=attended, source="auto"))
+                RaidAttendance.objects.bulk_create(rows)
+                previous = event
+    stdout.write(f"raids demo: season {season.name!r}, {len(NIGHTS)} raid nights, {events} events, "
+                 f"{len(players)} players")

@@ -1,0 +1,148 @@
+"""Thin entry points: Celery tasks, the raids_autobook command, slash commands, demo data."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import io
+import logging
+from types import SimpleNamespace
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.conf import settings as django_settings
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from raids import reports, tasks
+from raids.models import RaidAttendance, RaidEvent, RaidSeason, RecurringEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def test_beat_schedule_names_exist():
+    raids_tasks = {v["task"] for v in django_settings.CELERY_BEAT_SCHEDULE.values() if v["task"].startswith("raids.")}
+    assert raids_tasks == {"raids.tasks.auto_book_task", "raids.tasks.import_attendance_task"}
+    for name in raids_tasks:
+        assert getattr(tasks, name.rsplit(".", 1)[1]).name == name
+
+
+def test_auto_book_task_logs_one_line(raid_config, raid_night, make_event, make_player, fake_raid_helper, caplog):
+    make_player("Tasker", rank=4)
+    make_event(raid_night, timezone.now() - dt.timedelta(minutes=12))
+    with caplog.at_level(logging.INFO, logger="raids.tasks"):
+        result = tasks.auto_book_task.apply().get()
+    assert result == {"configured": True, "booked": 1, "skipped": 0, "failed": 0, "signups_sent": 0,
+                      "signups_failed": 0}
+    [line] = [r.getMessage() for r in caplog.records if r.name == "raids.tasks"]
+    assert line.startswith("Auto-booking run: 1 booked, 0 skipped, 0 failed")
+    assert tasks.auto_book_task.apply().get()["booked"] == 0  # idempotent
+
+
+def test_auto_book_task_not_configured(settings, caplog):
+    settings.RAID_HELPER_API_KEY = ""
+    with caplog.at_level(logging.INFO, logger="raids.tasks"):
+        assert tasks.auto_book_task.apply().get()["configured"] is False
+    assert "Auto-booking run: 0 booked, 0 skipped, 0 failed" in caplog.text and "not configured" in caplog.text
+
+
+def test_import_attendance_task(raid_config, raid_night, make_event, make_player, fake_raid_helper, caplog):
+    player = make_player("Importer")
+    start = timezone.now() - dt.timedelta(hours=4)
+    rh = fake_raid_helper.add_event(raid_night.label, start,
+                                    signups=[{"userId": player.discord_user.discord_id, "className": "Tank",
+                                              "specName": "Protection1"}])
+    make_event(raid_night, start, raid_helper_event_id=rh["id"])
+    with caplog.at_level(logging.INFO, logger="raids.tasks"):
+        assert tasks.import_attendance_task.apply().get() == {"imported": 1, "skipped": 0, "failed": 0}
+    assert "Attendance import: 1 imported" in caplog.text
+    row = RaidAttendance.objects.get()
+    assert row.status == "accepted" and row.specialization is None  # Protection is shared by two tank classes
+    assert tasks.import_attendance_task.apply().get() == {"imported": 0, "skipped": 1, "failed": 0}
+
+
+def test_raids_autobook_command(raid_config, raid_night, make_event, fake_raid_helper):
+    source = make_event(raid_night, timezone.now() + dt.timedelta(days=1))
+    poll_at = (source.start_time_utc + dt.timedelta(minutes=12)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    out = io.StringIO()
+    call_command("raids_autobook", "--now", poll_at, stdout=out)
+    assert "Auto-booking run: 1 booked, 0 skipped, 0 failed" in out.getvalue()
+    source.refresh_from_db()
+    assert source.next_event is not None
+    with pytest.raises(CommandError, match="not an ISO 8601"):
+        call_command("raids_autobook", "--now", "yesterday")
+
+
+def test_raids_autobook_command_not_configured(settings):
+    settings.RAID_HELPER_API_KEY = ""
+    out = io.StringIO()
+    call_command("raids_autobook", stdout=out)
+    assert "not configured" in out.getvalue()
+
+
+class FakeResponse:
+    def __init__(self):
+        self.sent = []
+
+    async def send_message(self, content, ephemeral=False):
+        self.sent.append((content, ephemeral))
+
+
+def test_slash_commands_registered_and_answer(raid_night, make_event, make_player):
+    from bot.runner import GuildOpsBot
+    from raids import discord_commands
+
+    async def build():
+        bot = GuildOpsBot()
+        discord_commands.setup(bot)
+        return bot
+
+    bot = asyncio.run(build())
+    group = bot.tree.get_command("raid")
+    assert group is not None and len(group.description) <= 100
+    names = {c.name: c for c in group.commands}
+    assert set(names) == {"next", "attendance"}
+    for command in names.values():
+        assert command.name == command.name.lower() and len(command.name) <= 32
+        assert len(command.description) <= 100 and len(command.parameters) <= 25
+
+    start = timezone.now() + dt.timedelta(days=2)
+    event = make_event(raid_night, start, raid_helper_event_id="1300000000000000999")
+    player = make_player("Asker")
+    season = RaidSeason.objects.create(name="Now", start_date=dt.date(2020, 1, 1))
+    past = make_event(raid_night, timezone.now() - dt.timedelta(days=7), season=season)
+    RaidAttendance.objects.create(event=past, player=player, signed_up=True, attended=True)
+
+    def invoke(callback, user_id):
+        interaction = SimpleNamespace(response=FakeResponse(), user=SimpleNamespace(id=user_id))
+        async_to_sync(callback)(interaction)  # thread-sensitive work stays on this thread (test transaction)
+        return interaction.response.sent
+
+    [(text, ephemeral)] = invoke(names["next"].callback, 1)
+    assert ephemeral and f"<t:{int(event.start_time_utc.timestamp())}:F>" in text
+    assert "https://raid-helper.dev/event/1300000000000000999" in text
+    [(text, _)] = invoke(names["attendance"].callback, player.discord_user.discord_id)
+    assert text == "Now: signed up 1, attended 1 (100.0 %)."
+    [(text, _)] = invoke(names["attendance"].callback, 42)
+    assert "not linked" in text
+
+
+def test_next_event_text_when_nothing_booked(db):
+    assert "No raid is booked yet" in reports.next_event_text()
+
+
+def test_seed_demo_is_idempotent():
+    from raids.demo import seed_demo
+
+    out = io.StringIO()
+    seed_demo(out)
+    counts = (RaidSeason.objects.count(), RecurringEvent.objects.count(), RaidEvent.objects.count(),
+              RaidAttendance.objects.count())
+    seed_demo(out)
+    assert counts == (RaidSeason.objects.count(), RecurringEvent.objects.count(), RaidEvent.objects.count(),
+                      RaidAttendance.objects.count())
+    assert counts[0] == 1 and counts[1] == 2 and counts[2] == 14 and counts[3] > 0
+    season = RaidSeason.objects.get()
+    assert RaidAttendance.objects.filter(attended=True).exists()
+    assert RaidEvent.objects.filter(next_booked_at__isnull=False).count() == 12
+    assert reports.season_attendance(season)
