@@ -118,6 +118,10 @@ class WowCharacter(models.Model):
     addon_note = models.CharField(max_length=255, blank=True, help_text="Public guild note, from the addon.")
     addon_officer_note = models.CharField(max_length=255, blank=True, help_text="Officer note, from the addon.")
     addon_last_sync = models.DateTimeField(null=True, blank=True)
+    skip_auto_match = models.BooleanField(
+        default=False,
+        help_text="Set when an officer removes this character's link: matching then leaves it to officers.",
+    )
 
     class Meta:
         ordering = ["character_name", "realm_slug"]

@@ -199,12 +199,14 @@ class _Run:
         unlinked: list[_Char] = []
         rows = WowCharacter.objects.filter(removed_at__isnull=True).values_list(
             "id", "character_name", "addon_note", "addon_officer_note", "guild_rank_id", "guild_rank__level",
-            "player_link__player_id")
-        for cid, name, note, onote, rank_id, rank_level, player_id in rows:
+            "player_link__player_id", "skip_auto_match")
+        for cid, name, note, onote, rank_id, rank_level, player_id, skip in rows:
             norm = normalize_name(name)
             self.chars_by_norm[norm].append(cid)
             if player_id is not None:
                 self.owner[cid] = players[player_id]
+                continue
+            if skip:  # an officer unlinked it: theirs to decide
                 continue
             hints = _captures(note, self.patterns.discord) + _captures(onote, self.patterns.discord)
             refs = [r for r in _captures(note, self.patterns.alt_of) + _captures(onote, self.patterns.alt_of)
@@ -430,6 +432,8 @@ def link_character(character_id: int, *, player_id: int | None = None, discord_u
                 main_character=character, guild_rank=character.guild_rank)
         link, _created = PlayerCharacter.objects.update_or_create(
             character=character, defaults={"player": player, "link_source": Source.MANUAL, "confidence": 1.0})
+        if character.skip_auto_match:
+            WowCharacter.objects.filter(pk=character.pk).update(skip_auto_match=False)
         if player.main_character_id is None:
             Player.objects.filter(pk=player.pk, main_character__isnull=True).update(main_character=character)
     return link
@@ -446,12 +450,16 @@ def link_characters_to_player(character_ids: list[int], player_id: int, actor: s
 
 
 def unlink_character(link_id: int, actor: str = "") -> None:
-    """Remove a link: the character becomes an orphan again (matching may link it anew)."""
+    """Remove a link: the character becomes an orphan again, and matching leaves it alone
+    from now on (``skip_auto_match``) — otherwise the same note would link it right back.
+    An officer's next manual link clears the flag."""
     with transaction.atomic():
         lock_for_update("matching")
-        deleted, _ = PlayerCharacter.objects.filter(pk=link_id).delete()
-        if not deleted:
+        link = PlayerCharacter.objects.filter(pk=link_id).first()
+        if link is None:
             raise GuildSyncError(f"Link #{link_id} does not exist.")
+        WowCharacter.objects.filter(pk=link.character_id).update(skip_auto_match=True)
+        link.delete()
 
 
 def describe_member(discord_id: int) -> str:

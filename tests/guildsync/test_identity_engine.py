@@ -217,3 +217,16 @@ def test_fuzzy_hits_same_with_and_without_numpy(monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "numpy", None)
     without = [sorted(h) for h in ie._fuzzy_hits(queries, choices, 80)]
     assert [[i for i, _ in h] for h in with_numpy] == [[i for i, _ in h] for h in without] == [[0], [1, 2], []]
+
+
+def test_unlinked_character_is_not_relinked_by_matching(make):
+    char = make.character("Thrall")
+    make.discord_user("thrall")
+    ie.run_matching()
+    ie.unlink_character(link_of(char).pk, actor="officer")
+    assert ie.run_matching().links_created == 0
+    char.refresh_from_db()
+    assert char.skip_auto_match and not PlayerCharacter.objects.filter(character=char).exists()
+    ie.link_character(char.pk, player_id=make.player("Right one").pk, actor="officer")
+    char.refresh_from_db()
+    assert not char.skip_auto_match
