@@ -87,6 +87,9 @@ def run_blizzard_pipeline(triggered_by: str = "schedule", client: Any = None) ->
                 fetch = client.fetch_guild()
             except BlizzardError as exc:
                 raise GuildSyncError(f"Blizzard API: {exc}") from exc
+            if not fetch.characters:
+                # an API glitch must not mark the whole guild as departed
+                raise GuildSyncError("Blizzard returned an empty roster; nothing was changed.")
             stats = db_sync.sync_blizzard_roster(fetch.characters).as_dict()
             stats.update(members=len(fetch.characters), requests=fetch.requests,
                          not_found=fetch.not_found[:100], errors=fetch.errors[:100])
@@ -145,6 +148,10 @@ def run_discord_sync(triggered_by: str = "schedule", guild_id: int | None = None
             if not guild_id:
                 raise GuildSyncError("DISCORD_GUILD_ID is not set: there is no server to sync.")
             roles, members = run_async(fetch)
+            if not members:
+                # e.g. the Server Members intent was switched off: do not mark everyone departed
+                raise GuildSyncError("Discord returned no members (is the Server Members intent enabled?); "
+                                     "nothing was changed.")
             names = {int(r["id"]): r["name"] for r in roles}
             stats = discord_sync.sync_discord_members(
                 [discord_sync.member_from_api(m, names) for m in members]).as_dict()

@@ -120,3 +120,18 @@ def test_parallel_uploads_queue_and_write_once(make, run_in_parallel):
 
     assert WowCharacter.objects.count() == 20 and Player.objects.count() == 1
     assert PlayerCharacter.objects.count() == 20
+
+
+def test_empty_roster_or_member_list_changes_nothing(fake_blizzard, discord_guild, make):
+    from guildsync.services.common import GuildSyncError
+
+    char = make.character("Thrall")
+    user = make.discord_user("thrall")
+    with pytest.raises(GuildSyncError, match="empty roster"):
+        pipeline.run_blizzard_pipeline("test")
+    with pytest.raises(GuildSyncError, match="no members"):
+        pipeline.run_discord_sync("test")
+    char.refresh_from_db()
+    user.refresh_from_db()
+    assert char.removed_at is None and user.is_present
+    assert set(SyncLog.objects.values_list("status", flat=True)) == {"failed"}
