@@ -208,7 +208,7 @@ class ModerationCaseAdmin(ReadOnlyAdmin):
              "Resolved {n} case(s).")
 
 
-class TestRuleForm(forms.Form):
+class RuleTrialForm(forms.Form):
     content = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 80}), max_length=4000)
     author_roles = forms.CharField(required=False, help_text="Role ids, comma separated (exemptions).")
     channel_id = forms.IntegerField(required=False)
@@ -244,12 +244,12 @@ class AutoModRuleAdmin(SettingsAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         rule = get_object_or_404(AutoModRule, pk=rule_id)
-        form = TestRuleForm(request.POST or None)
+        form = RuleTrialForm(request.POST or None)
         result, error = None, None
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                match = services.test_rule(rule, data["content"], author_roles=data["author_roles"],
+                match = services.dry_run_rule(rule, data["content"], author_roles=data["author_roles"],
                                            channel_id=data["channel_id"],
                                            mentions=list(range(1, (data["mentions"] or 0) + 1)),
                                            recent_messages=data["recent_messages"])

@@ -603,7 +603,7 @@ def evaluate_message(guild_id: int, author_id: int, author_roles: list[int], cha
     return None
 
 
-def test_rule(rule: AutoModRule, content: str, *, author_roles: list[int] | None = None,
+def dry_run_rule(rule: AutoModRule, content: str, *, author_roles: list[int] | None = None,
               channel_id: int | None = None, mentions: list[int] | None = None,
               recent_messages: int = 1) -> AutoModMatch | None:
     """What the rule says about one message (the admin's "test this rule" form)."""
@@ -617,8 +617,6 @@ def test_rule(rule: AutoModRule, content: str, *, author_roles: list[int] | None
     return _match(probe, author_roles=author_roles or [], channel_id=channel_id, content=content,
                   mentions=mentions or [], recent=lambda seconds: recent_messages)
 
-
-test_rule.__test__ = False  # not a pytest test
 
 
 def apply_automod_action(guild_id: int, author_id: int, author_tag: str, channel_id: int, message_id: int,

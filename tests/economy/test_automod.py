@@ -175,8 +175,8 @@ def test_each_action_is_queued(action, kind):
 
 def test_test_rule_form_service():
     stored = rule("caps", {}, exempt_channel_ids=[STAFF_CHANNEL])
-    assert services.test_rule(stored, "WHY IS EVERYTHING SHOUTING").rule_type == "caps"
-    assert services.test_rule(stored, "WHY IS EVERYTHING SHOUTING", channel_id=STAFF_CHANNEL) is None
+    assert services.dry_run_rule(stored, "WHY IS EVERYTHING SHOUTING").rule_type == "caps"
+    assert services.dry_run_rule(stored, "WHY IS EVERYTHING SHOUTING", channel_id=STAFF_CHANNEL) is None
     spam = rule("spam", {"messages": 4, "seconds": 10})
-    assert services.test_rule(spam, "hi", recent_messages=4) is not None
-    assert services.test_rule(spam, "hi") is None
+    assert services.dry_run_rule(spam, "hi", recent_messages=4) is not None
+    assert services.dry_run_rule(spam, "hi") is None
