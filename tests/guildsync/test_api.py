@@ -152,3 +152,18 @@ def test_openapi_schema_documents_the_routes(admin_client):
     for route in ("/api/identity/players", "/api/identity/link/{link_id}", "/api/guild-sync/addon/upload",
                   "/api/guild-sync/status", "/api/identity/mismatches"):
         assert route in paths
+
+
+def test_orphan_lists_without_n_plus_1(api, make, django_assert_max_num_queries):
+    from guildsync.models import Specialization
+
+    spec = Specialization.objects.get(blizzard_id=250)
+    for i in range(20):
+        make.character(f"Orphan{i}", wow_class=spec.wow_class, active_spec=spec, guild_rank="Member")
+        make.discord_user(f"lonely{i}")
+    with django_assert_max_num_queries(4):
+        wow = api.get("/api/identity/orphans/wow")
+    with django_assert_max_num_queries(4):
+        discord = api.get("/api/identity/orphans/discord")
+    assert wow.data["count"] == 20 and wow.data["results"][0]["active_spec"] == "Blood"
+    assert discord.data["count"] == 20
