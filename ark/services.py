@@ -200,14 +200,8 @@ def _channel_for(match: Match, kind: str) -> int | None:
 
 def _update_pending(row_id: int | None, body: dict[str, Any]) -> bool:
     """Coalescing: rewrite a queued, not yet claimed outbox row instead of queuing another."""
-    if row_id is None:
-        return False
-    payload = outbox.message_body(body.get("content"), body.get("embeds"), body.get("components"))
-    return bool(
-        OutboxMessage.objects.filter(pk=row_id, status=OutboxMessage.Status.PENDING).update(
-            payload=payload, updated_at=timezone.now()
-        )
-    )
+    return outbox.rewrite_pending(row_id, content=body.get("content"), embeds=body.get("embeds"),
+                                  components=body.get("components"))
 
 
 def _latest_post(match: Match, kind: str) -> tuple[int, OutboxMessage | None]:
@@ -669,15 +663,11 @@ def amend_match(
 def _drop_pending_reminders(match: Match) -> int:
     """Withdraw the reminders queued for this match that no worker has claimed yet."""
     queued = SentReminder.objects.filter(match=match, status=SentReminder.Status.QUEUED, outbox__isnull=False)
-    pending = list(
-        OutboxMessage.objects.select_for_update(skip_locked=True)
-        .filter(pk__in=queued.values("outbox_id"), status=OutboxMessage.Status.PENDING)
-        .values_list("pk", flat=True)
-    )
+    pending = outbox.withdraw_pending(list(queued.values_list("outbox_id", flat=True)),
+                                      reason=f"ark match {match.pk} changed")
     if not pending:
         return 0
     SentReminder.objects.filter(outbox_id__in=pending).update(status=SentReminder.Status.DROPPED)
-    OutboxMessage.objects.filter(pk__in=pending, status=OutboxMessage.Status.PENDING).delete()
     return len(pending)
 
 

@@ -41,4 +41,4 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         skipped = queryset.count() - count
         self.message_user(request, f"{count} message(s) queued for delivery now.", messages.SUCCESS)
         if skipped:
-            self.message_user(request, f"{skipped} already sent: never re-sent.", messages.WARNING)
+            self.message_user(request, f"{skipped} already sent or withdrawn: left alone.", messages.WARNING)

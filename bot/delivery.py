@@ -192,7 +192,7 @@ def deliver_due(limit: int | None = None, ids: list[int] | None = None) -> Deliv
 
 def retry_now(queryset) -> int:
     """Officer's "retry now": failed or waiting rows become due immediately. Sent rows are
-    never re-sent."""
-    return queryset.exclude(status=Status.SENT).update(
+    never re-sent, and withdrawn ones stay withdrawn."""
+    return queryset.exclude(status__in=[Status.SENT, Status.CANCELLED]).update(
         status=Status.PENDING, next_attempt_at=timezone.now(), failed_at=None, attempts=0
     )

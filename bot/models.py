@@ -24,6 +24,7 @@ class OutboxMessage(models.Model):
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Withdrawn before delivery"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     guild_id = models.BigIntegerField(null=True, blank=True, help_text="Discord server (roles, moderation).")

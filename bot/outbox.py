@@ -210,6 +210,33 @@ def ban_member(guild_id: int, user_id: int, *, reason: str = "", delete_message_
                    dedupe_key=dedupe_key, topic=topic)
 
 
+def rewrite_pending(row_id: int | None, *, content: str | None = None, embeds=None, components=None) -> bool:
+    """Coalesce: replace the body of a queued message that no worker has claimed yet, instead
+    of queuing another (e.g. several roster changes before one edit goes out). False when the
+    row is already being sent or done; the caller then queues a new message."""
+    if row_id is None:
+        return False
+    body = message_body(content, embeds, components)
+    return bool(OutboxMessage.objects.filter(pk=row_id, status=OutboxMessage.Status.PENDING).update(
+        payload=body, updated_at=timezone.now()))
+
+
+def withdraw_pending(row_ids, reason: str) -> list[int]:
+    """Withdraw queued messages that no worker has claimed yet (a cancelled match's reminders).
+    Rows being sent or already sent are left alone; returns the ids actually withdrawn."""
+    if not connection.in_atomic_block:
+        raise OutboxError("withdraw_pending() must run inside the service's transaction.atomic() block.")
+    ids = list(
+        OutboxMessage.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=row_ids, status=OutboxMessage.Status.PENDING)
+        .values_list("pk", flat=True)
+    )
+    OutboxMessage.objects.filter(pk__in=ids).update(
+        status=OutboxMessage.Status.CANCELLED, last_error=f"withdrawn: {reason}"[:2000], updated_at=timezone.now()
+    )
+    return ids
+
+
 def find(dedupe_key: str) -> OutboxMessage | None:
     """The row queued under ``dedupe_key`` (its status, sent_message_id, last_error), if any."""
     return OutboxMessage.objects.filter(dedupe_key=dedupe_key).first()

@@ -267,3 +267,27 @@ def test_worker_that_died_mid_send_is_recovered_without_double_post(fake_discord
     OutboxMessage.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
     assert deliver_outbox().sent == 1
     assert len(fake_discord.posted(CHANNEL)) == 1
+
+
+def test_rewrite_pending_coalesces_until_claimed(fake_discord, deliver_outbox):
+    row = queue(outbox.post_message, CHANNEL, content="roster v1")
+    with transaction.atomic():
+        assert outbox.rewrite_pending(row.pk, content="roster v2")
+    deliver_outbox()
+    with transaction.atomic():
+        assert not outbox.rewrite_pending(row.pk, content="roster v3")  # already sent
+    assert [m["content"] for m in fake_discord.posted(CHANNEL)] == ["roster v2"]
+
+
+def test_withdraw_pending_leaves_sent_rows_alone(fake_discord, deliver_outbox):
+    sent = queue(outbox.post_message, CHANNEL, content="a")
+    deliver_outbox()
+    waiting = queue(outbox.send_dm, USER, content="reminder")
+    with transaction.atomic():
+        assert outbox.withdraw_pending([sent.pk, waiting.pk], reason="match cancelled") == [waiting.pk]
+    assert reload(waiting).status == Status.CANCELLED and "match cancelled" in reload(waiting).last_error
+    assert deliver_outbox().claimed == 0
+    from bot.delivery import retry_now
+
+    assert retry_now(OutboxMessage.objects.all()) == 0
+    assert fake_discord.dms_to(USER) == []
