@@ -347,3 +347,13 @@ def test_concurrent_signup_retries_send_each_once(raid_config, raid_night, make_
     assert not [r for r in results if isinstance(r, BaseException)], results
     assert sum(r.sent for r in results) == 4
     assert len(fake_raid_helper.calls("POST", r"/signups$")) == 5  # the failed one, then each once
+
+
+def test_lookup_failure_before_create_writes_nothing_and_creates_nothing(raid_config, raid_night, make_event,
+                                                                         fake_raid_helper):
+    source = make_event(raid_night, timezone.now() - dt.timedelta(minutes=12))
+    fake_raid_helper.fail_next("GET", r"/servers/\d+/events$", 503, "down", times=3)  # every retry
+    run = services.check_and_auto_book()
+    assert run.failed == 1 and "503" in run.errors[0]
+    nothing_written(source)
+    assert fake_raid_helper.calls("POST") == [] and len(fake_raid_helper.calls("GET")) == 3
