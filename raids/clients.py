@@ -13,6 +13,7 @@ Why it looks like this:
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import time
 import zoneinfo
@@ -103,12 +104,16 @@ def _reason(response: requests.Response) -> str:
 
 
 def _retry_after(response: requests.Response) -> float | None:
+    """Seconds to wait after a 429: JSON ``retry_after``, "Try again in X s", or Retry-After."""
     try:
         body = response.json()
         if isinstance(body, dict) and body.get("retry_after") is not None:
             return float(body["retry_after"])
     except ValueError:
         pass
+    match = re.search(r"try again in ([0-9.]+)", response.text or "", re.IGNORECASE)
+    if match:
+        return float(match.group(1).rstrip("."))
     header = response.headers.get("Retry-After")
     try:
         return float(header) if header else None

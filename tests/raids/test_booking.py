@@ -357,3 +357,13 @@ def test_lookup_failure_before_create_writes_nothing_and_creates_nothing(raid_co
     assert run.failed == 1 and "503" in run.errors[0]
     nothing_written(source)
     assert fake_raid_helper.calls("POST") == [] and len(fake_raid_helper.calls("GET")) == 3
+
+
+def test_rate_limited_signups_stop_and_stay_pending(raid_config, raid_night, make_event, roster, fake_raid_helper):
+    now = timezone.now()
+    make_event(raid_night, now - dt.timedelta(minutes=12))
+    fake_raid_helper.fail_next("POST", r"/signups$", 429, "Try again in 1 s")
+    result = services.book_next_occurrence(RaidEvent.objects.get(), now=now)
+    pushes = sorted(result.event.attendance.values_list("signup_push", flat=True))
+    assert pushes == ["failed", "pending", "pending", "pending", "skipped"]
+    assert services.retry_signups(now).sent == 4

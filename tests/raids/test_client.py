@@ -179,3 +179,17 @@ def test_every_specialization_maps_to_a_slot(db):
 def test_accepted_without_spec_has_no_slot():
     with pytest.raises(ValueError):
         slot_for("accepted", None, None)
+
+
+@pytest.mark.parametrize("body, headers, expected", [
+    ("Too many requests. Try again in 3.5 s.", {}, 3.5),
+    ({"status": "failed", "reason": "rate limited", "retry_after": 2}, {}, 2.0),
+    ("slow down", {"Retry-After": "4"}, 4.0),
+])
+def test_429_carries_retry_after(client, fake_raid_helper, body, headers, expected):
+    event = fake_raid_helper.add_event("Raid", START)
+    fake_raid_helper.fail_next("POST", r"/signups$", 429, body, headers=headers)
+    with pytest.raises(RaidHelperError) as info:
+        client.add_signup(event["id"], 1, "Bench")
+    assert info.value.status == 429 and info.value.retry_after == expected
+    assert len(fake_raid_helper.calls("POST")) == 1  # not retried
