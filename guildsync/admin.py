@@ -161,30 +161,27 @@ class PlayerAdmin(admin.ModelAdmin):
         formset.save_m2m()
 
 
-class LinkedFilter(admin.SimpleListFilter):
-    title = "linked to a player"
-    parameter_name = "linked"
+def null_filter(title: str, parameter: str, field: str, null_label: str, set_label: str) -> type:
+    """A list filter on whether ``field`` is null (linked/unlinked, in the guild/left, open/closed)."""
 
-    def lookups(self, request, model_admin):
-        return [("yes", "Linked"), ("no", "Unlinked")]
+    class NullFilter(admin.SimpleListFilter):
+        def lookups(self, request, model_admin):
+            return [("null", null_label), ("set", set_label)]
 
-    def queryset(self, request, queryset):
-        if self.value() in ("yes", "no"):
-            return queryset.filter(player_link__isnull=self.value() == "no")
-        return queryset
+        def queryset(self, request, queryset):
+            if self.value() in ("null", "set"):
+                return queryset.filter(**{f"{field}__isnull": self.value() == "null"})
+            return queryset
+
+    NullFilter.title = title
+    NullFilter.parameter_name = parameter
+    NullFilter.__name__ = f"{parameter.title()}Filter"
+    return NullFilter
 
 
-class RemovedFilter(admin.SimpleListFilter):
-    title = "in the guild"
-    parameter_name = "removed"
-
-    def lookups(self, request, model_admin):
-        return [("no", "In the guild"), ("yes", "Left (removed)")]
-
-    def queryset(self, request, queryset):
-        if self.value() in ("yes", "no"):
-            return queryset.filter(removed_at__isnull=self.value() == "no")
-        return queryset
+LinkedFilter = null_filter("linked to a player", "linked", "player_link", "Unlinked", "Linked")
+RemovedFilter = null_filter("in the guild", "removed", "removed_at", "In the guild", "Left (removed)")
+OpenFilter = null_filter("status", "open", "resolved_at", "Open", "Closed")
 
 
 class LinkToPlayerForm(forms.Form):
@@ -281,19 +278,6 @@ class WowCharacterAdmin(admin.ModelAdmin):
             "classes": classes, "roles": roles, "total": sum(by_class.values()),
             "chart_height": 24 * len(classes) + 10,
         })
-
-
-class OpenFilter(admin.SimpleListFilter):
-    title = "status"
-    parameter_name = "open"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Open"), ("no", "Closed")]
-
-    def queryset(self, request, queryset):
-        if self.value() in ("yes", "no"):
-            return queryset.filter(resolved_at__isnull=self.value() == "yes")
-        return queryset
 
 
 @admin.register(AuditIssue)

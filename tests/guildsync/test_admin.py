@@ -49,10 +49,17 @@ def test_changelists_without_n_plus_1(model, make, guild_officer, django_assert_
 
 def test_character_filters_and_search(make, guild_officer):
     seed(make, 3)
-    unlinked = guild_officer.get("/admin/guildsync/wowcharacter/?linked=no")
+    unlinked = guild_officer.get("/admin/guildsync/wowcharacter/?linked=null")
     assert b"Orphan0" in unlinked.content and b"Char0" not in unlinked.content
     found = guild_officer.get("/admin/guildsync/wowcharacter/?q=note+2")
     assert b"Orphan2" in found.content and b"Orphan1" not in found.content
+    from django.utils import timezone
+
+    make.character("Gonefishing", removed_at=timezone.now())
+    left = guild_officer.get("/admin/guildsync/wowcharacter/?removed=set")
+    assert b"Gonefishing" in left.content and b"Orphan0" not in left.content
+    issues = guild_officer.get("/admin/guildsync/auditissue/?open=null&issue_type=orphan_wow")
+    assert issues.status_code == 200 and b"Orphan0" in issues.content
 
 
 def test_reference_data_edit_is_for_superusers(guild_officer, admin_client):

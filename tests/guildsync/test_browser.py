@@ -15,7 +15,7 @@ def test_officer_links_orphan_character_to_player(officer, make, admin_login, li
     player = make.player("Thrall", discord_user=user, characters=[make.character("Thrall")])
     orphan = make.character("Bigtotem", addon_note="ask Thrall")
     page = admin_login("gm", "officer-pass-123")
-    page.goto(f"{live_server.url}/admin/guildsync/wowcharacter/?linked=no")
+    page.goto(f"{live_server.url}/admin/guildsync/wowcharacter/?linked=null")
     page.check(f"input[name=_selected_action][value='{orphan.pk}']")
     page.select_option("select[name=action]", "link_to_player")
     page.click("button[name=index]")
@@ -25,5 +25,5 @@ def test_officer_links_orphan_character_to_player(officer, make, admin_login, li
     page.wait_for_selector("text=Linked 1 character(s) to Thrall.")
     link = PlayerCharacter.objects.get(character=orphan)
     assert link.player == player and link.link_source == "manual"
-    page.goto(f"{live_server.url}/admin/guildsync/wowcharacter/?linked=no")
+    page.goto(f"{live_server.url}/admin/guildsync/wowcharacter/?linked=null")
     assert page.locator(f"input[name=_selected_action][value='{orphan.pk}']").count() == 0
