@@ -166,6 +166,11 @@ async def _deliver_rows(rows: list[OutboxMessage]) -> list[tuple[OutboxMessage, 
 def deliver_due(limit: int | None = None, ids: list[int] | None = None) -> DeliveryReport:
     """Claim due rows and deliver them. Safe to run from any number of workers at once."""
     report = DeliveryReport()
+    if not settings.DISCORD_TOKEN:
+        # The embedded demo runs without a bot: messages wait in the outbox (visible in the
+        # admin) until a token is configured, without burning attempts.
+        report.errors.append("DISCORD_TOKEN is not set: messages wait in the outbox")
+        return report
     rows = claim_due(limit=limit, ids=ids)
     report.claimed = len(rows)
     if not rows:

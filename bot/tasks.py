@@ -24,5 +24,5 @@ def deliver_outbox_task() -> str:
             setattr(total, name, getattr(total, name) + getattr(report, name))
         if not report.claimed or report.errors and not report.sent:
             break
-    log.info("Outbox delivery run: %s", total)
+    log.info("Outbox delivery run: %s%s", total, f" ({report.errors[0]})" if report.errors and not total.claimed else "")
     return str(total)

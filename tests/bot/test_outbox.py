@@ -151,6 +151,15 @@ def test_bad_token_releases_rows(fake_discord, deliver_outbox, settings):
     assert "DISCORD_TOKEN" in row.last_error
 
 
+def test_without_a_token_messages_wait_untouched(fake_discord, deliver_outbox, settings):
+    settings.DISCORD_TOKEN = ""
+    row = queue(outbox.post_message, CHANNEL, content="x")
+    report = deliver_outbox()
+    assert report.claimed == 0 and "DISCORD_TOKEN" in report.errors[0]
+    assert reload(row).status == Status.PENDING and reload(row).attempts == 0
+    assert fake_discord.calls() == []
+
+
 def test_dm_roles_edit_and_moderation(fake_discord, deliver_outbox):
     sent = []
     outbox_sent.connect(lambda sender, message, **kw: sent.append(message.topic), weak=False, dispatch_uid="t")
