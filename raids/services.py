@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from bot import outbox
 from core.errors import DomainError
 from guildsync.models import Player, Specialization
-from raids.clients import CreatedEvent, RaidHelperClient, RaidHelperError, slot_for
+from raids.clients import EVENT_URL, CreatedEvent, RaidHelperClient, RaidHelperError, slot_for
 from raids.models import RaidAttendance, RaidEvent, RaidHelperSettings, RaidSeason, RecurringEvent
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,7 @@ class BookingRun:
         return f"Auto-booking run: {self.booked} booked, {self.skipped} skipped, {self.failed} failed"
 
 
-def booking_candidates(now: dt.datetime):
+def booking_candidates(now: dt.datetime) -> QuerySet[RaidEvent]:
     """Events of an active raid night that started 10–20 minutes ago and are not booked."""
     return RaidEvent.objects.filter(
         recurring_event__isnull=False, recurring_event__is_active=True, next_booked_at__isnull=True,
@@ -195,7 +196,7 @@ def _find_posted_event(client: RaidHelperClient, title: str, start: dt.datetime)
             continue
         if same_start and posted.get("title") == title and posted.get("id"):
             event_id = str(posted["id"])
-            return CreatedEvent(id=event_id, url=f"https://raid-helper.dev/event/{event_id}", payload=posted)
+            return CreatedEvent(id=event_id, url=EVENT_URL.format(id=event_id), payload=posted)
     return None
 
 
