@@ -410,11 +410,13 @@ class ImportReport:
     busy: bool = False
 
 
-def import_signups(event: RaidEvent, *, client: RaidHelperClient | None = None,
-                   now: dt.datetime | None = None) -> ImportReport:
+def import_signups(event: RaidEvent, *, client: RaidHelperClient | None = None, now: dt.datetime | None = None,
+                   once_after_end: bool = False) -> ImportReport:
     """Import the sign-ups of ``event`` from Raid-Helper (``GET /events/{id}``) into attendance:
     one row per matched player with the status of their sign-up; ``attended`` is left to the
-    officers. Sign-ups of Discord users who are no player here are counted as unmatched."""
+    officers. Sign-ups of Discord users who are no player here are counted as unmatched.
+    ``once_after_end`` (the periodic job): skip when another worker already imported it after
+    the event ended — checked under the row lock, so each ended event is fetched once."""
     now = now or timezone.now()
     if not event.raid_helper_event_id:
         raise RaidsError(f"“{event}” has no Raid-Helper event to import from.")
@@ -422,7 +424,8 @@ def import_signups(event: RaidEvent, *, client: RaidHelperClient | None = None,
     report = ImportReport()
     with transaction.atomic():
         locked = RaidEvent.objects.select_for_update(skip_locked=True).filter(pk=event.pk).first()
-        if locked is None:
+        if locked is None or (once_after_end and locked.signups_imported_at
+                               and locked.signups_imported_at >= locked.end_time_utc):
             report.busy = True
             return report
         data = client.get_event(locked.raid_helper_event_id)
@@ -475,7 +478,7 @@ def import_finished_events(now: dt.datetime | None = None, lookback: dt.timedelt
             continue
         client = client or get_client()
         try:
-            report = import_signups(event, client=client, now=now)
+            report = import_signups(event, client=client, now=now, once_after_end=True)
         except (RaidsError, RaidHelperError) as exc:
             counts["failed"] += 1
             log.error("Attendance import failed for raid_event_id=%s: %s", event.pk, exc)

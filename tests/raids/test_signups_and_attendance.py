@@ -187,3 +187,20 @@ def test_season_report(make_event, raid_night, make_player):
     assert csv_text.splitlines() == ["player,signed_up,attended,attendance_percent", "Anna,2,2,100.0",
                                      "Bert,1,1,50.0"]
     assert RaidEvent.objects.count() == 4
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_parallel_imports_fetch_each_event_once(raid_config, raid_night, make_event, make_player, fake_raid_helper,
+                                                run_in_parallel):
+    player = make_player("Par")
+    for days in (1, 2):
+        start = timezone.now() - dt.timedelta(days=days)
+        rh = fake_raid_helper.add_event(raid_night.label, start,
+                                        signups=[{"userId": player.discord_user.discord_id, "className": "Bench"}])
+        make_event(raid_night, start, raid_helper_event_id=rh["id"])
+    results = run_in_parallel(lambda i: services.import_finished_events(), 3)
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert sum(r["imported"] for r in results) == 2 and sum(r["failed"] for r in results) == 0
+    assert len(fake_raid_helper.calls("GET", r"/events/\d+$")) == 2
+    assert RaidAttendance.objects.filter(status=S.BENCH).count() == 2
