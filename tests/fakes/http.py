@@ -50,6 +50,7 @@ class FakeAPI:
         self.lock = threading.RLock()
         self.requests: list[Recorded] = []
         self.scripted: list[Scripted] = []
+        self._in_flight = 0
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> FakeAPI:
@@ -62,6 +63,10 @@ class FakeAPI:
             self.server.stop()
 
     def reset(self) -> None:
+        # A request a previous test left stalled must not land in the next test's state.
+        deadline = time.monotonic() + 10
+        while self._in_flight and time.monotonic() < deadline:
+            time.sleep(0.05)
         with self.lock:
             self.requests.clear()
             self.scripted.clear()
@@ -92,6 +97,15 @@ class FakeAPI:
 
     # -- plumbing -----------------------------------------------------------------------
     def _dispatch(self, request: Request) -> Response:
+        with self.lock:
+            self._in_flight += 1
+        try:
+            return self._answer(request)
+        finally:
+            with self.lock:
+                self._in_flight -= 1
+
+    def _answer(self, request: Request) -> Response:
         path = request.path
         if self.prefix and path.startswith(self.prefix):
             path = path[len(self.prefix):]
