@@ -215,10 +215,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {"ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "Authorization"}}
-    },
-    "SECURITY": [{"ApiKeyAuth": []}],
 }
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -289,6 +285,10 @@ RAID_HELPER_API_KEY = env_str("RAID_HELPER_API_KEY")
 ADDON_UPLOAD_MAX_BYTES = env_int("ADDON_UPLOAD_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 
 # --- Domain knobs ---------------------------------------------------------------------------
+GUILDSYNC_FUZZY_THRESHOLD = env_float("GUILDSYNC_FUZZY_THRESHOLD", 88.0)
+GUILDSYNC_FUZZY_MARGIN = env_float("GUILDSYNC_FUZZY_MARGIN", 6.0)
+GUILDSYNC_STALE_DAYS = env_int("GUILDSYNC_STALE_DAYS", 30, minimum=1)
+RAID_HELPER_HTTP_TIMEOUT = env_float("RAID_HELPER_HTTP_TIMEOUT", 15.0)
 ARK_REMINDER_TYPES = env_list("ARK_REMINDER_TYPES", "registration_close_1h,checkin_12h,4h,1h,start")
 ARK_REMINDER_GRACE_MINUTES = env_float("ARK_REMINDER_GRACE_MINUTES", 20.0)
 ARK_RESULT_REMINDER_HOURS = env_float("ARK_RESULT_REMINDER_HOURS", 2.0)

@@ -10,6 +10,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Guild Ops core"
 
     def ready(self) -> None:
+        import core.schema  # noqa: F401  (registers the OpenAPI auth extension)
         from core.groups import grant_officer_permissions
 
         post_migrate.connect(grant_officer_permissions, dispatch_uid="core.grant_officer_permissions")
