@@ -149,18 +149,24 @@ def _check_member_id(user_id: int) -> int:
     return user_id
 
 
-def _locked_balances(guild_id: int, user_ids: list[int], starting_balance: int) -> dict[int, BytesBalance]:
-    """Balance rows of ``user_ids`` locked FOR UPDATE in user-id order, created if missing."""
-    ids = sorted(set(user_ids))
-    query = BytesBalance.objects.select_for_update().filter(guild_id=guild_id, user_id__in=ids).order_by("user_id")
-    rows = {b.user_id: b for b in query}
-    if len(rows) < len(ids):
-        BytesBalance.objects.bulk_create(
-            [BytesBalance(guild_id=guild_id, user_id=u, balance=starting_balance) for u in ids if u not in rows],
-            ignore_conflicts=True,
-        )
-        rows = {b.user_id: b for b in query.all()}
-    return rows
+def _locked_balance(guild_id: int, user_id: int, starting_balance: int) -> BytesBalance:
+    """The member's balance row locked FOR UPDATE, opened first if missing. One row only: a
+    service that needs two (``transfer``) opens missing accounts before locking anything."""
+    query = BytesBalance.objects.select_for_update().filter(guild_id=guild_id, user_id=user_id)
+    row = query.first()
+    if row is None:
+        _open_accounts(guild_id, [user_id], starting_balance)
+        row = query.get()
+    return row
+
+
+def _open_accounts(guild_id: int, user_ids: list[int], starting_balance: int) -> None:
+    """Insert missing balance rows in user-id order (``ON CONFLICT DO NOTHING``): concurrent
+    openers wait on each other in that order, so they cannot deadlock."""
+    BytesBalance.objects.bulk_create(
+        [BytesBalance(guild_id=guild_id, user_id=u, balance=starting_balance) for u in sorted(set(user_ids))],
+        ignore_conflicts=True,
+    )
 
 
 def get_or_create_balance(guild_id: int, user_id: int) -> BytesBalance:
@@ -170,7 +176,7 @@ def get_or_create_balance(guild_id: int, user_id: int) -> BytesBalance:
     if existing is not None:
         return existing
     with transaction.atomic():
-        return _locked_balances(guild_id, [user_id], get_config(guild_id).starting_balance)[user_id]
+        return _locked_balance(guild_id, user_id, get_config(guild_id).starting_balance)
 
 
 def _log(guild_id: int, kind: str, giver: tuple[int, str], receiver: tuple[int, str], amount: int,
@@ -194,8 +200,6 @@ def _positive_amount(amount: Any) -> int:
 
 
 _TRANSFER_SQL = {
-    "config": "SELECT starting_balance, max_transfer, transfer_cooldown_hours, role_rewards "
-              "FROM economy_bytesconfig WHERE guild_id = %s",
     # both rows and the guild's config in one round trip; rows locked in user-id order
     "lock": "SELECT b.user_id, b.balance, b.total_received, b.last_transfer_at, c.starting_balance, "
             "c.max_transfer, c.transfer_cooldown_hours, c.role_rewards FROM economy_bytesbalance b "
@@ -220,6 +224,10 @@ def _aware(value: Any) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
+class _AccountsMissing(Exception):
+    """Raised inside ``transfer``'s transaction to release its locks before opening accounts."""
+
+
 def transfer(guild_id: int, giver_id: int, giver_username: str, receiver_id: int, receiver_username: str,
              amount: int, reason: str = "") -> BytesTransaction:
     """Move bytes between two members: both rows locked in user-id order, one transaction.
@@ -227,25 +235,42 @@ def transfer(guild_id: int, giver_id: int, giver_username: str, receiver_id: int
     This is the hot path (``bench/economy_transfers.py``), so it talks SQL through the
     connection's cursor: one ``SELECT … FOR UPDATE`` of both rows ordered by user id (joined
     with the guild's config), one ``UPDATE`` of both rows and the log ``INSERT`` (one
-    statement on PostgreSQL) — two round trips and about a quarter of the ORM's CPU. The checks run on the locked rows.
+    statement on PostgreSQL) — two round trips and about a quarter of the ORM's CPU. The
+    checks run on the locked rows. A member's first movement opens the missing account(s)
+    first, holding no lock (inserting while holding the other row's lock could deadlock with
+    a concurrent opener), then transfers.
     """
     amount = _positive_amount(amount)
     giver_id, receiver_id = _check_member_id(giver_id), _check_member_id(receiver_id)
     if giver_id == receiver_id:
         raise EconomyError("You can't send bytes to yourself.")
     reason = (reason or "").strip()[:500]
+    args = (guild_id, giver_id, giver_username, receiver_id, receiver_username, amount, reason)
+    try:
+        return _transfer(*args)
+    except _AccountsMissing:
+        config = get_config(guild_id)
+        if amount > config.max_transfer:  # refuse before opening anything
+            raise EconomyError(f"You can send at most {config.max_transfer:,} bytes at once.") from None
+        if not BytesBalance.objects.filter(guild_id=guild_id, user_id=giver_id).exists() \
+                and config.starting_balance < amount:
+            raise EconomyError(f"You only have {config.starting_balance:,} bytes.") from None
+        with transaction.atomic():
+            _open_accounts(guild_id, [giver_id, receiver_id], config.starting_balance)
+        try:
+            return _transfer(*args)
+        except _AccountsMissing:
+            raise EconomyError("That account is being changed; try again.") from None
+
+
+def _transfer(guild_id: int, giver_id: int, giver_username: str, receiver_id: int, receiver_username: str,
+              amount: int, reason: str) -> BytesTransaction:
     lock_sql = _TRANSFER_SQL["lock"] + (" FOR UPDATE OF b" if connection.features.has_select_for_update else "")
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(lock_sql, [guild_id, giver_id, receiver_id])
         rows = {row[0]: row for row in cursor.fetchall()}
-        if len(rows) < 2:  # a member's first movement: open the missing account(s), then lock
-            cursor.execute(_TRANSFER_SQL["config"], [guild_id])
-            starting = (cursor.fetchone() or [_DEFAULTS.starting_balance])[0]
-            BytesBalance.objects.bulk_create(
-                [BytesBalance(guild_id=guild_id, user_id=u, balance=starting)
-                 for u in sorted((giver_id, receiver_id)) if u not in rows], ignore_conflicts=True)
-            cursor.execute(lock_sql, [guild_id, giver_id, receiver_id])
-            rows = {row[0]: row for row in cursor.fetchall()}
+        if len(rows) < 2:
+            raise _AccountsMissing
         _, giver_balance, _, last_transfer_at, has_config, max_transfer, cooldown_hours, rewards = rows[giver_id]
         if has_config is None:  # the guild has no config row: defaults
             max_transfer, cooldown_hours, rewards = (_DEFAULTS.max_transfer, _DEFAULTS.transfer_cooldown_hours,
@@ -294,7 +319,7 @@ def award_daily(guild_id: int, user_id: int, today: dt.date | None = None,
     with transaction.atomic():
         config = get_config(guild_id)
         bonuses = parse_streak_bonuses(config.streak_bonuses)
-        balance = _locked_balances(guild_id, [user_id], config.starting_balance)[user_id]
+        balance = _locked_balance(guild_id, user_id, config.starting_balance)
         if balance.last_daily is not None and balance.last_daily >= today:
             tomorrow = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
             raise EconomyError(f"You already claimed today's bytes. Come back {outbox.discord_timestamp(tomorrow, 'R')}.")
@@ -331,7 +356,7 @@ def adjust_balance(guild_id: int, user_id: int, amount: int, reason: str, office
     officer_label = f"Officer {officer}"[:100]
     member = (user_id, username or str(user_id))
     with transaction.atomic():
-        balance = _locked_balances(guild_id, [user_id], get_config(guild_id).starting_balance)[user_id]
+        balance = _locked_balance(guild_id, user_id, get_config(guild_id).starting_balance)
         if balance.balance + amount < 0:
             raise EconomyError(f"{member[1]} has {balance.balance:,} bytes; the balance can't go below 0.")
         BytesBalance.objects.filter(pk=balance.pk).update(balance=F("balance") + amount, updated_at=timezone.now())
@@ -414,7 +439,7 @@ def join_squad(guild_id: int, user_id: int, squad_id: str | uuid.UUID, username:
     user_id = _check_member_id(user_id)
     with transaction.atomic():
         config = get_config(guild_id)
-        balance = _locked_balances(guild_id, [user_id], config.starting_balance)[user_id]
+        balance = _locked_balance(guild_id, user_id, config.starting_balance)
         squad = Squad.objects.select_for_update().filter(pk=squad_id, guild_id=guild_id).first()
         if squad is None or not squad.is_active:
             raise EconomyError("That squad does not exist or is closed.")

@@ -205,6 +205,11 @@ def test_role_reward_granted_once_through_discord(config, deliver_outbox, fake_d
 
 
 def test_transfer_in_a_guild_without_config_uses_the_defaults():
+    with pytest.raises(EconomyError, match="only have 100"):
+        services.transfer(GUILD, ALICE, "alice", BOB, "bob", 101)
+    with pytest.raises(EconomyError, match="at most 1,000"):
+        services.transfer(GUILD, ALICE, "alice", BOB, "bob", 1001)
+    assert not BytesBalance.objects.exists()  # refused before any account was opened
     services.transfer(GUILD, ALICE, "alice", BOB, "bob", 100)  # both accounts opened with 100
     assert (balance_of(ALICE).balance, balance_of(BOB).balance) == (0, 200)
     with pytest.raises(EconomyError, match="at most 1,000"):

@@ -92,3 +92,12 @@ def test_one_member_racing_to_two_squads_ends_in_one(run_in_parallel):
     assert not [r for r in results if not isinstance(r, tuple | EconomyError)], results
     assert SquadMembership.objects.filter(user_id=ALICE).count() == 1
     assert balance_of(ALICE).balance == 0  # no bytes: every switch refused, only the first join went in
+
+
+def test_first_transfers_of_new_members_race_safely(run_in_parallel):
+    BytesConfig.objects.create(guild_id=GUILD, starting_balance=100)
+    pairs = [(ALICE, BOB), (BOB, ALICE), (ALICE + 7, ALICE), (BOB, ALICE + 7)]
+    results = run_in_parallel(lambda i: services.transfer(GUILD, *pairs[i % 4][:1], "g", pairs[i % 4][1], "r", 1), 16)
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    balances = list(BytesBalance.objects.filter(guild_id=GUILD).values_list("balance", flat=True))
+    assert len(balances) == 3 and sum(balances) == 300
