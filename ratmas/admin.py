@@ -13,7 +13,9 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Q
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse
 
 from core.errors import DomainError
@@ -25,6 +27,34 @@ SECRET_PERMISSION = "ratmas.view_pairings_secret"
 
 def can_see_pairings(request: HttpRequest) -> bool:
     return request.user.is_active and request.user.has_perm(SECRET_PERMISSION)
+
+
+def lookup_reaches_secret(model: type, lookup: str) -> bool:
+    """Whether a changelist filter such as ``?gives=<pairing id>`` walks through a pairing or
+    a relayed message. Django allows one-step related lookups in the query string without a
+    list_filter, so ``/participant/?gives=7`` and ``?receives=7`` would name both ends of
+    pairing 7 to anyone who may list participants."""
+    for part in lookup.split(LOOKUP_SEP):
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return False
+        if not field.is_relation or field.related_model is None:
+            return False
+        model = field.related_model
+        if model in (Pairing, RelayMessage):
+            return True
+    return False
+
+
+class GuardSecretLookups:
+    """Mixin for every Ratmas ModelAdmin: query-string lookups through pairings or relayed
+    messages need ``view_pairings_secret`` (refused with 400 otherwise)."""
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        if lookup_reaches_secret(self.model, lookup) and (request is None or not can_see_pairings(request)):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -89,7 +119,7 @@ class EventForm(forms.ModelForm):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(GuardSecretLookups, admin.ModelAdmin):
     form = EventForm
     list_display = ("__str__", "guild_id", "status", "signup_deadline", "reveal_date", "participant_count",
                     "notified_count")
@@ -192,7 +222,7 @@ class EventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Participant)
-class ParticipantAdmin(admin.ModelAdmin):
+class ParticipantAdmin(GuardSecretLookups, admin.ModelAdmin):
     """Read-only: participants are managed from Discord (join/leave/role sync)."""
 
     list_display = ("display_name", "user_id", "event", "wishlist_url", "joined_at")
@@ -211,7 +241,7 @@ class ParticipantAdmin(admin.ModelAdmin):
         return False
 
 
-class SecretAdmin(admin.ModelAdmin):
+class SecretAdmin(GuardSecretLookups, admin.ModelAdmin):
     """Visible only with ``view_pairings_secret``; never edited by hand."""
 
     def has_module_permission(self, request) -> bool:
@@ -248,7 +278,7 @@ class RelayMessageAdmin(SecretAdmin):
 
 
 @admin.register(ScheduledSend)
-class ScheduledSendAdmin(admin.ModelAdmin):
+class ScheduledSendAdmin(GuardSecretLookups, admin.ModelAdmin):
     list_display = ("event", "kind", "sent_at", "recipients")
     list_select_related = ("event",)
     list_filter = ("kind",)

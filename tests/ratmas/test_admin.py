@@ -134,3 +134,51 @@ def test_changelist_has_no_n_plus_one(admin_client, make_event, django_assert_ma
         assert admin_client.get(reverse("admin:ratmas_pairing_changelist")).status_code == 200
     with django_assert_max_num_queries(10):
         assert admin_client.get(reverse("admin:ratmas_participant_changelist")).status_code == 200
+
+
+def test_organiser_cannot_see_a_pairing_anywhere_in_the_admin(organiser, client, make_event, deliver_outbox):
+    """Every admin page an organiser can reach, including the related-object lookups Django
+    allows in the query string (``?gives=<pairing id>`` would name a pairing's Santa and
+    ``?receives=`` its recipient), the outbox holding the Santa DMs, and the export."""
+    event = make_event(4, status="matched")
+    services.notify_santas(event)
+    deliver_outbox()
+    services.message_recipient(event, uid(1), "hello")
+    pairing = Pairing.objects.select_related("santa", "recipient").get(event=event, santa__user_id=uid(1))
+    relay = pairing.relay_messages.get()
+    participants = reverse("admin:ratmas_participant_changelist")
+    for url in (reverse("admin:ratmas_pairing_changelist"), reverse("admin:ratmas_pairing_change", args=[pairing.pk]),
+                reverse("admin:ratmas_pairing_history", args=[pairing.pk]),
+                reverse("admin:ratmas_relaymessage_changelist"),
+                reverse("admin:ratmas_relaymessage_change", args=[relay.pk]),
+                reverse("admin:bot_outboxmessage_changelist"),
+                reverse("admin:bot_outboxmessage_change", args=[pairing.notify_message_id])):
+        assert client.get(url).status_code == 403, url
+    for query in (f"gives={pairing.pk}", f"receives={pairing.pk}", f"gives__exact={pairing.pk}",
+                  f"receives__in={pairing.pk}", f"gives__recipient={pairing.recipient_id}",
+                  f"receives__santa__user_id={uid(1)}", f"gives__relay_messages={relay.pk}"):
+        response = client.get(f"{participants}?{query}")
+        assert response.status_code in (400, 403), (query, response.status_code)
+    response = client.get(f"{CHANGELIST}?pairings={pairing.pk}")
+    assert response.status_code in (400, 403)
+    for url in (reverse("admin:index"), reverse("admin:app_list", args=["ratmas"]), participants,
+                reverse("admin:ratmas_participant_change", args=[pairing.santa_id]),
+                reverse("admin:ratmas_participant_change", args=[pairing.recipient_id]),
+                reverse("admin:ratmas_event_change", args=[event.pk]),
+                reverse("admin:ratmas_event_history", args=[event.pk]),
+                reverse("admin:ratmas_scheduledsend_changelist")):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert "Pairings (secret)" not in html and "/ratmas/pairing/" not in html and "hello" not in html, url
+        assert "Your recipient" not in html, url
+    response = client.post(CHANGELIST, {"action": "export_json", "_selected_action": [event.pk]}, follow=True)
+    assert b'"pairings"' not in response.content and b"santa_user_id" not in response.content
+
+
+def test_secret_holder_may_use_the_pairing_lookups(organiser, client, make_event):
+    grant_secret(organiser)
+    event = make_event(3, status="matched")
+    pairing = Pairing.objects.filter(event=event).first()
+    response = client.get(f"{reverse('admin:ratmas_participant_changelist')}?gives={pairing.pk}")
+    assert response.status_code == 200
