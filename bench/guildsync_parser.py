@@ -61,7 +61,7 @@ def make_export(members: int = 1000, *, seed: int = 7, guild: str = "Pull All Th
         "formatVersion": 1, "addonVersion": "1.0.0", "lastExport": f"{guild}-Sen'jin",
         "settings": {"autoExport": True, "verbose": False},
         "guilds": {f"{guild}-Sen'jin": {
-            "guildName": guild, "guildRealm": "Sen'jin", "exportedAt": 1763780000, "exportedBy": "Trogmoon-Sen'jin",
+            "guildName": guild, "guildRealm": "Sen'jin", "realmName": "Sen'jin", "exportedAt": 1763780000, "exportedBy": "Trogmoon-Sen'jin",
             "canViewOfficerNotes": True, "memberCount": members, "ranks": RANKS, "members": roster,
         }},
     }

@@ -43,7 +43,7 @@ DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 100
 SAVED_VARIABLE = "GuildSyncDB"
 SUPPORTED_FORMAT_VERSIONS = frozenset({1})
-RECORD_KEYS = ("character_name", "realm", "guild_note", "officer_note", "rank_index", "rank_name",
+RECORD_KEYS = ("character_name", "realm", "realm_name", "guild_note", "officer_note", "rank_index", "rank_name",
                "class_name", "level")
 
 
@@ -467,6 +467,11 @@ def _entry_offset(text: str, index: int, group: int) -> int:
 # ---------------------------------------------------------------------------------------------
 # The addon's export → records for db_sync.sync_addon_data.
 
+def _squash(realm: str) -> str:
+    """A realm's letters and digits only, casefolded ("Twisting Nether" = "TwistingNether")."""
+    return "".join(ch for ch in realm.casefold() if ch.isalnum())
+
+
 def _require(mapping: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
     if not isinstance(mapping, dict) or key not in mapping:
         raise AddonFormatError(f"{where} has no '{key}' field; is this the GuildSync addon's file?")
@@ -487,7 +492,10 @@ def extract_addon_records(parsed: dict[str, Any], *, guild: str | None = None) -
     """Turn a parsed GuildSync SavedVariables file into roster records.
 
     Each record has exactly the keys of :data:`RECORD_KEYS` (what ``sync_addon_data`` reads):
-    ``realm`` is the realm as the game gives it in "Name-Realm" (normalised, without spaces);
+    ``realm`` is the realm as the game gives it in "Name-Realm" (normalised, without spaces:
+    "TwistingNether"); ``realm_name`` is the display name with spaces ("Twisting Nether", the
+    export's ``realmName``) for members of the exporter's own realm, "" for the others (the game
+    gives no display name for connected realms);
     ``rank_index`` is 0 for the guild master, like Blizzard's API. ``guild`` picks one guild's
     export by name (case-insensitive) when the officer's account exported several; by default
     the most recent export is used. Exports made by a character who cannot read officer notes
@@ -527,6 +535,8 @@ def extract_addon_records(parsed: dict[str, Any], *, guild: str | None = None) -
     if export.get("canViewOfficerNotes") is False:
         raise AddonFormatError("This export was made by a character who cannot read officer notes; "
                                "syncing it would erase them. Export again with an officer's character.")
+    home_realm = export.get("guildRealm") if isinstance(export.get("guildRealm"), str) else ""
+    home_realm_name = export.get("realmName") if isinstance(export.get("realmName"), str) else ""
     members = export.get("members", [])
     if isinstance(members, dict) and not members:
         members = []
@@ -544,9 +554,11 @@ def extract_addon_records(parsed: dict[str, Any], *, guild: str | None = None) -
         level = member.get("level", 0)
         if not isinstance(level, int) or isinstance(level, bool):
             raise AddonFormatError(f"{mwhere}.level should be a whole number.")
+        realm = _text(member, "realm", mwhere)
         records.append({
             "character_name": name,
-            "realm": _text(member, "realm", mwhere),
+            "realm": realm,
+            "realm_name": home_realm_name if realm and _squash(realm) == _squash(home_realm) else "",
             "guild_note": _text(member, "note", mwhere),
             "officer_note": _text(member, "officerNote", mwhere),
             "rank_index": rank_index,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,6 +157,10 @@ def sync_blizzard_roster(characters: Iterable[Mapping[str, Any]], *, mark_missin
         lock_for_update("blizzard")
         lookups = Lookups.load()
         existing = {_key(c.character_name, c.realm_slug): c for c in WowCharacter.objects.all()}
+        # characters an addon upload created before the API saw them, under a guessed slug
+        guessed = {(c.character_name.casefold(), realm_key(c.realm_slug)): c
+                   for c in existing.values() if c.last_api_sync is None}
+        roster_keys = {_key(_require_name(r), str(r["realm_slug"]).lower()) for r in characters}
         seen: set[tuple[str, str]] = set()
         to_create: list[WowCharacter] = []
         to_update: list[WowCharacter] = []
@@ -167,6 +172,14 @@ def sync_blizzard_roster(characters: Iterable[Mapping[str, Any]], *, mark_missin
                 stats.skipped += 1
                 continue
             seen.add(key)
+            if key not in existing:
+                adopted = guessed.pop((name.casefold(), realm_key(slug)), None)
+                old_key = adopted and _key(adopted.character_name, adopted.realm_slug)
+                if adopted is not None and old_key not in roster_keys and old_key not in seen:
+                    # the API's slug replaces the guess ("azjol-nerub" → "azjolnerub"), notes kept
+                    seen.add(old_key)
+                    adopted.realm_slug = slug
+                    existing[key] = adopted
             wow_class = lookups.wow_class(record.get("class_id"), record.get("class_name"))
             if wow_class is None and (record.get("class_id") is not None or record.get("class_name")):
                 stats.unknown_classes.append(f"{name}-{slug}: {record.get('class_name') or record.get('class_id')}")
@@ -218,23 +231,57 @@ FIELDS_ADDON = ["character_name", "realm_slug", "realm_name", "addon_note", "add
                 "wow_class", "guild_rank", "level", "removed_at"]
 
 
-def resolve_realm(realm: str, known_slugs: set[str], slug_by_name: dict[str, str], default: str = "") -> str:
-    """A realm as the addon wrote it (display name such as "Azjol-Nerub", or a slug) →
-    the slug the API uses, preferring a slug already seen from the API."""
-    text = (realm or "").strip()
-    if not text:
-        return default
-    if text.lower() in known_slugs:
-        return text.lower()
-    if text.casefold() in slug_by_name:
-        return slug_by_name[text.casefold()]
-    squashed = text.replace(" ", "").replace("-", "").replace("'", "").casefold()
-    for slug in known_slugs:  # e.g. "AzjolNerub" (how GetRealmName() writes it) → azjolnerub
-        if slug.replace("-", "") == squashed:
-            return slug
-    if " " not in text and "-" not in text and re.search(r"[a-z][A-Z]", text):
-        text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)  # "TwistingNether" as written in "Name-Realm"
-    return slug_rule(text)
+def realm_key(realm: str) -> str:
+    """What two spellings of one realm share: accents dropped, casefolded, letters and digits
+    only. "Twisting Nether", "TwistingNether" (the game's normalised name) and
+    "twisting-nether" (the API's slug) all give ``twistingnether``."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", realm or "").casefold() if ch.isalnum())
+
+
+@dataclass
+class RealmIndex:
+    """Realm spellings → the slug to store, built once per run from the characters already
+    known. Slugs the Blizzard API gave (characters with ``last_api_sync``) and the configured
+    ``BLIZZARD_REALM_SLUG`` win over slugs an earlier addon upload guessed."""
+
+    by_key: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, characters: Iterable[WowCharacter], default_slug: str = "") -> RealmIndex:
+        index = cls()
+        guessed = [c for c in characters if c.last_api_sync is None]
+        from_api = [c for c in characters if c.last_api_sync is not None]
+        for group in (guessed, from_api):  # later writes win: the API's slugs last
+            for char in group:
+                index.by_key[realm_key(char.realm_slug)] = char.realm_slug
+                if char.realm_name:
+                    index.by_key[realm_key(char.realm_name)] = char.realm_slug
+        if default_slug:
+            index.by_key[realm_key(default_slug)] = default_slug
+        return index
+
+    def resolve(self, realm: str, realm_name: str = "", default: str = "") -> str:
+        """A realm as the addon wrote it → a slug: a known one when any spelling matches,
+        else Blizzard's rule applied to the display name (spaces included) when the export
+        gave it, else to the normalised name with its CamelCase split ("TwistingNether" →
+        ``twisting-nether``). Realms that break the rule ("AzjolNerub" → ``azjolnerub``)
+        are right once the API sync has seen one character there."""
+        for text in (realm, realm_name):
+            slug = self.by_key.get(realm_key(text)) if text and realm_key(text) else None
+            if slug:
+                return slug
+        text = (realm or "").strip()
+        if realm_name and (not text or realm_key(realm_name) == realm_key(text)):
+            slug = slug_rule(realm_name)
+        elif text:
+            if " " not in text and "-" not in text:
+                text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)
+            slug = slug_rule(text)
+        else:
+            return default
+        if realm_key(slug):
+            self.by_key[realm_key(slug)] = slug  # the next member on this realm gets the same slug
+        return slug
 
 
 def sync_addon_data(addon_data: Iterable[Mapping[str, Any]], *, mark_missing_removed: bool = False) -> SyncStats:
@@ -252,18 +299,16 @@ def sync_addon_data(addon_data: Iterable[Mapping[str, Any]], *, mark_missing_rem
         lookups = Lookups.load()
         all_chars = list(WowCharacter.objects.all())
         existing = {_key(c.character_name, c.realm_slug): c for c in all_chars}
-        known_slugs = {c.realm_slug for c in all_chars}
-        slug_by_name = {c.realm_name.casefold(): c.realm_slug for c in all_chars if c.realm_name}
         default_realm = (settings.BLIZZARD_REALM_SLUG or "").lower()
-        if default_realm:
-            known_slugs.add(default_realm)
+        realms = RealmIndex.build(all_chars, default_realm)
         seen: set[tuple[str, str]] = set()
         to_create: list[WowCharacter] = []
         to_update: list[WowCharacter] = []
         for record in records:
             name = _require_name(record)
-            raw_realm = str(record.get("realm") or "")
-            slug = resolve_realm(raw_realm, known_slugs, slug_by_name, default_realm)
+            raw_realm = str(record.get("realm") or "").strip()
+            display_realm = str(record.get("realm_name") or "").strip()
+            slug = realms.resolve(raw_realm, display_realm, default_realm)
             if not slug:
                 raise GuildSyncError(f"Character {name!r} has no realm and BLIZZARD_REALM_SLUG is not set.")
             key = _key(name, slug)
@@ -273,7 +318,7 @@ def sync_addon_data(addon_data: Iterable[Mapping[str, Any]], *, mark_missing_rem
             seen.add(key)
             char = existing.get(key)
             if char is None:
-                char = WowCharacter(character_name=name, realm_slug=slug, realm_name=raw_realm[:64])
+                char = WowCharacter(character_name=name, realm_slug=slug, realm_name=(display_realm or raw_realm)[:64])
                 to_create.append(char)
                 stats.created += 1
             else:

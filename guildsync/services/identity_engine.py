@@ -43,12 +43,12 @@ ORPHAN_GROUP_CONFIDENCE = 0.8
 
 def fuzzy_threshold() -> float:
     """Minimum rapidfuzz ratio (0–100) for a fuzzy link (``GUILDSYNC_FUZZY_THRESHOLD``)."""
-    return float(getattr(settings, "GUILDSYNC_FUZZY_THRESHOLD", 88))
+    return float(settings.GUILDSYNC_FUZZY_THRESHOLD)
 
 
 def fuzzy_margin() -> float:
     """How far the best candidate must beat the runner-up (``GUILDSYNC_FUZZY_MARGIN``)."""
-    return float(getattr(settings, "GUILDSYNC_FUZZY_MARGIN", 6))
+    return float(settings.GUILDSYNC_FUZZY_MARGIN)
 
 
 # -- pure helpers -----------------------------------------------------------------------

@@ -36,7 +36,8 @@ CHECKS = ("orphan_wow", "orphan_discord", "rank_mismatch", "stale_character")
 
 
 def stale_days() -> int:
-    return int(getattr(settings, "GUILDSYNC_STALE_DAYS", 30))
+    """Days without an API sync before a character is ``stale_character`` (``GUILDSYNC_STALE_DAYS``)."""
+    return int(settings.GUILDSYNC_STALE_DAYS)
 
 
 def issue_hash(issue_type: str, *parts: Any) -> str:

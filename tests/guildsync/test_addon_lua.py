@@ -43,15 +43,15 @@ ROSTER: list[dict[str, Any]] = [
 ]
 
 EXPECTED = [
-    {"character_name": "Trogmoon", "realm": "Sen'jin", "guild_note": "GM |cff00ff00<3|r",
+    {"character_name": "Trogmoon", "realm": "Sen'jin", "realm_name": "Sen'jin", "guild_note": "GM |cff00ff00<3|r",
      "officer_note": "Discord: trogmoon", "rank_index": 0, "rank_name": "Guild Master", "class_name": "Druid",
      "level": 80},
-    {"character_name": "Shadowbane", "realm": "TwistingNether", "guild_note": 'says "hi" \\o/',
+    {"character_name": "Shadowbane", "realm": "TwistingNether", "realm_name": "", "guild_note": 'says "hi" \\o/',
      "officer_note": "Main: Trogmoon\nraid lead", "rank_index": 1, "rank_name": "Officer",
      "class_name": "Death Knight", "level": 80},
-    {"character_name": "Ðrâgøn", "realm": "Sen'jin", "guild_note": "alt of Shadowbane", "officer_note": "",
+    {"character_name": "Ðrâgøn", "realm": "Sen'jin", "realm_name": "Sen'jin", "guild_note": "alt of Shadowbane", "officer_note": "",
      "rank_index": 3, "rank_name": "Member", "class_name": "Evoker", "level": 72},
-    {"character_name": "Localguy", "realm": "Sen'jin", "guild_note": "", "officer_note": "tab\there",
+    {"character_name": "Localguy", "realm": "Sen'jin", "realm_name": "Sen'jin", "guild_note": "", "officer_note": "tab\there",
      "rank_index": 4, "rank_name": "Initiate", "class_name": "Demon Hunter", "level": 10},
 ]
 
@@ -299,3 +299,50 @@ io.stdout:write(WowStub.write_saved_variables({style!r}))
     expected = parse_saved_variables(source.read_text(encoding="utf-8"))
     assert parse_saved_variables(proc.stdout) == expected
     assert len(expected) == 60
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("style", STYLES)
+def test_real_export_through_the_upload_api_reaches_existing_characters(lua, tmp_path, settings, make, style):
+    """The addon, on a realm with a space in its name, writes "TwistingNether" in members'
+    realms and "Twisting Nether" as realmName; uploaded through the API, the notes land on the
+    characters the Blizzard API created as ``twisting-nether`` (and ``azjolnerub``, a realm
+    that breaks the slug rule) instead of creating duplicates."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from rest_framework.test import APIClient
+    from rest_framework_api_key.models import APIKey
+
+    from guildsync.models import WowCharacter
+
+    settings.BLIZZARD_REALM_SLUG = ""  # only the API's characters tell the slugs
+    shadow = make.character("Shadowbane", realm="twisting-nether", realm_name="Twisting Nether")
+    kel = make.character("Kel", realm="azjolnerub", realm_name="Azjol-Nerub")
+    roster = [
+        {"name": "Shadowbane-TwistingNether", "rankIndex": 1, "level": 80, "class": "Todesritter",
+         "classFileName": "DEATHKNIGHT", "note": "Main", "officernote": "Discord: shadow", "online": True},
+        {"name": "Kel-AzjolNerub", "rankIndex": 3, "level": 80, "class": "Mage", "classFileName": "MAGE",
+         "note": "alt of Shadowbane", "officernote": "", "online": False, "offline": [0, 0, 3, 1]},
+        {"name": "Localguy", "rankIndex": 4, "level": 12, "class": "Priest", "classFileName": "PRIEST",
+         "note": "", "officernote": "trial", "online": True},
+        {"name": "Zul-Sen'jin", "rankIndex": 3, "level": 70, "class": "Rogue", "classFileName": "ROGUE",
+         "note": "", "officernote": "", "online": True},
+    ]
+    text, _ = run_addon(lua, tmp_path, 'WowStub.slash("/guildsync")', style=style, roster=roster,
+                        guild={"realmName": "Twisting Nether"})
+    assert '"TwistingNether"' in text and '"Twisting Nether"' in text
+    _key, raw = APIKey.objects.create_key(name="companion")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    response = client.post("/api/guild-sync/addon/upload",
+                           {"file": SimpleUploadedFile("GuildSync.lua", text.encode())}, format="multipart")
+    assert response.status_code == 202, response.data
+    assert (response.data["stats"]["updated"], response.data["stats"]["created"]) == (2, 2)
+    shadow.refresh_from_db()
+    kel.refresh_from_db()
+    assert (shadow.addon_note, shadow.addon_officer_note) == ("Main", "Discord: shadow")
+    assert kel.addon_note == "alt of Shadowbane" and kel.guild_rank.name == "Member"
+    local = WowCharacter.objects.get(character_name="Localguy")
+    assert (local.realm_slug, local.realm_name, local.addon_officer_note) == ("twisting-nether", "Twisting Nether",
+                                                                              "trial")
+    assert WowCharacter.objects.get(character_name="Zul").realm_slug == "senjin"
+    assert WowCharacter.objects.count() == 4

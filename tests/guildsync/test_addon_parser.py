@@ -455,10 +455,23 @@ def test_same_result_as_slpp_on_the_hand_written_samples():
 def test_records_from_an_export():
     records = extract_addon_records(PARSED)
     assert [tuple(r) for r in records] == [RECORD_KEYS] * 2
-    assert records[0] == {"character_name": "Trogmoon", "realm": "Sen'jin", "guild_note": "|cffff0000Main|r",
-                          "officer_note": "Discord: trog", "rank_index": 0, "rank_name": "Guild Master",
+    assert records[0] == {"character_name": "Trogmoon", "realm": "Sen'jin", "realm_name": "",
+                          "guild_note": "|cffff0000Main|r", "officer_note": "Discord: trog", "rank_index": 0, "rank_name": "Guild Master",
                           "class_name": "Druid", "level": 80}
     assert records[1]["realm"] == "TwistingNether" and records[1]["class_name"] == "Death Knight"
+
+
+def test_records_carry_the_display_name_of_the_home_realm():
+    """The game writes "TwistingNether" in "Name-Realm"; the export's realmName ("Twisting
+    Nether") is the display name of the exporter's realm, so members there get it too."""
+    db = make_export(3)
+    export = next(iter(db["guilds"].values()))
+    export.update(guildRealm="TwistingNether", realmName="Twisting Nether")
+    for member, realm in zip(export["members"], ["TwistingNether", "twisting-nether", "Sen'jin"], strict=True):
+        member["realm"] = realm
+    records = extract_addon_records({"GuildSyncDB": db})
+    assert [(r["realm"], r["realm_name"]) for r in records] == [
+        ("TwistingNether", "Twisting Nether"), ("twisting-nether", "Twisting Nether"), ("Sen'jin", "")]
 
 
 def _db(**changes):
@@ -524,7 +537,7 @@ def test_the_documented_example_is_a_valid_export():
     example = re.search(r"```lua\n(.*?)```", doc, re.S).group(1)
     parsed = parse_saved_variables(example)
     assert extract_addon_records(parsed) == [
-        {"character_name": "Trogmoon", "realm": "Sen'jin", "guild_note": "Discord: trog",
+        {"character_name": "Trogmoon", "realm": "Sen'jin", "realm_name": "Sen'jin", "guild_note": "Discord: trog",
          "officer_note": "alt of Shadowbane", "rank_index": 0, "rank_name": "Guild Master", "class_name": "Druid",
          "level": 80}]
     member = parsed["GuildSyncDB"]["guilds"]["Pull All The Things-Sen'jin"]["members"][0]

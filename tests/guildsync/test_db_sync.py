@@ -62,7 +62,8 @@ def test_addon_sync_writes_notes(make):
     assert char.addon_last_sync and char.wow_class.name == "Shaman" and char.guild_rank.name == "Officer"
 
 
-def test_addon_realm_prefers_known_api_slug(make):
+def test_addon_realm_prefers_known_api_slug(make, settings):
+    settings.BLIZZARD_REALM_SLUG = ""
     make.character("Kel", realm="azjolnerub", realm_name="Azjol-Nerub")
     db_sync.sync_addon_data([{"character_name": "Kel", "realm": "AzjolNerub", "guild_note": "hi",
                               "officer_note": "", "rank_index": 3, "class_name": "Mage", "level": 80},
@@ -71,6 +72,49 @@ def test_addon_realm_prefers_known_api_slug(make):
     assert WowCharacter.objects.get(character_name="Kel").addon_note == "hi"
     assert WowCharacter.objects.filter(character_name="Zul", realm_slug="senjin").exists()
     assert WowCharacter.objects.count() == 2
+
+
+def addon_record(name: str, realm: str, realm_name: str = "", note: str = "") -> dict:
+    return {"character_name": name, "realm": realm, "realm_name": realm_name, "guild_note": note,
+            "officer_note": "", "rank_index": 3, "class_name": "Mage", "level": 80}
+
+
+@pytest.mark.parametrize("realm,realm_name", [("TwistingNether", ""), ("TwistingNether", "Twisting Nether"),
+                                              ("twisting nether", ""), ("Twisting-Nether", "")])
+def test_addon_realm_spellings_find_the_api_slug(make, settings, realm, realm_name):
+    settings.BLIZZARD_REALM_SLUG = ""
+    make.character("Shadowbane", realm="twisting-nether", realm_name="Twisting Nether")
+    make.character("Other", realm="ragnaros", realm_name="Ragnaros")
+    stats = db_sync.sync_addon_data([addon_record("shadowbane", realm, realm_name, note="hi")])
+    assert (stats.created, stats.updated) == (0, 1)
+    assert WowCharacter.objects.get(character_name="Shadowbane").addon_note == "hi"
+
+
+def test_api_slug_wins_over_a_slug_an_upload_guessed(make, settings):
+    """An earlier upload stored "twistingnether"; the API's "twisting-nether" is preferred."""
+    settings.BLIZZARD_REALM_SLUG = ""
+    make.character("Guessed", realm="twistingnether", last_api_sync=None)
+    make.character("Known", realm="twisting-nether")
+    db_sync.sync_addon_data([addon_record("Newcomer", "TwistingNether")])
+    assert WowCharacter.objects.get(character_name="Newcomer").realm_slug == "twisting-nether"
+
+
+def test_unknown_realm_slug_from_the_display_name_then_adopted_by_the_api(settings):
+    settings.BLIZZARD_REALM_SLUG = ""
+    db_sync.sync_addon_data([addon_record("Kal", "AzjolNerub", note="Discord: kal"),
+                             addon_record("Ann", "TwistingNether", "Twisting Nether"),
+                             addon_record("Bo", "TwistingNether")])
+    assert dict(WowCharacter.objects.values_list("character_name", "realm_slug")) == {
+        "Kal": "azjol-nerub", "Ann": "twisting-nether", "Bo": "twisting-nether"}
+    # the API spells Azjol-Nerub "azjolnerub": the addon's row moves there, notes kept
+    stats = db_sync.sync_blizzard_roster([roster_char("Kal", realm_slug="azjolnerub", realm_name="Azjol-Nerub"),
+                                          roster_char("Ann"), roster_char("Bo")])
+    assert (stats.created, stats.updated, stats.removed) == (0, 3, 0)
+    kal = WowCharacter.objects.get(character_name="Kal")
+    assert (kal.realm_slug, kal.addon_note, kal.removed_at) == ("azjolnerub", "Discord: kal", None)
+    db_sync.sync_addon_data([addon_record("Kal", "AzjolNerub", note="again")])
+    assert WowCharacter.objects.count() == 3
+    assert WowCharacter.objects.get(character_name="Kal").addon_note == "again"
 
 
 def test_departed_character_removed_then_restored():
