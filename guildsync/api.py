@@ -9,6 +9,7 @@ wrong key is a 401.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db.models import Count, Prefetch
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -21,6 +22,7 @@ from rest_framework.views import APIView
 from rest_framework_api_key.models import APIKey
 
 from core.errors import DomainError
+from core.serializers import SnowflakeField
 from guildsync.models import AuditIssue, DiscordUser, Player, PlayerCharacter, SyncLock, SyncLog, WowCharacter
 from guildsync.services import identity_engine, integrity_checker, pipeline
 
@@ -40,7 +42,7 @@ def domain_error(exc: DomainError, code: int = status.HTTP_400_BAD_REQUEST) -> R
 
 # -- serializers --------------------------------------------------------------------------
 class DiscordUserSerializer(serializers.ModelSerializer):
-    discord_id = serializers.CharField(read_only=True, help_text="Snowflake, as a string.")
+    discord_id = SnowflakeField(read_only=True, help_text="Snowflake, as a string.")
 
     class Meta:
         model = DiscordUser
@@ -82,6 +84,7 @@ class PlayerSerializer(serializers.ModelSerializer):
 class MismatchSerializer(serializers.Serializer):
     player_id = serializers.IntegerField()
     discord_user_id = serializers.IntegerField()
+    discord_id = serializers.CharField(source="details.discord_id", help_text="Snowflake, as a string.")
     summary = serializers.CharField()
     ingame_rank = serializers.CharField(source="details.ingame_rank")
     expected_role = serializers.CharField(source="details.expected_role")
@@ -93,6 +96,7 @@ class LinkRequestSerializer(serializers.Serializer):
     player_id = serializers.IntegerField(min_value=1, required=False)
     discord_user_id = serializers.IntegerField(min_value=1, required=False,
                                                help_text="DiscordUser.id (not the snowflake).")
+    discord_id = SnowflakeField(required=False, help_text="The Discord user's snowflake, as a string.")
 
 
 class LinkSerializer(serializers.ModelSerializer):
@@ -166,7 +170,8 @@ class MismatchView(APIView):
 
 @extend_schema(tags=TAG_IDENTITY, summary="Link a character to a player or to a Discord user's player",
                description="Officer's manual link: matching never changes it. A character linked elsewhere "
-                           "moves. With discord_user_id a player is created when the user has none.",
+                           "moves. Give one of player_id, discord_user_id or discord_id (the snowflake, as a "
+                           "string); for a Discord user a player is created when the user has none.",
                request=LinkRequestSerializer, responses={201: LinkSerializer, 400: ERROR})
 class LinkView(APIView):
     def post(self, request: Request) -> Response:
@@ -175,7 +180,8 @@ class LinkView(APIView):
         try:
             link = identity_engine.link_character(
                 data.validated_data["character_id"], player_id=data.validated_data.get("player_id"),
-                discord_user_id=data.validated_data.get("discord_user_id"), actor=actor(request))
+                discord_user_id=data.validated_data.get("discord_user_id"),
+                discord_id=data.validated_data.get("discord_id"), actor=actor(request))
         except DomainError as exc:
             return domain_error(exc)
         return Response(LinkSerializer(link).data, status=status.HTTP_201_CREATED)
@@ -231,6 +237,9 @@ class DiscordTriggerView(_TriggerView):
     task_name = "discord_sync_task"
 
 
+MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers, other small fields
+
+
 class RawBodyParser(BaseParser):
     """Any non-multipart body is the SavedVariables file itself (read in the view)."""
 
@@ -267,7 +276,15 @@ class AddonUploadView(APIView):
         limit = settings.ADDON_UPLOAD_MAX_BYTES
         too_large = Response({"detail": f"The file is over the {limit:,}-byte limit (ADDON_UPLOAD_MAX_BYTES)."},
                              status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-        if request.content_type.startswith("multipart/form-data"):
+        multipart = request.content_type.startswith("multipart/form-data")
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        # refuse before reading: a multipart body adds its boundaries and headers to the file
+        if length > limit + (MULTIPART_OVERHEAD if multipart else 0):
+            return too_large
+        if multipart:
             upload = request.FILES.get("file")
             if upload is None:
                 return Response({"detail": "Send the SavedVariables file in the 'file' field.", "line": None,
@@ -277,12 +294,9 @@ class AddonUploadView(APIView):
             data = upload.read()
         else:
             try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0
-            if length > limit:
+                data = request._request.body
+            except RequestDataTooBig:  # DATA_UPLOAD_MAX_MEMORY_SIZE below ADDON_UPLOAD_MAX_BYTES
                 return too_large
-            data = request._request.body
             if len(data) > limit:
                 return too_large
         try:

@@ -408,11 +408,12 @@ def run_matching(*, threshold: float | None = None, margin: float | None = None)
 
 # -- officers' manual links ----------------------------------------------------------------
 def link_character(character_id: int, *, player_id: int | None = None, discord_user_id: int | None = None,
-                   actor: str = "") -> PlayerCharacter:
+                   discord_id: int | None = None, actor: str = "") -> PlayerCharacter:
     """An officer links a character to a player, or to the player of a Discord user (one is
-    created when the user has none). A character already linked elsewhere moves. The link
-    becomes ``manual``: matching never changes it."""
-    if (player_id is None) == (discord_user_id is None):
+    created when the user has none), the user given by row id or by Discord snowflake
+    (``discord_id``, what bots and officers' tools know). A character already linked
+    elsewhere moves. The link becomes ``manual``: matching never changes it."""
+    if sum(x is not None for x in (player_id, discord_user_id, discord_id)) != 1:
         raise GuildSyncError("Give either a player or a Discord user to link the character to.")
     with transaction.atomic():
         lock_for_update("matching")
@@ -424,9 +425,13 @@ def link_character(character_id: int, *, player_id: int | None = None, discord_u
             if player is None:
                 raise GuildSyncError(f"Player #{player_id} does not exist.")
         else:
-            user = DiscordUser.objects.filter(pk=discord_user_id).first()
+            if discord_id is not None:
+                user = DiscordUser.objects.filter(discord_id=discord_id).first()
+            else:
+                user = DiscordUser.objects.filter(pk=discord_user_id).first()
             if user is None:
-                raise GuildSyncError(f"Discord user #{discord_user_id} does not exist.")
+                raise GuildSyncError(f"Discord user {discord_id or f'#{discord_user_id}'} is not known here; "
+                                     "run the Discord sync if they joined recently.")
             player = Player.objects.filter(discord_user=user).first() or Player.objects.create(
                 display_name=(user.display_name or user.username)[:64], discord_user=user,
                 main_character=character, guild_rank=character.guild_rank)

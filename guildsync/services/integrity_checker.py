@@ -93,10 +93,10 @@ def find_rank_mismatches() -> list[Finding]:
                                      character_links__character__removed_at__isnull=True,
                                      character_links__character__guild_rank__isnull=False)
                .annotate(top_level=Max("character_links__character__guild_rank__level"))
-               .values_list("id", "display_name", "discord_user_id", "discord_user__highest_guild_role",
-                            "top_level"))
+               .values_list("id", "display_name", "discord_user_id", "discord_user__discord_id",
+                            "discord_user__highest_guild_role", "top_level"))
     found = []
-    for pid, name, uid, discord_role, level in players:
+    for pid, name, uid, snowflake, discord_role, level in players:
         rank = ranks.get(level)
         if rank is None:
             continue
@@ -107,7 +107,8 @@ def find_rank_mismatches() -> list[Finding]:
             "rank_mismatch", issue_hash("rank_mismatch", pid, rank.pk, (discord_role or "").casefold()),
             f"{name}: in-game {rank.name}, Discord role {discord_role or 'none'} (expected {expected})",
             player_id=pid, discord_user_id=uid,
-            details={"ingame_rank": rank.name, "expected_role": expected, "discord_role": discord_role}))
+            details={"ingame_rank": rank.name, "expected_role": expected, "discord_role": discord_role,
+                     "discord_id": str(snowflake)}))
     return found
 
 

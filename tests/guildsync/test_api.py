@@ -74,6 +74,32 @@ def test_link_and_unlink(api, make):
     assert not PlayerCharacter.objects.exists()
 
 
+BIG_SNOWFLAKE = 1_234_567_890_123_456_789  # above 2**53: a JavaScript number would round it
+
+
+def test_snowflakes_are_strings_and_accepted_as_strings(api, make):
+    user = make.discord_user("bigid", discord_id=BIG_SNOWFLAKE, role="Member")
+    make.player("Big", discord_user=user, characters=[make.character("Big", guild_rank="Officer")])
+    [player] = api.get("/api/identity/players").data["results"]
+    assert player["discord_user"]["discord_id"] == str(BIG_SNOWFLAKE)
+    [mismatch] = api.get("/api/identity/mismatches").data
+    assert mismatch["discord_id"] == str(BIG_SNOWFLAKE)
+    newcomer = make.discord_user("newcomer", discord_id=BIG_SNOWFLAKE + 1)
+    assert api.get("/api/identity/orphans/discord").json()["results"][0]["discord_id"] == str(BIG_SNOWFLAKE + 1)
+    char = make.character("Newalt")
+    response = api.post("/api/identity/link", {"character_id": str(char.pk), "discord_id": str(BIG_SNOWFLAKE + 1)},
+                        format="json")
+    assert response.status_code == 201, response.data
+    assert Player.objects.get(discord_user=newcomer).character_links.get().character == char
+    unknown = api.post("/api/identity/link", {"character_id": char.pk, "discord_id": "42"}, format="json")
+    assert unknown.status_code == 400 and "not known here" in unknown.data["detail"]
+    assert api.post("/api/identity/link", {"character_id": char.pk, "discord_id": "12ab"},
+                    format="json").status_code == 400
+    both = api.post("/api/identity/link", {"character_id": char.pk, "player_id": 1, "discord_id": "42"},
+                    format="json")
+    assert both.status_code == 400 and "either a player or a Discord user" in both.data["detail"]
+
+
 def test_run_matching(api, make):
     make.character("Thrall")
     make.discord_user("thrall")
@@ -112,6 +138,35 @@ def test_upload_multipart_end_to_end(api, make):
     assert AuditIssue.objects.filter(issue_type="orphan_wow").count() == 1
 
 
+def test_upload_with_a_staff_session(django_user_model):
+    client = APIClient()
+    client.force_login(django_user_model.objects.create_user("officer", password="x", is_staff=True))
+    text = upload_text([addon_member("Lonely")])
+    response = client.generic("POST", "/api/guild-sync/addon/upload", text.encode(), content_type="text/plain")
+    assert response.status_code == 202
+    assert SyncLog.objects.get(pk=response.data["sync_log_id"]).triggered_by == "officer"
+
+
+@pytest.mark.parametrize("header", [None, "Api-Key wrong.key", "Bearer abc"])
+def test_upload_without_a_valid_key_is_401_and_writes_nothing(header):
+    client = APIClient()
+    if header:
+        client.credentials(HTTP_AUTHORIZATION=header)
+    text = upload_text([addon_member("Lonely")])
+    assert client.generic("POST", "/api/guild-sync/addon/upload", text.encode(),
+                          content_type="text/plain").status_code == 401
+    assert not WowCharacter.objects.exists() and not SyncLog.objects.exists()
+
+
+def test_upload_by_a_non_staff_session_is_403(django_user_model):
+    client = APIClient()
+    client.force_login(django_user_model.objects.create_user("member", password="x"))
+    text = upload_text([addon_member("Lonely")])
+    assert client.generic("POST", "/api/guild-sync/addon/upload", text.encode(),
+                          content_type="text/plain").status_code == 403
+    assert not WowCharacter.objects.exists()
+
+
 def test_upload_raw_body(api):
     text = upload_text([addon_member("Lonely", officer="officer text")])
     response = api.generic("POST", "/api/guild-sync/addon/upload", text.encode(), content_type="text/plain")
@@ -142,7 +197,20 @@ def test_upload_too_large_413(api, settings):
     multi = api.post("/api/guild-sync/addon/upload",
                      {"file": SimpleUploadedFile("GuildSync.lua", text.encode())}, format="multipart")
     assert multi.status_code == 413
+    # a file just over the limit, inside a multipart body (refused after parsing, not by length)
+    settings.ADDON_UPLOAD_MAX_BYTES = len(text.encode()) - 1
+    multi = api.post("/api/guild-sync/addon/upload",
+                     {"file": SimpleUploadedFile("GuildSync.lua", text.encode())}, format="multipart")
+    assert multi.status_code == 413 and "ADDON_UPLOAD_MAX_BYTES" in multi.data["detail"]
     assert not WowCharacter.objects.exists() and not SyncLog.objects.exists()
+
+
+def test_upload_bigger_than_djangos_memory_limit_is_413(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    text = upload_text([addon_member(f"Char{i}", note="x" * 50) for i in range(60)])
+    raw = api.generic("POST", "/api/guild-sync/addon/upload", text.encode(), content_type="text/plain")
+    assert raw.status_code == 413
+    assert not WowCharacter.objects.exists()
 
 
 def test_openapi_schema_documents_the_routes(admin_client):
