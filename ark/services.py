@@ -19,11 +19,11 @@ import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from bot import outbox
@@ -204,6 +204,9 @@ def _update_pending(row_id: int | None, body: dict[str, Any]) -> bool:
                                   components=body.get("components"))
 
 
+_DEAD = (OutboxMessage.Status.FAILED, OutboxMessage.Status.CANCELLED)  # posts that will never land
+
+
 def _latest_post(match: Match, kind: str) -> tuple[int, OutboxMessage | None]:
     """The last post of this message queued in the outbox (its number in the dedupe key)."""
     prefix = f"ark:{kind}:{match.pk}:"
@@ -214,7 +217,7 @@ def _latest_post(match: Match, kind: str) -> tuple[int, OutboxMessage | None]:
 
 def _adopt_post(match: Match, kind: str) -> MessageRef | None:
     posts, row = _latest_post(match, kind)
-    if row is None or row.status == OutboxMessage.Status.FAILED:
+    if row is None or row.status in _DEAD:
         return None
     return MessageRef.objects.create(
         match=match,
@@ -241,8 +244,8 @@ def _sync_message(match: Match, kind: str, *, repost: bool = False) -> MessageRe
         .filter(match=match, kind=kind)
         .first()
     )
-    if kind == MessageRef.Kind.CONFIRMATION and ref is None and not repost:
-        return None
+    if kind == MessageRef.Kind.CONFIRMATION and ref is None and not repost and match.status != MatchStatus.LOCKED:
+        return None  # posted when the match locks; a locked match's lost one is adopted or reposted below
     channel = _channel_for(match, kind)
     if not channel:
         return ref
@@ -253,7 +256,7 @@ def _sync_message(match: Match, kind: str, *, repost: bool = False) -> MessageRe
     post_failed = (
         ref is not None
         and ref.message_id is None
-        and (ref.post_outbox is None or ref.post_outbox.status == OutboxMessage.Status.FAILED)
+        and (ref.post_outbox is None or ref.post_outbox.status in _DEAD)
     )
     if ref is None and not repost:
         ref = _adopt_post(match, kind)  # the reference was lost but the outbox still knows the post
@@ -1323,7 +1326,6 @@ class LifecycleReport:
     reminders_skipped: int = 0
     result_reminders: int = 0
     reposted: int = 0
-    errors: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (
@@ -1468,22 +1470,33 @@ def _result_reminders(now: dt.datetime, report: LifecycleReport) -> None:
             report.result_reminders += 1
 
 
+def _message_known(kind: str) -> Exists:
+    """The match has a ``kind`` message Discord accepted or the outbox still holds (one
+    subquery on the same ref row: ``exclude()`` across a reverse relation would mix rows)."""
+    return Exists(
+        MessageRef.objects.filter(match=OuterRef("pk"), kind=kind).filter(
+            Q(message_id__isnull=False) | Q(post_outbox__isnull=False)
+        )
+    )
+
+
 def _reconcile_messages(report: LifecycleReport) -> None:
     """The seed's restart step: an open match whose registration message is unknown (never
-    queued, or Discord lost it) gets it posted again."""
-    lost = (
-        Match.objects.filter(status__in=OPEN)
-        .exclude(message_refs__kind=MessageRef.Kind.REGISTRATION, message_refs__message_id__isnull=False)
-        .exclude(message_refs__kind=MessageRef.Kind.REGISTRATION, message_refs__post_outbox__isnull=False)
-    )
-    for match_id in lost.values_list("pk", flat=True):
-        with transaction.atomic():
-            match = _claim(match_id, *OPEN)
-            if match is None or not match.alliance.registration_channel_id:
-                continue
-            ref = MessageRef.objects.filter(match=match, kind=MessageRef.Kind.REGISTRATION).first()
-            if ref is not None and (ref.message_id or ref.post_outbox_id):
-                continue
-            _sync_message(match, MessageRef.Kind.REGISTRATION)  # adopts the outbox's post or posts again
-            _audit("message_reposted", None, match=match, kind=MessageRef.Kind.REGISTRATION)
-            report.reposted += 1
+    queued, or Discord lost it), or a locked match whose confirmation message is, gets it
+    posted again (or adopts the post the outbox still knows)."""
+    for kind, statuses in (
+        (MessageRef.Kind.REGISTRATION, OPEN),
+        (MessageRef.Kind.CONFIRMATION, (MatchStatus.LOCKED,)),
+    ):
+        lost = Match.objects.filter(status__in=statuses).exclude(_message_known(kind))
+        for match_id in lost.values_list("pk", flat=True):
+            with transaction.atomic():
+                match = _claim(match_id, *statuses)
+                if match is None or not _channel_for(match, kind):
+                    continue
+                ref = MessageRef.objects.filter(match=match, kind=kind).first()
+                if ref is not None and (ref.message_id or ref.post_outbox_id):
+                    continue
+                _sync_message(match, kind)  # adopts the outbox's post or posts again
+                _audit("message_reposted", None, match=match, kind=kind)
+                report.reposted += 1

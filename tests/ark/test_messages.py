@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from ark import services
@@ -146,3 +148,46 @@ def test_post_into_unknown_channel_is_not_retried_every_minute(match, deliver_ou
     services.repost_match_messages(match_id=match.pk)
     deliver_outbox()
     assert len(fake_discord.posted(REG_CHANNEL)) == 1 and ref(match).message_id
+
+
+@pytest.mark.parametrize("kind", ["registration", "confirmation"])
+def test_locked_match_gets_a_lost_message_back(kind, match, governors, deliver_outbox, fake_discord):
+    """Discord lost one message of a locked match while the other is fine: the lifecycle
+    reposts exactly the lost one (the other's ref must not hide it)."""
+    channel = REG_CHANNEL if kind == "registration" else CONF_CHANNEL
+    sign(match, 1)
+    services.run_lifecycle(now=CLOSE)
+    deliver_outbox()
+    fake_discord.messages[channel].clear()  # deleted by hand in Discord
+    at = START - dt.timedelta(hours=1)
+    services.mark_checked_in(match_id=match.pk, discord_user_id=user(1), now=at)
+    deliver_outbox()  # the edit fails with 10008: the ref is forgotten
+    assert ref(match, kind).message_id is None
+    assert services.run_lifecycle(now=at).reposted == 1
+    assert services.run_lifecycle(now=at).reposted == 0
+    deliver_outbox()
+    [msg] = fake_discord.posted(channel)
+    shown = msg["embeds"][0]["fields"][0]["value"]
+    assert shown == ("1. Gov1" if kind == "registration" else "1. Gov1 ✅")  # check-ins show on the confirmation
+    assert ref(match, kind).message_id == int(msg["id"])
+    other = CONF_CHANNEL if kind == "registration" else REG_CHANNEL
+    assert len(fake_discord.posted(other)) == 1
+
+
+def test_lost_confirmation_ref_is_adopted_not_posted_twice(match, governors, deliver_outbox, fake_discord):
+    sign(match, 1)
+    services.run_lifecycle(now=CLOSE)
+    deliver_outbox()
+    [posted] = fake_discord.posted(CONF_CHANNEL)
+    MessageRef.objects.filter(kind="confirmation").delete()  # as if the reference had never been stored
+    assert services.run_lifecycle(now=CLOSE).reposted == 1
+    deliver_outbox()
+    assert len(fake_discord.posted(CONF_CHANNEL)) == 1
+    assert ref(match, "confirmation").message_id == int(posted["id"])
+
+
+def test_cancelled_match_gets_no_confirmation(match, deliver_outbox, fake_discord):
+    services.cancel_match(match_id=match.pk)
+    assert services.run_lifecycle(now=CLOSE).reposted == 0
+    deliver_outbox()
+    assert fake_discord.posted(CONF_CHANNEL) == []
