@@ -12,7 +12,9 @@ from importlib import import_module
 from importlib.util import find_spec
 
 import discord
+import yarl
 from discord.ext import commands
+from discord.gateway import DiscordWebSocket
 from django.apps import apps
 from django.conf import settings
 
@@ -40,6 +42,8 @@ def intents() -> discord.Intents:
 class GuildOpsBot(commands.Bot):
     def __init__(self, *, sync_only: bool = False) -> None:
         configure_api_base()
+        if settings.DISCORD_GATEWAY_URL:
+            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.DISCORD_GATEWAY_URL)
         super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None)
         self.sync_only = sync_only
         self.loaded_modules: list[str] = []

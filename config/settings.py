@@ -264,6 +264,7 @@ CELERY_BEAT_SCHEDULE = {
 DISCORD_TOKEN = env_str("DISCORD_TOKEN")
 DISCORD_GUILD_ID = env_snowflake("DISCORD_GUILD_ID")
 DISCORD_API_BASE = env_str("DISCORD_API_BASE", "https://discord.com/api/v10").rstrip("/")
+DISCORD_GATEWAY_URL = env_str("DISCORD_GATEWAY_URL")  # default: discord.py's wss://gateway.discord.gg
 DISCORD_HTTP_TIMEOUT = env_float("DISCORD_HTTP_TIMEOUT", 15.0)
 DISCORD_AUDIT_CHANNEL_ID = env_snowflake("DISCORD_AUDIT_CHANNEL_ID")
 OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 50, minimum=1)

@@ -67,3 +67,34 @@ def test_every_domain_app_commands_module_is_discovered():
 def test_intents_include_members_and_message_content():
     bot = GuildOpsBot()
     assert bot.intents.members and bot.intents.message_content and bot.intents.guilds
+
+
+@pytest.mark.slow
+def test_runbot_shuts_down_cleanly_on_sigterm(fake_discord):
+    """Logged in, trying to reach a gateway that refuses connections (an outage): the bot
+    keeps retrying with backoff instead of crashing, and SIGTERM stops it cleanly (exit 0)."""
+    import signal
+    import time
+
+    env = {**os.environ, "DEBUG": "1", "DISCORD_API_BASE": fake_discord.base_url,
+           "DISCORD_TOKEN": fake_discord.token, "DISCORD_GUILD_ID": "4242",
+           "DISCORD_GATEWAY_URL": "ws://127.0.0.1:1/"}
+    proc = subprocess.Popen([sys.executable, "-u", "manage.py", "runbot"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            lines.append(line)
+            if "gateway unreachable" in line or not line:
+                break
+        assert "gateway unreachable" in lines[-1], "".join(lines)[-2000:]
+        proc.send_signal(signal.SIGTERM)
+        output = "".join(lines) + proc.communicate(timeout=30)[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, output[-2000:]
+    assert "Logged in as guildops" in output and "shutting down" in output
+    assert "CommandError" not in output and "AttributeError" not in output

@@ -1,10 +1,14 @@
 import asyncio
+import logging
 import signal
 
+import discord
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from bot.runner import GuildOpsBot
+
+log = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -34,11 +38,33 @@ class Command(BaseCommand):
             self.stdout.write(f"Logged in as {bot.user}; synced {len(bot.synced_commands)} command(s).")
             if sync_only:
                 return
-            runner = asyncio.create_task(bot.connect(reconnect=True))
+            runner = asyncio.create_task(self._stay_connected(bot, stop))
             stopper = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
             if runner in done:
-                runner.result()  # surface the gateway's error
+                runner.result()  # a permanent error (bad intents) ends the bot with its message
             self.stdout.write("runbot: shutting down")
             await bot.close()
             runner.cancel()
+
+    async def _stay_connected(self, bot: GuildOpsBot, stop: asyncio.Event) -> None:
+        """discord.py reconnects once connected, but not when the very first connection fails
+        (DNS, network down): keep trying with backoff until stopped."""
+        delay = 1.0
+        while not stop.is_set():
+            try:
+                await bot.connect(reconnect=True)
+                return
+            except discord.PrivilegedIntentsRequired as exc:
+                raise CommandError("Discord refused the privileged intents: enable 'Server Members' and "
+                                   "'Message Content' for the bot in the Developer Portal.") from exc
+            except Exception as exc:  # the gateway is unreachable; the bot must outlive outages
+                if bot.is_closed():
+                    return
+                self.stderr.write(f"runbot: gateway unreachable ({exc.__class__.__name__}: {exc}); "
+                                  f"retrying in {delay:.0f}s")
+                try:
+                    await asyncio.wait_for(stop.wait(), delay)
+                except TimeoutError:
+                    pass
+                delay = min(delay * 2, 60.0)
