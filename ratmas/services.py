@@ -151,6 +151,17 @@ def _clean_name(display_name: str) -> str:
     return name
 
 
+MARKDOWN_CHARS = frozenset("\\*_~`|><[]")
+ERROR_SHOWN_CHARS = 300  # of Discord's error text, quoted in reports (a message holds 2000)
+
+
+def md(text: str) -> str:
+    """A member-chosen name, escaped for Discord markdown: a display name such as
+    ``**x** ||`` or ``[link](…)`` must not reformat the message it is quoted in (mass
+    mentions cannot ping anyway: the outbox sends ``allowed_mentions`` empty)."""
+    return "".join(f"\\{c}" if c in MARKDOWN_CHARS else c for c in text)
+
+
 def _ts(moment: dt.datetime, style: str = "F") -> str:
     return outbox.discord_timestamp(moment, style)
 
@@ -327,7 +338,7 @@ def update_wishlist(event: Event, user_id: int, wishlist_url: str | None) -> Par
         pairing = Pairing.objects.filter(recipient=participant, notified_at__isnull=False).select_related("santa").first()
         if pairing:
             outbox.send_dm(pairing.santa.user_id, topic=TOPIC_REMINDER,
-                           content=f"🎁 Your Ratmas recipient **{participant.display_name}** updated their "
+                           content=f"🎁 Your Ratmas recipient **{md(participant.display_name)}** updated their "
                                    f"wishlist: {url or 'removed'}")
     return participant
 
@@ -573,7 +584,7 @@ def _santa_dm(event: Event, pairing: Pairing) -> str:
     recipient = pairing.recipient
     wishlist = recipient.wishlist_url or "none yet — ask them with `/ratmas message-recipient`"
     return (f"🎅 **You are a Secret Santa!** (Ratmas {event.reveal_date:%Y})\n"
-            f"Your recipient: **{recipient.display_name}**\n"
+            f"Your recipient: **{md(recipient.display_name)}**\n"
             f"Wishlist: {wishlist}\n"
             f"Budget: {event.budget or 'not set'}\n"
             f"Buy your gift by {_ts(event.purchase_deadline)}; gifts are revealed {_ts(event.reveal_date)}.\n"
@@ -646,9 +657,11 @@ def _maybe_all_notified(event: Event) -> None:
 
 
 def _failure_reason(message: OutboxMessage) -> str:
+    """Why Discord refused, short enough to quote in a report (Discord's text can be long)."""
     if message.last_error_code == 50007:
         return "DMs closed (Discord 50007: cannot send messages to this user)"
-    return message.last_error or "Discord refused the DM"
+    reason = " ".join((message.last_error or "Discord refused the DM").split())
+    return reason if len(reason) <= ERROR_SHOWN_CHARS else reason[: ERROR_SHOWN_CHARS - 1] + "…"
 
 
 def record_delivery(message: OutboxMessage, accepted: bool) -> None:
@@ -675,7 +688,7 @@ def _record_santa_dm(message: OutboxMessage, accepted: bool) -> None:
         return
     pairing.last_error = _failure_reason(message)
     pairing.save(update_fields=["last_error"])
-    _announce(event, f"⚠️ I could not DM Santa **{pairing.santa.display_name}** (<@{pairing.santa.user_id}>): "
+    _announce(event, f"⚠️ I could not DM Santa **{md(pairing.santa.display_name)}** (<@{pairing.santa.user_id}>): "
                      f"{pairing.last_error}. Ask them to allow DMs from server members, then run "
                      f"`/ratmas notify` again.",
               dedupe_key=f"ratmas:{event.pk}:dm-failed:{pairing.pk}:r{pairing.notify_round}")
@@ -732,15 +745,16 @@ def send_relay_message(event: Event, sender_user_id: int, direction: str, text: 
             again = recent[len(recent) - RELAY_LIMIT] + RELAY_WINDOW
             raise RatmasError(f"You can send {RELAY_LIMIT} anonymous messages per hour; try again {_ts(again, 'R')}.")
         relay = RelayMessage.objects.create(event=current, pairing=pairing, direction=direction, text=text)
-        quoted = "\n".join(f"> {line}" for line in text.splitlines())
+        # ">>> " quotes everything after it: 4 characters whatever the number of lines
+        # (quoting each line with "> " would push a 1,500-character text past 2,000).
         if to_recipient:
             target = pairing.recipient.user_id
-            content = (f"📨 **A message from your Secret Santa:**\n{quoted}\n\n"
-                       f"Answer anonymously with `/ratmas message-santa`.")
+            content = (f"📨 **A message from your Secret Santa** "
+                       f"(answer anonymously with `/ratmas message-santa`):\n>>> {text}")
         else:
             target = pairing.santa.user_id
-            content = (f"📨 **A message from your recipient, {pairing.recipient.display_name}:**\n{quoted}\n\n"
-                       f"Answer anonymously with `/ratmas message-recipient`.")
+            content = (f"📨 **A message from your recipient, {md(pairing.recipient.display_name)}** "
+                       f"(answer with `/ratmas message-recipient`):\n>>> {text}")
         relay.outbox_message = outbox.send_dm(target, content=content, topic=TOPIC_RELAY,
                                               dedupe_key=f"ratmas:relay:{relay.pk}")
         relay.save(update_fields=["outbox_message"])
@@ -839,10 +853,10 @@ def describe_event(event: Event, user_id: int | None = None) -> str:
         if me is None:
             lines.append("You have not joined.")
         else:
-            lines.append(f"You are in as **{me.display_name}**; wishlist: {me.wishlist_url or 'not set'}.")
+            lines.append(f"You are in as **{md(me.display_name)}**; wishlist: {me.wishlist_url or 'not set'}.")
             mine = Pairing.objects.filter(santa=me, notified_at__isnull=False).select_related("recipient").first()
             if mine:
-                lines.append(f"You give to **{mine.recipient.display_name}** "
+                lines.append(f"You give to **{md(mine.recipient.display_name)}** "
                              f"(wishlist: {mine.recipient.wishlist_url or 'not set'}).")
     return "\n".join(lines)
 
