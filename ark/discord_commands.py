@@ -20,6 +20,7 @@ from discord import app_commands
 from core.errors import DomainError
 
 from . import conf, services
+from .messages import governor_label
 from .models import Match
 
 log = logging.getLogger(__name__)
@@ -132,7 +133,7 @@ def do_roster(match_id: int) -> str:
     roster = services.get_roster(match_id)
     lines = [f"**{match}** — {_ts(match.match_time_utc)} · {match.status}"]
     for slot in ("Player", "Sub"):
-        names = [s.governor.name + (" ✅" if s.checked_in_at else "") for s in roster if s.slot == slot]
+        names = [governor_label(s.governor.name) + (" ✅" if s.checked_in_at else "") for s in roster if s.slot == slot]
         lines.append(f"**{slot}s ({len(names)})**: " + (", ".join(names) or "—"))
     return "\n".join(lines)[:1900]
 

@@ -12,7 +12,7 @@ from bot.outbox import discord_timestamp
 from .models import Match, MessageRef, Signup
 
 NAME_WIDTH = 32
-PLAYER_FIELD_SIZE = 15
+FIELD_SIZE = 15
 COLOURS = {"Scheduled": 0x2ECC71, "Locked": 0xF1C40F, "Cancelled": 0x95A5A6, "Completed": 0x3498DB}
 
 
@@ -46,12 +46,40 @@ def confirmation_buttons(match_id: int) -> list[dict[str, Any]]:
     ]
 
 
+MARKDOWN = set("\\*_~`|>[]<")
+
+
+def governor_label(name: str) -> str:
+    """A governor name as Discord shows it literally: one line, markdown escaped, at most
+    NAME_WIDTH characters *after* escaping, so a roster line never outgrows its field budget
+    (30 players + 15 subs of 64-character names still fit Discord's 1024 per field)."""
+    out: list[str] = []
+    width = 0
+    for ch in " ".join(name.split()):
+        piece = "\\" + ch if ch in MARKDOWN else ch
+        if width + len(piece) > NAME_WIDTH:
+            break
+        out.append(piece)
+        width += len(piece)
+    return "".join(out) or "?"
+
+
 def _lines(signups: list[Signup], start: int, show_checkin: bool) -> str:
     lines = []
     for i, s in enumerate(signups, start=start):
         mark = " ✅" if show_checkin and s.checked_in_at else ""
-        lines.append(f"{i}. {s.governor.name[:NAME_WIDTH]}{mark}")
+        lines.append(f"{i}. {governor_label(s.governor.name)}{mark}")
     return "\n".join(lines) or "—"
+
+
+def _roster_fields(label: str, signups: list[Signup], cap: int, show_checkin: bool) -> list[dict[str, Any]]:
+    """One inline field per FIELD_SIZE names (≤ 15 × 38 characters, well under 1024)."""
+    fields = []
+    for start in range(0, max(len(signups), 1), FIELD_SIZE):
+        chunk = signups[start : start + FIELD_SIZE]
+        name = f"{label} ({len(signups)}/{cap})" if start == 0 else f"{label} (cont.)"
+        fields.append({"name": name, "value": _lines(chunk, start + 1, show_checkin), "inline": True})
+    return fields
 
 
 def match_when(match: Match) -> str:
@@ -75,17 +103,8 @@ def render(match: Match, roster: list[Signup], kind: str) -> dict[str, Any]:
     description = f"**{match.get_match_day_display()}** {match_when(match)}\n{state}"
     if match.notes:
         description += f"\n\n{match.notes[:1000]}"
-    fields = []
-    for start in range(0, max(len(players), 1), PLAYER_FIELD_SIZE):
-        chunk = players[start : start + PLAYER_FIELD_SIZE]
-        name = f"Players ({len(players)}/{alliance.player_cap})" if start == 0 else "Players (cont.)"
-        fields.append({"name": name, "value": _lines(chunk, start + 1, confirmation), "inline": True})
-    fields.append(
-        {
-            "name": f"Subs ({len(subs)}/{alliance.sub_cap})",
-            "value": _lines(subs[:PLAYER_FIELD_SIZE], 1, confirmation),
-            "inline": True,
-        }
+    fields = _roster_fields("Players", players, alliance.player_cap, confirmation) + _roster_fields(
+        "Subs", subs, alliance.sub_cap, confirmation
     )
     title = f"Ark of Osiris — {alliance.name}" + (" · Confirmed roster" if confirmation else "")
     embed = {

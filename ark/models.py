@@ -8,6 +8,9 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 
+MAX_PLAYERS = 30  # an Ark of Osiris team fields at most 30 governors
+MAX_SUBS = 30  # with the players, what one registration embed can list within Discord's limits
+
 
 class Alliance(models.Model):
     """An in-game alliance that fields one Ark team per weekend."""
@@ -25,13 +28,18 @@ class Alliance(models.Model):
         help_text="Where officers are reminded to record results; the confirmation channel when empty.",
     )
     is_active = models.BooleanField(default=True)
-    player_cap = models.PositiveSmallIntegerField(default=30, help_text="Player slots per match.")
-    sub_cap = models.PositiveSmallIntegerField(default=15, help_text="Sub slots per match.")
+    player_cap = models.PositiveSmallIntegerField(
+        default=30, help_text=f"Player slots per match (1 to {MAX_PLAYERS})."
+    )
+    sub_cap = models.PositiveSmallIntegerField(default=15, help_text=f"Sub slots per match (0 to {MAX_SUBS}).")
 
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(name="ark_alliance_player_cap_positive", condition=Q(player_cap__gte=1)),
+            models.CheckConstraint(
+                name="ark_alliance_player_cap_range", condition=Q(player_cap__gte=1, player_cap__lte=MAX_PLAYERS)
+            ),
+            models.CheckConstraint(name="ark_alliance_sub_cap_range", condition=Q(sub_cap__lte=MAX_SUBS)),
         ]
 
     def __str__(self) -> str:

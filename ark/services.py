@@ -32,7 +32,19 @@ from core.errors import DomainError
 
 from . import conf
 from .messages import confirmation_buttons, reminder_text, render
-from .models import Alliance, AuditLog, Ban, Governor, Match, MessageRef, ReminderPrefs, SentReminder, Signup
+from .models import (
+    MAX_PLAYERS,
+    MAX_SUBS,
+    Alliance,
+    AuditLog,
+    Ban,
+    Governor,
+    Match,
+    MessageRef,
+    ReminderPrefs,
+    SentReminder,
+    Signup,
+)
 
 log = logging.getLogger(__name__)
 
@@ -395,8 +407,8 @@ def save_alliance(
     name = (name or "").strip()
     if not name or len(name) > 64:
         raise ArkError("An alliance name is 1 to 64 characters.")
-    if player_cap < 1 or sub_cap < 0:
-        raise ArkError("An alliance needs at least one player slot and zero or more sub slots.")
+    if not 1 <= player_cap <= MAX_PLAYERS or not 0 <= sub_cap <= MAX_SUBS:
+        raise ArkError(f"An alliance has 1 to {MAX_PLAYERS} player slots and 0 to {MAX_SUBS} sub slots.")
     fields = {
         "name": name,
         "registration_channel_id": registration_channel_id,

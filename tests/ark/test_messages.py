@@ -7,7 +7,9 @@ import datetime as dt
 import pytest
 
 from ark import services
-from ark.models import MessageRef
+from ark.messages import governor_label, render
+from ark.models import MAX_PLAYERS, MAX_SUBS, Alliance, MessageRef
+from bot import outbox
 from bot.models import OutboxMessage
 from tests.ark.conftest import CLOSE, CONF_CHANNEL, NOW, REG_CHANNEL, START, sign, user
 
@@ -191,3 +193,68 @@ def test_cancelled_match_gets_no_confirmation(match, deliver_outbox, fake_discor
     assert services.run_lifecycle(now=CLOSE).reposted == 0
     deliver_outbox()
     assert fake_discord.posted(CONF_CHANNEL) == []
+
+
+@pytest.mark.parametrize("sub_cap", [15, MAX_SUBS])
+def test_full_roster_of_long_names_fits_discords_embed_limits(sub_cap, deliver_outbox, fake_discord):
+    """Worst case: 30 players + the sub cap, 64-character names (the longest a governor name
+    can be) full of markdown, everyone checked in, long notes and alliance name."""
+    ally = Alliance.objects.create(
+        name="W" * 64,
+        registration_channel_id=REG_CHANNEL,
+        confirmation_channel_id=CONF_CHANNEL,
+        player_cap=MAX_PLAYERS,
+        sub_cap=sub_cap,
+    )
+    match = services.create_match(
+        alliance=ally,
+        ark_weekend_date=START.date(),
+        match_day="Sat",
+        match_time_utc=START,
+        signup_close_utc=CLOSE,
+        notes="N" * 5000,
+        now=NOW,
+    )
+    names = ["_*" * 32, "W" * 64, "<@1>`|~" * 9 + "x", "Ωμέγα " * 10 + "end"]
+    total = MAX_PLAYERS + sub_cap
+    for i in range(total):
+        services.register_governor(governor_id=5000 + i, name=names[i % 4][:64], discord_user_id=user(500 + i))
+        services.add_signup(match_id=match.pk, governor_id=5000 + i, discord_user_id=user(500 + i), now=NOW)
+    services.lock_match(match_id=match.pk, now=NOW)
+    for i in range(total):
+        services.mark_checked_in(match_id=match.pk, discord_user_id=user(500 + i), now=START)
+    match.refresh_from_db()
+    roster = services.get_roster(match.pk)
+    for kind in ("registration", "confirmation"):
+        body = render(match, roster, kind)
+        outbox.validate_message_body(body)  # 1024 per field, 6000 per message, 25 fields...
+        fields = body["embeds"][0]["fields"]
+        assert all(len(f["value"]) <= 1024 for f in fields)
+        lines = [line for f in fields for line in f["value"].split("\n")]
+        assert len(lines) == total  # nobody cut off
+        assert [f["name"] for f in fields][:1] == [f"Players ({MAX_PLAYERS}/{MAX_PLAYERS})"]
+        assert any(f["name"] == f"Subs ({sub_cap}/{sub_cap})" for f in fields)
+    deliver_outbox()
+    assert deliver_outbox().failed == 0
+    [msg] = fake_discord.posted(CONF_CHANNEL)
+    value = msg["embeds"][0]["fields"][0]["value"]
+    assert value.startswith("1. \\_\\*\\_\\*") and value.count("✅") == 15
+    assert "2. " + "W" * 32 + " ✅" in value  # cut to 32 characters
+
+
+def test_governor_label_escapes_markdown_within_the_width():
+    assert governor_label("**Bold** _x_") == "\\*\\*Bold\\*\\* \\_x\\_"
+    assert governor_label("a\nb   c") == "a b c"
+    assert len(governor_label("*" * 64)) == 32 and governor_label("*" * 64).endswith("\\*")
+    assert governor_label("   ") == "?"
+
+
+def test_caps_beyond_what_a_message_can_show_are_refused(db):
+    with pytest.raises(services.ArkError, match=f"1 to {MAX_PLAYERS} player slots"):
+        services.save_alliance(name="Huge", player_cap=MAX_PLAYERS + 1)
+    with pytest.raises(services.ArkError, match=f"0 to {MAX_SUBS} sub slots"):
+        services.save_alliance(name="Huge", sub_cap=MAX_SUBS + 1)
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Alliance.objects.create(name="Huge", sub_cap=MAX_SUBS + 1)
