@@ -268,9 +268,19 @@ def set_status(event: Event, status: str) -> Event:
         elif status == Status.OPEN:
             _announce(locked, f"🔓 Ratmas signups are open again until {_ts(locked.signup_deadline)}.")
         elif status == Status.CANCELLED:
+            _withdraw_queued(locked)
             _announce(locked, "❌ This Ratmas was cancelled by the organisers.")
     _mirror(event, locked)
     return locked
+
+
+def _withdraw_queued(event: Event) -> list[int]:
+    """A cancelled event must fall silent: Santa DMs, reminders and relayed messages still
+    waiting in the outbox are withdrawn (those already being sent are left alone)."""
+    relay_rows = event.relay_messages.filter(outbox_message__isnull=False).values("outbox_message_id")
+    pending = (OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, topic__startswith=TOPIC_PREFIX)
+               .filter(Q(dedupe_key__startswith=f"ratmas:{event.pk}:") | Q(pk__in=relay_rows)))
+    return outbox.withdraw_pending(list(pending.values_list("pk", flat=True)), reason="Ratmas cancelled")
 
 
 def complete_event(event: Event, announce: bool = True) -> Event:
@@ -688,6 +698,8 @@ def _record_santa_dm(message: OutboxMessage, accepted: bool) -> None:
         return
     pairing.last_error = _failure_reason(message)
     pairing.save(update_fields=["last_error"])
+    if event.is_finished:
+        return  # nothing left to organise: no report
     _announce(event, f"⚠️ I could not DM Santa **{md(pairing.santa.display_name)}** (<@{pairing.santa.user_id}>): "
                      f"{pairing.last_error}. Ask them to allow DMs from server members, then run "
                      f"`/ratmas notify` again.",

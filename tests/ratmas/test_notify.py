@@ -3,6 +3,8 @@ DMs, the organisers' report, retries for the failed Santas only, the race on "al
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from bot.models import OutboxMessage
@@ -123,3 +125,19 @@ def test_parallel_notify_calls_queue_each_dm_once(make_event, run_in_parallel):
     results = run_in_parallel(lambda i: services.notify_santas(event).queued, 3)
     assert sorted(results) == [0, 0, 6]
     assert OutboxMessage.objects.filter(topic=services.TOPIC_SANTA_DM).count() == 6
+
+
+def test_cancelling_withdraws_queued_dms(make_event, fake_discord, deliver_outbox):
+    event = make_event(4, status="matched")
+    deliver_outbox()  # the announcements so far
+    services.notify_santas(event)
+    services.run_schedule(now=event.purchase_deadline - dt.timedelta(hours=23))
+    queued = OutboxMessage.objects.filter(status="pending", topic__startswith="ratmas.")
+    assert queued.filter(topic=services.TOPIC_SANTA_DM).count() == 4 and queued.filter(
+        topic=services.TOPIC_REMINDER).count() == 4
+    services.set_status(event, "cancelled")
+    assert OutboxMessage.objects.filter(status="cancelled", topic__startswith="ratmas.").count() == 9
+    deliver_outbox()
+    assert not any(fake_discord.dms_to(uid(i)) for i in range(1, 5))
+    [post] = [m for m in fake_discord.posted(CHANNEL) if "cancelled" in m["content"]]
+    assert Pairing.objects.filter(event=event, notified_at__isnull=False).count() == 0
