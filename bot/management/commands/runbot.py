@@ -61,6 +61,8 @@ class Command(BaseCommand):
             except Exception as exc:  # the gateway is unreachable; the bot must outlive outages
                 if bot.is_closed():
                     return
+                if isinstance(exc, AttributeError) and exc.__context__ is not None:
+                    exc = exc.__context__  # discord.py trips over its own first-connect failure
                 self.stderr.write(f"runbot: gateway unreachable ({exc.__class__.__name__}: {exc}); "
                                   f"retrying in {delay:.0f}s")
                 try:
