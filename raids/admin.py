@@ -1,11 +1,14 @@
 """The raid officers' admin: seasons, raid nights, raid events with attendance, Raid-Helper
-settings, the season attendance report. Actions call ``raids.services`` and report back."""
+settings, the season attendance report. Every write goes through ``raids.services``: forms
+save through a service once they are valid (``ServiceFormMixin``, a refusal becomes a form
+error), deletes and actions call services and report back with ``message_user``."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import router, transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -29,11 +32,70 @@ def _report(modeladmin: admin.ModelAdmin, request: HttpRequest, done: list[str],
         modeladmin.message_user(request, line, messages.ERROR)
 
 
+class ServiceFormMixin:
+    """Saves and deletes through services. ``service_fields``: the form fields the service
+    takes; ``service_save(pk_or_None, **fields)`` runs once the form itself is valid and
+    returns the saved row (a DomainError becomes a form error: nothing saved);
+    ``service_delete(ids)`` deletes. When an inline on the page is invalid, the row the form
+    already saved is rolled back with it, so an error page never leaves half an edit."""
+
+    service_fields: tuple[str, ...] = ()
+
+    def service_save(self, pk: int | None, **fields):
+        raise NotImplementedError
+
+    def service_delete(self, ids: list[int]) -> object:
+        raise NotImplementedError
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        base = super().get_form(request, obj, change, **kwargs)
+        model_admin = self
+
+        class ServiceForm(base):
+            def _post_clean(self) -> None:
+                super()._post_clean()
+                if self.errors:
+                    return
+                data = {f: self.cleaned_data[f] for f in model_admin.service_fields if f in self.cleaned_data}
+                try:
+                    self.instance = model_admin.service_save(obj.pk if obj else None, **data)
+                except DomainError as exc:
+                    self.add_error(None, ValidationError(str(exc)))
+
+        return ServiceForm
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if request.method == "POST" and (getattr(response, "context_data", None) or {}).get("errors"):
+                transaction.set_rollback(True)
+        return response
+
+    def save_model(self, request, obj, form, change) -> None:
+        """Already saved by the service, in the form's validation."""
+
+    def delete_model(self, request, obj) -> None:
+        self.report_delete(request, self.service_delete([obj.pk]))
+
+    def delete_queryset(self, request, queryset) -> None:
+        self.report_delete(request, self.service_delete(list(queryset.values_list("pk", flat=True))))
+
+    def report_delete(self, request, result) -> None:
+        """Hook for what a delete should tell the officer beyond Django's own message."""
+
+
 @admin.register(RaidSeason)
-class RaidSeasonAdmin(admin.ModelAdmin):
+class RaidSeasonAdmin(ServiceFormMixin, admin.ModelAdmin):
     list_display = ["name", "start_date", "end_date", "is_active", "event_count", "report_link"]
     list_filter = ["is_active"]
     search_fields = ["name"]
+    service_fields = services.SEASON_FIELDS
+
+    def service_save(self, pk, **fields) -> RaidSeason:
+        return services.save_season(pk, **fields)
+
+    def service_delete(self, ids) -> int:
+        return services.delete_seasons(ids)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_events=Count("events"))
@@ -79,12 +141,19 @@ class RaidSeasonAdmin(admin.ModelAdmin):
 
 
 @admin.register(RecurringEvent)
-class RecurringEventAdmin(admin.ModelAdmin):
+class RecurringEventAdmin(ServiceFormMixin, admin.ModelAdmin):
     list_display = ["label", "event_type", "day_of_week", "default_start_time", "timezone",
                     "default_duration_minutes", "discord_channel_id", "raid_helper_template_id", "is_active"]
     list_filter = ["is_active", "day_of_week", "event_type"]
     search_fields = ["label"]
     actions = ["activate", "deactivate"]
+    service_fields = services.RECURRING_FIELDS
+
+    def service_save(self, pk, **fields) -> RecurringEvent:
+        return services.save_recurring_event(pk, **fields)
+
+    def service_delete(self, ids) -> int:
+        return services.delete_recurring_events(ids)
 
     def _set_active(self, request, queryset, active: bool) -> None:
         changed = services.set_recurring_active(list(queryset.values_list("pk", flat=True)), active)
@@ -155,7 +224,7 @@ class AddAttendanceInline(admin.TabularInline):
 
 
 @admin.register(RaidEvent)
-class RaidEventAdmin(admin.ModelAdmin):
+class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
     list_display = ["title", "event_date", "start_time_utc", "season", "booking_state", "auto_booked",
                     "raid_helper_link", "attendance_count"]
     list_filter = [BookingFilter, "auto_booked", "season", "recurring_event"]
@@ -167,6 +236,21 @@ class RaidEventAdmin(admin.ModelAdmin):
                        "created_at"]
     inlines = [RaidAttendanceInline, AddAttendanceInline]
     actions = ["book_next_now", "import_signups", "mark_accepted_attended"]
+    service_fields = services.EVENT_FIELDS
+
+    def service_save(self, pk, **fields) -> RaidEvent:
+        return services.save_raid_event(pk, **fields)
+
+    def service_delete(self, ids) -> services.DeleteReport:
+        return services.delete_raid_events(ids)
+
+    def report_delete(self, request, result: services.DeleteReport) -> None:
+        if result.unbooked_sources:
+            self.message_user(request, f"{result.unbooked_sources} earlier event(s) are no longer marked as "
+                                       "booked: book their next week again if needed.", messages.WARNING)
+        if result.raid_helper_ids:
+            self.message_user(request, "Raid-Helper still has these events, delete them there too: "
+                                       + ", ".join(result.raid_helper_ids), messages.WARNING)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_attendance=Count("attendance"))
@@ -228,27 +312,30 @@ class RaidEventAdmin(admin.ModelAdmin):
         self.message_user(request, f"{changed} accepted player(s) marked as attended.")
 
     def save_formset(self, request, form, formset, change) -> None:
-        """Attendance edits go through the service (validation, ``manual`` source)."""
+        """Attendance edits go through one service call (validation, ``manual`` source)."""
         if formset.model is not RaidAttendance:
             return super().save_formset(request, form, formset, change)
-        event = form.instance
-        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        changes, changed_forms = [], []
+        for inline_form in formset.forms:
+            if not inline_form.has_changed() or inline_form in formset.deleted_forms:
+                continue
+            data = inline_form.cleaned_data
+            changes.append(services.AttendanceChange(data.get("player") or inline_form.instance.player,
+                                                     data["status"], data["attended"]))
+            changed_forms.append(inline_form)
+        deleted = [f.instance for f in formset.deleted_forms if f.instance.pk]
         try:
-            for inline_form in formset.forms:
-                if not inline_form.has_changed() or inline_form in formset.deleted_forms:
-                    continue
-                data = inline_form.cleaned_data
-                player = data.get("player") or inline_form.instance.player
-                row = services.set_attendance(event, player, status=data["status"], attended=data["attended"])
-                if inline_form.instance.pk:
-                    formset.changed_objects.append((row, inline_form.changed_data))
-                else:
-                    formset.new_objects.append(row)
-            deleted = [f.instance for f in formset.deleted_forms if f.instance.pk]
-            services.remove_attendance([row.pk for row in deleted])
-            formset.deleted_objects = deleted
+            services.edit_attendance(form.instance, changes, [row.pk for row in deleted])
         except DomainError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
+            transaction.set_rollback(True)  # the event's own changes are undone with it
+            self.message_user(request, f"Nothing saved: {exc}", messages.ERROR)
+            return
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], deleted
+        for inline_form in changed_forms:
+            if inline_form.instance.pk:
+                formset.changed_objects.append((inline_form.instance, inline_form.changed_data))
+            else:
+                formset.new_objects.append(inline_form.instance)
 
 
 @admin.register(RaidAttendance)
@@ -267,14 +354,24 @@ class RaidAttendanceAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def delete_model(self, request, obj) -> None:
+        services.remove_attendance([obj.pk])
+
+    def delete_queryset(self, request, queryset) -> None:
+        services.remove_attendance(list(queryset.values_list("pk", flat=True)))
+
 
 @admin.register(RaidHelperSettings)
-class RaidHelperSettingsAdmin(admin.ModelAdmin):
+class RaidHelperSettingsAdmin(ServiceFormMixin, admin.ModelAdmin):
     """One row. The API key is never shown: only whether RAID_HELPER_API_KEY is set."""
 
     fields = ["api_key_status", "server_id", "raid_channel_id", "leader_discord_id", "default_template_id",
               "timezone"]
     readonly_fields = ["api_key_status"]
+    service_fields = services.SETTINGS_FIELDS
+
+    def service_save(self, pk, **fields) -> RaidHelperSettings:
+        return services.save_settings(**fields)
 
     @admin.display(description="API key")
     def api_key_status(self, obj=None) -> str:

@@ -39,7 +39,8 @@ class RaidSeason(models.Model):
         ordering = ["-start_date"]
         constraints = [
             models.CheckConstraint(name="raidseason_end_after_start",
-                                   condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date"))),
+                                   condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                                   violation_error_message="A season ends on or after its start date."),
         ]
 
     def __str__(self) -> str:
@@ -77,7 +78,8 @@ class RecurringEvent(models.Model):
         ordering = ["day_of_week", "default_start_time"]
         constraints = [
             models.CheckConstraint(name="recurringevent_weekday_0_6", condition=Q(day_of_week__gte=0, day_of_week__lte=6)),
-            models.CheckConstraint(name="recurringevent_duration_positive", condition=Q(default_duration_minutes__gt=0)),
+            models.CheckConstraint(name="recurringevent_duration_positive", condition=Q(default_duration_minutes__gt=0),
+                                   violation_error_message="A raid night lasts at least one minute."),
         ]
 
     def __str__(self) -> str:
@@ -110,10 +112,14 @@ class RaidEvent(models.Model):
     class Meta:
         ordering = ["-start_time_utc"]
         constraints = [
-            models.UniqueConstraint(fields=["recurring_event", "event_date"], name="raidevent_one_per_night"),
+            models.UniqueConstraint(fields=["recurring_event", "event_date"], name="raidevent_one_per_night",
+                                    violation_error_message="This raid night already has an event on that date: "
+                                                            "edit that one instead."),
             models.UniqueConstraint(fields=["raid_helper_event_id"], condition=~Q(raid_helper_event_id=""),
-                                    name="raidevent_unique_raid_helper_id"),
-            models.CheckConstraint(name="raidevent_ends_after_start", condition=Q(end_time_utc__gt=F("start_time_utc"))),
+                                    name="raidevent_unique_raid_helper_id",
+                                    violation_error_message="Another raid event already uses this Raid-Helper event."),
+            models.CheckConstraint(name="raidevent_ends_after_start", condition=Q(end_time_utc__gt=F("start_time_utc")),
+                                   violation_error_message="The event must end after it starts."),
             models.CheckConstraint(name="raidevent_next_booked_consistent",
                                    condition=Q(next_event__isnull=True) | Q(next_booked_at__isnull=False)),
         ]
@@ -170,7 +176,8 @@ class RaidAttendance(models.Model):
         ordering = ["event", "player__display_name"]
         verbose_name_plural = "raid attendance"
         constraints = [
-            models.UniqueConstraint(fields=["event", "player"], name="raidattendance_one_per_player"),
+            models.UniqueConstraint(fields=["event", "player"], name="raidattendance_one_per_player",
+                                    violation_error_message="This player is already on this event's attendance."),
             models.CheckConstraint(name="raidattendance_status_valid",
                                    condition=Q(status__in=["accepted", "tentative", "bench", "absence"])),
             models.CheckConstraint(name="raidattendance_source_valid",

@@ -21,10 +21,12 @@ import datetime as dt
 import logging
 import re
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -497,18 +499,30 @@ def mark_accepted_attended(event_ids: list[int]) -> int:
 
 def set_attendance(event: RaidEvent, player: Player, *, status: str, attended: bool) -> RaidAttendance:
     """An officer records one player's status/attendance (new rows are ``manual``)."""
+    with transaction.atomic():
+        _set_attendance(event, player, status=status, attended=attended)
+        return RaidAttendance.objects.get(event=event, player=player)
+
+
+def _set_attendance(event: RaidEvent, player: Player, *, status: str, attended: bool) -> bool:
+    """The write behind ``set_attendance``/``edit_attendance`` (caller holds the transaction).
+    Returns whether anything changed."""
     if status not in Status.values:
         raise RaidsError(f"“{status}” is not an attendance status.")
-    with transaction.atomic():
-        row, created = RaidAttendance.objects.select_for_update().get_or_create(
-            event=event, player=player,
-            defaults={"status": status, "attended": attended, "signed_up": status == Status.ACCEPTED,
-                      "source": Source.MANUAL},
-        )
-        if not created and (row.status, row.attended) != (status, attended):
-            row.status, row.attended, row.signed_up = status, attended, status == Status.ACCEPTED
-            row.save(update_fields=["status", "attended", "signed_up", "updated_at"])
-    return row
+    if player is None:
+        raise RaidsError("Pick the player whose attendance this is.")
+    row, created = RaidAttendance.objects.select_for_update().get_or_create(
+        event=event, player=player,
+        defaults={"status": status, "attended": attended, "signed_up": status == Status.ACCEPTED,
+                  "source": Source.MANUAL},
+    )
+    if created:
+        return True
+    if (row.status, row.attended) == (status, attended):
+        return False
+    row.status, row.attended, row.signed_up = status, attended, status == Status.ACCEPTED
+    row.save(update_fields=["status", "attended", "signed_up", "updated_at"])
+    return True
 
 
 def set_recurring_active(recurring_event_ids: list[int], active: bool) -> int:
@@ -522,3 +536,180 @@ def remove_attendance(attendance_ids: list[int]) -> int:
     with transaction.atomic():
         deleted, _ = RaidAttendance.objects.filter(pk__in=attendance_ids).delete()
     return deleted
+
+
+# -- officers' edits: seasons, raid nights, raid events, settings -----------------------------
+SEASON_FIELDS = ("name", "start_date", "end_date", "is_active")
+RECURRING_FIELDS = ("label", "event_type", "day_of_week", "default_start_time", "timezone",
+                    "default_duration_minutes", "discord_channel_id", "raid_helper_template_id", "is_active")
+EVENT_FIELDS = ("title", "event_date", "start_time_utc", "end_time_utc", "season", "recurring_event",
+                "raid_helper_event_id", "discord_channel_id")
+SETTINGS_FIELDS = ("server_id", "raid_channel_id", "leader_discord_id", "default_template_id", "timezone")
+
+
+def _validation_text(model: type, exc: ValidationError) -> str:
+    """A model ValidationError as one sentence an officer can act on ("End date: …")."""
+    if not hasattr(exc, "error_dict"):
+        return " ".join(exc.messages)
+    parts = []
+    for name, errors in exc.message_dict.items():
+        text = " ".join(errors)
+        if name == NON_FIELD_ERRORS:
+            parts.append(text)
+        else:
+            label = str(model._meta.get_field(name).verbose_name)
+            parts.append(f"{label[:1].upper()}{label[1:]}: {text}")
+    return " ".join(parts)
+
+
+def _save_row(model: type, pk: int | None, fields: dict, check: Callable[[models.Model], None] | None = None
+              ) -> models.Model:
+    """Create (``pk`` None) or change one row of ``model`` with ``fields``, locked while it
+    changes, after the model's own validation (validators, check and unique constraints) and
+    ``check``; any refusal is a RaidsError with the reason. One transaction."""
+    name = str(model._meta.verbose_name)
+    with transaction.atomic():
+        if pk is None:
+            row = model()
+        else:
+            row = model.objects.select_for_update().filter(pk=pk).first()
+            if row is None:
+                raise RaidsError(f"This {name} no longer exists (deleted by someone else?).")
+        for key, value in fields.items():
+            setattr(row, key, value)
+        if check is not None:
+            check(row)
+        try:
+            row.full_clean()
+        except ValidationError as exc:
+            raise RaidsError(_validation_text(model, exc)) from None
+        try:
+            with transaction.atomic():
+                row.save()
+        except IntegrityError:
+            raise RaidsError(f"This {name} was changed by someone else at the same moment: reload and try again."
+                             ) from None
+    return row
+
+
+def _only(fields: dict, allowed: tuple[str, ...]) -> dict:
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise RaidsError(f"Cannot set {', '.join(sorted(unknown))} here.")
+    return fields
+
+
+def save_season(season_id: int | None, **fields) -> RaidSeason:
+    """Create or change a raid season (name, start_date, end_date, is_active). Several active
+    seasons may overlap: the current one is the latest that has started."""
+    return _save_row(RaidSeason, season_id, _only(fields, SEASON_FIELDS))
+
+
+def save_recurring_event(recurring_event_id: int | None, **fields) -> RecurringEvent:
+    """Create or change a weekly raid night. Events already booked keep their time; the change
+    applies from the next booking on."""
+
+    def check(night: RecurringEvent) -> None:
+        if night.discord_channel_id is not None and night.discord_channel_id <= 0:
+            raise RaidsError("The Discord channel id is a positive number (right-click the channel, Copy ID).")
+
+    return _save_row(RecurringEvent, recurring_event_id, _only(fields, RECURRING_FIELDS), check)
+
+
+def save_raid_event(event_id: int | None, **fields) -> RaidEvent:
+    """Create or change a raid event by hand (a one-off, or a night booked outside
+    auto-booking). An empty season means the season current on the event's date. The
+    Raid-Helper event itself is not changed: edit it there too."""
+
+    def check(event: RaidEvent) -> None:
+        if event.raid_helper_event_id and not event.raid_helper_event_id.isdigit():
+            raise RaidsError("The Raid-Helper event id is the number at the end of the event's link (digits only).")
+        if event.recurring_event_id and event.event_date:
+            clash = RaidEvent.objects.filter(recurring_event_id=event.recurring_event_id,
+                                             event_date=event.event_date).exclude(pk=event.pk).first()
+            if clash:
+                raise RaidsError(f"{event.recurring_event.label} already has an event on "
+                                 f"{event.event_date:%a %d %b %Y} (“{clash}”): edit that one instead.")
+        if event.season_id is None and event.event_date:
+            event.season = current_season(event.event_date)
+
+    return _save_row(RaidEvent, event_id, _only(fields, EVENT_FIELDS), check)
+
+
+@dataclass
+class DeleteReport:
+    deleted: int = 0
+    unbooked_sources: int = 0
+    raid_helper_ids: list[str] = field(default_factory=list)  # to delete by hand in Raid-Helper
+
+
+def delete_raid_events(event_ids: list[int]) -> DeleteReport:
+    """Delete raid events with their attendance. Events from which a deleted one was booked
+    become unbooked again, so their next week shows as "book manually" instead of a booking
+    that no longer exists. Raid-Helper keeps its events: the ids are returned to delete there."""
+    report = DeleteReport()
+    with transaction.atomic():
+        doomed = list(RaidEvent.objects.select_for_update().filter(pk__in=event_ids).order_by("pk"))
+        ids = [e.pk for e in doomed]
+        report.raid_helper_ids = [e.raid_helper_event_id for e in doomed if e.raid_helper_event_id]
+        report.unbooked_sources = (RaidEvent.objects.filter(next_event_id__in=ids).exclude(pk__in=ids)
+                                   .update(next_event=None, next_booked_at=None))
+        report.deleted = RaidEvent.objects.filter(pk__in=ids).delete()[1].get(RaidEvent._meta.label, 0)
+    return report
+
+
+def delete_seasons(season_ids: list[int]) -> int:
+    """Delete seasons; their events stay, without a season (out of every season report)."""
+    with transaction.atomic():
+        ids = list(RaidSeason.objects.select_for_update().filter(pk__in=season_ids).values_list("pk", flat=True))
+        RaidEvent.objects.filter(season_id__in=ids).update(season=None)
+        return RaidSeason.objects.filter(pk__in=ids).delete()[1].get(RaidSeason._meta.label, 0)
+
+
+def delete_recurring_events(recurring_event_ids: list[int]) -> int:
+    """Delete raid nights; their past and booked events stay as one-off events (no longer
+    auto-booked). Deactivating keeps the link and is usually what officers want."""
+    with transaction.atomic():
+        ids = list(RecurringEvent.objects.select_for_update().filter(pk__in=recurring_event_ids)
+                   .values_list("pk", flat=True))
+        RaidEvent.objects.filter(recurring_event_id__in=ids).update(recurring_event=None)
+        return RecurringEvent.objects.filter(pk__in=ids).delete()[1].get(RecurringEvent._meta.label, 0)
+
+
+def save_settings(**fields) -> RaidHelperSettings:
+    """Write the one row of Raid-Helper settings (created on first save). The API key is not
+    one of them: it stays in the environment."""
+    fields = _only(fields, SETTINGS_FIELDS)
+
+    def check(config: RaidHelperSettings) -> None:
+        for name in ("raid_channel_id", "leader_discord_id"):
+            value = getattr(config, name)
+            if value is not None and value <= 0:
+                label = config._meta.get_field(name).verbose_name
+                raise RaidsError(f"{label[:1].upper()}{label[1:]} is a Discord id: a positive number.")
+        if not (config.default_template_id or "").strip():
+            raise RaidsError("Set a default Raid-Helper template (e.g. wowretail2).")
+
+    with transaction.atomic():
+        exists = RaidHelperSettings.objects.select_for_update().filter(pk=RaidHelperSettings.SINGLETON_PK).exists()
+        return _save_row(RaidHelperSettings, RaidHelperSettings.SINGLETON_PK if exists else None, fields, check)
+
+
+@dataclass(frozen=True)
+class AttendanceChange:
+    player: Player
+    status: str
+    attended: bool
+
+
+def edit_attendance(event: RaidEvent, changes: list[AttendanceChange], remove_ids: list[int] = ()) -> int:
+    """An officer's edits of one event's attendance (the inline on the event's page), all or
+    nothing: each change sets a player's status and attended mark (new rows are ``manual``),
+    ``remove_ids`` are rows of this event to delete. Returns the rows touched."""
+    with transaction.atomic():
+        touched = sum(1 for change in changes if _set_attendance(event, change.player, status=change.status,
+                                                                 attended=change.attended))
+        if remove_ids:
+            removed, _ = RaidAttendance.objects.filter(event=event, pk__in=list(remove_ids)).delete()
+            touched += removed
+    return touched
