@@ -33,6 +33,7 @@ SLOT_CHOICES = [
     app_commands.Choice(name="Player", value="Player"),
     app_commands.Choice(name="Sub", value="Sub"),
 ]
+ROSTER_NAME_WIDTH = 24  # 30 players + 30 subs stay within one 2000-character reply
 RESULT_CHOICES = [app_commands.Choice(name=r, value=r) for r in ("Win", "Loss", "No-show")]
 
 
@@ -133,7 +134,11 @@ def do_roster(match_id: int) -> str:
     roster = services.get_roster(match_id)
     lines = [f"**{match}** — {_ts(match.match_time_utc)} · {match.status}"]
     for slot in ("Player", "Sub"):
-        names = [governor_label(s.governor.name) + (" ✅" if s.checked_in_at else "") for s in roster if s.slot == slot]
+        names = [
+            governor_label(s.governor.name, ROSTER_NAME_WIDTH) + (" ✅" if s.checked_in_at else "")
+            for s in roster
+            if s.slot == slot
+        ]
         lines.append(f"**{slot}s ({len(names)})**: " + (", ".join(names) or "—"))
     return "\n".join(lines)[:1900]
 

@@ -49,18 +49,18 @@ def confirmation_buttons(match_id: int) -> list[dict[str, Any]]:
 MARKDOWN = set("\\*_~`|>[]<")
 
 
-def governor_label(name: str) -> str:
+def governor_label(name: str, width: int = NAME_WIDTH) -> str:
     """A governor name as Discord shows it literally: one line, markdown escaped, at most
-    NAME_WIDTH characters *after* escaping, so a roster line never outgrows its field budget
+    ``width`` characters *after* escaping, so a roster line never outgrows its field budget
     (30 players + 15 subs of 64-character names still fit Discord's 1024 per field)."""
     out: list[str] = []
-    width = 0
+    used = 0
     for ch in " ".join(name.split()):
         piece = "\\" + ch if ch in MARKDOWN else ch
-        if width + len(piece) > NAME_WIDTH:
+        if used + len(piece) > width:
             break
         out.append(piece)
-        width += len(piece)
+        used += len(piece)
     return "".join(out) or "?"
 
 

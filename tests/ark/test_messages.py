@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from ark import services
+from ark.discord_commands import do_roster
 from ark.messages import governor_label, render
 from ark.models import MAX_PLAYERS, MAX_SUBS, Alliance, MessageRef
 from bot import outbox
@@ -240,6 +241,8 @@ def test_full_roster_of_long_names_fits_discords_embed_limits(sub_cap, deliver_o
     value = msg["embeds"][0]["fields"][0]["value"]
     assert value.startswith("1. \\_\\*\\_\\*") and value.count("✅") == 15
     assert "2. " + "W" * 32 + " ✅" in value  # cut to 32 characters
+    text = do_roster(match.pk)  # the /ark roster reply shows everyone too
+    assert len(text) < 1900 and text.count("✅") == total
 
 
 def test_governor_label_escapes_markdown_within_the_width():
