@@ -53,7 +53,6 @@ AUTOMOD_TAG = "AutoMod"
 MAX_TIMEOUT_MINUTES = 28 * 24 * 60  # Discord's limit
 HISTORY_LIMIT = 50
 _DEFAULTS = BytesConfig()  # field defaults, for guilds without a config row
-_ID_FIELD = BytesTransaction._meta.pk
 LEADERBOARD_LIMIT = 100
 
 
@@ -199,112 +198,142 @@ def _positive_amount(amount: Any) -> int:
     return value
 
 
-_TRANSFER_SQL = {
-    # both rows and the guild's config in one round trip; rows locked in user-id order
-    "lock": "SELECT b.user_id, b.balance, b.total_received, b.last_transfer_at, c.starting_balance, "
-            "c.max_transfer, c.transfer_cooldown_hours, c.role_rewards FROM economy_bytesbalance b "
-            "LEFT JOIN economy_bytesconfig c ON c.guild_id = b.guild_id "
-            "WHERE b.guild_id = %s AND b.user_id IN (%s, %s) ORDER BY b.user_id",
-    "move": "UPDATE economy_bytesbalance SET "
-            "balance = balance + CASE WHEN user_id = %s THEN -%s ELSE %s END, "
-            "total_sent = total_sent + CASE WHEN user_id = %s THEN %s ELSE 0 END, "
-            "total_received = total_received + CASE WHEN user_id = %s THEN %s ELSE 0 END, "
-            "last_transfer_at = CASE WHEN user_id = %s THEN %s ELSE last_transfer_at END, "
-            "updated_at = %s WHERE guild_id = %s AND user_id IN (%s, %s)",
-    "log": "INSERT INTO economy_bytestransaction (id, guild_id, kind, giver_id, giver_username, receiver_id, "
-           "receiver_username, amount, reason, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-}
+# What one transfer attempt ended with. ``economy_transfer()`` (migration 0003, PostgreSQL)
+# answers these; ``_transfer_steps`` (any database) does the same steps through the ORM.
+_OK, _MISSING, _MAX, _COOLDOWN, _FUNDS, _REWARD = "ok", "missing", "max", "cooldown", "funds", "reward"
+_TRANSFER_CALL = "SELECT * FROM economy_transfer(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    status: str
+    giver_balance: int | None = None
+    max_transfer: int | None = None
+    ready_at: dt.datetime | None = None
+    receiver_total: int | None = None
+    role_rewards: Any = None
 
 
 def _aware(value: Any) -> dt.datetime | None:
-    """A datetime column read by raw SQL: aware on PostgreSQL, naive UTC (or text) on SQLite."""
+    """A datetime column as read back: aware on PostgreSQL, possibly naive UTC on SQLite."""
     if value is None:
         return None
-    parsed = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
-class _AccountsMissing(Exception):
-    """Raised inside ``transfer``'s transaction to release its locks before opening accounts."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def transfer(guild_id: int, giver_id: int, giver_username: str, receiver_id: int, receiver_username: str,
              amount: int, reason: str = "") -> BytesTransaction:
     """Move bytes between two members: both rows locked in user-id order, one transaction.
 
-    This is the hot path (``bench/economy_transfers.py``), so it talks SQL through the
-    connection's cursor: one ``SELECT … FOR UPDATE`` of both rows ordered by user id (joined
-    with the guild's config), one ``UPDATE`` of both rows and the log ``INSERT`` (one
-    statement on PostgreSQL) — two round trips and about a quarter of the ORM's CPU. The
-    checks run on the locked rows. A member's first movement opens the missing account(s)
-    first, holding no lock (inserting while holding the other row's lock could deadlock with
-    a concurrent opener), then transfers.
+    This is the hot path (``bench/economy_transfers.py``). On PostgreSQL it is ONE statement,
+    ``economy_transfer()`` (migration 0003): lock both rows ordered by user id, read the
+    config, check max transfer / cooldown / funds on the locked rows, update both rows, log the
+    row — one round trip, its plans cached by the server, atomic on its own. Its status becomes
+    the matching ``EconomyError`` here. A transfer that makes a role reward due runs inside
+    ``transaction.atomic()`` instead, so the grant is in the same transaction. Other databases
+    run the same steps through the ORM (``_transfer_steps``).
+
+    A member's first movement opens the missing account(s) first, holding no lock (inserting
+    while holding the other row's lock could deadlock with a concurrent opener), then transfers.
     """
     amount = _positive_amount(amount)
     giver_id, receiver_id = _check_member_id(giver_id), _check_member_id(receiver_id)
     if giver_id == receiver_id:
         raise EconomyError("You can't send bytes to yourself.")
-    reason = (reason or "").strip()[:500]
-    args = (guild_id, giver_id, giver_username, receiver_id, receiver_username, amount, reason)
-    try:
-        return _transfer(*args)
-    except _AccountsMissing:
+    record = BytesTransaction(guild_id=guild_id, kind=Kind.TRANSFER, giver_id=giver_id,
+                              giver_username=(giver_username or str(giver_id))[:100], receiver_id=receiver_id,
+                              receiver_username=(receiver_username or str(receiver_id))[:100], amount=amount,
+                              reason=(reason or "").strip()[:500], created_at=timezone.now())
+    attempt = _attempt(record)
+    if attempt.status == _MISSING:
         config = get_config(guild_id)
         if amount > config.max_transfer:  # refuse before opening anything
-            raise EconomyError(f"You can send at most {config.max_transfer:,} bytes at once.") from None
+            raise EconomyError(f"You can send at most {config.max_transfer:,} bytes at once.")
         if not BytesBalance.objects.filter(guild_id=guild_id, user_id=giver_id).exists() \
                 and config.starting_balance < amount:
-            raise EconomyError(f"You only have {config.starting_balance:,} bytes.") from None
+            raise EconomyError(f"You only have {config.starting_balance:,} bytes.")
         with transaction.atomic():
             _open_accounts(guild_id, [giver_id, receiver_id], config.starting_balance)
-        try:
-            return _transfer(*args)
-        except _AccountsMissing:
-            raise EconomyError("That account is being changed; try again.") from None
-
-
-def _transfer(guild_id: int, giver_id: int, giver_username: str, receiver_id: int, receiver_username: str,
-              amount: int, reason: str) -> BytesTransaction:
-    lock_sql = _TRANSFER_SQL["lock"] + (" FOR UPDATE OF b" if connection.features.has_select_for_update else "")
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(lock_sql, [guild_id, giver_id, receiver_id])
-        rows = {row[0]: row for row in cursor.fetchall()}
-        if len(rows) < 2:
-            raise _AccountsMissing
-        _, giver_balance, _, last_transfer_at, has_config, max_transfer, cooldown_hours, rewards = rows[giver_id]
-        if has_config is None:  # the guild has no config row: defaults
-            max_transfer, cooldown_hours, rewards = (_DEFAULTS.max_transfer, _DEFAULTS.transfer_cooldown_hours,
-                                                     None)
-        if amount > max_transfer:
-            raise EconomyError(f"You can send at most {max_transfer:,} bytes at once.")
-        now = timezone.now()
-        if cooldown_hours and last_transfer_at:
-            ready = _aware(last_transfer_at) + dt.timedelta(hours=cooldown_hours)
-            if now < ready:
-                raise EconomyError(f"You can send bytes again {outbox.discord_timestamp(ready, 'R')}.")
-        if giver_balance < amount:
-            raise EconomyError(f"You only have {giver_balance:,} bytes.")
-        stamp = connection.ops.adapt_datetimefield_value(now)
-        record = BytesTransaction(guild_id=guild_id, kind=Kind.TRANSFER, giver_id=giver_id,
-                                  giver_username=giver_username[:100], receiver_id=receiver_id,
-                                  receiver_username=receiver_username[:100], amount=amount, reason=reason,
-                                  created_at=now)
-        move = [giver_id, amount, amount, giver_id, amount, receiver_id, amount, giver_id, stamp, stamp, guild_id,
-                giver_id, receiver_id]
-        log_row = [_ID_FIELD.get_db_prep_value(record.id, connection), guild_id, record.kind, giver_id,
-                   record.giver_username, receiver_id, record.receiver_username, amount, reason, stamp]
-        if connection.vendor == "postgresql":  # update and log in one round trip
-            cursor.execute(f"WITH moved AS ({_TRANSFER_SQL['move']} RETURNING 1) {_TRANSFER_SQL['log']}",
-                           move + log_row)
-        else:
-            cursor.execute(_TRANSFER_SQL["move"], move)
-            cursor.execute(_TRANSFER_SQL["log"], log_row)
-        record._state.adding, record._state.db = False, cursor.db.alias
-        if rewards not in (None, "{}", {}):
-            reward_config = BytesConfig(guild_id=guild_id, role_rewards=json.loads(rewards) if isinstance(
-                rewards, str) else rewards)
-            _grant_role_rewards(reward_config, guild_id, receiver_id, rows[receiver_id][2] + amount)
+        attempt = _attempt(record)
+    if attempt.status == _MAX:
+        raise EconomyError(f"You can send at most {attempt.max_transfer:,} bytes at once.")
+    if attempt.status == _COOLDOWN:
+        raise EconomyError(f"You can send bytes again {outbox.discord_timestamp(attempt.ready_at, 'R')}.")
+    if attempt.status == _FUNDS:
+        raise EconomyError(f"You only have {attempt.giver_balance:,} bytes.")
+    if attempt.status != _OK:  # accounts missing again: deleted in between
+        raise EconomyError("That account is being changed; try again.")
+    record._state.adding, record._state.db = False, connection.alias
     return record
+
+
+def _has_transfer_function() -> bool:
+    """PostgreSQL has ``economy_transfer()`` (migration 0003); other databases take the ORM path."""
+    return connection.vendor == "postgresql"
+
+
+def _attempt(record: BytesTransaction) -> _Attempt:
+    """One try at ``record``'s transfer, in one transaction with any role reward it makes due."""
+    if _has_transfer_function():
+        if not connection.in_atomic_block:
+            attempt = _call_transfer_function(record, inline_rewards=False)
+            if attempt.status != _REWARD:
+                return attempt  # one statement, committed on its own: no reward was due
+        with transaction.atomic():
+            return _rewarded(record, _call_transfer_function(record, inline_rewards=True))
+    with transaction.atomic():
+        return _rewarded(record, _transfer_steps(record))
+
+
+def _rewarded(record: BytesTransaction, attempt: _Attempt) -> _Attempt:
+    rewards = attempt.role_rewards
+    if isinstance(rewards, str):  # jsonb read by raw SQL arrives as text
+        rewards = json.loads(rewards)
+    if attempt.status == _OK and rewards:
+        _grant_role_rewards(BytesConfig(guild_id=record.guild_id, role_rewards=rewards),
+                            record.guild_id, record.receiver_id, attempt.receiver_total)
+    return attempt
+
+
+def _call_transfer_function(record: BytesTransaction, *, inline_rewards: bool) -> _Attempt:
+    with connection.cursor() as cursor:
+        cursor.execute(_TRANSFER_CALL, [
+            record.guild_id, record.giver_id, record.giver_username, record.receiver_id, record.receiver_username,
+            record.amount, record.reason, record.id, record.created_at, _DEFAULTS.max_transfer,
+            _DEFAULTS.transfer_cooldown_hours, inline_rewards,
+        ])
+        return _Attempt(*cursor.fetchone())
+
+
+def _transfer_steps(record: BytesTransaction) -> _Attempt:
+    """``economy_transfer()``'s steps through the ORM, inside the caller's transaction: the
+    path of databases without the function (SQLite serialises writers; ``FOR UPDATE`` where
+    supported, in user-id order)."""
+    amount = record.amount
+    rows = {row.user_id: row for row in BytesBalance.objects.select_for_update()
+            .filter(guild_id=record.guild_id, user_id__in=[record.giver_id, record.receiver_id]).order_by("user_id")}
+    if len(rows) < 2:
+        return _Attempt(_MISSING)
+    giver, receiver = rows[record.giver_id], rows[record.receiver_id]
+    config = get_config(record.guild_id)
+    found = {"giver_balance": giver.balance, "max_transfer": config.max_transfer}
+    if amount > config.max_transfer:
+        return _Attempt(_MAX, **found)
+    if config.transfer_cooldown_hours and giver.last_transfer_at:
+        ready = _aware(giver.last_transfer_at) + dt.timedelta(hours=config.transfer_cooldown_hours)
+        if record.created_at < ready:
+            return _Attempt(_COOLDOWN, ready_at=ready, **found)
+    if giver.balance < amount:
+        return _Attempt(_FUNDS, **found)
+    now = record.created_at
+    BytesBalance.objects.filter(pk=giver.pk).update(balance=F("balance") - amount, total_sent=F("total_sent") + amount,
+                                                    last_transfer_at=now, updated_at=now)
+    BytesBalance.objects.filter(pk=receiver.pk).update(balance=F("balance") + amount,
+                                                       total_received=F("total_received") + amount, updated_at=now)
+    record.save(force_insert=True)
+    found["giver_balance"] -= amount
+    return _Attempt(_OK, receiver_total=receiver.total_received + amount,
+                    role_rewards=config.role_rewards if config.pk else None, **found)
 
 
 def award_daily(guild_id: int, user_id: int, today: dt.date | None = None,
