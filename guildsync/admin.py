@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -33,6 +33,7 @@ from guildsync.models import (
     WowClass,
 )
 from guildsync.services import identity_engine, integrity_checker, pipeline
+from guildsync.services.common import delete_settings_row, save_settings_row
 
 
 def _admin_link(obj, label: str | None = None) -> str:
@@ -55,7 +56,22 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class SuperuserEditsAdmin(admin.ModelAdmin):
+class ServiceWritesAdmin(admin.ModelAdmin):
+    """Configuration rows officers (or superusers) edit: saved and deleted through the
+    services, list_editable included (Django calls save_model for those too)."""
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        save_settings_row(obj)
+
+    def delete_model(self, request: HttpRequest, obj) -> None:
+        delete_settings_row(obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        for obj in queryset:
+            delete_settings_row(obj)
+
+
+class SuperuserEditsAdmin(ServiceWritesAdmin):
     """Reference data: loaded by a migration, corrected by superusers only."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -93,7 +109,7 @@ class SpecializationAdmin(SuperuserEditsAdmin):
 
 
 @admin.register(GuildRank)
-class GuildRankAdmin(admin.ModelAdmin):
+class GuildRankAdmin(ServiceWritesAdmin):
     """Officers rename ranks and their Discord roles: every guild names them differently."""
 
     list_display = ["name", "level", "blizzard_rank_index", "discord_role_name", "scheduling_weight"]
@@ -102,7 +118,7 @@ class GuildRankAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotePattern)
-class NotePatternAdmin(admin.ModelAdmin):
+class NotePatternAdmin(ServiceWritesAdmin):
     list_display = ["name", "kind", "regex", "priority", "is_active"]
     list_editable = ["priority", "is_active"]
     list_filter = ["kind", "is_active"]
@@ -129,6 +145,25 @@ class PlayerCharacterInline(admin.TabularInline):
     readonly_fields = ["link_source", "confidence", "created_at"]
 
 
+class PlayerForm(forms.ModelForm):
+    """Shows the identity rules (``identity_engine.check_player``) as form errors."""
+
+    class Meta:
+        model = Player
+        fields = ["display_name", "discord_user", "main_character", "main_spec", "guild_rank", "is_active",
+                  "auto_invite_events", "on_raid_hiatus", "notes"]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        candidate = Player(pk=self.instance.pk, display_name=cleaned.get("display_name") or "",
+                           main_character=cleaned.get("main_character"), discord_user=cleaned.get("discord_user"))
+        try:
+            identity_engine.check_player(candidate)
+        except DomainError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return cleaned
+
+
 @admin.register(Player)
 class PlayerAdmin(admin.ModelAdmin):
     list_display = ["display_name", "discord_user", "main_character", "guild_rank", "characters", "is_active",
@@ -139,6 +174,17 @@ class PlayerAdmin(admin.ModelAdmin):
                      "character_links__character__character_name"]
     autocomplete_fields = ["discord_user", "main_character", "main_spec"]
     inlines = [PlayerCharacterInline]
+    form = PlayerForm
+
+    def save_model(self, request: HttpRequest, obj: Player, form, change: bool) -> None:
+        identity_engine.save_player(obj, actor=request.user.get_username())
+
+    def delete_model(self, request: HttpRequest, obj: Player) -> None:
+        identity_engine.delete_player(obj.pk, actor=request.user.get_username())
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        for player_id in queryset.values_list("pk", flat=True):
+            identity_engine.delete_player(player_id, actor=request.user.get_username())
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).annotate(n_characters=Count("character_links"))
@@ -231,7 +277,8 @@ class WowCharacterAdmin(admin.ModelAdmin):
         })
 
     @admin.action(description="Run matching now", permissions=["change"])
-    def run_matching_now(self, request: HttpRequest, queryset):
+    def run_matching_now(self, request: HttpRequest, queryset=None) -> None:
+        """Matching looks at the whole guild, whatever is selected (also a button above the list)."""
         try:
             _log, result = pipeline.run_matching_logged(request.user.get_username())
         except DomainError as exc:
@@ -241,7 +288,8 @@ class WowCharacterAdmin(admin.ModelAdmin):
                                    f"player(s), {result.unmatched_characters} character(s) still unmatched.")
 
     @admin.action(description="Run integrity check now", permissions=["change"])
-    def run_integrity_check_now(self, request: HttpRequest, queryset):
+    def run_integrity_check_now(self, request: HttpRequest, queryset=None) -> None:
+        """The check looks at the whole guild, whatever is selected (also a button above the list)."""
         try:
             _log, result = pipeline.run_integrity_logged(request.user.get_username())
         except DomainError as exc:
@@ -250,10 +298,28 @@ class WowCharacterAdmin(admin.ModelAdmin):
         self.message_user(request, f"Integrity check: {result.new} new issue(s), {result.still_open} still open, "
                                    f"{result.auto_closed} closed automatically.")
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        return super().changelist_view(request, {**(extra_context or {}),
+                                                 "can_run": self.has_change_permission(request)})
+
+    def run_button_view(self, request: HttpRequest, action: str) -> HttpResponseRedirect:
+        """The changelist's "Run matching now" / "Run integrity check now" buttons: Django's
+        actions need a selection, these runs do not."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        getattr(self, action)(request)
+        return HttpResponseRedirect(reverse("admin:guildsync_wowcharacter_changelist"))
+
     # -- roster composition ---------------------------------------------------------
     def get_urls(self):
         extra = [path("composition/", self.admin_site.admin_view(self.composition_view),
                       name="guildsync_wowcharacter_composition")]
+        extra += [path(f"{slug}/", self.admin_site.admin_view(lambda request, a=action: self.run_button_view(request, a)),
+                       name=f"guildsync_wowcharacter_{action}")
+                  for slug, action in (("run-matching", "run_matching_now"),
+                                       ("run-integrity-check", "run_integrity_check_now"))]
         return extra + super().get_urls()
 
     def composition_view(self, request: HttpRequest):

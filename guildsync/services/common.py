@@ -12,7 +12,8 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -71,3 +72,33 @@ def skipped_log(source: str, triggered_by: str = "") -> SyncLog:
     with transaction.atomic():
         return SyncLog.objects.create(source=source, started_at=now, finished_at=now, status=SyncLog.Status.SKIPPED,
                                       triggered_by=triggered_by[:150], error="Another run was in progress.")
+
+
+def _validation_message(exc: ValidationError) -> str:
+    if hasattr(exc, "message_dict"):
+        return "; ".join(f"{field}: {' '.join(msgs)}" if field != "__all__" else " ".join(msgs)
+                         for field, msgs in exc.message_dict.items())
+    return " ".join(exc.messages)
+
+
+def save_settings_row(obj: models.Model) -> models.Model:
+    """Officers' and superusers' edits of configuration rows (guild ranks, note patterns,
+    reference data): validated with the model's own rules (``full_clean``: a note pattern's
+    regex must compile and capture the name) and written in one transaction, so a bad row
+    never reaches matching or the rank checks."""
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        raise GuildSyncError(f"{obj._meta.verbose_name.capitalize()} not saved: {_validation_message(exc)}") from exc
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as exc:
+        raise GuildSyncError(f"{obj._meta.verbose_name.capitalize()} not saved: it clashes with another row.") from exc
+    return obj
+
+
+def delete_settings_row(obj: models.Model) -> None:
+    """Delete a configuration row (rows pointing at it keep working: their FKs are nullable)."""
+    with transaction.atomic():
+        obj.delete()

@@ -29,7 +29,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from rapidfuzz import fuzz, process
 
 from guildsync.models import DiscordUser, NotePattern, Player, PlayerCharacter, WowCharacter
@@ -442,6 +442,54 @@ def link_character(character_id: int, *, player_id: int | None = None, discord_u
         if player.main_character_id is None:
             Player.objects.filter(pk=player.pk, main_character__isnull=True).update(main_character=character)
     return link
+
+
+def check_player(player: Player) -> None:
+    """The rules a player edited by an officer must follow, beyond the database's: the main
+    character cannot be somebody else's character. Called by ``save_player`` and by the
+    admin form (to show the message on the form rather than fail on save)."""
+    if player.main_character_id is None:
+        return
+    owner = (PlayerCharacter.objects.filter(character_id=player.main_character_id)
+             .exclude(player_id=player.pk).select_related("player", "character").first())
+    if owner is not None:
+        raise GuildSyncError(f"{owner.character} belongs to {owner.player}: unlink it there before making it "
+                             f"{player}'s main.")
+    if player.discord_user_id is not None:
+        other = Player.objects.filter(discord_user_id=player.discord_user_id).exclude(pk=player.pk).first()
+        if other is not None:
+            raise GuildSyncError(f"That Discord user already belongs to the player {other}.")
+
+
+def save_player(player: Player, actor: str = "") -> Player:
+    """Create or change a player from the officers' admin. The main character, when it is
+    nobody's yet, is linked to the player (manual link), so "main" always means "one of
+    theirs"."""
+    with transaction.atomic():
+        lock_for_update("matching")
+        check_player(player)
+        try:
+            with transaction.atomic():
+                player.save()
+        except IntegrityError as exc:  # a concurrent edit took the Discord user first
+            raise GuildSyncError("That Discord user already belongs to another player.") from exc
+        if player.main_character_id is not None:
+            PlayerCharacter.objects.get_or_create(
+                character_id=player.main_character_id,
+                defaults={"player": player, "link_source": Source.MANUAL, "confidence": 1.0})
+    return player
+
+
+def delete_player(player_id: int, actor: str = "") -> None:
+    """Delete a player; its characters become orphans that matching leaves alone (like an
+    officer's unlink), so the player does not reappear at the next run."""
+    with transaction.atomic():
+        lock_for_update("matching")
+        player = Player.objects.filter(pk=player_id).first()
+        if player is None:
+            raise GuildSyncError(f"Player #{player_id} does not exist.")
+        WowCharacter.objects.filter(player_link__player=player).update(skip_auto_match=True)
+        player.delete()
 
 
 def link_characters_to_player(character_ids: list[int], player_id: int, actor: str = "") -> int:

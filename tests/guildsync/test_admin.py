@@ -157,3 +157,81 @@ def test_player_inline_removal_unlinks(make, guild_officer):
     })
     assert response.status_code == 302
     assert not PlayerCharacter.objects.exists()
+
+
+def test_run_buttons_need_no_selection(make, guild_officer, officer, client):
+    make.character("Thrall")
+    make.discord_user("thrall")
+    page = guild_officer.get("/admin/guildsync/wowcharacter/")
+    assert b"Run matching now</button>" in page.content and b"Run integrity check now</button>" in page.content
+    assert guild_officer.get("/admin/guildsync/wowcharacter/run-matching/").status_code == 405
+    done = guild_officer.post("/admin/guildsync/wowcharacter/run-matching/", follow=True)
+    assert b"Matching: 1 link(s)" in done.content and Player.objects.count() == 1
+    done = guild_officer.post("/admin/guildsync/wowcharacter/run-integrity-check/", follow=True)
+    assert b"Integrity check: 0 new issue(s)" in done.content
+    client.force_login(officer("Raid officers", "raider2"))
+    assert client.post("/admin/guildsync/wowcharacter/run-matching/").status_code == 403
+    assert SyncLog.objects.filter(source="matching").count() == 1
+
+
+def test_roster_composition_without_n_plus_1(make, guild_officer, django_assert_max_num_queries):
+    from guildsync.models import Specialization
+
+    for i, spec in enumerate(Specialization.objects.select_related("wow_class")[:30]):
+        make.character(f"C{i}", wow_class=spec.wow_class, active_spec=spec)
+    with django_assert_max_num_queries(8):
+        response = guild_officer.get("/admin/guildsync/wowcharacter/composition/")
+    assert response.status_code == 200 and b"30 characters in the guild" in response.content
+
+
+def _player_form(name: str, **fields) -> dict:
+    data = {"display_name": name, "is_active": "on", "notes": "",
+            "character_links-TOTAL_FORMS": "0", "character_links-INITIAL_FORMS": "0",
+            "character_links-MIN_NUM_FORMS": "0", "character_links-MAX_NUM_FORMS": "1000"}
+    data.update({k: v for k, v in fields.items() if v is not None})
+    return data
+
+
+def test_player_main_character_must_be_theirs(make, guild_officer):
+    taken = make.character("Taken")
+    make.player("Owner", characters=[taken])
+    refused = guild_officer.post("/admin/guildsync/player/add/", _player_form("Thief", main_character=taken.pk))
+    assert refused.status_code == 200 and "belongs to Owner" in refused.content.decode()
+    assert Player.objects.count() == 1
+    free = make.character("Free")
+    done = guild_officer.post("/admin/guildsync/player/add/", _player_form("Newbie", main_character=free.pk))
+    assert done.status_code == 302
+    link = PlayerCharacter.objects.get(character=free)
+    assert (link.player.display_name, link.link_source) == ("Newbie", "manual")
+
+
+def test_deleting_a_player_goes_through_the_service(make, guild_officer):
+    from guildsync.models import WowCharacter
+
+    char = make.character("Thrall")
+    make.discord_user("thrall")
+    player = make.player("Thrall", characters=[char])
+    response = guild_officer.post(f"/admin/guildsync/player/{player.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not Player.objects.exists()
+    assert WowCharacter.objects.get().skip_auto_match is True
+    guild_officer.post("/admin/guildsync/wowcharacter/run-matching/")
+    assert not Player.objects.exists()  # the officer's decision sticks
+
+
+def test_note_patterns_and_ranks_are_validated_and_saved_by_services(guild_officer):
+    from guildsync.models import GuildRank, NotePattern
+    from guildsync.services.common import GuildSyncError, save_settings_row
+
+    bad = guild_officer.post("/admin/guildsync/notepattern/add/", {
+        "name": "broken", "kind": "alt_of", "regex": "alt of (", "priority": 5, "is_active": "on"})
+    assert bad.status_code == 200 and "Not a valid regular expression" in bad.content.decode()
+    with pytest.raises(GuildSyncError, match="must capture the name"):
+        save_settings_row(NotePattern(name="nogroup", kind="alt_of", regex="alt of \\w+", priority=5))
+    assert not NotePattern.objects.filter(name__in=["broken", "nogroup"]).exists()
+    rank = GuildRank.objects.get(name="Veteran")
+    done = guild_officer.post(f"/admin/guildsync/guildrank/{rank.pk}/change/", {
+        "name": "Raider", "level": rank.level, "scheduling_weight": rank.scheduling_weight,
+        "blizzard_rank_index": rank.blizzard_rank_index, "discord_role_name": "Raiders"})
+    assert done.status_code == 302, done.context["errors"] if done.context else done
+    rank.refresh_from_db()
+    assert (rank.name, rank.discord_role_name) == ("Raider", "Raiders")
