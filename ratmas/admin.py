@@ -14,7 +14,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse
 
@@ -80,7 +80,7 @@ class ExclusionInline(ReadOnlyInline):
     fields = ("giver", "receiver", "both_ways")
     readonly_fields = fields
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("giver", "receiver")
 
 
@@ -93,7 +93,7 @@ class PairingInline(ReadOnlyInline):
     def has_view_permission(self, request, obj=None) -> bool:
         return can_see_pairings(request)
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("santa", "recipient")
 
 
@@ -105,7 +105,7 @@ class EventForm(forms.ModelForm):
         fields = ("guild_id", "signup_deadline", "purchase_deadline", "reveal_date", "timezone", "budget",
                   "announcement_channel_id", "participant_role_id", "managing_role_id")
 
-    def clean(self):
+    def clean(self) -> dict:
         data = super().clean()
         if self.errors:
             return data
@@ -131,14 +131,14 @@ class EventAdmin(GuardSecretLookups, admin.ModelAdmin):
     actions = ("lock_signups", "draw_pairings", "notify_santas", "retry_failed_notifications", "complete_events",
                "export_json")
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Event | None = None) -> tuple[str, ...]:
         if obj is None:
             return ("status",)
         if obj.is_finished:
             return (*EventForm.Meta.fields, *self.readonly_fields)
         return ("guild_id", *self.readonly_fields)
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(
             n_participants=Count("participants", distinct=True),
             n_pairings=Count("pairings", distinct=True),
@@ -210,7 +210,7 @@ class EventAdmin(GuardSecretLookups, admin.ModelAdmin):
         self._run(request, queryset, services.complete_event, "completed")
 
     @admin.action(description="Export JSON (contains the secret pairings)", permissions=["pairings_secret"])
-    def export_json(self, request, queryset):
+    def export_json(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one event to export.", messages.ERROR)
             return None
