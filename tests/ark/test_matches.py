@@ -211,3 +211,92 @@ def test_insert_audit_log(match):
     assert row.details == {"at": NOW.isoformat()} and row.match == match
     with pytest.raises(services.ArkError):
         services.insert_audit_log(action="")
+
+
+def test_every_state_change_writes_exactly_one_audit_row(alliance, other_alliance, governors):
+    """Each service call that changes state adds one audit row; a refused call adds none."""
+    at = START - dt.timedelta(hours=1)
+    steps = [
+        ("alliance_saved", lambda: services.save_alliance(name="Third", registration_channel_id=5)),
+        ("governor_registered", lambda: services.register_governor(governor_id=99, name="N", discord_user_id=9)),
+        (
+            "match_created",
+            lambda: services.create_match(
+                alliance=alliance,
+                ark_weekend_date=WEEKEND,
+                match_day="Sat",
+                match_time_utc=START,
+                signup_close_utc=CLOSE,
+                now=NOW,
+            ),
+        ),
+        ("match_amended", lambda: services.amend_match(match_id=m(), notes="n")),
+        ("signup_added", lambda: sign(Match.objects.get(pk=m()), 1)),
+        ("signup_added", lambda: sign(Match.objects.get(pk=m()), 2)),
+        ("signup_added", lambda: sign(Match.objects.get(pk=m()), 3)),
+        ("signup_added", lambda: sign(Match.objects.get(pk=m()), 4)),
+        (
+            "signup_switched",
+            lambda: services.switch_signup_governor(
+                match_id=m(), old_governor_id=1, new_governor_id=11, actor_discord_id=user(1), now=NOW
+            ),
+        ),
+        ("signup_moved", lambda: services.move_signup_slot(match_id=m(), governor_id=2, slot_type="Sub")),
+        ("signup_moved", lambda: services.move_signup_slot(match_id=m(), governor_id=4, slot_type="Player")),
+        (
+            "signup_withdrawn",
+            lambda: services.remove_signup(match_id=m(), governor_id=3, actor_discord_id=user(3), now=NOW),
+        ),
+        ("match_locked", lambda: services.lock_match(match_id=m(), now=NOW)),
+        ("messages_reposted", lambda: services.repost_match_messages(match_id=m())),
+        ("checked_in", lambda: services.mark_checked_in(match_id=m(), discord_user_id=user(1), now=at)),
+        (
+            "emergency_withdraw",
+            lambda: services.mark_emergency_withdraw(match_id=m(), discord_user_id=user(4), now=at),
+        ),
+        (
+            "signup_removed",
+            lambda: services.remove_signup(
+                match_id=m(), governor_id=2, status="Removed", as_officer=True, now=at
+            ),
+        ),
+        ("result_set", lambda: services.set_match_result(match_id=m(), result="Win", now=START)),
+        ("ban_added", lambda: services.add_ban(discord_user_id=5, reason="x", weekends=1, now=NOW)),
+        ("ban_revoked", lambda: services.revoke_ban(ban_id=services.list_bans(now=NOW)[0].pk)),
+        ("reminder_prefs", lambda: services.upsert_reminder_prefs(discord_user_id=5, dm_enabled=False)),
+        ("note", lambda: services.insert_audit_log(action="note")),
+        (
+            "match_cancelled",
+            lambda: services.cancel_match(
+                match_id=services.create_match(
+                    alliance=other_alliance,
+                    ark_weekend_date=WEEKEND,
+                    match_day="Sat",
+                    match_time_utc=START,
+                    signup_close_utc=CLOSE,
+                    now=NOW,
+                ).pk
+            ),
+        ),
+    ]
+
+    def m() -> int:
+        return Match.objects.filter(alliance=alliance).values_list("pk", flat=True).get()
+
+    for action, call in steps:
+        before = AuditLog.objects.count()
+        call()
+        new = list(AuditLog.objects.order_by("-id")[: AuditLog.objects.count() - before])
+        if action == "match_cancelled":  # the cancelled match was created in the same step
+            assert [r.action for r in new] == ["match_cancelled", "match_created"]
+        else:
+            assert [r.action for r in new] == [action], action
+    before = AuditLog.objects.count()
+    for refused in (
+        lambda: services.set_match_result(match_id=m(), result="Draw", now=START),
+        lambda: services.add_signup(match_id=m(), governor_id=5, discord_user_id=user(5), now=NOW),
+        lambda: services.cancel_match(match_id=m() + 1),
+    ):
+        with pytest.raises(services.ArkError):
+            refused()
+    assert AuditLog.objects.count() == before
