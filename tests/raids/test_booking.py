@@ -367,3 +367,99 @@ def test_rate_limited_signups_stop_and_stay_pending(raid_config, raid_night, mak
     pushes = sorted(result.event.attendance.values_list("signup_push", flat=True))
     assert pushes == ["failed", "pending", "pending", "pending", "skipped"]
     assert services.retry_signups(now).sent == 4
+
+
+# -- the seed's edge-case table and checklist, with auto_booked = "created by auto-booking" ----
+def test_auto_booked_event_books_the_week_after_when_its_turn_comes(raid_config, raid_night, make_event, roster,
+                                                                    fake_raid_helper):
+    """The seed's single flag stopped the chain after one week (a booked event was already
+    'auto_booked'); here the booked event is booked from in turn, week after week."""
+    now = timezone.now()
+    first = make_event(raid_night, now - dt.timedelta(minutes=12))
+    assert services.check_and_auto_book(now).booked == 1
+    second = RaidEvent.objects.get(auto_booked=True)
+    assert second.next_booked_at is None  # created by auto-booking, its own next week not booked yet
+    assert services.check_and_auto_book(second.start_time_utc + dt.timedelta(minutes=12)).booked == 1
+    second.refresh_from_db()
+    third = second.next_event
+    assert third.auto_booked and third.event_date == first.event_date + dt.timedelta(days=14)
+    assert len(fake_raid_helper.events) == 2 and OutboxMessage.objects.count() == 2
+
+
+def test_scheduler_restart_polls_over_the_window_book_once(raid_config, raid_night, make_event, roster,
+                                                           fake_raid_helper):
+    """Every poll of the window (a restarted scheduler polls again) finds the booking done."""
+    source = make_event(raid_night, timezone.now() - dt.timedelta(minutes=30))
+    runs = [services.check_and_auto_book(source.start_time_utc + dt.timedelta(minutes=m)) for m in (10, 14, 15, 20)]
+    assert [(r.booked, r.skipped, r.failed) for r in runs] == [(1, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0)]
+    assert len(fake_raid_helper.events) == 1 and RaidEvent.objects.count() == 2
+
+
+def test_next_week_created_by_officer_in_admin_is_adopted_by_the_poll(raid_config, raid_night, make_event,
+                                                                     fake_raid_helper):
+    """Next week booked by hand (the seed's 'already manually booked'): source marked, no call."""
+    now = timezone.now()
+    source = make_event(raid_night, now - dt.timedelta(minutes=12))
+    manual = services.save_raid_event(None, title="Heroic Progression", event_date=source.event_date
+                                      + dt.timedelta(days=7), start_time_utc=source.start_time_utc
+                                      + dt.timedelta(days=7), end_time_utc=source.end_time_utc
+                                      + dt.timedelta(days=7), season=None, recurring_event=raid_night,
+                                      raid_helper_event_id="31337", discord_channel_id=None)
+    assert not manual.auto_booked
+    run = services.check_and_auto_book(now)
+    assert (run.booked, run.skipped) == (0, 1)
+    source.refresh_from_db()
+    assert source.next_event == manual and fake_raid_helper.calls("POST") == []
+
+
+def test_one_failing_event_does_not_stop_the_others(raid_config, raid_night, make_event, roster, fake_raid_helper):
+    """The seed's "loop survives transient errors": one event's failure is counted, the others
+    in the same poll are booked, and the next poll books the failed one."""
+    from raids.models import RecurringEvent
+
+    other_night = RecurringEvent.objects.create(label="Mythic Push", day_of_week=1, default_start_time=dt.time(20),
+                                                timezone="UTC")
+    now = timezone.now()
+    first = make_event(raid_night, now - dt.timedelta(minutes=14))
+    second = make_event(other_night, now - dt.timedelta(minutes=12))
+    fake_raid_helper.fail_next("POST", r"/event$", 502, "Bad Gateway")
+    run = services.check_and_auto_book(now)
+    assert (run.booked, run.skipped, run.failed) == (1, 0, 1)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.next_booked_at is None and second.next_event.title == "Mythic Push"
+    assert services.check_and_auto_book(now + dt.timedelta(minutes=5)).booked == 1
+    first.refresh_from_db()
+    assert first.next_event.auto_booked and len(fake_raid_helper.events) == 2
+
+
+def test_announcement_skipped_without_raid_channel_but_booking_done(raid_config, raid_night, make_event,
+                                                                    fake_raid_helper):
+    RaidHelperSettings.objects.filter(pk=1).update(raid_channel_id=None)
+    raid_night.discord_channel_id = 4242
+    raid_night.save()
+    source = make_event(raid_night, timezone.now() - dt.timedelta(minutes=12))
+    assert services.check_and_auto_book().booked == 1
+    source.refresh_from_db()
+    assert source.next_event.discord_channel_id == 4242 and not OutboxMessage.objects.exists()
+    [call] = fake_raid_helper.calls("POST", r"/event$")
+    assert call.path.endswith("/channels/4242/event")
+
+
+def test_database_allows_one_event_per_night_and_date(raid_night, make_event):
+    from django.db import IntegrityError, transaction
+
+    event = make_event(raid_night, timezone.now())
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_event(raid_night, event.start_time_utc + dt.timedelta(hours=1), event_date=event.event_date)
+    make_event(None, event.start_time_utc)
+    make_event(None, event.start_time_utc)  # one-off events are not limited
+
+
+def test_database_allows_one_attendance_row_per_player(raid_night, make_event, make_player):
+    from django.db import IntegrityError, transaction
+
+    event, player = make_event(raid_night, timezone.now()), make_player("Once")
+    RaidAttendance.objects.create(event=event, player=player)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RaidAttendance.objects.create(event=event, player=player)

@@ -39,6 +39,49 @@ def test_auto_book_task_logs_one_line(raid_config, raid_night, make_event, make_
     assert tasks.auto_book_task.apply().get()["booked"] == 0  # idempotent
 
 
+def test_auto_book_beat_entry_every_5_minutes():
+    [entry] = [v for v in django_settings.CELERY_BEAT_SCHEDULE.values() if v["task"] == "raids.tasks.auto_book_task"]
+    assert entry["schedule"] == 300.0
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("booked", "Auto-booking run: 1 booked, 0 skipped, 0 failed"),
+    ("skipped", "Auto-booking run: 0 booked, 1 skipped, 0 failed"),
+    ("failed_500", "Auto-booking run: 0 booked, 0 skipped, 1 failed"),
+    ("failed_refused", "Auto-booking run: 0 booked, 0 skipped, 1 failed"),
+    ("failed_timeout", "Auto-booking run: 0 booked, 0 skipped, 1 failed"),
+])
+def test_auto_book_task_every_path_end_to_end(raid_config, raid_night, make_event, make_player, fake_raid_helper,
+                                              settings, caplog, case, expected):
+    """The real task, the real service and the real client against the fake Raid-Helper: a
+    client signature the service no longer matches fails here, not silently in production."""
+    player = make_player("Pathfinder", rank=4)
+    source = make_event(raid_night, timezone.now() - dt.timedelta(minutes=12))
+    if case == "skipped":
+        make_event(raid_night, source.start_time_utc + dt.timedelta(days=7))
+    elif case == "failed_500":
+        fake_raid_helper.fail_next("POST", r"/event$", 500, {"status": "failed", "reason": "Internal error"})
+    elif case == "failed_refused":
+        settings.RAID_HELPER_API_BASE = "http://127.0.0.1:9/api/v4"  # the discard port: connection refused
+    elif case == "failed_timeout":
+        settings.RAID_HELPER_HTTP_TIMEOUT = 0.3
+        fake_raid_helper.stall_next("POST", r"/event$", 1.0, then_handle=False)
+    with caplog.at_level(logging.INFO, logger="raids"):
+        result = tasks.auto_book_task.apply().get()
+    [line] = [r.getMessage() for r in caplog.records if r.name == "raids.tasks"]
+    assert line.startswith(expected + " (sign-ups retried: 0 sent, 0 failed)")
+    source.refresh_from_db()
+    if case == "booked":
+        assert result["booked"] == 1 and source.next_event.auto_booked
+        [rh_event] = fake_raid_helper.events.values()
+        assert [s["userId"] for s in fake_raid_helper.signups(rh_event["id"])] == [str(player.discord_user.discord_id)]
+    elif case == "skipped":
+        assert result["skipped"] == 1 and source.next_booked_at and fake_raid_helper.calls("POST") == []
+    else:
+        assert result["failed"] == 1 and source.next_booked_at is None and RaidEvent.objects.count() == 1
+        assert [r for r in caplog.records if r.levelno == logging.ERROR and r.name == "raids.services"]
+
+
 def test_auto_book_task_not_configured(settings, caplog):
     settings.RAID_HELPER_API_KEY = ""
     with caplog.at_level(logging.INFO, logger="raids.tasks"):
