@@ -613,10 +613,14 @@ def amend_match(
     notes: str | None = None,
     alliance: str | int | Alliance | None = None,
     actor_discord_id: int | None = None,
+    now: dt.datetime | None = None,
 ) -> Match:
     """Change day/time/notes (the alliance only while nobody signed up). A new time re-plans
     the reminders: they are keyed by their planned time, so the ones already sent for the old
-    time stay sent and the new ones go out once; reminders queued for the old time are dropped."""
+    time stay sent and the new ones go out once; reminders queued for the old time are dropped.
+    The signed-up members are told the new start by DM. A locked match keeps its (past) signup
+    close: re-opening signups behind the confirmation message would confuse everyone."""
+    now = _now(now)
     with transaction.atomic():
         match = _lock_match(match_id)
         if match.status not in OPEN:
@@ -642,7 +646,12 @@ def amend_match(
         if match_time_utc and not signup_close_utc and close > start:
             close = start
         _validate_schedule(match.ark_weekend_date, day, start, close)
+        if start != match.match_time_utc and start <= now:
+            raise ArkError("The new start time is already past.")
+        if match.status == MatchStatus.LOCKED and signup_close_utc and close != match.signup_close_utc:
+            raise ArkError("Signups of this match are closed (it is locked): only the start can still move.")
         moved = start != match.match_time_utc or close != match.signup_close_utc
+        start_moved = start != match.match_time_utc
         match.match_day, match.match_time_utc, match.signup_close_utc = day, start, close
         if notes is not None:
             match.notes = notes
@@ -652,6 +661,7 @@ def amend_match(
         except IntegrityError:
             raise ArkError(f"{match.alliance.name} already has a match that weekend.") from None
         dropped = _drop_pending_reminders(match) if moved else 0
+        told = _tell_new_start(match) if start_moved else 0
         _audit(
             "match_amended",
             actor_discord_id,
@@ -665,6 +675,7 @@ def amend_match(
                 "alliance": match.alliance.name,
             },
             reminders_dropped=dropped,
+            notified=told,
         )
         if before["alliance"] != match.alliance.name:
             Match.objects.filter(pk=match.pk).update(roster_version=F("roster_version") + 1)
@@ -673,6 +684,33 @@ def amend_match(
         else:
             _bump(match)
         return match
+
+
+def _active_users(match: Match) -> list[int]:
+    return sorted(
+        set(
+            Signup.objects.filter(match=match, status=SignupStatus.ACTIVE).values_list(
+                "discord_user_id", flat=True
+            )
+        )
+    )
+
+
+def _tell_new_start(match: Match) -> int:
+    """DM the signed-up members the new start (once per user and new time)."""
+    users = _active_users(match)
+    when = outbox.discord_timestamp(match.match_time_utc, "F")
+    for user in users:
+        outbox.send_dm(
+            user,
+            content=(
+                f"**Ark of Osiris — {match.alliance.name}**: the match moved to **{when}** "
+                f"({outbox.discord_timestamp(match.match_time_utc, 'R')}). You are still signed up."
+            ),
+            dedupe_key=f"ark:moved:{match.pk}:{user}:{int(match.match_time_utc.timestamp())}",
+            topic="ark.rescheduled",
+        )
+    return len(users)
 
 
 def _drop_pending_reminders(match: Match) -> int:
@@ -694,13 +732,7 @@ def cancel_match(*, match_id: int, actor_discord_id: int | None = None, reason: 
             raise ArkError(f"This match is already {match.status.lower()}.")
         match.status = MatchStatus.CANCELLED
         match.save(update_fields=["status", "updated_at"])
-        users = sorted(
-            set(
-                Signup.objects.filter(match=match, status=SignupStatus.ACTIVE).values_list(
-                    "discord_user_id", flat=True
-                )
-            )
-        )
+        users = _active_users(match)
         text = (
             f"**Ark of Osiris — {match.alliance.name}**: the match of {match.get_match_day_display()} "
             f"{outbox.discord_timestamp(match.match_time_utc, 'F')} was **cancelled**."

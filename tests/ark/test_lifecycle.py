@@ -82,17 +82,24 @@ def test_reschedule_plans_new_reminders_and_never_repeats(match, governors, deli
     services.run_lifecycle(now=START - H)  # queued, not yet delivered
     later = START + 2 * H
     services.amend_match(match_id=match.pk, match_time_utc=later, actor_discord_id=1)
-    # the 1h reminder for the old time was withdrawn before delivery
+    # the 1h reminder for the old time was withdrawn before delivery: its outbox row is
+    # kept, marked cancelled, and never delivered
     assert reminders(reminder_type="1h") == [("1h", user(1), "dropped")]
+    withdrawn = SentReminder.objects.get(reminder_type="1h").outbox
+    assert withdrawn.status == "cancelled" and "withdrawn" in withdrawn.last_error
     deliver_outbox()
-    assert len(fake_discord.dms_to(user(1))) == 1  # only the 4h one for the old time
+    dms = [m["content"] for m in fake_discord.dms_to(user(1))]
+    assert len(dms) == 2 and "starts" in dms[0]  # the 4h one for the old time
+    assert f"moved to **<t:{int(later.timestamp())}:F>**" in dms[1]  # and the news
+    assert OutboxMessage.objects.get(pk=withdrawn.pk).status == "cancelled"
     services.run_lifecycle(now=later - 4 * H + dt.timedelta(minutes=5))
     services.run_lifecycle(now=later - 4 * H + dt.timedelta(minutes=6))
     deliver_outbox()
     assert [
         r.scheduled_for for r in SentReminder.objects.filter(reminder_type="4h").order_by("scheduled_for")
     ] == [START - 4 * H, later - 4 * H]
-    assert len(fake_discord.dms_to(user(1))) == 2
+    dms = [m["content"] for m in fake_discord.dms_to(user(1))]
+    assert len(dms) == 3 and f"<t:{int(later.timestamp())}:F>" in dms[2]  # the new 4h reminder, once
 
 
 @pytest.mark.django_db
@@ -101,6 +108,7 @@ def test_cancel_drops_pending_reminders(match, governors, deliver_outbox, fake_d
     services.run_lifecycle(now=START - 4 * H)
     services.cancel_match(match_id=match.pk)
     assert reminders(reminder_type="4h") == [("4h", user(1), "dropped")]
+    assert SentReminder.objects.get(reminder_type="4h").outbox.status == "cancelled"  # kept, withdrawn
     assert AuditLog.objects.get(action="match_cancelled").details["reminders_dropped"] == 1
     deliver_outbox()
     assert [m["content"] for m in fake_discord.dms_to(user(1))] == [

@@ -13,6 +13,7 @@ from bot.models import OutboxMessage
 from tests.ark.conftest import CLOSE, NOW, OFFICER, START, WEEKEND, sign, user
 
 pytestmark = pytest.mark.django_db
+H = dt.timedelta(hours=1)
 
 
 def test_list_and_get_alliances(alliance, other_alliance):
@@ -92,7 +93,21 @@ def test_amend_match(match, other_alliance, governors):
     with pytest.raises(services.ArkError, match="starts on"):
         services.amend_match(match_id=match.pk, match_time_utc=START + dt.timedelta(days=3))
     row = AuditLog.objects.filter(action="match_amended").first()
-    assert row.details["after"]["day"] == "Sun"
+    assert row.details["after"]["day"] == "Sun" and row.details["notified"] == 1
+    [moved] = OutboxMessage.objects.filter(topic="ark.rescheduled")
+    assert moved.user_id == user(1) and f"<t:{int((START + dt.timedelta(days=1)).timestamp())}:F>" in str(
+        moved.payload
+    )
+    with pytest.raises(services.ArkError, match="already past"):
+        services.amend_match(match_id=match.pk, match_time_utc=START + dt.timedelta(hours=20), now=START + 21 * H)
+
+
+def test_amend_locked_match_moves_only_the_start(match, governors):
+    services.lock_match(match_id=match.pk, now=NOW)
+    with pytest.raises(services.ArkError, match="only the start can still move"):
+        services.amend_match(match_id=match.pk, signup_close_utc=START - 2 * H, now=NOW)
+    m = services.amend_match(match_id=match.pk, match_time_utc=START + H, signup_close_utc=CLOSE, now=NOW)
+    assert (m.status, m.match_time_utc, m.signup_close_utc) == ("Locked", START + H, CLOSE)
 
 
 def test_cancel_match_dms_signed_up_users(match, governors, deliver_outbox, fake_discord):
