@@ -933,6 +933,8 @@ def import_event(data: dict) -> Event:
                     "notified_at"), str(p.get("last_error") or "")) for p in data.get("pairings", [])]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise RatmasError(f"Import: malformed export (missing or wrong {exc}).") from None
+    if pairings and e["status"] in (Status.OPEN, Status.LOCKED):
+        raise RatmasError(f"Import: an {e['status']} event cannot have pairings yet (they are drawn after locking).")
     known = {u for u, _, _, _ in people}
     if len(known) != len(people):
         raise RatmasError("Import: a participant appears twice.")

@@ -180,6 +180,7 @@ def test_export_command_to_stdout_and_errors(make_event):
     (lambda d: d["pairings"][0].update(santa_user_id=1), "not a valid draw"),
     (lambda d: d["exclusions"].append({"giver_user_id": 1, "receiver_user_id": 2}), "not among the participants"),
     (lambda d: d["event"].pop("guild_id"), "malformed"),
+    (lambda d: d["event"].update(status="open"), "cannot have pairings yet"),
 ])
 def test_import_refuses_bad_data(make_event, mutate, message):
     event = make_event(3, status="matched")
