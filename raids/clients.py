@@ -7,23 +7,33 @@ Why it looks like this:
 - POSTs are not idempotent (a retried create makes a second event), so they are NEVER retried
   here; the booking service looks for an event it may already have created instead. GETs
   are retried on connection errors and 5xx.
-- Sign-ups are paced to at most 10 requests per 5 s, the rate Raid-Helper tolerates.
+- Sign-ups are paced to at most 10 requests per 5 s, the rate Raid-Helper tolerates. With
+  ``REDIS_URL`` set (production: several workers and the web server) the window is shared
+  through Redis, so all processes together stay under it; without Redis (the embedded
+  setup, one worker) it is per process. Going over anyway is not harmful: Raid-Helper answers
+  429, the sign-up stays pending and the next poll sends it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import logging
 import re
 import threading
 import time
+import uuid
 import zoneinfo
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import redis
 import requests
 from django.conf import settings
+
+log = logging.getLogger(__name__)
 
 EVENT_URL = "https://raid-helper.dev/event/{id}"
 GET_RETRIES = 2
@@ -77,6 +87,61 @@ class Pacer:
 
 
 SIGNUP_PACER = Pacer()
+PACE_KEY = "raids:raid-helper:signups"
+
+
+class RedisPacer:
+    """The same sliding window, shared by every process through one Redis sorted set: each
+    call adds its moment (Redis' own clock, so machines agree), a call finding ``max_calls``
+    moments in the last ``period`` waits until the oldest leaves. One Lua script, so two
+    processes never both take the last place. If Redis cannot be reached the process-local
+    pacer takes over (a booking never waits on the limiter's own outage)."""
+
+    SCRIPT = """
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+    local period = tonumber(ARGV[2])
+    redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - period)
+    if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+        redis.call('ZADD', KEYS[1], now, ARGV[3])
+        redis.call('PEXPIRE', KEYS[1], math.ceil(period / 1000) + 1000)
+        return 0
+    end
+    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    return math.max(tonumber(oldest[2]) + period - now, 1)
+    """
+
+    def __init__(self, url: str, *, key: str | None = None, max_calls: int = 10, period: float = 5.0,
+                 fallback: Pacer | None = None) -> None:
+        self.redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.script = self.redis.register_script(self.SCRIPT)
+        self.key, self.max_calls, self.period = key, max_calls, period
+        self.fallback = fallback
+
+    def wait(self) -> None:
+        key = self.key or PACE_KEY
+        while True:
+            try:
+                wait_us = int(self.script(keys=[key], args=[self.max_calls, int(self.period * 1_000_000),
+                                                            uuid.uuid4().hex]))
+            except redis.RedisError as exc:
+                log.warning("Raid-Helper sign-up pacing: Redis unavailable (%s), pacing in this process only", exc)
+                (self.fallback or SIGNUP_PACER).wait()
+                return
+            if wait_us <= 0:
+                return
+            time.sleep(max(wait_us / 1_000_000, 0.01))
+
+
+@functools.lru_cache(maxsize=4)
+def _redis_pacer(url: str) -> RedisPacer:
+    return RedisPacer(url)
+
+
+def default_pacer() -> Pacer | RedisPacer:
+    """Shared through Redis when there is one (``REDIS_URL``), else this process's pacer."""
+    url = getattr(settings, "REDIS_URL", "")
+    return _redis_pacer(url) if url else SIGNUP_PACER
 
 
 def slot_for(status: str, role_name: str | None, spec_name: str | None) -> tuple[str, str | None]:
@@ -123,13 +188,14 @@ def _retry_after(response: requests.Response) -> float | None:
 
 class RaidHelperClient:
     def __init__(self, *, api_key: str | None = None, server_id: str, timezone: str = "UTC",
-                 base_url: str | None = None, timeout: float | None = None, pacer: Pacer | None = None) -> None:
+                 base_url: str | None = None, timeout: float | None = None,
+                 pacer: Pacer | RedisPacer | None = None) -> None:
         self.api_key = api_key if api_key is not None else settings.RAID_HELPER_API_KEY
         self.server_id = server_id
         self.tz = zoneinfo.ZoneInfo(timezone)
         self.base_url = (base_url or settings.RAID_HELPER_API_BASE).rstrip("/")
         self.timeout = timeout if timeout is not None else getattr(settings, "RAID_HELPER_HTTP_TIMEOUT", 15.0)
-        self.pacer = pacer or SIGNUP_PACER
+        self.pacer = pacer or default_pacer()
         self.session = requests.Session()
         self.session.headers.update({"Authorization": self.api_key, "User-Agent": "guildops-raids"})
 

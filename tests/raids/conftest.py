@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import uuid
 
 import pytest
 
@@ -30,6 +31,7 @@ def fake_raid_helper(_fake_raid_helper_server, settings, monkeypatch) -> FakeRai
     settings.RAID_HELPER_API_KEY = FakeRaidHelper.api_key
     settings.RAID_HELPER_HTTP_TIMEOUT = 2.0
     monkeypatch.setattr(clients, "SIGNUP_PACER", clients.Pacer())  # a fresh window per test
+    monkeypatch.setattr(clients, "PACE_KEY", f"raids:test-signups:{uuid.uuid4().hex}")  # the shared one too
     monkeypatch.setattr(clients, "GET_RETRY_DELAY", 0.01)
     return _fake_raid_helper_server
 

@@ -193,3 +193,58 @@ def test_429_carries_retry_after(client, fake_raid_helper, body, headers, expect
         client.add_signup(event["id"], 1, "Bench")
     assert info.value.status == 429 and info.value.retry_after == expected
     assert len(fake_raid_helper.calls("POST")) == 1  # not retried
+
+
+def test_redis_pacer_shares_the_window_between_processes(settings):
+    """Two pacers (two worker processes) on one Redis key: together never more than the limit
+    in any window. Small numbers keep it quick; the production limit is 10 per 5 s."""
+    import threading
+    import time
+    import uuid
+
+    from raids.clients import RedisPacer
+
+    key = f"raids:test-pacer:{uuid.uuid4().hex}"
+    pacers = [RedisPacer(settings.REDIS_URL, key=key, max_calls=3, period=0.6) for _ in range(2)]
+    stamps: list[float] = []
+    lock = threading.Lock()
+
+    def worker(pacer):
+        for _ in range(5):
+            pacer.wait()
+            with lock:
+                stamps.append(time.monotonic())
+
+    threads = [threading.Thread(target=worker, args=(p,)) for p in pacers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    stamps.sort()
+    assert len(stamps) == 10
+    for t in stamps:
+        assert len([s for s in stamps if t <= s < t + 0.6 - 0.05]) <= 3
+    assert stamps[-1] - stamps[0] >= 0.6 * 3 - 0.1  # 10 calls at 3 per 0.6 s need three full windows
+
+
+def test_redis_pacer_falls_back_to_the_process_when_redis_is_down(caplog):
+    from raids.clients import Pacer, RedisPacer
+
+    calls = []
+
+    class Local(Pacer):
+        def wait(self):
+            calls.append(1)
+
+    pacer = RedisPacer("redis://127.0.0.1:9/0", key="k", fallback=Local())
+    pacer.wait()
+    assert calls == [1] and "Redis unavailable" in caplog.text
+
+
+def test_clients_share_the_redis_window_when_redis_is_configured(settings):
+    from raids import clients
+
+    settings.REDIS_URL = "redis://127.0.0.1:56379/2"
+    assert isinstance(RaidHelperClient(server_id="1").pacer, clients.RedisPacer)
+    settings.REDIS_URL = ""
+    assert RaidHelperClient(server_id="1").pacer is clients.SIGNUP_PACER
