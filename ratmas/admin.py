@@ -14,6 +14,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse
@@ -226,6 +227,7 @@ class ParticipantAdmin(GuardSecretLookups, admin.ModelAdmin):
     """Read-only: participants are managed from Discord (join/leave/role sync)."""
 
     list_display = ("display_name", "user_id", "event", "wishlist_url", "joined_at")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_select_related = ("event",)
     list_filter = ("event__status",)
     search_fields = ("display_name", "user_id")

@@ -190,3 +190,30 @@ def test_import_refuses_bad_data(make_event, mutate, message):
     with pytest.raises(RatmasError, match=message):
         services.import_event(data)
     assert Event.objects.count() == 0
+
+
+def test_purchase_reminders_and_reveal_without_a_channel(make_event, fake_discord, deliver_outbox):
+    """Both purchase reminders go out in turn with Discord timestamps; without an
+    announcement channel the reveal reaches every participant by DM, once."""
+    event = make_event(3, status="matched", announcement_channel_id=None)
+    purchase = event.purchase_deadline
+    assert services.run_schedule(now=purchase - dt.timedelta(hours=71)) == 1
+    assert services.run_schedule(now=purchase - dt.timedelta(hours=30)) == 0
+    assert services.run_schedule(now=purchase - dt.timedelta(hours=23)) == 1
+    assert services.run_schedule(now=event.reveal_date - dt.timedelta(minutes=1)) == 0
+    assert services.run_schedule(now=event.reveal_date) == 1
+    assert services.run_schedule(now=event.reveal_date + dt.timedelta(hours=1)) == 0
+    deliver_outbox()
+    stamp = f"<t:{int(purchase.timestamp())}:F>"
+    for i in (1, 2, 3):
+        dms = [m["content"] for m in fake_discord.dms_to(uid(i))]
+        assert len(dms) == 3, dms
+        assert sum(stamp in d for d in dms) == 2 and sum("reveal" in d for d in dms) == 1
+    assert set(ScheduledSend.objects.filter(event=event).values_list("kind", flat=True)) == {
+        "purchase_72h", "purchase_24h", "reveal"}
+
+
+def test_reveal_missed_by_days_is_not_announced_late(make_event):
+    event = make_event(3, status="matched")
+    assert services.run_schedule(now=event.reveal_date + services.REVEAL_GRACE + dt.timedelta(minutes=1)) == 0
+    assert not ScheduledSend.objects.filter(event=event).exists()
