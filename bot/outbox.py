@@ -11,6 +11,7 @@ a clear error in the service that built it, not a silent 400 at delivery.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from bot.models import OutboxMessage
 
+log = logging.getLogger(__name__)
 Kind = OutboxMessage.Kind
 
 CONTENT_LIMIT = 2000
@@ -133,8 +135,10 @@ def enqueue(
         row, _created = OutboxMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
     else:
         row = OutboxMessage.objects.create(**fields)
-    if getattr(settings, "OUTBOX_KICK_ON_COMMIT", True):
-        transaction.on_commit(_kick_delivery)
+    if getattr(settings, "OUTBOX_KICK_ON_COMMIT", True) and not any(
+        entry[1] is _kick_delivery for entry in connection.run_on_commit
+    ):
+        transaction.on_commit(_kick_delivery)  # one kick per transaction, however many messages
     return row
 
 
@@ -143,10 +147,8 @@ def _kick_delivery() -> None:
 
     try:
         deliver_outbox_task.delay()
-    except Exception:  # broker down: the beat sweep delivers it within a minute
-        import logging
-
-        logging.getLogger(__name__).warning("outbox: could not kick delivery; the sweep will deliver", exc_info=True)
+    except Exception as exc:  # broker down: the beat sweep delivers it within a minute
+        log.warning("outbox: could not kick delivery (%s: %s); the sweep will deliver", exc.__class__.__name__, exc)
 
 
 def post_message(channel_id: int, *, content: str | None = None, embeds=None, components=None,

@@ -18,7 +18,6 @@ ensure_venv() {
   stamp="$VENV/.installed-$(cat "$ROOT/pyproject.toml" "$ROOT/constraints.txt" | sha1sum | cut -c1-12)-$extras"
   if [ ! -f "$stamp" ]; then
     say "installing dependencies ($extras)"
-    pip_quiet install --upgrade pip
     local spec="$ROOT"
     [ "$extras" != "base" ] && spec="$ROOT[$extras]"
     pip_quiet install -c "$ROOT/constraints.txt" -e "$spec"

@@ -9,7 +9,7 @@ cd "$ROOT"
 ensure_venv base
 export DEBUG=${DEBUG:-1}
 export GUILDOPS_VAR_DIR=${GUILDOPS_VAR_DIR:-$ROOT/var}
-mkdir -p "$GUILDOPS_VAR_DIR"
+mkdir -p "$GUILDOPS_VAR_DIR/broker/queue" "$GUILDOPS_VAR_DIR/broker/control"
 if [ -z "${SECRET_KEY:-}" ]; then
   # A stable local key, so admin sessions survive restarts of the embedded setup.
   [ -f "$GUILDOPS_VAR_DIR/secret-key.txt" ] || (umask 077; head -c 48 /dev/urandom | base64 > "$GUILDOPS_VAR_DIR/secret-key.txt")
@@ -20,7 +20,6 @@ say "migrating"
 "$PY" manage.py migrate --noinput
 say "loading demo data"
 "$PY" manage.py seed_demo
-mkdir -p "$GUILDOPS_VAR_DIR/broker/queue" "$GUILDOPS_VAR_DIR/broker/control"
 
 ADDR=${ADDR:-127.0.0.1:8000}
 say "starting Celery worker + beat"
