@@ -12,12 +12,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from bot import outbox
 from bot.models import OutboxMessage
 from economy import services
 from economy.models import AutoModRule, BytesConfig, BytesTransaction, ModerationCase, Squad
 
 DEMO_GUILD = 900_000_000_000_000_001
 FIRST_USER = 900_000_000_000_100_000
+DEMO_CHANNEL = 900_000_000_000_000_601
 NAMES = ["Aelinor", "Brakk", "Cyrene", "Dorn", "Elowen", "Fenwick", "Galen", "Halvard", "Isolde", "Jory",
          "Kestrel", "Lirien", "Morwen", "Nyx", "Orrin", "Pella", "Quill", "Rowan", "Sable", "Thane", "Ulric",
          "Vesper", "Wren", "Xander", "Yara", "Zephyr", "Ash", "Briar", "Cael", "Dusk"]
@@ -64,9 +66,14 @@ def seed_demo(stdout: Any) -> None:
             _history(squads)
         if not ModerationCase.objects.filter(guild_id=DEMO_GUILD).exists():
             _cases()
-        # the demo guild is not a real server: drop what it would have said in Discord
-        OutboxMessage.objects.filter(Q(guild_id=DEMO_GUILD) | Q(guild_id__isnull=True), created_at__gte=started,
-                                     topic__startswith="economy.").delete()
+        # the demo guild is not a real server: withdraw what it would have said in Discord (its
+        # roles, moderation, and the DMs to its made-up members, the message delete) before any worker sends it
+        demo_users = [FIRST_USER + i for i in range(len(NAMES))] + [FIRST_USER + 999]
+        queued = OutboxMessage.objects.filter(Q(guild_id=DEMO_GUILD) | Q(user_id__in=demo_users)
+                                              | Q(channel_id=DEMO_CHANNEL),
+                                              created_at__gte=started, topic__startswith="economy.",
+                                              status=OutboxMessage.Status.PENDING)
+        outbox.withdraw_pending(list(queued.values_list("pk", flat=True)), reason="demo guild is not a real server")
     stdout.write(f"economy: guild {DEMO_GUILD}: {len(NAMES)} balances, {len(SQUADS)} squads, {len(RULES)} rules")
 
 
@@ -100,5 +107,5 @@ def _cases() -> None:
     old = services.open_case(DEMO_GUILD, FIRST_USER + 12, NAMES[12], moderator, tag, "warn", "Off-topic posting")
     services.resolve_case(old.pk, tag)
     services.open_case(DEMO_GUILD, FIRST_USER + 20, NAMES[20], services.AUTOMOD_ID, services.AUTOMOD_TAG, "delete",
-                       "AutoMod: Discord invite link", channel_id=900_000_000_000_000_601,
+                       "AutoMod: Discord invite link", channel_id=DEMO_CHANNEL,
                        message_id=900_000_000_000_000_701)

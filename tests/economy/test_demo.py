@@ -30,6 +30,8 @@ def test_seed_demo_is_realistic_and_idempotent():
     balances, transactions, squads, rules, cases, configs = first
     assert len(balances) == 30 and all(b >= 0 for _, b in balances)
     assert transactions > 300 and len(squads) == 3 and rules == 5 and cases == 4 and configs == 1
-    assert not OutboxMessage.objects.filter(topic__startswith="economy.").exists()
+    queued = OutboxMessage.objects.filter(topic__startswith="economy.")
+    assert queued.exists() and not queued.exclude(status="cancelled").exists()  # withdrawn, not deleted
+    assert set(queued.values_list("last_error", flat=True)) == {"withdrawn: demo guild is not a real server"}
     seed_demo(io.StringIO())
     assert snapshot() == first
