@@ -13,6 +13,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest
+from django.utils import timezone
 
 from core.errors import DomainError
 
@@ -214,12 +215,34 @@ class MatchAdmin(ServiceFormMixin, admin.ModelAdmin):
     def subs(self, obj) -> int:
         return obj.n_subs
 
+    RESULT_FIELDS = ("result", "result_notes")
+
+    @staticmethod
+    def records_result(obj: Match | None) -> bool:
+        """Once a locked match has started, its page records the result (set_match_result);
+        before, it amends the schedule (amend_match): one service per save."""
+        return (
+            obj is not None
+            and obj.status in (Match.Status.LOCKED, Match.Status.COMPLETED)
+            and obj.match_time_utc <= timezone.now()
+        )
+
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None:
-            return ("ark_weekend_date", *self.readonly_fields)
-        return self.readonly_fields
+        if obj is None:
+            return self.readonly_fields
+        if obj.status == Match.Status.CANCELLED or self.records_result(obj):
+            editable = self.RESULT_FIELDS if self.records_result(obj) else ()
+            schedule = ("alliance", "ark_weekend_date", "match_day", "match_time_utc", "signup_close_utc", "notes")
+            return (*schedule, *(f for f in self.readonly_fields if f not in editable))
+        return ("ark_weekend_date", *self.readonly_fields)
 
     def service_save(self, request, obj, data):
+        if obj is not None and obj.status == Match.Status.CANCELLED:
+            return obj  # nothing editable
+        if self.records_result(obj):
+            return services.set_match_result(
+                match_id=obj.pk, result=data.get("result", ""), result_notes=data.get("result_notes", "")
+            )
         if obj is None:
             return services.create_match(
                 alliance=data["alliance"],
@@ -317,11 +340,14 @@ class BanStatusFilter(admin.SimpleListFilter):
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [("active", "Active"), ("revoked", "Revoked")]
+        return [("active", "Active (in force)"), ("expired", "Expired"), ("revoked", "Revoked")]
 
     def queryset(self, request, queryset):
+        current = services.ark_weekend_of(timezone.now().date())
         if self.value() == "active":
-            return queryset.filter(revoked_at__isnull=True)
+            return queryset.filter(revoked_at__isnull=True, ends_on__gte=current)
+        if self.value() == "expired":
+            return queryset.filter(revoked_at__isnull=True, ends_on__lt=current)
         if self.value() == "revoked":
             return queryset.filter(revoked_at__isnull=False)
         return queryset

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from ark.models import Alliance, AuditLog, Ban, Governor, Match, ReminderPrefs, Signup
@@ -38,6 +40,11 @@ def test_changelists_have_no_n_plus_one(ark_client, make_match, governors, djang
     for i in range(10):
         Ban.objects.create(discord_user_id=i + 1, reason="x", starts_weekend=WEEKEND, ends_on=WEEKEND)
         ReminderPrefs.objects.create(discord_user_id=i + 1)
+    from ark import services
+    from ark.models import SentReminder
+
+    services.run_lifecycle(now=START - dt.timedelta(hours=4))  # locks, sends reminders: rows everywhere
+    assert SentReminder.objects.count() >= 8
     for page in PAGES:
         with django_assert_max_num_queries(12):
             assert ark_client.get(f"/admin/ark/{page}/").status_code == 200
@@ -187,3 +194,53 @@ def test_change_match_amends_through_the_service(ark_client, match):
     data["match_time_utc_0"] = "2030-03-12"
     response = ark_client.post(f"/admin/ark/match/{match.pk}/change/", data)
     assert response.status_code == 200 and "starts on 2030-03-09" in response.content.decode()
+
+
+def test_ban_state_filter_tells_active_expired_revoked(ark_client, db):
+    from django.utils import timezone
+
+    from ark import services
+
+    today = timezone.now()
+    active = services.add_ban(discord_user_id=1, reason="in force", weekends=3, now=today)
+    expired = services.add_ban(discord_user_id=2, reason="long ago", weekends=1, now=today - dt.timedelta(days=60))
+    revoked = services.add_ban(discord_user_id=3, reason="lifted", weekends=3, now=today)
+    services.revoke_ban(ban_id=revoked.pk)
+
+    def listed(state: str) -> set[int]:
+        response = ark_client.get(f"/admin/ark/ban/?state={state}")
+        return {b.pk for b in response.context["cl"].result_list}
+
+    assert listed("active") == {active.pk}
+    assert listed("expired") == {expired.pk}
+    assert listed("revoked") == {revoked.pk}
+
+
+def test_started_match_page_records_the_result_with_notes(ark_client, make_match, governors):
+    from ark import services
+
+    saturday = dt.date(2024, 3, 9)  # in the past
+    start = dt.datetime(2024, 3, 9, 12, 0, tzinfo=dt.UTC)
+    match = make_match(
+        weekend=saturday, start=start, close=start - dt.timedelta(hours=16), now=start - dt.timedelta(days=3)
+    )
+    services.lock_match(match_id=match.pk, now=start - dt.timedelta(hours=16))
+    page = ark_client.get(f"/admin/ark/match/{match.pk}/change/").content.decode()
+    assert 'name="result"' in page and 'name="result_notes"' in page and 'name="notes"' not in page
+    data = {"result": "", "result_notes": "", "signups-TOTAL_FORMS": "0", "signups-INITIAL_FORMS": "0"}
+    response = ark_client.post(f"/admin/ark/match/{match.pk}/change/", data)
+    assert response.status_code == 200 and "Win, Loss or No-show" in response.content.decode()
+    data.update(result="Win", result_notes="Held both obelisks")
+    response = ark_client.post(f"/admin/ark/match/{match.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    match.refresh_from_db()
+    assert (match.status, match.result, match.result_notes) == ("Completed", "Win", "Held both obelisks")
+    assert AuditLog.objects.get(action="result_set").details["by"] == "ark_officers"
+
+
+def test_cancelled_match_page_is_view_only(ark_client, match):
+    from ark import services
+
+    services.cancel_match(match_id=match.pk)
+    page = ark_client.get(f"/admin/ark/match/{match.pk}/change/").content.decode()
+    assert 'name="notes"' not in page and 'name="result"' not in page
