@@ -1437,6 +1437,11 @@ def _due_reminders(now: dt.datetime, report: LifecycleReport) -> None:
                 due = anchor - rtype.offset
                 if due > now:
                     continue
+                # "signups close soon" for a closed match: nothing to say if it was locked
+                # before the reminder was due; missed (recorded as late) if it was due first
+                closed = rtype.anchor == "close" and match.status != MatchStatus.SCHEDULED
+                if closed and (match.locked_at is None or match.locked_at < due):
+                    continue
                 channel = match.alliance.registration_channel_id
                 targets = ([channel] if channel else []) if rtype.to_channel else users
                 done = set(
@@ -1447,7 +1452,7 @@ def _due_reminders(now: dt.datetime, report: LifecycleReport) -> None:
                 for target in targets:
                     if target in done:
                         continue
-                    if now - due > grace:
+                    if now - due > grace or closed:
                         SentReminder.objects.create(
                             match=match,
                             reminder_type=rtype.name,

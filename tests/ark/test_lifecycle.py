@@ -221,3 +221,33 @@ def test_promotion_dm_to_closed_dms_fails_cleanly(match, governors, deliver_outb
     dm = OutboxMessage.objects.get(topic="ark.promoted")
     assert dm.status == "failed" and dm.last_error_code == 50007
     assert services.get_roster(match.pk)[2].governor.governor_id == 4
+
+
+@pytest.mark.django_db
+def test_no_closing_soon_reminder_for_a_match_locked_early(match, governors):
+    sign(match, 1)
+    services.lock_match(match_id=match.pk, now=CLOSE - 3 * H)
+    services.run_lifecycle(now=CLOSE - H + dt.timedelta(minutes=1))
+    assert not SentReminder.objects.filter(reminder_type="registration_close_1h").exists()
+    services.run_lifecycle(now=START - 4 * H)
+    assert reminders(reminder_type="4h") == [("4h", user(1), "queued")]
+
+
+@pytest.mark.django_db
+def test_grace_boundary(match, governors, settings):
+    sign(match, 1)
+    services.run_lifecycle(now=START - 4 * H + dt.timedelta(minutes=20))  # exactly 20 minutes late: sent
+    assert reminders(reminder_type="4h") == [("4h", user(1), "queued")]
+    services.run_lifecycle(now=START - H + dt.timedelta(minutes=20, seconds=1))  # a second more: skipped
+    assert reminders(reminder_type="1h") == [("1h", user(1), "skipped_late")]
+    settings.ARK_REMINDER_GRACE_MINUTES = 90.0
+    services.run_lifecycle(now=START + dt.timedelta(minutes=30))
+    assert reminders(reminder_type="start") == [("start", user(1), "queued")]
+
+
+@pytest.mark.django_db
+def test_closing_soon_reminder_is_never_posted_after_the_lock(match, settings):
+    settings.ARK_REMINDER_GRACE_MINUTES = 90.0  # even within a generous grace
+    services.run_lifecycle(now=CLOSE + dt.timedelta(minutes=1))  # the workers were down for the hour before
+    assert reminders() == [("registration_close_1h", REG_CHANNEL, "skipped_late")]
+    assert not OutboxMessage.objects.filter(topic="ark.reminder").exists()
