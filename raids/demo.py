@@ -1,6 +1,8 @@
 """Demo data for raids: a season, two weekly raid nights, six past weeks of events with
 attendance and next week's events. Idempotent: every row is found by its natural key first.
-Uses guildsync's players (its demo runs first); creates a small roster only if there is none."""
+Uses guildsync's players (its demo runs first); creates a small roster only if there is none.
+Seasons, raid nights, events and settings are made by the services officers use; the past
+weeks' attendance and booking links are written directly, as auto-booking would have."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from guildsync.models import DiscordUser, GuildRank, Player, Specialization, WowCharacter
+from raids import services
 from raids.models import RaidAttendance, RaidEvent, RaidHelperSettings, RaidSeason, RecurringEvent
 from raids.services import signup_status
 
@@ -60,25 +63,31 @@ def seed_demo(stdout) -> None:
     now = timezone.now()
     today = now.date()
     with transaction.atomic():
-        RaidHelperSettings.objects.get_or_create(pk=RaidHelperSettings.SINGLETON_PK, defaults={
-            "server_id": "", "default_template_id": "wowretail2", "timezone": "Europe/Berlin"})
-        season, _ = RaidSeason.objects.get_or_create(
-            name="Demo season", defaults={"start_date": today - dt.timedelta(weeks=WEEKS_BACK + 1)})
+        if not RaidHelperSettings.objects.exists():
+            services.save_settings(server_id="", raid_channel_id=None, leader_discord_id=None,
+                                   default_template_id="wowretail2", timezone="Europe/Berlin")
+        season = (RaidSeason.objects.filter(name="Demo season").first()
+                  or services.save_season(None, name="Demo season",
+                                          start_date=today - dt.timedelta(weeks=WEEKS_BACK + 1)))
         players = _players(stdout)
         events = 0
         for label, weekday, start, zone, minutes in NIGHTS:
-            night, _ = RecurringEvent.objects.get_or_create(label=label, defaults={
-                "day_of_week": weekday, "default_start_time": start, "timezone": zone,
-                "default_duration_minutes": minutes})
+            night = (RecurringEvent.objects.filter(label=label).first()
+                     or services.save_recurring_event(None, label=label, day_of_week=weekday,
+                                                      default_start_time=start, timezone=zone,
+                                                      default_duration_minutes=minutes))
             previous = None
             for local in _occurrences(weekday, start, zone, today):
                 start_utc = local.astimezone(dt.UTC)
-                event, _ = RaidEvent.objects.get_or_create(recurring_event=night, event_date=local.date(), defaults={
-                    "season": season, "title": label, "start_time_utc": start_utc,
-                    "end_time_utc": start_utc + dt.timedelta(minutes=minutes), "auto_booked": previous is not None})
+                event = RaidEvent.objects.filter(recurring_event=night, event_date=local.date()).first()
+                if event is None:
+                    event = services.save_raid_event(
+                        None, season=season, title=label, event_date=local.date(), start_time_utc=start_utc,
+                        end_time_utc=start_utc + dt.timedelta(minutes=minutes), recurring_event=night)
                 events += 1
-                if previous is not None and previous.next_event_id is None:
+                if previous is not None and previous.next_event_id is None:  # booked from the week before
                     RaidEvent.objects.filter(pk=previous.pk).update(next_event=event, next_booked_at=previous.end_time_utc)
+                    RaidEvent.objects.filter(pk=event.pk).update(auto_booked=True)
                 existing = set(event.attendance.values_list("player_id", flat=True))
                 rng = random.Random(f"{label}-{local.date()}")
                 past = event.start_time_utc < now

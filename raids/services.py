@@ -533,6 +533,7 @@ def set_recurring_active(recurring_event_ids: list[int], active: bool) -> int:
 
 
 def remove_attendance(attendance_ids: list[int]) -> int:
+    """Delete attendance rows (an officer removing a player who was never meant to be there)."""
     with transaction.atomic():
         deleted, _ = RaidAttendance.objects.filter(pk__in=attendance_ids).delete()
     return deleted

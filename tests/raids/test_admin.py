@@ -35,6 +35,15 @@ def test_raid_officer_allowed_other_officers_denied(officer, client, page):
     assert client.get(reverse(f"admin:{page}")).status_code == 200
 
 
+@pytest.mark.parametrize("page", ["raids_raidhelpersettings_changelist", "raids_raidhelpersettings_add",
+                                  "raids_recurringevent_add"])
+def test_settings_and_raid_night_forms_denied_to_other_officers(officer, client, page):
+    client.force_login(officer("Ark officers"))
+    assert client.get(reverse(f"admin:{page}")).status_code == 403
+    client.force_login(officer("Raid officers"))
+    assert client.get(reverse(f"admin:{page}"), follow=True).status_code == 200
+
+
 def test_report_denied_to_other_officers(officer, client, season):
     client.force_login(officer("Economy moderators"))
     assert client.get(reverse("admin:raids_raidseason_attendance", args=[season.pk])).status_code == 403

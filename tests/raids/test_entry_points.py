@@ -188,4 +188,5 @@ def test_seed_demo_is_idempotent():
     season = RaidSeason.objects.get()
     assert RaidAttendance.objects.filter(attended=True).exists()
     assert RaidEvent.objects.filter(next_booked_at__isnull=False).count() == 12
+    assert RaidEvent.objects.filter(auto_booked=True).count() == 12  # each week after the first
     assert reports.season_attendance(season)
