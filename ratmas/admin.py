@@ -149,9 +149,6 @@ class EventAdmin(GuardSecretLookups, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # cancel instead: the lifecycle service keeps the history
 
-    def has_pairings_secret_permission(self, request) -> bool:
-        return can_see_pairings(request)
-
     @admin.display(description="Participants", ordering="n_participants")
     def participant_count(self, obj: Event) -> int:
         return obj.n_participants
@@ -210,15 +207,19 @@ class EventAdmin(GuardSecretLookups, admin.ModelAdmin):
     def complete_events(self, request, queryset) -> None:
         self._run(request, queryset, services.complete_event, "completed")
 
-    @admin.action(description="Export JSON (contains the secret pairings)", permissions=["pairings_secret"])
+    @admin.action(description="Export JSON (pairings only with the secret permission)", permissions=["view"])
     def export_json(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """Organisers get the archive without pairings; holders of ``view_pairings_secret``
+        get the full backup that ``ratmas_import`` restores."""
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one event to export.", messages.ERROR)
             return None
         event = queryset.get()
-        response = HttpResponse(json.dumps(services.export_event(event), indent=2, ensure_ascii=False),
-                                content_type="application/json")
-        response["Content-Disposition"] = f'attachment; filename="ratmas-event-{event.pk}.json"'
+        secret = can_see_pairings(request)
+        data = services.export_event(event, include_pairings=secret)
+        response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json")
+        name = f"ratmas-event-{event.pk}" + ("" if secret else "-without-pairings")
+        response["Content-Disposition"] = f'attachment; filename="{name}.json"'
         return response
 
 

@@ -877,11 +877,13 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.UTC).isoformat() if value else None
 
 
-def export_event(event: Event) -> dict:
+def export_event(event: Event, include_pairings: bool = True) -> dict:
     """The event, participants, exclusions and pairings as JSON-ready data (for archives and
-    for :func:`import_event`). It contains the pairings: treat it as secret."""
+    for :func:`import_event`). With the pairings it is secret. ``include_pairings=False``
+    is the organisers' archive (admin, without ``view_pairings_secret``): it says the
+    pairings were withheld, and :func:`import_event` will not restore a drawn event from it."""
     participants = list(event.participants.order_by("user_id"))
-    return {
+    data = {
         "format": EXPORT_FORMAT,
         "exported_at": _iso(_now()),
         "event": {
@@ -898,8 +900,12 @@ def export_event(event: Event) -> dict:
                        .values_list("giver__user_id", "receiver__user_id", "both_ways")],
         "pairings": [{"santa_user_id": p.santa.user_id, "recipient_user_id": p.recipient.user_id,
                       "notified_at": _iso(p.notified_at), "last_error": p.last_error}
-                     for p in event.pairings.select_related("santa", "recipient").order_by("santa__user_id")],
+                     for p in event.pairings.select_related("santa", "recipient").order_by("santa__user_id")]
+        if include_pairings else [],
     }
+    if not include_pairings:
+        data["pairings_withheld"] = True
+    return data
 
 
 def _parse_time(value: Any, label: str) -> dt.datetime | None:
@@ -933,6 +939,9 @@ def import_event(data: dict) -> Event:
                     "notified_at"), str(p.get("last_error") or "")) for p in data.get("pairings", [])]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise RatmasError(f"Import: malformed export (missing or wrong {exc}).") from None
+    if data.get("pairings_withheld") and e["status"] not in (Status.OPEN, Status.LOCKED, Status.CANCELLED):
+        raise RatmasError("Import: this export was made without the secret pairings; it is an archive, not a "
+                          "backup of a drawn event. Export with the pairings (ratmas_export) to restore it.")
     if pairings and e["status"] in (Status.OPEN, Status.LOCKED):
         raise RatmasError(f"Import: an {e['status']} event cannot have pairings yet (they are drawn after locking).")
     known = {u for u, _, _, _ in people}

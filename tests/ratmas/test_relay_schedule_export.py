@@ -217,3 +217,12 @@ def test_reveal_missed_by_days_is_not_announced_late(make_event):
     event = make_event(3, status="matched")
     assert services.run_schedule(now=event.reveal_date + services.REVEAL_GRACE + dt.timedelta(minutes=1)) == 0
     assert not ScheduledSend.objects.filter(event=event).exists()
+
+
+def test_archive_without_pairings_restores_an_open_event(make_event):
+    event = make_event(3)
+    services.add_exclusion(event, uid(1), uid(2))
+    data = services.export_event(event, include_pairings=False)
+    event.delete()
+    restored = services.import_event(data)
+    assert restored.status == "open" and restored.participants.count() == 3 and restored.exclusions.count() == 1
