@@ -207,6 +207,24 @@ def test_concurrent_runs_create_each_player_once(make, run_in_parallel):
     assert Player.objects.count() == 30 and PlayerCharacter.objects.count() == 30
 
 
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_manual_links_to_one_discord_user_create_one_player(make, run_in_parallel):
+    """Officers (admin, API, bot) linking characters to the same Discord user at once: the
+    first creates the player, the others join it, by snowflake or by row id alike."""
+    user = make.discord_user("bigfamily", discord_id=1_234_567_890_123_456_789)
+    chars = [make.character(f"Kid{i}") for i in range(6)]
+
+    def link(i: int):
+        if i % 2:
+            return ie.link_character(chars[i].pk, discord_id=user.discord_id, actor="a")
+        return ie.link_character(chars[i].pk, discord_user_id=user.pk, actor="b")
+
+    results = run_in_parallel(link, 6)
+    assert all(not isinstance(r, BaseException) for r in results), results
+    player = Player.objects.get()
+    assert player.discord_user == user and player.character_links.count() == 6
+
+
 def test_fuzzy_hits_same_with_and_without_numpy(monkeypatch):
     queries, choices = ["thrallx", "jainaa", "nobody"], ["thrall", "jainab", "jainac", "garrosh"]
     try:
