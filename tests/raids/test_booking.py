@@ -463,3 +463,47 @@ def test_database_allows_one_attendance_row_per_player(raid_night, make_event, m
     RaidAttendance.objects.create(event=event, player=player)
     with pytest.raises(IntegrityError), transaction.atomic():
         RaidAttendance.objects.create(event=event, player=player)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_database_constraint_is_the_last_line_against_an_officer_booking_meanwhile(
+        raid_config, raid_night, make_event, fake_raid_helper):
+    """An officer enters next week by hand while the poll waits on Raid-Helper's create: the
+    unique (raid night, date) refuses the poll's row; nothing of the poll is written and the
+    officer is told which Raid-Helper event is the duplicate. The next poll adopts the row."""
+    import threading
+
+    from django.db import connections
+
+    now = timezone.now()
+    source = make_event(raid_night, now - dt.timedelta(minutes=12))
+    fake_raid_helper.stall_next("POST", r"/event$", 0.8, then_handle=True)
+    runs = []
+
+    def poll():
+        try:
+            runs.append(services.check_and_auto_book(now))
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=poll)
+    worker.start()
+    deadline = time.monotonic() + 5
+    while not fake_raid_helper.calls("POST", r"/event$") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    week = dt.timedelta(days=7)
+    manual = services.save_raid_event(None, title="Heroic Progression", event_date=source.event_date + week,
+                                      start_time_utc=source.start_time_utc + week,
+                                      end_time_utc=source.end_time_utc + week, season=None,
+                                      recurring_event=raid_night, raid_helper_event_id="", discord_channel_id=None)
+    worker.join(10)
+    [run] = runs
+    [rh_id] = fake_raid_helper.events
+    assert run.failed == 1 and f"Raid-Helper event {rh_id} is a duplicate" in run.errors[0]
+    assert RaidEvent.objects.count() == 2 and not OutboxMessage.objects.exists()
+    source.refresh_from_db()
+    assert source.next_booked_at is None
+    assert services.check_and_auto_book(now + dt.timedelta(minutes=5)).skipped == 1
+    source.refresh_from_db()
+    assert source.next_event == manual
