@@ -355,6 +355,8 @@ def update_wishlist(event: Event, user_id: int, wishlist_url: str | None) -> Par
 
 @dataclass
 class SyncDiff:
+    """What a role sync changed, by display name, so the organiser can check it at a glance."""
+
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     renamed: list[tuple[str, str]] = field(default_factory=list)
@@ -419,6 +421,7 @@ def add_exclusion(event: Event, giver_user_id: int, receiver_user_id: int, both_
 
 
 def remove_exclusion(event: Event, giver_user_id: int, receiver_user_id: int) -> None:
+    """Undo an exclusion before the draw (e.g. the one that made the draw impossible)."""
     with transaction.atomic():
         locked = _lock(event)
         _require(locked, Status.OPEN, Status.LOCKED, action="remove an exclusion")
@@ -774,10 +777,12 @@ def send_relay_message(event: Event, sender_user_id: int, direction: str, text: 
 
 
 def message_recipient(event: Event, santa_user_id: int, text: str) -> RelayMessage:
+    """``/ratmas message-recipient``: the Santa asks without giving themselves away."""
     return send_relay_message(event, santa_user_id, RelayMessage.Direction.TO_RECIPIENT, text)
 
 
 def message_santa(event: Event, recipient_user_id: int, text: str) -> RelayMessage:
+    """``/ratmas message-santa``: the recipient answers a Santa they cannot name."""
     return send_relay_message(event, recipient_user_id, RelayMessage.Direction.TO_SANTA, text)
 
 
