@@ -449,7 +449,32 @@ def build_group() -> app_commands.Group:
     ) -> None:
         await _officer(interaction, do_set_result, interaction.user.id, match_id, result.value, notes)
 
+    for command in (signup, withdraw, checkin, switch, roster, amend_match, cancel_match, set_result):
+        command.autocomplete("match_id")(match_choices)
+    create_match.autocomplete("alliance")(alliance_choices)
     return ark
+
+
+def match_choices_for(current: str) -> list[app_commands.Choice[int]]:
+    """Open matches whose label contains what the user typed (Discord shows at most 25)."""
+    wanted = current.strip().lower().lstrip("#")
+    choices = []
+    for m in services.list_open_matches():
+        label = f"#{m.pk} {m.alliance.name} · {m.ark_weekend_date} {m.match_day} {m.match_time_utc:%H:%M} UTC"
+        if wanted in label.lower():
+            choices.append(app_commands.Choice(name=f"{label} ({m.status})"[:100], value=m.pk))
+    return choices[:25]
+
+
+async def match_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
+    """Autocomplete for ``match_id``: members pick a match by alliance and date, not by number."""
+    return await sync_to_async(match_choices_for)(current)
+
+
+async def alliance_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Autocomplete for ``alliance`` (active alliances)."""
+    names = await sync_to_async(lambda: [a.name for a in services.list_alliances()])()
+    return [app_commands.Choice(name=n, value=n) for n in names if current.lower() in n.lower()][:25]
 
 
 async def on_interaction(interaction: discord.Interaction) -> None:

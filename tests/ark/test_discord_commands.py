@@ -151,3 +151,28 @@ def test_callbacks_answer_ephemerally_and_check_officers(alliance, governors):
     asyncio.run(dc.on_interaction(click))
     assert "signed up as **Player**" in click.response.sent[0][0]
     asyncio.run(sync_to_async(connections.close_all)())  # the worker thread's connection
+
+
+@pytest.mark.django_db
+def test_match_id_and_alliance_autocomplete(match, make_match, other_alliance):
+    other = make_match(other_alliance)
+    choices = dc.match_choices_for("")
+    assert [c.value for c in choices] == [match.pk, other.pk]
+    assert choices[0].name.startswith(f"#{match.pk} Osiris Guard · 2030-03-09 Sat 12:00 UTC")
+    assert [c.value for c in dc.match_choices_for("nile")] == [other.pk]
+    assert [c.value for c in dc.match_choices_for(f"#{other.pk}")] == [other.pk]
+    bot = GuildOpsBot()
+    dc.setup(bot)
+    ark = bot.tree.get_command("ark")
+    for name in ("signup", "withdraw", "checkin", "switch", "roster", "amend_match", "cancel_match", "set_result"):
+        assert ark.get_command(name)._params["match_id"].autocomplete is not None, name
+    assert ark.get_command("create_match")._params["alliance"].autocomplete is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_alliance_autocomplete_callback(alliance, other_alliance):
+    choices = asyncio.run(dc.alliance_choices(interaction(1), "wol"))
+    assert [c.value for c in choices] == ["Nile Wolves"]
+    choices = asyncio.run(dc.match_choices(interaction(1), ""))
+    assert choices == []
+    asyncio.run(sync_to_async(connections.close_all)())
