@@ -376,6 +376,11 @@ def sync_participants_from_role(event: Event, members: Iterable[tuple[int, str]]
         locked = _lock(event)
         _require(locked, Status.OPEN, action="sync participants")
         current = {p.user_id: p for p in locked.participants.select_for_update()}
+        if not wanted and current:
+            # An empty role is far more likely a cold member cache (or a missing Server
+            # Members intent) than everyone leaving at once: never wipe the signups on it.
+            raise RatmasError("Nobody holds the participant role (as far as I can see), so nobody was removed. "
+                              "Remove people one by one, or cancel the event.")
         gone = [p for uid, p in current.items() if uid not in wanted]
         if gone:
             Participant.objects.filter(pk__in=[p.pk for p in gone]).delete()

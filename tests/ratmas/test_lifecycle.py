@@ -182,6 +182,9 @@ def test_sync_from_role_returns_the_diff(make_event):
     again = services.sync_participants_from_role(event, [(uid(1), "Player 1"), (uid(2), "Renamed Two"),
                                                          (uid(7), "Newcomer")])
     assert (again.added, again.removed, again.renamed) == ([], [], [])
+    with pytest.raises(RatmasError, match="nobody was removed"):
+        services.sync_participants_from_role(event, [])
+    assert event.participants.count() == 3
     services.set_status(event, "locked")
     with pytest.raises(RatmasError, match="Cannot sync participants"):
         services.sync_participants_from_role(event, [])
