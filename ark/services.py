@@ -376,6 +376,7 @@ def record_message_delivery(message: OutboxMessage) -> None:
 
 
 def list_alliances(active_only: bool = True) -> list[Alliance]:
+    """Alliances by name; inactive ones only when asked (an alliance is deactivated, never deleted)."""
     qs = Alliance.objects.all()
     return list(qs.filter(is_active=True) if active_only else qs)
 
@@ -516,6 +517,7 @@ def governor_for(*, discord_user_id: int, match_id: int, signed_up: bool) -> Gov
 
 
 def list_governors(discord_user_id: int | None = None) -> list[Governor]:
+    """A user's registry (or everyone's): what `/ark governor list` and the buttons choose from."""
     qs = Governor.objects.all()
     return list(qs.filter(discord_user_id=discord_user_id) if discord_user_id is not None else qs)
 
@@ -756,10 +758,12 @@ def cancel_match(*, match_id: int, actor_discord_id: int | None = None, reason: 
 
 
 def get_match(match_id: int) -> Match | None:
+    """The match with its alliance, or None (callers word the "not found" for their audience)."""
     return Match.objects.select_related("alliance").filter(pk=match_id).first()
 
 
 def list_open_matches(alliance: str | int | Alliance | None = None) -> list[Match]:
+    """Scheduled or Locked matches, soonest first: the ones members can still act on."""
     qs = Match.objects.select_related("alliance").filter(status__in=OPEN).order_by("match_time_utc", "id")
     if alliance is not None:
         ally = get_alliance(alliance)
@@ -855,6 +859,7 @@ def get_roster(match_id: int) -> list[Signup]:
 def find_active_signup_for_weekend(
     governor_id: int, ark_weekend_date: dt.date, exclude_match_id: int | None = None
 ) -> Signup | None:
+    """The governor's active signup that Ark weekend in any alliance: one team per weekend in game."""
     qs = Signup.objects.select_related("match__alliance", "governor").filter(
         governor__governor_id=governor_id, ark_weekend_date=ark_weekend_date, status=SignupStatus.ACTIVE
     )
@@ -1260,6 +1265,7 @@ def add_ban(
 
 
 def revoke_ban(*, ban_id: int, actor_discord_id: int | None = None, now: dt.datetime | None = None) -> Ban:
+    """Lift a ban; the row stays (revoked) so the audit trail keeps who was banned and why."""
     with transaction.atomic():
         ban = Ban.objects.select_for_update().filter(pk=ban_id).first()
         if ban is None:
@@ -1289,6 +1295,8 @@ def list_bans(active_only: bool = True, now: dt.datetime | None = None) -> list[
 def get_active_ban_for(
     *, ark_weekend_date: dt.date, discord_user_id: int | None = None, governor_id: int | None = None
 ) -> Ban | None:
+    """The ban covering that weekend for the user or the governor (a user ban follows all their
+    governors; a governor ban follows the account to a new owner). The longest-running one."""
     who = Q(pk__in=[])
     if discord_user_id is not None:
         who |= Q(discord_user_id=discord_user_id)
@@ -1301,6 +1309,7 @@ def get_active_ban_for(
 
 
 def get_reminder_prefs(discord_user_id: int) -> ReminderPrefs | None:
+    """None means the defaults: every reminder type by DM."""
     return ReminderPrefs.objects.filter(discord_user_id=discord_user_id).first()
 
 
