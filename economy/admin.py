@@ -49,6 +49,12 @@ class SettingsAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         services.save_settings(obj)
 
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        services.delete_settings([obj])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        services.delete_settings(list(queryset))
+
 
 def _run(modeladmin: admin.ModelAdmin, request: HttpRequest, items: Any, call: Any, done: str) -> None:
     """Call a service per item; report successes and each refusal with its own message."""

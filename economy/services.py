@@ -113,6 +113,29 @@ def save_settings(instance: Model) -> Model:
     return instance
 
 
+def delete_settings(instances: list[Model]) -> int:
+    """Delete officer-edited settings rows (configs, squads, automod rules) → rows deleted.
+
+    A deleted squad's members would keep its Discord role forever: their role removal is
+    queued through the outbox in the same transaction, and they become squad-less (the default
+    squad takes them on their next daily). Cases of a deleted rule keep their history."""
+    if not all(isinstance(i, BytesConfig | Squad | AutoModRule) for i in instances):
+        raise EconomyError("Only economy settings are deleted here.")
+    with transaction.atomic():
+        for instance in instances:
+            if isinstance(instance, Squad):
+                squad = Squad.objects.select_for_update().filter(pk=instance.pk).first()
+                if squad is None:
+                    continue
+                for user_id in squad.memberships.values_list("user_id", flat=True):
+                    outbox.remove_role(squad.guild_id, user_id, squad.role_id,
+                                       reason=f"Squad {squad.name} was deleted",
+                                       dedupe_key=f"economy:squad:{squad.pk}:deleted:{user_id}",
+                                       topic="economy.squad_role")
+            instance.delete()
+    return len(instances)
+
+
 # -- streaks ---------------------------------------------------------------------------------
 def next_streak(last_daily: dt.date | None, streak: int, today: dt.date) -> int:
     """The streak after claiming on ``today``: +1 after a claim yesterday, else 1.

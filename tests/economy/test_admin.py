@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from bot.models import OutboxMessage
 from economy import services
 from economy.models import (
     AutoModRule,
@@ -164,3 +165,31 @@ def test_leaderboard_chart(client, moderator, data):
     assert response.status_code == 200 and '<svg id="leaderboard-chart"' in html
     assert html.index(str(ALICE + 11)) < html.index(str(ALICE + 10)) < html.index(str(ALICE + 6))  # richest first
     assert "cdn" not in html.lower() and html.count("<rect") == len(BytesBalance.objects.all()[:15])
+
+
+
+def test_settings_deletes_go_through_the_service(client, moderator, data):
+    red, blue = data
+    url = reverse("admin:economy_squad_delete", args=[red.pk])
+    assert client.post(url, {"post": "yes"}).status_code == 403  # members first: memberships are read-only here
+    assert Squad.objects.filter(pk=red.pk).exists()
+    client.post(reverse("admin:economy_squadmembership_changelist"),
+                {"action": "remove_from_squad", "_selected_action": list(red.memberships.values_list("pk", flat=True))})
+    assert OutboxMessage.objects.filter(kind="remove_role", role_id=red.role_id).count() == 3
+    assert client.post(url, {"post": "yes"}).status_code == 302 and not Squad.objects.filter(pk=red.pk).exists()
+    rule = AutoModRule.objects.get()
+    ModerationCase.objects.filter(pk=ModerationCase.objects.first().pk).update(rule=rule)
+    client.post(reverse("admin:economy_automodrule_changelist"),
+                {"action": "delete_selected", "_selected_action": [rule.pk], "post": "yes"})
+    assert not AutoModRule.objects.exists() and ModerationCase.objects.count() == 6  # cases keep their history
+
+
+def test_deleting_a_squad_with_members_queues_their_role_removal(data):
+    red, _ = data
+    members = set(red.memberships.values_list("user_id", flat=True))
+    assert services.delete_settings([red]) == 1
+    assert not SquadMembership.objects.filter(user_id__in=members).exists()
+    removals = OutboxMessage.objects.filter(kind="remove_role", topic="economy.squad_role", role_id=red.role_id)
+    assert set(removals.values_list("user_id", flat=True)) == members and len(members) == 3
+    with pytest.raises(services.EconomyError):
+        services.delete_settings([BytesBalance.objects.first()])
