@@ -554,7 +554,7 @@ def extract_addon_records(parsed: dict[str, Any], *, guild: str | None = None) -
         level = member.get("level", 0)
         if not isinstance(level, int) or isinstance(level, bool):
             raise AddonFormatError(f"{mwhere}.level should be a whole number.")
-        realm = _text(member, "realm", mwhere)
+        realm = _text(member, "realm", mwhere) or home_realm  # same-realm names may come without one
         records.append({
             "character_name": name,
             "realm": realm,

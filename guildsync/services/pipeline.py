@@ -61,12 +61,15 @@ def post_sync(result: PipelineResult, triggered_by: str) -> PipelineResult:
     result.steps.append("match")
     _entry, check = _logged(SyncLog.Source.INTEGRITY, triggered_by, integrity_checker.run_integrity_check)
     result.steps.append("check")
-    if check.new:
-        if settings.DISCORD_AUDIT_CHANNEL_ID:
-            result.report_messages = reporter.send_new_issues_report().messages
-            result.steps.append("report")
-        else:
+    if not settings.DISCORD_AUDIT_CHANNEL_ID:
+        if check.new:
             log.warning("guildsync: %d new issue(s) but DISCORD_AUDIT_CHANNEL_ID is not set", check.new)
+        return result
+    # Every issue not yet reported goes out, also those found while no channel was set; with
+    # nothing unreported the reporter sends nothing: no new issues, no report.
+    result.report_messages = reporter.send_new_issues_report().messages
+    if result.report_messages:
+        result.steps.append("report")
     return result
 
 

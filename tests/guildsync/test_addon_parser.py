@@ -464,14 +464,16 @@ def test_records_from_an_export():
 def test_records_carry_the_display_name_of_the_home_realm():
     """The game writes "TwistingNether" in "Name-Realm"; the export's realmName ("Twisting
     Nether") is the display name of the exporter's realm, so members there get it too."""
-    db = make_export(3)
+    db = make_export(4)
     export = next(iter(db["guilds"].values()))
     export.update(guildRealm="TwistingNether", realmName="Twisting Nether")
-    for member, realm in zip(export["members"], ["TwistingNether", "twisting-nether", "Sen'jin"], strict=True):
+    for member, realm in zip(export["members"], ["TwistingNether", "twisting-nether", "Sen'jin", None], strict=True):
         member["realm"] = realm
+    del export["members"][3]["realm"]  # a member without realm is on the exporter's
     records = extract_addon_records({"GuildSyncDB": db})
     assert [(r["realm"], r["realm_name"]) for r in records] == [
-        ("TwistingNether", "Twisting Nether"), ("twisting-nether", "Twisting Nether"), ("Sen'jin", "")]
+        ("TwistingNether", "Twisting Nether"), ("twisting-nether", "Twisting Nether"), ("Sen'jin", ""),
+        ("TwistingNether", "Twisting Nether")]
 
 
 def _db(**changes):

@@ -45,7 +45,24 @@ def test_only_new_issues_trigger_report(fake_blizzard):
     pipeline.run_blizzard_pipeline("test")
     assert OutboxMessage.objects.filter(topic="guildsync.audit_report").count() == 1
     result = pipeline.run_blizzard_pipeline("test")
-    assert "report" not in result.steps
+    assert "report" not in result.steps and result.report_messages == 0
+    assert OutboxMessage.objects.filter(topic="guildsync.audit_report").count() == 1
+    fake_blizzard.add_character("Newcomer", class_id=2)
+    result = pipeline.run_blizzard_pipeline("test")
+    assert result.steps[-1] == "report"
+    latest = OutboxMessage.objects.filter(topic="guildsync.audit_report").order_by("-pk").first()
+    text = str(latest.payload)
+    assert "Newcomer" in text and "Orphan" not in text  # only the new issue
+
+
+def test_issues_found_without_a_channel_are_reported_once_one_is_set(fake_blizzard, settings):
+    settings.DISCORD_AUDIT_CHANNEL_ID = None
+    fake_blizzard.add_character("Orphan", class_id=1)
+    result = pipeline.run_blizzard_pipeline("test")
+    assert "report" not in result.steps and AuditIssue.objects.get().reported_at is None
+    settings.DISCORD_AUDIT_CHANNEL_ID = 555
+    result = pipeline.run_blizzard_pipeline("test")
+    assert result.steps[-1] == "report" and AuditIssue.objects.get().reported_at is not None
     assert OutboxMessage.objects.filter(topic="guildsync.audit_report").count() == 1
 
 
