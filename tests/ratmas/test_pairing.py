@@ -52,6 +52,13 @@ def test_draw_finds_an_assignment_iff_one_exists(instance):
         if exc.kind == "group":
             allowed = {r for g in exc.givers for r in ids if r != g and r not in forbidden.get(g, ())}
             assert allowed <= set(exc.receivers) and len(exc.receivers) < len(exc.givers)
+        elif exc.kind == "no_receivers":
+            [g] = exc.givers
+            assert all(r == g or r in forbidden.get(g, ()) for r in ids)
+        else:
+            assert exc.kind == "no_givers"
+            [r] = exc.receivers
+            assert all(g == r or r in forbidden.get(g, ()) for g in ids)
         return
     assert feasible
     assert matching.is_valid(result.assignment, ids, forbidden)
