@@ -46,7 +46,8 @@ def _channel() -> int:
 
 
 def _line(issue: AuditIssue) -> str:
-    since = outbox.discord_timestamp(issue.first_detected, "R") if issue.first_detected else ""
+    # <t:unix:F>: every officer reads the date in their own time zone
+    since = f"(since {outbox.discord_timestamp(issue.first_detected, 'F')})" if issue.first_detected else ""
     return f"• {issue.summary[:300]} {since}".rstrip()
 
 

@@ -62,3 +62,18 @@ def test_sync_summary():
     embed = row.payload["embeds"][0]
     assert embed["title"] == "Guild sync: Blizzard roster" and {"name": "created", "value": "3",
                                                                  "inline": True} in embed["fields"]
+
+
+def test_report_names_players_and_discord_users_with_discord_times(make):
+    from guildsync.services import integrity_checker
+
+    user = make.discord_user("thrallfan", role="Member", display_name="Thrall Fan")
+    make.player("Thrall", discord_user=user, characters=[make.character("Thrall", guild_rank="Officer")])
+    make.discord_user("lonelyhearts", display_name="Lonely Hearts")
+    integrity_checker.run_integrity_check()
+    reporter.send_new_issues_report()
+    [message] = OutboxMessage.objects.filter(topic="guildsync.audit_report")
+    text = "\n".join(e["description"] for e in message.payload["embeds"])
+    assert "Thrall: in-game Officer, Discord role Member" in text
+    assert "lonelyhearts" in text or "Lonely Hearts" in text
+    assert "(since <t:" in text and ":F>)" in text
