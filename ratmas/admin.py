@@ -129,8 +129,8 @@ class EventAdmin(GuardSecretLookups, admin.ModelAdmin):
     date_hierarchy = "reveal_date"
     readonly_fields = ("status", "notification_summary", "created_at", "updated_at")
     inlines = (ParticipantInline, ExclusionInline, PairingInline)
-    actions = ("lock_signups", "draw_pairings", "notify_santas", "retry_failed_notifications", "complete_events",
-               "export_json")
+    actions = ("lock_signups", "reopen_signups", "draw_pairings", "notify_santas", "retry_failed_notifications",
+               "complete_events", "cancel_events", "export_json")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Event | None = None) -> tuple[str, ...]:
         if obj is None:
@@ -191,6 +191,10 @@ class EventAdmin(GuardSecretLookups, admin.ModelAdmin):
     def lock_signups(self, request, queryset) -> None:
         self._run(request, queryset, lambda e: services.set_status(e, Event.Status.LOCKED), "signups locked")
 
+    @admin.action(description="Reopen signups", permissions=["change"])
+    def reopen_signups(self, request, queryset) -> None:
+        self._run(request, queryset, lambda e: services.set_status(e, Event.Status.OPEN), "signups reopened")
+
     @admin.action(description="Draw pairings (generate)", permissions=["change"])
     def draw_pairings(self, request, queryset) -> None:
         self._run(request, queryset, lambda e: services.generate_pairings(e).summary(), "done")
@@ -206,6 +210,10 @@ class EventAdmin(GuardSecretLookups, admin.ModelAdmin):
     @admin.action(description="Complete (announce the end)", permissions=["change"])
     def complete_events(self, request, queryset) -> None:
         self._run(request, queryset, services.complete_event, "completed")
+
+    @admin.action(description="Cancel (withdraws queued DMs; events are never deleted)", permissions=["change"])
+    def cancel_events(self, request, queryset) -> None:
+        self._run(request, queryset, lambda e: services.set_status(e, Event.Status.CANCELLED), "cancelled")
 
     @admin.action(description="Export JSON (pairings only with the secret permission)", permissions=["view"])
     def export_json(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:

@@ -109,6 +109,16 @@ def test_actions_walk_the_lifecycle(organiser, client, make_event, fake_discord,
     assert "Cannot go from completed to locked" in refused
 
 
+
+def test_reopen_and_cancel_actions(organiser, client, make_event):
+    event = make_event(3, status="locked")
+    assert "signups reopened" in run_action(client, "reopen_signups", event)[0]
+    assert Event.objects.get(pk=event.pk).status == "open"
+    assert "cancelled" in run_action(client, "cancel_events", event)[0]
+    assert Event.objects.get(pk=event.pk).status == "cancelled"
+    assert "Cannot go from cancelled to open" in run_action(client, "reopen_signups", event)[0]
+
+
 def test_add_form_uses_the_service(organiser, client):
     now = timezone.localtime()
     data = {"guild_id": GUILD, "timezone": "Europe/Paris", "budget": "15 EUR",
