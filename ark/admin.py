@@ -296,8 +296,27 @@ def _slot_action(slot: str):
     return admin.action(description=f"Move to {slot}", permissions=["roster"])(action)
 
 
+class SignupAddForm(forms.ModelForm):
+    """An officer signs a member's governor up (``add_signup`` with ``as_officer``): after the
+    close, as Sub before the players are full, and past a ban only when ticked (audited)."""
+
+    slot_choice = forms.ChoiceField(
+        label="Slot",
+        required=False,
+        choices=[("", "First free (Player, then Sub)"), *Signup.Slot.choices],
+    )
+    override_ban = forms.BooleanField(
+        required=False, help_text="Sign up a banned member or governor anyway (recorded as an override)."
+    )
+
+    class Meta:
+        model = Signup
+        fields = ("match", "governor")
+
+
 @admin.register(Signup)
-class SignupAdmin(ReadOnlyAdmin):
+class SignupAdmin(ServiceFormMixin, ReadOnlyAdmin):
+    form = SignupAddForm
     list_display = (
         "governor",
         "match",
@@ -333,6 +352,32 @@ class SignupAdmin(ReadOnlyAdmin):
         """The roster actions (services) need the signup change permission; the rows
         themselves stay read-only."""
         return request.user.has_perm("ark.change_signup")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("ark.add_signup")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("match", "governor", "slot_choice", "override_ban")
+        return [f.name for f in Signup._meta.fields if f.name != "id"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:  # the view-only page: a plain form of the read-only fields
+            kwargs["form"] = forms.ModelForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def service_save(self, request, obj, data):
+        if obj is not None:
+            return obj  # view only
+        governor = data["governor"]
+        return services.add_signup(
+            match_id=data["match"].pk,
+            governor_id=governor.governor_id,
+            discord_user_id=governor.discord_user_id,
+            slot_type=data.get("slot_choice") or None,
+            as_officer=True,
+            override_ban=bool(data.get("override_ban")),
+        )
 
 
 class BanStatusFilter(admin.SimpleListFilter):
