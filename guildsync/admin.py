@@ -12,8 +12,8 @@ from collections import Counter
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
-from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -186,7 +186,7 @@ class PlayerAdmin(admin.ModelAdmin):
         for player_id in queryset.values_list("pk", flat=True):
             identity_engine.delete_player(player_id, actor=request.user.get_username())
 
-    def get_queryset(self, request: HttpRequest):
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(n_characters=Count("character_links"))
 
     @admin.display(description="Characters", ordering="n_characters")
@@ -211,10 +211,10 @@ def null_filter(title: str, parameter: str, field: str, null_label: str, set_lab
     """A list filter on whether ``field`` is null (linked/unlinked, in the guild/left, open/closed)."""
 
     class NullFilter(admin.SimpleListFilter):
-        def lookups(self, request, model_admin):
+        def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
             return [("null", null_label), ("set", set_label)]
 
-        def queryset(self, request, queryset):
+        def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
             if self.value() in ("null", "set"):
                 return queryset.filter(**{f"{field}__isnull": self.value() == "null"})
             return queryset
@@ -248,7 +248,7 @@ class WowCharacterAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # characters come from Blizzard and the addon
 
-    def get_readonly_fields(self, request: HttpRequest, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
         return [f.name for f in self.model._meta.fields]
 
     @admin.display(description="Player")
@@ -257,7 +257,7 @@ class WowCharacterAdmin(admin.ModelAdmin):
         return _admin_link(link.player) if link else "—"
 
     @admin.action(description="Link selected characters to a player", permissions=["change"])
-    def link_to_player(self, request: HttpRequest, queryset):
+    def link_to_player(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
         form = LinkToPlayerForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             try:
@@ -298,11 +298,11 @@ class WowCharacterAdmin(admin.ModelAdmin):
         self.message_user(request, f"Integrity check: {result.new} new issue(s), {result.still_open} still open, "
                                    f"{result.auto_closed} closed automatically.")
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         return super().changelist_view(request, {**(extra_context or {}),
                                                  "can_run": self.has_change_permission(request)})
 
-    def run_button_view(self, request: HttpRequest, action: str) -> HttpResponseRedirect:
+    def run_button_view(self, request: HttpRequest, action: str) -> HttpResponse:
         """The changelist's "Run matching now" / "Run integrity check now" buttons: Django's
         actions need a selection, these runs do not."""
         if request.method != "POST":
@@ -313,7 +313,7 @@ class WowCharacterAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:guildsync_wowcharacter_changelist"))
 
     # -- roster composition ---------------------------------------------------------
-    def get_urls(self):
+    def get_urls(self) -> list:
         extra = [path("composition/", self.admin_site.admin_view(self.composition_view),
                       name="guildsync_wowcharacter_composition")]
         extra += [path(f"{slug}/", self.admin_site.admin_view(lambda request, a=action: self.run_button_view(request, a)),
@@ -322,7 +322,7 @@ class WowCharacterAdmin(admin.ModelAdmin):
                                        ("run-integrity-check", "run_integrity_check_now"))]
         return extra + super().get_urls()
 
-    def composition_view(self, request: HttpRequest):
+    def composition_view(self, request: HttpRequest) -> TemplateResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
         rows = WowCharacter.objects.filter(removed_at__isnull=True).values_list(
@@ -381,11 +381,11 @@ class AuditIssueAdmin(ReadOnlyAdmin):
         self.message_user(request, f"{n} issue(s) {resolution}.")
 
     @admin.action(description="Resolve selected issues (fixed)", permissions=["change"])
-    def resolve(self, request: HttpRequest, queryset):
+    def resolve(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._close(request, queryset, AuditIssue.Resolution.RESOLVED)
 
     @admin.action(description="Dismiss selected issues (not a problem)", permissions=["change"])
-    def dismiss(self, request: HttpRequest, queryset):
+    def dismiss(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._close(request, queryset, AuditIssue.Resolution.DISMISSED)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
@@ -136,7 +136,7 @@ def _character_qs():
 class PlayerListView(generics.ListAPIView):
     serializer_class = PlayerSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet:
         links = PlayerCharacter.objects.select_related("character__wow_class", "character__active_spec",
                                                        "character__guild_rank").order_by("character__character_name")
         return (Player.objects.select_related("discord_user", "guild_rank")
@@ -147,7 +147,7 @@ class PlayerListView(generics.ListAPIView):
 class OrphanWowView(generics.ListAPIView):
     serializer_class = CharacterSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet:
         return _character_qs().filter(removed_at__isnull=True, player_link__isnull=True).order_by(
             "character_name", "pk")
 
@@ -156,7 +156,7 @@ class OrphanWowView(generics.ListAPIView):
 class OrphanDiscordView(generics.ListAPIView):
     serializer_class = DiscordUserSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet:
         return DiscordUser.objects.filter(is_present=True, player__isnull=True).exclude(
             highest_guild_role="").order_by("username", "pk")
 
@@ -245,7 +245,7 @@ class RawBodyParser(BaseParser):
 
     media_type = "*/*"
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(self, stream, media_type=None, parser_context=None) -> dict:
         return {}
 
 
