@@ -315,3 +315,55 @@ def test_every_state_change_writes_exactly_one_audit_row(alliance, other_allianc
         with pytest.raises(services.ArkError):
             refused()
     assert AuditLog.objects.count() == before
+
+
+SEED_DAL = {  # ../shared/seeds/000_ark_dal_plan.md: function → the parameters it names
+    "list_alliances": {"active_only"},
+    "get_alliance": {"alliance"},
+    "create_match": {
+        "alliance",
+        "ark_weekend_date",
+        "match_day",
+        "match_time_utc",
+        "signup_close_utc",
+        "notes",
+        "actor_discord_id",
+    },
+    "amend_match": {"match_id", "match_day", "match_time_utc", "notes", "alliance", "actor_discord_id"},
+    "cancel_match": {"match_id", "actor_discord_id"},
+    "get_match": {"match_id"},
+    "list_open_matches": {"alliance"},
+    "get_roster": {"match_id"},
+    "add_signup": {
+        "match_id",
+        "governor_id",
+        "governor_name",
+        "discord_user_id",
+        "slot_type",
+        "source",
+        "actor_discord_id",
+    },
+    "remove_signup": {"match_id", "governor_id", "status", "actor_discord_id"},
+    "switch_signup_governor": {"match_id", "actor_discord_id"},
+    "move_signup_slot": {"match_id", "governor_id", "slot_type", "actor_discord_id"},
+    "mark_checked_in": {"match_id", "discord_user_id", "governor_id"},
+    "mark_emergency_withdraw": {"match_id", "discord_user_id", "governor_id"},
+    "find_active_signup_for_weekend": {"governor_id", "ark_weekend_date", "exclude_match_id"},
+    "add_ban": {"discord_user_id", "governor_id", "actor_discord_id"},
+    "revoke_ban": {"ban_id", "actor_discord_id"},
+    "list_bans": {"active_only"},
+    "get_active_ban_for": {"discord_user_id", "governor_id", "ark_weekend_date"},
+    "get_reminder_prefs": {"discord_user_id"},
+    "upsert_reminder_prefs": {"discord_user_id"},
+    "set_match_result": {"match_id", "result", "result_notes"},
+    "insert_audit_log": {"action", "actor_discord_id"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEED_DAL))
+def test_seed_dal_function_exists_with_its_keyword_parameters(name):
+    import inspect
+
+    params = inspect.signature(getattr(services, name)).parameters
+    keyword = {p for p, v in params.items() if v.kind in (v.KEYWORD_ONLY, v.POSITIONAL_OR_KEYWORD)}
+    assert SEED_DAL[name] <= keyword, SEED_DAL[name] - keyword
