@@ -205,6 +205,23 @@ def test_upload_too_large_413(api, settings):
     assert not WowCharacter.objects.exists() and not SyncLog.objects.exists()
 
 
+def test_oversized_multipart_body_is_refused_before_it_is_read(api, settings, monkeypatch):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from rest_framework.request import Request
+
+    settings.ADDON_UPLOAD_MAX_BYTES = 2048
+    text = upload_text([addon_member(f"Char{i}", note="x" * 200) for i in range(400)])
+    assert len(text) > 2048 + 64 * 1024
+
+    def no_parsing(self):
+        raise AssertionError("the body was parsed")
+
+    monkeypatch.setattr(Request, "FILES", property(no_parsing))
+    response = api.post("/api/guild-sync/addon/upload",
+                        {"file": SimpleUploadedFile("GuildSync.lua", text.encode())}, format="multipart")
+    assert response.status_code == 413 and not WowCharacter.objects.exists()
+
+
 def test_upload_bigger_than_djangos_memory_limit_is_413(api, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
     text = upload_text([addon_member(f"Char{i}", note="x" * 50) for i in range(60)])
