@@ -252,3 +252,14 @@ def test_orphan_lists_without_n_plus_1(api, make, django_assert_max_num_queries)
         discord = api.get("/api/identity/orphans/discord")
     assert wow.data["count"] == 20 and wow.data["results"][0]["active_spec"] == "Blood"
     assert discord.data["count"] == 20
+
+
+def test_upload_the_server_cannot_place_is_400_and_writes_no_character(api, settings):
+    settings.BLIZZARD_REALM_SLUG = ""
+    member = addon_member("Nowhere")
+    del member["realm"]  # and the export names no home realm either
+    text = upload_text([addon_member("Fine"), member])
+    response = api.generic("POST", "/api/guild-sync/addon/upload", text.encode(), content_type="text/plain")
+    assert response.status_code == 400 and "has no realm" in response.data["detail"]
+    assert not WowCharacter.objects.exists()
+    assert list(SyncLog.objects.values_list("source", "status")) == [("addon", "failed")]  # the attempt is logged
