@@ -3,9 +3,11 @@
 8 client threads (each its own database connection) move random amounts between 1,000
 members for BENCH_SECONDS (default 10); then pgbench runs its built-in TPC-B script
 (``-i -s 8`` into a separate database, ``-c 8 -j 2 -T BENCH_SECONDS``) against the same
-server; the two alternate BENCH_ROUNDS times (default 2) and the means are compared. Both are a handful of row updates plus one insert per transaction, so the ratio says
-how much the ORM, the locking order and Python cost on top. Afterwards the total of all
-balances must be unchanged and no balance below 0.
+server; the two alternate BENCH_ROUNDS times (default 2) and the means are compared. Both are
+a handful of row updates plus one insert per transaction, so the ratio says what the service
+(Python, Django, our indexes and locking order) costs on top. A transfer is one statement on
+PostgreSQL (``economy_transfer()``, migration 0003). Afterwards the total of all balances
+must be unchanged and no balance below 0.
 
     bench/run.sh economy_transfers
     DATABASE_URL=postgres://postgres@127.0.0.1:55432/economy_bench .venv/bin/python -m bench.economy_transfers

@@ -17,7 +17,7 @@ from django.db import migrations
 FUNCTION = r"""
 CREATE OR REPLACE FUNCTION economy_transfer(
     p_guild bigint, p_giver bigint, p_giver_name varchar, p_receiver bigint, p_receiver_name varchar,
-    p_amount integer, p_reason text, p_id uuid, p_now timestamptz, p_default_max integer,
+    p_amount bigint, p_reason text, p_id uuid, p_now timestamptz, p_default_max integer,
     p_default_cooldown integer, p_inline_rewards boolean,
     OUT o_status text, OUT o_giver_balance integer, OUT o_max_transfer integer, OUT o_ready_at timestamptz,
     OUT o_receiver_total integer, OUT o_role_rewards jsonb)
@@ -94,7 +94,7 @@ END
 $fn$;
 """
 
-DROP = ("DROP FUNCTION IF EXISTS economy_transfer(bigint, bigint, varchar, bigint, varchar, integer, text, uuid, "
+DROP = ("DROP FUNCTION IF EXISTS economy_transfer(bigint, bigint, varchar, bigint, varchar, bigint, text, uuid, "
         "timestamptz, integer, integer, boolean)")
 
 

@@ -74,7 +74,8 @@ def test_transfer_moves_bytes_and_logs(config):
 
 
 @pytest.mark.parametrize(("amount", "message"), [
-    (0, "more than 0"), (-5, "more than 0"), (501, "at most 500"), (2.5, "whole number"), ("x", "whole number"),
+    (0, "more than 0"), (-5, "more than 0"), (501, "at most 500"), (10**12, "at most 500"),
+    (2.5, "whole number"), ("x", "whole number"),
 ])
 @pytest.mark.usefixtures("transfer_path")
 def test_transfer_refuses_bad_amounts(config, amount, message):
