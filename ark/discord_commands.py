@@ -456,12 +456,15 @@ def build_group() -> app_commands.Group:
 
 
 def match_choices_for(current: str) -> list[app_commands.Choice[int]]:
-    """Open matches whose label contains what the user typed (Discord shows at most 25)."""
-    wanted = current.strip().lower().lstrip("#")
+    """Open matches whose label contains what the user typed, or whose number starts with the
+    digits typed (Discord shows at most 25)."""
+    wanted = current.strip().lower()
+    number = wanted.lstrip("#")
     choices = []
     for m in services.list_open_matches():
         label = f"#{m.pk} {m.alliance.name} · {m.ark_weekend_date} {m.match_day} {m.match_time_utc:%H:%M} UTC"
-        if wanted in label.lower():
+        hit = str(m.pk).startswith(number) if number.isdigit() else wanted in label.lower()
+        if hit:
             choices.append(app_commands.Choice(name=f"{label} ({m.status})"[:100], value=m.pk))
     return choices[:25]
 

@@ -161,6 +161,8 @@ def test_match_id_and_alliance_autocomplete(match, make_match, other_alliance):
     assert choices[0].name.startswith(f"#{match.pk} Osiris Guard · 2030-03-09 Sat 12:00 UTC")
     assert [c.value for c in dc.match_choices_for("nile")] == [other.pk]
     assert [c.value for c in dc.match_choices_for(f"#{other.pk}")] == [other.pk]
+    assert [c.value for c in dc.match_choices_for(str(match.pk))] == [match.pk]
+    assert [c.value for c in dc.match_choices_for("2030-03")] == [match.pk, other.pk]
     bot = GuildOpsBot()
     dc.setup(bot)
     ark = bot.tree.get_command("ark")
