@@ -10,6 +10,7 @@ group does not get by default (see apps.py).
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -76,13 +77,39 @@ class ParticipantInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class ExclusionInline(ReadOnlyInline):
+class ExclusionInline(admin.TabularInline):
+    """Organisers add or delete exclusions here (like ``/ratmas exclude``) while the event is
+    open or locked. Rows are never edited in place, and both ways go through the services
+    (``EventAdmin.save_formset``)."""
+
     model = Exclusion
     fields = ("giver", "receiver", "both_ways")
-    readonly_fields = fields
+    extra = 0
+    show_change_link = False
+
+    @staticmethod
+    def _before_draw(obj: Event | None) -> bool:
+        return obj is not None and obj.status in (Event.Status.OPEN, Event.Status.LOCKED)
+
+    def has_add_permission(self, request: HttpRequest, obj: Event | None = None) -> bool:
+        return self._before_draw(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Event | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Event | None = None) -> bool:
+        return self._before_draw(obj) and super().has_delete_permission(request, obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("giver", "receiver")
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        """Only this event's participants can be picked."""
+        if db_field.name in ("giver", "receiver"):
+            object_id = str((request.resolver_match.kwargs if request.resolver_match else {}).get("object_id", ""))
+            kwargs["queryset"] = Participant.objects.filter(
+                event_id=int(object_id) if object_id.isdigit() else None).order_by("display_name")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class PairingInline(ReadOnlyInline):
@@ -110,10 +137,15 @@ class EventForm(forms.ModelForm):
         data = super().clean()
         if self.errors:
             return data
+        # Read-only fields (guild_id once created, everything once finished) are not on
+        # the form: the saved value stands in for them.
+        def value(name: str) -> Any:
+            return data[name] if name in data else getattr(self.instance, name)
+
         try:
             services.validate_event_fields(
-                data["signup_deadline"], data["purchase_deadline"], data["reveal_date"], data["timezone"],
-                data.get("budget", ""), new=self.instance.pk is None, guild_id=data["guild_id"])
+                value("signup_deadline"), value("purchase_deadline"), value("reveal_date"), value("timezone"),
+                value("budget"), new=self.instance.pk is None, guild_id=value("guild_id"))
         except DomainError as exc:
             raise forms.ValidationError(str(exc)) from None
         return data
@@ -168,14 +200,35 @@ class EventAdmin(GuardSecretLookups, admin.ModelAdmin):
             text += " Not reachable: " + "; ".join(f"{name} ({error})" for name, error in failed)
         return text
 
-    def save_model(self, request, obj: Event, form, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Event, form, change: bool) -> None:
+        """Through create_event / update_event: the same rules and announcements as Discord."""
         fields = {name: form.cleaned_data[name] for name in EventForm.Meta.fields if name in form.cleaned_data}
         if change:
-            fields.pop("guild_id", None)
-            saved = services.update_event(obj, **{k: v for k, v in fields.items() if k in form.changed_data})
+            changes = {k: v for k, v in fields.items() if k in form.changed_data and k != "guild_id"}
+            if not changes:
+                return  # e.g. only exclusions were edited, or a finished event's read-only page
+            saved = services.update_event(obj, **changes)
         else:
             saved = services.create_event(**fields)
         obj.pk, obj.status, obj.created_at, obj.updated_at = saved.pk, saved.status, saved.created_at, saved.updated_at
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        """Only the exclusions are editable inline, and only through the services (the
+        participant and pairing inlines are read-only: nothing to save)."""
+        formset.save(commit=False)  # writes nothing; lists the changes for the history message
+        if formset.model is not Exclusion:
+            return
+        event = form.instance
+        try:
+            for deleted in formset.deleted_forms:
+                if deleted.instance.pk:
+                    services.remove_exclusion(event, deleted.instance.giver.user_id, deleted.instance.receiver.user_id)
+            for new in formset.extra_forms:
+                if new.has_changed() and new not in formset.deleted_forms:
+                    services.add_exclusion(event, new.cleaned_data["giver"].user_id,
+                                           new.cleaned_data["receiver"].user_id, new.cleaned_data["both_ways"])
+        except DomainError as exc:
+            self.message_user(request, f"Exclusions: {exc}", messages.ERROR)
 
     def _run(self, request, queryset, action, done: str) -> None:
         for event in queryset:

@@ -142,8 +142,11 @@ class Exclusion(models.Model):
     class Meta:
         ordering = ["event", "giver__display_name"]
         constraints = [
-            models.UniqueConstraint(fields=["event", "giver", "receiver"], name="ratmas_exclusion_once"),
-            models.CheckConstraint(name="ratmas_exclusion_not_self", condition=~Q(giver=F("receiver"))),
+            models.UniqueConstraint(fields=["event", "giver", "receiver"], name="ratmas_exclusion_once",
+                                    violation_error_message="This exclusion exists already."),
+            models.CheckConstraint(name="ratmas_exclusion_not_self", condition=~Q(giver=F("receiver")),
+                                   violation_error_message="Nobody draws themselves anyway: pick two different "
+                                                           "participants."),
         ]
 
     def __str__(self) -> str:

@@ -198,3 +198,97 @@ def test_secret_holder_may_use_the_pairing_lookups(organiser, client, make_event
     pairing = Pairing.objects.filter(event=event).first()
     response = client.get(f"{reverse('admin:ratmas_participant_changelist')}?gives={pairing.pk}")
     assert response.status_code == 200
+
+
+def change_form_data(response) -> dict:
+    """The POST data of an admin change page as the browser would send it unchanged."""
+    from django import forms
+
+    data: dict = {}
+    form = response.context["adminform"].form
+    for name, field in form.fields.items():
+        value = form[name].value()
+        if isinstance(field.widget, forms.MultiWidget):
+            for i, part in enumerate(field.widget.decompress(value)):
+                data[f"{name}_{i}"] = "" if part is None else str(part)
+        else:
+            data[name] = "" if value is None else value
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        for key, value in formset.management_form.initial.items():
+            data[f"{formset.prefix}-{key}"] = value
+        for i, sub in enumerate(formset.initial_forms):
+            data[f"{formset.prefix}-{i}-id"] = sub.instance.pk
+            data[f"{formset.prefix}-{i}-event"] = sub.instance.event_id
+    return data
+
+
+def test_organiser_adds_and_deletes_exclusions_through_the_services(organiser, client, make_event):
+    event = make_event(4)
+    url = reverse("admin:ratmas_event_change", args=[event.pk])
+    page = client.get(url)
+    form = page.context["inline_admin_formsets"][1].formset.empty_form
+    assert set(form.fields["giver"].queryset) == set(event.participants.all())  # only this event's people
+    other = make_event(3, guild=GUILD + 1)
+    data = change_form_data(client.get(url))
+    giver, receiver = (event.participants.get(user_id=uid(i)) for i in (1, 2))
+    data.update({"exclusions-TOTAL_FORMS": 1, "exclusions-0-giver": giver.pk, "exclusions-0-receiver": receiver.pk,
+                 "exclusions-0-both_ways": "on", "exclusions-0-event": event.pk})
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    [exclusion] = event.exclusions.all()
+    assert (exclusion.giver, exclusion.receiver, exclusion.both_ways) == (giver, receiver, True)
+
+    # someone from another event, or giving to themselves: refused on the form
+    data = change_form_data(client.get(url))
+    stranger = other.participants.first()
+    data.update({"exclusions-TOTAL_FORMS": 2, "exclusions-1-giver": stranger.pk, "exclusions-1-receiver": giver.pk,
+                 "exclusions-1-event": event.pk})
+    foreign = client.post(url, data)
+    assert foreign.status_code == 200
+    assert "valid choice" in str(foreign.context["inline_admin_formsets"][1].formset.forms[1].errors)
+    data.update({"exclusions-1-giver": giver.pk, "exclusions-1-receiver": giver.pk})
+    refused = client.post(url, data)
+    errors = [str(f.errors) for f in refused.context["inline_admin_formsets"][1].formset.forms]
+    assert refused.status_code == 200 and "Nobody draws themselves" in errors[1]
+    assert event.exclusions.count() == 1
+
+    data.update({"exclusions-1-giver": giver.pk, "exclusions-1-receiver": receiver.pk})
+    twice = client.post(url, data)
+    assert "duplicate values" in str(twice.context["inline_admin_formsets"][1].formset.forms[1].errors)
+
+    data = change_form_data(client.get(url))
+    data["exclusions-0-DELETE"] = "on"
+    assert client.post(url, data).status_code == 302
+    assert not event.exclusions.exists()
+
+    # after the draw the exclusions are frozen: no add row, no delete box
+    services.add_exclusion(event, uid(3), uid(4))
+    services.set_status(event, "locked")
+    services.generate_pairings(event, seed=1)
+    page = client.get(url)
+    exclusions = page.context["inline_admin_formsets"][1]
+    assert not exclusions.has_add_permission and not exclusions.has_delete_permission
+    data = change_form_data(page)
+    data["exclusions-0-DELETE"] = "on"
+    assert client.post(url, data).status_code == 302
+    assert event.exclusions.count() == 1
+
+
+def test_change_form_updates_through_the_service(organiser, client, make_event):
+    event = make_event(3)
+    url = reverse("admin:ratmas_event_change", args=[event.pk])
+    data = change_form_data(client.get(url))
+    assert "guild_id" not in data  # fixed once created
+    data.update({"budget": "35 EUR", "timezone": "Asia/Tokyo"})
+    assert client.post(url, data).status_code == 302
+    event.refresh_from_db()
+    assert (event.budget, event.timezone, event.guild_id) == ("35 EUR", "Asia/Tokyo", GUILD)
+    data = change_form_data(client.get(url))
+    data["reveal_date_0"] = "2001-01-01"
+    refused = client.post(url, data)
+    assert refused.status_code == 200 and "in order" in refused.content.decode()
+    services.set_status(event, "cancelled")
+    finished = change_form_data(client.get(url))
+    assert "budget" not in finished  # everything is read-only once finished
+    assert client.post(url, finished).status_code == 302
