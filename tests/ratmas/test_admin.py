@@ -292,3 +292,13 @@ def test_change_form_updates_through_the_service(organiser, client, make_event):
     finished = change_form_data(client.get(url))
     assert "budget" not in finished  # everything is read-only once finished
     assert client.post(url, finished).status_code == 302
+
+
+@pytest.mark.parametrize("n", [6, 30])
+def test_change_page_queries_do_not_grow_with_participants(organiser, client, make_event, n,
+                                                           django_assert_max_num_queries):
+    event = make_event(n)
+    for i in range(1, n, 2):
+        services.add_exclusion(event, uid(i), uid(i + 1), both_ways=True)
+    with django_assert_max_num_queries(13):  # 10-11 measured, whatever the number of rows
+        assert client.get(reverse("admin:ratmas_event_change", args=[event.pk])).status_code == 200
