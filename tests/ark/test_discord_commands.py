@@ -178,3 +178,20 @@ def test_alliance_autocomplete_callback(alliance, other_alliance):
     choices = asyncio.run(dc.match_choices(interaction(1), ""))
     assert choices == []
     asyncio.run(sync_to_async(connections.close_all)())
+
+
+@pytest.mark.django_db
+def test_confirmation_withdraw_button_is_an_emergency_withdraw(match, governors):
+    from ark import services
+    from ark.models import AuditLog
+    from bot.models import OutboxMessage
+    from tests.ark.conftest import NOW, sign
+
+    for n in (2, 3, 4, 5):
+        sign(match, n)
+    services.lock_match(match_id=match.pk, now=NOW)
+    assert "Gov2 left" in dc.do_button(user(2), f"ark:withdraw:{match.pk}")
+    assert AuditLog.objects.filter(action="emergency_withdraw").count() == 1
+    assert OutboxMessage.objects.get(topic="ark.promoted").user_id == user(5)
+    with pytest.raises(ArkError, match="not signed up"):
+        dc.do_button(user(2), f"ark:withdraw:{match.pk}")
