@@ -1284,6 +1284,22 @@ def _active_bans(on_weekend: dt.date):
     )
 
 
+def signups_covered_by(ban: Ban) -> list[Signup]:
+    """Active signups in open matches that a (new) ban covers: a ban refuses new signups but
+    does not silently pull anyone out of a roster, so the officer is shown these to decide."""
+    who = Q(pk__in=[])
+    if ban.discord_user_id is not None:
+        who |= Q(discord_user_id=ban.discord_user_id)
+    if ban.governor_id is not None:
+        who |= Q(governor__governor_id=ban.governor_id)
+    return list(
+        Signup.objects.filter(who, status=SignupStatus.ACTIVE, match__status__in=OPEN)
+        .filter(ark_weekend_date__gte=ban.starts_weekend, ark_weekend_date__lte=ban.ends_on)
+        .select_related("governor", "match__alliance")
+        .order_by("ark_weekend_date", "id")
+    )
+
+
 def list_bans(active_only: bool = True, now: dt.datetime | None = None) -> list[Ban]:
     """Active = not revoked and covering the current or a later Ark weekend."""
     qs = Ban.objects.all()

@@ -262,3 +262,13 @@ def test_officer_adds_a_signup_with_ban_override(ark_client, match, governors):
     audit = AuditLog.objects.get(action="signup_added")
     assert audit.is_override and audit.details["by"] == "ark_officers"
     assert OutboxMessage.objects.filter(topic__startswith="ark.registration").count() == 1  # the message follows
+
+
+def test_ban_add_warns_about_current_signups(ark_client, match, governors):
+    sign(match, 3)
+    r = ark_client.post(
+        "/admin/ark/ban/add/",
+        {"discord_user_id": user(3), "reason": "afk", "until_date": WEEKEND.isoformat()},
+        follow=True,
+    )
+    assert "Still signed up: Gov3" in r.content.decode()

@@ -275,3 +275,20 @@ def test_governor_ban_blocks_that_governor_only(match, governors):
 def test_match_not_found(db):
     with pytest.raises(services.NotFound, match="#424242"):
         services.add_signup(match_id=424242, governor_id=1, discord_user_id=1)
+
+
+def test_a_new_ban_shows_the_rosters_it_covers(match, governors, make_match, other_alliance):
+    from ark import discord_commands as dc
+
+    sign(match, 1)
+    sign(match, 2)
+    ban = services.add_ban(discord_user_id=user(1), reason="afk", until_date=WEEKEND, now=NOW)
+    assert [s.governor.governor_id for s in services.signups_covered_by(ban)] == [1]
+    gban = services.add_ban(governor_id=2, reason="alt", until_date=WEEKEND, now=NOW)
+    assert [s.governor.governor_id for s in services.signups_covered_by(gban)] == [2]
+    later = services.add_ban(discord_user_id=user(1), reason="x", until_date=WEEKEND + dt.timedelta(days=14),
+                             now=NOW + dt.timedelta(days=7))
+    assert services.signups_covered_by(later) == []  # starts the weekend after
+    text = dc.do_ban_add(OFFICER, "toxic", member_id=user(2), until=str(WEEKEND))
+    assert "Still signed up: Gov2 in Osiris Guard" in text
+    assert Signup.objects.filter(status="Active").count() == 2  # nobody pulled out silently
