@@ -17,6 +17,7 @@ import discord
 from asgiref.sync import sync_to_async
 from discord import app_commands
 
+from bot.outbox import discord_timestamp
 from core.errors import DomainError
 
 from . import conf, services
@@ -62,7 +63,7 @@ def _parse_date(text: str, what: str) -> dt.date:
 
 
 def _ts(moment: dt.datetime) -> str:
-    return f"<t:{int(moment.timestamp())}:F>"
+    return discord_timestamp(moment, "F")
 
 
 # --- the synchronous bodies -----------------------------------------------------------------
