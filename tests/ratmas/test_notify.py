@@ -141,3 +141,25 @@ def test_cancelling_withdraws_queued_dms(make_event, fake_discord, deliver_outbo
     assert not any(fake_discord.dms_to(uid(i)) for i in range(1, 5))
     [post] = [m for m in fake_discord.posted(CHANNEL) if "cancelled" in m["content"]]
     assert Pairing.objects.filter(event=event, notified_at__isnull=False).count() == 0
+
+
+def test_dm_failing_in_flight_after_cancel_is_recorded_without_a_report(make_event, fake_discord, deliver_outbox):
+    """A worker had already claimed the Santa DMs when the organisers cancelled: the refusal
+    is still recorded on the pairing, but nobody is told to fix an event that is over."""
+    from bot.clients import run_async
+    from bot.delivery import DeliveryReport, _deliver_rows, claim_due, record_failure, record_sent
+
+    event = make_event(3, status="matched")
+    deliver_outbox()
+    fake_discord.closed_dms.add(uid(1))
+    services.notify_santas(event)
+    rows = claim_due()
+    assert len(rows) == 3
+    services.set_status(event, "cancelled")  # the claimed rows are in flight: not withdrawn
+    report = DeliveryReport()
+    for row, response, failure in run_async(lambda: _deliver_rows(rows)):
+        record_sent(row, response) if failure is None else record_failure(row, failure, report)
+    deliver_outbox()
+    assert "DMs closed" in Pairing.objects.get(event=event, santa__user_id=uid(1)).last_error
+    assert not [m for m in fake_discord.posted(CHANNEL) if "could not DM" in m["content"]]
+    assert Event.objects.get(pk=event.pk).status == "cancelled"
