@@ -10,41 +10,22 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
+from core.admin_tools import ServiceFormMixin as CoreServiceFormMixin
 from core.errors import DomainError
 
 from . import services
 from .models import Alliance, AuditLog, Ban, Governor, Match, ReminderPrefs, SentReminder, Signup
 
 
-class ServiceFormMixin:
-    """Saves through a service: ``service_save(request, obj_or_None, cleaned_data)`` runs after
-    the form's own validation and returns the saved instance; a DomainError becomes a form
-    error. ``save_model`` then has nothing left to do."""
+class ServiceFormMixin(CoreServiceFormMixin):
+    """Forms save through ``ark.services``, recording the officer as the actor."""
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        base = super().get_form(request, obj, change, **kwargs)
-        model_admin = self
-
-        class ServiceForm(base):
-            def _post_clean(self) -> None:
-                super()._post_clean()
-                if self.errors:
-                    return
-                try:
-                    with services.acting_as(request.user.get_username()):
-                        self.instance = model_admin.service_save(request, obj, self.cleaned_data)
-                except DomainError as exc:
-                    self.add_error(None, ValidationError(str(exc)))
-
-        return ServiceForm
-
-    def save_model(self, request, obj, form, change) -> None:
-        """Already saved by the service in the form."""
+    def service_context(self, request):
+        return services.acting_as(request.user.get_username())
 
 
 def run_service(

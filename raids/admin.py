@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import router, transaction
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core.admin_tools import ServiceFormMixin as CoreServiceFormMixin
 from core.errors import DomainError
 from raids import reports, services
 from raids.clients import RaidHelperError
@@ -32,47 +33,22 @@ def _report(modeladmin: admin.ModelAdmin, request: HttpRequest, done: list[str],
         modeladmin.message_user(request, line, messages.ERROR)
 
 
-class ServiceFormMixin:
+class ServiceFormMixin(CoreServiceFormMixin):
     """Saves and deletes through services. ``service_fields``: the form fields the service
-    takes; ``service_save(pk_or_None, **fields)`` runs once the form itself is valid and
-    returns the saved row (a DomainError becomes a form error: nothing saved);
-    ``service_delete(ids)`` deletes. When an inline on the page is invalid, the row the form
-    already saved is rolled back with it, so an error page never leaves half an edit."""
+    takes; ``save_fields(pk_or_None, **fields)`` returns the saved row;
+    ``service_delete(ids)`` deletes."""
 
     service_fields: tuple[str, ...] = ()
 
-    def service_save(self, pk: int | None, **fields):
+    def service_save(self, request, obj, cleaned_data):
+        data = {f: cleaned_data[f] for f in self.service_fields if f in cleaned_data}
+        return self.save_fields(obj.pk if obj else None, **data)
+
+    def save_fields(self, pk: int | None, **fields):
         raise NotImplementedError
 
     def service_delete(self, ids: list[int]) -> object:
         raise NotImplementedError
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        base = super().get_form(request, obj, change, **kwargs)
-        model_admin = self
-
-        class ServiceForm(base):
-            def _post_clean(self) -> None:
-                super()._post_clean()
-                if self.errors:
-                    return
-                data = {f: self.cleaned_data[f] for f in model_admin.service_fields if f in self.cleaned_data}
-                try:
-                    self.instance = model_admin.service_save(obj.pk if obj else None, **data)
-                except DomainError as exc:
-                    self.add_error(None, ValidationError(str(exc)))
-
-        return ServiceForm
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        with transaction.atomic(using=router.db_for_write(self.model)):
-            response = super().changeform_view(request, object_id, form_url, extra_context)
-            if request.method == "POST" and (getattr(response, "context_data", None) or {}).get("errors"):
-                transaction.set_rollback(True)
-        return response
-
-    def save_model(self, request, obj, form, change) -> None:
-        """Already saved by the service, in the form's validation."""
 
     def delete_model(self, request, obj) -> None:
         self.report_delete(request, self.service_delete([obj.pk]))
@@ -91,7 +67,7 @@ class RaidSeasonAdmin(ServiceFormMixin, admin.ModelAdmin):
     search_fields = ["name"]
     service_fields = services.SEASON_FIELDS
 
-    def service_save(self, pk, **fields) -> RaidSeason:
+    def save_fields(self, pk, **fields) -> RaidSeason:
         return services.save_season(pk, **fields)
 
     def service_delete(self, ids) -> int:
@@ -149,7 +125,7 @@ class RecurringEventAdmin(ServiceFormMixin, admin.ModelAdmin):
     actions = ["activate", "deactivate"]
     service_fields = services.RECURRING_FIELDS
 
-    def service_save(self, pk, **fields) -> RecurringEvent:
+    def save_fields(self, pk, **fields) -> RecurringEvent:
         return services.save_recurring_event(pk, **fields)
 
     def service_delete(self, ids) -> int:
@@ -238,7 +214,7 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
     actions = ["book_next_now", "import_signups", "mark_accepted_attended"]
     service_fields = services.EVENT_FIELDS
 
-    def service_save(self, pk, **fields) -> RaidEvent:
+    def save_fields(self, pk, **fields) -> RaidEvent:
         return services.save_raid_event(pk, **fields)
 
     def service_delete(self, ids) -> services.DeleteReport:
@@ -370,7 +346,7 @@ class RaidHelperSettingsAdmin(ServiceFormMixin, admin.ModelAdmin):
     readonly_fields = ["api_key_status"]
     service_fields = services.SETTINGS_FIELDS
 
-    def service_save(self, pk, **fields) -> RaidHelperSettings:
+    def save_fields(self, pk, **fields) -> RaidHelperSettings:
         return services.save_settings(**fields)
 
     @admin.display(description="API key")
