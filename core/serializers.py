@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 MAX_SNOWFLAKE = 2**63 - 1
 
 
+@extend_schema_field({"type": "string", "pattern": "^[0-9]{1,19}$", "example": "80351110224678912"})
 class SnowflakeField(serializers.Field):
     """A Discord id: a 64-bit integer in the database, a string in JSON (JavaScript clients
     lose precision on integers above 2**53)."""
