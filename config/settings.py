@@ -138,6 +138,10 @@ TEMPLATES = [
     },
 ]
 
+# The embedded run command's admin login (manage.py ensure_admin); not used in production.
+ADMIN_USERNAME = env_str("ADMIN_USERNAME", "admin")
+ADMIN_PASSWORD = env_str("ADMIN_PASSWORD")
+
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {
     "default": dj_database_url.parse(

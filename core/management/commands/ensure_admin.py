@@ -5,7 +5,6 @@ kept in ``var/admin-password.txt`` (readable by the owner only) so later runs pr
 login. Meant for the embedded single-machine setup, not for production.
 """
 
-import os
 import secrets
 
 from django.conf import settings
@@ -17,10 +16,10 @@ class Command(BaseCommand):
     help = "Create (or reset) the local admin login and print it."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--username", default=os.environ.get("ADMIN_USERNAME", "admin"))
+        parser.add_argument("--username", default=settings.ADMIN_USERNAME)
 
     def handle(self, *args, username: str, **options) -> None:
-        password = os.environ.get("ADMIN_PASSWORD", "")
+        password = settings.ADMIN_PASSWORD
         secret_file = settings.VAR_DIR / "admin-password.txt"
         if not password:
             if secret_file.exists():
