@@ -37,9 +37,11 @@ class Alliance(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                name="ark_alliance_player_cap_range", condition=Q(player_cap__gte=1, player_cap__lte=MAX_PLAYERS)
+                name="ark_alliance_player_cap_range", condition=Q(player_cap__gte=1, player_cap__lte=MAX_PLAYERS),
+                violation_error_message=f"Player slots per match must be between 1 and {MAX_PLAYERS}.",
             ),
-            models.CheckConstraint(name="ark_alliance_sub_cap_range", condition=Q(sub_cap__lte=MAX_SUBS)),
+            models.CheckConstraint(name="ark_alliance_sub_cap_range", condition=Q(sub_cap__lte=MAX_SUBS),
+                                   violation_error_message=f"Sub slots per match must be between 0 and {MAX_SUBS}."),
         ]
 
     def __str__(self) -> str:
@@ -126,16 +128,21 @@ class Match(models.Model):
             models.CheckConstraint(
                 name="ark_match_status_valid",
                 condition=Q(status__in=["Scheduled", "Locked", "Cancelled", "Completed"]),
+                violation_error_message="A match is Scheduled, Locked, Cancelled or Completed.",
             ),
-            models.CheckConstraint(name="ark_match_day_valid", condition=Q(match_day__in=["Sat", "Sun"])),
+            models.CheckConstraint(name="ark_match_day_valid", condition=Q(match_day__in=["Sat", "Sun"]),
+                                   violation_error_message="A match is played on Saturday or Sunday."),
             models.CheckConstraint(
-                name="ark_match_result_valid", condition=Q(result__in=["", "Win", "Loss", "No-show"])
+                name="ark_match_result_valid", condition=Q(result__in=["", "Win", "Loss", "No-show"]),
+                violation_error_message="A result is Win, Loss or No-show.",
             ),
             models.CheckConstraint(
-                name="ark_match_close_before_start", condition=Q(signup_close_utc__lte=F("match_time_utc"))
+                name="ark_match_close_before_start", condition=Q(signup_close_utc__lte=F("match_time_utc")),
+                violation_error_message="Signups must close before the match starts (or at the start at the latest).",
             ),
             models.CheckConstraint(
-                name="ark_match_completed_has_result", condition=~Q(status="Completed") | ~Q(result="")
+                name="ark_match_completed_has_result", condition=~Q(status="Completed") | ~Q(result=""),
+                violation_error_message="A completed match needs a result (Win, Loss or No-show).",
             ),
         ]
 
@@ -183,11 +190,14 @@ class Signup(models.Model):
                 name="ark_one_active_signup_per_governor_weekend",
                 violation_error_message="This governor is already signed up for that Ark weekend.",
             ),
-            models.CheckConstraint(name="ark_signup_slot_valid", condition=Q(slot__in=["Player", "Sub"])),
+            models.CheckConstraint(name="ark_signup_slot_valid", condition=Q(slot__in=["Player", "Sub"]),
+                                   violation_error_message="A signup is for a Player or a Sub slot."),
             models.CheckConstraint(
-                name="ark_signup_status_valid", condition=Q(status__in=["Active", "Withdrawn", "Removed"])
+                name="ark_signup_status_valid", condition=Q(status__in=["Active", "Withdrawn", "Removed"]),
+                violation_error_message="A signup is Active, Withdrawn or Removed.",
             ),
-            models.CheckConstraint(name="ark_signup_source_valid", condition=Q(source__in=["self", "admin"])),
+            models.CheckConstraint(name="ark_signup_source_valid", condition=Q(source__in=["self", "admin"]),
+                                   violation_error_message="A signup comes from the member or from an officer."),
         ]
 
     def __str__(self) -> str:
@@ -215,8 +225,10 @@ class Ban(models.Model):
             models.CheckConstraint(
                 name="ark_ban_has_target",
                 condition=Q(discord_user_id__isnull=False) | Q(governor_id__isnull=False),
+                violation_error_message="A ban needs a Discord member or an in-game governor id (or both).",
             ),
-            models.CheckConstraint(name="ark_ban_range_valid", condition=Q(ends_on__gte=F("starts_weekend"))),
+            models.CheckConstraint(name="ark_ban_range_valid", condition=Q(ends_on__gte=F("starts_weekend")),
+                                   violation_error_message="A ban's last day cannot be before its first weekend."),
         ]
 
     def __str__(self) -> str:
@@ -317,9 +329,11 @@ class MessageRef(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["match", "kind"], name="ark_one_message_ref_per_kind"),
+            models.UniqueConstraint(fields=["match", "kind"], name="ark_one_message_ref_per_kind",
+                                    violation_error_message="This match already has this Discord message."),
             models.CheckConstraint(
-                name="ark_message_ref_kind_valid", condition=Q(kind__in=["registration", "confirmation"])
+                name="ark_message_ref_kind_valid", condition=Q(kind__in=["registration", "confirmation"]),
+                violation_error_message="A match message is the registration or the confirmation.",
             ),
         ]
 
@@ -355,10 +369,12 @@ class SentReminder(models.Model):
             models.UniqueConstraint(
                 fields=["match", "target_id", "reminder_type", "scheduled_for"],
                 name="ark_one_reminder_per_target_type_time",
+                violation_error_message="This reminder was already sent to this member for this time.",
             ),
             models.CheckConstraint(
                 name="ark_reminder_status_valid",
                 condition=Q(status__in=["queued", "skipped_late", "dropped"]),
+                violation_error_message="A reminder is queued, skipped (late) or dropped.",
             ),
         ]
 

@@ -68,27 +68,33 @@ class OutboxMessage(models.Model):
             models.CheckConstraint(
                 name="outbox_channel_target",
                 condition=~Q(kind__in=["channel_message", "edit_message", "delete_message"]) | Q(channel_id__isnull=False),
+                violation_error_message="Posting, editing or deleting a message needs a channel.",
             ),
             models.CheckConstraint(
                 name="outbox_message_target",
                 condition=~Q(kind__in=["edit_message", "delete_message"]) | Q(message_id__isnull=False),
+                violation_error_message="Editing or deleting a message needs the message id.",
             ),
             models.CheckConstraint(
                 name="outbox_member_target",
                 condition=~Q(kind__in=["dm", "add_role", "remove_role", "timeout_member", "kick_member", "ban_member"])
                 | Q(user_id__isnull=False),
+                violation_error_message="A DM, role change or moderation action needs the member.",
             ),
             models.CheckConstraint(
                 name="outbox_guild_target",
                 condition=~Q(kind__in=["add_role", "remove_role", "timeout_member", "kick_member", "ban_member"])
                 | Q(guild_id__isnull=False),
+                violation_error_message="A role change or moderation action needs the server.",
             ),
             models.CheckConstraint(
                 name="outbox_role_target",
                 condition=~Q(kind__in=["add_role", "remove_role"]) | Q(role_id__isnull=False),
+                violation_error_message="Adding or removing a role needs the role.",
             ),
             models.CheckConstraint(
-                name="outbox_sent_has_time", condition=~Q(status="sent") | Q(sent_at__isnull=False)
+                name="outbox_sent_has_time", condition=~Q(status="sent") | Q(sent_at__isnull=False),
+                violation_error_message="A sent message records when it was sent.",
             ),
         ]
 

@@ -39,10 +39,14 @@ class BytesBalance(models.Model):
     class Meta:
         ordering = ["-balance", "user_id"]
         constraints = [
-            models.UniqueConstraint(fields=["guild_id", "user_id"], name="bytes_balance_one_per_member"),
-            models.CheckConstraint(condition=Q(balance__gte=0), name="bytes_balance_not_negative"),
+            models.UniqueConstraint(fields=["guild_id", "user_id"], name="bytes_balance_one_per_member",
+                                    violation_error_message="This member already has a balance in this server."),
+            models.CheckConstraint(condition=Q(balance__gte=0), name="bytes_balance_not_negative",
+                                   violation_error_message="A balance cannot go below 0 bytes."),
             models.CheckConstraint(condition=Q(total_received__gte=0) & Q(total_sent__gte=0),
-                                   name="bytes_balance_totals_not_negative"),
+                                   name="bytes_balance_totals_not_negative",
+                                   violation_error_message="Received and sent totals cannot be negative.",
+            ),
         ]
         indexes = [
             models.Index(fields=["guild_id", "balance"], name="ix_bytes_bal_guild_balance"),
@@ -77,8 +81,10 @@ class BytesTransaction(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="bytes_transaction_amount_positive"),
-            models.CheckConstraint(condition=~Q(giver_id=F("receiver_id")), name="bytes_transaction_not_to_self"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="bytes_transaction_amount_positive",
+                                   violation_error_message="A transaction moves at least 1 byte."),
+            models.CheckConstraint(condition=~Q(giver_id=F("receiver_id")), name="bytes_transaction_not_to_self",
+                                   violation_error_message="A member cannot send bytes to themselves."),
         ]
         indexes = [
             models.Index(fields=["guild_id", "created_at"], name="ix_bytes_tx_guild_created"),
@@ -111,7 +117,8 @@ class BytesConfig(models.Model):
     class Meta:
         verbose_name = "guild economy config"
         constraints = [
-            models.CheckConstraint(condition=Q(max_transfer__gt=0), name="bytes_config_max_transfer_positive"),
+            models.CheckConstraint(condition=Q(max_transfer__gt=0), name="bytes_config_max_transfer_positive",
+                                   violation_error_message="The largest transfer must be at least 1 byte."),
         ]
 
     def __str__(self) -> str:
@@ -146,12 +153,18 @@ class Squad(models.Model):
     class Meta:
         ordering = ["guild_id", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["guild_id", "role_id"], name="uq_squad_guild_role"),
-            models.UniqueConstraint(Lower("name"), "guild_id", name="squad_name_unique_per_guild"),
+            models.UniqueConstraint(fields=["guild_id", "role_id"], name="uq_squad_guild_role",
+                                    violation_error_message="Another squad of this server already uses this Discord role."),
+            models.UniqueConstraint(Lower("name"), "guild_id", name="squad_name_unique_per_guild",
+                                    violation_error_message="Another squad of this server already has this name (upper/lower case does not count)."),
             models.UniqueConstraint(fields=["guild_id"], condition=Q(is_default=True),
-                                    name="squad_one_default_per_guild"),
+                                    name="squad_one_default_per_guild",
+                                    violation_error_message="This server already has a default squad: untick “default” on that one first.",
+            ),
             models.CheckConstraint(condition=Q(max_members__isnull=True) | Q(max_members__gt=0),
-                                   name="squad_max_members_positive"),
+                                   name="squad_max_members_positive",
+                                   violation_error_message="A member limit is at least 1 (leave it empty for no limit).",
+            ),
         ]
         indexes = [models.Index(fields=["guild_id", "is_active"], name="ix_squad_guild_active")]
 
@@ -169,7 +182,8 @@ class SquadMembership(models.Model):
     class Meta:
         ordering = ["squad", "joined_at"]
         constraints = [
-            models.UniqueConstraint(fields=["guild_id", "user_id"], name="squad_membership_one_per_member"),
+            models.UniqueConstraint(fields=["guild_id", "user_id"], name="squad_membership_one_per_member",
+                                    violation_error_message="This member is already in a squad of this server."),
         ]
         indexes = [models.Index(fields=["squad"], name="ix_squad_member_squad")]
 
@@ -189,7 +203,8 @@ class RoleRewardGrant(models.Model):
     class Meta:
         ordering = ["-granted_at"]
         constraints = [
-            models.UniqueConstraint(fields=["guild_id", "user_id", "role_id"], name="role_reward_granted_once"),
+            models.UniqueConstraint(fields=["guild_id", "user_id", "role_id"], name="role_reward_granted_once",
+                                    violation_error_message="This member already received this role reward."),
         ]
 
     def __str__(self) -> str:
@@ -227,11 +242,17 @@ class ModerationCase(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=~Q(action="timeout") | Q(expires_at__isnull=False),
-                                   name="moderation_timeout_has_expiry"),
+                                   name="moderation_timeout_has_expiry",
+                                   violation_error_message="A timeout needs an end time.",
+            ),
             models.CheckConstraint(condition=Q(resolved=False) | Q(resolved_at__isnull=False),
-                                   name="moderation_resolved_has_time"),
+                                   name="moderation_resolved_has_time",
+                                   violation_error_message="A resolved case needs the time it was resolved.",
+            ),
             models.UniqueConstraint(fields=["guild_id", "message_id"], condition=Q(message_id__isnull=False),
-                                    name="moderation_one_case_per_message"),
+                                    name="moderation_one_case_per_message",
+                                    violation_error_message="This message already has a moderation case.",
+            ),
         ]
         indexes = [
             models.Index(fields=["guild_id", "created_at"], name="ix_mod_case_guild_created"),
@@ -276,7 +297,8 @@ class AutoModRule(models.Model):
         ordering = ["guild_id", "priority", "created_at"]
         verbose_name = "auto-moderation rule"
         constraints = [
-            models.CheckConstraint(condition=Q(timeout_minutes__gt=0), name="automod_timeout_positive"),
+            models.CheckConstraint(condition=Q(timeout_minutes__gt=0), name="automod_timeout_positive",
+                                   violation_error_message="A timeout lasts at least one minute."),
         ]
         indexes = [models.Index(fields=["guild_id", "is_active", "priority"], name="ix_automod_guild_active")]
 

@@ -48,7 +48,8 @@ class Specialization(models.Model):
 
     class Meta:
         ordering = ["wow_class__name", "name"]
-        constraints = [models.UniqueConstraint(fields=["wow_class", "name"], name="spec_unique_per_class")]
+        constraints = [models.UniqueConstraint(fields=["wow_class", "name"], name="spec_unique_per_class",
+                                               violation_error_message="This class already has a specialization with this name.")]
 
     def __str__(self) -> str:
         return f"{self.name} {self.wow_class.name}"
@@ -126,7 +127,8 @@ class WowCharacter(models.Model):
     class Meta:
         ordering = ["character_name", "realm_slug"]
         constraints = [
-            models.UniqueConstraint(Lower("character_name"), "realm_slug", name="wowcharacter_unique_name_realm"),
+            models.UniqueConstraint(Lower("character_name"), "realm_slug", name="wowcharacter_unique_name_realm",
+                                    violation_error_message="A character with this name already exists on this realm."),
         ]
         indexes = [models.Index(fields=["removed_at"], name="wowchar_removed_idx")]
 
@@ -182,7 +184,9 @@ class PlayerCharacter(models.Model):
         ordering = ["player", "character"]
         constraints = [
             models.CheckConstraint(name="playercharacter_confidence_0_1",
-                                   condition=Q(confidence__gte=0) & Q(confidence__lte=1)),
+                                   condition=Q(confidence__gte=0) & Q(confidence__lte=1),
+                                   violation_error_message="A link's confidence is between 0 and 1.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -231,11 +235,14 @@ class AuditIssue(models.Model):
         ordering = ["-last_seen"]
         constraints = [
             models.UniqueConstraint(fields=["issue_hash"], condition=Q(resolved_at__isnull=True),
-                                    name="auditissue_one_open_per_hash"),
+                                    name="auditissue_one_open_per_hash",
+                                    violation_error_message="This issue is already open.",
+            ),
             models.CheckConstraint(
                 name="auditissue_closed_has_resolution",
                 condition=(Q(resolved_at__isnull=True, resolution="")
                            | (Q(resolved_at__isnull=False) & ~Q(resolution=""))),
+                violation_error_message="A closed issue says how it was closed, and an open one does not.",
             ),
         ]
         indexes = [models.Index(fields=["resolved_at", "reported_at"], name="auditissue_open_idx")]

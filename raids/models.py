@@ -77,7 +77,8 @@ class RecurringEvent(models.Model):
     class Meta:
         ordering = ["day_of_week", "default_start_time"]
         constraints = [
-            models.CheckConstraint(name="recurringevent_weekday_0_6", condition=Q(day_of_week__gte=0, day_of_week__lte=6)),
+            models.CheckConstraint(name="recurringevent_weekday_0_6", condition=Q(day_of_week__gte=0, day_of_week__lte=6),
+                                   violation_error_message="Pick a weekday (Monday to Sunday)."),
             models.CheckConstraint(name="recurringevent_duration_positive", condition=Q(default_duration_minutes__gt=0),
                                    violation_error_message="A raid night lasts at least one minute."),
         ]
@@ -121,7 +122,9 @@ class RaidEvent(models.Model):
             models.CheckConstraint(name="raidevent_ends_after_start", condition=Q(end_time_utc__gt=F("start_time_utc")),
                                    violation_error_message="The event must end after it starts."),
             models.CheckConstraint(name="raidevent_next_booked_consistent",
-                                   condition=Q(next_event__isnull=True) | Q(next_booked_at__isnull=False)),
+                                   condition=Q(next_event__isnull=True) | Q(next_booked_at__isnull=False),
+                                   violation_error_message="An event whose next week is booked records when it was booked.",
+            ),
         ]
         indexes = [
             models.Index(fields=["start_time_utc"], name="raidevent_start_idx",
@@ -179,11 +182,17 @@ class RaidAttendance(models.Model):
             models.UniqueConstraint(fields=["event", "player"], name="raidattendance_one_per_player",
                                     violation_error_message="This player is already on this event's attendance."),
             models.CheckConstraint(name="raidattendance_status_valid",
-                                   condition=Q(status__in=["accepted", "tentative", "bench", "absence"])),
+                                   condition=Q(status__in=["accepted", "tentative", "bench", "absence"]),
+                                   violation_error_message="Attendance is Accepted, Tentative, Bench or Absence.",
+            ),
             models.CheckConstraint(name="raidattendance_source_valid",
-                                   condition=Q(source__in=["auto", "raid_helper", "manual"])),
+                                   condition=Q(source__in=["auto", "raid_helper", "manual"]),
+                                   violation_error_message="Attendance comes from auto-booking, Raid-Helper or an officer.",
+            ),
             models.CheckConstraint(name="raidattendance_push_valid",
-                                   condition=Q(signup_push__in=["pending", "sent", "failed", "skipped"])),
+                                   condition=Q(signup_push__in=["pending", "sent", "failed", "skipped"]),
+                                   violation_error_message="A sign-up push is to send, sent, failed or not sent.",
+            ),
         ]
         indexes = [
             models.Index(fields=["signup_push"], name="raidattendance_push_idx",
@@ -213,7 +222,8 @@ class RaidHelperSettings(models.Model):
     class Meta:
         verbose_name = "Raid-Helper settings"
         verbose_name_plural = "Raid-Helper settings"
-        constraints = [models.CheckConstraint(name="raidhelpersettings_singleton", condition=Q(id=1))]
+        constraints = [models.CheckConstraint(name="raidhelpersettings_singleton", condition=Q(id=1),
+                                              violation_error_message="There is only one Raid-Helper settings row: edit it instead.")]
 
     def __str__(self) -> str:
         return "Raid-Helper settings"

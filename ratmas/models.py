@@ -57,6 +57,7 @@ class Event(models.Model):
             models.CheckConstraint(
                 name="ratmas_event_status_valid",
                 condition=Q(status__in=["open", "locked", "matched", "notified", "completed", "cancelled"]),
+                violation_error_message="Unknown Ratmas status.",
             ),
             models.CheckConstraint(
                 name="ratmas_event_dates_ordered",
@@ -85,12 +86,14 @@ class Participant(models.Model):
     class Meta:
         ordering = ["display_name", "user_id"]
         constraints = [
-            models.UniqueConstraint(fields=["event", "user_id"], name="ratmas_participant_once_per_event"),
+            models.UniqueConstraint(fields=["event", "user_id"], name="ratmas_participant_once_per_event",
+                                    violation_error_message="This member already takes part in this event."),
             models.CheckConstraint(
                 name="ratmas_wishlist_http",
                 condition=Q(wishlist_url="")
                 | Q(wishlist_url__startswith="http://")
                 | Q(wishlist_url__startswith="https://"),
+                violation_error_message="A wishlist link starts with http:// or https://.",
             ),
         ]
 
@@ -120,9 +123,12 @@ class Pairing(models.Model):
     class Meta:
         ordering = ["event", "santa__display_name"]
         constraints = [
-            models.UniqueConstraint(fields=["event", "santa"], name="ratmas_pairing_one_recipient_per_santa"),
-            models.UniqueConstraint(fields=["event", "recipient"], name="ratmas_pairing_one_santa_per_recipient"),
-            models.CheckConstraint(name="ratmas_pairing_not_self", condition=~Q(santa=F("recipient"))),
+            models.UniqueConstraint(fields=["event", "santa"], name="ratmas_pairing_one_recipient_per_santa",
+                                    violation_error_message="This Santa already has a recipient."),
+            models.UniqueConstraint(fields=["event", "recipient"], name="ratmas_pairing_one_santa_per_recipient",
+                                    violation_error_message="This recipient already has a Santa."),
+            models.CheckConstraint(name="ratmas_pairing_not_self", condition=~Q(santa=F("recipient")),
+                                   violation_error_message="Nobody can be their own Santa."),
         ]
         permissions = [("view_pairings_secret", "Can see who is whose Secret Santa")]
 
@@ -175,9 +181,11 @@ class RelayMessage(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                name="ratmas_relay_direction_valid", condition=Q(direction__in=["to_recipient", "to_santa"])
+                name="ratmas_relay_direction_valid", condition=Q(direction__in=["to_recipient", "to_santa"]),
+                violation_error_message="A relayed message goes from Santa to recipient or back.",
             ),
-            models.CheckConstraint(name="ratmas_relay_text_not_empty", condition=~Q(text="")),
+            models.CheckConstraint(name="ratmas_relay_text_not_empty", condition=~Q(text=""),
+                                   violation_error_message="A relayed message cannot be empty."),
         ]
 
     def __str__(self) -> str:
@@ -205,7 +213,8 @@ class ScheduledSend(models.Model):
 
     class Meta:
         ordering = ["event", "sent_at"]
-        constraints = [models.UniqueConstraint(fields=["event", "kind"], name="ratmas_scheduled_send_once")]
+        constraints = [models.UniqueConstraint(fields=["event", "kind"], name="ratmas_scheduled_send_once",
+                                               violation_error_message="This announcement was already sent for this event.")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for event {self.event_id}"
