@@ -261,7 +261,10 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
             except (DomainError, RaidHelperError) as exc:
                 errors.append(f"{event}: {exc}")
                 continue
-            if result.status == result.BOOKED:
+            if result.status == result.BOOKED and not result.event.raid_helper_event_id:
+                done.append(f"{event}: booked {result.event} here only (Raid-Helper is not configured, so "
+                            "nothing was posted there; its sign-ups are listed on the event).")
+            elif result.status == result.BOOKED:
                 done.append(f"{event}: booked {result.event} ({result.event.raid_helper_url}); "
                             f"{result.signups_sent} sign-ups sent, {result.signups_failed} failed.")
             elif result.status == result.ALREADY_BOOKED:

@@ -44,6 +44,7 @@ MAX_SIGNUP_ATTEMPTS = 5
 ANNOUNCEMENT = "📅 Next week's raid has been posted! Sign up here: {url}"
 EVENT_DESCRIPTION = "Auto-scheduled raid. Sign up below!"
 FALLBACK_TEMPLATE = "wowretail2"
+NOT_CONFIGURED_SKIP = "Raid-Helper not configured when booked"
 
 Status = RaidAttendance.Status
 Source = RaidAttendance.Source
@@ -212,13 +213,17 @@ def book_next_occurrence(source_event: RaidEvent, *, now: dt.datetime | None = N
                          client: RaidHelperClient | None = None) -> BookingResult:
     """Book next week's occurrence of ``source_event`` (the seed's steps 2–4), exactly once.
 
+    Without Raid-Helper configured the event is booked here only (officers still get next
+    week's event and its roster; its sign-ups are marked "not sent"); with it, the event is
+    created in Raid-Helper first and the sign-ups are pushed.
+
     Raises ``RaidHelperError`` when Raid-Helper fails (nothing is written) and ``RaidsError``
     when the booking cannot be made as configured."""
     now = now or timezone.now()
     config = RaidHelperSettings.load()
-    if not is_configured(config):
-        raise RaidsError("Raid-Helper is not configured: set RAID_HELPER_API_KEY and the server id in the settings.")
-    client = client or get_client(config)
+    configured = is_configured(config)
+    if configured:
+        client = client or get_client(config)
     with transaction.atomic():
         source = (RaidEvent.objects.select_for_update(skip_locked=True, of=("self",))
                   .select_related("recurring_event").filter(pk=source_event.pk).first())
@@ -241,16 +246,16 @@ def book_next_occurrence(source_event: RaidEvent, *, now: dt.datetime | None = N
             raise RaidsError(f"Next week's {recurring.label} ({next_date:%d %b %Y}) has already started; "
                              "create it by hand in Raid-Helper.")
         channel_id = recurring.discord_channel_id or config.raid_channel_id
-        if not channel_id:
+        if configured and not channel_id:
             raise RaidsError(f"No Discord channel for {recurring.label}: set one on the raid night or a raid "
                              "channel in the Raid-Helper settings.")
-        if not config.leader_discord_id:
+        if configured and not config.leader_discord_id:
             raise RaidsError("Set the leader's Discord id in the Raid-Helper settings: Raid-Helper requires one.")
         signups = build_signups(recurring)
 
-        created = _find_posted_event(client, recurring.label, start)
+        created = _find_posted_event(client, recurring.label, start) if configured else None
         adopted = created is not None
-        if created is None:
+        if configured and created is None:
             created = client.create_event(
                 channel_id=channel_id, leader_id=config.leader_discord_id,
                 template_id=recurring.raid_helper_template_id or config.default_template_id or FALLBACK_TEMPLATE,
@@ -262,21 +267,28 @@ def book_next_occurrence(source_event: RaidEvent, *, now: dt.datetime | None = N
                 new_event = RaidEvent.objects.create(
                     season=current_season(now.date()), title=recurring.label, event_date=next_date,
                     start_time_utc=start, end_time_utc=start + dt.timedelta(minutes=recurring.default_duration_minutes),
-                    raid_helper_event_id=created.id, discord_channel_id=channel_id, recurring_event=recurring,
-                    auto_booked=True, raid_helper_payload=created.payload,
+                    raid_helper_event_id=created.id if created else "", discord_channel_id=channel_id,
+                    recurring_event=recurring, auto_booked=True, raid_helper_payload=created.payload if created else None,
                 )
         except IntegrityError:
-            raise RaidsError(f"Next week's {recurring.label} was created by someone else at the same moment; "
-                             f"Raid-Helper event {created.id} is a duplicate: delete it in Raid-Helper.") from None
+            raise RaidsError(f"Next week's {recurring.label} was created by someone else at the same moment"
+                             + (f"; Raid-Helper event {created.id} is a duplicate: delete it in Raid-Helper."
+                                if created else ".")) from None
+        not_sent = "" if configured else NOT_CONFIGURED_SKIP
         RaidAttendance.objects.bulk_create([
             RaidAttendance(
                 event=new_event, player_id=s.player_id, status=s.status, signed_up=s.status == Status.ACCEPTED,
                 source=Source.AUTO, specialization_id=s.specialization_id,
-                signup_push=Push.SKIPPED if s.skip_reason else Push.PENDING, signup_push_error=s.skip_reason,
+                signup_push=Push.SKIPPED if s.skip_reason or not configured else Push.PENDING,
+                signup_push_error=s.skip_reason or not_sent,
             )
             for s in signups
         ])
         _mark_booked(source, new_event, now)
+        if created is None:
+            log.info("Booked next occurrence here only (Raid-Helper not configured): raid_event_id=%s, date=%s",
+                     new_event.pk, next_date)
+            return BookingResult(BookingResult.BOOKED, new_event)
         if config.raid_channel_id:
             outbox.post_message(config.raid_channel_id, content=ANNOUNCEMENT.format(url=created.url),
                                 dedupe_key=f"raids.announce:{created.id}", topic="raids.announcement")

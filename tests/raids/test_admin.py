@@ -106,12 +106,23 @@ def test_book_action_reports_raid_helper_errors(raid_officer, raid_config, raid_
     assert RaidEvent.objects.count() == 1
 
 
-def test_book_action_when_not_configured(raid_officer, raid_night, make_event, settings):
+def test_book_action_when_not_configured_books_here_only(raid_officer, raid_night, make_event, settings,
+                                                         fake_raid_helper):
+    """Without Raid-Helper the officer still gets next week's event (and its roster), posted nowhere."""
     settings.RAID_HELPER_API_KEY = ""
     event = make_event(raid_night, timezone.now() - dt.timedelta(hours=2))
     response = raid_officer.post(reverse("admin:raids_raidevent_changelist"),
                                  {"action": "book_next_now", "_selected_action": [event.pk]}, follow=True)
-    assert "Raid-Helper is not configured" in response.content.decode()
+    assert "here only (Raid-Helper is not configured" in response.content.decode()
+    event.refresh_from_db()
+    booked = event.next_event
+    assert booked is not None and booked.event_date == event.event_date + dt.timedelta(days=7)
+    assert booked.raid_helper_event_id == "" and booked.start_time_utc.date() == booked.event_date
+    assert not fake_raid_helper.events
+    assert not booked.attendance.exclude(signup_push=RaidAttendance.SignupPush.SKIPPED).exists()
+    again = raid_officer.post(reverse("admin:raids_raidevent_changelist"),
+                              {"action": "book_next_now", "_selected_action": [event.pk]}, follow=True)
+    assert "already booked" in again.content.decode() and RaidEvent.objects.count() == 2
 
 
 def test_import_and_mark_attended_actions(raid_officer, raid_config, raid_night, make_event, make_player,
