@@ -1,7 +1,8 @@
 """``/ark`` slash commands and the Ark buttons. Thin: each handler calls ``ark.services`` and
 answers ephemerally with the service's result or its error message.
 
-The ``do_*`` functions are the synchronous bodies (run through ``sync_to_async``); commands
+The ``do_*`` functions are the synchronous bodies (run on the bot's database pool through
+``bot.interactions``, which also defers slow answers and words failures); commands
 and buttons share them. Officer commands are allowed to members holding the role
 ``ARK_OFFICER_ROLE_ID`` or the Manage Server permission.
 """
@@ -14,11 +15,10 @@ from collections.abc import Callable
 from typing import Any
 
 import discord
-from asgiref.sync import sync_to_async
 from discord import app_commands
 
+from bot import interactions
 from bot.outbox import discord_timestamp
-from core.errors import DomainError
 
 from . import conf, services
 from .messages import governor_label
@@ -282,27 +282,13 @@ def do_button(user_id: int, custom_id: str) -> str | None:
 # --- discord.py wiring ------------------------------------------------------------------------
 
 
-async def _answer(
-    interaction: discord.Interaction, fn: Callable[..., str | None], *args: Any, **kwargs: Any
-) -> None:
-    try:
-        text = await sync_to_async(fn)(*args, **kwargs)
-    except DomainError as exc:
-        text = str(exc)
-    except Exception:
-        log.exception("ark: %s failed", getattr(fn, "__name__", fn))
-        text = "Something went wrong; the officers have the details in the logs."
-    if text is not None:
-        await interaction.response.send_message(text[:2000], ephemeral=True)
-
-
 async def _officer(
     interaction: discord.Interaction, fn: Callable[..., str], *args: Any, **kwargs: Any
 ) -> None:
     if not is_officer(interaction.user):
-        await interaction.response.send_message("Only Ark officers can do that.", ephemeral=True)
+        await interactions.refuse(interaction, "Only Ark officers can do that.")
         return
-    await _answer(interaction, fn, *args, **kwargs)
+    await interactions.answer(interaction, fn, *args, **kwargs)
 
 
 def build_group() -> app_commands.Group:
@@ -321,7 +307,7 @@ def build_group() -> app_commands.Group:
         governor_id: int | None = None,
         slot: app_commands.Choice[str] | None = None,
     ) -> None:
-        await _answer(
+        await interactions.answer(
             interaction, do_signup, interaction.user.id, match_id, governor_id, slot.value if slot else None
         )
 
@@ -329,13 +315,13 @@ def build_group() -> app_commands.Group:
     async def withdraw(
         interaction: discord.Interaction, match_id: int, governor_id: int | None = None
     ) -> None:
-        await _answer(interaction, do_withdraw, interaction.user.id, match_id, governor_id)
+        await interactions.answer(interaction, do_withdraw, interaction.user.id, match_id, governor_id)
 
     @ark.command(name="checkin", description="Check in (from 12 hours before the start)")
     async def checkin(
         interaction: discord.Interaction, match_id: int, governor_id: int | None = None
     ) -> None:
-        await _answer(interaction, do_checkin, interaction.user.id, match_id, governor_id)
+        await interactions.answer(interaction, do_checkin, interaction.user.id, match_id, governor_id)
 
     @ark.command(name="switch", description="Put another of your governors in your signup (same slot)")
     async def switch(
@@ -344,11 +330,11 @@ def build_group() -> app_commands.Group:
         new_governor_id: int,
         old_governor_id: int | None = None,
     ) -> None:
-        await _answer(interaction, do_switch, interaction.user.id, match_id, new_governor_id, old_governor_id)
+        await interactions.answer(interaction, do_switch, interaction.user.id, match_id, new_governor_id, old_governor_id)
 
     @ark.command(name="roster", description="Show a match's roster")
     async def roster(interaction: discord.Interaction, match_id: int) -> None:
-        await _answer(interaction, do_roster, match_id)
+        await interactions.answer(interaction, do_roster, match_id)
 
     @ark.command(name="prefs", description="Your reminder DMs: turn them on/off or pick types")
     async def prefs(
@@ -357,15 +343,15 @@ def build_group() -> app_commands.Group:
         disable: str | None = None,
         enable: str | None = None,
     ) -> None:
-        await _answer(interaction, do_prefs, interaction.user.id, dm_enabled, disable, enable)
+        await interactions.answer(interaction, do_prefs, interaction.user.id, dm_enabled, disable, enable)
 
     @governor.command(name="register", description="Add a governor to your registry")
     async def governor_register(interaction: discord.Interaction, governor_id: int, name: str) -> None:
-        await _answer(interaction, do_governor_register, interaction.user.id, governor_id, name)
+        await interactions.answer(interaction, do_governor_register, interaction.user.id, governor_id, name)
 
     @governor.command(name="list", description="Your registered governors")
     async def governor_list(interaction: discord.Interaction) -> None:
-        await _answer(interaction, do_governor_list, interaction.user.id)
+        await interactions.answer(interaction, do_governor_list, interaction.user.id)
 
     @ark.command(
         name="create_match", description="Officers: schedule a match (times in UTC, YYYY-MM-DD HH:MM)"
@@ -476,25 +462,28 @@ def match_choices_for(current: str) -> list[app_commands.Choice[int]]:
 
 async def match_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
     """Autocomplete for ``match_id``: members pick a match by alliance and date, not by number."""
-    return await sync_to_async(match_choices_for)(current)
+    return await interactions.choices(match_choices_for, current)
 
 
 async def alliance_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
     """Autocomplete for ``alliance`` (active alliances)."""
-    names = await sync_to_async(lambda: [a.name for a in services.list_alliances()])()
+    names = await interactions.choices(lambda: [a.name for a in services.list_alliances()])
     return [app_commands.Choice(name=n, value=n) for n in names if current.lower() in n.lower()][:25]
 
 
-async def on_interaction(interaction: discord.Interaction) -> None:
-    """Buttons: ``ark:<action>:<match_id>`` (slash commands are routed by the command tree)."""
-    if interaction.type != discord.InteractionType.component:
-        return
-    custom_id = (interaction.data or {}).get("custom_id", "")
-    if not custom_id.startswith("ark:"):
-        return
-    await _answer(interaction, do_button, interaction.user.id, custom_id)
+async def on_button(interaction: discord.Interaction, custom_id: str) -> None:
+    """Buttons ``ark:<action>:<match_id>`` (routed here by ``bot.interactions.ComponentRouter``)."""
+    user_id = interaction.user.id
+
+    def press() -> str:
+        text = do_button(user_id, custom_id)
+        if text is None:
+            raise interactions.StaleComponent()
+        return text
+
+    await interactions.answer(interaction, press)
 
 
 def setup(bot) -> None:
     bot.tree.add_command(build_group())
-    bot.add_listener(on_interaction, "on_interaction")
+    interactions.register_buttons(bot, "ark", on_button)

@@ -7,6 +7,7 @@ gateway listeners; every listener and command calls a service. Nothing of a doma
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from importlib import import_module
 from importlib.util import find_spec
@@ -18,6 +19,7 @@ from discord.gateway import DiscordWebSocket
 from django.apps import apps
 from django.conf import settings
 
+from bot import interactions
 from bot.clients import configure_api_base
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,9 @@ class GuildOpsBot(commands.Bot):
         self.sync_only = sync_only
         self.loaded_modules: list[str] = []
         self.synced_commands: list[str] = []
+        self.components = interactions.ComponentRouter()
+        self.tree.on_error = interactions.on_tree_error
+        self.add_listener(self.components.on_interaction, "on_interaction")
 
     async def setup_hook(self) -> None:
         for module_name in discord_command_modules():
@@ -69,3 +74,8 @@ class GuildOpsBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("runbot: connected as %s", self.user)
+
+    async def close(self) -> None:
+        await super().close()
+        await interactions.EVENTS.shutdown()
+        await asyncio.to_thread(interactions.DB.shutdown)

@@ -271,6 +271,12 @@ DISCORD_API_BASE = env_str("DISCORD_API_BASE", "https://discord.com/api/v10").rs
 DISCORD_GATEWAY_URL = env_str("DISCORD_GATEWAY_URL")  # default: discord.py's wss://gateway.discord.gg
 DISCORD_HTTP_TIMEOUT = env_float("DISCORD_HTTP_TIMEOUT", 15.0)
 DISCORD_AUDIT_CHANNEL_ID = env_snowflake("DISCORD_AUDIT_CHANNEL_ID")
+# runbot: database work of interactions runs on this many threads (one connection each);
+# gateway events (auto-moderation, member updates) on their own threads and bounded queue.
+DISCORD_DB_THREADS = env_int("DISCORD_DB_THREADS", 8, minimum=1)
+DISCORD_EVENT_THREADS = env_int("DISCORD_EVENT_THREADS", 2, minimum=1)
+DISCORD_EVENT_QUEUE = env_int("DISCORD_EVENT_QUEUE", 2000, minimum=1)
+DISCORD_DEFER_AFTER = env_float("DISCORD_DEFER_AFTER", 0.4)  # seconds before an interaction is deferred
 OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 50, minimum=1)
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 120, minimum=10)

@@ -1,37 +1,29 @@
 """Discord UI of the economy: /bytes, /squads, moderators' /warn /timeout /cases, the
 "Send Bytes" context menus and the auto-moderation listener. Thin: every callback calls a
-service through ``sync_to_async`` and shows a DomainError's message ephemerally."""
+service on the bot's database pool through ``bot.interactions`` (one reply helper: deferral of
+slow answers, a DomainError's message shown ephemerally). Auto-moderation runs on the gateway
+event lane, never on the threads that answer members."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import discord
-from asgiref.sync import sync_to_async
 from discord import app_commands
 
-from bot import outbox
+from bot import interactions, outbox
+from bot.interactions import Reply, db, respond
 from core.errors import DomainError
 from economy import services
 from economy.models import SYSTEM_ID
 
 log = logging.getLogger(__name__)
-REFUSED = object()
 COLOUR = 0x417690
 
 bytes_group = app_commands.Group(name="bytes", description="Bytes: the server's currency", guild_only=True)
 squads_group = app_commands.Group(name="squads", description="Squads: teams with their own role", guild_only=True)
-
-
-async def call(interaction: discord.Interaction, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run a service off the event loop; on a DomainError answer with its message and return REFUSED."""
-    try:
-        return await sync_to_async(fn)(*args, **kwargs)
-    except DomainError as exc:
-        await interaction.response.send_message(str(exc), ephemeral=True)
-        return REFUSED
 
 
 def _name(user: Any) -> str:
@@ -46,23 +38,22 @@ def _party(user_id: int, username: str) -> str:
 @bytes_group.command(name="balance", description="Show your bytes (or another member's)")
 async def balance(interaction: discord.Interaction, member: discord.Member | None = None) -> None:
     target = member or interaction.user
-    row = await call(interaction, services.get_or_create_balance, interaction.guild_id, target.id)
-    if row is REFUSED:
-        return
-    await interaction.response.send_message(
-        f"**{_name(target)}** has **{row.balance:,}** bytes (streak {row.streak_count}, "
-        f"received {row.total_received:,}, sent {row.total_sent:,}).", ephemeral=member is None)
+
+    async def work() -> str:
+        row = await db(services.get_or_create_balance, interaction.guild_id, target.id)
+        return (f"**{_name(target)}** has **{row.balance:,}** bytes (streak {row.streak_count}, "
+                f"received {row.total_received:,}, sent {row.total_sent:,}).")
+    await respond(interaction, work, ephemeral=member is None)
 
 
 async def _send(interaction: discord.Interaction, receiver: Any, amount: int, reason: str) -> None:
-    record = await call(interaction, services.transfer, interaction.guild_id, interaction.user.id,
-                        _name(interaction.user), receiver.id, _name(receiver), amount, reason)
-    if record is REFUSED:
-        return
-    suffix = f" — {record.reason}" if record.reason else ""
-    await interaction.response.send_message(
-        f"{interaction.user.mention} sent **{record.amount:,}** bytes to {receiver.mention}{suffix}",
-        allowed_mentions=discord.AllowedMentions(users=[receiver]))
+    async def work() -> Reply:
+        record = await db(services.transfer, interaction.guild_id, interaction.user.id,
+                          _name(interaction.user), receiver.id, _name(receiver), amount, reason)
+        suffix = f" — {record.reason}" if record.reason else ""
+        return Reply(f"{interaction.user.mention} sent **{record.amount:,}** bytes to {receiver.mention}{suffix}",
+                     allowed_mentions=discord.AllowedMentions(users=[receiver]))
+    await respond(interaction, work, ephemeral=False)
 
 
 @bytes_group.command(name="send", description="Send bytes to a member")
@@ -74,54 +65,53 @@ async def send(interaction: discord.Interaction, member: discord.Member, amount:
 
 @bytes_group.command(name="daily", description="Claim your daily bytes")
 async def daily(interaction: discord.Interaction) -> None:
-    result = await call(interaction, services.award_daily, interaction.guild_id, interaction.user.id,
-                        username=_name(interaction.user))
-    if result is REFUSED:
-        return
-    row, streak, amount = result
-    await interaction.response.send_message(
-        f"+**{amount:,}** bytes! Streak: **{streak}** day(s). Balance: **{row.balance:,}**.")
+    async def work() -> str:
+        row, streak, amount = await db(services.award_daily, interaction.guild_id, interaction.user.id,
+                                       username=_name(interaction.user))
+        return f"+**{amount:,}** bytes! Streak: **{streak}** day(s). Balance: **{row.balance:,}**."
+    await respond(interaction, work, ephemeral=False)
 
 
 @bytes_group.command(name="leaderboard", description="The richest members")
 async def leaderboard(interaction: discord.Interaction) -> None:
-    rows = await call(interaction, services.get_leaderboard, interaction.guild_id, 10)
-    if rows is REFUSED:
-        return
-    lines = [f"**{i}.** <@{r.user_id}> — {r.balance:,}" for i, r in enumerate(rows, 1)] or ["Nobody has bytes yet."]
-    await interaction.response.send_message(
-        embed=discord.Embed(title="Bytes leaderboard", description="\n".join(lines), colour=COLOUR),
-        allowed_mentions=discord.AllowedMentions.none())
+    async def work() -> Reply:
+        rows = await db(services.get_leaderboard, interaction.guild_id, 10)
+        lines = [f"**{i}.** <@{r.user_id}> — {r.balance:,}" for i, r in enumerate(rows, 1)] or \
+            ["Nobody has bytes yet."]
+        return Reply(embed=discord.Embed(title="Bytes leaderboard", description="\n".join(lines), colour=COLOUR),
+                     allowed_mentions=discord.AllowedMentions.none())
+    await respond(interaction, work, ephemeral=False)
 
 
 @bytes_group.command(name="history", description="Your latest bytes movements")
 async def history(interaction: discord.Interaction) -> None:
-    rows = await call(interaction, services.get_history, interaction.guild_id, interaction.user.id, 10)
-    if rows is REFUSED:
-        return
-    me = interaction.user.id
-    lines = []
-    for t in rows:
-        sign, other = ("-", _party(t.receiver_id, t.receiver_username)) if t.giver_id == me else \
-            ("+", _party(t.giver_id, t.giver_username))
-        lines.append(f"{outbox.discord_timestamp(t.created_at, 'd')} {sign}{t.amount:,} {other}"
-                     f"{' — ' + t.reason[:60] if t.reason else ''}")
-    await interaction.response.send_message("\n".join(lines) or "No movements yet.", ephemeral=True)
+    async def work() -> str:
+        rows = await db(services.get_history, interaction.guild_id, interaction.user.id, 10)
+        me = interaction.user.id
+        lines = []
+        for t in rows:
+            sign, other = ("-", _party(t.receiver_id, t.receiver_username)) if t.giver_id == me else \
+                ("+", _party(t.giver_id, t.giver_username))
+            lines.append(f"{outbox.discord_timestamp(t.created_at, 'd')} {sign}{t.amount:,} {other}"
+                         f"{' — ' + t.reason[:60] if t.reason else ''}")
+        return "\n".join(lines) or "No movements yet."
+    await respond(interaction, work)
 
 
 @bytes_group.command(name="info", description="How bytes work on this server")
 async def info(interaction: discord.Interaction) -> None:
-    config = await call(interaction, services.get_config, interaction.guild_id)
-    if config is REFUSED:
-        return
-    bonuses = ", ".join(f"{d}+ days ×{m}" for d, m in services.parse_streak_bonuses(config.streak_bonuses)) or "none"
-    rewards = ", ".join(f"<@&{r}> at {t:,}" for r, t in services.parse_role_rewards(config.role_rewards)) or "none"
-    cooldown = f"{config.transfer_cooldown_hours} h" if config.transfer_cooldown_hours else "none"
-    embed = discord.Embed(title="Bytes", colour=COLOUR, description=(
-        f"Daily: **{config.daily_amount:,}** (streak bonuses: {bonuses})\n"
-        f"New members start with **{config.starting_balance:,}**\n"
-        f"Max transfer: **{config.max_transfer:,}**, cooldown: {cooldown}\nRole rewards: {rewards}"))
-    await interaction.response.send_message(embed=embed, ephemeral=True)
+    async def work() -> Reply:
+        config = await db(services.get_config, interaction.guild_id)
+        bonuses = ", ".join(f"{d}+ days ×{m}"
+                            for d, m in services.parse_streak_bonuses(config.streak_bonuses)) or "none"
+        rewards = ", ".join(f"<@&{r}> at {t:,}"
+                            for r, t in services.parse_role_rewards(config.role_rewards)) or "none"
+        cooldown = f"{config.transfer_cooldown_hours} h" if config.transfer_cooldown_hours else "none"
+        return Reply(embed=discord.Embed(title="Bytes", colour=COLOUR, description=(
+            f"Daily: **{config.daily_amount:,}** (streak bonuses: {bonuses})\n"
+            f"New members start with **{config.starting_balance:,}**\n"
+            f"Max transfer: **{config.max_transfer:,}**, cooldown: {cooldown}\nRole rewards: {rewards}")))
+    await respond(interaction, work)
 
 
 class SendBytesModal(discord.ui.Modal, title="Send Bytes"):
@@ -136,7 +126,7 @@ class SendBytesModal(discord.ui.Modal, title="Send Bytes"):
         try:
             amount = int(str(self.amount.value).strip())
         except ValueError:
-            await interaction.response.send_message("The amount must be a whole number of bytes.", ephemeral=True)
+            await interactions.refuse(interaction, "The amount must be a whole number of bytes.")
             return
         await _send(interaction, self.receiver, amount, str(self.reason.value or ""))
 
@@ -161,61 +151,56 @@ def _squad_line(squad: Any) -> str:
 
 @squads_group.command(name="list", description="All squads")
 async def squads_list(interaction: discord.Interaction) -> None:
-    squads = await call(interaction, services.list_squads, interaction.guild_id)
-    if squads is REFUSED:
-        return
-    text = "\n".join(_squad_line(s) for s in squads) or "No squads yet."
-    await interaction.response.send_message(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+    async def work() -> Reply:
+        squads = await db(services.list_squads, interaction.guild_id)
+        return Reply("\n".join(_squad_line(s) for s in squads) or "No squads yet.",
+                     allowed_mentions=discord.AllowedMentions.none())
+    await respond(interaction, work)
 
 
 @squads_group.command(name="join", description="Join a squad (switching costs bytes)")
 @app_commands.describe(name="The squad's name")
 async def squads_join(interaction: discord.Interaction, name: str) -> None:
-    squad = await call(interaction, services.get_squad, interaction.guild_id, name)
-    if squad is REFUSED:
-        return
-    result = await call(interaction, services.join_squad, interaction.guild_id, interaction.user.id, squad.pk,
-                        _name(interaction.user))
-    if result is REFUSED:
-        return
-    joined, cost = result
-    paid = f" for {cost:,} bytes" if cost else ""
-    await interaction.response.send_message(f"You joined **{joined.name}**{paid}.", ephemeral=True)
+    async def work() -> str:
+        squad = await db(services.get_squad, interaction.guild_id, name)
+        joined, cost = await db(services.join_squad, interaction.guild_id, interaction.user.id, squad.pk,
+                                _name(interaction.user))
+        paid = f" for {cost:,} bytes" if cost else ""
+        return f"You joined **{joined.name}**{paid}."
+    await respond(interaction, work)
 
 
 @squads_group.command(name="leave", description="Leave your squad")
 async def squads_leave(interaction: discord.Interaction) -> None:
-    squad = await call(interaction, services.leave_squad, interaction.guild_id, interaction.user.id)
-    if squad is not REFUSED:
-        await interaction.response.send_message(f"You left **{squad.name}**.", ephemeral=True)
+    async def work() -> str:
+        squad = await db(services.leave_squad, interaction.guild_id, interaction.user.id)
+        return f"You left **{squad.name}**."
+    await respond(interaction, work)
 
 
 @squads_group.command(name="info", description="About one squad")
 async def squads_info(interaction: discord.Interaction, name: str) -> None:
-    squad = await call(interaction, services.get_squad, interaction.guild_id, name)
-    if squad is REFUSED:
-        return
-    embed = discord.Embed(title=squad.name, description=(squad.description or "")[:4000], colour=COLOUR)
-    embed.add_field(name="Members", value=_squad_line(squad))
-    await interaction.response.send_message(embed=embed, ephemeral=True)
+    async def work() -> Reply:
+        squad = await db(services.get_squad, interaction.guild_id, name)
+        embed = discord.Embed(title=squad.name, description=(squad.description or "")[:4000], colour=COLOUR)
+        embed.add_field(name="Members", value=_squad_line(squad))
+        return Reply(embed=embed)
+    await respond(interaction, work)
 
 
 @squads_group.command(name="members", description="Who is in a squad")
 async def squads_members(interaction: discord.Interaction, name: str) -> None:
-    squad = await call(interaction, services.get_squad, interaction.guild_id, name)
-    if squad is REFUSED:
-        return
-    members = await call(interaction, services.squad_members, squad, 50)
-    if members is REFUSED:
-        return
-    text = ", ".join(f"<@{m.user_id}>" for m in members) or "Nobody yet."
-    await interaction.response.send_message(f"**{squad.name}**: {text}", ephemeral=True,
-                                            allowed_mentions=discord.AllowedMentions.none())
+    async def work() -> Reply:
+        squad = await db(services.get_squad, interaction.guild_id, name)
+        members = await db(services.squad_members, squad, 50)
+        text = ", ".join(f"<@{m.user_id}>" for m in members) or "Nobody yet."
+        return Reply(f"**{squad.name}**: {text}", allowed_mentions=discord.AllowedMentions.none())
+    await respond(interaction, work)
 
 
 async def squad_names(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
     """Autocomplete for the squad commands' ``name`` option."""
-    squads = await sync_to_async(services.list_squads)(interaction.guild_id)
+    squads = await interactions.choices(services.list_squads, interaction.guild_id)
     wanted = current.lower()
     return [app_commands.Choice(name=s.name, value=s.name) for s in squads if wanted in s.name.lower()][:25]
 
@@ -227,12 +212,11 @@ for _command in (squads_join, squads_info, squads_members):
 # -- moderation ------------------------------------------------------------------------------
 async def _open(interaction: discord.Interaction, member: Any, action: str, reason: str,
                 minutes: int | None = None) -> None:
-    case = await call(interaction, services.open_case, interaction.guild_id, member.id, str(member),
-                      interaction.user.id, str(interaction.user), action, reason, duration_minutes=minutes)
-    if case is not REFUSED:
-        await interaction.response.send_message(
-            f"Case `{str(case.pk)[:8]}`: {case.get_action_display().lower()} {member.mention} — {case.reason}",
-            ephemeral=True)
+    async def work() -> str:
+        case = await db(services.open_case, interaction.guild_id, member.id, str(member),
+                        interaction.user.id, str(interaction.user), action, reason, duration_minutes=minutes)
+        return f"Case `{str(case.pk)[:8]}`: {case.get_action_display().lower()} {member.mention} — {case.reason}"
+    await respond(interaction, work)
 
 
 @app_commands.command(name="warn", description="Warn a member (DM and a case)")
@@ -254,29 +238,37 @@ async def timeout(interaction: discord.Interaction, member: discord.Member,
 @app_commands.guild_only()
 @app_commands.default_permissions(moderate_members=True)
 async def cases(interaction: discord.Interaction, member: discord.Member) -> None:
-    rows = await call(interaction, services.list_cases, interaction.guild_id, member.id)
-    if rows is REFUSED:
-        return
-    lines = [f"`{str(c.pk)[:8]}` {outbox.discord_timestamp(c.created_at, 'd')} {c.get_action_display()}"
-             f"{' (resolved)' if c.resolved else ''} — {c.reason[:80]}" for c in rows]
-    await interaction.response.send_message("\n".join(lines) or f"{member} has no cases.", ephemeral=True)
+    async def work() -> str:
+        rows = await db(services.list_cases, interaction.guild_id, member.id)
+        lines = [f"`{str(c.pk)[:8]}` {outbox.discord_timestamp(c.created_at, 'd')} {c.get_action_display()}"
+                 f"{' (resolved)' if c.resolved else ''} — {c.reason[:80]}" for c in rows]
+        return "\n".join(lines) or f"{member} has no cases."
+    await respond(interaction, work)
 
 
 # -- auto-moderation -------------------------------------------------------------------------
+def moderate(message_id: int, guild_id: int, author_id: int, author_tag: str, roles: list[int], channel_id: int,
+             content: str, mention_ids: list[int], created_at: dt.datetime) -> None:
+    """One message through the guild's auto-moderation rules (on the gateway event lane)."""
+    match = services.evaluate_message(guild_id, author_id, roles, channel_id, content, mention_ids, created_at)
+    if match is None:
+        return
+    try:
+        services.apply_automod_action(guild_id, author_id, author_tag, channel_id, message_id, match)
+    except DomainError:
+        log.warning("automod: could not act on message %s", message_id, exc_info=True)
+
+
 async def on_message(message: discord.Message) -> None:
-    """Every guild message from a person goes through the guild's auto-moderation rules."""
+    """Every guild message from a person goes through auto-moderation, queued on the bot's
+    gateway event lane: a busy chat may make it lag, never the members' commands (a message
+    skipped under overload is logged and counted)."""
     if message.guild is None or message.author.bot:
         return
     roles = [r.id for r in getattr(message.author, "roles", [])]
-    try:
-        match = await sync_to_async(services.evaluate_message)(
-            message.guild.id, message.author.id, roles, message.channel.id, message.content,
-            [m.id for m in message.mentions], message.created_at)
-        if match is not None:
-            await sync_to_async(services.apply_automod_action)(
-                message.guild.id, message.author.id, str(message.author), message.channel.id, message.id, match)
-    except DomainError:
-        log.warning("automod: could not act on message %s", message.id, exc_info=True)
+    await interactions.EVENTS.submit("automod", moderate, message.id, message.guild.id, message.author.id,
+                                     str(message.author), roles, message.channel.id, message.content,
+                                     [m.id for m in message.mentions], message.created_at)
 
 
 def setup(bot: Any) -> None:

@@ -1,16 +1,17 @@
 """guildsync in Discord: gateway listeners keep ``DiscordUser`` current between full syncs,
-and ``/guild whois`` tells officers who a member is. Thin: everything calls services."""
+and ``/guild whois`` tells officers who a member is. Thin: everything calls services. The
+listeners queue their work on the bot's gateway event lane (``bot.interactions.EVENTS``), so
+a wave of member updates never takes the threads that answer commands."""
 
 from __future__ import annotations
 
 import logging
 
 import discord
-from asgiref.sync import sync_to_async
 from discord import app_commands
 from django.conf import settings
 
-from core.errors import DomainError
+from bot import interactions
 from guildsync.services import discord_sync, identity_engine
 
 log = logging.getLogger(__name__)
@@ -23,12 +24,13 @@ def _ours(member: discord.abc.Snowflake) -> bool:
 
 async def on_member_join(member: discord.Member) -> None:
     if _ours(member) and not member.bot:
-        await sync_to_async(discord_sync.on_member_join)(discord_sync.member_from_gateway(member))
+        await interactions.EVENTS.submit("member_join", discord_sync.on_member_join,
+                                         discord_sync.member_from_gateway(member))
 
 
 async def on_member_remove(member: discord.Member) -> None:
     if _ours(member) and not member.bot:
-        await sync_to_async(discord_sync.on_member_remove)(member.id)
+        await interactions.EVENTS.submit("member_remove", discord_sync.on_member_remove, member.id)
 
 
 async def on_member_update(before: discord.Member, after: discord.Member) -> None:
@@ -37,16 +39,12 @@ async def on_member_update(before: discord.Member, after: discord.Member) -> Non
     if before.display_name == after.display_name and before.name == after.name and \
             {r.id for r in before.roles} == {r.id for r in after.roles}:
         return  # presence/avatar changes: nothing we store
-    await sync_to_async(discord_sync.on_member_update)(discord_sync.member_from_gateway(before),
-                                                       discord_sync.member_from_gateway(after))
+    await interactions.EVENTS.submit("member_update", discord_sync.on_member_update,
+                                     discord_sync.member_from_gateway(before), discord_sync.member_from_gateway(after))
 
 
 async def whois(interaction: discord.Interaction, member: discord.Member) -> None:
-    try:
-        text = await sync_to_async(identity_engine.describe_member)(member.id)
-    except DomainError as exc:
-        text = str(exc)
-    await interaction.response.send_message(text, ephemeral=True)
+    await interactions.answer(interaction, identity_engine.describe_member, member.id)
 
 
 def build_group() -> app_commands.Group:

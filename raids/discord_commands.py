@@ -4,27 +4,18 @@
 from __future__ import annotations
 
 import discord
-from asgiref.sync import sync_to_async
 from discord import app_commands
 
-from core.errors import DomainError
+from bot import interactions
 from raids import reports
 
 
 async def raid_next(interaction: discord.Interaction) -> None:
-    try:
-        text = await sync_to_async(reports.next_event_text)()
-    except DomainError as exc:
-        text = str(exc)
-    await interaction.response.send_message(text, ephemeral=True)
+    await interactions.answer(interaction, reports.next_event_text)
 
 
 async def raid_attendance(interaction: discord.Interaction) -> None:
-    try:
-        text = await sync_to_async(reports.my_attendance_text)(interaction.user.id)
-    except DomainError as exc:
-        text = str(exc)
-    await interaction.response.send_message(text, ephemeral=True)
+    await interactions.answer(interaction, reports.my_attendance_text, interaction.user.id)
 
 
 def build_group() -> app_commands.Group:

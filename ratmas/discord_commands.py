@@ -1,5 +1,6 @@
-"""``/ratmas`` slash commands. Thin: each one finds the guild's event and calls a service;
-a :class:`core.errors.DomainError` becomes an ephemeral reply with its message.
+"""``/ratmas`` slash commands. Thin: each one finds the guild's event and calls a service on
+the bot's database pool; ``bot.interactions.respond`` answers (deferring slow work), and a
+:class:`core.errors.DomainError` becomes an ephemeral reply with its message.
 
 Who is an organiser: Discord users are not Django users, so the "Ratmas organisers" group
 cannot be checked from Discord. Organiser commands are allowed to members holding the
@@ -10,14 +11,13 @@ event in progress) needs *Manage Server*, since there is no managing role yet.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import discord
-from asgiref.sync import sync_to_async
 from discord import app_commands
 
-from core.errors import DomainError
+from bot.interactions import db, respond
 from ratmas import services
 from ratmas.models import Event
 
@@ -36,20 +36,12 @@ def is_organiser(member: Any, event: Event | None) -> bool:
 async def _event(interaction: discord.Interaction, *, organiser: bool = False) -> Event:
     if interaction.guild_id is None:
         raise services.RatmasError("Use this command in a server.")
-    event = await sync_to_async(services.get_active_event)(interaction.guild_id)
+    event = await db(services.get_active_event, interaction.guild_id)
     if event is None:
         raise services.RatmasError("There is no Ratmas in progress on this server.")
     if organiser and not is_organiser(interaction.user, event):
         raise services.RatmasError("Only Ratmas organisers (the managing role or Manage Server) can do that.")
     return event
-
-
-async def _respond(interaction: discord.Interaction, work: Callable[[], Awaitable[str]]) -> None:
-    try:
-        text = await work()
-    except DomainError as exc:
-        text = f"⚠️ {exc}"
-    await interaction.response.send_message(text[:2000], ephemeral=True)
 
 
 def build_group() -> app_commands.Group:
@@ -61,52 +53,52 @@ def build_group() -> app_commands.Group:
     async def status(interaction: discord.Interaction) -> None:
         async def work() -> str:
             event = await _event(interaction)
-            return await sync_to_async(services.describe_event)(event, interaction.user.id)
-        await _respond(interaction, work)
+            return await db(services.describe_event, event, interaction.user.id)
+        await respond(interaction, work)
 
     @group.command(name="join", description="Join this year's Ratmas")
     @app_commands.describe(wishlist="Link to your wishlist (http or https)")
     async def join(interaction: discord.Interaction, wishlist: str | None = None) -> None:
         async def work() -> str:
             event = await _event(interaction)
-            await sync_to_async(services.join)(event, interaction.user.id, interaction.user.display_name, wishlist)
+            await db(services.join, event, interaction.user.id, interaction.user.display_name, wishlist)
             return "🎄 You're in! Set or change your wishlist any time with `/ratmas wishlist`."
-        await _respond(interaction, work)
+        await respond(interaction, work)
 
     @group.command(name="leave", description="Leave the Ratmas (while signups are open)")
     async def leave(interaction: discord.Interaction) -> None:
         async def work() -> str:
             event = await _event(interaction)
-            await sync_to_async(services.leave)(event, interaction.user.id)
+            await db(services.leave, event, interaction.user.id)
             return "You have left this Ratmas."
-        await _respond(interaction, work)
+        await respond(interaction, work)
 
     @group.command(name="wishlist", description="Set your wishlist link (empty to clear it)")
     @app_commands.describe(url="Link to your wishlist (http or https)")
     async def wishlist(interaction: discord.Interaction, url: str | None = None) -> None:
         async def work() -> str:
             event = await _event(interaction)
-            saved = await sync_to_async(services.update_wishlist)(event, interaction.user.id, url)
+            saved = await db(services.update_wishlist, event, interaction.user.id, url)
             return f"Wishlist {'set to ' + saved.wishlist_url if saved.wishlist_url else 'cleared'}."
-        await _respond(interaction, work)
+        await respond(interaction, work)
 
     @group.command(name="message-recipient", description="Send your recipient an anonymous message")
     @app_commands.describe(text="What to tell them (your name is never shown)")
     async def message_recipient(interaction: discord.Interaction, text: str) -> None:
         async def work() -> str:
             event = await _event(interaction)
-            await sync_to_async(services.message_recipient)(event, interaction.user.id, text)
+            await db(services.message_recipient, event, interaction.user.id, text)
             return "📨 Sent anonymously to your recipient."
-        await _respond(interaction, work)
+        await respond(interaction, work)
 
     @group.command(name="message-santa", description="Send your Secret Santa a message")
     @app_commands.describe(text="What to tell your Santa")
     async def message_santa(interaction: discord.Interaction, text: str) -> None:
         async def work() -> str:
             event = await _event(interaction)
-            await sync_to_async(services.message_santa)(event, interaction.user.id, text)
+            await db(services.message_santa, event, interaction.user.id, text)
             return "📨 Sent to your Secret Santa."
-        await _respond(interaction, work)
+        await respond(interaction, work)
 
     # ----------------------------------------------------------------- organisers
 
@@ -121,10 +113,10 @@ def build_group() -> app_commands.Group:
                     time_zone: str = "UTC", budget: str = "", participant_role: discord.Role | None = None,
                     managing_role: discord.Role | None = None) -> None:
         async def work() -> str:
-            existing = await sync_to_async(services.get_active_event)(interaction.guild_id)
+            existing = await db(services.get_active_event, interaction.guild_id)
             if existing is not None:
                 event = await _event(interaction, organiser=True)
-                await sync_to_async(services.set_status)(event, Event.Status.OPEN)
+                await db(services.set_status, event, Event.Status.OPEN)
                 return "🔓 Signups are open again."
             if not is_organiser(interaction.user, None):
                 raise services.RatmasError("Starting a Ratmas needs the Manage Server permission.")
@@ -132,20 +124,20 @@ def build_group() -> app_commands.Group:
                 raise services.RatmasError("Give the signup deadline, purchase deadline and reveal date.")
             dates = [services.parse_local_datetime(d, time_zone) for d in (signup_deadline, purchase_deadline,
                                                                              reveal_date)]
-            await sync_to_async(services.create_event)(
-                interaction.guild_id, *dates, announcement_channel_id=interaction.channel_id,
+            await db(
+                services.create_event, interaction.guild_id, *dates, announcement_channel_id=interaction.channel_id,
                 participant_role_id=participant_role.id if participant_role else None,
                 managing_role_id=managing_role.id if managing_role else None, timezone=time_zone, budget=budget)
             return "🎄 Ratmas created; signups are open and announced in this channel."
-        await _respond(interaction, work)
+        await respond(interaction, work)
 
     def lifecycle(name: str, description: str, action: Callable[[Event], Any], done: str) -> None:
         async def callback(interaction: discord.Interaction) -> None:
             async def work() -> str:
                 event = await _event(interaction, organiser=True)
-                result = await sync_to_async(action)(event)
+                result = await db(action, event)
                 return done + (f" {result}" if result is not None and not isinstance(result, Event) else "")
-            await _respond(interaction, work)
+            await respond(interaction, work)
 
         group.add_command(app_commands.Command(name=name, description=description, callback=callback))
 
@@ -163,10 +155,9 @@ def build_group() -> app_commands.Group:
     async def match(interaction: discord.Interaction, dry_run: bool = False, avoid_previous: bool = True) -> None:
         async def work() -> str:
             event = await _event(interaction, organiser=True)
-            plan = await sync_to_async(services.generate_pairings)(event, avoid_previous=avoid_previous,
-                                                                  dry_run=dry_run)
+            plan = await db(services.generate_pairings, event, avoid_previous=avoid_previous, dry_run=dry_run)
             return plan.summary() + ("" if dry_run else " Send the DMs with `/ratmas notify`.")
-        await _respond(interaction, work)
+        await respond(interaction, work)
 
     @group.command(name="exclude", description="Organisers: stop someone drawing someone else")
     @app_commands.describe(giver="Must not draw…", receiver="…this participant", both_ways="And the reverse",
@@ -176,11 +167,11 @@ def build_group() -> app_commands.Group:
         async def work() -> str:
             event = await _event(interaction, organiser=True)
             if remove:
-                await sync_to_async(services.remove_exclusion)(event, giver.id, receiver.id)
+                await db(services.remove_exclusion, event, giver.id, receiver.id)
                 return f"Exclusion {giver.display_name} → {receiver.display_name} removed."
-            saved = await sync_to_async(services.add_exclusion)(event, giver.id, receiver.id, both_ways)
+            saved = await db(services.add_exclusion, event, giver.id, receiver.id, both_ways)
             return f"Exclusion saved: {giver.display_name} {'↮' if saved.both_ways else '↛'} {receiver.display_name}."
-        await _respond(interaction, work)
+        await respond(interaction, work)
 
     @group.command(name="sync", description="Organisers: make participants match the participant role")
     async def sync(interaction: discord.Interaction) -> None:
@@ -190,14 +181,14 @@ def build_group() -> app_commands.Group:
             if role is None:
                 raise services.RatmasError("This Ratmas has no participant role to sync from.")
             members = [(m.id, m.display_name) for m in role.members if not m.bot]
-            diff = await sync_to_async(services.sync_participants_from_role)(event, members)
+            diff = await db(services.sync_participants_from_role, event, members)
             lines = [f"Synced with @{role.name}: {diff}."]
             if diff.added:
                 lines.append(f"Added: {', '.join(diff.added)[:800]}")
             if diff.removed:
                 lines.append(f"Removed: {', '.join(diff.removed)[:800]}")
             return "\n".join(lines)
-        await _respond(interaction, work)
+        await respond(interaction, work)
 
     return group
 

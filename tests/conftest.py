@@ -50,6 +50,19 @@ def _quiet_outbox(settings):
     settings.OUTBOX_KICK_ON_COMMIT = False
 
 
+@pytest.fixture(autouse=True)
+def _bot_work_on_the_test_thread(settings):
+    """Command bodies called in this process with stand-in interactions run their database
+    work on the test's thread (inside the test's transaction) and answer at once; the
+    end-to-end tests (tests/bot/test_e2e_*.py) run the real pool and deferral in ``runbot``."""
+    from bot import interactions
+
+    settings.DISCORD_DEFER_AFTER = 60.0
+    interactions.DB.inline = interactions.EVENTS.inline = True
+    yield
+    interactions.DB.inline = interactions.EVENTS.inline = False
+
+
 @pytest.fixture(scope="session")
 def _fake_discord_server():
     fake = FakeDiscord().start()

@@ -56,6 +56,7 @@ def test_setup_registers_the_ark_group_within_discord_limits():
     payload = ark.to_dict(bot.tree)
     assert payload["name"] == "ark"
     assert "on_interaction" in {name for name, _ in bot.extra_events.items()}
+    assert "ark" in bot.components.handlers
 
 
 class FakeResponse:
@@ -145,10 +146,10 @@ def test_callbacks_answer_ephemerally_and_check_officers(alliance, governors):
     assert officer.response.sent[0][0].startswith("Created") and officer.response.sent[0][1]
     match = Match.objects.get()
     click = interaction(user(2), custom_id=f"ark:join_sub:{match.pk}")
-    asyncio.run(dc.on_interaction(click))
+    asyncio.run(bot.components.on_interaction(click))
     assert click.response.sent == [("Player slots are still open (0/3): join as Player.", True)]
     click = interaction(user(2), custom_id=f"ark:join_player:{match.pk}")
-    asyncio.run(dc.on_interaction(click))
+    asyncio.run(bot.components.on_interaction(click))
     assert "signed up as **Player**" in click.response.sent[0][0]
     asyncio.run(sync_to_async(connections.close_all)())  # the worker thread's connection
 

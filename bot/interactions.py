@@ -1,0 +1,376 @@
+"""How the bot answers members: one reply helper for every app, the database pool behind it,
+the global error handler, the button router and the gateway-event lane.
+
+Discord's contract: an interaction must be acknowledged within 3 seconds or the member sees
+"This interaction failed"; after that the bot has 15 minutes to edit the answer. So
+:func:`respond` starts the work, and if it has not finished after ``DISCORD_DEFER_AFTER``
+seconds (0.4 by default) it *defers* (callback type 5, "thinking…") and edits the original
+response when the work is done. Quick work is answered with one callback (type 4), slow work
+with a callback plus an edit — never late.
+
+Database work never runs on the event loop, nor on asgiref's single thread-sensitive thread
+(one thread for the whole bot made a burst of 400 signups wait in one line): it runs on
+:data:`DB`, a bounded pool of ``DISCORD_DB_THREADS`` threads, each with its own connection,
+with ``close_old_connections`` before and after every job (like a request), so a broken or
+expired connection is dropped instead of reused, and nothing leaks at shutdown.
+
+Gateway events (auto-moderation of every message, member updates) use :data:`EVENTS`, their
+own threads behind a bounded queue, so a busy chat can never take the threads interactions
+need. When the queue is full an event is skipped: logged and counted (``EVENTS.stats``), never
+dropped silently.
+
+Failures: a :class:`core.errors.DomainError` is shown to the member as written; anything else
+is logged with its traceback and the member gets a plain sentence. Both are ephemeral.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import discord
+from asgiref.sync import sync_to_async
+from discord import app_commands
+from django.conf import settings
+from django.db import close_old_connections, connections
+
+from core.errors import DomainError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+FAILED = "Something went wrong on our side; the officers have the details in the logs. Please try again later."
+STALE_BUTTON = "This button is no longer valid. Use the latest message or the slash command instead."
+GUILD_ONLY = "This command only works in a server, not in direct messages."
+NOT_ALLOWED = "You are not allowed to use this command."
+
+
+class StaleComponent(DomainError):
+    """A button whose custom id no longer leads anywhere (old message, deleted object)."""
+
+    def __init__(self, message: str = STALE_BUTTON) -> None:
+        super().__init__(message)
+
+
+# -- the database pool ---------------------------------------------------------------------------
+class DatabasePool:
+    """A bounded pool of threads for blocking database work, one connection per thread.
+
+    ``inline`` runs the work on asgiref's thread-sensitive thread instead: only for tests that
+    call command bodies inside the test's own transaction (the end-to-end tests run the real
+    pool in the ``runbot`` process)."""
+
+    def __init__(self, name: str, size_setting: str) -> None:
+        self.name = name
+        self.size_setting = size_setting
+        self.inline = False
+        self._executor: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def size(self) -> int:
+        return int(getattr(settings, self.size_setting))
+
+    def executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix=f"bot-{self.name}")
+            return self._executor
+
+    @staticmethod
+    def _job(fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+        close_old_connections()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if self.inline:
+            return await sync_to_async(fn, thread_sensitive=True)(*args, **kwargs)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor(), self._job, fn, args, kwargs)
+
+    def shutdown(self) -> None:
+        """Close every thread's connection, then stop the threads."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        size = executor._max_workers
+        barrier = threading.Barrier(size)
+
+        def close_mine() -> None:
+            try:
+                barrier.wait(timeout=5)  # one job per thread, so every thread closes its own
+            except threading.BrokenBarrierError:
+                pass
+            connections.close_all()
+
+        for _ in range(size):
+            executor.submit(close_mine)
+        executor.shutdown(wait=True, cancel_futures=False)
+
+
+DB = DatabasePool("db", "DISCORD_DB_THREADS")
+
+
+async def db(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a blocking (database) function on the interaction pool."""
+    return await DB.run(fn, *args, **kwargs)
+
+
+# -- gateway events --------------------------------------------------------------------------------
+class EventLane:
+    """Gateway events' own threads behind a bounded queue (``DISCORD_EVENT_QUEUE``).
+
+    ``submit`` never waits: the gateway reader must keep reading (heartbeats, interactions).
+    Under overload the queue fills, work lags by the queue's length, and once full an event is
+    skipped with a warning and counted in ``stats[kind + ':skipped']``."""
+
+    def __init__(self) -> None:
+        self.pool = DatabasePool("events", "DISCORD_EVENT_THREADS")
+        self.stats: Counter[str] = Counter()
+        self.max_lag = 0.0
+        self._queue: asyncio.Queue | None = None
+        self._workers: list[asyncio.Task] = []
+
+    @property
+    def inline(self) -> bool:
+        return self.pool.inline
+
+    @inline.setter
+    def inline(self, value: bool) -> None:
+        self.pool.inline = value
+
+    def _ensure_started(self) -> asyncio.Queue:
+        if self._queue is None:
+            self._queue = asyncio.Queue(maxsize=settings.DISCORD_EVENT_QUEUE)
+            self._workers = [asyncio.create_task(self._work(self._queue), name=f"bot-events-{i}")
+                             for i in range(self.pool.size)]
+        return self._queue
+
+    async def submit(self, kind: str, fn: Callable[..., Any], *args: Any) -> None:
+        if self.inline:
+            await self._call(kind, fn, args, time.monotonic())
+            return
+        queue = self._ensure_started()
+        try:
+            queue.put_nowait((kind, fn, args, time.monotonic()))
+        except asyncio.QueueFull:
+            self.stats[f"{kind}:skipped"] += 1
+            log.warning("gateway events overloaded: skipped %s %s (queue of %d full; %d %s skipped so far)",
+                        kind, args[:1], queue.maxsize, self.stats[f"{kind}:skipped"], kind)
+            return
+        self.stats[f"{kind}:queued"] += 1
+
+    async def _call(self, kind: str, fn: Callable[..., Any], args: tuple, queued_at: float) -> None:
+        lag = time.monotonic() - queued_at
+        self.max_lag = max(self.max_lag, lag)
+        try:
+            await self.pool.run(fn, *args)
+            self.stats[f"{kind}:done"] += 1
+        except Exception:
+            self.stats[f"{kind}:failed"] += 1
+            log.exception("gateway event %s failed (after %.1f s in the queue)", kind, lag)
+
+    async def _work(self, queue: asyncio.Queue) -> None:
+        while True:
+            kind, fn, args, queued_at = await queue.get()
+            try:
+                await self._call(kind, fn, args, queued_at)
+            finally:
+                queue.task_done()
+
+    async def drain(self) -> None:
+        if self._queue is not None:
+            await self._queue.join()
+
+    async def shutdown(self) -> None:
+        for task in self._workers:
+            task.cancel()
+        self._workers, self._queue = [], None
+        await asyncio.to_thread(self.pool.shutdown)
+        if self.stats:
+            log.info("gateway events: %s; longest wait %.1f s", dict(self.stats), self.max_lag)
+
+
+EVENTS = EventLane()
+
+
+# -- answering -------------------------------------------------------------------------------------
+@dataclass
+class Reply:
+    """An answer richer than plain text."""
+
+    content: str | None = None
+    embed: discord.Embed | None = None
+    allowed_mentions: discord.AllowedMentions | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.embed is not None:
+            extra["embed"] = self.embed
+        if self.allowed_mentions is not None:
+            extra["allowed_mentions"] = self.allowed_mentions
+        return extra
+
+
+def _as_reply(result: str | Reply | None) -> Reply:
+    if isinstance(result, Reply):
+        return result
+    return Reply(content=(result or "Done.")[:2000])
+
+
+def _describe(interaction: Any) -> str:
+    data = getattr(interaction, "data", None) or {}
+    what = data.get("name") or data.get("custom_id") or "?"
+    return f"interaction {getattr(interaction, 'id', '?')} ({what}) by {getattr(interaction.user, 'id', '?')}"
+
+
+async def _send(interaction: Any, reply: Reply, *, ephemeral: bool) -> None:
+    await interaction.response.send_message(reply.content, ephemeral=ephemeral, **reply.kwargs())
+
+
+async def respond(interaction: Any, work: Callable[[], Awaitable[str | Reply | None]], *,
+                  ephemeral: bool = True) -> None:
+    """Run ``work`` and answer with its result within Discord's 3 seconds.
+
+    ``ephemeral`` is decided before the work starts (a deferral fixes it); errors are always
+    ephemeral (after a public deferral the "thinking…" message is deleted and the error sent
+    as an ephemeral follow-up)."""
+    task = asyncio.ensure_future(work())
+    deferred = False
+    try:
+        try:
+            result = await asyncio.wait_for(asyncio.shield(task), settings.DISCORD_DEFER_AFTER)
+        except TimeoutError:
+            try:
+                await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+                deferred = True
+            except discord.HTTPException as exc:  # expired or already answered: finish the work anyway
+                log.warning("%s: could not defer (%s)", _describe(interaction), exc)
+            result = await task
+        reply, failed = _as_reply(result), False
+    except DomainError as exc:
+        reply, failed = Reply(content=str(exc)[:2000]), True
+    except Exception:
+        log.exception("%s failed", _describe(interaction))
+        reply, failed = Reply(content=FAILED), True
+    try:
+        if not deferred:
+            await _send(interaction, reply, ephemeral=ephemeral or failed)
+        elif failed and not ephemeral:
+            await interaction.followup.send(reply.content, ephemeral=True)
+            await interaction.delete_original_response()
+        else:
+            await interaction.edit_original_response(content=reply.content, **reply.kwargs())
+    except discord.HTTPException as exc:
+        log.warning("%s: the answer could not be delivered (%s)", _describe(interaction), exc)
+
+
+async def answer(interaction: Any, fn: Callable[..., str | Reply | None], *args: Any, ephemeral: bool = True,
+                 **kwargs: Any) -> None:
+    """:func:`respond` with one blocking function run on the database pool."""
+    await respond(interaction, lambda: db(fn, *args, **kwargs), ephemeral=ephemeral)
+
+
+async def refuse(interaction: Any, text: str) -> None:
+    """An immediate ephemeral "no" (permission checks that need no database)."""
+    await respond(interaction, _raise(text))
+
+
+def _raise(text: str) -> Callable[[], Awaitable[None]]:
+    async def work() -> None:
+        raise DomainError(text)
+    return work
+
+
+async def choices(fn: Callable[..., list[T]], *args: Any, timeout: float = 2.0) -> list[T]:
+    """Autocomplete suggestions from the database. Autocomplete cannot be deferred, so a slow
+    or failing lookup offers nothing rather than missing Discord's deadline."""
+    try:
+        return await asyncio.wait_for(db(fn, *args), timeout)
+    except TimeoutError:
+        log.warning("autocomplete %s took longer than %.1f s: no suggestions", getattr(fn, "__name__", fn), timeout)
+    except Exception:
+        log.exception("autocomplete %s failed", getattr(fn, "__name__", fn))
+    return []
+
+
+# -- the global error handler ------------------------------------------------------------------------
+def error_text(error: app_commands.AppCommandError) -> tuple[str, bool]:
+    """The member's sentence for a command error, and whether it is our fault (log the trace)."""
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return GUILD_ONLY, False
+    if isinstance(error, app_commands.MissingPermissions | app_commands.MissingRole | app_commands.MissingAnyRole):
+        return NOT_ALLOWED, False
+    if isinstance(error, app_commands.CheckFailure):
+        return str(error) or NOT_ALLOWED, False
+    if isinstance(error, app_commands.TransformerError):
+        return f"I could not understand '{str(error.value)[:100]}' for this option.", False
+    if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+        return "This command is out of date; Discord will offer the current version in a minute.", False
+    original = getattr(error, "original", None)
+    if isinstance(original, DomainError):
+        return str(original), False
+    return FAILED, True
+
+
+async def on_tree_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+    """``bot.tree.on_error``: every failure of a command answers the member ephemerally."""
+    text, ours = error_text(error)
+    if ours:
+        log.error("%s failed", _describe(interaction), exc_info=getattr(error, "original", error))
+    else:
+        log.info("%s refused: %s (%s)", _describe(interaction), text, error.__class__.__name__)
+    if interaction.type == discord.InteractionType.autocomplete:
+        return
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException as exc:
+        log.warning("%s: the error answer could not be delivered (%s)", _describe(interaction), exc)
+
+
+# -- buttons -------------------------------------------------------------------------------------------
+ButtonHandler = Callable[[discord.Interaction, str], Awaitable[None]]
+
+
+class ComponentRouter:
+    """Routes button presses by the app prefix of their custom id (``"<app>:<action>:<id>"``);
+    a press nobody claims (an old message, a removed feature) gets :data:`STALE_BUTTON`
+    instead of "This interaction failed"."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, ButtonHandler] = {}
+
+    def register(self, prefix: str, handler: ButtonHandler) -> None:
+        self.handlers[prefix] = handler
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        if interaction.type != discord.InteractionType.component:
+            return
+        custom_id = str((interaction.data or {}).get("custom_id", ""))
+        handler = self.handlers.get(custom_id.split(":", 1)[0])
+        if handler is not None:
+            await handler(interaction, custom_id)
+            return
+        await asyncio.sleep(0)  # a discord.py View of this message may have answered already
+        if not interaction.response.is_done():
+            log.info("%s: unknown button", _describe(interaction))
+            await refuse(interaction, STALE_BUTTON)
+
+
+def register_buttons(bot: Any, prefix: str, handler: ButtonHandler) -> None:
+    """What an app's ``setup(bot)`` calls for its buttons."""
+    bot.components.register(prefix, handler)
