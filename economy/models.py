@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
+from economy.validators import validate_role_rewards, validate_streak_bonuses
+
 # Giver/receiver id of the bank: dailies, officer corrections and squad switch fees move bytes
 # between a member and id 0, which no Discord snowflake can be, so amounts stay > 0 and every
 # movement keeps a direction (see BytesTransaction).
@@ -105,11 +107,12 @@ class BytesConfig(models.Model):
         default=0, help_text="Hours a member waits between two transfers (0 = no cooldown)."
     )
     streak_bonuses = models.JSONField(
-        default=default_streak_bonuses, blank=True,
+        default=default_streak_bonuses, blank=True, validators=[validate_streak_bonuses],
         help_text='{"N": M}: from a streak of N days the daily is multiplied by M.',
     )
     role_rewards = models.JSONField(
-        default=dict, blank=True, help_text='{"role_id": threshold}: role granted once total received ≥ threshold.'
+        default=dict, blank=True, validators=[validate_role_rewards],
+        help_text='{"role_id": threshold}: role granted once total received ≥ threshold.'
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -123,17 +126,6 @@ class BytesConfig(models.Model):
 
     def __str__(self) -> str:
         return f"Economy config of {self.guild_id}"
-
-    def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
-        from economy.services import parse_role_rewards, parse_streak_bonuses
-
-        try:
-            parse_streak_bonuses(self.streak_bonuses)
-            parse_role_rewards(self.role_rewards)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from exc
 
 
 class Squad(models.Model):

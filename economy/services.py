@@ -44,6 +44,7 @@ from economy.models import (
     Squad,
     SquadMembership,
 )
+from economy.validators import parse_role_rewards, parse_streak_bonuses
 
 log = logging.getLogger(__name__)
 
@@ -61,36 +62,6 @@ class EconomyError(DomainError):
 
 
 # -- configuration ---------------------------------------------------------------------------
-def parse_streak_bonuses(raw: Any) -> list[tuple[int, int]]:
-    """``{"8": 2, ...}`` → ``[(8, 2), ...]`` sorted by streak; ValueError if malformed."""
-    if raw in (None, ""):
-        return []
-    if not isinstance(raw, dict):
-        raise ValueError('Streak bonuses must be an object like {"8": 2}.')
-    try:
-        pairs = sorted((int(k), int(v)) for k, v in raw.items())
-    except (TypeError, ValueError):
-        raise ValueError("Streak bonuses map whole numbers of days to whole multipliers.") from None
-    if any(days < 1 or mult < 1 for days, mult in pairs):
-        raise ValueError("Streak bonus days and multipliers must be at least 1.")
-    return pairs
-
-
-def parse_role_rewards(raw: Any) -> list[tuple[int, int]]:
-    """``{"role_id": threshold}`` → ``[(role_id, threshold), ...]``; ValueError if malformed."""
-    if raw in (None, ""):
-        return []
-    if not isinstance(raw, dict):
-        raise ValueError('Role rewards must be an object like {"123456789012345678": 500}.')
-    try:
-        pairs = sorted(((int(k), int(v)) for k, v in raw.items()), key=lambda p: p[1])
-    except (TypeError, ValueError):
-        raise ValueError("Role rewards map Discord role ids to whole byte thresholds.") from None
-    if any(role < 1 or threshold < 1 for role, threshold in pairs):
-        raise ValueError("Role ids and thresholds must be positive.")
-    return pairs
-
-
 def get_config(guild_id: int) -> BytesConfig:
     """The guild's config, or an unsaved one with the defaults (reading never writes)."""
     return BytesConfig.objects.filter(guild_id=guild_id).first() or BytesConfig(guild_id=guild_id)
