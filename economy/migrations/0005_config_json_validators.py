@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('economy', '0003_transfer_function'),
+        ('economy', '0004_constraint_messages'),
     ]
 
     operations = [
