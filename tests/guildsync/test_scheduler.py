@@ -89,13 +89,21 @@ def test_overlapping_run_is_skipped_and_logged(fake_blizzard):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_parallel_claims_grant_the_lease_once(run_in_parallel):
+    """Eight connections released together: a check-then-update claim would hand out several."""
+    tokens = run_in_parallel(lambda i: claim("pipeline_blizzard"), 8)
+    assert len([t for t in tokens if t]) == 1, tokens
+
+
+@pytest.mark.django_db(transaction=True)
 def test_parallel_pipelines_claim_once(fake_blizzard, run_in_parallel):
     for i in range(5):
         fake_blizzard.add_character(f"C{i}")
+    # The winner stalls on the roster while holding the lease, so every other run overlaps it.
+    fake_blizzard.stall_next("GET", r"/roster", 1.5, then_handle=True)
     results = run_in_parallel(lambda i: pipeline.run_blizzard_pipeline(f"worker{i}"), 3)
-    statuses = sorted(r.status for r in results)
-    assert statuses.count("success") >= 1 and set(statuses) <= {"success", "skipped"}, results
-    assert len(fake_blizzard.calls("GET", r"/roster")) == statuses.count("success")
+    assert sorted(r.status for r in results) == ["skipped", "skipped", "success"], results
+    assert len(fake_blizzard.calls("GET", r"/roster")) == 1
 
 
 def test_beat_schedule_names_are_registered():
