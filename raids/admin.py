@@ -23,7 +23,8 @@ from raids import reports, services
 from raids.clients import RaidHelperError
 from raids.models import RaidAttendance, RaidEvent, RaidHelperSettings, RaidSeason, RecurringEvent
 
-CHART_BAR_WIDTH = 300
+CHART_HEIGHT = 160  # px of the weekly trend chart at 100 %
+CHART_WEEK_WIDTH = 36  # px per week
 
 
 def _report(modeladmin: admin.ModelAdmin, request: HttpRequest, done: list[str], errors: list[str]) -> None:
@@ -92,27 +93,33 @@ class RaidSeasonAdmin(ServiceFormMixin, admin.ModelAdmin):
         ]
 
     def attendance_view(self, request: HttpRequest, season_id: int) -> HttpResponse:
-        """Per player: signed up / attended / %, sortable, as a table and a bar chart, or CSV."""
+        """Per player: raids since joined, attended, late, benched, absent, no-show, % — sortable,
+        beside a weekly trend chart (inline SVG); both also as CSV."""
         if not self.has_view_permission(request) or not request.user.has_perm("raids.view_raidattendance"):
             raise PermissionDenied
         season = get_object_or_404(RaidSeason, pk=season_id)
         order = request.GET.get("o", "-percent")
-        rows = reports.season_attendance(season, order=order)
-        if request.GET.get("format") == "csv":
-            response = HttpResponse(reports.as_csv(rows), content_type="text/csv")
-            response["Content-Disposition"] = f'attachment; filename="attendance-{season.pk}.csv"'
+        report = reports.season_report(season, order=order)
+        if request.GET.get("format") in ("csv", "weeks-csv"):
+            weekly = request.GET["format"] == "weeks-csv"
+            body = reports.weeks_as_csv(report.weeks) if weekly else reports.as_csv(report.players)
+            response = HttpResponse(body, content_type="text/csv")
+            response["Content-Disposition"] = (f'attachment; filename="attendance-{season.pk}'
+                                               f'{"-weekly" if weekly else ""}.csv"')
             return response
         columns = []
-        for key, label in [("name", "Player"), ("signed_up", "Signed up"), ("attended", "Attended"),
-                           ("percent", "Attendance %")]:
+        for key, label in reports.COLUMNS:
             next_order = f"-{key}" if order == key else key
             columns.append({"label": label, "url": f"?o={next_order}", "sorted": order.lstrip("-") == key,
                             "desc": order.startswith("-")})
-        bars = [{"row": r, "y": 4 + i * 22, "width": round(CHART_BAR_WIDTH * r.percent / 100, 1)}
-                for i, r in enumerate(rows)]
+        step = CHART_WEEK_WIDTH
+        bars = [{"week": w, "x": 40 + i * step, "y": 10 + round(CHART_HEIGHT * (100 - w.percent) / 100, 1),
+                 "height": round(CHART_HEIGHT * w.percent / 100, 1)} for i, w in enumerate(report.weeks)]
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "season": season,
-                   "title": f"Attendance — {season}", "rows": rows, "columns": columns, "bars": bars,
-                   "chart_height": 8 + 22 * len(rows), "bar_max": CHART_BAR_WIDTH, "order": order}
+                   "title": f"Attendance — {season}", "report": report, "rows": report.players,
+                   "columns": columns, "bars": bars, "order": order, "chart_height": CHART_HEIGHT,
+                   "bar_width": step - 8, "chart_width": 50 + step * max(len(bars), 1),
+                   "gridlines": [{"pct": p, "y": 10 + CHART_HEIGHT * (100 - p) // 100} for p in (0, 50, 100)]}
         return TemplateResponse(request, "admin/raids/attendance_report.html", context)
 
 
@@ -172,7 +179,7 @@ class RaidAttendanceInline(admin.TabularInline):
 
     model = RaidAttendance
     extra = 0
-    fields = ["player", "status", "attended", "signed_up", "source", "specialization", "signup_push",
+    fields = ["player", "status", "attended", "late", "signed_up", "source", "specialization", "signup_push",
               "signup_push_error"]
     readonly_fields = ["player", "signed_up", "source", "specialization", "signup_push", "signup_push_error"]
 
@@ -190,7 +197,7 @@ class AddAttendanceInline(admin.TabularInline):
     extra = 1
     verbose_name_plural = "add attendance"
     raw_id_fields = ["player"]
-    fields = ["player", "status", "attended"]
+    fields = ["player", "status", "attended", "late"]
 
     def has_change_permission(self, request, obj=None) -> bool:
         return super().has_add_permission(request, obj)
@@ -300,7 +307,7 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
                 continue
             data = inline_form.cleaned_data
             changes.append(services.AttendanceChange(data.get("player") or inline_form.instance.player,
-                                                     data["status"], data["attended"]))
+                                                     data["status"], data["attended"], data.get("late", False)))
             changed_forms.append(inline_form)
         deleted = [f.instance for f in formset.deleted_forms if f.instance.pk]
         try:

@@ -161,6 +161,7 @@ class RaidAttendance(models.Model):
     player = models.ForeignKey("guildsync.Player", on_delete=models.CASCADE, related_name="raid_attendance")
     signed_up = models.BooleanField(default=False, help_text="On the roster as accepted.")
     attended = models.BooleanField(default=False)
+    late = models.BooleanField(default=False, help_text="Came, but late (counts as attended; the report shows it).")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACCEPTED)
     source = models.CharField(max_length=12, choices=Source.choices, default=Source.MANUAL)
     specialization = models.ForeignKey("guildsync.Specialization", null=True, blank=True, on_delete=models.SET_NULL,
@@ -181,6 +182,8 @@ class RaidAttendance(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["event", "player"], name="raidattendance_one_per_player",
                                     violation_error_message="This player is already on this event's attendance."),
+            models.CheckConstraint(name="raidattendance_late_means_attended", condition=Q(late=False) | Q(attended=True),
+                                   violation_error_message="Only a player who attended can be marked late."),
             models.CheckConstraint(name="raidattendance_status_valid",
                                    condition=Q(status__in=["accepted", "tentative", "bench", "absence"]),
                                    violation_error_message="Attendance is Accepted, Tentative, Bench or Absence.",

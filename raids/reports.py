@@ -2,59 +2,154 @@
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import io
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
 from django.utils import timezone
 
-from raids.models import RaidAttendance, RaidSeason
+from guildsync.models import Player
+from raids.models import RaidAttendance, RaidEvent, RaidSeason
 
-ORDERS = {"name": "name", "signed_up": "signed_up", "attended": "attended", "percent": "percent"}
+Status = RaidAttendance.Status
+
+ORDERS = ("name", "joined", "raids", "attended", "late", "benched", "absent", "no_show", "percent")
+COLUMNS = [("name", "Player"), ("joined", "Joined"), ("raids", "Raids since joined"), ("attended", "Attended"),
+           ("late", "of which late"), ("benched", "Benched"), ("absent", "Absent"), ("no_show", "No-show"),
+           ("percent", "Attendance %")]
 
 
 @dataclass(frozen=True)
 class PlayerAttendance:
+    """One player's season. ``raids`` = raids held since they joined the roster; every one of
+    them is exactly one of attended / benched / absent / no-show (``late`` is part of attended)."""
+
     player_id: int
     name: str
-    signed_up: int
+    joined: dt.date
+    raids: int
+    attended: int
+    late: int
+    benched: int
+    absent: int
+    no_show: int
+    percent: float
+
+
+@dataclass(frozen=True)
+class WeekPoint:
+    """One week of the trend: player-raids expected (each raid × players on the roster then)
+    and attended."""
+
+    week: dt.date  # the Monday
+    raids: int
+    expected: int
     attended: int
     percent: float
 
 
-def season_attendance(season: RaidSeason, *, order: str = "name", now: dt.datetime | None = None
-                      ) -> list[PlayerAttendance]:
-    """Per player, over the season's events that have started: events signed up (accepted),
-    events attended, and attended / events where they were signed up or attended (so someone
-    who came off the bench counts, and nobody goes above 100 %). One query."""
+@dataclass(frozen=True)
+class SeasonReport:
+    season: RaidSeason
+    raids_held: int
+    players: list[PlayerAttendance]
+    weeks: list[WeekPoint]
+
+
+def _percent(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 1) if whole else 0.0
+
+
+def season_report(season: RaidSeason, *, order: str = "name", now: dt.datetime | None = None) -> SeasonReport:
+    """The season's attendance, three queries whatever the size.
+
+    Raids held = the season's events that have started. A player joined the roster when their
+    player record was created, or at their first raid of the season if that was earlier. Of the
+    raids held since then each counts once: attended (late or not) if marked attended; else
+    benched (bench), absent (signed off, or no sign-up at all) or no-show (accepted or tentative
+    but did not come). Attendance % = attended ÷ raids held since joining, so a raid someone
+    never signed up for counts against them."""
     now = now or timezone.now()
-    rows = (
-        RaidAttendance.objects.filter(event__season=season, event__start_time_utc__lte=now)
-        .values("player_id", "player__display_name")
-        .annotate(signed=Count("pk", filter=Q(signed_up=True)), came=Count("pk", filter=Q(attended=True)),
-                  expected=Count("pk", filter=Q(signed_up=True) | Q(attended=True)))
-    )
-    result = [
-        PlayerAttendance(r["player_id"], r["player__display_name"], r["signed"], r["came"],
-                         round(100.0 * r["came"] / r["expected"], 1) if r["expected"] else 0.0)
-        for r in rows
-    ]
+    events = list(RaidEvent.objects.filter(season=season, start_time_utc__lte=now)
+                  .order_by("start_time_utc", "pk").values_list("pk", "start_time_utc"))
+    starts = [start for _, start in events]
+    rows = list(RaidAttendance.objects.filter(event__season=season, event__start_time_utc__lte=now)
+                .values_list("player_id", "event_id", "status", "attended", "late"))
+    start_of = dict(events)
+    players = {pk: (name, created) for pk, name, created in
+               Player.objects.filter(pk__in={r[0] for r in rows}).values_list("pk", "display_name", "created_at")}
+    per_player: dict[int, list] = {}
+    for player_id, event_id, status, attended, late in rows:
+        per_player.setdefault(player_id, []).append((start_of[event_id], status, attended, late))
+
+    result, joined_at = [], {}
+    for player_id, own in per_player.items():
+        name, created = players[player_id]
+        joined = min(created, min(start for start, *_ in own))
+        joined_at[player_id] = joined
+        held = len(starts) - bisect.bisect_left(starts, joined)
+        came = sum(1 for _, _, attended, _ in own if attended)
+        late = sum(1 for _, _, attended, late in own if attended and late)
+        benched = sum(1 for _, status, attended, _ in own if not attended and status == Status.BENCH)
+        no_show = sum(1 for _, status, attended, _ in own
+                      if not attended and status in (Status.ACCEPTED, Status.TENTATIVE))
+        absent = held - came - benched - no_show  # signed off, or never signed up
+        result.append(PlayerAttendance(player_id, name, joined.date(), held, came, late, benched, absent, no_show,
+                                       _percent(came, held)))
     key = order.lstrip("-")
     if key not in ORDERS:
         key = "name"
-    result.sort(key=lambda r: (getattr(r, ORDERS[key]), r.name.lower()) if key != "name" else r.name.lower(),
+    result.sort(key=lambda r: (getattr(r, key), r.name.lower()) if key != "name" else r.name.lower(),
                 reverse=order.startswith("-"))
-    return result
+    return SeasonReport(season, len(events), result, _weeks(starts, rows, start_of, joined_at))
+
+
+def _weeks(starts: list[dt.datetime], rows: list[tuple], start_of: dict, joined_at: dict[int, dt.datetime]
+           ) -> list[WeekPoint]:
+    def monday(moment: dt.datetime) -> dt.date:
+        day = moment.date()
+        return day - dt.timedelta(days=day.weekday())
+
+    joins = sorted(joined_at.values())
+    weeks: dict[dt.date, list[int]] = {}
+    for start in starts:
+        point = weeks.setdefault(monday(start), [0, 0, 0])
+        point[0] += 1
+        point[1] += bisect.bisect_right(joins, start)  # players on the roster at that raid
+    for _, event_id, _, attended, _ in rows:
+        if attended:
+            weeks[monday(start_of[event_id])][2] += 1
+    return [WeekPoint(week, raids, expected, came, _percent(came, expected))
+            for week, (raids, expected, came) in sorted(weeks.items())]
+
+
+def season_attendance(season: RaidSeason, *, order: str = "name", now: dt.datetime | None = None
+                      ) -> list[PlayerAttendance]:
+    """The per-player rows of ``season_report``."""
+    return season_report(season, order=order, now=now).players
 
 
 def as_csv(rows: list[PlayerAttendance]) -> str:
+    """The report's table, same columns and numbers."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["player", "signed_up", "attended", "attendance_percent"])
+    writer.writerow(["player", "joined", "raids_since_joined", "attended", "late", "benched", "absent", "no_show",
+                     "attendance_percent"])
     for r in rows:
-        writer.writerow([r.name, r.signed_up, r.attended, r.percent])
+        writer.writerow([r.name, r.joined.isoformat(), r.raids, r.attended, r.late, r.benched, r.absent, r.no_show,
+                         r.percent])
+    return out.getvalue()
+
+
+def weeks_as_csv(weeks: list[WeekPoint]) -> str:
+    """The trend chart's numbers."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["week", "raids", "expected", "attended", "attendance_percent"])
+    for w in weeks:
+        writer.writerow([w.week.isoformat(), w.raids, w.expected, w.attended, w.percent])
     return out.getvalue()
 
 
@@ -83,8 +178,6 @@ def my_attendance_text(discord_id: int, now: dt.datetime | None = None) -> str:
     season = RaidSeason.objects.current(now.date())
     if season is None:
         return "There is no current raid season."
-    from guildsync.models import Player
-
     player_id = Player.objects.filter(discord_user__discord_id=discord_id).values_list("pk", flat=True).first()
     if player_id is None:
         return "Your Discord account is not linked to a player yet: ask an officer."
@@ -92,4 +185,5 @@ def my_attendance_text(discord_id: int, now: dt.datetime | None = None) -> str:
     if not mine:
         return f"No attendance recorded for you in {season.name} yet."
     r = mine[0]
-    return f"{season.name}: signed up {r.signed_up}, attended {r.attended} ({r.percent} %)."
+    return (f"{season.name}: attended {r.attended} of {r.raids} raids since you joined ({r.percent} %); "
+            f"late {r.late}, benched {r.benched}, absent {r.absent}, no-show {r.no_show}.")

@@ -509,31 +509,34 @@ def mark_accepted_attended(event_ids: list[int]) -> int:
                                              attended=False).update(attended=True, updated_at=timezone.now())
 
 
-def set_attendance(event: RaidEvent, player: Player, *, status: str, attended: bool) -> RaidAttendance:
+def set_attendance(event: RaidEvent, player: Player, *, status: str, attended: bool,
+                   late: bool = False) -> RaidAttendance:
     """An officer records one player's status/attendance (new rows are ``manual``)."""
     with transaction.atomic():
-        _set_attendance(event, player, status=status, attended=attended)
+        _set_attendance(event, player, status=status, attended=attended, late=late)
         return RaidAttendance.objects.get(event=event, player=player)
 
 
-def _set_attendance(event: RaidEvent, player: Player, *, status: str, attended: bool) -> bool:
+def _set_attendance(event: RaidEvent, player: Player, *, status: str, attended: bool, late: bool = False) -> bool:
     """The write behind ``set_attendance``/``edit_attendance`` (caller holds the transaction).
     Returns whether anything changed."""
     if status not in Status.values:
         raise RaidsError(f"“{status}” is not an attendance status.")
     if player is None:
         raise RaidsError("Pick the player whose attendance this is.")
+    if late and not attended:
+        raise RaidsError(f"{player} is marked late but not attended: a late player attended, tick both.")
     row, created = RaidAttendance.objects.select_for_update().get_or_create(
         event=event, player=player,
-        defaults={"status": status, "attended": attended, "signed_up": status == Status.ACCEPTED,
+        defaults={"status": status, "attended": attended, "late": late, "signed_up": status == Status.ACCEPTED,
                   "source": Source.MANUAL},
     )
     if created:
         return True
-    if (row.status, row.attended) == (status, attended):
+    if (row.status, row.attended, row.late) == (status, attended, late):
         return False
-    row.status, row.attended, row.signed_up = status, attended, status == Status.ACCEPTED
-    row.save(update_fields=["status", "attended", "signed_up", "updated_at"])
+    row.status, row.attended, row.late, row.signed_up = status, attended, late, status == Status.ACCEPTED
+    row.save(update_fields=["status", "attended", "late", "signed_up", "updated_at"])
     return True
 
 
@@ -713,6 +716,7 @@ class AttendanceChange:
     player: Player
     status: str
     attended: bool
+    late: bool = False
 
 
 def edit_attendance(event: RaidEvent, changes: list[AttendanceChange], remove_ids: list[int] = ()) -> int:
@@ -721,7 +725,7 @@ def edit_attendance(event: RaidEvent, changes: list[AttendanceChange], remove_id
     ``remove_ids`` are rows of this event to delete. Returns the rows touched."""
     with transaction.atomic():
         touched = sum(1 for change in changes if _set_attendance(event, change.player, status=change.status,
-                                                                 attended=change.attended))
+                                                                 attended=change.attended, late=change.late))
         if remove_ids:
             removed, _ = RaidAttendance.objects.filter(event=event, pk__in=list(remove_ids)).delete()
             touched += removed

@@ -223,10 +223,15 @@ def test_attendance_report_table_chart_sort_csv(raid_officer, season, raid_night
     text = response.content.decode()
     assert response.status_code == 200 and 'id="attendance-chart"' in text and '<script src="http' not in text
     assert [r.name for r in response.context["rows"]][:2] == ["Raider00", "Raider01"]
-    assert text.count("<rect") == 24
+    assert text.count("<rect") == 4  # one bar per week
+    assert "4 raids held" in text
     by_pct = raid_officer.get(url, {"o": "-percent"}).context["rows"]
     assert by_pct[0].percent == 100.0 and by_pct[-1].percent == 0.0
     csv_response = raid_officer.get(url, {"o": "name", "format": "csv"})
     assert csv_response["Content-Type"] == "text/csv"
     lines = csv_response.content.decode().splitlines()
-    assert lines[0] == "player,signed_up,attended,attendance_percent" and lines[2] == "Raider01,4,1,25.0"
+    joined = events[-1].start_time_utc.date().isoformat()
+    assert lines[0].startswith("player,joined,raids_since_joined,attended,late,benched,absent,no_show")
+    assert lines[2] == f"Raider01,{joined},4,1,0,0,0,3,25.0"
+    weekly = raid_officer.get(url, {"format": "weeks-csv"}).content.decode().splitlines()
+    assert len(weekly) == 5 and weekly[0] == "week,raids,expected,attended,attendance_percent"

@@ -166,27 +166,53 @@ def test_mark_accepted_attended_and_set_attendance(make_event, raid_night, make_
 
 
 def test_season_report(make_event, raid_night, make_player):
+    """Every raid held since a player joined counts once: attended (late included), benched,
+    absent (signed off or never signed up) or no-show; % = attended ÷ those raids."""
     season = RaidSeason.objects.create(name="S", start_date=dt.date(2020, 1, 1))
     now = timezone.now()
+    e0 = make_event(raid_night, now - dt.timedelta(days=21), season=season)
     e1 = make_event(raid_night, now - dt.timedelta(days=14), season=season)
     e2 = make_event(raid_night, now - dt.timedelta(days=7), season=season)
     future = make_event(raid_night, now + dt.timedelta(days=7), season=season)
     other = make_event(None, now - dt.timedelta(days=3))
-    anna, bert = make_player("Anna"), make_player("Bert")
+    anna, bert, cara, eve = (make_player(n) for n in ("Anna", "Bert", "Cara", "Eve"))
     for e in (e1, e2, future, other):
         RaidAttendance.objects.create(event=e, player=anna, status=S.ACCEPTED, signed_up=True, attended=e != future)
     RaidAttendance.objects.create(event=e1, player=bert, status=S.ACCEPTED, signed_up=True, attended=False)
-    RaidAttendance.objects.create(event=e2, player=bert, status=S.BENCH, attended=True)
+    RaidAttendance.objects.create(event=e2, player=bert, status=S.BENCH, attended=True, late=True)
+    RaidAttendance.objects.create(event=e2, player=cara, status=S.ABSENCE)
+    RaidAttendance.objects.create(event=e0, player=eve, status=S.ACCEPTED, signed_up=True, attended=True)
+    RaidAttendance.objects.create(event=e2, player=eve, status=S.BENCH)  # and no sign-up at all for e1
 
-    rows = reports.season_attendance(season, now=now)
-    assert [(r.name, r.signed_up, r.attended, r.percent) for r in rows] == [("Anna", 2, 2, 100.0), ("Bert", 1, 1, 50.0)]
+    report = reports.season_report(season, now=now)
+    assert report.raids_held == 3
+    got = [(r.name, r.raids, r.attended, r.late, r.benched, r.absent, r.no_show, r.percent) for r in report.players]
+    assert got == [("Anna", 2, 2, 0, 0, 0, 0, 100.0), ("Bert", 2, 1, 1, 0, 0, 1, 50.0),
+                   ("Cara", 1, 0, 0, 0, 1, 0, 0.0), ("Eve", 3, 1, 0, 1, 1, 0, 33.3)]
+    for r in report.players:  # each raid since joining is exactly one of the four
+        assert r.attended + r.benched + r.absent + r.no_show == r.raids
+    assert report.players[3].joined == e0.start_time_utc.date()
+    assert [(w.raids, w.expected, w.attended, w.percent) for w in report.weeks] == [
+        (1, 1, 1, 100.0), (1, 3, 1, 33.3), (1, 4, 2, 50.0)]
     by_pct = reports.season_attendance(season, order="percent", now=now)
-    assert [r.name for r in by_pct] == ["Bert", "Anna"]
-    assert [r.name for r in reports.season_attendance(season, order="-percent", now=now)] == ["Anna", "Bert"]
-    csv_text = reports.as_csv(rows)
-    assert csv_text.splitlines() == ["player,signed_up,attended,attendance_percent", "Anna,2,2,100.0",
-                                     "Bert,1,1,50.0"]
-    assert RaidEvent.objects.count() == 4
+    assert [r.name for r in by_pct] == ["Cara", "Eve", "Bert", "Anna"]
+    assert [r.name for r in reports.season_attendance(season, order="-percent", now=now)][0] == "Anna"
+    assert [r.name for r in reports.season_attendance(season, order="-no_show", now=now)][0] == "Bert"
+    csv_text = reports.as_csv(report.players)
+    assert csv_text.splitlines()[0] == ("player,joined,raids_since_joined,attended,late,benched,absent,no_show,"
+                                        "attendance_percent")
+    assert csv_text.splitlines()[2] == f"Bert,{e1.start_time_utc.date().isoformat()},2,1,1,0,0,1,50.0"
+    assert reports.weeks_as_csv(report.weeks).splitlines()[2].endswith(",1,3,1,33.3")
+    assert RaidEvent.objects.count() == 5
+
+
+def test_late_only_with_attended(make_event, raid_night, make_player):
+    event = make_event(raid_night, timezone.now() - dt.timedelta(days=1))
+    player = make_player("Tardy")
+    with pytest.raises(services.RaidsError, match="late but not attended"):
+        services.set_attendance(event, player, status=S.ACCEPTED, attended=False, late=True)
+    row = services.set_attendance(event, player, status=S.ACCEPTED, attended=True, late=True)
+    assert row.late and row.attended
 
 
 @pytest.mark.slow
