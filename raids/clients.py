@@ -118,19 +118,24 @@ class RedisPacer:
         self.key, self.max_calls, self.period = key, max_calls, period
         self.fallback = fallback
 
+    def try_acquire(self) -> float:
+        """Take a place in the window if there is one: 0.0 when taken, else the seconds until
+        the oldest place frees. Raises ``redis.RedisError`` when Redis cannot be reached."""
+        wait_us = int(self.script(keys=[self.key or PACE_KEY],
+                                  args=[self.max_calls, int(self.period * 1_000_000), uuid.uuid4().hex]))
+        return max(wait_us, 0) / 1_000_000
+
     def wait(self) -> None:
-        key = self.key or PACE_KEY
         while True:
             try:
-                wait_us = int(self.script(keys=[key], args=[self.max_calls, int(self.period * 1_000_000),
-                                                            uuid.uuid4().hex]))
+                wait_s = self.try_acquire()
             except redis.RedisError as exc:
                 log.warning("Raid-Helper sign-up pacing: Redis unavailable (%s), pacing in this process only", exc)
                 (self.fallback or SIGNUP_PACER).wait()
                 return
-            if wait_us <= 0:
+            if wait_s <= 0:
                 return
-            time.sleep(max(wait_us / 1_000_000, 0.01))
+            time.sleep(max(wait_s, 0.01))
 
 
 @functools.lru_cache(maxsize=4)
