@@ -244,6 +244,26 @@ def find(dedupe_key: str) -> OutboxMessage | None:
     return OutboxMessage.objects.filter(dedupe_key=dedupe_key).first()
 
 
+def latest_in_series(prefix: str, *, topic: str) -> tuple[int, OutboxMessage | None]:
+    """The highest-numbered row queued as ``prefix`` + a number (e.g. ``ark:registration:7:3``,
+    the third post of one message) and its number; ``(0, None)`` when there is none. Lets a
+    caller number its next repost and adopt a post whose id it lost, without parsing keys."""
+    rows = OutboxMessage.objects.filter(dedupe_key__startswith=prefix, topic=topic)
+    numbered = [(int(r.dedupe_key[len(prefix):]), r) for r in rows if r.dedupe_key[len(prefix):].isdigit()]
+    return max(numbered, key=lambda pair: pair[0], default=(0, None))
+
+
+def will_never_land(row: OutboxMessage | None) -> bool:
+    """True for a message that failed for good or was withdrawn (a caller then queues another)."""
+    return row is None or row.status in (OutboxMessage.Status.FAILED, OutboxMessage.Status.CANCELLED)
+
+
+def is_sending(row_id: int | None) -> bool:
+    """True while a worker has claimed the row and is delivering it (it can no longer be
+    rewritten, and a follow-up edit should wait so edits land in order)."""
+    return bool(row_id) and OutboxMessage.objects.filter(pk=row_id, status=OutboxMessage.Status.SENDING).exists()
+
+
 def discord_timestamp(moment: dt.datetime, style: str = "F") -> str:
     """Discord's time markup: each reader sees the moment in their own time zone."""
     return f"<t:{int(moment.timestamp())}:{style}>"

@@ -1,0 +1,126 @@
+"""Ark of Osiris operations: the only code that writes the ark tables.
+
+Each public function is one ``transaction.atomic()`` block that validates, writes, records
+one ``AuditLog`` row and queues any Discord output through ``bot.outbox`` in the same
+transaction. Rule violations raise ``ArkError`` with a message shown to the member or officer
+as is. Functions that depend on the clock take ``now`` (default: the current time) so the
+scheduler and the tests can say which moment they act at.
+
+Concurrency: every roster change locks the match row (``SELECT … FOR UPDATE``), so caps are
+checked and applied one signup at a time; the database's conditional unique constraints are
+the backstop (one active signup per governor and weekend, one live match per alliance and
+weekend, one reminder per match/target/type/time).
+
+The package is split by job (one module each); this ``__init__`` re-exports the public API,
+so callers write ``from ark import services`` and ``services.add_signup(...)``.
+"""
+
+from .alliances import (
+    get_alliance,
+    governor_for,
+    list_alliances,
+    list_governors,
+    register_governor,
+    save_alliance,
+)
+from .bans import (
+    add_ban,
+    ark_weekend_of,
+    get_active_ban_for,
+    get_reminder_prefs,
+    list_bans,
+    revoke_ban,
+    signups_covered_by,
+    upsert_reminder_prefs,
+)
+from .common import (
+    OPEN,
+    MatchStatus,
+    SignupStatus,
+    Slot,
+    acting_as,
+    get_match,
+    get_roster,
+    insert_audit_log,
+)
+from .discord_sync import (
+    record_message_delivery,
+)
+from .errors import (
+    ArkError,
+    Banned,
+    NotAllowed,
+    NotFound,
+    RosterFull,
+    SignupClosed,
+)
+from .lifecycle import (
+    LifecycleReport,
+    run_lifecycle,
+)
+from .matches import (
+    amend_match,
+    cancel_match,
+    create_match,
+    list_open_matches,
+    lock_match,
+    repost_match_messages,
+    set_match_result,
+)
+from .signups import (
+    add_signup,
+    find_active_signup_for_weekend,
+    mark_checked_in,
+    mark_emergency_withdraw,
+    move_signup_slot,
+    remove_signup,
+    switch_signup_governor,
+)
+
+__all__ = [
+    "ArkError",
+    "NotFound",
+    "SignupClosed",
+    "RosterFull",
+    "Banned",
+    "NotAllowed",
+    "Slot",
+    "SignupStatus",
+    "MatchStatus",
+    "OPEN",
+    "acting_as",
+    "get_match",
+    "get_roster",
+    "insert_audit_log",
+    "record_message_delivery",
+    "list_alliances",
+    "get_alliance",
+    "save_alliance",
+    "register_governor",
+    "governor_for",
+    "list_governors",
+    "create_match",
+    "amend_match",
+    "cancel_match",
+    "list_open_matches",
+    "lock_match",
+    "repost_match_messages",
+    "set_match_result",
+    "find_active_signup_for_weekend",
+    "add_signup",
+    "remove_signup",
+    "switch_signup_governor",
+    "move_signup_slot",
+    "mark_checked_in",
+    "mark_emergency_withdraw",
+    "ark_weekend_of",
+    "add_ban",
+    "revoke_ban",
+    "signups_covered_by",
+    "list_bans",
+    "get_active_ban_for",
+    "get_reminder_prefs",
+    "upsert_reminder_prefs",
+    "LifecycleReport",
+    "run_lifecycle",
+]

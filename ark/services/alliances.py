@@ -1,0 +1,164 @@
+"""Alliances and the governor registry (a Discord user's in-game accounts)."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from ..models import (
+    MAX_PLAYERS,
+    MAX_SUBS,
+    Alliance,
+    Governor,
+    Signup,
+)
+from .common import SignupStatus, _audit, get_match
+from .errors import ArkError, NotAllowed, NotFound
+
+# --- alliances and governors -----------------------------------------------------------------
+
+
+def list_alliances(active_only: bool = True) -> list[Alliance]:
+    """Alliances by name; inactive ones only when asked (an alliance is deactivated, never deleted)."""
+    qs = Alliance.objects.all()
+    return list(qs.filter(is_active=True) if active_only else qs)
+
+
+def get_alliance(alliance: str | int | Alliance) -> Alliance | None:
+    """By name (case-insensitive) or id."""
+    if isinstance(alliance, Alliance):
+        return alliance
+    if isinstance(alliance, int) or (isinstance(alliance, str) and alliance.isdigit()):
+        found = Alliance.objects.filter(pk=int(alliance)).first()
+        if found:
+            return found
+    return Alliance.objects.filter(name__iexact=str(alliance).strip()).first()
+
+
+def save_alliance(
+    *,
+    name: str,
+    registration_channel_id: int | None = None,
+    confirmation_channel_id: int | None = None,
+    officer_channel_id: int | None = None,
+    is_active: bool = True,
+    player_cap: int = 30,
+    sub_cap: int = 15,
+    alliance_id: int | None = None,
+    actor_discord_id: int | None = None,
+) -> Alliance:
+    """Create or update an alliance's Ark settings. Lower caps do not evict anyone already in."""
+    name = (name or "").strip()
+    if not name or len(name) > 64:
+        raise ArkError("An alliance name is 1 to 64 characters.")
+    if not 1 <= player_cap <= MAX_PLAYERS or not 0 <= sub_cap <= MAX_SUBS:
+        raise ArkError(f"An alliance has 1 to {MAX_PLAYERS} player slots and 0 to {MAX_SUBS} sub slots.")
+    fields = {
+        "name": name,
+        "registration_channel_id": registration_channel_id,
+        "confirmation_channel_id": confirmation_channel_id,
+        "officer_channel_id": officer_channel_id,
+        "is_active": is_active,
+        "player_cap": player_cap,
+        "sub_cap": sub_cap,
+    }
+    with transaction.atomic():
+        if Alliance.objects.filter(name__iexact=name).exclude(pk=alliance_id).exists():
+            raise ArkError(f"An alliance called {name} already exists.")
+        if alliance_id is None:
+            ally = Alliance.objects.create(**fields)
+        else:
+            ally = Alliance.objects.select_for_update().filter(pk=alliance_id).first()
+            if ally is None:
+                raise NotFound(f"Alliance #{alliance_id} does not exist.")
+            for key, value in fields.items():
+                setattr(ally, key, value)
+            ally.save()
+        _audit("alliance_saved", actor_discord_id, alliance=ally.name, **fields)
+        return ally
+
+
+def register_governor(
+    *,
+    governor_id: int,
+    name: str,
+    discord_user_id: int,
+    actor_discord_id: int | None = None,
+    as_officer: bool = False,
+) -> Governor:
+    """Add a governor to a user's registry (or rename it). Only an officer may move a governor
+    that another user registered."""
+    name = (name or "").strip()
+    if not name or len(name) > 64:
+        raise ArkError("A governor name is 1 to 64 characters.")
+    if not isinstance(governor_id, int) or governor_id <= 0:
+        raise ArkError("The governor id is the positive number shown in the governor's profile.")
+    with transaction.atomic():
+        gov = Governor.objects.select_for_update().filter(governor_id=governor_id).first()
+        if gov and gov.discord_user_id != discord_user_id and not as_officer:
+            raise NotAllowed(f"Governor {governor_id} is registered to another Discord user; ask an officer.")
+        if gov is None:
+            try:
+                with transaction.atomic():
+                    gov = Governor.objects.create(
+                        governor_id=governor_id, name=name, discord_user_id=discord_user_id
+                    )
+            except IntegrityError:
+                raise ArkError(f"Governor {governor_id} was just registered by someone else.") from None
+            _audit(
+                "governor_registered",
+                actor_discord_id,
+                governor_id=governor_id,
+                name=name,
+                owner=discord_user_id,
+            )
+        elif (gov.name, gov.discord_user_id) != (name, discord_user_id):
+            before = {"name": gov.name, "owner": gov.discord_user_id}
+            gov.name, gov.discord_user_id = name, discord_user_id
+            gov.save(update_fields=["name", "discord_user_id", "updated_at"])
+            _audit(
+                "governor_updated",
+                actor_discord_id,
+                override=as_officer,
+                governor_id=governor_id,
+                before=before,
+                name=name,
+                owner=discord_user_id,
+            )
+        return gov
+
+
+def governor_for(*, discord_user_id: int, match_id: int, signed_up: bool) -> Governor:
+    """Which of the user's governors a button means: the one signed up in the match
+    (``signed_up``) or the only one free that weekend. Ambiguity is an error telling the user
+    which command to use instead."""
+    match = get_match(match_id)
+    if match is None:
+        raise NotFound(f"Ark match #{match_id} does not exist.")
+    mine = list(Governor.objects.filter(discord_user_id=discord_user_id).order_by("name"))
+    if not mine:
+        raise NotFound("You have no governor registered: use `/ark governor register` first.")
+    active = set(
+        Signup.objects.filter(
+            governor__in=mine, ark_weekend_date=match.ark_weekend_date, status=SignupStatus.ACTIVE
+        ).values_list("governor_id", "match_id")
+    )
+    in_match = [g for g in mine if (g.pk, match.pk) in active]
+    if signed_up:
+        candidates = in_match
+        missing = "You are not signed up for this match."
+    else:
+        busy = {gov_pk for gov_pk, _ in active}
+        candidates = [g for g in mine if g.pk not in busy]
+        missing = "All your governors are already signed up that weekend."
+    if not candidates:
+        raise ArkError(missing)
+    if len(candidates) > 1:
+        names = ", ".join(f"{g.name} ({g.governor_id})" for g in candidates)
+        raise ArkError(f"You have several governors ({names}): use the `/ark` command with `governor_id`.")
+    return candidates[0]
+
+
+def list_governors(discord_user_id: int | None = None) -> list[Governor]:
+    """A user's registry (or everyone's): what `/ark governor list` and the buttons choose from."""
+    qs = Governor.objects.all()
+    return list(qs.filter(discord_user_id=discord_user_id) if discord_user_id is not None else qs)

@@ -1,0 +1,176 @@
+"""The shared plumbing of the ark services: the audit log (who acted, ``acting_as``), the match row lock, the clock, the two reads everything needs (a match, its roster) and small checks every roster change needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import (
+    AuditLog,
+    Match,
+    Signup,
+)
+from .errors import ArkError, NotAllowed, NotFound, SignupClosed
+
+Slot = Signup.Slot
+SignupStatus = Signup.Status
+MatchStatus = Match.Status
+OPEN = (MatchStatus.SCHEDULED, MatchStatus.LOCKED)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+_acting_as: ContextVar[str] = ContextVar("ark_acting_as", default="")
+
+
+@contextmanager
+def acting_as(name: str) -> Iterator[None]:
+    """Name the person behind the following calls in the audit log (the admin's officers
+    have no Discord id); Discord callers pass ``actor_discord_id`` instead."""
+    token = _acting_as.set(name)
+    try:
+        yield
+    finally:
+        _acting_as.reset(token)
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+def _aware(value: dt.datetime, name: str) -> dt.datetime:
+    if not isinstance(value, dt.datetime):
+        raise ArkError(f"{name} must be a date and time (UTC).")
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def _lock_match(match_id: int) -> Match:
+    try:
+        return Match.objects.select_for_update(of=("self",)).select_related("alliance").get(pk=match_id)
+    except (Match.DoesNotExist, ValueError, TypeError):
+        raise NotFound(f"Ark match #{match_id} does not exist.") from None
+
+
+def _audit(
+    action: str,
+    actor: int | None,
+    *,
+    match: Match | None = None,
+    signup: Signup | None = None,
+    override: bool = False,
+    **details: Any,
+) -> AuditLog:
+    if _acting_as.get():
+        details["by"] = _acting_as.get()
+    return AuditLog.objects.create(
+        action=action,
+        actor_discord_id=actor,
+        match=match,
+        signup=signup,
+        is_override=override,
+        details=_jsonable(details),
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def _parse_slot(slot_type: str | None) -> str | None:
+    if slot_type in (None, ""):
+        return None
+    for choice in Slot.values:
+        if str(slot_type).lower() == choice.lower():
+            return choice
+    raise ArkError(f"Unknown slot {slot_type!r}: choose Player or Sub.")
+
+
+def _counts(match: Match) -> tuple[int, int]:
+    active = Signup.objects.filter(match=match, status=SignupStatus.ACTIVE)
+    return active.filter(slot=Slot.PLAYER).count(), active.filter(slot=Slot.SUB).count()
+
+
+def _signup_for(match: Match, governor_id: int | None, discord_user_id: int | None) -> Signup:
+    """The caller's active signup in the match: by governor, or the user's only one."""
+    rows = (
+        Signup.objects.select_for_update(of=("self",))
+        .select_related("governor")
+        .filter(match=match, status=SignupStatus.ACTIVE)
+    )
+    if governor_id is not None:
+        signup = rows.filter(governor__governor_id=governor_id).first()
+        if signup is None:
+            raise NotFound(f"Governor {governor_id} is not signed up for this match.")
+        return signup
+    mine = list(rows.filter(discord_user_id=discord_user_id))
+    if not mine:
+        raise NotFound("You are not signed up for this match.")
+    if len(mine) > 1:
+        names = ", ".join(f"{s.governor.name} ({s.governor.governor_id})" for s in mine)
+        raise ArkError(f"You have several governors in this match ({names}): say which one.")
+    return mine[0]
+
+
+def _check_owner(signup: Signup, actor: int | None, as_officer: bool) -> None:
+    if not as_officer and actor != signup.discord_user_id:
+        raise NotAllowed("Only the governor's owner or an officer can change this signup.")
+
+
+def _check_open_for_members(match: Match, now: dt.datetime, as_officer: bool) -> None:
+    if match.status not in OPEN:
+        raise SignupClosed(f"This match is {match.status.lower()}: the roster can no longer change.")
+    if as_officer:
+        return
+    if match.status != MatchStatus.SCHEDULED or now >= match.signup_close_utc:
+        raise SignupClosed("Signups for this match are closed. Ask an officer if you need a change.")
+
+
+def get_match(match_id: int) -> Match | None:
+    """The match with its alliance, or None (callers word the "not found" for their audience)."""
+    return Match.objects.select_related("alliance").filter(pk=match_id).first()
+
+
+def get_roster(match_id: int) -> list[Signup]:
+    """Active signups, players first, each slot in signup order."""
+    return list(
+        Signup.objects.filter(match_id=match_id, status=SignupStatus.ACTIVE)
+        .select_related("governor")
+        .order_by("slot", "created_at", "id")
+    )
+
+
+def insert_audit_log(
+    *,
+    action: str,
+    actor_discord_id: int | None = None,
+    match_id: int | None = None,
+    signup_id: int | None = None,
+    is_override: bool = False,
+    details: dict[str, Any] | None = None,
+) -> AuditLog:
+    """An audit row on its own (e.g. an officer's note); the services write theirs themselves."""
+    if not action or len(action) > 48:
+        raise ArkError("An audit action is 1 to 48 characters.")
+    with transaction.atomic():
+        return AuditLog.objects.create(
+            action=action,
+            actor_discord_id=actor_discord_id,
+            match_id=match_id,
+            signup_id=signup_id,
+            is_override=is_override,
+            details=_jsonable(details or {}),
+        )

@@ -1,0 +1,338 @@
+"""Matches: create, amend, cancel, lock, repost their messages, record the result."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from bot import outbox
+
+from ..models import (
+    Alliance,
+    Match,
+    MessageRef,
+    SentReminder,
+    Signup,
+)
+from .alliances import get_alliance
+from .common import OPEN, MatchStatus, SignupStatus, _audit, _aware, _counts, _lock_match, _now
+from .discord_sync import _bump, _channel_for, _sync_message
+from .errors import ArkError, NotFound
+
+# --- matches ---------------------------------------------------------------------------------
+
+
+def _validate_schedule(weekend: dt.date, match_day: str, start: dt.datetime, close: dt.datetime) -> None:
+    if weekend.weekday() != 5:
+        raise ArkError(f"The Ark weekend date must be a Saturday; {weekend} is a {weekend:%A}.")
+    if match_day not in Match.Day.values:
+        raise ArkError("The match day is Sat or Sun.")
+    expected = weekend + dt.timedelta(days=0 if match_day == Match.Day.SATURDAY else 1)
+    if start.date() != expected:
+        raise ArkError(
+            f"A {match_day} match of the weekend of {weekend} starts on {expected} (UTC), not {start.date()}."
+        )
+    if close > start:
+        raise ArkError("Signups must close before the match starts.")
+
+
+def _resolve_alliance(alliance: str | int | Alliance) -> Alliance:
+    found = get_alliance(alliance)
+    if found is None:
+        raise NotFound(f"Unknown alliance {alliance!r}.")
+    return found
+
+
+def create_match(
+    *,
+    alliance: str | int | Alliance,
+    ark_weekend_date: dt.date,
+    match_day: str,
+    match_time_utc: dt.datetime,
+    signup_close_utc: dt.datetime,
+    notes: str = "",
+    actor_discord_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Match:
+    """Schedule a match and queue its registration message."""
+    now = _now(now)
+    start, close = _aware(match_time_utc, "match_time_utc"), _aware(signup_close_utc, "signup_close_utc")
+    with transaction.atomic():
+        ally = _resolve_alliance(alliance)
+        if not ally.is_active:
+            raise ArkError(f"Alliance {ally.name} is inactive.")
+        for missing in ally.missing_channels:
+            raise ArkError(
+                f"Alliance {ally.name} has no {missing} set: an officer sets it in the admin under "
+                f"Ark of Osiris › Alliances › {ally.name} ({missing.replace(' ', '_')}_id)."
+            )
+        _validate_schedule(ark_weekend_date, match_day, start, close)
+        if close <= now:
+            raise ArkError("The signup close time is already past.")
+        if (
+            Match.objects.filter(alliance=ally, ark_weekend_date=ark_weekend_date)
+            .exclude(status=MatchStatus.CANCELLED)
+            .exists()
+        ):
+            raise ArkError(f"{ally.name} already has a match on the weekend of {ark_weekend_date}.")
+        try:
+            with transaction.atomic():
+                match = Match.objects.create(
+                    alliance=ally,
+                    ark_weekend_date=ark_weekend_date,
+                    match_day=match_day,
+                    match_time_utc=start,
+                    signup_close_utc=close,
+                    notes=notes or "",
+                    created_by_discord_id=actor_discord_id,
+                    roster_version=1,
+                )
+        except IntegrityError:
+            raise ArkError(f"{ally.name} already has a match on the weekend of {ark_weekend_date}.") from None
+        _audit(
+            "match_created",
+            actor_discord_id,
+            match=match,
+            alliance=ally.name,
+            weekend=ark_weekend_date,
+            day=match_day,
+            start=start,
+            close=close,
+        )
+        _sync_message(match, MessageRef.Kind.REGISTRATION)
+        return match
+
+
+def amend_match(
+    *,
+    match_id: int,
+    match_day: str | None = None,
+    match_time_utc: dt.datetime | None = None,
+    signup_close_utc: dt.datetime | None = None,
+    notes: str | None = None,
+    alliance: str | int | Alliance | None = None,
+    actor_discord_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Match:
+    """Change day/time/notes (the alliance only while nobody signed up). A new time re-plans
+    the reminders: they are keyed by their planned time, so the ones already sent for the old
+    time stay sent and the new ones go out once; reminders queued for the old time are dropped.
+    The signed-up members are told the new start by DM. A locked match keeps its (past) signup
+    close: re-opening signups behind the confirmation message would confuse everyone."""
+    now = _now(now)
+    with transaction.atomic():
+        match = _lock_match(match_id)
+        if match.status not in OPEN:
+            raise ArkError(f"A {match.status.lower()} match cannot be amended.")
+        before = {
+            "day": match.match_day,
+            "start": match.match_time_utc,
+            "close": match.signup_close_utc,
+            "notes": match.notes,
+            "alliance": match.alliance.name,
+        }
+        if alliance is not None:
+            ally = _resolve_alliance(alliance)
+            if ally.pk != match.alliance_id:
+                if Signup.objects.filter(match=match).exists():
+                    raise ArkError("The alliance can only change while nobody has signed up.")
+                if ally.missing_channels:
+                    raise ArkError(f"Alliance {ally.name} has no {ally.missing_channels[0]} set.")
+                match.alliance = ally
+        day = match_day or match.match_day
+        start = _aware(match_time_utc, "match_time_utc") if match_time_utc else match.match_time_utc
+        close = _aware(signup_close_utc, "signup_close_utc") if signup_close_utc else match.signup_close_utc
+        if match_time_utc and not signup_close_utc and close > start:
+            close = start
+        _validate_schedule(match.ark_weekend_date, day, start, close)
+        if start != match.match_time_utc and start <= now:
+            raise ArkError("The new start time is already past.")
+        if match.status == MatchStatus.LOCKED and signup_close_utc and close != match.signup_close_utc:
+            raise ArkError("Signups of this match are closed (it is locked): only the start can still move.")
+        moved = start != match.match_time_utc or close != match.signup_close_utc
+        start_moved = start != match.match_time_utc
+        match.match_day, match.match_time_utc, match.signup_close_utc = day, start, close
+        if notes is not None:
+            match.notes = notes
+        try:
+            with transaction.atomic():
+                match.save()
+        except IntegrityError:
+            raise ArkError(f"{match.alliance.name} already has a match that weekend.") from None
+        dropped = _drop_pending_reminders(match) if moved else 0
+        told = _tell_new_start(match) if start_moved else 0
+        _audit(
+            "match_amended",
+            actor_discord_id,
+            match=match,
+            before=before,
+            after={
+                "day": day,
+                "start": start,
+                "close": close,
+                "notes": match.notes,
+                "alliance": match.alliance.name,
+            },
+            reminders_dropped=dropped,
+            notified=told,
+        )
+        if before["alliance"] != match.alliance.name:
+            Match.objects.filter(pk=match.pk).update(roster_version=F("roster_version") + 1)
+            match.refresh_from_db(fields=["roster_version"])
+            _sync_message(match, MessageRef.Kind.REGISTRATION, repost=True)  # into the new alliance's channel
+        else:
+            _bump(match)
+        return match
+
+
+def _active_users(match: Match) -> list[int]:
+    return sorted(
+        set(
+            Signup.objects.filter(match=match, status=SignupStatus.ACTIVE).values_list(
+                "discord_user_id", flat=True
+            )
+        )
+    )
+
+
+def _tell_new_start(match: Match) -> int:
+    """DM the signed-up members the new start (once per user and new time)."""
+    users = _active_users(match)
+    when = outbox.discord_timestamp(match.match_time_utc, "F")
+    for user in users:
+        outbox.send_dm(
+            user,
+            content=(
+                f"**Ark of Osiris — {match.alliance.name}**: the match moved to **{when}** "
+                f"({outbox.discord_timestamp(match.match_time_utc, 'R')}). You are still signed up."
+            ),
+            dedupe_key=f"ark:moved:{match.pk}:{user}:{int(match.match_time_utc.timestamp())}",
+            topic="ark.rescheduled",
+        )
+    return len(users)
+
+
+def _drop_pending_reminders(match: Match) -> int:
+    """Withdraw the reminders queued for this match that no worker has claimed yet."""
+    queued = SentReminder.objects.filter(match=match, status=SentReminder.Status.QUEUED, outbox__isnull=False)
+    pending = outbox.withdraw_pending(list(queued.values_list("outbox_id", flat=True)),
+                                      reason=f"ark match {match.pk} changed")
+    if not pending:
+        return 0
+    SentReminder.objects.filter(outbox_id__in=pending).update(status=SentReminder.Status.DROPPED)
+    return len(pending)
+
+
+def cancel_match(*, match_id: int, actor_discord_id: int | None = None, reason: str = "") -> Match:
+    """Cancel: DM every signed-up user, drop pending reminders, mark the messages cancelled."""
+    with transaction.atomic():
+        match = _lock_match(match_id)
+        if match.status not in OPEN:
+            raise ArkError(f"This match is already {match.status.lower()}.")
+        match.status = MatchStatus.CANCELLED
+        match.save(update_fields=["status", "updated_at"])
+        users = _active_users(match)
+        text = (
+            f"**Ark of Osiris — {match.alliance.name}**: the match of {match.get_match_day_display()} "
+            f"{outbox.discord_timestamp(match.match_time_utc, 'F')} was **cancelled**."
+            + (f"\nReason: {reason[:500]}" if reason else "")
+        )
+        for user in users:
+            outbox.send_dm(
+                user, content=text, dedupe_key=f"ark:cancelled:{match.pk}:{user}", topic="ark.cancelled"
+            )
+        dropped = _drop_pending_reminders(match)
+        _audit(
+            "match_cancelled",
+            actor_discord_id,
+            match=match,
+            reason=reason,
+            notified=len(users),
+            reminders_dropped=dropped,
+        )
+        _bump(match)
+        return match
+
+
+def list_open_matches(alliance: str | int | Alliance | None = None) -> list[Match]:
+    """Scheduled or Locked matches, soonest first: the ones members can still act on."""
+    qs = Match.objects.select_related("alliance").filter(status__in=OPEN).order_by("match_time_utc", "id")
+    if alliance is not None:
+        ally = get_alliance(alliance)
+        if ally is None:
+            return []
+        qs = qs.filter(alliance=ally)
+    return list(qs)
+
+
+def lock_match(
+    *, match_id: int, actor_discord_id: int | None = None, now: dt.datetime | None = None
+) -> Match:
+    """Close signups now and post the confirmation message (also what the scheduler does at close)."""
+    with transaction.atomic():
+        match = _lock_match(match_id)
+        if match.status != MatchStatus.SCHEDULED:
+            raise ArkError(f"Only a scheduled match can be locked; this one is {match.status.lower()}.")
+        _lock(match, actor_discord_id, _now(now))
+        return match
+
+
+def _lock(match: Match, actor: int | None, now: dt.datetime) -> None:
+    match.status = MatchStatus.LOCKED
+    match.locked_at = now
+    match.save(update_fields=["status", "locked_at", "updated_at"])
+    players, subs = _counts(match)
+    _audit("match_locked", actor, match=match, players=players, subs=subs)
+    Match.objects.filter(pk=match.pk).update(roster_version=F("roster_version") + 1)
+    match.refresh_from_db(fields=["roster_version"])
+    _sync_message(match, MessageRef.Kind.REGISTRATION)
+    _sync_message(
+        match,
+        MessageRef.Kind.CONFIRMATION,
+        repost=not MessageRef.objects.filter(match=match, kind=MessageRef.Kind.CONFIRMATION).exists(),
+    )
+
+
+def repost_match_messages(*, match_id: int, actor_discord_id: int | None = None) -> Match:
+    """Post the match's messages again (the old ones are deleted): for a message deleted by
+    hand in Discord or a channel that changed."""
+    with transaction.atomic():
+        match = _lock_match(match_id)
+        kinds = [MessageRef.Kind.REGISTRATION]
+        if match.status != MatchStatus.SCHEDULED:
+            kinds.append(MessageRef.Kind.CONFIRMATION)
+        for kind in kinds:
+            if not _channel_for(match, kind):
+                raise ArkError(f"Alliance {match.alliance.name} has no {kind} channel set.")
+            _sync_message(match, kind, repost=True)
+        _audit("messages_reposted", actor_discord_id, match=match, kinds=kinds)
+        return match
+
+
+def set_match_result(
+    *,
+    match_id: int,
+    result: str,
+    result_notes: str = "",
+    actor_discord_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Match:
+    """Record Win/Loss/No-show; the match becomes Completed (a result may be corrected)."""
+    now = _now(now)
+    chosen = next((r for r in ("Win", "Loss", "No-show") if str(result).lower() == r.lower()), None)
+    if chosen is None:
+        raise ArkError("The result is Win, Loss or No-show.")
+    with transaction.atomic():
+        match = _lock_match(match_id)
+        if match.status == MatchStatus.CANCELLED:
+            raise ArkError("A cancelled match has no result.")
+        if match.match_time_utc > now:
+            raise ArkError("The match has not started yet: record the result afterwards.")
+        before = match.result
+        match.result, match.result_notes, match.status = chosen, result_notes or "", MatchStatus.COMPLETED
+        match.save(update_fields=["result", "result_notes", "status", "updated_at"])
+        _audit("result_set", actor_discord_id, match=match, result=chosen, notes=result_notes, before=before)
+        _bump(match)
+        return match

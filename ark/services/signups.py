@@ -1,0 +1,384 @@
+"""Signups: join, leave, switch governor, move slot, check in, emergency withdraw with sub promotion, all under the match row lock."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+
+from bot import outbox
+
+from .. import conf
+from ..models import (
+    Ban,
+    Governor,
+    Match,
+    Signup,
+)
+from .alliances import register_governor
+from .bans import get_active_ban_for
+from .common import (
+    OPEN,
+    SignupStatus,
+    Slot,
+    _audit,
+    _check_open_for_members,
+    _check_owner,
+    _counts,
+    _lock_match,
+    _now,
+    _parse_slot,
+    _signup_for,
+)
+from .discord_sync import _bump
+from .errors import ArkError, Banned, NotAllowed, NotFound, RosterFull
+
+# --- signups ---------------------------------------------------------------------------------
+
+
+def find_active_signup_for_weekend(
+    governor_id: int, ark_weekend_date: dt.date, exclude_match_id: int | None = None
+) -> Signup | None:
+    """The governor's active signup that Ark weekend in any alliance: one team per weekend in game."""
+    qs = Signup.objects.select_related("match__alliance", "governor").filter(
+        governor__governor_id=governor_id, ark_weekend_date=ark_weekend_date, status=SignupStatus.ACTIVE
+    )
+    if exclude_match_id is not None:
+        qs = qs.exclude(match_id=exclude_match_id)
+    return qs.first()
+
+
+def _check_weekend_free(governor: Governor, match: Match) -> None:
+    other = find_active_signup_for_weekend(governor.governor_id, match.ark_weekend_date)
+    if other is not None:
+        where = "this match" if other.match_id == match.pk else f"{other.match.alliance.name}'s match"
+        raise ArkError(f"{governor.name} is already signed up for {where} that weekend.")
+
+
+def _check_ban(
+    match: Match, discord_user_id: int, governor_id: int, as_officer: bool, override_ban: bool
+) -> Ban | None:
+    ban = get_active_ban_for(
+        discord_user_id=discord_user_id, governor_id=governor_id, ark_weekend_date=match.ark_weekend_date
+    )
+    if ban is None:
+        return None
+    if not (as_officer and override_ban):
+        until = f" until {ban.ends_on}" if ban.ends_on else ""
+        raise Banned(
+            f"You are banned from Ark{until}: {ban.reason}"
+            if not as_officer
+            else f"This member is banned from Ark{until} ({ban.reason}). Use the ban override to add them anyway."
+        )
+    return ban
+
+
+def add_signup(
+    *,
+    match_id: int,
+    governor_id: int,
+    discord_user_id: int,
+    governor_name: str | None = None,
+    slot_type: str | None = None,
+    source: str = Signup.Source.SELF,
+    actor_discord_id: int | None = None,
+    as_officer: bool = False,
+    override_ban: bool = False,
+    now: dt.datetime | None = None,
+) -> Signup:
+    """Sign a governor up. Without ``slot_type`` the first free slot is taken (Player, then Sub).
+    A Sub is only allowed once the players are full, unless an officer says otherwise; banned
+    users/governors need an officer's explicit ban override, which is audited as such."""
+    now = _now(now)
+    slot = _parse_slot(slot_type)
+    if source not in Signup.Source.values:
+        raise ArkError("The signup source is self or admin.")
+    with transaction.atomic():
+        match = _lock_match(match_id)  # serialises every roster change of this match
+        _check_open_for_members(match, now, as_officer)
+        gov = Governor.objects.select_for_update().filter(governor_id=governor_id).first()
+        if gov is None:
+            if not governor_name:
+                raise NotFound(f"Governor {governor_id} is not registered: use /ark governor register first.")
+            gov = register_governor(
+                governor_id=governor_id,
+                name=governor_name,
+                discord_user_id=discord_user_id,
+                actor_discord_id=actor_discord_id,
+            )
+        elif gov.discord_user_id != discord_user_id:
+            raise NotAllowed(f"Governor {gov.name} belongs to another Discord user.")
+        ban = _check_ban(match, discord_user_id, gov.governor_id, as_officer, override_ban)
+        _check_weekend_free(gov, match)
+        players, subs = _counts(match)
+        ally = match.alliance
+        override = ban is not None
+        if slot is None:
+            slot = Slot.PLAYER if players < ally.player_cap else Slot.SUB
+        if slot == Slot.PLAYER and players >= ally.player_cap:
+            raise RosterFull(
+                f"All {ally.player_cap} player slots are taken"
+                + (": join as Sub." if subs < ally.sub_cap else " and the subs are full too.")
+            )
+        if slot == Slot.SUB:
+            if subs >= ally.sub_cap:
+                raise RosterFull(f"The roster is full ({ally.player_cap} players, {ally.sub_cap} subs).")
+            if players < ally.player_cap:
+                if not as_officer:
+                    raise ArkError(
+                        f"Player slots are still open ({players}/{ally.player_cap}): join as Player."
+                    )
+                override = True
+        try:
+            with transaction.atomic():
+                signup = Signup.objects.create(
+                    match=match,
+                    governor=gov,
+                    discord_user_id=discord_user_id,
+                    ark_weekend_date=match.ark_weekend_date,
+                    slot=slot,
+                    source=Signup.Source.ADMIN if as_officer else source,
+                )
+        except IntegrityError:
+            raise ArkError(f"{gov.name} is already signed up for that Ark weekend.") from None
+        _audit(
+            "signup_added",
+            actor_discord_id,
+            match=match,
+            signup=signup,
+            override=override,
+            governor_id=gov.governor_id,
+            slot=slot,
+            ban_overridden=ban.pk if ban else None,
+        )
+        _bump(match)
+        return signup
+
+
+def _promote_first_sub(match: Match, actor: int | None, leaver: Signup) -> Signup | None:
+    sub = (
+        Signup.objects.select_for_update(of=("self",))
+        .select_related("governor")
+        .filter(match=match, status=SignupStatus.ACTIVE, slot=Slot.SUB)
+        .order_by("created_at", "id")
+        .first()
+    )
+    if sub is None:
+        return None
+    sub.slot = Slot.PLAYER
+    sub.save(update_fields=["slot", "updated_at"])
+    outbox.send_dm(
+        sub.discord_user_id,
+        content=(
+            f"**Ark of Osiris — {match.alliance.name}**: {sub.governor.name} moved up from Sub to "
+            f"**Player** for the match {outbox.discord_timestamp(match.match_time_utc, 'F')} "
+            f"({outbox.discord_timestamp(match.match_time_utc, 'R')}). See you there!"
+        ),
+        dedupe_key=f"ark:promoted:{sub.pk}:{leaver.pk}",
+        topic="ark.promoted",
+    )
+    return sub
+
+
+def remove_signup(
+    *,
+    match_id: int,
+    governor_id: int,
+    status: str = SignupStatus.WITHDRAWN,
+    actor_discord_id: int | None = None,
+    as_officer: bool = False,
+    now: dt.datetime | None = None,
+) -> Signup:
+    """Withdraw (the member) or remove (an officer) a signup. A leaving Player's slot goes to
+    the earliest Sub, who gets a DM."""
+    now = _now(now)
+    if status not in (SignupStatus.WITHDRAWN, SignupStatus.REMOVED):
+        raise ArkError("A signup ends as Withdrawn or Removed.")
+    if status == SignupStatus.REMOVED and not as_officer:
+        raise NotAllowed("Only officers can remove a signup.")
+    with transaction.atomic():
+        match = _lock_match(match_id)
+        _check_open_for_members(match, now, as_officer)
+        signup = _signup_for(match, governor_id, None)
+        _check_owner(signup, actor_discord_id, as_officer)
+        return _end_signup(match, signup, status, actor_discord_id, now, "signup_" + status.lower())
+
+
+def _end_signup(
+    match: Match, signup: Signup, status: str, actor: int | None, now: dt.datetime, action: str
+) -> Signup:
+    was_player = signup.slot == Slot.PLAYER
+    signup.status, signup.ended_at = status, now
+    signup.save(update_fields=["status", "ended_at", "updated_at"])
+    promoted = _promote_first_sub(match, actor, signup) if was_player else None
+    _audit(
+        action,
+        actor,
+        match=match,
+        signup=signup,
+        governor_id=signup.governor.governor_id,
+        slot=signup.slot,
+        promoted_signup=promoted.pk if promoted else None,
+        promoted_governor=promoted.governor.governor_id if promoted else None,
+    )
+    _bump(match)
+    return signup
+
+
+def switch_signup_governor(
+    *,
+    match_id: int,
+    old_governor_id: int,
+    new_governor_id: int,
+    actor_discord_id: int | None = None,
+    as_officer: bool = False,
+    now: dt.datetime | None = None,
+) -> Signup:
+    """Put another governor of the same Discord user in the signup; slot and position stay."""
+    now = _now(now)
+    with transaction.atomic():
+        match = _lock_match(match_id)
+        _check_open_for_members(match, now, as_officer)
+        signup = _signup_for(match, old_governor_id, None)
+        _check_owner(signup, actor_discord_id, as_officer)
+        new = Governor.objects.filter(governor_id=new_governor_id).first()
+        if new is None:
+            raise NotFound(f"Governor {new_governor_id} is not registered: use /ark governor register first.")
+        if new.discord_user_id != signup.discord_user_id:
+            raise NotAllowed("You can only switch to another governor of the same Discord user.")
+        if new.pk == signup.governor_id:
+            raise ArkError(f"{new.name} is already the signed-up governor.")
+        _check_ban(match, signup.discord_user_id, new.governor_id, as_officer, False)
+        _check_weekend_free(new, match)
+        old = signup.governor
+        signup.governor = new
+        try:
+            with transaction.atomic():
+                signup.save(update_fields=["governor", "updated_at"])
+        except IntegrityError:
+            raise ArkError(f"{new.name} is already signed up for that Ark weekend.") from None
+        _audit(
+            "signup_switched",
+            actor_discord_id,
+            match=match,
+            signup=signup,
+            old_governor_id=old.governor_id,
+            new_governor_id=new.governor_id,
+        )
+        _bump(match)
+        return signup
+
+
+def move_signup_slot(
+    *, match_id: int, governor_id: int, slot_type: str, actor_discord_id: int | None = None
+) -> Signup:
+    """Officer: promote a Sub to Player or demote a Player to Sub, within the caps."""
+    slot = _parse_slot(slot_type)
+    if slot is None:
+        raise ArkError("Choose Player or Sub.")
+    with transaction.atomic():
+        match = _lock_match(match_id)
+        if match.status not in OPEN:
+            raise ArkError(f"This match is {match.status.lower()}: the roster can no longer change.")
+        signup = _signup_for(match, governor_id, None)
+        if signup.slot == slot:
+            raise ArkError(f"{signup.governor.name} is already a {slot}.")
+        players, subs = _counts(match)
+        if slot == Slot.PLAYER and players >= match.alliance.player_cap:
+            raise RosterFull(f"All {match.alliance.player_cap} player slots are taken.")
+        if slot == Slot.SUB and subs >= match.alliance.sub_cap:
+            raise RosterFull(f"All {match.alliance.sub_cap} sub slots are taken.")
+        before = signup.slot
+        signup.slot = slot
+        signup.save(update_fields=["slot", "updated_at"])
+        _audit(
+            "signup_moved",
+            actor_discord_id,
+            match=match,
+            signup=signup,
+            override=True,
+            governor_id=signup.governor.governor_id,
+            before=before,
+            after=slot,
+        )
+        _bump(match)
+        return signup
+
+
+def mark_checked_in(
+    *,
+    match_id: int,
+    discord_user_id: int,
+    governor_id: int | None = None,
+    actor_discord_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> list[Signup]:
+    """Check in the user's active signups (or one governor), from 12 hours before the start until it."""
+    now = _now(now)
+    with transaction.atomic():
+        match = _lock_match(match_id)
+        if match.status not in OPEN:
+            raise ArkError(f"This match is {match.status.lower()}.")
+        opens = match.match_time_utc - conf.CHECKIN_WINDOW
+        if now < opens:
+            raise ArkError(
+                f"Check-in opens {outbox.discord_timestamp(opens, 'R')} (12 hours before the start)."
+            )
+        if now > match.match_time_utc:
+            raise ArkError("The match has started: check-in is closed.")
+        rows = (
+            Signup.objects.select_for_update(of=("self",))
+            .select_related("governor")
+            .filter(match=match, status=SignupStatus.ACTIVE, discord_user_id=discord_user_id)
+        )
+        if governor_id is not None:
+            rows = rows.filter(governor__governor_id=governor_id)
+        signups = list(rows)
+        if not signups:
+            raise NotFound("You have no active signup in this match.")
+        fresh = [s for s in signups if s.checked_in_at is None]
+        if not fresh:
+            raise ArkError("You are already checked in.")
+        for s in fresh:
+            s.checked_in_at = now
+            s.save(update_fields=["checked_in_at", "updated_at"])
+        _audit(
+            "checked_in",
+            actor_discord_id or discord_user_id,
+            match=match,
+            signup=fresh[0],
+            governors=[s.governor.governor_id for s in fresh],
+        )
+        _bump(match)
+        return signups
+
+
+def mark_emergency_withdraw(
+    *,
+    match_id: int,
+    discord_user_id: int,
+    governor_id: int | None = None,
+    actor_discord_id: int | None = None,
+    as_officer: bool = False,
+    now: dt.datetime | None = None,
+) -> Signup:
+    """Leave a locked (or still open) match before it starts; a Player is replaced by the
+    earliest Sub, who is told by DM."""
+    now = _now(now)
+    with transaction.atomic():
+        match = _lock_match(match_id)
+        if match.status not in OPEN:
+            raise ArkError(f"This match is {match.status.lower()}.")
+        if now >= match.match_time_utc and not as_officer:
+            raise ArkError("The match has started: ask an officer.")
+        signup = _signup_for(match, governor_id, discord_user_id)
+        if signup.discord_user_id != discord_user_id:
+            raise NotAllowed("That governor belongs to another Discord user.")
+        return _end_signup(
+            match,
+            signup,
+            SignupStatus.WITHDRAWN,
+            actor_discord_id or discord_user_id,
+            now,
+            "emergency_withdraw",
+        )
