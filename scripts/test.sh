@@ -26,5 +26,7 @@ if [ "${QUICK:-0}" != 1 ]; then
     "$PY" manage.py check --deploy --fail-level WARNING
 fi
 
-say "pytest against $DATABASE_URL and $REDIS_URL"
-"$PY" -m pytest "$@"
+# A fresh Hypothesis seed every run, printed so that a failure can be replayed exactly.
+HYPOTHESIS_SEED=${HYPOTHESIS_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+say "pytest against $DATABASE_URL and $REDIS_URL (Hypothesis seed $HYPOTHESIS_SEED: HYPOTHESIS_SEED=$HYPOTHESIS_SEED $0 to replay)"
+"$PY" -m pytest --hypothesis-seed="$HYPOTHESIS_SEED" "$@"

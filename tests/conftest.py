@@ -20,7 +20,18 @@ import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
 
+from hypothesis import HealthCheck  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
 from tests.fakes.discord_api import FakeDiscord  # noqa: E402
+
+# One Hypothesis profile everywhere, CI included: a fresh seed each run (the test command picks it
+# and prints it; ``HYPOTHESIS_SEED=N ./scripts/test.sh`` replays a run) and no per-example
+# deadline, which only measures how loaded the machine is. Hypothesis would otherwise switch to
+# its derandomized "ci" profile under CI=true and never try a new input there.
+hypothesis_settings.register_profile("guildops", deadline=None, derandomize=False, print_blob=True,
+                                     suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("guildops")
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the fake APIs' access logs
 
@@ -28,6 +39,11 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage"]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    seed = config.getoption("hypothesis_seed", None)
+    return f"hypothesis: profile guildops, seed {seed if seed is not None else 'random'}"
 
 
 @pytest.fixture(scope="session", autouse=True)

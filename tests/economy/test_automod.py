@@ -63,7 +63,8 @@ def test_regex_runs_under_a_deadline_and_recovers():
     try:
         with pytest.raises(automod.RegexTimeout):
             runner.search(r"(a+)+$", "a" * 40 + "!")
-        assert runner.search(r"b+", "abbb") is True  # a fresh worker took over
+        # A fresh worker took over; a generous deadline here, so a loaded machine can't fail it.
+        assert runner.search(r"b+", "abbb", timeout=60) is True
     finally:
         runner.close()
 
