@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+
 @pytest.mark.django_db
 def test_reference_data_loaded():
     from guildsync.models import GuildRank, NotePattern, Specialization, WowClass
