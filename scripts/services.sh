@@ -1,7 +1,23 @@
 # Throw-away PostgreSQL and Redis servers for the test command (sourced by scripts/test.sh).
 # shellcheck shell=bash
 
-PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
+pg_bin_dir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+PG_BIN=${PG_BIN:-$(pg_bin_dir)}
+
+# The PostgreSQL server binaries (initdb, pg_ctl), installed from Debian when missing and root.
+ensure_postgres() {
+  [ -n "${DATABASE_URL:-}" ] && return 0
+  [ -n "$PG_BIN" ] && [ -x "$PG_BIN/initdb" ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    echo "PostgreSQL server binaries not found: install Debian's 'postgresql' package (or run this as root to let" \
+      "it do so), set PG_BIN to the folder holding initdb, or point DATABASE_URL at a server you run" >&2
+    exit 1
+  fi
+  # The package's own cluster is not used: the tests start a throw-away server on a free port.
+  apt_install postgresql
+  PG_BIN=$(pg_bin_dir)
+  [ -x "$PG_BIN/initdb" ] || { echo "installed 'postgresql' but found no initdb under /usr/lib/postgresql" >&2; exit 1; }
+}
 SERVICES_DIR=""
 
 stop_services() {
@@ -19,6 +35,7 @@ as_pg() {
 }
 
 start_services() {
+  ensure_postgres
   SERVICES_DIR=$(mktemp -d /tmp/guildops-services.XXXXXX)
   chmod 755 "$SERVICES_DIR"
   if [ -z "${DATABASE_URL:-}" ]; then
