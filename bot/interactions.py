@@ -342,6 +342,28 @@ async def on_tree_error(interaction: discord.Interaction, error: app_commands.Ap
         log.warning("%s: the error answer could not be delivered (%s)", _describe(interaction), exc)
 
 
+class CommandTree(app_commands.CommandTree):
+    """The bot's command tree. Discord hides server-only commands in DMs, but a stale client
+    can still send one: discord.py would run it without a guild (``guild_only`` is only a
+    flag for Discord), so it is refused here with :data:`GUILD_ONLY`."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.guild_id is not None or interaction.type not in (
+                discord.InteractionType.application_command, discord.InteractionType.autocomplete):
+            return True
+        data = interaction.data or {}
+        kind = discord.AppCommandType(int(data.get("type", 1)))
+        command = self.get_command(str(data.get("name", "")), type=kind)
+        if command is None or not getattr(command, "guild_only", False):
+            return True
+        log.info("%s refused: a server command used in a DM", _describe(interaction))
+        if interaction.type == discord.InteractionType.application_command:
+            await refuse(interaction, GUILD_ONLY)
+        else:
+            await interaction.response.autocomplete([])
+        return False
+
+
 # -- buttons -------------------------------------------------------------------------------------------
 ButtonHandler = Callable[[discord.Interaction, str], Awaitable[None]]
 

@@ -46,7 +46,8 @@ class GuildOpsBot(commands.Bot):
         configure_api_base()
         if settings.DISCORD_GATEWAY_URL:
             DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.DISCORD_GATEWAY_URL)
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None)
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None,
+                         tree_cls=interactions.CommandTree)
         self.sync_only = sync_only
         self.loaded_modules: list[str] = []
         self.synced_commands: list[str] = []
