@@ -49,6 +49,23 @@ def bot(django_db_setup, django_db_blocker):
     for person in (People.officer, People.ark_officer, People.moderator, People.alice, People.bob):
         guild.add_member(person)
     process = BotProcess(guild, url, env={"ARK_OFFICER_ROLE_ID": str(ARK_ROLE)}).start()
+    process.late_ok = set()
     yield process
     code = process.stop()
     assert code == 0, process.log()[-3000:]
+    assert_every_interaction_acknowledged_in_time(process)
+
+
+def assert_every_interaction_acknowledged_in_time(process: BotProcess) -> None:
+    """After a module: each interaction dispatched got exactly one callback (an answer, a
+    deferral, an autocomplete result or a modal), within Discord's 3 seconds of its dispatch
+    unless the test said otherwise (sent while the bot was disconnected)."""
+    rest = process.rest
+    with rest.lock:
+        issued = dict(rest.interactions)
+        answers = list(rest.answers)
+    for token, known in issued.items():
+        callbacks = [a for a in answers if a.token == token and a.kind == "callback"]
+        assert len(callbacks) == 1, (token, callbacks)
+        if token not in process.late_ok:
+            assert callbacks[0].at - known["dispatched_at"] < 3, (token, callbacks[0])

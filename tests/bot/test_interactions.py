@@ -1,0 +1,140 @@
+"""bot.interactions on its own: the paths of the reply helper the end-to-end tests cannot
+provoke on demand (an unexpected exception, an error after a public deferral), the event
+lane's overload accounting and the database pool's connection hygiene."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+import pytest
+
+from bot import interactions
+from core.errors import DomainError
+
+
+class Recorder:
+    """Records what the helper sends, in order (the stand-in of discord.py's Interaction)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+        self.id, self.data = 1, {"name": "test"}
+        self.user = type("U", (), {"id": 7})()
+        outer = self
+
+        class Response:
+            async def send_message(self, content, *, ephemeral=False, **extra):
+                outer.calls.append(("send_message", content, ephemeral))
+
+            async def defer(self, *, ephemeral=False, thinking=False):
+                outer.calls.append(("defer", ephemeral, thinking))
+
+        class Followup:
+            async def send(self, content, *, ephemeral=False, **extra):
+                outer.calls.append(("followup", content, ephemeral))
+
+        self.response, self.followup = Response(), Followup()
+
+    async def edit_original_response(self, *, content=None, **extra):
+        self.calls.append(("edit_original", content))
+
+    async def delete_original_response(self):
+        self.calls.append(("delete_original",))
+
+
+def run(work, *, ephemeral=True, settings=None):
+    recorder = Recorder()
+    asyncio.run(interactions.respond(recorder, work, ephemeral=ephemeral))
+    return recorder.calls
+
+
+def test_quick_work_is_answered_with_one_callback(settings):
+    settings.DISCORD_DEFER_AFTER = 1.0
+
+    async def work():
+        return "done"
+    assert run(work) == [("send_message", "done", True)]
+
+
+def test_slow_work_is_deferred_then_the_original_edited(settings):
+    settings.DISCORD_DEFER_AFTER = 0.05
+
+    async def work():
+        await asyncio.sleep(0.3)
+        return "done"
+    assert run(work, ephemeral=False) == [("defer", False, True), ("edit_original", "done")]
+
+
+def test_an_error_after_a_public_deferral_stays_private(settings):
+    settings.DISCORD_DEFER_AFTER = 0.05
+
+    async def work():
+        await asyncio.sleep(0.3)
+        raise DomainError("You can send at most 500 bytes at once.")
+    assert run(work, ephemeral=False) == [
+        ("defer", False, True), ("followup", "You can send at most 500 bytes at once.", True), ("delete_original",)]
+
+
+def test_an_unexpected_failure_is_logged_with_its_cause_and_answered_plainly(settings, caplog):
+    settings.DISCORD_DEFER_AFTER = 1.0
+
+    async def work():
+        raise RuntimeError("the cause")
+    with caplog.at_level(logging.ERROR, logger="bot.interactions"):
+        calls = run(work, ephemeral=False)
+    assert calls == [("send_message", interactions.FAILED, True)]
+    [record] = caplog.records
+    assert "interaction 1 (test) by 7 failed" in record.getMessage() and "the cause" in str(record.exc_info[1])
+
+
+def test_a_full_event_queue_skips_with_a_warning_and_a_count(settings, caplog):
+    settings.DISCORD_EVENT_QUEUE = 2
+    settings.DISCORD_EVENT_THREADS = 1
+    lane = interactions.EventLane()
+    release = threading.Event()
+    done = []
+
+    def slow(n):
+        release.wait(5)
+        done.append(n)
+
+    async def scenario():
+        for n in range(6):
+            await lane.submit("automod", slow, n)
+            await asyncio.sleep(0.01)  # the worker takes the first job; two wait; the rest are skipped
+        release.set()
+        await lane.drain()
+        await lane.shutdown()
+
+    with caplog.at_level(logging.WARNING, logger="bot.interactions"):
+        asyncio.run(scenario())
+    assert lane.stats["automod:skipped"] == 3 and lane.stats["automod:done"] == 3
+    assert sorted(done) == [0, 1, 2]
+    assert sum("skipped automod" in r.getMessage() for r in caplog.records) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_pool_runs_on_its_own_threads_and_closes_their_connections(settings):
+    settings.DISCORD_DB_THREADS = 3
+    pool = interactions.DatabasePool("test", "DISCORD_DB_THREADS")
+    seen = []
+
+    def query():
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            seen.append((threading.current_thread().name, cursor.fetchone()[0]))
+
+    async def scenario():
+        await asyncio.gather(*(pool.run(query) for _ in range(12)))
+    asyncio.run(scenario())
+    threads = {name for name, _ in seen}
+    assert 1 <= len(threads) <= 3 and all(name.startswith("bot-test") for name in threads)
+    pool.shutdown()
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # CONN_MAX_AGE=0: each job closed its connection
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [[pid for _, pid in seen]])
+        assert cursor.fetchone()[0] == 0
