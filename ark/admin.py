@@ -14,8 +14,8 @@ from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
+from core.admin_tools import ReadOnlyAdmin, ReadOnlyInline, run_for_each
 from core.admin_tools import ServiceFormMixin as CoreServiceFormMixin
-from core.errors import DomainError
 
 from . import services
 from .models import Alliance, AuditLog, Ban, Governor, Match, ReminderPrefs, SentReminder, Signup
@@ -31,28 +31,9 @@ class ServiceFormMixin(CoreServiceFormMixin):
 def run_service(
     model_admin: admin.ModelAdmin, request: HttpRequest, queryset, label: str, call: Callable[[Any], Any]
 ) -> None:
-    """Apply a service to each selected row; report successes and each refusal."""
-    done = 0
-    with services.acting_as(request.user.get_username()):
-        for obj in queryset:
-            try:
-                call(obj)
-                done += 1
-            except DomainError as exc:
-                model_admin.message_user(request, f"{obj}: {exc}", messages.ERROR)
-    if done:
-        model_admin.message_user(request, f"{label}: {done} done.", messages.SUCCESS)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    """``run_for_each`` with the officer recorded as the actor of every audit row."""
+    run_for_each(model_admin, request, queryset, call, summary=f"{label}: {{n}} done.",
+                 context=lambda: services.acting_as(request.user.get_username()))
 
 
 @admin.register(Alliance)
@@ -109,7 +90,7 @@ class GovernorAdmin(ServiceFormMixin, admin.ModelAdmin):
         return False
 
 
-class SignupInline(admin.TabularInline):
+class SignupInline(ReadOnlyInline):
     model = Signup
     fields = readonly_fields = (
         "governor",
@@ -121,15 +102,10 @@ class SignupInline(admin.TabularInline):
         "created_at",
     )
     ordering = ("slot", "created_at", "id")
-    extra = 0
-    can_delete = False
     show_change_link = True
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("governor")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 def _result_action(result: str):

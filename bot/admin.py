@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from bot.delivery import retry_now
 from bot.models import OutboxMessage
+from core.admin_tools import has_model_permission
 
 
 @admin.register(OutboxMessage)
@@ -35,7 +36,11 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.action(description="Retry now", permissions=["view"])
+    def has_retry_permission(self, request) -> bool:
+        """Retrying changes delivery state: the change permission, not just view."""
+        return has_model_permission(request, OutboxMessage, "change")
+
+    @admin.action(description="Retry now", permissions=["retry"])
     def retry_selected(self, request, queryset) -> None:
         count = retry_now(queryset)
         skipped = queryset.count() - count

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.contrib import admin, messages
+from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
-from django.db import router, transaction
+from django.db import models, router, transaction
 from django.http import HttpRequest
 
 from core.errors import DomainError
@@ -53,3 +56,80 @@ class ServiceFormMixin:
 
     def save_model(self, request, obj, form, change) -> None:
         """Already saved by the service, during the form's validation."""
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows another system or the services own: officers look, and act only through actions
+    (each declaring the permission it needs, see ``has_model_permission``)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """An inline that lists related rows without letting anyone add, edit or delete them."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def has_model_permission(request: HttpRequest, model: type[models.Model], action: str) -> bool:
+    """Whether the user holds ``<app>.<action>_<model>``: read-only admins answer their
+    custom action permissions (``permissions=["resolve"]`` → ``has_resolve_permission``)
+    with the model's change or delete permission, which ``has_change_permission`` cannot
+    report because the rows have no edit form."""
+    opts = model._meta
+    return request.user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}")
+
+
+def run_for_each(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    rows: Iterable[Any],
+    call: Callable[[Any], Any],
+    *,
+    summary: str | None = None,
+    describe: Callable[[Any, Any], str | None] | None = None,
+    errors: tuple[type[BaseException], ...] = (DomainError,),
+    context: Callable[[], contextlib.AbstractContextManager] | None = None,
+) -> int:
+    """An admin action's loop: ``call(row)`` (a service) for each selected row, each in its
+    own transaction (the service's), so one refusal never undoes the others. Every refusal
+    is reported with the row's name and the rule's message; successes are reported one line
+    per row (``describe(row, result)``, a falsy answer reports nothing) or as one ``summary``
+    line (``{n}`` is the count). ``context()`` wraps the whole run (e.g. who acted).
+    Returns how many rows succeeded."""
+    done: list[str] = []
+    ok = 0
+    with (context or contextlib.nullcontext)():
+        for row in rows:
+            try:
+                result = call(row)
+            except errors as exc:
+                model_admin.message_user(request, f"{row}: {exc}", messages.ERROR)
+                continue
+            ok += 1
+            if describe is not None:
+                line = describe(row, result)
+                if line:
+                    done.append(line)
+    for line in done:
+        model_admin.message_user(request, line, messages.SUCCESS)
+    if summary and ok:
+        model_admin.message_user(request, summary.format(n=ok), messages.SUCCESS)
+    return ok

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -16,6 +16,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core.admin_tools import ReadOnlyAdmin, has_model_permission, run_for_each
 from economy import services
 from economy.models import (
     AutoModRule,
@@ -28,19 +29,6 @@ from economy.models import (
     SquadMembership,
 )
 from economy.services import EconomyError
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows the services own: officers look, and act only through actions."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class SettingsAdmin(admin.ModelAdmin):
@@ -56,22 +44,10 @@ class SettingsAdmin(admin.ModelAdmin):
         services.delete_settings(list(queryset))
 
 
-def _run(modeladmin: admin.ModelAdmin, request: HttpRequest, items: Any, call: Any, done: str) -> None:
-    """Call a service per item; report successes and each refusal with its own message."""
-    ok = 0
-    for item in items:
-        try:
-            call(item)
-            ok += 1
-        except EconomyError as exc:
-            modeladmin.message_user(request, f"{item}: {exc}", messages.ERROR)
-    if ok:
-        modeladmin.message_user(request, done.format(n=ok), messages.SUCCESS)
-
-
 # -- balances --------------------------------------------------------------------------------
 class AdjustBalanceForm(forms.Form):
-    amount = forms.IntegerField(help_text="Positive credits, negative debits.")
+    amount = forms.IntegerField(min_value=-services.MAX_BALANCE, max_value=services.MAX_BALANCE,
+                                help_text="Positive credits, negative debits.")
     reason = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"size": 60}))
 
 
@@ -97,9 +73,9 @@ class BytesBalanceAdmin(admin.ModelAdmin):
         form = AdjustBalanceForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             amount, reason = form.cleaned_data["amount"], form.cleaned_data["reason"]
-            _run(self, request, queryset, lambda b: services.adjust_balance(
+            run_for_each(self, request, queryset, lambda b: services.adjust_balance(
                 b.guild_id, b.user_id, amount, reason, officer=request.user.get_username()),
-                f"Adjusted {{n}} balance(s) by {amount:+,} bytes.")
+                summary=f"Adjusted {{n}} balance(s) by {amount:+,} bytes.")
             return None
         return TemplateResponse(request, "admin/economy/adjust_balance.html", {
             **self.admin_site.each_context(request), "title": "Adjust balances", "form": form,
@@ -175,10 +151,14 @@ class SquadMembershipAdmin(ReadOnlyAdmin):
     search_fields = ("=user_id", "squad__name")
     actions = ["remove_from_squad"]
 
-    @admin.action(description="Remove from squad (removes the Discord role)", permissions=["view"])
+    def has_remove_permission(self, request: HttpRequest) -> bool:
+        return has_model_permission(request, SquadMembership, "delete")
+
+    @admin.action(description="Remove from squad (removes the Discord role)", permissions=["remove"])
     def remove_from_squad(self, request: HttpRequest, queryset: QuerySet[SquadMembership]) -> None:
-        _run(self, request, queryset.select_related("squad"),
-             lambda m: services.leave_squad(m.guild_id, m.user_id), "Removed {n} member(s) from their squad.")
+        run_for_each(self, request, queryset.select_related("squad"),
+                     lambda m: services.leave_squad(m.guild_id, m.user_id),
+                     summary="Removed {n} member(s) from their squad.")
 
 
 # -- moderation ------------------------------------------------------------------------------
@@ -208,10 +188,13 @@ class ModerationCaseAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     actions = ["resolve"]
 
-    @admin.action(description="Resolve (lifts an active timeout)", permissions=["view"])
+    def has_resolve_permission(self, request: HttpRequest) -> bool:
+        return has_model_permission(request, ModerationCase, "change")
+
+    @admin.action(description="Resolve (lifts an active timeout)", permissions=["resolve"])
     def resolve(self, request: HttpRequest, queryset: QuerySet[ModerationCase]) -> None:
-        _run(self, request, queryset, lambda c: services.resolve_case(c.pk, request.user.get_username()),
-             "Resolved {n} case(s).")
+        run_for_each(self, request, queryset, lambda c: services.resolve_case(c.pk, request.user.get_username()),
+                     summary="Resolved {n} case(s).")
 
 
 class RuleTrialForm(forms.Form):

@@ -55,6 +55,7 @@ MAX_TIMEOUT_MINUTES = 28 * 24 * 60  # Discord's limit
 HISTORY_LIMIT = 50
 _DEFAULTS = BytesConfig()  # field defaults, for guilds without a config row
 LEADERBOARD_LIMIT = 100
+MAX_BALANCE = 2**31 - 1  # balances are PostgreSQL integers
 
 
 class EconomyError(DomainError):
@@ -373,6 +374,8 @@ def adjust_balance(guild_id: int, user_id: int, amount: int, reason: str, office
         raise EconomyError("The amount must be a whole number of bytes.") from None
     if amount == 0:
         raise EconomyError("An adjustment must change the balance (not 0).")
+    if abs(amount) > MAX_BALANCE:
+        raise EconomyError(f"An adjustment is at most {MAX_BALANCE:,} bytes either way.")
     reason = (reason or "").strip()
     if not reason:
         raise EconomyError("Say why the balance is adjusted.")
@@ -382,6 +385,9 @@ def adjust_balance(guild_id: int, user_id: int, amount: int, reason: str, office
         balance = _locked_balance(guild_id, user_id, get_config(guild_id).starting_balance)
         if balance.balance + amount < 0:
             raise EconomyError(f"{member[1]} has {balance.balance:,} bytes; the balance can't go below 0.")
+        if balance.balance + amount > MAX_BALANCE:
+            raise EconomyError(f"{member[1]} has {balance.balance:,} bytes; a balance holds at most "
+                               f"{MAX_BALANCE:,}.")
         BytesBalance.objects.filter(pk=balance.pk).update(balance=F("balance") + amount, updated_at=timezone.now())
         if amount > 0:
             return _log(guild_id, Kind.ADJUSTMENT, (SYSTEM_ID, officer_label), member, amount, reason, timezone.now())

@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from core.admin_tools import ReadOnlyAdmin
 from core.errors import DomainError
 from guildsync.models import (
     AuditIssue,
@@ -41,19 +42,6 @@ def _admin_link(obj, label: str | None = None) -> str:
         return "—"
     url = reverse(f"admin:guildsync_{obj._meta.model_name}_change", args=[obj.pk])
     return format_html('<a href="{}">{}</a>', url, label or str(obj))
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Data another system owns: officers may look, never edit."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class ServiceWritesAdmin(admin.ModelAdmin):

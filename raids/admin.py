@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from core.admin_tools import ServiceFormMixin as CoreServiceFormMixin
+from core.admin_tools import run_for_each
 from core.errors import DomainError
 from raids import reports, services
 from raids.clients import RaidHelperError
@@ -25,13 +26,6 @@ from raids.models import RaidAttendance, RaidEvent, RaidHelperSettings, RaidSeas
 
 CHART_HEIGHT = 160  # px of the weekly trend chart at 100 %
 CHART_WEEK_WIDTH = 36  # px per week
-
-
-def _report(modeladmin: admin.ModelAdmin, request: HttpRequest, done: list[str], errors: list[str]) -> None:
-    for line in done:
-        modeladmin.message_user(request, line, messages.SUCCESS)
-    for line in errors:
-        modeladmin.message_user(request, line, messages.ERROR)
 
 
 class ServiceFormMixin(CoreServiceFormMixin):
@@ -142,11 +136,11 @@ class RecurringEventAdmin(ServiceFormMixin, admin.ModelAdmin):
         changed = services.set_recurring_active(list(queryset.values_list("pk", flat=True)), active)
         self.message_user(request, f"{changed} raid night(s) {'activated' if active else 'deactivated'}.")
 
-    @admin.action(description="Activate (auto-book these nights)")
+    @admin.action(description="Activate (auto-book these nights)", permissions=["change"])
     def activate(self, request, queryset) -> None:
         self._set_active(request, queryset, True)
 
-    @admin.action(description="Deactivate (stop auto-booking)")
+    @admin.action(description="Deactivate (stop auto-booking)", permissions=["change"])
     def deactivate(self, request, queryset) -> None:
         self._set_active(request, queryset, False)
 
@@ -259,40 +253,33 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
             return format_html('<strong style="color:#ba2121">{}</strong>', "not booked — book manually")
         return "not booked yet"
 
-    @admin.action(description="Book next occurrence now")
+    @admin.action(description="Book next occurrence now", permissions=["change"])
     def book_next_now(self, request, queryset) -> None:
-        done, errors = [], []
-        for event in queryset.select_related("recurring_event"):
-            try:
-                result = services.book_next_occurrence(event)
-            except (DomainError, RaidHelperError) as exc:
-                errors.append(f"{event}: {exc}")
-                continue
-            if result.status == result.BOOKED and not result.event.raid_helper_event_id:
-                done.append(f"{event}: booked {result.event} here only (Raid-Helper is not configured, so "
-                            "nothing was posted there; its sign-ups are listed on the event).")
-            elif result.status == result.BOOKED:
-                done.append(f"{event}: booked {result.event} ({result.event.raid_helper_url}); "
-                            f"{result.signups_sent} sign-ups sent, {result.signups_failed} failed.")
-            elif result.status == result.ALREADY_BOOKED:
-                done.append(f"{event}: next week was already booked ({result.event}).")
-            else:
-                errors.append(f"{event}: being booked by another worker right now; try again in a minute.")
-        _report(self, request, done, errors)
+        def book(event: RaidEvent) -> services.BookingResult:
+            result = services.book_next_occurrence(event)
+            if result.status not in (result.BOOKED, result.ALREADY_BOOKED):
+                raise services.RaidsError("being booked by another worker right now; try again in a minute.")
+            return result
 
-    @admin.action(description="Import sign-ups from Raid-Helper")
+        def describe(event: RaidEvent, result: services.BookingResult) -> str:
+            if result.status == result.ALREADY_BOOKED:
+                return f"{event}: next week was already booked ({result.event})."
+            if not result.event.raid_helper_event_id:
+                return (f"{event}: booked {result.event} here only (Raid-Helper is not configured, so "
+                        "nothing was posted there; its sign-ups are listed on the event).")
+            return (f"{event}: booked {result.event} ({result.event.raid_helper_url}); "
+                    f"{result.signups_sent} sign-ups sent, {result.signups_failed} failed.")
+
+        run_for_each(self, request, queryset.select_related("recurring_event"), book, describe=describe,
+                     errors=(DomainError, RaidHelperError))
+
+    @admin.action(description="Import sign-ups from Raid-Helper", permissions=["change"])
     def import_signups(self, request, queryset) -> None:
-        done, errors = [], []
-        for event in queryset:
-            try:
-                r = services.import_signups(event)
-            except (DomainError, RaidHelperError) as exc:
-                errors.append(f"{event}: {exc}")
-                continue
-            done.append(f"{event}: {r.created} new, {r.updated} updated, {r.unmatched} sign-ups of unknown users.")
-        _report(self, request, done, errors)
+        run_for_each(self, request, queryset, services.import_signups, errors=(DomainError, RaidHelperError),
+                     describe=lambda event, r: f"{event}: {r.created} new, {r.updated} updated, "
+                                               f"{r.unmatched} sign-ups of unknown users.")
 
-    @admin.action(description="Mark all accepted as attended")
+    @admin.action(description="Mark all accepted as attended", permissions=["change"])
     def mark_accepted_attended(self, request, queryset) -> None:
         changed = services.mark_accepted_attended(list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"{changed} accepted player(s) marked as attended.")

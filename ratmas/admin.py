@@ -20,6 +20,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse
 
+from core.admin_tools import ReadOnlyAdmin, ReadOnlyInline, run_for_each
 from core.errors import DomainError
 from ratmas import services
 from ratmas.models import Event, Exclusion, Pairing, Participant, RelayMessage, ScheduledSend
@@ -57,18 +58,6 @@ class GuardSecretLookups:
         if lookup_reaches_secret(self.model, lookup) and (request is None or not can_see_pairings(request)):
             return False
         return super().lookup_allowed(lookup, value, request)
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ParticipantInline(ReadOnlyInline):
@@ -231,14 +220,11 @@ class EventAdmin(GuardSecretLookups, admin.ModelAdmin):
             self.message_user(request, f"Exclusions: {exc}", messages.ERROR)
 
     def _run(self, request, queryset, action, done: str) -> None:
-        for event in queryset:
-            try:
-                result = action(event)
-            except DomainError as exc:
-                self.message_user(request, f"{event}: {exc}", messages.ERROR)
-            else:
-                detail = f": {result}" if result is not None and not isinstance(result, Event) else ""
-                self.message_user(request, f"{event}: {done}{detail}", messages.SUCCESS)
+        def describe(event: Event, result: Any) -> str:
+            detail = f": {result}" if result is not None and not isinstance(result, Event) else ""
+            return f"{event}: {done}{detail}"
+
+        run_for_each(self, request, queryset, action, describe=describe)
 
     @admin.action(description="Lock signups", permissions=["change"])
     def lock_signups(self, request, queryset) -> None:
@@ -285,7 +271,7 @@ class EventAdmin(GuardSecretLookups, admin.ModelAdmin):
 
 
 @admin.register(Participant)
-class ParticipantAdmin(GuardSecretLookups, admin.ModelAdmin):
+class ParticipantAdmin(GuardSecretLookups, ReadOnlyAdmin):
     """Read-only: participants are managed from Discord (join/leave/role sync)."""
 
     list_display = ("display_name", "user_id", "event", "wishlist_url", "joined_at")
@@ -295,17 +281,8 @@ class ParticipantAdmin(GuardSecretLookups, admin.ModelAdmin):
     search_fields = ("display_name", "user_id")
     raw_id_fields = ("event",)
 
-    def has_add_permission(self, request) -> bool:
-        return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class SecretAdmin(GuardSecretLookups, admin.ModelAdmin):
+class SecretAdmin(GuardSecretLookups, ReadOnlyAdmin):
     """Visible only with ``view_pairings_secret``; never edited by hand."""
 
     def has_module_permission(self, request) -> bool:
@@ -313,15 +290,6 @@ class SecretAdmin(GuardSecretLookups, admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None) -> bool:
         return can_see_pairings(request)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Pairing)
@@ -342,16 +310,7 @@ class RelayMessageAdmin(SecretAdmin):
 
 
 @admin.register(ScheduledSend)
-class ScheduledSendAdmin(GuardSecretLookups, admin.ModelAdmin):
+class ScheduledSendAdmin(GuardSecretLookups, ReadOnlyAdmin):
     list_display = ("event", "kind", "sent_at", "recipients")
     list_select_related = ("event",)
     list_filter = ("kind",)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -100,6 +100,15 @@ def test_adjust_balance_action_with_intermediate_form(client, moderator, data):
                                  "amount": "-1000", "reason": "oops"}, follow=True)
     assert "can&#x27;t go below 0" in response.content.decode()
     assert balance_of(ALICE).balance == 75
+    # an amount no balance can hold is a form error (it was a 500 OverflowError)
+    response = client.post(url, {"action": "adjust_balance", "_selected_action": [pk], "apply": "1",
+                                 "amount": "99999999999999999999", "reason": "overflow"})
+    assert response.status_code == 200 and "less than or equal to 2147483647" in response.content.decode()
+    # and one that would push the balance past the column's range is refused by the service
+    response = client.post(url, {"action": "adjust_balance", "_selected_action": [pk], "apply": "1",
+                                 "amount": "2147483647", "reason": "overflow"}, follow=True)
+    assert "a balance holds at most 2,147,483,647" in response.content.decode()
+    assert balance_of(ALICE).balance == 75
 
 
 def test_transactions_are_read_only_with_filters(client, moderator, data):
