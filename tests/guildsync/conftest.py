@@ -39,13 +39,19 @@ def load_reference_data() -> None:
         NotePattern.objects.get_or_create(name=name, defaults={"kind": kind, "regex": regex, "priority": priority})
 
 
+_DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
 @pytest.fixture(autouse=True)
 def reference_data(request, settings):
     settings.DISCORD_AUDIT_CHANNEL_ID = AUDIT_CHANNEL
     settings.DISCORD_GUILD_ID = GUILD_ID
     settings.BLIZZARD_REALM_SLUG = "twisting-nether"
     settings.BLIZZARD_GUILD_SLUG = "stormwatch"
-    if "django_db_setup" in request.fixturenames or request.node.get_closest_marker("django_db"):
+    # Not "django_db_setup in fixturenames": a session fixture of tests/conftest.py requests it
+    # for every test, which made tests without database access query the database (and fail
+    # when one of them ran first in a session).
+    if _DB_FIXTURES & set(request.fixturenames) or request.node.get_closest_marker("django_db"):
         request.getfixturevalue("_django_db_helper")
         load_reference_data()
 

@@ -307,9 +307,11 @@ def test_binary_garbage_is_rejected_clearly():
     garbage = bytes(rng.randrange(256) for _ in range(4096))
     with pytest.raises(SavedVariablesError, match="not a text file"):
         parse_saved_variables(garbage)
-    with pytest.raises(SavedVariablesError, match="byte 0xFF is not valid UTF-8") as info:
-        parse_saved_variables(b'X = {\n  "ok",\n  "\xff\xfe"}')
-    assert (info.value.line, info.value.column) == (3, 4)
+    # bytes that are not UTF-8 are fine inside a string (issue 12, defect 2), an error elsewhere
+    assert parse_saved_variables(b'X = {\n  "ok",\n  "\xff\xfe"}') == {"X": ["ok", "\ufffd\ufffd"]}
+    with pytest.raises(SavedVariablesError, match="byte 0xFF, which is not UTF-8") as info:
+        parse_saved_variables(b'X = {\n  "ok",\n  \xff\xfe}')
+    assert (info.value.line, info.value.column) == (3, 3)
     with pytest.raises(SavedVariablesError, match="contains NUL bytes") as info:
         parse_saved_variables("X = 1\nY = 2\x00")
     assert (info.value.line, info.value.column) == (2, 6)
