@@ -4,9 +4,7 @@ from django.contrib import admin
 from django_celery_beat import admin as beat_admin
 from django_celery_beat.models import PeriodicTask
 
-admin.site.site_header = "Guild Ops — officers"
-admin.site.site_title = "Guild Ops"
-admin.site.index_title = "Guild operations"
+# The site's titles, home page (the officers' dashboard) and app order: core.admin_site.
 
 
 def _requires(permission: str, action):

@@ -1,0 +1,79 @@
+"""The officers' admin site: Django's built-in admin, with the dashboard (``core.dashboard``)
+as its home page, the domains first with a one-line description each, and the plumbing
+(logins, API keys, Celery beat) under a "System" heading below them. "View site" leads back
+to the dashboard: the project serves no public pages."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+# The order officers see the domains in, and what each is for (the app list's subtitle).
+DOMAIN_APPS: dict[str, str] = {
+    "guildsync": "Who is who: WoW characters, Discord members and the players they belong to; "
+                 "integrity issues.",
+    "raids": "Raid seasons, weekly raid nights, booked events with their sign-ups, attendance reports.",
+    "ark": "Rise of Kingdoms Ark of Osiris: matches, governors' sign-ups, bans, reminders, results.",
+    "ratmas": "Secret Santa: events, participants, exclusions, the draw and the Santas' DMs.",
+    "economy": "Bytes: balances, transfers, daily streaks, squads, role rewards, moderation.",
+    "bot": "Every Discord message and action waiting for, or done by, the delivery worker.",
+}
+SYSTEM_APPS: dict[str, str] = {
+    "auth": "Officer logins and the groups that give them their permissions.",
+    "socialaccount": "Discord sign-in: linked Discord accounts and the OAuth application.",
+    "account": "Email addresses of the logins (unused by Discord sign-in).",
+    "sites": "The site name used by sign-in links.",
+    "rest_framework_api_key": "Keys of machine clients (the addon companion); stored hashed.",
+    "django_celery_beat": "Schedules of the periodic jobs (sync, reminders, auto-booking); Celery internals.",
+    "core": "Project plumbing.",
+}
+
+
+class GuildOpsAdminSite(admin.AdminSite):
+    site_header = "Guild Ops — officers"
+    site_title = "Guild Ops"
+    index_title = "What needs an officer now"
+    index_template = "admin/guildops_index.html"
+
+    def each_context(self, request: HttpRequest) -> dict:
+        context = super().each_context(request)
+        context["site_url"] = reverse(f"{self.name}:index")  # "View site" = the dashboard
+        return context
+
+    def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict]:
+        """Domains in their fixed order, then everything else (System) alphabetically; each
+        app carries its ``description`` and whether it is ``system``."""
+        apps = super().get_app_list(request, app_label)
+        order = {label: i for i, label in enumerate(DOMAIN_APPS)}
+        for app in apps:
+            label = app["app_label"]
+            app["system"] = label not in DOMAIN_APPS
+            app["description"] = DOMAIN_APPS.get(label) or SYSTEM_APPS.get(label, "")
+        return sorted(apps, key=lambda a: (a["system"], order.get(a["app_label"], 0), a["name"].lower()))
+
+    def index(self, request: HttpRequest, extra_context: dict | None = None) -> TemplateResponse:
+        from core import dashboard
+
+        context = self.each_context(request)
+        app_list = context["available_apps"]  # built once: some admins query in has_add_permission
+        context = {
+            **context,
+            "title": self.index_title,
+            "subtitle": None,
+            "app_list": app_list,
+            "domain_apps": [a for a in app_list if not a["system"]],
+            "system_apps": [a for a in app_list if a["system"]],
+            "dashboard": dashboard.build(request),
+            **(extra_context or {}),
+        }
+        request.current_app = self.name
+        return TemplateResponse(request, self.index_template, context)
+
+
+class GuildOpsAdminConfig(AdminConfig):
+    """Replaces ``django.contrib.admin`` in INSTALLED_APPS so ``admin.site`` is the site above."""
+
+    default_site = "core.admin_site.GuildOpsAdminSite"

@@ -1,0 +1,184 @@
+"""What needs an officer now: the data of the admin home page. Read-only (no writes here).
+
+One function per domain, each shown only to officers who may view its rows, each a bounded
+number of queries whatever the table sizes (the whole page stays ≤ 10 queries: tested at
+10,000 rows). Every line links to the admin list filtered to exactly what it counts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+LIST_LIMIT = 5  # lines per list on the dashboard; the link shows the rest
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    url: str = ""
+    level: str = ""  # "", "warning" or "error": how loudly the line is shown
+    detail: str = ""
+
+
+@dataclass
+class Panel:
+    key: str
+    title: str
+    lines: list[Line] = field(default_factory=list)
+    empty: str = "Nothing to do here."
+
+
+def changelist(model_label: str, **filters) -> str:
+    """The admin list of ``app.model`` filtered by ``filters`` (admin query-string lookups)."""
+    app, model = model_label.split(".")
+    url = reverse(f"admin:{app}_{model}_changelist")
+    return f"{url}?{urlencode(filters)}" if filters else url
+
+
+def change_page(obj) -> str:
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+
+
+# -- bot: the outbox ---------------------------------------------------------------------------
+def outbox_panel(now) -> Panel:
+    from bot.models import OutboxMessage
+
+    status = OutboxMessage.Status
+    panel = Panel("outbox", "Discord outbox", empty="No failed messages.")
+    counts = OutboxMessage.objects.aggregate(failed=Count("pk", filter=Q(status=status.FAILED)),
+                                             pending=Count("pk", filter=Q(status=status.PENDING)))
+    if counts["failed"]:
+        panel.lines.append(Line(f"{counts['failed']} message(s) failed for good",
+                                changelist("bot.outboxmessage", status__exact=status.FAILED), "error"))
+        for message in (OutboxMessage.objects.filter(status=status.FAILED)
+                        .only("pk", "kind", "topic", "last_error", "channel_id", "user_id")
+                        .order_by("-failed_at", "-pk")[:LIST_LIMIT]):
+            panel.lines.append(Line(f"#{message.pk} {message.get_kind_display()} ({message.topic or 'no topic'})",
+                                    change_page(message), "", detail=message.last_error[:160] or "no reason recorded"))
+    if counts["pending"]:
+        panel.lines.append(Line(f"{counts['pending']} message(s) waiting to be delivered",
+                                changelist("bot.outboxmessage", status__exact=status.PENDING)))
+    return panel
+
+
+# -- guildsync: integrity issues ---------------------------------------------------------------
+def integrity_panel(now) -> Panel:
+    from guildsync.models import AuditIssue
+
+    panel = Panel("integrity", "Open integrity issues", empty="No open issues.")
+    for row in (AuditIssue.objects.filter(resolved_at__isnull=True).values("issue_type")
+                .annotate(n=Count("pk")).order_by("-n", "issue_type")):
+        label = row["issue_type"].replace("_", " ")
+        panel.lines.append(Line(f"{row['n']} × {label}",
+                                changelist("guildsync.auditissue", open="null", issue_type=row["issue_type"]),
+                                "warning"))
+    return panel
+
+
+# -- ark: matches ------------------------------------------------------------------------------
+def ark_panel(now) -> Panel:
+    from ark.models import Match, Signup
+
+    open_statuses = ",".join(Match.OPEN_STATUSES)
+    panel = Panel("ark", "Ark of Osiris", empty="No match awaiting a result and none scheduled.")
+    awaiting = Match.objects.filter(status__in=Match.OPEN_STATUSES, match_time_utc__lte=now, result="")
+    awaiting_list = list(awaiting.select_related("alliance").order_by("match_time_utc", "pk")[:LIST_LIMIT + 1])
+    if awaiting_list:
+        more = "+" if len(awaiting_list) > LIST_LIMIT else ""
+        panel.lines.append(Line(f"{min(len(awaiting_list), LIST_LIMIT)}{more} started match(es) awaiting a result",
+                                changelist("ark.match", status__in=open_statuses, result="",
+                                           match_time_utc__lte=now.isoformat()), "warning"))
+        panel.lines += [Line(f"{m.alliance.name} · {m.get_match_day_display()} {m.ark_weekend_date:%d %b}",
+                             change_page(m)) for m in awaiting_list[:LIST_LIMIT]]
+    active = Q(signups__status=Signup.Status.ACTIVE)
+    upcoming = (Match.objects.filter(status__in=Match.OPEN_STATUSES, match_time_utc__gt=now)
+                .select_related("alliance").order_by("match_time_utc", "pk")
+                .annotate(n_players=Count("signups", filter=active & Q(signups__slot=Signup.Slot.PLAYER)),
+                          n_subs=Count("signups", filter=active & Q(signups__slot=Signup.Slot.SUB)))[:LIST_LIMIT])
+    for m in upcoming:
+        panel.lines.append(Line(
+            f"Next: {m.alliance.name} · {m.get_match_day_display()} {m.match_time_utc:%d %b %H:%M} UTC — "
+            f"{m.n_players}/{m.alliance.player_cap} players, {m.n_subs}/{m.alliance.sub_cap} subs",
+            change_page(m), "warning" if m.n_players < m.alliance.player_cap else ""))
+    return panel
+
+
+# -- raids: the next raid ----------------------------------------------------------------------
+def raids_panel(now) -> Panel:
+    from raids.models import RaidAttendance, RaidEvent
+
+    status = RaidAttendance.Status
+    panel = Panel("raids", "Next raid", empty="No raid is booked: book next week from the last raid event.")
+    event = (RaidEvent.objects.filter(start_time_utc__gt=now).order_by("start_time_utc", "pk")
+             .annotate(**{key: Count("attendance", filter=Q(attendance__status=value))
+                          for key, value in [("n_accepted", status.ACCEPTED), ("n_tentative", status.TENTATIVE),
+                                             ("n_bench", status.BENCH), ("n_absence", status.ABSENCE)]})
+             .first())
+    if event is not None:
+        panel.lines.append(Line(
+            f"{event.title} · {event.start_time_utc:%a %d %b %H:%M} UTC — {event.n_accepted} accepted, "
+            f"{event.n_tentative} tentative, {event.n_bench} bench, {event.n_absence} absent",
+            change_page(event)))
+        panel.lines.append(Line("Sign-ups of this raid", changelist("raids.raidattendance", event__id__exact=event.pk)))
+        if not event.raid_helper_event_id:
+            panel.lines.append(Line("Not posted in Raid-Helper (booked here only)", "", "warning"))
+    return panel
+
+
+# -- ratmas: the Secret Santa ------------------------------------------------------------------
+def ratmas_panel(now) -> Panel:
+    from ratmas.models import Event, Pairing, Participant
+
+    panel = Panel("ratmas", "Ratmas", empty="No Secret Santa in progress.")
+
+    def count(model, **filters) -> Subquery:
+        rows = (model.objects.filter(event=OuterRef("pk"), **filters).order_by().values("event")
+                .annotate(n=Count("pk")).values("n"))
+        return Coalesce(Subquery(rows), 0)
+
+    events = (Event.objects.exclude(status__in=Event.FINISHED).order_by("signup_deadline", "pk")
+              .annotate(n_participants=count(Participant),
+                        n_unreachable=count(Pairing, notified_at__isnull=True, last_error__gt=""))[:LIST_LIMIT])
+    for event in events:
+        panel.lines.append(Line(f"{event} — {event.n_participants} participant(s)", change_page(event)))
+        if event.status == Event.Status.LOCKED:
+            panel.lines.append(Line("Sign-ups are locked: ready to draw the pairings", change_page(event), "warning"))
+        if event.n_unreachable:
+            panel.lines.append(Line(f"{event.n_unreachable} Santa(s) could not be reached by DM",
+                                    changelist("ratmas.pairing", event__id__exact=event.pk,
+                                               notified_at__isempty="1"), "error"))
+    return panel
+
+
+PANELS: list[tuple[str, Callable]] = [
+    ("bot.view_outboxmessage", outbox_panel),
+    ("guildsync.view_auditissue", integrity_panel),
+    ("ark.view_match", ark_panel),
+    ("raids.view_raidevent", raids_panel),
+    ("ratmas.view_event", ratmas_panel),
+]
+
+
+@dataclass
+class Dashboard:
+    notices: list[Line]
+    panels: list[Panel]
+
+
+def build(request: HttpRequest) -> Dashboard:
+    """The panels this officer may see, plus site-wide notices (no bot token)."""
+    now = timezone.now()
+    notices = []
+    if not settings.DISCORD_TOKEN:
+        notices.append(Line("DISCORD_TOKEN is not set: messages are queued but not sent.",
+                            changelist("bot.outboxmessage", status__exact="pending")
+                            if request.user.has_perm("bot.view_outboxmessage") else "", "error"))
+    return Dashboard(notices, [panel(now) for perm, panel in PANELS if request.user.has_perm(perm)])
