@@ -1,8 +1,11 @@
+from django.conf import settings
 from django.contrib import admin, messages
 
 from bot.delivery import retry_now
 from bot.models import OutboxMessage
 from core.admin_tools import has_model_permission
+
+NO_TOKEN = "DISCORD_TOKEN is not set: messages are queued but not sent."
 
 
 @admin.register(OutboxMessage)
@@ -27,6 +30,11 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def last_error_short(self, obj: OutboxMessage) -> str:
         return (obj.last_error or "")[:80]
 
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "GET" and not settings.DISCORD_TOKEN:
+            self.message_user(request, NO_TOKEN, messages.WARNING)
+        return super().changelist_view(request, extra_context)
+
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -44,6 +52,10 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def retry_selected(self, request, queryset) -> None:
         count = retry_now(queryset)
         skipped = queryset.count() - count
-        self.message_user(request, f"{count} message(s) queued for delivery now.", messages.SUCCESS)
+        if settings.DISCORD_TOKEN:
+            self.message_user(request, f"{count} message(s) queued for delivery now.", messages.SUCCESS)
+        else:
+            self.message_user(request, f"{count} message(s) queued again, but DISCORD_TOKEN is not set: "
+                                       "nothing is sent until it is.", messages.WARNING)
         if skipped:
             self.message_user(request, f"{skipped} already sent or withdrawn: left alone.", messages.WARNING)

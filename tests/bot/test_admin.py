@@ -46,6 +46,22 @@ def test_retry_now_action(admin_client, fake_discord, deliver_outbox):
 
 
 @pytest.mark.django_db
+def test_retry_without_token_says_nothing_is_sent(admin_client, fake_discord, deliver_outbox, settings):
+    fake_discord.unknown_channels.add(1000)
+    rows = _queue(2)
+    deliver_outbox()
+    settings.DISCORD_TOKEN = ""
+    response = admin_client.post("/admin/bot/outboxmessage/", {
+        "action": "retry_selected", "_selected_action": [r.pk for r in rows]}, follow=True)
+    text = response.content.decode()
+    assert "queued for delivery now" not in text
+    assert "1 message(s) queued again, but DISCORD_TOKEN is not set: nothing is sent until it is." in text
+    assert "DISCORD_TOKEN is not set: messages are queued but not sent." in text  # the list page says so too
+    settings.DISCORD_TOKEN = "set"
+    assert "messages are queued but not sent" not in admin_client.get("/admin/bot/outboxmessage/").content.decode()
+
+
+@pytest.mark.django_db
 def test_officers_outside_staff_superuser_cannot_see_outbox(client, officer):
     user = officer("Ark officers")
     client.force_login(user)
