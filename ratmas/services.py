@@ -986,7 +986,8 @@ def import_event(data: dict) -> Event:
                 Pairing.objects.bulk_create([Pairing(event=event, santa=by_user[s], recipient=by_user[r],
                                                      notified_at=n, last_error=err) for s, r, n, err in pairings])
     except IntegrityError as exc:
-        if "ratmas_one_unfinished_event_per_guild" in str(exc):
+        # PostgreSQL names the constraint, SQLite only its columns: ask the database instead.
+        if e["status"] not in Event.FINISHED and get_active_event(guild_id) is not None:
             raise RatmasError("Import: this server already has a Ratmas in progress.") from None
         raise RatmasError(f"Import: the data breaks a rule of the database ({exc}).") from None
     event.refresh_from_db()

@@ -41,6 +41,11 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
                  "--disable-dev-shm-usage"]
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres") and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        pytest.skip("uses PostgreSQL itself (a server-side function or trigger)")
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     seed = config.getoption("hypothesis_seed", None)
     return f"hypothesis: profile guildops, seed {seed if seed is not None else 'random'}"
@@ -107,7 +112,10 @@ def deliver_outbox(fake_discord) -> Callable[..., Any]:
 
 @pytest.fixture
 def run_in_parallel() -> Callable[..., list[Any]]:
-    from django.db import connections
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("race tests prove their guarantees on parallel PostgreSQL connections")
 
     def run(fn: Callable[[int], Any], n: int, timeout: float = 120) -> list[Any]:
         barrier = threading.Barrier(n)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from economy import services
 from economy.models import BytesBalance, BytesConfig
 
 GUILD = 111_000_000_000_000_001
@@ -25,13 +24,3 @@ def make_balance(user_id: int, balance: int, guild_id: int = GUILD, **extra) -> 
 
 def balance_of(user_id: int, guild_id: int = GUILD) -> BytesBalance:
     return BytesBalance.objects.get(guild_id=guild_id, user_id=user_id)
-
-
-@pytest.fixture(params=["sql_function", "orm_steps"])
-def transfer_path(request, monkeypatch) -> str:
-    """Runs a transfer test twice: through ``economy_transfer()`` (PostgreSQL's one-statement
-    path) and through ``_transfer_steps`` (the ORM path other databases take), so both keep
-    the same rules and messages."""
-    if request.param == "orm_steps":
-        monkeypatch.setattr(services, "_has_transfer_function", lambda: False)
-    return request.param

@@ -63,7 +63,6 @@ def test_database_refuses_negative_balance_and_non_positive_amount(config):
 
 
 # -- transfers -------------------------------------------------------------------------------
-@pytest.mark.usefixtures("transfer_path")
 def test_transfer_moves_bytes_and_logs(config):
     make_balance(ALICE, 100)
     record = services.transfer(GUILD, ALICE, "alice", BOB, "bob", 30, "thanks for the carry")
@@ -77,7 +76,6 @@ def test_transfer_moves_bytes_and_logs(config):
     (0, "more than 0"), (-5, "more than 0"), (501, "at most 500"), (10**12, "at most 500"),
     (2.5, "whole number"), ("x", "whole number"),
 ])
-@pytest.mark.usefixtures("transfer_path")
 def test_transfer_refuses_bad_amounts(config, amount, message):
     make_balance(ALICE, 1000)
     with pytest.raises(EconomyError, match=message):
@@ -85,7 +83,6 @@ def test_transfer_refuses_bad_amounts(config, amount, message):
     assert balance_of(ALICE).balance == 1000 and not BytesTransaction.objects.exists()
 
 
-@pytest.mark.usefixtures("transfer_path")
 def test_transfer_refuses_self_and_overdraft(config):
     make_balance(ALICE, 20)
     with pytest.raises(EconomyError, match="yourself"):
@@ -97,7 +94,6 @@ def test_transfer_refuses_self_and_overdraft(config):
     assert not BytesTransaction.objects.exists()
 
 
-@pytest.mark.usefixtures("transfer_path")
 def test_transfer_cooldown(config):
     config.transfer_cooldown_hours = 2
     config.save()
@@ -111,7 +107,6 @@ def test_transfer_cooldown(config):
     assert balance_of(ALICE).balance == 85
 
 
-@pytest.mark.usefixtures("transfer_path")
 def test_new_giver_starts_with_the_starting_balance():
     BytesConfig.objects.create(guild_id=GUILD, starting_balance=50)
     services.transfer(GUILD, ALICE, "alice", BOB, "bob", 50)
@@ -193,7 +188,6 @@ def test_history_both_directions_newest_first(config):
 
 
 # -- role rewards ----------------------------------------------------------------------------
-@pytest.mark.usefixtures("transfer_path")
 def test_role_reward_granted_once_through_discord(config, deliver_outbox, fake_discord):
     config.role_rewards = {"333000000000000001": 50, "333000000000000002": 1000}
     config.save()
@@ -211,7 +205,6 @@ def test_role_reward_granted_once_through_discord(config, deliver_outbox, fake_d
     assert ALICE not in {u for _, u in fake_discord.roles}
 
 
-@pytest.mark.usefixtures("transfer_path")
 def test_transfer_in_a_guild_without_config_uses_the_defaults():
     with pytest.raises(EconomyError, match="only have 100"):
         services.transfer(GUILD, ALICE, "alice", BOB, "bob", 101)

@@ -27,7 +27,6 @@ def test_fifty_simultaneous_daily_claims_award_once(run_in_parallel):
     assert BytesTransaction.objects.filter(kind="daily").count() == 1
 
 
-@pytest.mark.usefixtures("transfer_path")
 def test_opposite_transfers_under_load_never_deadlock(run_in_parallel):
     BytesConfig.objects.create(guild_id=GUILD, starting_balance=0, max_transfer=1000)
     make_balance(ALICE, 5000)
@@ -51,7 +50,6 @@ def test_opposite_transfers_under_load_never_deadlock(run_in_parallel):
     assert alice.total_sent == bob.total_received and bob.total_sent == alice.total_received
 
 
-@pytest.mark.usefixtures("transfer_path")
 def test_random_transfers_conserve_bytes_and_never_go_negative(run_in_parallel):
     BytesConfig.objects.create(guild_id=GUILD, starting_balance=0, max_transfer=100)
     users = [ALICE + i for i in range(6)]
@@ -96,7 +94,6 @@ def test_one_member_racing_to_two_squads_ends_in_one(run_in_parallel):
     assert balance_of(ALICE).balance == 0  # no bytes: every switch refused, only the first join went in
 
 
-@pytest.mark.usefixtures("transfer_path")
 def test_first_transfers_of_new_members_race_safely(run_in_parallel):
     BytesConfig.objects.create(guild_id=GUILD, starting_balance=100)
     pairs = [(ALICE, BOB), (BOB, ALICE), (ALICE + 7, ALICE), (BOB, ALICE + 7)]

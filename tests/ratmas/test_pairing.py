@@ -222,6 +222,7 @@ def test_replace_pairings_validates(make_event):
     assert event.status == "matched"
 
 
+@pytest.mark.postgres
 def test_replace_pairings_is_atomic_under_a_database_failure(make_event):
     """A trigger makes PostgreSQL refuse the third new pairing row: the delete of the old
     pairings and the first inserts roll back, the previous draw stays intact."""
