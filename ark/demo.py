@@ -1,5 +1,6 @@
 """Demo data for the ark app: two alliances, a dozen governors, an open match with a
-partial roster. Idempotent: everything is looked up first and written through the services."""
+partial roster, and a match that started without a recorded result (officers can try
+recording one). Idempotent: everything is looked up first and written through the services."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import datetime as dt
 from django.utils import timezone
 
 from . import services
-from .models import Alliance, Governor
+from .models import Alliance, Governor, Match
 
 ALLIANCES = [
     {
@@ -81,7 +82,31 @@ def seed_demo(stdout) -> None:
                 discord_user_id=owners[governor_id],
                 as_officer=match.status != "Scheduled",
             )
+    started = _started_match(owners)
     stdout.write(
         f"ark: {len(ALLIANCES)} alliances, {len(GOVERNORS)} governors, match #{match.pk} with "
-        f"{len(services.get_roster(match.pk))} signups\n"
+        f"{len(services.get_roster(match.pk))} signups, match #{started.pk} awaiting its result\n"
     )
+
+
+def _started_match(owners: dict[int, int]) -> Match:
+    """The second alliance's match of the last weekend, locked and started, no result yet;
+    made at the times it would have been (signups a day before the close, locked at the close)."""
+    ally = Alliance.objects.get(name=ALLIANCES[1]["name"])
+    waiting = Match.objects.filter(alliance=ally, status__in=Match.OPEN_STATUSES, result="",
+                                   match_time_utc__lte=timezone.now()).first()
+    if waiting is not None:
+        return waiting
+    weekend = services.ark_weekend_of(timezone.now().date()) - dt.timedelta(days=7)
+    start = dt.datetime.combine(weekend, dt.time(12, 0), tzinfo=dt.UTC)
+    close = start - dt.timedelta(hours=16)
+    if Match.objects.filter(alliance=ally, ark_weekend_date=weekend).exclude(status="Cancelled").exists():
+        return Match.objects.filter(alliance=ally, ark_weekend_date=weekend).first()  # result already recorded
+    earlier = close - dt.timedelta(days=1)
+    match = services.create_match(alliance=ally, ark_weekend_date=weekend, match_day="Sat", match_time_utc=start,
+                                  signup_close_utc=close, notes="Demo: played, result not recorded yet.",
+                                  now=earlier)
+    for governor_id in [g for g, _, _ in GOVERNORS if g not in ROSTER][:4]:
+        services.add_signup(match_id=match.pk, governor_id=governor_id, discord_user_id=owners[governor_id],
+                            now=earlier)
+    return services.lock_match(match_id=match.pk, now=close)

@@ -1,5 +1,6 @@
 """Demo data for raids: a season, two weekly raid nights, six past weeks of events with
-attendance and next week's events. Idempotent: every row is found by its natural key first.
+attendance (accepted, late, benched, absent, no-shows, no sign-up) and next week's events with
+their sign-ups. Idempotent: every row is found by its natural key first.
 Uses guildsync's players (its demo runs first); creates a small roster only if there is none.
 Seasons, raid nights, events and settings are made by the services officers use; the past
 weeks' attendance and booking links are written directly, as auto-booking would have."""
@@ -16,7 +17,6 @@ from django.utils import timezone
 from guildsync.models import DiscordUser, GuildRank, Player, Specialization, WowCharacter
 from raids import services
 from raids.models import RaidAttendance, RaidEvent, RaidHelperSettings, RaidSeason, RecurringEvent
-from raids.services import signup_status
 
 NIGHTS = [
     # label, weekday, local start, zone, minutes
@@ -59,6 +59,26 @@ def _occurrences(weekday: int, start: dt.time, zone: str, today: dt.date) -> lis
     return [dt.datetime.combine(d, start, tzinfo=tz) for d in dates]
 
 
+def _demo_signup(player: Player, rng: random.Random, past: bool) -> tuple[str | None, bool, bool]:
+    """A believable week: mostly accepted, some bench, tentative, absences (hiatus always),
+    a few with no sign-up at all; of the past ones most accepted came, a few late, some
+    no-shows, and now and then someone off the bench."""
+    roll = rng.random()
+    if player.on_raid_hiatus or roll < 0.10:
+        status = "absence"
+    elif roll < 0.15:
+        return None, False, False
+    elif roll < 0.28:
+        status = "bench"
+    elif roll < 0.36:
+        status = "tentative"
+    else:
+        status = "accepted"
+    attended = past and (status == "accepted" and rng.random() < 0.85
+                         or status in ("tentative", "bench") and rng.random() < 0.3)
+    return status, attended, attended and rng.random() < 0.1
+
+
 def seed_demo(stdout) -> None:
     now = timezone.now()
     today = now.date()
@@ -93,14 +113,11 @@ def seed_demo(stdout) -> None:
                 past = event.start_time_utc < now
                 rows = []
                 for p in players:
-                    if p.pk in existing:
+                    status, attended, late = _demo_signup(p, rng, past)  # same draws on every run
+                    if p.pk in existing or status is None:  # None: never signed up (the report: absent)
                         continue
-                    status = signup_status(p.guild_rank.level if p.guild_rank else None, p.auto_invite_events,
-                                           p.on_raid_hiatus)
-                    attended = past and (status == "accepted" and rng.random() < 0.85
-                                         or status in ("tentative", "bench") and rng.random() < 0.3)
                     rows.append(RaidAttendance(event=event, player=p, status=status, signed_up=status == "accepted",
-                                               attended=attended, source="auto"))
+                                               attended=attended, late=late, source="auto"))
                 RaidAttendance.objects.bulk_create(rows)
                 previous = event
     stdout.write(f"raids demo: season {season.name!r}, {len(NIGHTS)} raid nights, {events} events, "

@@ -1,4 +1,5 @@
-"""Demo data: an open Ratmas with 12 participants and one exclusion (idempotent)."""
+"""Demo data: a Ratmas with 12 participants and one exclusion, sign-ups locked so the
+organisers can try the draw (idempotent)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def seed_demo(stdout) -> None:
             guild_id, now + dt.timedelta(days=10), now + dt.timedelta(days=24), now + dt.timedelta(days=28),
             announcement_channel_id=DEMO_CHANNEL_ID, timezone="Europe/Berlin", budget="20 EUR")
     if event.status != event.Status.OPEN:
-        stdout.write(f"  ratmas: event {event.pk} is {event.status}; left as it is")
+        stdout.write(f"  ratmas: event {event.pk} is {event.get_status_display().lower()}; left as it is")
         return
     present = set(event.participants.values_list("user_id", flat=True))
     for i, name in enumerate(NAMES):
@@ -35,5 +36,6 @@ def seed_demo(stdout) -> None:
             services.join(event, user_id, name, wishlist)
     # Borin and Hestia are partners: they should not draw each other
     services.add_exclusion(event, DEMO_USER_BASE + 1, DEMO_USER_BASE + 7, both_ways=True)
-    stdout.write(f"  ratmas: open event {event.pk} with {event.participants.count()} participants, "
+    event = services.set_status(event, event.Status.LOCKED)  # ready to draw
+    stdout.write(f"  ratmas: event {event.pk} ready to draw with {event.participants.count()} participants, "
                  f"{event.exclusions.count()} exclusion")

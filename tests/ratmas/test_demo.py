@@ -12,6 +12,6 @@ def test_seed_demo_is_idempotent():
     for _ in range(2):
         seed_demo(io.StringIO())
         event = Event.objects.get()
-        assert event.status == "open"
+        assert event.status == "locked"  # ready to draw
         assert Participant.objects.filter(event=event).count() == 12
         assert Exclusion.objects.filter(event=event).count() == 1
