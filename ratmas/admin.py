@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse
 
 from core.admin_tools import ReadOnlyAdmin, ReadOnlyInline, run_for_each
 from core.errors import DomainError
-from ratmas import services
+from ratmas import backup, services
 from ratmas.models import Event, Exclusion, Pairing, Participant, RelayMessage, ScheduledSend
 
 SECRET_PERMISSION = "ratmas.view_pairings_secret"
@@ -263,7 +263,7 @@ class EventAdmin(GuardSecretLookups, admin.ModelAdmin):
             return None
         event = queryset.get()
         secret = can_see_pairings(request)
-        data = services.export_event(event, include_pairings=secret)
+        data = backup.export_event(event, include_pairings=secret)
         response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json")
         name = f"ratmas-event-{event.pk}" + ("" if secret else "-without-pairings")
         response["Content-Disposition"] = f'attachment; filename="{name}.json"'

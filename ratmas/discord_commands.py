@@ -113,21 +113,17 @@ def build_group() -> app_commands.Group:
                     time_zone: str = "UTC", budget: str = "", participant_role: discord.Role | None = None,
                     managing_role: discord.Role | None = None) -> None:
         async def work() -> str:
-            existing = await db(services.get_active_event, interaction.guild_id)
-            if existing is not None:
-                event = await _event(interaction, organiser=True)
-                await db(services.set_status, event, Event.Status.OPEN)
-                return "🔓 Signups are open again."
-            if not is_organiser(interaction.user, None):
-                raise services.RatmasError("Starting a Ratmas needs the Manage Server permission.")
-            if not (signup_deadline and purchase_deadline and reveal_date):
-                raise services.RatmasError("Give the signup deadline, purchase deadline and reveal date.")
-            dates = [services.parse_local_datetime(d, time_zone) for d in (signup_deadline, purchase_deadline,
-                                                                             reveal_date)]
-            await db(
-                services.create_event, interaction.guild_id, *dates, announcement_channel_id=interaction.channel_id,
+            if interaction.guild_id is None:
+                raise services.RatmasError("Use this command in a server.")
+            _, reopened = await db(
+                services.open_signups, interaction.guild_id,
+                may_organise=lambda event: is_organiser(interaction.user, event),
+                signup_deadline=signup_deadline, purchase_deadline=purchase_deadline, reveal_date=reveal_date,
+                time_zone=time_zone, budget=budget, announcement_channel_id=interaction.channel_id,
                 participant_role_id=participant_role.id if participant_role else None,
-                managing_role_id=managing_role.id if managing_role else None, timezone=time_zone, budget=budget)
+                managing_role_id=managing_role.id if managing_role else None)
+            if reopened:
+                return "🔓 Signups are open again."
             return "🎄 Ratmas created; signups are open and announced in this channel."
         await respond(interaction, work)
 

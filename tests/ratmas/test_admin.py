@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bot.models import OutboxMessage
-from ratmas import services
+from ratmas import backup, services
 from ratmas.models import Event, Pairing
 from tests.ratmas.conftest import GUILD, uid
 
@@ -79,7 +79,7 @@ def test_organiser_export_withholds_the_pairings(organiser, client, make_event):
     assert b"santa_user_id" not in response.content and b"recipient_user_id" not in response.content
     event.delete()
     with pytest.raises(services.RatmasError, match="without the secret pairings"):
-        services.import_event(data)
+        backup.import_event(data)
 
 
 def run_action(client, action: str, event: Event) -> list[str]:

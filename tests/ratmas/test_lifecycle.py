@@ -231,3 +231,36 @@ def test_parse_local_datetime():
     assert moment == dt.datetime(2026, 12, 24, 17, 0, tzinfo=dt.UTC)
     with pytest.raises(RatmasError, match="YYYY-MM-DD HH:MM"):
         services.parse_local_datetime("24/12/2026", "UTC")
+
+
+def _local(days: float) -> str:
+    return future(days).strftime("%Y-%m-%d %H:%M")
+
+
+def test_open_signups_creates_then_reopens_and_checks_who_may():
+    dates = {"signup_deadline": _local(1), "purchase_deadline": _local(2), "reveal_date": _local(3)}
+    with pytest.raises(RatmasError, match="Manage Server"):
+        services.open_signups(GUILD, may_organise=lambda event: False, **dates)
+    with pytest.raises(RatmasError, match="Give the signup deadline"):
+        services.open_signups(GUILD, may_organise=lambda event: True)
+    event, reopened = services.open_signups(GUILD, may_organise=lambda event: event is None, **dates)
+    assert not reopened and Event.objects.get(guild_id=GUILD).status == "open"
+    services.set_status(event, Event.Status.LOCKED)
+    asked: list[Event | None] = []
+    with pytest.raises(RatmasError, match="Only Ratmas organisers"):
+        services.open_signups(GUILD, may_organise=lambda e: asked.append(e) or False)
+    assert asked == [event]  # asked about this event, not about starting one
+    again, reopened = services.open_signups(GUILD, may_organise=lambda e: True)
+    assert reopened and again.pk == event.pk and again.status == "open"
+    assert Event.objects.filter(guild_id=GUILD).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_opens_create_one_event(run_in_parallel):
+    dates = {"signup_deadline": _local(1), "purchase_deadline": _local(2), "reveal_date": _local(3)}
+    results = run_in_parallel(lambda i: services.open_signups(GUILD, may_organise=lambda e: True, **dates), 4)
+    outcomes = sorted(r[1] for r in results if isinstance(r, tuple))
+    # One creates; the others either found it (and reopen, refused for an open event) or lost the race.
+    assert outcomes.count(False) == 1, results
+    assert all(isinstance(r, tuple | RatmasError) for r in results), results
+    assert Event.objects.filter(guild_id=GUILD).count() == 1

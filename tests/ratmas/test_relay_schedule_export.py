@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from bot.models import OutboxMessage
-from ratmas import services
+from ratmas import backup, services
 from ratmas.models import Event, Pairing, RelayMessage, ScheduledSend
 from ratmas.services import RatmasError
 from tests.ratmas.conftest import CHANNEL, GUILD, uid
@@ -156,7 +156,7 @@ def test_export_import_round_trip(make_event, tmp_path):
     call_command("ratmas_import", str(path), stdout=out)
     restored = Event.objects.get(guild_id=GUILD)
     assert "5 pairings" in out.getvalue()
-    again = services.export_event(restored)
+    again = backup.export_event(restored)
     for data in (exported, again):
         data.pop("exported_at")
         data["event"].pop("id")
@@ -184,11 +184,11 @@ def test_export_command_to_stdout_and_errors(make_event):
 ])
 def test_import_refuses_bad_data(make_event, mutate, message):
     event = make_event(3, status="matched")
-    data = services.export_event(event)
+    data = backup.export_event(event)
     event.delete()
     mutate(data)
     with pytest.raises(RatmasError, match=message):
-        services.import_event(data)
+        backup.import_event(data)
     assert Event.objects.count() == 0
 
 
@@ -222,7 +222,7 @@ def test_reveal_missed_by_days_is_not_announced_late(make_event):
 def test_archive_without_pairings_restores_an_open_event(make_event):
     event = make_event(3)
     services.add_exclusion(event, uid(1), uid(2))
-    data = services.export_event(event, include_pairings=False)
+    data = backup.export_event(event, include_pairings=False)
     event.delete()
-    restored = services.import_event(data)
+    restored = backup.import_event(data)
     assert restored.status == "open" and restored.participants.count() == 3 and restored.exclusions.count() == 1

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ratmas import services
+from ratmas import backup
 from ratmas.models import Event
 
 
@@ -23,7 +23,7 @@ class Command(BaseCommand):
             event = Event.objects.get(pk=options["event"])
         except Event.DoesNotExist:
             raise CommandError(f"No Ratmas event with id {options['event']}.") from None
-        text = json.dumps(services.export_event(event), indent=2, ensure_ascii=False)
+        text = json.dumps(backup.export_event(event), indent=2, ensure_ascii=False)
         if options.get("output"):
             Path(options["output"]).write_text(text + "\n", encoding="utf-8")
             self.stderr.write(f"ratmas_export: event {event.pk} written to {options['output']}")

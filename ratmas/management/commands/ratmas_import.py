@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ratmas import services
+from ratmas import backup, services
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         except (OSError, ValueError) as exc:
             raise CommandError(f"Cannot read {options['file']}: {exc}") from None
         try:
-            event = services.import_event(data)
+            event = backup.import_event(data)
         except services.RatmasError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(self.style.SUCCESS(
