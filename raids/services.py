@@ -646,6 +646,12 @@ def save_raid_event(event_id: int | None, **fields) -> RaidEvent:
             if clash:
                 raise RaidsError(f"{event.recurring_event.label} already has an event on "
                                  f"{event.event_date:%a %d %b %Y} (“{clash}”): edit that one instead.")
+        if event.event_date and event.start_time_utc:
+            zone = event.recurring_event.timezone if event.recurring_event_id else RaidHelperSettings.load().timezone
+            local_start = event.start_time_utc.astimezone(zoneinfo.ZoneInfo(zone))
+            if local_start.date() != event.event_date:
+                raise RaidsError(f"The event date ({event.event_date:%a %d %b %Y}) must be the day the raid starts: "
+                                 f"the start is {local_start:%a %d %b %Y %H:%M} ({zone}).")
         if event.season_id is None and event.event_date:
             event.season = current_season(event.event_date)
 

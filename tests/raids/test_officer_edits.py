@@ -89,6 +89,24 @@ def test_save_raid_event_rules(raid_night):
     assert (event.title, event.raid_helper_event_id) == ("Mythic Push", "77")
 
 
+def test_event_date_must_be_the_day_it_starts(raid_night):
+    """The issue's case: dated Wed 9 Dec, starting Sat 5 Dec — refused; the date is read in the
+    raid night's zone (a 00:30 Berlin start is the previous evening in UTC)."""
+    start = dt.datetime(2026, 12, 5, 19, 0, tzinfo=dt.UTC)
+    fields = {"title": "Wrong day", "event_date": dt.date(2026, 12, 9), "start_time_utc": start,
+              "end_time_utc": start + dt.timedelta(hours=3), "recurring_event": None}
+    with pytest.raises(RaidsError, match=r"must be the day the raid starts: the start is Sat 05 Dec 2026 19:00"):
+        services.save_raid_event(None, **fields)
+    assert not RaidEvent.objects.exists()
+    raid_night.timezone = "Europe/Berlin"
+    raid_night.save()
+    late = dt.datetime(2026, 12, 4, 23, 30, tzinfo=dt.UTC)  # Sat 00:30 in Berlin
+    event = services.save_raid_event(None, **{**fields, "event_date": dt.date(2026, 12, 5), "start_time_utc": late,
+                                              "end_time_utc": late + dt.timedelta(hours=2),
+                                              "recurring_event": raid_night})
+    assert event.event_date == dt.date(2026, 12, 5)
+
+
 def test_delete_raid_events_unbooks_their_sources(raid_night, make_event, make_player):
     source = make_event(raid_night, START)
     booked = make_event(raid_night, START + dt.timedelta(days=7), raid_helper_event_id="901", auto_booked=True)
