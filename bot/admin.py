@@ -1,3 +1,5 @@
+import json
+
 from django.conf import settings
 from django.contrib import admin, messages
 
@@ -18,7 +20,36 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     search_fields = ("=channel_id", "=user_id", "=guild_id", "=message_id", "=sent_message_id", "dedupe_key", "topic")
     date_hierarchy = "created_at"
     actions = ["retry_selected"]
-    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+    readonly_fields = [f.name for f in OutboxMessage._meta.fields] + ["payload_redacted", "dedupe_key_redacted"]
+    secret_permission = "ratmas.view_pairings_secret"
+    redacted = {"payload": "payload_redacted", "dedupe_key": "dedupe_key_redacted"}
+
+    def may_read_secrets(self, request) -> bool:
+        return request.user.has_perm(self.secret_permission)
+
+    def get_fields(self, request, obj=None):
+        """A secret row (a Santa DM names the recipient, its dedupe key too) shows its payload
+        and dedupe key only to holders of the pairings permission; others see a placeholder."""
+        fields = [f.name for f in OutboxMessage._meta.fields if f.name != "id"]
+        if obj is not None and obj.secret and not self.may_read_secrets(request):
+            fields = [self.redacted.get(name, name) for name in fields]
+        return fields
+
+    def get_search_fields(self, request):
+        # searching the dedupe key would confirm a guessed pairing ("santa:<id>:<id>")
+        if self.may_read_secrets(request):
+            return self.search_fields
+        return tuple(f for f in self.search_fields if f != "dedupe_key")
+
+    @admin.display(description="payload")
+    def payload_redacted(self, obj: OutboxMessage) -> str:
+        if not obj.secret:
+            return json.dumps(obj.payload, ensure_ascii=False)
+        return "(secret: only people allowed to see the Secret Santa pairings can read it)"
+
+    @admin.display(description="dedupe key")
+    def dedupe_key_redacted(self, obj: OutboxMessage) -> str:
+        return "(secret)" if obj.secret and obj.dedupe_key else (obj.dedupe_key or "")
 
     @admin.display(description="target")
     def target(self, obj: OutboxMessage) -> str:

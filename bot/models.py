@@ -47,6 +47,11 @@ class OutboxMessage(models.Model):
     topic = models.CharField(
         max_length=64, blank=True, db_index=True, help_text="Who queued it and why, e.g. 'ratmas.santa_dm'."
     )
+    secret = models.BooleanField(
+        default=False,
+        help_text="The payload (and dedupe key) reveal a secret, e.g. a Santa's recipient: the outbox admin "
+                  "redacts them unless the viewer holds ratmas.view_pairings_secret. Delivery sends it whole.",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(

@@ -108,11 +108,14 @@ def enqueue(
     dedupe_key: str | None = None,
     topic: str = "",
     not_before: dt.datetime | None = None,
+    secret: bool = False,
 ) -> OutboxMessage:
     """Queue one Discord operation in the caller's transaction.
 
     With a ``dedupe_key`` the call is idempotent: a second call with the same key returns
-    the first row (whatever its status) instead of queuing again.
+    the first row (whatever its status) instead of queuing again. ``secret`` marks a payload
+    that only holders of ``ratmas.view_pairings_secret`` may read in the admin (it is still
+    delivered whole).
     """
     if not connection.in_atomic_block:
         raise OutboxError("enqueue() must run inside the service's transaction.atomic() block.")
@@ -127,6 +130,7 @@ def enqueue(
         "message_id": message_id,
         "role_id": role_id,
         "topic": topic,
+        "secret": secret,
         "next_attempt_at": not_before or timezone.now(),
     }
     if dedupe_key:
@@ -158,9 +162,11 @@ def post_message(channel_id: int, *, content: str | None = None, embeds=None, co
 
 
 def send_dm(user_id: int, *, content: str | None = None, embeds=None, components=None,
-            dedupe_key: str | None = None, topic: str = "") -> OutboxMessage:
+            dedupe_key: str | None = None, topic: str = "", secret: bool = False) -> OutboxMessage:
+    """A direct message. ``secret=True`` when the text (or the dedupe key) gives away a
+    secret such as a Secret Santa pairing: the admin then shows it redacted."""
     body = message_body(content, embeds, components)
-    return enqueue(Kind.DM, user_id=user_id, payload=body, dedupe_key=dedupe_key, topic=topic)
+    return enqueue(Kind.DM, user_id=user_id, payload=body, dedupe_key=dedupe_key, topic=topic, secret=secret)
 
 
 def edit_message(channel_id: int, message_id: int, *, content: str | None = None, embeds=None, components=None,

@@ -374,7 +374,7 @@ def update_wishlist(event: Event, user_id: int, wishlist_url: str | None) -> Par
         participant.save(update_fields=["wishlist_url"])
         pairing = Pairing.objects.filter(recipient=participant, notified_at__isnull=False).select_related("santa").first()
         if pairing:
-            outbox.send_dm(pairing.santa.user_id, topic=TOPIC_REMINDER,
+            outbox.send_dm(pairing.santa.user_id, topic=TOPIC_REMINDER, secret=True,
                            content=f"🎁 Your Ratmas recipient **{md(participant.display_name)}** updated their "
                                    f"wishlist: {url or 'removed'}")
     return participant
@@ -661,7 +661,8 @@ def _queue_santa_dms(event: Event, only_failed: bool) -> NotifyReport:
             pairing.notify_round += 1
             pairing.last_error = ""
         pairing.notify_message = outbox.send_dm(pairing.santa.user_id, content=_santa_dm(event, pairing),
-                                                dedupe_key=_santa_dm_key(event, pairing), topic=TOPIC_SANTA_DM)
+                                                dedupe_key=_santa_dm_key(event, pairing), topic=TOPIC_SANTA_DM,
+                                                secret=True)
         changed.append(pairing)
         report.queued += 1
     Pairing.objects.bulk_update(changed, ["notify_round", "last_error", "notify_message"], batch_size=2000)
@@ -802,8 +803,10 @@ def send_relay_message(event: Event, sender_user_id: int, direction: str, text: 
             target = pairing.santa.user_id
             content = (f"📨 **A message from your recipient, {md(pairing.recipient.display_name)}** "
                        f"(answer with `/ratmas message-recipient`):\n>>> {text}")
+        # secret both ways: one names the recipient to their Santa, the other carries the
+        # Santa's own words (which may give them away)
         relay.outbox_message = outbox.send_dm(target, content=content, topic=TOPIC_RELAY,
-                                              dedupe_key=f"ratmas:relay:{relay.pk}")
+                                              dedupe_key=f"ratmas:relay:{relay.pk}", secret=True)
         relay.save(update_fields=["outbox_message"])
     return relay
 
