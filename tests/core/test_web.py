@@ -51,31 +51,7 @@ def test_openapi_schema_and_offline_docs(client):
     assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
 
 
-def test_create_api_key_prints_key_once_and_stores_hash():
-    out = io.StringIO()
-    call_command("create_api_key", "addon companion", stdout=out)
-    key = out.getvalue().strip().splitlines()[-1]
-    api_key = APIKey.objects.get(name="addon companion")
-    assert key.startswith(api_key.prefix + ".")
-    assert key not in api_key.hashed_key and APIKey.objects.is_valid(key)
-
-
-@pytest.mark.urls("tests.core.test_web")
-def test_api_key_authentication(client, django_user_model):
-    _, key = APIKey.objects.create_key(name="script")
-    ok = client.get("/probe", HTTP_AUTHORIZATION=f"Api-Key {key}")
-    assert ok.status_code == 200 and ok.json()["api_key"] == "script"
-    missing = client.get("/probe")
-    assert missing.status_code == 401 and missing["WWW-Authenticate"] == "Api-Key"
-    wrong = client.get("/probe", HTTP_AUTHORIZATION="Api-Key nope.nope")
-    assert wrong.status_code == 401
-    # a signed-in member who is not staff: known, but not allowed
-    member = django_user_model.objects.create_user("member", password="pw-123456!")
-    client.force_login(member)
-    assert client.get("/probe").status_code == 403
-    staff = django_user_model.objects.create_user("officer", password="pw-123456!", is_staff=True)
-    client.force_login(staff)
-    assert client.get("/probe").status_code == 200
+# API keys, their scopes and the API's permissions: tests/core/test_api_permissions.py
 
 
 def test_revoked_key_is_refused(client, settings):
