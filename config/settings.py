@@ -204,11 +204,19 @@ REST_FRAMEWORK = {
         "core.authentication.APIKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["core.permissions.HasAPIKeyOrStaff"],
+    "DEFAULT_PERMISSION_CLASSES": ["core.permissions.ScopedAPIKeyOrModelPermissions"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.ScopedKeyRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.BoundedLimitOffsetPagination",
+    "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
     "PAGE_SIZE": 100,
     "COERCE_DECIMAL_TO_STRING": True,
+}
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 500, minimum=1)
+# Rates per view family ("<n>/<second|minute|hour|day>"); empty = unlimited. Counted per API key
+# or user, in the default cache (per process unless CACHES points at a shared cache).
+API_THROTTLE_RATES = {
+    "sync-trigger": env_str("API_THROTTLE_SYNC_TRIGGER", "6/minute"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Guild Ops API",
@@ -219,6 +227,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "core.schema.document_error_responses"],
 }
 
 # --- Celery ---------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """URL wiring only: each app's routes live in its own ``urls.py``."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core.errors import api_not_found
 from core.views import healthz
 
 urlpatterns = [
@@ -16,4 +17,5 @@ urlpatterns = [
     path("api/", include("ark.urls")),
     path("api/", include("ratmas.urls")),
     path("api/", include("economy.urls")),
+    re_path(r"^api/", api_not_found),  # last: an unknown API path is a JSON 404, never an HTML page
 ]

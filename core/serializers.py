@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 MAX_SNOWFLAKE = 2**63 - 1
+MAX_BIGINT = 2**63 - 1  # PostgreSQL's bigint (every primary key here): a larger id reaches no row
 
 
 @extend_schema_field({"type": "string", "pattern": "^[0-9]{1,19}$", "example": "80351110224678912"})

@@ -2,8 +2,10 @@
 addon upload the companion uploader calls. Views are thin: reads are querysets with their
 joins declared up front (no N+1), writes call services.
 
-Auth: ``Authorization: Api-Key <key>`` or a staff session (project defaults); a missing or
-wrong key is a 401.
+Auth (core.permissions): an API key needs the view's scope (``required_scope``: read for
+GETs, write, upload); a staff session needs the Django permissions the view lists
+(``required_permissions``), which the "Guild officers" group holds. A missing or wrong key is
+a 401, a missing scope or permission a 403. Errors are ``{"detail": ...}`` (core.errors).
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from django.core.exceptions import RequestDataTooBig
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,7 +25,9 @@ from rest_framework.views import APIView
 from rest_framework_api_key.models import APIKey
 
 from core.errors import DomainError
-from core.serializers import SnowflakeField
+from core.models import Scope
+from core.schema import ERROR
+from core.serializers import MAX_BIGINT, SnowflakeField
 from guildsync.models import AuditIssue, DiscordUser, Player, PlayerCharacter, SyncLock, SyncLog, WowCharacter
 from guildsync.services import identity_engine, integrity_checker, pipeline
 
@@ -31,9 +36,16 @@ TAG_SYNC = ["guildsync: sync"]
 
 
 def actor(request: Request) -> str:
+    """Who the audit trail (IdentityChange, SyncLog.triggered_by) names for this request."""
     if isinstance(request.auth, APIKey):
         return f"api-key:{request.auth.name}"
     return getattr(request.user, "username", "") or "api"
+
+
+# the session permissions of the views (the "Guild officers" group holds them all)
+READ_IDENTITY = ["guildsync.view_player", "guildsync.view_playercharacter", "guildsync.view_wowcharacter",
+                 "guildsync.view_discorduser"]
+WRITE_LINKS = ["guildsync.add_playercharacter", "guildsync.change_playercharacter", "guildsync.add_player"]
 
 
 def domain_error(exc: DomainError, code: int = status.HTTP_400_BAD_REQUEST) -> Response:
@@ -51,9 +63,9 @@ class DiscordUserSerializer(serializers.ModelSerializer):
 
 
 class CharacterSerializer(serializers.ModelSerializer):
-    wow_class = serializers.CharField(source="wow_class.name", default=None, read_only=True)
-    active_spec = serializers.CharField(source="active_spec.name", default=None, read_only=True)
-    guild_rank = serializers.CharField(source="guild_rank.name", default=None, read_only=True)
+    wow_class = serializers.CharField(source="wow_class.name", default=None, read_only=True, allow_null=True)
+    active_spec = serializers.CharField(source="active_spec.name", default=None, read_only=True, allow_null=True)
+    guild_rank = serializers.CharField(source="guild_rank.name", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = WowCharacter
@@ -71,8 +83,9 @@ class LinkedCharacterSerializer(serializers.ModelSerializer):
 
 
 class PlayerSerializer(serializers.ModelSerializer):
-    discord_user = DiscordUserSerializer(read_only=True)
-    guild_rank = serializers.CharField(source="guild_rank.name", default=None, read_only=True)
+    discord_user = DiscordUserSerializer(read_only=True, allow_null=True, help_text="None for a player without "
+                                                                                    "a Discord account.")
+    guild_rank = serializers.CharField(source="guild_rank.name", default=None, read_only=True, allow_null=True)
     characters = LinkedCharacterSerializer(source="character_links", many=True, read_only=True)
 
     class Meta:
@@ -91,12 +104,26 @@ class MismatchSerializer(serializers.Serializer):
     discord_role = serializers.CharField(source="details.discord_role", allow_blank=True)
 
 
+LINK_TARGETS = ("player_id", "discord_user_id", "discord_id")
+
+
 class LinkRequestSerializer(serializers.Serializer):
-    character_id = serializers.IntegerField(min_value=1)
-    player_id = serializers.IntegerField(min_value=1, required=False)
-    discord_user_id = serializers.IntegerField(min_value=1, required=False,
+    """Exactly one of ``player_id`` / ``discord_user_id`` / ``discord_id``: enforced here and
+    stated in the schema as a ``oneOf`` (core.schema.document_link_targets)."""
+
+    character_id = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT)
+    player_id = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT, required=False)
+    discord_user_id = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT, required=False,
                                                help_text="DiscordUser.id (not the snowflake).")
     discord_id = SnowflakeField(required=False, help_text="The Discord user's snowflake, as a string.")
+
+    def validate(self, attrs: dict) -> dict:
+        given = [name for name in LINK_TARGETS if name in attrs]
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                "Give either a player or a Discord user: exactly one of player_id, discord_user_id or discord_id"
+                + (f" (got {', '.join(given)})." if given else "."))
+        return attrs
 
 
 class LinkSerializer(serializers.ModelSerializer):
@@ -120,8 +147,11 @@ class SyncLogSerializer(serializers.ModelSerializer):
         fields = ["id", "source", "status", "started_at", "finished_at", "stats", "error", "triggered_by"]
 
 
-QUEUED = inline_serializer("GuildSyncQueued", {"task_id": serializers.CharField(), "status": serializers.CharField()})
-ERROR = inline_serializer("GuildSyncError", {"detail": serializers.CharField()})
+QUEUED = inline_serializer("GuildSyncQueued", {
+    "task_id": serializers.CharField(allow_null=True, help_text="The queued run's task id; null when a scheduled "
+                                                                "run is in progress."),
+    "status": serializers.ChoiceField(["queued", "coalesced"], help_text="coalesced: the same job was already "
+                                                                         "queued or running; no new run.")})
 PARSE_ERROR = inline_serializer("AddonParseError", {"detail": serializers.CharField(),
                                                     "line": serializers.IntegerField(allow_null=True),
                                                     "column": serializers.IntegerField(allow_null=True)})
@@ -135,6 +165,7 @@ def _character_qs():
 @extend_schema(tags=TAG_IDENTITY, summary="Players with their Discord user and characters")
 class PlayerListView(generics.ListAPIView):
     serializer_class = PlayerSerializer
+    required_permissions = {"GET": READ_IDENTITY}
 
     def get_queryset(self) -> QuerySet:
         links = PlayerCharacter.objects.select_related("character__wow_class", "character__active_spec",
@@ -146,6 +177,7 @@ class PlayerListView(generics.ListAPIView):
 @extend_schema(tags=TAG_IDENTITY, summary="Characters in the guild that belong to no player")
 class OrphanWowView(generics.ListAPIView):
     serializer_class = CharacterSerializer
+    required_permissions = {"GET": ["guildsync.view_wowcharacter"]}
 
     def get_queryset(self) -> QuerySet:
         return _character_qs().filter(removed_at__isnull=True, player_link__isnull=True).order_by(
@@ -155,6 +187,7 @@ class OrphanWowView(generics.ListAPIView):
 @extend_schema(tags=TAG_IDENTITY, summary="Discord users with a guild role but no player")
 class OrphanDiscordView(generics.ListAPIView):
     serializer_class = DiscordUserSerializer
+    required_permissions = {"GET": ["guildsync.view_discorduser"]}
 
     def get_queryset(self) -> QuerySet:
         return DiscordUser.objects.filter(is_present=True, player__isnull=True).exclude(
@@ -164,6 +197,8 @@ class OrphanDiscordView(generics.ListAPIView):
 @extend_schema(tags=TAG_IDENTITY, summary="Players whose in-game rank and Discord role disagree (live)",
                responses=MismatchSerializer(many=True))
 class MismatchView(APIView):
+    required_permissions = {"GET": READ_IDENTITY}
+
     def get(self, request: Request) -> Response:
         return Response(MismatchSerializer(integrity_checker.find_rank_mismatches(), many=True).data)
 
@@ -174,26 +209,28 @@ class MismatchView(APIView):
                            "string); for a Discord user a player is created when the user has none.",
                request=LinkRequestSerializer, responses={201: LinkSerializer, 400: ERROR})
 class LinkView(APIView):
+    required_permissions = {"POST": WRITE_LINKS}
+
     def post(self, request: Request) -> Response:
         data = LinkRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            link = identity_engine.link_character(
-                data.validated_data["character_id"], player_id=data.validated_data.get("player_id"),
-                discord_user_id=data.validated_data.get("discord_user_id"),
-                discord_id=data.validated_data.get("discord_id"), actor=actor(request))
-        except DomainError as exc:
-            return domain_error(exc)
+        link = identity_engine.link_character(
+            data.validated_data["character_id"], player_id=data.validated_data.get("player_id"),
+            discord_user_id=data.validated_data.get("discord_user_id"),
+            discord_id=data.validated_data.get("discord_id"), actor=actor(request))
         return Response(LinkSerializer(link).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(tags=TAG_IDENTITY, summary="Remove a character's link", responses={204: None, 404: ERROR})
+@extend_schema(tags=TAG_IDENTITY, summary="Remove a character's link", responses={204: None, 404: ERROR},
+               parameters=[OpenApiParameter("link_id", {"type": "integer", "minimum": 1, "maximum": MAX_BIGINT},
+                                            OpenApiParameter.PATH)])
 class UnlinkView(APIView):
+    required_permissions = {"DELETE": ["guildsync.delete_playercharacter"]}
+
     def delete(self, request: Request, link_id: int) -> Response:
-        try:
-            identity_engine.unlink_character(link_id, actor=actor(request))
-        except DomainError as exc:
-            return domain_error(exc, status.HTTP_404_NOT_FOUND)
+        if not 0 < link_id <= MAX_BIGINT:  # the route takes any digits; PostgreSQL's bigint does not
+            raise NotFound(f"Link #{link_id} does not exist.")
+        identity_engine.unlink_character(link_id, actor=actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -201,40 +238,46 @@ class UnlinkView(APIView):
                responses={200: inline_serializer("MatchingRun", {"sync_log_id": serializers.IntegerField(),
                                                                  "result": serializers.DictField()})})
 class RunMatchingView(APIView):
+    required_permissions = {"POST": WRITE_LINKS}
+
     def post(self, request: Request) -> Response:
-        try:
-            log, result = pipeline.run_matching_logged(actor(request))
-        except DomainError as exc:
-            return domain_error(exc)
+        log, result = pipeline.run_matching_logged(actor(request))
         return Response({"sync_log_id": log.pk, "result": result.as_dict()})
 
 
 # -- sync -------------------------------------------------------------------------------
 class _TriggerView(APIView):
-    task_name = ""
+    """Queue a run, or join the one already queued or running (``pipeline.trigger_run``);
+    throttled per key or user (``API_THROTTLE_RATES["sync-trigger"]``)."""
+
+    job = ""
+    throttle_scope = "sync-trigger"
 
     def post(self, request: Request) -> Response:
-        from guildsync import tasks
-
-        task = getattr(tasks, self.task_name)
         try:
-            queued = task.delay(triggered_by=actor(request))
-        except Exception:  # broker unreachable
-            return Response({"detail": "The task queue is unreachable; try again shortly."},
-                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        return Response({"task_id": queued.id, "status": "queued"}, status=status.HTTP_202_ACCEPTED)
+            trigger = pipeline.trigger_run(self.job, actor(request))
+        except pipeline.TaskQueueUnavailable as exc:
+            return domain_error(exc, status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response({"task_id": trigger.task_id, "status": "queued" if trigger.queued else "coalesced"},
+                        status=status.HTTP_202_ACCEPTED)
+
+
+TRIGGER_DESCRIPTION = ("While the same job is queued or running, a trigger queues nothing and answers "
+                       "`coalesced` with the queued run's task id. Throttled per API key or user (429).")
 
 
 @extend_schema(tags=TAG_SYNC, summary="Queue the Blizzard pipeline (sync → match → check → report)",
-               request=None, responses={202: QUEUED, 503: ERROR})
+               description=TRIGGER_DESCRIPTION, request=None, responses={202: QUEUED, 429: ERROR, 503: ERROR})
 class BlizzardTriggerView(_TriggerView):
-    task_name = "blizzard_pipeline_task"
+    job = "blizzard"
+    required_permissions = {"POST": ["guildsync.add_synclog", "guildsync.change_wowcharacter"]}
 
 
-@extend_schema(tags=TAG_SYNC, summary="Queue a full Discord member sync", request=None,
-               responses={202: QUEUED, 503: ERROR})
+@extend_schema(tags=TAG_SYNC, summary="Queue a full Discord member sync", description=TRIGGER_DESCRIPTION,
+               request=None, responses={202: QUEUED, 429: ERROR, 503: ERROR})
 class DiscordTriggerView(_TriggerView):
-    task_name = "discord_sync_task"
+    job = "discord"
+    required_permissions = {"POST": ["guildsync.add_synclog", "guildsync.change_discorduser"]}
 
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers, other small fields
@@ -263,6 +306,8 @@ class RawBodyParser(BaseParser):
 )
 class AddonUploadView(APIView):
     parser_classes = [MultiPartParser, RawBodyParser]
+    required_scope = Scope.UPLOAD
+    required_permissions = {"POST": ["guildsync.add_synclog", "guildsync.change_wowcharacter"]}
 
     def post(self, request: Request) -> Response:
         from guildsync.services.addon_processor import (
@@ -322,6 +367,8 @@ class AddonUploadView(APIView):
                    "counts": serializers.DictField(child=serializers.IntegerField()),
                    "open_issues": serializers.DictField(child=serializers.IntegerField())}))
 class StatusView(APIView):
+    required_permissions = {"GET": ["guildsync.view_synclog"]}
+
     def get(self, request: Request) -> Response:
         last = {source: SyncLog.objects.filter(source=source).order_by("-started_at", "-pk").first()
                 for source in SyncLog.Source.values}

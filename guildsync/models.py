@@ -193,6 +193,40 @@ class PlayerCharacter(models.Model):
         return f"{self.character} → {self.player} ({self.link_source})"
 
 
+class IdentityChange(models.Model):
+    """The audit trail of links: who linked, moved or unlinked a character, and when.
+
+    Written by the identity services in the transaction of the change, for the admin and the
+    API alike; ``actor`` names the officer, the API user or the API key ("api-key:<name>").
+    The sentence in ``summary`` survives the deletion of the character or player."""
+
+    class Action(models.TextChoices):
+        LINK = "link", "Linked"
+        MOVE = "move", "Moved to another player"
+        UNLINK = "unlink", "Unlinked"
+
+    action = models.CharField(max_length=8, choices=Action.choices)
+    actor = models.CharField(max_length=150, help_text="Officer username, 'api-key:<name>' or an API user.")
+    character = models.ForeignKey(WowCharacter, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="identity_changes")
+    player = models.ForeignKey(Player, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                               help_text="The player the character belongs to after the change (link, move) "
+                                         "or belonged to (unlink).")
+    previous_player = models.ForeignKey(Player, null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+", help_text="For a move: the player it left.")
+    summary = models.CharField(max_length=255, help_text="What happened, in words that outlive the rows.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(name="identitychange_has_actor", condition=~Q(actor="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor}: {self.summary}"
+
+
 class AuditIssue(models.Model):
     class Severity(models.TextChoices):
         INFO = "info", "Info"

@@ -36,15 +36,22 @@ def _summary(result: pipeline.PipelineResult) -> dict[str, Any]:
 
 
 @shared_task(name="guildsync.tasks.discord_sync_task")
-def discord_sync_task(triggered_by: str = "schedule") -> dict[str, Any]:
-    """Every 15 minutes: the full member list, catching anything the gateway missed."""
-    return _run("discord_sync", lambda: pipeline.run_discord_sync(triggered_by))
+def discord_sync_task(triggered_by: str = "schedule", trigger_id: str = "") -> dict[str, Any]:
+    """Every 15 minutes: the full member list, catching anything the gateway missed. From an
+    API trigger (``trigger_id``) the trigger's claim is freed when the run ends."""
+    try:
+        return _run("discord_sync", lambda: pipeline.run_discord_sync(triggered_by))
+    finally:
+        pipeline.finish_trigger("discord", trigger_id)
 
 
 @shared_task(name="guildsync.tasks.blizzard_pipeline_task")
-def blizzard_pipeline_task(triggered_by: str = "schedule") -> dict[str, Any]:
+def blizzard_pipeline_task(triggered_by: str = "schedule", trigger_id: str = "") -> dict[str, Any]:
     """01:00, 07:00, 13:00, 19:00 UTC: Blizzard roster → match → check → report."""
-    return _run("blizzard_pipeline", lambda: pipeline.run_blizzard_pipeline(triggered_by))
+    try:
+        return _run("blizzard_pipeline", lambda: pipeline.run_blizzard_pipeline(triggered_by))
+    finally:
+        pipeline.finish_trigger("blizzard", trigger_id)
 
 
 @shared_task(name="guildsync.tasks.addon_pipeline_task")

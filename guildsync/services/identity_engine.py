@@ -30,9 +30,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from rapidfuzz import fuzz, process
 
-from guildsync.models import DiscordUser, NotePattern, Player, PlayerCharacter, WowCharacter
+from core.errors import NotFoundError
+from guildsync.models import DiscordUser, IdentityChange, NotePattern, Player, PlayerCharacter, WowCharacter
 from guildsync.services.common import GuildSyncError, lock_for_update
 
 Source = PlayerCharacter.LinkSource
@@ -407,14 +409,45 @@ def run_matching(*, threshold: float | None = None, margin: float | None = None)
 
 
 # -- officers' manual links ----------------------------------------------------------------
+class LinkNotFound(GuildSyncError, NotFoundError):
+    """The link to remove does not exist (the API answers 404)."""
+
+
+def _actor(actor: str) -> str:
+    actor = (actor or "").strip()[:150]
+    if not actor:
+        raise GuildSyncError("Say who makes the change (actor): every change of a link is audited.")
+    return actor
+
+
+def _next_main(player_id: int, leaving_character_id: int) -> int | None:
+    """The character that becomes a player's main when the main leaves them: one still in
+    the guild before a departed one, then the highest level, then by name."""
+    return (PlayerCharacter.objects.filter(player_id=player_id).exclude(character_id=leaving_character_id)
+            .order_by(F("character__removed_at").asc(nulls_first=True), F("character__level").desc(nulls_last=True),
+                      "character__character_name", "character_id")
+            .values_list("character_id", flat=True).first())
+
+
+def _character_left(player_id: int, character_id: int) -> None:
+    """A character left ``player_id`` (unlinked or moved): if it was their main, the main
+    moves to another of their characters (or none), so ``main_character`` never names a
+    character the player does not own. Runs in the caller's transaction."""
+    Player.objects.filter(pk=player_id, main_character_id=character_id).update(
+        main_character_id=_next_main(player_id, character_id))
+
+
 def link_character(character_id: int, *, player_id: int | None = None, discord_user_id: int | None = None,
                    discord_id: int | None = None, actor: str = "") -> PlayerCharacter:
     """An officer links a character to a player, or to the player of a Discord user (one is
     created when the user has none), the user given by row id or by Discord snowflake
     (``discord_id``, what bots and officers' tools know). A character already linked
-    elsewhere moves. The link becomes ``manual``: matching never changes it."""
+    elsewhere moves (and stops being its old player's main). The link becomes ``manual``:
+    matching never changes it. Every call writes an ``IdentityChange`` naming ``actor``."""
     if sum(x is not None for x in (player_id, discord_user_id, discord_id)) != 1:
-        raise GuildSyncError("Give either a player or a Discord user to link the character to.")
+        raise GuildSyncError("Give either a player or a Discord user to link the character to: exactly one "
+                             "of player_id, discord_user_id or discord_id.")
+    actor = _actor(actor)
     with transaction.atomic():
         lock_for_update("matching")
         character = WowCharacter.objects.filter(pk=character_id).first()
@@ -435,12 +468,23 @@ def link_character(character_id: int, *, player_id: int | None = None, discord_u
             player = Player.objects.filter(discord_user=user).first() or Player.objects.create(
                 display_name=(user.display_name or user.username)[:64], discord_user=user,
                 main_character=character, guild_rank=character.guild_rank)
+        previous = PlayerCharacter.objects.filter(character=character).select_related("player").first()
         link, _created = PlayerCharacter.objects.update_or_create(
             character=character, defaults={"player": player, "link_source": Source.MANUAL, "confidence": 1.0})
+        moved_from = previous.player if previous is not None and previous.player_id != player.pk else None
+        if moved_from is not None:
+            _character_left(moved_from.pk, character.pk)
         if character.skip_auto_match:
             WowCharacter.objects.filter(pk=character.pk).update(skip_auto_match=False)
         if player.main_character_id is None:
             Player.objects.filter(pk=player.pk, main_character__isnull=True).update(main_character=character)
+        if moved_from is not None:
+            summary = f"{character} moved from {moved_from} to {player}"
+        else:
+            summary = f"{character} linked to {player}"
+        IdentityChange.objects.create(
+            action=IdentityChange.Action.MOVE if moved_from else IdentityChange.Action.LINK, actor=actor,
+            character=character, player=player, previous_player=moved_from, summary=summary[:255])
     return link
 
 
@@ -505,14 +549,19 @@ def link_characters_to_player(character_ids: list[int], player_id: int, actor: s
 def unlink_character(link_id: int, actor: str = "") -> None:
     """Remove a link: the character becomes an orphan again, and matching leaves it alone
     from now on (``skip_auto_match``) — otherwise the same note would link it right back.
-    An officer's next manual link clears the flag."""
+    An officer's next manual link clears the flag. If it was the player's main, the main
+    moves to another of their characters (or none). Audited with ``actor``."""
+    actor = _actor(actor)
     with transaction.atomic():
         lock_for_update("matching")
-        link = PlayerCharacter.objects.filter(pk=link_id).first()
+        link = PlayerCharacter.objects.filter(pk=link_id).select_related("player", "character").first()
         if link is None:
-            raise GuildSyncError(f"Link #{link_id} does not exist.")
+            raise LinkNotFound(f"Link #{link_id} does not exist.")
         WowCharacter.objects.filter(pk=link.character_id).update(skip_auto_match=True)
         link.delete()
+        _character_left(link.player_id, link.character_id)
+        IdentityChange.objects.create(action=IdentityChange.Action.UNLINK, actor=actor, character=link.character,
+                                      player=link.player, summary=f"{link.character} unlinked from {link.player}"[:255])
 
 
 def describe_member(discord_id: int) -> str:

@@ -15,15 +15,27 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Exists, Q
+from django.utils import timezone
 
-from guildsync.models import SyncLog
+from guildsync.models import SyncLock, SyncLog
 from guildsync.services import db_sync, discord_sync, identity_engine, integrity_checker, reporter
-from guildsync.services.common import GuildSyncError, claim, finish_log, release, skipped_log, start_log
+from guildsync.services.common import (
+    GuildSyncError,
+    _ensure_lock_row,
+    claim,
+    finish_log,
+    release,
+    skipped_log,
+    start_log,
+)
 
 log = logging.getLogger(__name__)
 Status = SyncLog.Status
@@ -175,3 +187,65 @@ def run_matching_logged(triggered_by: str) -> tuple[SyncLog, identity_engine.Mat
 def run_integrity_logged(triggered_by: str) -> tuple[SyncLog, integrity_checker.IntegrityResult]:
     """The integrity check on demand (admin), with its SyncLog."""
     return _logged(SyncLog.Source.INTEGRITY, triggered_by, integrity_checker.run_integrity_check)
+
+
+# -- on-demand triggers (API) ----------------------------------------------------------------
+@dataclass(frozen=True)
+class TriggerJob:
+    task_name: str  # in guildsync.tasks
+    run_lock: str  # the SyncLock the run itself claims
+    lease_seconds: int  # a queued run lost by the broker stops blocking triggers after this
+
+
+TRIGGER_JOBS = {
+    "blizzard": TriggerJob("blizzard_pipeline_task", "pipeline_blizzard", 1800),
+    "discord": TriggerJob("discord_sync_task", "pipeline_discord", 600),
+}
+
+
+@dataclass(frozen=True)
+class Trigger:
+    task_id: str | None  # the queued run's Celery id (None: a scheduled run is in progress)
+    queued: bool  # False: coalesced with the run already queued or running
+
+
+class TaskQueueUnavailable(GuildSyncError):
+    """The broker could not take the task."""
+
+
+def trigger_run(job: str, triggered_by: str) -> Trigger:
+    """Queue a run of ``job`` unless the same job is already queued or running: then the
+    trigger joins it (50 parallel triggers queue one run).
+
+    The claim is one conditional UPDATE of the ``trigger_<job>`` row, taken only when it is
+    free *and* the run's own lock is not held; the queued task frees it when it ends
+    (``finish_trigger``), and the lease frees it if the broker lost the task."""
+    spec = TRIGGER_JOBS[job]
+    name = f"trigger_{job}"
+    _ensure_lock_row(name)
+    _ensure_lock_row(spec.run_lock)
+    now = timezone.now()
+    task_id = str(uuid.uuid4())
+    running = SyncLock.objects.filter(name=spec.run_lock, locked_until__gt=now)
+    claimed = (SyncLock.objects.filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now), name=name)
+               .filter(~Exists(running))
+               .update(locked_until=now + timedelta(seconds=spec.lease_seconds), holder=task_id))
+    if not claimed:
+        holder = (SyncLock.objects.filter(name=name, locked_until__gt=now).values_list("holder", flat=True)
+                  .first())
+        return Trigger(holder or None, queued=False)
+    from guildsync import tasks
+
+    try:
+        getattr(tasks, spec.task_name).apply_async(kwargs={"triggered_by": triggered_by, "trigger_id": task_id},
+                                                   task_id=task_id)
+    except Exception as exc:  # broker unreachable: free the claim so the next trigger can try
+        release(name, task_id)
+        raise TaskQueueUnavailable("The task queue is unreachable; try again shortly.") from exc
+    return Trigger(task_id, queued=True)
+
+
+def finish_trigger(job: str, trigger_id: str) -> None:
+    """The triggered run ended (whatever its outcome): the next trigger queues a new one."""
+    if trigger_id:
+        release(f"trigger_{job}", trigger_id)

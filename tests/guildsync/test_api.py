@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from rest_framework.test import APIClient
-from rest_framework_api_key.models import APIKey
 
+from core.services import create_api_key
 from guildsync.models import AuditIssue, Player, PlayerCharacter, SyncLog, WowCharacter
 from tests.guildsync.test_scheduler import addon_member, upload_text
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def api() -> APIClient:
-    _key, raw = APIKey.objects.create_key(name="companion")
+    _key, raw = create_api_key("companion", ["read", "write", "upload"])
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
     return client
@@ -138,9 +138,9 @@ def test_upload_multipart_end_to_end(api, make):
     assert AuditIssue.objects.filter(issue_type="orphan_wow").count() == 1
 
 
-def test_upload_with_a_staff_session(django_user_model):
+def test_upload_with_a_staff_session(officer):
     client = APIClient()
-    client.force_login(django_user_model.objects.create_user("officer", password="x", is_staff=True))
+    client.force_login(officer("Guild officers", username="officer"))
     text = upload_text([addon_member("Lonely")])
     response = client.generic("POST", "/api/guild-sync/addon/upload", text.encode(), content_type="text/plain")
     assert response.status_code == 202

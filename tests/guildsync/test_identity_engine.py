@@ -169,10 +169,10 @@ def test_manual_link_to_discord_user_creates_player_and_unlink(make):
     user = make.discord_user("banshee")
     link = ie.link_character(char.pk, discord_user_id=user.pk, actor="officer")
     assert link.player.discord_user == user and link.player.main_character == char
-    ie.unlink_character(link.pk)
+    ie.unlink_character(link.pk, actor="officer")
     assert not PlayerCharacter.objects.filter(character=char).exists()
     with pytest.raises(GuildSyncError, match="does not exist"):
-        ie.unlink_character(link.pk)
+        ie.unlink_character(link.pk, actor="officer")
     with pytest.raises(GuildSyncError, match="either"):
         ie.link_character(char.pk)
 
