@@ -24,9 +24,11 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
         if raw is None:
             return None
         text = raw.strip()
-        if not text.isascii() or not text.isdigit() or int(text) < minimum:
+        if not text.isascii() or not text.isdigit():
             raise ValidationError({name: [f"A whole number from {minimum} is required."]})
         value = int(text) if len(text) <= 18 else 2**63  # int() of thousands of digits raises
+        if value < minimum:
+            raise ValidationError({name: [f"A whole number from {minimum} is required."]})
         if maximum is not None and value > maximum:
             if name == self.limit_query_param:
                 return maximum

@@ -24,6 +24,7 @@ from guildsync.models import (
     AuditIssue,
     DiscordUser,
     GuildRank,
+    IdentityChange,
     NotePattern,
     Player,
     PlayerCharacter,
@@ -388,3 +389,12 @@ class SyncLogAdmin(ReadOnlyAdmin):
         return obj.error[:80]
 
 
+@admin.register(IdentityChange)
+class IdentityChangeAdmin(ReadOnlyAdmin):
+    """The audit trail of links (admin and API): written by the identity services only."""
+
+    list_display = ["created_at", "actor", "action", "summary"]
+    list_filter = ["action"]
+    list_select_related = ["character", "player", "previous_player"]
+    search_fields = ["actor", "summary"]
+    date_hierarchy = "created_at"

@@ -263,3 +263,181 @@ def test_upload_the_server_cannot_place_is_400_and_writes_no_character(api, sett
     assert response.status_code == 400 and "has no realm" in response.data["detail"]
     assert not WowCharacter.objects.exists()
     assert list(SyncLog.objects.values_list("source", "status")) == [("addon", "failed")]  # the attempt is logged
+
+
+# -- issue 12 defect 8: API robustness ----------------------------------------------------------
+LISTS = ["/api/identity/players", "/api/identity/orphans/wow", "/api/identity/orphans/discord"]
+
+
+@pytest.mark.parametrize("url", LISTS)
+def test_defect8_huge_limit_is_capped_not_a_500(api, make, url, settings):
+    settings.API_MAX_PAGE_SIZE = 2
+    for i in range(3):
+        make.character(f"Lonely{i}")
+        make.discord_user(f"nobody{i}")
+        make.player(f"P{i}")
+    response = api.get(url, {"limit": "99999999999999999999"})
+    assert response.status_code == 200 and len(response.json()["results"]) == 2
+    assert api.get(url, {"limit": "9" * 5000}).status_code == 200  # beyond int()'s digit limit
+
+
+@pytest.mark.parametrize("url", LISTS)
+@pytest.mark.parametrize("query", [{"offset": "null"}, {"offset": "-1"}, {"offset": "99999999999999999999"},
+                                   {"limit": "0"}, {"limit": "ten"}, {"offset": "1e3"}])
+def test_defect8_offset_null_and_other_bad_paging_is_a_400(api, url, query):
+    response = api.get(url, query)
+    assert response.status_code == 400
+    [name] = query
+    assert name in response.json()["detail"] and name in response.json()["fields"]
+
+
+def test_defect8_unlink_moves_the_main_to_another_character_of_the_player(api, make):
+    main, alt, old = make.character("Main", level=80), make.character("Alt", level=70), make.character("Old", level=80)
+    WowCharacter.objects.filter(pk=old.pk).update(removed_at=old.last_api_sync)
+    player = make.player("P", characters=[main, alt, old], main_character=main)
+    assert api.delete(f"/api/identity/link/{main.player_link.pk}").status_code == 204
+    player.refresh_from_db()
+    assert player.main_character == alt  # still in the guild beats a departed one of higher level
+    api.delete(f"/api/identity/link/{alt.player_link.pk}")
+    api.delete(f"/api/identity/link/{old.player_link.pk}")
+    player.refresh_from_db()
+    assert player.main_character is None
+
+
+def test_defect8_moving_a_main_keeps_both_players_consistent(api, make):
+    from guildsync.services.identity_engine import check_player
+
+    main, alt = make.character("Main"), make.character("Alt")
+    first = make.player("First", characters=[main, alt], main_character=main)
+    second = make.player("Second")
+    response = api.post("/api/identity/link", {"character_id": main.pk, "player_id": second.pk}, format="json")
+    assert response.status_code == 201
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.main_character == alt and second.main_character == main
+    check_player(first)  # raised "belongs to Second" before the fix
+    check_player(second)
+
+
+def test_defect8_link_and_unlink_are_audited_with_the_key_or_the_user(api, make, officer):
+    from guildsync.models import IdentityChange
+
+    char, user = make.character("Lonely"), make.discord_user("lonelyhearts")
+    other = make.player("Other")
+    link = api.post("/api/identity/link", {"character_id": char.pk, "discord_user_id": user.pk}, format="json")
+    session = APIClient()
+    session.force_login(officer("Guild officers", username="thrall"))
+    assert session.post("/api/identity/link", {"character_id": char.pk, "player_id": other.pk},
+                        format="json").status_code == 201
+    assert api.delete(f"/api/identity/link/{link.data['id']}").status_code == 204
+    trail = list(IdentityChange.objects.order_by("pk").values_list("action", "actor", "character_id"))
+    assert trail == [("link", "api-key:companion", char.pk), ("move", "thrall", char.pk),
+                     ("unlink", "api-key:companion", char.pk)]
+    assert IdentityChange.objects.get(action="move").previous_player.discord_user == user
+
+
+def test_defect8_a_refused_write_is_not_audited_and_writes_nothing(api, make):
+    from guildsync.models import IdentityChange
+
+    char = make.character("Lonely")
+    assert api.post("/api/identity/link", {"character_id": char.pk, "player_id": 424242},
+                    format="json").status_code == 400
+    assert api.delete("/api/identity/link/424242").status_code == 404
+    assert not IdentityChange.objects.exists() and not PlayerCharacter.objects.exists()
+
+
+@pytest.mark.parametrize("body", [{"character_id": "x"}, {}, [], {"character_id": 1, "player_id": None},
+                                  {"character_id": 2**63, "player_id": 1}])
+def test_defect8_400_bodies_are_detail_shaped(api, body):
+    response = api.post("/api/identity/link", body, format="json")
+    assert response.status_code == 400
+    data = response.json()
+    assert isinstance(data["detail"], str) and data["detail"]
+
+
+def test_defect8_malformed_json_is_a_detail_shaped_400(api):
+    response = api.generic("POST", "/api/identity/link", b"{nope", content_type="application/json")
+    assert response.status_code == 400 and "JSON" in response.json()["detail"]
+
+
+def test_defect8_player_without_discord_user_matches_the_schema(api, make, admin_client):
+    make.player("No discord", characters=[make.character("Solo")])
+    [player] = api.get("/api/identity/players").json()["results"]
+    assert player["discord_user"] is None
+    schema = admin_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    discord_user = schema["components"]["schemas"]["Player"]["properties"]["discord_user"]
+    assert discord_user.get("nullable") or any(s.get("nullable") for s in discord_user.get("allOf", []))
+
+
+def test_defect8_exactly_one_link_target_in_the_schema_and_enforced(api, make, admin_client):
+    schema = admin_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    link_request = schema["components"]["schemas"]["LinkRequest"]
+    assert link_request["oneOf"] == [{"required": ["player_id"]}, {"required": ["discord_user_id"]},
+                                     {"required": ["discord_id"]}]
+    char, user = make.character("Lonely"), make.discord_user("lonelyhearts")
+    player = make.player("P")
+    for body in ({"character_id": char.pk},
+                 {"character_id": char.pk, "player_id": player.pk, "discord_user_id": user.pk},
+                 {"character_id": char.pk, "discord_user_id": user.pk, "discord_id": str(user.discord_id)}):
+        response = api.post("/api/identity/link", body, format="json")
+        assert response.status_code == 400 and "exactly one of" in response.json()["detail"]
+    assert not PlayerCharacter.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["/api/identity/link/abc", "/api/identity/link/1.5", "/api/nope",
+                                  "/api/identity/link/99999999999999999999"])
+def test_defect8_a_non_integer_or_unknown_id_is_a_json_404(api, path):
+    response = api.delete(path)
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json") and response.json()["detail"]
+
+
+def test_defect8_triggers_are_throttled_per_key(api, settings):
+    settings.API_THROTTLE_RATES = {"sync-trigger": "3/minute"}
+    codes = [api.post("/api/guild-sync/discord/trigger").status_code for _ in range(4)]
+    assert codes == [202, 202, 202, 429]
+    response = api.post("/api/guild-sync/blizzard/trigger")
+    assert response.status_code == 429 and "throttled" in response.json()["detail"]
+    assert int(response["Retry-After"]) > 0
+    _key, raw = create_api_key("another script", ["write"])
+    other = APIClient()
+    other.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    assert other.post("/api/guild-sync/discord/trigger").status_code == 202  # counted per key
+
+
+def test_defect8_a_trigger_while_the_job_is_queued_or_running_coalesces(api):
+    from django.utils import timezone
+
+    from guildsync.models import SyncLock
+    from guildsync.services import pipeline
+
+    first = api.post("/api/guild-sync/blizzard/trigger").json()
+    again = api.post("/api/guild-sync/blizzard/trigger").json()
+    assert first["status"] == "queued" and again == {"task_id": first["task_id"], "status": "coalesced"}
+    assert api.post("/api/guild-sync/discord/trigger").json()["status"] == "queued"  # another job
+    pipeline.finish_trigger("blizzard", first["task_id"])  # the queued run ended
+    # a scheduled run in progress (it holds the run lock, not the trigger): nothing is queued
+    SyncLock.objects.filter(name="pipeline_blizzard").update(
+        locked_until=timezone.now() + timezone.timedelta(minutes=5), holder="beat")
+    assert api.post("/api/guild-sync/blizzard/trigger").json() == {"task_id": None, "status": "coalesced"}
+    SyncLock.objects.filter(name="pipeline_blizzard").update(locked_until=None, holder="")
+    assert api.post("/api/guild-sync/blizzard/trigger").json()["status"] == "queued"
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_defect8_fifty_parallel_triggers_queue_one_pipeline(run_in_parallel, settings):
+    settings.API_THROTTLE_RATES = {"sync-trigger": ""}
+    _key, raw = create_api_key("parallel", ["write"])
+
+    def trigger(_i: int) -> dict:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+        response = client.post("/api/guild-sync/blizzard/trigger")
+        assert response.status_code == 202
+        return response.json()
+
+    results = run_in_parallel(trigger, 50)
+    assert all(isinstance(r, dict) for r in results), [r for r in results if not isinstance(r, dict)]
+    assert sum(r["status"] == "queued" for r in results) == 1
+    assert len({r["task_id"] for r in results}) == 1  # every caller is told the one queued run
