@@ -220,7 +220,8 @@ class IdentityChange(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.CheckConstraint(name="identitychange_has_actor", condition=~Q(actor="")),
+            models.CheckConstraint(name="identitychange_has_actor", condition=~Q(actor=""),
+                                   violation_error_message="An identity change names who made it."),
         ]
 
     def __str__(self) -> str:

@@ -105,6 +105,6 @@ def test_defect10_relay_to_the_santa_and_wishlist_update_are_secret(make_event):
 def test_defect10_migration_marks_rows_queued_before_the_flag(santa_dm):
     _pairing, row = santa_dm
     OutboxMessage.objects.filter(pk=row.pk).update(secret=False)
-    importlib.import_module("bot.migrations.0003_outbox_secret").mark_queued_santa_dms_secret(apps, None)
+    importlib.import_module("bot.migrations.0004_outbox_secret").mark_queued_santa_dms_secret(apps, None)
     row.refresh_from_db()
     assert row.secret

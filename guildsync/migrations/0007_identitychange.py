@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('guildsync', '0005_character_skip_auto_match'),
+        ('guildsync', '0006_constraint_messages'),
     ]
 
     operations = [
@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['-created_at', '-pk'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('actor', ''), _negated=True), name='identitychange_has_actor')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('actor', ''), _negated=True), name='identitychange_has_actor', violation_error_message='An identity change names who made it.')],
             },
         ),
     ]

@@ -15,7 +15,7 @@ def mark_queued_santa_dms_secret(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bot', '0002_outbox_cancelled_status'),
+        ('bot', '0003_constraint_messages'),
     ]
 
     operations = [
