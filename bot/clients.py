@@ -1,26 +1,49 @@
-"""The one seam to Discord's REST API, on discord.py's HTTP client.
+"""The one seam to Discord's REST API: a small aiohttp client that keeps Discord's limits.
 
-discord.py already implements Discord's rate limits (per-route buckets, the global limit,
-429 ``retry_after``) and retries 500/502/504 itself; this module adds only what it lacks for
-a delivery worker: a base URL from settings, a per-request timeout, and the classification
-of failures into "retry later" and "never retry" (retrying a 403 or 404 only earns the bot
-an IP ban from Discord's invalid-request limit).
+Why not discord.py's ``HTTPClient`` (the bot process still uses it for the gateway): its
+limiter was measured against a fake that enforces Discord's real limits, and it falls short
+for a delivery worker in four ways:
+
+- it has no proactive global limit: it only pauses *after* Discord answered a global 429, so
+  many concurrent sends overrun the 50 requests/s;
+- the request that empties a bucket sleeps until the bucket resets before it returns, so a
+  message that was accepted reports back seconds later (or, under a per-request timeout, is
+  taken for a timeout although Discord posted it);
+- it retries 500/502/504 five times inside one call (sleeping 1 + 3 + 5 + 7 s), so during an
+  outage every row holds a worker for the whole HTTP timeout;
+- its bucket state lives in one client object and is not shared between worker processes.
+
+This client therefore does, per request: wait for the route's bucket (``X-RateLimit-*``
+headers, keyed by ``X-RateLimit-Bucket`` + the top-level resource as Discord documents), wait
+out a global 429 if one was seen, take a slot from the global pacer (shared by every process
+through Redis when ``REDIS_URL`` is set), then send with ``DISCORD_HTTP_TIMEOUT``. A per-route
+429 is waited out and retried (a few times, briefly); everything else is classified and raised
+at once, because the outbox retries rows itself with backoff. Failures are sorted into "never
+retry" (400/403/404 and Discord's permanent JSON codes; retrying those earns an IP ban from the
+invalid-request limit) and "retry later", and each says whether the request may have reached
+Discord (``maybe_delivered``: a timeout, a dropped connection or a 5xx after the body was sent).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json as jsonlib
+import logging
+import threading
+import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import aiohttp
-import discord
-from discord.http import HTTPClient, Route
+import redis
+import redis.asyncio as aioredis
 from django.conf import settings
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # Discord JSON error codes that mean "this will never work": give up at once.
 PERMANENT_CODES = {
@@ -35,17 +58,24 @@ PERMANENT_CODES = {
     50013: "Missing Permissions",
     50035: "Invalid Form Body",
 }
+# A per-route 429 is waited out inside the call when it asks for at most this long, at most
+# this many times; longer waits go back to the outbox as a retry_after.
+MAX_RATELIMIT_WAIT = 10.0
+RATELIMIT_RETRIES = 3
+MAJOR_PARAMETERS = ("channel_id", "guild_id", "webhook_id")
 
 
 @dataclass
 class DiscordFailure(Exception):
-    """A failed Discord call. ``permanent`` failures are never retried."""
+    """A failed Discord call. ``permanent`` failures are never retried; ``maybe_delivered``
+    says the request may have been carried out although no success answer arrived."""
 
     message: str
     code: int | None = None
     status: int | None = None
     permanent: bool = False
     retry_after: float | None = None
+    maybe_delivered: bool = False
 
     def __str__(self) -> str:
         return self.message
@@ -56,78 +86,261 @@ class DiscordAuthError(Exception):
 
 
 def configure_api_base() -> None:
-    """Point discord.py at ``DISCORD_API_BASE`` (tests use a local fake). discord.py builds
-    every URL from ``Route.BASE``, so this must run before any route is created."""
+    """Point discord.py (the bot process) at ``DISCORD_API_BASE`` (tests use a local fake).
+    discord.py builds every URL from ``Route.BASE``, so this must run before any route is made."""
+    from discord.http import Route
+
     Route.BASE = settings.DISCORD_API_BASE
 
 
 def classify(exc: BaseException) -> DiscordFailure:
+    """A transport-level exception as a retryable failure."""
     if isinstance(exc, DiscordFailure):
         return exc
-    if isinstance(exc, discord.RateLimited):
-        return DiscordFailure(f"rate limited for {exc.retry_after:.1f}s", status=429, retry_after=exc.retry_after)
-    if isinstance(exc, discord.DiscordServerError):
-        return DiscordFailure(f"Discord server error {exc.status}: {exc.text[:200]}", code=exc.code or None,
-                              status=exc.status)
-    if isinstance(exc, discord.HTTPException):
-        code = exc.code or None
-        text = exc.text or PERMANENT_CODES.get(code or 0, "")
-        permanent = exc.status in (400, 403, 404) or code in PERMANENT_CODES
-        label = f"{code} {text}" if code else f"HTTP {exc.status} {text}"
-        return DiscordFailure(label.strip(), code=code, status=exc.status, permanent=permanent)
     if isinstance(exc, asyncio.TimeoutError | TimeoutError):
-        return DiscordFailure("timed out waiting for Discord")
-    if isinstance(exc, aiohttp.ClientError | OSError):
+        return DiscordFailure("timed out waiting for Discord", maybe_delivered=True)
+    if isinstance(exc, aiohttp.ClientConnectorError):  # never connected: nothing was sent
         return DiscordFailure(f"connection error: {exc.__class__.__name__}: {exc}"[:300])
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return DiscordFailure(f"connection error: {exc.__class__.__name__}: {exc}"[:300], maybe_delivered=True)
     raise exc
 
 
+def failure_from_answer(status: int, data: Any) -> DiscordFailure:
+    """Discord's error answer (JSON ``{"code", "message"}``) as a failure."""
+    code = data.get("code") if isinstance(data, dict) else None
+    text = (data.get("message") if isinstance(data, dict) else str(data or "")) or PERMANENT_CODES.get(code or 0, "")
+    if status >= 500:
+        return DiscordFailure(f"Discord server error {status}: {str(text)[:200]}".strip(), code=code or None,
+                              status=status, maybe_delivered=True)
+    permanent = status in (400, 403, 404) or code in PERMANENT_CODES
+    label = f"{code} {text}" if code else f"HTTP {status} {text}"
+    return DiscordFailure(label.strip()[:2000], code=code or None, status=status, permanent=permanent)
+
+
+# -- the global limit ---------------------------------------------------------------------------
+class LocalPacer:
+    """Spaces requests evenly at ``rate`` per second within this process (a slot every
+    1/rate s, reserved under a lock, so it works from any event loop or thread)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self.next_free = 0.0
+        self.lock = threading.Lock()
+
+    def reserve(self) -> float:
+        with self.lock:
+            now = time.monotonic()
+            slot = max(now, self.next_free)
+            self.next_free = slot + self.interval
+            return slot - now
+
+    async def wait(self) -> None:
+        delay = self.reserve()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+class RedisPacer:
+    """The same even spacing shared by every process through one Redis key: each request
+    reserves the next free slot (Redis' clock, one Lua script, so two processes never take the
+    same slot) and sleeps until it. Without Redis (it went away) the process paces alone."""
+
+    SCRIPT = """
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+    local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+    redis.call('SET', KEYS[1], slot + tonumber(ARGV[1]), 'PX', 60000)
+    return slot - now
+    """
+    KEY = "bot:discord:global-pacing"
+
+    def __init__(self, url: str, rate: float, fallback: LocalPacer) -> None:
+        self.client = aioredis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.script = self.client.register_script(self.SCRIPT)
+        self.interval_us = int(1_000_000 / rate)
+        self.fallback = fallback
+
+    async def wait(self) -> None:
+        try:
+            delay_us = int(await self.script(keys=[self.KEY], args=[self.interval_us]))
+        except redis.RedisError as exc:
+            log.warning("Discord global pacing: Redis unavailable (%s), pacing in this process only", exc)
+            await self.fallback.wait()
+            return
+        if delay_us > 0:
+            await asyncio.sleep(delay_us / 1_000_000)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+_LOCAL_PACERS: dict[float, LocalPacer] = {}
+
+
+def local_pacer(rate: float) -> LocalPacer:
+    return _LOCAL_PACERS.setdefault(rate, LocalPacer(rate))
+
+
+# -- per-route buckets ---------------------------------------------------------------------------
+class Bucket:
+    """One rate-limit bucket as Discord's headers describe it. Until the first answer the
+    limit is unknown, so one request at a time goes out; a route whose answers carry no
+    headers has only the global limit."""
+
+    def __init__(self) -> None:
+        self.limit: int | None = 1
+        self.remaining = 1
+        self.reset_at: float | None = None
+        self.in_flight = 0
+
+    async def acquire(self, max_wait: float) -> None:
+        while True:
+            now = time.monotonic()
+            if self.reset_at is not None and now >= self.reset_at:
+                self.remaining, self.reset_at = (self.limit or 1) - self.in_flight, None
+            if self.limit is None or self.remaining > 0:
+                self.remaining -= 1
+                self.in_flight += 1
+                return
+            wait = (self.reset_at - now) if self.reset_at is not None else 0.05
+            if wait > max_wait:
+                raise DiscordFailure(f"rate limited for {wait:.1f}s", status=429, retry_after=wait)
+            await asyncio.sleep(wait)
+
+    def release(self, headers: Any | None) -> None:
+        self.in_flight -= 1
+        if headers is None:
+            if self.limit is not None and self.reset_at is None:
+                self.remaining += 1  # no answer: the slot was not used as far as we know
+            return
+        if "X-RateLimit-Remaining" not in headers:
+            self.limit = None  # only the global limit applies
+            return
+        self.limit = int(headers.get("X-RateLimit-Limit", 1))
+        self.remaining = max(int(headers["X-RateLimit-Remaining"]) - self.in_flight, 0)
+        reset_after = float(headers.get("X-RateLimit-Reset-After") or 0)
+        self.reset_at = time.monotonic() + reset_after
+
+
 class DiscordRest:
-    """An async Discord REST session: ``async with DiscordRest() as api: await api.send_dm(...)``."""
+    """An async Discord REST session: ``async with DiscordRest() as api: await api.send_dm(...)``.
+    Bucket state lives as long as the session, so a delivery run keeps one session open."""
 
     def __init__(self, token: str | None = None, timeout: float | None = None) -> None:
         self.token = token if token is not None else settings.DISCORD_TOKEN
         self.timeout = timeout if timeout is not None else settings.DISCORD_HTTP_TIMEOUT
-        self.http: HTTPClient | None = None
+        self.base = settings.DISCORD_API_BASE.rstrip("/")
+        self.session: aiohttp.ClientSession | None = None
+        self.pacer: LocalPacer | RedisPacer | None = None
+        self.user_id: int | None = None
         self._dm_channels: dict[int, int] = {}
+        self._buckets: dict[str, Bucket] = {}
+        self._bucket_hashes: dict[str, str] = {}
+        self._global_until = 0.0
+        self.stats = {"requests": 0, "route_429": 0, "global_429": 0}
 
     async def __aenter__(self) -> DiscordRest:
         if not self.token:
             raise DiscordAuthError("DISCORD_TOKEN is not set.")
-        configure_api_base()
-        self.http = HTTPClient(asyncio.get_running_loop(), max_ratelimit_timeout=30.0)
+        rate = float(settings.DISCORD_GLOBAL_RATE)
+        local = local_pacer(rate)
+        self.pacer = RedisPacer(settings.REDIS_URL, rate, local) if getattr(settings, "REDIS_URL", "") else local
+        self.session = aiohttp.ClientSession(
+            headers={"Authorization": f"Bot {self.token}", "User-Agent": "DiscordBot (guild-ops, 1.0)"},
+            connector=aiohttp.TCPConnector(limit=0),
+        )
         try:
-            await asyncio.wait_for(self.http.static_login(self.token), self.timeout)
-        except discord.LoginFailure as exc:
-            await self.http.close()
-            raise DiscordAuthError("Discord refused the bot token (401): check DISCORD_TOKEN.") from exc
-        except BaseException as exc:
-            await self.http.close()
-            raise classify(exc) from exc
+            me = await self.call("GET", "/users/@me")
+        except DiscordFailure as failure:
+            await self.__aexit__()
+            if failure.status == 401:
+                raise DiscordAuthError("Discord refused the bot token (401): check DISCORD_TOKEN.") from failure
+            raise
+        except BaseException:
+            await self.__aexit__()
+            raise
+        self.user_id = int(me["id"])
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        if self.http is not None:
-            await self.http.close()
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
+        if isinstance(self.pacer, RedisPacer):
+            await self.pacer.close()
+        self.pacer = None
+
+    def _bucket(self, method: str, path: str, params: dict[str, Any]) -> tuple[str, Bucket]:
+        route = f"{method} {path.split('?')[0]}"
+        major = "+".join(str(params[k]) for k in MAJOR_PARAMETERS if k in params)
+        key = f"{self._bucket_hashes.get(route, route)}:{major}"
+        return route, self._buckets.setdefault(key, Bucket())
+
+    def _learn_hash(self, route: str, params: dict[str, Any], bucket: Bucket, headers: Any) -> None:
+        """Routes that share a limit answer with the same ``X-RateLimit-Bucket``: file the
+        bucket under that hash so they share it from now on."""
+        bucket_hash = headers.get("X-RateLimit-Bucket")
+        if bucket_hash and self._bucket_hashes.get(route) != bucket_hash:
+            self._bucket_hashes[route] = bucket_hash
+            major = "+".join(str(params[k]) for k in MAJOR_PARAMETERS if k in params)
+            self._buckets.setdefault(f"{bucket_hash}:{major}", bucket)
 
     async def call(self, method: str, path: str, *, json: Any = None, reason: str | None = None,
                    **params: Any) -> Any:
-        assert self.http is not None, "use DiscordRest as an async context manager"
-        kwargs: dict[str, Any] = {}
-        if json is not None:
-            kwargs["json"] = json
-        if reason:
-            kwargs["reason"] = reason
-        try:
-            return await asyncio.wait_for(self.http.request(Route(method, path, **params), **kwargs), self.timeout)
-        except Exception as exc:
-            raise classify(exc) from exc
+        """One request on ``path`` (a template: ``/channels/{channel_id}/messages``)."""
+        assert self.session is not None and self.pacer is not None, "use DiscordRest as an async context manager"
+        url = self.base + path.format_map({k: quote(str(v), safe="") for k, v in params.items()})
+        headers = {"X-Audit-Log-Reason": quote(reason, safe="/ ")} if reason else {}
+        route, bucket = self._bucket(method, path, params)
+        for attempt in range(RATELIMIT_RETRIES + 1):
+            await bucket.acquire(MAX_RATELIMIT_WAIT)
+            answer_headers = None
+            try:
+                while (pause := self._global_until - time.monotonic()) > 0:
+                    await asyncio.sleep(pause)
+                await self.pacer.wait()
+                self.stats["requests"] += 1
+                try:
+                    async with asyncio.timeout(self.timeout):
+                        async with self.session.request(method, url, json=json, headers=headers) as response:
+                            raw = await response.read()
+                            answer_headers = response.headers
+                            status = response.status
+                except Exception as exc:
+                    raise classify(exc) from exc
+            finally:
+                bucket.release(answer_headers if answer_headers is not None and status != 429 else None)
+            self._learn_hash(route, params, bucket, answer_headers)
+            data = _json_or_text(raw, answer_headers)
+            if 200 <= status < 300:
+                return data
+            if status != 429:
+                raise failure_from_answer(status, data)
+            retry_after, is_global = _retry_after(data, answer_headers)
+            self.stats["global_429" if is_global else "route_429"] += 1
+            if is_global:
+                self._global_until = max(self._global_until, time.monotonic() + retry_after)
+            elif "X-RateLimit-Reset-After" in answer_headers:
+                bucket.remaining, bucket.reset_at = 0, time.monotonic() + retry_after
+            log.warning("Discord rate limit (%s) on %s: retry after %.2fs", "global" if is_global else "route",
+                        route, retry_after)
+            if retry_after > MAX_RATELIMIT_WAIT or attempt == RATELIMIT_RETRIES:
+                raise DiscordFailure(f"rate limited for {retry_after:.1f}s", status=429, retry_after=retry_after)
+            if not is_global and "X-RateLimit-Reset-After" not in answer_headers:
+                await asyncio.sleep(retry_after)
+        raise AssertionError("unreachable")
 
     async def create_message(self, channel_id: int, body: dict[str, Any], nonce: str | None = None) -> dict:
         payload = dict(body)
         if nonce:
             payload.update(nonce=nonce, enforce_nonce=True)
         return await self.call("POST", "/channels/{channel_id}/messages", json=payload, channel_id=channel_id)
+
+    async def recent_messages(self, channel_id: int, *, after: int, limit: int = 100) -> list[dict]:
+        """Up to ``limit`` messages of a channel posted after the snowflake ``after``."""
+        return await self.call("GET", f"/channels/{{channel_id}}/messages?after={int(after)}&limit={int(limit)}",
+                               channel_id=channel_id)
 
     async def dm_channel(self, user_id: int) -> int:
         if user_id not in self._dm_channels:
@@ -175,6 +388,25 @@ class DiscordRest:
             if len(page) < limit:
                 return members
             after = max(int(m["user"]["id"]) for m in page)
+
+
+def _json_or_text(raw: bytes, headers: Any) -> Any:
+    if not raw:
+        return None
+    if "application/json" in (headers.get("Content-Type") or ""):
+        try:
+            return jsonlib.loads(raw)
+        except ValueError:
+            pass
+    return raw.decode("utf-8", "replace")
+
+
+def _retry_after(data: Any, headers: Any) -> tuple[float, bool]:
+    """Discord's 429: ``retry_after`` (seconds) and ``global`` in the JSON body; a 429 without
+    a JSON body (Cloudflare) falls back to the ``Retry-After`` header."""
+    if isinstance(data, dict) and "retry_after" in data:
+        return float(data["retry_after"]), bool(data.get("global")) or headers.get("X-RateLimit-Global") == "true"
+    return float(headers.get("Retry-After") or 5), headers.get("X-RateLimit-Global") == "true"
 
 
 def run_async(coro_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:

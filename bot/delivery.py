@@ -1,29 +1,51 @@
-"""Delivery of outbox rows to Discord.
+"""Delivery of outbox rows to Discord: concurrent within Discord's limits, safe across crashes.
 
-The three steps each run in their own transaction, so a crash at any point loses nothing
-and sends nothing twice:
+Three steps, each in its own transaction, so a crash at any point loses nothing:
 
-1. ``claim_due`` marks due rows ``sending`` with a lease (``next_attempt_at`` = lease end),
-   using ``SELECT … FOR UPDATE SKIP LOCKED`` plus a conditional update, so two workers never
-   claim the same row.
-2. The rows are sent to Discord, outside any transaction. Channel messages and DMs carry a
-   nonce with ``enforce_nonce``: if a worker dies after Discord accepted a message but before
-   step 3, the row is reclaimed when its lease lapses and Discord returns the first message
-   instead of posting again.
-3. ``record_*`` stores the outcome and fires ``bot.signals.outbox_sent``/``outbox_failed``
-   in the same transaction, so domain state that depends on it moves with it. A row that is
-   ``sent`` is never touched again.
+1. ``claim_due`` marks due rows ``sending`` (``SELECT … FOR UPDATE SKIP LOCKED`` plus a
+   conditional update, so two workers never claim the same row), counts the attempt (the
+   attempt number is the claim's fencing token) and sets a lease (``next_attempt_at``) that
+   lasts until every request of this attempt has certainly ended (see "lease" below).
+   A claim takes at most ``ROWS_PER_CHANNEL`` rows of one channel (a channel drains at 5
+   messages per 5 s, so more would only wait while other channels could go), skips channels
+   another worker holds, and never takes an edit or delete while an earlier row for the same
+   message is unsettled, so edits of one message land in the order they were queued.
+2. The rows are sent outside any transaction by an event loop on a thread of its own: one
+   lane per channel (or DM recipient, or member), lanes concurrent, requests paced by
+   ``bot.clients`` (route buckets, a global pace shared through Redis). Channel messages and
+   DMs carry a nonce with ``enforce_nonce``. A row whose earlier attempt may have reached
+   Discord (``uncertain_since``) longer ago than Discord's nonce window can be trusted
+   (``OUTBOX_NONCE_TRUST_SECONDS``) is first looked for in the channel's recent messages
+   and, if found, adopted instead of posted again.
+3. Each outcome is recorded the moment it arrives (``record_sent`` / ``record_failure``), with
+   ``bot.signals.outbox_sent`` / ``outbox_failed`` in the same transaction. A ``sent`` row is
+   never touched again; a failure is only recorded by the attempt that still owns the row.
+
+Lease: a run starts no row after ``OUTBOX_RUN_SECONDS``; each row (all its requests) is
+cancelled after ``row_seconds()``; so every request of a run has ended by run deadline +
+``row_seconds()``. The lease is that moment plus ``LEASE_MARGIN_SECONDS`` for recording. A row
+is only re-claimed after its lease lapsed, when the attempt is over: the worker died (its
+requests died with it) or it is frozen past all its own timeouts. Such a re-claim marks the
+row uncertain, and step 2's lookup covers the case where the lost attempt did post.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+import queue
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bot.clients import DiscordAuthError, DiscordFailure, DiscordRest, run_async
@@ -34,17 +56,32 @@ log = logging.getLogger(__name__)
 Status = OutboxMessage.Status
 Kind = OutboxMessage.Kind
 
+ROWS_PER_CHANNEL = 5
+LEASE_MARGIN_SECONDS = 30
+CLOCK_SKEW_SECONDS = 60  # looked-for messages may be this much older than our own clock says
+LOOKUP_PAGES = 5  # × 100 messages after the uncertain attempt
+MESSAGE_KINDS = (Kind.CHANNEL_MESSAGE, Kind.EDIT_MESSAGE, Kind.DELETE_MESSAGE)
+DISCORD_EPOCH_MS = 1_420_070_400_000
+
 
 @dataclass
 class DeliveryReport:
     claimed: int = 0
     sent: int = 0
+    adopted: int = 0
     retrying: int = 0
     failed: int = 0
+    released: int = 0
     errors: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return f"{self.claimed} claimed, {self.sent} sent, {self.retrying} to retry, {self.failed} failed"
+        return (f"{self.claimed} claimed, {self.sent} sent ({self.adopted} found already posted), "
+                f"{self.retrying} to retry, {self.failed} failed, {self.released} given back unsent")
+
+    def add(self, other: DeliveryReport) -> None:
+        for name in ("claimed", "sent", "adopted", "retrying", "failed", "released"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors.extend(other.errors)
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -52,30 +89,90 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(15 * 2 ** max(attempts - 1, 0), 3600))
 
 
+def row_seconds() -> float:
+    """How long one row's requests may take at most (a DM: open the channel, maybe look for
+    an earlier attempt, post), after which it is cancelled and counted as a timeout."""
+    return 2 * float(settings.DISCORD_HTTP_TIMEOUT)
+
+
+def lease_for(run_deadline: dt.datetime) -> dt.datetime:
+    return run_deadline + dt.timedelta(seconds=row_seconds() + LEASE_MARGIN_SECONDS)
+
+
 def due_filter(now: dt.datetime) -> Q:
     # A row left in "sending" by a worker that died is due again once its lease lapses.
     return Q(status__in=[Status.PENDING, Status.SENDING], next_attempt_at__lte=now)
 
 
-def claim_due(limit: int | None = None, now: dt.datetime | None = None, ids: list[int] | None = None) -> list[OutboxMessage]:
+def lane_of(row: OutboxMessage) -> tuple:
+    """Rows of one lane go out one after another: one channel (its rate limit, the order of a
+    message's edits), one DM recipient, one member of a guild."""
+    if row.kind in MESSAGE_KINDS:
+        return ("channel", row.channel_id)
+    if row.kind == Kind.DM:
+        return ("dm", row.user_id)
+    return ("member", row.guild_id, row.user_id)
+
+
+def claim_due(limit: int | None = None, now: dt.datetime | None = None, ids: list[int] | None = None, *,
+              own_channels: Iterable[int] = (), run_deadline: dt.datetime | None = None) -> list[OutboxMessage]:
+    """Claim due rows for one worker (see the module docstring). ``own_channels`` are the
+    channels this worker already holds rows of (it may take more of them)."""
     now = now or timezone.now()
     limit = limit or settings.OUTBOX_BATCH_SIZE
-    lease_end = now + dt.timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    lease_end = lease_for(run_deadline or now + dt.timedelta(seconds=settings.OUTBOX_RUN_SECONDS))
+    held_elsewhere = OutboxMessage.objects.filter(
+        status=Status.SENDING, next_attempt_at__gt=now, channel_id=OuterRef("channel_id"),
+        kind__in=MESSAGE_KINDS,
+    ).exclude(channel_id__in=list(own_channels))
+    earlier_unsettled = OutboxMessage.objects.filter(
+        status__in=[Status.PENDING, Status.SENDING], channel_id=OuterRef("channel_id"),
+        message_id=OuterRef("message_id"), id__lt=OuterRef("id"), kind__in=[Kind.EDIT_MESSAGE, Kind.DELETE_MESSAGE],
+    )
+    candidates = (
+        OutboxMessage.objects.filter(due_filter(now))
+        .exclude(Q(kind__in=MESSAGE_KINDS) & Exists(held_elsewhere))
+        .exclude(Q(kind__in=[Kind.EDIT_MESSAGE, Kind.DELETE_MESSAGE]) & Exists(earlier_unsettled))
+    )
+    if ids is not None:
+        candidates = candidates.filter(id__in=ids)
+    per_channel: dict[int, int] = defaultdict(int)
+    picked: list[int] = []
+    for pk, kind, channel_id in candidates.order_by("next_attempt_at", "id").values_list(
+            "pk", "kind", "channel_id")[: limit * 4]:
+        if kind in MESSAGE_KINDS:
+            if per_channel[channel_id] >= ROWS_PER_CHANNEL:
+                continue
+            per_channel[channel_id] += 1
+        picked.append(pk)
+        if len(picked) >= limit:
+            break
     claimed: list[OutboxMessage] = []
     with transaction.atomic():
-        candidates = OutboxMessage.objects.select_for_update(skip_locked=True).filter(due_filter(now))
-        if ids is not None:
-            candidates = candidates.filter(id__in=ids)
-        for row in candidates.order_by("next_attempt_at", "id")[:limit]:
-            # Conditional update: a no-op if another worker changed the row meanwhile
-            # (the guard that also holds on SQLite, which has no row locks).
+        locked = OutboxMessage.objects.select_for_update(skip_locked=True).filter(due_filter(now), pk__in=picked)
+        for row in locked.order_by("id"):
+            # Conditional update: a no-op if another worker changed the row meanwhile.
+            extra: dict[str, Any] = {}
+            if row.status == Status.SENDING:  # its worker died mid-attempt: it may have posted
+                extra["uncertain_since"] = Coalesce(F("uncertain_since"), F("claimed_at"), F("updated_at"))
             won = OutboxMessage.objects.filter(
                 id=row.id, status=row.status, next_attempt_at=row.next_attempt_at
-            ).update(status=Status.SENDING, next_attempt_at=lease_end, attempts=F("attempts") + 1, updated_at=now)
+            ).update(status=Status.SENDING, next_attempt_at=lease_end, attempts=F("attempts") + 1, claimed_at=now,
+                     updated_at=now, **extra)
             if won:
                 row.refresh_from_db()
                 claimed.append(row)
     return claimed
+
+
+# -- sending ------------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    row: OutboxMessage
+    response: dict | None = None
+    failure: DiscordFailure | None = None
+    started: bool = True
+    adopted: bool = False
 
 
 async def _send(api: DiscordRest, row: OutboxMessage) -> dict | None:
@@ -101,7 +198,154 @@ async def _send(api: DiscordRest, row: OutboxMessage) -> dict | None:
     raise DiscordFailure(f"unknown outbox kind {row.kind}", permanent=True)
 
 
+def needs_lookup(row: OutboxMessage, now: dt.datetime) -> bool:
+    """A message create whose earlier attempt may have posted, longer ago than the nonce is
+    trusted to dedupe (Discord honours ``enforce_nonce`` for "a few minutes")."""
+    return (row.kind in (Kind.CHANNEL_MESSAGE, Kind.DM) and row.uncertain_since is not None
+            and (now - row.uncertain_since).total_seconds() >= settings.OUTBOX_NONCE_TRUST_SECONDS)
+
+
+def _snowflake_at(moment: dt.datetime) -> int:
+    return max(int(moment.timestamp() * 1000) - DISCORD_EPOCH_MS, 0) << 22
+
+
+def _embed_key(embed: dict) -> tuple:
+    return (embed.get("title") or "", embed.get("description") or "",
+            tuple((f.get("name"), f.get("value")) for f in embed.get("fields") or []))
+
+
+def is_our_message(message: dict, row: OutboxMessage, bot_user_id: int | None) -> bool:
+    """Is ``message`` (from the channel's history) this row's earlier attempt? By its nonce
+    when Discord shows one; otherwise by author and body. Discord does not keep a message's
+    nonce (a fetched message has none), so the body is what identifies it in practice."""
+    if bot_user_id is not None and int((message.get("author") or {}).get("id") or 0) != bot_user_id:
+        return False
+    if message.get("nonce") is not None:
+        return str(message["nonce"]) == row.nonce
+    body = row.payload
+    return ((message.get("content") or "") == (body.get("content") or "")
+            and [_embed_key(e) for e in message.get("embeds") or []] == [_embed_key(e) for e in body.get("embeds") or []])
+
+
+async def find_earlier_attempt(api: DiscordRest, channel_id: int, row: OutboxMessage,
+                               taken: set[int]) -> dict | None:
+    """The message an earlier attempt of ``row`` posted, if it is in the channel: the oldest
+    match posted since that attempt began that no other row has recorded as its own."""
+    after = _snowflake_at(row.uncertain_since - dt.timedelta(seconds=CLOCK_SKEW_SECONDS))
+    for _ in range(LOOKUP_PAGES):
+        page = await api.recent_messages(channel_id, after=after)
+        for message in sorted(page, key=lambda m: int(m["id"])):
+            if int(message["id"]) not in taken and is_our_message(message, row, api.user_id):
+                return message
+        if len(page) < 100:
+            return None
+        after = max(int(m["id"]) for m in page)
+    return None
+
+
+async def deliver_one(api: DiscordRest, row: OutboxMessage, taken: set[int] | None = None,
+                      now: dt.datetime | None = None) -> Outcome:
+    """One row, all its requests bounded by ``row_seconds()``."""
+    async def attempt() -> Outcome:
+        if needs_lookup(row, now or timezone.now()):
+            channel = row.channel_id if row.kind == Kind.CHANNEL_MESSAGE else await api.dm_channel(row.user_id)
+            found = await find_earlier_attempt(api, channel, row, taken or set())
+            if found is not None:
+                return Outcome(row, found, adopted=True)
+        return Outcome(row, await _send(api, row))
+
+    try:
+        async with asyncio.timeout(row_seconds()):
+            return await attempt()
+    except DiscordFailure as failure:
+        return Outcome(row, failure=failure)
+    except TimeoutError:
+        return Outcome(row, failure=DiscordFailure("timed out waiting for Discord", maybe_delivered=True))
+
+
+async def _deliver_rows(rows: list[OutboxMessage]) -> list[tuple[OutboxMessage, dict | None, DiscordFailure | None]]:
+    """Send ``rows`` (lanes concurrent, each lane in order) and return the outcomes without
+    recording them; for tests that stop between Discord's answer and the record."""
+    async with DiscordRest() as api:
+        lanes: dict[tuple, list[OutboxMessage]] = defaultdict(list)
+        for row in rows:
+            lanes[lane_of(row)].append(row)
+
+        async def run(lane: list[OutboxMessage]) -> list[Outcome]:
+            return [await deliver_one(api, row) for row in lane]
+
+        done = await asyncio.gather(*(run(lane) for lane in lanes.values()))
+    by_id = {o.row.pk: o for lane in done for o in lane}
+    return [(row, by_id[row.pk].response, by_id[row.pk].failure) for row in rows]
+
+
+class Sender:
+    """The event loop thread of one delivery run: lanes of rows, outcomes to ``results``."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.results: queue.Queue[Outcome] = queue.Queue()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="outbox-sender", daemon=True)
+        self.api = DiscordRest()
+        self.lanes: dict[tuple, deque[tuple[OutboxMessage, set[int]]]] = {}
+        self.tasks: set[asyncio.Task] = set()
+
+    def start(self) -> None:
+        self.thread.start()
+        try:
+            asyncio.run_coroutine_threadsafe(self.api.__aenter__(), self.loop).result()
+        except BaseException:
+            self.stop()
+            raise
+
+    def submit(self, rows: list[tuple[OutboxMessage, set[int]]]) -> None:
+        self.loop.call_soon_threadsafe(self._enqueue, rows)
+
+    def _enqueue(self, rows: list[tuple[OutboxMessage, set[int]]]) -> None:
+        for row, taken in rows:
+            lane = lane_of(row)
+            if lane in self.lanes:
+                self.lanes[lane].append((row, taken))
+            else:
+                self.lanes[lane] = deque([(row, taken)])
+                task = self.loop.create_task(self._run_lane(lane))
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
+
+    async def _run_lane(self, lane: tuple) -> None:
+        rows = self.lanes[lane]
+        while rows:
+            row, taken = rows.popleft()
+            if time.monotonic() >= self.deadline:
+                self.results.put(Outcome(row, started=False))
+                continue
+            try:
+                outcome = await deliver_one(self.api, row, taken)
+            except Exception as exc:  # a bug must not leave the row unreported
+                log.exception("outbox: delivering #%s failed unexpectedly", row.pk)
+                outcome = Outcome(row, failure=DiscordFailure(f"internal error: {exc!r}"[:300], maybe_delivered=True))
+            self.results.put(outcome)
+        del self.lanes[lane]
+
+    def stop(self) -> None:
+        async def close() -> None:
+            for task in list(self.tasks):
+                task.cancel()
+            await self.api.__aexit__()
+
+        if self.thread.is_alive():
+            try:
+                asyncio.run_coroutine_threadsafe(close(), self.loop).result(timeout=30)
+            finally:
+                self.loop.call_soon_threadsafe(self.loop.stop)
+                self.thread.join(timeout=30)
+        self.loop.close()
+
+
+# -- recording ----------------------------------------------------------------------------------
 def record_sent(row: OutboxMessage, response: dict | None) -> None:
+    """Discord carried it out. Recorded even if the row's lease lapsed meanwhile: it is sent."""
     now = timezone.now()
     with transaction.atomic():
         locked = OutboxMessage.objects.select_for_update().get(pk=row.pk)
@@ -119,13 +363,19 @@ def record_sent(row: OutboxMessage, response: dict | None) -> None:
 
 
 def record_failure(row: OutboxMessage, failure: DiscordFailure, report: DeliveryReport) -> None:
+    """Record one failed attempt, only if this attempt still owns the row (``attempts`` is the
+    claim's token: a newer claim, after a lapsed lease, has its own say)."""
     now = timezone.now()
     with transaction.atomic():
         locked = OutboxMessage.objects.select_for_update().get(pk=row.pk)
-        if locked.status in (Status.SENT, Status.FAILED):
+        if locked.status != Status.SENDING or locked.attempts != row.attempts:
             return
         locked.last_error = str(failure)[:2000]
         locked.last_error_code = failure.code
+        if failure.maybe_delivered and locked.uncertain_since is None:
+            locked.uncertain_since = locked.claimed_at or now
+        if failure.status == 429:
+            locked.attempts -= 1  # held back by a rate limit: not an attempt that failed
         gave_up = not failure.permanent and locked.attempts >= settings.OUTBOX_MAX_ATTEMPTS
         if failure.permanent or gave_up:
             if gave_up:
@@ -144,60 +394,118 @@ def record_failure(row: OutboxMessage, failure: DiscordFailure, report: Delivery
     report.errors.append(f"#{row.pk}: {failure}")
 
 
-def release(rows: list[OutboxMessage], reason: str, wait: dt.timedelta) -> None:
-    """Give claimed rows back untouched (the token was refused: not the rows' fault)."""
-    OutboxMessage.objects.filter(pk__in=[r.pk for r in rows], status=Status.SENDING).update(
-        status=Status.PENDING, next_attempt_at=timezone.now() + wait, last_error=reason,
-        attempts=F("attempts") - 1,
-    )
+def release(rows: list[OutboxMessage], reason: str, wait: dt.timedelta) -> int:
+    """Give claimed rows back unsent (token refused, or the run's time was up before their
+    turn): not an attempt, due again after ``wait``."""
+    released = 0
+    for row in rows:
+        released += OutboxMessage.objects.filter(pk=row.pk, status=Status.SENDING, attempts=row.attempts).update(
+            status=Status.PENDING, next_attempt_at=timezone.now() + wait, attempts=F("attempts") - 1,
+            **({"last_error": reason} if reason else {}),
+        )
+    return released
 
 
-async def _deliver_rows(rows: list[OutboxMessage]) -> list[tuple[OutboxMessage, dict | None, DiscordFailure | None]]:
-    results = []
-    async with DiscordRest() as api:
-        for row in rows:
-            try:
-                results.append((row, await _send(api, row), None))
-            except DiscordFailure as failure:
-                results.append((row, None, failure))
-    return results
+def _taken_message_ids(rows: list[OutboxMessage]) -> dict[int, set[int]]:
+    """For rows that will look for an earlier attempt: message ids other rows already own in
+    the same channel / DM (so two identical messages are never both taken for one)."""
+    now = timezone.now()
+    out: dict[int, set[int]] = {}
+    for row in rows:
+        if not needs_lookup(row, now):
+            continue
+        same = OutboxMessage.objects.filter(status=Status.SENT, sent_message_id__isnull=False,
+                                            sent_at__gte=row.uncertain_since - dt.timedelta(seconds=CLOCK_SKEW_SECONDS))
+        same = same.filter(channel_id=row.channel_id) if row.kind == Kind.CHANNEL_MESSAGE else same.filter(
+            kind=Kind.DM, user_id=row.user_id)
+        out[row.pk] = set(same.exclude(pk=row.pk).values_list("sent_message_id", flat=True))
+    return out
 
 
-def deliver_due(limit: int | None = None, ids: list[int] | None = None) -> DeliveryReport:
-    """Claim due rows and deliver them. Safe to run from any number of workers at once."""
+def _record(outcome: Outcome, report: DeliveryReport, unstarted: list[OutboxMessage]) -> None:
+    if not outcome.started:
+        unstarted.append(outcome.row)
+    elif outcome.failure is None:
+        record_sent(outcome.row, outcome.response)
+        report.sent += 1
+        report.adopted += outcome.adopted
+    else:
+        record_failure(outcome.row, outcome.failure, report)
+
+
+def deliver_due(limit: int | None = None, ids: list[int] | None = None,
+                budget: float | None = None) -> DeliveryReport:
+    """Claim due rows and deliver them until none is due (or ``limit`` rows were claimed, or
+    the run's ``budget`` of seconds is spent). Safe to run from any number of workers."""
     report = DeliveryReport()
     if not settings.DISCORD_TOKEN:
         # The embedded demo runs without a bot: messages wait in the outbox (visible in the
         # admin) until a token is configured, without burning attempts.
         report.errors.append("DISCORD_TOKEN is not set: messages wait in the outbox")
         return report
-    rows = claim_due(limit=limit, ids=ids)
-    report.claimed = len(rows)
-    if not rows:
-        return report
+    budget = float(budget if budget is not None else settings.OUTBOX_RUN_SECONDS)
+    deadline = time.monotonic() + budget
+    run_deadline = timezone.now() + dt.timedelta(seconds=budget)
+    window = min(limit or settings.OUTBOX_BATCH_SIZE, settings.OUTBOX_BATCH_SIZE)
+    held: dict[int, OutboxMessage] = {}
+    unstarted: list[OutboxMessage] = []
+    sender: Sender | None = None
     try:
-        results = run_async(lambda: _deliver_rows(rows))
-    except DiscordAuthError as exc:
-        release(rows, str(exc), dt.timedelta(minutes=5))
-        report.errors.append(str(exc))
-        log.error("outbox: %s", exc)
-        return report
-    except DiscordFailure as failure:  # login itself failed (Discord down, timeout)
-        for row in rows:
-            record_failure(row, failure, report)
-        return report
-    for row, response, failure in results:
-        if failure is None:
-            record_sent(row, response)
-            report.sent += 1
-        else:
-            record_failure(row, failure, report)
-    return report
+        while True:
+            room = window - len(held)
+            if limit is not None:
+                room = min(room, limit - report.claimed)
+            if room > 0 and time.monotonic() < deadline:
+                rows = claim_due(limit=room, ids=ids, run_deadline=run_deadline,
+                                 own_channels={r.channel_id for r in held.values() if r.channel_id})
+                if rows:
+                    report.claimed += len(rows)
+                    if sender is None:
+                        sender = Sender(deadline)
+                        try:
+                            sender.start()
+                        except DiscordAuthError as exc:
+                            sender = None
+                            report.released += release(rows, str(exc), dt.timedelta(minutes=5))
+                            report.errors.append(str(exc))
+                            log.error("outbox: %s", exc)
+                            return report
+                        except DiscordFailure as failure:  # logging in failed: Discord down, timeout
+                            sender = None
+                            for row in rows:
+                                record_failure(row, failure, report)
+                            return report
+                    taken = _taken_message_ids(rows)
+                    held.update({r.pk: r for r in rows})
+                    sender.submit([(r, taken.get(r.pk, set())) for r in rows])
+            if not held:
+                return report
+            try:
+                outcome = sender.results.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            # Record every outcome as it comes (not at the end of a batch), then any others ready.
+            while True:
+                held.pop(outcome.row.pk, None)
+                _record(outcome, report, unstarted)
+                try:
+                    outcome = sender.results.get_nowait()
+                except queue.Empty:
+                    break
+    finally:
+        if sender is not None:
+            sender.stop()
+        if unstarted:
+            report.released += release(unstarted, "", dt.timedelta(0))
 
 
 def retry_now(queryset) -> int:
     """Officer's "retry now": failed or waiting rows become due immediately. Sent rows are
-    never re-sent, and withdrawn ones stay withdrawn."""
-    return queryset.exclude(status__in=[Status.SENT, Status.CANCELLED]).update(
+    never re-sent, withdrawn ones stay withdrawn, and a row being sent is left to its worker."""
+    return queryset.exclude(status__in=[Status.SENT, Status.CANCELLED, Status.SENDING]).update(
         status=Status.PENDING, next_attempt_at=timezone.now(), failed_at=None, attempts=0
     )
+
+
+__all__ = ["DeliveryReport", "claim_due", "deliver_due", "deliver_one", "record_failure", "record_sent",
+           "release", "retry_now", "run_async"]

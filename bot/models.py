@@ -55,7 +55,17 @@ class OutboxMessage(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(
-        help_text="When a pending row is due; while sending, when the claim lapses (worker died)."
+        help_text="When a pending row is due; while sending, when the claim lapses (worker died): never before "
+        "every request of that attempt has ended (see bot/README.md, 'Delivery')."
+    )
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the current (or last) attempt was claimed by a worker."
+    )
+    uncertain_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Start of the earliest attempt whose outcome is unknown (timeout, 5xx, worker died): the message "
+        "may already be in Discord, so a late retry looks for it before posting again.",
     )
     last_error_code = models.IntegerField(null=True, blank=True, help_text="Discord's JSON error code.")
     last_error = models.TextField(blank=True)
@@ -68,7 +78,12 @@ class OutboxMessage(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx"),
+            # "is an earlier row for this message still unsettled?" and "is this channel held?"
+            models.Index(fields=["channel_id", "message_id"], name="outbox_target_idx",
+                         condition=Q(status__in=["pending", "sending"])),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="outbox_channel_target",

@@ -257,6 +257,11 @@ CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Discord delivery has a queue of its own ("discord"), consumed by its own worker, so a slow or
+# failing Discord never holds the workers that run the lifecycle, reminders and syncs
+# (README, "Production deployment"). Every other task stays on the default queue "celery".
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {"bot.tasks.deliver_outbox_task": {"queue": "discord"}}
 
 # The one place the periodic schedule is declared. django-celery-beat copies it into the
 # database at start, where officers can see it and change intervals in the admin.
@@ -280,6 +285,9 @@ DISCORD_GUILD_ID = env_snowflake("DISCORD_GUILD_ID")
 DISCORD_API_BASE = env_str("DISCORD_API_BASE", "https://discord.com/api/v10").rstrip("/")
 DISCORD_GATEWAY_URL = env_str("DISCORD_GATEWAY_URL")  # default: discord.py's wss://gateway.discord.gg
 DISCORD_HTTP_TIMEOUT = env_float("DISCORD_HTTP_TIMEOUT", 15.0)
+# Requests per second to Discord from all processes together (shared through Redis when set).
+# Discord allows 50; the margin absorbs network jitter between taking a slot and arriving.
+DISCORD_GLOBAL_RATE = env_float("DISCORD_GLOBAL_RATE", 45.0)
 DISCORD_AUDIT_CHANNEL_ID = env_snowflake("DISCORD_AUDIT_CHANNEL_ID")
 # runbot: database work of interactions runs on this many threads (one connection each);
 # gateway events (auto-moderation, member updates) on their own threads and bounded queue.
@@ -287,9 +295,10 @@ DISCORD_DB_THREADS = env_int("DISCORD_DB_THREADS", 8, minimum=1)
 DISCORD_EVENT_THREADS = env_int("DISCORD_EVENT_THREADS", 2, minimum=1)
 DISCORD_EVENT_QUEUE = env_int("DISCORD_EVENT_QUEUE", 2000, minimum=1)
 DISCORD_DEFER_AFTER = env_float("DISCORD_DEFER_AFTER", 0.4)  # seconds before an interaction is deferred
-OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 50, minimum=1)
+OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 200, minimum=1)  # rows one worker holds at once
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
-OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 120, minimum=10)
+OUTBOX_RUN_SECONDS = env_int("OUTBOX_RUN_SECONDS", 60, minimum=1)  # a delivery task starts no send after this
+OUTBOX_NONCE_TRUST_SECONDS = env_int("OUTBOX_NONCE_TRUST_SECONDS", 60, minimum=0)
 
 # --- Other external APIs --------------------------------------------------------------------
 BLIZZARD_CLIENT_ID = env_str("BLIZZARD_CLIENT_ID")

@@ -16,10 +16,31 @@ issued (``issue_interaction`` not called) gets 404 10062 "Unknown interaction", 
 callback 400 40060 "Interaction has already been acknowledged". Shapes:
 discord-api-docs developers/interactions/receiving-and-responding.mdx (Interaction Callback
 Response Object, Followup Messages; error codes from developers/topics/opcodes-and-status-codes.mdx).
+
+``enforce_limits()`` (opt-in, for the outbox benchmark and the delivery tests) makes it hold
+the bot to Discord's real limits and answer slowly like the real network:
+- 50 requests per second per bot (a sliding one-second window), else a global 429;
+- 5 message creates per 5 s per channel, and 5 edits per 5 s per channel (their own bucket),
+  else a per-route 429; every answer on those routes carries the ``X-RateLimit-*`` headers;
+- ``latency`` seconds (80 ms) added to every answer.
+Header names, the 429 body and the global variant follow Discord's "Rate Limits" page
+(discord/discord-api-docs, docs/topics/Rate_Limits.md: "Example Exceeded User Rate Limit
+Response" / "Example Exceeded Global Rate Limit Response"). What was refused is counted in
+``refused`` so a benchmark can report "no global 429".
+
+``GET /channels/{id}/messages`` serves the channel's history newest first with
+``limit``/``before``/``after`` like Discord. Message ids are real snowflakes (creation time in
+the top bits), so ``after=<snowflake of a moment>`` works. Discord does not store a nonce
+with the message: a fetched message has no ``nonce`` (only the create answer echoes it; see
+Rapptz/discord.py#2451), and ``history_has_nonce`` switches it on for a test that wants the
+other case. ``nonce_window`` (seconds, default unlimited) is how long ``enforce_nonce`` dedupes:
+Discord honours a nonce "in the past few minutes" only.
 """
 
 from __future__ import annotations
 
+import collections
+import datetime as dt
 import itertools
 import re
 import time
@@ -33,6 +54,28 @@ from tests.fakes.http import FakeAPI, Recorded
 BOT_USER = {"id": "1000", "username": "guildops", "discriminator": "0", "global_name": "Guild Ops",
             "avatar": None, "bot": True}
 APPLICATION_ID = "2000"
+DISCORD_EPOCH_MS = 1_420_070_400_000
+
+
+def snowflake_at(moment: float) -> int:
+    """The smallest snowflake of a moment (Unix seconds), as Discord's ``after``/``before`` take."""
+    return (int(moment * 1000) - DISCORD_EPOCH_MS) << 22
+
+
+def snowflake_time(snowflake: int) -> float:
+    return ((snowflake >> 22) + DISCORD_EPOCH_MS) / 1000
+
+
+class _Limits:
+    """Discord's limits as the fake enforces them (see the module docstring)."""
+
+    def __init__(self, global_per_second: int, route_limit: int, route_period: float, latency: float) -> None:
+        self.global_per_second = global_per_second
+        self.route_limit = route_limit
+        self.route_period = route_period
+        self.latency = latency
+        self.recent: collections.deque[float] = collections.deque()
+        self.buckets: dict[tuple[str, int], list[float]] = {}  # (bucket, channel) -> [reset_at, remaining]
 
 # Interaction callback types (receiving-and-responding.mdx, "Interaction Callback Type").
 PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, AUTOCOMPLETE_RESULT, MODAL = \
@@ -73,7 +116,7 @@ class FakeDiscord(FakeAPI):
 
     def __init__(self) -> None:
         super().__init__()
-        self._ids = itertools.count(900_000_000_000_000_000)
+        self._ids = itertools.count()
         self.reset()
 
     def reset(self) -> None:
@@ -91,6 +134,16 @@ class FakeDiscord(FakeAPI):
             self.timeouts: dict[tuple[int, int], str | None] = {}
             self.interactions: dict[str, dict] = {}  # token -> {"id", "dispatched_at", "original"}
             self.answers: list[Answer] = []
+            self.limits: _Limits | None = None
+            self.refused: collections.Counter[str] = collections.Counter()
+            self.history_has_nonce = False
+            self.nonce_window: float | None = None
+
+    def enforce_limits(self, *, global_per_second: int = 50, route_limit: int = 5, route_period: float = 5.0,
+                       latency: float = 0.08) -> None:
+        """Hold the bot to Discord's real limits, 80 ms per answer (until ``reset()``)."""
+        with self.lock:
+            self.limits = _Limits(global_per_second, route_limit, route_period, latency)
 
     # -- helpers for tests --------------------------------------------------------------
     def rate_limit_next(self, method: str, path_regex: str, retry_after: float = 0.2, *, is_global: bool = False,
@@ -110,7 +163,9 @@ class FakeDiscord(FakeAPI):
         return self.posted(channel) if channel else []
 
     def new_id(self) -> int:
-        return next(self._ids)
+        """A snowflake like Discord's: creation time in ms since 2015 in the top bits, then a
+        sequence, so ids grow with time and ``after=`` a moment finds what came later."""
+        return snowflake_at(time.time()) | (next(self._ids) & 0x3FFFFF)
 
     # -- interactions (tests) -------------------------------------------------------------
     def issue_interaction(self, interaction_id: int, token: str) -> None:
@@ -144,6 +199,60 @@ class FakeDiscord(FakeAPI):
                 return handler(rec, *[int(g) if g.isdigit() else g for g in match.groups()])
         if rec.headers.get("Authorization") != f"Bot {self.token}":
             return self.error(401, 0, "401: Unauthorized")
+        limits = self.limits
+        if limits is None:
+            return self._route(rec)
+        arrived = time.monotonic()
+        refusal, bucket_headers = self._check_limits(limits, rec, arrived)
+        time.sleep(max(0.0, limits.latency - (time.monotonic() - arrived)))
+        if refusal is not None:
+            return refusal
+        response = self._route(rec)
+        for key, value in bucket_headers.items():
+            response.headers[key] = value
+        return response
+
+    def _bucket_of(self, rec: Recorded) -> tuple[str, int] | None:
+        """Discord's per-route buckets for the routes whose limit the issue names: message
+        creates and message edits, per channel (the channel is the "top-level resource")."""
+        if rec.method == "POST" and (m := re.fullmatch(r"/channels/(\d+)/messages", rec.path)):
+            return "d5a9c1f0e2b3a4c5d6e7f8091a2b3c4d", int(m.group(1))
+        if rec.method == "PATCH" and (m := re.fullmatch(r"/channels/(\d+)/messages/\d+", rec.path)):
+            return "0e1f2a3b4c5d6e7f8091a2b3c4d5e6f7", int(m.group(1))
+        return None
+
+    def _check_limits(self, limits: _Limits, rec: Recorded, now: float) -> tuple[Response | None, dict[str, str]]:
+        with self.lock:
+            while limits.recent and now - limits.recent[0] >= 1.0:
+                limits.recent.popleft()
+            if len(limits.recent) >= limits.global_per_second:
+                retry_after = round(1.0 - (now - limits.recent[0]), 3)
+                self.refused["global"] += 1
+                return self.respond(429, {"message": "You are being rate limited.", "retry_after": retry_after,
+                                          "global": True},
+                                    {"Retry-After": str(max(1, round(retry_after))), "X-RateLimit-Global": "true",
+                                     "X-RateLimit-Scope": "global", "Via": "1.1 google"}), {}
+            limits.recent.append(now)
+            bucket = self._bucket_of(rec)
+            if bucket is None:
+                return None, {}
+            state = limits.buckets.get(bucket)
+            if state is None or now >= state[0]:
+                state = limits.buckets[bucket] = [now + limits.route_period, limits.route_limit]
+            reset_after = max(state[0] - now, 0.0)
+            headers = {"X-RateLimit-Limit": str(limits.route_limit), "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+                       "X-RateLimit-Reset-After": f"{reset_after:.3f}", "X-RateLimit-Bucket": bucket[0]}
+            if state[1] <= 0:
+                self.refused["route"] += 1
+                return self.respond(429, {"message": "You are being rate limited.", "retry_after": round(reset_after, 3),
+                                          "global": False},
+                                    {**headers, "X-RateLimit-Remaining": "0", "Retry-After": str(max(1, round(reset_after))),
+                                     "X-RateLimit-Scope": "user", "Via": "1.1 google"}), {}
+            state[1] -= 1
+            return None, {**headers, "X-RateLimit-Remaining": str(state[1])}
+
+    def _route(self, rec: Recorded) -> Response:
+        m, p = rec.method, rec.path
         for method, pattern, handler in self.routes():
             match = re.fullmatch(pattern, p)
             if method == m and match:
@@ -158,6 +267,7 @@ class FakeDiscord(FakeAPI):
             ("PUT", r"/applications/(\d+)/commands", lambda r, app: self.put_commands(r, app, 0)),
             ("POST", r"/users/@me/channels", self.open_dm),
             ("POST", r"/channels/(\d+)/messages", self.create_message),
+            ("GET", r"/channels/(\d+)/messages", self.list_messages),
             ("PATCH", r"/channels/(\d+)/messages/(\d+)", self.edit_message),
             ("DELETE", r"/channels/(\d+)/messages/(\d+)", self.delete_message),
             ("PUT", r"/guilds/(\d+)/members/(\d+)/roles/(\d+)", lambda r, g, u, ro: self.set_role(g, u, ro, True)),
@@ -303,14 +413,46 @@ class FakeDiscord(FakeAPI):
         with self.lock:
             nonce = body.get("nonce")
             if nonce and body.get("enforce_nonce") and (channel_id, nonce) in self.nonces:
-                return self.respond(200, self.nonces[(channel_id, nonce)])
-            message = {"id": str(self.new_id()), "channel_id": str(channel_id), "content": body.get("content", ""),
-                       "embeds": body.get("embeds", []), "components": body.get("components", []),
-                       "nonce": nonce, "author": BOT_USER}
-            self.messages.setdefault(channel_id, {})[int(message["id"])] = message
+                first = self.nonces[(channel_id, nonce)]
+                if self.nonce_window is None or time.time() - snowflake_time(int(first["id"])) < self.nonce_window:
+                    return self.respond(200, first)
+            message_id = self.new_id()
+            # The shape of a created message: Discord's "Message Object" example (type 0 default
+            # message, ISO timestamp, empty mention/attachment lists, author = the bot user).
+            message = {"id": str(message_id), "type": 0, "channel_id": str(channel_id),
+                       "content": body.get("content", ""), "embeds": body.get("embeds", []),
+                       "components": body.get("components", []), "nonce": nonce, "author": BOT_USER,
+                       "timestamp": dt.datetime.fromtimestamp(snowflake_time(message_id), dt.UTC).isoformat(),
+                       "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [],
+                       "mention_roles": [], "attachments": [], "pinned": False, "flags": 0}
+            self.messages.setdefault(channel_id, {})[message_id] = message
             if nonce:
                 self.nonces[(channel_id, nonce)] = message
         return self.respond(200, message)
+
+    def list_messages(self, rec: Recorded, channel_id: int) -> Response:
+        """``GET /channels/{id}/messages``: newest first, ``limit`` 1–100 (default 50),
+        ``before``/``after`` a snowflake, as Discord documents it."""
+        if channel_id in self.unknown_channels:
+            return self.error(404, 10003, "Unknown Channel")
+        try:
+            limit = int(rec.query.get("limit", 50))
+            before = int(rec.query["before"]) if "before" in rec.query else None
+            after = int(rec.query["after"]) if "after" in rec.query else None
+        except ValueError:
+            return self.error(400, 50035, "Invalid Form Body")
+        if not 1 <= limit <= 100:
+            return self.error(400, 50035, "Invalid Form Body")
+        with self.lock:
+            found = [m for i, m in self.messages.get(channel_id, {}).items()
+                     if (before is None or i < before) and (after is None or i > after)]
+        found.sort(key=lambda m: int(m["id"]), reverse=True)
+        if after is not None and before is None:
+            found = found[-limit:]  # Discord pages forward from ``after``: the oldest ``limit`` after it
+        else:
+            found = found[:limit]
+        return self.respond(200, [m if self.history_has_nonce else {k: v for k, v in m.items() if k != "nonce"}
+                                  for m in found])
 
     def edit_message(self, rec: Recorded, channel_id: int, message_id: int) -> Response:
         with self.lock:
@@ -319,6 +461,7 @@ class FakeDiscord(FakeAPI):
                 return self.error(404, 10008, "Unknown Message")
             message.update({k: v for k, v in (rec.json or {}).items() if k in ("content", "embeds", "components")})
             message["edited"] = message.get("edited", 0) + 1
+            message["edited_timestamp"] = dt.datetime.now(dt.UTC).isoformat()
         return self.respond(200, message)
 
     def delete_message(self, rec: Recorded, channel_id: int, message_id: int) -> Response:
