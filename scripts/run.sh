@@ -23,7 +23,9 @@ say "loading demo data"
 
 ADDR=${ADDR:-127.0.0.1:8000}
 say "starting Celery worker + beat"
-"$VENV/bin/celery" -A config worker --beat --loglevel=INFO --concurrency=2 \
+# One embedded worker reads both queues: "celery" (lifecycle, reminders, syncs) and "discord"
+# (outbox delivery, routed there by CELERY_TASK_ROUTES); production runs one worker per queue.
+"$VENV/bin/celery" -A config worker --beat --loglevel=INFO --concurrency=2 -Q celery,discord \
   --schedule="$GUILDOPS_VAR_DIR/celerybeat-schedule" >"$GUILDOPS_VAR_DIR/worker.log" 2>&1 &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM

@@ -138,6 +138,24 @@ class FakeDiscord(FakeAPI):
             self.refused: collections.Counter[str] = collections.Counter()
             self.history_has_nonce = False
             self.nonce_window: float | None = None
+            self.held_answers: list[list] = []  # [method, compiled regex, seconds, times]
+
+    def hold_answer_next(self, method: str, path_regex: str, seconds: float, *, times: int = 1) -> None:
+        """Carry out the next matching request at once, then hold its answer for ``seconds``:
+        Discord has done it, the client does not know yet (a worker killed now dies between
+        Discord's answer and its record)."""
+        with self.lock:
+            self.held_answers.append([method.upper(), re.compile(path_regex), seconds, times])
+
+    def _hold_for(self, rec: Recorded) -> float:
+        with self.lock:
+            for entry in self.held_answers:
+                if entry[0] == rec.method and entry[1].search(rec.path):
+                    entry[3] -= 1
+                    if entry[3] <= 0:
+                        self.held_answers.remove(entry)
+                    return entry[2]
+        return 0.0
 
     def enforce_limits(self, *, global_per_second: int = 50, route_limit: int = 5, route_period: float = 5.0,
                        latency: float = 0.08) -> None:
@@ -199,6 +217,11 @@ class FakeDiscord(FakeAPI):
                 return handler(rec, *[int(g) if g.isdigit() else g for g in match.groups()])
         if rec.headers.get("Authorization") != f"Bot {self.token}":
             return self.error(401, 0, "401: Unauthorized")
+        hold = self._hold_for(rec)
+        if hold:
+            response = self._route(rec)
+            time.sleep(hold)
+            return response
         limits = self.limits
         if limits is None:
             return self._route(rec)
