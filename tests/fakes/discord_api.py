@@ -77,6 +77,7 @@ class _Limits:
         self.recent: collections.deque[float] = collections.deque()
         self.buckets: dict[tuple[str, int], list[float]] = {}  # (bucket, channel) -> [reset_at, remaining]
 
+
 # Interaction callback types (receiving-and-responding.mdx, "Interaction Callback Type").
 PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, AUTOCOMPLETE_RESULT, MODAL = \
     1, 4, 5, 6, 7, 8, 9

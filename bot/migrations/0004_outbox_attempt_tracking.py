@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bot', '0002_outbox_cancelled_status'),
+        ('bot', '0003_constraint_messages'),
     ]
 
     operations = [
