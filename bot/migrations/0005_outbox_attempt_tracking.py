@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bot', '0003_constraint_messages'),
+        ('bot', '0004_outbox_secret'),
     ]
 
     operations = [
