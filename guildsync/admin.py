@@ -18,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from core.admin_tools import ReadOnlyAdmin
+from core.admin_tools import ReadOnlyAdmin, ServiceFormMixin
 from core.errors import DomainError
 from guildsync.models import (
     AuditIssue,
@@ -34,7 +34,7 @@ from guildsync.models import (
     WowCharacter,
     WowClass,
 )
-from guildsync.services import identity_engine, integrity_checker, pipeline
+from guildsync.services import identity_engine, integrity_checker, pipeline, ranks
 from guildsync.services.common import delete_settings_row, save_settings_row
 
 
@@ -97,13 +97,54 @@ class SpecializationAdmin(SuperuserEditsAdmin):
     search_fields = ["name", "wow_class__name"]
 
 
-@admin.register(GuildRank)
-class GuildRankAdmin(ServiceWritesAdmin):
-    """Officers rename ranks and their Discord roles: every guild names them differently."""
+class GuildRankForm(forms.ModelForm):
+    role_names = forms.CharField(
+        label="Discord roles", required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
+        help_text="One Discord role name per line: members holding any of them count as this rank "
+                  "(e.g. “Guild Leader” and “GM”). A role counts for one rank only.",
+    )
 
-    list_display = ["name", "level", "blizzard_rank_index", "discord_role_name", "scheduling_weight"]
-    list_editable = ["discord_role_name", "scheduling_weight"]
+    class Meta:
+        model = GuildRank
+        fields = ["name", "level", "scheduling_weight"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["role_names"].initial = "\n".join(
+                self.instance.discord_roles.values_list("role_name", flat=True))
+
+
+@admin.register(GuildRank)
+class GuildRankAdmin(ServiceFormMixin, admin.ModelAdmin):
+    """Ranks 0–9 exist once each (the roster's numbers): officers name them and list the
+    Discord roles that count as each; the addon's upload names placeholders."""
+
+    form = GuildRankForm
+    list_display = ["blizzard_rank_index", "name", "name_source", "discord_role_list", "level", "scheduling_weight"]
+    list_display_links = ["blizzard_rank_index", "name"]
+    readonly_fields = ["blizzard_rank_index", "name_source"]
+    fields = ["blizzard_rank_index", "name", "name_source", "role_names", "level", "scheduling_weight"]
     search_fields = ["name"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related("discord_roles")
+
+    @admin.display(description="Discord roles")
+    def discord_role_list(self, obj: GuildRank) -> str:
+        return ", ".join(r.role_name for r in obj.discord_roles.all()) or "—"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # ranks 0–9 always exist
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def service_save(self, request: HttpRequest, obj, cleaned_data) -> GuildRank:
+        return ranks.save_guild_rank(
+            obj.pk, name=cleaned_data["name"], level=cleaned_data["level"],
+            scheduling_weight=cleaned_data["scheduling_weight"],
+            role_names=(cleaned_data.get("role_names") or "").splitlines())
 
 
 @admin.register(NotePattern)

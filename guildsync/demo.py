@@ -26,7 +26,7 @@ GUEST_FIRST = ["Zed", "Quin", "Yor", "Vale", "Wren", "Xiu", "Odo"]
 GUEST_LAST = ["bert", "ley", "mo", "na", "ric", "ton"]
 LAST = ["dris", "gorn", "thas", "wyn", "mir", "rak", "lia", "dor", "nash", "vyn", "zara", "thor"]
 ALT_STYLES = ["alt of {m}", "{m}'s alt", "Main: {m}", "{{{m}}}", "{m} alt"]
-RANK_ROLES = {0: "Guild Leader", 1: "Officer", 2: "Veteran", 3: "Member", 4: "Initiate"}
+RANK_ROLES = {0: "GM", 1: "Officer", 2: "Veteran", 3: "Member", 4: "Initiate"}
 ROLE_IDS = {name: 700 + i for i, name in enumerate(RANK_ROLES.values())}
 
 

@@ -56,24 +56,62 @@ class Specialization(models.Model):
 
 
 class GuildRank(models.Model):
-    """A guild rank as this guild names it. ``level`` orders ranks (higher = more senior)."""
+    """A rank of the guild, keyed by the roster's rank index: Blizzard's API and the game number
+    ranks 0 (the Guild Master) to 9, a guild has at most ten. Every index has a row, so a
+    character's rank is never unknown: an index nobody named yet is "Rank 7" until the addon's
+    upload (which knows the guild's own names) or an officer names it. Seniority is the index
+    (lower = more senior)."""
 
-    name = models.CharField(max_length=50, unique=True, help_text="Officers rename ranks to their guild's names.")
-    level = models.PositiveSmallIntegerField(unique=True, help_text="5 = Guild Leader … 1 = Initiate.")
-    scheduling_weight = models.PositiveSmallIntegerField(default=0, help_text="Priority when filling raid slots.")
+    MAX_INDEX = 9
+
+    class NameSource(models.TextChoices):
+        PLACEHOLDER = "placeholder", "Placeholder (not named yet)"
+        ADDON = "addon", "From the addon's upload"
+        OFFICER = "officer", "Named by an officer"
+
     blizzard_rank_index = models.PositiveSmallIntegerField(
-        unique=True, null=True, blank=True,
-        help_text="The roster's rank number this maps from (0 is the Guild Master).",
+        unique=True, help_text="The roster's rank number: 0 is the Guild Master, 9 the lowest rank.",
     )
-    discord_role_name = models.CharField(
-        max_length=100, blank=True, help_text="The Discord role members of this rank should hold (rank_mismatch)."
+    name = models.CharField(max_length=50, unique=True, help_text="Officers rename ranks to their guild's names.")
+    name_source = models.CharField(
+        max_length=11, choices=NameSource.choices, default=NameSource.OFFICER,
+        help_text="Who named the rank: the addon's upload renames placeholders and its own names, never an "
+                  "officer's.",
     )
+    level = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Raid standing: 2 or more is signed up when raids are booked (accepted with auto-invite, else "
+                  "tentative), below 2 is benched. Defaults: Guild Leader 5 … Initiate 1, ranks 5–9 0.",
+    )
+    scheduling_weight = models.PositiveSmallIntegerField(default=0, help_text="Priority when filling raid slots.")
 
     class Meta:
-        ordering = ["-level"]
+        ordering = ["blizzard_rank_index"]
+        constraints = [
+            models.CheckConstraint(name="guildrank_index_0_9", condition=Q(blizzard_rank_index__lte=9),
+                                   violation_error_message="A guild has ranks 0 (Guild Master) to 9."),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class GuildRankRole(models.Model):
+    """A Discord role name that counts as a guild rank (``rank_mismatch``, Discord sync): a
+    guild may call its Guild Leader's role "GM". One role name counts for one rank only."""
+
+    rank = models.ForeignKey(GuildRank, on_delete=models.CASCADE, related_name="discord_roles")
+    role_name = models.CharField(max_length=100, help_text="As the role is named in Discord (case is ignored).")
+
+    class Meta:
+        ordering = ["rank__blizzard_rank_index", "id"]
+        constraints = [
+            models.UniqueConstraint(Lower("role_name"), name="guildrankrole_unique_name",
+                                    violation_error_message="This Discord role already counts as another rank."),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role_name} → {self.rank}"
 
 
 class DiscordUser(models.Model):

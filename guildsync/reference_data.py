@@ -1,4 +1,4 @@
-"""Reference data loaded by migration 0002: roles, the 13 classes, every spec, guild ranks.
+"""Reference data loaded by migrations 0002/0006: roles, the 13 classes, every spec, guild ranks 0–9.
 
 Kept in a module of its own so tests and the demo data can read the same facts.
 Blizzard ids from Blizzard's game-data API (playable-class, playable-specialization).
@@ -66,7 +66,8 @@ SPECIALIZATIONS = (
     (1473, "Augmentation", "Evoker", "Ranged DPS"),
 )
 
-# (name, level, scheduling_weight, blizzard_rank_index, discord_role_name)
+# The seed's five ranks (migration 0002): (name, level, scheduling_weight, blizzard_rank_index,
+# discord_role_name). Ranks 5–9 exist too (a guild has up to ten): they start as placeholders.
 GUILD_RANKS = (
     ("Guild Leader", 5, 5, 0, "Guild Leader"),
     ("Officer", 4, 4, 1, "Officer"),
@@ -74,6 +75,18 @@ GUILD_RANKS = (
     ("Member", 2, 2, 3, "Member"),
     ("Initiate", 1, 1, 4, "Initiate"),
 )
+
+RANK_INDEXES = range(10)  # Blizzard's rank numbers: 0 = Guild Master … 9
+
+
+def placeholder_rank_name(index: int) -> str:
+    """The name of a rank nobody named yet: "Rank 7" (the roster's own number)."""
+    return f"Rank {index}"
+
+
+# Discord role names counting as each default rank (``GuildRankRole``; officers edit them). The
+# seed's rank_mismatch check accounts for "Guild Leader" vs "GM": the Guild Leader's role may be "GM".
+DEFAULT_RANK_ROLES = {0: ("Guild Leader", "GM"), 1: ("Officer",), 2: ("Veteran",), 3: ("Member",), 4: ("Initiate",)}
 
 # Default note patterns (NotePattern rows, editable by officers): (name, kind, regex, priority).
 # Group 1 captures a character name (alt_of) or a Discord name (discord).

@@ -14,7 +14,11 @@ Blizzard roster records (see ``guildsync.clients.character_record``)::
 Addon records (``addon_processor.extract_addon_records``)::
 
     character_name, realm (display name or slug), guild_note, officer_note, rank_index,
-    class_name, level
+    rank_name, class_name, level
+
+Ranks are keyed by the roster's index 0–9 and every index has a row (``ranks.ensure_ranks``),
+so a member of rank 7 gets "Rank 7" until it is named; the addon's ``rank_name``s name them
+(``ranks.apply_addon_rank_names``) before the members are written.
 """
 
 from __future__ import annotations
@@ -33,10 +37,8 @@ from django.utils import timezone
 from guildsync.clients import realm_slug as slug_rule
 from guildsync.models import GuildRank, Specialization, WowCharacter, WowClass
 from guildsync.services.common import GuildSyncError, lock_for_update
+from guildsync.services.ranks import apply_addon_rank_names, ensure_ranks, rank_names_from_records
 
-# Blizzard's rank indexes (0 = Guild Master) → the seed's rank names, used only when a
-# rank row has no blizzard_rank_index of its own (officers may rename the ranks).
-RANK_NAME_BY_BLIZZARD_INDEX = {0: "Guild Leader", 1: "Officer", 2: "Veteran", 3: "Member", 4: "Initiate"}
 NOTE_MAX = 255
 
 
@@ -54,12 +56,7 @@ class Lookups:
     def load(cls) -> Lookups:
         classes = list(WowClass.objects.all())
         specs = list(Specialization.objects.all())
-        ranks = list(GuildRank.objects.all())
-        by_index = {r.blizzard_rank_index: r for r in ranks if r.blizzard_rank_index is not None}
-        by_name = {r.name: r for r in ranks}
-        for index, name in RANK_NAME_BY_BLIZZARD_INDEX.items():
-            if index not in by_index and name in by_name:
-                by_index[index] = by_name[name]
+        by_index = ensure_ranks()  # every index 0–9 has a rank, placeholders included
         return cls(
             classes_by_id={c.blizzard_id: c for c in classes},
             classes_by_name={c.name.casefold(): c for c in classes},
@@ -109,9 +106,10 @@ class SyncStats:
     unknown_classes: list[str] = field(default_factory=list)
     unknown_specs: list[str] = field(default_factory=list)
     unknown_ranks: list[str] = field(default_factory=list)
+    rank_names: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"created": self.created, "updated": self.updated, "removed": self.removed,
+        return {"rank_names": self.rank_names, "created": self.created, "updated": self.updated, "removed": self.removed,
                 "restored": self.restored, "skipped": self.skipped,
                 "unknown_classes": self.unknown_classes[:50], "unknown_specs": self.unknown_specs[:50],
                 "unknown_ranks": self.unknown_ranks[:50]}
@@ -296,6 +294,9 @@ def sync_addon_data(addon_data: Iterable[Mapping[str, Any]], *, mark_missing_rem
     stats = SyncStats()
     with transaction.atomic():
         lock_for_update("blizzard")
+        naming = apply_addon_rank_names(rank_names_from_records(records))  # the game's own rank names
+        if naming.renamed or naming.kept or naming.conflicts:
+            stats.rank_names = naming.as_dict()
         lookups = Lookups.load()
         all_chars = list(WowCharacter.objects.all())
         existing = {_key(c.character_name, c.realm_slug): c for c in all_chars}

@@ -21,8 +21,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from guildsync.models import DiscordUser, GuildRank
+from guildsync.models import DiscordUser
 from guildsync.services.common import GuildSyncError, lock_for_update
+from guildsync.services.ranks import RankRoles
 
 SYNCED_FIELDS = ["username", "display_name", "highest_guild_role", "all_guild_roles", "joined_server_at",
                  "last_sync", "is_present", "removed_at"]
@@ -49,18 +50,18 @@ def _role_name(role: Any) -> str:
 
 
 def _rank_roles() -> list[tuple[int, str]]:
-    """(level, Discord role name) of every rank, most senior first."""
-    return [(level, (role or name)) for level, role, name in
-            GuildRank.objects.order_by("-level").values_list("level", "discord_role_name", "name")]
+    """(rank index, Discord role name) of every rank's roles, most senior first."""
+    return RankRoles.load().most_senior_first()
 
 
 def get_all_guild_roles(roles: Iterable[Any], rank_roles: list[tuple[int, str]] | None = None) -> list[str]:
     """The guild-rank roles among ``roles`` (names, dicts or discord.py Role objects),
-    most senior first. Guild-rank roles are those named in ``GuildRank.discord_role_name``;
-    the comparison ignores case because officers retype role names by hand."""
+    most senior first. Guild-rank roles are the role names officers list per rank
+    (``GuildRankRole``, e.g. "Guild Leader" and "GM"); the comparison ignores case because
+    officers retype role names by hand."""
     rank_roles = rank_roles if rank_roles is not None else _rank_roles()
     held = {_role_name(r).strip().casefold() for r in roles}
-    return [name for _level, name in rank_roles if name.casefold() in held]
+    return [name for _index, name in rank_roles if name.casefold() in held]
 
 
 def get_highest_guild_role(roles: Iterable[Any], rank_roles: list[tuple[int, str]] | None = None) -> str:

@@ -129,7 +129,7 @@ class _Player:
     discord_user_id: int | None
     discord_changed: bool = False
     main_character_id: int | None = None
-    rank: tuple[int, int] | None = None  # (level, guild_rank_id) of the most senior character
+    rank: tuple[int, int] | None = None  # (-rank index, guild_rank_id): max = the most senior character
     obj: Player | None = None
 
 
@@ -200,9 +200,9 @@ class _Run:
                 self.player_by_user[player.discord_user_id] = player
         unlinked: list[_Char] = []
         rows = WowCharacter.objects.filter(removed_at__isnull=True).values_list(
-            "id", "character_name", "addon_note", "addon_officer_note", "guild_rank_id", "guild_rank__level",
+            "id", "character_name", "addon_note", "addon_officer_note", "guild_rank_id", "guild_rank__blizzard_rank_index",
             "player_link__player_id", "skip_auto_match")
-        for cid, name, note, onote, rank_id, rank_level, player_id, skip in rows:
+        for cid, name, note, onote, rank_id, rank_index, player_id, skip in rows:
             norm = normalize_name(name)
             self.chars_by_norm[norm].append(cid)
             if player_id is not None:
@@ -214,7 +214,7 @@ class _Run:
             refs = [r for r in _captures(note, self.patterns.alt_of) + _captures(onote, self.patterns.alt_of)
                     if normalize_name(r) != norm]
             unlinked.append(_Char(cid, name, norm, hints, refs,
-                                  (rank_level, rank_id) if rank_id is not None else None))
+                                  (-rank_index, rank_id) if rank_id is not None else None))
         for uid, username, display in DiscordUser.objects.filter(is_present=True).exclude(
                 highest_guild_role="").values_list("id", "username", "display_name"):
             names = {normalize_name(username, strip_realm=False), normalize_name(display, strip_realm=False)}

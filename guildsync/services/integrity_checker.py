@@ -2,7 +2,7 @@
 
 Checks: ``orphan_wow`` (a character in the guild in no player), ``orphan_discord`` (a
 Discord user with a guild-rank role in no player), ``rank_mismatch`` (a player's most senior
-in-game rank vs. their highest Discord guild role, using ``GuildRank.discord_role_name``),
+in-game rank vs. their highest Discord guild role; any of the rank's ``GuildRankRole`` names counts),
 ``stale_character`` (no API sync for ``GUILDSYNC_STALE_DAYS`` days, default 30).
 
 ``duplicate_discord`` (several players with one Discord user) is not a check here: the
@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from guildsync.models import AuditIssue, DiscordUser, GuildRank, Player, WowCharacter
@@ -87,28 +87,31 @@ def find_orphan_discord() -> list[Finding]:
 
 
 def find_rank_mismatches() -> list[Finding]:
-    """Players whose most senior in-game rank is not the Discord role that rank maps to."""
-    ranks = {r.level: r for r in GuildRank.objects.all()}
+    """Players whose most senior in-game rank (lowest rank index) is not matched by their
+    highest Discord guild role. Any of the rank's role names counts (``GuildRankRole``: the
+    Guild Leader's role may be "GM"); a rank with no role names expects nothing."""
+    ranks = {r.blizzard_rank_index: r for r in GuildRank.objects.prefetch_related("discord_roles")}
     players = (Player.objects.filter(discord_user__is_present=True,
                                      character_links__character__removed_at__isnull=True,
                                      character_links__character__guild_rank__isnull=False)
-               .annotate(top_level=Max("character_links__character__guild_rank__level"))
+               .annotate(top_index=Min("character_links__character__guild_rank__blizzard_rank_index"))
                .values_list("id", "display_name", "discord_user_id", "discord_user__discord_id",
-                            "discord_user__highest_guild_role", "top_level"))
+                            "discord_user__highest_guild_role", "top_index"))
     found = []
-    for pid, name, uid, snowflake, discord_role, level in players:
-        rank = ranks.get(level)
-        if rank is None:
+    for pid, name, uid, snowflake, discord_role, index in players:
+        rank = ranks.get(index)
+        accepted = [r.role_name for r in rank.discord_roles.all()] if rank else []
+        if not accepted:
             continue
-        expected = rank.discord_role_name or rank.name
-        if expected.casefold() == (discord_role or "").casefold():
+        if (discord_role or "").casefold() in {r.casefold() for r in accepted}:
             continue
+        expected = " or ".join(accepted)
         found.append(Finding(
             "rank_mismatch", issue_hash("rank_mismatch", pid, rank.pk, (discord_role or "").casefold()),
             f"{name}: in-game {rank.name}, Discord role {discord_role or 'none'} (expected {expected})",
             player_id=pid, discord_user_id=uid,
-            details={"ingame_rank": rank.name, "expected_role": expected, "discord_role": discord_role,
-                     "discord_id": str(snowflake)}))
+            details={"ingame_rank": rank.name, "rank_index": index, "expected_role": accepted[0],
+                     "accepted_roles": accepted, "discord_role": discord_role, "discord_id": str(snowflake)}))
     return found
 
 

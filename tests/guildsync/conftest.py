@@ -20,9 +20,17 @@ _ids = itertools.count(1)
 
 
 def load_reference_data() -> None:
-    """What migration 0002/0004 load; transactional tests flush the tables afterwards."""
-    from guildsync.models import GuildRank, NotePattern, Role, Specialization, WowClass
-    from guildsync.reference_data import CLASSES, GUILD_RANKS, NOTE_PATTERNS, ROLES, SPECIALIZATIONS
+    """What migrations 0002/0004/0006 load; transactional tests flush the tables afterwards."""
+    from guildsync.models import GuildRank, GuildRankRole, NotePattern, Role, Specialization, WowClass
+    from guildsync.reference_data import (
+        CLASSES,
+        DEFAULT_RANK_ROLES,
+        GUILD_RANKS,
+        NOTE_PATTERNS,
+        ROLES,
+        SPECIALIZATIONS,
+    )
+    from guildsync.services.ranks import ensure_ranks
 
     if Specialization.objects.count() == len(SPECIALIZATIONS) and NotePattern.objects.exists():
         return
@@ -32,9 +40,14 @@ def load_reference_data() -> None:
     for bid, name, cls, role in SPECIALIZATIONS:
         Specialization.objects.update_or_create(blizzard_id=bid, defaults={
             "name": name, "wow_class": classes[cls], "default_role": roles[role]})
-    for name, level, weight, index, role_name in GUILD_RANKS:
-        GuildRank.objects.get_or_create(level=level, defaults={
-            "name": name, "scheduling_weight": weight, "blizzard_rank_index": index, "discord_role_name": role_name})
+    for name, level, weight, index, _role in GUILD_RANKS:
+        GuildRank.objects.get_or_create(blizzard_rank_index=index, defaults={
+            "name": name, "level": level, "scheduling_weight": weight, "name_source": GuildRank.NameSource.PLACEHOLDER})
+    ensure_ranks()
+    for index, role_names in DEFAULT_RANK_ROLES.items():
+        for role_name in role_names:
+            GuildRankRole.objects.get_or_create(rank=GuildRank.objects.get(blizzard_rank_index=index),
+                                                role_name=role_name)
     for name, kind, regex, priority in NOTE_PATTERNS:
         NotePattern.objects.get_or_create(name=name, defaults={"kind": kind, "regex": regex, "priority": priority})
 

@@ -231,7 +231,12 @@ def test_note_patterns_and_ranks_are_validated_and_saved_by_services(guild_offic
     rank = GuildRank.objects.get(name="Veteran")
     done = guild_officer.post(f"/admin/guildsync/guildrank/{rank.pk}/change/", {
         "name": "Raider", "level": rank.level, "scheduling_weight": rank.scheduling_weight,
-        "blizzard_rank_index": rank.blizzard_rank_index, "discord_role_name": "Raiders"})
+        "role_names": "Raiders\nveterans"})
     assert done.status_code == 302, done.context["errors"] if done.context else done
     rank.refresh_from_db()
-    assert (rank.name, rank.discord_role_name) == ("Raider", "Raiders")
+    assert (rank.name, rank.name_source) == ("Raider", GuildRank.NameSource.OFFICER)
+    assert list(rank.discord_roles.values_list("role_name", flat=True)) == ["Raiders", "veterans"]
+    clash = guild_officer.post(f"/admin/guildsync/guildrank/{rank.pk}/change/", {
+        "name": "Raider", "level": rank.level, "scheduling_weight": rank.scheduling_weight, "role_names": "gm"})
+    assert clash.status_code == 200 and "already counts as Guild Leader" in clash.content.decode()
+    assert list(rank.discord_roles.values_list("role_name", flat=True)) == ["Raiders", "veterans"]

@@ -78,9 +78,11 @@ def test_on_member_update_reflects_roles():
 
 
 def test_role_helpers_follow_renamed_ranks(make):
+    from guildsync.services import ranks
+
     rank = make.rank("Officer")
-    rank.discord_role_name = "Council"
-    rank.save()
+    ranks.save_guild_rank(rank.pk, name=rank.name, level=rank.level, scheduling_weight=rank.scheduling_weight,
+                          role_names=["Council"])
     roles = [{"name": "council"}, "Member", "Booster"]
     assert discord_sync.get_highest_guild_role(roles) == "Council"
     assert discord_sync.get_all_guild_roles(roles) == ["Council", "Member"]

@@ -50,11 +50,13 @@ def test_rank_mismatch_detected(make):
     assert issue.details["discord_role"] == "Member"
 
 
-def test_rank_mapping_uses_discord_role_name(make):
-    rank = make.rank("Guild Leader")
-    rank.discord_role_name = "GM"
-    rank.save()
-    user = make.discord_user("boss", role="GM")
+def test_rank_mapping_uses_the_ranks_discord_roles(make):
+    from guildsync.services import ranks
+
+    rank = make.rank("Officer")
+    ranks.save_guild_rank(rank.pk, name=rank.name, level=rank.level, scheduling_weight=rank.scheduling_weight,
+                          role_names=["Council", "Officers"])
+    user = make.discord_user("boss", role="officers")
     make.player("Boss", discord_user=user, characters=[make.character("Boss", guild_rank=rank)])
     ic.run_integrity_check()
     assert not open_issues("rank_mismatch").exists()

@@ -11,7 +11,7 @@ def test_reference_data_loaded():
 
     assert WowClass.objects.count() == 13 and Specialization.objects.count() == 39
     assert Specialization.objects.get(blizzard_id=1473).default_role.name == "Ranged DPS"
-    assert list(GuildRank.objects.values_list("name", flat=True)) == ["Guild Leader", "Officer", "Veteran",
-                                                                      "Member", "Initiate"]
+    assert list(GuildRank.objects.values_list("name", flat=True)) == [
+        "Guild Leader", "Officer", "Veteran", "Member", "Initiate", "Rank 5", "Rank 6", "Rank 7", "Rank 8", "Rank 9"]
     assert NotePattern.objects.filter(kind="alt_of").count() == 5
     assert NotePattern.objects.filter(kind="discord").count() == 2

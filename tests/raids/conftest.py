@@ -96,11 +96,6 @@ def make_event(db):
 @pytest.fixture(autouse=True)
 def _reference_data(db):
     """Transactional tests flush the tables, reference rows included: load them back."""
-    from importlib import import_module
+    from tests.guildsync.conftest import load_reference_data
 
-    from django.apps import apps
-
-    from guildsync.models import Specialization
-
-    if not Specialization.objects.exists():
-        import_module("guildsync.migrations.0002_reference_data").load(apps, None)
+    load_reference_data()
