@@ -331,6 +331,7 @@ class SyncLog(models.Model):
         ADDON = "addon", "Addon upload"
         MATCHING = "matching", "Identity matching"
         INTEGRITY = "integrity", "Integrity check"
+        RAID_HELPER = "raidhelper", "Raid-Helper sign-ups"
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"

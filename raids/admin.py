@@ -173,15 +173,16 @@ class RaidAttendanceInline(admin.TabularInline):
 
     model = RaidAttendance
     extra = 0
-    fields = ["player", "status", "attended", "late", "signed_up", "source", "specialization", "signup_push",
-              "signup_push_error"]
-    readonly_fields = ["player", "signed_up", "source", "specialization", "signup_push", "signup_push_error"]
+    fields = ["player", "status", "attended", "late", "signed_up", "signed_up_late", "source", "specialization", "role",
+              "signup_push", "signup_push_error"]
+    readonly_fields = ["player", "signed_up", "signed_up_late", "source", "specialization", "role", "signup_push",
+                       "signup_push_error"]
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("event", "player", "specialization__wow_class")
+        return super().get_queryset(request).select_related("event", "player", "specialization__wow_class", "role")
 
 
 class AddAttendanceInline(admin.TabularInline):
@@ -209,8 +210,8 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
     search_fields = ["title", "=raid_helper_event_id"]
     date_hierarchy = "event_date"
     raw_id_fields = ["next_event"]
-    readonly_fields = ["auto_booked", "next_booked_at", "next_event", "signups_imported_at", "raid_helper_payload",
-                       "created_at"]
+    readonly_fields = ["auto_booked", "next_booked_at", "next_event", "signups_imported_at", "last_import",
+                       "raid_helper_payload", "created_at"]
     inlines = [RaidAttendanceInline, AddAttendanceInline]
     actions = ["book_next_now", "import_signups", "mark_accepted_attended"]
     service_fields = services.EVENT_FIELDS
@@ -235,6 +236,22 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
     @admin.display(description="attendance", ordering="n_attendance")
     def attendance_count(self, obj: RaidEvent) -> int:
         return getattr(obj, "n_attendance", 0)
+
+    @admin.display(description="Last sign-up import")
+    def last_import(self, obj: RaidEvent) -> str:
+        """Counts and every sign-up the import could not place or placed without spec/role, with the reason."""
+        report = obj.signup_import_report or {}
+        if not report:
+            return "—"
+        lines = [format_html("{} sign-up(s): {} new, {} updated; {} not placed, {} without spec or role.",
+                             report.get("signups", 0), report.get("created", 0), report.get("updated", 0),
+                             report.get("unplaced_count", 0), report.get("incomplete_count", 0))]
+        for kind, items in (("not placed", report.get("unplaced") or []),
+                            ("no spec/role", report.get("incomplete") or [])):
+            for item in items:
+                lines.append(format_html("{} — {} ({} {}): {}", kind, item.get("name") or item.get("user_id"),
+                                         item.get("class"), item.get("spec"), item.get("reason")))
+        return format_html("<br>".join(["{}"] * len(lines)), *lines)
 
     @admin.display(description="Raid-Helper")
     def raid_helper_link(self, obj: RaidEvent) -> str:
@@ -275,9 +292,15 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
 
     @admin.action(description="Import sign-ups from Raid-Helper", permissions=["change"])
     def import_signups(self, request, queryset) -> None:
-        run_for_each(self, request, queryset, services.import_signups, errors=(DomainError, RaidHelperError),
-                     describe=lambda event, r: f"{event}: {r.created} new, {r.updated} updated, "
-                                               f"{r.unmatched} sign-ups of unknown users.")
+        def describe(event, report) -> str | None:
+            if report.unplaced:  # counted and named, never a quiet success
+                self.message_user(request, f"{event}: {report.summary()}.", messages.WARNING)
+                return None
+            return f"{event}: {report.summary()}."
+
+        run_for_each(self, request, queryset,
+                     lambda event: services.import_signups(event, triggered_by=request.user.get_username()),
+                     errors=(DomainError, RaidHelperError), describe=describe)
 
     @admin.action(description="Mark all accepted as attended", permissions=["change"])
     def mark_accepted_attended(self, request, queryset) -> None:

@@ -108,6 +108,11 @@ class RaidEvent(models.Model):
     raid_helper_payload = models.JSONField(null=True, blank=True, help_text="Raid-Helper's answer, for debugging.")
     signups_imported_at = models.DateTimeField(null=True, blank=True,
                                                help_text="Last import of the sign-ups from Raid-Helper.")
+    signup_import_report = models.JSONField(
+        default=dict, blank=True,
+        help_text="What the last sign-up import did: counts, sign-ups it could not place and those placed "
+                  "without a spec or role, each with the reason.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -166,6 +171,10 @@ class RaidAttendance(models.Model):
     source = models.CharField(max_length=12, choices=Source.choices, default=Source.MANUAL)
     specialization = models.ForeignKey("guildsync.Specialization", null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="+", help_text="The spec signed up as.")
+    role = models.ForeignKey("guildsync.Role", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             help_text="The role signed up as (the Raid-Helper slot): may differ from the spec's "
+                                       "usual role, e.g. a Demonology warlock tanking.")
+    signed_up_late = models.BooleanField(default=False, help_text="Signed up in Raid-Helper's Late column.")
     signup_push = models.CharField(
         max_length=8, choices=SignupPush.choices, default=SignupPush.SKIPPED,
         help_text="State of this player's sign-up in Raid-Helper when the event was auto-booked.",

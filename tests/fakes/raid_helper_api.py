@@ -8,6 +8,11 @@ server's ``timezone``, time HH:MM, advancedSettings.duration), the sign-up body 
 className of a role slot with a specName, or Tentative/Bench/Late/Absence). Unknown paths
 answer with plain text like the real one; refusals are ``{"status": "failed", "reason": …}``.
 ``id_under_event`` switches where the created id is returned (top level or under ``event``).
+``lowercase`` answers ``GET /events/{id}`` in the lowercase shape some Raid-Helper versions use
+(``signups``, ``userid``, ``classname``, …; issue #12); ``signups_key=None`` leaves the list out.
+Sign-ups stored with ``add_event``/``_store_signup`` keep every key they are given (``roleName``,
+``specName``, Classic ``className``s like "Rogue"), as in the recorded bodies cited in
+``raids/services.py``.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ class FakeRaidHelper(FakeAPI):
             self.timezone = "UTC"
             self.id_under_event = True
             self.page_size = 50
+            self.lowercase = False
+            self.signups_key: str | None = "signUps"
 
     # -- helpers for tests --------------------------------------------------------------
     def add_event(self, title: str, start: dt.datetime, *, channel_id: int = 1, duration: int = 180,
@@ -64,13 +71,19 @@ class FakeRaidHelper(FakeAPI):
             return list(self.events[event_id]["signUps"])
 
     def _store_signup(self, event: dict, body: dict) -> dict:
-        existing = next((s for s in event["signUps"] if s["userId"] == str(body["userId"])), None)
-        signup = existing or {"id": next(self._signup_ids), "userId": str(body["userId"]),
-                              "name": body.get("name", f"user{body['userId']}"),
+        uid = body.get("userId")
+        existing = next((s for s in event["signUps"] if uid and s.get("userId") == str(uid)), None)
+        signup = existing or {"id": next(self._signup_ids), "userId": str(uid),
+                              "name": body.get("name", f"user{uid}"),
                               "entryTime": int(dt.datetime.now(dt.UTC).timestamp()),
                               "position": len(event["signUps"]) + 1, "status": "primary"}
         signup["className"] = body["className"]
         signup["specName"] = body.get("specName")
+        for key in ("roleName", "name"):
+            if body.get(key):
+                signup[key] = body[key]
+        if body.get("userId") in (None, ""):
+            signup.pop("userId", None)  # a recorded body may lack it: the importer must say so
         if existing is None:
             event["signUps"].append(signup)
         return signup
@@ -166,5 +179,11 @@ class FakeRaidHelper(FakeAPI):
             event = self.events.get(event_id)
             if event is None:
                 return self.failed(404, "Event not found.")
-            answer: dict[str, Any] = {**event, "signUps": [dict(s) for s in event["signUps"]]}
+            answer: dict[str, Any] = {k: v for k, v in event.items() if k != "signUps"}
+            signups = [dict(s) for s in event["signUps"]]
+            if self.lowercase:
+                answer = {k.lower(): v for k, v in answer.items()}
+                signups = [{k.lower(): v for k, v in s.items()} for s in signups]
+            if self.signups_key:
+                answer[self.signups_key.lower() if self.lowercase else self.signups_key] = signups
         return self.respond(200, answer)

@@ -72,16 +72,17 @@ def spec(name, cls):
     ("Hunter", "Marksman", None, (S.ACCEPTED, ("Marksmanship", "Hunter"))),
     ("DH", "Vengeance", None, (S.ACCEPTED, ("Vengeance", "Demon Hunter"))),
     ("Tank", "Blood", None, (S.ACCEPTED, ("Blood", "Death Knight"))),
-    ("Healer", "Holy1", ("Holy", "Priest"), (S.ACCEPTED, ("Holy", "Priest"))),
+    ("Healer", "Holy1", ("Holy", "Priest"), (S.ACCEPTED, ("Holy", "Paladin"))),  # "Holy1" is the Paladin's
+    ("Healer", "Holy", ("Holy", "Priest"), (S.ACCEPTED, ("Holy", "Priest"))),
     ("Healer", "Holy", None, (S.ACCEPTED, None)),  # ambiguous, no main spec to settle it
     ("Ranged", "Shadow", None, (S.ACCEPTED, ("Shadow", "Priest"))),
     ("Melee", "Unknown", None, (S.ACCEPTED, None)),
 ])
 def test_map_signup(specs, class_name, spec_name, main, expected):
     main_spec = spec(*main) if main else None
-    status, found = services.map_signup(class_name, spec_name, specs, main_spec)
-    assert status == expected[0]
-    assert found == (spec(*expected[1]) if expected[1] else None)
+    placed = services.map_signup(class_name, spec_name, specs, main_spec)
+    assert placed.status == expected[0]
+    assert placed.spec == (spec(*expected[1]) if expected[1] else None)
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("guildsync", "0005_character_skip_auto_match")]
+    dependencies = [("guildsync", "0006_constraint_messages")]
 
     operations = [
         migrations.AddField(
