@@ -4,6 +4,17 @@ It keeps a guild roster and a profile per character, answers like Blizzard (Bear
 required, ``namespace`` required, class as id only in the roster, 404 for unknown
 characters) and can be told to fail the next requests (429 with ``Retry-After``, 5xx).
 OAuth lives at ``{base_url}/token``; the API at ``{base_url}``.
+
+Payload shapes follow real Battle.net answers: a roster member and a character profile as
+recorded in github.com/vmuradov/wow-stats, ``wow-stats/src/components/api/info.js`` (commit
+8c490f3: ``character`` with ``key.href``, ``realm`` {key, id, slug} without a name,
+``playable_class``/``playable_race`` as {key, id}, ``faction``; ``rank``; the profile with
+``_links``, ``character_class``/``active_spec``/``race`` as {key, name, id}, ``realm`` with its
+name, ``guild``, ``last_login_timestamp`` in ms, average/equipped item level), and the roster's
+top level as typed in github.com/Marantle/yykaakoov2, ``src/types/battlenet/Roster.ts``
+(``_links``, ``guild`` {key, name, id, realm, faction}, ``members``). ``add_real_shaped_guild``
+fills a roster the way real ones look (issue #12): all ten rank indexes 0–9 with most members in
+the low ranks, names outside ASCII (Cyrillic, "Nø", "Sílver") and members whose profile 404s.
 """
 
 from __future__ import annotations
@@ -12,6 +23,7 @@ import base64
 import itertools
 import re
 from typing import Any
+from urllib.parse import quote
 
 from werkzeug import Response
 
@@ -34,9 +46,13 @@ class FakeBlizzard(FakeAPI):
         super().reset()
         with self.lock:
             self.tokens: set[str] = set()
-            self.guild = {"name": "Stormwatch", "id": 77, "realm": {"name": "Twisting Nether", "id": 3686,
-                                                                   "slug": "twisting-nether"},
-                          "faction": {"type": "ALLIANCE"}}
+            self.guild = {"key": {"href": "https://us.api.blizzard.com/data/wow/guild/twisting-nether/stormwatch"
+                                          "?namespace=profile-us"},
+                          "name": "Stormwatch", "id": 77,
+                          "realm": {"key": {"href": "https://us.api.blizzard.com/data/wow/realm/3686"
+                                                    "?namespace=dynamic-us"},
+                                    "name": "Twisting Nether", "id": 3686, "slug": "twisting-nether"},
+                          "faction": {"type": "ALLIANCE", "name": "Alliance"}}
             self.members: list[dict[str, Any]] = []
             self.profiles: dict[tuple[str, str], dict[str, Any]] = {}
             self.expires_in = 86399
@@ -46,24 +62,65 @@ class FakeBlizzard(FakeAPI):
         return f"{self.base_url}/token"
 
     # -- helpers for tests --------------------------------------------------------------
+    def _href(self, path: str, namespace: str = "profile-us") -> dict[str, str]:
+        return {"href": f"https://us.api.blizzard.com{path}?namespace={namespace}"}
+
     def add_character(self, name: str, *, realm_slug: str = "twisting-nether", realm_name: str = "Twisting Nether",
                       class_id: int = 1, rank: int = 3, level: int = 80, spec: tuple[int, str] | None = None,
-                      item_level: int = 600, profile: bool = True, char_id: int | None = None) -> None:
+                      item_level: int = 600, profile: bool = True, char_id: int | None = None,
+                      realm_id: int = 3686) -> None:
         char_id = char_id or 10_000 + len(self.members)
+        character_path = f"/profile/wow/character/{realm_slug}/{quote(name.lower())}"
+        realm_ref = {"key": self._href(f"/data/wow/realm/{realm_id}", "dynamic-us"), "id": realm_id,
+                     "slug": realm_slug}
+        class_ref = {"key": self._href(f"/data/wow/playable-class/{class_id}", "static-us"), "id": class_id}
+        race_ref = {"key": self._href("/data/wow/playable-race/1", "static-us"), "id": 1}
         with self.lock:
-            self.members.append({"character": {"name": name, "id": char_id,
-                                               "realm": {"id": 1, "slug": realm_slug}, "level": level,
-                                               "playable_class": {"id": class_id}, "playable_race": {"id": 1}},
+            self.members.append({"character": {"key": self._href(character_path), "name": name, "id": char_id,
+                                               "realm": realm_ref, "level": level, "playable_class": class_ref,
+                                               "playable_race": race_ref, "faction": {"type": "ALLIANCE"}},
                                  "rank": rank})
             if profile:
-                body = {"id": char_id, "name": name, "level": level, "achievement_points": 12_345,
+                body = {"_links": {"self": self._href(character_path)}, "id": char_id, "name": name,
+                        "gender": {"type": "FEMALE", "name": "Female"},
+                        "faction": {"type": "ALLIANCE", "name": "Alliance"},
+                        "race": {**race_ref, "name": "Human"},
+                        "character_class": {**class_ref, "name": CLASS_NAMES.get(class_id, "Unknown")},
+                        "realm": {**realm_ref, "name": realm_name},
+                        "guild": {"key": self._href("/data/wow/guild/twisting-nether/stormwatch"),
+                                  "name": self.guild["name"], "id": self.guild["id"], "realm": self.guild["realm"],
+                                  "faction": {"type": "ALLIANCE", "name": "Alliance"}},
+                        "level": level, "experience": 0, "achievement_points": 12_345,
                         "last_login_timestamp": 1_760_000_000_000,
-                        "character_class": {"id": class_id, "name": CLASS_NAMES.get(class_id, "Unknown")},
-                        "realm": {"id": 1, "name": realm_name, "slug": realm_slug},
                         "average_item_level": item_level + 2, "equipped_item_level": item_level}
                 if spec:
-                    body["active_spec"] = {"id": spec[0], "name": spec[1]}
+                    body["active_spec"] = {"key": self._href(f"/data/wow/playable-specialization/{spec[0]}",
+                                                             "static-us"), "name": spec[1], "id": spec[0]}
                 self.profiles[(realm_slug, name.lower())] = body
+
+    def add_real_shaped_guild(self) -> list[dict[str, Any]]:
+        """A guild as real rosters look: ranks 0–9 (most members in 5–9), names outside ASCII,
+        a member on a realm with an accent in its slug and members without a profile. Returns
+        what was added: [{name, rank, realm_slug, profile}]."""
+        added = []
+        rows = [  # name, rank, class id, spec, realm (slug, name), has a profile
+            ("Sílver", 0, 2, (65, "Holy"), ("twisting-nether", "Twisting Nether"), True),
+            ("Nø", 1, 8, (63, "Fire"), ("twisting-nether", "Twisting Nether"), True),
+            ("Вейдер", 2, 6, (250, "Blood"), ("twisting-nether", "Twisting Nether"), True),
+            ("Ледяна", 3, 8, (64, "Frost"), ("twisting-nether", "Twisting Nether"), True),
+            ("Zoë", 4, 11, (105, "Restoration"), ("twisting-nether", "Twisting Nether"), True),
+            ("Grünbart", 5, 1, (73, "Protection"), ("twisting-nether", "Twisting Nether"), True),
+            ("Æthelric", 6, 3, (254, "Marksmanship"), ("twisting-nether", "Twisting Nether"), True),
+            ("Shadowmeld", 7, 4, (261, "Subtlety"), ("twisting-nether", "Twisting Nether"), True),
+            ("Bankalt", 8, 9, None, ("twisting-nether", "Twisting Nether"), False),  # never logged in
+            ("Transférée", 9, 5, None, ("azjolnerub", "Azjol-Nerub"), False),  # transferred: 404
+        ] + [(f"Raider{chr(ord('a') + i)}", 5 + i % 5, 7, (264, "Restoration"), ("twisting-nether", "Twisting Nether"),
+              True) for i in range(20)]
+        for name, rank, class_id, spec, (slug, realm_name), profile in rows:
+            self.add_character(name, realm_slug=slug, realm_name=realm_name, class_id=class_id, rank=rank,
+                               spec=spec, profile=profile)
+            added.append({"name": name, "rank": rank, "realm_slug": slug, "profile": profile})
+        return added
 
     # -- the API ------------------------------------------------------------------------
     def handle(self, rec: Recorded) -> Response:
@@ -76,7 +133,9 @@ class FakeBlizzard(FakeAPI):
             return self.respond(404, {"code": 404, "type": "BLZWEBAPI00000404", "detail": "Not Found"})
         match = re.fullmatch(r"/data/wow/guild/([^/]+)/([^/]+)/roster", rec.path)
         if rec.method == "GET" and match:
-            return self.respond(200, {"guild": self.guild, "members": list(self.members)})
+            return self.respond(200, {"_links": {"self": {"href": f"https://us.api.blizzard.com{rec.path}"
+                                                                          "?namespace=profile-us"}},
+                                      "guild": self.guild, "members": list(self.members)})
         match = re.fullmatch(r"/profile/wow/character/([^/]+)/([^/]+)", rec.path)
         if rec.method == "GET" and match:
             profile = self.profiles.get((match.group(1), match.group(2)))

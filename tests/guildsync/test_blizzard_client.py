@@ -122,3 +122,22 @@ def test_revoked_token_is_renewed_once(fake_blizzard):
     fake_blizzard.tokens.clear()  # Blizzard revoked it early
     api.guild_roster("twisting-nether", "stormwatch")
     assert len(fake_blizzard.calls("POST", "/token")) == 2
+
+
+@pytest.mark.django_db
+def test_real_shaped_roster_ranks_0_to_9_non_ascii_names_and_members_without_a_profile(fake_blizzard):
+    """Issue #12: a roster as real ones look (all ten rank indexes, most members in 5–9, names
+    outside ASCII, profiles that 404) syncs every member with a rank and its name intact."""
+    added = fake_blizzard.add_real_shaped_guild()
+    result = pipeline.run_blizzard_pipeline("test")
+    log = SyncLog.objects.get(pk=result.sync_log_id)
+    assert sorted(log.stats["not_found"]) == ["Bankalt-twisting-nether", "Transférée-azjolnerub"]
+    chars = {c.character_name: c for c in WowCharacter.objects.select_related("guild_rank", "active_spec")}
+    assert set(chars) == {a["name"] for a in added}
+    for a in added:
+        assert chars[a["name"]].guild_rank.blizzard_rank_index == a["rank"], a["name"]
+    assert chars["Вейдер"].active_spec.name == "Blood" and chars["Nø"].guild_rank.name == "Officer"
+    assert chars["Grünbart"].guild_rank.name == "Rank 5" and chars["Bankalt"].guild_rank.name == "Rank 8"
+    assert chars["Transférée"].realm_slug == "azjolnerub" and chars["Bankalt"].active_spec is None
+    low = sum(1 for a in added if a["rank"] >= 5)
+    assert WowCharacter.objects.filter(guild_rank__blizzard_rank_index__gte=5).count() == low > len(added) / 2
