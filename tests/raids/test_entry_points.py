@@ -100,7 +100,8 @@ def test_import_attendance_task(raid_config, raid_night, make_event, make_player
         assert tasks.import_attendance_task.apply().get() == {"imported": 1, "skipped": 0, "failed": 0}
     assert "Attendance import: 1 imported" in caplog.text
     row = RaidAttendance.objects.get()
-    assert row.status == "accepted" and row.specialization is None  # Protection is shared by two tank classes
+    assert row.status == "accepted" and row.role.name == "Tank"
+    assert (row.specialization.name, row.specialization.wow_class.name) == ("Protection", "Paladin")  # "…1" = Paladin
     assert tasks.import_attendance_task.apply().get() == {"imported": 0, "skipped": 1, "failed": 0}
 
 
