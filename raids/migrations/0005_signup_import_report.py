@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('guildsync', '0009_synclog_raid_helper_source'),
+        ('guildsync', '0010_synclog_raid_helper_source'),
         ('raids', '0004_attendance_late'),
     ]
 

@@ -109,7 +109,7 @@ def test_defect3_and_4_migration_moves_existing_ranks():
     Discord role each) → ten ranks keyed 0–9, role lists with GM for rank 0."""
     GuildRank.objects.all().delete()  # ten ranks would not fit the old unique level
     executor = MigrationExecutor(connection)
-    old = [("guildsync", "0006_constraint_messages")]
+    old = [("guildsync", "0007_identitychange")]
     executor.migrate(old)
     apps = executor.loader.project_state(old).apps
     OldRank = apps.get_model("guildsync", "GuildRank")

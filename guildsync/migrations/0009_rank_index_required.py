@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     """After 0006 gave every rank an index 0–9: the index is required, the old single role goes."""
 
-    dependencies = [("guildsync", "0007_ranks_0_9_discord_roles")]
+    dependencies = [("guildsync", "0008_ranks_0_9_discord_roles")]
 
     operations = [
         migrations.RemoveField(model_name="guildrank", name="discord_role_name"),

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('guildsync', '0008_rank_index_required'),
+        ('guildsync', '0009_rank_index_required'),
     ]
 
     operations = [

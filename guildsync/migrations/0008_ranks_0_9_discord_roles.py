@@ -67,7 +67,7 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("guildsync", "0006_constraint_messages")]
+    dependencies = [("guildsync", "0007_identitychange")]
 
     operations = [
         migrations.AddField(
