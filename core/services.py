@@ -1,9 +1,11 @@
-"""Writers of core's own rows: API keys and their scopes."""
+"""Writers of core's own rows: API keys and their scopes, the local admin login."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from rest_framework_api_key.models import APIKey
 
@@ -31,3 +33,16 @@ def create_api_key(name: str, scopes: Iterable[str]) -> tuple[APIKey, str]:
         api_key, raw = APIKey.objects.create_key(name=name)
         APIKeyScopes.objects.create(api_key=api_key, **{scope: scope in wanted for scope in Scope.values})
     return api_key, raw
+
+
+def ensure_superuser(username: str, password: str) -> AbstractBaseUser:
+    """Create the login, or reset an existing one to an active superuser with this password:
+    the run command prints a login that works, whatever happened to the account since."""
+    User = get_user_model()
+    with transaction.atomic():
+        user, _ = User.objects.select_for_update().get_or_create(
+            username=username, defaults={"email": f"{username}@localhost"})
+        user.is_staff = user.is_superuser = user.is_active = True
+        user.set_password(password)
+        user.save()
+    return user

@@ -8,8 +8,9 @@ login. Meant for the embedded single-machine setup, not for production.
 import secrets
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+
+from core.services import ensure_superuser
 
 
 class Command(BaseCommand):
@@ -29,9 +30,5 @@ class Command(BaseCommand):
                 settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
                 secret_file.write_text(password + "\n")
                 secret_file.chmod(0o600)
-        User = get_user_model()
-        user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@localhost"})
-        user.is_staff = user.is_superuser = user.is_active = True
-        user.set_password(password)
-        user.save()
+        ensure_superuser(username, password)
         self.stdout.write(self.style.SUCCESS(f"Admin login: {username} / {password}"))
