@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from core.admin_tools import ReadOnlyAdmin, ReadOnlyInline, run_for_each
 from core.admin_tools import ServiceFormMixin as CoreServiceFormMixin
+from core.discord_signin import officers
 
 from . import services
 from .models import Alliance, AuditLog, Ban, Governor, Match, ReminderPrefs, SentReminder, Signup
@@ -25,7 +26,7 @@ class ServiceFormMixin(CoreServiceFormMixin):
     """Forms save through ``ark.services``, recording the officer as the actor."""
 
     def service_context(self, request):
-        return services.acting_as(request.user.get_username())
+        return services.acting_as(request.user.get_username(), officers.discord_id(request.user))
 
 
 def run_service(
@@ -33,7 +34,7 @@ def run_service(
 ) -> None:
     """``run_for_each`` with the officer recorded as the actor of every audit row."""
     run_for_each(model_admin, request, queryset, call, summary=f"{label}: {{n}} done.",
-                 context=lambda: services.acting_as(request.user.get_username()))
+                 context=lambda: services.acting_as(request.user.get_username(), officers.discord_id(request.user)))
 
 
 @admin.register(Alliance)

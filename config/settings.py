@@ -76,6 +76,17 @@ def env_snowflake(name: str) -> int | None:
     return int(raw)
 
 
+def env_role_groups(name: str) -> list[tuple[int, str]]:
+    """"role id:group name,…" → [(role id, group name)]."""
+    pairs = []
+    for item in env_list(name):
+        role, _, group = item.partition(":")
+        if not role.strip().isdigit() or not group.strip():
+            raise ImproperlyConfigured(f"{name}: {item!r} is not 'Discord role id:group name'.")
+        pairs.append((int(role.strip()), group.strip()))
+    return pairs
+
+
 # --- Core -----------------------------------------------------------------------------------
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
@@ -100,6 +111,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "core.discord_signin",  # allauth's Discord provider with configurable URLs
     "core",
     "bot",
     "guildsync",
@@ -116,6 +131,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -289,6 +305,33 @@ DISCORD_HTTP_TIMEOUT = env_float("DISCORD_HTTP_TIMEOUT", 15.0)
 # Discord allows 50; the margin absorbs network jitter between taking a slot and arriving.
 DISCORD_GLOBAL_RATE = env_float("DISCORD_GLOBAL_RATE", 45.0)
 DISCORD_AUDIT_CHANNEL_ID = env_snowflake("DISCORD_AUDIT_CHANNEL_ID")
+
+# Sign in with Discord (django-allauth; core/discord_signin): the OAuth application's id and
+# secret, Discord's OAuth URLs (tests point them at a fake), Discord roles → officer groups.
+DISCORD_CLIENT_ID = env_str("DISCORD_CLIENT_ID")
+DISCORD_CLIENT_SECRET = env_str("DISCORD_CLIENT_SECRET")
+DISCORD_OAUTH_AUTHORIZE_URL = env_str("DISCORD_OAUTH_AUTHORIZE_URL", "https://discord.com/oauth2/authorize")
+DISCORD_OAUTH_API_BASE = env_str("DISCORD_OAUTH_API_BASE", "https://discord.com/api/v10").rstrip("/")
+DISCORD_OFFICER_ROLE_GROUPS = env_role_groups("DISCORD_OFFICER_ROLE_GROUPS")
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
+ACCOUNT_LOGOUT_REDIRECT_URL = "admin:login"
+ACCOUNT_ADAPTER = "core.discord_signin.adapters.NoSignupAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "core.discord_signin.adapters.OfficerSocialAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_STORE_TOKENS = False  # the token is used once, at sign-in, for the role lookup
+SOCIALACCOUNT_PROVIDERS = {
+    "discord": {"APPS": [{"client_id": DISCORD_CLIENT_ID, "secret": DISCORD_CLIENT_SECRET}]}
+    if DISCORD_CLIENT_ID else {},
+}
 # runbot: database work of interactions runs on this many threads (one connection each);
 # gateway events (auto-moderation, member updates) on their own threads and bounded queue.
 DISCORD_DB_THREADS = env_int("DISCORD_DB_THREADS", 8, minimum=1)

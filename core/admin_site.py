@@ -5,6 +5,7 @@ to the dashboard: the project serves no public pages."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.http import HttpRequest
@@ -23,9 +24,7 @@ DOMAIN_APPS: dict[str, str] = {
 }
 SYSTEM_APPS: dict[str, str] = {
     "auth": "Officer logins and the groups that give them their permissions.",
-    "socialaccount": "Discord sign-in: linked Discord accounts and the OAuth application.",
-    "account": "Email addresses of the logins (unused by Discord sign-in).",
-    "sites": "The site name used by sign-in links.",
+    "socialaccount": "Discord sign-in: which login each Discord account signs in to.",
     "rest_framework_api_key": "Keys of machine clients (the addon companion); stored hashed.",
     "django_celery_beat": "Schedules of the periodic jobs (sync, reminders, auto-booking); Celery internals.",
     "core": "Project plumbing.",
@@ -41,6 +40,7 @@ class GuildOpsAdminSite(admin.AdminSite):
     def each_context(self, request: HttpRequest) -> dict:
         context = super().each_context(request)
         context["site_url"] = reverse(f"{self.name}:index")  # "View site" = the dashboard
+        context["discord_signin"] = bool(settings.DISCORD_CLIENT_ID)  # the login page's Discord button
         return context
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict]:

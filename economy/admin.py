@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from core.admin_tools import ReadOnlyAdmin, has_model_permission, run_for_each
+from core.discord_signin import officers
 from economy import services
 from economy.models import (
     AutoModRule,
@@ -74,7 +75,7 @@ class BytesBalanceAdmin(admin.ModelAdmin):
         if "apply" in request.POST and form.is_valid():
             amount, reason = form.cleaned_data["amount"], form.cleaned_data["reason"]
             run_for_each(self, request, queryset, lambda b: services.adjust_balance(
-                b.guild_id, b.user_id, amount, reason, officer=request.user.get_username()),
+                b.guild_id, b.user_id, amount, reason, officer=officers.label(request.user)),
                 summary=f"Adjusted {{n}} balance(s) by {amount:+,} bytes.")
             return None
         return TemplateResponse(request, "admin/economy/adjust_balance.html", {
@@ -193,7 +194,7 @@ class ModerationCaseAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Resolve (lifts an active timeout)", permissions=["resolve"])
     def resolve(self, request: HttpRequest, queryset: QuerySet[ModerationCase]) -> None:
-        run_for_each(self, request, queryset, lambda c: services.resolve_case(c.pk, request.user.get_username()),
+        run_for_each(self, request, queryset, lambda c: services.resolve_case(c.pk, officers.label(request.user)),
                      summary="Resolved {n} case(s).")
 
 

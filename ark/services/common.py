@@ -27,17 +27,20 @@ OPEN = (MatchStatus.SCHEDULED, MatchStatus.LOCKED)
 # --- helpers ---------------------------------------------------------------------------------
 
 _acting_as: ContextVar[str] = ContextVar("ark_acting_as", default="")
+_acting_discord_id: ContextVar[int | None] = ContextVar("ark_acting_discord_id", default=None)
 
 
 @contextmanager
-def acting_as(name: str) -> Iterator[None]:
-    """Name the person behind the following calls in the audit log (the admin's officers
-    have no Discord id); Discord callers pass ``actor_discord_id`` instead."""
-    token = _acting_as.set(name)
+def acting_as(name: str, discord_id: int | None = None) -> Iterator[None]:
+    """Name the admin user behind the following calls in the audit log; ``discord_id`` (an
+    officer who signed in with Discord) becomes the rows' actor. Discord callers pass
+    ``actor_discord_id`` instead."""
+    token, id_token = _acting_as.set(name), _acting_discord_id.set(discord_id)
     try:
         yield
     finally:
         _acting_as.reset(token)
+        _acting_discord_id.reset(id_token)
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
@@ -72,7 +75,7 @@ def _audit(
         details["by"] = _acting_as.get()
     return AuditLog.objects.create(
         action=action,
-        actor_discord_id=actor,
+        actor_discord_id=actor if actor is not None else _acting_discord_id.get(),
         match=match,
         signup=signup,
         is_override=override,

@@ -1,0 +1,31 @@
+"""The member's own view of Discord during sign-in (their OAuth token, never the bot's):
+``GET /users/@me/guilds/{guild.id}/member`` (scope ``guilds.members.read``) for their roles.
+Base URL ``DISCORD_OAUTH_API_BASE``; timeouts from ``DISCORD_HTTP_TIMEOUT``."""
+
+from __future__ import annotations
+
+import requests
+from django.conf import settings
+
+
+class DiscordSigninError(Exception):
+    """Discord did not tell us the member's roles; the message says why."""
+
+
+def member_role_ids(access_token: str, guild_id: int) -> set[int]:
+    """The role ids of the signed-in member in ``guild_id``; empty when they are not a member
+    (Discord answers 404, code 10004 Unknown Guild)."""
+    url = f"{settings.DISCORD_OAUTH_API_BASE}/users/@me/guilds/{guild_id}/member"
+    try:
+        response = requests.get(url, headers={"Authorization": f"Bearer {access_token}"},
+                                timeout=settings.DISCORD_HTTP_TIMEOUT)
+    except requests.RequestException as exc:
+        raise DiscordSigninError(f"Discord did not answer ({exc.__class__.__name__}).") from None
+    if response.status_code == 404:
+        return set()
+    if response.status_code != 200:
+        raise DiscordSigninError(f"Discord answered {response.status_code} to the role lookup.")
+    try:
+        return {int(role) for role in response.json().get("roles") or []}
+    except (ValueError, TypeError, AttributeError):
+        raise DiscordSigninError("Discord's answer to the role lookup was not a guild member.") from None
