@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import Count, Prefetch, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
@@ -292,31 +293,46 @@ class RawBodyParser(BaseParser):
         return {}
 
 
+UPLOAD_QUEUED = inline_serializer("AddonUploadQueued", {
+    "status": serializers.CharField(help_text="'queued'"), "task_id": serializers.CharField(),
+    "sync_log_id": serializers.IntegerField(), "status_url": serializers.CharField(
+        help_text="GET it until its status is no longer 'running'.")})
+
+
+class AddonUploadSerializer(serializers.Serializer):
+    """What Swagger's "Try it out" shows: a file picker for ``file``."""
+
+    file = serializers.FileField(help_text="WTF/Account/<ACCOUNT>/SavedVariables/GuildSync.lua")
+
+
 @extend_schema(
     tags=TAG_SYNC, summary="Upload the addon's SavedVariables file (GuildSync.lua)",
     description="Send the file as multipart (`file`) or as the raw request body. It is parsed (never "
-                "executed); notes, ranks and classes are written, then matching, the integrity check and "
-                "the report run. Errors: 400 with the parser's line and column, 413 over "
-                "ADDON_UPLOAD_MAX_BYTES; nothing is written on any error.",
-    request={"multipart/form-data": inline_serializer("AddonUpload", {"file": serializers.FileField()}),
-             "text/plain": OpenApiTypes.STR, "application/octet-stream": OpenApiTypes.BINARY},
-    responses={202: PipelineResultSerializer, 400: PARSE_ERROR, 413: ERROR},
+                "executed) in a process bounded by ADDON_PARSE_CPU_SECONDS / ADDON_PARSE_MAX_MEMORY_MB. "
+                "A file up to ADDON_UPLOAD_SYNC_MAX_BYTES is processed at once: 200 with what was done "
+                "(notes, ranks and classes written, then matching, the integrity check and the report). A "
+                "bigger one is queued for the worker: 202 with `status_url` (the run's SyncLog). Errors: "
+                "400 with the parser's line and column or the reason the export cannot be used; 413 over "
+                "ADDON_UPLOAD_MAX_BYTES, ADDON_UPLOAD_MAX_TABLES or ADDON_UPLOAD_MAX_MEMBERS; 422 when "
+                "reading it needs more than its CPU/memory budget. Nothing is written on any error.",
+    request={"multipart/form-data": AddonUploadSerializer,
+             "text/plain": OpenApiTypes.BINARY, "application/octet-stream": OpenApiTypes.BINARY},
+    responses={200: PipelineResultSerializer, 202: UPLOAD_QUEUED, 400: PARSE_ERROR, 413: ERROR, 422: ERROR,
+               503: ERROR},
     examples=[OpenApiExample("parse error", response_only=True, status_codes=["400"],
                              value={"detail": "line 3, column 7: expected '='", "line": 3, "column": 7})],
 )
 class AddonUploadView(APIView):
+    """Thin: reads the bytes (refusing an oversized body before reading it) and hands them to
+    ``services.addon_upload.submit_upload``, the same service as the admin's upload page."""
+
     parser_classes = [MultiPartParser, RawBodyParser]
     required_scope = Scope.UPLOAD
     required_permissions = {"POST": ["guildsync.add_synclog", "guildsync.change_wowcharacter"]}
 
     def post(self, request: Request) -> Response:
-        from guildsync.services.addon_processor import (
-            AddonFormatError,
-            SavedVariablesError,
-            SavedVariablesTooLarge,
-            extract_addon_records,
-            parse_saved_variables,
-        )
+        from guildsync.services.addon_processor import SavedVariablesError, UploadTooLarge
+        from guildsync.services.addon_upload import ParseBudgetExceeded, QueueUnavailable, submit_upload
 
         limit = settings.ADDON_UPLOAD_MAX_BYTES
         too_large = Response({"detail": f"The file is over the {limit:,}-byte limit (ADDON_UPLOAD_MAX_BYTES)."},
@@ -342,22 +358,32 @@ class AddonUploadView(APIView):
                 data = request._request.body
             except RequestDataTooBig:  # DATA_UPLOAD_MAX_MEMORY_SIZE below ADDON_UPLOAD_MAX_BYTES
                 return too_large
-            if len(data) > limit:
-                return too_large
         try:
-            records = extract_addon_records(parse_saved_variables(data, max_bytes=limit))
-        except SavedVariablesTooLarge:
-            return too_large
+            outcome = submit_upload(data, triggered_by=actor(request))
+        except UploadTooLarge as exc:
+            return domain_error(exc, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        except ParseBudgetExceeded as exc:
+            return domain_error(exc, status.HTTP_422_UNPROCESSABLE_ENTITY)
         except SavedVariablesError as exc:
             return Response({"detail": str(exc), "line": exc.line, "column": exc.column},
                             status=status.HTTP_400_BAD_REQUEST)
-        except AddonFormatError as exc:
-            return Response({"detail": str(exc), "line": None, "column": None}, status=status.HTTP_400_BAD_REQUEST)
-        try:
-            result = pipeline.ingest_addon_records(records, triggered_by=actor(request))
+        except QueueUnavailable as exc:
+            return domain_error(exc, status.HTTP_503_SERVICE_UNAVAILABLE)
         except DomainError as exc:
-            return domain_error(exc)
-        return Response(PipelineResultSerializer(result).data, status=status.HTTP_202_ACCEPTED)
+            return Response({"detail": str(exc), "line": None, "column": None}, status=status.HTTP_400_BAD_REQUEST)
+        if outcome.status == "queued":
+            url = request.build_absolute_uri(reverse("guildsync-sync-log", args=[outcome.sync_log_id]))
+            return Response({"status": "queued", "task_id": outcome.task_id, "sync_log_id": outcome.sync_log_id,
+                             "status_url": url}, status=status.HTTP_202_ACCEPTED, headers={"Location": url})
+        return Response(PipelineResultSerializer(outcome.result).data, status=status.HTTP_200_OK)
+
+
+@extend_schema(tags=TAG_SYNC, summary="One sync run (e.g. a queued upload's status_url)",
+               responses={200: SyncLogSerializer, 404: ERROR})
+class SyncLogDetailView(generics.RetrieveAPIView):
+    queryset = SyncLog.objects.all()
+    serializer_class = SyncLogSerializer
+    lookup_url_kwarg = "log_id"
 
 
 @extend_schema(tags=TAG_SYNC, summary="Last run per source, counts and open issues",

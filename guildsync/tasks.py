@@ -58,3 +58,12 @@ def blizzard_pipeline_task(triggered_by: str = "schedule", trigger_id: str = "")
 def addon_pipeline_task(text: str, triggered_by: str = "upload") -> dict[str, Any]:
     """An addon SavedVariables export → notes → match → check → report."""
     return _run("addon_pipeline", lambda: pipeline.run_addon_pipeline(text, triggered_by))
+
+
+@shared_task(name="guildsync.tasks.addon_upload_task")
+def addon_upload_task(records: list[dict[str, Any]], triggered_by: str, sync_log_id: int) -> dict[str, Any]:
+    """A large upload's records, already parsed and checked by ``addon_upload.submit_upload``:
+    notes → match → check → report, completing the upload's waiting SyncLog."""
+    from guildsync.services.addon_upload import run_queued_upload
+
+    return _run("addon_upload", lambda: run_queued_upload(records, triggered_by, sync_log_id))

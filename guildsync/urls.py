@@ -15,5 +15,6 @@ urlpatterns = [
     path("guild-sync/blizzard/trigger", api.BlizzardTriggerView.as_view(), name="guildsync-blizzard-trigger"),
     path("guild-sync/discord/trigger", api.DiscordTriggerView.as_view(), name="guildsync-discord-trigger"),
     path("guild-sync/addon/upload", api.AddonUploadView.as_view(), name="guildsync-addon-upload"),
+    path("guild-sync/sync-logs/<int:log_id>", api.SyncLogDetailView.as_view(), name="guildsync-sync-log"),
     path("guild-sync/status", api.StatusView.as_view(), name="guildsync-status"),
 ]

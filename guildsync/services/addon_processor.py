@@ -27,11 +27,13 @@ from collections.abc import Callable
 from typing import Any
 
 from core.errors import DomainError
+from guildsync.reference_data import CLASSES
 
 __all__ = [
     "AddonFormatError",
     "SavedVariablesError",
     "SavedVariablesTooLarge",
+    "UploadTooLarge",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_MEMBERS",
@@ -71,8 +73,12 @@ class SavedVariablesError(AddonFormatError):
         super().__init__(f"{where}{message}")
 
 
-class SavedVariablesTooLarge(SavedVariablesError):
-    """The upload is over the size limit (the API maps this one to 413)."""
+class UploadTooLarge(AddonFormatError):
+    """The upload is over a size limit: bytes, tables or members (the API answers 413)."""
+
+
+class SavedVariablesTooLarge(SavedVariablesError, UploadTooLarge):
+    """The file is over ``ADDON_UPLOAD_MAX_BYTES`` or holds more tables than the parser builds."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -145,12 +151,18 @@ _BOOLEANS = {"true": True, "false": False}
 class _Fail(Exception):
     """Raised inside the walk with the entry's match; turned into a positioned error outside."""
 
+    error_class: type[SavedVariablesError] = SavedVariablesError
+
     def __init__(self, message: str, match: re.Match, group: int = _TOK, offset: int = 0) -> None:
         super().__init__(message)
         self.message = message
         self.match = match
         self.group = group    # which part of the entry the error is about
         self.offset = offset  # characters into that part (for bad escapes inside a string)
+
+
+class _TooMany(_Fail):
+    error_class = SavedVariablesTooLarge
 
 
 def _raw_bytes(text: str) -> bytes:
@@ -309,7 +321,7 @@ def _table(nxt: Callable[[], re.Match], opening: re.Match, depth: int, limits: _
         raise _Fail(f"tables nested more than {limits.max_depth} levels deep", opening)
     limits.tables_left -= 1
     if limits.tables_left == -1:
-        raise _Fail(f"more than {limits.max_tables:,} tables in one file (ADDON_UPLOAD_MAX_TABLES)", opening)
+        raise _TooMany(f"more than {limits.max_tables:,} tables in one file (ADDON_UPLOAD_MAX_TABLES)", opening)
     if opening.group(_SEP):  # "{," : the regex took the comma as the brace's separator
         raise _Fail(f"expected a value, found '{opening.group(_SEP)}'", opening, _SEP)
     items: list[Any] = []
@@ -552,7 +564,7 @@ def parse_saved_variables(text: str | bytes, *, max_bytes: int | None = None,
                 start = text.rfind("[", fail.match.start(), start)
             offset = start + fail.offset
         line, column = _position(text, offset)
-        raise SavedVariablesError(message, line, column) from None
+        raise fail.error_class(message, line, column) from None
     except RecursionError:  # max_depth set above what the interpreter's stack allows
         raise SavedVariablesError("tables nested too deeply", None, None) from None
     if _SURROGATES.search(text):
@@ -583,7 +595,77 @@ def _text(member: dict[str, Any], key: str, where: str) -> str:
     return value
 
 
-def extract_addon_records(parsed: dict[str, Any], *, guild: str | None = None) -> list[dict[str, Any]]:
+def _check_member_count(count: int, max_members: int | None) -> None:
+    limit = _setting("ADDON_UPLOAD_MAX_MEMBERS", DEFAULT_MAX_MEMBERS) if max_members is None else max_members
+    if limit and count > limit:
+        raise UploadTooLarge(f"The export lists {count:,} members, over the {limit:,}-member limit "
+                             "(ADDON_UPLOAD_MAX_MEMBERS; a guild holds at most 1,000). Nothing was changed.")
+
+
+# classFile tokens ("DEATHKNIGHT") → English class names, for exports that give only the
+# client's localised name (the origin addon below). Same table as the addon's CLASS_NAMES.
+_CLASS_FILES = {name.upper().replace(" ", ""): name for _bid, name, _colour in CLASSES}
+ORIGIN_ADDON = "GuildSync 1.0.0 of the Pull All The Things site (GuildSyncDB.lastExport.characters)"
+
+
+def _is_origin_export(db: dict[str, Any]) -> bool:
+    """The origin project's addon (Shadowedvaca/PullAllTheThings-site, wow_addon/GuildSync/
+    GuildSync.lua) writes ``GuildSyncDB = {lastExport = {exportTime, guildName, memberCount,
+    characters = {...}}, lastExportTime, totalExports}``: no ``formatVersion``, no ``guilds``."""
+    last = db.get("lastExport")
+    return "formatVersion" not in db and isinstance(last, dict) and "characters" in last
+
+
+def _origin_records(db: dict[str, Any], max_members: int | None) -> list[dict[str, Any]]:
+    """Records from the origin addon's export. Its characters carry ``name``, ``realm`` (the
+    exporter's own realm comes from GetRealmName(), with spaces: "Twisting Nether"; others as
+    the game writes them: "TwistingNether"), ``class`` (localised), ``classFile``, ``level``,
+    ``rank`` (0 = guild master, like ours), ``rankName``, ``note`` and ``officerNote``. It does
+    not record whether the exporter could read officer notes, so an export in which every
+    officer note is empty is refused: syncing it could erase them all."""
+    where = f"{SAVED_VARIABLE}.lastExport"
+    characters = db["lastExport"]["characters"]
+    if isinstance(characters, dict) and not characters:
+        characters = []
+    if not isinstance(characters, list) or not characters:
+        raise AddonFormatError(f"{where}.characters holds no members: open the guild roster in the game, "
+                               "type /guildsync force and then /reload so the game writes the file.")
+    _check_member_count(len(characters), max_members)
+    records: list[dict[str, Any]] = []
+    for n, member in enumerate(characters, 1):
+        mwhere = f"{where}.characters[{n}]"
+        if not isinstance(member, dict):
+            raise AddonFormatError(f"{mwhere} should be a table.")
+        name = _require(member, "name", str, mwhere).strip()
+        if not name:
+            raise AddonFormatError(f"{mwhere}.name is empty.")
+        rank_index = _require(member, "rank", int, mwhere)
+        level = member.get("level", 0)
+        if not isinstance(level, int) or isinstance(level, bool):
+            raise AddonFormatError(f"{mwhere}.level should be a whole number.")
+        realm = _text(member, "realm", mwhere)
+        class_file = _text(member, "classFile", mwhere)
+        records.append({
+            "character_name": name,
+            "realm": realm.replace(" ", ""),
+            "realm_name": realm if " " in realm else "",
+            "guild_note": _text(member, "note", mwhere),
+            "officer_note": _text(member, "officerNote", mwhere),
+            "rank_index": rank_index,
+            "rank_name": _text(member, "rankName", mwhere),
+            "class_name": _CLASS_FILES.get(class_file, ""),
+            "level": level,
+        })
+    if not any(r["officer_note"] for r in records):
+        raise AddonFormatError(
+            f"This export of the origin addon ({ORIGIN_ADDON}) has no officer note at all: it was probably made "
+            "by a character who cannot read them, and syncing it would erase every officer note. Export again "
+            "with an officer, or install the GuildSync addon from guildsync/addon (it records who exported).")
+    return records
+
+
+def extract_addon_records(parsed: dict[str, Any], *, guild: str | None = None,
+                          max_members: int | None = None) -> list[dict[str, Any]]:
     """Turn a parsed GuildSync SavedVariables file into roster records.
 
     Each record has exactly the keys of :data:`RECORD_KEYS` (what ``sync_addon_data`` reads):
@@ -594,7 +676,10 @@ def extract_addon_records(parsed: dict[str, Any], *, guild: str | None = None) -
     ``rank_index`` is 0 for the guild master, like Blizzard's API. ``guild`` picks one guild's
     export by name (case-insensitive) when the officer's account exported several; by default
     the most recent export is used. Exports made by a character who cannot read officer notes
-    are refused, since syncing them would erase every officer note on the site.
+    are refused, since syncing them would erase every officer note on the site. An export of
+    the origin project's addon (``GuildSyncDB.lastExport.characters``, no ``formatVersion``) is
+    read too (:func:`_origin_records`). More than ``max_members`` members (default
+    ``settings.ADDON_UPLOAD_MAX_MEMBERS``) raises :class:`UploadTooLarge` before any record is built.
     """
     if not isinstance(parsed, dict) or SAVED_VARIABLE not in parsed:
         found = ", ".join(sorted(str(k) for k in parsed)) if isinstance(parsed, dict) and parsed else "nothing"
@@ -603,6 +688,13 @@ def extract_addon_records(parsed: dict[str, Any], *, guild: str | None = None) -
     db = parsed[SAVED_VARIABLE]
     if not isinstance(db, dict):
         raise AddonFormatError(f"{SAVED_VARIABLE} should be a table of settings and exports.")
+    if _is_origin_export(db):
+        return _origin_records(db, max_members)
+    if "formatVersion" not in db:
+        raise AddonFormatError(
+            f"{SAVED_VARIABLE} has no formatVersion and is not an export of the origin addon either "
+            f"({ORIGIN_ADDON}). Install the GuildSync addon from guildsync/addon (see its README), "
+            "type /guildsync in the game, then /reload, and upload WTF/Account/<ACCOUNT>/SavedVariables/GuildSync.lua.")
     version = _require(db, "formatVersion", int, SAVED_VARIABLE)
     if version not in SUPPORTED_FORMAT_VERSIONS:
         raise AddonFormatError(f"GuildSync export format {version} is not supported by this server "
@@ -637,6 +729,7 @@ def extract_addon_records(parsed: dict[str, Any], *, guild: str | None = None) -
         members = []
     if not isinstance(members, list):
         raise AddonFormatError(f"{where}.members should be a list of members.")
+    _check_member_count(len(members), max_members)
     records: list[dict[str, Any]] = []
     for n, member in enumerate(members, 1):
         mwhere = f"{where}.members[{n}]"

@@ -51,9 +51,11 @@ class PipelineResult:
     report_messages: int = 0
 
 
-def _logged(source: str, triggered_by: str, fn: Callable[[], Any]) -> tuple[SyncLog, Any]:
-    """Run one step under a SyncLog; the step's exception is recorded, then re-raised."""
-    entry = start_log(source, triggered_by)
+def _logged(source: str, triggered_by: str, fn: Callable[[], Any], entry: SyncLog | None = None
+            ) -> tuple[SyncLog, Any]:
+    """Run one step under a SyncLog (``entry``: one started earlier, e.g. when an upload was
+    queued); the step's exception is recorded, then re-raised."""
+    entry = entry or start_log(source, triggered_by)
     started = time.monotonic()
     try:
         outcome = fn()
@@ -123,25 +125,27 @@ def run_blizzard_pipeline(triggered_by: str = "schedule", client: Any = None) ->
         release("pipeline_blizzard", token)
 
 
-def ingest_addon_records(records: Iterable[Mapping[str, Any]], triggered_by: str = "upload") -> PipelineResult:
+def ingest_addon_records(records: Iterable[Mapping[str, Any]], triggered_by: str = "upload",
+                         log: SyncLog | None = None) -> PipelineResult:
     """An addon export's records → notes on characters → match → check → report.
 
     Unlike the scheduled runs, an upload is never skipped (that would drop the officer's
-    file): concurrent uploads queue on the row locks each step takes."""
+    file): concurrent uploads queue on the row locks each step takes. ``log``: the run an
+    upload was queued under (``services.addon_upload``), completed here."""
     records = list(records)
-    entry, stats = _logged(SyncLog.Source.ADDON, triggered_by, lambda: db_sync.sync_addon_data(records))
+    entry, stats = _logged(SyncLog.Source.ADDON, triggered_by, lambda: db_sync.sync_addon_data(records), log)
     result = PipelineResult(SyncLog.Source.ADDON, entry.status, entry.pk, stats.as_dict(), ["sync"])
     result.stats["records"] = len(records)
     return post_sync(result, triggered_by)
 
 
-def run_addon_pipeline(text: str, triggered_by: str = "upload") -> PipelineResult:
-    """The SavedVariables text → parse → ``ingest_addon_records``. A parse error raises
-    ``SavedVariablesError`` before anything is written."""
-    from guildsync.services.addon_processor import extract_addon_records, parse_saved_variables
+def run_addon_pipeline(data: str | bytes, triggered_by: str = "upload") -> PipelineResult:
+    """The SavedVariables file → parse (in the bounded process of ``services.addon_upload``)
+    → ``ingest_addon_records``. A parse error raises ``SavedVariablesError`` before anything
+    is written."""
+    from guildsync.services.addon_upload import process_upload
 
-    records = extract_addon_records(parse_saved_variables(text))
-    return ingest_addon_records(records, triggered_by)
+    return process_upload(data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data, triggered_by)
 
 
 def run_discord_sync(triggered_by: str = "schedule", guild_id: int | None = None) -> PipelineResult:
