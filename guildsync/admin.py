@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
@@ -35,6 +36,7 @@ from guildsync.models import (
     WowClass,
 )
 from guildsync.services import identity_engine, integrity_checker, pipeline, ranks
+from guildsync.services.addon_processor import UploadTooLarge
 from guildsync.services.common import delete_settings_row, save_settings_row
 
 
@@ -260,6 +262,11 @@ RemovedFilter = null_filter("in the guild", "removed", "removed_at", "In the gui
 OpenFilter = null_filter("status", "open", "resolved_at", "Open", "Closed")
 
 
+class AddonUploadForm(forms.Form):
+    file = forms.FileField(label="SavedVariables file",
+                           help_text="World of Warcraft/_retail_/WTF/Account/<ACCOUNT>/SavedVariables/GuildSync.lua")
+
+
 class LinkToPlayerForm(forms.Form):
     player = forms.ModelChoiceField(queryset=Player.objects.order_by("display_name"),
                                     help_text="The player the selected characters belong to.")
@@ -342,10 +349,53 @@ class WowCharacterAdmin(admin.ModelAdmin):
         getattr(self, action)(request)
         return HttpResponseRedirect(reverse("admin:guildsync_wowcharacter_changelist"))
 
+    # -- addon upload (issue 11, item 8) --------------------------------------------------
+    def upload_addon_view(self, request: HttpRequest) -> TemplateResponse:
+        """Upload the addon's SavedVariables file: the same service as the API
+        (``addon_upload.submit_upload``), so the same limits, budgets and messages. It writes
+        characters' addon columns, hence the change permission."""
+        from guildsync.services.addon_processor import SavedVariablesError
+        from guildsync.services.addon_upload import submit_upload
+
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        form = AddonUploadForm(request.POST or None, request.FILES or None)
+        context: dict = {**self.admin_site.each_context(request), "title": "Upload the addon's SavedVariables file",
+                         "opts": self.model._meta, "form": form,
+                         "max_bytes": settings.ADDON_UPLOAD_MAX_BYTES}
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                if upload.size > settings.ADDON_UPLOAD_MAX_BYTES:
+                    raise UploadTooLarge(f"The file is over the {settings.ADDON_UPLOAD_MAX_BYTES:,}-byte limit "
+                                         "(ADDON_UPLOAD_MAX_BYTES). Nothing was changed.")
+                data = upload.read()
+                outcome = submit_upload(data, triggered_by=request.user.get_username())
+            except SavedVariablesError as exc:
+                context["error"] = str(exc)
+                if exc.line is not None:
+                    lines = data.decode("utf-8", "replace").splitlines()
+                    if exc.line <= len(lines):
+                        context["error_line"] = {"number": exc.line, "text": lines[exc.line - 1][:300],
+                                                 "caret": " " * max(0, min(exc.column or 1, 300) - 1) + "^"}
+            except DomainError as exc:
+                context["error"] = str(exc)
+            else:
+                context["outcome"] = outcome
+                if outcome.sync_log_id:
+                    context["log_url"] = reverse("admin:guildsync_synclog_change", args=[outcome.sync_log_id])
+                if outcome.result is not None:
+                    context["stats"] = sorted((k.replace("_", " "), v) for k, v in outcome.result.stats.items()
+                                              if not isinstance(v, (list, dict)))
+        return TemplateResponse(request, "admin/guildsync/addon_upload.html", context,
+                                status=400 if "error" in context else 200)
+
     # -- roster composition ---------------------------------------------------------
     def get_urls(self) -> list:
         extra = [path("composition/", self.admin_site.admin_view(self.composition_view),
-                      name="guildsync_wowcharacter_composition")]
+                      name="guildsync_wowcharacter_composition"),
+                 path("upload-addon/", self.admin_site.admin_view(self.upload_addon_view),
+                      name="guildsync_wowcharacter_upload_addon")]
         extra += [path(f"{slug}/", self.admin_site.admin_view(lambda request, a=action: self.run_button_view(request, a)),
                        name=f"guildsync_wowcharacter_{action}")
                   for slug, action in (("run-matching", "run_matching_now"),

@@ -299,10 +299,9 @@ UPLOAD_QUEUED = inline_serializer("AddonUploadQueued", {
         help_text="GET it until its status is no longer 'running'.")})
 
 
-class AddonUploadSerializer(serializers.Serializer):
-    """What Swagger's "Try it out" shows: a file picker for ``file``."""
-
-    file = serializers.FileField(help_text="WTF/Account/<ACCOUNT>/SavedVariables/GuildSync.lua")
+# What Swagger's "Try it out" shows: a file picker for ``file`` (a binary string in multipart).
+ADDON_UPLOAD_FORM = {"type": "object", "required": ["file"], "properties": {"file": {
+    "type": "string", "format": "binary", "description": "WTF/Account/<ACCOUNT>/SavedVariables/GuildSync.lua"}}}
 
 
 @extend_schema(
@@ -315,7 +314,7 @@ class AddonUploadSerializer(serializers.Serializer):
                 "400 with the parser's line and column or the reason the export cannot be used; 413 over "
                 "ADDON_UPLOAD_MAX_BYTES, ADDON_UPLOAD_MAX_TABLES or ADDON_UPLOAD_MAX_MEMBERS; 422 when "
                 "reading it needs more than its CPU/memory budget. Nothing is written on any error.",
-    request={"multipart/form-data": AddonUploadSerializer,
+    request={"multipart/form-data": ADDON_UPLOAD_FORM,
              "text/plain": OpenApiTypes.BINARY, "application/octet-stream": OpenApiTypes.BINARY},
     responses={200: PipelineResultSerializer, 202: UPLOAD_QUEUED, 400: PARSE_ERROR, 413: ERROR, 422: ERROR,
                503: ERROR},

@@ -16,8 +16,11 @@ Why each behaviour:
 * Network hiccups, server restarts (5xx) and rate limits (429) are temporary: it retries with
   exponential backoff and honours ``Retry-After``.
 * A 4xx answer is final for that content: a file the server cannot parse (400, with the line
-  and column), a wrong key (401/403) or a file over the size limit (413) will not get better by
-  retrying, so it prints the server's message and waits for the next change instead.
+  and column), a wrong key (401/403), a file over a size limit (413) or one too costly to read
+  (422) will not get better by retrying, so it prints the server's message and waits for the
+  next change instead.
+* 200 means the server processed the file; 202 means it read and checked it and its worker
+  is writing it (the answer's ``status_url`` shows the run).
 """
 
 from __future__ import annotations
@@ -214,11 +217,16 @@ class Companion:
         status = response.status_code
         if 200 <= status < 300:
             try:
-                counts = _describe_counts(response.json())
+                body = response.json()
             except ValueError:
-                counts = ""
+                body = None
             size = f"{len(data) / 1024:,.0f} KB"
-            return Outcome("uploaded", f"Uploaded {self.file.name} ({size}): the server accepted it"
+            if status == 202 and isinstance(body, dict) and body.get("status_url"):
+                # a big file: read and checked, its members are written by the server's worker
+                return Outcome("uploaded", f"Uploaded {self.file.name} ({size}): the server read it and is writing "
+                                           f"it in the background; follow it at {body['status_url']}.", status)
+            counts = _describe_counts(body)
+            return Outcome("uploaded", f"Uploaded {self.file.name} ({size}): the server processed it"
                                        + (f" — {counts}." if counts else "."), status)
         message = _server_message(response).rstrip(". ")
         if status == 429 or status >= 500:
@@ -231,7 +239,10 @@ class Companion:
                                        "Check --key (ask an admin for a Guild Ops API key).", status, fatal=True)
         if status == 413:
             return Outcome("rejected", f"{self.file.name} is too big for the server (413): {message}. "
-                                       "Ask an admin to raise ADDON_UPLOAD_MAX_BYTES.", status)
+                                       "Ask an admin about the limit it names.", status)
+        if status == 422:
+            return Outcome("rejected", f"The server gave up reading {self.file.name} (422): {message}. "
+                                       "It will be sent again when the game rewrites it.", status)
         if status in (404, 405):
             return Outcome("rejected", f"The server answered {status} ({message}): check --url, it should end "
                                        "with /api/guild-sync/addon/upload.", status, fatal=True)

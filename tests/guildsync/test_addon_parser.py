@@ -499,7 +499,7 @@ def _db(**changes):
     ({}, "no GuildSyncDB variable (found nothing)"),
     ({"SomethingElseDB": {}}, "no GuildSyncDB variable (found SomethingElseDB)"),
     ({"GuildSyncDB": "x"}, "GuildSyncDB should be a table"),
-    ({"GuildSyncDB": {"guilds": {}}}, "no 'formatVersion' field"),
+    ({"GuildSyncDB": {"guilds": {}}}, "has no formatVersion and is not an export of the origin addon"),
     (_db(formatVersion="1"), "formatVersion has the wrong type (str)"),
     (_db(formatVersion=2), "export format 2 is not supported"),
     (_db(guilds={}), "holds no guild export yet"),

@@ -240,3 +240,70 @@ def test_note_patterns_and_ranks_are_validated_and_saved_by_services(guild_offic
         "name": "Raider", "level": rank.level, "scheduling_weight": rank.scheduling_weight, "role_names": "gm"})
     assert clash.status_code == 200 and "already counts as Guild Leader" in clash.content.decode()
     assert list(rank.discord_roles.values_list("role_name", flat=True)) == ["Raiders", "veterans"]
+
+
+# -- addon upload page (issue 11, item 8): the same service as the API -----------------------------
+
+def _lua_file(text: str | bytes, name: str = "GuildSync.lua"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, text if isinstance(text, bytes) else text.encode(), "text/plain")
+
+
+def test_addon_upload_page_processes_a_file(guild_officer):
+    from guildsync.models import WowCharacter
+    from tests.guildsync.test_scheduler import addon_member, upload_text
+
+    url = "/admin/guildsync/wowcharacter/upload-addon/"
+    page = guild_officer.get(url)
+    assert page.status_code == 200 and b'type="file"' in page.content
+    assert b"upload-addon/" in guild_officer.get("/admin/guildsync/wowcharacter/").content
+    text = upload_text([addon_member("Lonely", officer="Main: Lonely"), addon_member("Other")])
+    response = guild_officer.post(url, {"file": _lua_file(text)})
+    assert response.status_code == 200
+    assert b"Upload processed: success" in response.content and b"Created</th><td>2" in response.content
+    log = SyncLog.objects.get(source="addon")
+    assert log.triggered_by == "guild_officers" and f"/admin/guildsync/synclog/{log.pk}/change/".encode() in response.content
+    assert WowCharacter.objects.get(character_name="Lonely").addon_officer_note == "Main: Lonely"
+
+
+def test_addon_upload_page_shows_the_line_and_column_and_writes_nothing(guild_officer):
+    bad = 'GuildSyncDB = {\n["formatVersion"] = 1,\n["guilds"] = {oops = }\n}\n'
+    response = guild_officer.post("/admin/guildsync/wowcharacter/upload-addon/", {"file": _lua_file(bad)})
+    assert response.status_code == 400
+    assert b"line 3, column 22: expected a value, found &#x27;}&#x27;" in response.content
+    assert b"[&quot;guilds&quot;] = {oops = }\n" + b" " * 21 + b"^" in response.content
+    assert not SyncLog.objects.exists()
+    other = guild_officer.post("/admin/guildsync/wowcharacter/upload-addon/", {"file": _lua_file(b"Other = {}")})
+    assert other.status_code == 400 and b"not a GuildSync export" in other.content
+
+
+def test_addon_upload_page_limits_are_the_apis(guild_officer, settings):
+    from tests.guildsync.test_scheduler import addon_member, upload_text
+
+    settings.ADDON_UPLOAD_MAX_MEMBERS = 1
+    text = upload_text([addon_member("One", note="x" * 600), addon_member("Two", note="y" * 600)])
+    response = guild_officer.post("/admin/guildsync/wowcharacter/upload-addon/", {"file": _lua_file(text)})
+    assert response.status_code == 400 and b"over the 1-member limit" in response.content
+    settings.ADDON_UPLOAD_MAX_BYTES = 1024
+    response = guild_officer.post("/admin/guildsync/wowcharacter/upload-addon/", {"file": _lua_file(text)})
+    assert response.status_code == 400 and b"1,024-byte limit" in response.content
+    assert not SyncLog.objects.exists()
+
+
+def test_addon_upload_page_needs_the_change_permission(officer, client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    from tests.guildsync.test_scheduler import addon_member, upload_text
+
+    url = "/admin/guildsync/wowcharacter/upload-addon/"
+    client.force_login(officer("Raid officers", "raider"))
+    assert client.get(url).status_code == 403
+    viewer = django_user_model.objects.create_user("viewer", password="x", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_wowcharacter"))
+    client.force_login(viewer)
+    assert client.get(url).status_code == 403
+    text = upload_text([addon_member("Lonely")])
+    assert client.post(url, {"file": _lua_file(text)}).status_code == 403
+    assert not SyncLog.objects.exists()
+    assert b"upload-addon/" not in client.get("/admin/guildsync/wowcharacter/").content

@@ -441,3 +441,15 @@ def test_defect8_fifty_parallel_triggers_queue_one_pipeline(run_in_parallel, set
     assert all(isinstance(r, dict) for r in results), [r for r in results if not isinstance(r, dict)]
     assert sum(r["status"] == "queued" for r in results) == 1
     assert len({r["task_id"] for r in results}) == 1  # every caller is told the one queued run
+
+
+def test_upload_schema_offers_a_file_picker(admin_client):
+    """Swagger's "Try it out" shows a file input for a multipart binary field (issue 11, item 8)."""
+    schema = admin_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    post = schema["paths"]["/api/guild-sync/addon/upload"]["post"]
+    multipart = post["requestBody"]["content"]["multipart/form-data"]["schema"]
+    if "$ref" in multipart:
+        multipart = schema["components"]["schemas"][multipart["$ref"].rsplit("/", 1)[-1]]
+    field = multipart["properties"]["file"]
+    assert field["type"] == "string" and field["format"] == "binary"
+    assert set(post["responses"]) >= {"200", "202", "400", "413", "422"}

@@ -1,5 +1,6 @@
 """The companion uploader against a local HTTP server that answers like the upload endpoint
-(202 with counts, 400 with the parser's position, 401, 413, 429/503 then 202), plus one
+(200 with counts, 202 queued with a status URL, 400 with the parser's position, 401, 413, 422,
+429/503 then 200), plus one
 contract test against the real endpoint on the live server. The companion itself must not
 need Django: it runs on an officer's PC."""
 
@@ -49,30 +50,30 @@ def make(sv_file, tmp_path, httpserver):
 def accept(request: Request) -> Response:
     if request.headers.get("Authorization") != "Api-Key good-key":
         return Response(json.dumps({"detail": "Invalid API key."}), status=401, content_type="application/json")
-    return Response(json.dumps(ACCEPTED), status=202, content_type="application/json")
+    return Response(json.dumps(ACCEPTED), status=200, content_type="application/json")
 
 
 def test_upload_sends_the_file_with_the_key_and_reports_counts(make, httpserver, sv_file):
     httpserver.expect_oneshot_request(UPLOAD, method="POST", headers={"Authorization": "Api-Key good-key"}) \
-        .respond_with_json(ACCEPTED, status=202)
+        .respond_with_json(ACCEPTED, status=200)
     outcome = make().upload_if_changed()
     assert outcome.status == "uploaded" and outcome.exit_code == 0
     request, _ = httpserver.log[0]
     assert request.files["file"].filename == "GuildSync.lua"
     assert request.files["file"].read() == CONTENT
-    assert "Uploaded GuildSync.lua (0 KB): the server accepted it — sync log id 12; status success; " \
+    assert "Uploaded GuildSync.lua (0 KB): the server processed it — sync log id 12; status success; " \
            "stats: records 150, updated 20, created 3." in make.lines[-1]
 
 
 def test_raw_body_mode(make, httpserver):
-    httpserver.expect_oneshot_request(UPLOAD, method="POST", data=CONTENT).respond_with_json(ACCEPTED, status=202)
+    httpserver.expect_oneshot_request(UPLOAD, method="POST", data=CONTENT).respond_with_json(ACCEPTED, status=200)
     assert make(raw=True).upload_if_changed().status == "uploaded"
     request, _ = httpserver.log[0]
     assert request.headers["Content-Type"] == "text/plain; charset=utf-8"
 
 
 def test_unchanged_content_is_not_uploaded_again(make, httpserver, sv_file):
-    httpserver.expect_request(UPLOAD, method="POST").respond_with_json(ACCEPTED, status=202)
+    httpserver.expect_request(UPLOAD, method="POST").respond_with_json(ACCEPTED, status=200)
     assert make().upload_if_changed().status == "uploaded"
     sv_file.write_bytes(CONTENT)  # the game rewrites the same content at the next logout
     outcome = make().upload_if_changed()  # a new process: the hash comes from the state file
@@ -118,7 +119,7 @@ def test_too_big_file(make, httpserver):
     outcome = make().upload_if_changed()
     assert outcome.http_status == 413 and outcome.exit_code == 2
     assert ("GuildSync.lua is too big for the server (413): Upload is 6,000,000 bytes, over the 5,242,880-byte "
-            "limit. Ask an admin to raise ADDON_UPLOAD_MAX_BYTES.") in make.lines[-1]
+            "limit. Ask an admin about the limit it names.") in make.lines[-1]
     assert len(httpserver.log) == 1
 
 
@@ -131,7 +132,7 @@ def test_wrong_url_is_fatal(make, httpserver):
 def test_server_errors_are_retried_with_exponential_backoff(make, httpserver):
     for _ in range(2):
         httpserver.expect_ordered_request(UPLOAD, method="POST").respond_with_data("Service Unavailable", status=503)
-    httpserver.expect_ordered_request(UPLOAD, method="POST").respond_with_json(ACCEPTED, status=202)
+    httpserver.expect_ordered_request(UPLOAD, method="POST").respond_with_json(ACCEPTED, status=200)
     outcome = make(backoff=2.0).upload_if_changed()
     assert outcome.status == "uploaded"
     assert make.sleeps == [2.0, 4.0]
@@ -144,7 +145,7 @@ def test_rate_limit_honours_retry_after(make, httpserver):
         {"detail": "Request was throttled."}, status=429, headers={"Retry-After": "7"})
     httpserver.expect_ordered_request(UPLOAD, method="POST").respond_with_json(
         {"detail": "Request was throttled."}, status=429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
-    httpserver.expect_ordered_request(UPLOAD, method="POST").respond_with_json(ACCEPTED, status=202)
+    httpserver.expect_ordered_request(UPLOAD, method="POST").respond_with_json(ACCEPTED, status=200)
     assert make().upload_if_changed().status == "uploaded"
     assert make.sleeps == [7.0, 0.0]  # a date in the past means "now"
 
@@ -158,7 +159,7 @@ def test_gives_up_after_the_attempts_and_tries_again_later(make, httpserver, sv_
     assert "Upload failed after 3 attempts: the server answered 502 Bad Gateway. Will try again later." in make.lines[-1]
     # Not remembered as uploaded: the next run sends the same content again.
     httpserver.clear()
-    httpserver.expect_request(UPLOAD, method="POST").respond_with_json(ACCEPTED, status=202)
+    httpserver.expect_request(UPLOAD, method="POST").respond_with_json(ACCEPTED, status=200)
     assert c.upload_if_changed().status == "uploaded"
 
 
@@ -181,7 +182,7 @@ def test_missing_file_says_what_to_do(make, sv_file, httpserver):
 
 
 def test_watch_uploads_each_change_once(make, httpserver, sv_file):
-    httpserver.expect_request(UPLOAD, method="POST").respond_with_json(ACCEPTED, status=202)
+    httpserver.expect_request(UPLOAD, method="POST").respond_with_json(ACCEPTED, status=200)
     writes = {2: CONTENT,                         # rewritten with the same content: no upload
               4: CONTENT + b"A = 1\n",            # changed: one upload
               6: CONTENT + b"A = 2\n"}            # changed again
@@ -211,13 +212,13 @@ def test_watch_stops_on_a_wrong_key(make, httpserver, sv_file):
 
 
 def test_main_command_line(sv_file, tmp_path, httpserver, capsys):
-    httpserver.expect_request(UPLOAD, method="POST").respond_with_json(ACCEPTED, status=202)
+    httpserver.expect_request(UPLOAD, method="POST").respond_with_json(ACCEPTED, status=200)
     args = ["--file", str(sv_file), "--url", httpserver.url_for(UPLOAD), "--key", "good-key",
             "--state", str(tmp_path / "s.json")]
     assert main(args) == 0
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "the server accepted it" in out and "nothing sent" in out
+    assert "the server processed it" in out and "nothing sent" in out
     with pytest.raises(SystemExit):
         main(["--file", str(sv_file), "--url", "ftp://x", "--key", "k"])
     assert "--url must start with http:// or https://" in capsys.readouterr().err
@@ -225,7 +226,7 @@ def test_main_command_line(sv_file, tmp_path, httpserver, capsys):
 
 def test_key_from_environment(sv_file, tmp_path, httpserver, monkeypatch):
     httpserver.expect_request(UPLOAD, method="POST", headers={"Authorization": "Api-Key env-key"}) \
-        .respond_with_json(ACCEPTED, status=202)
+        .respond_with_json(ACCEPTED, status=200)
     monkeypatch.setenv("GUILDSYNC_API_KEY", "env-key")
     assert main(["--file", str(sv_file), "--url", httpserver.url_for(UPLOAD), "--state", str(tmp_path / "s")]) == 0
     monkeypatch.delenv("GUILDSYNC_API_KEY")
@@ -249,7 +250,7 @@ def test_runs_without_django():
 @pytest.mark.django_db(transaction=True)
 def test_against_the_real_upload_endpoint(live_server, sv_file, tmp_path):
     """The contract with guildsync.api.AddonUploadView: multipart ``file``, ``Api-Key`` auth,
-    202 with counts; a broken file comes back as 400 with its line and column."""
+    200 with counts; a broken file comes back as 400 with its line and column."""
     from rest_framework_api_key.models import APIKey
 
     from bench.guildsync_parser import make_export
@@ -263,7 +264,7 @@ def test_against_the_real_upload_endpoint(live_server, sv_file, tmp_path):
                   out=lines.append, sleep=lambda s: None)
     outcome = c.upload_if_changed()
     assert outcome.status == "uploaded", lines
-    assert outcome.http_status == 202 and "the server accepted it" in lines[-1]
+    assert outcome.http_status == 200 and "the server processed it" in lines[-1]
     assert WowCharacter.objects.count() == 5
 
     sv_file.write_text('GuildSyncDB = {\n["formatVersion"] = 1,\n["guilds"] = {"unfinished\n}\n', encoding="utf-8")
@@ -274,3 +275,25 @@ def test_against_the_real_upload_endpoint(live_server, sv_file, tmp_path):
     bad = Companion(sv_file, f"{live_server.url}{UPLOAD}", "wrong-key", state_file=None, out=lines.append,
                     sleep=lambda s: None)
     assert bad.upload_if_changed(force=True).http_status in (401, 403)
+
+
+def test_a_queued_upload_prints_where_to_follow_it(make, httpserver):
+    """The real endpoint answers 202 with ``status_url`` when its worker writes a big file."""
+    queued = {"status": "queued", "task_id": "abc", "sync_log_id": 7,
+              "status_url": "https://guildops.example.org/api/guild-sync/sync-logs/7"}
+    httpserver.expect_oneshot_request(UPLOAD, method="POST").respond_with_json(queued, status=202)
+    c = make()
+    outcome = c.upload_if_changed()
+    assert outcome.status == "uploaded" and outcome.http_status == 202
+    assert "follow it at https://guildops.example.org/api/guild-sync/sync-logs/7" in make.lines[-1]
+    assert c.upload_if_changed().status == "unchanged"
+
+
+def test_422_over_the_servers_budget_is_final_for_that_content(make, httpserver):
+    httpserver.expect_oneshot_request(UPLOAD, method="POST").respond_with_json(
+        {"detail": "Reading this file needed more than the 10 s of CPU time ..."}, status=422)
+    c = make()
+    outcome = c.upload_if_changed()
+    assert outcome.status == "rejected" and outcome.http_status == 422 and not make.sleeps
+    assert "gave up reading GuildSync.lua (422)" in make.lines[-1]
+    assert c.upload_if_changed().status == "unchanged"
