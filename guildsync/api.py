@@ -380,6 +380,7 @@ class AddonUploadView(APIView):
 @extend_schema(tags=TAG_SYNC, summary="One sync run (e.g. a queued upload's status_url)",
                responses={200: SyncLogSerializer, 404: ERROR})
 class SyncLogDetailView(generics.RetrieveAPIView):
+    required_permissions = {"GET": ["guildsync.view_synclog"]}
     queryset = SyncLog.objects.all()
     serializer_class = SyncLogSerializer
     lookup_url_kwarg = "log_id"

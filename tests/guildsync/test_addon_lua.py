@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from core.services import create_api_key
 from guildsync.services.addon_processor import (
     AddonFormatError,
     extract_addon_records,
@@ -310,7 +311,6 @@ def test_real_export_through_the_upload_api_reaches_existing_characters(lua, tmp
     that breaks the slug rule) instead of creating duplicates."""
     from django.core.files.uploadedfile import SimpleUploadedFile
     from rest_framework.test import APIClient
-    from rest_framework_api_key.models import APIKey
 
     from guildsync.models import WowCharacter
 
@@ -330,7 +330,7 @@ def test_real_export_through_the_upload_api_reaches_existing_characters(lua, tmp
     text, _ = run_addon(lua, tmp_path, 'WowStub.slash("/guildsync")', style=style, roster=roster,
                         guild={"realmName": "Twisting Nether"})
     assert '"TwistingNether"' in text and '"Twisting Nether"' in text
-    _key, raw = APIKey.objects.create_key(name="companion")
+    _key, raw = create_api_key("companion", ["upload"])
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
     response = client.post("/api/guild-sync/addon/upload",

@@ -251,13 +251,12 @@ def test_runs_without_django():
 def test_against_the_real_upload_endpoint(live_server, sv_file, tmp_path):
     """The contract with guildsync.api.AddonUploadView: multipart ``file``, ``Api-Key`` auth,
     200 with counts; a broken file comes back as 400 with its line and column."""
-    from rest_framework_api_key.models import APIKey
-
     from bench.guildsync_parser import make_export
+    from core.services import create_api_key
     from guildsync.models import WowCharacter
     from guildsync.services.addon_processor import format_saved_variables
 
-    _, key = APIKey.objects.create_key(name="companion test")
+    _, key = create_api_key("companion test", ["upload"])
     sv_file.write_text(format_saved_variables({"GuildSyncDB": make_export(5)}, legacy=True), encoding="utf-8")
     lines: list[str] = []
     c = Companion(sv_file, f"{live_server.url}{UPLOAD}", key, state_file=tmp_path / "state.json",
