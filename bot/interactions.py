@@ -71,6 +71,7 @@ class DatabasePool:
         self.name = name
         self.size_setting = size_setting
         self.inline = False
+        self._closing = False
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -84,13 +85,15 @@ class DatabasePool:
                 self._executor = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix=f"bot-{self.name}")
             return self._executor
 
-    @staticmethod
-    def _job(fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+    def _job(self, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
         close_old_connections()
         try:
             return fn(*args, **kwargs)
         finally:
-            close_old_connections()
+            if self._closing:
+                connections.close_all()
+            else:
+                close_old_connections()
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if self.inline:
@@ -99,24 +102,15 @@ class DatabasePool:
         return await loop.run_in_executor(self.executor(), self._job, fn, args, kwargs)
 
     def shutdown(self) -> None:
-        """Close every thread's connection, then stop the threads."""
+        """Drop queued work, let running work finish, close the threads' connections."""
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is None:
             return
-        size = executor._max_workers
-        barrier = threading.Barrier(size)
-
-        def close_mine() -> None:
-            try:
-                barrier.wait(timeout=5)  # one job per thread, so every thread closes its own
-            except threading.BrokenBarrierError:
-                pass
-            connections.close_all()
-
-        for _ in range(size):
-            executor.submit(close_mine)
-        executor.shutdown(wait=True, cancel_futures=False)
+        self._closing = True
+        executor.shutdown(wait=True, cancel_futures=True)
+        # An idle thread's connection goes with its thread-local state when the thread ends;
+        # a thread that was working closes its own (``_job``).
 
 
 DB = DatabasePool("db", "DISCORD_DB_THREADS")
@@ -196,7 +190,11 @@ class EventLane:
     async def shutdown(self) -> None:
         for task in self._workers:
             task.cancel()
-        self._workers, self._queue = [], None
+        queue, self._workers, self._queue = self._queue, [], None
+        while queue is not None and not queue.empty():
+            kind = queue.get_nowait()[0]
+            self.stats[f"{kind}:skipped"] += 1
+            self.stats["skipped at shutdown"] += 1
         await asyncio.to_thread(self.pool.shutdown)
         if self.stats:
             log.info("gateway events: %s; longest wait %.1f s", dict(self.stats), self.max_lag)

@@ -73,10 +73,11 @@ class BotProcess:
     """Fake REST API + fake gateway + ``manage.py runbot`` (one process) on ``database_url``."""
 
     def __init__(self, guild: Guild, database_url: str, *, env: dict[str, str] | None = None,
-                 heartbeat_interval_ms: int = 2000) -> None:
+                 heartbeat_interval_ms: int = 2000, keep_broker: bool = False) -> None:
         self.guild = guild
         self.database_url = database_url
         self.extra_env = env or {}
+        self.keep_broker = keep_broker  # tests: no broker (kicks land in a throw-away folder)
         self.rest = FakeDiscord()
         self.gateway = FakeGateway(self.rest, guild, heartbeat_interval_ms=heartbeat_interval_ms)
         self.proc: subprocess.Popen | None = None
@@ -86,7 +87,8 @@ class BotProcess:
     def start(self, timeout: float = 90) -> BotProcess:
         self.rest.start()
         self.gateway.start()
-        env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_RESULT_BACKEND")}
+        dropped = () if self.keep_broker else ("REDIS_URL", "CELERY_RESULT_BACKEND")
+        env = {k: v for k, v in os.environ.items() if k not in dropped}
         env.update({
             "DEBUG": "1", "SECRET_KEY": env.get("SECRET_KEY", "e2e-secret"), "DATABASE_URL": self.database_url,
             "DISCORD_API_BASE": self.rest.base_url, "DISCORD_TOKEN": self.rest.token,

@@ -135,6 +135,7 @@ class FakeDiscord(FakeAPI):
             self.timeouts: dict[tuple[int, int], str | None] = {}
             self.interactions: dict[str, dict] = {}  # token -> {"id", "dispatched_at", "original"}
             self.answers: list[Answer] = []
+            self._answers_by_token: dict[str, list[Answer]] = {}
             self.limits: _Limits | None = None
             self.refused: collections.Counter[str] = collections.Counter()
             self.history_has_nonce = False
@@ -195,7 +196,7 @@ class FakeDiscord(FakeAPI):
 
     def answers_to(self, token: str) -> list[Answer]:
         with self.lock:
-            return [a for a in self.answers if a.token == token]
+            return list(self._answers_by_token.get(token, ()))
 
     def dispatched_at(self, token: str) -> float:
         with self.lock:
@@ -320,7 +321,9 @@ class FakeDiscord(FakeAPI):
 
     # -- interactions (the API) ----------------------------------------------------------
     def _record(self, token: str, interaction_id: int, kind: str, body: dict | None) -> None:
-        self.answers.append(Answer(interaction_id, token, kind, time.monotonic(), dict(body or {})))
+        answer = Answer(interaction_id, token, kind, time.monotonic(), dict(body or {}))
+        self.answers.append(answer)
+        self._answers_by_token.setdefault(token, []).append(answer)
 
     def _interaction_message(self, token: str, data: dict, *, loading: bool = False) -> dict:
         known = self.interactions[token]

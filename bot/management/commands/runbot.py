@@ -1,6 +1,7 @@
 import asyncio
 import logging
 import signal
+import sys
 
 import discord
 from django.conf import settings
@@ -22,6 +23,10 @@ class Command(BaseCommand):
         if not settings.DISCORD_TOKEN:
             raise CommandError("DISCORD_TOKEN is not set: set it to your bot's token to run the bot "
                                "(and DISCORD_GUILD_ID to sync commands to one server).")
+        # The event loop shares the GIL with the database threads; hand it back to the loop
+        # every millisecond (Python's default is 5 ms) so acknowledgements are not held up by
+        # ORM work.
+        sys.setswitchinterval(0.001)
         asyncio.run(self._run(sync_only))
 
     async def _run(self, sync_only: bool) -> None:
