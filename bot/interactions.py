@@ -35,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import aiohttp
 import discord
 from asgiref.sync import sync_to_async
 from discord import app_commands
@@ -47,6 +48,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 FAILED = "Something went wrong on our side; the officers have the details in the logs. Please try again later."
+# What sending an answer may raise: Discord's refusal, or the network (the answer is lost; the
+# work is done and logged either way).
+SEND_ERRORS = (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError)
 STALE_BUTTON = "This button is no longer valid. Use the latest message or the slash command instead."
 GUILD_ONLY = "This command only works in a server, not in direct messages."
 NOT_ALLOWED = "You are not allowed to use this command."
@@ -253,7 +257,7 @@ async def respond(interaction: Any, work: Callable[[], Awaitable[str | Reply | N
             try:
                 await interaction.response.defer(ephemeral=ephemeral, thinking=True)
                 deferred = True
-            except discord.HTTPException as exc:  # expired or already answered: finish the work anyway
+            except SEND_ERRORS as exc:  # expired, already answered, network: finish the work anyway
                 log.warning("%s: could not defer (%s)", _describe(interaction), exc)
             result = await task
         reply, failed = _as_reply(result), False
@@ -270,7 +274,7 @@ async def respond(interaction: Any, work: Callable[[], Awaitable[str | Reply | N
             await interaction.delete_original_response()
         else:
             await interaction.edit_original_response(content=reply.content, **reply.kwargs())
-    except discord.HTTPException as exc:
+    except SEND_ERRORS as exc:
         log.warning("%s: the answer could not be delivered (%s)", _describe(interaction), exc)
 
 
@@ -336,7 +340,7 @@ async def on_tree_error(interaction: discord.Interaction, error: app_commands.Ap
             await interaction.followup.send(text, ephemeral=True)
         else:
             await interaction.response.send_message(text, ephemeral=True)
-    except discord.HTTPException as exc:
+    except SEND_ERRORS as exc:
         log.warning("%s: the error answer could not be delivered (%s)", _describe(interaction), exc)
 
 
