@@ -86,6 +86,7 @@ class DatabasePool:
     def executor(self) -> ThreadPoolExecutor:
         with self._lock:
             if self._executor is None:
+                self._closing = False
                 self._executor = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix=f"bot-{self.name}")
             return self._executor
 
