@@ -1,0 +1,147 @@
+"""The officers' tour in a real browser (Playwright + Debian's Chromium), on the demo data
+(``manage.py seed_demo``): every officer workflow of issue #11 once — the dashboard and its
+links, recording an Ark result, booking next week without Raid-Helper, the attendance report,
+the roster composition, drawing the Secret Santa, retrying an outbox message without a bot
+token, and signing in with Discord against the fake OAuth server.
+
+The tour's screenshots (README "Officer's tour") are rewritten only with ``UPDATE_TOUR=1``,
+so a normal run never dirties the tree: ``UPDATE_TOUR=1 ./scripts/test.sh tests/core/test_browser_tour.py``."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from tests.fakes.discord_oauth import DiscordMember, FakeDiscordOAuth
+
+TOUR_DIR = Path(__file__).resolve().parents[2] / "docs" / "tour"
+PASSWORD = "tour-admin-pass-1"
+
+
+def shot(page, name: str) -> None:
+    png = page.screenshot()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    if os.environ.get("UPDATE_TOUR") == "1":
+        TOUR_DIR.mkdir(parents=True, exist_ok=True)
+        (TOUR_DIR / f"{name}.png").write_bytes(png)
+
+
+def follow(page, selector: str) -> None:
+    """Click a link and wait for the page it opens."""
+    with page.expect_navigation():
+        page.locator(selector).first.click()
+
+
+def run_action(page, row: str | int, action: str) -> str:
+    """Tick the changelist row containing the text ``row`` (or of primary key ``row``), run
+    ``action``, return the messages."""
+    if isinstance(row, int):
+        page.locator(f'input.action-select[value="{row}"]').check()
+    else:
+        page.locator("#result_list tbody tr", has_text=row).first.locator("input.action-select").check()
+    page.select_option("select[name=action]", action)
+    with page.expect_navigation():
+        page.click("button[name=index]")
+    message = page.locator("ul.messagelist li").first
+    message.wait_for()
+    return page.locator("ul.messagelist").inner_text()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_officers_tour(admin_login, live_server, django_user_model, settings):
+    from ark.models import Match
+    from raids.models import RaidEvent
+    from ratmas.models import Event
+
+    settings.DISCORD_TOKEN = ""
+    call_command("seed_demo", stdout=io.StringIO())
+    django_user_model.objects.create_superuser("officer", password=PASSWORD)
+    page = admin_login("officer", PASSWORD)
+    page.set_viewport_size({"width": 1600, "height": 1000})
+
+    # the dashboard: what needs an officer now
+    page.goto(f"{live_server.url}/admin/")
+    dashboard = page.locator("#officer-dashboard")
+    assert "messages are queued but not sent" in page.locator(".dashboard-notice").inner_text()
+    for text in ("failed for good", "awaiting a result", "ready to draw", "accepted"):
+        assert text in dashboard.inner_text(), text
+    assert page.locator("#system-heading").is_visible()
+    shot(page, "dashboard")
+    follow(page, "text=View site")
+    assert page.url == f"{live_server.url}/admin/"
+
+    # Ark: the dashboard's link lists the started match; record its result
+    follow(page, "#panel-ark >> text=awaiting a result")
+    assert page.locator("#result_list tbody tr").count() == 1
+    assert "Result Win: 1 done." in run_action(page, "Desert Lions", "set_result_win")
+    assert Match.objects.get(alliance__name="Desert Lions", result="Win").status == "Completed"
+
+    # Raids: the next raid's roster, then book the week after it without Raid-Helper
+    page.goto(f"{live_server.url}/admin/")
+    follow(page, "#panel-raids >> text=Sign-ups of this raid")
+    assert page.locator("#result_list tbody tr").count() >= 5
+    shot(page, "roster")
+    page.goto(f"{live_server.url}/admin/")
+    follow(page, "#panel-raids li a")
+    page.locator(".inline-group").first.wait_for()  # the event's page with its attendance inline
+    upcoming = RaidEvent.objects.filter(next_booked_at__isnull=True).order_by("start_time_utc").first()
+    page.goto(f"{live_server.url}/admin/raids/raidevent/?booking=pending")
+    message = run_action(page, upcoming.pk, "book_next_now")
+    assert "here only (Raid-Helper is not configured" in message, message
+    upcoming.refresh_from_db()
+    assert upcoming.next_event is not None and upcoming.next_event.raid_helper_event_id == ""
+
+    # Raids: the season's attendance report, sorted by %, beside its weekly chart
+    page.goto(f"{live_server.url}/admin/raids/raidseason/")
+    follow(page, "#result_list >> text=report")
+    assert "raids held" in page.locator("#raids-held").inner_text()
+    follow(page, "#attendance-table >> text=Attendance %")
+    assert page.locator("#attendance-chart rect").count() >= 6
+    assert page.locator("#attendance-table tbody tr").count() >= 5
+    shot(page, "attendance")
+
+    # Guildsync: the roster composition chart
+    page.goto(f"{live_server.url}/admin/guildsync/wowcharacter/")
+    follow(page, "text=Roster composition")
+    page.locator("svg").first.wait_for()
+    shot(page, "composition")
+
+    # Ratmas: the event is ready to draw
+    page.goto(f"{live_server.url}/admin/ratmas/event/")
+    assert "1 pairing" in run_action(page, "Ratmas", "draw_pairings") or Event.objects.get().status == "matched"
+    assert Event.objects.get().status == "matched"
+
+    # Outbox: retrying a failed message says that nothing is sent without a token
+    page.goto(f"{live_server.url}/admin/bot/outboxmessage/?status__exact=failed")
+    assert "messages are queued but not sent" in page.locator("ul.messagelist").inner_text()
+    message = run_action(page, "demo", "retry_selected")
+    assert "DISCORD_TOKEN is not set: nothing is sent until it is" in message
+    assert "queued for delivery now" not in message
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_sign_in_with_discord_in_the_browser(browser_page, live_server, httpserver, settings):
+    from django.contrib.auth.models import User
+
+    guild, role = 100_000_000_000_000_042, 300_000_000_000_000_002
+    fake = FakeDiscordOAuth(httpserver, guild)
+    fake.next_member = DiscordMember(400_000_000_000_000_777, "brightblade", "Bright Blade", roles=[role])
+    settings.DISCORD_CLIENT_ID, settings.DISCORD_CLIENT_SECRET = "1234567890", "s3cret"
+    settings.SOCIALACCOUNT_PROVIDERS = {"discord": {"APPS": [{"client_id": "1234567890", "secret": "s3cret"}]}}
+    settings.DISCORD_OAUTH_AUTHORIZE_URL, settings.DISCORD_OAUTH_API_BASE = fake.authorize_url, fake.api_base
+    settings.DISCORD_GUILD_ID, settings.DISCORD_OFFICER_ROLE_GROUPS = guild, [(role, "Ark officers")]
+
+    page = browser_page
+    page.goto(f"{live_server.url}/admin/login/")
+    page.click("#discord-signin-button")  # → the fake's authorize page → back to our callback
+    page.wait_for_selector("#user-tools")
+    assert page.url == f"{live_server.url}/admin/"
+    assert "BRIGHTBLADE" in page.locator("#user-tools").inner_text().upper()
+    assert page.locator("#panel-ark").is_visible() and page.locator("#panel-raids").count() == 0
+    assert list(User.objects.get(username="brightblade").groups.values_list("name", flat=True)) == ["Ark officers"]
