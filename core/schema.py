@@ -5,15 +5,19 @@
 - ``document_error_responses`` (a postprocessing hook): the error answers every operation can
   give, so clients (and Schemathesis' status-code check) know them: 401/403 everywhere, 400
   where the operation takes input, 404 where the path names a row, 429 where throttled.
+- ``SnowflakeFieldSchema``: a Discord id is a string in answers; requests may also send it as
+  a JSON integer, in the same range.
 - ``document_link_targets``: the "exactly one of player_id / discord_user_id / discord_id"
   rule of ``POST /api/identity/link`` as a ``oneOf``.
 """
 
 from __future__ import annotations
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
+
+from core.serializers import MAX_SNOWFLAKE, SNOWFLAKE_PATTERN
 
 ERROR = inline_serializer("Error", {
     "detail": serializers.CharField(help_text="What went wrong, for a person."),
@@ -51,6 +55,16 @@ class APIKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "description": "`Api-Key <key>`; create one with `manage.py create_api_key NAME --scope read` "
                            "(scopes: read, write, upload).",
         }
+
+
+class SnowflakeFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = "core.serializers.SnowflakeField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        as_string = {"type": "string", "pattern": SNOWFLAKE_PATTERN, "example": "80351110224678912"}
+        if direction == "response":
+            return as_string
+        return {"oneOf": [as_string, {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_SNOWFLAKE}]}
 
 
 def _error_response(description: str) -> dict:

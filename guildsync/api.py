@@ -207,8 +207,12 @@ class MismatchView(APIView):
 @extend_schema(tags=TAG_IDENTITY, summary="Link a character to a player or to a Discord user's player",
                description="Officer's manual link: matching never changes it. A character linked elsewhere "
                            "moves. Give one of player_id, discord_user_id or discord_id (the snowflake, as a "
-                           "string); for a Discord user a player is created when the user has none.",
-               request=LinkRequestSerializer, responses={201: LinkSerializer, 400: ERROR})
+                           "string, or as a JSON integer); for a Discord user a player is created when the user has none. 404 when the "
+                           "character, player or Discord user does not exist.",
+               request=LinkRequestSerializer, responses={201: LinkSerializer, 400: ERROR, 404: ERROR},
+               examples=[OpenApiExample("to a player", request_only=True, value={"character_id": 1, "player_id": 1}),
+                         OpenApiExample("to a Discord user by snowflake", request_only=True,
+                                        value={"character_id": 2, "discord_id": "80351110224678912"})])
 class LinkView(APIView):
     required_permissions = {"POST": WRITE_LINKS}
 

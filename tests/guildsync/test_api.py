@@ -67,7 +67,7 @@ def test_link_and_unlink(api, make):
     assert response.status_code == 201 and response.data["link_source"] == "manual"
     assert Player.objects.get().discord_user == user
     bad = api.post("/api/identity/link", {"character_id": char.pk, "player_id": 999999}, format="json")
-    assert bad.status_code == 400 and "does not exist" in bad.data["detail"]
+    assert bad.status_code == 404 and "does not exist" in bad.data["detail"]
     assert api.post("/api/identity/link", {"character_id": "x"}, format="json").status_code == 400
     assert api.delete(f"/api/identity/link/{response.data['id']}").status_code == 204
     assert api.delete(f"/api/identity/link/{response.data['id']}").status_code == 404
@@ -92,7 +92,7 @@ def test_snowflakes_are_strings_and_accepted_as_strings(api, make):
     assert response.status_code == 201, response.data
     assert Player.objects.get(discord_user=newcomer).character_links.get().character == char
     unknown = api.post("/api/identity/link", {"character_id": char.pk, "discord_id": "42"}, format="json")
-    assert unknown.status_code == 400 and "not known here" in unknown.data["detail"]
+    assert unknown.status_code == 404 and "not known here" in unknown.data["detail"]
     assert api.post("/api/identity/link", {"character_id": char.pk, "discord_id": "12ab"},
                     format="json").status_code == 400
     both = api.post("/api/identity/link", {"character_id": char.pk, "player_id": 1, "discord_id": "42"},
@@ -341,7 +341,7 @@ def test_defect8_a_refused_write_is_not_audited_and_writes_nothing(api, make):
 
     char = make.character("Lonely")
     assert api.post("/api/identity/link", {"character_id": char.pk, "player_id": 424242},
-                    format="json").status_code == 400
+                    format="json").status_code == 404
     assert api.delete("/api/identity/link/424242").status_code == 404
     assert not IdentityChange.objects.exists() and not PlayerCharacter.objects.exists()
 
