@@ -237,7 +237,9 @@ API_THROTTLE_RATES = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Guild Ops API",
     "DESCRIPTION": "Machine clients authenticate with `Authorization: Api-Key <key>` "
-    "(`manage.py create_api_key NAME`); staff may use their admin session.",
+    "(`manage.py create_api_key NAME --scope read|write|upload`; a key needs the operation's scope); "
+    "staff may use their admin session and need the operation's Django permissions. "
+    "Errors are `{\"detail\": ...}`.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

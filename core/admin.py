@@ -3,6 +3,10 @@ import functools
 from django.contrib import admin
 from django_celery_beat import admin as beat_admin
 from django_celery_beat.models import PeriodicTask
+from rest_framework_api_key.admin import APIKeyModelAdmin
+from rest_framework_api_key.models import APIKey
+
+from core.permissions import key_scopes
 
 # The site's titles, home page (the officers' dashboard) and app order: core.admin_site.
 
@@ -28,3 +32,20 @@ class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):
 
 admin.site.unregister(PeriodicTask)
 admin.site.register(PeriodicTask, PeriodicTaskAdmin)
+
+
+class ScopedAPIKeyAdmin(APIKeyModelAdmin):
+    """The library's key admin, with each key's scopes shown (they are chosen once, by
+    ``manage.py create_api_key NAME --scope ...``; a key added here has none until then)."""
+
+    list_display = (*APIKeyModelAdmin.list_display, "scope_names")
+    list_select_related = ["scopes"]
+
+    @admin.display(description="scopes")
+    def scope_names(self, obj: APIKey) -> str:
+        scopes = key_scopes(obj)
+        return ", ".join(scopes.names()) if scopes else "none (recreate it with create_api_key --scope …)"
+
+
+admin.site.unregister(APIKey)
+admin.site.register(APIKey, ScopedAPIKeyAdmin)

@@ -188,3 +188,10 @@ def test_defect7_keys_older_than_scopes_keep_every_scope():
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
     assert client.get("/api/identity/players").status_code == 200
     assert APIKey.objects.get_from_key(raw).scopes.names() == ["read", "write", "upload"]
+
+
+def test_defect7_the_key_admin_shows_each_keys_scopes(admin_client):
+    create_api_key("companion", ["read", "upload"])
+    APIKey.objects.create_key(name="made in the admin")
+    page = admin_client.get("/admin/rest_framework_api_key/apikey/").content.decode()
+    assert "read, upload" in page and "none (recreate it with create_api_key" in page
