@@ -202,6 +202,15 @@ def _unescape(body: str, match: re.Match, group: int) -> str:
     return out.decode("utf-8", "replace")
 
 
+def _int(digits: str) -> int | float:
+    """A decimal integer. Like Lua, one too long to be an integer is read as a float (Python
+    refuses to convert more than 4,300 digits to int; such a numeral is ``inf`` in Lua too)."""
+    try:
+        return int(digits)
+    except ValueError:
+        return float(digits)
+
+
 def _number(tok: str, match: re.Match) -> int | float:
     """Convert a numeral token. Lua's rules: decimal integers, decimal floats with optional
     exponent, hexadecimal integers and hexadecimal floats (``0x1p4``); no underscores."""
@@ -210,7 +219,7 @@ def _number(tok: str, match: re.Match) -> int | float:
     try:
         if "_" not in body:
             if body.isdigit():
-                value: int | float = int(body)
+                value: int | float = _int(body)
             elif body[:2] in ("0x", "0X"):
                 value = float.fromhex(body) if ("." in body or "p" in body or "P" in body) else int(body, 16)
             elif body.lower().lstrip(".0123456789e+-") == "" and body[:1] != "-":
@@ -334,7 +343,7 @@ def _table(nxt: Callable[[], re.Match], opening: re.Match, depth: int, limits: _
         if skey:  # the common case first: ["key"] = value (the regex allows no escapes here)
             key: Any = skey[1:-1]
         elif ikey:
-            key = int(ikey)
+            key = _int(ikey)
         elif nkey:
             if nkey in _KEYWORDS:
                 raise _Fail(f"'{nkey}' cannot be used as a table key name", m, 3)
@@ -366,7 +375,7 @@ def _table(nxt: Callable[[], re.Match], opening: re.Match, depth: int, limits: _
         if c == '"' and "\\" not in tok:
             keyed[key] = tok[1:-1]
         elif c in _DIGITS:
-            keyed[key] = int(tok) if tok.isdigit() else _number(tok, m)
+            keyed[key] = _int(tok) if tok.isdigit() else _number(tok, m)
         elif c == "{":
             keyed[key], inner = _table(nxt, m, depth + 1, limits)
             sep = inner.group(_SEP)

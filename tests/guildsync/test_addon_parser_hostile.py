@@ -134,6 +134,12 @@ def test_fuzz_repeated_token_soup(pattern, times):
     _check("X = {" + "".join(pattern) * times)
 
 
+def test_numerals_too_long_for_an_int_are_floats_like_in_lua():
+    digits = "9" * 5000  # past Python's 4,300-digit int conversion limit
+    parsed = parse_saved_variables(f"X = {{[{digits}] = {digits}, {digits}, a = -{digits}}}", max_bytes=0)["X"]
+    assert parsed == {float("inf"): float("inf"), 1: float("inf"), "a": float("-inf")}
+
+
 # -- bytes that are not UTF-8 (defect 2) ----------------------------------------------------------
 
 # The first lines are a real TradeSkillMaster.lua SavedVariables file as the client wrote it
