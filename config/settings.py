@@ -357,6 +357,12 @@ BLIZZARD_GUILD_SLUG = env_str("BLIZZARD_GUILD_SLUG")
 BLIZZARD_REQUESTS_PER_SECOND = env_float("BLIZZARD_REQUESTS_PER_SECOND", 100.0)
 RAID_HELPER_API_BASE = env_str("RAID_HELPER_API_BASE", "https://raid-helper.dev/api/v4").rstrip("/")
 RAID_HELPER_API_KEY = env_str("RAID_HELPER_API_KEY")
+WCL_CLIENT_ID = env_str("WCL_CLIENT_ID")
+WCL_CLIENT_SECRET = env_str("WCL_CLIENT_SECRET")
+# API keys/secrets officers set in the admin are Fernet-encrypted with a key derived from this
+# (core.secrets); earlier keys, comma-separated, still decrypt after a rotation.
+FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
+FIELD_ENCRYPTION_KEY_PREVIOUS = env_list("FIELD_ENCRYPTION_KEY_PREVIOUS")
 ADDON_UPLOAD_MAX_BYTES = env_int("ADDON_UPLOAD_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 ADDON_UPLOAD_MAX_MEMBERS = env_int("ADDON_UPLOAD_MAX_MEMBERS", 5_000, minimum=1)
 ADDON_UPLOAD_MAX_TABLES = env_int("ADDON_UPLOAD_MAX_TABLES", 200_000, minimum=100)

@@ -1,12 +1,17 @@
 import functools
 
+from django import forms
 from django.contrib import admin
 from django_celery_beat import admin as beat_admin
 from django_celery_beat.models import PeriodicTask
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
+from core import services
+from core.admin_tools import ServiceFormMixin
+from core.models import SecretSetting
 from core.permissions import key_scopes
+from core.secrets import secret_source
 
 # The site's titles, home page (the officers' dashboard) and app order: core.admin_site.
 
@@ -49,3 +54,69 @@ class ScopedAPIKeyAdmin(APIKeyModelAdmin):
 
 admin.site.unregister(APIKey)
 admin.site.register(APIKey, ScopedAPIKeyAdmin)
+
+
+class SecretSettingForm(forms.ModelForm):
+    value = forms.CharField(
+        widget=forms.PasswordInput(render_value=False), strip=True,
+        help_text="Stored encrypted and never shown again; enter it anew to replace it. The environment "
+                  "variable of the same name, when set, takes precedence.",
+    )
+
+    class Meta:
+        model = SecretSetting
+        fields = ["name"]
+
+
+@admin.register(SecretSetting)
+class SecretSettingAdmin(ServiceFormMixin, admin.ModelAdmin):
+    """API keys and secrets set without a restart, for holders of ``core.manage_secrets`` only.
+    The value is write-only: the list and the form show "set on <date> by <officer>"."""
+
+    form = SecretSettingForm
+    list_display = ["name", "status", "in_use"]
+    fields = ["name", "value", "status"]
+    readonly_fields = ["status"]
+
+    @admin.display(description="Status")
+    def status(self, obj: SecretSetting) -> str:
+        if not obj or not obj.pk:
+            return "not set"
+        return f"set on {obj.set_at:%Y-%m-%d %H:%M} UTC by {obj.set_by}"
+
+    @admin.display(description="Value in use")
+    def in_use(self, obj: SecretSetting) -> str:
+        return ("the environment's (it takes precedence)" if secret_source(obj.name) == "environment"
+                else "this one")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["name", "status"] if obj else ["status"]
+
+    def _allowed(self, request) -> bool:
+        return request.user.is_active and request.user.has_perm("core.manage_secrets")
+
+    def has_module_permission(self, request) -> bool:
+        return self._allowed(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._allowed(request)
+
+    def has_add_permission(self, request) -> bool:
+        return self._allowed(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._allowed(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._allowed(request)
+
+    def service_save(self, request, obj, cleaned_data) -> SecretSetting:
+        name = obj.name if obj else cleaned_data["name"]
+        return services.set_secret(name, cleaned_data["value"], request.user.get_username())
+
+    def delete_model(self, request, obj) -> None:
+        services.clear_secret(obj.name)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for row in queryset:
+            services.clear_secret(row.name)

@@ -39,3 +39,39 @@ class APIKeyScopes(models.Model):
 
     def allows(self, scope: str) -> bool:
         return scope in Scope.values and bool(getattr(self, scope))
+
+
+class SecretSetting(models.Model):
+    """An API key or secret officers set in the admin so it takes effect without a restart.
+
+    Stored encrypted (Fernet, key derived from ``FIELD_ENCRYPTION_KEY``) and never shown back:
+    the admin says only when and by whom it was set. The environment variable of the same name,
+    when set, wins. Clients read the current value each time they are built, so the next task
+    uses a rotated key (``core.secrets.get_secret``)."""
+
+    class Name(models.TextChoices):
+        RAID_HELPER_API_KEY = "RAID_HELPER_API_KEY", "Raid-Helper API key"
+        BLIZZARD_CLIENT_ID = "BLIZZARD_CLIENT_ID", "Blizzard client id"
+        BLIZZARD_CLIENT_SECRET = "BLIZZARD_CLIENT_SECRET", "Blizzard client secret"
+        WCL_CLIENT_ID = "WCL_CLIENT_ID", "Warcraft Logs client id"
+        WCL_CLIENT_SECRET = "WCL_CLIENT_SECRET", "Warcraft Logs client secret"
+
+    name = models.CharField(max_length=40, unique=True, choices=Name.choices,
+                            help_text="The setting; the environment variable of this name wins when set.")
+    ciphertext = models.TextField(help_text="The value, Fernet-encrypted. Never displayed.")
+    set_at = models.DateTimeField()
+    set_by = models.CharField(max_length=150, help_text="The officer who set it.")
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("manage_secrets", "Can set API keys and secrets (never shown back)")]
+        constraints = [
+            models.CheckConstraint(name="secretsetting_known_name",
+                                   condition=models.Q(name__in=["RAID_HELPER_API_KEY", "BLIZZARD_CLIENT_ID",
+                                                                "BLIZZARD_CLIENT_SECRET", "WCL_CLIENT_ID",
+                                                                "WCL_CLIENT_SECRET"]),
+                                   violation_error_message="Not a setting that can be set here."),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_name_display()

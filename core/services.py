@@ -1,4 +1,4 @@
-"""Writers of core's own rows: API keys and their scopes, the local admin login."""
+"""Writers of core's own rows: API keys and their scopes, the local admin login, encrypted secret settings."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.db import transaction
 from rest_framework_api_key.models import APIKey
 
 from core.errors import DomainError
-from core.models import APIKeyScopes, Scope
+from core.models import APIKeyScopes, Scope, SecretSetting
 
 API_KEY_NAME_MAX = 50  # djangorestframework-api-key's column
 
@@ -46,3 +46,32 @@ def ensure_superuser(username: str, password: str) -> AbstractBaseUser:
         user.set_password(password)
         user.save()
     return user
+
+
+def set_secret(name: str, value: str, actor: str) -> SecretSetting:
+    """An officer sets an API key or secret: stored encrypted, with when and who; the value
+    is never returned or shown again. Takes effect on the next task (clients read it then)."""
+    from django.utils import timezone
+
+    from core.secrets import encrypt
+
+    value = (value or "").strip()
+    if name not in SecretSetting.Name.values:
+        raise DomainError(f"{name!r} is not a setting that can be set here.")
+    if not value:
+        raise DomainError("Enter the value (to remove a setting, delete it).")
+    if len(value) > 4096:
+        raise DomainError("That value is too long for an API key or secret.")
+    if not actor:
+        raise DomainError("Say who sets it.")
+    with transaction.atomic():
+        row, _ = SecretSetting.objects.update_or_create(
+            name=name, defaults={"ciphertext": encrypt(value), "set_at": timezone.now(), "set_by": actor[:150]})
+    return row
+
+
+def clear_secret(name: str) -> bool:
+    """Remove an admin-set secret (the environment's, if any, applies again)."""
+    with transaction.atomic():
+        deleted, _ = SecretSetting.objects.filter(name=name).delete()
+    return bool(deleted)

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
 import time
 import unicodedata
@@ -23,6 +24,8 @@ from urllib.parse import quote
 
 import requests
 from django.conf import settings
+
+from core.secrets import get_secret
 
 
 class BlizzardError(Exception):
@@ -50,7 +53,7 @@ def realm_slug(realm: str) -> str:
     return "-".join(text.split())
 
 
-_token_cache: dict[tuple[str, str], tuple[str, float]] = {}
+_token_cache: dict[tuple[str, str, str], tuple[str, float]] = {}
 _token_lock = threading.Lock()
 
 
@@ -94,8 +97,10 @@ class BlizzardClient:
                  api_base: str | None = None, oauth_url: str | None = None, region: str | None = None,
                  locale: str | None = None, requests_per_second: float | None = None, timeout: float = 15.0,
                  max_retries: int = 4, backoff: float = 0.5, workers: int = 8) -> None:
-        self.client_id = client_id if client_id is not None else settings.BLIZZARD_CLIENT_ID
-        self.client_secret = client_secret if client_secret is not None else settings.BLIZZARD_CLIENT_SECRET
+        # the current credentials (environment, else the admin's encrypted settings), read now:
+        # each run builds its own client, so a rotated secret is used by the next run
+        self.client_id = client_id if client_id is not None else get_secret("BLIZZARD_CLIENT_ID")
+        self.client_secret = client_secret if client_secret is not None else get_secret("BLIZZARD_CLIENT_SECRET")
         self.api_base = (api_base or settings.BLIZZARD_API_BASE).rstrip("/")
         self.oauth_url = oauth_url or settings.BLIZZARD_OAUTH_URL
         self.region = (region or settings.BLIZZARD_REGION).lower()
@@ -114,7 +119,7 @@ class BlizzardClient:
     def token(self, *, refresh: bool = False) -> str:
         if not self.client_id or not self.client_secret:
             raise BlizzardAuthError("BLIZZARD_CLIENT_ID and BLIZZARD_CLIENT_SECRET are not set.")
-        key = (self.oauth_url, self.client_id)
+        key = (self.oauth_url, self.client_id, hashlib.sha256(self.client_secret.encode()).hexdigest())
         with _token_lock:
             cached = _token_cache.get(key)
             if cached and not refresh and cached[1] > time.monotonic():

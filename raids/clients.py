@@ -33,6 +33,8 @@ import redis
 import requests
 from django.conf import settings
 
+from core.secrets import get_secret
+
 log = logging.getLogger(__name__)
 
 EVENT_URL = "https://raid-helper.dev/event/{id}"
@@ -195,21 +197,27 @@ class RaidHelperClient:
     def __init__(self, *, api_key: str | None = None, server_id: str, timezone: str = "UTC",
                  base_url: str | None = None, timeout: float | None = None,
                  pacer: Pacer | RedisPacer | None = None) -> None:
-        self.api_key = api_key if api_key is not None else settings.RAID_HELPER_API_KEY
+        # None = the current key (environment, else the admin's encrypted setting), read per request
+        self._api_key = api_key
         self.server_id = server_id
         self.tz = zoneinfo.ZoneInfo(timezone)
         self.base_url = (base_url or settings.RAID_HELPER_API_BASE).rstrip("/")
         self.timeout = timeout if timeout is not None else getattr(settings, "RAID_HELPER_HTTP_TIMEOUT", 15.0)
         self.pacer = pacer or default_pacer()
         self.session = requests.Session()
-        self.session.headers.update({"Authorization": self.api_key, "User-Agent": "guildops-raids"})
+        self.session.headers.update({"User-Agent": "guildops-raids"})
+
+    @property
+    def api_key(self) -> str:
+        return self._api_key if self._api_key is not None else get_secret("RAID_HELPER_API_KEY")
 
     # -- plumbing -----------------------------------------------------------------------
     def _request(self, method: str, path: str, *, json: Any = None, headers: dict[str, str] | None = None) -> Any:
         attempts = 1 + (GET_RETRIES if method == "GET" else 0)
         for attempt in range(attempts):
             try:
-                response = self.session.request(method, self.base_url + path, json=json, headers=headers,
+                response = self.session.request(method, self.base_url + path, json=json,
+                                                headers={"Authorization": self.api_key, **(headers or {})},
                                                 timeout=self.timeout)
             except requests.Timeout:
                 error = RaidHelperError(None, f"no answer within {self.timeout:g} s")

@@ -24,7 +24,6 @@ import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
@@ -32,6 +31,7 @@ from django.utils import timezone
 
 from bot import outbox
 from core.errors import DomainError
+from core.secrets import get_secret
 from guildsync.models import Player, Specialization
 from raids.clients import EVENT_URL, CreatedEvent, RaidHelperClient, RaidHelperError, slot_for
 from raids.models import RaidAttendance, RaidEvent, RaidHelperSettings, RaidSeason, RecurringEvent
@@ -57,9 +57,10 @@ class RaidsError(DomainError):
 
 # -- configuration -------------------------------------------------------------------------
 def is_configured(config: RaidHelperSettings | None = None) -> bool:
-    """"Configured" = an API key in the environment and a server id in the settings."""
+    """"Configured" = an API key (environment, else the admin's encrypted setting, read now)
+    and a server id in the settings."""
     config = config or RaidHelperSettings.load()
-    return bool(settings.RAID_HELPER_API_KEY and config.server_id)
+    return bool(get_secret("RAID_HELPER_API_KEY") and config.server_id)
 
 
 def get_client(config: RaidHelperSettings | None = None) -> RaidHelperClient:
