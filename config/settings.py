@@ -292,6 +292,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "raids: auto-book next week": {"task": "raids.tasks.auto_book_task", "schedule": 5 * 60.0},
     "raids: import attendance": {"task": "raids.tasks.import_attendance_task", "schedule": 30 * 60.0},
+    "raids: sync sign-ups": {"task": "raids.tasks.sync_signups_task", "schedule": 10 * 60.0},
     "ark: lifecycle": {"task": "ark.tasks.ark_lifecycle_task", "schedule": 60.0},
     "ratmas: scheduled reminders": {"task": "ratmas.tasks.ratmas_schedule_task", "schedule": 5 * 60.0},
     "economy: expire moderation cases": {"task": "economy.tasks.expire_cases_task", "schedule": 60.0},

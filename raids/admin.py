@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from core.admin_tools import ServiceFormMixin as CoreServiceFormMixin
 from core.admin_tools import run_for_each
 from core.errors import DomainError
-from raids import reports, services
+from raids import reports, roster, services
 from raids.clients import RaidHelperError
 from raids.models import RaidAttendance, RaidEvent, RaidHelperSettings, RaidSeason, RecurringEvent
 
@@ -210,8 +210,8 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
     search_fields = ["title", "=raid_helper_event_id"]
     date_hierarchy = "event_date"
     raw_id_fields = ["next_event"]
-    readonly_fields = ["auto_booked", "next_booked_at", "next_event", "signups_imported_at", "last_import",
-                       "raid_helper_payload", "created_at"]
+    readonly_fields = ["live_roster", "auto_booked", "next_booked_at", "next_event", "signups_imported_at",
+                       "last_import", "raid_helper_payload", "created_at"]
     inlines = [RaidAttendanceInline, AddAttendanceInline]
     actions = ["book_next_now", "import_signups", "mark_accepted_attended"]
     service_fields = services.EVENT_FIELDS
@@ -236,6 +236,14 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
     @admin.display(description="attendance", ordering="n_attendance")
     def attendance_count(self, obj: RaidEvent) -> int:
         return getattr(obj, "n_attendance", 0)
+
+    @admin.display(description="Live roster")
+    def live_roster(self, obj: RaidEvent) -> str:
+        """By role against the raid night's wanted composition, as synced from Raid-Helper."""
+        if not obj or not obj.pk:
+            return "—"
+        lines = roster.live_roster(obj).lines()
+        return format_html("<br>".join(["{}"] * len(lines)), *lines)
 
     @admin.display(description="Last sign-up import")
     def last_import(self, obj: RaidEvent) -> str:

@@ -284,5 +284,7 @@ class RaidHelperClient:
         return events
 
     def get_event(self, event_id: str) -> dict:
-        """GET /events/{id}: the event with its ``signUps``."""
+        """GET /events/{id}: the event with its ``signUps``. Paced in the same window as the
+        sign-up pushes (the live sync reads every upcoming event every 10 minutes)."""
+        self.pacer.wait()
         return self._request("GET", f"/events/{event_id}")

@@ -73,6 +73,10 @@ class RecurringEvent(models.Model):
         max_length=40, blank=True, help_text="Raid-Helper template, e.g. wowretail2; empty = the default template."
     )
     is_active = models.BooleanField(default=True, help_text="Inactive nights are not booked any more.")
+    wanted_tanks = models.PositiveSmallIntegerField(default=2, help_text="Wanted composition: tanks.")
+    wanted_healers = models.PositiveSmallIntegerField(default=4, help_text="Wanted composition: healers.")
+    wanted_melee = models.PositiveSmallIntegerField(default=7, help_text="Wanted composition: melee damage.")
+    wanted_ranged = models.PositiveSmallIntegerField(default=7, help_text="Wanted composition: ranged damage.")
 
     class Meta:
         ordering = ["day_of_week", "default_start_time"]
@@ -108,6 +112,9 @@ class RaidEvent(models.Model):
     raid_helper_payload = models.JSONField(null=True, blank=True, help_text="Raid-Helper's answer, for debugging.")
     signups_imported_at = models.DateTimeField(null=True, blank=True,
                                                help_text="Last import of the sign-ups from Raid-Helper.")
+    roster_post_text = models.TextField(
+        blank=True, help_text="The live roster as last queued to the raid channel (posted 24 h before, edited since).",
+    )
     signup_import_report = models.JSONField(
         default=dict, blank=True,
         help_text="What the last sign-up import did: counts, sign-ups it could not place and those placed "

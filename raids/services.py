@@ -637,6 +637,82 @@ def import_finished_events(now: dt.datetime | None = None, lookback: dt.timedelt
     return counts
 
 
+# -- live sign-up sync (issue #14 point 1) ----------------------------------------------------
+SYNC_AHEAD = dt.timedelta(days=14)
+ROSTER_POST_BEFORE = dt.timedelta(hours=24)
+
+
+def sync_upcoming_signups(now: dt.datetime | None = None) -> dict:
+    """Every 10 minutes: import the sign-ups of each Raid-Helper event starting in the next 14
+    days (status, spec, role, Late, bench: ``import_signups``), then queue or edit its roster
+    post once it starts within 24 hours. Reads share the sign-up pushes' pacing window. An
+    outage changes nothing: ``import_signups`` reads before it writes, the event is counted
+    failed and the next run tries again."""
+    now = now or timezone.now()
+    counts = {"synced": 0, "busy": 0, "failed": 0, "posted": 0, "edited": 0}
+    if not is_configured():
+        return {**counts, "configured": False}
+    events = (RaidEvent.objects.filter(start_time_utc__gt=now, start_time_utc__lte=now + SYNC_AHEAD)
+              .exclude(raid_helper_event_id="").select_related("recurring_event").order_by("start_time_utc"))
+    client = get_client()
+    for event in events:
+        try:
+            report = import_signups(event, client=client, now=now, triggered_by="schedule")
+        except (RaidsError, RaidHelperError) as exc:
+            counts["failed"] += 1
+            log.error("Sign-up sync failed for raid_event_id=%s (retried next run): %s", event.pk, exc)
+            continue
+        counts["busy" if report.busy else "synced"] += 1
+        outcome = post_roster(event, now=now)
+        if outcome in ("posted", "edited"):
+            counts[outcome] += 1
+    return {**counts, "configured": True}
+
+
+def post_roster(event: RaidEvent, *, now: dt.datetime | None = None) -> str:
+    """The roster post in the raid channel: queued once 24 hours before the start, then edited
+    in place whenever the roster changed (a still-queued post or edit is rewritten instead).
+    Returns "posted", "edited", "unchanged", "not_due", "no_channel" or "wait" (the post is
+    being delivered: the next run edits it)."""
+    from raids.roster import live_roster
+
+    now = now or timezone.now()
+    if not (event.start_time_utc - ROSTER_POST_BEFORE <= now < event.start_time_utc):
+        return "not_due"
+    channel = event.discord_channel_id or RaidHelperSettings.load().raid_channel_id
+    if not channel:
+        return "no_channel"
+    key = f"raids:roster:{event.pk}"
+    with transaction.atomic():
+        locked = RaidEvent.objects.select_for_update(of=("self",)).select_related("recurring_event").get(pk=event.pk)
+        text = live_roster(locked).text()
+        if text == locked.roster_post_text:
+            return "unchanged"
+        number, repost = outbox.latest_in_series(f"{key}:post:", topic="raids")
+        post = repost or outbox.find(key)  # a post that failed for good is posted again
+        if post is None or outbox.will_never_land(post):
+            outbox.post_message(channel, content=text, dedupe_key=f"{key}:post:{number + 1}" if post else key,
+                                topic="raids")
+            outcome = "posted"
+        elif not post.sent_message_id:
+            if not outbox.rewrite_pending(post.pk, content=text):
+                return "wait"
+            outcome = "posted"
+        else:
+            number, last_edit = outbox.latest_in_series(f"{key}:edit:", topic="raids")
+            if last_edit is not None and outbox.rewrite_pending(last_edit.pk, content=text):
+                outcome = "edited"
+            elif last_edit is not None and outbox.is_sending(last_edit.pk):
+                return "wait"  # edits land in order: the next run sends this one
+            else:
+                outbox.edit_message(post.channel_id, post.sent_message_id, content=text,
+                                    dedupe_key=f"{key}:edit:{number + 1}", topic="raids")
+                outcome = "edited"
+        locked.roster_post_text = text
+        locked.save(update_fields=["roster_post_text"])
+    return outcome
+
+
 # -- officers' attendance edits ---------------------------------------------------------------
 def mark_accepted_attended(event_ids: list[int]) -> int:
     """Bulk action: everyone accepted on these events attended. Returns the rows changed."""
@@ -693,7 +769,8 @@ def remove_attendance(attendance_ids: list[int]) -> int:
 # -- officers' edits: seasons, raid nights, raid events, settings -----------------------------
 SEASON_FIELDS = ("name", "start_date", "end_date", "is_active")
 RECURRING_FIELDS = ("label", "event_type", "day_of_week", "default_start_time", "timezone",
-                    "default_duration_minutes", "discord_channel_id", "raid_helper_template_id", "is_active")
+                    "default_duration_minutes", "discord_channel_id", "raid_helper_template_id", "is_active",
+                    "wanted_tanks", "wanted_healers", "wanted_melee", "wanted_ranged")
 EVENT_FIELDS = ("title", "event_date", "start_time_utc", "end_time_utc", "season", "recurring_event",
                 "raid_helper_event_id", "discord_channel_id")
 SETTINGS_FIELDS = ("server_id", "raid_channel_id", "leader_discord_id", "default_template_id", "timezone")

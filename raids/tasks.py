@@ -31,3 +31,12 @@ def import_attendance_task() -> dict:
     counts = services.import_finished_events()
     log.info("Attendance import: %(imported)d imported, %(skipped)d skipped, %(failed)d failed", counts)
     return counts
+
+
+@shared_task
+def sync_signups_task() -> dict:
+    """Every 10 minutes: the live sign-up sync of the next 14 days' events and their roster posts."""
+    counts = services.sync_upcoming_signups()
+    log.info("Sign-up sync: %(synced)d synced, %(failed)d failed (retried next run), %(posted)d posted, "
+             "%(edited)d edited", counts)
+    return counts

@@ -145,7 +145,7 @@ def test_slash_commands_registered_and_answer(raid_night, make_event, make_playe
     group = bot.tree.get_command("raid")
     assert group is not None and len(group.description) <= 100
     names = {c.name: c for c in group.commands}
-    assert set(names) == {"next", "attendance"}
+    assert set(names) == {"next", "attendance", "roster"}
     for command in names.values():
         assert command.name == command.name.lower() and len(command.name) <= 32
         assert len(command.description) <= 100 and len(command.parameters) <= 25
