@@ -67,3 +67,16 @@ def addon_upload_task(records: list[dict[str, Any]], triggered_by: str, sync_log
     from guildsync.services.addon_upload import run_queued_upload
 
     return _run("addon_upload", lambda: run_queued_upload(records, triggered_by, sync_log_id))
+
+
+@shared_task(name="guildsync.tasks.matching_on_arrival_task")
+def matching_on_arrival_task() -> dict[str, Any]:
+    """Scheduled by the first member arrival of a burst (``arrivals.request_matching``): one
+    matching run for the whole burst; a duplicate delivery finds the mark claimed and skips."""
+    from guildsync.services import arrivals
+
+    if not arrivals.claim_due_matching():
+        return {"status": "skipped"}
+    entry, result = pipeline.run_matching_logged("member arrival")
+    log.info("guildsync.matching_on_arrival: %s linked=%s", entry.status, result.as_dict().get("links_created"))
+    return {"status": entry.status, "sync_log_id": entry.pk}

@@ -176,14 +176,27 @@ def _upsert_one(member: Mapping[str, Any]) -> DiscordUser:
 
 
 def on_member_join(member: Mapping[str, Any]) -> DiscordUser:
-    """A member joined (or came back): present again, roles as they are now."""
-    return _upsert_one(member)
+    """A member joined (or came back): present again, roles as they are now; matching runs
+    for them within a minute (debounced: ``arrivals.request_matching``)."""
+    from guildsync.services.arrivals import request_matching
+
+    user = _upsert_one(member)
+    request_matching()
+    return user
 
 
 def on_member_update(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> DiscordUser:
     """Nickname or roles changed. ``before`` is accepted for the gateway's signature only:
-    the row is rewritten from ``after``, which is idempotent when events are replayed."""
-    return _upsert_one(after)
+    the row is rewritten from ``after``, which is idempotent when events are replayed. A
+    changed name asks for a matching run (debounced), as a new member does."""
+    from guildsync.services.arrivals import request_matching
+
+    renamed = before is None or (before.get("username"), before.get("display_name")) != (
+        after.get("username"), after.get("display_name"))
+    user = _upsert_one(after)
+    if renamed:
+        request_matching()
+    return user
 
 
 def on_member_remove(member: Mapping[str, Any] | int) -> int:
