@@ -120,14 +120,19 @@ class RaidSeasonAdmin(ServiceFormMixin, admin.ModelAdmin):
 @admin.register(RecurringEvent)
 class RecurringEventAdmin(ServiceFormMixin, admin.ModelAdmin):
     list_display = ["label", "event_type", "day_of_week", "default_start_time", "timezone",
-                    "default_duration_minutes", "discord_channel_id", "raid_helper_template_id", "is_active"]
+                    "default_duration_minutes", "composition", "discord_channel_id", "raid_helper_template_id",
+                    "is_active"]
     list_filter = ["is_active", "day_of_week", "event_type"]
     search_fields = ["label"]
-    actions = ["activate", "deactivate"]
+    actions = ["book_first_event", "activate", "deactivate"]
     service_fields = services.RECURRING_FIELDS
 
     def save_fields(self, pk, **fields) -> RecurringEvent:
         return services.save_recurring_event(pk, **fields)
+
+    @admin.display(description="Wanted (T/H/M/R)")
+    def composition(self, obj: RecurringEvent) -> str:
+        return f"{obj.wanted_tanks}/{obj.wanted_healers}/{obj.wanted_melee}/{obj.wanted_ranged}"
 
     def service_delete(self, ids) -> int:
         return services.delete_recurring_events(ids)
@@ -135,6 +140,19 @@ class RecurringEventAdmin(ServiceFormMixin, admin.ModelAdmin):
     def _set_active(self, request, queryset, active: bool) -> None:
         changed = services.set_recurring_active(list(queryset.values_list("pk", flat=True)), active)
         self.message_user(request, f"{changed} raid night(s) {'activated' if active else 'deactivated'}.")
+
+    @admin.action(description="Book the first event (Raid-Helper + here; auto-booking continues)",
+                  permissions=["change"])
+    def book_first_event(self, request, queryset) -> None:
+        def describe(night, result) -> str:
+            if result.status == result.ALREADY_BOOKED:
+                return f"{night}: already has an upcoming event ({result.event}); auto-booking continues from it."
+            where = result.event.raid_helper_url or "here only (Raid-Helper is not configured)"
+            return (f"{night}: booked {result.event} ({where}); {result.signups_sent} sign-ups sent, "
+                    f"{result.signups_failed} failed.")
+
+        run_for_each(self, request, queryset, services.book_first_event, describe=describe,
+                     errors=(DomainError, RaidHelperError))
 
     @admin.action(description="Activate (auto-book these nights)", permissions=["change"])
     def activate(self, request, queryset) -> None:

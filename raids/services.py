@@ -210,6 +210,107 @@ def _mark_booked(source: RaidEvent, next_event: RaidEvent, now: dt.datetime) -> 
     source.save(update_fields=["next_booked_at", "next_event"])
 
 
+def _create_occurrence(recurring: RecurringEvent, event_date: dt.date, start: dt.datetime,
+                       config: RaidHelperSettings, configured: bool, client: RaidHelperClient | None,
+                       now: dt.datetime, *, what: str) -> tuple[RaidEvent, CreatedEvent | None, bool]:
+    """One occurrence of ``recurring``: its Raid-Helper event (adopting one a lost answer
+    already created), the ``RaidEvent``, its attendance rows and the announcement — inside the
+    caller's transaction, Raid-Helper first so that its failure writes nothing. Returns the
+    event, Raid-Helper's event (None when not configured) and whether it was adopted."""
+    channel_id = recurring.discord_channel_id or config.raid_channel_id
+    if configured and not channel_id:
+        raise RaidsError(f"No Discord channel for {recurring.label}: set one on the raid night or a raid "
+                         "channel in the Raid-Helper settings.")
+    if configured and not config.leader_discord_id:
+        raise RaidsError("Set the leader's Discord id in the Raid-Helper settings: Raid-Helper requires one.")
+    signups = build_signups(recurring)
+    created = _find_posted_event(client, recurring.label, start) if configured else None
+    adopted = created is not None
+    if configured and created is None:
+        created = client.create_event(
+            channel_id=channel_id, leader_id=config.leader_discord_id,
+            template_id=recurring.raid_helper_template_id or config.default_template_id or FALLBACK_TEMPLATE,
+            title=recurring.label, description=EVENT_DESCRIPTION, start=start,
+            duration_minutes=recurring.default_duration_minutes,
+        )
+    try:
+        with transaction.atomic():
+            new_event = RaidEvent.objects.create(
+                season=current_season(now.date()), title=recurring.label, event_date=event_date,
+                start_time_utc=start, end_time_utc=start + dt.timedelta(minutes=recurring.default_duration_minutes),
+                raid_helper_event_id=created.id if created else "", discord_channel_id=channel_id,
+                recurring_event=recurring, auto_booked=True, raid_helper_payload=created.payload if created else None,
+            )
+    except IntegrityError:
+        raise RaidsError(f"{what} {recurring.label} was created by someone else at the same moment"
+                         + (f"; Raid-Helper event {created.id} is a duplicate: delete it in Raid-Helper."
+                            if created else ".")) from None
+    not_sent = "" if configured else NOT_CONFIGURED_SKIP
+    RaidAttendance.objects.bulk_create([
+        RaidAttendance(
+            event=new_event, player_id=s.player_id, status=s.status, signed_up=s.status == Status.ACCEPTED,
+            source=Source.AUTO, specialization_id=s.specialization_id,
+            signup_push=Push.SKIPPED if s.skip_reason or not configured else Push.PENDING,
+            signup_push_error=s.skip_reason or not_sent,
+        )
+        for s in signups
+    ])
+    if created is None:
+        log.info("Booked an occurrence here only (Raid-Helper not configured): raid_event_id=%s, date=%s",
+                 new_event.pk, event_date)
+        return new_event, None, False
+    if config.raid_channel_id:
+        outbox.post_message(config.raid_channel_id, content=ANNOUNCEMENT.format(url=created.url),
+                            dedupe_key=f"raids.announce:{created.id}", topic="raids.announcement")
+    else:
+        log.warning("Auto-booking: no raid channel configured, announcement skipped")
+    log.info("Booked an occurrence: raid_event_id=%s, rh_event_id=%s, date=%s%s",
+             new_event.pk, created.id, event_date, " (adopted)" if adopted else "")
+    return new_event, created, adopted
+
+
+def first_start(recurring: RecurringEvent, now: dt.datetime) -> tuple[dt.date, dt.datetime]:
+    """The raid night's next start after ``now`` (its weekday and wall-clock time in its zone)."""
+    tz = zoneinfo.ZoneInfo(recurring.timezone)
+    local_now = now.astimezone(tz)
+    day = local_now.date() + dt.timedelta(days=(recurring.day_of_week - local_now.weekday()) % 7)
+    start = dt.datetime.combine(day, recurring.default_start_time.replace(second=0, microsecond=0), tzinfo=tz)
+    if start <= local_now:
+        day += dt.timedelta(days=7)
+        start = dt.datetime.combine(day, start.timetz().replace(tzinfo=None), tzinfo=tz)
+    return day, start.astimezone(dt.UTC)
+
+
+def book_first_event(recurring_event: RecurringEvent, *, now: dt.datetime | None = None,
+                     client: RaidHelperClient | None = None) -> BookingResult:
+    """A new raid night's first event (issue #14 point 6), booked like auto-booking books the
+    next week's: in Raid-Helper first (adopting one a lost answer created), then here with its
+    attendance rows, announcement and sign-ups. Auto-booking continues the chain from it.
+    A night that already has an upcoming event is left as it is (``ALREADY_BOOKED``); the raid
+    night's row is locked, so two officers clicking at once book one event."""
+    now = now or timezone.now()
+    config = RaidHelperSettings.load()
+    configured = is_configured(config)
+    if configured:
+        client = client or get_client(config)
+    with transaction.atomic():
+        night = RecurringEvent.objects.select_for_update().filter(pk=recurring_event.pk).first()
+        if night is None:
+            raise RaidsError("This raid night no longer exists.")
+        if not night.is_active:
+            raise RaidsError(f"{night.label} is inactive: activate it before booking its first event.")
+        upcoming = night.events.filter(start_time_utc__gt=now).order_by("start_time_utc").first()
+        if upcoming is not None:
+            return BookingResult(BookingResult.ALREADY_BOOKED, upcoming)
+        event_date, start = first_start(night, now)
+        new_event, created, adopted = _create_occurrence(night, event_date, start, config, configured, client, now,
+                                                         what="The first")
+        if created is None:
+            return BookingResult(BookingResult.BOOKED, new_event)
+    pushed = push_signups(new_event, client=client)
+    return BookingResult(BookingResult.BOOKED, new_event, adopted, pushed.sent, pushed.failed)
+
+
 def book_next_occurrence(source_event: RaidEvent, *, now: dt.datetime | None = None,
                          client: RaidHelperClient | None = None) -> BookingResult:
     """Book next week's occurrence of ``source_event`` (the seed's steps 2–4), exactly once.
@@ -246,57 +347,11 @@ def book_next_occurrence(source_event: RaidEvent, *, now: dt.datetime | None = N
         if start <= now:
             raise RaidsError(f"Next week's {recurring.label} ({next_date:%d %b %Y}) has already started; "
                              "create it by hand in Raid-Helper.")
-        channel_id = recurring.discord_channel_id or config.raid_channel_id
-        if configured and not channel_id:
-            raise RaidsError(f"No Discord channel for {recurring.label}: set one on the raid night or a raid "
-                             "channel in the Raid-Helper settings.")
-        if configured and not config.leader_discord_id:
-            raise RaidsError("Set the leader's Discord id in the Raid-Helper settings: Raid-Helper requires one.")
-        signups = build_signups(recurring)
-
-        created = _find_posted_event(client, recurring.label, start) if configured else None
-        adopted = created is not None
-        if configured and created is None:
-            created = client.create_event(
-                channel_id=channel_id, leader_id=config.leader_discord_id,
-                template_id=recurring.raid_helper_template_id or config.default_template_id or FALLBACK_TEMPLATE,
-                title=recurring.label, description=EVENT_DESCRIPTION, start=start,
-                duration_minutes=recurring.default_duration_minutes,
-            )
-        try:
-            with transaction.atomic():
-                new_event = RaidEvent.objects.create(
-                    season=current_season(now.date()), title=recurring.label, event_date=next_date,
-                    start_time_utc=start, end_time_utc=start + dt.timedelta(minutes=recurring.default_duration_minutes),
-                    raid_helper_event_id=created.id if created else "", discord_channel_id=channel_id,
-                    recurring_event=recurring, auto_booked=True, raid_helper_payload=created.payload if created else None,
-                )
-        except IntegrityError:
-            raise RaidsError(f"Next week's {recurring.label} was created by someone else at the same moment"
-                             + (f"; Raid-Helper event {created.id} is a duplicate: delete it in Raid-Helper."
-                                if created else ".")) from None
-        not_sent = "" if configured else NOT_CONFIGURED_SKIP
-        RaidAttendance.objects.bulk_create([
-            RaidAttendance(
-                event=new_event, player_id=s.player_id, status=s.status, signed_up=s.status == Status.ACCEPTED,
-                source=Source.AUTO, specialization_id=s.specialization_id,
-                signup_push=Push.SKIPPED if s.skip_reason or not configured else Push.PENDING,
-                signup_push_error=s.skip_reason or not_sent,
-            )
-            for s in signups
-        ])
+        new_event, created, adopted = _create_occurrence(recurring, next_date, start, config, configured, client,
+                                                         now, what="Next week's")
         _mark_booked(source, new_event, now)
         if created is None:
-            log.info("Booked next occurrence here only (Raid-Helper not configured): raid_event_id=%s, date=%s",
-                     new_event.pk, next_date)
             return BookingResult(BookingResult.BOOKED, new_event)
-        if config.raid_channel_id:
-            outbox.post_message(config.raid_channel_id, content=ANNOUNCEMENT.format(url=created.url),
-                                dedupe_key=f"raids.announce:{created.id}", topic="raids.announcement")
-        else:
-            log.warning("Auto-booking: no raid channel configured, announcement skipped")
-    log.info("Auto-booked next occurrence: raid_event_id=%s, rh_event_id=%s, date=%s%s",
-             new_event.pk, created.id, next_date, " (adopted)" if adopted else "")
     pushed = push_signups(new_event, client=client)
     return BookingResult(BookingResult.BOOKED, new_event, adopted, pushed.sent, pushed.failed)
 
