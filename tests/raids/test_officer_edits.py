@@ -199,9 +199,11 @@ def test_admin_season_add_and_refusal(raid_officer):
 
 
 def test_admin_recurring_event_add_and_change(raid_officer):
-    data = {**night_fields(), "default_start_time": "20:30", "discord_channel_id": "", "is_active": "on"}
+    data = {**night_fields(), "default_start_time": "20:30", "discord_channel_id": "", "is_active": "on",
+            "wanted_tanks": 2, "wanted_healers": 3, "wanted_melee": 4, "wanted_ranged": 5}
     assert raid_officer.post(reverse("admin:raids_recurringevent_add"), data).status_code == 302
     night = RecurringEvent.objects.get()
+    assert (night.wanted_tanks, night.wanted_healers, night.wanted_melee, night.wanted_ranged) == (2, 3, 4, 5)
     bad = raid_officer.post(reverse("admin:raids_recurringevent_change", args=[night.pk]),
                             {**data, "discord_channel_id": "-3"})
     assert bad.status_code == 200 and "positive number" in bad.content.decode()
