@@ -88,8 +88,7 @@ def test_dashboard_lists_what_needs_an_officer_and_links_to_filtered_lists(admin
 
     def count_on(url: str) -> int:
         page = admin_client.get(url)
-        assert page.status_code == 200, url
-        assert "?e=" not in page.url if hasattr(page, "url") else True  # no "invalid lookup" redirect
+        assert page.status_code == 200, url  # an invalid lookup would redirect to ?e=1
         return page.context["cl"].result_count
 
     assert count_on(found["30 message(s) failed for good"]) == 30
