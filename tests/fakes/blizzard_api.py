@@ -12,7 +12,8 @@ recorded in github.com/vmuradov/wow-stats, ``wow-stats/src/components/api/info.j
 ``_links``, ``character_class``/``active_spec``/``race`` as {key, name, id}, ``realm`` with its
 name, ``guild``, ``last_login_timestamp`` in ms, average/equipped item level), and the roster's
 top level as typed in github.com/Marantle/yykaakoov2, ``src/types/battlenet/Roster.ts``
-(``_links``, ``guild`` {key, name, id, realm, faction}, ``members``). ``add_real_shaped_guild``
+(``_links``, ``guild`` {key, name, id, realm, faction}, ``members``). ``rate_limit`` enforces
+Blizzard's requests-per-second quota (429 beyond it) and ``latency`` adds a delay per answer. ``add_real_shaped_guild``
 fills a roster the way real ones look (issue #12): all ten rank indexes 0–9 with most members in
 the low ranks, names outside ASCII (Cyrillic, "Nø", "Sílver") and members whose profile 404s.
 """
@@ -20,8 +21,10 @@ the low ranks, names outside ASCII (Cyrillic, "Nø", "Sílver") and members whos
 from __future__ import annotations
 
 import base64
+import collections
 import itertools
 import re
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -56,6 +59,10 @@ class FakeBlizzard(FakeAPI):
             self.members: list[dict[str, Any]] = []
             self.profiles: dict[tuple[str, str], dict[str, Any]] = {}
             self.expires_in = 86399
+            self.latency = 0.0  # seconds added to every API answer (the benchmark uses 0.05)
+            self.rate_limit = 0  # API requests per second allowed (Blizzard: 100); 0 = unlimited
+            self.throttled = 0  # 429s answered because of rate_limit
+            self._recent: collections.deque[float] = collections.deque()
 
     @property
     def oauth_url(self) -> str:
@@ -123,9 +130,27 @@ class FakeBlizzard(FakeAPI):
         return added
 
     # -- the API ------------------------------------------------------------------------
+    def _over_rate(self) -> bool:
+        """Blizzard's per-second quota: more than ``rate_limit`` requests in the last second → 429."""
+        if not self.rate_limit:
+            return False
+        now = time.monotonic()
+        with self.lock:
+            while self._recent and now - self._recent[0] >= 1.0:
+                self._recent.popleft()
+            if len(self._recent) >= self.rate_limit:
+                self.throttled += 1
+                return True
+            self._recent.append(now)
+        return False
+
     def handle(self, rec: Recorded) -> Response:
         if rec.method == "POST" and rec.path == "/token":
             return self.token(rec)
+        if self._over_rate():
+            return self.respond(429, {"code": 429, "type": "BLZWEBAPI00000429", "detail": "Too Many Requests"})
+        if self.latency:
+            time.sleep(self.latency)
         auth = rec.headers.get("Authorization", "")
         if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
             return self.respond(401, {"code": 401, "type": "BLZWEBAPI00000401", "detail": "Unauthorized"})
