@@ -14,7 +14,16 @@ from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from core.admin_tools import ReadOnlyAdmin, ReadOnlyInline, run_for_each
+from core.admin_tools import (
+    HumanizedValuesFilter,
+    MemberNamesMixin,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    humanize_code,
+    member_column,
+    member_label,
+    run_for_each,
+)
 from core.admin_tools import ServiceFormMixin as CoreServiceFormMixin
 from core.discord_signin import officers
 
@@ -72,8 +81,9 @@ class AllianceAdmin(ServiceFormMixin, admin.ModelAdmin):
 
 
 @admin.register(Governor)
-class GovernorAdmin(ServiceFormMixin, admin.ModelAdmin):
-    list_display = ("name", "governor_id", "discord_user_id", "updated_at")
+class GovernorAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
+    member_fields = ("discord_user_id",)
+    list_display = ("name", "governor_id", member_column("discord_user_id", "owner"), "updated_at")
     search_fields = ("name", "=governor_id", "=discord_user_id")
 
     def service_save(self, request, obj, data):
@@ -91,11 +101,12 @@ class GovernorAdmin(ServiceFormMixin, admin.ModelAdmin):
         return False
 
 
-class SignupInline(ReadOnlyInline):
+class SignupInline(MemberNamesMixin, ReadOnlyInline):
     model = Signup
+    member_fields = ("discord_user_id",)
     fields = readonly_fields = (
         "governor",
-        "discord_user_id",
+        member_column("discord_user_id"),
         "slot",
         "status",
         "source",
@@ -273,8 +284,9 @@ class SignupAddForm(forms.ModelForm):
 
 
 @admin.register(Signup)
-class SignupAdmin(ServiceFormMixin, ReadOnlyAdmin):
+class SignupAdmin(MemberNamesMixin, ServiceFormMixin, ReadOnlyAdmin):
     form = SignupAddForm
+    member_fields = ("discord_user_id",)
     list_display = (
         "governor",
         "match",
@@ -282,7 +294,7 @@ class SignupAdmin(ServiceFormMixin, ReadOnlyAdmin):
         "status",
         "source",
         "checked_in_at",
-        "discord_user_id",
+        member_column("discord_user_id"),
         "created_at",
     )
     list_filter = ("status", "slot", "source", "match__alliance", "ark_weekend_date", "match__status")
@@ -371,11 +383,12 @@ class BanForm(forms.ModelForm):
 
 
 @admin.register(Ban)
-class BanAdmin(ServiceFormMixin, admin.ModelAdmin):
+class BanAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
     form = BanForm
+    member_fields = ("discord_user_id",)
     list_display = (
         "__str__",
-        "discord_user_id",
+        member_column("discord_user_id"),
         "governor_id",
         "starts_weekend",
         "ends_on",
@@ -426,15 +439,18 @@ class BanAdmin(ServiceFormMixin, admin.ModelAdmin):
 
 
 @admin.register(ReminderPrefs)
-class ReminderPrefsAdmin(ReadOnlyAdmin):
-    list_display = ("discord_user_id", "dm_enabled", "disabled_types", "updated_at")
+class ReminderPrefsAdmin(MemberNamesMixin, ReadOnlyAdmin):
+    member_fields = ("discord_user_id",)
+    list_display = (member_column("discord_user_id"), "dm_enabled", "disabled_types", "updated_at")
     list_filter = ("dm_enabled",)
     search_fields = ("=discord_user_id",)
 
 
 @admin.register(SentReminder)
-class SentReminderAdmin(ReadOnlyAdmin):
-    list_display = ("reminder_type", "target_id", "match", "scheduled_for", "status", "created_at")
+class SentReminderAdmin(MemberNamesMixin, ReadOnlyAdmin):
+    member_fields = ("target_id",)
+    list_display = ("reminder_type", member_column("target_id", "to"), "match", "scheduled_for", "status",
+                    "created_at")
     list_filter = ("status", "reminder_type")
     list_select_related = ("match__alliance",)
     search_fields = ("=target_id",)
@@ -442,10 +458,22 @@ class SentReminderAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "action", "actor_discord_id", "match", "is_override", "details")
-    list_filter = ("action", "is_override")
+class AuditLogAdmin(MemberNamesMixin, ReadOnlyAdmin):
+    member_fields = ("actor_discord_id",)
+    list_display = ("created_at", "action_label", "actor", "match", "is_override", "details")
+    list_filter = (("action", HumanizedValuesFilter), "is_override")
     list_select_related = ("match__alliance",)
     search_fields = ("action", "=actor_discord_id", "details__by", "match__alliance__name")
     date_hierarchy = "created_at"
     raw_id_fields = ("match", "signup")
+
+    @admin.display(description="action", ordering="action")
+    def action_label(self, obj: AuditLog) -> str:
+        return humanize_code(obj.action)
+
+    @admin.display(description="by", ordering="actor_discord_id_name")
+    def actor(self, obj: AuditLog) -> str:
+        """The member who acted in Discord, else the officer who acted in the admin, else the scheduler."""
+        if obj.actor_discord_id:
+            return member_label(obj.actor_discord_id, obj.actor_discord_id_name)
+        return (obj.details or {}).get("by") or "scheduler"

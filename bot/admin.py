@@ -2,18 +2,20 @@ import json
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
 from bot.delivery import retry_now
 from bot.models import OutboxMessage
-from core.admin_tools import has_model_permission
+from core.admin_tools import MemberNamesMixin, has_model_permission, member_label
 
 NO_TOKEN = "DISCORD_TOKEN is not set: messages are queued but not sent."
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(MemberNamesMixin, admin.ModelAdmin):
     """Read-only: rows are written by services and by the delivery worker."""
 
+    member_fields = ("user_id",)
     list_display = ("id", "kind", "status", "target", "topic", "attempts", "next_attempt_at", "last_error_short",
                     "sent_at", "created_at")
     list_filter = ("status", "kind", "topic")
@@ -55,7 +57,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def target(self, obj: OutboxMessage) -> str:
         if obj.channel_id:
             return f"channel {obj.channel_id}"
-        return f"user {obj.user_id}"
+        return format_html("member {}", member_label(obj.user_id, obj.user_id_name))
 
     @admin.display(description="last error")
     def last_error_short(self, obj: OutboxMessage) -> str:

@@ -26,6 +26,7 @@ is logged with its traceback and the member gets a plain sentence. Both are ephe
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
@@ -277,6 +278,24 @@ async def respond(interaction: Any, work: Callable[[], Awaitable[str | Reply | N
             await interaction.edit_original_response(content=reply.content, **reply.kwargs())
     except SEND_ERRORS as exc:
         log.warning("%s: the answer could not be delivered (%s)", _describe(interaction), exc)
+    await remember_member(interaction)
+
+
+async def remember_member(interaction: Any) -> None:
+    """Keep the member directory's name of whoever interacted current (after the answer, on
+    the event lane: it never delays one). Members who changed their name since the last
+    member sync, or who joined since, are then shown by name in the admin."""
+    user = getattr(interaction, "user", None)
+    name = getattr(user, "name", None)
+    if not isinstance(getattr(user, "id", None), int) or not isinstance(name, str) or getattr(user, "bot", False):
+        return
+    from guildsync.services.members import record_member  # bot carries every app's Discord I/O
+
+    guild_id = getattr(interaction, "guild_id", None)
+    in_server = guild_id is not None and (not settings.DISCORD_GUILD_ID or guild_id == settings.DISCORD_GUILD_ID)
+    display = getattr(user, "display_name", "")
+    await EVENTS.submit("member_seen", functools.partial(record_member, in_server=in_server), user.id, name,
+                        display if isinstance(display, str) else "")
 
 
 async def answer(interaction: Any, fn: Callable[..., str | Reply | None], *args: Any, ephemeral: bool = True,

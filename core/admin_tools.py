@@ -11,6 +11,7 @@ from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.http import HttpRequest
+from django.utils.html import format_html
 
 from core.errors import DomainError
 
@@ -133,3 +134,73 @@ def run_for_each(
     if summary and ok:
         model_admin.message_user(request, summary.format(n=ok), messages.SUCCESS)
     return ok
+
+
+# -- Discord members by name -----------------------------------------------------------------------
+def member_label(discord_id: int | None, name: str | None) -> str:
+    """A Discord user as officers know them: the current name, the raw id on hover (the id
+    alone when the member directory has never seen them)."""
+    if not discord_id:
+        return "—"
+    if not name:
+        return format_html('<span title="not in the member directory">{}</span>', discord_id)
+    return format_html('<span title="Discord id {}">{}</span>', discord_id, name)
+
+
+def member_column(field: str, description: str = "member") -> Callable[[Any], str]:
+    """A list_display / readonly_fields column showing the member whose Discord id is in
+    ``field``, by name, sortable by name. The admin must list ``field`` in ``member_fields``
+    (``MemberNamesMixin``), which annotates the names in the changelist's one query."""
+
+    @admin.display(description=description, ordering=f"{field}_name")
+    def column(obj: Any) -> str:
+        return member_label(getattr(obj, field), getattr(obj, f"{field}_name", None))
+
+    column.__name__ = f"{field}_member"
+    return column
+
+
+class MemberNamesMixin:
+    """For admins of rows that hold Discord user ids (``member_fields``): the queryset
+    carries each member's current name (``<field>_name``, from the member directory, one
+    subquery per column inside the same query) and the search box also finds rows by the
+    members' names, not only by raw id."""
+
+    member_fields: tuple[str, ...] = ()
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        from guildsync.services.members import name_expression
+
+        queryset = super().get_queryset(request)
+        return queryset.annotate(**{f"{field}_name": name_expression(field) for field in self.member_fields})
+
+    def get_search_results(self, request: HttpRequest, queryset: models.QuerySet, search_term: str):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if not term or not self.member_fields:
+            return found, may_have_duplicates
+        from guildsync.services.members import ids_matching
+
+        by_name = models.Q()
+        for field in self.member_fields:
+            by_name |= models.Q(**{f"{field}__in": ids_matching(term)})
+        if not self.get_search_fields(request):
+            return queryset.filter(by_name), may_have_duplicates
+        return found | queryset.filter(by_name), may_have_duplicates
+
+
+# -- internal codes as words -----------------------------------------------------------------------
+def humanize_code(code: str) -> str:
+    """``match_locked`` → "Match locked": internal codes (audit actions…) as officers read them."""
+    text = (code or "").replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+class HumanizedValuesFilter(admin.AllValuesFieldListFilter):
+    """Django's "all values" filter, with each code shown as words (``humanize_code``)."""
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            if choice["display"] in self.lookup_choices:
+                choice = {**choice, "display": humanize_code(choice["display"])}
+            yield choice

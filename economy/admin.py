@@ -16,7 +16,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core.admin_tools import ReadOnlyAdmin, has_model_permission, run_for_each
+from core.admin_tools import (
+    MemberNamesMixin,
+    ReadOnlyAdmin,
+    has_model_permission,
+    member_column,
+    run_for_each,
+)
 from core.discord_signin import officers
 from economy import services
 from economy.models import (
@@ -30,6 +36,7 @@ from economy.models import (
     SquadMembership,
 )
 from economy.services import EconomyError
+from guildsync.services.members import names_for
 
 
 class SettingsAdmin(admin.ModelAdmin):
@@ -53,12 +60,13 @@ class AdjustBalanceForm(forms.Form):
 
 
 @admin.register(BytesBalance)
-class BytesBalanceAdmin(admin.ModelAdmin):
-    list_display = ("user_id", "guild_id", "balance", "total_received", "total_sent", "streak_count", "last_daily")
+class BytesBalanceAdmin(MemberNamesMixin, admin.ModelAdmin):
+    member_fields = ("user_id",)
+    list_display = (member_column("user_id"), "guild_id", "balance", "total_received", "total_sent", "streak_count", "last_daily")
     list_filter = ("guild_id",)
     search_fields = ("=user_id",)
     ordering = ("-balance", "user_id")
-    readonly_fields = ("guild_id", "user_id", "balance", "total_received", "total_sent", "last_daily",
+    readonly_fields = (member_column("user_id"), "guild_id", "user_id", "balance", "total_received", "total_sent", "last_daily",
                        "streak_count", "last_transfer_at", "created_at", "updated_at")
     actions = ["adjust_balance"]
     change_list_template = "admin/economy/bytesbalance/change_list.html"
@@ -99,7 +107,9 @@ class BytesBalanceAdmin(admin.ModelAdmin):
             guild_id = 0
         board = services.get_leaderboard(guild_id, limit=15)
         top = max((b.balance for b in board), default=0) or 1
-        bars = [{"rank": i + 1, "user_id": b.user_id, "balance": b.balance, "y": i * 28,
+        names = names_for(b.user_id for b in board)
+        bars = [{"rank": i + 1, "user_id": b.user_id, "name": names.get(b.user_id, str(b.user_id)),
+                 "balance": b.balance, "y": i * 28,
                  "width": round(560 * b.balance / top)} for i, b in enumerate(board)]
         return TemplateResponse(request, "admin/economy/leaderboard.html", {
             **self.admin_site.each_context(request), "title": "Bytes leaderboard", "opts": self.model._meta,
@@ -122,8 +132,9 @@ class BytesConfigAdmin(SettingsAdmin):
 
 
 @admin.register(RoleRewardGrant)
-class RoleRewardGrantAdmin(ReadOnlyAdmin):
-    list_display = ("user_id", "role_id", "threshold", "guild_id", "granted_at")
+class RoleRewardGrantAdmin(MemberNamesMixin, ReadOnlyAdmin):
+    member_fields = ("user_id",)
+    list_display = (member_column("user_id"), "role_id", "threshold", "guild_id", "granted_at")
     list_filter = ("guild_id",)
     search_fields = ("=user_id", "=role_id")
 
@@ -145,8 +156,9 @@ class SquadAdmin(SettingsAdmin):
 
 
 @admin.register(SquadMembership)
-class SquadMembershipAdmin(ReadOnlyAdmin):
-    list_display = ("user_id", "squad", "guild_id", "joined_at")
+class SquadMembershipAdmin(MemberNamesMixin, ReadOnlyAdmin):
+    member_fields = ("user_id",)
+    list_display = (member_column("user_id"), "squad", "guild_id", "joined_at")
     list_filter = ("squad",)
     list_select_related = ("squad",)
     search_fields = ("=user_id", "squad__name")

@@ -432,7 +432,9 @@ class AuditIssueAdmin(ReadOnlyAdmin):
                     "first_detected", "last_seen", "resolution", "reported_at"]
     list_filter = [OpenFilter, "issue_type", "severity", "resolution"]
     list_select_related = ["wow_character", "discord_user", "player"]
-    search_fields = ["summary", "wow_character__character_name", "discord_user__username", "player__display_name"]
+    search_fields = ["summary", "wow_character__character_name", "discord_user__username",
+                     "discord_user__display_name", "player__display_name"]
+    exclude = ["issue_hash"]  # an internal key: the type and summary say what the issue is
     actions = ["resolve", "dismiss"]
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:

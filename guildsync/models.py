@@ -272,13 +272,19 @@ class AuditIssue(models.Model):
         WARNING = "warning", "Warning"
         ERROR = "error", "Error"
 
+    class IssueType(models.TextChoices):
+        ORPHAN_WOW = "orphan_wow", "Character in no player"
+        ORPHAN_DISCORD = "orphan_discord", "Ranked Discord member in no player"
+        RANK_MISMATCH = "rank_mismatch", "Guild rank and Discord role differ"
+        STALE_CHARACTER = "stale_character", "Character not seen by Blizzard lately"
+
     class Resolution(models.TextChoices):
         RESOLVED = "resolved", "Resolved by an officer"
         DISMISSED = "dismissed", "Dismissed by an officer"
         AUTO = "auto", "Condition disappeared"
 
-    issue_type = models.CharField(max_length=32, db_index=True,
-                                  help_text="orphan_wow, orphan_discord, rank_mismatch, stale_character, …")
+    issue_type = models.CharField(max_length=32, db_index=True, choices=IssueType.choices,
+                                  help_text="What kind of problem the integrity check found.")
     severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.WARNING)
     wow_character = models.ForeignKey(WowCharacter, null=True, blank=True, on_delete=models.CASCADE,
                                       related_name="audit_issues")
@@ -321,7 +327,7 @@ class AuditIssue(models.Model):
         indexes = [models.Index(fields=["resolved_at", "reported_at"], name="auditissue_open_idx")]
 
     def __str__(self) -> str:
-        return f"[{self.issue_type}] {self.summary}"
+        return f"[{self.get_issue_type_display()}] {self.summary}"
 
 
 class SyncLog(models.Model):

@@ -119,7 +119,7 @@ class EventForm(forms.ModelForm):
 
     class Meta:
         model = Event
-        fields = ("guild_id", "signup_deadline", "purchase_deadline", "reveal_date", "timezone", "budget",
+        fields = ("name", "guild_id", "signup_deadline", "purchase_deadline", "reveal_date", "timezone", "budget",
                   "announcement_channel_id", "participant_role_id", "managing_role_id")
 
     def clean(self) -> dict:
@@ -136,17 +136,24 @@ class EventForm(forms.ModelForm):
                 value("signup_deadline"), value("purchase_deadline"), value("reveal_date"), value("timezone"),
                 value("budget"), new=self.instance.pk is None, guild_id=value("guild_id"))
         except DomainError as exc:
+            self._refused_by_service = True
             raise forms.ValidationError(str(exc)) from None
         return data
+
+    def _post_clean(self) -> None:
+        """When the services' rules refused the settings, the model's own check of the same
+        rule (the dates' order constraint) would repeat the message: skip it."""
+        if not getattr(self, "_refused_by_service", False):
+            super()._post_clean()
 
 
 @admin.register(Event)
 class EventAdmin(GuardSecretLookups, admin.ModelAdmin):
     form = EventForm
-    list_display = ("__str__", "guild_id", "status", "signup_deadline", "reveal_date", "participant_count",
+    list_display = ("title", "guild_id", "status", "signup_deadline", "reveal_date", "participant_count",
                     "notified_count")
     list_filter = ("status",)
-    search_fields = ("guild_id",)
+    search_fields = ("name", "=guild_id")
     date_hierarchy = "reveal_date"
     readonly_fields = ("status", "notification_summary", "created_at", "updated_at")
     inlines = (ParticipantInline, ExclusionInline, PairingInline)

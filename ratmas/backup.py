@@ -34,7 +34,7 @@ def export_event(event: Event, include_pairings: bool = True) -> dict:
         "format": services.EXPORT_FORMAT,
         "exported_at": _iso(services._now()),
         "event": {
-            "id": event.pk, "guild_id": event.guild_id, "status": event.status,
+            "id": event.pk, "guild_id": event.guild_id, "name": event.name, "status": event.status,
             "signup_deadline": _iso(event.signup_deadline), "purchase_deadline": _iso(event.purchase_deadline),
             "reveal_date": _iso(event.reveal_date), "announcement_channel_id": event.announcement_channel_id,
             "participant_role_id": event.participant_role_id, "managing_role_id": event.managing_role_id,
@@ -100,7 +100,8 @@ def import_event(data: dict) -> Event:
     try:
         with transaction.atomic():
             event = Event.objects.create(
-                guild_id=guild_id, status=e["status"], signup_deadline=signup, purchase_deadline=purchase,
+                guild_id=guild_id, name=services._event_name(str(e.get("name") or "")[:100]), status=e["status"],
+                signup_deadline=signup, purchase_deadline=purchase,
                 reveal_date=reveal, announcement_channel_id=e.get("announcement_channel_id"),
                 participant_role_id=e.get("participant_role_id"), managing_role_id=e.get("managing_role_id"),
                 timezone=services.validate_timezone(e.get("timezone", "UTC")), budget=str(e.get("budget", ""))[:200])

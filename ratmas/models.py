@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Greatest, Least
 
 
 class Event(models.Model):
@@ -24,6 +25,10 @@ class Event(models.Model):
     FINISHED = (Status.COMPLETED, Status.CANCELLED)
 
     guild_id = models.BigIntegerField(help_text="Discord server the event belongs to.")
+    name = models.CharField(
+        max_length=100, blank=True,
+        help_text="What organisers and members call it, e.g. 'Ratmas 2026'; empty = 'Ratmas' and the reveal year.",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     signup_deadline = models.DateTimeField(help_text="Signups close (UTC).")
     purchase_deadline = models.DateTimeField(help_text="Gifts must be bought by then (UTC).")
@@ -67,7 +72,11 @@ class Event(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Ratmas {self.reveal_date:%Y} of guild {self.guild_id} ({self.get_status_display()})"
+        return f"{self.title} ({self.get_status_display()})"
+
+    @property
+    def title(self) -> str:
+        return self.name or f"Ratmas {self.reveal_date:%Y}"
 
     @property
     def is_finished(self) -> bool:
@@ -150,6 +159,10 @@ class Exclusion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["event", "giver", "receiver"], name="ratmas_exclusion_once",
                                     violation_error_message="This exclusion exists already."),
+            models.UniqueConstraint(Least("giver", "receiver"), Greatest("giver", "receiver"), "event",
+                                    name="ratmas_exclusion_one_per_pair",
+                                    violation_error_message="These two already have an exclusion: tick "
+                                                            "“both ways” on it instead of adding the reverse."),
             models.CheckConstraint(name="ratmas_exclusion_not_self", condition=~Q(giver=F("receiver")),
                                    violation_error_message="Nobody draws themselves anyway: pick two different "
                                                            "participants."),

@@ -197,16 +197,23 @@ def validate_event_fields(signup_deadline: dt.datetime, purchase_deadline: dt.da
             "timezone": validate_timezone(timezone), "budget": budget}
 
 
+def _event_name(name: str | None) -> str:
+    name = " ".join((name or "").split())
+    if len(name) > Event._meta.get_field("name").max_length:
+        raise RatmasError(f"An event's name is at most {Event._meta.get_field('name').max_length} characters.")
+    return name
+
+
 def create_event(guild_id: int, signup_deadline: dt.datetime, purchase_deadline: dt.datetime,
                  reveal_date: dt.datetime, announcement_channel_id: int | None = None,
                  participant_role_id: int | None = None, managing_role_id: int | None = None,
-                 timezone: str = "UTC", budget: str = "") -> Event:
+                 timezone: str = "UTC", budget: str = "", name: str = "") -> Event:
     """Open a new event for signups. One unfinished event per guild (database-enforced)."""
     fields = validate_event_fields(signup_deadline, purchase_deadline, reveal_date, timezone, budget, new=True)
     try:
         with transaction.atomic():
             event = Event.objects.create(
-                guild_id=int(guild_id), announcement_channel_id=announcement_channel_id,
+                guild_id=int(guild_id), name=_event_name(name), announcement_channel_id=announcement_channel_id,
                 participant_role_id=participant_role_id, managing_role_id=managing_role_id, **fields)
             _announce(event, f"🎄 **Ratmas is open!** Join with `/ratmas join` before {_ts(event.signup_deadline)}. "
                              f"Budget: {event.budget or 'not set'}. Gifts are revealed {_ts(event.reveal_date)}.")
@@ -245,7 +252,9 @@ def open_signups(guild_id: int, *, may_organise: Callable[[Event | None], bool],
 def update_event(event: Event, **changes: Any) -> Event:
     """Officers adjust dates, channels, roles, time zone or budget of an unfinished event."""
     editable = {"signup_deadline", "purchase_deadline", "reveal_date", "announcement_channel_id",
-                "participant_role_id", "managing_role_id", "timezone", "budget"}
+                "participant_role_id", "managing_role_id", "timezone", "budget", "name"}
+    if "name" in changes:
+        changes["name"] = _event_name(changes["name"])
     unknown = set(changes) - editable
     if unknown:
         raise RatmasError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
@@ -436,7 +445,9 @@ def _participant(event: Event, user_id: int) -> Participant:
 
 def add_exclusion(event: Event, giver_user_id: int, receiver_user_id: int, both_ways: bool = False) -> Exclusion:
     """``giver`` will not draw ``receiver`` (and the reverse when ``both_ways``). Only before
-    the draw; adding it twice keeps one row (both ways if either call said so)."""
+    the draw. One row per pair of people: adding it twice keeps one row (both ways if either
+    call said so), and adding the reverse of an existing exclusion makes that row both ways
+    (the database refuses a second row for the same two people)."""
     if int(giver_user_id) == int(receiver_user_id):
         raise RatmasError("Nobody draws themselves anyway: pick two different participants.")
     with transaction.atomic():
@@ -444,6 +455,12 @@ def add_exclusion(event: Event, giver_user_id: int, receiver_user_id: int, both_
         _require(locked, Status.OPEN, Status.LOCKED, action="add an exclusion")
         giver = _participant(locked, giver_user_id)
         receiver = _participant(locked, receiver_user_id)
+        reverse = locked.exclusions.filter(giver=receiver, receiver=giver).first()
+        if reverse is not None:
+            if not reverse.both_ways:
+                reverse.both_ways = True
+                reverse.save(update_fields=["both_ways"])
+            return reverse
         exclusion, created = Exclusion.objects.get_or_create(
             event=locked, giver=giver, receiver=receiver, defaults={"both_ways": both_ways})
         if not created and both_ways and not exclusion.both_ways:
@@ -453,12 +470,17 @@ def add_exclusion(event: Event, giver_user_id: int, receiver_user_id: int, both_
 
 
 def remove_exclusion(event: Event, giver_user_id: int, receiver_user_id: int) -> None:
-    """Undo an exclusion before the draw (e.g. the one that made the draw impossible)."""
+    """Undo an exclusion before the draw (e.g. the one that made the draw impossible). The
+    reverse direction of a both-ways exclusion is removed by making it one way."""
     with transaction.atomic():
         locked = _lock(event)
         _require(locked, Status.OPEN, Status.LOCKED, action="remove an exclusion")
         deleted, _ = locked.exclusions.filter(giver__user_id=giver_user_id, receiver__user_id=receiver_user_id).delete()
-        if not deleted:
+        if deleted:
+            return
+        narrowed = locked.exclusions.filter(giver__user_id=receiver_user_id, receiver__user_id=giver_user_id,
+                                            both_ways=True).update(both_ways=False)
+        if not narrowed:
             raise RatmasError("There is no such exclusion.")
 
 
