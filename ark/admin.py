@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -26,6 +27,7 @@ from core.admin_tools import (
 )
 from core.admin_tools import ServiceFormMixin as CoreServiceFormMixin
 from core.discord_signin import officers
+from guildsync.models import DiscordUser, Player
 
 from . import services
 from .models import Alliance, AuditLog, Ban, Governor, Match, ReminderPrefs, SentReminder, Signup
@@ -150,6 +152,7 @@ class MatchAdmin(ServiceFormMixin, admin.ModelAdmin):
     list_filter = ("status", "match_day", "result", "alliance")
     list_select_related = ("alliance",)
     search_fields = ("alliance__name", "notes")
+    autocomplete_fields = ("alliance",)
     date_hierarchy = "ark_weekend_date"
     inlines = [SignupInline]
     actions = ["lock", "cancel", "repost", *(_result_action(r) for r in ("Win", "Loss", "No-show"))]
@@ -300,7 +303,7 @@ class SignupAdmin(MemberNamesMixin, ServiceFormMixin, ReadOnlyAdmin):
     list_filter = ("status", "slot", "source", "match__alliance", "ark_weekend_date", "match__status")
     list_select_related = ("governor", "match__alliance")
     search_fields = ("governor__name", "=governor__governor_id", "=discord_user_id")
-    raw_id_fields = ("match", "governor")
+    autocomplete_fields = ("match", "governor")
     actions = ["remove", *(_slot_action(s) for s in Signup.Slot.values)]
 
     @admin.action(description="Remove from the roster (officer)", permissions=["roster"])
@@ -369,6 +372,19 @@ class BanStatusFilter(admin.SimpleListFilter):
 
 
 class BanForm(forms.ModelForm):
+    """The target is picked by name: a member of the directory and/or a registered governor.
+    The raw id fields stay for someone the project has never seen."""
+
+    member = forms.ModelChoiceField(
+        DiscordUser.objects.all(), required=False, label="Discord member",
+        widget=AutocompleteSelect(Player._meta.get_field("discord_user"), admin.site),
+        help_text="Bans the member, whichever governor they sign up with.",
+    )
+    governor = forms.ModelChoiceField(
+        Governor.objects.all(), required=False, label="Governor",
+        widget=AutocompleteSelect(Signup._meta.get_field("governor"), admin.site),
+        help_text="Bans this in-game account, whoever signs it up.",
+    )
     weekends = forms.IntegerField(
         required=False,
         min_value=1,
@@ -380,6 +396,20 @@ class BanForm(forms.ModelForm):
     class Meta:
         model = Ban
         fields = ("discord_user_id", "governor_id", "reason")
+        labels = {"discord_user_id": "… or a Discord id", "governor_id": "… or an in-game governor id"}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for picked, field, attribute in (("member", "discord_user_id", "discord_id"),
+                                         ("governor", "governor_id", "governor_id")):
+            choice = data.get(picked)
+            if choice is None:
+                continue
+            value = getattr(choice, attribute)
+            if data.get(field) not in (None, value):
+                self.add_error(field, "Pick the target or type its id, not two different ones.")
+            data[field] = value
+        return data
 
 
 @admin.register(Ban)
@@ -401,7 +431,7 @@ class BanAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ("discord_user_id", "governor_id", "reason", "weekends", "until_date")
+            return ("member", "discord_user_id", "governor", "governor_id", "reason", "weekends", "until_date")
         return [f.name for f in Ban._meta.fields if f.name != "id"]
 
     def get_readonly_fields(self, request, obj=None):

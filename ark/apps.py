@@ -9,6 +9,7 @@ class ArkConfig(AppConfig):
     # core.groups grants this group the app's permissions after every migrate.
     officer_group = "Ark officers"
     officer_permissions_exclude: tuple[str, ...] = ()
+    officer_view_models = ("guildsync.discorduser",)  # the ban form's member picker
 
     def ready(self) -> None:
         # The outbox tells us the id Discord gave each registration/confirmation message.

@@ -100,9 +100,13 @@ class Match(models.Model):
     match_time_utc = models.DateTimeField(help_text="Start of the match (UTC).")
     signup_close_utc = models.DateTimeField(help_text="Signups close and the match locks at this time (UTC).")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(
+        blank=True, max_length=1000, help_text="Shown on the registration message (Discord embed text)."
+    )
     result = models.CharField(max_length=8, choices=Result.choices, blank=True, default="")
-    result_notes = models.TextField(blank=True)
+    result_notes = models.TextField(
+        blank=True, max_length=500, help_text="Shown with the result on the confirmation message."
+    )
     roster_version = models.PositiveIntegerField(
         default=0, help_text="Bumped by every roster change; the Discord messages show the latest."
     )
@@ -211,7 +215,9 @@ class Ban(models.Model):
     governor_id = models.BigIntegerField(
         null=True, blank=True, db_index=True, help_text="In-game governor id."
     )
-    reason = models.TextField()
+    reason = models.TextField(
+        max_length=500, help_text="Told to the officers and the member; Discord keeps at most 512 characters."
+    )
     starts_weekend = models.DateField(help_text="First Ark weekend (Saturday) covered.")
     ends_on = models.DateField(help_text="Last day covered: weekends starting on or before it are banned.")
     created_by_discord_id = models.BigIntegerField(null=True, blank=True)

@@ -3,7 +3,8 @@
 Each domain app names its group on its AppConfig (``officer_group``) and may keep some of
 its permissions out of it (``officer_permissions_exclude``: e.g. the Ratmas pairings, which
 are secret). After every ``migrate`` the group receives the permissions of the app's
-current models, so a new model is covered without another data migration. Permissions are
+current models, so a new model is covered without another data migration. ``officer_view_models`` adds
+the view permission of other apps' models the group's forms pick from. Permissions are
 only ever added: an officer who removed one by hand keeps it removed until the model changes.
 """
 
@@ -36,3 +37,9 @@ def grant_officer_permissions(sender: AppConfig, using: str = "default", **kwarg
         codename__in=excluded
     )
     group.permissions.add(*permissions)
+    # Rows of other apps the officers pick in their forms (a player on a raid's attendance, a
+    # member on an Ark ban): seeing them is what the admin's pickers need.
+    for label in getattr(sender, "officer_view_models", ()):
+        app_label, model_name = label.split(".")
+        group.permissions.add(*Permission.objects.using(using).filter(
+            content_type__app_label=app_label, codename=f"view_{model_name}"))

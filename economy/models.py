@@ -77,7 +77,7 @@ class BytesTransaction(models.Model):
     receiver_id = models.BigIntegerField()
     receiver_username = models.CharField(max_length=100)
     amount = models.IntegerField()
-    reason = models.TextField(blank=True)
+    reason = models.TextField(blank=True, max_length=500)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -137,7 +137,8 @@ class Squad(models.Model):
     switch_cost = models.PositiveIntegerField(default=50, help_text="Bytes charged to move here from another squad.")
     max_members = models.PositiveIntegerField(null=True, blank=True, help_text="Empty = no limit.")
     is_default = models.BooleanField(default=False, help_text="Members without a squad join it on their first daily.")
-    welcome_message = models.TextField(blank=True, help_text="Sent by DM to whoever joins.")
+    welcome_message = models.TextField(blank=True, max_length=2000,
+                                       help_text="Sent by DM to whoever joins (a Discord message: 2,000 characters).")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -12,6 +12,7 @@ from collections import Counter
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
@@ -268,8 +269,9 @@ class AddonUploadForm(forms.Form):
 
 
 class LinkToPlayerForm(forms.Form):
-    player = forms.ModelChoiceField(queryset=Player.objects.order_by("display_name"),
-                                    help_text="The player the selected characters belong to.")
+    player = forms.ModelChoiceField(
+        queryset=Player.objects.order_by("display_name"), help_text="The player the selected characters belong to.",
+        widget=AutocompleteSelect(PlayerCharacter._meta.get_field("player"), admin.site))
 
 
 @admin.register(WowCharacter)
@@ -309,6 +311,7 @@ class WowCharacterAdmin(admin.ModelAdmin):
             return None
         return TemplateResponse(request, "admin/guildsync/link_to_player.html", {
             **self.admin_site.each_context(request), "title": "Link characters to a player", "form": form,
+            "media": self.media,
             "characters": queryset.select_related("wow_class"), "opts": self.model._meta,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         })

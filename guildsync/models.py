@@ -192,7 +192,7 @@ class Player(models.Model):
     auto_invite_events = models.BooleanField(default=False,
                                              help_text="Signed up as accepted when raids are auto-booked.")
     on_raid_hiatus = models.BooleanField(default=False, help_text="Signed up as absence when raids are booked.")
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=2000)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -209,7 +209,7 @@ class AddAttendanceInline(admin.TabularInline):
     model = RaidAttendance
     extra = 1
     verbose_name_plural = "add attendance"
-    raw_id_fields = ["player"]
+    autocomplete_fields = ["player"]
     fields = ["player", "status", "attended", "late"]
 
     def has_change_permission(self, request, obj=None) -> bool:
@@ -227,6 +227,7 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
     list_select_related = ["season", "recurring_event"]
     search_fields = ["title", "=raid_helper_event_id"]
     date_hierarchy = "event_date"
+    autocomplete_fields = ["season", "recurring_event"]
     raw_id_fields = ["next_event"]
     readonly_fields = ["live_roster", "auto_booked", "next_booked_at", "next_event", "signups_imported_at",
                        "last_import", "raid_helper_payload", "created_at"]

@@ -7,3 +7,4 @@ class RaidsConfig(AppConfig):
     # core.groups grants this group the app's permissions after every migrate.
     officer_group = "Raid officers"
     officer_permissions_exclude: tuple[str, ...] = ()
+    officer_view_models = ("guildsync.player",)  # the attendance form's player picker

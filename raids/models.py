@@ -146,6 +146,25 @@ class RaidEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.title} — {self.event_date:%a %d %b %Y}"
 
+    def clean(self) -> None:
+        """The event date is the day the raid starts, in the raid night's time zone (a one-off
+        event: Raid-Helper's): a Wednesday date with a Saturday start is refused."""
+        if self.event_date is None or self.start_time_utc is None:
+            return
+        zone_name = self.recurring_event.timezone if self.recurring_event_id else RaidHelperSettings.load().timezone
+        try:
+            zone = zoneinfo.ZoneInfo(zone_name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return  # the zone's own validator reports it
+        try:
+            local = self.start_time_utc.astimezone(zone)
+        except OverflowError:
+            raise ValidationError({"start_time_utc": "This start is outside the calendar."}) from None
+        if local.date() != self.event_date:
+            raise ValidationError({"event_date": (
+                f"The event is dated {self.event_date:%a %d %b %Y} but starts on {local:%a %d %b %Y at %H:%M} "
+                f"({zone_name}): the date must be the day it starts.")})
+
     @property
     def raid_helper_url(self) -> str:
         return f"https://raid-helper.dev/event/{self.raid_helper_event_id}" if self.raid_helper_event_id else ""

@@ -14,7 +14,7 @@ from ..models import (
     ReminderPrefs,
     Signup,
 )
-from .common import OPEN, SignupStatus, _audit, _now
+from .common import OPEN, SignupStatus, _audit, _bounded_text, _now
 from .errors import ArkError, NotFound
 
 # --- bans ------------------------------------------------------------------------------------
@@ -46,6 +46,7 @@ def add_ban(
         raise ArkError("Give either a number of weekends or an end date.")
     if not (reason or "").strip():
         raise ArkError("A ban needs a reason.")
+    reason = _bounded_text(reason, Ban, "reason", "A ban's reason")
     start = ark_weekend_of(_now(now).date())
     if weekends is not None:
         if weekends < 1 or weekends > 104:

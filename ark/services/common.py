@@ -47,6 +47,16 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
 
 
+def _bounded_text(value: str | None, model: type, field: str, label: str) -> str:
+    """Free text an officer typed, refused (not cut) when longer than the column allows:
+    the limits are what the Discord messages showing the text can carry."""
+    text = (value or "").strip()
+    limit = model._meta.get_field(field).max_length
+    if limit and len(text) > limit:
+        raise ArkError(f"{label} is limited to {limit:,} characters (this one has {len(text):,}).")
+    return text
+
+
 def _aware(value: dt.datetime, name: str) -> dt.datetime:
     if not isinstance(value, dt.datetime):
         raise ArkError(f"{name} must be a date and time (UTC).")

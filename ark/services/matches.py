@@ -17,7 +17,7 @@ from ..models import (
     Signup,
 )
 from .alliances import get_alliance
-from .common import OPEN, MatchStatus, SignupStatus, _audit, _aware, _counts, _lock_match, _now
+from .common import OPEN, MatchStatus, SignupStatus, _audit, _aware, _bounded_text, _counts, _lock_match, _now
 from .discord_sync import _bump, _channel_for, _sync_message
 from .errors import ArkError, NotFound
 
@@ -59,6 +59,7 @@ def create_match(
     """Schedule a match and queue its registration message."""
     now = _now(now)
     start, close = _aware(match_time_utc, "match_time_utc"), _aware(signup_close_utc, "signup_close_utc")
+    notes = _bounded_text(notes, Match, "notes", "The match notes")
     with transaction.atomic():
         ally = _resolve_alliance(alliance)
         if not ally.is_active:
@@ -155,7 +156,7 @@ def amend_match(
         start_moved = start != match.match_time_utc
         match.match_day, match.match_time_utc, match.signup_close_utc = day, start, close
         if notes is not None:
-            match.notes = notes
+            match.notes = _bounded_text(notes, Match, "notes", "The match notes")
         try:
             with transaction.atomic():
                 match.save()
@@ -324,6 +325,7 @@ def set_match_result(
     chosen = next((r for r in ("Win", "Loss", "No-show") if str(result).lower() == r.lower()), None)
     if chosen is None:
         raise ArkError("The result is Win, Loss or No-show.")
+    result_notes = _bounded_text(result_notes, Match, "result_notes", "The result notes")
     with transaction.atomic():
         match = _lock_match(match_id)
         if match.status == MatchStatus.CANCELLED:
