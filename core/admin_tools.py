@@ -204,3 +204,37 @@ class HumanizedValuesFilter(admin.AllValuesFieldListFilter):
             if choice["display"] in self.lookup_choices:
                 choice = {**choice, "display": humanize_code(choice["display"])}
             yield choice
+
+
+class DomainErrorPagesMixin:
+    """For admins whose ``save_model`` / ``delete_model`` / ``delete_queryset`` call services
+    after the form was valid: a refusal there (a rule the form cannot see, a race with another
+    officer or with Discord) becomes an error message on the page the officer came from, with
+    nothing saved, instead of a 500."""
+
+    def _refusal(self, request: HttpRequest, exc: DomainError, to: str):
+        from django.http import HttpResponseRedirect
+
+        self.message_user(request, f"Nothing was saved: {exc}", messages.ERROR)
+        return HttpResponseRedirect(to)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            return self._refusal(request, exc, request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                return super().delete_view(request, object_id, extra_context)
+        except DomainError as exc:
+            return self._refusal(request, exc, request.get_full_path())
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                return super().changelist_view(request, extra_context)
+        except DomainError as exc:
+            return self._refusal(request, exc, request.get_full_path())

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from core.admin_tools import (
+    DomainErrorPagesMixin,
     MemberNamesMixin,
     ReadOnlyAdmin,
     has_model_permission,
@@ -39,7 +40,7 @@ from economy.services import EconomyError
 from guildsync.services.members import names_for
 
 
-class SettingsAdmin(admin.ModelAdmin):
+class SettingsAdmin(DomainErrorPagesMixin, admin.ModelAdmin):
     """Officer-edited settings, validated and saved by ``services.save_settings``."""
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:

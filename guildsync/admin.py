@@ -20,7 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from core.admin_tools import ReadOnlyAdmin, ServiceFormMixin
+from core.admin_tools import DomainErrorPagesMixin, ReadOnlyAdmin, ServiceFormMixin
 from core.errors import DomainError
 from guildsync.models import (
     AuditIssue,
@@ -48,7 +48,7 @@ def _admin_link(obj, label: str | None = None) -> str:
     return format_html('<a href="{}">{}</a>', url, label or str(obj))
 
 
-class ServiceWritesAdmin(admin.ModelAdmin):
+class ServiceWritesAdmin(DomainErrorPagesMixin, admin.ModelAdmin):
     """Configuration rows officers (or superusers) edit: saved and deleted through the
     services, list_editable included (Django calls save_model for those too)."""
 
@@ -198,7 +198,7 @@ class PlayerForm(forms.ModelForm):
 
 
 @admin.register(Player)
-class PlayerAdmin(admin.ModelAdmin):
+class PlayerAdmin(DomainErrorPagesMixin, admin.ModelAdmin):
     list_display = ["display_name", "discord_user", "main_character", "guild_rank", "characters", "is_active",
                     "on_raid_hiatus"]
     list_filter = ["is_active", "on_raid_hiatus", "auto_invite_events", "guild_rank"]

@@ -17,8 +17,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core.admin_tools import DomainErrorPagesMixin, run_for_each
 from core.admin_tools import ServiceFormMixin as CoreServiceFormMixin
-from core.admin_tools import run_for_each
 from core.errors import DomainError
 from raids import reports, roster, services
 from raids.clients import RaidHelperError
@@ -28,7 +28,7 @@ CHART_HEIGHT = 160  # px of the weekly trend chart at 100 %
 CHART_WEEK_WIDTH = 36  # px per week
 
 
-class ServiceFormMixin(CoreServiceFormMixin):
+class ServiceFormMixin(DomainErrorPagesMixin, CoreServiceFormMixin):
     """Saves and deletes through services. ``service_fields``: the form fields the service
     takes; ``save_fields(pk_or_None, **fields)`` returns the saved row;
     ``service_delete(ids)`` deletes."""
@@ -362,7 +362,7 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
 
 
 @admin.register(RaidAttendance)
-class RaidAttendanceAdmin(admin.ModelAdmin):
+class RaidAttendanceAdmin(DomainErrorPagesMixin, admin.ModelAdmin):
     """Browse attendance across events; edits happen on the event's page."""
 
     list_display = ["player", "event", "status", "attended", "signed_up", "source", "signup_push"]

@@ -20,7 +20,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse
 
-from core.admin_tools import ReadOnlyAdmin, ReadOnlyInline, run_for_each
+from core.admin_tools import DomainErrorPagesMixin, ReadOnlyAdmin, ReadOnlyInline, run_for_each
 from core.errors import DomainError
 from ratmas import backup, services
 from ratmas.models import Event, Exclusion, Pairing, Participant, RelayMessage, ScheduledSend
@@ -148,7 +148,7 @@ class EventForm(forms.ModelForm):
 
 
 @admin.register(Event)
-class EventAdmin(GuardSecretLookups, admin.ModelAdmin):
+class EventAdmin(DomainErrorPagesMixin, GuardSecretLookups, admin.ModelAdmin):
     form = EventForm
     list_display = ("title", "guild_id", "status", "signup_deadline", "reveal_date", "participant_count",
                     "notified_count")

@@ -33,10 +33,22 @@ def seed(make, n: int = 12) -> None:
 @pytest.mark.parametrize("model", PAGES)
 def test_officer_allowed_and_other_group_denied(model, officer, client):
     url = f"/admin/guildsync/{model}/"
-    client.force_login(officer("Raid officers", "raider"))
+    client.force_login(officer("Economy moderators", "moderator"))
     assert client.get(url).status_code == 403
     client.force_login(officer("Guild officers", "guildofficer"))
     assert client.get(url).status_code == 200
+
+
+def test_raid_officers_see_players_to_pick_them_but_change_nothing(officer, client, make):
+    """The attendance form's player picker needs the players; nothing more."""
+    player = make.player("Picked")
+    client.force_login(officer("Raid officers", "raider"))
+    assert client.get("/admin/guildsync/player/").status_code == 200
+    answer = client.get("/admin/autocomplete/", {"app_label": "raids", "model_name": "raidattendance",
+                                                 "field_name": "player", "term": "Pick"})
+    assert [r["text"] for r in answer.json()["results"]] == ["Picked"]
+    assert client.post(f"/admin/guildsync/player/{player.pk}/change/", {"display_name": "x"}).status_code == 403
+    assert client.get("/admin/guildsync/wowcharacter/").status_code == 403
 
 
 @pytest.mark.parametrize("model", ["player", "wowcharacter", "discorduser", "auditissue", "synclog"])
