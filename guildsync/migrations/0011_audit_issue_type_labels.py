@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('guildsync', '0006_constraint_messages'),
+        ('guildsync', '0010_synclog_raid_helper_source'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('guildsync', '0007_audit_issue_type_labels'),
+        ('guildsync', '0011_audit_issue_type_labels'),
     ]
 
     operations = [
