@@ -218,23 +218,23 @@ class DomainErrorPagesMixin:
         self.message_user(request, f"Nothing was saved: {exc}", messages.ERROR)
         return HttpResponseRedirect(to)
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+    def _guarded(self, request: HttpRequest, view: Callable[[], Any]) -> Any:
+        if request.method != "POST":
+            return view()  # reading saves nothing: no transaction (and no savepoint query)
         try:
             with transaction.atomic(using=router.db_for_write(self.model)):
-                return super().changeform_view(request, object_id, form_url, extra_context)
+                return view()
         except DomainError as exc:
             return self._refusal(request, exc, request.get_full_path())
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._guarded(request, lambda: super(DomainErrorPagesMixin, self).changeform_view(
+            request, object_id, form_url, extra_context))
 
     def delete_view(self, request, object_id, extra_context=None):
-        try:
-            with transaction.atomic(using=router.db_for_write(self.model)):
-                return super().delete_view(request, object_id, extra_context)
-        except DomainError as exc:
-            return self._refusal(request, exc, request.get_full_path())
+        return self._guarded(request, lambda: super(DomainErrorPagesMixin, self).delete_view(
+            request, object_id, extra_context))
 
     def changelist_view(self, request, extra_context=None):
-        try:
-            with transaction.atomic(using=router.db_for_write(self.model)):
-                return super().changelist_view(request, extra_context)
-        except DomainError as exc:
-            return self._refusal(request, exc, request.get_full_path())
+        return self._guarded(request, lambda: super(DomainErrorPagesMixin, self).changelist_view(
+            request, extra_context))
