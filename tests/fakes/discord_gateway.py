@@ -44,6 +44,7 @@ import threading
 import time
 import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -120,6 +121,14 @@ class Member:
         if permissions is not None:
             data["permissions"] = str(permissions)
         return data
+
+
+@dataclass(frozen=True)
+class RoleRef:
+    """A ROLE option's value in :meth:`FakeGateway.slash` (sent as the role id, with the
+    role's object under ``resolved.roles`` like Discord does)."""
+
+    id: int
 
 
 class Guild:
@@ -402,9 +411,12 @@ class FakeGateway:
         With ``focused`` it is the APPLICATION_COMMAND_AUTOCOMPLETE for that option."""
         names = path.split()
         leaf: list[dict] = []
-        people = []
+        people, roles = [], []
         for name, value in (options or {}).items():
-            if isinstance(value, Member):
+            if isinstance(value, RoleRef):
+                leaf.append({"name": name, "type": ROLE, "value": str(value.id)})
+                roles.append(value.id)
+            elif isinstance(value, Member):
                 leaf.append({"name": name, "type": USER, "value": str(value.id)})
                 people.append(value)
             elif isinstance(value, bool):
@@ -424,8 +436,8 @@ class FakeGateway:
                                 "options": nested}
         if self.guild.id and member is not None:
             data["guild_id"] = str(self.guild.id)
-        if people:
-            data["resolved"] = self.resolved(people)
+        if people or roles:
+            data["resolved"] = self.resolved(people, roles)
         return self.interaction(AUTOCOMPLETE if focused else APPLICATION_COMMAND, data, member=member, user=user)
 
     def user_command(self, name: str, target: Member, *, member: Member) -> dict:
