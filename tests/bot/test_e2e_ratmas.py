@@ -1,6 +1,6 @@
 """Every ``/ratmas`` subcommand through ``manage.py runbot`` (one process for this module) with
 real gateway payloads, a whole event's life from signups to the draw, the anonymous messages
-and the cancellation, then a second event synced from a role the bot knows from GUILD_CREATE;
+and its completion, then a second event synced from a role the bot knows from GUILD_CREATE and cancelled;
 organiser commands refused to a member's payload (issue #10)."""
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ DATES = {"signup_deadline": "2030-12-01 20:00", "purchase_deadline": "2030-12-15
 NOT_ORGANISER = "Only Ratmas organisers (the managing role or Manage Server) can do that."
 
 
-def test_an_event_from_signups_to_the_draw_and_its_cancellation(bot):
+def test_an_event_from_signups_to_the_draw_to_its_end(bot, settings):
+    from bot.delivery import deliver_due
     from ratmas.models import Event, Exclusion, Pairing, Participant, RelayMessage
 
     gw = bot.gateway
@@ -71,18 +72,21 @@ def test_an_event_from_signups_to_the_draw_and_its_cancellation(bot):
     assert result.text == "📨 Sent to your Secret Santa.", result
     assert RelayMessage.objects.count() == 2
 
-    # notify queues the DMs; completing needs them delivered (no outbox worker runs here)
+    # notify queues the DMs; completing needs them delivered (the outbox run, against the
+    # same fake Discord the bot talks to)
     assert bot.ask(gw.slash("ratmas notify", member=People.bob)).text == NOT_ORGANISER
     result = bot.ask(gw.slash("ratmas notify", member=People.officer))
     assert result.text.startswith("🎅 Notifications: 3 DM(s) queued"), result
-    assert bot.ask(gw.slash("ratmas complete", member=People.alice)).text == NOT_ORGANISER
     result = bot.ask(gw.slash("ratmas complete", member=People.officer))
     assert result.ephemeral and result.text == "Cannot go from matched to completed.", result
-    assert bot.ask(gw.slash("ratmas cancel", member=People.bob)).text == NOT_ORGANISER
-    assert Event.objects.get().status == "matched"
-    result = bot.ask(gw.slash("ratmas cancel", member=People.officer))
-    assert result.text == "❌ Ratmas cancelled.", result
-    assert Event.objects.get().status == "cancelled"
+    settings.DISCORD_API_BASE, settings.DISCORD_TOKEN = bot.rest.base_url, bot.rest.token
+    report = deliver_due()
+    assert report.sent >= 3, report
+    assert Event.objects.get().status == "notified"
+    assert bot.ask(gw.slash("ratmas complete", member=People.alice)).text == NOT_ORGANISER
+    result = bot.ask(gw.slash("ratmas complete", member=People.officer))
+    assert result.text == "🎁 Ratmas completed.", result
+    assert Event.objects.get().status == "completed"
 
 
 def test_participants_synced_from_the_participant_role(bot):
@@ -100,3 +104,7 @@ def test_participants_synced_from_the_participant_role(bot):
     assert result.text.startswith("Synced with @Moderators: 1 added, 1 removed"), result
     assert "Added: moderator" in result.text and "Removed: Bobby" in result.text
     assert list(Participant.objects.values_list("user_id", flat=True)) == [People.moderator.id]
+    assert bot.ask(gw.slash("ratmas cancel", member=People.bob)).text == NOT_ORGANISER
+    result = bot.ask(gw.slash("ratmas cancel", member=People.officer))
+    assert result.text == "❌ Ratmas cancelled.", result
+    assert Event.objects.get().status == "cancelled"
