@@ -74,3 +74,19 @@ def test_raid_roster_without_a_raid(bot):
     gw = bot.gateway
     result = bot.ask(gw.slash("raid roster", member=People.alice))
     assert result.ephemeral and result.text == "No raid is scheduled yet.", result
+
+
+def test_moderation_and_officer_lookups_are_hidden_from_members_by_discord(bot):
+    """/warn, /timeout, /cases and /guild are refused by Discord itself to members without the
+    permission (``default_member_permissions`` of the synced command, which the bot does not
+    re-check): what the bot registered with the fake Discord is what Discord would enforce."""
+    from tests.bot.conftest import GUILD_ID
+    from tests.fakes.discord_gateway import MANAGE_ROLES, MODERATE_MEMBERS
+
+    with bot.rest.lock:
+        synced = {c["name"]: c for c in bot.rest.commands[str(GUILD_ID)]}
+    wanted = {"warn": MODERATE_MEMBERS, "timeout": MODERATE_MEMBERS, "cases": MODERATE_MEMBERS,
+              "guild": MANAGE_ROLES}
+    assert {name: int(synced[name]["default_member_permissions"]) for name in wanted} == wanted
+    assert synced["bytes"].get("default_member_permissions") is None
+    assert synced["ark"].get("default_member_permissions") is None  # officer checks are the bot's own
