@@ -53,7 +53,7 @@ def _bounded_text(value: str | None, model: type, field: str, label: str) -> str
     text = (value or "").strip()
     limit = model._meta.get_field(field).max_length
     if limit and len(text) > limit:
-        raise ArkError(f"{label} is limited to {limit:,} characters (this one has {len(text):,}).")
+        raise ArkError(f"{label}: at most {limit:,} characters (this text has {len(text):,}).")
     return text
 
 

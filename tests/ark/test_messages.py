@@ -9,7 +9,7 @@ import pytest
 from ark import services
 from ark.discord_commands import do_roster
 from ark.messages import governor_label, render
-from ark.models import MAX_PLAYERS, MAX_SUBS, Alliance, MessageRef
+from ark.models import MAX_PLAYERS, MAX_SUBS, Alliance, Match, MessageRef
 from bot import outbox
 from bot.models import OutboxMessage
 from tests.ark.conftest import CLOSE, CONF_CHANNEL, NOW, REG_CHANNEL, START, sign, user
@@ -213,7 +213,7 @@ def test_full_roster_of_long_names_fits_discords_embed_limits(sub_cap, deliver_o
         match_day="Sat",
         match_time_utc=START,
         signup_close_utc=CLOSE,
-        notes="N" * 5000,
+        notes="N" * Match._meta.get_field("notes").max_length,  # the longest notes an officer can save
         now=NOW,
     )
     names = ["_*" * 32, "W" * 64, "<@1>`|~" * 9 + "x", "Ωμέγα " * 10 + "end"]
