@@ -55,6 +55,8 @@ BOT_USER = {"id": "1000", "username": "guildops", "discriminator": "0", "global_
             "avatar": None, "bot": True}
 APPLICATION_ID = "2000"
 DISCORD_EPOCH_MS = 1_420_070_400_000
+MESSAGE_CREATE_BUCKET = "d5a9c1f0e2b3a4c5d6e7f8091a2b3c4d"  # opaque hashes, like Discord's X-RateLimit-Bucket
+MESSAGE_EDIT_BUCKET = "0e1f2a3b4c5d6e7f8091a2b3c4d5e6f7"
 
 
 def snowflake_at(moment: float) -> int:
@@ -237,13 +239,19 @@ class FakeDiscord(FakeAPI):
             response.headers[key] = value
         return response
 
+    def exhaust_bucket(self, channel_id: int, seconds: float) -> None:
+        """Another process of the bot just used up this channel's message-create bucket."""
+        assert self.limits is not None, "call enforce_limits() first"
+        with self.lock:
+            self.limits.buckets[(MESSAGE_CREATE_BUCKET, channel_id)] = [time.monotonic() + seconds, 0]
+
     def _bucket_of(self, rec: Recorded) -> tuple[str, int] | None:
         """Discord's per-route buckets for the routes whose limit the issue names: message
         creates and message edits, per channel (the channel is the "top-level resource")."""
         if rec.method == "POST" and (m := re.fullmatch(r"/channels/(\d+)/messages", rec.path)):
-            return "d5a9c1f0e2b3a4c5d6e7f8091a2b3c4d", int(m.group(1))
+            return MESSAGE_CREATE_BUCKET, int(m.group(1))
         if rec.method == "PATCH" and (m := re.fullmatch(r"/channels/(\d+)/messages/\d+", rec.path)):
-            return "0e1f2a3b4c5d6e7f8091a2b3c4d5e6f7", int(m.group(1))
+            return MESSAGE_EDIT_BUCKET, int(m.group(1))
         return None
 
     def _check_limits(self, limits: _Limits, rec: Recorded, now: float) -> tuple[Response | None, dict[str, str]]:
