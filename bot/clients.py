@@ -63,6 +63,8 @@ PERMANENT_CODES = {
 MAX_RATELIMIT_WAIT = 10.0
 RATELIMIT_RETRIES = 3
 MAJOR_PARAMETERS = ("channel_id", "guild_id", "webhook_id")
+LATE_SLOT_SECONDS = 0.03  # waking up later than this after one's pacing slot: take a new slot
+LATE_RETRIES = 4
 
 
 @dataclass
@@ -136,9 +138,23 @@ class LocalPacer:
             return slot - now
 
     async def wait(self) -> None:
-        delay = self.reserve()
+        await _wait_for_slot(self.reserve_async)
+
+    async def reserve_async(self) -> float:
+        return self.reserve()
+
+
+async def _wait_for_slot(reserve: Callable[[], Coroutine[Any, Any, float]]) -> None:
+    """Reserve the next slot and sleep until it. A caller that wakes up late (the process was
+    busy) gives its slot up and takes a new one instead of sending at once: otherwise every
+    late caller would go out together and Discord would see a burst above the rate."""
+    for _ in range(LATE_RETRIES):
+        delay = await reserve()
+        woke = time.monotonic() + delay
         if delay > 0:
             await asyncio.sleep(delay)
+        if time.monotonic() - woke <= LATE_SLOT_SECONDS:
+            return
 
 
 class RedisPacer:
@@ -160,16 +176,18 @@ class RedisPacer:
         self.script = self.client.register_script(self.SCRIPT)
         self.interval_us = int(1_000_000 / rate)
         self.fallback = fallback
+        self.lock = asyncio.Lock()  # one reservation at a time: one connection, not one per lane
 
     async def wait(self) -> None:
+        await _wait_for_slot(self.reserve)
+
+    async def reserve(self) -> float:
         try:
-            delay_us = int(await self.script(keys=[self.KEY], args=[self.interval_us]))
+            async with self.lock:
+                return int(await self.script(keys=[self.KEY], args=[self.interval_us])) / 1_000_000
         except redis.RedisError as exc:
             log.warning("Discord global pacing: Redis unavailable (%s), pacing in this process only", exc)
-            await self.fallback.wait()
-            return
-        if delay_us > 0:
-            await asyncio.sleep(delay_us / 1_000_000)
+            return self.fallback.reserve()
 
     async def close(self) -> None:
         await self.client.aclose()

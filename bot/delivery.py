@@ -40,7 +40,6 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -137,31 +136,30 @@ def claim_due(limit: int | None = None, now: dt.datetime | None = None, ids: lis
     if ids is not None:
         candidates = candidates.filter(id__in=ids)
     per_channel: dict[int, int] = defaultdict(int)
-    picked: list[int] = []
-    for pk, kind, channel_id in candidates.order_by("next_attempt_at", "id").values_list(
-            "pk", "kind", "channel_id")[: limit * 4]:
-        if kind in MESSAGE_KINDS:
-            if per_channel[channel_id] >= ROWS_PER_CHANNEL:
-                continue
-            per_channel[channel_id] += 1
-        picked.append(pk)
-        if len(picked) >= limit:
-            break
-    claimed: list[OutboxMessage] = []
     with transaction.atomic():
-        locked = OutboxMessage.objects.select_for_update(skip_locked=True).filter(due_filter(now), pk__in=picked)
-        for row in locked.order_by("id"):
-            # Conditional update: a no-op if another worker changed the row meanwhile.
-            extra: dict[str, Any] = {}
-            if row.status == Status.SENDING:  # its worker died mid-attempt: it may have posted
-                extra["uncertain_since"] = Coalesce(F("uncertain_since"), F("claimed_at"), F("updated_at"))
-            won = OutboxMessage.objects.filter(
-                id=row.id, status=row.status, next_attempt_at=row.next_attempt_at
-            ).update(status=Status.SENDING, next_attempt_at=lease_end, attempts=F("attempts") + 1, claimed_at=now,
-                     updated_at=now, **extra)
-            if won:
-                row.refresh_from_db()
-                claimed.append(row)
+        # Lock the candidates (skipping rows another worker is claiming right now, so two
+        # workers claiming at once get different rows), pick at most ROWS_PER_CHANNEL per
+        # channel, mark those; the locks on the rest end with the transaction.
+        locked = candidates.select_for_update(skip_locked=True, of=("self",)).order_by("next_attempt_at", "id")
+        picked: dict[str, list[int]] = {Status.PENDING: [], Status.SENDING: []}
+        for pk, kind, channel_id, status in locked.values_list("pk", "kind", "channel_id", "status")[: limit * 4]:
+            if kind in MESSAGE_KINDS:
+                if per_channel[channel_id] >= ROWS_PER_CHANNEL:
+                    continue
+                per_channel[channel_id] += 1
+            picked[status].append(pk)
+            if sum(map(len, picked.values())) >= limit:
+                break
+        claim = {"status": Status.SENDING, "next_attempt_at": lease_end, "attempts": F("attempts") + 1,
+                 "claimed_at": now, "updated_at": now}
+        # Conditional updates (still due, same status): no-ops for a row another worker changed
+        # meanwhile, which is also the guard on SQLite (no row locks). A row found "sending"
+        # lost its worker mid-attempt: it may have posted, so it becomes uncertain.
+        OutboxMessage.objects.filter(due_filter(now), pk__in=picked[Status.PENDING], status=Status.PENDING).update(**claim)
+        OutboxMessage.objects.filter(due_filter(now), pk__in=picked[Status.SENDING], status=Status.SENDING).update(
+            uncertain_since=Coalesce(F("uncertain_since"), F("claimed_at"), F("updated_at")), **claim)
+        claimed = list(OutboxMessage.objects.filter(pk__in=picked[Status.PENDING] + picked[Status.SENDING],
+                                                    status=Status.SENDING, claimed_at=now).order_by("id"))
     return claimed
 
 

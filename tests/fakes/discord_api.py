@@ -19,7 +19,7 @@ Response Object, Followup Messages; error codes from developers/topics/opcodes-a
 
 ``enforce_limits()`` (opt-in, for the outbox benchmark and the delivery tests) makes it hold
 the bot to Discord's real limits and answer slowly like the real network:
-- 50 requests per second per bot (a sliding one-second window), else a global 429;
+- 50 requests per second per bot (a one-second bucket, like Discord's other limits), else a global 429;
 - 5 message creates per 5 s per channel, and 5 edits per 5 s per channel (their own bucket),
   else a per-route 429; every answer on those routes carries the ``X-RateLimit-*`` headers;
 - ``latency`` seconds (80 ms) added to every answer.
@@ -76,7 +76,9 @@ class _Limits:
         self.route_limit = route_limit
         self.route_period = route_period
         self.latency = latency
-        self.recent: collections.deque[float] = collections.deque()
+        self.global_reset: float | None = None
+        self.arrivals: list[float] = []  # time.monotonic() of every request, for a benchmark's report
+        self.global_remaining = global_per_second
         self.buckets: dict[tuple[str, int], list[float]] = {}  # (bucket, channel) -> [reset_at, remaining]
 
 
@@ -256,16 +258,20 @@ class FakeDiscord(FakeAPI):
 
     def _check_limits(self, limits: _Limits, rec: Recorded, now: float) -> tuple[Response | None, dict[str, str]]:
         with self.lock:
-            while limits.recent and now - limits.recent[0] >= 1.0:
-                limits.recent.popleft()
-            if len(limits.recent) >= limits.global_per_second:
-                retry_after = round(1.0 - (now - limits.recent[0]), 3)
+            limits.arrivals.append(now)
+            # The global limit as Discord models every limit: a bucket of 50 that opens with the
+            # first request and resets one second later (the way discord.js's REST client, a
+            # verified library, tracks it: globalRemaining/globalReset per second).
+            if limits.global_reset is None or now >= limits.global_reset:
+                limits.global_reset, limits.global_remaining = now + 1.0, limits.global_per_second
+            if limits.global_remaining <= 0:
+                retry_after = round(limits.global_reset - now, 3)
                 self.refused["global"] += 1
                 return self.respond(429, {"message": "You are being rate limited.", "retry_after": retry_after,
                                           "global": True},
                                     {"Retry-After": str(max(1, round(retry_after))), "X-RateLimit-Global": "true",
                                      "X-RateLimit-Scope": "global", "Via": "1.1 google"}), {}
-            limits.recent.append(now)
+            limits.global_remaining -= 1
             bucket = self._bucket_of(rec)
             if bucket is None:
                 return None, {}
