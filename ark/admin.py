@@ -75,6 +75,9 @@ class AllianceAdmin(ServiceFormMixin, admin.ModelAdmin):
             "is_active",
             "player_cap",
             "sub_cap",
+            "min_city_hall",
+            "no_show_threshold",
+            "no_show_window",
         )
         return services.save_alliance(alliance_id=obj.pk if obj else None, **{f: data.get(f) for f in fields})
 

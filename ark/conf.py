@@ -79,6 +79,15 @@ def result_reminder_delay() -> dt.timedelta:
     return dt.timedelta(hours=float(_raw("ARK_RESULT_REMINDER_HOURS", "2")))
 
 
+def retention_period() -> dt.timedelta:
+    """ARK_RETENTION_DAYS (730): signups, audit rows and reminders older than this are deleted
+    by the monthly retention task (per-governor totals are kept)."""
+    days = int(float(_raw("ARK_RETENTION_DAYS", "730")))
+    if days < 30:
+        raise ImproperlyConfigured(f"ARK_RETENTION_DAYS={days}: keep at least 30 days.")
+    return dt.timedelta(days=days)
+
+
 def officer_role_id() -> int | None:
     """ARK_OFFICER_ROLE_ID: Discord role whose members may use the officer commands
     (members with the Manage Server permission always may)."""

@@ -86,8 +86,45 @@ def match_when(match: Match) -> str:
     return f"{discord_timestamp(match.match_time_utc, 'F')} ({discord_timestamp(match.match_time_utc, 'R')})"
 
 
+def power_label(power: int | None) -> str:
+    """12_345_678 → "12.3M" (what officers say in game)."""
+    if power is None:
+        return "?"
+    for unit, size in (("B", 1_000_000_000), ("M", 1_000_000), ("k", 1_000)):
+        if power >= size:
+            return f"{power / size:.1f}{unit}"
+    return str(power)
+
+
+def render_draft(match: Match, roster: list[Signup]) -> dict[str, Any]:
+    """The published team draft: one field per team with its players and total power."""
+    fields = []
+    for team in (1, 2):
+        members = sorted(
+            (s for s in roster if s.slot == Signup.Slot.PLAYER and s.team == team),
+            key=lambda s: -(s.governor.power or 0),
+        )
+        total = sum(s.governor.power or 0 for s in members)
+        lines = "\n".join(
+            f"{i}. {governor_label(s.governor.name)} · {power_label(s.governor.power)}" for i, s in enumerate(members, 1)
+        )
+        fields.append(
+            {"name": f"Team {team} ({len(members)}) · {power_label(total)}", "value": lines or "—", "inline": True}
+        )
+    embed = {
+        "title": f"Ark of Osiris — {match.alliance.name} · Teams"[:256],
+        "description": f"**{match.get_match_day_display()}** {match_when(match)}",
+        "fields": fields,
+        "color": COLOURS[match.status],
+        "footer": {"text": f"Match #{match.pk} · weekend of {match.ark_weekend_date}"},
+    }
+    return {"content": None, "embeds": [embed], "components": []}
+
+
 def render(match: Match, roster: list[Signup], kind: str) -> dict[str, Any]:
-    """The body (content, embeds, components) of a match's registration or confirmation message."""
+    """The body (content, embeds, components) of a match's registration, confirmation or draft message."""
+    if kind == MessageRef.Kind.DRAFT:
+        return render_draft(match, roster)
     alliance = match.alliance
     players = [s for s in roster if s.slot == Signup.Slot.PLAYER]
     subs = [s for s in roster if s.slot == Signup.Slot.SUB]

@@ -5,11 +5,15 @@ Only ``ark.services`` writes these rows (the admin and Discord call the services
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import models
 from django.db.models import F, Q
 
 MAX_PLAYERS = 30  # an Ark of Osiris team fields at most 30 governors
 MAX_SUBS = 30  # with the players, what one registration embed can list within Discord's limits
+MAX_CITY_HALL = 25  # Rise of Kingdoms city hall levels 1-25
+TEAMS = (1, 2)  # a draft splits the players into team 1 and team 2
 
 
 class Alliance(models.Model):
@@ -32,10 +36,29 @@ class Alliance(models.Model):
         default=30, help_text=f"Player slots per match (1 to {MAX_PLAYERS})."
     )
     sub_cap = models.PositiveSmallIntegerField(default=15, help_text=f"Sub slots per match (0 to {MAX_SUBS}).")
+    min_city_hall = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Lowest city hall level allowed to sign up (empty: any). An officer may override, audited.",
+    )
+    no_show_threshold = models.PositiveSmallIntegerField(
+        default=2, help_text="Suggest a ban once a governor has this many no-shows…"
+    )
+    no_show_window = models.PositiveSmallIntegerField(
+        default=5, help_text="…within their last this-many matches with a recorded attendance."
+    )
 
     class Meta:
         ordering = ["name"]
         constraints = [
+            models.CheckConstraint(
+                name="ark_alliance_min_city_hall_range",
+                condition=Q(min_city_hall__isnull=True) | Q(min_city_hall__gte=1, min_city_hall__lte=MAX_CITY_HALL),
+            ),
+            models.CheckConstraint(
+                name="ark_alliance_no_show_rule_valid",
+                condition=Q(no_show_threshold__gte=1, no_show_window__gte=F("no_show_threshold")),
+            ),
             models.CheckConstraint(
                 name="ark_alliance_player_cap_range", condition=Q(player_cap__gte=1, player_cap__lte=MAX_PLAYERS),
                 violation_error_message=f"Player slots per match must be between 1 and {MAX_PLAYERS}.",
@@ -65,11 +88,25 @@ class Governor(models.Model):
     discord_user_id = models.BigIntegerField(
         db_index=True, help_text="The Discord user who owns this account."
     )
+    power = models.BigIntegerField(null=True, blank=True, help_text="In-game power (from the stats import).")
+    kill_points = models.BigIntegerField(null=True, blank=True, help_text="In-game kill points.")
+    city_hall = models.PositiveSmallIntegerField(null=True, blank=True, help_text="City hall level (1-25).")
+    troop_tier = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Highest troop tier (1-5).")
+    stats_updated_at = models.DateTimeField(null=True, blank=True, help_text="When the stats were last imported.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                name="ark_governor_stats_valid",
+                condition=(Q(power__isnull=True) | Q(power__gte=0))
+                & (Q(kill_points__isnull=True) | Q(kill_points__gte=0))
+                & (Q(city_hall__isnull=True) | Q(city_hall__gte=1, city_hall__lte=MAX_CITY_HALL))
+                & (Q(troop_tier__isnull=True) | Q(troop_tier__gte=1, troop_tier__lte=5)),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.governor_id})"
@@ -114,6 +151,13 @@ class Match(models.Model):
     locked_at = models.DateTimeField(null=True, blank=True)
     result_reminded_at = models.DateTimeField(
         null=True, blank=True, help_text="When officers were reminded to record the result."
+    )
+    scheduled_by_calendar = models.BooleanField(
+        default=False, help_text="Created by the alliance's Ark calendar (not typed by an officer)."
+    )
+    drafted_at = models.DateTimeField(null=True, blank=True, help_text="When the teams were last drafted.")
+    draft_published_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the draft was posted; later changes edit that post."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -168,6 +212,12 @@ class Signup(models.Model):
         SELF = "self", "Self"
         ADMIN = "admin", "Officer"
 
+    class Attendance(models.TextChoices):
+        UNKNOWN = "", "—"
+        PLAYED = "played", "Played"
+        NO_SHOW = "no_show", "No-show"
+        EXCUSED = "excused", "Excused"
+
     match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="signups")
     governor = models.ForeignKey(Governor, on_delete=models.PROTECT, related_name="signups")
     discord_user_id = models.BigIntegerField(db_index=True)
@@ -179,6 +229,12 @@ class Signup(models.Model):
     source = models.CharField(max_length=5, choices=Source.choices, default=Source.SELF)
     checked_in_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True, help_text="When it was withdrawn or removed.")
+    team = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Team 1 or 2 in the draft (empty: not drafted)."
+    )
+    attendance = models.CharField(
+        max_length=8, choices=Attendance.choices, blank=True, default="", help_text="Recorded after the match."
+    )
     created_at = models.DateTimeField(auto_now_add=True, help_text="Position in the queue (earliest first).")
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -304,6 +360,7 @@ class MessageRef(models.Model):
     class Kind(models.TextChoices):
         REGISTRATION = "registration", "Registration"
         CONFIRMATION = "confirmation", "Confirmation"
+        DRAFT = "draft", "Team draft"
 
     match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="message_refs")
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -338,7 +395,7 @@ class MessageRef(models.Model):
             models.UniqueConstraint(fields=["match", "kind"], name="ark_one_message_ref_per_kind",
                                     violation_error_message="This match already has this Discord message."),
             models.CheckConstraint(
-                name="ark_message_ref_kind_valid", condition=Q(kind__in=["registration", "confirmation"]),
+                name="ark_message_ref_kind_valid", condition=Q(kind__in=["registration", "confirmation", "draft"]),
                 violation_error_message="A match message is the registration or the confirmation.",
             ),
         ]
@@ -386,3 +443,134 @@ class SentReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reminder_type} → {self.target_id} for #{self.match_id} ({self.status})"
+
+
+class ArkSettings(models.Model):
+    """The installation's Ark cadence (one row): the game runs Ark for the whole kingdom every
+    ``cadence_weekends`` weekends counted from ``anchor_weekend``. Bans of "N Ark weekends" and
+    the calendars count these weekends."""
+
+    cadence_weekends = models.PositiveSmallIntegerField(
+        default=2, help_text="Ark runs every this-many weekends (the game: every second weekend)."
+    )
+    anchor_weekend = models.DateField(
+        default=datetime.date(2026, 3, 7), help_text="The Saturday of any one Ark weekend."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "Ark cadence"
+        verbose_name_plural = "Ark cadence"
+        constraints = [
+            models.CheckConstraint(name="ark_settings_single_row", condition=Q(pk=1)),
+            models.CheckConstraint(
+                name="ark_settings_cadence_range", condition=Q(cadence_weekends__gte=1, cadence_weekends__lte=8)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Ark every {self.cadence_weekends} weekend(s) from {self.anchor_weekend}"
+
+
+class ArkCalendar(models.Model):
+    """An alliance's season plan: which slots its matches may take, when signups close, how far
+    ahead matches are created, and the weekends it sits out. The first slot is the one the
+    scheduler uses; officers may pick any listed slot with /ark create_match."""
+
+    alliance = models.OneToOneField(Alliance, on_delete=models.CASCADE, related_name="calendar")
+    is_enabled = models.BooleanField(default=True, help_text="Off: the scheduler creates no match for this alliance.")
+    slots = models.JSONField(
+        default=list,
+        help_text='Allowed match slots, day and UTC time, e.g. ["Sat 12:00", "Sat 20:00", "Sun 04:00"]; '
+        "the first is the scheduler's.",
+    )
+    close_days_before = models.PositiveSmallIntegerField(
+        default=1, help_text="Signups close this many days before the Saturday (1: the Friday before)…"
+    )
+    close_time_utc = models.TimeField(default=datetime.time(23, 0), help_text="…at this UTC time.")
+    days_ahead = models.PositiveSmallIntegerField(
+        default=14, help_text="Matches are created once their start is at most this many days away."
+    )
+    skipped_weekends = models.JSONField(
+        default=list, blank=True, help_text='Saturdays to sit out, e.g. ["2026-12-26"].'
+    )
+    nudge_time_utc = models.TimeField(
+        null=True, blank=True, help_text="Daily fill post in the registration channel (empty: none)."
+    )
+    quiet_start_utc = models.TimeField(null=True, blank=True, help_text="No nudge from this UTC time…")
+    quiet_end_utc = models.TimeField(null=True, blank=True, help_text="…until this one (may wrap midnight).")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["alliance__name"]
+        verbose_name = "Ark calendar"
+        constraints = [
+            models.CheckConstraint(
+                name="ark_calendar_close_days_range", condition=Q(close_days_before__lte=6)
+            ),
+            models.CheckConstraint(
+                name="ark_calendar_days_ahead_range", condition=Q(days_ahead__gte=1, days_ahead__lte=90)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Calendar of {self.alliance.name}"
+
+
+class DraftConstraint(models.Model):
+    """An officer's rule for a match's team draft."""
+
+    class Kind(models.TextChoices):
+        TOGETHER = "together", "Keep together"
+        APART = "apart", "Keep apart"
+        CAPTAIN = "captain", "Captain of a team"
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="draft_constraints")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    governor = models.ForeignKey(Governor, on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey(
+        Governor, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text="The second governor (keep together / keep apart).",
+    )
+    team = models.PositiveSmallIntegerField(null=True, blank=True, help_text="The captain's team (1 or 2).")
+
+    class Meta:
+        ordering = ["match", "kind", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="ark_draft_constraint_shape",
+                condition=(Q(kind="captain", team__in=TEAMS, other__isnull=True))
+                | (Q(kind__in=["together", "apart"], team__isnull=True, other__isnull=False)
+                   & ~Q(other=F("governor"))),
+                violation_error_message="A captain names one governor and a team; together/apart name two governors.",
+            ),
+            models.UniqueConstraint(
+                fields=["match", "team"], condition=Q(kind="captain"), name="ark_one_captain_per_team",
+                violation_error_message="That team already has a captain.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.kind == self.Kind.CAPTAIN:
+            return f"{self.governor} captains team {self.team}"
+        return f"{self.get_kind_display()}: {self.governor} / {self.other}"
+
+
+class GovernorRecord(models.Model):
+    """Attendance totals folded in from signups the retention job deleted, so a governor's record
+    (signed up, checked in, played, no-show) outlives the rows it was counted from."""
+
+    governor = models.OneToOneField(Governor, on_delete=models.CASCADE, related_name="archived_record")
+    signed_up = models.PositiveIntegerField(default=0)
+    checked_in = models.PositiveIntegerField(default=0)
+    played = models.PositiveIntegerField(default=0)
+    no_show = models.PositiveIntegerField(default=0)
+    excused = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "archived attendance totals"
+        verbose_name_plural = "archived attendance totals"
+
+    def __str__(self) -> str:
+        return f"Archived totals of {self.governor}"

@@ -19,3 +19,29 @@ def ark_lifecycle_task() -> str:
     report = services.run_lifecycle()
     log.info("ark lifecycle: %s", report)
     return str(report)
+
+
+@shared_task
+def ark_calendar_task() -> str:
+    """Every 15 minutes: create the matches the alliances' calendars say are due (each exactly
+    once, whichever worker runs it) and post their registration messages."""
+    report = services.create_scheduled_matches()
+    log.info("ark calendar: %s", report)
+    return str(report)
+
+
+@shared_task
+def ark_nudge_task() -> str:
+    """Every 5 minutes: the daily fill post of each open match whose nudge time has come."""
+    report = services.post_fill_nudges()
+    log.info("ark nudges: %s", report)
+    return str(report)
+
+
+@shared_task
+def ark_retention_task() -> str:
+    """Monthly: delete signups, audit rows and reminders older than ARK_RETENTION_DAYS
+    (per-governor totals are kept). `manage.py ark_retention --dry-run` shows what it would do."""
+    report = services.purge_old_records()
+    log.info("ark retention: %s", report)
+    return str(report)

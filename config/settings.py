@@ -294,6 +294,9 @@ CELERY_BEAT_SCHEDULE = {
     "raids: import attendance": {"task": "raids.tasks.import_attendance_task", "schedule": 30 * 60.0},
     "raids: sync sign-ups": {"task": "raids.tasks.sync_signups_task", "schedule": 10 * 60.0},
     "ark: lifecycle": {"task": "ark.tasks.ark_lifecycle_task", "schedule": 60.0},
+    "ark: scheduled matches": {"task": "ark.tasks.ark_calendar_task", "schedule": 15 * 60.0},
+    "ark: fill nudges": {"task": "ark.tasks.ark_nudge_task", "schedule": 5 * 60.0},
+    "ark: retention": {"task": "ark.tasks.ark_retention_task", "schedule": crontab(minute=30, hour=3, day_of_month=1)},
     "ratmas: scheduled reminders": {"task": "ratmas.tasks.ratmas_schedule_task", "schedule": 5 * 60.0},
     "economy: expire moderation cases": {"task": "economy.tasks.expire_cases_task", "schedule": 60.0},
 }
@@ -381,6 +384,7 @@ ARK_REMINDER_TYPES = env_list("ARK_REMINDER_TYPES", "registration_close_1h,check
 ARK_REMINDER_GRACE_MINUTES = env_float("ARK_REMINDER_GRACE_MINUTES", 20.0)
 ARK_RESULT_REMINDER_HOURS = env_float("ARK_RESULT_REMINDER_HOURS", 2.0)
 ARK_OFFICER_ROLE_ID = env_snowflake("ARK_OFFICER_ROLE_ID")
+ARK_RETENTION_DAYS = env_int("ARK_RETENTION_DAYS", 730, minimum=30)
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

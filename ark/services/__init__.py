@@ -23,6 +23,14 @@ from .alliances import (
     register_governor,
     save_alliance,
 )
+from .attendance import (
+    BanSuggestion,
+    GovernorStats,
+    governor_record,
+    match_attendance,
+    no_show_suggestions,
+    set_attendance,
+)
 from .bans import (
     add_ban,
     ark_weekend_of,
@@ -32,6 +40,22 @@ from .bans import (
     revoke_ban,
     signups_covered_by,
     upsert_reminder_prefs,
+)
+from .calendar import (
+    CalendarSlot,
+    ScheduleReport,
+    ark_weekends,
+    calendar_slots,
+    create_scheduled_matches,
+    get_cadence,
+    get_calendar,
+    is_ark_weekend,
+    next_ark_weekend,
+    parse_slot,
+    save_cadence,
+    save_calendar,
+    signup_close_for,
+    slot_schedule,
 )
 from .common import (
     OPEN,
@@ -45,6 +69,18 @@ from .common import (
 )
 from .discord_sync import (
     record_message_delivery,
+)
+from .draft import (
+    DraftInfeasible,
+    DraftPlan,
+    Rule,
+    add_draft_constraint,
+    draft_teams,
+    move_to_team,
+    publish_draft,
+    remove_draft_constraint,
+    split_teams,
+    team_totals,
 )
 from .errors import (
     ArkError,
@@ -67,6 +103,8 @@ from .matches import (
     repost_match_messages,
     set_match_result,
 )
+from .nudges import NudgeReport, in_quiet_hours, post_fill_nudges
+from .retention import RetentionReport, purge_old_records
 from .signups import (
     add_signup,
     find_active_signup_for_weekend,
@@ -76,6 +114,7 @@ from .signups import (
     remove_signup,
     switch_signup_governor,
 )
+from .stats import ImportReport, RowReport, import_governor_stats, parse_stats_csv
 
 __all__ = [
     "ArkError",
@@ -123,4 +162,43 @@ __all__ = [
     "upsert_reminder_prefs",
     "LifecycleReport",
     "run_lifecycle",
+    "CalendarSlot",
+    "ScheduleReport",
+    "ark_weekends",
+    "calendar_slots",
+    "create_scheduled_matches",
+    "get_cadence",
+    "get_calendar",
+    "is_ark_weekend",
+    "next_ark_weekend",
+    "parse_slot",
+    "save_cadence",
+    "save_calendar",
+    "signup_close_for",
+    "slot_schedule",
+    "DraftInfeasible",
+    "DraftPlan",
+    "Rule",
+    "add_draft_constraint",
+    "draft_teams",
+    "move_to_team",
+    "publish_draft",
+    "remove_draft_constraint",
+    "split_teams",
+    "team_totals",
+    "BanSuggestion",
+    "GovernorStats",
+    "governor_record",
+    "match_attendance",
+    "no_show_suggestions",
+    "set_attendance",
+    "ImportReport",
+    "RowReport",
+    "import_governor_stats",
+    "parse_stats_csv",
+    "NudgeReport",
+    "in_quiet_hours",
+    "post_fill_nudges",
+    "RetentionReport",
+    "purge_old_records",
 ]

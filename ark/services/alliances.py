@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from ..models import (
+    MAX_CITY_HALL,
     MAX_PLAYERS,
     MAX_SUBS,
     Alliance,
@@ -43,17 +44,29 @@ def save_alliance(
     is_active: bool = True,
     player_cap: int = 30,
     sub_cap: int = 15,
+    min_city_hall: int | None = None,
+    no_show_threshold: int | None = None,
+    no_show_window: int | None = None,
     alliance_id: int | None = None,
     actor_discord_id: int | None = None,
 ) -> Alliance:
-    """Create or update an alliance's Ark settings. Lower caps do not evict anyone already in."""
+    """Create or update an alliance's Ark settings. Lower caps do not evict anyone already in;
+    a new minimum city hall applies to signups from now on."""
     name = (name or "").strip()
     if not name or len(name) > 64:
         raise ArkError("An alliance name is 1 to 64 characters.")
     if not 1 <= player_cap <= MAX_PLAYERS or not 0 <= sub_cap <= MAX_SUBS:
         raise ArkError(f"An alliance has 1 to {MAX_PLAYERS} player slots and 0 to {MAX_SUBS} sub slots.")
+    if min_city_hall is not None and not 1 <= min_city_hall <= MAX_CITY_HALL:
+        raise ArkError(f"A minimum city hall is 1 to {MAX_CITY_HALL} (empty: any).")
+    threshold, window = no_show_threshold or 2, no_show_window or 5
+    if not 1 <= threshold <= window:
+        raise ArkError("The no-show rule is N no-shows within the last M matches, with 1 ≤ N ≤ M.")
     fields = {
         "name": name,
+        "min_city_hall": min_city_hall,
+        "no_show_threshold": threshold,
+        "no_show_window": window,
         "registration_channel_id": registration_channel_id,
         "confirmation_channel_id": confirmation_channel_id,
         "officer_channel_id": officer_channel_id,

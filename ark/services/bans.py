@@ -14,6 +14,7 @@ from ..models import (
     ReminderPrefs,
     Signup,
 )
+from .calendar import get_cadence, next_ark_weekend
 from .common import OPEN, SignupStatus, _audit, _bounded_text, _now
 from .errors import ArkError, NotFound
 
@@ -38,8 +39,9 @@ def add_ban(
     actor_discord_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> Ban:
-    """Ban a user and/or a governor for the next ``weekends`` Ark weekends (the current one
-    counts when it is Saturday or Sunday) or until ``until_date``."""
+    """Ban a user and/or a governor for the next ``weekends`` Ark weekends of the installation's
+    cadence (the current one counts when it is an Ark Saturday or Sunday; with the game's
+    fortnightly cadence 3 weekends from 2026-03-07 end after 2026-04-04) or until ``until_date``."""
     if discord_user_id is None and governor_id is None:
         raise ArkError("A ban needs a Discord user, a governor id or both.")
     if (weekends is None) == (until_date is None):
@@ -51,7 +53,9 @@ def add_ban(
     if weekends is not None:
         if weekends < 1 or weekends > 104:
             raise ArkError("A ban lasts 1 to 104 weekends.")
-        ends = start + dt.timedelta(days=7 * (weekends - 1) + 1)
+        cadence = get_cadence()
+        start = next_ark_weekend(start, cadence)
+        ends = start + dt.timedelta(days=7 * cadence.cadence_weekends * (weekends - 1) + 1)
     else:
         if until_date < start:
             raise ArkError(f"The end date {until_date} is before the next Ark weekend ({start}).")

@@ -77,6 +77,8 @@ def _sync_message(match: Match, kind: str, *, repost: bool = False) -> MessageRe
     )
     if kind == MessageRef.Kind.CONFIRMATION and ref is None and not repost and match.status != MatchStatus.LOCKED:
         return None  # posted when the match locks; a locked match's lost one is adopted or reposted below
+    if kind == MessageRef.Kind.DRAFT and ref is None and not repost and match.draft_published_at is None:
+        return None  # posted by publish_draft(); afterwards every change edits it
     channel = _channel_for(match, kind)
     if not channel:
         return ref
@@ -151,7 +153,7 @@ def record_message_delivery(message: OutboxMessage) -> None:
     """Receiver of the outbox signals (connected in ArkConfig.ready): store the message id
     Discord gave a registration/confirmation post, catch up with roster changes made while it
     was in flight, and forget a message Discord no longer knows (the next sync reposts it)."""
-    if not message.topic.startswith(("ark.registration", "ark.confirmation")):
+    if not message.topic.startswith(("ark.registration", "ark.confirmation", "ark.draft")):
         return
     with transaction.atomic():  # a savepoint inside the delivery's transaction
         found = (

@@ -55,8 +55,9 @@ def create_match(
     notes: str = "",
     actor_discord_id: int | None = None,
     now: dt.datetime | None = None,
+    scheduled: bool = False,
 ) -> Match:
-    """Schedule a match and queue its registration message."""
+    """Schedule a match and queue its registration message (``scheduled``: by the calendar)."""
     now = _now(now)
     start, close = _aware(match_time_utc, "match_time_utc"), _aware(signup_close_utc, "signup_close_utc")
     notes = _bounded_text(notes, Match, "notes", "The match notes")
@@ -89,6 +90,7 @@ def create_match(
                     notes=notes or "",
                     created_by_discord_id=actor_discord_id,
                     roster_version=1,
+                    scheduled_by_calendar=scheduled,
                 )
         except IntegrityError:
             raise ArkError(f"{ally.name} already has a match on the weekend of {ark_weekend_date}.") from None

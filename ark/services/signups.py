@@ -19,6 +19,7 @@ from .alliances import register_governor
 from .bans import get_active_ban_for
 from .common import (
     OPEN,
+    MatchStatus,
     SignupStatus,
     Slot,
     _audit,
@@ -73,6 +74,25 @@ def _check_ban(
     return ban
 
 
+def _check_city_hall(match: Match, gov: Governor, as_officer: bool, override: bool) -> bool:
+    """True when an officer overrode the alliance's minimum city hall for this governor."""
+    minimum = match.alliance.min_city_hall
+    if not minimum or (gov.city_hall is not None and gov.city_hall >= minimum):
+        return False
+    if as_officer and override:
+        return True
+    have = f"city hall {gov.city_hall}" if gov.city_hall is not None else "no city hall level on record"
+    if as_officer:
+        raise ArkError(
+            f"{gov.name} has {have}; {match.alliance.name} requires {minimum}. "
+            "Use the city hall override to add them anyway."
+        )
+    raise ArkError(
+        f"{match.alliance.name} requires city hall {minimum} for Ark; {gov.name} has {have}. "
+        "Ask an officer if your stats are out of date."
+    )
+
+
 def add_signup(
     *,
     match_id: int,
@@ -84,9 +104,11 @@ def add_signup(
     actor_discord_id: int | None = None,
     as_officer: bool = False,
     override_ban: bool = False,
+    override_city_hall: bool = False,
     now: dt.datetime | None = None,
 ) -> Signup:
-    """Sign a governor up. Without ``slot_type`` the first free slot is taken (Player, then Sub).
+    """Sign a governor up. Below the alliance's minimum city hall only an officer's explicit
+    override (audited) lets them in. Without ``slot_type`` the first free slot is taken (Player, then Sub).
     A Sub is only allowed once the players are full, unless an officer says otherwise; banned
     users/governors need an officer's explicit ban override, which is audited as such."""
     now = _now(now)
@@ -109,10 +131,11 @@ def add_signup(
         elif gov.discord_user_id != discord_user_id:
             raise NotAllowed(f"Governor {gov.name} belongs to another Discord user.")
         ban = _check_ban(match, discord_user_id, gov.governor_id, as_officer, override_ban)
+        ch_overridden = _check_city_hall(match, gov, as_officer, override_city_hall)
         _check_weekend_free(gov, match)
         players, subs = _counts(match)
         ally = match.alliance
-        override = ban is not None
+        override = ban is not None or ch_overridden
         if slot is None:
             slot = Slot.PLAYER if players < ally.player_cap else Slot.SUB
         if slot == Slot.PLAYER and players >= ally.player_cap:
@@ -150,6 +173,7 @@ def add_signup(
             governor_id=gov.governor_id,
             slot=slot,
             ban_overridden=ban.pk if ban else None,
+            city_hall_overridden=gov.city_hall if ch_overridden else None,
         )
         _bump(match)
         return signup
@@ -166,7 +190,8 @@ def _promote_first_sub(match: Match, actor: int | None, leaver: Signup) -> Signu
     if sub is None:
         return None
     sub.slot = Slot.PLAYER
-    sub.save(update_fields=["slot", "updated_at"])
+    sub.team = leaver.team  # a published draft keeps its balance: the sub takes the leaver's place
+    sub.save(update_fields=["slot", "team", "updated_at"])
     outbox.send_dm(
         sub.discord_user_id,
         content=(
@@ -201,16 +226,51 @@ def remove_signup(
         _check_open_for_members(match, now, as_officer)
         signup = _signup_for(match, governor_id, None)
         _check_owner(signup, actor_discord_id, as_officer)
-        return _end_signup(match, signup, status, actor_discord_id, now, "signup_" + status.lower())
+        return _end_signup(
+            match, signup, status, actor_discord_id, now, "signup_" + status.lower(),
+            notify_officers=match.status == MatchStatus.LOCKED,
+        )
+
+
+def _notify_officers(match: Match, signup: Signup, promoted: Signup | None) -> None:
+    """Tell the officers' channel who left a match after lock, who moved up and the new fill.
+    Without an officer channel it goes to the confirmation channel, saying how to set one."""
+    ally = match.alliance
+    channel = ally.officer_channel_id or ally.confirmation_channel_id
+    if not channel:
+        return
+    players, subs = _counts(match)
+    lines = [
+        f"**Ark of Osiris — {ally.name}** · {signup.governor.name} withdrew from the match "
+        f"{outbox.discord_timestamp(match.match_time_utc, 'F')}.",
+        f"Promoted: {promoted.governor.name} (Sub → Player"
+        + (f", team {promoted.team}" if promoted and promoted.team else "")
+        + ")." if promoted else "Nobody was promoted (no sub).",
+        f"Fill now: {players}/{ally.player_cap} players, {subs} subs.",
+    ]
+    if not ally.officer_channel_id:
+        lines.append(
+            f"_Officers: set {ally.name}'s officer channel in the admin (Ark of Osiris › Alliances › "
+            f"{ally.name} › Officer channel id) to get these notices there._"
+        )
+    outbox.post_message(
+        channel,
+        content="\n".join(lines),
+        dedupe_key=f"ark:withdraw_notice:{signup.pk}",
+        topic="ark.withdraw_notice",
+    )
 
 
 def _end_signup(
-    match: Match, signup: Signup, status: str, actor: int | None, now: dt.datetime, action: str
+    match: Match, signup: Signup, status: str, actor: int | None, now: dt.datetime, action: str,
+    *, notify_officers: bool = False,
 ) -> Signup:
     was_player = signup.slot == Slot.PLAYER
     signup.status, signup.ended_at = status, now
     signup.save(update_fields=["status", "ended_at", "updated_at"])
     promoted = _promote_first_sub(match, actor, signup) if was_player else None
+    if notify_officers:
+        _notify_officers(match, signup, promoted)
     _audit(
         action,
         actor,
@@ -381,4 +441,5 @@ def mark_emergency_withdraw(
             actor_discord_id or discord_user_id,
             now,
             "emergency_withdraw",
+            notify_officers=True,
         )

@@ -84,3 +84,11 @@ def sign(match, n: int, **kwargs):
         actor_discord_id=user(n),
         **kwargs,
     )
+
+
+@pytest.fixture(autouse=True)
+def ark_cadence(db):
+    """The game's fortnightly cadence, anchored so that the fixed clock's weekend is an Ark weekend."""
+    from ark.models import ArkSettings
+
+    return ArkSettings.objects.create(pk=1, cadence_weekends=2, anchor_weekend=WEEKEND)

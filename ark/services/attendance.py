@@ -1,0 +1,130 @@
+"""Results per governor: officers mark each signup of a started match played, no-show or
+excused; a governor's record adds these up (with the totals the retention job archived); and
+the alliance's no-show rule *suggests* a ban (never bans by itself)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count, Q
+
+from ..models import Alliance, Governor, GovernorRecord, Match, Signup
+from .bans import ark_weekend_of, get_active_ban_for
+from .common import MatchStatus, SignupStatus, _audit, _lock_match, _now
+from .errors import ArkError, NotFound
+
+Attendance = Signup.Attendance
+
+
+def set_attendance(
+    *,
+    match_id: int,
+    governor_id: int,
+    attendance: str,
+    actor_discord_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Signup:
+    """Record whether a governor signed up for a started match played, did not show or was excused."""
+    now = _now(now)
+    value = str(attendance or "").strip().lower().replace("-", "_").replace(" ", "_")
+    if value not in (Attendance.PLAYED, Attendance.NO_SHOW, Attendance.EXCUSED):
+        raise ArkError("Attendance is played, no_show or excused.")
+    with transaction.atomic():
+        match = _lock_match(match_id)
+        if match.status == MatchStatus.CANCELLED:
+            raise ArkError("This match was cancelled.")
+        if now < match.match_time_utc:
+            raise ArkError("Attendance is recorded once the match has started.")
+        signup = (
+            Signup.objects.select_for_update(of=("self",))
+            .select_related("governor")
+            .filter(match=match, governor__governor_id=governor_id)
+            .exclude(status=SignupStatus.REMOVED)
+            .order_by("-created_at")
+            .first()
+        )
+        if signup is None:
+            raise NotFound(f"Governor {governor_id} was not signed up for match #{match.pk}.")
+        before = signup.attendance
+        signup.attendance = value
+        signup.save(update_fields=["attendance", "updated_at"])
+        _audit("attendance_set", actor_discord_id, match=match, signup=signup,
+               governor_id=governor_id, before=before, after=value)
+        return signup
+
+
+@dataclass
+class GovernorStats:
+    signed_up: int = 0
+    checked_in: int = 0
+    played: int = 0
+    no_show: int = 0
+    excused: int = 0
+
+
+def governor_record(governor: Governor | int) -> GovernorStats:
+    """Matches signed up (not removed by an officer), checked in, played, no-show, excused:
+    the live signups plus the totals archived by the retention job."""
+    gov_pk = governor.pk if isinstance(governor, Governor) else governor
+    live = Signup.objects.filter(governor_id=gov_pk).exclude(status=SignupStatus.REMOVED).aggregate(
+        signed_up=Count("id"),
+        checked_in=Count("id", filter=Q(checked_in_at__isnull=False)),
+        played=Count("id", filter=Q(attendance=Attendance.PLAYED)),
+        no_show=Count("id", filter=Q(attendance=Attendance.NO_SHOW)),
+        excused=Count("id", filter=Q(attendance=Attendance.EXCUSED)),
+    )
+    archived = GovernorRecord.objects.filter(governor_id=gov_pk).first()
+    return GovernorStats(**{k: v + (getattr(archived, k) if archived else 0) for k, v in live.items()})
+
+
+@dataclass
+class BanSuggestion:
+    governor: Governor
+    alliance: Alliance
+    no_shows: int
+    window: int
+
+    @property
+    def reason(self) -> str:
+        return f"{self.no_shows} no-shows in the last {self.window} Ark matches ({self.alliance.name})"
+
+
+def no_show_suggestions(alliance: Alliance | None = None, now: dt.datetime | None = None) -> list[BanSuggestion]:
+    """Governors who reached their alliance's rule (N no-shows within their last M matches with
+    a recorded attendance) and are not banned already. Suggestions only: an officer decides."""
+    now = _now(now)
+    alliances = [alliance] if alliance else list(Alliance.objects.filter(is_active=True))
+    out = []
+    for ally in alliances:
+        rows = (
+            Signup.objects.filter(match__alliance=ally)
+            .exclude(attendance="")
+            .exclude(match__status=MatchStatus.CANCELLED)
+            .select_related("governor")
+            .order_by("governor_id", "-ark_weekend_date", "-id")
+        )
+        recent: dict[int, list[Signup]] = {}
+        for s in rows:
+            bucket = recent.setdefault(s.governor_id, [])
+            if len(bucket) < ally.no_show_window:
+                bucket.append(s)
+        for signups in recent.values():
+            misses = sum(1 for s in signups if s.attendance == Attendance.NO_SHOW)
+            if misses < ally.no_show_threshold:
+                continue
+            gov = signups[0].governor
+            if get_active_ban_for(discord_user_id=gov.discord_user_id, governor_id=gov.governor_id,
+                                  ark_weekend_date=ark_weekend_of(now.date())):
+                continue
+            out.append(BanSuggestion(gov, ally, misses, ally.no_show_window))
+    return out
+
+
+def match_attendance(match: Match) -> list[Signup]:
+    """The signups whose attendance matters (everyone who was on the roster at the start)."""
+    return list(
+        Signup.objects.filter(match=match).exclude(status=SignupStatus.REMOVED).select_related("governor")
+        .order_by("slot", "created_at")
+    )

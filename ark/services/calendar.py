@@ -1,0 +1,262 @@
+"""The Ark season calendar: the installation's cadence (which weekends are Ark weekends), each
+alliance's allowed slots and signup-close rule, and the scheduler that creates the due matches.
+
+The game runs Ark for the whole kingdom every ``cadence_weekends`` weekends from an anchor
+Saturday, so the cadence is one row (``ArkSettings``); an alliance's calendar only says which
+of those weekends it plays (not the skipped ones), at which slot, and how far ahead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from ..models import Alliance, ArkCalendar, ArkSettings, Match
+from .common import _audit, _now
+from .errors import ArkError, NotFound
+from .matches import create_match
+
+_SLOT_RE = re.compile(r"^(Sat|Sun) ([01]\d|2[0-3]):([0-5]\d)$")
+
+
+@dataclass(frozen=True)
+class CalendarSlot:
+    """One allowed match slot: the day of the Ark weekend and a UTC time."""
+
+    day: str  # "Sat" | "Sun"
+    time: dt.time
+
+    @property
+    def label(self) -> str:
+        return f"{self.day} {self.time:%H:%M}"
+
+    def start_on(self, weekend: dt.date) -> dt.datetime:
+        day = weekend + dt.timedelta(days=0 if self.day == Match.Day.SATURDAY else 1)
+        return dt.datetime.combine(day, self.time, tzinfo=dt.UTC)
+
+
+def parse_slot(text: str) -> CalendarSlot:
+    """``"Sat 20:00"`` → a slot; anything else is refused with the expected form."""
+    m = _SLOT_RE.match(str(text).strip())
+    if m is None:
+        raise ArkError(f"A slot is a day and a UTC time like 'Sat 20:00' or 'Sun 04:00', not {text!r}.")
+    return CalendarSlot(m.group(1), dt.time(int(m.group(2)), int(m.group(3))))
+
+
+# --- the installation's cadence --------------------------------------------------------------
+
+
+def get_cadence() -> ArkSettings:
+    """The cadence row (the defaults until an officer saved one: every second weekend)."""
+    return ArkSettings.objects.filter(pk=1).first() or ArkSettings(pk=1)
+
+
+def save_cadence(
+    *, cadence_weekends: int, anchor_weekend: dt.date, actor_discord_id: int | None = None
+) -> ArkSettings:
+    """Set the kingdom's Ark cadence (every N weekends from an anchor Saturday)."""
+    if not 1 <= int(cadence_weekends) <= 8:
+        raise ArkError("Ark runs every 1 to 8 weekends.")
+    if anchor_weekend.weekday() != 5:
+        raise ArkError(f"The anchor must be the Saturday of an Ark weekend; {anchor_weekend} is a {anchor_weekend:%A}.")
+    with transaction.atomic():
+        row, _ = ArkSettings.objects.update_or_create(
+            pk=1, defaults={"cadence_weekends": cadence_weekends, "anchor_weekend": anchor_weekend}
+        )
+        _audit("cadence_saved", actor_discord_id, cadence_weekends=cadence_weekends, anchor=anchor_weekend)
+        return row
+
+
+def is_ark_weekend(saturday: dt.date, cadence: ArkSettings | None = None) -> bool:
+    cadence = cadence or get_cadence()
+    return saturday.weekday() == 5 and (saturday - cadence.anchor_weekend).days % (7 * cadence.cadence_weekends) == 0
+
+
+def next_ark_weekend(on_or_after: dt.date, cadence: ArkSettings | None = None) -> dt.date:
+    """The first Ark weekend's Saturday on or after a day (a Sunday belongs to its Saturday)."""
+    cadence = cadence or get_cadence()
+    saturday = on_or_after - dt.timedelta(days=1) if on_or_after.weekday() == 6 else (
+        on_or_after + dt.timedelta(days=(5 - on_or_after.weekday()) % 7)
+    )
+    period = 7 * cadence.cadence_weekends
+    return saturday + dt.timedelta(days=(-(saturday - cadence.anchor_weekend).days) % period)
+
+
+def ark_weekends(start: dt.date, cadence: ArkSettings | None = None) -> Iterator[dt.date]:
+    """Ark weekends from ``start`` on, in order (endless: the caller stops)."""
+    cadence = cadence or get_cadence()
+    weekend = next_ark_weekend(start, cadence)
+    while True:
+        yield weekend
+        weekend += dt.timedelta(days=7 * cadence.cadence_weekends)
+
+
+# --- an alliance's calendar ------------------------------------------------------------------
+
+
+def calendar_slots(calendar: ArkCalendar) -> list[CalendarSlot]:
+    return [parse_slot(s) for s in calendar.slots or []]
+
+
+def signup_close_for(calendar: ArkCalendar, weekend: dt.date) -> dt.datetime:
+    """The calendar's close rule for a weekend (default: the Friday before, 23:00 UTC)."""
+    day = weekend - dt.timedelta(days=calendar.close_days_before)
+    return dt.datetime.combine(day, calendar.close_time_utc, tzinfo=dt.UTC)
+
+
+def get_calendar(alliance: Alliance | int) -> ArkCalendar | None:
+    return ArkCalendar.objects.select_related("alliance").filter(alliance=alliance).first()
+
+
+def save_calendar(
+    *,
+    alliance: Alliance,
+    slots: list[str],
+    close_days_before: int = 1,
+    close_time_utc: dt.time = dt.time(23, 0),
+    days_ahead: int = 14,
+    skipped_weekends: list[dt.date | str] | None = None,
+    is_enabled: bool = True,
+    nudge_time_utc: dt.time | None = None,
+    quiet_start_utc: dt.time | None = None,
+    quiet_end_utc: dt.time | None = None,
+    actor_discord_id: int | None = None,
+) -> ArkCalendar:
+    """Create or replace an alliance's calendar. Every slot must start after the close."""
+    parsed = [parse_slot(s) for s in slots]
+    if not parsed:
+        raise ArkError("A calendar needs at least one slot, e.g. 'Sat 12:00'.")
+    labels = [p.label for p in parsed]
+    if len(set(labels)) != len(labels):
+        raise ArkError("A slot is listed twice.")
+    if not 0 <= int(close_days_before) <= 6:
+        raise ArkError("Signups close 0 to 6 days before the Saturday.")
+    if not 1 <= int(days_ahead) <= 90:
+        raise ArkError("Matches are created 1 to 90 days ahead.")
+    skipped = []
+    for raw in skipped_weekends or []:
+        try:
+            day = raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw).strip())
+        except ValueError:
+            raise ArkError(f"A skipped weekend is a date like 2026-12-26, not {raw!r}.") from None
+        if day.weekday() != 5:
+            raise ArkError(f"A skipped weekend is given by its Saturday; {day} is a {day:%A}.")
+        skipped.append(day.isoformat())
+    if (quiet_start_utc is None) != (quiet_end_utc is None):
+        raise ArkError("Quiet hours need both a start and an end.")
+    probe = ArkCalendar(close_days_before=close_days_before, close_time_utc=close_time_utc)
+    saturday = dt.date(2026, 3, 7)
+    for slot in parsed:
+        if slot.start_on(saturday) <= signup_close_for(probe, saturday):
+            raise ArkError(f"The slot {slot.label} starts before signups close: move the close earlier.")
+    with transaction.atomic():
+        calendar, _ = ArkCalendar.objects.update_or_create(
+            alliance=alliance,
+            defaults={
+                "slots": labels,
+                "close_days_before": close_days_before,
+                "close_time_utc": close_time_utc,
+                "days_ahead": days_ahead,
+                "skipped_weekends": sorted(set(skipped)),
+                "is_enabled": is_enabled,
+                "nudge_time_utc": nudge_time_utc,
+                "quiet_start_utc": quiet_start_utc,
+                "quiet_end_utc": quiet_end_utc,
+            },
+        )
+        _audit("calendar_saved", actor_discord_id, alliance=alliance.name, slots=labels, skipped=calendar.skipped_weekends)
+        return calendar
+
+
+def slot_schedule(alliance: Alliance, weekend: dt.date, slot_label: str) -> tuple[str, dt.datetime, dt.datetime]:
+    """For ``/ark create_match``: (day, start, close) of a calendar slot on a weekend. A slot the
+    calendar does not list, or a weekend that is no Ark weekend, is refused, naming the allowed ones."""
+    calendar = get_calendar(alliance)
+    if calendar is None:
+        raise NotFound(f"{alliance.name} has no Ark calendar yet: an officer sets one in the admin (Ark calendars).")
+    slots = calendar_slots(calendar)
+    allowed = ", ".join(s.label for s in slots)
+    try:
+        slot = parse_slot(slot_label)
+    except ArkError:
+        raise ArkError(f"{slot_label!r} is not a slot of {alliance.name}'s calendar; allowed: {allowed}.") from None
+    if slot.label not in {s.label for s in slots}:
+        raise ArkError(f"{slot.label} is not a slot of {alliance.name}'s calendar; allowed: {allowed}.")
+    cadence = get_cadence()
+    if not is_ark_weekend(weekend, cadence):
+        raise ArkError(
+            f"{weekend} is not an Ark weekend (every {cadence.cadence_weekends} weekends); "
+            f"the next one is {next_ark_weekend(weekend, cadence)}."
+        )
+    return slot.day, slot.start_on(weekend), signup_close_for(calendar, weekend)
+
+
+# --- the scheduler (beat task) ----------------------------------------------------------------
+
+
+@dataclass
+class ScheduleReport:
+    created: list[int] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"created {len(self.created)} match(es), skipped {len(self.skipped)}"
+
+
+def create_scheduled_matches(now: dt.datetime | None = None) -> ScheduleReport:
+    """Create every match an enabled calendar says is due: each Ark weekend (not skipped) whose
+    first-slot start is at most ``days_ahead`` away and whose signups have not closed yet.
+
+    Exactly once, by construction: each calendar is claimed with ``SELECT … FOR UPDATE SKIP
+    LOCKED`` (a second worker skips it), and a weekend that already has a match, even a
+    cancelled one (an officer's decision), is left alone; the one-live-match-per-weekend
+    constraint is the backstop. ``create_match`` posts the registration message."""
+    now = _now(now)
+    report = ScheduleReport()
+    cadence = get_cadence()
+    ids = list(
+        ArkCalendar.objects.filter(is_enabled=True, alliance__is_active=True).values_list("pk", flat=True)
+    )
+    for calendar_id in ids:
+        with transaction.atomic():
+            calendar = (
+                ArkCalendar.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("alliance")
+                .filter(pk=calendar_id, is_enabled=True)
+                .first()
+            )
+            if calendar is None:
+                continue  # another worker has it
+            ally = calendar.alliance
+            slots = calendar_slots(calendar)
+            if not slots:
+                continue
+            if ally.missing_channels:
+                report.skipped.append(f"{ally.name}: no {', '.join(ally.missing_channels)}")
+                continue
+            slot, horizon = slots[0], now + dt.timedelta(days=calendar.days_ahead)
+            skipped = set(calendar.skipped_weekends or [])
+            for weekend in ark_weekends(now.date(), cadence):
+                start = slot.start_on(weekend)
+                if start > horizon:
+                    break
+                close = signup_close_for(calendar, weekend)
+                if close <= now or weekend.isoformat() in skipped:
+                    continue
+                if Match.objects.filter(alliance=ally, ark_weekend_date=weekend).exists():
+                    continue
+                match = create_match(
+                    alliance=ally,
+                    ark_weekend_date=weekend,
+                    match_day=slot.day,
+                    match_time_utc=start,
+                    signup_close_utc=close,
+                    now=now,
+                    scheduled=True,
+                )
+                report.created.append(match.pk)
+    return report

@@ -1,0 +1,359 @@
+"""The team draft: once a match locks, split its active players into two teams of equal total
+power, under the officers' constraints (keep together, keep apart, a captain per team); let
+officers move a governor between teams; publish both teams to the confirmation channel and keep
+that post in step (the same ``MessageRef`` mechanism as the roster).
+
+The split is exact. Constraints first reduce the players to *components*: "keep together"
+merges governors into groups (union-find), "keep apart" links groups that must sit on opposite
+teams, and a component of linked groups is 2-coloured, so it has two ways to lie (or one, when a
+captain fixes it). Contradictions are found here and named. Then every component is one binary
+choice, and a meet-in-the-middle search over the choices (2 × 2^(k/2) combinations for k free
+components, k ≤ 30) finds the assignment with the right team size and the smallest power gap.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from ..models import TEAMS, DraftConstraint, Governor, Match, MessageRef, Signup
+from .common import MatchStatus, SignupStatus, Slot, _audit, _lock_match, _now
+from .discord_sync import _bump, _sync_message
+from .errors import ArkError, NotFound
+
+MAX_DRAFT_PLAYERS = 30
+
+
+class DraftInfeasible(ArkError):
+    """The officers' constraints cannot all hold; the message names them."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A constraint on governor ids: ``together``/``apart`` (a, b) or ``captain`` (a, team)."""
+
+    kind: str
+    a: int
+    b: int | None = None
+    team: int | None = None
+
+    def describe(self, names: dict[int, str]) -> str:
+        if self.kind == "captain":
+            return f"{names.get(self.a, self.a)} captains team {self.team}"
+        verb = "keep together" if self.kind == "together" else "keep apart"
+        return f"{verb} {names.get(self.a, self.a)} and {names.get(self.b, self.b)}"
+
+
+@dataclass
+class DraftPlan:
+    team1: list[int]
+    team2: list[int]
+    power1: int
+    power2: int
+
+    @property
+    def gap(self) -> int:
+        return abs(self.power1 - self.power2)
+
+
+def _infeasible(rules: Sequence[Rule], names: dict[int, str], why: str) -> DraftInfeasible:
+    listed = "; ".join(r.describe(names) for r in rules)
+    return DraftInfeasible(f"The draft constraints cannot all hold ({why}): {listed}.")
+
+
+def split_teams(
+    powers: dict[int, int], rules: Sequence[Rule] = (), names: dict[int, str] | None = None
+) -> DraftPlan:
+    """Exact split of ``powers`` (governor id → power): team 1 gets ⌈n/2⌉ players and team 2 the
+    rest, with the smallest power gap that ``rules`` allow. Pure (the brute-force test checks it)."""
+    names = names or {}
+    ids = sorted(powers)
+    n = len(ids)
+    if n < 2:
+        raise ArkError("A draft needs at least two players.")
+    if n > MAX_DRAFT_PLAYERS:
+        raise ArkError(f"A draft splits at most {MAX_DRAFT_PLAYERS} players.")
+    for r in rules:
+        for gid in (r.a, r.b):
+            if gid is not None and gid not in powers:
+                raise ArkError(f"The constraint '{r.describe(names)}' names a governor who is not a player.")
+    # union-find over "keep together"
+    parent = {g: g for g in ids}
+
+    def find(g: int) -> int:
+        while parent[g] != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
+    for r in rules:
+        if r.kind == "together":
+            parent[find(r.a)] = find(r.b)
+    groups: dict[int, list[int]] = {}
+    for g in ids:
+        groups.setdefault(find(g), []).append(g)
+    size1 = (n + 1) // 2
+    for members in groups.values():
+        if len(members) > size1:
+            involved = [r for r in rules if r.kind == "together" and find(r.a) == find(members[0])]
+            raise _infeasible(involved, names, f"{len(members)} governors kept together but a team has {size1} places")
+    # "keep apart" edges between groups, captains fix a group's team
+    adj: dict[int, list[tuple[int, Rule]]] = {root: [] for root in groups}
+    fixed: dict[int, tuple[int, Rule]] = {}
+    for r in rules:
+        if r.kind == "apart":
+            ra, rb = find(r.a), find(r.b)
+            if ra == rb:
+                involved = [x for x in rules if x.kind == "together" and find(x.a) == ra] + [r]
+                raise _infeasible(involved, names, "two governors kept apart are also kept together")
+            adj[ra].append((rb, r))
+            adj[rb].append((ra, r))
+        elif r.kind == "captain":
+            if r.team not in TEAMS:
+                raise ArkError("A captain's team is 1 or 2.")
+            root = find(r.a)
+            if root in fixed and fixed[root][0] != r.team:
+                raise _infeasible([fixed[root][1], r], names, "captains of both teams are kept together")
+            fixed[root] = (r.team, r)
+    # 2-colour each component of groups: colour 0 = same side as the component's root group
+    colour: dict[int, int] = {}
+    components: list[tuple[list[int], list[int], int | None]] = []  # (side0 ids, side1 ids, forced team of side0)
+    for root in groups:
+        if root in colour:
+            continue
+        colour[root] = 0
+        order, stack, used_rules = [root], [root], []
+        while stack:
+            cur = stack.pop()
+            for nxt, rule in adj[cur]:
+                used_rules.append(rule)
+                if nxt not in colour:
+                    colour[nxt] = 1 - colour[cur]
+                    order.append(nxt)
+                    stack.append(nxt)
+                elif colour[nxt] == colour[cur]:
+                    raise _infeasible(sorted(set(used_rules), key=rules.index), names, "an odd circle of 'keep apart'")
+        forced: int | None = None
+        forcing: Rule | None = None
+        for g in order:
+            if g in fixed:
+                team, rule = fixed[g]
+                side0_team = team if colour[g] == 0 else 3 - team
+                if forced is not None and forced != side0_team:
+                    raise _infeasible([forcing, rule, *used_rules], names, "the captains' teams contradict 'keep apart'")
+                forced, forcing = side0_team, rule
+        side0 = [m for g in order if colour[g] == 0 for m in groups[g]]
+        side1 = [m for g in order if colour[g] == 1 for m in groups[g]]
+        components.append((side0, side1, forced))
+    # each component: option 0 puts side0 in team 1, option 1 puts side1 in team 1
+    base_size, base_power = 0, 0
+    free: list[tuple[tuple[int, int], tuple[int, int], list[int], list[int]]] = []
+    chosen_fixed: list[int] = []
+    for side0, side1, forced in components:
+        s0, p0 = len(side0), sum(powers[g] for g in side0)
+        s1, p1 = len(side1), sum(powers[g] for g in side1)
+        if forced is None:
+            free.append(((s0, p0), (s1, p1), side0, side1))
+        else:
+            team1 = side0 if forced == 1 else side1
+            chosen_fixed.extend(team1)
+            base_size += len(team1)
+            base_power += sum(powers[g] for g in team1)
+    total = sum(powers.values())
+    best = _meet_in_the_middle(free, size1 - base_size, total - 2 * base_power)
+    if best is None:
+        involved = list(rules)
+        raise _infeasible(involved, names, f"no split gives teams of {size1} and {n - size1}") if involved else ArkError(
+            "No split of these players exists."
+        )
+    team1 = list(chosen_fixed)
+    for (_, _, side0, side1), bit in zip(free, best, strict=True):
+        team1.extend(side1 if bit else side0)
+    team1_set = set(team1)
+    team2 = [g for g in ids if g not in team1_set]
+    p1 = sum(powers[g] for g in team1)
+    return DraftPlan(sorted(team1), team2, p1, total - p1)
+
+
+def _enumerate(items) -> list[tuple[int, int, int]]:
+    """All choices over ``items``: (size, power, bitmask of chosen option-1s)."""
+    out = [(0, 0, 0)]
+    for i, ((s0, p0), (s1, p1), _, _) in enumerate(items):
+        bit = 1 << i
+        out = [(s + s0, p + p0, m) for s, p, m in out] + [(s + s1, p + p1, m | bit) for s, p, m in out]
+    return out
+
+
+def _meet_in_the_middle(free, need: int, target2: int) -> list[int] | None:
+    """Choose one option per free component so team 1 gets ``need`` players and twice its power is
+    as close as possible to ``target2`` (= total - 2·fixed power, i.e. the gap is minimised)."""
+    half = len(free) // 2
+    left, right = free[:half], free[half:]
+    by_size: dict[int, tuple[list[int], list[int]]] = {}
+    for s, p, m in sorted(_enumerate(right), key=lambda t: t[1]):
+        powers, masks = by_size.setdefault(s, ([], []))
+        powers.append(p)
+        masks.append(m)
+    best: tuple[int, int, int] | None = None  # (gap, left mask, right mask)
+    for s, p, m in _enumerate(left):
+        bucket = by_size.get(need - s)
+        if bucket is None:
+            continue
+        powers, masks = bucket
+        want = target2 / 2 - p  # the right half's power that would make the gap zero
+        i = bisect.bisect_left(powers, want)
+        for j in (i - 1, i):
+            if 0 <= j < len(powers):
+                gap = abs(target2 - 2 * (p + powers[j]))
+                if best is None or gap < best[0]:
+                    best = (gap, m, masks[j])
+        if best is not None and best[0] == 0:
+            break
+    if best is None:
+        return None
+    _, lm, rm = best
+    return [(lm >> i) & 1 for i in range(len(left))] + [(rm >> i) & 1 for i in range(len(right))]
+
+
+# --- services ---------------------------------------------------------------------------------
+
+
+def _players(match: Match) -> list[Signup]:
+    return list(
+        Signup.objects.select_for_update(of=("self",))
+        .select_related("governor")
+        .filter(match=match, status=SignupStatus.ACTIVE, slot=Slot.PLAYER)
+        .order_by("created_at", "id")
+    )
+
+
+def _rules(match: Match) -> list[Rule]:
+    return [
+        Rule(c.kind, c.governor.governor_id, c.other.governor_id if c.other_id else None, c.team)
+        for c in DraftConstraint.objects.filter(match=match).select_related("governor", "other")
+    ]
+
+
+def add_draft_constraint(
+    *,
+    match_id: int,
+    kind: str,
+    governor_id: int,
+    other_governor_id: int | None = None,
+    team: int | None = None,
+    actor_discord_id: int | None = None,
+) -> DraftConstraint:
+    """An officer's draft rule: keep two governors together or apart, or make one a team's captain."""
+    if kind not in DraftConstraint.Kind.values:
+        raise ArkError("A draft constraint is together, apart or captain.")
+    with transaction.atomic():
+        match = _lock_match(match_id)
+        govs = {g.governor_id: g for g in Governor.objects.filter(governor_id__in=[governor_id, other_governor_id])}
+        if governor_id not in govs or (kind != "captain" and other_governor_id not in govs):
+            raise NotFound("Both governors must be registered.")
+        if kind == "captain":
+            if team not in TEAMS:
+                raise ArkError("A captain's team is 1 or 2.")
+            if DraftConstraint.objects.filter(match=match, kind="captain", team=team).exists():
+                raise ArkError(f"Team {team} already has a captain.")
+            other = None
+        else:
+            if other_governor_id == governor_id:
+                raise ArkError("Name two different governors.")
+            other, team = govs[other_governor_id], None
+        row = DraftConstraint.objects.create(
+            match=match, kind=kind, governor=govs[governor_id], other=other, team=team
+        )
+        _audit("draft_constraint_added", actor_discord_id, match=match, rule=str(row))
+        return row
+
+
+def remove_draft_constraint(*, constraint_id: int, actor_discord_id: int | None = None) -> None:
+    with transaction.atomic():
+        row = DraftConstraint.objects.select_related("match").filter(pk=constraint_id).first()
+        if row is None:
+            raise NotFound(f"Draft constraint #{constraint_id} does not exist.")
+        _lock_match(row.match_id)
+        _audit("draft_constraint_removed", actor_discord_id, match=row.match, rule=str(row))
+        row.delete()
+
+
+def draft_teams(*, match_id: int, actor_discord_id: int | None = None, now: dt.datetime | None = None) -> DraftPlan:
+    """Split a locked match's active players into two teams (team 1 gets the odd one), equal in
+    power as exactly as the constraints allow. A published draft's post is edited."""
+    now = _now(now)
+    with transaction.atomic():
+        match = _lock_match(match_id)
+        if match.status != MatchStatus.LOCKED:
+            raise ArkError("Teams are drafted once the match is locked (signups closed).")
+        players = _players(match)
+        by_gov = {s.governor.governor_id: s for s in players}
+        names = {gid: s.governor.name for gid, s in by_gov.items()}
+        plan = split_teams({gid: s.governor.power or 0 for gid, s in by_gov.items()}, _rules(match), names)
+        team_of = {gid: 1 for gid in plan.team1} | {gid: 2 for gid in plan.team2}
+        for gid, signup in by_gov.items():
+            if signup.team != team_of[gid]:
+                signup.team = team_of[gid]
+                signup.save(update_fields=["team", "updated_at"])
+        match.drafted_at = now
+        match.save(update_fields=["drafted_at", "updated_at"])
+        _audit("draft_made", actor_discord_id, match=match, team1=plan.team1, team2=plan.team2,
+               power1=plan.power1, power2=plan.power2)
+        _bump(match)
+        return plan
+
+
+def move_to_team(*, signup_id: int, team: int, actor_discord_id: int | None = None) -> Signup:
+    """Officer adjustment: put a drafted player in the other team (totals follow; a published
+    draft's post is edited)."""
+    if team not in TEAMS:
+        raise ArkError("Choose team 1 or 2.")
+    with transaction.atomic():
+        row = Signup.objects.filter(pk=signup_id).values_list("match_id", flat=True).first()
+        if row is None:
+            raise NotFound(f"Signup #{signup_id} does not exist.")
+        match = _lock_match(row)
+        signup = Signup.objects.select_for_update(of=("self",)).select_related("governor").get(pk=signup_id)
+        if match.status != MatchStatus.LOCKED or signup.status != SignupStatus.ACTIVE or signup.slot != Slot.PLAYER:
+            raise ArkError("Only an active player of a locked match can change team.")
+        if signup.team == team:
+            raise ArkError(f"{signup.governor.name} is already in team {team}.")
+        before = signup.team
+        signup.team = team
+        signup.save(update_fields=["team", "updated_at"])
+        _audit("draft_moved", actor_discord_id, match=match, signup=signup, before=before, after=team)
+        _bump(match)
+        return signup
+
+
+def team_totals(match_id: int) -> dict[int, tuple[int, int]]:
+    """Team → (players, total power) of the current draft."""
+    totals = {t: (0, 0) for t in TEAMS}
+    for s in Signup.objects.filter(
+        match_id=match_id, status=SignupStatus.ACTIVE, slot=Slot.PLAYER, team__isnull=False
+    ).select_related("governor"):
+        count, power = totals[s.team]
+        totals[s.team] = (count + 1, power + (s.governor.power or 0))
+    return totals
+
+
+def publish_draft(*, match_id: int, actor_discord_id: int | None = None, now: dt.datetime | None = None) -> MessageRef:
+    """Post both teams as an embed to the confirmation channel (through the outbox). Later
+    changes (a move, a redraft, a promoted sub) edit that post."""
+    now = _now(now)
+    with transaction.atomic():
+        match = _lock_match(match_id)
+        if match.status != MatchStatus.LOCKED or match.drafted_at is None:
+            raise ArkError("Draft the teams of the locked match first.")
+        if not match.alliance.confirmation_channel_id:
+            raise ArkError(f"{match.alliance.name} has no confirmation channel set.")
+        first = match.draft_published_at is None
+        match.draft_published_at = now
+        match.save(update_fields=["draft_published_at", "updated_at"])
+        ref = _sync_message(match, MessageRef.Kind.DRAFT, repost=first)
+        _audit("draft_published", actor_discord_id, match=match, first=first)
+        return ref
