@@ -36,6 +36,11 @@ SLOT_CHOICES = [
 ]
 ROSTER_NAME_WIDTH = 24  # 30 players + 30 subs stay within one 2000-character reply
 RESULT_CHOICES = [app_commands.Choice(name=r, value=r) for r in ("Win", "Loss", "No-show")]
+ATTENDANCE_CHOICES = [
+    app_commands.Choice(name="Played", value="played"),
+    app_commands.Choice(name="No-show", value="no_show"),
+    app_commands.Choice(name="Excused", value="excused"),
+]
 
 
 def is_officer(member: Any) -> bool:
@@ -183,19 +188,44 @@ def do_governor_list(user_id: int) -> str:
     return "\n".join(f"• {g.name} ({g.governor_id})" for g in govs) or "No governor registered yet."
 
 
-def do_create_match(
-    user_id: int, alliance: str, weekend: str, day: str, start: str, close: str, notes: str = ""
-) -> str:
+def do_create_match(user_id: int, alliance: str, weekend: str, slot: str, notes: str = "") -> str:
+    """Only a slot of the alliance's calendar, on an Ark weekend; the close follows the calendar."""
+    ally = services.get_alliance(alliance)
+    if ally is None:
+        raise services.NotFound(f"Unknown alliance {alliance!r}.")
+    day, start, close = services.slot_schedule(ally, _parse_date(weekend, "weekend"), slot)
     m = services.create_match(
-        alliance=alliance,
+        alliance=ally,
         ark_weekend_date=_parse_date(weekend, "weekend"),
         match_day=day,
-        match_time_utc=_parse_time(start, "start"),
-        signup_close_utc=_parse_time(close, "close"),
+        match_time_utc=start,
+        signup_close_utc=close,
         notes=notes,
         actor_discord_id=user_id,
     )
-    return f"Created {m} — {_ts(m.match_time_utc)}. The registration message is on its way."
+    return (
+        f"Created {m} — {_ts(m.match_time_utc)}, signups close {_ts(m.signup_close_utc)}. "
+        "The registration message is on its way."
+    )
+
+
+def slot_choices_for(alliance: str | None, current: str = "") -> list[app_commands.Choice[str]]:
+    """The alliance's calendar slots (what ``/ark create_match`` offers)."""
+    ally = services.get_alliance(alliance) if alliance else None
+    calendar = services.get_calendar(ally) if ally else None
+    labels = [s.label for s in services.calendar_slots(calendar)] if calendar else []
+    return [app_commands.Choice(name=f"{label} UTC", value=label) for label in labels if current.lower() in label.lower()][:25]
+
+
+def do_attendance(user_id: int, match_id: int, governor_id: int, attendance: str) -> str:
+    s = services.set_attendance(
+        match_id=match_id, governor_id=governor_id, attendance=attendance, actor_discord_id=user_id
+    )
+    record = services.governor_record(s.governor)
+    return (
+        f"{s.governor.name}: **{s.get_attendance_display()}** in {s.match}. Record: {record.played} played, "
+        f"{record.no_show} no-show, {record.excused} excused of {record.signed_up} signups."
+    )
 
 
 def do_amend_match(
@@ -261,17 +291,39 @@ def do_set_result(user_id: int, match_id: int, result: str, notes: str = "") -> 
     return f"Recorded **{m.result}** for {m}."
 
 
-BUTTONS: dict[str, Callable[[int, int], str]] = {
+def confirm_withdraw(user_id: int, match_id: int) -> interactions.Reply:
+    """The Emergency withdraw button first asks, ephemerally: leaving a locked match hands the
+    slot to a sub and tells the officers, so a stray click must not do it."""
+    match = services.get_match(match_id)
+    if match is None:
+        raise services.NotFound(f"Ark match #{match_id} does not exist.")
+    view = discord.ui.View(timeout=300)
+    view.add_item(
+        discord.ui.Button(
+            label="Yes, withdraw me", style=discord.ButtonStyle.danger, custom_id=f"ark:withdraw_confirm:{match_id}"
+        )
+    )
+    return interactions.Reply(
+        content=(
+            f"Withdraw from **{match}** ({_ts(match.match_time_utc)})? Your slot goes to the first sub "
+            "and the officers are told. Press the button to confirm, or dismiss this message."
+        ),
+        view=view,
+    )
+
+
+BUTTONS: dict[str, Callable[[int, int], str | interactions.Reply]] = {
     "join_player": lambda user, match: do_signup(user, match, slot="Player"),
     "join_sub": lambda user, match: do_signup(user, match, slot="Sub"),
     "leave": lambda user, match: do_withdraw(user, match),
     "switch": lambda user, match: do_switch(user, match),
     "checkin": lambda user, match: do_checkin(user, match),
-    "withdraw": lambda user, match: do_withdraw(user, match),
+    "withdraw": confirm_withdraw,
+    "withdraw_confirm": lambda user, match: do_withdraw(user, match),
 }
 
 
-def do_button(user_id: int, custom_id: str) -> str | None:
+def do_button(user_id: int, custom_id: str) -> str | interactions.Reply | None:
     """Route ``ark:<action>:<match_id>``; None when the button is not ours."""
     parts = custom_id.split(":")
     if len(parts) != 3 or parts[0] != "ark" or parts[1] not in BUTTONS or not parts[2].isdigit():
@@ -354,29 +406,19 @@ def build_group() -> app_commands.Group:
         await interactions.answer(interaction, do_governor_list, interaction.user.id)
 
     @ark.command(
-        name="create_match", description="Officers: schedule a match (times in UTC, YYYY-MM-DD HH:MM)"
+        name="create_match", description="Officers: schedule a match in a calendar slot (weekend YYYY-MM-DD)"
     )
-    @app_commands.choices(day=DAY_CHOICES)
     async def create_match(
-        interaction: discord.Interaction,
-        alliance: str,
-        weekend: str,
-        day: app_commands.Choice[str],
-        start: str,
-        close: str,
-        notes: str = "",
+        interaction: discord.Interaction, alliance: str, weekend: str, slot: str, notes: str = ""
     ) -> None:
-        await _officer(
-            interaction,
-            do_create_match,
-            interaction.user.id,
-            alliance,
-            weekend,
-            day.value,
-            start,
-            close,
-            notes,
-        )
+        await _officer(interaction, do_create_match, interaction.user.id, alliance, weekend, slot, notes)
+
+    @ark.command(name="attendance", description="Officers: mark a governor played, no-show or excused")
+    @app_commands.choices(status=ATTENDANCE_CHOICES)
+    async def attendance(
+        interaction: discord.Interaction, match_id: int, governor_id: int, status: app_commands.Choice[str]
+    ) -> None:
+        await _officer(interaction, do_attendance, interaction.user.id, match_id, governor_id, status.value)
 
     @ark.command(name="amend_match", description="Officers: change a match's day, time or notes")
     @app_commands.choices(day=DAY_CHOICES)
@@ -440,9 +482,10 @@ def build_group() -> app_commands.Group:
     ) -> None:
         await _officer(interaction, do_set_result, interaction.user.id, match_id, result.value, notes)
 
-    for command in (signup, withdraw, checkin, switch, roster, amend_match, cancel_match, set_result):
+    for command in (signup, withdraw, checkin, switch, roster, amend_match, cancel_match, set_result, attendance):
         command.autocomplete("match_id")(match_choices)
     create_match.autocomplete("alliance")(alliance_choices)
+    create_match.autocomplete("slot")(slot_choices)
     return ark
 
 
@@ -471,11 +514,17 @@ async def alliance_choices(interaction: discord.Interaction, current: str) -> li
     return [app_commands.Choice(name=n, value=n) for n in names if current.lower() in n.lower()][:25]
 
 
+async def slot_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Autocomplete for ``slot``: only the chosen alliance's calendar slots."""
+    alliance = getattr(interaction.namespace, "alliance", None)
+    return await interactions.choices(slot_choices_for, alliance, current)
+
+
 async def on_button(interaction: discord.Interaction, custom_id: str) -> None:
     """Buttons ``ark:<action>:<match_id>`` (routed here by ``bot.interactions.ComponentRouter``)."""
     user_id = interaction.user.id
 
-    def press() -> str:
+    def press() -> str | interactions.Reply:
         text = do_button(user_id, custom_id)
         if text is None:
             raise interactions.StaleComponent()

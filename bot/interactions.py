@@ -217,11 +217,14 @@ class Reply:
     content: str | None = None
     embed: discord.Embed | None = None
     allowed_mentions: discord.AllowedMentions | None = None
+    view: discord.ui.View | None = None  # buttons, e.g. an ephemeral "are you sure?"
 
     def kwargs(self) -> dict[str, Any]:
         extra: dict[str, Any] = {}
         if self.embed is not None:
             extra["embed"] = self.embed
+        if self.view is not None:
+            extra["view"] = self.view
         if self.allowed_mentions is not None:
             extra["allowed_mentions"] = self.allowed_mentions
         return extra

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from types import SimpleNamespace
 
 import discord
@@ -26,6 +27,7 @@ OFFICER_COMMANDS = {
     "ban_revoke",
     "ban_list",
     "set_result",
+    "attendance",
 }
 
 
@@ -101,9 +103,22 @@ def test_member_flow_through_command_bodies(match, governors, settings):
 
 @pytest.mark.django_db
 def test_officer_flow_through_command_bodies(alliance, governors):
-    text = dc.do_create_match(1, "Osiris Guard", "2030-03-09", "Sat", "2030-03-09 12:00", "2030-03-08 20:00")
+    from ark import services
+
+    with pytest.raises(ArkError, match="no Ark calendar yet"):
+        dc.do_create_match(1, "Osiris Guard", "2030-03-09", "Sat 12:00")
+    services.save_calendar(alliance=alliance, slots=["Sat 12:00", "Sun 04:00"])
+    assert [c.value for c in dc.slot_choices_for("Osiris Guard")] == ["Sat 12:00", "Sun 04:00"]
+    assert [c.value for c in dc.slot_choices_for("Osiris Guard", "sun")] == ["Sun 04:00"]
+    assert dc.slot_choices_for(None) == []
+    with pytest.raises(ArkError, match="allowed: Sat 12:00, Sun 04:00"):
+        dc.do_create_match(1, "Osiris Guard", "2030-03-09", "Sat 20:00")
+    text = dc.do_create_match(1, "Osiris Guard", "2030-03-09", "Sun 04:00")
     match = Match.objects.get()
     assert "Created" in text and "<t:" in text
+    assert (match.match_day, match.match_time_utc.hour, match.signup_close_utc.isoformat()) == (
+        "Sun", 4, "2030-03-08T23:00:00+00:00"
+    )
     assert "Amended" in dc.do_amend_match(1, match.pk, notes="Teleport at 11:50")
     assert "Ban #" in dc.do_ban_add(1, "afk", member_id=user(3), weekends=1)
     assert "afk" in dc.do_ban_list()
@@ -111,12 +126,15 @@ def test_officer_flow_through_command_bodies(alliance, governors):
     with pytest.raises(ArkError, match="not started"):
         dc.do_set_result(1, match.pk, "Win")
     assert "Cancelled" in dc.do_cancel_match(1, match.pk, "merge")
-    with pytest.raises(ArkError, match="YYYY-MM-DD HH:MM"):
-        dc.do_create_match(1, "Osiris Guard", "2030-03-16", "Sat", "noon", "2030-03-08 20:00")
+    with pytest.raises(ArkError, match="YYYY-MM-DD"):
+        dc.do_create_match(1, "Osiris Guard", "next week", "Sat 12:00")
 
 
 @pytest.mark.django_db(transaction=True)
 def test_callbacks_answer_ephemerally_and_check_officers(alliance, governors):
+    from ark import services
+
+    services.save_calendar(alliance=alliance, slots=["Sat 12:00"], close_time_utc=dt.time(20, 0))
     bot = GuildOpsBot()
     dc.setup(bot)
     ark = bot.tree.get_command("ark")
@@ -126,9 +144,7 @@ def test_callbacks_answer_ephemerally_and_check_officers(alliance, governors):
             member,
             "Osiris Guard",
             "2030-03-09",
-            app_commands.Choice(name="Saturday", value="Sat"),
-            "2030-03-09 12:00",
-            "2030-03-08 20:00",
+            "Sat 12:00",
         )
     )
     assert member.response.sent == [("Only Ark officers can do that.", True)]
@@ -138,9 +154,7 @@ def test_callbacks_answer_ephemerally_and_check_officers(alliance, governors):
             officer,
             "Osiris Guard",
             "2030-03-09",
-            app_commands.Choice(name="Saturday", value="Sat"),
-            "2030-03-09 12:00",
-            "2030-03-08 20:00",
+            "Sat 12:00",
         )
     )
     assert officer.response.sent[0][0].startswith("Created") and officer.response.sent[0][1]
@@ -191,8 +205,25 @@ def test_confirmation_withdraw_button_is_an_emergency_withdraw(match, governors)
     for n in (2, 3, 4, 5):
         sign(match, n)
     services.lock_match(match_id=match.pk, now=NOW)
-    assert "Gov2 left" in dc.do_button(user(2), f"ark:withdraw:{match.pk}")
+    ask = dc.do_button(user(2), f"ark:withdraw:{match.pk}")  # first an ephemeral "are you sure?"
+    assert "Press the button to confirm" in ask.content and not AuditLog.objects.filter(action="emergency_withdraw")
+    [button] = ask.view.children
+    assert button.custom_id == f"ark:withdraw_confirm:{match.pk}"
+    assert "Gov2 left" in dc.do_button(user(2), button.custom_id)
     assert AuditLog.objects.filter(action="emergency_withdraw").count() == 1
+    assert OutboxMessage.objects.filter(topic="ark.withdraw_notice").count() == 1  # the officers are told
     assert OutboxMessage.objects.get(topic="ark.promoted").user_id == user(5)
     with pytest.raises(ArkError, match="not signed up"):
-        dc.do_button(user(2), f"ark:withdraw:{match.pk}")
+        dc.do_button(user(2), f"ark:withdraw_confirm:{match.pk}")
+
+
+@pytest.mark.django_db
+def test_attendance_command_records_and_shows_the_record(match, governors):
+    from tests.ark.conftest import NOW, sign
+
+    sign(match, 1)
+    with pytest.raises(ArkError, match="once the match has started"):
+        dc.do_attendance(1, match.pk, 1, "played")
+    Match.objects.filter(pk=match.pk).update(match_time_utc=NOW.replace(year=2020), signup_close_utc=NOW.replace(year=2020))
+    text = dc.do_attendance(1, match.pk, 1, "no_show")
+    assert text.startswith("Gov1: **No-show**") and "0 played, 1 no-show, 0 excused of 1 signups" in text

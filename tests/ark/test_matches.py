@@ -168,14 +168,15 @@ def test_bans_lifecycle(db):
     ban = services.add_ban(
         discord_user_id=user(1), reason="toxic", weekends=2, actor_discord_id=OFFICER, now=NOW
     )
-    assert (ban.starts_weekend, ban.ends_on) == (WEEKEND, WEEKEND + dt.timedelta(days=8))
+    # two Ark weekends of the fortnightly cadence: WEEKEND and two weeks later
+    assert (ban.starts_weekend, ban.ends_on) == (WEEKEND, WEEKEND + dt.timedelta(days=15))
     assert services.get_active_ban_for(discord_user_id=user(1), ark_weekend_date=WEEKEND) == ban
     assert (
-        services.get_active_ban_for(discord_user_id=user(1), ark_weekend_date=WEEKEND + dt.timedelta(days=7))
+        services.get_active_ban_for(discord_user_id=user(1), ark_weekend_date=WEEKEND + dt.timedelta(days=14))
         == ban
     )
     assert (
-        services.get_active_ban_for(discord_user_id=user(1), ark_weekend_date=WEEKEND + dt.timedelta(days=14))
+        services.get_active_ban_for(discord_user_id=user(1), ark_weekend_date=WEEKEND + dt.timedelta(days=28))
         is None
     )
     assert services.get_active_ban_for(discord_user_id=user(2), ark_weekend_date=WEEKEND) is None
