@@ -7,13 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from core.admin_tools import (
     HumanizedValuesFilter,
@@ -27,10 +32,24 @@ from core.admin_tools import (
 )
 from core.admin_tools import ServiceFormMixin as CoreServiceFormMixin
 from core.discord_signin import officers
+from core.errors import DomainError
 from guildsync.models import DiscordUser, Player
 
 from . import services
-from .models import Alliance, AuditLog, Ban, Governor, Match, ReminderPrefs, SentReminder, Signup
+from .models import (
+    Alliance,
+    ArkCalendar,
+    ArkSettings,
+    AuditLog,
+    Ban,
+    DraftConstraint,
+    Governor,
+    GovernorRecord,
+    Match,
+    ReminderPrefs,
+    SentReminder,
+    Signup,
+)
 
 
 class ServiceFormMixin(CoreServiceFormMixin):
@@ -64,7 +83,10 @@ class AllianceAdmin(ServiceFormMixin, admin.ModelAdmin):
 
     @admin.display(description="Channels")
     def channels(self, obj: Alliance) -> str:
-        return f"missing {' and '.join(obj.missing_channels)}" if obj.missing_channels else "ok"
+        text = f"missing {' and '.join(obj.missing_channels)}" if obj.missing_channels else "ok"
+        if not obj.officer_channel_id:
+            text += " · no officer channel (withdraw notices go to the confirmation channel: set Officer channel id)"
+        return text
 
     def service_save(self, request, obj, data):
         fields = (
@@ -85,27 +107,6 @@ class AllianceAdmin(ServiceFormMixin, admin.ModelAdmin):
         return False  # matches keep their alliance; deactivate instead
 
 
-@admin.register(Governor)
-class GovernorAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
-    member_fields = ("discord_user_id",)
-    list_display = ("name", "governor_id", member_column("discord_user_id", "owner"), "updated_at")
-    search_fields = ("name", "=governor_id", "=discord_user_id")
-
-    def service_save(self, request, obj, data):
-        return services.register_governor(
-            governor_id=data["governor_id"],
-            name=data["name"],
-            discord_user_id=data["discord_user_id"],
-            as_officer=True,
-        )
-
-    def get_readonly_fields(self, request, obj=None):
-        return ("governor_id",) if obj else ()
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 class SignupInline(MemberNamesMixin, ReadOnlyInline):
     model = Signup
     member_fields = ("discord_user_id",)
@@ -116,9 +117,11 @@ class SignupInline(MemberNamesMixin, ReadOnlyInline):
         "status",
         "source",
         "checked_in_at",
+        "team",
+        "attendance",
         "created_at",
     )
-    ordering = ("slot", "created_at", "id")
+    ordering = ("slot", "team", "created_at", "id")
     show_change_link = True
 
     def get_queryset(self, request):
@@ -158,7 +161,10 @@ class MatchAdmin(ServiceFormMixin, admin.ModelAdmin):
     autocomplete_fields = ("alliance",)
     date_hierarchy = "ark_weekend_date"
     inlines = [SignupInline]
-    actions = ["lock", "cancel", "repost", *(_result_action(r) for r in ("Win", "Loss", "No-show"))]
+    actions = [
+        "lock", "cancel", "repost", "draft", "publish_draft",
+        *(_result_action(r) for r in ("Win", "Loss", "No-show")),
+    ]
     readonly_fields = (
         "status",
         "result",
@@ -166,10 +172,39 @@ class MatchAdmin(ServiceFormMixin, admin.ModelAdmin):
         "roster_version",
         "locked_at",
         "result_reminded_at",
+        "draft_summary",
+        "drafted_at",
+        "draft_published_at",
+        "scheduled_by_calendar",
         "created_by_discord_id",
         "created_at",
         "updated_at",
     )
+
+    @admin.display(description="Team draft")
+    def draft_summary(self, obj: Match) -> str:
+        """Both teams with their totals (adjust with the Signups actions "Move to team 1/2")."""
+        if obj.pk is None or obj.drafted_at is None:
+            return "Not drafted yet (lock the match, then the action “Draft teams”)."
+        totals = services.team_totals(obj.pk)
+        roster = [s for s in services.get_roster(obj.pk) if s.slot == Signup.Slot.PLAYER]
+        cells = format_html_join(
+            "",
+            '<td style="vertical-align:top;padding-right:2em"><strong>Team {} · {} players · {} power</strong>'
+            "<ol>{}</ol></td>",
+            (
+                (team, totals[team][0], f"{totals[team][1]:,}",
+                 format_html_join("", "<li>{} ({})</li>",
+                                  ((s.governor.name, f"{s.governor.power or 0:,}") for s in roster if s.team == team)))
+                for team in (1, 2)
+            ),
+        )
+        gap = abs(totals[1][1] - totals[2][1])
+        link = reverse("admin:ark_signup_changelist") + f"?match={obj.pk}&status__exact=Active"
+        return format_html(
+            '<table class="draft-summary"><tr>{}</tr></table><p>Gap: {} · <a href="{}">Adjust on the signups page</a></p>',
+            cells, f"{gap:,}", link,
+        )
 
     def get_queryset(self, request):
         active = Q(signups__status=Signup.Status.ACTIVE)
@@ -247,6 +282,19 @@ class MatchAdmin(ServiceFormMixin, admin.ModelAdmin):
     def cancel(self, request, queryset):
         run_service(self, request, queryset, "Cancelled", lambda m: services.cancel_match(match_id=m.pk))
 
+    @admin.action(description="Draft teams (locked matches)", permissions=["change"])
+    def draft(self, request, queryset):
+        run_for_each(
+            self, request, queryset,
+            lambda m: services.draft_teams(match_id=m.pk),
+            describe=lambda m, plan: f"{m}: teams drafted, {plan.power1:,} vs {plan.power2:,} power.",
+            context=lambda: services.acting_as(request.user.get_username(), officers.discord_id(request.user)),
+        )
+
+    @admin.action(description="Publish the draft to the confirmation channel", permissions=["change"])
+    def publish_draft(self, request, queryset):
+        run_service(self, request, queryset, "Draft published", lambda m: services.publish_draft(match_id=m.pk))
+
     @admin.action(description="Repost the Discord messages", permissions=["change"])
     def repost(self, request, queryset):
         run_service(
@@ -271,6 +319,27 @@ def _slot_action(slot: str):
     return admin.action(description=f"Move to {slot}", permissions=["roster"])(action)
 
 
+def _team_action(team: int):
+    def action(model_admin, request, queryset):
+        run_service(model_admin, request, queryset, f"Moved to team {team}",
+                    lambda s: services.move_to_team(signup_id=s.pk, team=team))
+
+    action.__name__ = f"move_to_team_{team}"
+    return admin.action(description=f"Draft: move to team {team}", permissions=["roster"])(action)
+
+
+def _attendance_action(value: str):
+    label = Signup.Attendance(value).label
+
+    def action(model_admin, request, queryset):
+        run_service(model_admin, request, queryset.select_related("governor"), f"Marked {label}",
+                    lambda s: services.set_attendance(match_id=s.match_id, governor_id=s.governor.governor_id,
+                                                      attendance=value))
+
+    action.__name__ = f"mark_{value}"
+    return admin.action(description=f"Attendance: {label}", permissions=["roster"])(action)
+
+
 class SignupAddForm(forms.ModelForm):
     """An officer signs a member's governor up (``add_signup`` with ``as_officer``): after the
     close, as Sub before the players are full, and past a ban only when ticked (audited)."""
@@ -282,6 +351,9 @@ class SignupAddForm(forms.ModelForm):
     )
     override_ban = forms.BooleanField(
         required=False, help_text="Sign up a banned member or governor anyway (recorded as an override)."
+    )
+    override_city_hall = forms.BooleanField(
+        required=False, help_text="Sign up a governor below the alliance's minimum city hall (recorded as an override)."
     )
 
     class Meta:
@@ -301,13 +373,27 @@ class SignupAdmin(MemberNamesMixin, ServiceFormMixin, ReadOnlyAdmin):
         "source",
         "checked_in_at",
         member_column("discord_user_id"),
+        "team",
+        "attendance",
+        "power",
         "created_at",
     )
-    list_filter = ("status", "slot", "source", "match__alliance", "ark_weekend_date", "match__status")
+    list_filter = (
+        "status", "slot", "source", "team", "attendance", "match__alliance", "ark_weekend_date", "match__status",
+    )
     list_select_related = ("governor", "match__alliance")
     search_fields = ("governor__name", "=governor__governor_id", "=discord_user_id")
     autocomplete_fields = ("match", "governor")
-    actions = ["remove", *(_slot_action(s) for s in Signup.Slot.values)]
+    actions = [
+        "remove",
+        *(_slot_action(s) for s in Signup.Slot.values),
+        *(_team_action(t) for t in (1, 2)),
+        *(_attendance_action(a) for a in ("played", "no_show", "excused")),
+    ]
+
+    @admin.display(description="Power", ordering="governor__power")
+    def power(self, obj: Signup) -> str:
+        return f"{obj.governor.power:,}" if obj.governor.power is not None else "—"
 
     @admin.action(description="Remove from the roster (officer)", permissions=["roster"])
     def remove(self, request, queryset):
@@ -334,7 +420,7 @@ class SignupAdmin(MemberNamesMixin, ServiceFormMixin, ReadOnlyAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ("match", "governor", "slot_choice", "override_ban")
+            return ("match", "governor", "slot_choice", "override_ban", "override_city_hall")
         return [f.name for f in Signup._meta.fields if f.name != "id"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -353,6 +439,7 @@ class SignupAdmin(MemberNamesMixin, ServiceFormMixin, ReadOnlyAdmin):
             slot_type=data.get("slot_choice") or None,
             as_officer=True,
             override_ban=bool(data.get("override_ban")),
+            override_city_hall=bool(data.get("override_city_hall")),
         )
 
 
@@ -510,3 +597,218 @@ class AuditLogAdmin(MemberNamesMixin, ReadOnlyAdmin):
         if obj.actor_discord_id:
             return member_label(obj.actor_discord_id, obj.actor_discord_id_name)
         return (obj.details or {}).get("by") or "scheduler"
+
+
+# --- the season: cadence, calendars, stats, draft, attendance ---------------------------------
+
+
+@admin.register(ArkSettings)
+class ArkSettingsAdmin(ServiceFormMixin, admin.ModelAdmin):
+    """The installation's cadence: one row (Ark every N weekends from an anchor Saturday)."""
+
+    list_display = ("__str__", "cadence_weekends", "anchor_weekend", "updated_at")
+    fields = ("cadence_weekends", "anchor_weekend")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return super().has_add_permission(request) and not ArkSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def service_save(self, request, obj, data):
+        return services.save_cadence(cadence_weekends=data["cadence_weekends"], anchor_weekend=data["anchor_weekend"])
+
+
+class CalendarForm(forms.ModelForm):
+    """Slots and skipped weekends typed as comma-separated text (validated by ``save_calendar``)."""
+
+    slots_text = forms.CharField(
+        label="Allowed slots",
+        help_text="Day and UTC time, comma-separated, e.g. Sat 12:00, Sat 20:00, Sun 04:00. The first is the scheduler's.",
+    )
+    skipped_text = forms.CharField(
+        label="Skipped weekends", required=False, help_text="Saturdays to sit out, e.g. 2026-12-26, 2027-01-09."
+    )
+
+    class Meta:
+        model = ArkCalendar
+        fields = (
+            "alliance", "is_enabled", "close_days_before", "close_time_utc", "days_ahead",
+            "nudge_time_utc", "quiet_start_utc", "quiet_end_utc",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["slots_text"].initial = ", ".join(self.instance.slots or [])
+            self.fields["skipped_text"].initial = ", ".join(self.instance.skipped_weekends or [])
+
+
+@admin.register(ArkCalendar)
+class ArkCalendarAdmin(ServiceFormMixin, admin.ModelAdmin):
+    form = CalendarForm
+    list_display = ("alliance", "is_enabled", "slot_list", "close_rule", "days_ahead", "nudge_time_utc")
+    list_select_related = ("alliance",)
+    autocomplete_fields = ("alliance",)
+    fields = (
+        "alliance", "is_enabled", "slots_text", "close_days_before", "close_time_utc", "days_ahead",
+        "skipped_text", "nudge_time_utc", "quiet_start_utc", "quiet_end_utc",
+    )
+
+    @admin.display(description="Slots")
+    def slot_list(self, obj: ArkCalendar) -> str:
+        return ", ".join(obj.slots or [])
+
+    @admin.display(description="Signups close")
+    def close_rule(self, obj: ArkCalendar) -> str:
+        return f"{obj.close_days_before} day(s) before the Saturday, {obj.close_time_utc:%H:%M} UTC"
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # disable instead
+
+    def service_save(self, request, obj, data):
+        split = lambda text: [p.strip() for p in (text or "").split(",") if p.strip()]  # noqa: E731
+        return services.save_calendar(
+            alliance=data["alliance"],
+            slots=split(data.get("slots_text")),
+            skipped_weekends=split(data.get("skipped_text")),
+            **{f: data.get(f) for f in (
+                "close_days_before", "close_time_utc", "days_ahead", "is_enabled",
+                "nudge_time_utc", "quiet_start_utc", "quiet_end_utc",
+            )},
+        )
+
+
+class StatsUploadForm(forms.Form):
+    file = forms.FileField(label="CSV export", help_text="At most 2 MB.")
+
+
+def governor_record_html(governor: Governor) -> str:
+    """The attendance record as a small inline SVG bar chart (no external assets)."""
+    record = services.governor_record(governor)
+    bars = [("Signed up", record.signed_up, "#417690"), ("Checked in", record.checked_in, "#79aec8"),
+            ("Played", record.played, "#2e7d32"), ("No-show", record.no_show, "#c62828"),
+            ("Excused", record.excused, "#9e9e9e")]
+    top = max(v for _, v, _ in bars) or 1
+    rows = format_html_join(
+        "",
+        '<g transform="translate(0,{})"><text x="0" y="15">{}</text>'
+        '<rect x="90" y="3" width="{}" height="16" fill="{}"></rect><text x="{}" y="16">{}</text></g>',
+        ((i * 24, label, round(300 * v / top), colour, round(300 * v / top) + 96, v)
+         for i, (label, v, colour) in enumerate(bars)),
+    )
+    return format_html(
+        '<svg class="attendance-chart" role="img" aria-label="Attendance record" width="440" height="{}" '
+        'xmlns="http://www.w3.org/2000/svg" style="font:12px sans-serif">{}</svg>',
+        24 * len(bars), rows,
+    )
+
+
+@admin.register(Governor)
+class GovernorAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
+    member_fields = ("discord_user_id",)
+    list_display = (
+        "name", "governor_id", member_column("discord_user_id", "owner"), "power", "kill_points", "city_hall", "troop_tier",
+        "stats_updated_at", "suggested_ban",
+    )
+    search_fields = ("name", "=governor_id", "=discord_user_id")
+    list_filter = ("city_hall",)
+    readonly_fields = ("power", "kill_points", "city_hall", "troop_tier", "stats_updated_at", "attendance_record")
+
+    def get_fields(self, request, obj=None):
+        base = ("governor_id", "name", "discord_user_id")
+        return base if obj is None else (*base, *self.readonly_fields)
+
+    def changelist_view(self, request, extra_context=None):
+        self._suggestions = {s.governor.pk: s for s in services.no_show_suggestions()}
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description="No-show rule")
+    def suggested_ban(self, obj: Governor) -> str:
+        """A link to the ban form, pre-filled; an officer decides (nothing is banned here)."""
+        suggestion = getattr(self, "_suggestions", {}).get(obj.pk)
+        if suggestion is None:
+            return "—"
+        url = reverse("admin:ark_ban_add") + "?" + urlencode(
+            {"governor_id": obj.governor_id, "discord_user_id": obj.discord_user_id,
+             "reason": suggestion.reason, "weekends": 1}
+        )
+        return format_html('<a class="suggest-ban" href="{}">Suggest a ban: {}</a>', url, suggestion.reason)
+
+    @admin.display(description="Attendance record")
+    def attendance_record(self, obj: Governor) -> str:
+        return governor_record_html(obj)
+
+    def service_save(self, request, obj, data):
+        return services.register_governor(
+            governor_id=data["governor_id"],
+            name=data["name"],
+            discord_user_id=data["discord_user_id"],
+            as_officer=True,
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("governor_id", *self.readonly_fields) if obj else ()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view(self.import_stats_view)
+        return [path("import-stats/", view, name="ark_governor_import_stats"), *super().get_urls()]
+
+    def import_stats_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload the stats CSV; the page reports every row (updated, unchanged, refused and why)."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        report = None
+        form = StatsUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                with services.acting_as(request.user.get_username(), officers.discord_id(request.user)):
+                    report = services.import_governor_stats(data=upload.read(services.MAX_IMPORT_BYTES + 1))
+                self.message_user(request, f"Stats import: {report}.", messages.SUCCESS)
+            except DomainError as exc:
+                form.add_error("file", str(exc))
+        return TemplateResponse(request, "admin/ark/import_stats.html", {
+            **self.admin_site.each_context(request), "title": "Import governor stats", "form": form,
+            "report": report, "opts": self.model._meta,
+        })
+
+
+@admin.register(DraftConstraint)
+class DraftConstraintAdmin(ServiceFormMixin, admin.ModelAdmin):
+    list_display = ("__str__", "match", "kind", "governor", "other", "team")
+    list_filter = ("kind",)
+    list_select_related = ("match__alliance", "governor", "other")
+    autocomplete_fields = ("governor", "other")
+    raw_id_fields = ("match",)
+    fields = ("match", "kind", "governor", "other", "team")
+    actions = ["remove"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields if obj else ()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the "Remove" action goes through the service (audited)
+
+    def service_save(self, request, obj, data):
+        if obj is not None:
+            return obj
+        return services.add_draft_constraint(
+            match_id=data["match"].pk, kind=data["kind"], governor_id=data["governor"].governor_id,
+            other_governor_id=data["other"].governor_id if data.get("other") else None, team=data.get("team"),
+        )
+
+    @admin.action(description="Remove these constraints", permissions=["change"])
+    def remove(self, request, queryset):
+        run_service(self, request, queryset, "Removed",
+                    lambda c: services.remove_draft_constraint(constraint_id=c.pk))
+
+
+@admin.register(GovernorRecord)
+class GovernorRecordAdmin(ReadOnlyAdmin):
+    list_display = ("governor", "signed_up", "checked_in", "played", "no_show", "excused", "updated_at")
+    list_select_related = ("governor",)
+    search_fields = ("governor__name", "=governor__governor_id")

@@ -114,7 +114,7 @@ from .signups import (
     remove_signup,
     switch_signup_governor,
 )
-from .stats import ImportReport, RowReport, import_governor_stats, parse_stats_csv
+from .stats import MAX_IMPORT_BYTES, ImportReport, RowReport, import_governor_stats, parse_stats_csv
 
 __all__ = [
     "ArkError",
@@ -192,6 +192,7 @@ __all__ = [
     "match_attendance",
     "no_show_suggestions",
     "set_attendance",
+    "MAX_IMPORT_BYTES",
     "ImportReport",
     "RowReport",
     "import_governor_stats",

@@ -93,32 +93,34 @@ class BanSuggestion:
 
 def no_show_suggestions(alliance: Alliance | None = None, now: dt.datetime | None = None) -> list[BanSuggestion]:
     """Governors who reached their alliance's rule (N no-shows within their last M matches with
-    a recorded attendance) and are not banned already. Suggestions only: an officer decides."""
+    a recorded attendance) and are not banned already. Suggestions only: an officer decides.
+    One query for the attendance, one per suggestion for its ban check."""
     now = _now(now)
-    alliances = [alliance] if alliance else list(Alliance.objects.filter(is_active=True))
+    rows = (
+        Signup.objects.filter(match__alliance__is_active=True)
+        .exclude(attendance="")
+        .exclude(match__status=MatchStatus.CANCELLED)
+        .select_related("governor", "match__alliance")
+        .order_by("match__alliance_id", "governor_id", "-ark_weekend_date", "-id")
+    )
+    if alliance is not None:
+        rows = rows.filter(match__alliance=alliance)
+    recent: dict[tuple[int, int], list[Signup]] = {}
+    for s in rows:
+        bucket = recent.setdefault((s.match.alliance_id, s.governor_id), [])
+        if len(bucket) < s.match.alliance.no_show_window:
+            bucket.append(s)
     out = []
-    for ally in alliances:
-        rows = (
-            Signup.objects.filter(match__alliance=ally)
-            .exclude(attendance="")
-            .exclude(match__status=MatchStatus.CANCELLED)
-            .select_related("governor")
-            .order_by("governor_id", "-ark_weekend_date", "-id")
-        )
-        recent: dict[int, list[Signup]] = {}
-        for s in rows:
-            bucket = recent.setdefault(s.governor_id, [])
-            if len(bucket) < ally.no_show_window:
-                bucket.append(s)
-        for signups in recent.values():
-            misses = sum(1 for s in signups if s.attendance == Attendance.NO_SHOW)
-            if misses < ally.no_show_threshold:
-                continue
-            gov = signups[0].governor
-            if get_active_ban_for(discord_user_id=gov.discord_user_id, governor_id=gov.governor_id,
-                                  ark_weekend_date=ark_weekend_of(now.date())):
-                continue
-            out.append(BanSuggestion(gov, ally, misses, ally.no_show_window))
+    weekend = ark_weekend_of(now.date())
+    for signups in recent.values():
+        ally = signups[0].match.alliance
+        misses = sum(1 for s in signups if s.attendance == Attendance.NO_SHOW)
+        if misses < ally.no_show_threshold:
+            continue
+        gov = signups[0].governor
+        if get_active_ban_for(discord_user_id=gov.discord_user_id, governor_id=gov.governor_id, ark_weekend_date=weekend):
+            continue
+        out.append(BanSuggestion(gov, ally, misses, ally.no_show_window))
     return out
 
 

@@ -12,7 +12,10 @@ from tests.ark.conftest import START, WEEKEND, sign, user
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["alliance", "governor", "match", "signup", "ban", "reminderprefs", "sentreminder", "auditlog"]
+PAGES = [
+    "alliance", "governor", "match", "signup", "ban", "reminderprefs", "sentreminder", "auditlog",
+    "arksettings", "arkcalendar", "draftconstraint", "governorrecord",
+]
 
 
 @pytest.fixture
@@ -158,6 +161,8 @@ def test_alliance_and_governor_forms_use_services(ark_client, db):
             "is_active": "on",
             "player_cap": 30,
             "sub_cap": 15,
+            "no_show_threshold": 2,
+            "no_show_window": 5,
         },
     )
     assert r.status_code == 302 and AuditLog.objects.filter(action="alliance_saved").count() == 1
@@ -272,3 +277,68 @@ def test_ban_add_warns_about_current_signups(ark_client, match, governors):
         follow=True,
     )
     assert "Still signed up: Gov3" in r.content.decode()
+
+
+def test_cadence_and_calendar_are_saved_through_services(ark_client, alliance):
+    from ark.models import ArkCalendar, ArkSettings
+
+    r = ark_client.post(f"/admin/ark/arksettings/{ArkSettings.objects.get().pk}/change/",
+                        {"cadence_weekends": 3, "anchor_weekend": "2030-03-09"})
+    assert r.status_code == 302 and ArkSettings.objects.get().cadence_weekends == 3
+    assert AuditLog.objects.filter(action="cadence_saved").count() == 1
+    r = ark_client.post("/admin/ark/arkcalendar/add/", {
+        "alliance": alliance.pk, "is_enabled": "on", "slots_text": "Sat 12:00, Sun 04:00", "close_days_before": 1,
+        "close_time_utc": "23:00", "days_ahead": 14, "skipped_text": "2030-12-28",
+    })
+    assert r.status_code == 302, r.content.decode()[:2000]
+    calendar = ArkCalendar.objects.get()
+    assert calendar.slots == ["Sat 12:00", "Sun 04:00"] and calendar.skipped_weekends == ["2030-12-28"]
+    r = ark_client.post(f"/admin/ark/arkcalendar/{calendar.pk}/change/", {
+        "alliance": alliance.pk, "is_enabled": "on", "slots_text": "noon", "close_days_before": 1,
+        "close_time_utc": "23:00", "days_ahead": 14, "skipped_text": "",
+    })
+    assert r.status_code == 200 and "like &#x27;Sat 20:00&#x27;" in r.content.decode()
+
+
+def test_stats_import_page_reports_each_row(ark_client, governors):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    page = ark_client.get("/admin/ark/governor/import-stats/")
+    assert page.status_code == 200
+    csv = b"Governor ID,Name,Power,Kill Points,City Hall\n1,Gov1,50000000,10,25\n777,Nobody,1,1,1\n"
+    r = ark_client.post("/admin/ark/governor/import-stats/", {"file": SimpleUploadedFile("stats.csv", csv)})
+    html = r.content.decode()
+    assert "1 updated, 0 unchanged, 1 refused" in html and "unknown governor 777" in html
+    assert Governor.objects.get(governor_id=1).power == 50_000_000
+
+
+def test_stats_import_is_denied_without_change_permission(client, officer, governors):
+    from django.contrib.auth.models import Permission
+
+    user = officer("Ark officers", "viewer")
+    user.groups.clear()
+    user.user_permissions.add(Permission.objects.get(codename="view_governor"))
+    client.force_login(user)
+    assert client.get("/admin/ark/governor/import-stats/").status_code == 403
+
+
+def test_no_show_suggestion_links_a_prefilled_ban_form(ark_client, match, governors):
+    import datetime as dt
+
+    from ark import services
+
+    for k in range(2):
+        shift = dt.timedelta(days=14 * k)
+        m = match if k == 0 else services.create_match(
+            alliance=match.alliance, ark_weekend_date=match.ark_weekend_date + shift, match_day="Sat",
+            match_time_utc=match.match_time_utc + shift, signup_close_utc=match.signup_close_utc + shift,
+            now=START - dt.timedelta(days=3))
+        sign(m, 3)
+        services.set_attendance(match_id=m.pk, governor_id=3, attendance="no_show", now=START + shift)
+    html = ark_client.get("/admin/ark/governor/").content.decode()
+    assert "Suggest a ban: 2 no-shows in the last 5 Ark matches" in html
+    assert not Ban.objects.exists()
+    form = ark_client.get("/admin/ark/ban/add/?governor_id=3&reason=2+no-shows&weekends=1").content.decode()
+    assert "2 no-shows</textarea>" in form and 'name="governor_id" value="3"' in form
+    page = ark_client.get(f"/admin/ark/governor/{governors[2].pk}/change/").content.decode()
+    assert 'class="attendance-chart"' in page and ">No-show<" in page

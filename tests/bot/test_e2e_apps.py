@@ -45,6 +45,7 @@ def ark_match():
                                        confirmation_channel_id=GENERAL + 1, player_cap=2, sub_cap=1)
     for n, person in enumerate((People.alice, People.bob, People.moderator), 1):
         Governor.objects.create(governor_id=n, name=f"Gov{n}", discord_user_id=person.id)
+    services.save_calendar(alliance=alliance, slots=["Sat 12:00", "Sun 04:00"])
     return services.create_match(alliance=alliance, ark_weekend_date=dt.date(2030, 3, 9), match_day="Sat",
                                  match_time_utc=dt.datetime(2030, 3, 9, 12, tzinfo=dt.UTC),
                                  signup_close_utc=dt.datetime(2030, 3, 8, 20, tzinfo=dt.UTC), actor_discord_id=1)
@@ -76,8 +77,7 @@ def test_ark_slash_button_autocomplete_and_officer_checks(bot, ark_match):
     assert result.text == "Registered Cleo (42)."
     assert Governor.objects.get(governor_id=42).discord_user_id == People.alice.id
     # officer command: refused to a plain member, allowed by role id and by Manage Server
-    args = {"alliance": "Osiris Guard", "weekend": "2030-03-16", "day": "Sat", "start": "2030-03-16 12:00",
-            "close": "2030-03-15 20:00"}
+    args = {"alliance": "Osiris Guard", "weekend": "2030-03-16", "slot": "Sat 12:00"}  # an Ark weekend
     result = bot.ask(gw.slash("ark create_match", args, member=People.alice))
     assert result.text == "Only Ark officers can do that." and result.ephemeral
     assert Match.objects.count() == 1
@@ -88,6 +88,10 @@ def test_ark_slash_button_autocomplete_and_officer_checks(bot, ark_match):
     # autocomplete of alliance (officer command)
     result = bot.ask(gw.slash("ark create_match", {"alliance": "osi"}, member=People.officer, focused="alliance"))
     assert [c["value"] for c in result.callback.data["choices"]] == ["Osiris Guard"]
+    # autocomplete of slot: only the chosen alliance's calendar slots
+    result = bot.ask(gw.slash("ark create_match", {"alliance": "Osiris Guard", "slot": "sun"}, member=People.officer,
+                              focused="slot"))
+    assert [c["value"] for c in result.callback.data["choices"]] == ["Sun 04:00"]
     assert ARK_ROLE in People.ark_officer.roles
 
 
