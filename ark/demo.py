@@ -83,9 +83,18 @@ def seed_demo(stdout) -> None:
                 as_officer=match.status != "Scheduled",
             )
     started = _started_match(owners)
+    calendar = _calendar(ally)
+    stats = (
+        services.import_governor_stats(data=STATS_CSV)
+        if Governor.objects.filter(stats_updated_at__isnull=True).exists()
+        else "already imported"
+    )
+    drafted = _drafted_match(owners)
     stdout.write(
         f"ark: {len(ALLIANCES)} alliances, {len(GOVERNORS)} governors, match #{match.pk} with "
-        f"{len(services.get_roster(match.pk))} signups, match #{started.pk} awaiting its result\n"
+        f"{len(services.get_roster(match.pk))} signups, match #{started.pk} awaiting its result, "
+        f"calendar of {calendar.alliance.name} ({', '.join(calendar.slots)}), stats import ({stats}), "
+        f"locked match #{drafted.pk} with a published draft\n"
     )
 
 
@@ -110,3 +119,60 @@ def _started_match(owners: dict[int, int]) -> Match:
         services.add_signup(match_id=match.pk, governor_id=governor_id, discord_user_id=owners[governor_id],
                             now=earlier)
     return services.lock_match(match_id=match.pk, now=close)
+
+
+# The stats export of a community tool (Governor ID, Name, Power, Kill Points, City Hall).
+STATS_CSV = """Governor ID,Name,Power,Kill Points,City Hall,Troop Tier
+51234001,Khufu,"92,400,000",2100000000,25,5
+51234002,Nefertari,"81,250,000",1450000000,25,5
+51234003,Ramses,"74,900,000",1320000000,25,5
+51234004,Hatshepsut,"66,300,000",980000000,25,5
+51234005,Imhotep,"58,700,000",870000000,25,4
+51234006,Cleo,"49,800,000",610000000,24,4
+51234007,Cleo Farm,"18,200,000",42000000,20,4
+51234008,Thutmose,"44,100,000",530000000,24,4
+51234009,Ankh,"39,600,000",410000000,23,4
+51234010,Seti,"35,900,000",380000000,23,4
+51234011,Anubis,"31,200,000",300000000,22,4
+51234012,Bastet,"27,500,000",220000000,22,4
+"""
+
+
+def _calendar(ally: Alliance):
+    """The first alliance's season plan: three slots, close Friday 23:00 UTC, a daily fill post."""
+    calendar = services.get_calendar(ally)
+    if calendar is not None:
+        return calendar
+    return services.save_calendar(
+        alliance=ally, slots=["Sat 12:00", "Sat 20:00", "Sun 04:00"], days_ahead=14,
+        nudge_time_utc=dt.time(18, 0), quiet_start_utc=dt.time(22, 0), quiet_end_utc=dt.time(8, 0),
+    )
+
+
+def _drafted_match(owners: dict[int, int]) -> Match:
+    """The second alliance's next match, locked early by an officer, teams drafted (Anubis and
+    Bastet kept together, Imhotep captains team 1) and published to the confirmation channel."""
+    ally = Alliance.objects.get(name=ALLIANCES[1]["name"])
+    done = Match.objects.filter(alliance=ally, status=Match.Status.LOCKED, draft_published_at__isnull=False).first()
+    if done is not None:
+        return done
+    now = timezone.now()
+    weekend = services.next_ark_weekend(now.date())
+    while dt.datetime.combine(weekend - dt.timedelta(days=1), dt.time(23, 0), tzinfo=dt.UTC) <= now or (
+        Match.objects.filter(alliance=ally, ark_weekend_date=weekend).exists()
+    ):
+        weekend = services.next_ark_weekend(weekend + dt.timedelta(days=1))
+    start = dt.datetime.combine(weekend, dt.time(20, 0), tzinfo=dt.UTC)
+    match = services.create_match(alliance=ally, ark_weekend_date=weekend, match_day="Sat", match_time_utc=start,
+                                  signup_close_utc=start - dt.timedelta(hours=21),
+                                  notes="Demo: locked early, teams drafted and published.")
+    team = [g for g, _, _ in GOVERNORS if g not in ROSTER]
+    for governor_id in team:
+        if services.find_active_signup_for_weekend(governor_id, weekend) is None:
+            services.add_signup(match_id=match.pk, governor_id=governor_id, discord_user_id=owners[governor_id])
+    services.lock_match(match_id=match.pk)
+    services.add_draft_constraint(match_id=match.pk, kind="together", governor_id=51234011, other_governor_id=51234012)
+    services.add_draft_constraint(match_id=match.pk, kind="captain", governor_id=51234005, team=1)
+    services.draft_teams(match_id=match.pk)
+    services.publish_draft(match_id=match.pk)
+    return Match.objects.get(pk=match.pk)
