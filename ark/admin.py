@@ -5,6 +5,7 @@ the audit log are read-only here."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -609,8 +610,8 @@ class ArkSettingsAdmin(ServiceFormMixin, admin.ModelAdmin):
     list_display = ("__str__", "cadence_weekends", "anchor_weekend", "updated_at")
     fields = ("cadence_weekends", "anchor_weekend")
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return super().has_add_permission(request) and not ArkSettings.objects.exists()
+    # "Add" is allowed without a query (the admin home asks every model): the service writes the
+    # one row (pk 1), so adding again just sets the cadence.
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
@@ -719,14 +720,16 @@ class GovernorAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
         base = ("governor_id", "name", "discord_user_id")
         return base if obj is None else (*base, *self.readonly_fields)
 
+    _page = threading.local()  # this request's ban suggestions (the admin instance is shared by threads)
+
     def changelist_view(self, request, extra_context=None):
-        self._suggestions = {s.governor.pk: s for s in services.no_show_suggestions()}
+        self._page.suggestions = {s.governor.pk: s for s in services.no_show_suggestions()}
         return super().changelist_view(request, extra_context)
 
     @admin.display(description="No-show rule")
     def suggested_ban(self, obj: Governor) -> str:
         """A link to the ban form, pre-filled; an officer decides (nothing is banned here)."""
-        suggestion = getattr(self, "_suggestions", {}).get(obj.pk)
+        suggestion = getattr(self._page, "suggestions", {}).get(obj.pk)
         if suggestion is None:
             return "—"
         url = reverse("admin:ark_ban_add") + "?" + urlencode(

@@ -161,7 +161,7 @@ def _drafted_match(owners: dict[int, int]) -> Match:
     while dt.datetime.combine(weekend - dt.timedelta(days=1), dt.time(23, 0), tzinfo=dt.UTC) <= now or (
         Match.objects.filter(alliance=ally, ark_weekend_date=weekend).exists()
     ):
-        weekend = services.next_ark_weekend(weekend + dt.timedelta(days=1))
+        weekend = services.next_ark_weekend(weekend + dt.timedelta(days=2))  # from the Monday after
     start = dt.datetime.combine(weekend, dt.time(20, 0), tzinfo=dt.UTC)
     match = services.create_match(alliance=ally, ark_weekend_date=weekend, match_day="Sat", match_time_utc=start,
                                   signup_close_utc=start - dt.timedelta(hours=21),

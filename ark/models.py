@@ -54,10 +54,12 @@ class Alliance(models.Model):
             models.CheckConstraint(
                 name="ark_alliance_min_city_hall_range",
                 condition=Q(min_city_hall__isnull=True) | Q(min_city_hall__gte=1, min_city_hall__lte=MAX_CITY_HALL),
+                violation_error_message=f"A minimum city hall is 1 to {MAX_CITY_HALL} (empty: any).",
             ),
             models.CheckConstraint(
                 name="ark_alliance_no_show_rule_valid",
                 condition=Q(no_show_threshold__gte=1, no_show_window__gte=F("no_show_threshold")),
+                violation_error_message="The no-show rule is N no-shows within the last M matches, with 1 ≤ N ≤ M.",
             ),
             models.CheckConstraint(
                 name="ark_alliance_player_cap_range", condition=Q(player_cap__gte=1, player_cap__lte=MAX_PLAYERS),
@@ -105,6 +107,7 @@ class Governor(models.Model):
                 & (Q(kill_points__isnull=True) | Q(kill_points__gte=0))
                 & (Q(city_hall__isnull=True) | Q(city_hall__gte=1, city_hall__lte=MAX_CITY_HALL))
                 & (Q(troop_tier__isnull=True) | Q(troop_tier__gte=1, troop_tier__lte=5)),
+                violation_error_message=f"Stats are positive; city hall 1 to {MAX_CITY_HALL}; troop tier 1 to 5.",
             ),
         ]
 
@@ -258,6 +261,15 @@ class Signup(models.Model):
             ),
             models.CheckConstraint(name="ark_signup_source_valid", condition=Q(source__in=["self", "admin"]),
                                    violation_error_message="A signup comes from the member or from an officer."),
+            models.CheckConstraint(
+                name="ark_signup_team_valid", condition=Q(team__isnull=True) | Q(team__in=TEAMS),
+                violation_error_message="A drafted player is in team 1 or team 2.",
+            ),
+            models.CheckConstraint(
+                name="ark_signup_attendance_valid",
+                condition=Q(attendance__in=["", "played", "no_show", "excused"]),
+                violation_error_message="Attendance is played, no-show or excused.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -396,7 +408,7 @@ class MessageRef(models.Model):
                                     violation_error_message="This match already has this Discord message."),
             models.CheckConstraint(
                 name="ark_message_ref_kind_valid", condition=Q(kind__in=["registration", "confirmation", "draft"]),
-                violation_error_message="A match message is the registration or the confirmation.",
+                violation_error_message="A match message is the registration, the confirmation or the team draft.",
             ),
         ]
 
@@ -462,9 +474,13 @@ class ArkSettings(models.Model):
         verbose_name = "Ark cadence"
         verbose_name_plural = "Ark cadence"
         constraints = [
-            models.CheckConstraint(name="ark_settings_single_row", condition=Q(pk=1)),
             models.CheckConstraint(
-                name="ark_settings_cadence_range", condition=Q(cadence_weekends__gte=1, cadence_weekends__lte=8)
+                name="ark_settings_single_row", condition=Q(pk=1),
+                violation_error_message="The installation has one Ark cadence: change the existing one.",
+            ),
+            models.CheckConstraint(
+                name="ark_settings_cadence_range", condition=Q(cadence_weekends__gte=1, cadence_weekends__lte=8),
+                violation_error_message="Ark runs every 1 to 8 weekends.",
             ),
         ]
 
@@ -506,10 +522,12 @@ class ArkCalendar(models.Model):
         verbose_name = "Ark calendar"
         constraints = [
             models.CheckConstraint(
-                name="ark_calendar_close_days_range", condition=Q(close_days_before__lte=6)
+                name="ark_calendar_close_days_range", condition=Q(close_days_before__lte=6),
+                violation_error_message="Signups close 0 to 6 days before the Saturday.",
             ),
             models.CheckConstraint(
-                name="ark_calendar_days_ahead_range", condition=Q(days_ahead__gte=1, days_ahead__lte=90)
+                name="ark_calendar_days_ahead_range", condition=Q(days_ahead__gte=1, days_ahead__lte=90),
+                violation_error_message="Matches are created 1 to 90 days ahead.",
             ),
         ]
 
