@@ -85,7 +85,10 @@ def test_member_commands_buttons_and_autocompletes(bot, matches):
     assert active(soon) == {1: "Player"}
     bot.ask(gw.button(f"ark:join_sub:{soon.pk}", member=People.bob))
     assert active(soon) == {1: "Player", 2: "Sub"}
-    result = bot.ask(gw.button(f"ark:withdraw:{soon.pk}", member=People.bob))
+    result = bot.ask(gw.button(f"ark:withdraw:{soon.pk}", member=People.bob))  # first: are you sure?
+    assert result.ephemeral and "Press the button to confirm" in result.text, result
+    assert active(soon) == {1: "Player", 2: "Sub"}
+    result = bot.ask(gw.button(f"ark:withdraw_confirm:{soon.pk}", member=People.bob))
     assert result.text == f"Gov2 left {soon}.", result
     assert active(soon) == {1: "Player"}
     result = bot.ask(gw.slash("ark switch", {"match_id": soon.pk, "new_governor_id": 11}, member=People.alice))
@@ -154,6 +157,12 @@ def test_officer_commands_are_refused_to_members_and_done_for_officers(bot, matc
     result = bot.ask(gw.slash("ark cancel_match", asks["ark cancel_match"], member=People.ark_officer))
     assert result.text.startswith("Cancelled") and "get a DM" in result.text, result
     assert Match.objects.get(pk=later.pk).status == "Cancelled"
+    # attendance: refused to a member; an officer's answer names what is wrong with the request
+    attendance = {"match_id": played.pk, "governor_id": 1, "status": "no_show"}
+    result = bot.ask(gw.slash("ark attendance", attendance, member=People.alice))
+    assert (result.text, result.ephemeral) == (DENIED, True)
+    result = bot.ask(gw.slash("ark attendance", attendance, member=People.officer))
+    assert result.ephemeral and result.text == f"Governor 1 was not signed up for match #{played.pk}.", result
     # a domain error from an allowed officer is shown, ephemerally
     result = bot.ask(gw.slash("ark cancel_match", {"match_id": later.pk}, member=People.officer))
     assert result.ephemeral and result.text == "This match is already cancelled.", result

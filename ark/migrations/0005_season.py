@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ark', '0003_constraint_messages'),
+        ('ark', '0004_text_lengths'),
         ('bot', '0003_constraint_messages'),
     ]
 
