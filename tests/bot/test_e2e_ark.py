@@ -161,6 +161,9 @@ def test_officer_commands_are_refused_to_members_and_done_for_officers(bot, matc
     attendance = {"match_id": played.pk, "governor_id": 1, "status": "no_show"}
     result = bot.ask(gw.slash("ark attendance", attendance, member=People.alice))
     assert (result.text, result.ephemeral) == (DENIED, True)
+    result = bot.ask(gw.slash("ark attendance", {"match_id": str(soon.pk)}, member=People.officer,
+                              focused="match_id"))
+    assert soon.pk in [c["value"] for c in result.callback.data["choices"]], result
     result = bot.ask(gw.slash("ark attendance", attendance, member=People.officer))
     assert result.ephemeral and result.text == f"Governor 1 was not signed up for match #{played.pk}.", result
     # a domain error from an allowed officer is shown, ephemerally
