@@ -117,7 +117,7 @@ def test_member_commands_buttons_and_autocompletes(bot, matches):
 
 def test_officer_commands_are_refused_to_members_and_done_for_officers(bot, matches):
     from ark import services
-    from ark.models import Ban, Match
+    from ark.models import Ban, Governor, Match, Signup
 
     gw = bot.gateway
     soon, played, later = matches
@@ -166,6 +166,11 @@ def test_officer_commands_are_refused_to_members_and_done_for_officers(bot, matc
     assert soon.pk in [c["value"] for c in result.callback.data["choices"]], result
     result = bot.ask(gw.slash("ark attendance", attendance, member=People.officer))
     assert result.ephemeral and result.text == f"Governor 1 was not signed up for match #{played.pk}.", result
+    bobs = Signup.objects.create(match=played, governor=Governor.objects.get(governor_id=2),
+                                 discord_user_id=People.bob.id, ark_weekend_date=played.ark_weekend_date, slot="Player")
+    result = bot.ask(gw.slash("ark attendance", {**attendance, "governor_id": 2}, member=People.ark_officer))
+    assert result.text.startswith(f"Gov2: **No-show** in {played}. Record: 0 played, 1 no-show"), result
+    assert Signup.objects.get(pk=bobs.pk).attendance == "no_show"
     # a domain error from an allowed officer is shown, ephemerally
     result = bot.ask(gw.slash("ark cancel_match", {"match_id": later.pk}, member=People.officer))
     assert result.ephemeral and result.text == "This match is already cancelled.", result
