@@ -78,7 +78,12 @@ def first_row(label: str) -> None:
     from django.utils import timezone
 
     now = timezone.now()
-    if label == "rest_framework_api_key.APIKey":
+    if label == "socialaccount.SocialAccount":
+        from allauth.socialaccount.models import SocialAccount
+        from django.contrib.auth.models import User
+
+        SocialAccount.objects.create(user=User.objects.create_user("bench-officer"), provider="discord", uid="1")
+    elif label == "rest_framework_api_key.APIKey":
         from rest_framework_api_key.models import APIKey
 
         APIKey.objects.create_key(name="bench")
@@ -144,6 +149,9 @@ def clone_rows(model: type[models.Model], n: int) -> list[models.Model]:
 
 
 SINGLETONS = {"raids.RaidHelperSettings"}  # one row by design: its changelist redirects to the form
+# Tables that cannot hold 10,000 rows by design: measured with the rows they can have.
+BOUNDED = {"guildsync.GuildRank": "ten ranks at most (rank numbers 0-9, database-enforced)",
+           "core.SecretSetting": "one row per known secret (database-enforced names)"}
 
 
 def changelists() -> list[tuple[type[models.Model], admin.ModelAdmin]]:
@@ -163,14 +171,17 @@ def demo_data(db) -> None:
                          and v._meta.label or "")
 def test_changelist_queries_at_10000_rows(model, model_admin, admin_client, demo_data,
                                           django_assert_max_num_queries) -> None:
-    try:
-        clone_rows(model, ROWS - model._default_manager.count())
-    except LookupError as missing:
-        pytest.fail(f"no row of {missing} to clone: add one to first_row()")
-    assert model._default_manager.count() >= ROWS
+    bounded = model._meta.label in BOUNDED
+    if not bounded:
+        try:
+            clone_rows(model, ROWS - model._default_manager.count())
+        except LookupError as missing:
+            pytest.fail(f"no row of {missing} to clone: add one to first_row()")
+        assert model._default_manager.count() >= ROWS
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
     admin_client.get(url)  # warm the session and the content-type cache
     with django_assert_max_num_queries(MAX_QUERIES):
         response = admin_client.get(url)
     assert response.status_code == 200
-    assert len(response.context["cl"].result_list) == model_admin.list_per_page
+    if not bounded:
+        assert len(response.context["cl"].result_list) == model_admin.list_per_page
