@@ -13,7 +13,7 @@ from bot.models import OutboxMessage
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_officer_creates_a_match_and_the_registration_is_queued(admin_login, django_user_model):
-    ally = Alliance.objects.create(
+    Alliance.objects.create(
         name="Osiris Guard", registration_channel_id=111, confirmation_channel_id=222
     )
     user = django_user_model.objects.create_user("ark_chief", password="ark-pass-123", is_staff=True)
