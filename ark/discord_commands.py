@@ -527,7 +527,7 @@ async def on_button(interaction: discord.Interaction, custom_id: str) -> None:
     def press() -> str | interactions.Reply:
         text = do_button(user_id, custom_id)
         if text is None:
-            raise interactions.StaleComponent()
+            raise interactions.StaleComponentError()
         return text
 
     await interactions.answer(interaction, press)

@@ -21,7 +21,7 @@ from bench._setup import report, setup_django
 N_CHARS, N_USERS, ROUNDS = 1000, 5000, 5
 
 
-class Rollback(Exception):
+class RollbackError(Exception):
     pass
 
 
@@ -86,11 +86,11 @@ def main() -> None:
                         started = time.perf_counter()
                         result = run_matching()
                         timings.append(time.perf_counter() - started)
-                        raise Rollback
-                except Rollback:
+                        raise RollbackError
+                except RollbackError:
                     pass
-            raise Rollback
-    except Rollback:
+            raise RollbackError
+    except RollbackError:
         pass
     project = statistics.median(timings)
 

@@ -16,7 +16,7 @@ from bench._setup import setup_django
 MEMBERS, RATE, LATENCY, GOAL = 1000, 100, 0.05, 1.2
 
 
-class Rollback(Exception):
+class RollbackError(Exception):
     pass
 
 
@@ -49,8 +49,8 @@ def main() -> None:
             with transaction.atomic():
                 stats = db_sync.sync_blizzard_roster(fetch.characters)
                 written = time.monotonic()
-                raise Rollback
-        except Rollback:
+                raise RollbackError
+        except RollbackError:
             pass
     finally:
         fake.stop()

@@ -68,7 +68,7 @@ LATE_RETRIES = 4
 
 
 @dataclass
-class DiscordFailure(Exception):
+class DiscordFailureError(Exception):
     """A failed Discord call. ``permanent`` failures are never retried; ``maybe_delivered``
     says the request may have been carried out although no success answer arrived."""
 
@@ -95,29 +95,29 @@ def configure_api_base() -> None:
     Route.BASE = settings.DISCORD_API_BASE
 
 
-def classify(exc: BaseException) -> DiscordFailure:
+def classify(exc: BaseException) -> DiscordFailureError:
     """A transport-level exception as a retryable failure."""
-    if isinstance(exc, DiscordFailure):
+    if isinstance(exc, DiscordFailureError):
         return exc
     if isinstance(exc, asyncio.TimeoutError | TimeoutError):
-        return DiscordFailure("timed out waiting for Discord", maybe_delivered=True)
+        return DiscordFailureError("timed out waiting for Discord", maybe_delivered=True)
     if isinstance(exc, aiohttp.ClientConnectorError):  # never connected: nothing was sent
-        return DiscordFailure(f"connection error: {exc.__class__.__name__}: {exc}"[:300])
+        return DiscordFailureError(f"connection error: {exc.__class__.__name__}: {exc}"[:300])
     if isinstance(exc, aiohttp.ClientError | OSError):
-        return DiscordFailure(f"connection error: {exc.__class__.__name__}: {exc}"[:300], maybe_delivered=True)
+        return DiscordFailureError(f"connection error: {exc.__class__.__name__}: {exc}"[:300], maybe_delivered=True)
     raise exc
 
 
-def failure_from_answer(status: int, data: Any) -> DiscordFailure:
+def failure_from_answer(status: int, data: Any) -> DiscordFailureError:
     """Discord's error answer (JSON ``{"code", "message"}``) as a failure."""
     code = data.get("code") if isinstance(data, dict) else None
     text = (data.get("message") if isinstance(data, dict) else str(data or "")) or PERMANENT_CODES.get(code or 0, "")
     if status >= 500:
-        return DiscordFailure(f"Discord server error {status}: {str(text)[:200]}".strip(), code=code or None,
+        return DiscordFailureError(f"Discord server error {status}: {str(text)[:200]}".strip(), code=code or None,
                               status=status, maybe_delivered=True)
     permanent = status in (400, 403, 404) or code in PERMANENT_CODES
     label = f"{code} {text}" if code else f"HTTP {status} {text}"
-    return DiscordFailure(label.strip()[:2000], code=code or None, status=status, permanent=permanent)
+    return DiscordFailureError(label.strip()[:2000], code=code or None, status=status, permanent=permanent)
 
 
 # -- the global limit ---------------------------------------------------------------------------
@@ -223,7 +223,7 @@ class Bucket:
                 return
             wait = (self.reset_at - now) if self.reset_at is not None else 0.05
             if wait > max_wait:
-                raise DiscordFailure(f"rate limited for {wait:.1f}s", status=429, retry_after=wait)
+                raise DiscordFailureError(f"rate limited for {wait:.1f}s", status=429, retry_after=wait)
             await asyncio.sleep(wait)
 
     def release(self, headers: Any | None) -> None:
@@ -270,7 +270,7 @@ class DiscordRest:
         )
         try:
             me = await self.call("GET", "/users/@me")
-        except DiscordFailure as failure:
+        except DiscordFailureError as failure:
             await self.__aexit__()
             if failure.status == 401:
                 raise DiscordAuthError("Discord refused the bot token (401): check DISCORD_TOKEN.") from failure
@@ -344,7 +344,7 @@ class DiscordRest:
             log.warning("Discord rate limit (%s) on %s: retry after %.2fs", "global" if is_global else "route",
                         route, retry_after)
             if retry_after > MAX_RATELIMIT_WAIT or attempt == RATELIMIT_RETRIES:
-                raise DiscordFailure(f"rate limited for {retry_after:.1f}s", status=429, retry_after=retry_after)
+                raise DiscordFailureError(f"rate limited for {retry_after:.1f}s", status=429, retry_after=retry_after)
             if not is_global and "X-RateLimit-Reset-After" not in answer_headers:
                 await asyncio.sleep(retry_after)
         raise AssertionError("unreachable")

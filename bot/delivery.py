@@ -47,7 +47,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from bot.clients import DiscordAuthError, DiscordFailure, DiscordRest, run_async
+from bot.clients import DiscordAuthError, DiscordFailureError, DiscordRest, run_async
 from bot.models import OutboxMessage
 from bot.signals import outbox_failed, outbox_sent
 
@@ -158,9 +158,8 @@ def claim_due(limit: int | None = None, now: dt.datetime | None = None, ids: lis
         OutboxMessage.objects.filter(due_filter(now), pk__in=picked[Status.PENDING], status=Status.PENDING).update(**claim)
         OutboxMessage.objects.filter(due_filter(now), pk__in=picked[Status.SENDING], status=Status.SENDING).update(
             uncertain_since=Coalesce(F("uncertain_since"), F("claimed_at"), F("updated_at")), **claim)
-        claimed = list(OutboxMessage.objects.filter(pk__in=picked[Status.PENDING] + picked[Status.SENDING],
-                                                    status=Status.SENDING, claimed_at=now).order_by("id"))
-    return claimed
+        return list(OutboxMessage.objects.filter(pk__in=picked[Status.PENDING] + picked[Status.SENDING],
+                                                 status=Status.SENDING, claimed_at=now).order_by("id"))
 
 
 # -- sending ------------------------------------------------------------------------------------
@@ -168,7 +167,7 @@ def claim_due(limit: int | None = None, now: dt.datetime | None = None, ids: lis
 class Outcome:
     row: OutboxMessage
     response: dict | None = None
-    failure: DiscordFailure | None = None
+    failure: DiscordFailureError | None = None
     started: bool = True
     adopted: bool = False
 
@@ -193,7 +192,7 @@ async def _send(api: DiscordRest, row: OutboxMessage) -> dict | None:
         return await api.kick_member(row.guild_id, row.user_id, reason)
     if row.kind == Kind.BAN_MEMBER:
         return await api.ban_member(row.guild_id, row.user_id, reason, int(p.get("delete_message_seconds", 0)))
-    raise DiscordFailure(f"unknown outbox kind {row.kind}", permanent=True)
+    raise DiscordFailureError(f"unknown outbox kind {row.kind}", permanent=True)
 
 
 def needs_lookup(row: OutboxMessage, now: dt.datetime) -> bool:
@@ -255,13 +254,13 @@ async def deliver_one(api: DiscordRest, row: OutboxMessage, taken: set[int] | No
     try:
         async with asyncio.timeout(row_seconds()):
             return await attempt()
-    except DiscordFailure as failure:
+    except DiscordFailureError as failure:
         return Outcome(row, failure=failure)
     except TimeoutError:
-        return Outcome(row, failure=DiscordFailure("timed out waiting for Discord", maybe_delivered=True))
+        return Outcome(row, failure=DiscordFailureError("timed out waiting for Discord", maybe_delivered=True))
 
 
-async def _deliver_rows(rows: list[OutboxMessage]) -> list[tuple[OutboxMessage, dict | None, DiscordFailure | None]]:
+async def _deliver_rows(rows: list[OutboxMessage]) -> list[tuple[OutboxMessage, dict | None, DiscordFailureError | None]]:
     """Send ``rows`` (lanes concurrent, each lane in order) and return the outcomes without
     recording them; for tests that stop between Discord's answer and the record."""
     async with DiscordRest() as api:
@@ -322,7 +321,7 @@ class Sender:
                 outcome = await deliver_one(self.api, row, taken)
             except Exception as exc:  # a bug must not leave the row unreported
                 log.exception("outbox: delivering #%s failed unexpectedly", row.pk)
-                outcome = Outcome(row, failure=DiscordFailure(f"internal error: {exc!r}"[:300], maybe_delivered=True))
+                outcome = Outcome(row, failure=DiscordFailureError(f"internal error: {exc!r}"[:300], maybe_delivered=True))
             self.results.put(outcome)
         del self.lanes[lane]
 
@@ -360,7 +359,7 @@ def record_sent(row: OutboxMessage, response: dict | None) -> None:
         outbox_sent.send(sender=OutboxMessage, message=locked)
 
 
-def record_failure(row: OutboxMessage, failure: DiscordFailure, report: DeliveryReport) -> None:
+def record_failure(row: OutboxMessage, failure: DiscordFailureError, report: DeliveryReport) -> None:
     """Record one failed attempt, only if this attempt still owns the row (``attempts`` is the
     claim's token: a newer claim, after a lapsed lease, has its own say)."""
     now = timezone.now()
@@ -468,7 +467,7 @@ def deliver_due(limit: int | None = None, ids: list[int] | None = None,
                             report.errors.append(str(exc))
                             log.error("outbox: %s", exc)
                             return report
-                        except DiscordFailure as failure:  # logging in failed: Discord down, timeout
+                        except DiscordFailureError as failure:  # logging in failed: Discord down, timeout
                             sender = None
                             for row in rows:
                                 record_failure(row, failure, report)

@@ -57,7 +57,7 @@ GUILD_ONLY = "This command only works in a server, not in direct messages."
 NOT_ALLOWED = "You are not allowed to use this command."
 
 
-class StaleComponent(DomainError):
+class StaleComponentError(DomainError):
     """A button whose custom id no longer leads anywhere (old message, deleted object)."""
 
     def __init__(self, message: str = STALE_BUTTON) -> None:

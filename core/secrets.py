@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 HKDF_INFO = b"guildops secret settings v1"
 
 
-class SecretsUnavailable(DomainError):
+class SecretsUnavailableError(DomainError):
     """No ``FIELD_ENCRYPTION_KEY``: secrets cannot be stored in the database."""
 
 
@@ -42,7 +42,7 @@ def cipher() -> MultiFernet:
     """The current key first (it encrypts), earlier ones after (they still decrypt)."""
     current = getattr(settings, "FIELD_ENCRYPTION_KEY", "")
     if not current:
-        raise SecretsUnavailable("Set FIELD_ENCRYPTION_KEY in the environment before storing secrets here.")
+        raise SecretsUnavailableError("Set FIELD_ENCRYPTION_KEY in the environment before storing secrets here.")
     previous = [k for k in getattr(settings, "FIELD_ENCRYPTION_KEY_PREVIOUS", []) if k]
     return MultiFernet([_fernet(current), *(_fernet(k) for k in previous)])
 
@@ -68,7 +68,7 @@ def get_secret(name: str) -> str:
         return ""
     try:
         return decrypt(token)
-    except (InvalidToken, SecretsUnavailable) as exc:
+    except (InvalidToken, SecretsUnavailableError) as exc:
         log.error("Secret setting %s cannot be read (%s): set it again in the admin or restore "
                   "FIELD_ENCRYPTION_KEY", name, exc.__class__.__name__)
         return ""

@@ -46,4 +46,4 @@ class SnowflakeField(serializers.Field):
             return data
         if isinstance(data, str) and _SNOWFLAKE_RE.fullmatch(data):
             return int(data)
-        self.fail("invalid")
+        return self.fail("invalid")  # raises ValidationError

@@ -38,9 +38,8 @@ def create_api_key(name: str, scopes: Iterable[str]) -> tuple[APIKey, str]:
 def ensure_superuser(username: str, password: str) -> AbstractBaseUser:
     """Create the login, or reset an existing one to an active superuser with this password:
     the run command prints a login that works, whatever happened to the account since."""
-    User = get_user_model()
     with transaction.atomic():
-        user, _ = User.objects.select_for_update().get_or_create(
+        user, _ = get_user_model().objects.select_for_update().get_or_create(
             username=username, defaults={"email": f"{username}@localhost"})
         user.is_staff = user.is_superuser = user.is_active = True
         user.set_password(password)

@@ -85,7 +85,7 @@ def check_pattern(pattern: str) -> None:
     for probe in ("a" * 3000 + "!", "aA0 _-." * 400 + "\x00", " " * 3000 + "x"):
         try:
             regex_runner().search(pattern, probe, timeout=1.0)
-        except RegexTimeout:
+        except RegexTimeoutError:
             raise ValueError("The pattern takes too long on long messages; simplify it.") from None
 
 
@@ -164,7 +164,7 @@ def match_rule(rule_type: str, config: dict[str, Any], *, content: str, mentions
     if rule_type == "regex":
         try:
             hit = regex_runner().search(config["pattern"], text)
-        except RegexTimeout:
+        except RegexTimeoutError:
             log.warning("automod: regex %r timed out; treated as no match", config["pattern"])
             return None
         return "Matched a blocked pattern" if hit else None
@@ -229,7 +229,7 @@ SPAM_WINDOW = SpamWindow()
 
 
 # -- regex with a deadline -------------------------------------------------------------------
-class RegexTimeout(Exception):
+class RegexTimeoutError(Exception):
     """The match did not finish within the deadline; its worker was killed."""
 
 
@@ -283,7 +283,7 @@ class RegexRunner:
             if self._conn.poll(timeout or self.timeout):
                 return bool(self._conn.recv())
             self._kill()
-            raise RegexTimeout(pattern)
+            raise RegexTimeoutError(pattern)
 
     def close(self) -> None:
         with self._lock:

@@ -37,7 +37,7 @@ from guildsync.models import (
     WowClass,
 )
 from guildsync.services import identity_engine, integrity_checker, pipeline, ranks
-from guildsync.services.addon_processor import UploadTooLarge
+from guildsync.services.addon_processor import UploadTooLargeError
 from guildsync.services.common import delete_settings_row, save_settings_row
 
 
@@ -238,6 +238,7 @@ class PlayerAdmin(DomainErrorPagesMixin, admin.ModelAdmin):
         for link in instances:
             identity_engine.link_character(link.character_id, player_id=form.instance.pk, actor=actor)
         formset.save_m2m()
+        return None
 
 
 def null_filter(title: str, parameter: str, field: str, null_label: str, set_label: str) -> type:
@@ -370,7 +371,7 @@ class WowCharacterAdmin(admin.ModelAdmin):
             upload = form.cleaned_data["file"]
             try:
                 if upload.size > settings.ADDON_UPLOAD_MAX_BYTES:
-                    raise UploadTooLarge(f"The file is over the {settings.ADDON_UPLOAD_MAX_BYTES:,}-byte limit "
+                    raise UploadTooLargeError(f"The file is over the {settings.ADDON_UPLOAD_MAX_BYTES:,}-byte limit "
                                          "(ADDON_UPLOAD_MAX_BYTES). Nothing was changed.")
                 data = upload.read()
                 outcome = submit_upload(data, triggered_by=request.user.get_username())

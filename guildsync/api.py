@@ -261,7 +261,7 @@ class _TriggerView(APIView):
     def post(self, request: Request) -> Response:
         try:
             trigger = pipeline.trigger_run(self.job, actor(request))
-        except pipeline.TaskQueueUnavailable as exc:
+        except pipeline.TaskQueueUnavailableError as exc:
             return domain_error(exc, status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response({"task_id": trigger.task_id, "status": "queued" if trigger.queued else "coalesced"},
                         status=status.HTTP_202_ACCEPTED)
@@ -334,8 +334,12 @@ class AddonUploadView(APIView):
     required_permissions = {"POST": ["guildsync.add_synclog", "guildsync.change_wowcharacter"]}
 
     def post(self, request: Request) -> Response:
-        from guildsync.services.addon_processor import SavedVariablesError, UploadTooLarge
-        from guildsync.services.addon_upload import ParseBudgetExceeded, QueueUnavailable, submit_upload
+        from guildsync.services.addon_processor import SavedVariablesError, UploadTooLargeError
+        from guildsync.services.addon_upload import (
+            ParseBudgetExceededError,
+            QueueUnavailableError,
+            submit_upload,
+        )
 
         limit = settings.ADDON_UPLOAD_MAX_BYTES
         too_large = Response({"detail": f"The file is over the {limit:,}-byte limit (ADDON_UPLOAD_MAX_BYTES)."},
@@ -363,14 +367,14 @@ class AddonUploadView(APIView):
                 return too_large
         try:
             outcome = submit_upload(data, triggered_by=actor(request))
-        except UploadTooLarge as exc:
+        except UploadTooLargeError as exc:
             return domain_error(exc, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-        except ParseBudgetExceeded as exc:
+        except ParseBudgetExceededError as exc:
             return domain_error(exc, status.HTTP_422_UNPROCESSABLE_ENTITY)
         except SavedVariablesError as exc:
             return Response({"detail": str(exc), "line": exc.line, "column": exc.column},
                             status=status.HTTP_400_BAD_REQUEST)
-        except QueueUnavailable as exc:
+        except QueueUnavailableError as exc:
             return domain_error(exc, status.HTTP_503_SERVICE_UNAVAILABLE)
         except DomainError as exc:
             return Response({"detail": str(exc), "line": None, "column": None}, status=status.HTTP_400_BAD_REQUEST)

@@ -40,7 +40,7 @@ class BlizzardAuthError(BlizzardError):
     """The client id/secret were refused, or are not configured."""
 
 
-class BlizzardNotFound(BlizzardError):
+class BlizzardNotFoundError(BlizzardError):
     """404: an unknown, long-inactive, renamed or transferred character (or a wrong guild)."""
 
 
@@ -164,7 +164,7 @@ class BlizzardClient:
             if status == 200:
                 return response.json()
             if status == 404:
-                raise BlizzardNotFound(f"GET {path}: not found", 404)
+                raise BlizzardNotFoundError(f"GET {path}: not found", 404)
             if status == 401 and not refreshed:
                 refreshed = True  # token revoked early: fetch a new one once
                 self.token(refresh=True)
@@ -210,7 +210,7 @@ class BlizzardClient:
             label = f"{char['name']}-{slug}"
             try:
                 return label, self.character_profile(slug, char["name"]), None
-            except BlizzardNotFound:
+            except BlizzardNotFoundError:
                 return label, None, "not_found"
             except BlizzardAuthError:
                 raise

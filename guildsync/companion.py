@@ -66,7 +66,7 @@ class Outcome:
                 "missing": USAGE}[self.status]
 
 
-class _Retry(Exception):
+class _RetryError(Exception):
     def __init__(self, reason: str, delay: float | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
@@ -211,9 +211,9 @@ class Companion:
         try:
             response = self._post(data)
         except requests.Timeout:
-            raise _Retry(f"the server did not answer within {self.timeout:g} s") from None
+            raise _RetryError(f"the server did not answer within {self.timeout:g} s") from None
         except requests.ConnectionError as exc:
-            raise _Retry(f"could not connect to {self.url} ({type(exc).__name__})") from None
+            raise _RetryError(f"could not connect to {self.url} ({type(exc).__name__})") from None
         status = response.status_code
         if 200 <= status < 300:
             try:
@@ -230,7 +230,7 @@ class Companion:
                                        + (f" — {counts}." if counts else "."), status)
         message = _server_message(response).rstrip(". ")
         if status == 429 or status >= 500:
-            raise _Retry(f"the server answered {status} {message}".rstrip(), _retry_after(response))
+            raise _RetryError(f"the server answered {status} {message}".rstrip(), _retry_after(response))
         if status == 400:
             return Outcome("rejected", f"The server could not read {self.file.name} (400): {message}. "
                                        "It will be sent again when the game rewrites it.", status)
@@ -253,7 +253,7 @@ class Companion:
         for attempt in range(1, self.attempts + 1):
             try:
                 return self._attempt(data)
-            except _Retry as retry:
+            except _RetryError as retry:
                 if attempt == self.attempts:
                     return Outcome("failed", f"Upload failed after {attempt} attempts: {retry.reason}. "
                                              "Will try again later.")

@@ -352,13 +352,14 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
         except DomainError as exc:
             transaction.set_rollback(True)  # the event's own changes are undone with it
             self.message_user(request, f"Nothing saved: {exc}", messages.ERROR)
-            return
+            return None
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], deleted
         for inline_form in changed_forms:
             if inline_form.instance.pk:
                 formset.changed_objects.append((inline_form.instance, inline_form.changed_data))
             else:
                 formset.new_objects.append(inline_form.instance)
+        return None
 
 
 @admin.register(RaidAttendance)

@@ -37,7 +37,7 @@ MIX_SWEEPS = 3  # random swap proposals per participant after a matching
 
 
 @dataclass
-class Infeasible(Exception):
+class InfeasibleError(Exception):
     """No valid assignment exists. ``givers`` can only give to ``receivers`` between them
     (fewer receivers than givers): Hall's condition fails for that group."""
 
@@ -58,13 +58,13 @@ class Draw:
 def draw(ids: Sequence[Hashable], forbidden: Mapping[Hashable, Iterable[Hashable]],
          rng: random.Random | None = None) -> Draw:
     """A random valid assignment of ``ids`` (each gives once, receives once, never to
-    themselves nor to a receiver in ``forbidden[giver]``), or :class:`Infeasible`."""
+    themselves nor to a receiver in ``forbidden[giver]``), or :class:`InfeasibleError`."""
     rng = rng or random.Random()
     n = len(ids)
     if len(set(ids)) != n:
         raise ValueError("participant ids must be distinct")
     if n < 2:
-        raise Infeasible("too_few", list(ids), [])
+        raise InfeasibleError("too_few", list(ids), [])
     index = {pid: i for i, pid in enumerate(ids)}
     forb: list[frozenset[int]] = [frozenset()] * n
     known = index.keys()
@@ -91,11 +91,11 @@ def _check_degrees(ids: Sequence[Hashable], forb: list[frozenset[int]]) -> None:
     n = len(ids)
     for g, fg in enumerate(forb):
         if len(fg) >= n - 1:
-            raise Infeasible("no_receivers", [ids[g]], [])
+            raise InfeasibleError("no_receivers", [ids[g]], [])
     givers_forbidding = Counter(chain.from_iterable(forb))
     for r, count in givers_forbidding.items():
         if count >= n - 1:
-            raise Infeasible("no_givers", [], [ids[r]])
+            raise InfeasibleError("no_givers", [], [ids[r]])
 
 
 def _rejection(forb: list[frozenset[int]], rng: random.Random) -> list[int] | None:
@@ -142,7 +142,7 @@ def _matching(ids: Sequence[Hashable], forb: list[frozenset[int]], rng: random.R
         stuck = _augment(u, match, owner, forb, free_receivers, order, int(rng.random() * n))
         if stuck is not None:
             givers, receivers = stuck
-            raise Infeasible("group", sorted((ids[g] for g in givers), key=str),
+            raise InfeasibleError("group", sorted((ids[g] for g in givers), key=str),
                              sorted((ids[r] for r in receivers), key=str))
     return match
 

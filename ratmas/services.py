@@ -138,7 +138,7 @@ def parse_local_datetime(text: str, tz_name: str = "UTC") -> dt.datetime:
     local times, the database keeps UTC."""
     tz = zoneinfo.ZoneInfo(validate_timezone(tz_name))
     try:
-        naive = dt.datetime.strptime(text.strip(), "%Y-%m-%d %H:%M")
+        naive = dt.datetime.strptime(text.strip(), "%Y-%m-%d %H:%M")  # noqa: DTZ007 (local; zone set below)
     except ValueError:
         raise RatmasError(f"{text!r} is not a date and time; write it as YYYY-MM-DD HH:MM.") from None
     return naive.replace(tzinfo=tz).astimezone(dt.UTC)
@@ -526,7 +526,7 @@ def previous_pairs(event: Event) -> dict[int, int]:
     return dict(previous.pairings.values_list("santa__user_id", "recipient__user_id"))
 
 
-def _infeasible_message(exc: matching.Infeasible, names: dict[int, str], avoid_previous: bool,
+def _infeasible_message(exc: matching.InfeasibleError, names: dict[int, str], avoid_previous: bool,
                         feasible_without_previous: bool) -> str:
     if exc.kind == "too_few":
         text = f"At least {MIN_PARTICIPANTS} participants are needed for a draw."
@@ -569,13 +569,13 @@ def generate_pairings(event: Event, seed: int | None = None, avoid_previous: boo
         rng = random.Random(seed)
         try:
             result = matching.draw(ids, forbidden, rng)
-        except matching.Infeasible as exc:
+        except matching.InfeasibleError as exc:
             feasible_without = False
             if avoid_previous and avoided:
                 try:
                     matching.draw(ids, exclusions, random.Random(seed))
                     feasible_without = True
-                except matching.Infeasible:
+                except matching.InfeasibleError:
                     pass
             raise RatmasError(_infeasible_message(exc, people, avoid_previous, feasible_without)) from None
         pairs = sorted(result.assignment.items())
@@ -711,8 +711,7 @@ def retry_failed_notifications(event: Event) -> NotifyReport:
     with transaction.atomic():
         locked = _lock(event)
         _require(locked, Status.MATCHED, action="retry notifications")
-        report = _queue_santa_dms(locked, only_failed=True)
-    return report
+        return _queue_santa_dms(locked, only_failed=True)
 
 
 def _maybe_all_notified(event: Event) -> None:

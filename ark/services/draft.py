@@ -300,7 +300,7 @@ def draft_teams(*, match_id: int, actor_discord_id: int | None = None, now: dt.d
         by_gov = {s.governor.governor_id: s for s in players}
         names = {gid: s.governor.name for gid, s in by_gov.items()}
         plan = split_teams({gid: s.governor.power or 0 for gid, s in by_gov.items()}, _rules(match), names)
-        team_of = {gid: 1 for gid in plan.team1} | {gid: 2 for gid in plan.team2}
+        team_of = dict.fromkeys(plan.team1, 1) | dict.fromkeys(plan.team2, 2)
         for gid, signup in by_gov.items():
             if signup.team != team_of[gid]:
                 signup.team = team_of[gid]
@@ -338,7 +338,7 @@ def move_to_team(*, signup_id: int, team: int, actor_discord_id: int | None = No
 
 def team_totals(match_id: int) -> dict[int, tuple[int, int]]:
     """Team → (players, total power) of the current draft."""
-    totals = {t: (0, 0) for t in TEAMS}
+    totals = dict.fromkeys(TEAMS, (0, 0))
     for s in Signup.objects.filter(
         match_id=match_id, status=SignupStatus.ACTIVE, slot=Slot.PLAYER, team__isnull=False
     ).select_related("governor"):

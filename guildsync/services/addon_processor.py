@@ -32,8 +32,8 @@ from guildsync.reference_data import CLASSES
 __all__ = [
     "AddonFormatError",
     "SavedVariablesError",
-    "SavedVariablesTooLarge",
-    "UploadTooLarge",
+    "SavedVariablesTooLargeError",
+    "UploadTooLargeError",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_MEMBERS",
@@ -73,11 +73,11 @@ class SavedVariablesError(AddonFormatError):
         super().__init__(f"{where}{message}")
 
 
-class UploadTooLarge(AddonFormatError):
+class UploadTooLargeError(AddonFormatError):
     """The upload is over a size limit: bytes, tables or members (the API answers 413)."""
 
 
-class SavedVariablesTooLarge(SavedVariablesError, UploadTooLarge):
+class SavedVariablesTooLargeError(SavedVariablesError, UploadTooLargeError):
     """The file is over ``ADDON_UPLOAD_MAX_BYTES`` or holds more tables than the parser builds."""
 
 
@@ -148,7 +148,7 @@ _DIGITS = frozenset("0123456789")
 _BOOLEANS = {"true": True, "false": False}
 
 
-class _Fail(Exception):
+class _FailError(Exception):
     """Raised inside the walk with the entry's match; turned into a positioned error outside."""
 
     error_class: type[SavedVariablesError] = SavedVariablesError
@@ -161,8 +161,8 @@ class _Fail(Exception):
         self.offset = offset  # characters into that part (for bad escapes inside a string)
 
 
-class _TooMany(_Fail):
-    error_class = SavedVariablesTooLarge
+class _TooManyError(_FailError):
+    error_class = SavedVariablesTooLargeError
 
 
 def _raw_bytes(text: str) -> bytes:
@@ -187,17 +187,17 @@ def _unescape(body: str, match: re.Match, group: int) -> str:
         elif decimal is not None:
             value = int(decimal)
             if value > 255:
-                raise _Fail(f"decimal escape \\{decimal} is too large (maximum \\255)", match, group, m.start() + 1)
+                raise _FailError(f"decimal escape \\{decimal} is too large (maximum \\255)", match, group, m.start() + 1)
             out.append(value)
         elif hexa is not None:
             out.append(int(hexa, 16))
         elif uni is not None:
             value = int(uni, 16)
             if value > 0x7FFFFFFF:
-                raise _Fail(f"UTF-8 escape \\u{{{uni}}} is too large", match, group, m.start() + 1)
+                raise _FailError(f"UTF-8 escape \\u{{{uni}}} is too large", match, group, m.start() + 1)
             out += chr(value).encode("utf-8", "surrogatepass") if value <= 0x10FFFF else b"\xef\xbf\xbd"
         elif bad is not None:
-            raise _Fail(f"invalid escape sequence '\\{bad}' in string", match, group, m.start() + 1)
+            raise _FailError(f"invalid escape sequence '\\{bad}' in string", match, group, m.start() + 1)
     out += _raw_bytes(body[pos:])
     return out.decode("utf-8", "replace")
 
@@ -229,7 +229,7 @@ def _number(tok: str, match: re.Match) -> int | float:
             return -value if negative else value
     except (ValueError, OverflowError):
         pass
-    raise _Fail(f"malformed number '{tok}'", match)
+    raise _FailError(f"malformed number '{tok}'", match)
 
 
 def _string(tok: str, match: re.Match, group: int = _TOK) -> str:
@@ -266,7 +266,7 @@ def _scalar(tok: str, match: re.Match) -> Any:
         return _string(tok, match)
     if c in _NUMBER_START and c:
         if tok == "-":
-            raise _Fail("expected a number after '-'", match)
+            raise _FailError("expected a number after '-'", match)
         return _number(tok, match)
     if tok in _KEYWORDS:
         value = _KEYWORDS[tok]
@@ -274,8 +274,8 @@ def _scalar(tok: str, match: re.Match) -> Any:
     if c == "[" and len(tok) > 1:
         return _string(tok, match)
     if tok == "":
-        raise _Fail("unexpected end of file where a value should be (truncated file?)", match)
-    raise _Fail(f"expected a value, found {_describe(tok)}", match)
+        raise _FailError("unexpected end of file where a value should be (truncated file?)", match)
+    raise _FailError(f"expected a value, found {_describe(tok)}", match)
 
 
 def _plain(match: re.Match) -> bool:
@@ -287,26 +287,26 @@ def _key(nxt: Callable[[], re.Match], opening: re.Match) -> tuple[Any, re.Match,
     """Slow path for a ``[key] =`` the fast regex did not take (escapes, floats, comments...).
     ``opening`` is the entry holding ``[``; returns the key, the value's entry and the key's."""
     if opening.group(_SEP):
-        raise _Fail(f"expected a table key, found '{opening.group(_SEP)}'", opening, _SEP)
+        raise _FailError(f"expected a table key, found '{opening.group(_SEP)}'", opening, _SEP)
     key_entry = nxt()
     if not _plain(key_entry):
-        raise _Fail("malformed table key", key_entry)
+        raise _FailError("malformed table key", key_entry)
     key = _scalar(key_entry.group(_TOK) or "", key_entry)
     if key is _NIL:
-        raise _Fail("table key is nil", key_entry)
+        raise _FailError("table key is nil", key_entry)
     if type(key) is float and key.is_integer():
         key = int(key)  # Lua normalises 1.0 to the integer key 1
     elif type(key) is bool:
         key = _TRUE_KEY if key else _FALSE_KEY
     close = nxt()
     if close.group(_TOK) != "]" or not _plain(close):
-        raise _Fail(f"expected ']' after table key, found {_describe(close.group(_TOK) or '')}", close)
+        raise _FailError(f"expected ']' after table key, found {_describe(close.group(_TOK) or '')}", close)
     equals = nxt()
     if equals.group(_TOK) != "=" or not _plain(equals):
-        raise _Fail(f"expected '=' after table key, found {_describe(equals.group(_TOK) or '')}", equals)
+        raise _FailError(f"expected '=' after table key, found {_describe(equals.group(_TOK) or '')}", equals)
     value_entry = nxt()
     if value_entry.group(1) or value_entry.group(2) or value_entry.group(3):
-        raise _Fail("expected a value after '='", value_entry,
+        raise _FailError("expected a value after '='", value_entry,
                     1 if value_entry.group(1) else 2 if value_entry.group(2) else 3)
     return key, value_entry, key_entry
 
@@ -327,12 +327,12 @@ def _table(nxt: Callable[[], re.Match], opening: re.Match, depth: int, limits: _
     entry holding the closing ``}`` (whose separator follows the table). Positional items go
     to a list, explicit keys to a dict; the result is a list when the keys are exactly 1..n."""
     if depth > limits.max_depth:
-        raise _Fail(f"tables nested more than {limits.max_depth} levels deep", opening)
+        raise _FailError(f"tables nested more than {limits.max_depth} levels deep", opening)
     limits.tables_left -= 1
     if limits.tables_left == -1:
-        raise _TooMany(f"more than {limits.max_tables:,} tables in one file (ADDON_UPLOAD_MAX_TABLES)", opening)
+        raise _TooManyError(f"more than {limits.max_tables:,} tables in one file (ADDON_UPLOAD_MAX_TABLES)", opening)
     if opening.group(_SEP):  # "{," : the regex took the comma as the brace's separator
-        raise _Fail(f"expected a value, found '{opening.group(_SEP)}'", opening, _SEP)
+        raise _FailError(f"expected a value, found '{opening.group(_SEP)}'", opening, _SEP)
     items: list[Any] = []
     keyed: dict[Any, Any] = {}
     has_nil = False
@@ -346,7 +346,7 @@ def _table(nxt: Callable[[], re.Match], opening: re.Match, depth: int, limits: _
             key = _int(ikey)
         elif nkey:
             if nkey in _KEYWORDS:
-                raise _Fail(f"'{nkey}' cannot be used as a table key name", m, 3)
+                raise _FailError(f"'{nkey}' cannot be used as a table key name", m, 3)
             key = nkey
         elif tok == "}":
             close = m
@@ -407,7 +407,7 @@ def _separator(nxt: Callable[[], re.Match]) -> re.Match | None:
     m = nxt()
     if m.group(1) or m.group(2) or m.group(3):
         name = m.group(3)
-        raise _Fail(f"expected ',' or '}}' in table, found '{name}'" if name else
+        raise _FailError(f"expected ',' or '}}' in table, found '{name}'" if name else
                     "expected ',' or '}' in table, found '['", m, 3 if name else 1 if m.group(1) else 2)
     tok = m.group(_TOK) or ""
     if tok == "}":
@@ -415,8 +415,8 @@ def _separator(nxt: Callable[[], re.Match]) -> re.Match | None:
     if (tok == "," or tok == ";") and not m.group(_SEP):
         return None
     if tok == "":
-        raise _Fail("unexpected end of file inside a table (missing '}'; truncated file?)", m)
-    raise _Fail(f"expected ',' or '}}' in table, found {_describe(tok)}", m)
+        raise _FailError("unexpected end of file inside a table (missing '}'; truncated file?)", m)
+    raise _FailError(f"expected ',' or '}}' in table, found {_describe(tok)}", m)
 
 
 def _finish_table(items: list[Any], keyed: dict[Any, Any], bool_key: re.Match | None) -> list[Any] | dict[Any, Any]:
@@ -433,7 +433,7 @@ def _finish_table(items: list[Any], keyed: dict[Any, Any], bool_key: re.Match | 
         for marker, flag in ((_TRUE_KEY, True), (_FALSE_KEY, False)):
             if marker in merged:
                 if int(flag) in merged:
-                    raise _Fail("table mixes boolean keys with the numeric keys 0/1", bool_key)
+                    raise _FailError("table mixes boolean keys with the numeric keys 0/1", bool_key)
                 merged[flag] = merged.pop(marker)
     size = len(merged)
     if size and all(type(k) is int and 1 <= k <= size for k in merged):
@@ -464,7 +464,7 @@ def _decode(data: str | bytes, max_bytes: int | None) -> str:
     if isinstance(data, (bytes, bytearray, memoryview)):
         raw = bytes(data)
         if limit and len(raw) > limit:
-            raise SavedVariablesTooLarge(f"file is {len(raw):,} bytes, over the {limit:,}-byte limit")
+            raise SavedVariablesTooLargeError(f"file is {len(raw):,} bytes, over the {limit:,}-byte limit")
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -474,7 +474,7 @@ def _decode(data: str | bytes, max_bytes: int | None) -> str:
         if limit and len(text) * 4 > limit:
             size = len(text.encode("utf-8", "surrogatepass"))
             if size > limit:
-                raise SavedVariablesTooLarge(f"file is {size:,} bytes, over the {limit:,}-byte limit")
+                raise SavedVariablesTooLargeError(f"file is {size:,} bytes, over the {limit:,}-byte limit")
         if _SURROGATES.search(text):  # only escaped bytes U+DC80..U+DCFF from here on
             try:  # text decoded elsewhere with surrogateescape: those are bytes already
                 raw = text.encode("utf-8", "surrogateescape")
@@ -537,31 +537,31 @@ def parse_saved_variables(text: str | bytes, *, max_bytes: int | None = None,
             skey, ikey, name, tok, sep, bad = m.groups("")
             if not name:
                 if bad:
-                    raise _Fail("unfinished", m, _BAD)
+                    raise _FailError("unfinished", m, _BAD)
                 if skey or ikey:
-                    raise _Fail("expected a variable name, found '['", m, 1 if skey else 2)
+                    raise _FailError("expected a variable name, found '['", m, 1 if skey else 2)
                 if tok == "":
                     break
                 if tok == ";" and not sep:
                     continue
                 if tok[:1] in _NAME_START and tok not in _KEYWORDS:
                     after = nxt()
-                    raise _Fail(f"expected '=' after {tok}, found {_describe(after.group(_TOK) or '')}", after)
-                raise _Fail(f"expected a variable name, found {_describe(tok)}", m)
+                    raise _FailError(f"expected '=' after {tok}, found {_describe(after.group(_TOK) or '')}", after)
+                raise _FailError(f"expected a variable name, found {_describe(tok)}", m)
             if name in _KEYWORDS:
-                raise _Fail(f"'{name}' cannot be used as a variable name", m, 3)
+                raise _FailError(f"'{name}' cannot be used as a variable name", m, 3)
             if tok == "{":
                 value, m = _table(nxt, m, 1, limits)
                 sep = m.group(_SEP)
             else:
                 value = _scalar(tok, m)
             if sep == ",":
-                raise _Fail("unexpected ',' after a variable's value", m, _SEP)
+                raise _FailError("unexpected ',' after a variable's value", m, _SEP)
             if value is _NIL:
                 result.pop(name, None)
             else:
                 result[name] = value
-    except _Fail as fail:
+    except _FailError as fail:
         if fail.match.group(_BAD):  # whatever the walker expected there, the real problem is this
             message, offset = _unfinished(fail.match)
         else:
@@ -607,7 +607,7 @@ def _text(member: dict[str, Any], key: str, where: str) -> str:
 def _check_member_count(count: int, max_members: int | None) -> None:
     limit = _setting("ADDON_UPLOAD_MAX_MEMBERS", DEFAULT_MAX_MEMBERS) if max_members is None else max_members
     if limit and count > limit:
-        raise UploadTooLarge(f"The export lists {count:,} members, over the {limit:,}-member limit "
+        raise UploadTooLargeError(f"The export lists {count:,} members, over the {limit:,}-member limit "
                              "(ADDON_UPLOAD_MAX_MEMBERS; a guild holds at most 1,000). Nothing was changed.")
 
 
@@ -688,7 +688,7 @@ def extract_addon_records(parsed: dict[str, Any], *, guild: str | None = None,
     are refused, since syncing them would erase every officer note on the site. An export of
     the origin project's addon (``GuildSyncDB.lastExport.characters``, no ``formatVersion``) is
     read too (:func:`_origin_records`). More than ``max_members`` members (default
-    ``settings.ADDON_UPLOAD_MAX_MEMBERS``) raises :class:`UploadTooLarge` before any record is built.
+    ``settings.ADDON_UPLOAD_MAX_MEMBERS``) raises :class:`UploadTooLargeError` before any record is built.
     """
     if not isinstance(parsed, dict) or SAVED_VARIABLE not in parsed:
         found = ", ".join(sorted(str(k) for k in parsed)) if isinstance(parsed, dict) and parsed else "nothing"
@@ -788,8 +788,7 @@ def _lua_scalar(value: Any) -> str:
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError("Lua SavedVariables cannot hold inf or nan")
-        text = repr(value)
-        return text
+        return repr(value)
     if isinstance(value, str):
         return _lua_string(value)
     raise TypeError(f"cannot write {type(value).__name__} as Lua")

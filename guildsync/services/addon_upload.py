@@ -7,7 +7,7 @@ Why it looks like this (issue 12, defect 9):
   ``ADDON_PARSE_CPU_SECONDS``, ``RLIMIT_AS`` = ``ADDON_PARSE_MAX_MEMORY_MB``, plus a wall-clock
   timeout): whatever the input, a web or worker process never spends more than that budget on
   it, and the memory a hostile file claims is returned to the system when the child exits
-  (gunicorn workers used to keep it). Over the budget → :class:`ParseBudgetExceeded` (422).
+  (gunicorn workers used to keep it). Over the budget → :class:`ParseBudgetExceededError` (422).
 * The parser itself is linear and refuses files over ``ADDON_UPLOAD_MAX_BYTES`` (413),
   with more than ``ADDON_UPLOAD_MAX_TABLES`` tables (413) or more than
   ``ADDON_UPLOAD_MAX_MEMBERS`` members (413); every refusal happens before anything is written.
@@ -34,26 +34,26 @@ from guildsync.services import pipeline
 from guildsync.services.addon_processor import (
     AddonFormatError,
     SavedVariablesError,
-    SavedVariablesTooLarge,
-    UploadTooLarge,
+    SavedVariablesTooLargeError,
+    UploadTooLargeError,
 )
 from guildsync.services.common import GuildSyncError, finish_log, start_log
 
-__all__ = ["ParseBudgetExceeded", "QueueUnavailable", "UploadOutcome", "parse_upload", "process_upload", "run_queued_upload",
+__all__ = ["ParseBudgetExceededError", "QueueUnavailableError", "UploadOutcome", "parse_upload", "process_upload", "run_queued_upload",
            "submit_upload"]
 
 _CHILD = "guildsync.services.addon_parse_child"
 _ERRORS: dict[str, type[AddonFormatError]] = {
-    "SavedVariablesTooLarge": SavedVariablesTooLarge, "SavedVariablesError": SavedVariablesError,
-    "UploadTooLarge": UploadTooLarge, "AddonFormatError": AddonFormatError,
+    "SavedVariablesTooLargeError": SavedVariablesTooLargeError, "SavedVariablesError": SavedVariablesError,
+    "UploadTooLargeError": UploadTooLargeError, "AddonFormatError": AddonFormatError,
 }
 
 
-class ParseBudgetExceeded(AddonFormatError):
+class ParseBudgetExceededError(AddonFormatError):
     """Parsing the file needed more CPU time or memory than an upload may use (422)."""
 
 
-class QueueUnavailable(GuildSyncError):
+class QueueUnavailableError(GuildSyncError):
     """A large upload could not be queued: the broker is unreachable (503)."""
 
 
@@ -86,10 +86,10 @@ def _limit_child() -> None:  # pragma: no cover - runs in the child between fork
 def parse_upload(data: bytes) -> list[dict[str, Any]]:
     """The file's bytes → roster records, parsed in a bounded child process. Raises the
     parser's own errors (``SavedVariablesError`` with line and column, ``AddonFormatError``,
-    ``UploadTooLarge``) or :class:`ParseBudgetExceeded`."""
+    ``UploadTooLargeError``) or :class:`ParseBudgetExceededError`."""
     limit = settings.ADDON_UPLOAD_MAX_BYTES
     if len(data) > limit:
-        raise SavedVariablesTooLarge(f"file is {len(data):,} bytes, over the {limit:,}-byte limit")
+        raise SavedVariablesTooLargeError(f"file is {len(data):,} bytes, over the {limit:,}-byte limit")
     limits = {"max_bytes": limit, "max_tables": settings.ADDON_UPLOAD_MAX_TABLES,
               "max_members": settings.ADDON_UPLOAD_MAX_MEMBERS}
     cpu = settings.ADDON_PARSE_CPU_SECONDS
@@ -104,7 +104,7 @@ def parse_upload(data: bytes) -> list[dict[str, Any]]:
             input=data, capture_output=True, timeout=max(30.0, cpu * 3), env=env, cwd=str(settings.BASE_DIR),
             preexec_fn=_limit_child, check=False)
     except subprocess.TimeoutExpired:
-        raise ParseBudgetExceeded(budget_message) from None
+        raise ParseBudgetExceededError(budget_message) from None
     try:
         answer = json.loads(child.stdout.decode("utf-8"))
     except ValueError:
@@ -112,12 +112,12 @@ def parse_upload(data: bytes) -> list[dict[str, Any]]:
     if child.returncode != 0 or not isinstance(answer, dict):
         # killed by SIGXCPU/SIGKILL (CPU limit) or MemoryError under RLIMIT_AS
         if child.returncode < 0 or b"MemoryError" in child.stderr or answer == {"error": "MemoryError"}:
-            raise ParseBudgetExceeded(budget_message)
+            raise ParseBudgetExceededError(budget_message)
         raise RuntimeError(f"the parser process failed ({child.returncode}): {child.stderr[-2000:]!r}")
     if "records" in answer:
         return answer["records"]
     if answer.get("error") == "MemoryError":
-        raise ParseBudgetExceeded(budget_message)
+        raise ParseBudgetExceededError(budget_message)
     cls = _ERRORS.get(answer.get("error"), AddonFormatError)
     if issubclass(cls, SavedVariablesError):
         raise cls(answer["message"], answer.get("line"), answer.get("column"))
@@ -145,7 +145,7 @@ def submit_upload(data: bytes, triggered_by: str) -> UploadOutcome:
         queued = addon_upload_task.delay(records, triggered_by, log.pk)
     except Exception as exc:  # broker unreachable: say so, and close the run
         finish_log(log, SyncLog.Status.FAILED, {"records": len(records)}, "The task queue is unreachable.")
-        raise QueueUnavailable("The task queue is unreachable; try again shortly. Nothing was changed.") from exc
+        raise QueueUnavailableError("The task queue is unreachable; try again shortly. Nothing was changed.") from exc
     return UploadOutcome("queued", log.pk, task_id=queued.id)
 
 

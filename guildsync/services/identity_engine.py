@@ -409,7 +409,7 @@ def run_matching(*, threshold: float | None = None, margin: float | None = None)
 
 
 # -- officers' manual links ----------------------------------------------------------------
-class NotFound(GuildSyncError, NotFoundError):
+class IdentityNotFoundError(GuildSyncError, NotFoundError):
     """A character, player, Discord user or link named by id does not exist (the API
     answers 404)."""
 
@@ -453,18 +453,18 @@ def link_character(character_id: int, *, player_id: int | None = None, discord_u
         lock_for_update("matching")
         character = WowCharacter.objects.filter(pk=character_id).first()
         if character is None:
-            raise NotFound(f"Character #{character_id} does not exist.")
+            raise IdentityNotFoundError(f"Character #{character_id} does not exist.")
         if player_id is not None:
             player = Player.objects.filter(pk=player_id).first()
             if player is None:
-                raise NotFound(f"Player #{player_id} does not exist.")
+                raise IdentityNotFoundError(f"Player #{player_id} does not exist.")
         else:
             if discord_id is not None:
                 user = DiscordUser.objects.filter(discord_id=discord_id).first()
             else:
                 user = DiscordUser.objects.filter(pk=discord_user_id).first()
             if user is None:
-                raise NotFound(f"Discord user {discord_id or f'#{discord_user_id}'} is not known here; "
+                raise IdentityNotFoundError(f"Discord user {discord_id or f'#{discord_user_id}'} is not known here; "
                                      "run the Discord sync if they joined recently.")
             player = Player.objects.filter(discord_user=user).first() or Player.objects.create(
                 display_name=(user.display_name or user.username)[:64], discord_user=user,
@@ -557,7 +557,7 @@ def unlink_character(link_id: int, actor: str = "") -> None:
         lock_for_update("matching")
         link = PlayerCharacter.objects.filter(pk=link_id).select_related("player", "character").first()
         if link is None:
-            raise NotFound(f"Link #{link_id} does not exist.")
+            raise IdentityNotFoundError(f"Link #{link_id} does not exist.")
         WowCharacter.objects.filter(pk=link.character_id).update(skip_auto_match=True)
         link.delete()
         _character_left(link.player_id, link.character_id)

@@ -213,7 +213,7 @@ class Trigger:
     queued: bool  # False: coalesced with the run already queued or running
 
 
-class TaskQueueUnavailable(GuildSyncError):
+class TaskQueueUnavailableError(GuildSyncError):
     """The broker could not take the task."""
 
 
@@ -245,7 +245,7 @@ def trigger_run(job: str, triggered_by: str) -> Trigger:
                                                    task_id=task_id)
     except Exception as exc:  # broker unreachable: free the claim so the next trigger can try
         release(name, task_id)
-        raise TaskQueueUnavailable("The task queue is unreachable; try again shortly.") from exc
+        raise TaskQueueUnavailableError("The task queue is unreachable; try again shortly.") from exc
     return Trigger(task_id, queued=True)
 
 

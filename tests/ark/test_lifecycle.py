@@ -179,7 +179,7 @@ def test_two_workers_at_once_do_the_work_once(make_match, governors, run_in_para
     assert AuditLog.objects.filter(action="match_locked").count() == 2
     assert SentReminder.objects.filter(reminder_type="4h", status="queued").count() == 5
     assert OutboxMessage.objects.filter(topic="ark.reminder").count() == 5
-    assert WEEKEND == matches[0].ark_weekend_date
+    assert matches[0].ark_weekend_date == WEEKEND
 
 
 @pytest.mark.django_db

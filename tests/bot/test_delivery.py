@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bot import outbox
-from bot.clients import DiscordFailure
+from bot.clients import DiscordFailureError
 from bot.delivery import DeliveryReport, claim_due, deliver_due, record_failure, retry_now
 from bot.models import OutboxMessage
 
@@ -87,7 +87,7 @@ def test_a_stale_attempt_cannot_overwrite_a_newer_claim(fake_discord):
     OutboxMessage.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())  # lease lapsed
     [second] = claim_due()
     assert second.attempts == 2 and second.uncertain_since is not None
-    record_failure(first, DiscordFailure("timed out waiting for Discord", maybe_delivered=True), DeliveryReport())
+    record_failure(first, DiscordFailureError("timed out waiting for Discord", maybe_delivered=True), DeliveryReport())
     row.refresh_from_db()
     assert row.status == Status.SENDING and row.attempts == 2 and row.last_error == ""
 

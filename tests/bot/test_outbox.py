@@ -224,11 +224,10 @@ def test_kick_on_commit_only_after_commit(settings, django_capture_on_commit_cal
     settings.OUTBOX_KICK_ON_COMMIT = True
     kicked = []
     monkeypatch.setattr("bot.outbox._kick_delivery", lambda: kicked.append(1))
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            outbox.post_message(CHANNEL, content="x")
-            outbox.post_message(CHANNEL, content="y")
-            assert kicked == []
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        outbox.post_message(CHANNEL, content="x")
+        outbox.post_message(CHANNEL, content="y")
+        assert kicked == []
     assert kicked == [1]  # one kick for the transaction, not one per message
 
 

@@ -108,7 +108,7 @@ def test_no_token_line_only_without_token(admin_client, settings):
 
 def test_domains_first_with_descriptions_system_below_and_view_site_is_the_dashboard(admin_client):
     html = admin_client.get("/admin/").content.decode()
-    order = [m for m in re.findall(r'class="app-(\w+) module', html)]
+    order = list(re.findall(r'class="app-(\w+) module', html))
     system_at = html.index('id="system-heading"')
     assert order[:6] == ["guildsync", "raids", "ark", "ratmas", "economy", "bot"]
     for label in ("auth", "rest_framework_api_key", "django_celery_beat"):

@@ -112,7 +112,7 @@ class FakeRaidHelper(FakeAPI):
     def _parse_start(self, date: str, time: str) -> dt.datetime:
         for fmt in ("%Y-%m-%d %H:%M", "%d-%m-%Y %H:%M"):
             try:
-                naive = dt.datetime.strptime(f"{date} {time}", fmt)
+                naive = dt.datetime.strptime(f"{date} {time}", fmt)  # noqa: DTZ007 (zone set below)
             except ValueError:
                 continue
             return naive.replace(tzinfo=zoneinfo.ZoneInfo(self.timezone))

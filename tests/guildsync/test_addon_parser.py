@@ -21,7 +21,7 @@ from guildsync.services.addon_processor import (
     RECORD_KEYS,
     AddonFormatError,
     SavedVariablesError,
-    SavedVariablesTooLarge,
+    SavedVariablesTooLargeError,
     extract_addon_records,
     format_saved_variables,
     parse_saved_variables,
@@ -268,7 +268,7 @@ def test_errors_report_line_and_column(text, message, line, column):
 
 def test_error_classes_are_domain_errors():
     assert issubclass(SavedVariablesError, AddonFormatError) and issubclass(AddonFormatError, DomainError)
-    assert issubclass(SavedVariablesTooLarge, SavedVariablesError)
+    assert issubclass(SavedVariablesTooLargeError, SavedVariablesError)
 
 
 # -- hostile input ---------------------------------------------------------------------------------
@@ -322,10 +322,10 @@ def test_binary_garbage_is_rejected_clearly():
 def test_size_limit(settings):
     settings.ADDON_UPLOAD_MAX_BYTES = 2048
     text = 'X = "' + "é" * 1100 + '"'  # 1,100 characters but 2,206 bytes
-    with pytest.raises(SavedVariablesTooLarge, match="2,206 bytes, over the 2,048-byte limit") as info:
+    with pytest.raises(SavedVariablesTooLargeError, match="2,206 bytes, over the 2,048-byte limit") as info:
         parse_saved_variables(text)
     assert info.value.line is None and str(info.value) == info.value.message
-    with pytest.raises(SavedVariablesTooLarge):
+    with pytest.raises(SavedVariablesTooLargeError):
         parse_saved_variables(text.encode())
     assert parse_saved_variables(text, max_bytes=4096)["X"] == "é" * 1100
     assert parse_saved_variables(text, max_bytes=0)["X"] == "é" * 1100

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -58,10 +59,8 @@ def _cpu(fn: Callable[[], object], repeat: int = 3) -> float:
 
 
 def _parse_or_error(text: str) -> None:
-    try:
+    with contextlib.suppress(SavedVariablesError):
         parse_saved_variables(text, max_bytes=0, max_tables=0)
-    except SavedVariablesError:
-        pass
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES) + sorted(VALID))

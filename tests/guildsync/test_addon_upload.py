@@ -15,7 +15,7 @@ from guildsync.models import AuditIssue, SyncLog, WowCharacter
 from guildsync.services import addon_upload
 from guildsync.services.addon_processor import (
     AddonFormatError,
-    UploadTooLarge,
+    UploadTooLargeError,
     extract_addon_records,
     format_saved_variables,
     parse_saved_variables,
@@ -66,7 +66,7 @@ def test_default_member_cap_is_well_above_a_real_guild(settings):
     assert settings.ADDON_UPLOAD_MAX_MEMBERS >= 5 * 1000
     parsed = parse_saved_variables(upload_text([addon_member(f"C{i}") for i in range(1000)]))
     assert len(extract_addon_records(parsed)) == 1000
-    with pytest.raises(UploadTooLarge, match="28,805 members"):
+    with pytest.raises(UploadTooLargeError, match="28,805 members"):
         extract_addon_records({"GuildSyncDB": {"formatVersion": 1, "guilds": {"g": {"members": [{}] * 28_805}}}})
 
 

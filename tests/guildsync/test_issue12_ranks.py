@@ -112,12 +112,12 @@ def test_defect3_and_4_migration_moves_existing_ranks():
     old = [("guildsync", "0007_identitychange")]
     executor.migrate(old)
     apps = executor.loader.project_state(old).apps
-    OldRank = apps.get_model("guildsync", "GuildRank")
-    OldRank.objects.all().delete()
-    OldRank.objects.create(name="Guild Leader", level=5, blizzard_rank_index=0, discord_role_name="Guild Leader")
-    OldRank.objects.create(name="Council", level=4, blizzard_rank_index=1, discord_role_name="Officer")
-    OldRank.objects.create(name="Member", level=2, blizzard_rank_index=None, discord_role_name="")
-    OldRank.objects.create(name="Alts", level=1, blizzard_rank_index=None, discord_role_name="Alt")
+    old_rank_model = apps.get_model("guildsync", "GuildRank")
+    old_rank_model.objects.all().delete()
+    old_rank_model.objects.create(name="Guild Leader", level=5, blizzard_rank_index=0, discord_role_name="Guild Leader")
+    old_rank_model.objects.create(name="Council", level=4, blizzard_rank_index=1, discord_role_name="Officer")
+    old_rank_model.objects.create(name="Member", level=2, blizzard_rank_index=None, discord_role_name="")
+    old_rank_model.objects.create(name="Alts", level=1, blizzard_rank_index=None, discord_role_name="Alt")
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())

@@ -29,7 +29,7 @@ def test_create_event_validates_input():
     with pytest.raises(RatmasError, match="future"):
         services.create_event(GUILD, future(-1), future(2), future(4))
     with pytest.raises(RatmasError, match="time zone"):
-        services.create_event(GUILD, dt.datetime(2030, 1, 1), future(2), future(4))
+        services.create_event(GUILD, dt.datetime(2030, 1, 1), future(2), future(4))  # noqa: DTZ001 (refused)
     assert Event.objects.count() == 0
     event = services.create_event(GUILD, future(1), future(2), future(3), timezone="Europe/Berlin",
                                   announcement_channel_id=CHANNEL, budget=" 20 EUR ")

@@ -46,7 +46,7 @@ def test_draw_finds_an_assignment_iff_one_exists(instance):
     feasible = brute_force_feasible(ids, forbidden)
     try:
         result = matching.draw(ids, forbidden, random.Random(seed))
-    except matching.Infeasible as exc:
+    except matching.InfeasibleError as exc:
         assert not feasible
         # the certificate is a real Hall violation: those givers may only give to those receivers
         if exc.kind == "group":

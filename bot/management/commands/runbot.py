@@ -1,4 +1,5 @@
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -70,8 +71,6 @@ class Command(BaseCommand):
                     exc = exc.__context__  # discord.py trips over its own first-connect failure
                 self.stderr.write(f"runbot: gateway unreachable ({exc.__class__.__name__}: {exc}); "
                                   f"retrying in {delay:.0f}s")
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)
-                except TimeoutError:
-                    pass
                 delay = min(delay * 2, 60.0)
