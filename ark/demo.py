@@ -73,7 +73,7 @@ def seed_demo(stdout) -> None:
             signup_close_utc=close,
             notes="Demo match: teleport at 11:50 UTC.",
         )
-    owners = dict((g, u) for g, _, u in GOVERNORS)
+    owners = {g: u for g, _, u in GOVERNORS}
     for governor_id in ROSTER:
         if services.find_active_signup_for_weekend(governor_id, match.ark_weekend_date) is None:
             services.add_signup(

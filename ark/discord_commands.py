@@ -136,7 +136,7 @@ def do_switch(
 def do_roster(match_id: int) -> str:
     match = services.get_match(match_id)
     if match is None:
-        raise services.NotFound(f"Ark match #{match_id} does not exist.")
+        raise services.NotFoundError(f"Ark match #{match_id} does not exist.")
     roster = services.get_roster(match_id)
     lines = [f"**{match}** — {_ts(match.match_time_utc)} · {match.status}"]
     for slot in ("Player", "Sub"):
@@ -192,7 +192,7 @@ def do_create_match(user_id: int, alliance: str, weekend: str, slot: str, notes:
     """Only a slot of the alliance's calendar, on an Ark weekend; the close follows the calendar."""
     ally = services.get_alliance(alliance)
     if ally is None:
-        raise services.NotFound(f"Unknown alliance {alliance!r}.")
+        raise services.NotFoundError(f"Unknown alliance {alliance!r}.")
     day, start, close = services.slot_schedule(ally, _parse_date(weekend, "weekend"), slot)
     m = services.create_match(
         alliance=ally,
@@ -296,7 +296,7 @@ def confirm_withdraw(user_id: int, match_id: int) -> interactions.Reply:
     slot to a sub and tells the officers, so a stray click must not do it."""
     match = services.get_match(match_id)
     if match is None:
-        raise services.NotFound(f"Ark match #{match_id} does not exist.")
+        raise services.NotFoundError(f"Ark match #{match_id} does not exist.")
     view = discord.ui.View(timeout=300)
     view.add_item(
         discord.ui.Button(

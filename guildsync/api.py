@@ -188,7 +188,9 @@ class OrphanWowView(generics.ListAPIView):
 @extend_schema(tags=TAG_IDENTITY, summary="Discord users with a guild role but no player")
 class OrphanDiscordView(generics.ListAPIView):
     serializer_class = DiscordUserSerializer
-    required_permissions = {"GET": ["guildsync.view_discorduser"]}
+    # An identity report, not the member picker: Ark officers may view Discord users (to pick
+    # them on a ban) without seeing who is unlinked, so the report asks for the identity reads.
+    required_permissions = {"GET": READ_IDENTITY}
 
     def get_queryset(self) -> QuerySet:
         return DiscordUser.objects.filter(is_present=True, player__isnull=True).exclude(

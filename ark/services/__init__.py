@@ -71,7 +71,7 @@ from .discord_sync import (
     record_message_delivery,
 )
 from .draft import (
-    DraftInfeasible,
+    DraftInfeasibleError,
     DraftPlan,
     Rule,
     add_draft_constraint,
@@ -84,11 +84,11 @@ from .draft import (
 )
 from .errors import (
     ArkError,
-    Banned,
-    NotAllowed,
-    NotFound,
-    RosterFull,
-    SignupClosed,
+    BannedError,
+    NotAllowedError,
+    NotFoundError,
+    RosterFullError,
+    SignupClosedError,
 )
 from .lifecycle import (
     LifecycleReport,
@@ -118,11 +118,11 @@ from .stats import MAX_IMPORT_BYTES, ImportReport, RowReport, import_governor_st
 
 __all__ = [
     "ArkError",
-    "NotFound",
-    "SignupClosed",
-    "RosterFull",
-    "Banned",
-    "NotAllowed",
+    "NotFoundError",
+    "SignupClosedError",
+    "RosterFullError",
+    "BannedError",
+    "NotAllowedError",
     "Slot",
     "SignupStatus",
     "MatchStatus",
@@ -176,7 +176,7 @@ __all__ = [
     "save_calendar",
     "signup_close_for",
     "slot_schedule",
-    "DraftInfeasible",
+    "DraftInfeasibleError",
     "DraftPlan",
     "Rule",
     "add_draft_constraint",

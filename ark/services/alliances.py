@@ -13,7 +13,7 @@ from ..models import (
     Signup,
 )
 from .common import SignupStatus, _audit, get_match
-from .errors import ArkError, NotAllowed, NotFound
+from .errors import ArkError, NotAllowedError, NotFoundError
 
 # --- alliances and governors -----------------------------------------------------------------
 
@@ -82,7 +82,7 @@ def save_alliance(
         else:
             ally = Alliance.objects.select_for_update().filter(pk=alliance_id).first()
             if ally is None:
-                raise NotFound(f"Alliance #{alliance_id} does not exist.")
+                raise NotFoundError(f"Alliance #{alliance_id} does not exist.")
             for key, value in fields.items():
                 setattr(ally, key, value)
             ally.save()
@@ -108,7 +108,7 @@ def register_governor(
     with transaction.atomic():
         gov = Governor.objects.select_for_update().filter(governor_id=governor_id).first()
         if gov and gov.discord_user_id != discord_user_id and not as_officer:
-            raise NotAllowed(f"Governor {governor_id} is registered to another Discord user; ask an officer.")
+            raise NotAllowedError(f"Governor {governor_id} is registered to another Discord user; ask an officer.")
         if gov is None:
             try:
                 with transaction.atomic():
@@ -146,10 +146,10 @@ def governor_for(*, discord_user_id: int, match_id: int, signed_up: bool) -> Gov
     which command to use instead."""
     match = get_match(match_id)
     if match is None:
-        raise NotFound(f"Ark match #{match_id} does not exist.")
+        raise NotFoundError(f"Ark match #{match_id} does not exist.")
     mine = list(Governor.objects.filter(discord_user_id=discord_user_id).order_by("name"))
     if not mine:
-        raise NotFound("You have no governor registered: use `/ark governor register` first.")
+        raise NotFoundError("You have no governor registered: use `/ark governor register` first.")
     active = set(
         Signup.objects.filter(
             governor__in=mine, ark_weekend_date=match.ark_weekend_date, status=SignupStatus.ACTIVE

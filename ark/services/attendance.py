@@ -13,7 +13,7 @@ from django.db.models import Count, Q
 from ..models import Alliance, Governor, GovernorRecord, Match, Signup
 from .bans import ark_weekend_of, get_active_ban_for
 from .common import MatchStatus, SignupStatus, _audit, _lock_match, _now
-from .errors import ArkError, NotFound
+from .errors import ArkError, NotFoundError
 
 Attendance = Signup.Attendance
 
@@ -46,7 +46,7 @@ def set_attendance(
             .first()
         )
         if signup is None:
-            raise NotFound(f"Governor {governor_id} was not signed up for match #{match.pk}.")
+            raise NotFoundError(f"Governor {governor_id} was not signed up for match #{match.pk}.")
         before = signup.attendance
         signup.attendance = value
         signup.save(update_fields=["attendance", "updated_at"])

@@ -16,7 +16,7 @@ from ..models import (
 )
 from .calendar import get_cadence, next_ark_weekend
 from .common import OPEN, SignupStatus, _audit, _bounded_text, _now
-from .errors import ArkError, NotFound
+from .errors import ArkError, NotFoundError
 
 # --- bans ------------------------------------------------------------------------------------
 
@@ -87,7 +87,7 @@ def revoke_ban(*, ban_id: int, actor_discord_id: int | None = None, now: dt.date
     with transaction.atomic():
         ban = Ban.objects.select_for_update().filter(pk=ban_id).first()
         if ban is None:
-            raise NotFound(f"Ban #{ban_id} does not exist.")
+            raise NotFoundError(f"Ban #{ban_id} does not exist.")
         if ban.revoked_at:
             raise ArkError(f"Ban #{ban_id} was already revoked.")
         ban.revoked_at, ban.revoked_by_discord_id = _now(now), actor_discord_id

@@ -17,7 +17,7 @@ from django.db import transaction
 
 from ..models import Alliance, ArkCalendar, ArkSettings, Match
 from .common import _audit, _now
-from .errors import ArkError, NotFound
+from .errors import ArkError, NotFoundError
 from .matches import create_match
 
 _SLOT_RE = re.compile(r"^(Sat|Sun) ([01]\d|2[0-3]):([0-5]\d)$")
@@ -177,7 +177,7 @@ def slot_schedule(alliance: Alliance, weekend: dt.date, slot_label: str) -> tupl
     calendar does not list, or a weekend that is no Ark weekend, is refused, naming the allowed ones."""
     calendar = get_calendar(alliance)
     if calendar is None:
-        raise NotFound(f"{alliance.name} has no Ark calendar yet: an officer sets one in the admin (Ark calendars).")
+        raise NotFoundError(f"{alliance.name} has no Ark calendar yet: an officer sets one in the admin (Ark calendars).")
     slots = calendar_slots(calendar)
     allowed = ", ".join(s.label for s in slots)
     try:

@@ -16,7 +16,7 @@ from ..models import (
     Match,
     Signup,
 )
-from .errors import ArkError, NotAllowed, NotFound, SignupClosed
+from .errors import ArkError, NotAllowedError, NotFoundError, SignupClosedError
 
 Slot = Signup.Slot
 SignupStatus = Signup.Status
@@ -69,7 +69,7 @@ def _lock_match(match_id: int) -> Match:
     try:
         return Match.objects.select_for_update(of=("self",)).select_related("alliance").get(pk=match_id)
     except (Match.DoesNotExist, ValueError, TypeError):
-        raise NotFound(f"Ark match #{match_id} does not exist.") from None
+        raise NotFoundError(f"Ark match #{match_id} does not exist.") from None
 
 
 def _audit(
@@ -127,11 +127,11 @@ def _signup_for(match: Match, governor_id: int | None, discord_user_id: int | No
     if governor_id is not None:
         signup = rows.filter(governor__governor_id=governor_id).first()
         if signup is None:
-            raise NotFound(f"Governor {governor_id} is not signed up for this match.")
+            raise NotFoundError(f"Governor {governor_id} is not signed up for this match.")
         return signup
     mine = list(rows.filter(discord_user_id=discord_user_id))
     if not mine:
-        raise NotFound("You are not signed up for this match.")
+        raise NotFoundError("You are not signed up for this match.")
     if len(mine) > 1:
         names = ", ".join(f"{s.governor.name} ({s.governor.governor_id})" for s in mine)
         raise ArkError(f"You have several governors in this match ({names}): say which one.")
@@ -140,16 +140,16 @@ def _signup_for(match: Match, governor_id: int | None, discord_user_id: int | No
 
 def _check_owner(signup: Signup, actor: int | None, as_officer: bool) -> None:
     if not as_officer and actor != signup.discord_user_id:
-        raise NotAllowed("Only the governor's owner or an officer can change this signup.")
+        raise NotAllowedError("Only the governor's owner or an officer can change this signup.")
 
 
 def _check_open_for_members(match: Match, now: dt.datetime, as_officer: bool) -> None:
     if match.status not in OPEN:
-        raise SignupClosed(f"This match is {match.status.lower()}: the roster can no longer change.")
+        raise SignupClosedError(f"This match is {match.status.lower()}: the roster can no longer change.")
     if as_officer:
         return
     if match.status != MatchStatus.SCHEDULED or now >= match.signup_close_utc:
-        raise SignupClosed("Signups for this match are closed. Ask an officer if you need a change.")
+        raise SignupClosedError("Signups for this match are closed. Ask an officer if you need a change.")
 
 
 def get_match(match_id: int) -> Match | None:

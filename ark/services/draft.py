@@ -24,12 +24,12 @@ from django.db import transaction
 from ..models import TEAMS, DraftConstraint, Governor, Match, MessageRef, Signup
 from .common import MatchStatus, SignupStatus, Slot, _audit, _lock_match, _now
 from .discord_sync import _bump, _sync_message
-from .errors import ArkError, NotFound
+from .errors import ArkError, NotFoundError
 
 MAX_DRAFT_PLAYERS = 30
 
 
-class DraftInfeasible(ArkError):
+class DraftInfeasibleError(ArkError):
     """The officers' constraints cannot all hold; the message names them."""
 
 
@@ -61,9 +61,9 @@ class DraftPlan:
         return abs(self.power1 - self.power2)
 
 
-def _infeasible(rules: Sequence[Rule], names: dict[int, str], why: str) -> DraftInfeasible:
+def _infeasible(rules: Sequence[Rule], names: dict[int, str], why: str) -> DraftInfeasibleError:
     listed = "; ".join(r.describe(names) for r in rules)
-    return DraftInfeasible(f"The draft constraints cannot all hold ({why}): {listed}.")
+    return DraftInfeasibleError(f"The draft constraints cannot all hold ({why}): {listed}.")
 
 
 def split_teams(
@@ -260,7 +260,7 @@ def add_draft_constraint(
         match = _lock_match(match_id)
         govs = {g.governor_id: g for g in Governor.objects.filter(governor_id__in=[governor_id, other_governor_id])}
         if governor_id not in govs or (kind != "captain" and other_governor_id not in govs):
-            raise NotFound("Both governors must be registered.")
+            raise NotFoundError("Both governors must be registered.")
         if kind == "captain":
             if team not in TEAMS:
                 raise ArkError("A captain's team is 1 or 2.")
@@ -282,7 +282,7 @@ def remove_draft_constraint(*, constraint_id: int, actor_discord_id: int | None 
     with transaction.atomic():
         row = DraftConstraint.objects.select_related("match").filter(pk=constraint_id).first()
         if row is None:
-            raise NotFound(f"Draft constraint #{constraint_id} does not exist.")
+            raise NotFoundError(f"Draft constraint #{constraint_id} does not exist.")
         _lock_match(row.match_id)
         _audit("draft_constraint_removed", actor_discord_id, match=row.match, rule=str(row))
         row.delete()
@@ -321,7 +321,7 @@ def move_to_team(*, signup_id: int, team: int, actor_discord_id: int | None = No
     with transaction.atomic():
         row = Signup.objects.filter(pk=signup_id).values_list("match_id", flat=True).first()
         if row is None:
-            raise NotFound(f"Signup #{signup_id} does not exist.")
+            raise NotFoundError(f"Signup #{signup_id} does not exist.")
         match = _lock_match(row)
         signup = Signup.objects.select_for_update(of=("self",)).select_related("governor").get(pk=signup_id)
         if match.status != MatchStatus.LOCKED or signup.status != SignupStatus.ACTIVE or signup.slot != Slot.PLAYER:

@@ -9,21 +9,21 @@ class ArkError(DomainError):
     """An Ark rule was broken; the message is shown to the member or officer as is."""
 
 
-class NotFound(ArkError):
+class NotFoundError(ArkError):
     pass
 
 
-class SignupClosed(ArkError):
+class SignupClosedError(ArkError):
     pass
 
 
-class RosterFull(ArkError):
+class RosterFullError(ArkError):
     pass
 
 
-class Banned(ArkError):
+class BannedError(ArkError):
     pass
 
 
-class NotAllowed(ArkError):
+class NotAllowedError(ArkError):
     pass

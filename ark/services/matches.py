@@ -19,7 +19,7 @@ from ..models import (
 from .alliances import get_alliance
 from .common import OPEN, MatchStatus, SignupStatus, _audit, _aware, _bounded_text, _counts, _lock_match, _now
 from .discord_sync import _bump, _channel_for, _sync_message
-from .errors import ArkError, NotFound
+from .errors import ArkError, NotFoundError
 
 # --- matches ---------------------------------------------------------------------------------
 
@@ -41,7 +41,7 @@ def _validate_schedule(weekend: dt.date, match_day: str, start: dt.datetime, clo
 def _resolve_alliance(alliance: str | int | Alliance) -> Alliance:
     found = get_alliance(alliance)
     if found is None:
-        raise NotFound(f"Unknown alliance {alliance!r}.")
+        raise NotFoundError(f"Unknown alliance {alliance!r}.")
     return found
 
 

@@ -32,7 +32,7 @@ from .common import (
     _signup_for,
 )
 from .discord_sync import _bump
-from .errors import ArkError, Banned, NotAllowed, NotFound, RosterFull
+from .errors import ArkError, BannedError, NotAllowedError, NotFoundError, RosterFullError
 
 # --- signups ---------------------------------------------------------------------------------
 
@@ -66,7 +66,7 @@ def _check_ban(
         return None
     if not (as_officer and override_ban):
         until = f" until {ban.ends_on}" if ban.ends_on else ""
-        raise Banned(
+        raise BannedError(
             f"You are banned from Ark{until}: {ban.reason}"
             if not as_officer
             else f"This member is banned from Ark{until} ({ban.reason}). Use the ban override to add them anyway."
@@ -121,7 +121,7 @@ def add_signup(
         gov = Governor.objects.select_for_update().filter(governor_id=governor_id).first()
         if gov is None:
             if not governor_name:
-                raise NotFound(f"Governor {governor_id} is not registered: use /ark governor register first.")
+                raise NotFoundError(f"Governor {governor_id} is not registered: use /ark governor register first.")
             gov = register_governor(
                 governor_id=governor_id,
                 name=governor_name,
@@ -129,7 +129,7 @@ def add_signup(
                 actor_discord_id=actor_discord_id,
             )
         elif gov.discord_user_id != discord_user_id:
-            raise NotAllowed(f"Governor {gov.name} belongs to another Discord user.")
+            raise NotAllowedError(f"Governor {gov.name} belongs to another Discord user.")
         ban = _check_ban(match, discord_user_id, gov.governor_id, as_officer, override_ban)
         ch_overridden = _check_city_hall(match, gov, as_officer, override_city_hall)
         _check_weekend_free(gov, match)
@@ -139,13 +139,13 @@ def add_signup(
         if slot is None:
             slot = Slot.PLAYER if players < ally.player_cap else Slot.SUB
         if slot == Slot.PLAYER and players >= ally.player_cap:
-            raise RosterFull(
+            raise RosterFullError(
                 f"All {ally.player_cap} player slots are taken"
                 + (": join as Sub." if subs < ally.sub_cap else " and the subs are full too.")
             )
         if slot == Slot.SUB:
             if subs >= ally.sub_cap:
-                raise RosterFull(f"The roster is full ({ally.player_cap} players, {ally.sub_cap} subs).")
+                raise RosterFullError(f"The roster is full ({ally.player_cap} players, {ally.sub_cap} subs).")
             if players < ally.player_cap:
                 if not as_officer:
                     raise ArkError(
@@ -220,7 +220,7 @@ def remove_signup(
     if status not in (SignupStatus.WITHDRAWN, SignupStatus.REMOVED):
         raise ArkError("A signup ends as Withdrawn or Removed.")
     if status == SignupStatus.REMOVED and not as_officer:
-        raise NotAllowed("Only officers can remove a signup.")
+        raise NotAllowedError("Only officers can remove a signup.")
     with transaction.atomic():
         match = _lock_match(match_id)
         _check_open_for_members(match, now, as_officer)
@@ -303,9 +303,9 @@ def switch_signup_governor(
         _check_owner(signup, actor_discord_id, as_officer)
         new = Governor.objects.filter(governor_id=new_governor_id).first()
         if new is None:
-            raise NotFound(f"Governor {new_governor_id} is not registered: use /ark governor register first.")
+            raise NotFoundError(f"Governor {new_governor_id} is not registered: use /ark governor register first.")
         if new.discord_user_id != signup.discord_user_id:
-            raise NotAllowed("You can only switch to another governor of the same Discord user.")
+            raise NotAllowedError("You can only switch to another governor of the same Discord user.")
         if new.pk == signup.governor_id:
             raise ArkError(f"{new.name} is already the signed-up governor.")
         _check_ban(match, signup.discord_user_id, new.governor_id, as_officer, False)
@@ -345,9 +345,9 @@ def move_signup_slot(
             raise ArkError(f"{signup.governor.name} is already a {slot}.")
         players, subs = _counts(match)
         if slot == Slot.PLAYER and players >= match.alliance.player_cap:
-            raise RosterFull(f"All {match.alliance.player_cap} player slots are taken.")
+            raise RosterFullError(f"All {match.alliance.player_cap} player slots are taken.")
         if slot == Slot.SUB and subs >= match.alliance.sub_cap:
-            raise RosterFull(f"All {match.alliance.sub_cap} sub slots are taken.")
+            raise RosterFullError(f"All {match.alliance.sub_cap} sub slots are taken.")
         before = signup.slot
         signup.slot = slot
         signup.save(update_fields=["slot", "updated_at"])
@@ -395,7 +395,7 @@ def mark_checked_in(
             rows = rows.filter(governor__governor_id=governor_id)
         signups = list(rows)
         if not signups:
-            raise NotFound("You have no active signup in this match.")
+            raise NotFoundError("You have no active signup in this match.")
         fresh = [s for s in signups if s.checked_in_at is None]
         if not fresh:
             raise ArkError("You are already checked in.")
@@ -433,7 +433,7 @@ def mark_emergency_withdraw(
             raise ArkError("The match has started: ask an officer.")
         signup = _signup_for(match, governor_id, discord_user_id)
         if signup.discord_user_id != discord_user_id:
-            raise NotAllowed("That governor belongs to another Discord user.")
+            raise NotAllowedError("That governor belongs to another Discord user.")
         return _end_signup(
             match,
             signup,

@@ -14,7 +14,7 @@ from ark.models import Governor, MessageRef, Signup
 from ark.services import Rule
 from tests.ark.conftest import CLOSE, CONF_CHANNEL, OFFICER, sign
 
-D = services.DraftInfeasible
+D = services.DraftInfeasibleError
 
 
 def brute_force(powers: dict[int, int], rules: list[Rule]) -> int | None:

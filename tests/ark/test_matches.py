@@ -152,7 +152,7 @@ def test_governor_registry(db):
     assert services.list_governors(user(7)) == [g]
     g = services.register_governor(governor_id=77, name="Cleopatra", discord_user_id=user(7))
     assert g.name == "Cleopatra"
-    with pytest.raises(services.NotAllowed, match="another Discord user"):
+    with pytest.raises(services.NotAllowedError, match="another Discord user"):
         services.register_governor(governor_id=77, name="Thief", discord_user_id=user(8))
     g = services.register_governor(
         governor_id=77, name="Cleo", discord_user_id=user(8), as_officer=True, actor_discord_id=OFFICER
@@ -191,7 +191,7 @@ def test_bans_lifecycle(db):
     assert len(services.list_bans(active_only=False)) == 2
     with pytest.raises(services.ArkError, match="already revoked"):
         services.revoke_ban(ban_id=ban.pk)
-    with pytest.raises(services.NotFound):
+    with pytest.raises(services.NotFoundError):
         services.revoke_ban(ban_id=12345)
     for bad in (
         {},

@@ -33,7 +33,7 @@ def test_attendance_is_recorded_after_the_start_and_adds_up_in_the_record(match,
     services.set_attendance(match_id=match.pk, governor_id=2, attendance="No-show", now=AFTER)
     with pytest.raises(services.ArkError, match="played, no_show or excused"):
         services.set_attendance(match_id=match.pk, governor_id=2, attendance="maybe", now=AFTER)
-    with pytest.raises(services.NotFound):
+    with pytest.raises(services.NotFoundError):
         services.set_attendance(match_id=match.pk, governor_id=5, attendance="played", now=AFTER)
     g1, g2 = governors[0], governors[1]
     assert services.governor_record(g1) == services.GovernorStats(signed_up=1, checked_in=1, played=1)

@@ -21,11 +21,11 @@ def roster(match):
 def test_players_fill_first_then_subs_then_refused(match, governors):
     for n in (1, 2, 3):
         assert sign(match, n).slot == "Player"
-    with pytest.raises(services.RosterFull, match="join as Sub"):
+    with pytest.raises(services.RosterFullError, match="join as Sub"):
         sign(match, 4, slot_type="Player")
     assert sign(match, 4).slot == "Sub"
     assert sign(match, 5, slot_type="Sub").slot == "Sub"
-    with pytest.raises(services.RosterFull, match="roster is full"):
+    with pytest.raises(services.RosterFullError, match="roster is full"):
         sign(match, 6)
     assert roster(match) == [(1, "Player"), (2, "Player"), (3, "Player"), (4, "Sub"), (5, "Sub")]
     assert AuditLog.objects.filter(action="signup_added").count() == 5
@@ -40,7 +40,7 @@ def test_sub_only_when_players_full_unless_officer(match, governors):
 
 
 def test_unknown_governor_needs_registration_or_a_name(match, db):
-    with pytest.raises(services.NotFound, match="governor register"):
+    with pytest.raises(services.NotFoundError, match="governor register"):
         services.add_signup(match_id=match.pk, governor_id=555, discord_user_id=user(55), now=NOW)
     signup = services.add_signup(
         match_id=match.pk, governor_id=555, governor_name="Newbie", discord_user_id=user(55), now=NOW
@@ -49,7 +49,7 @@ def test_unknown_governor_needs_registration_or_a_name(match, db):
 
 
 def test_governor_of_another_user_is_refused(match, governors):
-    with pytest.raises(services.NotAllowed, match="another Discord user"):
+    with pytest.raises(services.NotAllowedError, match="another Discord user"):
         services.add_signup(match_id=match.pk, governor_id=2, discord_user_id=user(3), now=NOW)
 
 
@@ -87,11 +87,11 @@ def test_database_refuses_a_second_active_signup_for_the_weekend(
 
 def test_signups_close_at_close_time_but_officers_may_still_change(match, governors):
     after = CLOSE + dt.timedelta(minutes=1)
-    with pytest.raises(services.SignupClosed, match="closed"):
+    with pytest.raises(services.SignupClosedError, match="closed"):
         sign(match, 1, now=after)
     signup = sign(match, 1, now=after, as_officer=True)
     assert signup.source == "admin"
-    with pytest.raises(services.SignupClosed):
+    with pytest.raises(services.SignupClosedError):
         services.remove_signup(match_id=match.pk, governor_id=1, actor_discord_id=user(1), now=after)
     services.remove_signup(
         match_id=match.pk,
@@ -106,20 +106,20 @@ def test_signups_close_at_close_time_but_officers_may_still_change(match, govern
 
 def test_locked_or_cancelled_match_refuses_members(match, governors):
     services.lock_match(match_id=match.pk, now=NOW)
-    with pytest.raises(services.SignupClosed):
+    with pytest.raises(services.SignupClosedError):
         sign(match, 1)
     services.cancel_match(match_id=match.pk, actor_discord_id=OFFICER)
-    with pytest.raises(services.SignupClosed, match="cancelled"):
+    with pytest.raises(services.SignupClosedError, match="cancelled"):
         sign(match, 1, as_officer=True)
 
 
 def test_remove_signup_rules(match, governors):
     sign(match, 1)
-    with pytest.raises(services.NotAllowed, match="Only officers"):
+    with pytest.raises(services.NotAllowedError, match="Only officers"):
         services.remove_signup(
             match_id=match.pk, governor_id=1, status="Removed", actor_discord_id=user(1), now=NOW
         )
-    with pytest.raises(services.NotAllowed, match="owner or an officer"):
+    with pytest.raises(services.NotAllowedError, match="owner or an officer"):
         services.remove_signup(match_id=match.pk, governor_id=1, actor_discord_id=user(2), now=NOW)
     with pytest.raises(services.ArkError, match="Withdrawn or Removed"):
         services.remove_signup(
@@ -127,7 +127,7 @@ def test_remove_signup_rules(match, governors):
         )
     s = services.remove_signup(match_id=match.pk, governor_id=1, actor_discord_id=user(1), now=NOW)
     assert s.status == "Withdrawn" and s.ended_at == NOW
-    with pytest.raises(services.NotFound):
+    with pytest.raises(services.NotFoundError):
         services.remove_signup(match_id=match.pk, governor_id=1, actor_discord_id=user(1), now=NOW)
 
 
@@ -144,11 +144,11 @@ def test_switch_governor_keeps_slot_and_position(match, governors):
     for n in (1, 2, 3, 4):
         sign(match, n)
     before = Signup.objects.get(match=match, governor__governor_id=1)
-    with pytest.raises(services.NotAllowed, match="same Discord user"):
+    with pytest.raises(services.NotAllowedError, match="same Discord user"):
         services.switch_signup_governor(
             match_id=match.pk, old_governor_id=1, new_governor_id=2, actor_discord_id=user(1), now=NOW
         )
-    with pytest.raises(services.NotAllowed):
+    with pytest.raises(services.NotAllowedError):
         services.switch_signup_governor(
             match_id=match.pk, old_governor_id=1, new_governor_id=11, actor_discord_id=user(2), now=NOW
         )
@@ -178,7 +178,7 @@ def test_switch_to_a_governor_active_elsewhere_is_refused(match, make_match, oth
 def test_move_signup_slot_within_caps(match, governors):
     for n in (1, 2, 3, 4):
         sign(match, n)
-    with pytest.raises(services.RosterFull):
+    with pytest.raises(services.RosterFullError):
         services.move_signup_slot(
             match_id=match.pk, governor_id=4, slot_type="Player", actor_discord_id=OFFICER
         )
@@ -212,7 +212,7 @@ def test_check_in_window(match, governors):
         services.mark_checked_in(
             match_id=match.pk, discord_user_id=user(1), now=START + dt.timedelta(seconds=1)
         )
-    with pytest.raises(services.NotFound):
+    with pytest.raises(services.NotFoundError):
         services.mark_checked_in(match_id=match.pk, discord_user_id=user(9), now=at)
 
 
@@ -246,7 +246,7 @@ def test_emergency_withdraw_with_two_governors_needs_a_choice(match, governors):
         services.mark_emergency_withdraw(match_id=match.pk, discord_user_id=user(1), now=NOW)
     s = services.mark_emergency_withdraw(match_id=match.pk, discord_user_id=user(1), governor_id=11, now=NOW)
     assert s.governor.governor_id == 11
-    with pytest.raises(services.NotAllowed):
+    with pytest.raises(services.NotAllowedError):
         services.mark_emergency_withdraw(match_id=match.pk, discord_user_id=user(2), governor_id=1, now=NOW)
 
 
@@ -255,9 +255,9 @@ def test_bans_refuse_and_officer_override_is_audited(match, governors):
         discord_user_id=user(1), reason="no-show twice", weekends=2, actor_discord_id=OFFICER, now=NOW
     )
     assert ban.starts_weekend == WEEKEND
-    with pytest.raises(services.Banned, match="no-show twice"):
+    with pytest.raises(services.BannedError, match="no-show twice"):
         sign(match, 1)
-    with pytest.raises(services.Banned, match="ban override"):
+    with pytest.raises(services.BannedError, match="ban override"):
         sign(match, 1, as_officer=True)
     s = sign(match, 1, as_officer=True, override_ban=True)
     row = AuditLog.objects.get(action="signup_added", signup=s)
@@ -268,12 +268,12 @@ def test_governor_ban_blocks_that_governor_only(match, governors):
     services.add_ban(governor_id=11, reason="farm account", until_date=WEEKEND, now=NOW)
     sign(match, 1)
     services.remove_signup(match_id=match.pk, governor_id=1, actor_discord_id=user(1), now=NOW)
-    with pytest.raises(services.Banned):
+    with pytest.raises(services.BannedError):
         sign(match, 11)
 
 
 def test_match_not_found(db):
-    with pytest.raises(services.NotFound, match="#424242"):
+    with pytest.raises(services.NotFoundError, match="#424242"):
         services.add_signup(match_id=424242, governor_id=1, discord_user_id=1)
 
 
