@@ -93,6 +93,41 @@ def _check_city_hall(match: Match, gov: Governor, as_officer: bool, override: bo
     )
 
 
+def _choose_slot(match: Match, slot: str | None, as_officer: bool) -> tuple[str, bool]:
+    """The slot a signup takes given the current fill, or the refusal; the flag says an
+    officer put a Sub in while player slots were open (audited as an override)."""
+    players, subs = _counts(match)
+    ally = match.alliance
+    if slot is None:
+        slot = Slot.PLAYER if players < ally.player_cap else Slot.SUB
+    if slot == Slot.PLAYER and players >= ally.player_cap:
+        raise RosterFullError(
+            f"All {ally.player_cap} player slots are taken"
+            + (": join as Sub." if subs < ally.sub_cap else " and the subs are full too.")
+        )
+    if slot == Slot.SUB:
+        if subs >= ally.sub_cap:
+            raise RosterFullError(f"The roster is full ({ally.player_cap} players, {ally.sub_cap} subs).")
+        if players < ally.player_cap:
+            if not as_officer:
+                raise ArkError(f"Player slots are still open ({players}/{ally.player_cap}): join as Player.")
+            return slot, True
+    return slot, False
+
+
+def _refuse_early_when_full(match_id: int, slot: str | None, now: dt.datetime) -> None:
+    """A member's press on a full or closed roster is refused from committed counts, without
+    queueing on the match lock: when registration opens, hundreds press at once and all but
+    a few are refusals, which must not wait behind the signups that succeed. A slot that
+    frees a moment later is no different from a press that came a moment earlier. Whatever
+    passes here is decided again under the lock."""
+    match = Match.objects.select_related("alliance").filter(pk=match_id).first()
+    if match is None:
+        return  # the locked path words the "not found"
+    _check_open_for_members(match, now, as_officer=False)
+    _choose_slot(match, slot, as_officer=False)
+
+
 def add_signup(
     *,
     match_id: int,
@@ -115,6 +150,8 @@ def add_signup(
     slot = _parse_slot(slot_type)
     if source not in Signup.Source.values:
         raise ArkError("The signup source is self or admin.")
+    if not as_officer:
+        _refuse_early_when_full(match_id, slot, now)
     with transaction.atomic():
         match = _lock_match(match_id)  # serialises every roster change of this match
         _check_open_for_members(match, now, as_officer)
@@ -133,25 +170,8 @@ def add_signup(
         ban = _check_ban(match, discord_user_id, gov.governor_id, as_officer, override_ban)
         ch_overridden = _check_city_hall(match, gov, as_officer, override_city_hall)
         _check_weekend_free(gov, match)
-        players, subs = _counts(match)
-        ally = match.alliance
-        override = ban is not None or ch_overridden
-        if slot is None:
-            slot = Slot.PLAYER if players < ally.player_cap else Slot.SUB
-        if slot == Slot.PLAYER and players >= ally.player_cap:
-            raise RosterFullError(
-                f"All {ally.player_cap} player slots are taken"
-                + (": join as Sub." if subs < ally.sub_cap else " and the subs are full too.")
-            )
-        if slot == Slot.SUB:
-            if subs >= ally.sub_cap:
-                raise RosterFullError(f"The roster is full ({ally.player_cap} players, {ally.sub_cap} subs).")
-            if players < ally.player_cap:
-                if not as_officer:
-                    raise ArkError(
-                        f"Player slots are still open ({players}/{ally.player_cap}): join as Player."
-                    )
-                override = True
+        slot, slot_override = _choose_slot(match, slot, as_officer)
+        override = ban is not None or ch_overridden or slot_override
         try:
             with transaction.atomic():
                 signup = Signup.objects.create(

@@ -85,3 +85,37 @@ def test_parallel_withdrawals_promote_each_sub_once(make_match, run_in_parallel)
     assert active.filter(slot="Player").count() == 30 and active.filter(slot="Sub").count() == 5
     promoted = sorted(m.user_id for m in OutboxMessage.objects.filter(topic="ark.promoted"))
     assert promoted == sorted(user(i) for i in range(30, 40))  # the 10 earliest subs, once each
+
+
+def test_a_refusal_on_a_full_roster_does_not_queue_on_the_match_lock(make_match, run_in_parallel):
+    """The registration rush: while a signup holds the match lock, presses on a full roster are
+    answered from committed counts instead of waiting for it (bench/bot_burst.py measures it)."""
+    import threading
+
+    from django.db import transaction
+
+    from ark.models import Match
+
+    ally = Alliance.objects.create(name="Tiny", registration_channel_id=1, confirmation_channel_id=2,
+                                   player_cap=1, sub_cap=0)
+    match = make_match(ally)
+    Governor.objects.bulk_create([Governor(governor_id=2000 + i, name=f"T{i}", discord_user_id=user(i))
+                                  for i in range(2)])
+    services.add_signup(match_id=match.pk, governor_id=2000, discord_user_id=user(0), now=NOW)
+    locked, refused = threading.Event(), threading.Event()
+
+    def run(i: int):
+        if i == 0:  # a slow roster change holding the lock until the refusal has been answered
+            with transaction.atomic():
+                Match.objects.select_for_update().get(pk=match.pk)
+                locked.set()
+                return refused.wait(60)
+        assert locked.wait(60)
+        try:
+            services.add_signup(match_id=match.pk, governor_id=2001, discord_user_id=user(1), now=NOW)
+        finally:
+            refused.set()
+
+    holder, presser = run_in_parallel(run, 2)
+    assert isinstance(presser, services.RosterFullError), presser
+    assert holder is True  # the refusal came while the lock was still held
