@@ -22,7 +22,6 @@ from bot.outbox import discord_timestamp
 
 from . import conf, services
 from .messages import governor_label
-from .models import Match
 
 log = logging.getLogger(__name__)
 
@@ -90,21 +89,7 @@ def do_signup(user_id: int, match_id: int, governor_id: int | None = None, slot:
 
 
 def do_withdraw(user_id: int, match_id: int, governor_id: int | None = None) -> str:
-    if governor_id is None:
-        governor_id = services.governor_for(
-            discord_user_id=user_id, match_id=match_id, signed_up=True
-        ).governor_id
-    match = services.get_match(match_id)
-    if (
-        match is not None
-        and match.status == Match.Status.SCHEDULED
-        and match.signup_close_utc > dt.datetime.now(dt.UTC)
-    ):
-        s = services.remove_signup(match_id=match_id, governor_id=governor_id, actor_discord_id=user_id)
-    else:
-        s = services.mark_emergency_withdraw(
-            match_id=match_id, discord_user_id=user_id, governor_id=governor_id
-        )
+    s = services.withdraw(match_id=match_id, discord_user_id=user_id, governor_id=governor_id)
     return f"{s.governor.name} left {s.match}."
 
 
@@ -152,20 +137,14 @@ def do_roster(match_id: int) -> str:
 def do_prefs(
     user_id: int, dm_enabled: bool | None = None, disable: str | None = None, enable: str | None = None
 ) -> str:
-    current = services.get_reminder_prefs(user_id)
-    disabled = set(current.disabled_types if current else [])
-    if disable:
-        disabled |= {t.strip() for t in disable.split(",") if t.strip()}
-    if enable:
-        disabled -= {t.strip() for t in enable.split(",") if t.strip()}
-    changing = dm_enabled is not None or disable or enable
-    prefs = (
-        services.upsert_reminder_prefs(
-            discord_user_id=user_id, dm_enabled=dm_enabled, disabled_types=sorted(disabled)
-        )
-        if changing
-        else current
-    )
+    def types(text: str | None) -> set[str]:
+        return {t.strip() for t in (text or "").split(",") if t.strip()}
+
+    if dm_enabled is None and not disable and not enable:
+        prefs = services.get_reminder_prefs(user_id)
+    else:
+        prefs = services.change_reminder_prefs(discord_user_id=user_id, dm_enabled=dm_enabled,
+                                               disable=types(disable), enable=types(enable))
     active = [t.name for t in conf.reminder_types() if not t.to_channel]
     if prefs is None:
         return f"You get every reminder DM: {', '.join(active)}."

@@ -34,6 +34,7 @@ from .attendance import (
 from .bans import (
     add_ban,
     ark_weekend_of,
+    change_reminder_prefs,
     get_active_ban_for,
     get_reminder_prefs,
     list_bans,
@@ -113,6 +114,7 @@ from .signups import (
     move_signup_slot,
     remove_signup,
     switch_signup_governor,
+    withdraw,
 )
 from .stats import MAX_IMPORT_BYTES, ImportReport, RowReport, import_governor_stats, parse_stats_csv
 
@@ -152,6 +154,7 @@ __all__ = [
     "move_signup_slot",
     "mark_checked_in",
     "mark_emergency_withdraw",
+    "withdraw",
     "ark_weekend_of",
     "add_ban",
     "revoke_ban",
@@ -159,6 +162,7 @@ __all__ = [
     "list_bans",
     "get_active_ban_for",
     "get_reminder_prefs",
+    "change_reminder_prefs",
     "upsert_reminder_prefs",
     "LifecycleReport",
     "run_lifecycle",

@@ -147,6 +147,25 @@ def get_reminder_prefs(discord_user_id: int) -> ReminderPrefs | None:
     return ReminderPrefs.objects.filter(discord_user_id=discord_user_id).first()
 
 
+def change_reminder_prefs(
+    *,
+    discord_user_id: int,
+    dm_enabled: bool | None = None,
+    disable: Iterable[str] = (),
+    enable: Iterable[str] = (),
+) -> ReminderPrefs:
+    """``/ark prefs``: turn reminder types off or back on relative to what the member has now.
+    The change is applied to the locked row, so two changes made at once both hold."""
+    disable, enable = set(disable), set(enable)
+    if dm_enabled is None and not disable and not enable:
+        raise ArkError("Nothing to change.")
+    with transaction.atomic():
+        current = ReminderPrefs.objects.select_for_update().filter(discord_user_id=discord_user_id).first()
+        disabled = (set(current.disabled_types) if current else set()) | disable
+        return upsert_reminder_prefs(discord_user_id=discord_user_id, dm_enabled=dm_enabled,
+                                     disabled_types=disabled - enable)
+
+
 def upsert_reminder_prefs(
     *,
     discord_user_id: int,

@@ -15,7 +15,7 @@ from ..models import (
     Match,
     Signup,
 )
-from .alliances import register_governor
+from .alliances import governor_for, register_governor
 from .bans import get_active_ban_for
 from .common import (
     OPEN,
@@ -431,6 +431,23 @@ def mark_checked_in(
         )
         _bump(match)
         return signups
+
+
+def withdraw(
+    *, match_id: int, discord_user_id: int, governor_id: int | None = None, now: dt.datetime | None = None
+) -> Signup:
+    """A member leaves: a plain withdrawal while signups are open, an emergency withdraw (the
+    first Sub promoted) once they are closed. Decided under the match lock, with one clock,
+    so a press at the close can't take the wrong path."""
+    now = _now(now)
+    with transaction.atomic():
+        match = _lock_match(match_id)
+        if governor_id is None:
+            governor_id = governor_for(discord_user_id=discord_user_id, match_id=match_id, signed_up=True).governor_id
+        if match.status == MatchStatus.SCHEDULED and now < match.signup_close_utc:
+            return remove_signup(match_id=match_id, governor_id=governor_id, actor_discord_id=discord_user_id, now=now)
+        return mark_emergency_withdraw(match_id=match_id, discord_user_id=discord_user_id, governor_id=governor_id,
+                                       now=now)
 
 
 def mark_emergency_withdraw(

@@ -292,3 +292,36 @@ def test_a_new_ban_shows_the_rosters_it_covers(match, governors, make_match, oth
     text = dc.do_ban_add(OFFICER, "toxic", member_id=user(2), until=str(WEEKEND))
     assert "Still signed up: Gov2 in Osiris Guard" in text
     assert Signup.objects.filter(status="Active").count() == 2  # nobody pulled out silently
+
+
+def test_withdraw_is_plain_while_open_and_an_emergency_once_closed(match, governors):
+    for n in (1, 2, 3, 4, 5):
+        sign(match, n)
+    plain = services.withdraw(match_id=match.pk, discord_user_id=user(2), now=NOW)
+    assert plain.status == "Withdrawn" and not AuditLog.objects.filter(action="emergency_withdraw").exists()
+    # At the close itself the same press is an emergency withdraw (one clock, under the lock).
+    late = services.withdraw(match_id=match.pk, discord_user_id=user(3), now=CLOSE)
+    assert late.status == "Withdrawn" and AuditLog.objects.filter(action="emergency_withdraw").count() == 1
+    with pytest.raises(services.ArkError):
+        services.withdraw(match_id=match.pk, discord_user_id=user(9), now=NOW)  # never signed up
+
+
+def test_reminder_prefs_changes_apply_to_what_the_member_has_now(db):
+    services.change_reminder_prefs(discord_user_id=user(1), disable={"4h", "1h"})
+    services.change_reminder_prefs(discord_user_id=user(1), enable={"1h"}, disable={"start"})
+    prefs = services.get_reminder_prefs(user(1))
+    assert sorted(prefs.disabled_types) == ["4h", "start"] and prefs.dm_enabled
+    with pytest.raises(services.ArkError, match="Unknown reminder"):
+        services.change_reminder_prefs(discord_user_id=user(1), disable={"someday"})
+    with pytest.raises(services.ArkError, match="Nothing to change"):
+        services.change_reminder_prefs(discord_user_id=user(1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_reminder_prefs_changes_at_once_both_hold(run_in_parallel):
+    services.upsert_reminder_prefs(discord_user_id=user(1), disabled_types=[])
+    changes = [{"disable": {"4h"}}, {"disable": {"1h"}}, {"disable": {"start"}}, {"dm_enabled": False}]
+    results = run_in_parallel(lambda i: services.change_reminder_prefs(discord_user_id=user(1), **changes[i]), 4)
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    prefs = services.get_reminder_prefs(user(1))
+    assert sorted(prefs.disabled_types) == ["1h", "4h", "start"] and prefs.dm_enabled is False
