@@ -79,6 +79,7 @@ class DatabasePool:
         self._closing = False
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+        self.in_flight = 0  # jobs submitted and not finished (touched on the event loop only)
 
     @property
     def size(self) -> int:
@@ -105,7 +106,16 @@ class DatabasePool:
         if self.inline:
             return await sync_to_async(fn, thread_sensitive=True)(*args, **kwargs)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor(), self._job, fn, args, kwargs)
+        self.in_flight += 1
+        try:
+            return await loop.run_in_executor(self.executor(), self._job, fn, args, kwargs)
+        finally:
+            self.in_flight -= 1
+
+    @property
+    def backlogged(self) -> bool:
+        """Every thread is taken: new work will queue, so an answer can't come quickly."""
+        return not self.inline and self.in_flight >= self.size
 
     def shutdown(self) -> None:
         """Drop queued work, let running work finish, close the threads' connections."""
@@ -253,11 +263,14 @@ async def respond(interaction: Any, work: Callable[[], Awaitable[str | Reply | N
     ``ephemeral`` is decided before the work starts (a deferral fixes it); errors are always
     ephemeral (after a public deferral the "thinking…" message is deleted and the error sent
     as an ephemeral follow-up)."""
+    # In a rush (every database thread taken) the work would only queue: acknowledge first, so
+    # the acknowledgement never waits behind other members' work.
+    wait = 0 if DB.backlogged else settings.DISCORD_DEFER_AFTER
     task = asyncio.ensure_future(work())
     deferred = False
     try:
         try:
-            result = await asyncio.wait_for(asyncio.shield(task), settings.DISCORD_DEFER_AFTER)
+            result = await asyncio.wait_for(asyncio.shield(task), wait)
         except TimeoutError:
             try:
                 await interaction.response.defer(ephemeral=ephemeral, thinking=True)
