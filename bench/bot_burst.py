@@ -10,7 +10,7 @@ soon as they read it, as members do. For every press it measures, from the dispa
 - the acknowledgement (first callback: an answer, or a deferral), Discord's 3-second deadline;
 - the final answer (the callback's message, or the edit of the deferred one).
 
-Project: the bot as configured (``DISCORD_DB_THREADS``, default 8). Anchor, same run: the same
+Project: the bot as configured (``DISCORD_DB_THREADS``, default 2). Anchor, same run: the same
 burst with the bot's database pool forced to 1 thread (``DISCORD_DB_THREADS=1``), which is
 the old design's single ``sync_to_async`` thread. Both keep their connections
 (``DATABASE_CONN_MAX_AGE=600``, as the README advises for the bot). Goal: no acknowledgement after 3 s, p99 of

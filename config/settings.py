@@ -340,7 +340,7 @@ SOCIALACCOUNT_PROVIDERS = {
 }
 # runbot: database work of interactions runs on this many threads (one connection each);
 # gateway events (auto-moderation, member updates) on their own threads and bounded queue.
-DISCORD_DB_THREADS = env_int("DISCORD_DB_THREADS", 8, minimum=1)
+DISCORD_DB_THREADS = env_int("DISCORD_DB_THREADS", 2, minimum=1)
 DISCORD_EVENT_THREADS = env_int("DISCORD_EVENT_THREADS", 2, minimum=1)
 DISCORD_EVENT_QUEUE = env_int("DISCORD_EVENT_QUEUE", 2000, minimum=1)
 DISCORD_DEFER_AFTER = env_float("DISCORD_DEFER_AFTER", 0.4)  # seconds before an interaction is deferred
