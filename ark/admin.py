@@ -543,15 +543,9 @@ class BanAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
         return False  # revoke instead: the audit log keeps the history
 
     def response_add(self, request, obj, post_url_continue=None):
-        still_in = services.signups_covered_by(obj)
-        if still_in:
-            self.message_user(
-                request,
-                "Still signed up: "
-                + ", ".join(f"{s.governor.name} in {s.match}" for s in still_in[:10])
-                + ". A ban refuses new signups; remove these from Signups if they should not play.",
-                messages.WARNING,
-            )
+        note = services.ban_coverage_note(obj)
+        if note:
+            self.message_user(request, note, messages.WARNING)
         return super().response_add(request, obj, post_url_continue)
 
     @admin.action(description="Revoke", permissions=["change"])

@@ -247,11 +247,8 @@ def do_ban_add(
         until_date=_parse_date(until, "until") if until else None,
         actor_discord_id=user_id,
     )
-    still_in = services.signups_covered_by(b)
-    if not still_in:
-        return f"Ban #{b.pk}: {b}."
-    where = ", ".join(f"{s.governor.name} in {s.match}" for s in still_in[:10])
-    return f"Ban #{b.pk}: {b}. Still signed up: {where} — remove them with the admin if they should not play."
+    note = services.ban_coverage_note(b)
+    return f"Ban #{b.pk}: {b}." + (f" {note}" if note else "")
 
 
 def do_ban_revoke(user_id: int, ban_id: int) -> str:

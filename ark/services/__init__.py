@@ -34,6 +34,7 @@ from .attendance import (
 from .bans import (
     add_ban,
     ark_weekend_of,
+    ban_coverage_note,
     change_reminder_prefs,
     get_active_ban_for,
     get_reminder_prefs,
@@ -158,6 +159,7 @@ __all__ = [
     "ark_weekend_of",
     "add_ban",
     "revoke_ban",
+    "ban_coverage_note",
     "signups_covered_by",
     "list_bans",
     "get_active_ban_for",

@@ -118,6 +118,17 @@ def signups_covered_by(ban: Ban) -> list[Signup]:
     )
 
 
+def ban_coverage_note(ban: Ban) -> str:
+    """The sentence an officer sees after adding a ban (admin and ``/ark ban add`` alike): who
+    is still signed up for matches it covers, or an empty string."""
+    still_in = signups_covered_by(ban)
+    if not still_in:
+        return ""
+    where = ", ".join(f"{s.governor.name} in {s.match}" for s in still_in[:10])
+    return (f"Still signed up: {where}. A ban refuses new signups; remove these from the roster "
+            "(admin, Signups) if they should not play.")
+
+
 def list_bans(active_only: bool = True, now: dt.datetime | None = None) -> list[Ban]:
     """Active = not revoked and covering the current or a later Ark weekend."""
     qs = Ban.objects.all()
