@@ -30,20 +30,23 @@ def _field_names(expression: Any) -> list[str]:
     return [name for source in getattr(expression, "get_source_expressions", list)() for name in _field_names(source)]
 
 
-def unique_sets(model: type[models.Model]) -> list[list[models.Field]]:
+def unique_sets(model: type[models.Model], template: models.Model | None = None) -> list[list[models.Field]]:
     sets: list[list[str]] = [[f.name] for f in model._meta.concrete_fields if f.unique and not f.primary_key]
     sets += [list(names) for names in model._meta.unique_together]
     for constraint in model._meta.constraints:
         if isinstance(constraint, models.UniqueConstraint):
+            if constraint.condition is not None and template is not None and not model._default_manager.filter(
+                    constraint.condition, pk=template.pk).exists():
+                continue  # a conditional unique that the cloned row is outside of: clones can't collide
             sets.append(list(constraint.fields) or [n for e in constraint.expressions for n in _field_names(e)])
     return [[model._meta.get_field(name) for name in names] for names in sets]
 
 
-def fields_to_vary(model: type[models.Model]) -> set[models.Field]:
+def fields_to_vary(model: type[models.Model], template: models.Model | None = None) -> set[models.Field]:
     """One field per unique set: a scalar one when there is one (preferring ids and names),
     else its first foreign key."""
     chosen: set[models.Field] = set()
-    for fields in unique_sets(model):
+    for fields in unique_sets(model, template):
         if chosen & set(fields):
             continue
         scalars = [f for f in fields if not f.is_relation]
@@ -101,6 +104,10 @@ def first_row(label: str) -> None:
         CrontabSchedule.objects.create(minute="0", hour="4")
         SolarSchedule.objects.create(event="sunrise", latitude=50, longitude=8)
         PeriodicTask.objects.create(name="bench", task="core.bench", interval=interval)
+    elif label == "ark.GovernorRecord":
+        from ark.models import Governor, GovernorRecord
+
+        GovernorRecord.objects.create(governor=Governor.objects.order_by("pk").first(), signed_up=3, played=2)
     elif label == "guildsync.SyncLog":
         from guildsync.models import SyncLog
 
@@ -130,7 +137,7 @@ def clone_rows(model: type[models.Model], n: int) -> list[models.Model]:
         template = model._default_manager.order_by("pk").first()
     if template is None:
         raise LookupError(model._meta.label)
-    vary = fields_to_vary(model)
+    vary = fields_to_vary(model, template)
     parents = {f: clone_rows(f.related_model, n) for f in vary if f.is_relation}
     rows = []
     for i in range(n):
@@ -151,7 +158,8 @@ def clone_rows(model: type[models.Model], n: int) -> list[models.Model]:
 SINGLETONS = {"raids.RaidHelperSettings"}  # one row by design: its changelist redirects to the form
 # Tables that cannot hold 10,000 rows by design: measured with the rows they can have.
 BOUNDED = {"guildsync.GuildRank": "ten ranks at most (rank numbers 0-9, database-enforced)",
-           "core.SecretSetting": "one row per known secret (database-enforced names)"}
+           "core.SecretSetting": "one row per known secret (database-enforced names)",
+           "ark.ArkSettings": "the installation's one Ark cadence"}
 
 
 def changelists() -> list[tuple[type[models.Model], admin.ModelAdmin]]:
