@@ -309,7 +309,7 @@ DISCORD_GATEWAY_URL = env_str("DISCORD_GATEWAY_URL")  # default: discord.py's ws
 DISCORD_HTTP_TIMEOUT = env_float("DISCORD_HTTP_TIMEOUT", 15.0)
 # Requests per second to Discord from all processes together (shared through Redis when set).
 # Discord allows 50; the margin absorbs network jitter between taking a slot and arriving.
-DISCORD_GLOBAL_RATE = env_float("DISCORD_GLOBAL_RATE", 45.0)
+DISCORD_GLOBAL_RATE = env_float("DISCORD_GLOBAL_RATE", 43.0)
 DISCORD_AUDIT_CHANNEL_ID = env_snowflake("DISCORD_AUDIT_CHANNEL_ID")
 
 # Sign in with Discord (django-allauth; core/discord_signin): the OAuth application's id and
