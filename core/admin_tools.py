@@ -59,9 +59,8 @@ class ServiceFormMixin:
         """Already saved by the service, during the form's validation."""
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows another system or the services own: officers look, and act only through actions
-    (each declaring the permission it needs, see ``has_model_permission``)."""
+class _NoWrites:
+    """Nobody adds, changes or deletes these rows in the admin."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -73,20 +72,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyAdmin(_NoWrites, admin.ModelAdmin):
+    """Rows another system or the services own: officers look, and act only through actions
+    (each declaring the permission it needs, see ``has_model_permission``)."""
+
+
+class ReadOnlyInline(_NoWrites, admin.TabularInline):
     """An inline that lists related rows without letting anyone add, edit or delete them."""
 
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def has_model_permission(request: HttpRequest, model: type[models.Model], action: str) -> bool:

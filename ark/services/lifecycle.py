@@ -41,6 +41,12 @@ class LifecycleReport:
         )
 
 
+def _record_reminder(match, rtype, target: int, due, status: str, row=None) -> None:
+    """One planned reminder, sent or skipped: the row that keeps it from ever going out twice."""
+    SentReminder.objects.create(match=match, reminder_type=rtype.name, target_id=target, is_channel=rtype.to_channel,
+                                scheduled_for=due, status=status, outbox=row)
+
+
 def _claim(match_id: int, *statuses: str) -> Match | None:
     """Lock one match for this worker, or None if another worker holds it or it moved on."""
     return (
@@ -116,14 +122,7 @@ def _due_reminders(now: dt.datetime, report: LifecycleReport) -> None:
                     if target in done:
                         continue
                     if now - due > grace or closed:
-                        SentReminder.objects.create(
-                            match=match,
-                            reminder_type=rtype.name,
-                            target_id=target,
-                            is_channel=rtype.to_channel,
-                            scheduled_for=due,
-                            status=SentReminder.Status.SKIPPED_LATE,
-                        )
+                        _record_reminder(match, rtype, target, due, SentReminder.Status.SKIPPED_LATE)
                         skipped += 1
                         continue
                     if not rtype.to_channel and target in prefs and not prefs[target].wants(rtype.name):
@@ -138,15 +137,7 @@ def _due_reminders(now: dt.datetime, report: LifecycleReport) -> None:
                         row = outbox.send_dm(
                             target, content=text, components=components, dedupe_key=key, topic="ark.reminder"
                         )
-                    SentReminder.objects.create(
-                        match=match,
-                        reminder_type=rtype.name,
-                        target_id=target,
-                        is_channel=rtype.to_channel,
-                        scheduled_for=due,
-                        status=SentReminder.Status.QUEUED,
-                        outbox=row,
-                    )
+                    _record_reminder(match, rtype, target, due, SentReminder.Status.QUEUED, row)
                     queued += 1
             if queued or skipped:
                 _audit("reminders", None, match=match, queued=queued, skipped_late=skipped)
