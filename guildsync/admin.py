@@ -20,23 +20,32 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from core.admin_tools import DomainErrorPagesMixin, ReadOnlyAdmin, ServiceFormMixin
+from core.admin_tools import (
+    DomainErrorPagesMixin,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    ServiceFormMixin,
+    has_model_permission,
+)
 from core.errors import DomainError
 from guildsync.models import (
     AuditIssue,
+    DiscordRole,
     DiscordUser,
     GuildRank,
     IdentityChange,
     NotePattern,
     Player,
     PlayerCharacter,
+    RankRoleMapping,
     Role,
+    RoleChange,
     Specialization,
     SyncLog,
     WowCharacter,
     WowClass,
 )
-from guildsync.services import identity_engine, integrity_checker, pipeline, ranks
+from guildsync.services import identity_engine, integrity_checker, pipeline, ranks, role_plans
 from guildsync.services.addon_processor import UploadTooLargeError
 from guildsync.services.common import delete_settings_row, save_settings_row
 
@@ -430,6 +439,14 @@ class WowCharacterAdmin(admin.ModelAdmin):
         })
 
 
+class RoleChangeInline(ReadOnlyInline):
+    """A rank mismatch's planned Discord role changes and what became of them."""
+
+    model = RoleChange
+    fields = ["action", "role", "status", "outcome", "applied_by", "applied_at", "finished_at"]
+    readonly_fields = fields
+
+
 @admin.register(AuditIssue)
 class AuditIssueAdmin(ReadOnlyAdmin):
     list_display = ["issue_type", "severity", "summary", "character_link", "discord_link", "player_link",
@@ -440,6 +457,7 @@ class AuditIssueAdmin(ReadOnlyAdmin):
                      "discord_user__display_name", "player__display_name"]
     exclude = ["issue_hash"]  # an internal key: the type and summary say what the issue is
     actions = ["resolve", "dismiss"]
+    inlines = [RoleChangeInline]
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         # no edit form; the actions below need the officer's change permission
@@ -495,3 +513,90 @@ class IdentityChangeAdmin(ReadOnlyAdmin):
     list_select_related = ["character", "player", "previous_player"]
     search_fields = ["actor", "summary"]
     date_hierarchy = "created_at"
+
+
+# -- guild ranks as Discord roles (issue #14) ---------------------------------------------------
+@admin.register(DiscordRole)
+class DiscordRoleAdmin(ReadOnlyAdmin):
+    """The server's roles as the last Discord sync saw them: what ranks are mapped to."""
+
+    list_display = ["name", "discord_id", "position", "managed", "is_present", "mapped_rank", "last_sync"]
+    list_filter = ["is_present", "managed"]
+    list_select_related = ["rank_mapping__rank"]
+    search_fields = ["name"]
+
+    @admin.display(description="Mapped rank")
+    def mapped_rank(self, obj: DiscordRole) -> str:
+        mapping = getattr(obj, "rank_mapping", None)
+        return str(mapping.rank) if mapping else "—"
+
+
+class RankRoleMappingForm(forms.ModelForm):
+    class Meta:
+        model = RankRoleMapping
+        fields = ["rank", "role", "mode"]
+
+
+@admin.register(RankRoleMapping)
+class RankRoleMappingAdmin(ServiceFormMixin, admin.ModelAdmin):
+    """Officers map a guild rank to a Discord role (picked from the roles the Discord sync
+    saw; its name is shown, its id stored) and choose off / planned / automatic."""
+
+    form = RankRoleMappingForm
+    list_display = ["rank", "role", "role_id_shown", "mode", "updated_by", "updated_at"]
+    list_select_related = ["rank", "role"]
+    autocomplete_fields = ["rank", "role"]
+
+    @admin.display(description="Discord role id", ordering="role__discord_id")
+    def role_id_shown(self, obj: RankRoleMapping) -> int:
+        return obj.role.discord_id
+
+    def service_save(self, request: HttpRequest, obj, cleaned_data) -> RankRoleMapping:
+        return role_plans.save_rank_role_mapping(
+            cleaned_data["rank"].pk, cleaned_data["role"].pk, cleaned_data["mode"],
+            actor=request.user.get_username(), mapping_id=obj.pk if obj else None)
+
+    def delete_model(self, request: HttpRequest, obj: RankRoleMapping) -> None:
+        role_plans.delete_rank_role_mapping(obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        for obj in queryset:
+            role_plans.delete_rank_role_mapping(obj.pk)
+
+
+@admin.register(RoleChange)
+class RoleChangeAdmin(ReadOnlyAdmin):
+    """The role plan: per member, the rank they hold in game and the mapped Discord roles to
+    add or remove. Officers holding "Can apply planned Discord role changes" apply the
+    selected rows with one action; the outcome (queued, done, skipped, failed and why) stays
+    on each row and on its audit issue."""
+
+    list_display = ["member", "rank", "action", "role", "status", "outcome", "issue_link", "applied_by",
+                    "created_at"]
+    list_filter = ["status", "action", "rank"]
+    list_select_related = ["discord_user", "rank", "role", "issue"]
+    search_fields = ["discord_user__username", "discord_user__display_name", "role__name", "rank__name"]
+    actions = ["apply_selected"]
+
+    @admin.display(description="Member", ordering="discord_user__username")
+    def member(self, obj: RoleChange) -> str:
+        return str(obj.discord_user)
+
+    @admin.display(description="Issue")
+    def issue_link(self, obj: RoleChange) -> str:
+        return _admin_link(obj.issue, obj.issue.summary[:60])
+
+    def has_apply_permission(self, request: HttpRequest) -> bool:
+        return has_model_permission(request, RoleChange, "apply")
+
+    @admin.action(description="Apply selected role changes (queue them for Discord)", permissions=["apply"])
+    def apply_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        try:
+            applied = role_plans.apply_role_changes(list(queryset.values_list("pk", flat=True)),
+                                                    actor=request.user.get_username())
+        except DomainError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        for row in applied:
+            level = messages.SUCCESS if row.queued else messages.WARNING
+            self.message_user(request, row.message, level)

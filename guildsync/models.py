@@ -412,3 +412,105 @@ class SyncLock(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DiscordRole(models.Model):
+    """A role of the Discord server as the last Discord sync saw it (``GET /guilds/{id}/roles``):
+    what officers pick from when they map a guild rank to a role (Discord owns these rows)."""
+
+    discord_id = models.BigIntegerField(unique=True, help_text="The role's snowflake.")
+    name = models.CharField(max_length=100)
+    position = models.IntegerField(default=0, help_text="Discord's order: higher sits above (the bot can only "
+                                                        "hand out roles below its own).")
+    managed = models.BooleanField(default=False, help_text="Owned by an integration (e.g. a bot's own role): "
+                                                           "nobody can give it to a member.")
+    is_present = models.BooleanField(default=True, help_text="False once the role was deleted in Discord.")
+    last_sync = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RankRoleMapping(models.Model):
+    """Opt-in per guild rank: the Discord role members of this rank should hold. With it, a
+    ``rank_mismatch`` becomes planned role changes (``RoleChange``): add this role, remove the
+    other mapped roles; roles no mapping names are never touched. One role per rank and one
+    rank per role (both one-to-one in the database)."""
+
+    class Mode(models.TextChoices):
+        OFF = "off", "Off (no role changes)"
+        PLANNED = "planned", "Planned (an officer applies them)"
+        AUTOMATIC = "automatic", "Automatic (queued after each integrity run)"
+
+    rank = models.OneToOneField(GuildRank, on_delete=models.CASCADE, related_name="role_mapping",
+                                help_text="The guild rank (one mapping per rank).")
+    role = models.OneToOneField(DiscordRole, on_delete=models.PROTECT, related_name="rank_mapping",
+                                help_text="The Discord role of this rank (a role maps to one rank).")
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.PLANNED,
+                            help_text="Off, planned (officers apply the plan) or automatic.")
+    updated_by = models.CharField(max_length=150, blank=True, help_text="The officer who last changed it.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["rank__blizzard_rank_index"]
+        verbose_name = "rank → Discord role mapping"
+
+    def __str__(self) -> str:
+        return f"{self.rank} → {self.role} ({self.mode})"
+
+
+class RoleChange(models.Model):
+    """One planned Discord role change that fixes an open ``rank_mismatch``: add the rank's
+    mapped role, or remove another mapped role. Planned after each integrity run (once per
+    issue and role: database constraint), queued through the outbox when applied (the
+    conditional update planned → queued is what stops a second apply), then done, skipped
+    (the member left, the issue closed) or failed, with why."""
+
+    class Action(models.TextChoices):
+        ADD = "add", "Add role"
+        REMOVE = "remove", "Remove role"
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        QUEUED = "queued", "Queued (outbox)"
+        DONE = "done", "Done in Discord"
+        SKIPPED = "skipped", "Skipped"
+        FAILED = "failed", "Failed"
+
+    issue = models.ForeignKey(AuditIssue, on_delete=models.CASCADE, related_name="role_changes",
+                              help_text="The rank_mismatch this change fixes.")
+    discord_user = models.ForeignKey(DiscordUser, on_delete=models.CASCADE, related_name="role_changes")
+    rank = models.ForeignKey(GuildRank, on_delete=models.CASCADE, related_name="+",
+                             help_text="The member's in-game rank (the rank whose role they should hold).")
+    role = models.ForeignKey(DiscordRole, on_delete=models.PROTECT, related_name="role_changes")
+    action = models.CharField(max_length=6, choices=Action.choices)
+    status = models.CharField(max_length=7, choices=Status.choices, default=Status.PLANNED)
+    outcome = models.CharField(max_length=255, blank=True, help_text="What happened, and why when it did not.")
+    outbox = models.OneToOneField("bot.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+", help_text="The queued Discord call.")
+    applied_by = models.CharField(max_length=150, blank=True, help_text="Officer, or 'automatic'.")
+    applied_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "discord_user_id", "action"]
+        permissions = [("apply_rolechange", "Can apply planned Discord role changes")]
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "role"], name="rolechange_one_per_issue_role",
+                                    violation_error_message="This issue already plans a change of this role."),
+            models.CheckConstraint(
+                name="rolechange_planned_not_queued",
+                condition=~Q(status="planned") | Q(applied_at__isnull=True, outbox__isnull=True),
+                violation_error_message="A planned role change has not been queued yet."),
+            models.CheckConstraint(
+                name="rolechange_settled_says_why", condition=~Q(status__in=["skipped", "failed"]) | ~Q(outcome=""),
+                violation_error_message="A skipped or failed role change says why."),
+        ]
+        indexes = [models.Index(fields=["status"], name="rolechange_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.role} → {self.discord_user} ({self.status})"

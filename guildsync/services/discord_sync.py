@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -207,3 +207,57 @@ def on_member_remove(member: Mapping[str, Any] | int) -> int:
         return DiscordUser.objects.filter(discord_id=discord_id, is_present=True).update(
             is_present=False, removed_at=timezone.now()
         )
+
+
+@dataclass
+class RoleSyncStats:
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    renamed_rank_roles: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def sync_discord_roles(roles: Iterable[Mapping[str, Any]]) -> RoleSyncStats:
+    """The server's roles (``GET /guilds/{id}/roles``: role objects with ``id``, ``name``,
+    ``position``, ``managed``) → ``DiscordRole`` rows, the list officers map guild ranks to.
+    A role gone from the list is kept (plans point at it) but marked deleted. When Discord
+    renamed a mapped role, the rank's role name (``GuildRankRole``) follows, so the member
+    sync that comes next still counts it for the rank."""
+    from guildsync.models import DiscordRole, GuildRankRole, RankRoleMapping
+
+    now = timezone.now()
+    stats = RoleSyncStats()
+    with transaction.atomic():
+        lock_for_update("discord")
+        existing = {r.discord_id: r for r in DiscordRole.objects.all()}
+        mapped = dict(RankRoleMapping.objects.values_list("role_id", "rank_id"))
+        to_create, to_update, seen = [], [], set()
+        for role in roles:
+            discord_id = int(role["id"])
+            seen.add(discord_id)
+            values = {"name": str(role.get("name") or "")[:100], "position": int(role.get("position") or 0),
+                      "managed": bool(role.get("managed")), "is_present": True, "last_sync": now}
+            row = existing.get(discord_id)
+            if row is None:
+                to_create.append(DiscordRole(discord_id=discord_id, **values))
+                continue
+            if (row.name != values["name"] and row.pk in mapped
+                    and not GuildRankRole.objects.filter(role_name__iexact=values["name"]).exists()):
+                GuildRankRole.objects.filter(rank_id=mapped[row.pk], role_name__iexact=row.name).update(
+                    role_name=values["name"])
+                stats.renamed_rank_roles.append(f"{row.name} → {values['name']}")
+            if any(getattr(row, k) != v for k, v in values.items() if k != "last_sync"):
+                stats.updated += 1
+            for key, value in values.items():
+                setattr(row, key, value)
+            to_update.append(row)
+        gone = [r for d, r in existing.items() if d not in seen and r.is_present]
+        for row in gone:
+            row.is_present = False
+        stats.created, stats.deleted = len(to_create), len(gone)
+        DiscordRole.objects.bulk_create(to_create)
+        DiscordRole.objects.bulk_update(to_update + gone, ["name", "position", "managed", "is_present", "last_sync"])
+    return stats

@@ -12,7 +12,9 @@ Each condition has a hash (type + the ids and values that define it). A run:
 - keeps one open issue per hash (the database refuses a second) and refreshes ``last_seen``;
 - does not re-open a hash an officer resolved or dismissed while the condition persists;
   once the condition disappears (``condition_cleared_at``) and comes back, it is new again;
-- closes open issues whose condition disappeared (``resolution = auto``).
+- closes open issues whose condition disappeared (``resolution = auto``);
+- plans Discord role changes for open ``rank_mismatch`` issues of mapped ranks
+  (``role_plans.plan_role_changes``; automatic mappings are queued in the same transaction).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from guildsync.models import AuditIssue, DiscordUser, GuildRank, Player, WowCharacter
+from guildsync.services import role_plans
 from guildsync.services.common import GuildSyncError, lock_for_update
 
 Severity = AuditIssue.Severity
@@ -63,10 +66,11 @@ class IntegrityResult:
     still_open: int = 0
     suppressed: int = 0
     auto_closed: int = 0
+    role_changes: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"found": self.found, "new": self.new, "still_open": self.still_open,
-                "suppressed": self.suppressed, "auto_closed": self.auto_closed}
+                "suppressed": self.suppressed, "auto_closed": self.auto_closed, "role_changes": self.role_changes}
 
 
 def find_orphan_wow() -> list[Finding]:
@@ -166,6 +170,8 @@ def run_integrity_check(*, stale_after_days: int | None = None) -> IntegrityResu
         AuditIssue.objects.filter(~Q(issue_hash__in=list(by_hash)), resolution__in=[
             Resolution.RESOLVED, Resolution.DISMISSED], condition_cleared_at__isnull=True).update(
             condition_cleared_at=now)
+        # mapped ranks: open mismatches become planned role changes (automatic ones queued)
+        result.role_changes = role_plans.plan_role_changes().as_dict()
     return result
 
 

@@ -2,7 +2,9 @@
 
 - Blizzard: fetch the roster and profiles (outside any transaction), ``sync_blizzard_roster``,
   then ``post_sync`` (match → check → report).
-- Discord: the full member list through the REST API → ``sync_discord_members``.
+- Discord: the server's roles and full member list through the REST API →
+  ``sync_discord_roles``, ``sync_discord_members``, then the integrity check (which closes the
+  rank mismatches Discord's roles now satisfy).
 - Addon upload: ``sync_addon_data`` → ``post_sync``.
 
 Each step writes a ``SyncLog``. A long run claims its ``SyncLock`` row first (conditional
@@ -172,13 +174,18 @@ def run_discord_sync(triggered_by: str = "schedule", guild_id: int | None = None
                 raise GuildSyncError("Discord returned no members (is the Server Members intent enabled?); "
                                      "nothing was changed.")
             names = {int(r["id"]): r["name"] for r in roles}
+            role_stats = discord_sync.sync_discord_roles(roles).as_dict()
             stats = discord_sync.sync_discord_members(
                 [discord_sync.member_from_api(m, names) for m in members]).as_dict()
-            stats["members"] = len(members)
+            stats.update(members=len(members), roles=role_stats)
             return stats
 
         entry, stats = _logged(SyncLog.Source.DISCORD, triggered_by, sync)
-        return PipelineResult(SyncLog.Source.DISCORD, entry.status, entry.pk, stats, ["sync"])
+        result = PipelineResult(SyncLog.Source.DISCORD, entry.status, entry.pk, stats, ["sync"])
+        # the roles Discord now shows close the rank mismatches they fix (and plan new ones)
+        _logged(SyncLog.Source.INTEGRITY, triggered_by, integrity_checker.run_integrity_check)
+        result.steps.append("check")
+        return result
     finally:
         release("pipeline_discord", token)
 

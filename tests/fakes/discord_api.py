@@ -134,6 +134,8 @@ class FakeDiscord(FakeAPI):
             self.unknown_channels: set[int] = set()
             self.roles: dict[tuple[int, int], set[int]] = {}
             self.members: dict[int, list[dict]] = {}
+            self.guild_roles: dict[int, list[dict]] = {}  # role objects per guild (GET /guilds/{id}/roles)
+            self.bot_top_position: dict[int, int] = {}  # per guild: the position of the bot's highest role
             self.commands: dict[str, list[dict]] = {}
             self.bans: set[tuple[int, int]] = set()
             self.timeouts: dict[tuple[int, int], str | None] = {}
@@ -512,9 +514,31 @@ class FakeDiscord(FakeAPI):
         return self.respond(204)
 
     def set_role(self, guild_id: int, user_id: int, role_id: int, add: bool) -> Response:
+        """``PUT``/``DELETE /guilds/{g}/members/{u}/roles/{r}`` ("Add/Remove Guild Member Role",
+        discord-api-docs resources/Guild.md: 204 No Content on success). Refusals as Discord
+        words them (topics/Opcodes_and_Status_Codes.md, "JSON Error Codes"), where the test set
+        up what Discord would know: a member not in ``members[guild]`` (when that guild's list
+        is set) → 404 10007 "Unknown Member" (they left); a role not in ``guild_roles[guild]``
+        (when set) → 404 10011 "Unknown Role"; a role at or above ``bot_top_position[guild]``
+        (the role hierarchy) → 403 50013 "Missing Permissions". A success also changes the
+        member's ``roles`` in ``members``, so the next member-list read shows it."""
         with self.lock:
+            listed = self.members.get(guild_id)
+            member = next((m for m in listed or [] if int(m["user"]["id"]) == user_id), None)
+            if listed is not None and member is None:
+                return self.error(404, 10007, "Unknown Member")
+            roles = self.guild_roles.get(guild_id)
+            role = next((r for r in roles or [] if int(r["id"]) == role_id), None)
+            if roles is not None and role is None:
+                return self.error(404, 10011, "Unknown Role")
+            top = self.bot_top_position.get(guild_id)
+            if top is not None and role is not None and int(role.get("position", 0)) >= top:
+                return self.error(403, 50013, "Missing Permissions")
             held = self.roles.setdefault((guild_id, user_id), set())
             (held.add if add else held.discard)(role_id)
+            if member is not None:
+                member_roles = [r for r in member.get("roles", []) if int(r) != role_id]
+                member["roles"] = member_roles + ([str(role_id)] if add else [])
         return self.respond(204)
 
     def list_members(self, rec: Recorded, guild_id: int) -> Response:
