@@ -50,6 +50,7 @@ from django.utils import timezone
 from bot.clients import DiscordAuthError, DiscordFailureError, DiscordRest, run_async
 from bot.models import OutboxMessage
 from bot.signals import outbox_failed, outbox_sent
+from core.claims import claim_rows
 
 log = logging.getLogger(__name__)
 Status = OutboxMessage.Status
@@ -140,7 +141,7 @@ def claim_due(limit: int | None = None, now: dt.datetime | None = None, ids: lis
         # Lock the candidates (skipping rows another worker is claiming right now, so two
         # workers claiming at once get different rows), pick at most ROWS_PER_CHANNEL per
         # channel, mark those; the locks on the rest end with the transaction.
-        locked = candidates.select_for_update(skip_locked=True, of=("self",)).order_by("next_attempt_at", "id")
+        locked = claim_rows(candidates).order_by("next_attempt_at", "id")
         picked: dict[str, list[int]] = {Status.PENDING: [], Status.SENDING: []}
         for pk, kind, channel_id, status in locked.values_list("pk", "kind", "channel_id", "status")[: limit * 4]:
             if kind in MESSAGE_KINDS:

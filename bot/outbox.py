@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bot.models import OutboxMessage
+from core.claims import claim_rows
 
 log = logging.getLogger(__name__)
 Kind = OutboxMessage.Kind
@@ -234,11 +235,8 @@ def withdraw_pending(row_ids, reason: str) -> list[int]:
     Rows being sent or already sent are left alone; returns the ids actually withdrawn."""
     if not connection.in_atomic_block:
         raise OutboxError("withdraw_pending() must run inside the service's transaction.atomic() block.")
-    ids = list(
-        OutboxMessage.objects.select_for_update(skip_locked=True)
-        .filter(pk__in=row_ids, status=OutboxMessage.Status.PENDING)
-        .values_list("pk", flat=True)
-    )
+    ids = list(claim_rows(OutboxMessage.objects.filter(pk__in=row_ids, status=OutboxMessage.Status.PENDING))
+               .values_list("pk", flat=True))
     OutboxMessage.objects.filter(pk__in=ids).update(
         status=OutboxMessage.Status.CANCELLED, last_error=f"withdrawn: {reason}"[:2000], updated_at=timezone.now()
     )

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from core.claims import claim_row
+
 from ..models import Alliance, ArkCalendar, ArkSettings, Match
 from .common import _audit, _now
 from .errors import ArkError, NotFoundError
@@ -223,12 +225,7 @@ def create_scheduled_matches(now: dt.datetime | None = None) -> ScheduleReport:
     )
     for calendar_id in ids:
         with transaction.atomic():
-            calendar = (
-                ArkCalendar.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("alliance")
-                .filter(pk=calendar_id, is_enabled=True)
-                .first()
-            )
+            calendar = claim_row(ArkCalendar.objects.select_related("alliance"), calendar_id, is_enabled=True)
             if calendar is None:
                 continue  # another worker has it
             ally = calendar.alliance

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
 from bot import outbox
+from core.claims import claim_row
 
 from .. import conf
 from ..messages import confirmation_buttons, reminder_text
@@ -49,12 +50,7 @@ def _record_reminder(match, rtype, target: int, due, status: str, row=None) -> N
 
 def _claim(match_id: int, *statuses: str) -> Match | None:
     """Lock one match for this worker, or None if another worker holds it or it moved on."""
-    return (
-        Match.objects.select_for_update(of=("self",), skip_locked=True)
-        .select_related("alliance")
-        .filter(pk=match_id, status__in=statuses)
-        .first()
-    )
+    return claim_row(Match.objects.select_related("alliance"), match_id, status__in=statuses)
 
 
 def run_lifecycle(now: dt.datetime | None = None) -> LifecycleReport:

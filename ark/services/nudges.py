@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 
 from bot import outbox
 from bot.models import OutboxMessage
+from core.claims import claim_row
 
 from ..models import ArkCalendar, Match, SentReminder
 from .common import MatchStatus, _counts, _now
@@ -68,12 +69,8 @@ def post_fill_nudges(now: dt.datetime | None = None) -> NudgeReport:
     )
     for match_id in candidates:
         with transaction.atomic():
-            match = (
-                Match.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("alliance__calendar")
-                .filter(pk=match_id, status=MatchStatus.SCHEDULED)
-                .first()
-            )
+            match = claim_row(Match.objects.select_related("alliance__calendar"), match_id,
+                              status=MatchStatus.SCHEDULED)
             if match is None:
                 continue
             calendar = match.alliance.calendar

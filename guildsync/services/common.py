@@ -14,9 +14,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from core.claims import claim_lease
 from core.errors import DomainError
 from guildsync.models import SyncLock, SyncLog
 
@@ -41,9 +41,8 @@ def claim(name: str, lease_seconds: int = 1800) -> str | None:
     _ensure_lock_row(name)
     now = timezone.now()
     token = uuid.uuid4().hex
-    claimed = SyncLock.objects.filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now), name=name).update(
-        locked_until=now + timedelta(seconds=lease_seconds), holder=token
-    )
+    claimed = claim_lease(SyncLock.objects.filter(name=name), now=now,
+                          until=now + timedelta(seconds=lease_seconds), holder=token)
     return token if claimed else None
 
 

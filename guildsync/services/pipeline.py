@@ -24,9 +24,10 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, Q
+from django.db.models import Exists
 from django.utils import timezone
 
+from core.claims import claim_lease
 from guildsync.models import SyncLock, SyncLog
 from guildsync.services import db_sync, discord_sync, identity_engine, integrity_checker, reporter
 from guildsync.services.common import (
@@ -238,9 +239,8 @@ def trigger_run(job: str, triggered_by: str) -> Trigger:
     now = timezone.now()
     task_id = str(uuid.uuid4())
     running = SyncLock.objects.filter(name=spec.run_lock, locked_until__gt=now)
-    claimed = (SyncLock.objects.filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now), name=name)
-               .filter(~Exists(running))
-               .update(locked_until=now + timedelta(seconds=spec.lease_seconds), holder=task_id))
+    claimed = claim_lease(SyncLock.objects.filter(~Exists(running), name=name), now=now,
+                          until=now + timedelta(seconds=spec.lease_seconds), holder=task_id)
     if not claimed:
         holder = (SyncLock.objects.filter(name=name, locked_until__gt=now).values_list("holder", flat=True)
                   .first())

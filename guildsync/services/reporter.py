@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bot import outbox
+from core.claims import claim_rows
 from guildsync.models import AuditIssue
 from guildsync.services.common import GuildSyncError
 
@@ -104,7 +105,7 @@ def send_new_issues_report(force_full: bool = False) -> ReportResult:
         qs = AuditIssue.objects.filter(resolved_at__isnull=True)
         if not force_full:
             qs = qs.filter(reported_at__isnull=True)
-        issues = list(qs.select_for_update(skip_locked=True).order_by("issue_type", "first_detected", "pk"))
+        issues = list(claim_rows(qs).order_by("issue_type", "first_detected", "pk"))
         if not issues:
             return ReportResult()
         messages = pack_messages(build_embeds(issues))
