@@ -30,6 +30,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from bot import outbox
+from core.claims import claim_row
 from core.errors import DomainError
 from core.secrets import get_secret
 from guildsync.models import Player, Specialization
@@ -281,6 +282,28 @@ def first_start(recurring: RecurringEvent, now: dt.datetime) -> tuple[dt.date, d
     return day, start.astimezone(dt.UTC)
 
 
+def _booking_context(now: dt.datetime | None, client: RaidHelperClient | None
+                     ) -> tuple[dt.datetime, RaidHelperSettings, bool, RaidHelperClient | None]:
+    """What every booking reads first: the time, the settings, whether Raid-Helper is
+    configured and then its client (the caller's, for tests, or one built from the settings)."""
+    now = now or timezone.now()
+    config = RaidHelperSettings.load()
+    configured = is_configured(config)
+    if configured:
+        client = client or get_client(config)
+    return now, config, configured, client
+
+
+def _booked(new_event: RaidEvent, created: CreatedEvent | None, adopted: bool,
+            client: RaidHelperClient | None) -> BookingResult:
+    """A booking's result once its transaction committed: the sign-ups are pushed when the
+    event lives in Raid-Helper (``created``), outside the transaction (HTTP per player)."""
+    if created is None:
+        return BookingResult(BookingResult.BOOKED, new_event)
+    pushed = push_signups(new_event, client=client)
+    return BookingResult(BookingResult.BOOKED, new_event, adopted, pushed.sent, pushed.failed)
+
+
 def book_first_event(recurring_event: RecurringEvent, *, now: dt.datetime | None = None,
                      client: RaidHelperClient | None = None) -> BookingResult:
     """A new raid night's first event (issue #14 point 6), booked like auto-booking books the
@@ -288,11 +311,7 @@ def book_first_event(recurring_event: RecurringEvent, *, now: dt.datetime | None
     attendance rows, announcement and sign-ups. Auto-booking continues the chain from it.
     A night that already has an upcoming event is left as it is (``ALREADY_BOOKED``); the raid
     night's row is locked, so two officers clicking at once book one event."""
-    now = now or timezone.now()
-    config = RaidHelperSettings.load()
-    configured = is_configured(config)
-    if configured:
-        client = client or get_client(config)
+    now, config, configured, client = _booking_context(now, client)
     with transaction.atomic():
         night = RecurringEvent.objects.select_for_update().filter(pk=recurring_event.pk).first()
         if night is None:
@@ -305,10 +324,7 @@ def book_first_event(recurring_event: RecurringEvent, *, now: dt.datetime | None
         event_date, start = first_start(night, now)
         new_event, created, adopted = _create_occurrence(night, event_date, start, config, configured, client, now,
                                                          what="The first")
-        if created is None:
-            return BookingResult(BookingResult.BOOKED, new_event)
-    pushed = push_signups(new_event, client=client)
-    return BookingResult(BookingResult.BOOKED, new_event, adopted, pushed.sent, pushed.failed)
+    return _booked(new_event, created, adopted, client)
 
 
 def book_next_occurrence(source_event: RaidEvent, *, now: dt.datetime | None = None,
@@ -321,14 +337,9 @@ def book_next_occurrence(source_event: RaidEvent, *, now: dt.datetime | None = N
 
     Raises ``RaidHelperError`` when Raid-Helper fails (nothing is written) and ``RaidsError``
     when the booking cannot be made as configured."""
-    now = now or timezone.now()
-    config = RaidHelperSettings.load()
-    configured = is_configured(config)
-    if configured:
-        client = client or get_client(config)
+    now, config, configured, client = _booking_context(now, client)
     with transaction.atomic():
-        source = (RaidEvent.objects.select_for_update(skip_locked=True, of=("self",))
-                  .select_related("recurring_event").filter(pk=source_event.pk).first())
+        source = claim_row(RaidEvent.objects.select_related("recurring_event"), source_event.pk)
         if source is None:
             return BookingResult(BookingResult.BUSY)  # another worker is booking it right now
         recurring = source.recurring_event
@@ -350,10 +361,7 @@ def book_next_occurrence(source_event: RaidEvent, *, now: dt.datetime | None = N
         new_event, created, adopted = _create_occurrence(recurring, next_date, start, config, configured, client,
                                                          now, what="Next week's")
         _mark_booked(source, new_event, now)
-        if created is None:
-            return BookingResult(BookingResult.BOOKED, new_event)
-    pushed = push_signups(new_event, client=client)
-    return BookingResult(BookingResult.BOOKED, new_event, adopted, pushed.sent, pushed.failed)
+    return _booked(new_event, created, adopted, client)
 
 
 # -- Raid-Helper sign-ups --------------------------------------------------------------------
@@ -376,9 +384,8 @@ def push_signups(event: RaidEvent, *, client: RaidHelperClient | None = None) ->
                 .order_by("pk").values_list("pk", flat=True))
     for pk in todo:
         with transaction.atomic():
-            row = (RaidAttendance.objects.select_for_update(skip_locked=True, of=("self",))
-                   .select_related("player__discord_user", "specialization__default_role")
-                   .filter(pk=pk, signup_push__in=[Push.PENDING, Push.FAILED]).first())
+            row = claim_row(RaidAttendance.objects.select_related("player__discord_user", "specialization__default_role"),
+                            pk, signup_push__in=[Push.PENDING, Push.FAILED])
             if row is None:
                 continue
             spec = row.specialization
@@ -602,7 +609,7 @@ def import_signups(event: RaidEvent, *, client: RaidHelperClient | None = None, 
     client = client or get_client()
     report = ImportReport()
     with transaction.atomic():
-        locked = RaidEvent.objects.select_for_update(skip_locked=True).filter(pk=event.pk).first()
+        locked = claim_row(RaidEvent.objects.all(), event.pk)
         if locked is None or (once_after_end and locked.signups_imported_at
                                and locked.signups_imported_at >= locked.end_time_utc):
             report.busy = True
