@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import transaction
 
+from core.disjoint_set import DisjointSet
+
 from ..models import TEAMS, DraftConstraint, Governor, Match, MessageRef, Signup
 from .common import MatchStatus, SignupStatus, Slot, _audit, _lock_match, _now
 from .discord_sync import _bump, _sync_message
@@ -83,20 +85,12 @@ def split_teams(
             if gid is not None and gid not in powers:
                 raise ArkError(f"The constraint '{r.describe(names)}' names a governor who is not a player.")
     # union-find over "keep together"
-    parent = {g: g for g in ids}
-
-    def find(g: int) -> int:
-        while parent[g] != g:
-            parent[g] = parent[parent[g]]
-            g = parent[g]
-        return g
-
+    together = DisjointSet(ids)
+    find = together.find
     for r in rules:
         if r.kind == "together":
-            parent[find(r.a)] = find(r.b)
-    groups: dict[int, list[int]] = {}
-    for g in ids:
-        groups.setdefault(find(g), []).append(g)
+            together.union(r.a, r.b)
+    groups = together.groups()
     size1 = (n + 1) // 2
     for members in groups.values():
         if len(members) > size1:

@@ -33,6 +33,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from rapidfuzz import fuzz, process
 
+from core.disjoint_set import DisjointSet
 from core.errors import NotFoundError
 from guildsync.models import DiscordUser, IdentityChange, NotePattern, Player, PlayerCharacter, WowCharacter
 from guildsync.services.common import GuildSyncError, lock_for_update
@@ -345,23 +346,14 @@ class _Run:
     def group_orphans(self, chars: list[_Char]) -> list[_Char]:
         """Alt groups with no Discord match → one player without Discord per group."""
         by_id = {c.id: c for c in chars}
-        parent = {c.id: c.id for c in chars}
-
-        def find(x: int) -> int:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
+        alts = DisjointSet(by_id)
         for char in chars:
             for target in self.alt_targets(char):
                 if target in by_id:
-                    parent[find(char.id)] = find(target)
-        groups: dict[int, list[_Char]] = defaultdict(list)
-        for char in chars:
-            groups[find(char.id)].append(char)
+                    alts.union(char.id, target)
         left = []
-        for members in groups.values():
+        for ids in alts.groups().values():
+            members = [by_id[i] for i in ids]
             if len(members) < 2:
                 left.extend(members)
                 continue
