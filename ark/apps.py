@@ -1,14 +1,12 @@
 import logging
 
-from django.apps import AppConfig
+from core import groups
 
 
-class ArkConfig(AppConfig):
+class ArkConfig(groups.OfficerAppConfig):
     name = "ark"
     verbose_name = "Ark of Osiris"
-    # core.groups grants this group the app's permissions after every migrate.
     officer_group = "Ark officers"
-    officer_permissions_exclude: tuple[str, ...] = ()
     officer_view_models = ("guildsync.discorduser",)  # the ban form's member picker
 
     def ready(self) -> None:

@@ -21,6 +21,17 @@ OFFICER_GROUPS = (
 )
 
 
+class OfficerAppConfig(AppConfig):
+    """The AppConfig of a domain app run by an officer group: the app names its group and,
+    where needed, the permissions kept out of it and the other apps' models its forms pick
+    from. Subclass it through the module (``groups.OfficerAppConfig``) so that the app's
+    ``apps.py`` holds one AppConfig class, the one Django picks."""
+
+    officer_group: str = ""
+    officer_permissions_exclude: tuple[str, ...] = ()
+    officer_view_models: tuple[str, ...] = ()
+
+
 def officer_group_for(app_config: AppConfig) -> str | None:
     return getattr(app_config, "officer_group", None)
 

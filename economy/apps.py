@@ -1,9 +1,7 @@
-from django.apps import AppConfig
+from core import groups
 
 
-class EconomyConfig(AppConfig):
+class EconomyConfig(groups.OfficerAppConfig):
     name = "economy"
     verbose_name = "Economy and moderation"
-    # core.groups grants this group the app's permissions after every migrate.
     officer_group = "Economy moderators"
-    officer_permissions_exclude: tuple[str, ...] = ()

@@ -1,13 +1,10 @@
-from django.apps import AppConfig
+from core import groups
 
 
-class GuildsyncConfig(AppConfig):
+class GuildsyncConfig(groups.OfficerAppConfig):
     name = "guildsync"
     verbose_name = "Guild sync (WoW ↔ Discord)"
-    # core.groups grants this group the app's permissions after every migrate.
     officer_group = "Guild officers"
-    officer_permissions_exclude: tuple[str, ...] = ()
-
     def ready(self) -> None:
         from bot.signals import outbox_failed, outbox_sent
         from guildsync.services import role_plans

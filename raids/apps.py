@@ -1,10 +1,8 @@
-from django.apps import AppConfig
+from core import groups
 
 
-class RaidsConfig(AppConfig):
+class RaidsConfig(groups.OfficerAppConfig):
     name = "raids"
     verbose_name = "Raids"
-    # core.groups grants this group the app's permissions after every migrate.
     officer_group = "Raid officers"
-    officer_permissions_exclude: tuple[str, ...] = ()
     officer_view_models = ("guildsync.player",)  # the attendance form's player picker

@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from core import groups
 
 # Pairings (and the relayed messages, which name both ends of a pairing) are the secret of
 # Secret Santa: an organiser running the event must not see who draws whom by default. The
@@ -17,12 +17,11 @@ SECRET_PERMISSIONS = (
 )
 
 
-class RatmasConfig(AppConfig):
+class RatmasConfig(groups.OfficerAppConfig):
     name = "ratmas"
     verbose_name = "Ratmas (Secret Santa)"
-    # core.groups grants this group the app's permissions after every migrate.
     officer_group = "Ratmas organisers"
-    officer_permissions_exclude: tuple[str, ...] = SECRET_PERMISSIONS
+    officer_permissions_exclude = SECRET_PERMISSIONS
 
     def ready(self) -> None:
         from bot.signals import outbox_failed, outbox_sent
