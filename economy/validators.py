@@ -11,34 +11,37 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 
-def parse_streak_bonuses(raw: Any) -> list[tuple[int, int]]:
-    """``{"8": 2, ...}`` → ``[(8, 2), ...]`` sorted by streak; ValueError if malformed."""
+def _positive_int_pairs(raw: Any, *, by_value: bool, not_an_object: str, not_whole: str,
+                        not_positive: str) -> list[tuple[int, int]]:
+    """``{"key": value}`` of whole numbers ≥ 1 → ``[(key, value), ...]`` sorted by key (or by
+    value); empty for nothing; ValueError with the matching sentence when malformed."""
     if raw in (None, ""):
         return []
     if not isinstance(raw, dict):
-        raise ValueError('Streak bonuses must be an object like {"8": 2}.')
+        raise ValueError(not_an_object)
     try:
-        pairs = sorted((int(k), int(v)) for k, v in raw.items())
+        pairs = sorted(((int(k), int(v)) for k, v in raw.items()), key=(lambda p: p[1]) if by_value else None)
     except (TypeError, ValueError):
-        raise ValueError("Streak bonuses map whole numbers of days to whole multipliers.") from None
-    if any(days < 1 or mult < 1 for days, mult in pairs):
-        raise ValueError("Streak bonus days and multipliers must be at least 1.")
+        raise ValueError(not_whole) from None
+    if any(key < 1 or value < 1 for key, value in pairs):
+        raise ValueError(not_positive)
     return pairs
+
+
+def parse_streak_bonuses(raw: Any) -> list[tuple[int, int]]:
+    """``{"8": 2, ...}`` → ``[(8, 2), ...]`` sorted by streak; ValueError if malformed."""
+    return _positive_int_pairs(
+        raw, by_value=False, not_an_object='Streak bonuses must be an object like {"8": 2}.',
+        not_whole="Streak bonuses map whole numbers of days to whole multipliers.",
+        not_positive="Streak bonus days and multipliers must be at least 1.")
 
 
 def parse_role_rewards(raw: Any) -> list[tuple[int, int]]:
     """``{"role_id": threshold}`` → ``[(role_id, threshold), ...]``; ValueError if malformed."""
-    if raw in (None, ""):
-        return []
-    if not isinstance(raw, dict):
-        raise ValueError('Role rewards must be an object like {"123456789012345678": 500}.')
-    try:
-        pairs = sorted(((int(k), int(v)) for k, v in raw.items()), key=lambda p: p[1])
-    except (TypeError, ValueError):
-        raise ValueError("Role rewards map Discord role ids to whole byte thresholds.") from None
-    if any(role < 1 or threshold < 1 for role, threshold in pairs):
-        raise ValueError("Role ids and thresholds must be positive.")
-    return pairs
+    return _positive_int_pairs(
+        raw, by_value=True, not_an_object='Role rewards must be an object like {"123456789012345678": 500}.',
+        not_whole="Role rewards map Discord role ids to whole byte thresholds.",
+        not_positive="Role ids and thresholds must be positive.")
 
 
 def validate_streak_bonuses(value: Any) -> None:

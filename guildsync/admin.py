@@ -8,6 +8,8 @@ services and report with ``message_user``; a ``DomainError`` becomes an error me
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -329,24 +331,27 @@ class WowCharacterAdmin(admin.ModelAdmin):
     @admin.action(description="Run matching now", permissions=["change"])
     def run_matching_now(self, request: HttpRequest, queryset=None) -> None:
         """Matching looks at the whole guild, whatever is selected (also a button above the list)."""
-        try:
-            _log, result = pipeline.run_matching_logged(request.user.get_username())
-        except DomainError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-            return
-        self.message_user(request, f"Matching: {result.links_created} link(s), {result.players_created} new "
-                                   f"player(s), {result.unmatched_characters} character(s) still unmatched.")
+        self._run_logged(request, pipeline.run_matching_logged, lambda result: (
+            f"Matching: {result.links_created} link(s), {result.players_created} new "
+            f"player(s), {result.unmatched_characters} character(s) still unmatched."))
 
     @admin.action(description="Run integrity check now", permissions=["change"])
     def run_integrity_check_now(self, request: HttpRequest, queryset=None) -> None:
         """The check looks at the whole guild, whatever is selected (also a button above the list)."""
+        self._run_logged(request, pipeline.run_integrity_logged, lambda result: (
+            f"Integrity check: {result.new} new issue(s), {result.still_open} still open, "
+            f"{result.auto_closed} closed automatically."))
+
+    def _run_logged(self, request: HttpRequest, run: Callable[[str], tuple[Any, Any]],
+                    summary: Callable[[Any], str]) -> None:
+        """Run a whole-guild pipeline step in the officer's name; its summary or its refusal
+        becomes the page message."""
         try:
-            _log, result = pipeline.run_integrity_logged(request.user.get_username())
+            _log, result = run(request.user.get_username())
         except DomainError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return
-        self.message_user(request, f"Integrity check: {result.new} new issue(s), {result.still_open} still open, "
-                                   f"{result.auto_closed} closed automatically.")
+        self.message_user(request, summary(result))
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         return super().changelist_view(request, {**(extra_context or {}),

@@ -611,6 +611,21 @@ def _check_member_count(count: int, max_members: int | None) -> None:
                              "(ADDON_UPLOAD_MAX_MEMBERS; a guild holds at most 1,000). Nothing was changed.")
 
 
+
+def _member_basics(member: Any, mwhere: str, *, rank_key: str) -> tuple[str, int, int]:
+    """The name, rank index and level every export format gives a member, checked the same
+    way (the formats differ only in what the rank index is called)."""
+    if not isinstance(member, dict):
+        raise AddonFormatError(f"{mwhere} should be a table.")
+    name = _require(member, "name", str, mwhere).strip()
+    if not name:
+        raise AddonFormatError(f"{mwhere}.name is empty.")
+    rank_index = _require(member, rank_key, int, mwhere)
+    level = member.get("level", 0)
+    if not isinstance(level, int) or isinstance(level, bool):
+        raise AddonFormatError(f"{mwhere}.level should be a whole number.")
+    return name, rank_index, level
+
 # classFile tokens ("DEATHKNIGHT") → English class names, for exports that give only the
 # client's localised name (the origin addon below). Same table as the addon's CLASS_NAMES.
 _CLASS_FILES = {name.upper().replace(" ", ""): name for _bid, name, _colour in CLASSES}
@@ -643,15 +658,7 @@ def _origin_records(db: dict[str, Any], max_members: int | None) -> list[dict[st
     records: list[dict[str, Any]] = []
     for n, member in enumerate(characters, 1):
         mwhere = f"{where}.characters[{n}]"
-        if not isinstance(member, dict):
-            raise AddonFormatError(f"{mwhere} should be a table.")
-        name = _require(member, "name", str, mwhere).strip()
-        if not name:
-            raise AddonFormatError(f"{mwhere}.name is empty.")
-        rank_index = _require(member, "rank", int, mwhere)
-        level = member.get("level", 0)
-        if not isinstance(level, int) or isinstance(level, bool):
-            raise AddonFormatError(f"{mwhere}.level should be a whole number.")
+        name, rank_index, level = _member_basics(member, mwhere, rank_key="rank")
         realm = _text(member, "realm", mwhere)
         class_file = _text(member, "classFile", mwhere)
         records.append({
@@ -742,15 +749,7 @@ def extract_addon_records(parsed: dict[str, Any], *, guild: str | None = None,
     records: list[dict[str, Any]] = []
     for n, member in enumerate(members, 1):
         mwhere = f"{where}.members[{n}]"
-        if not isinstance(member, dict):
-            raise AddonFormatError(f"{mwhere} should be a table.")
-        name = _require(member, "name", str, mwhere).strip()
-        if not name:
-            raise AddonFormatError(f"{mwhere}.name is empty.")
-        rank_index = _require(member, "rankIndex", int, mwhere)
-        level = member.get("level", 0)
-        if not isinstance(level, int) or isinstance(level, bool):
-            raise AddonFormatError(f"{mwhere}.level should be a whole number.")
+        name, rank_index, level = _member_basics(member, mwhere, rank_key="rankIndex")
         realm = _text(member, "realm", mwhere) or home_realm  # same-realm names may come without one
         records.append({
             "character_name": name,
