@@ -24,16 +24,8 @@ class RatmasConfig(groups.OfficerAppConfig):
     officer_permissions_exclude = SECRET_PERMISSIONS
 
     def ready(self) -> None:
-        from bot.signals import outbox_failed, outbox_sent
+        from bot.signals import connect_outcomes
         from ratmas import services
 
-        def on_sent(sender, message, **kwargs) -> None:
-            if message.topic.startswith(services.TOPIC_PREFIX):
-                services.record_delivery(message, accepted=True)
-
-        def on_failed(sender, message, **kwargs) -> None:
-            if message.topic.startswith(services.TOPIC_PREFIX):
-                services.record_delivery(message, accepted=False)
-
-        outbox_sent.connect(on_sent, weak=False, dispatch_uid="ratmas.outbox_sent")
-        outbox_failed.connect(on_failed, weak=False, dispatch_uid="ratmas.outbox_failed")
+        connect_outcomes("ratmas", lambda topic: topic.startswith(services.TOPIC_PREFIX),
+                         lambda message, accepted: services.record_delivery(message, accepted=accepted))
