@@ -2,7 +2,9 @@
 services — Discord members, the Blizzard roster, an addon export with notes, matching, one
 officer's manual link and the integrity check — with a few deliberate problems for officers
 to find: orphan characters, Discord members without characters, a rank mismatch and a stale
-character. Idempotent: names are deterministic and every step is an upsert or a no-op.
+character. The Veteran and Member ranks are mapped to their Discord roles (planned mode), so
+the rank mismatch shows up as a role plan (admin → Role changes): add Veteran, remove Member.
+Idempotent: names are deterministic and every step is an upsert or a no-op.
 """
 
 from __future__ import annotations
@@ -12,9 +14,16 @@ import random
 
 from django.utils import timezone
 
-from guildsync.models import DiscordUser, PlayerCharacter, WowCharacter
+from guildsync.models import (
+    DiscordRole,
+    DiscordUser,
+    GuildRank,
+    PlayerCharacter,
+    RankRoleMapping,
+    WowCharacter,
+)
 from guildsync.reference_data import SPECIALIZATIONS
-from guildsync.services import db_sync, discord_sync, identity_engine, integrity_checker
+from guildsync.services import db_sync, discord_sync, identity_engine, integrity_checker, role_plans
 
 REALM = ("twisting-nether", "Twisting Nether")
 ALT_REALM = ("azjolnerub", "Azjol-Nerub")
@@ -27,7 +36,8 @@ GUEST_LAST = ["bert", "ley", "mo", "na", "ric", "ton"]
 LAST = ["dris", "gorn", "thas", "wyn", "mir", "rak", "lia", "dor", "nash", "vyn", "zara", "thor"]
 ALT_STYLES = ["alt of {m}", "{m}'s alt", "Main: {m}", "{{{m}}}", "{m} alt"]
 RANK_ROLES = {0: "GM", 1: "Officer", 2: "Veteran", 3: "Member", 4: "Initiate"}
-ROLE_IDS = {name: 700 + i for i, name in enumerate(RANK_ROLES.values())}
+ROLE_IDS = {name: 700 + i for i, name in enumerate([*RANK_ROLES.values(), "Raider"])}
+MAPPED_RANKS = (2, 3)  # Veteran and Member: their mismatch becomes a role plan
 
 
 def _names(rng: random.Random, n: int, first=FIRST, last=LAST) -> list[str]:
@@ -67,6 +77,14 @@ def seed_demo(stdout) -> None:
         role = ["Member"] if j < 5 else []  # 5 orphans on the Discord side
         members.append({"discord_id": 400_000_000_000_001_000 + j, "username": f"{name.lower()}fan",
                         "display_name": f"{name} (guest)", "roles": role, "joined_at": None})
+    # the server's roles as GET /guilds/{id}/roles lists them (higher position sits above)
+    discord_sync.sync_discord_roles([{"id": str(role_id), "name": name, "position": 10 - i, "managed": False}
+                                     for i, (name, role_id) in enumerate(ROLE_IDS.items())])
+    for index in MAPPED_RANKS:
+        rank = GuildRank.objects.get(blizzard_rank_index=index)
+        if not RankRoleMapping.objects.filter(rank=rank).exists():
+            role = DiscordRole.objects.get(discord_id=ROLE_IDS[RANK_ROLES[index]])
+            role_plans.save_rank_role_mapping(rank.pk, role.pk, RankRoleMapping.Mode.PLANNED, actor="demo")
     for member in members:
         discord_sync.on_member_join(member)
 
@@ -105,4 +123,4 @@ def seed_demo(stdout) -> None:
     check = integrity_checker.run_integrity_check()
     stdout.write(f"guildsync: {WowCharacter.objects.count()} characters, {DiscordUser.objects.count()} Discord "
                  f"users; matching linked {result.links_created} now; {check.new} new issue(s), "
-                 f"{check.still_open} open.\n")
+                 f"{check.still_open} open; role plan: {check.role_changes.get('planned', 0)} change(s) planned.\n")

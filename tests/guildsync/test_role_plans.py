@@ -344,3 +344,34 @@ def test_parallel_apply_queues_each_change_once(make, run_in_parallel):
     assert OutboxMessage.objects.count() == 10
     assert set(RoleChange.objects.values_list("status", flat=True)) == {Status.QUEUED}
     assert RoleChange.objects.filter(outbox__isnull=True).count() == 0
+
+
+# -- the demo ----------------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_seed_demo_shows_a_role_plan():
+    import io
+
+    from guildsync.demo import seed_demo
+
+    seed_demo(io.StringIO())
+    assert RankRoleMapping.objects.filter(mode=Mode.PLANNED).count() == 2
+    planned = changes(status=Status.PLANNED)
+    assert {(action, role) for _user, action, role in planned} == {("add", "Veteran"), ("remove", "Member")}
+    seed_demo(io.StringIO())  # idempotent
+    assert changes(status=Status.PLANNED) == planned and RankRoleMapping.objects.count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", ["rolechange", "rankrolemapping", "discordrole"])
+def test_role_pages_for_officers_only_and_without_n_plus_1(model, make, officer, client,
+                                                          django_assert_max_num_queries):
+    roles = sync_roles()
+    map_ranks(roles)
+    for i in range(8):
+        mismatched_officer(make, username=f"member{i}")
+    integrity_checker.run_integrity_check()
+    client.force_login(officer("Economy moderators", "moderator"))
+    assert client.get(f"/admin/guildsync/{model}/").status_code == 403
+    client.force_login(officer("Guild officers", "gm"))
+    with django_assert_max_num_queries(12):
+        assert client.get(f"/admin/guildsync/{model}/").status_code == 200
