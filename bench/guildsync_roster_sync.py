@@ -1,7 +1,7 @@
 """A full Blizzard sync of a 1,000-member guild (roster + 1,000 profiles, then the database
 write) against the fake Battle.net (tests/fakes/blizzard_api.py) enforcing Blizzard's 100
-requests/s (429 beyond it) with 50 ms latency per answer. The floor is the rate limit: 1,001
-requests at 100/s take 10 s. Goal: ≤ 1.2× the floor, no 429 answered, database work included.
+requests/s (429 beyond it) with 50 ms latency per answer. The floor is the rate limit: the 1,001
+requests a sync needs take 10.01 s at 100/s. Goal: ≤ 1.2× the floor, no 429 answered, database work included.
 
 Everything written is rolled back. Run: ``python -m bench.guildsync_roster_sync``
 (``bench/run.sh guildsync_roster_sync`` on a fresh PostgreSQL).
@@ -54,14 +54,16 @@ def main() -> None:
             pass
     finally:
         fake.stop()
-    requests = fetch.requests
-    floor = requests / RATE
+    needed = 1 + MEMBERS  # the roster, then one profile each; a retried request is not needed work
+    floor = needed / RATE
     total = written - started
-    print(f"guildsync_roster_sync: {MEMBERS} members, {requests} API requests, 429 answered: {fake.throttled}, "
+    busiest = fake.busiest_window(1.0)
+    print(f"guildsync_roster_sync: {MEMBERS} members, {fetch.requests} API requests sent ({needed} needed), "
+          f"429 answered: {fake.throttled}, busiest second at the fake: {busiest} requests, "
           f"fetch {fetched - started:.2f} s + database {written - fetched:.2f} s, created {stats.created}", flush=True)
     ratio = total / floor
     verdict = "MET" if ratio <= GOAL and not fake.throttled else "NOT MET"
-    print(f"guildsync_roster_sync: project {total:,.3f} s | anchor rate-limit floor ({requests} requests at "
+    print(f"guildsync_roster_sync: project {total:,.3f} s | anchor rate-limit floor ({needed} requests at "
           f"{RATE}/s) {floor:,.3f} s | ratio {ratio:,.2f}  goal ≤ {GOAL:g} with no 429: {verdict}", flush=True)
 
 

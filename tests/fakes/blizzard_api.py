@@ -12,10 +12,20 @@ recorded in github.com/vmuradov/wow-stats, ``wow-stats/src/components/api/info.j
 ``_links``, ``character_class``/``active_spec``/``race`` as {key, name, id}, ``realm`` with its
 name, ``guild``, ``last_login_timestamp`` in ms, average/equipped item level), and the roster's
 top level as typed in github.com/Marantle/yykaakoov2, ``src/types/battlenet/Roster.ts``
-(``_links``, ``guild`` {key, name, id, realm, faction}, ``members``). ``rate_limit`` enforces
-Blizzard's requests-per-second quota (429 beyond it) and ``latency`` adds a delay per answer. ``add_real_shaped_guild``
-fills a roster the way real ones look (issue #12): all ten rank indexes 0–9 with most members in
-the low ranks, names outside ASCII (Cyrillic, "Nø", "Sílver") and members whose profile 404s.
+(``_links``, ``guild`` {key, name, id, realm, faction}, ``members``). ``latency`` adds a delay
+per answer and ``rate_limit`` enforces Blizzard's per-second quota. Battle.net's Getting
+Started guide (develop.battle.net/documentation/guides/getting-started, "Throttling", quoted in
+github.com/anovik/HearthstoneSdk, README.md "Restrictions"): "API clients are limited to 36,000
+requests per hour at a rate of 100 requests per second. Exceeding the hourly quota results in
+slower service until traffic decreases. Exceeding the per-second limit results in a 429 error
+for the remainder of the second until the quota refreshes." Where Blizzard's seconds begin is
+not published, so the fake counts over every one-second window (a request finding
+``rate_limit`` requests in the second before it gets a 429 and is not counted): a client kept
+within that is within any alignment of Blizzard's seconds. The hourly quota refuses nothing and
+a sync uses 1,001 of its 36,000, so it is not modelled. Each API request's arrival on the fake's
+clock is kept in ``arrivals`` (refused ones too), for tests that count requests per window.
+``add_real_shaped_guild`` fills a roster the way real ones look (issue #12): all ten rank
+indexes 0–9 with most members in the low ranks, names outside ASCII (Cyrillic, "Nø", "Sílver") and members whose profile 404s.
 """
 
 from __future__ import annotations
@@ -63,6 +73,7 @@ class FakeBlizzard(FakeAPI):
             self.rate_limit = 0  # API requests per second allowed (Blizzard: 100); 0 = unlimited
             self.throttled = 0  # 429s answered because of rate_limit
             self._recent: collections.deque[float] = collections.deque()
+            self.arrivals: list[float] = []  # time.monotonic() of every API request, refused or not
 
     @property
     def oauth_url(self) -> str:
@@ -132,9 +143,11 @@ class FakeBlizzard(FakeAPI):
     # -- the API ------------------------------------------------------------------------
     def _over_rate(self) -> bool:
         """Blizzard's per-second quota: more than ``rate_limit`` requests in the last second → 429."""
+        now = time.monotonic()
+        with self.lock:
+            self.arrivals.append(now)
         if not self.rate_limit:
             return False
-        now = time.monotonic()
         with self.lock:
             while self._recent and now - self._recent[0] >= 1.0:
                 self._recent.popleft()
@@ -143,6 +156,18 @@ class FakeBlizzard(FakeAPI):
                 return True
             self._recent.append(now)
         return False
+
+    def busiest_window(self, seconds: float = 1.0) -> int:
+        """The most API requests that arrived within any ``seconds`` [t, t + seconds) on the
+        fake's clock, refused ones included (two pointers over the sorted arrivals)."""
+        with self.lock:
+            stamps = sorted(self.arrivals)
+        best = first = 0
+        for last, stamp in enumerate(stamps):
+            while stamp - stamps[first] >= seconds:
+                first += 1
+            best = max(best, last - first + 1)
+        return best
 
     def handle(self, rec: Recorded) -> Response:
         if rec.method == "POST" and rec.path == "/token":

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from guildsync.clients import BlizzardAuthError, BlizzardClient, BlizzardError, realm_slug
+from guildsync.clients import BlizzardAuthError, BlizzardClient, BlizzardError, _Pacer, realm_slug
 from guildsync.models import SyncLog, WowCharacter
 from guildsync.services import pipeline
 
@@ -87,12 +87,67 @@ def test_404_for_one_character_is_recorded_and_the_run_goes_on(fake_blizzard):
     assert {c["character_name"] for c in fetch.characters} == {"Thrall", "Renamed"}
 
 
-def test_rate_is_bounded(fake_blizzard):
-    for i in range(10):
+def test_rate_is_kept_where_blizzard_counts_it(fake_blizzard):
+    """The quota holds at the fake, on its own clock: 8 threads fetch 9 pages against a
+    5-per-second quota and no one-second window sees more than 5 arrivals, so none is refused.
+    Counted, not timed: the pacer guarantees it whatever the machine's load (an unpaced
+    client sends all 9 at once and gets 429s)."""
+    for i in range(8):
         fake_blizzard.add_character(f"C{i}")
-    started = time.monotonic()
-    client(requests_per_second=40).fetch_guild()  # 11 requests at 40/s ≥ 0.25 s
-    assert time.monotonic() - started >= 0.24
+    fake_blizzard.rate_limit, fake_blizzard.latency = 5, 0.02
+    fetch = client(requests_per_second=5, workers=8).fetch_guild()
+    assert len(fake_blizzard.arrivals) == fetch.requests == 9 and fetch.errors == []
+    assert fake_blizzard.throttled == 0
+    assert fake_blizzard.busiest_window(1.0) <= 5
+
+
+class FakeTime:
+    """A clock that only moves when someone sleeps (or a test says so)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds > 0
+        self.now += seconds
+
+
+@pytest.mark.parametrize("answer_time", [0.0, 0.05, 0.15])
+def test_pacer_spaces_sends_and_holds_a_place_until_a_second_after_the_answer(answer_time):
+    """The schedule itself, on an injected clock: sends 1/rate apart, and a send waits until
+    the answer of the request ``limit`` places before it is a full second old (Blizzard counts
+    a request somewhere between its send and its answer)."""
+    t = FakeTime()
+    pacer = _Pacer(5, clock=t.clock, sleep=t.sleep)
+    sends, answers = [], []
+    for _ in range(17):
+        with pacer.slot():
+            sends.append(t.now)
+            t.now += answer_time
+        answers.append(t.now)
+    assert all(b - a >= 0.2 - 1e-9 for a, b in zip(sends, sends[1:], strict=False))
+    assert all(sends[k] >= answers[k - 5] + 1.0 - 1e-9 for k in range(5, len(sends)))
+    for k, start in enumerate(sends):  # no one-second window holds 6 requests' lifetimes
+        assert sum(1 for s, a in zip(sends, answers, strict=True) if s < start + 1.0 and a >= start) <= 5, k
+
+
+def test_pacer_counts_requests_still_waiting_for_their_answer():
+    """Places held by requests not yet answered count too: with all 3 places in flight the
+    4th send waits (it looks again every 1/rate) until one is answered and a second old."""
+    t = FakeTime()
+    pacer = _Pacer(3, clock=t.clock, sleep=t.sleep)
+    slots = [pacer.slot() for _ in range(3)]
+    for s in slots:
+        s.__enter__()
+    assert (pacer.in_flight, pacer._delay(t.now)) == (3, pacer.interval)
+    t.now = 5.0
+    slots[0].__exit__(None, None, None)  # answered at 5.0
+    assert pacer._delay(t.now) == pytest.approx(1.0)
+    with pacer.slot():
+        assert t.now == pytest.approx(6.0)
 
 
 @pytest.mark.django_db
