@@ -139,6 +139,57 @@ FIELDS_BLIZZARD = ["character_name", "realm_slug", "realm_name", "blizzard_id", 
                    "last_api_sync", "removed_at"]
 
 
+@dataclass
+class _RosterDiff:
+    """A roster sync's diff while it is computed (characters by ``_key``; which the source
+    listed, which are new, which changed), applied in bulk by ``write``."""
+
+    chars: Iterable[WowCharacter]
+    stats: SyncStats
+    existing: dict[tuple[str, str], WowCharacter] = field(init=False)
+    seen: set[tuple[str, str]] = field(default_factory=set)
+    to_create: list[WowCharacter] = field(default_factory=list)
+    to_update: list[WowCharacter] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.existing = {_key(c.character_name, c.realm_slug): c for c in self.chars}
+
+    def first_time(self, key: tuple[str, str]) -> bool:
+        """False (counted as skipped) when the source lists this character again."""
+        if key in self.seen:
+            self.stats.skipped += 1
+            return False
+        self.seen.add(key)
+        return True
+
+    def character(self, key: tuple[str, str], **new: Any) -> WowCharacter:
+        """The existing character (to update; a removed one is restored) or a new one with
+        the fields ``new``."""
+        char = self.existing.get(key)
+        if char is None:
+            char = WowCharacter(**new)
+            self.to_create.append(char)
+            self.stats.created += 1
+        else:
+            if char.removed_at is not None:
+                self.stats.restored += 1
+            self.to_update.append(char)
+            self.stats.updated += 1
+        return char
+
+    def write(self, fields: list[str], *, now: dt.datetime, mark_missing_removed: bool) -> None:
+        """Apply the diff (in the caller's transaction): new characters, ``fields`` of the
+        changed ones and, when asked, the removal of those the source no longer lists."""
+        if mark_missing_removed:
+            gone = [c for k, c in self.existing.items() if k not in self.seen and c.removed_at is None]
+            for char in gone:
+                char.removed_at = now
+            self.stats.removed = len(gone)
+            WowCharacter.objects.bulk_update(gone, ["removed_at"], batch_size=1000)
+        WowCharacter.objects.bulk_create(self.to_create, batch_size=1000)
+        WowCharacter.objects.bulk_update(self.to_update, fields, batch_size=1000)
+
+
 def sync_blizzard_roster(characters: Iterable[Mapping[str, Any]], *, mark_missing_removed: bool = True,
                          synced_at: dt.datetime | None = None) -> SyncStats:
     """Upsert the roster; characters missing from it get ``removed_at``, returning ones
@@ -154,22 +205,18 @@ def sync_blizzard_roster(characters: Iterable[Mapping[str, Any]], *, mark_missin
     with transaction.atomic():
         lock_for_update("blizzard")
         lookups = Lookups.load()
-        existing = {_key(c.character_name, c.realm_slug): c for c in WowCharacter.objects.all()}
+        diff = _RosterDiff(WowCharacter.objects.all(), stats)
+        existing, seen = diff.existing, diff.seen
         # characters an addon upload created before the API saw them, under a guessed slug
         guessed = {(c.character_name.casefold(), realm_key(c.realm_slug)): c
                    for c in existing.values() if c.last_api_sync is None}
         roster_keys = {_key(_require_name(r), str(r["realm_slug"]).lower()) for r in characters}
-        seen: set[tuple[str, str]] = set()
-        to_create: list[WowCharacter] = []
-        to_update: list[WowCharacter] = []
         for record in characters:
             name = _require_name(record)
             slug = str(record["realm_slug"]).lower()
             key = _key(name, slug)
-            if key in seen:
-                stats.skipped += 1
+            if not diff.first_time(key):
                 continue
-            seen.add(key)
             if key not in existing:
                 adopted = guessed.pop((name.casefold(), realm_key(slug)), None)
                 old_key = adopted and _key(adopted.character_name, adopted.realm_slug)
@@ -187,16 +234,7 @@ def sync_blizzard_roster(characters: Iterable[Mapping[str, Any]], *, mark_missin
             rank = lookups.rank(record.get("rank_index"))
             if rank is None and record.get("rank_index") is not None:
                 stats.unknown_ranks.append(f"{name}-{slug}: {record.get('rank_index')}")
-            char = existing.get(key)
-            if char is None:
-                char = WowCharacter(character_name=name, realm_slug=slug)
-                to_create.append(char)
-                stats.created += 1
-            else:
-                if char.removed_at is not None:
-                    stats.restored += 1
-                to_update.append(char)
-                stats.updated += 1
+            char = diff.character(key, character_name=name, realm_slug=slug)
             char.character_name = name
             char.realm_name = str(record.get("realm_name") or char.realm_name or "")[:64]
             char.blizzard_id = record.get("blizzard_id") or char.blizzard_id
@@ -214,14 +252,7 @@ def sync_blizzard_roster(characters: Iterable[Mapping[str, Any]], *, mark_missin
                 char.profile_json = record.get("profile_json")
             char.last_api_sync = now
             char.removed_at = None
-        if mark_missing_removed:
-            gone = [c for k, c in existing.items() if k not in seen and c.removed_at is None]
-            for char in gone:
-                char.removed_at = now
-            stats.removed = len(gone)
-            WowCharacter.objects.bulk_update(gone, ["removed_at"], batch_size=1000)
-        WowCharacter.objects.bulk_create(to_create, batch_size=1000)
-        WowCharacter.objects.bulk_update(to_update, FIELDS_BLIZZARD, batch_size=1000)
+        diff.write(FIELDS_BLIZZARD, now=now, mark_missing_removed=mark_missing_removed)
     return stats
 
 
@@ -299,12 +330,9 @@ def sync_addon_data(addon_data: Iterable[Mapping[str, Any]], *, mark_missing_rem
             stats.rank_names = naming.as_dict()
         lookups = Lookups.load()
         all_chars = list(WowCharacter.objects.all())
-        existing = {_key(c.character_name, c.realm_slug): c for c in all_chars}
+        diff = _RosterDiff(all_chars, stats)
         default_realm = (settings.BLIZZARD_REALM_SLUG or "").lower()
         realms = RealmIndex.build(all_chars, default_realm)
-        seen: set[tuple[str, str]] = set()
-        to_create: list[WowCharacter] = []
-        to_update: list[WowCharacter] = []
         for record in records:
             name = _require_name(record)
             raw_realm = str(record.get("realm") or "").strip()
@@ -313,20 +341,10 @@ def sync_addon_data(addon_data: Iterable[Mapping[str, Any]], *, mark_missing_rem
             if not slug:
                 raise GuildSyncError(f"Character {name!r} has no realm and BLIZZARD_REALM_SLUG is not set.")
             key = _key(name, slug)
-            if key in seen:
-                stats.skipped += 1
+            if not diff.first_time(key):
                 continue
-            seen.add(key)
-            char = existing.get(key)
-            if char is None:
-                char = WowCharacter(character_name=name, realm_slug=slug, realm_name=(display_realm or raw_realm)[:64])
-                to_create.append(char)
-                stats.created += 1
-            else:
-                if char.removed_at is not None:
-                    stats.restored += 1
-                to_update.append(char)
-                stats.updated += 1
+            char = diff.character(key, character_name=name, realm_slug=slug,
+                                  realm_name=(display_realm or raw_realm)[:64])
             char.addon_note = str(record.get("guild_note") or "")[:NOTE_MAX]
             char.addon_officer_note = str(record.get("officer_note") or "")[:NOTE_MAX]
             char.addon_last_sync = now
@@ -345,12 +363,5 @@ def sync_addon_data(addon_data: Iterable[Mapping[str, Any]], *, mark_missing_rem
                     char.guild_rank = rank
             if record.get("level") is not None and _small_int(record["level"]) is not None:
                 char.level = _small_int(record["level"])
-        if mark_missing_removed:
-            gone = [c for k, c in existing.items() if k not in seen and c.removed_at is None]
-            for char in gone:
-                char.removed_at = now
-            stats.removed = len(gone)
-            WowCharacter.objects.bulk_update(gone, ["removed_at"], batch_size=1000)
-        WowCharacter.objects.bulk_create(to_create, batch_size=1000)
-        WowCharacter.objects.bulk_update(to_update, FIELDS_ADDON, batch_size=1000)
+        diff.write(FIELDS_ADDON, now=now, mark_missing_removed=mark_missing_removed)
     return stats
