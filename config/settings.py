@@ -293,6 +293,8 @@ CELERY_BEAT_SCHEDULE = {
     "raids: auto-book next week": {"task": "raids.tasks.auto_book_task", "schedule": 5 * 60.0},
     "raids: import attendance": {"task": "raids.tasks.import_attendance_task", "schedule": 30 * 60.0},
     "raids: sync sign-ups": {"task": "raids.tasks.sync_signups_task", "schedule": 10 * 60.0},
+    "raids: attendance from Warcraft Logs": {"task": "raids.tasks.import_wcl_attendance_task",
+                                             "schedule": 30 * 60.0},
     "ark: lifecycle": {"task": "ark.tasks.ark_lifecycle_task", "schedule": 60.0},
     "ark: scheduled matches": {"task": "ark.tasks.ark_calendar_task", "schedule": 15 * 60.0},
     "ark: fill nudges": {"task": "ark.tasks.ark_nudge_task", "schedule": 5 * 60.0},
@@ -363,6 +365,17 @@ RAID_HELPER_API_BASE = env_str("RAID_HELPER_API_BASE", "https://raid-helper.dev/
 RAID_HELPER_API_KEY = env_str("RAID_HELPER_API_KEY")
 WCL_CLIENT_ID = env_str("WCL_CLIENT_ID")
 WCL_CLIENT_SECRET = env_str("WCL_CLIENT_SECRET")
+# Warcraft Logs v2 (raids.warcraftlogs): OAuth token and GraphQL endpoints (tests point them at a
+# fake), the guild whose reports are read (its id, or name + realm slug + region), pacing knobs.
+WCL_TOKEN_URL = env_str("WCL_TOKEN_URL", "https://www.warcraftlogs.com/oauth/token")
+WCL_API_URL = env_str("WCL_API_URL", "https://www.warcraftlogs.com/api/v2/client")
+WCL_HTTP_TIMEOUT = env_float("WCL_HTTP_TIMEOUT", 15.0)
+WCL_GUILD_ID = env_int("WCL_GUILD_ID", 0, minimum=0)  # 0 = find the guild by name, realm, region
+WCL_GUILD_NAME = env_str("WCL_GUILD_NAME")
+WCL_GUILD_SERVER_SLUG = env_str("WCL_GUILD_SERVER_SLUG", BLIZZARD_REALM_SLUG)
+WCL_GUILD_SERVER_REGION = env_str("WCL_GUILD_SERVER_REGION", BLIZZARD_REGION)
+WCL_IMPORT_AFTER_MINUTES = env_int("WCL_IMPORT_AFTER_MINUTES", 30, minimum=0)
+WCL_IMPORT_GIVE_UP_HOURS = env_int("WCL_IMPORT_GIVE_UP_HOURS", 48, minimum=1)
 # API keys/secrets officers set in the admin are Fernet-encrypted with a key derived from this
 # (core.secrets); earlier keys, comma-separated, still decrypt after a rotation.
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")

@@ -23,6 +23,7 @@ from core.errors import DomainError
 from raids import reports, roster, services
 from raids.clients import RaidHelperError
 from raids.models import RaidAttendance, RaidEvent, RaidHelperSettings, RaidSeason, RecurringEvent
+from raids.warcraftlogs import WarcraftLogsError
 
 CHART_HEIGHT = 160  # px of the weekly trend chart at 100 %
 CHART_WEEK_WIDTH = 36  # px per week
@@ -191,10 +192,10 @@ class RaidAttendanceInline(admin.TabularInline):
 
     model = RaidAttendance
     extra = 0
-    fields = ["player", "status", "attended", "late", "signed_up", "signed_up_late", "source", "specialization", "role",
-              "signup_push", "signup_push_error"]
-    readonly_fields = ["player", "signed_up", "signed_up_late", "source", "specialization", "role", "signup_push",
-                       "signup_push_error"]
+    fields = ["player", "status", "attended", "attended_source", "late", "signed_up", "signed_up_late", "source",
+              "specialization", "role", "signup_push", "signup_push_error"]
+    readonly_fields = ["player", "attended_source", "signed_up", "signed_up_late", "source", "specialization", "role",
+                       "signup_push", "signup_push_error"]
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -222,7 +223,7 @@ class AddAttendanceInline(admin.TabularInline):
 @admin.register(RaidEvent)
 class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
     list_display = ["title", "event_date", "start_time_utc", "season", "booking_state", "auto_booked",
-                    "raid_helper_link", "attendance_count"]
+                    "raid_helper_link", "attendance_count", "wcl_state"]
     list_filter = [BookingFilter, "auto_booked", "season", "recurring_event"]
     list_select_related = ["season", "recurring_event"]
     search_fields = ["title", "=raid_helper_event_id"]
@@ -230,9 +231,9 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
     autocomplete_fields = ["season", "recurring_event"]
     raw_id_fields = ["next_event"]
     readonly_fields = ["live_roster", "auto_booked", "next_booked_at", "next_event", "signups_imported_at",
-                       "last_import", "raid_helper_payload", "created_at"]
+                       "last_import", "wcl_import", "raid_helper_payload", "created_at"]
     inlines = [RaidAttendanceInline, AddAttendanceInline]
-    actions = ["book_next_now", "import_signups", "mark_accepted_attended"]
+    actions = ["book_next_now", "import_signups", "mark_accepted_attended", "import_wcl_attendance"]
     service_fields = services.EVENT_FIELDS
 
     def save_fields(self, pk, **fields) -> RaidEvent:
@@ -278,6 +279,42 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
             for item in items:
                 lines.append(format_html("{} — {} ({} {}): {}", kind, item.get("name") or item.get("user_id"),
                                          item.get("class"), item.get("spec"), item.get("reason")))
+        return format_html("<br>".join(["{}"] * len(lines)), *lines)
+
+    @admin.display(description="Warcraft Logs", ordering="wcl_import_status")
+    def wcl_state(self, obj: RaidEvent) -> str:
+        """Import state from the event's own columns (no query per row)."""
+        report = obj.wcl_import_report or {}
+        if obj.wcl_import_status == "imported":
+            unplaced = report.get("unplaced_count", 0)
+            return f"imported, {unplaced} not placed" if unplaced else "imported"
+        if obj.wcl_import_status == "gave_up":
+            return "no report (gave up)"
+        return "error — retried" if report.get("last_error") else "—"
+
+    @admin.display(description="Attendance from Warcraft Logs")
+    def wcl_import(self, obj: RaidEvent) -> str:
+        """Imported at, the reports read, the counts and every character that could not be placed."""
+        report = obj.wcl_import_report or {}
+        if obj.wcl_import_status == "gave_up":
+            lines = [format_html("Gave up at {}: {}", obj.wcl_imported_at, report.get("reason", ""))]
+        elif obj.wcl_import_status == "imported":
+            lines = [format_html(
+                "Imported at {} from report(s) {}: {} character(s) seen; {} marked attended, {} added to the "
+                "attendance, {} already attended, {} officer override(s) kept; {} not placed.",
+                obj.wcl_imported_at, ", ".join(report.get("reports") or []) or "—", report.get("seen", 0),
+                report.get("marked", 0), report.get("created", 0), report.get("already", 0),
+                report.get("overrides_kept", 0), report.get("unplaced_count", 0))]
+            lines += [format_html("not placed — {}-{}: {}", item.get("name"), item.get("server"), item.get("reason"))
+                      for item in report.get("unplaced") or []]
+        elif report.get("waiting"):
+            lines = [format_html("Waiting: {} ({} attempt(s), last {}).", report["waiting"], report.get("attempts", 0),
+                                 report.get("last_try", ""))]
+        else:
+            lines = [format_html("{}", "Not imported yet.")]
+        if obj.wcl_import_status != "imported" and report.get("last_error"):
+            lines.append(format_html("Last error ({}): {} — retried next run.", report.get("last_try", ""),
+                                     report["last_error"]))
         return format_html("<br>".join(["{}"] * len(lines)), *lines)
 
     @admin.display(description="Raid-Helper")
@@ -328,6 +365,23 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
         run_for_each(self, request, queryset,
                      lambda event: services.import_signups(event, triggered_by=request.user.get_username()),
                      errors=(DomainError, RaidHelperError), describe=describe)
+
+    def has_import_wcl_permission(self, request) -> bool:
+        """Importing writes attendance: it needs the attendance permission, not only the event's."""
+        return self.has_change_permission(request) and request.user.has_perm("raids.change_raidattendance")
+
+    @admin.action(description="Import attendance from Warcraft Logs", permissions=["import_wcl"])
+    def import_wcl_attendance(self, request, queryset) -> None:
+        def describe(event, result) -> str | None:
+            if result.status != "imported" or result.unplaced:  # named, never a quiet success
+                self.message_user(request, f"{event}: {result.summary()}.", messages.WARNING)
+                return None
+            return f"{event}: {result.summary()}."
+
+        run_for_each(self, request, queryset,
+                     lambda event: services.import_wcl_attendance(event, force=True,
+                                                                  triggered_by=request.user.get_username()),
+                     errors=(DomainError, WarcraftLogsError), describe=describe)
 
     @admin.action(description="Mark all accepted as attended", permissions=["change"])
     def mark_accepted_attended(self, request, queryset) -> None:

@@ -120,6 +120,22 @@ class RaidEvent(models.Model):
         help_text="What the last sign-up import did: counts, sign-ups it could not place and those placed "
                   "without a spec or role, each with the reason.",
     )
+    wcl_import_status = models.CharField(
+        max_length=8, blank=True, default="", choices=[("", "Not imported yet"), ("imported", "Imported"),
+                                                        ("gave_up", "No report (gave up)")],
+        help_text="Attendance from Warcraft Logs: imported once the guild's report of the evening was read; "
+                  "given up when no report appeared within WCL_IMPORT_GIVE_UP_HOURS after the raid.",
+    )
+    wcl_imported_at = models.DateTimeField(null=True, blank=True,
+                                           help_text="When the Warcraft Logs import finished (or gave up).")
+    wcl_import_report = models.JSONField(
+        default=dict, blank=True,
+        help_text="What the last Warcraft Logs import did: the reports read, counts, the characters it could not "
+                  "place (with the reason), or why it is still waiting.",
+    )
+    wcl_claimed_until = models.DateTimeField(
+        null=True, blank=True, help_text="A worker is importing this event from Warcraft Logs until then.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -133,6 +149,12 @@ class RaidEvent(models.Model):
                                     violation_error_message="Another raid event already uses this Raid-Helper event."),
             models.CheckConstraint(name="raidevent_ends_after_start", condition=Q(end_time_utc__gt=F("start_time_utc")),
                                    violation_error_message="The event must end after it starts."),
+            models.CheckConstraint(name="raidevent_wcl_status_valid",
+                                   condition=Q(wcl_import_status__in=["", "imported", "gave_up"]),
+                                   violation_error_message="The Warcraft Logs import is pending, imported or given up."),
+            models.CheckConstraint(name="raidevent_wcl_done_has_time",
+                                   condition=Q(wcl_import_status="") | Q(wcl_imported_at__isnull=False),
+                                   violation_error_message="A finished Warcraft Logs import records when it finished."),
             models.CheckConstraint(name="raidevent_next_booked_consistent",
                                    condition=Q(next_event__isnull=True) | Q(next_booked_at__isnull=False),
                                    violation_error_message="An event whose next week is booked records when it was booked.",
@@ -181,6 +203,12 @@ class RaidAttendance(models.Model):
         AUTO = "auto", "Auto-booking"
         RAID_HELPER = "raid_helper", "Raid-Helper import"
         MANUAL = "manual", "Officer"
+        WARCRAFT_LOGS = "warcraftlogs", "Warcraft Logs import"
+
+    class AttendedSource(models.TextChoices):
+        UNSET = "", "Not set"
+        OFFICER = "officer", "Officer (kept by imports)"
+        WARCRAFT_LOGS = "warcraftlogs", "Warcraft Logs"
 
     class SignupPush(models.TextChoices):
         PENDING = "pending", "To send"
@@ -192,6 +220,11 @@ class RaidAttendance(models.Model):
     player = models.ForeignKey("guildsync.Player", on_delete=models.CASCADE, related_name="raid_attendance")
     signed_up = models.BooleanField(default=False, help_text="On the roster as accepted.")
     attended = models.BooleanField(default=False)
+    attended_source = models.CharField(
+        max_length=12, choices=AttendedSource.choices, default="", blank=True,
+        help_text="Who set Attended. An officer's mark (ticked or unticked by hand) is an override: the Warcraft "
+                  "Logs import never changes it.",
+    )
     late = models.BooleanField(default=False, help_text="Came, but late (counts as attended; the report shows it).")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACCEPTED)
     source = models.CharField(max_length=12, choices=Source.choices, default=Source.MANUAL)
@@ -224,9 +257,16 @@ class RaidAttendance(models.Model):
                                    violation_error_message="Attendance is Accepted, Tentative, Bench or Absence.",
             ),
             models.CheckConstraint(name="raidattendance_source_valid",
-                                   condition=Q(source__in=["auto", "raid_helper", "manual"]),
-                                   violation_error_message="Attendance comes from auto-booking, Raid-Helper or an officer.",
+                                   condition=Q(source__in=["auto", "raid_helper", "manual", "warcraftlogs"]),
+                                   violation_error_message="Attendance comes from auto-booking, Raid-Helper, an officer "
+                                                           "or Warcraft Logs.",
             ),
+            models.CheckConstraint(name="raidattendance_attended_source_valid",
+                                   condition=Q(attended_source__in=["", "officer", "warcraftlogs"]),
+                                   violation_error_message="Attended is unset, set by an officer or by Warcraft Logs."),
+            models.CheckConstraint(name="raidattendance_wcl_means_attended",
+                                   condition=~Q(attended_source="warcraftlogs") | Q(attended=True),
+                                   violation_error_message="Warcraft Logs only ever marks a player as attended."),
             models.CheckConstraint(name="raidattendance_push_valid",
                                    condition=Q(signup_push__in=["pending", "sent", "failed", "skipped"]),
                                    violation_error_message="A sign-up push is to send, sent, failed or not sent.",

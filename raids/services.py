@@ -24,9 +24,11 @@ import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from bot import outbox
@@ -36,6 +38,7 @@ from core.secrets import get_secret
 from guildsync.models import Player, Specialization
 from raids.clients import EVENT_URL, CreatedEvent, RaidHelperClient, RaidHelperError, slot_for
 from raids.models import RaidAttendance, RaidEvent, RaidHelperSettings, RaidSeason, RecurringEvent
+from raids.warcraftlogs import SeenCharacter, WarcraftLogsClient, WarcraftLogsError, realm_key
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,7 @@ NOT_CONFIGURED_SKIP = "Raid-Helper not configured when booked"
 Status = RaidAttendance.Status
 Source = RaidAttendance.Source
 Push = RaidAttendance.SignupPush
+AttendedSource = RaidAttendance.AttendedSource
 
 
 class RaidsError(DomainError):
@@ -775,12 +779,235 @@ def post_roster(event: RaidEvent, *, now: dt.datetime | None = None) -> str:
     return outcome
 
 
+# -- attendance from Warcraft Logs (issue #14 point 2) ------------------------------------------
+WCL_CLAIM = dt.timedelta(minutes=10)  # a worker that died mid-import frees the event after this
+WCL_REPORT_MARGIN = dt.timedelta(hours=1)  # logging starts before the invite and ends after the last pull
+WCL_UNPLACED_KEPT = 200
+
+
+def wcl_guild() -> dict | None:
+    """The guild whose reports are read, as the ``reports`` query's arguments: its Warcraft
+    Logs id (``WCL_GUILD_ID``), else name + realm slug + region; None when neither is set."""
+    if getattr(settings, "WCL_GUILD_ID", 0):
+        return {"guildID": int(settings.WCL_GUILD_ID)}
+    name = getattr(settings, "WCL_GUILD_NAME", "")
+    slug, region = getattr(settings, "WCL_GUILD_SERVER_SLUG", ""), getattr(settings, "WCL_GUILD_SERVER_REGION", "")
+    if name and slug and region:
+        return {"guildName": name, "guildServerSlug": slug, "guildServerRegion": region.lower()}
+    return None
+
+
+def wcl_is_configured() -> bool:
+    """On when the WCL client id and secret are set (environment, else the admin's encrypted
+    settings, read now) and the guild is known."""
+    return bool(get_secret("WCL_CLIENT_ID") and get_secret("WCL_CLIENT_SECRET") and wcl_guild())
+
+
+@dataclass
+class WclImport:
+    """The outcome of one event's import: ``status`` imported / waiting (no report yet) /
+    gave_up / busy (another worker holds it, or already imported)."""
+
+    status: str
+    reports: list[str] = field(default_factory=list)
+    seen: int = 0
+    marked: int = 0
+    created: int = 0
+    already: int = 0
+    overrides_kept: int = 0
+    unplaced: list[dict] = field(default_factory=list)  # {name, server, reason}
+
+    def as_dict(self) -> dict:
+        return {"reports": self.reports, "seen": self.seen, "marked": self.marked, "created": self.created,
+                "already": self.already, "overrides_kept": self.overrides_kept,
+                "unplaced_count": len(self.unplaced), "unplaced": self.unplaced[:WCL_UNPLACED_KEPT]}
+
+    def summary(self) -> str:
+        if self.status != "imported":
+            return {"waiting": "no Warcraft Logs report for this evening yet (tried again next run)",
+                    "gave_up": "no Warcraft Logs report appeared: gave up",
+                    "busy": "being imported by another worker right now"}.get(self.status, self.status)
+        text = (f"{self.seen} character(s) in {len(self.reports)} report(s): {self.marked + self.created} marked "
+                f"attended ({self.created} not on the roster before), {self.already} already attended, "
+                f"{self.overrides_kept} officer override(s) kept")
+        if self.unplaced:
+            text += f", {len(self.unplaced)} not placed (" + "; ".join(
+                f"{u['name']}-{u['server']}: {u['reason']}" for u in self.unplaced[:5]) + (", …)" if len(
+                self.unplaced) > 5 else ")")
+        return text
+
+
+def _claim_wcl(event_id: int, now: dt.datetime, *, force: bool) -> bool:
+    """Take the event for this worker (one conditional UPDATE: two workers never both win)."""
+    free = Q(wcl_claimed_until__isnull=True) | Q(wcl_claimed_until__lt=now)
+    rows = RaidEvent.objects.filter(free, pk=event_id)
+    if not force:
+        rows = rows.filter(wcl_import_status="")
+    return rows.update(wcl_claimed_until=now + WCL_CLAIM) == 1
+
+
+def _release_wcl(event_id: int, **fields) -> None:
+    RaidEvent.objects.filter(pk=event_id).update(wcl_claimed_until=None, **fields)
+
+
+def place_characters(seen: list[SeenCharacter]) -> tuple[dict[int, list[str]], list[dict]]:
+    """Characters seen in the logs → players, through the character → player link
+    (``guildsync.PlayerCharacter``): name (any case) and realm (WCL's "TarrenMill" against the
+    slug "tarren-mill" or the realm's name). Returns {player id: [character names]} and the
+    characters that could not be placed, each with the reason. Two queries."""
+    from guildsync.models import WowCharacter
+
+    by_name: dict[str, list[WowCharacter]] = {}
+    names = {c.name.casefold() for c in seen}
+    for character in (WowCharacter.objects.annotate(lname=Lower("character_name")).filter(lname__in=names)
+                      .select_related("player_link")):
+        by_name.setdefault(character.lname, []).append(character)
+    players: dict[int, list[str]] = {}
+    unplaced: list[dict] = []
+    for char in seen:
+        candidates = by_name.get(char.name.casefold(), [])
+        key = realm_key(char.server)
+        found = [c for c in candidates if key and key in (realm_key(c.realm_slug), realm_key(c.realm_name or ""))]
+        if not found and not key and len(candidates) == 1:
+            found = candidates  # the log names no realm and only one character has this name
+        reason = None
+        if not found:
+            reason = ("no character with this name here" if not candidates else
+                      "no character with this name on this realm here (there is "
+                      + ", ".join(f"{c.character_name}-{c.realm_slug}" for c in candidates[:3]) + ")")
+        else:
+            link = getattr(found[0], "player_link", None)
+            if link is None:
+                reason = "the character is not linked to a player (link it in Guild officers → Players)"
+            else:
+                players.setdefault(link.player_id, []).append(char.name)
+        if reason:
+            unplaced.append({"name": char.name[:64], "server": char.server[:64], "reason": reason})
+    return players, unplaced
+
+
+def import_wcl_attendance(event: RaidEvent, *, client: WarcraftLogsClient | None = None,
+                          now: dt.datetime | None = None, force: bool = False, triggered_by: str = "") -> WclImport:
+    """Read the guild's Warcraft Logs report(s) of ``event``'s evening and mark ``attended``
+    for every character seen in a fight, through the character → player link.
+
+    - The event is claimed first (conditional update; ``force``, the officers' action, also
+      re-imports an imported or given-up event), so two workers never import it together.
+    - Warcraft Logs is read before anything is written: an outage or refusal raises
+      ``WarcraftLogsError`` and changes no attendance (the error is noted on the event).
+    - No report yet: the event stays pending for the next run, until
+      ``WCL_IMPORT_GIVE_UP_HOURS`` after its end, then it is given up (recorded).
+    - Then, in one transaction: new rows for players seen but not on the roster (accepted, not
+      signed up), ``attended`` set on the others — except rows whose mark an officer set by hand
+      (``attended_source`` officer), which are never changed. Characters it could not place are
+      listed with the reason on the event (``wcl_import_report``, the admin shows them) and in
+      the log. Rerunning changes nothing."""
+    now = now or timezone.now()
+    if not wcl_is_configured():
+        raise RaidsError("Warcraft Logs is not configured: set WCL_CLIENT_ID and WCL_CLIENT_SECRET (environment or "
+                         "Secret settings) and the guild (WCL_GUILD_ID, or WCL_GUILD_NAME with its realm and region).")
+    if not _claim_wcl(event.pk, now, force=force):
+        return WclImport(status="busy")
+    client = client or WarcraftLogsClient()
+    start = event.start_time_utc - WCL_REPORT_MARGIN
+    end = event.end_time_utc + WCL_REPORT_MARGIN
+    try:
+        reports = client.guild_reports(wcl_guild(), int(start.timestamp() * 1000), int(end.timestamp() * 1000))
+        found = [client.report_players(r.code) for r in reports]
+    except WarcraftLogsError as exc:
+        note = {**(event.wcl_import_report or {}), "last_error": str(exc)[:300], "last_try": now.isoformat()}
+        _release_wcl(event.pk, wcl_import_report=note)
+        log.error("Warcraft Logs import failed for raid_event_id=%s (retried next run): %s", event.pk, exc)
+        raise
+    except BaseException:
+        _release_wcl(event.pk)
+        raise
+    if not reports:
+        give_up = now >= event.end_time_utc + dt.timedelta(hours=settings.WCL_IMPORT_GIVE_UP_HOURS)
+        attempts = int((event.wcl_import_report or {}).get("attempts") or 0) + 1
+        if give_up:
+            _release_wcl(event.pk, wcl_import_status="gave_up", wcl_imported_at=now, wcl_import_report={
+                "at": now.isoformat(), "attempts": attempts, "reason": "no Warcraft Logs report of the guild "
+                f"covers this raid {settings.WCL_IMPORT_GIVE_UP_HOURS} h after it ended: mark attendance by hand"})
+            log.warning("Warcraft Logs import gave up on raid_event_id=%s: no report", event.pk)
+            return WclImport(status="gave_up")
+        _release_wcl(event.pk, wcl_import_report={"waiting": "no report uploaded yet", "attempts": attempts,
+                                                  "last_try": now.isoformat()})
+        return WclImport(status="waiting")
+    result = WclImport(status="imported", reports=[r.code for r in reports])
+    seen = list(dict.fromkeys(c for report in found for c in report.seen))
+    result.seen = len(seen)
+    for report in found:
+        result.unplaced += [{"name": "?", "server": "", "reason": f"report {report.code}: {text}"}
+                            for text in report.rejected]
+    try:
+        with transaction.atomic():
+            locked = RaidEvent.objects.select_for_update().get(pk=event.pk)
+            players, unplaced = place_characters(seen)
+            result.unplaced = unplaced + result.unplaced
+            rows = {row.player_id: row for row in RaidAttendance.objects.select_for_update().filter(event=locked)}
+            to_create, to_update = [], []
+            for player_id in players:
+                row = rows.get(player_id)
+                if row is None:
+                    to_create.append(RaidAttendance(
+                        event=locked, player_id=player_id, status=Status.ACCEPTED, signed_up=False, attended=True,
+                        attended_source=AttendedSource.WARCRAFT_LOGS, source=Source.WARCRAFT_LOGS))
+                elif row.attended_source == AttendedSource.OFFICER:
+                    result.overrides_kept += 1
+                elif row.attended:
+                    result.already += 1
+                else:
+                    row.attended, row.attended_source, row.updated_at = True, AttendedSource.WARCRAFT_LOGS, now
+                    to_update.append(row)
+            RaidAttendance.objects.bulk_create(to_create)
+            RaidAttendance.objects.bulk_update(to_update, ["attended", "attended_source", "updated_at"])
+            result.created, result.marked = len(to_create), len(to_update)
+            locked.wcl_import_status, locked.wcl_imported_at, locked.wcl_claimed_until = "imported", now, None
+            locked.wcl_import_report = {"at": now.isoformat(), "by": triggered_by[:150], **result.as_dict()}
+            locked.save(update_fields=["wcl_import_status", "wcl_imported_at", "wcl_claimed_until",
+                                       "wcl_import_report"])
+    except BaseException:
+        _release_wcl(event.pk)
+        raise
+    for item in result.unplaced:
+        log.warning("Warcraft Logs character not placed on raid_event_id=%s: %s", event.pk, item)
+    return result
+
+
+def import_wcl_finished_events(now: dt.datetime | None = None) -> dict:
+    """Every 30 minutes: import attendance from Warcraft Logs for each event that ended at least
+    ``WCL_IMPORT_AFTER_MINUTES`` ago and is still pending (no report yet → retried next run,
+    given up ``WCL_IMPORT_GIVE_UP_HOURS`` after its end). Quiet when not configured. A 429 that
+    asks for a long wait ends the run: the next one goes on."""
+    now = now or timezone.now()
+    counts = {"imported": 0, "waiting": 0, "gave_up": 0, "busy": 0, "failed": 0}
+    if not wcl_is_configured():
+        return {**counts, "configured": False}
+    latest_end = now - dt.timedelta(minutes=settings.WCL_IMPORT_AFTER_MINUTES)
+    earliest_end = now - dt.timedelta(hours=settings.WCL_IMPORT_GIVE_UP_HOURS) - dt.timedelta(days=1)
+    events = (RaidEvent.objects.filter(wcl_import_status="", end_time_utc__lte=latest_end,
+                                       end_time_utc__gte=earliest_end).order_by("end_time_utc"))
+    client = WarcraftLogsClient()  # one per run: credentials read now (a rotation is used right away)
+    for event in events:
+        try:
+            outcome = import_wcl_attendance(event, client=client, now=now, triggered_by="schedule")
+        except (RaidsError, WarcraftLogsError) as exc:
+            counts["failed"] += 1
+            if isinstance(exc, WarcraftLogsError) and exc.status in (401, 429):
+                break  # refused credentials or a long rate limit: every other event would fail the same way
+            continue
+        counts[outcome.status] += 1
+    return {**counts, "configured": True}
+
+
 # -- officers' attendance edits ---------------------------------------------------------------
 def mark_accepted_attended(event_ids: list[int]) -> int:
     """Bulk action: everyone accepted on these events attended. Returns the rows changed."""
     with transaction.atomic():
         return RaidAttendance.objects.filter(event_id__in=event_ids, status=Status.ACCEPTED,
-                                             attended=False).update(attended=True, updated_at=timezone.now())
+                                             attended=False).update(attended=True, updated_at=timezone.now(),
+                                                                    attended_source=AttendedSource.OFFICER)
 
 
 def set_attendance(event: RaidEvent, player: Player, *, status: str, attended: bool,
@@ -803,14 +1030,16 @@ def _set_attendance(event: RaidEvent, player: Player, *, status: str, attended: 
     row, created = RaidAttendance.objects.select_for_update().get_or_create(
         event=event, player=player,
         defaults={"status": status, "attended": attended, "late": late, "signed_up": status == Status.ACCEPTED,
-                  "source": Source.MANUAL},
+                  "source": Source.MANUAL, "attended_source": AttendedSource.OFFICER if attended else ""},
     )
     if created:
         return True
     if (row.status, row.attended, row.late) == (status, attended, late):
         return False
+    if row.attended != attended:  # the officer ticked or unticked it: an override imports keep
+        row.attended_source = AttendedSource.OFFICER
     row.status, row.attended, row.late, row.signed_up = status, attended, late, status == Status.ACCEPTED
-    row.save(update_fields=["status", "attended", "late", "signed_up", "updated_at"])
+    row.save(update_fields=["status", "attended", "attended_source", "late", "signed_up", "updated_at"])
     return True
 
 

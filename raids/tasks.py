@@ -40,3 +40,14 @@ def sync_signups_task() -> dict:
     log.info("Sign-up sync: %(synced)d synced, %(failed)d failed (retried next run), %(posted)d posted, "
              "%(edited)d edited", counts)
     return counts
+
+
+@shared_task
+def import_wcl_attendance_task() -> dict:
+    """Every 30 minutes, when Warcraft Logs credentials are set: attendance of the raids that
+    ended, from the guild's report of the evening (retried while it is not uploaded yet)."""
+    counts = services.import_wcl_finished_events()
+    if counts["configured"]:
+        log.info("Warcraft Logs attendance: %(imported)d imported, %(waiting)d waiting for a report, "
+                 "%(gave_up)d given up, %(busy)d busy, %(failed)d failed (retried next run)", counts)
+    return counts

@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from tests.fakes.raid_helper_api import FakeRaidHelper
+from tests.fakes.warcraftlogs_api import FakeWarcraftLogs
 
 RAID_CHANNEL = 555_100_000_000_000_001
 LEADER = 555_200_000_000_000_001
@@ -34,6 +35,31 @@ def fake_raid_helper(_fake_raid_helper_server, settings, monkeypatch) -> FakeRai
     monkeypatch.setattr(clients, "PACE_KEY", f"raids:test-signups:{uuid.uuid4().hex}")  # the shared one too
     monkeypatch.setattr(clients, "GET_RETRY_DELAY", 0.01)
     return _fake_raid_helper_server
+
+
+@pytest.fixture(scope="session")
+def _fake_wcl_server():
+    fake = FakeWarcraftLogs().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_wcl(_fake_wcl_server, settings, monkeypatch) -> FakeWarcraftLogs:
+    """The fake Warcraft Logs with the credentials and guild in the settings; the token cache
+    is emptied and rate-limit waits are recorded in ``fake.waits`` instead of slept."""
+    from raids import warcraftlogs
+
+    fake = _fake_wcl_server
+    fake.reset()
+    settings.WCL_TOKEN_URL, settings.WCL_API_URL = fake.token_url, fake.api_url
+    settings.WCL_CLIENT_ID, settings.WCL_CLIENT_SECRET = fake.client_id, fake.client_secret
+    settings.WCL_GUILD_ID, settings.WCL_HTTP_TIMEOUT = fake.guild["id"], 2.0
+    settings.WCL_IMPORT_AFTER_MINUTES, settings.WCL_IMPORT_GIVE_UP_HOURS = 30, 48
+    monkeypatch.setattr(warcraftlogs, "_TOKENS", {})
+    fake.waits = []
+    monkeypatch.setattr(warcraftlogs, "_sleep", fake.waits.append)
+    return fake
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def test_beat_schedule_names_exist():
     raids_tasks = {v["task"] for v in django_settings.CELERY_BEAT_SCHEDULE.values() if v["task"].startswith("raids.")}
     assert raids_tasks == {"raids.tasks.auto_book_task", "raids.tasks.import_attendance_task",
-                           "raids.tasks.sync_signups_task"}
+                           "raids.tasks.sync_signups_task", "raids.tasks.import_wcl_attendance_task"}
     for name in raids_tasks:
         assert getattr(tasks, name.rsplit(".", 1)[1]).name == name
 
