@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from bot import outbox
-from core.claims import claim_row
+from core.claims import claim_lease, claim_row
 from core.errors import DomainError
 from core.secrets import get_secret
 from guildsync.models import Player, Specialization
@@ -838,12 +838,13 @@ class WclImport:
 
 
 def _claim_wcl(event_id: int, now: dt.datetime, *, force: bool) -> bool:
-    """Take the event for this worker (one conditional UPDATE: two workers never both win)."""
-    free = Q(wcl_claimed_until__isnull=True) | Q(wcl_claimed_until__lt=now)
-    rows = RaidEvent.objects.filter(free, pk=event_id)
+    """Take the event for this worker: a lease (one conditional UPDATE, ``core.claims``), since
+    the import talks to Warcraft Logs for seconds outside any transaction; a dead worker's
+    lease lapses after ``WCL_CLAIM``."""
+    rows = RaidEvent.objects.filter(pk=event_id)
     if not force:
         rows = rows.filter(wcl_import_status="")
-    return rows.update(wcl_claimed_until=now + WCL_CLAIM) == 1
+    return claim_lease(rows, until=now + WCL_CLAIM, now=now, field="wcl_claimed_until") == 1
 
 
 def _release_wcl(event_id: int, **fields) -> None:
