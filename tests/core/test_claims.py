@@ -15,7 +15,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core.claims import claim_lease, claim_row
+from core.claims import claim_lease, claim_row, claim_rows
 from guildsync.models import SyncLock
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -76,6 +76,35 @@ def test_the_row_race_catches_a_check_then_update_claim(run_in_parallel):
     results, events, _ = _row_race(run_in_parallel, naive_claim_row)
     assert all(isinstance(r, SyncLock) for r in results), results  # both "claimed" the row
     assert "A claimed" in events and "B claimed" in events  # the same row's work done twice
+
+
+def _batch_race(run_in_parallel, claim) -> list[list[int]]:
+    """A claims a batch of four of ten rows and holds them while B claims its batch."""
+    SyncLock.objects.bulk_create([SyncLock(name=f"batch-{n}") for n in range(10)])
+    a_claimed, b_tried = threading.Event(), threading.Event()
+
+    def worker(i: int) -> list[int]:
+        if i == 1:
+            assert a_claimed.wait(GUARD)
+        with transaction.atomic():
+            batch = list(claim(SyncLock.objects.filter(name__startswith="batch-")).order_by("name")
+                         .values_list("pk", flat=True)[:4])
+            (a_claimed if i == 0 else b_tried).set()
+            if i == 0:
+                b_tried.wait(GUARD)
+        return batch
+
+    return run_in_parallel(worker, 2, timeout=GUARD * 2)
+
+
+def test_claim_rows_gives_two_workers_different_batches(run_in_parallel):
+    a, b = _batch_race(run_in_parallel, claim_rows)
+    assert len(a) == len(b) == 4 and not set(a) & set(b), (a, b)
+
+
+def test_the_batch_race_catches_a_claim_without_skip_locked(run_in_parallel):
+    a, b = _batch_race(run_in_parallel, lambda qs: qs)  # a plain read: both get the same rows
+    assert a == b
 
 
 def _waiting_on_a_lock() -> bool:
