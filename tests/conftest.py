@@ -23,7 +23,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 from hypothesis import HealthCheck  # noqa: E402
 from hypothesis import settings as hypothesis_settings  # noqa: E402
 
-from tests.fakes.discord_api import FakeDiscord  # noqa: E402
+from tests.fakes.discord_api import FakeDiscord, discord_settings  # noqa: E402
+from tests.fakes.http import session_fake, use_fake  # noqa: E402
 
 # One Hypothesis profile everywhere, CI included: a fresh seed each run (the test command picks it
 # and prints it; ``HYPOTHESIS_SEED=N ./scripts/test.sh`` replays a run) and no per-example
@@ -84,20 +85,12 @@ def _bot_work_on_the_test_thread(settings):
     interactions.DB.inline = interactions.EVENTS.inline = False
 
 
-@pytest.fixture(scope="session")
-def _fake_discord_server():
-    fake = FakeDiscord().start()
-    yield fake
-    fake.stop()
+_fake_discord_server = session_fake(FakeDiscord)
 
 
 @pytest.fixture
 def fake_discord(_fake_discord_server, settings) -> FakeDiscord:
-    _fake_discord_server.reset()
-    settings.DISCORD_API_BASE = _fake_discord_server.base_url
-    settings.DISCORD_TOKEN = FakeDiscord.token
-    settings.DISCORD_HTTP_TIMEOUT = 3.0
-    return _fake_discord_server
+    return use_fake(_fake_discord_server, settings, **discord_settings(_fake_discord_server))
 
 
 @pytest.fixture

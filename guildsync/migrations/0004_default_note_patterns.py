@@ -1,8 +1,6 @@
 from django.db import migrations
 
-from guildsync.reference_data import NOTE_PATTERNS
-
-LOCKS = ("blizzard", "discord", "addon", "matching", "integrity", "report")
+from guildsync.reference_data import NOTE_PATTERNS, SYNC_LOCKS
 
 
 def load(apps, schema_editor):
@@ -10,7 +8,7 @@ def load(apps, schema_editor):
     SyncLock = apps.get_model("guildsync", "SyncLock")
     for name, kind, regex, priority in NOTE_PATTERNS:
         NotePattern.objects.get_or_create(name=name, defaults={"kind": kind, "regex": regex, "priority": priority})
-    for name in LOCKS:
+    for name in SYNC_LOCKS:
         SyncLock.objects.get_or_create(name=name)
 
 

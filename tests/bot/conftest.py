@@ -9,33 +9,16 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories import BOT_ARK_ROLE as ARK_ROLE
+from tests.factories import BOT_GENERAL as GENERAL
+from tests.factories import BOT_GUILD_ID as GUILD_ID
+from tests.factories import BOT_MOD_ROLE as MOD_ROLE
+from tests.factories import bot_guild, bot_people
 from tests.fakes.bot_process import BotProcess
-from tests.fakes.discord_gateway import MANAGE_GUILD, MANAGE_ROLES, MODERATE_MEMBERS, Guild, Member
 
-GUILD_ID = 1_345_046_958_481_346_613
-GENERAL = 1_345_046_959_593_095_214
-OFFICER_ROLE = 1_345_046_958_481_346_619  # Manage Server
-ARK_ROLE = 1_355_389_599_949_525_134  # ARK_OFFICER_ROLE_ID: no permission bit, officer by role
-MOD_ROLE = 1_355_389_599_949_525_135  # Moderate Members
-GUILD_OFFICER_ROLE = 1_355_389_599_949_525_136  # Manage Roles
+__all__ = ["ARK_ROLE", "GENERAL", "GUILD_ID", "MOD_ROLE", "People"]
 
-
-def make_guild() -> Guild:
-    guild = Guild(GUILD_ID)
-    guild.add_channel(GENERAL, "general")
-    guild.add_role(OFFICER_ROLE, "Officers", MANAGE_GUILD)
-    guild.add_role(ARK_ROLE, "Ark officers")
-    guild.add_role(MOD_ROLE, "Moderators", MODERATE_MEMBERS)
-    guild.add_role(GUILD_OFFICER_ROLE, "Guild officers", MANAGE_ROLES)
-    return guild
-
-
-class People:
-    officer = Member(1_034_315_047_838_687_264, "officer", roles=[OFFICER_ROLE], global_name="The Officer")
-    ark_officer = Member(1_034_315_047_838_687_265, "arkofficer", roles=[ARK_ROLE])
-    moderator = Member(1_034_315_047_838_687_266, "moderator", roles=[MOD_ROLE])
-    alice = Member(1_034_315_047_838_687_267, "alice", global_name="Alice")
-    bob = Member(1_034_315_047_838_687_268, "bob", nick="Bobby")
+People = bot_people()
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +28,7 @@ def bot(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         db = connection.settings_dict
         url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    guild = make_guild()
-    for person in (People.officer, People.ark_officer, People.moderator, People.alice, People.bob):
-        guild.add_member(person)
+    guild = bot_guild(vars(People).values())
     process = BotProcess(guild, url, env={"ARK_OFFICER_ROLE_ID": str(ARK_ROLE)}).start()
     process.late_ok = set()
     yield process

@@ -19,7 +19,8 @@ from click.testing import CliRunner
 from schemathesis.cli import schemathesis as schemathesis_cli
 
 from core.services import create_api_key
-from tests.guildsync.conftest import Factory, load_reference_data
+from guildsync.reference_data import ensure_loaded
+from tests.factories import discord_user, player, wow_character
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 MAX_EXAMPLES = 10
@@ -33,15 +34,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, reset_se
 def guild_data() -> None:
     """Rows with small ids (sequences reset), so generated ids reach real rows: characters and
     Discord users 1..12, players 1..4 with links, orphans on both sides, a rank mismatch."""
-    load_reference_data()  # an earlier transactional test may have flushed it
-    make = Factory()
-    users = [make.discord_user(f"member{i}", discord_id=80351110224678912 + i) for i in range(12)]
-    chars = [make.character(f"Char{i}", guild_rank="Member", level=70 + i) for i in range(12)]
+    ensure_loaded()  # an earlier transactional test may have flushed it
+    users = [discord_user(f"member{i}", discord_id=80351110224678912 + i) for i in range(12)]
+    chars = [wow_character(f"Char{i}", guild_rank="Member", level=70 + i) for i in range(12)]
     for i in range(4):
-        make.player(f"Player{i}", discord_user=users[i], characters=chars[2 * i:2 * i + 2],
-                    main_character=chars[2 * i])
-    officer_user = make.discord_user("officerish", role="Member")
-    make.player("Mismatch", discord_user=officer_user, characters=[make.character("Boss", guild_rank="Officer")])
+        player(f"Player{i}", discord_user=users[i], characters=chars[2 * i:2 * i + 2], main_character=chars[2 * i])
+    officer_user = discord_user("officerish", role="Member")
+    player("Mismatch", discord_user=officer_user, characters=[wow_character("Boss", guild_rank="Officer")])
 
 
 @pytest.fixture

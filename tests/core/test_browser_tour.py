@@ -17,6 +17,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from guildsync.reference_data import ensure_loaded
 from tests.fakes.discord_oauth import DiscordMember, FakeDiscordOAuth
 
 TOUR_DIR = Path(__file__).resolve().parents[2] / "docs" / "tour"
@@ -53,31 +54,6 @@ def run_action(page, row: str | int, action: str) -> str:
 
 
 @pytest.mark.browser
-def _reload_reference_data() -> None:
-    """A transactional test before this one flushed the tables, the migrations' reference data
-    (roles, classes, specs, ranks 0-9, note patterns) with them; the demo needs it, so it is
-    loaded again here with today's models, as the migrations load it on a fresh database."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    from guildsync.models import GuildRank, Role, Specialization, WowClass
-    from guildsync.reference_data import CLASSES, ROLES, SPECIALIZATIONS, placeholder_rank_name
-
-    if WowClass.objects.exists():
-        return
-    roles = {name: Role.objects.get_or_create(name=name)[0] for name in ROLES}
-    classes = {name: WowClass.objects.create(blizzard_id=bid, name=name, color_hex=colour)
-               for bid, name, colour in CLASSES}
-    for bid, name, class_name, role in SPECIALIZATIONS:
-        Specialization.objects.create(blizzard_id=bid, name=name, wow_class=classes[class_name],
-                                      default_role=roles[role])
-    for index in range(10):
-        GuildRank.objects.get_or_create(blizzard_rank_index=index,
-                                        defaults={"name": placeholder_rank_name(index), "level": 10 - index})
-    import_module("guildsync.migrations.0004_default_note_patterns").load(apps, None)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_officers_tour(admin_login, live_server, django_user_model, settings):
     from ark.models import Match
@@ -85,7 +61,7 @@ def test_officers_tour(admin_login, live_server, django_user_model, settings):
     from ratmas.models import Event
 
     settings.DISCORD_TOKEN = ""
-    _reload_reference_data()
+    ensure_loaded()  # a transactional test before this one flushed the migrations' reference data
     call_command("seed_demo", stdout=io.StringIO())
     django_user_model.objects.create_superuser("officer", password=PASSWORD)
     page = admin_login("officer", PASSWORD)

@@ -565,3 +565,8 @@ def member_json(user_id: int, username: str, *, display_name: str | None = None,
     """A guild member object as ``GET /guilds/{id}/members`` returns it."""
     return {"user": {"id": str(user_id), "username": username, "global_name": display_name, "bot": False},
             "nick": None, "roles": [str(r) for r in roles or []], "joined_at": joined_at}
+
+
+def discord_settings(server: FakeDiscord) -> dict[str, Any]:
+    """The settings that point the bot's REST client at ``server`` (for ``http.use_fake``)."""
+    return {"DISCORD_API_BASE": server.base_url, "DISCORD_TOKEN": FakeDiscord.token, "DISCORD_HTTP_TIMEOUT": 3.0}

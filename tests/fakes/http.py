@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -137,3 +138,26 @@ class FakeAPI:
 
     def handle(self, rec: Recorded) -> Response:  # pragma: no cover - subclasses answer
         raise NotImplementedError
+
+
+def session_fake(fake_type: type[FakeAPI]) -> Any:
+    """A session fixture running one ``fake_type`` server for the whole run: assign it to a name
+    in a conftest (``_fake_x_server = session_fake(FakeX)``) and pair it with a per-test fixture
+    that calls ``use_fake``."""
+
+    @pytest.fixture(scope="session")
+    def server():
+        fake = fake_type().start()
+        yield fake
+        fake.stop()
+
+    return server
+
+
+def use_fake(server: FakeAPI, settings: Any, **values: Any) -> FakeAPI:
+    """Per test: the fake forgets what the last test left on it, and ``settings`` (pytest-django's
+    fixture) point at it: ``use_fake(server, settings, X_API_BASE=server.base_url, ...)``."""
+    server.reset()
+    for name, value in values.items():
+        setattr(settings, name, value)
+    return server
