@@ -530,6 +530,12 @@ class DiscordRoleAdmin(ReadOnlyAdmin):
     list_select_related = ["rank_mapping__rank"]
     search_fields = ["name"]
 
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        if request.GET.get("model_name") == "rankrolemapping":  # the mapping's role picker
+            found = found.filter(is_present=True, managed=False)
+        return found, duplicates
+
     @admin.display(description="Mapped rank")
     def mapped_rank(self, obj: DiscordRole) -> str:
         mapping = getattr(obj, "rank_mapping", None)

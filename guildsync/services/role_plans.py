@@ -181,6 +181,8 @@ def _skip_reason(change: RoleChange) -> str:
     mapping = getattr(change.rank, "role_mapping", None)
     if mapping is None or mapping.mode == Mode.OFF:
         return f"Skipped: {change.rank.name} is no longer mapped to a Discord role."
+    if change.action == Action.ADD and mapping.role_id != change.role_id:
+        return f"Skipped: {change.rank.name} is now mapped to another role (the next integrity run plans it)."
     if not change.role.is_present:
         return f"Skipped: the role {change.role.name} was deleted in Discord."
     return ""
@@ -226,12 +228,6 @@ def apply_role_changes(change_ids: Iterable[int], *, actor: str) -> list[Applied
             RoleChange.objects.filter(pk=change.pk).update(outbox=message)
             done.append(Applied(change, Status.QUEUED, f"{label}: queued.", queued=True))
     return done
-
-
-def apply_planned(*, actor: str) -> list[Applied]:
-    """Every planned change at once (the admin's button)."""
-    ids = list(RoleChange.objects.filter(status=Status.PLANNED).values_list("pk", flat=True))
-    return apply_role_changes(ids, actor=actor) if ids else []
 
 
 # -- delivery outcomes (bot.signals) -----------------------------------------------------------

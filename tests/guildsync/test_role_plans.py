@@ -72,6 +72,10 @@ def mismatched_officer(make, *, username="thrall", discord_id=None, roles=("Memb
     return user
 
 
+def planned_ids() -> list[int]:
+    return list(RoleChange.objects.filter(status=Status.PLANNED).values_list("pk", flat=True))
+
+
 def changes(**filters) -> set[tuple[str, str, str]]:
     return {(c.discord_user.username, c.action, c.role.name)
             for c in RoleChange.objects.filter(**filters).select_related("discord_user", "role")}
@@ -161,7 +165,7 @@ def test_member_who_left_before_applying_is_skipped_and_recorded(make):
     user = mismatched_officer(make)
     integrity_checker.run_integrity_check()
     discord_sync.on_member_remove(user.discord_id)
-    applied = role_plans.apply_planned(actor="gm")
+    applied = role_plans.apply_role_changes(planned_ids(), actor="gm")
     assert {a.status for a in applied} == {Status.SKIPPED}
     assert all("left the Discord server" in a.message for a in applied)
     assert not OutboxMessage.objects.exists()
@@ -201,7 +205,7 @@ def test_applied_plan_is_delivered_and_the_next_discord_sync_resolves_the_issue(
     _server(discord_guild, [user])
     integrity_checker.run_integrity_check()
     with transaction.atomic():
-        applied = role_plans.apply_planned(actor="gm")
+        applied = role_plans.apply_role_changes(planned_ids(), actor="gm")
     assert all(a.queued for a in applied) and len(applied) == 2
     rows = OutboxMessage.objects.filter(topic=role_plans.TOPIC)
     assert {(r.kind, r.role_id, r.user_id) for r in rows} == {
@@ -233,7 +237,7 @@ def test_unknown_member_is_skipped_and_missing_permissions_fails_with_why(make, 
     _server(discord_guild, [stays], top=7)  # thrall left Discord; the bot's role (7) sits below Officer (8)…
     integrity_checker.run_integrity_check()
     with transaction.atomic():
-        role_plans.apply_planned(actor="gm")
+        role_plans.apply_role_changes(planned_ids(), actor="gm")
     deliver_due()
     by = {(c.discord_user.username, c.action): c for c in RoleChange.objects.select_related("discord_user")}
     assert {by["thrall", a].status for a in ("add", "remove")} == {Status.SKIPPED}
@@ -375,3 +379,30 @@ def test_role_pages_for_officers_only_and_without_n_plus_1(model, make, officer,
     client.force_login(officer("Guild officers", "gm"))
     with django_assert_max_num_queries(12):
         assert client.get(f"/admin/guildsync/{model}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_role_picker_offers_live_assignable_roles_only(officer, client):
+    sync_roles()
+    discord_sync.sync_discord_roles([*(role_json(i, n, 0, POSITION[n]) for n, i in ROLE_IDS.items() if n != "Raider"),
+                                     {**role_json(900, "Guild Ops", 0, 9), "managed": True}])
+    client.force_login(officer("Guild officers", "gm"))
+    answer = client.get("/admin/autocomplete/", {"app_label": "guildsync", "model_name": "rankrolemapping",
+                                                 "field_name": "role", "term": ""})
+    names = {r["text"] for r in answer.json()["results"]}
+    assert names == {"Guild Leader", "Officer", "Veteran", "Member", "Initiate"}  # not deleted, not managed
+
+
+@pytest.mark.django_db
+def test_a_planned_add_of_a_role_the_rank_no_longer_maps_is_skipped(make):
+    roles = sync_roles()
+    map_ranks(roles)
+    mismatched_officer(make)
+    integrity_checker.run_integrity_check()
+    mapping = RankRoleMapping.objects.get(rank__name="Officer")
+    role_plans.save_rank_role_mapping(mapping.rank_id, roles["Raider"].pk,
+                                      Mode.PLANNED, actor="gm", mapping_id=mapping.pk)
+    with transaction.atomic():
+        applied = {a.change.action: a for a in role_plans.apply_role_changes(planned_ids(), actor="gm")}
+    assert applied["add"].status == Status.SKIPPED and "mapped to another role" in applied["add"].message
+    assert applied["remove"].queued
