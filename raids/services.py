@@ -916,7 +916,8 @@ def import_wcl_attendance(event: RaidEvent, *, client: WarcraftLogsClient | None
         reports = client.guild_reports(wcl_guild(), int(start.timestamp() * 1000), int(end.timestamp() * 1000))
         found = [client.report_players(r.code) for r in reports]
     except WarcraftLogsError as exc:
-        note = {**(event.wcl_import_report or {}), "last_error": str(exc)[:300], "last_try": now.isoformat()}
+        note = {**(event.wcl_import_report or {}), "last_error": str(exc).replace("\x00", "")[:300],
+                "last_try": now.isoformat()}
         _release_wcl(event.pk, wcl_import_report=note)
         log.error("Warcraft Logs import failed for raid_event_id=%s (retried next run): %s", event.pk, exc)
         raise
