@@ -31,11 +31,7 @@ def fake_raid_helper(_fake_raid_helper_server, settings, monkeypatch) -> FakeRai
                     RAID_HELPER_API_KEY=FakeRaidHelper.api_key, RAID_HELPER_HTTP_TIMEOUT=2.0)
 
 
-@pytest.fixture(scope="session")
-def _fake_wcl_server():
-    fake = FakeWarcraftLogs().start()
-    yield fake
-    fake.stop()
+_fake_wcl_server = session_fake(FakeWarcraftLogs)
 
 
 @pytest.fixture
@@ -45,11 +41,9 @@ def fake_wcl(_fake_wcl_server, settings, monkeypatch) -> FakeWarcraftLogs:
     from raids import warcraftlogs
 
     fake = _fake_wcl_server
-    fake.reset()
-    settings.WCL_TOKEN_URL, settings.WCL_API_URL = fake.token_url, fake.api_url
-    settings.WCL_CLIENT_ID, settings.WCL_CLIENT_SECRET = fake.client_id, fake.client_secret
-    settings.WCL_GUILD_ID, settings.WCL_HTTP_TIMEOUT = fake.guild["id"], 2.0
-    settings.WCL_IMPORT_AFTER_MINUTES, settings.WCL_IMPORT_GIVE_UP_HOURS = 30, 48
+    use_fake(fake, settings, WCL_TOKEN_URL=fake.token_url, WCL_API_URL=fake.api_url, WCL_CLIENT_ID=fake.client_id,
+             WCL_CLIENT_SECRET=fake.client_secret, WCL_GUILD_ID=fake.guild["id"], WCL_HTTP_TIMEOUT=2.0,
+             WCL_IMPORT_AFTER_MINUTES=30, WCL_IMPORT_GIVE_UP_HOURS=48)
     monkeypatch.setattr(warcraftlogs, "_TOKENS", {})
     fake.waits = []
     monkeypatch.setattr(warcraftlogs, "_sleep", fake.waits.append)
