@@ -25,7 +25,7 @@ from django.utils import timezone
 if TYPE_CHECKING:
     from ark.models import Alliance, Governor, Match
     from economy.models import BytesBalance, BytesConfig
-    from guildsync.models import DiscordUser, GuildRank, Player, WowCharacter
+    from guildsync.models import DiscordUser, GuildRank, Player, Specialization, WowCharacter
     from raids.models import RaidEvent, RaidHelperSettings, RecurringEvent
     from ratmas.models import Event
     from tests.fakes.discord_gateway import Guild
@@ -142,6 +142,13 @@ def guild_rank(name: str | None = None, *, level: int | None = None) -> GuildRan
     return GuildRank.objects.get(name=name) if name is not None else GuildRank.objects.get(level=level)
 
 
+def specialization(name: str, class_name: str) -> Specialization:
+    """A spec of the reference data: ``specialization("Holy", "Paladin")``."""
+    from guildsync.models import Specialization
+
+    return Specialization.objects.get(name=name, wow_class__name=class_name)
+
+
 def wow_character(name: str, realm: str = "twisting-nether", **fields: Any) -> WowCharacter:
     """A character as the last Blizzard sync saw it; ``guild_rank`` may be given by name."""
     from guildsync.models import WowCharacter
@@ -185,16 +192,14 @@ def raid_player(name: str, *, rank: int | None = 3, discord: bool = True, auto_i
                 active: bool = True) -> Player:
     """A raider: a player of rank level ``rank`` with a Discord account and a main of ``spec``
     (spec name, class name) unless told otherwise."""
-    from guildsync.models import Specialization
-
-    specialization = Specialization.objects.get(name=spec[0], wow_class__name=spec[1]) if spec else None
+    main_spec = specialization(*spec) if spec else None
     character = None
     if main:
-        character = wow_character(name, "silvermoon", last_api_sync=None, active_spec=specialization,
-                                  wow_class=specialization.wow_class if specialization else None)
+        character = wow_character(name, "silvermoon", last_api_sync=None, active_spec=main_spec,
+                                  wow_class=main_spec.wow_class if main_spec else None)
     user = discord_user(name.lower(), role="", display_name="", discord_id=next_id(777_000_000_000_001_000)) \
         if discord else None
-    return player(name, user, main_character=character, main_spec=specialization,
+    return player(name, user, main_character=character, main_spec=main_spec,
                   guild_rank=guild_rank(level=rank) if rank else None, is_active=active,
                   auto_invite_events=auto_invite, on_raid_hiatus=hiatus)
 

@@ -59,19 +59,17 @@ def test_alliance_list_shows_missing_channels(ark_client, db):
     assert "missing confirmation channel" in html
 
 
+def match_form(alliance_id: int, *, start: str = "2030-03-09 12:00:00", close: str = "2030-03-08 20:00:00",
+               **fields: str) -> dict[str, object]:
+    """The match admin form as the browser posts it (split date and time widgets, no signup rows)."""
+    (start_date, start_time), (close_date, close_time) = start.split(), close.split()
+    return {"alliance": alliance_id, "match_day": "Sat", "match_time_utc_0": start_date, "match_time_utc_1": start_time,
+            "signup_close_utc_0": close_date, "signup_close_utc_1": close_time, "signups-TOTAL_FORMS": "0",
+            "signups-INITIAL_FORMS": "0", **fields}
+
+
 def test_add_match_through_the_service(ark_client, alliance):
-    data = {
-        "alliance": alliance.pk,
-        "ark_weekend_date": WEEKEND.isoformat(),
-        "match_day": "Sat",
-        "match_time_utc_0": "2030-03-09",
-        "match_time_utc_1": "12:00:00",
-        "signup_close_utc_0": "2030-03-08",
-        "signup_close_utc_1": "20:00:00",
-        "notes": "Full send",
-        "signups-TOTAL_FORMS": "0",
-        "signups-INITIAL_FORMS": "0",
-    }
+    data = match_form(alliance.pk, ark_weekend_date=WEEKEND.isoformat(), notes="Full send")
     response = ark_client.post("/admin/ark/match/add/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
     match = Match.objects.get()
@@ -87,17 +85,7 @@ def test_add_match_through_the_service(ark_client, alliance):
 def test_add_match_with_missing_channel_shows_service_message(ark_client, alliance):
     alliance.confirmation_channel_id = None
     alliance.save()
-    data = {
-        "alliance": alliance.pk,
-        "ark_weekend_date": WEEKEND.isoformat(),
-        "match_day": "Sat",
-        "match_time_utc_0": "2030-03-09",
-        "match_time_utc_1": "12:00:00",
-        "signup_close_utc_0": "2030-03-08",
-        "signup_close_utc_1": "20:00:00",
-        "signups-TOTAL_FORMS": "0",
-        "signups-INITIAL_FORMS": "0",
-    }
+    data = match_form(alliance.pk, ark_weekend_date=WEEKEND.isoformat())
     response = ark_client.post("/admin/ark/match/add/", data)
     assert response.status_code == 200 and "no confirmation channel set" in response.content.decode()
     assert not Match.objects.exists() and not OutboxMessage.objects.exists()
@@ -179,17 +167,7 @@ def test_audit_log_is_read_only_and_searchable(ark_client, match):
 
 
 def test_change_match_amends_through_the_service(ark_client, match):
-    data = {
-        "alliance": match.alliance_id,
-        "match_day": "Sat",
-        "match_time_utc_0": "2030-03-09",
-        "match_time_utc_1": "14:00:00",
-        "signup_close_utc_0": "2030-03-09",
-        "signup_close_utc_1": "10:00:00",
-        "notes": "Later start",
-        "signups-TOTAL_FORMS": "0",
-        "signups-INITIAL_FORMS": "0",
-    }
+    data = match_form(match.alliance_id, start="2030-03-09 14:00:00", close="2030-03-09 10:00:00", notes="Later start")
     response = ark_client.post(f"/admin/ark/match/{match.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[:2000]
     match.refresh_from_db()

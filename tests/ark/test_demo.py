@@ -14,25 +14,14 @@ from bot.models import OutboxMessage
 
 @pytest.mark.django_db
 def test_seed_demo_is_idempotent():
+    def rows() -> list[int]:
+        return [model.objects.count() for model in (Alliance, Governor, Match, Signup, OutboxMessage, AuditLog)]
+
     seed_demo(io.StringIO())
-    counts = [
-        Alliance.objects.count(),
-        Governor.objects.count(),
-        Match.objects.count(),
-        Signup.objects.count(),
-        OutboxMessage.objects.count(),
-        AuditLog.objects.count(),
-    ]
+    counts = rows()
     out = io.StringIO()
     seed_demo(out)
-    assert [
-        Alliance.objects.count(),
-        Governor.objects.count(),
-        Match.objects.count(),
-        Signup.objects.count(),
-        OutboxMessage.objects.count(),
-        AuditLog.objects.count(),
-    ] == counts
+    assert rows() == counts
     assert counts[:4] == [2, 12, 3, 16]
     match = Match.objects.get(alliance__name="Osiris Vanguard")
     assert match.status == "Scheduled" and match.signups.filter(slot="Player").count() == 7

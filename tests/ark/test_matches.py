@@ -11,6 +11,7 @@ from ark import services
 from ark.models import Alliance, AuditLog, Match
 from bot.models import OutboxMessage
 from tests.ark.conftest import CLOSE, NOW, OFFICER, START, WEEKEND, sign, user
+from tests.factories import ark_match
 
 pytestmark = pytest.mark.django_db
 H = dt.timedelta(hours=1)
@@ -235,17 +236,7 @@ def test_every_state_change_writes_exactly_one_audit_row(alliance, other_allianc
     steps = [
         ("alliance_saved", lambda: services.save_alliance(name="Third", registration_channel_id=5)),
         ("governor_registered", lambda: services.register_governor(governor_id=99, name="N", discord_user_id=9)),
-        (
-            "match_created",
-            lambda: services.create_match(
-                alliance=alliance,
-                ark_weekend_date=WEEKEND,
-                match_day="Sat",
-                match_time_utc=START,
-                signup_close_utc=CLOSE,
-                now=NOW,
-            ),
-        ),
+        ("match_created", lambda: ark_match(alliance)),
         ("match_amended", lambda: services.amend_match(match_id=m(), notes="n")),
         ("signup_added", lambda: sign(Match.objects.get(pk=m()), 1)),
         ("signup_added", lambda: sign(Match.objects.get(pk=m()), 2)),
@@ -281,19 +272,7 @@ def test_every_state_change_writes_exactly_one_audit_row(alliance, other_allianc
         ("ban_revoked", lambda: services.revoke_ban(ban_id=services.list_bans(now=NOW)[0].pk)),
         ("reminder_prefs", lambda: services.upsert_reminder_prefs(discord_user_id=5, dm_enabled=False)),
         ("note", lambda: services.insert_audit_log(action="note")),
-        (
-            "match_cancelled",
-            lambda: services.cancel_match(
-                match_id=services.create_match(
-                    alliance=other_alliance,
-                    ark_weekend_date=WEEKEND,
-                    match_day="Sat",
-                    match_time_utc=START,
-                    signup_close_utc=CLOSE,
-                    now=NOW,
-                ).pk
-            ),
-        ),
+        ("match_cancelled", lambda: services.cancel_match(match_id=ark_match(other_alliance).pk)),
     ]
 
     def m() -> int:

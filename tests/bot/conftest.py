@@ -30,23 +30,21 @@ def bot(django_db_setup, django_db_blocker):
         url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     guild = bot_guild(vars(People).values())
     process = BotProcess(guild, url, env={"ARK_OFFICER_ROLE_ID": str(ARK_ROLE)}).start()
-    process.late_ok = set()
     yield process
     code = process.stop()
     assert code == 0, process.log()[-3000:]
-    assert_every_interaction_acknowledged_in_time(process)
+    assert_every_interaction_acknowledged_once(process)
 
 
-def assert_every_interaction_acknowledged_in_time(process: BotProcess) -> None:
+def assert_every_interaction_acknowledged_once(process: BotProcess) -> None:
     """After a module: each interaction dispatched got exactly one callback (an answer, a
-    deferral, an autocomplete result or a modal), within Discord's 3 seconds of its dispatch
-    unless the test said otherwise (sent while the bot was disconnected)."""
+    deferral, an autocomplete result or a modal), before any edit or follow-up of it. Counted
+    and ordered, not timed: Discord's 3-second deadline is measured by bench/bot_burst.py."""
     rest = process.rest
     with rest.lock:
         issued = dict(rest.interactions)
         answers = list(rest.answers)
-    for token, known in issued.items():
-        callbacks = [a for a in answers if a.token == token and a.kind == "callback"]
-        assert len(callbacks) == 1, (token, callbacks)
-        if token not in process.late_ok:
-            assert callbacks[0].at - known["dispatched_at"] < 3, (token, callbacks[0])
+    for token in issued:
+        kinds = [a.kind for a in answers if a.token == token]
+        assert kinds.count("callback") == 1, (token, kinds)
+        assert kinds[0] == "callback", (token, kinds)

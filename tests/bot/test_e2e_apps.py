@@ -30,8 +30,10 @@ def eventually(check, timeout: float = 20.0):
         time.sleep(0.05)
 
 
-def acked_in_time(result) -> None:
-    assert result.acked_after is not None and result.acked_after < 3, result
+def acked_then_answered(result) -> None:
+    """Acknowledged and answered, the acknowledgement first (Discord's 3-second deadline is a
+    wall-clock figure: bench/bot_burst.py measures it, under load)."""
+    assert result.callback is not None and result.callback is result.answers[0], result
     assert result.answered_after is not None, result
 
 
@@ -63,11 +65,11 @@ def test_ark_slash_button_autocomplete_and_officer_checks(bot, ark_match):
     assert choices[0]["value"] == ark_match.pk and choices[0]["name"].startswith(f"#{ark_match.pk} Osiris Guard")
     # slash command with an integer and a choice option
     result = bot.ask(gw.slash("ark signup", {"match_id": ark_match.pk, "slot": "Player"}, member=People.alice))
-    acked_in_time(result)
+    acked_then_answered(result)
     assert result.ephemeral and "Gov1 is signed up as **Player**" in result.text
     # the registration message's button
     result = bot.ask(gw.button(f"ark:join_player:{ark_match.pk}", member=People.bob))
-    acked_in_time(result)
+    acked_then_answered(result)
     assert "Gov2 is signed up as **Player**" in result.text
     result = bot.ask(gw.button(f"ark:join_player:{ark_match.pk}", member=People.moderator))
     assert result.text == "All 2 player slots are taken: join as Sub." and result.ephemeral
@@ -102,7 +104,7 @@ def test_economy_commands_context_menus_modal_and_automod(bot):
     gw = bot.gateway
     guild = gw.guild.id
     result = bot.ask(gw.slash("bytes balance", member=People.alice))
-    acked_in_time(result)
+    acked_then_answered(result)
     assert "**Alice** has" in result.text and result.ephemeral
     start = BytesBalance.objects.get(guild_id=guild, user_id=People.alice.id).balance
     result = bot.ask(gw.slash("bytes daily", member=People.alice))
@@ -147,7 +149,7 @@ def test_economy_commands_context_menus_modal_and_automod(bot):
 def test_economy_error_is_ephemeral_even_for_a_public_command(bot):
     gw = bot.gateway
     result = bot.ask(gw.slash("bytes send", {"member": People.bob, "amount": 10**6}, member=People.alice))
-    acked_in_time(result)
+    acked_then_answered(result)
     assert result.ephemeral and "bytes" in result.text and "sent" not in result.text
 
 
@@ -164,7 +166,7 @@ def test_ratmas_open_join_and_organiser_check(bot):
                                               "purchase_deadline": "2030-12-15 20:00",
                                               "reveal_date": "2030-12-24 18:00", "budget": "20 EUR"},
                               member=People.officer))
-    acked_in_time(result)
+    acked_then_answered(result)
     assert result.text.startswith("🎄 Ratmas created"), result.text
     event = Event.objects.get()
     assert event.announcement_channel_id == GENERAL and event.guild_id == gw.guild.id
@@ -181,7 +183,7 @@ def test_ratmas_open_join_and_organiser_check(bot):
 def test_raid_commands(bot):
     gw = bot.gateway
     result = bot.ask(gw.slash("raid next", member=People.alice))
-    acked_in_time(result)
+    acked_then_answered(result)
     assert result.text.startswith("No raid is booked yet.") and result.ephemeral
     result = bot.ask(gw.slash("raid attendance", member=People.alice))
     assert result.text == "There is no current raid season."
@@ -201,7 +203,7 @@ def test_guildsync_member_listeners_and_whois(bot):
     gw.dispatch("GUILD_MEMBER_UPDATE", gw.member_update(newcomer))
     assert eventually(lambda: DiscordUser.objects.filter(discord_id=newcomer.id, display_name="Renamed").exists())
     result = bot.ask(gw.slash("guild whois", {"member": newcomer}, member=People.officer))
-    acked_in_time(result)
+    acked_then_answered(result)
     assert "**Renamed**" in result.text and result.ephemeral
     gw.dispatch("GUILD_MEMBER_REMOVE", gw.member_remove(newcomer))
     assert eventually(lambda: DiscordUser.objects.filter(discord_id=newcomer.id, is_present=False).exists())

@@ -11,7 +11,7 @@ Interactions (the end-to-end bot tests): the callback ``POST /interactions/{id}/
 ``GET/PATCH/DELETE /webhooks/{app}/{token}/messages/@original`` and follow-ups ``POST
 /webhooks/{app}/{token}`` are answered without a bot token, like Discord (the interaction token
 is the credential). Every answer is kept in ``answers`` with ``time.monotonic()`` of its arrival,
-so a test can check it came within Discord's 3 seconds of the dispatch; a token Discord never
+so a benchmark (bench/bot_burst.py) can measure it against Discord's 3 seconds; a token Discord never
 issued (``issue_interaction`` not called) gets 404 10062 "Unknown interaction", a second
 callback 400 40060 "Interaction has already been acknowledged". Shapes:
 discord-api-docs developers/interactions/receiving-and-responding.mdx (Interaction Callback
@@ -378,17 +378,20 @@ class FakeDiscord(FakeAPI):
             result["resource"] = {"type": body["type"], "message": message}
         return self.respond(200, result)
 
+    def _with_original(self, token: str) -> dict | None:
+        """The interaction whose original response still exists (call with the lock held)."""
+        known = self.interactions.get(token)
+        return known if known is not None and known["original"] is not None else None
+
     def get_original(self, rec: Recorded, app_id: int, token: str) -> Response:
         with self.lock:
-            original = self.interactions.get(token, {}).get("original")
-        if original is None:
-            return self.error(404, 10008, "Unknown Message")
-        return self.respond(200, original)
+            known = self._with_original(token)
+            original = known and dict(known["original"])
+        return self.respond(200, original) if original else self.error(404, 10008, "Unknown Message")
 
     def edit_original(self, rec: Recorded, app_id: int, token: str) -> Response:
         with self.lock:
-            known = self.interactions.get(token)
-            if known is None or known["original"] is None:
+            if (known := self._with_original(token)) is None:
                 return self.error(404, 10008, "Unknown Message")
             self._record(token, known["id"], "edit_original", rec.json)
             original = known["original"]
@@ -399,8 +402,7 @@ class FakeDiscord(FakeAPI):
 
     def delete_original(self, rec: Recorded, app_id: int, token: str) -> Response:
         with self.lock:
-            known = self.interactions.get(token)
-            if known is None or known["original"] is None:
+            if (known := self._with_original(token)) is None:
                 return self.error(404, 10008, "Unknown Message")
             self._record(token, known["id"], "delete_original", None)
             known["original"] = None

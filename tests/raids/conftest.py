@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
+from django.utils import timezone
 
 from guildsync.reference_data import ensure_loaded
 from tests import factories
@@ -71,6 +73,14 @@ def raid_night(db):
 def make_event(db):
     """``make_event(recurring, start, **fields)``: one raid starting at ``start``."""
     return factories.raid_event
+
+
+@pytest.fixture
+def finished_event(make_event, raid_night, fake_raid_helper):
+    """A raid night that ended an hour ago, with its Raid-Helper event: ``(event, raid_helper_event)``."""
+    start = timezone.now() - dt.timedelta(hours=4)
+    rh = fake_raid_helper.add_event(raid_night.label, start)
+    return make_event(raid_night, start, raid_helper_event_id=rh["id"]), rh
 
 
 @pytest.fixture(autouse=True)

@@ -316,14 +316,21 @@ def test_raid_helper_timezone_used_for_date_and_time(raid_config, raid_night, ma
     assert source.next_event.raid_helper_event_id == rh_event["id"]
 
 
+def raiders_after_a_raid(make_player, make_event, raid_night, raiders: int) -> dt.datetime:
+    """``raiders`` members who sign up, and a raid night that ended 12 minutes ago: the next poll
+    books next week's. Returns the poll's clock."""
+    for i in range(raiders):
+        make_player(f"Raider{i}", rank=4)
+    now = timezone.now()
+    make_event(raid_night, now - dt.timedelta(minutes=12))
+    return now
+
+
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_polls_book_once(raid_config, raid_night, make_event, make_player, fake_raid_helper,
                                         run_in_parallel):
-    for i in range(3):
-        make_player(f"Racer{i}", rank=4)
-    now = timezone.now()
-    make_event(raid_night, now - dt.timedelta(minutes=12))
+    now = raiders_after_a_raid(make_player, make_event, raid_night, 3)
     runs = run_in_parallel(lambda i: services.check_and_auto_book(now), 4)
     assert not [r for r in runs if isinstance(r, BaseException)], runs
     assert sum(r.booked for r in runs) == 1 and sum(r.failed for r in runs) == 0
@@ -337,10 +344,7 @@ def test_two_concurrent_polls_book_once(raid_config, raid_night, make_event, mak
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_signup_retries_send_each_once(raid_config, raid_night, make_event, make_player, fake_raid_helper,
                                                   run_in_parallel):
-    for i in range(4):
-        make_player(f"Pusher{i}", rank=4)
-    now = timezone.now()
-    make_event(raid_night, now - dt.timedelta(minutes=12))
+    now = raiders_after_a_raid(make_player, make_event, raid_night, 4)
     fake_raid_helper.fail_next("POST", r"/signups$", 503, "down")
     services.check_and_auto_book(now)
     results = run_in_parallel(lambda i: services.retry_signups(now), 3)

@@ -11,32 +11,19 @@ Season of Discovery "wowsod" event (className = the slot, a "Demonology" warlock
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from guildsync.models import Specialization, SyncLog
+from guildsync.models import SyncLog
 from raids import services
 from raids.models import RaidAttendance
+from tests.factories import specialization as spec
 
 S = RaidAttendance.Status
 
 
-def spec(name: str, cls: str) -> Specialization:
-    return Specialization.objects.get(name=name, wow_class__name=cls)
-
-
-@pytest.fixture
-def ended(make_event, raid_night, fake_raid_helper):
-    start = timezone.now() - dt.timedelta(hours=4)
-    rh = fake_raid_helper.add_event(raid_night.label, start)
-    return make_event(raid_night, start, raid_helper_event_id=rh["id"]), rh
-
-
-def test_defect5_lowercase_body_imports_signups(raid_config, ended, make_player, fake_raid_helper):
-    event, rh = ended
+def test_defect5_lowercase_body_imports_signups(raid_config, finished_event, make_player, fake_raid_helper):
+    event, rh = finished_event
     a, b = make_player("Alpha"), make_player("Beta", spec=("Fury", "Warrior"))
     fake_raid_helper._store_signup(rh, {"userId": a.discord_user.discord_id, "className": "Healer",
                                         "specName": "Holy1", "roleName": "Healers"})
@@ -52,8 +39,8 @@ def test_defect5_lowercase_body_imports_signups(raid_config, ended, make_player,
     assert rows[b.pk].specialization == spec("Fury", "Warrior") and rows[b.pk].role.name == "Melee DPS"
 
 
-def test_defect5_classic_and_season_of_discovery_names(raid_config, ended, make_player, fake_raid_helper):
-    event, rh = ended
+def test_defect5_classic_and_season_of_discovery_names(raid_config, finished_event, make_player, fake_raid_helper):
+    event, rh = finished_event
     cases = [  # (player, main spec, sign-up as Raid-Helper records it) → (status, spec, role, late)
         ("Rogue", ("Assassination", "Rogue"), {"className": "Rogue", "roleName": "Melee", "specName": "Combat"},
          (S.ACCEPTED, ("Outlaw", "Rogue"), "Melee DPS", False)),
@@ -94,9 +81,9 @@ def test_defect5_classic_and_season_of_discovery_names(raid_config, ended, make_
                                                                                 "Priest")]
 
 
-def test_defect5_signups_not_placed_are_counted_and_logged(raid_config, ended, make_player, fake_raid_helper,
+def test_defect5_signups_not_placed_are_counted_and_logged(raid_config, finished_event, make_player, fake_raid_helper,
                                                            officer, client):
-    event, rh = ended
+    event, rh = finished_event
     known = make_player("Known")
     fake_raid_helper._store_signup(rh, {"userId": known.discord_user.discord_id, "className": "Tank",
                                         "specName": "Blood"})
@@ -124,9 +111,9 @@ def test_defect5_signups_not_placed_are_counted_and_logged(raid_config, ended, m
     assert "2 not placed (Stranger: this Discord account is no player here" in answer.content.decode()
 
 
-def test_defect5_an_answer_without_a_signup_list_is_an_error_not_zero(raid_config, ended, make_player,
+def test_defect5_an_answer_without_a_signup_list_is_an_error_not_zero(raid_config, finished_event, make_player,
                                                                        fake_raid_helper):
-    event, rh = ended
+    event, rh = finished_event
     fake_raid_helper._store_signup(rh, {"userId": make_player("A").discord_user.discord_id, "className": "Bench"})
     fake_raid_helper.signups_key = None
     with pytest.raises(services.RaidsError, match="no sign-up list"):
@@ -138,8 +125,8 @@ def test_defect5_an_answer_without_a_signup_list_is_an_error_not_zero(raid_confi
     assert counts["failed"] == 1 and counts["imported"] == 0
 
 
-def test_defect5_clean_import_is_logged_too(raid_config, ended, make_player, fake_raid_helper):
-    event, rh = ended
+def test_defect5_clean_import_is_logged_too(raid_config, finished_event, make_player, fake_raid_helper):
+    event, rh = finished_event
     fake_raid_helper._store_signup(rh, {"userId": make_player("A").discord_user.discord_id, "className": "Bench"})
     services.import_signups(event)
     log = SyncLog.objects.get(source=SyncLog.Source.RAID_HELPER)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from guildsync.models import Specialization
 from raids import reports, services
 from raids.models import RaidAttendance, RaidEvent, RaidSeason
+from tests.factories import specialization as spec
 
 pytestmark = pytest.mark.django_db
 S = RaidAttendance.Status
@@ -55,10 +56,6 @@ def specs():
     return list(Specialization.objects.select_related("wow_class", "default_role"))
 
 
-def spec(name, cls):
-    return Specialization.objects.get(name=name, wow_class__name=cls)
-
-
 @pytest.mark.parametrize("class_name, spec_name, main, expected", [
     ("Tentative", None, None, (S.TENTATIVE, None)),
     ("Late", None, None, (S.ACCEPTED, None)),
@@ -83,13 +80,6 @@ def test_map_signup(specs, class_name, spec_name, main, expected):
     placed = services.map_signup(class_name, spec_name, specs, main_spec)
     assert placed.status == expected[0]
     assert placed.spec == (spec(*expected[1]) if expected[1] else None)
-
-
-@pytest.fixture
-def finished_event(make_event, raid_night, fake_raid_helper):
-    start = timezone.now() - dt.timedelta(hours=4)
-    rh = fake_raid_helper.add_event(raid_night.label, start)
-    return make_event(raid_night, start, raid_helper_event_id=rh["id"]), rh
 
 
 def test_import_signups(raid_config, finished_event, make_player, fake_raid_helper):
