@@ -420,8 +420,8 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
 class RaidAttendanceAdmin(DomainErrorPagesMixin, admin.ModelAdmin):
     """Browse attendance across events; edits happen on the event's page."""
 
-    list_display = ["player", "event", "status", "attended", "signed_up", "source", "signup_push"]
-    list_filter = ["status", "attended", "source", "signup_push", "event__season"]
+    list_display = ["player", "event", "status", "attended", "attended_source", "signed_up", "source", "signup_push"]
+    list_filter = ["status", "attended", "attended_source", "source", "signup_push", "event__season"]
     list_select_related = ["player", "event"]
     search_fields = ["player__display_name", "event__title"]
     readonly_fields = [f.name for f in RaidAttendance._meta.fields]
