@@ -139,3 +139,37 @@ def test_roster_sync_is_bulk(django_assert_max_num_queries):
     with django_assert_max_num_queries(15):
         db_sync.sync_blizzard_roster(chars)
     assert WowCharacter.objects.count() == 400
+
+
+def test_resync_writes_only_what_changed(django_assert_max_num_queries):
+    """The next run stamps every member synced and writes only the rows that changed, only
+    their changed fields (a spec, a login, a profile): a member's officer-edited fields that
+    the roster does not carry stay, and the number of statements does not grow with the guild."""
+    import datetime as dt
+
+    login = dt.datetime(2025, 10, 9, 12, 0, tzinfo=dt.UTC)
+    roster = [roster_char(f"Member{i}", last_login_at=login, profile_json={"id": i, "level": 80}) for i in range(30)]
+    db_sync.sync_blizzard_roster(roster)
+    first = {c.character_name: c for c in WowCharacter.objects.all()}
+    WowCharacter.objects.filter(character_name="Member2").update(item_level=None)  # the API's item level comes back
+    roster[0].update(spec_name="Restoration", last_login_at=login + dt.timedelta(hours=3),
+                     profile_json={"id": 0, "level": 80, "last_login_timestamp": 1})
+    roster[1].update(level=81)
+    with django_assert_max_num_queries(12) as queries:  # the same with 30 members or 1,000
+        stats = db_sync.sync_blizzard_roster(roster)
+    assert (stats.created, stats.updated) == (0, 30)
+    writes = sorted(q["sql"].split(" WHERE ")[0] for q in queries.captured_queries
+                    if 'UPDATE "guildsync_wowcharacter"' in q["sql"] and "last_api_sync" not in q["sql"])
+    assert writes == [  # three members changed, each a group of its own: one row, its fields only
+        '1 times: UPDATE "guildsync_wowcharacter" SET "active_spec_id" = %s, "last_login_at" = %s, '
+        '"profile_json" = %s',
+        '1 times: UPDATE "guildsync_wowcharacter" SET "item_level" = %s',
+        '1 times: UPDATE "guildsync_wowcharacter" SET "level" = %s',
+    ]
+    chars = {c.character_name: c for c in WowCharacter.objects.select_related("active_spec")}
+    assert all(c.last_api_sync > first[c.character_name].last_api_sync for c in chars.values())
+    assert chars["Member0"].active_spec.name == "Restoration" and chars["Member0"].last_login_at == login + dt.timedelta(
+        hours=3)
+    assert chars["Member0"].profile_json == {"id": 0, "level": 80, "last_login_timestamp": 1}
+    assert chars["Member1"].level == 81 and chars["Member2"].item_level == 610
+    assert chars["Member3"].level == 80 and chars["Member3"].profile_json == {"id": 3, "level": 80}
