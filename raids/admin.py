@@ -5,7 +5,6 @@ error), deletes and actions call services and report back with ``message_user``.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -20,6 +19,7 @@ from django.utils.html import format_html
 from core.admin_tools import DomainErrorPagesMixin, run_for_each
 from core.admin_tools import ServiceFormMixin as CoreServiceFormMixin
 from core.errors import DomainError
+from core.secrets import secret_source
 from raids import reports, roster, services
 from raids.clients import RaidHelperError
 from raids.models import RaidAttendance, RaidEvent, RaidHelperSettings, RaidSeason, RecurringEvent
@@ -230,8 +230,8 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
     date_hierarchy = "event_date"
     autocomplete_fields = ["season", "recurring_event"]
     raw_id_fields = ["next_event"]
-    readonly_fields = ["live_roster", "auto_booked", "next_booked_at", "next_event", "signups_imported_at",
-                       "last_import", "wcl_import", "raid_helper_payload", "created_at"]
+    readonly_fields = ["raid_helper_state", "live_roster", "auto_booked", "next_booked_at", "next_event",
+                       "signups_imported_at", "last_import", "wcl_import", "raid_helper_payload", "created_at"]
     inlines = [RaidAttendanceInline, AddAttendanceInline]
     actions = ["book_next_now", "import_signups", "mark_accepted_attended", "import_wcl_attendance"]
     service_fields = services.EVENT_FIELDS
@@ -320,9 +320,33 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
     @admin.display(description="Raid-Helper")
     def raid_helper_link(self, obj: RaidEvent) -> str:
         if not obj.raid_helper_event_id:
+            if obj.raid_helper_pending and obj.start_time_utc > timezone.now():
+                return format_html('<span title="{}">not yet</span>', services.NOT_CONFIGURED_NOTE)
             return "—"
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', obj.raid_helper_url,
                            obj.raid_helper_event_id)
+
+    @admin.display(description="On Raid-Helper")
+    def raid_helper_state(self, obj: RaidEvent) -> str:
+        """Where the event stands with Raid-Helper, in particular one booked here while it was
+        not configured: waiting to be pushed (with the last failure), pushed at, or too late."""
+        if obj is None or obj.pk is None:
+            return "—"
+        if obj.raid_helper_event_id:
+            link = format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', obj.raid_helper_url,
+                               obj.raid_helper_event_id)
+            if obj.raid_helper_pushed_at:
+                return format_html("Booked here first, pushed to Raid-Helper at {} UTC: {}",
+                                   f"{obj.raid_helper_pushed_at:%a %d %b %Y %H:%M}", link)
+            return link
+        if not obj.raid_helper_pending:
+            return "Not on Raid-Helper (an event entered by hand: add its Raid-Helper id if it has one)."
+        if obj.start_time_utc <= timezone.now():
+            return "Never pushed to Raid-Helper: it started before Raid-Helper was configured."
+        if obj.raid_helper_push_error:
+            return format_html("{}. Last attempt failed (retried every 5 minutes): {}",
+                               services.NOT_CONFIGURED_NOTE, obj.raid_helper_push_error)
+        return f"{services.NOT_CONFIGURED_NOTE}."
 
     @admin.display(description="next week")
     def booking_state(self, obj: RaidEvent) -> str:
@@ -347,7 +371,8 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
                 return f"{event}: next week was already booked ({result.event})."
             if not result.event.raid_helper_event_id:
                 return (f"{event}: booked {result.event} here only (Raid-Helper is not configured, so "
-                        "nothing was posted there; its sign-ups are listed on the event).")
+                        "nothing was posted there yet; it is pushed with its sign-ups once Raid-Helper is "
+                        "configured).")
             return (f"{event}: booked {result.event} ({result.event.raid_helper_url}); "
                     f"{result.signups_sent} sign-ups sent, {result.signups_failed} failed.")
 
@@ -453,8 +478,13 @@ class RaidHelperSettingsAdmin(ServiceFormMixin, admin.ModelAdmin):
 
     @admin.display(description="API key")
     def api_key_status(self, obj=None) -> str:
-        return ("set (RAID_HELPER_API_KEY)" if settings.RAID_HELPER_API_KEY
-                else "missing: set RAID_HELPER_API_KEY in the environment (from /apikey in Discord)")
+        source = secret_source("RAID_HELPER_API_KEY")
+        if source == "environment":
+            return "set (RAID_HELPER_API_KEY in the environment)"
+        if source:
+            return "set (Secret settings: RAID_HELPER_API_KEY)"
+        return ("missing: set RAID_HELPER_API_KEY under Secret settings or in the environment (from /apikey in "
+                "Discord); events booked meanwhile are pushed to Raid-Helper once it is set")
 
     def has_add_permission(self, request) -> bool:
         return super().has_add_permission(request) and not RaidHelperSettings.objects.exists()

@@ -7,7 +7,9 @@ Why it looks like this:
 - POSTs are not idempotent (a retried create makes a second event), so they are NEVER retried
   here; the booking service looks for an event it may already have created instead. GETs
   are retried on connection errors and 5xx.
-- Sign-ups are paced to at most 10 requests per 5 s, the rate Raid-Helper tolerates. With
+- Sign-ups, event creates, event reads and server listings are paced to at most 10 requests
+  per 5 s, the rate Raid-Helper tolerates (a run pushing several events booked here while
+  Raid-Helper was not configured stays under it). With
   ``REDIS_URL`` set (production: several workers and the web server) the window is shared
   through Redis, so all processes together stay under it; without Redis (the embedded
   setup, one worker) it is per process. Going over anyway is not harmful: Raid-Helper answers
@@ -240,7 +242,7 @@ class RaidHelperClient:
     def create_event(self, *, channel_id: int, leader_id: int, template_id: str, title: str, description: str,
                      start: dt.datetime, duration_minutes: int) -> CreatedEvent:
         """POST /servers/{serverId}/channels/{channelId}/event; date and time are sent in the
-        time zone Raid-Helper is configured with (it reads them as local)."""
+        time zone Raid-Helper is configured with (it reads them as local). Paced like the sign-ups."""
         local = start.astimezone(self.tz)
         body = {
             "leaderId": str(leader_id),
@@ -251,6 +253,7 @@ class RaidHelperClient:
             "time": local.strftime("%H:%M"),
             "advancedSettings": {"duration": int(duration_minutes)},
         }
+        self.pacer.wait()
         payload = self._request("POST", f"/servers/{self.server_id}/channels/{channel_id}/event", json=body)
         event_id = None
         if isinstance(payload, dict):
@@ -269,13 +272,14 @@ class RaidHelperClient:
         return self._request("POST", f"/events/{event_id}/signups", json=body)
 
     def list_server_events(self, start_after: dt.datetime | None = None, *, max_pages: int = 20) -> list[dict]:
-        """GET /servers/{serverId}/events, every page (StartTimeFilter = unix seconds)."""
+        """GET /servers/{serverId}/events, every page (StartTimeFilter = unix seconds), each paced."""
         headers = {}
         if start_after is not None:
             headers["StartTimeFilter"] = str(int(start_after.timestamp()))
         events: list[dict] = []
         page = 1
         while page <= max_pages:
+            self.pacer.wait()
             payload = self._request("GET", f"/servers/{self.server_id}/events", headers={**headers, "Page": str(page)})
             events.extend(payload.get("postedEvents") or [])
             if page >= int(payload.get("pages") or 1):

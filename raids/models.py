@@ -110,6 +110,17 @@ class RaidEvent(models.Model):
     next_event = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                                    help_text="Next week's occurrence, once booked.")
     raid_helper_payload = models.JSONField(null=True, blank=True, help_text="Raid-Helper's answer, for debugging.")
+    raid_helper_pending = models.BooleanField(
+        default=False,
+        help_text="Booked here while Raid-Helper was not configured: the periodic job creates it there (with its "
+                  "sign-ups) once it is configured, if it has not started yet.",
+    )
+    raid_helper_pushed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When an event booked here only was created in Raid-Helper later.",
+    )
+    raid_helper_push_error = models.CharField(
+        max_length=300, blank=True, help_text="Why the last attempt to create it in Raid-Helper failed (retried).",
+    )
     signups_imported_at = models.DateTimeField(null=True, blank=True,
                                                help_text="Last import of the sign-ups from Raid-Helper.")
     roster_post_text = models.TextField(
@@ -159,10 +170,16 @@ class RaidEvent(models.Model):
                                    condition=Q(next_event__isnull=True) | Q(next_booked_at__isnull=False),
                                    violation_error_message="An event whose next week is booked records when it was booked.",
             ),
+            models.CheckConstraint(name="raidevent_pending_has_no_raid_helper_id",
+                                   condition=Q(raid_helper_pending=False) | Q(raid_helper_event_id=""),
+                                   violation_error_message="An event already on Raid-Helper is not waiting to be "
+                                                           "pushed there."),
         ]
         indexes = [
             models.Index(fields=["start_time_utc"], name="raidevent_start_idx",
                          condition=Q(recurring_event__isnull=False, next_booked_at__isnull=True)),
+            models.Index(fields=["start_time_utc"], name="raidevent_push_later_idx",
+                         condition=Q(raid_helper_pending=True)),
         ]
 
     def __str__(self) -> str:

@@ -245,6 +245,7 @@ def _create_occurrence(recurring: RecurringEvent, event_date: dt.date, start: dt
                 start_time_utc=start, end_time_utc=start + dt.timedelta(minutes=recurring.default_duration_minutes),
                 raid_helper_event_id=created.id if created else "", discord_channel_id=channel_id,
                 recurring_event=recurring, auto_booked=True, raid_helper_payload=created.payload if created else None,
+                raid_helper_pending=created is None,
             )
     except IntegrityError:
         raise RaidsError(f"{what} {recurring.label} was created by someone else at the same moment"
@@ -264,14 +265,19 @@ def _create_occurrence(recurring: RecurringEvent, event_date: dt.date, start: dt
         log.info("Booked an occurrence here only (Raid-Helper not configured): raid_event_id=%s, date=%s",
                  new_event.pk, event_date)
         return new_event, None, False
+    _announce(config, created)
+    log.info("Booked an occurrence: raid_event_id=%s, rh_event_id=%s, date=%s%s",
+             new_event.pk, created.id, event_date, " (adopted)" if adopted else "")
+    return new_event, created, adopted
+
+
+def _announce(config: RaidHelperSettings, created: CreatedEvent) -> None:
+    """Queue "next week's raid has been posted" for a Raid-Helper event (caller's transaction)."""
     if config.raid_channel_id:
         outbox.post_message(config.raid_channel_id, content=ANNOUNCEMENT.format(url=created.url),
                             dedupe_key=f"raids.announce:{created.id}", topic="raids.announcement")
     else:
         log.warning("Auto-booking: no raid channel configured, announcement skipped")
-    log.info("Booked an occurrence: raid_event_id=%s, rh_event_id=%s, date=%s%s",
-             new_event.pk, created.id, event_date, " (adopted)" if adopted else "")
-    return new_event, created, adopted
 
 
 def first_start(recurring: RecurringEvent, now: dt.datetime) -> tuple[dt.date, dt.datetime]:
@@ -441,6 +447,129 @@ def retry_signups(now: dt.datetime | None = None) -> PushReport:
         total.sent += report.sent
         total.failed += report.failed
     return total
+
+
+# -- events booked here only, pushed once Raid-Helper is configured (issue #11 point 6) -------
+NOT_CONFIGURED_NOTE = "Not yet on Raid-Helper — will be pushed when Raid-Helper is configured"
+
+
+@dataclass
+class PushLaterRun:
+    configured: bool = True
+    pushed: int = 0
+    failed: int = 0
+    signups_sent: int = 0
+    signups_failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PushLaterResult:
+    event: RaidEvent
+    adopted: bool = False
+    signups_sent: int = 0
+    signups_failed: int = 0
+
+
+def push_later_candidates(now: dt.datetime) -> QuerySet[RaidEvent]:
+    """Events booked here while Raid-Helper was not configured that have not started yet (an
+    event that already started is not worth a sign-up post any more)."""
+    return RaidEvent.objects.filter(raid_helper_pending=True, raid_helper_event_id="",
+                                    start_time_utc__gt=now).order_by("start_time_utc", "pk")
+
+
+def push_booked_here_events(now: dt.datetime | None = None) -> PushLaterRun:
+    """One poll: create in Raid-Helper every upcoming event that was booked here only, with
+    its sign-ups (``push_event_to_raid_helper``). A quiet no-op while Raid-Helper is not
+    configured (the key is read on each run: environment, else the admin's setting). A
+    refusal is recorded on the event and retried next run; an outage (no answer, 429, 5xx)
+    ends the run, the rest waits for the next one."""
+    now = now or timezone.now()
+    config = RaidHelperSettings.load()
+    if not is_configured(config):
+        return PushLaterRun(configured=False)
+    run = PushLaterRun()
+    client = get_client(config)
+    for event_id in list(push_later_candidates(now).values_list("pk", flat=True)):
+        try:
+            result = push_event_to_raid_helper(event_id, now=now, client=client, config=config)
+        except (RaidsError, RaidHelperError) as exc:
+            run.failed += 1
+            run.errors.append(str(exc))
+            _record_push_failure(event_id, exc)
+            log.error("Pushing raid_event_id=%s to Raid-Helper failed (retried next run): %s", event_id, exc)
+            if isinstance(exc, RaidHelperError) and (exc.no_answer or exc.status == 429 or (exc.status or 0) >= 500):
+                break
+            continue
+        if result is None:
+            continue  # pushed by another worker meanwhile, or being pushed right now
+        run.pushed += 1
+        run.signups_sent += result.signups_sent
+        run.signups_failed += result.signups_failed
+    return run
+
+
+def push_event_to_raid_helper(event_id: int, *, now: dt.datetime | None = None,
+                              client: RaidHelperClient | None = None,
+                              config: RaidHelperSettings | None = None) -> PushLaterResult | None:
+    """Create an event booked here only in Raid-Helper, exactly once: its row is claimed with
+    ``SELECT … FOR UPDATE SKIP LOCKED`` (a second worker skips it, and afterwards finds it no
+    longer pending); an event with the same title and start already on the server (a create
+    whose answer was lost) is adopted instead of created twice. The Raid-Helper id, the
+    sign-ups held back because Raid-Helper was not configured (now to send) and the
+    announcement are written in one transaction; the sign-ups are then sent like a booking's.
+    Returns None when there was nothing to claim. Raises ``RaidHelperError`` (nothing written)
+    or ``RaidsError`` (settings missing)."""
+    now = now or timezone.now()
+    config = config or RaidHelperSettings.load()
+    if not is_configured(config):
+        raise RaidsError("Raid-Helper is not configured: set its API key and server id first.")
+    client = client or get_client(config)
+    with transaction.atomic():
+        event = (RaidEvent.objects.select_for_update(skip_locked=True, of=("self",)).select_related("recurring_event")
+                 .filter(pk=event_id, raid_helper_pending=True, raid_helper_event_id="", start_time_utc__gt=now)
+                 .first())
+        if event is None:
+            return None
+        night = event.recurring_event
+        channel_id = event.discord_channel_id or (night.discord_channel_id if night else None) or config.raid_channel_id
+        if not channel_id:
+            raise RaidsError(f"No Discord channel for {event.title}: set one on the raid night or a raid channel in "
+                             "the Raid-Helper settings.")
+        if not config.leader_discord_id:
+            raise RaidsError("Set the leader's Discord id in the Raid-Helper settings: Raid-Helper requires one.")
+        created = _find_posted_event(client, event.title, event.start_time_utc)
+        adopted = created is not None
+        if created is None:
+            created = client.create_event(
+                channel_id=channel_id, leader_id=config.leader_discord_id,
+                template_id=(night.raid_helper_template_id if night else "") or config.default_template_id
+                or FALLBACK_TEMPLATE,
+                title=event.title, description=EVENT_DESCRIPTION, start=event.start_time_utc,
+                duration_minutes=max(int((event.end_time_utc - event.start_time_utc).total_seconds() // 60), 1),
+            )
+        event.raid_helper_event_id, event.raid_helper_payload = created.id, created.payload
+        event.raid_helper_pending, event.raid_helper_pushed_at, event.raid_helper_push_error = False, now, ""
+        event.discord_channel_id = channel_id
+        try:
+            with transaction.atomic():
+                event.save(update_fields=["raid_helper_event_id", "raid_helper_payload", "raid_helper_pending",
+                                          "raid_helper_pushed_at", "raid_helper_push_error", "discord_channel_id"])
+        except IntegrityError:
+            raise RaidsError(f"Raid-Helper event {created.id} is already linked to another raid event here.") from None
+        event.attendance.filter(signup_push=Push.SKIPPED, signup_push_error=NOT_CONFIGURED_SKIP).update(
+            signup_push=Push.PENDING, signup_push_error="", updated_at=now)
+        _announce(config, created)
+    log.info("Pushed an event booked here only to Raid-Helper: raid_event_id=%s, rh_event_id=%s%s",
+             event.pk, created.id, " (adopted)" if adopted else "")
+    pushed = push_signups(event, client=client)
+    return PushLaterResult(event, adopted, pushed.sent, pushed.failed)
+
+
+def _record_push_failure(event_id: int, exc: Exception) -> None:
+    """The last failure, shown on the event in the admin until a later run succeeds."""
+    with transaction.atomic():
+        RaidEvent.objects.filter(pk=event_id, raid_helper_pending=True).update(raid_helper_push_error=str(exc)[:300])
 
 
 # -- attendance import -----------------------------------------------------------------------
@@ -1146,6 +1275,8 @@ def save_raid_event(event_id: int | None, **fields) -> RaidEvent:
     def check(event: RaidEvent) -> None:
         if event.raid_helper_event_id and not event.raid_helper_event_id.isdigit():
             raise RaidsError("The Raid-Helper event id is the number at the end of the event's link (digits only).")
+        if event.raid_helper_event_id:
+            event.raid_helper_pending = False  # linked by hand: nothing left to push
         if event.recurring_event_id and event.event_date:
             clash = RaidEvent.objects.filter(recurring_event_id=event.recurring_event_id,
                                              event_date=event.event_date).exclude(pk=event.pk).first()

@@ -15,14 +15,19 @@ log = logging.getLogger(__name__)
 
 @shared_task
 def auto_book_task() -> dict:
-    """Every 5 minutes: book next week for events that started 10–20 minutes ago, then retry
-    the Raid-Helper sign-ups left pending or failed on upcoming events."""
+    """Every 5 minutes: push to Raid-Helper the upcoming events booked here while it was not
+    configured, book next week for events that started 10–20 minutes ago, then retry the
+    Raid-Helper sign-ups left pending or failed on upcoming events."""
+    later = services.push_booked_here_events()
     run = services.check_and_auto_book()
     signups = services.retry_signups()
-    log.info("%s (sign-ups retried: %d sent, %d failed)%s", run.summary(), signups.sent, signups.failed,
-             "" if run.configured else " — Raid-Helper not configured")
+    log.info("%s (sign-ups retried: %d sent, %d failed)%s%s", run.summary(), signups.sent, signups.failed,
+             "" if run.configured else " — Raid-Helper not configured",
+             f"; booked here earlier, now on Raid-Helper: {later.pushed} pushed, {later.failed} failed"
+             if later.pushed or later.failed else "")
     return {"configured": run.configured, "booked": run.booked, "skipped": run.skipped, "failed": run.failed,
-            "signups_sent": signups.sent, "signups_failed": signups.failed}
+            "signups_sent": signups.sent, "signups_failed": signups.failed,
+            "pushed_later": later.pushed, "push_later_failed": later.failed}
 
 
 @shared_task

@@ -193,7 +193,7 @@ def test_settings_singleton_never_shows_key(raid_officer, settings):
     assert RaidHelperSettings.load().server_id == "123"
     page = raid_officer.get(reverse("admin:raids_raidhelpersettings_changelist"), follow=True)
     text = page.content.decode()
-    assert "super-secret-key-123" not in text and "set (RAID_HELPER_API_KEY)" in text
+    assert "super-secret-key-123" not in text and "set (RAID_HELPER_API_KEY in the environment)" in text
     assert raid_officer.get(reverse("admin:raids_raidhelpersettings_add")).status_code == 403
     bad = raid_officer.post(reverse("admin:raids_raidhelpersettings_change", args=[1]),
                             {"server_id": "abc", "default_template_id": "x", "timezone": "Mars/Olympus"})

@@ -39,3 +39,61 @@ def test_officer_books_missed_event_from_admin(admin_login, live_server, django_
     assert RaidEvent.objects.count() == 2
     page.goto(f"{live_server.url}/admin/raids/raidevent/?booking=missed")
     assert page.locator("#result_list").count() == 0  # nothing left to book
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_officer_books_without_raid_helper_then_it_is_pushed_once_the_key_is_set(
+        admin_login, live_server, django_user_model, raid_night, make_event, make_player, fake_raid_helper, settings):
+    """Issue #11 point 6, walked as a raid officer: book next week while Raid-Helper has no key,
+    see it waiting on the event's page, set the key under Secret settings, run the periodic
+    task, see the event on Raid-Helper with its sign-up."""
+    from django.contrib.auth.models import Permission
+
+    from raids import tasks
+    from raids.models import RaidHelperSettings
+    from tests.raids.conftest import LEADER, RAID_CHANNEL
+
+    settings.RAID_HELPER_API_KEY = ""
+    settings.FIELD_ENCRYPTION_KEY = "field-encryption-key-for-tests"
+    RaidHelperSettings.objects.create(server_id=fake_raid_helper.server_id, raid_channel_id=RAID_CHANNEL,
+                                      leader_discord_id=LEADER)
+    user = django_user_model.objects.create_user("raidlead", password="raid-lead-pass-1", is_staff=True)
+    user.groups.add(Group.objects.get(name="Raid officers"))
+    user.user_permissions.add(Permission.objects.get(codename="manage_secrets"))  # granted by a superuser
+    player = make_player("Browsy", rank=4)
+    last_night = make_event(raid_night, timezone.now() - dt.timedelta(hours=3))
+
+    page = admin_login("raidlead", "raid-lead-pass-1")
+    page.goto(f"{live_server.url}/admin/raids/raidevent/?booking=missed")
+    page.locator("#result_list tbody tr", has_text="not booked — book manually").locator("input.action-select").check()
+    page.select_option("select[name=action]", "book_next_now")
+    with page.expect_navigation():
+        page.click("button[name=index]")
+    assert "here only (Raid-Helper is not configured" in page.locator("ul.messagelist").inner_text()
+    last_night.refresh_from_db()
+    booked = last_night.next_event
+    assert booked.raid_helper_pending and not fake_raid_helper.events
+
+    page.goto(f"{live_server.url}/admin/raids/raidevent/{booked.pk}/change/")
+    assert ("Not yet on Raid-Helper — will be pushed when Raid-Helper is configured"
+            in page.locator(".field-raid_helper_state").inner_text())
+
+    page.goto(f"{live_server.url}/admin/core/secretsetting/add/")
+    page.select_option("#id_name", "RAID_HELPER_API_KEY")
+    page.fill("#id_value", fake_raid_helper.api_key)
+    with page.expect_navigation():
+        page.click("input[name=_save]")
+    assert "Raid-Helper API key\tset on" in page.locator("#result_list").inner_text()
+
+    assert tasks.auto_book_task.apply().get()["pushed_later"] == 1  # the beat task's next run
+
+    page.goto(f"{live_server.url}/admin/raids/raidevent/{booked.pk}/change/")
+    state = page.locator(".field-raid_helper_state").inner_text()
+    booked.refresh_from_db()
+    assert "Booked here first, pushed to Raid-Helper at" in state and booked.raid_helper_event_id in state
+    assert list(fake_raid_helper.events) == [booked.raid_helper_event_id]
+    [signup] = fake_raid_helper.signups(booked.raid_helper_event_id)
+    assert signup["userId"] == str(player.discord_user.discord_id)
+    page.goto(f"{live_server.url}/admin/raids/raidevent/{booked.pk}/change/")
+    assert "Sent to Raid-Helper" in page.locator(".inline-group").first.inner_text()

@@ -34,7 +34,7 @@ def test_auto_book_task_logs_one_line(raid_config, raid_night, make_event, make_
     with caplog.at_level(logging.INFO, logger="raids.tasks"):
         result = tasks.auto_book_task.apply().get()
     assert result == {"configured": True, "booked": 1, "skipped": 0, "failed": 0, "signups_sent": 0,
-                      "signups_failed": 0}
+                      "signups_failed": 0, "pushed_later": 0, "push_later_failed": 0}
     [line] = [r.getMessage() for r in caplog.records if r.name == "raids.tasks"]
     assert line.startswith("Auto-booking run: 1 booked, 0 skipped, 0 failed")
     assert tasks.auto_book_task.apply().get()["booked"] == 0  # idempotent
