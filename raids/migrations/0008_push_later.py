@@ -14,7 +14,7 @@ def mark_events_booked_here_only(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('raids', '0006_live_roster'),
+        ('raids', '0007_warcraftlogs_attendance'),
     ]
 
     operations = [
