@@ -65,11 +65,11 @@ def ark_alliance(name: str = "Osiris Guard", *, offset: int = 0, **fields: Any) 
 
 
 def ark_governor(n: int, name: str | None = None, *, owner: int | None = None, **fields: Any) -> Governor:
-    """Governor ``n`` named "Gov{n}", owned by ``ark_user(owner or n)``."""
+    """Governor ``n`` named "Gov{n}", owned by ``ark_user(owner or n)`` (or ``discord_user_id``)."""
     from ark.models import Governor
 
-    return Governor.objects.create(governor_id=n, name=name or f"Gov{n}", discord_user_id=ark_user(owner or n),
-                                   **fields)
+    fields.setdefault("discord_user_id", ark_user(owner or n))
+    return Governor.objects.create(governor_id=n, name=name or f"Gov{n}", **fields)
 
 
 def ark_governors() -> list[Governor]:
@@ -238,11 +238,11 @@ ECONOMY_GUILD = 111_000_000_000_000_001
 
 
 def bytes_config(guild_id: int = ECONOMY_GUILD, **fields: Any) -> BytesConfig:
-    """A guild's economy config; by default no starting balance, so sums are easy to follow."""
+    """A guild's economy config, the model's defaults but no starting balance, so sums are easy to follow."""
     from economy.models import BytesConfig
 
-    defaults = {"starting_balance": 0, "daily_amount": 10, "max_transfer": 500}
-    return BytesConfig.objects.create(guild_id=guild_id, **{**defaults, **fields})
+    fields.setdefault("starting_balance", 0)
+    return BytesConfig.objects.create(guild_id=guild_id, **fields)
 
 
 def bytes_balance(user_id: int, balance: int, guild_id: int = ECONOMY_GUILD, **fields: Any) -> BytesBalance:
@@ -292,3 +292,13 @@ def bot_guild(members: Iterable[Any] = ()) -> Guild:
     for member in members:
         guild.add_member(member)
     return guild
+
+
+def bot_ark_alliance(governors: dict[int, Any], **fields: Any) -> Alliance:
+    """An Ark alliance announcing in the bot guild's #general, and ``governors`` (id → the member
+    owning it, a ``bot_people()`` member) named "Gov{id}"."""
+    alliance = ark_alliance("Osiris Guard", registration_channel_id=BOT_GENERAL,
+                            confirmation_channel_id=BOT_GENERAL + 1, **fields)
+    for governor_id, member in governors.items():
+        ark_governor(governor_id, discord_user_id=member.id)
+    return alliance

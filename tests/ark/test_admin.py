@@ -9,6 +9,7 @@ import pytest
 from ark.models import Alliance, AuditLog, Ban, Governor, Match, ReminderPrefs, Signup
 from bot.models import OutboxMessage
 from tests.ark.conftest import START, WEEKEND, sign, user
+from tests.factories import ark_alliance
 
 pytestmark = pytest.mark.django_db
 
@@ -33,10 +34,7 @@ def test_other_group_is_denied_and_ark_officers_allowed(client, officer, page, m
 
 
 def test_changelists_have_no_n_plus_one(ark_client, make_match, governors, django_assert_max_num_queries):
-    allies = [
-        Alliance.objects.create(name=f"A{i}", registration_channel_id=i + 1, confirmation_channel_id=i + 100)
-        for i in range(8)
-    ]
+    allies = [ark_alliance(f"A{i}", offset=10 * i + 100) for i in range(8)]
     matches = [make_match(a) for a in allies]
     for n, m in zip(range(1, 9), matches, strict=True):
         sign(m, n)

@@ -6,16 +6,15 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 
-from ark.models import Alliance, Match
+from ark.models import Match
 from bot.models import OutboxMessage
+from tests.factories import ARK_CONF_CHANNEL, ARK_REG_CHANNEL, ark_alliance, ark_governor, ark_user
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_officer_creates_a_match_and_the_registration_is_queued(admin_login, django_user_model):
-    Alliance.objects.create(
-        name="Osiris Guard", registration_channel_id=111, confirmation_channel_id=222
-    )
+    ark_alliance("Osiris Guard")
     user = django_user_model.objects.create_user("ark_chief", password="ark-pass-123", is_staff=True)
     user.groups.add(Group.objects.get(name="Ark officers"))
     page = admin_login("ark_chief", "ark-pass-123")
@@ -35,7 +34,7 @@ def test_officer_creates_a_match_and_the_registration_is_queued(admin_login, dja
     assert "was added successfully" in page.inner_text(".messagelist")
     match = Match.objects.get()
     [row] = OutboxMessage.objects.filter(topic="ark.registration")
-    assert row.channel_id == 111 and row.status == "pending"
+    assert row.channel_id == ARK_REG_CHANNEL and row.status == "pending"
     assert f"ark:join_player:{match.pk}" in str(row.payload["components"])
     # and the match is listed for the officers
     page.goto(page.url.split("/admin/")[0] + "/admin/ark/match/")
@@ -48,12 +47,10 @@ def test_officer_season_workflow_import_lock_draft_adjust_publish(admin_login, d
     import datetime as dt
 
     from ark import services
-    from ark.models import ArkSettings, Governor, Signup
+    from ark.models import ArkSettings, Signup
 
     ArkSettings.objects.update_or_create(pk=1, defaults={"anchor_weekend": dt.date(2030, 3, 9)})
-    ally = Alliance.objects.create(
-        name="Osiris Guard", registration_channel_id=111, confirmation_channel_id=222, player_cap=4, sub_cap=1
-    )
+    ally = ark_alliance("Osiris Guard", player_cap=4, sub_cap=1)
     now = dt.datetime(2030, 3, 6, 12, tzinfo=dt.UTC)
     match = services.create_match(
         alliance=ally, ark_weekend_date=dt.date(2030, 3, 9), match_day="Sat",
@@ -61,8 +58,8 @@ def test_officer_season_workflow_import_lock_draft_adjust_publish(admin_login, d
         signup_close_utc=dt.datetime(2030, 3, 8, 23, tzinfo=dt.UTC), now=now,
     )
     for n in range(1, 6):
-        Governor.objects.create(governor_id=n, name=f"Gov{n}", discord_user_id=700 + n)
-        services.add_signup(match_id=match.pk, governor_id=n, discord_user_id=700 + n, now=now)
+        ark_governor(n)
+        services.add_signup(match_id=match.pk, governor_id=n, discord_user_id=ark_user(n), now=now)
     user = django_user_model.objects.create_user("ark_chief", password="ark-pass-123", is_staff=True)
     user.groups.add(Group.objects.get(name="Ark officers"))
     page = admin_login("ark_chief", "ark-pass-123")
@@ -106,5 +103,5 @@ def test_officer_season_workflow_import_lock_draft_adjust_publish(admin_login, d
     # 5. publish: the teams go to the confirmation channel through the outbox
     assert "Draft published: 1 done." in match_action("publish_draft")
     [post] = OutboxMessage.objects.filter(topic="ark.draft")
-    assert post.channel_id == 222 and post.payload["embeds"][0]["title"].endswith("· Teams")
+    assert post.channel_id == ARK_CONF_CHANNEL and post.payload["embeds"][0]["title"].endswith("· Teams")
     assert mover.governor.name in post.payload["embeds"][0]["fields"][0]["value"]

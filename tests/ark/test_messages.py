@@ -13,6 +13,7 @@ from ark.models import MAX_PLAYERS, MAX_SUBS, Alliance, Match, MessageRef
 from bot import outbox
 from bot.models import OutboxMessage
 from tests.ark.conftest import CLOSE, CONF_CHANNEL, NOW, REG_CHANNEL, START, sign, user
+from tests.factories import ark_alliance
 
 pytestmark = pytest.mark.django_db
 
@@ -200,13 +201,7 @@ def test_cancelled_match_gets_no_confirmation(match, deliver_outbox, fake_discor
 def test_full_roster_of_long_names_fits_discords_embed_limits(sub_cap, deliver_outbox, fake_discord):
     """Worst case: 30 players + the sub cap, 64-character names (the longest a governor name
     can be) full of markdown, everyone checked in, long notes and alliance name."""
-    ally = Alliance.objects.create(
-        name="W" * 64,
-        registration_channel_id=REG_CHANNEL,
-        confirmation_channel_id=CONF_CHANNEL,
-        player_cap=MAX_PLAYERS,
-        sub_cap=sub_cap,
-    )
+    ally = ark_alliance("W" * 64, player_cap=MAX_PLAYERS, sub_cap=sub_cap)
     match = services.create_match(
         alliance=ally,
         ark_weekend_date=START.date(),

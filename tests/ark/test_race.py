@@ -7,15 +7,16 @@ from collections import Counter
 import pytest
 
 from ark import services
-from ark.models import Alliance, AuditLog, Governor, Signup
+from ark.models import AuditLog, Governor, Signup
 from bot.models import OutboxMessage
 from tests.ark.conftest import NOW, user
+from tests.factories import ark_alliance, ark_governor
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_200_simultaneous_signups_fill_caps_exactly(make_match, run_in_parallel):
-    ally = Alliance.objects.create(name="Big Alliance", registration_channel_id=1, confirmation_channel_id=2)
+    ally = ark_alliance("Big Alliance")
     assert (ally.player_cap, ally.sub_cap) == (30, 15)
     match = make_match(ally)
     Governor.objects.bulk_create(
@@ -49,10 +50,9 @@ def test_200_simultaneous_signups_fill_caps_exactly(make_match, run_in_parallel)
 
 
 def test_same_governor_racing_into_two_alliances_lands_once(make_match, run_in_parallel):
-    a = Alliance.objects.create(name="A", registration_channel_id=1, confirmation_channel_id=2)
-    b = Alliance.objects.create(name="B", registration_channel_id=3, confirmation_channel_id=4)
+    a, b = ark_alliance("A"), ark_alliance("B", offset=2)
     matches = [make_match(a), make_match(b)]
-    Governor.objects.create(governor_id=7, name="Solo", discord_user_id=user(7))
+    ark_governor(7, "Solo")
 
     def join(i: int):
         return services.add_signup(
@@ -66,7 +66,7 @@ def test_same_governor_racing_into_two_alliances_lands_once(make_match, run_in_p
 
 
 def test_parallel_withdrawals_promote_each_sub_once(make_match, run_in_parallel):
-    ally = Alliance.objects.create(name="Full House", registration_channel_id=1, confirmation_channel_id=2)
+    ally = ark_alliance("Full House")
     match = make_match(ally)
     Governor.objects.bulk_create(
         [Governor(governor_id=2000 + i, name=f"G{i}", discord_user_id=user(i)) for i in range(45)]
@@ -96,8 +96,7 @@ def test_a_refusal_on_a_full_roster_does_not_queue_on_the_match_lock(make_match,
 
     from ark.models import Match
 
-    ally = Alliance.objects.create(name="Tiny", registration_channel_id=1, confirmation_channel_id=2,
-                                   player_cap=1, sub_cap=0)
+    ally = ark_alliance("Tiny", player_cap=1, sub_cap=0)
     match = make_match(ally)
     Governor.objects.bulk_create([Governor(governor_id=2000 + i, name=f"T{i}", discord_user_id=user(i))
                                   for i in range(2)])

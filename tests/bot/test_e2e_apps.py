@@ -9,11 +9,11 @@ roles, permission bits), both allowed and refused.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
 import pytest
 
+from tests import factories
 from tests.bot.conftest import ARK_ROLE, GENERAL, People
 from tests.fakes.discord_api import AUTOCOMPLETE_RESULT, MODAL
 
@@ -41,16 +41,10 @@ def acked_then_answered(result) -> None:
 @pytest.fixture
 def ark_match():
     from ark import services
-    from ark.models import Alliance, Governor
 
-    alliance = Alliance.objects.create(name="Osiris Guard", registration_channel_id=GENERAL,
-                                       confirmation_channel_id=GENERAL + 1, player_cap=2, sub_cap=1)
-    for n, person in enumerate((People.alice, People.bob, People.moderator), 1):
-        Governor.objects.create(governor_id=n, name=f"Gov{n}", discord_user_id=person.id)
+    alliance = factories.bot_ark_alliance({1: People.alice, 2: People.bob, 3: People.moderator}, player_cap=2, sub_cap=1)
     services.save_calendar(alliance=alliance, slots=["Sat 12:00", "Sun 04:00"])
-    return services.create_match(alliance=alliance, ark_weekend_date=dt.date(2030, 3, 9), match_day="Sat",
-                                 match_time_utc=dt.datetime(2030, 3, 9, 12, tzinfo=dt.UTC),
-                                 signup_close_utc=dt.datetime(2030, 3, 8, 20, tzinfo=dt.UTC), actor_discord_id=1)
+    return factories.ark_match(alliance)
 
 
 def test_ark_slash_button_autocomplete_and_officer_checks(bot, ark_match):

@@ -8,7 +8,8 @@ import datetime as dt
 
 import pytest
 
-from tests.bot.conftest import GENERAL, People
+from tests import factories
+from tests.bot.conftest import People
 from tests.fakes.discord_api import AUTOCOMPLETE_RESULT
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -20,13 +21,9 @@ DENIED = "Only Ark officers can do that."
 def matches():
     """A match opening for check-in now (starts in 6 h, signups still open for 1 h), one that
     started 2 hours ago (for its result) and one in 2030 (to amend and cancel)."""
-    from ark import services
-    from ark.models import Alliance, Governor, Match
+    from ark.models import Match
 
-    alliance = Alliance.objects.create(name="Osiris Guard", registration_channel_id=GENERAL,
-                                       confirmation_channel_id=GENERAL + 1, player_cap=1, sub_cap=2)
-    for governor_id, person in ((1, People.alice), (11, People.alice), (2, People.bob)):
-        Governor.objects.create(governor_id=governor_id, name=f"Gov{governor_id}", discord_user_id=person.id)
+    alliance = factories.bot_ark_alliance({1: People.alice, 11: People.alice, 2: People.bob}, player_cap=1, sub_cap=2)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     soon = Match.objects.create(alliance=alliance, ark_weekend_date=dt.date(2029, 3, 3), match_day="Sat",
                                 match_time_utc=now + dt.timedelta(hours=6),
@@ -34,9 +31,7 @@ def matches():
     played = Match.objects.create(alliance=alliance, ark_weekend_date=dt.date(2029, 3, 10), match_day="Sat",
                                   match_time_utc=now - dt.timedelta(hours=2),
                                   signup_close_utc=now - dt.timedelta(hours=3), status="Locked")
-    later = services.create_match(alliance=alliance, ark_weekend_date=dt.date(2030, 3, 9), match_day="Sat",
-                                  match_time_utc=dt.datetime(2030, 3, 9, 12, tzinfo=dt.UTC),
-                                  signup_close_utc=dt.datetime(2030, 3, 8, 20, tzinfo=dt.UTC), actor_discord_id=1)
+    later = factories.ark_match(alliance)
     return soon, played, later
 
 

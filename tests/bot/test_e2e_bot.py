@@ -5,14 +5,14 @@ and stale buttons, option values discord.py cannot convert, and a clean SIGTERM 
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 
 import pytest
 
 from bot.interactions import GUILD_ONLY, STALE_BUTTON
-from tests.bot.conftest import GENERAL, People
+from tests import factories
+from tests.bot.conftest import People
 from tests.fakes.discord_api import DEFERRED_CHANNEL_MESSAGE
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -20,16 +20,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def ark_match():
-    from ark import services
-    from ark.models import Alliance, Governor
-
-    alliance = Alliance.objects.create(name="Osiris Guard", registration_channel_id=GENERAL,
-                                       confirmation_channel_id=GENERAL + 1, player_cap=5, sub_cap=2)
-    for n, person in enumerate((People.alice, People.bob), 1):
-        Governor.objects.create(governor_id=n, name=f"Gov{n}", discord_user_id=person.id)
-    return services.create_match(alliance=alliance, ark_weekend_date=dt.date(2030, 3, 9), match_day="Sat",
-                                 match_time_utc=dt.datetime(2030, 3, 9, 12, tzinfo=dt.UTC),
-                                 signup_close_utc=dt.datetime(2030, 3, 8, 20, tzinfo=dt.UTC), actor_discord_id=1)
+    return factories.ark_match(factories.bot_ark_alliance({1: People.alice, 2: People.bob}, player_cap=5, sub_cap=2))
 
 
 def test_heartbeats_are_acknowledged_and_the_bot_identified_once(bot):

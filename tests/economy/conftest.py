@@ -19,4 +19,4 @@ CAROL = 222_000_000_000_000_003
 @pytest.fixture
 def config(db):
     """A guild config with no starting balance, so sums are easy to follow."""
-    return factories.bytes_config()
+    return factories.bytes_config(daily_amount=10, max_transfer=500)

@@ -13,13 +13,14 @@ from economy import services
 from economy.models import SYSTEM_ID, BytesBalance, BytesConfig, BytesTransaction, RoleRewardGrant
 from economy.services import EconomyError
 from tests.economy.conftest import ALICE, BOB, CAROL, GUILD, balance_of, make_balance
+from tests.factories import bytes_config
 
 pytestmark = pytest.mark.django_db
 
 
 # -- the seed's Task 7 cases -----------------------------------------------------------------
 def test_bytes_balance_creation():
-    balance = BytesBalance.objects.create(guild_id=123, user_id=456, balance=100)
+    balance = make_balance(456, 100, guild_id=123)
     assert (balance.guild_id, balance.user_id, balance.balance) == (123, 456, 100)
     assert balance.total_received == 0 and balance.total_sent == 0
 
@@ -36,15 +37,15 @@ def test_daily_bytes_streak_over_a_month_end(config):
 
 def test_leaderboard_query():
     for i in range(5):
-        BytesBalance.objects.create(guild_id=123, user_id=i + 1, balance=i * 100)
-    BytesBalance.objects.create(guild_id=999, user_id=1, balance=10_000)  # another guild
+        make_balance(i + 1, i * 100, guild_id=123)
+    make_balance(1, 10_000, guild_id=999)  # another guild
     board = services.get_leaderboard(123, limit=3)
     assert [b.balance for b in board] == [400, 300, 200]
 
 
 # -- balances --------------------------------------------------------------------------------
 def test_get_or_create_balance_uses_starting_balance():
-    BytesConfig.objects.create(guild_id=GUILD, starting_balance=75)
+    bytes_config(starting_balance=75)
     first = services.get_or_create_balance(GUILD, ALICE)
     again = services.get_or_create_balance(GUILD, ALICE)
     assert first.pk == again.pk and again.balance == 75
@@ -108,7 +109,7 @@ def test_transfer_cooldown(config):
 
 
 def test_new_giver_starts_with_the_starting_balance():
-    BytesConfig.objects.create(guild_id=GUILD, starting_balance=50)
+    bytes_config(starting_balance=50)
     services.transfer(GUILD, ALICE, "alice", BOB, "bob", 50)
     assert (balance_of(ALICE).balance, balance_of(BOB).balance) == (0, 100)
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from economy.models import BytesConfig, BytesTransaction
-from tests.economy.conftest import ALICE, BOB, GUILD, balance_of, make_balance
+from economy.models import BytesTransaction
+from tests.economy.conftest import ALICE, BOB, balance_of, make_balance
+from tests.factories import bytes_config
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_officer_adjusts_a_balance_in_the_browser(live_server, admin_login, officer):
-    BytesConfig.objects.create(guild_id=GUILD, starting_balance=0)
+    bytes_config()
     target = make_balance(ALICE, 120)
     make_balance(BOB, 300)
     user = officer("Economy moderators")

@@ -8,15 +8,16 @@ import random
 import pytest
 
 from economy import services
-from economy.models import BytesBalance, BytesConfig, BytesTransaction, Squad, SquadMembership
+from economy.models import BytesBalance, BytesTransaction, Squad, SquadMembership
 from economy.services import EconomyError
 from tests.economy.conftest import ALICE, BOB, GUILD, balance_of, make_balance
+from tests.factories import bytes_config
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_fifty_simultaneous_daily_claims_award_once(run_in_parallel):
-    BytesConfig.objects.create(guild_id=GUILD, starting_balance=0, daily_amount=10)
+    bytes_config(daily_amount=10)
     today = dt.date(2026, 2, 28)
     results = run_in_parallel(lambda i: services.award_daily(GUILD, ALICE, today), 50)
     awarded = [r for r in results if isinstance(r, tuple)]
@@ -28,7 +29,7 @@ def test_fifty_simultaneous_daily_claims_award_once(run_in_parallel):
 
 
 def test_opposite_transfers_under_load_never_deadlock(run_in_parallel):
-    BytesConfig.objects.create(guild_id=GUILD, starting_balance=0, max_transfer=1000)
+    bytes_config(max_transfer=1000)
     make_balance(ALICE, 5000)
     make_balance(BOB, 5000)
 
@@ -51,7 +52,7 @@ def test_opposite_transfers_under_load_never_deadlock(run_in_parallel):
 
 
 def test_random_transfers_conserve_bytes_and_never_go_negative(run_in_parallel):
-    BytesConfig.objects.create(guild_id=GUILD, starting_balance=0, max_transfer=100)
+    bytes_config(max_transfer=100)
     users = [ALICE + i for i in range(6)]
     for u in users:
         make_balance(u, 60)
@@ -87,7 +88,7 @@ def test_concurrent_squad_joins_never_exceed_max_members(run_in_parallel):
 def test_one_member_racing_to_two_squads_ends_in_one(run_in_parallel):
     a = Squad.objects.create(guild_id=GUILD, role_id=1, name="A")
     b = Squad.objects.create(guild_id=GUILD, role_id=2, name="B")
-    BytesConfig.objects.create(guild_id=GUILD, starting_balance=0)
+    bytes_config()
     results = run_in_parallel(lambda i: services.join_squad(GUILD, ALICE, (a, b)[i % 2].pk), 6)
     assert not [r for r in results if not isinstance(r, tuple | EconomyError)], results
     assert SquadMembership.objects.filter(user_id=ALICE).count() == 1
@@ -95,7 +96,7 @@ def test_one_member_racing_to_two_squads_ends_in_one(run_in_parallel):
 
 
 def test_first_transfers_of_new_members_race_safely(run_in_parallel):
-    BytesConfig.objects.create(guild_id=GUILD, starting_balance=100)
+    bytes_config(starting_balance=100)
     pairs = [(ALICE, BOB), (BOB, ALICE), (ALICE + 7, ALICE), (BOB, ALICE + 7)]
     results = run_in_parallel(lambda i: services.transfer(GUILD, *pairs[i % 4][:1], "g", pairs[i % 4][1], "r", 1), 16)
     assert not [r for r in results if isinstance(r, BaseException)], results

@@ -13,9 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from bot import outbox
 from bot.models import OutboxMessage
 from economy import services
-from economy.models import BytesBalance, BytesConfig, BytesTransaction, RoleRewardGrant
+from economy.models import BytesBalance, BytesTransaction, RoleRewardGrant
 from economy.services import EconomyError
 from tests.economy.conftest import ALICE, BOB, CAROL, GUILD, balance_of, make_balance
+from tests.factories import bytes_config
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -25,7 +26,7 @@ REWARD_ROLE = 333_000_000_000_000_001
 
 
 def test_a_plain_transfer_is_one_statement():
-    BytesConfig.objects.create(guild_id=GUILD, starting_balance=0, max_transfer=500)
+    bytes_config(max_transfer=500)
     make_balance(ALICE, 100)
     make_balance(BOB, 0)
     assert not connection.in_atomic_block
@@ -40,7 +41,7 @@ def test_a_plain_transfer_is_one_statement():
 
 
 def test_refusals_outside_a_transaction_write_nothing():
-    BytesConfig.objects.create(guild_id=GUILD, starting_balance=0, max_transfer=500, transfer_cooldown_hours=1)
+    bytes_config(max_transfer=500, transfer_cooldown_hours=1)
     make_balance(ALICE, 100)
     make_balance(BOB, 0)
     with pytest.raises(EconomyError, match="^You can send at most 500 bytes at once.$"):
@@ -58,7 +59,7 @@ def test_refusals_outside_a_transaction_write_nothing():
 
 
 def test_a_transfer_reaching_a_reward_grants_it_in_the_same_transaction(monkeypatch):
-    BytesConfig.objects.create(guild_id=GUILD, starting_balance=0, role_rewards={str(REWARD_ROLE): 50})
+    bytes_config(role_rewards={str(REWARD_ROLE): 50})
     make_balance(ALICE, 500)
     make_balance(BOB, 0, total_received=30)
     with CaptureQueriesContext(connection) as queries:
@@ -86,7 +87,7 @@ def test_a_transfer_reaching_a_reward_grants_it_in_the_same_transaction(monkeypa
 
 
 def test_a_reward_configured_later_is_granted_on_the_next_receipt():
-    config = BytesConfig.objects.create(guild_id=GUILD, starting_balance=0)
+    config = bytes_config()
     make_balance(ALICE, 500)
     services.transfer(GUILD, ALICE, "alice", BOB, "bob", 100)
     config.role_rewards = {str(REWARD_ROLE): 50}

@@ -11,6 +11,7 @@ from django.utils import timezone
 from bot.models import OutboxMessage
 from raids import services
 from raids.models import RaidAttendance, RaidEvent, RaidHelperSettings, RaidSeason
+from tests import factories
 from tests.raids.conftest import LEADER, RAID_CHANNEL
 
 pytestmark = pytest.mark.django_db
@@ -123,7 +124,7 @@ def test_next_week_already_booked_by_hand_marks_source(raid_config, raid_night, 
 def test_not_configured_is_quiet_and_writes_nothing(settings, fake_raid_helper, raid_night, make_event, roster,
                                                     key, server_id):
     settings.RAID_HELPER_API_KEY = key
-    RaidHelperSettings.objects.create(server_id=server_id, raid_channel_id=RAID_CHANNEL, leader_discord_id=LEADER)
+    factories.raid_config(server_id)
     now = timezone.now()
     source = make_event(raid_night, now - dt.timedelta(minutes=12))
     run = services.check_and_auto_book(now)
@@ -419,10 +420,7 @@ def test_next_week_created_by_officer_in_admin_is_adopted_by_the_poll(raid_confi
 def test_one_failing_event_does_not_stop_the_others(raid_config, raid_night, make_event, roster, fake_raid_helper):
     """The seed's "loop survives transient errors": one event's failure is counted, the others
     in the same poll are booked, and the next poll books the failed one."""
-    from raids.models import RecurringEvent
-
-    other_night = RecurringEvent.objects.create(label="Mythic Push", day_of_week=1, default_start_time=dt.time(20),
-                                                timezone="UTC")
+    other_night = factories.raid_night("Mythic Push")
     now = timezone.now()
     first = make_event(raid_night, now - dt.timedelta(minutes=14))
     second = make_event(other_night, now - dt.timedelta(minutes=12))

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from core import services
+from tests import factories
 
 
 @pytest.fixture(autouse=True)
@@ -19,11 +20,8 @@ def _encryption_key(settings):
 def test_a_rotated_raid_helper_key_is_used_on_the_very_next_task(fake_raid_helper, settings, make_event,
                                                                  raid_night, make_player):
     from raids import tasks
-    from raids.models import RaidHelperSettings
-
     settings.RAID_HELPER_API_KEY = ""  # the fixture put the fake's key in the environment: use the admin's
-    RaidHelperSettings.objects.create(server_id=fake_raid_helper.server_id, raid_channel_id=1,
-                                      leader_discord_id=2)
+    factories.raid_config(fake_raid_helper.server_id)
     source = make_event(raid_night, timezone.now() - dt.timedelta(minutes=12))
     services.set_secret("RAID_HELPER_API_KEY", "revoked-key", "leader")
     first = tasks.auto_book_task.apply().get()
