@@ -84,16 +84,20 @@ class _Pacer:
 
     The price is the answer time: about ``limit`` requests per (1 s + answer time), ~94/s at
     Blizzard's usual 50 ms, a margin that grows by itself when answers slow down. Sends are
-    also spaced ``1/rate`` apart, so the first second is not a burst; a sender that wakes late
-    sends at once but the next one keeps the spacing from there (no catch-up burst). One sender
-    at a time waits for its turn (``turn``), so the threads don't all wake up for each slot.
+    also spaced at least ``1/(2 × rate)`` apart, so the first second is not one burst; not the
+    full ``1/rate``, because answers come back bunched and the places they free would then
+    queue behind the spacing (measured at load 7 on 2 cores: a mean wait of 16–37 ms after a
+    place freed with ``1/rate``, 10 ms with half of it; 1,001 requests fetched in 10.9–11.2 s
+    vs 10.7 s). A sender that wakes late sends at once and the next one keeps the spacing from
+    there (no catch-up burst). One sender at a time waits for its turn (``turn``), so the
+    threads don't all wake up for each slot.
     ``clock`` and ``sleep`` are injectable so tests can check the schedule without waiting.
     """
 
     def __init__(self, rate: float, *, window: float = 1.0, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.limit = max(1, int(rate * window)) if rate > 0 else 0
-        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.interval = 0.5 / rate if rate > 0 else 0.0  # the spacing between two sends
         self.window, self.clock, self.sleep = window, clock, sleep
         self.next_at = float("-inf")
         self.in_flight = 0
