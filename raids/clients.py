@@ -35,6 +35,7 @@ import redis
 import requests
 from django.conf import settings
 
+from core.http_errors import response_reason
 from core.secrets import get_secret
 
 log = logging.getLogger(__name__)
@@ -166,15 +167,7 @@ def slot_for(status: str, role_name: str | None, spec_name: str | None) -> tuple
 
 
 def _reason(response: requests.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return (response.text or response.reason or "").strip()[:300] or f"HTTP {response.status_code}"
-    if isinstance(body, dict):
-        for key in ("reason", "message", "error"):
-            if body.get(key):
-                return str(body[key])[:300]
-    return str(body)[:300]
+    return response_reason(response, ("reason", "message", "error"))
 
 
 def _retry_after(response: requests.Response) -> float | None:

@@ -43,6 +43,7 @@ from typing import Any
 import requests
 from django.conf import settings
 
+from core.http_errors import response_reason
 from core.secrets import get_secret
 
 MAX_RETRY_AFTER = 30.0  # seconds: a longer rate-limit wait is left to the next run
@@ -251,17 +252,9 @@ def _retry_after(response: requests.Response) -> float | None:
 
 
 def _reason(response: requests.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return (response.text or response.reason or "").strip()[:300] or f"HTTP {response.status_code}"
-    if isinstance(body, dict):
-        if isinstance(body.get("errors"), list) and body["errors"]:
-            return _graphql_errors(body["errors"])
-        for key in ("error_description", "message", "error"):
-            if body.get(key):
-                return str(body[key])[:300]
-    return str(body)[:300]
+    """OAuth's ``error_description``, GraphQL's ``errors`` list, or a plain message."""
+    return response_reason(response, ("error_description", "message", "error"), special=lambda body: (
+        _graphql_errors(body["errors"]) if isinstance(body.get("errors"), list) and body["errors"] else None))
 
 
 def _graphql_errors(errors: list) -> str:
