@@ -28,7 +28,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -40,6 +40,16 @@ from guildsync.services.common import GuildSyncError, lock_for_update
 from guildsync.services.ranks import apply_addon_rank_names, ensure_ranks, rank_names_from_records
 
 NOTE_MAX = 255
+T = TypeVar("T")
+
+
+def _by_int(table: Mapping[int, T], raw: Any) -> T | None:
+    """``table[int(raw)]``, or None when ``raw`` is missing, not a whole number or unknown
+    (the sources send ids as numbers, strings or nothing)."""
+    try:
+        return table.get(int(raw))
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclass
@@ -66,34 +76,23 @@ class Lookups:
         )
 
     def wow_class(self, class_id: Any = None, class_name: Any = None) -> WowClass | None:
-        if class_id is not None:
-            try:
-                found = self.classes_by_id.get(int(class_id))
-            except (TypeError, ValueError):
-                found = None
-            if found:
-                return found
+        found = _by_int(self.classes_by_id, class_id)
+        if found:
+            return found
         if class_name:
             return self.classes_by_name.get(str(class_name).strip().casefold())
         return None
 
     def spec(self, spec_id: Any, spec_name: Any, wow_class: WowClass | None) -> Specialization | None:
-        if spec_id is not None:
-            try:
-                found = self.specs_by_id.get(int(spec_id))
-            except (TypeError, ValueError):
-                found = None
-            if found:
-                return found
+        found = _by_int(self.specs_by_id, spec_id)
+        if found:
+            return found
         if spec_name and wow_class is not None:
             return self.specs_by_name.get((str(spec_name).strip().casefold(), wow_class.pk))
         return None
 
     def rank(self, rank_index: Any) -> GuildRank | None:
-        try:
-            return self.ranks_by_blizzard_index.get(int(rank_index))
-        except (TypeError, ValueError):
-            return None
+        return _by_int(self.ranks_by_blizzard_index, rank_index)
 
 
 @dataclass
