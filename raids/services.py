@@ -1036,8 +1036,12 @@ def import_wcl_attendance(event: RaidEvent, *, client: WarcraftLogsClient | None
     if not wcl_is_configured():
         raise RaidsError("Warcraft Logs is not configured: set WCL_CLIENT_ID and WCL_CLIENT_SECRET (environment or "
                          "Secret settings) and the guild (WCL_GUILD_ID, or WCL_GUILD_NAME with its realm and region).")
+    if now < event.end_time_utc:
+        raise RaidsError(f"“{event}” has not ended yet: its attendance is read from the logs after "
+                         f"{event.end_time_utc:%a %d %b %H:%M} UTC.")
     if not _claim_wcl(event.pk, now, force=force):
         return WclImport(status="busy")
+    event.refresh_from_db(fields=["wcl_import_status", "wcl_import_report"])
     client = client or WarcraftLogsClient()
     start = event.start_time_utc - WCL_REPORT_MARGIN
     end = event.end_time_utc + WCL_REPORT_MARGIN
@@ -1053,6 +1057,9 @@ def import_wcl_attendance(event: RaidEvent, *, client: WarcraftLogsClient | None
     except BaseException:
         _release_wcl(event.pk)
         raise
+    if not reports and event.wcl_import_status:  # an officer's re-run finding no report keeps the last outcome
+        _release_wcl(event.pk)
+        return WclImport(status="waiting" if event.wcl_import_status == "imported" else "gave_up")
     if not reports:
         give_up = now >= event.end_time_utc + dt.timedelta(hours=settings.WCL_IMPORT_GIVE_UP_HOURS)
         attempts = int((event.wcl_import_report or {}).get("attempts") or 0) + 1

@@ -222,6 +222,23 @@ def test_a_report_of_another_evening_is_not_this_raids(fake_wcl, ended_raid, lin
     assert not RaidAttendance.objects.exists()
 
 
+def test_a_raid_not_ended_is_refused_and_an_empty_rerun_keeps_the_last_outcome(fake_wcl, ended_raid, raid_night,
+                                                                                make_event, linked_player):
+    tonight = make_event(None, timezone.now() - dt.timedelta(hours=1))
+    with pytest.raises(services.RaidsError, match="has not ended yet"):
+        services.import_wcl_attendance(tonight, force=True)
+    linked_player("Aeryn")
+    add_report(fake_wcl, ended_raid, [("Aeryn", "Silvermoon", "Paladin")])
+    services.import_wcl_attendance(ended_raid)
+    ended_raid.refresh_from_db()
+    imported = (ended_raid.wcl_import_status, ended_raid.wcl_imported_at, ended_raid.wcl_import_report)
+    fake_wcl.reports.clear()  # the report was deleted on Warcraft Logs
+    assert services.import_wcl_attendance(ended_raid, force=True).status == "waiting"
+    ended_raid.refresh_from_db()
+    assert (ended_raid.wcl_import_status, ended_raid.wcl_imported_at, ended_raid.wcl_import_report) == imported
+    assert RaidAttendance.objects.get().attended is True and ended_raid.wcl_claimed_until is None
+
+
 def test_gives_up_after_the_configured_hours_and_records_it(fake_wcl, raid_night, make_event, settings):
     settings.WCL_IMPORT_GIVE_UP_HOURS = 24
     old = make_event(raid_night, timezone.now() - dt.timedelta(hours=30))
