@@ -204,6 +204,23 @@ def raid_player(name: str, *, rank: int | None = 3, discord: bool = True, auto_i
                   auto_invite_events=auto_invite, on_raid_hiatus=hiatus)
 
 
+# A raider of each kind the booking treats differently: (name, raid_player arguments).
+RAID_ROSTER = {
+    "accepted": ("Aelith", {"rank": 3, "auto_invite": True}),
+    "tentative": ("Borin", {"rank": 2, "auto_invite": False, "spec": ("Protection", "Warrior")}),
+    "bench": ("Cyra", {"rank": 1, "spec": ("Fire", "Mage")}),
+    "absence": ("Dunmar", {"rank": 5, "hiatus": True, "spec": ("Havoc", "Demon Hunter")}),
+    "no_discord": ("Elowen", {"rank": 4, "discord": False, "spec": ("Balance", "Druid")}),
+    "no_main": ("Fen", {"rank": 4, "main": False}),
+    "inactive": ("Gorrim", {"rank": 4, "active": False}),
+}
+
+
+def raid_roster(*kinds: str) -> dict[str, Player]:
+    """The raiders of ``RAID_ROSTER`` by kind (all of them, or only ``kinds``)."""
+    return {kind: raid_player(name, **args) for kind, (name, args) in RAID_ROSTER.items() if not kinds or kind in kinds}
+
+
 def raid_night(label: str = "Heroic Progression", **fields: Any) -> RecurringEvent:
     """A weekly raid night (Tuesdays 20:00 UTC, three hours, Raid-Helper template "wowretail2")."""
     from raids.models import RecurringEvent

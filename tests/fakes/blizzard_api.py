@@ -53,7 +53,6 @@ class FakeBlizzard(FakeAPI):
     def __init__(self) -> None:
         super().__init__()
         self._tokens = itertools.count(1)
-        self.reset()
 
     def reset(self) -> None:
         super().reset()

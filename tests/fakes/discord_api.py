@@ -122,7 +122,6 @@ class FakeDiscord(FakeAPI):
     def __init__(self) -> None:
         super().__init__()
         self._ids = itertools.count()
-        self.reset()
 
     def reset(self) -> None:
         super().reset()

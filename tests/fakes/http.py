@@ -52,6 +52,7 @@ class FakeAPI:
         self.requests: list[Recorded] = []
         self.scripted: list[Scripted] = []
         self._in_flight = 0
+        self.reset()  # a subclass keeps its state in reset(), so a new fake starts like a reset one
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> FakeAPI:

@@ -36,10 +36,6 @@ class FakeRaidHelper(FakeAPI):
     api_key = "fake-raid-helper-key"
     server_id = "123456789012345678"
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.reset()
-
     def reset(self) -> None:
         super().reset()
         with self.lock:

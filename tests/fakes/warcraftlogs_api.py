@@ -46,10 +46,6 @@ class FakeWarcraftLogs(FakeAPI):
     client_secret = "fake-wcl-secret"
     guild = {"id": 424242, "name": "Pass the Toilet Paper", "server_slug": "silvermoon", "region": "eu"}
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.reset()
-
     def reset(self) -> None:
         super().reset()
         with self.lock:

@@ -32,16 +32,8 @@ def season(db):
 
 
 @pytest.fixture
-def roster(make_player):
-    return {
-        "accepted": make_player("Aelith", rank=3, auto_invite=True),
-        "tentative": make_player("Borin", rank=2, auto_invite=False, spec=("Protection", "Warrior")),
-        "bench": make_player("Cyra", rank=1, spec=("Fire", "Mage")),
-        "absence": make_player("Dunmar", rank=5, hiatus=True, spec=("Havoc", "Demon Hunter")),
-        "no_discord": make_player("Elowen", rank=4, discord=False, spec=("Balance", "Druid")),
-        "no_main": make_player("Fen", rank=4, main=False),
-        "inactive": make_player("Gorrim", rank=4, active=False),
-    }
+def roster(db):
+    return factories.raid_roster()
 
 
 def test_event_12_minutes_ago_books_next_week(raid_config, raid_night, make_event, roster, season, fake_raid_helper,

@@ -15,7 +15,8 @@ from django.utils import timezone
 from bot.models import OutboxMessage
 from core import services as core_services
 from raids import clients, services, tasks
-from raids.models import RaidAttendance, RaidEvent, RaidHelperSettings
+from raids.models import RaidAttendance, RaidEvent
+from tests import factories
 from tests.raids.conftest import LEADER, RAID_CHANNEL
 
 pytestmark = pytest.mark.django_db
@@ -31,18 +32,12 @@ def _encryption_key(settings):
 def unconfigured(settings, fake_raid_helper):
     """The server id and channels are set, the API key is not (neither env nor admin)."""
     settings.RAID_HELPER_API_KEY = ""
-    return RaidHelperSettings.objects.create(server_id=fake_raid_helper.server_id, raid_channel_id=RAID_CHANNEL,
-                                             leader_discord_id=LEADER, default_template_id="wowretail2")
+    return factories.raid_config(fake_raid_helper.server_id)
 
 
 @pytest.fixture
-def roster(make_player):
-    return {
-        "accepted": make_player("Aelith", rank=3, auto_invite=True),
-        "tentative": make_player("Borin", rank=2, auto_invite=False, spec=("Protection", "Warrior")),
-        "bench": make_player("Cyra", rank=1, spec=("Fire", "Mage")),
-        "no_discord": make_player("Elowen", rank=4, discord=False, spec=("Balance", "Druid")),
-    }
+def roster(db):
+    return factories.raid_roster("accepted", "tentative", "bench", "no_discord")
 
 
 def book_here(raid_night, make_event, hours_ago: int = 2) -> RaidEvent:
