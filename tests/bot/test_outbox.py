@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bot import outbox
+from bot.delivery import backoff
 from bot.models import OutboxMessage
 from bot.signals import outbox_failed, outbox_sent
 
@@ -97,11 +98,12 @@ def test_unknown_channel_is_permanent(fake_discord, deliver_outbox):
 def test_server_error_is_retried_with_backoff_then_sent(fake_discord, deliver_outbox):
     fake_discord.fail_next("POST", r"/channels/\d+/messages", 503, {"message": "upstream", "code": 0})
     row = queue(outbox.post_message, CHANNEL, content="x")
+    before = timezone.now()
     report = deliver_outbox()
     row = reload(row)
     assert report.retrying == 1
     assert row.status == Status.PENDING and row.attempts == 1 and "503" in row.last_error
-    assert row.next_attempt_at > timezone.now() + dt.timedelta(seconds=10)
+    assert row.next_attempt_at >= before + backoff(1)  # 15 s after the failure, which came after ``before``
     assert deliver_outbox().claimed == 0  # not due yet
     OutboxMessage.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
     assert deliver_outbox().sent == 1

@@ -137,6 +137,7 @@ def kill_after_discord_answered(fake_discord, tmp_path, row: OutboxMessage, chan
     """A real worker sends ``row``; Discord carries it out and its answer is on the way when
     the worker is killed with SIGKILL, so the row stays ``sending`` with its lease."""
     fake_discord.hold_answer_next("POST", r"/channels/\d+/messages", 30)
+    before = timezone.now()
     with celery_worker(fake_discord, tmp_path, "discord") as worker:
         deliver_outbox_task.delay()
         wait_for(lambda: channel() and fake_discord.posted(channel()), 60, "Discord to post", worker)
@@ -145,7 +146,7 @@ def kill_after_discord_answered(fake_discord, tmp_path, row: OutboxMessage, chan
     row.refresh_from_db()
     assert row.status == Status.SENDING and row.attempts == 1
     # the lease outlives everything the dead attempt could still do: nobody re-claims it yet
-    assert row.next_attempt_at > timezone.now() + dt.timedelta(seconds=30)
+    assert row.next_attempt_at > before + dt.timedelta(seconds=30)  # the claim came after ``before``
     assert deliver_due().claimed == 0
     return row
 
