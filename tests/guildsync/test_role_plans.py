@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bot.delivery import deliver_due
 from bot.models import OutboxMessage
-from guildsync.models import AuditIssue, DiscordRole, GuildRankRole, RankRoleMapping, RoleChange
+from guildsync.models import AuditIssue, DiscordRole, DiscordUser, GuildRankRole, RankRoleMapping, RoleChange
 from guildsync.services import discord_sync, integrity_checker, pipeline, role_plans
 from guildsync.services.common import GuildSyncError
 from tests.fakes.discord_api import member_json
@@ -70,6 +70,16 @@ def mismatched_officer(make, *, username="thrall", discord_id=None, roles=("Memb
     make.player(username.title(), discord_user=user, characters=[make.character(username.title(),
                                                                                 guild_rank="Officer")])
     return user
+
+
+def planned_mismatch(make) -> tuple[dict[str, DiscordRole], DiscordUser]:
+    """The Discord roles synced, Officer and Member mapped (planned), an officer who is only a
+    Member in Discord, and the integrity run that plans their role changes."""
+    roles = sync_roles()
+    map_ranks(roles)
+    user = mismatched_officer(make)
+    integrity_checker.run_integrity_check()
+    return roles, user
 
 
 def planned_ids() -> list[int]:
@@ -145,10 +155,7 @@ def test_mode_off_plans_nothing(make):
 
 @pytest.mark.django_db
 def test_db_refuses_a_second_plan_row_for_one_issue_and_role(make):
-    roles = sync_roles()
-    map_ranks(roles)
-    mismatched_officer(make)
-    integrity_checker.run_integrity_check()
+    planned_mismatch(make)
     first = RoleChange.objects.filter(action="add").get()
     from django.db import IntegrityError
 
@@ -160,10 +167,7 @@ def test_db_refuses_a_second_plan_row_for_one_issue_and_role(make):
 # -- members who left --------------------------------------------------------------------------
 @pytest.mark.django_db
 def test_member_who_left_before_applying_is_skipped_and_recorded(make):
-    roles = sync_roles()
-    map_ranks(roles)
-    user = mismatched_officer(make)
-    integrity_checker.run_integrity_check()
+    _, user = planned_mismatch(make)
     discord_sync.on_member_remove(user.discord_id)
     applied = role_plans.apply_role_changes(planned_ids(), actor="gm")
     assert {a.status for a in applied} == {Status.SKIPPED}
@@ -177,10 +181,7 @@ def test_member_who_left_before_applying_is_skipped_and_recorded(make):
 
 @pytest.mark.django_db
 def test_member_who_left_before_the_integrity_run_drops_the_plan(make):
-    roles = sync_roles()
-    map_ranks(roles)
-    user = mismatched_officer(make)
-    integrity_checker.run_integrity_check()
+    _, user = planned_mismatch(make)
     discord_sync.on_member_remove(user.discord_id)
     result = integrity_checker.run_integrity_check()
     assert result.role_changes["dropped"] == 2
@@ -272,10 +273,7 @@ def test_automatic_mapping_queues_the_plan_right_after_the_integrity_run(make, d
 # -- the admin ---------------------------------------------------------------------------------
 @pytest.mark.django_db
 def test_officer_sees_the_plan_and_applies_it_with_one_action(make, officer, client):
-    roles = sync_roles()
-    map_ranks(roles)
-    mismatched_officer(make)
-    integrity_checker.run_integrity_check()
+    planned_mismatch(make)
     client.force_login(officer("Guild officers", "gm"))
     page = client.get("/admin/guildsync/rolechange/")
     assert page.status_code == 200
@@ -300,10 +298,7 @@ def test_officer_sees_the_plan_and_applies_it_with_one_action(make, officer, cli
 
 @pytest.mark.django_db
 def test_view_only_staff_sees_the_plan_but_cannot_apply_it(make, django_user_model, client):
-    roles = sync_roles()
-    map_ranks(roles)
-    mismatched_officer(make)
-    integrity_checker.run_integrity_check()
+    planned_mismatch(make)
     viewer = django_user_model.objects.create_user("viewer", password="x-pass-123", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_rolechange"))
     client.force_login(viewer)
@@ -395,10 +390,7 @@ def test_role_picker_offers_live_assignable_roles_only(officer, client):
 
 @pytest.mark.django_db
 def test_a_planned_add_of_a_role_the_rank_no_longer_maps_is_skipped(make):
-    roles = sync_roles()
-    map_ranks(roles)
-    mismatched_officer(make)
-    integrity_checker.run_integrity_check()
+    roles, _ = planned_mismatch(make)
     mapping = RankRoleMapping.objects.get(rank__name="Officer")
     role_plans.save_rank_role_mapping(mapping.rank_id, roles["Raider"].pk,
                                       Mode.PLANNED, actor="gm", mapping_id=mapping.pk)
