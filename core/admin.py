@@ -9,6 +9,7 @@ from rest_framework_api_key.models import APIKey
 
 from core import services
 from core.admin_tools import ServiceFormMixin
+from core.discord_signin import officers
 from core.models import SecretSetting
 from core.permissions import key_scopes
 from core.secrets import secret_source
@@ -112,7 +113,7 @@ class SecretSettingAdmin(ServiceFormMixin, admin.ModelAdmin):
 
     def service_save(self, request, obj, cleaned_data) -> SecretSetting:
         name = obj.name if obj else cleaned_data["name"]
-        return services.set_secret(name, cleaned_data["value"], request.user.get_username())
+        return services.set_secret(name, cleaned_data["value"], officers.actor(request.user))
 
     def delete_model(self, request, obj) -> None:
         services.clear_secret(obj.name)

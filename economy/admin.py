@@ -20,6 +20,7 @@ from core.admin_tools import (
     DomainErrorPagesMixin,
     MemberNamesMixin,
     ReadOnlyAdmin,
+    actor_column,
     has_model_permission,
     member_column,
     run_for_each,
@@ -84,7 +85,7 @@ class BytesBalanceAdmin(MemberNamesMixin, admin.ModelAdmin):
         if "apply" in request.POST and form.is_valid():
             amount, reason = form.cleaned_data["amount"], form.cleaned_data["reason"]
             run_for_each(self, request, queryset, lambda b: services.adjust_balance(
-                b.guild_id, b.user_id, amount, reason, officer=officers.label(request.user)),
+                b.guild_id, b.user_id, amount, reason, officer=officers.actor(request.user)),
                 summary=f"Adjusted {{n}} balance(s) by {amount:+,} bytes.")
             return None
         return TemplateResponse(request, "admin/economy/adjust_balance.html", {
@@ -119,8 +120,14 @@ class BytesBalanceAdmin(MemberNamesMixin, admin.ModelAdmin):
 
 
 @admin.register(BytesTransaction)
-class BytesTransactionAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "kind", "giver_username", "receiver_username", "amount", "reason", "guild_id")
+class BytesTransactionAdmin(MemberNamesMixin, ReadOnlyAdmin):
+    """Each side by the member's current name (the name stored with the transaction when the
+    directory does not know them, e.g. the bank or an officer's correction)."""
+
+    member_fields = ("giver_id", "receiver_id")
+    list_display = ("created_at", "kind", member_column("giver_id", "from", stored_name="giver_username"),
+                    member_column("receiver_id", "to", stored_name="receiver_username"), "amount", "reason",
+                    "guild_id")
     list_filter = ("kind", "guild_id", "created_at")
     search_fields = ("giver_username", "receiver_username", "=giver_id", "=receiver_id", "reason")
     date_hierarchy = "created_at"
@@ -194,8 +201,15 @@ class CaseStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(ModerationCase)
-class ModerationCaseAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "action", "user_tag", "moderator_tag", "reason", "expires_at", "resolved")
+class ModerationCaseAdmin(MemberNamesMixin, ReadOnlyAdmin):
+    """Member and moderator by their current names (the tag stored when the case was opened
+    when the directory does not know them: auto-moderation's moderator is 0)."""
+
+    member_fields = ("user_id", "moderator_id")
+    actor_fields = ("resolved_by",)
+    list_display = ("created_at", "action", member_column("user_id", "member", stored_name="user_tag"),
+                    member_column("moderator_id", "moderator", stored_name="moderator_tag"), "reason", "expires_at",
+                    "resolved", actor_column("resolved_by", "resolved by"))
     list_filter = (CaseStateFilter, "action", "guild_id")
     list_select_related = ("rule",)
     search_fields = ("user_tag", "=user_id", "moderator_tag", "reason")
@@ -207,7 +221,7 @@ class ModerationCaseAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Resolve (lifts an active timeout)", permissions=["resolve"])
     def resolve(self, request: HttpRequest, queryset: QuerySet[ModerationCase]) -> None:
-        run_for_each(self, request, queryset, lambda c: services.resolve_case(c.pk, officers.label(request.user)),
+        run_for_each(self, request, queryset, lambda c: services.resolve_case(c.pk, officers.actor(request.user)),
                      summary="Resolved {n} case(s).")
 
 

@@ -24,11 +24,14 @@ from django.utils.html import format_html
 
 from core.admin_tools import (
     DomainErrorPagesMixin,
+    MemberNamesMixin,
     ReadOnlyAdmin,
     ReadOnlyInline,
     ServiceFormMixin,
+    actor_column,
     has_model_permission,
 )
+from core.discord_signin import officers
 from core.errors import DomainError
 from guildsync.models import (
     AuditIssue,
@@ -221,14 +224,14 @@ class PlayerAdmin(DomainErrorPagesMixin, admin.ModelAdmin):
     form = PlayerForm
 
     def save_model(self, request: HttpRequest, obj: Player, form, change: bool) -> None:
-        identity_engine.save_player(obj, actor=request.user.get_username())
+        identity_engine.save_player(obj, actor=officers.actor(request.user))
 
     def delete_model(self, request: HttpRequest, obj: Player) -> None:
-        identity_engine.delete_player(obj.pk, actor=request.user.get_username())
+        identity_engine.delete_player(obj.pk, actor=officers.actor(request.user))
 
     def delete_queryset(self, request: HttpRequest, queryset) -> None:
         for player_id in queryset.values_list("pk", flat=True):
-            identity_engine.delete_player(player_id, actor=request.user.get_username())
+            identity_engine.delete_player(player_id, actor=officers.actor(request.user))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(n_characters=Count("character_links"))
@@ -242,7 +245,7 @@ class PlayerAdmin(DomainErrorPagesMixin, admin.ModelAdmin):
         manual links (matching never changes them), and a character linked elsewhere moves."""
         if formset.model is not PlayerCharacter:
             return super().save_formset(request, form, formset, change)
-        actor = request.user.get_username()
+        actor = officers.actor(request.user)
         instances = formset.save(commit=False)
         for link in formset.deleted_objects:
             identity_engine.unlink_character(link.pk, actor=actor)
@@ -314,7 +317,7 @@ class WowCharacterAdmin(admin.ModelAdmin):
             try:
                 n = identity_engine.link_characters_to_player(list(queryset.values_list("pk", flat=True)),
                                                               form.cleaned_data["player"].pk,
-                                                              actor=request.user.get_username())
+                                                              actor=officers.actor(request.user))
             except DomainError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
                 return None
@@ -347,7 +350,7 @@ class WowCharacterAdmin(admin.ModelAdmin):
         """Run a whole-guild pipeline step in the officer's name; its summary or its refusal
         becomes the page message."""
         try:
-            _log, result = run(request.user.get_username())
+            _log, result = run(officers.actor(request.user))
         except DomainError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return
@@ -388,7 +391,7 @@ class WowCharacterAdmin(admin.ModelAdmin):
                     raise UploadTooLargeError(f"The file is over the {settings.ADDON_UPLOAD_MAX_BYTES:,}-byte limit "
                                          "(ADDON_UPLOAD_MAX_BYTES). Nothing was changed.")
                 data = upload.read()
-                outcome = submit_upload(data, triggered_by=request.user.get_username())
+                outcome = submit_upload(data, triggered_by=officers.actor(request.user))
             except SavedVariablesError as exc:
                 context["error"] = str(exc)
                 if exc.line is not None:
@@ -483,7 +486,7 @@ class AuditIssueAdmin(ReadOnlyAdmin):
     def _close(self, request: HttpRequest, queryset, resolution: str) -> None:
         try:
             n = integrity_checker.close_issues(list(queryset.values_list("pk", flat=True)), resolution,
-                                               request.user.get_username())
+                                               officers.actor(request.user))
         except DomainError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return
@@ -499,8 +502,10 @@ class AuditIssueAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SyncLog)
-class SyncLogAdmin(ReadOnlyAdmin):
-    list_display = ["source", "status", "started_at", "finished_at", "triggered_by", "short_error"]
+class SyncLogAdmin(MemberNamesMixin, ReadOnlyAdmin):
+    actor_fields = ("triggered_by",)
+    list_display = ["source", "status", "started_at", "finished_at", actor_column("triggered_by", "triggered by"),
+                    "short_error"]
     list_filter = ["source", "status"]
     date_hierarchy = "started_at"
 
@@ -510,10 +515,12 @@ class SyncLogAdmin(ReadOnlyAdmin):
 
 
 @admin.register(IdentityChange)
-class IdentityChangeAdmin(ReadOnlyAdmin):
-    """The audit trail of links (admin and API): written by the identity services only."""
+class IdentityChangeAdmin(MemberNamesMixin, ReadOnlyAdmin):
+    """The audit trail of links (admin and API): written by the identity services only. An
+    officer who signed in with Discord is recorded by Discord id and shown by name."""
 
-    list_display = ["created_at", "actor", "action", "summary"]
+    actor_fields = ("actor",)
+    list_display = ["created_at", actor_column("actor"), "action", "summary"]
     list_filter = ["action"]
     list_select_related = ["character", "player", "previous_player"]
     search_fields = ["actor", "summary"]
@@ -565,7 +572,7 @@ class RankRoleMappingAdmin(ServiceFormMixin, admin.ModelAdmin):
     def service_save(self, request: HttpRequest, obj, cleaned_data) -> RankRoleMapping:
         return role_plans.save_rank_role_mapping(
             cleaned_data["rank"].pk, cleaned_data["role"].pk, cleaned_data["mode"],
-            actor=request.user.get_username(), mapping_id=obj.pk if obj else None)
+            actor=officers.actor(request.user), mapping_id=obj.pk if obj else None)
 
     def delete_model(self, request: HttpRequest, obj: RankRoleMapping) -> None:
         role_plans.delete_rank_role_mapping(obj.pk)
@@ -604,7 +611,7 @@ class RoleChangeAdmin(ReadOnlyAdmin):
     def apply_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         try:
             applied = role_plans.apply_role_changes(list(queryset.values_list("pk", flat=True)),
-                                                    actor=request.user.get_username())
+                                                    actor=officers.actor(request.user))
         except DomainError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return

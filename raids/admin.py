@@ -16,8 +16,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core.admin_tools import DomainErrorPagesMixin, run_for_each
+from core.admin_tools import DomainErrorPagesMixin, member_label, run_for_each
 from core.admin_tools import ServiceFormMixin as CoreServiceFormMixin
+from core.discord_signin import officers
 from core.errors import DomainError
 from core.secrets import secret_source
 from raids import reports, roster, services
@@ -388,7 +389,7 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
             return f"{event}: {report.summary()}."
 
         run_for_each(self, request, queryset,
-                     lambda event: services.import_signups(event, triggered_by=request.user.get_username()),
+                     lambda event: services.import_signups(event, triggered_by=officers.actor(request.user)),
                      errors=(DomainError, RaidHelperError), describe=describe)
 
     def has_import_wcl_permission(self, request) -> bool:
@@ -405,7 +406,7 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
 
         run_for_each(self, request, queryset,
                      lambda event: services.import_wcl_attendance(event, force=True,
-                                                                  triggered_by=request.user.get_username()),
+                                                                  triggered_by=officers.actor(request.user)),
                      errors=(DomainError, WarcraftLogsError), describe=describe)
 
     @admin.action(description="Mark all accepted as attended", permissions=["change"])
@@ -468,13 +469,22 @@ class RaidAttendanceAdmin(DomainErrorPagesMixin, admin.ModelAdmin):
 class RaidHelperSettingsAdmin(ServiceFormMixin, admin.ModelAdmin):
     """One row. The API key is never shown: only whether RAID_HELPER_API_KEY is set."""
 
-    fields = ["api_key_status", "server_id", "raid_channel_id", "leader_discord_id", "default_template_id",
+    fields = ["api_key_status", "server_id", "raid_channel_id", "leader_discord_id", "leader", "default_template_id",
               "timezone"]
-    readonly_fields = ["api_key_status"]
+    readonly_fields = ["api_key_status", "leader"]
     service_fields = services.SETTINGS_FIELDS
 
     def save_fields(self, pk, **fields) -> RaidHelperSettings:
         return services.save_settings(**fields)
+
+    @admin.display(description="Leader")
+    def leader(self, obj=None) -> str:
+        """The leader's current name from the member directory (the id above is what Raid-Helper takes)."""
+        from guildsync.services.members import names_for
+
+        if obj is None or not obj.leader_discord_id:
+            return "—"
+        return member_label(obj.leader_discord_id, names_for([obj.leader_discord_id]).get(obj.leader_discord_id))
 
     @admin.display(description="API key")
     def api_key_status(self, obj=None) -> str:

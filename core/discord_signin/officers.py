@@ -1,4 +1,4 @@
-"""Who an admin user is on Discord: the id recorded as the actor of audit rows."""
+"""Who an admin user is on Discord: the actor recorded by audit rows written from the admin."""
 
 from __future__ import annotations
 
@@ -14,12 +14,11 @@ def discord_id(user) -> int | None:
     return int(uid) if uid and uid.isdigit() else None
 
 
-def label(user, limit: int = 100) -> str:
-    """The officer as written into text audit fields: "name (Discord 1234…)" when connected;
-    the Discord id is kept whole when the name has to be shortened to ``limit``."""
+def actor(user) -> str:
+    """The one actor every app's audit rows record when written from the admin (ark's audit
+    log, guildsync's identity changes and sync logs, economy's officer corrections and case
+    resolutions, raids' sign-up imports, secret settings): the officer's Discord id when the
+    login is connected to Discord (signed in with it once), else the username. The admin shows
+    a Discord id by the member's current name (``core.admin_tools.actor_label``)."""
     snowflake = discord_id(user)
-    name = user.get_username()
-    if not snowflake:
-        return name[:limit]
-    suffix = f" (Discord {snowflake})"
-    return name[:max(limit - len(suffix), 1)] + suffix
+    return str(snowflake) if snowflake else user.get_username()

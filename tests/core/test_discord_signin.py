@@ -125,12 +125,12 @@ def test_ark_audit_rows_from_the_admin_carry_the_officers_discord_id(client, dis
     assert row.actor_discord_id == OFFICER.id and row.details.get("by") == "brightblade"
 
 
-def test_officer_label_keeps_the_discord_id(db):
+def test_officer_actor_is_the_discord_id_once_connected(db):
     from allauth.socialaccount.models import SocialAccount
 
     from core.discord_signin import officers
 
     user = User.objects.create_user("x" * 150)
-    assert officers.label(user) == "x" * 100 and officers.discord_id(user) is None
+    assert officers.actor(user) == "x" * 150 and officers.discord_id(user) is None
     SocialAccount.objects.create(user=user, provider="discord", uid="400000000000000777")
-    assert officers.label(user).endswith(" (Discord 400000000000000777)") and len(officers.label(user)) == 100
+    assert officers.actor(user) == "400000000000000777"
