@@ -142,43 +142,80 @@ def member_label(discord_id: int | None, name: str | None) -> str:
     return format_html('<span title="Discord id {}">{}</span>', discord_id, name)
 
 
-def member_column(field: str, description: str = "member") -> Callable[[Any], str]:
+def member_column(field: str, description: str = "member", *, stored_name: str | None = None
+                  ) -> Callable[[Any], str]:
     """A list_display / readonly_fields column showing the member whose Discord id is in
     ``field``, by name, sortable by name. The admin must list ``field`` in ``member_fields``
-    (``MemberNamesMixin``), which annotates the names in the changelist's one query."""
+    (``MemberNamesMixin``), which annotates the names in the changelist's one query.
+    ``stored_name``: the row's own copy of the name (written when the row was), shown when
+    the directory does not know the id (the bank, a member who left before the first sync)."""
 
     @admin.display(description=description, ordering=f"{field}_name")
     def column(obj: Any) -> str:
-        return member_label(getattr(obj, field), getattr(obj, f"{field}_name", None))
+        name = getattr(obj, f"{field}_name", None)
+        discord_id = getattr(obj, field)
+        if not name and stored_name and getattr(obj, stored_name, ""):
+            return format_html('<span title="Discord id {} (name when recorded)">{}</span>', discord_id,
+                               getattr(obj, stored_name))
+        return member_label(discord_id, name)
 
     column.__name__ = f"{field}_member"
     return column
 
 
+def actor_label(value: str | None, name: str | None) -> str:
+    """An audit row's actor (``core.discord_signin.officers.actor``): a Discord id by the
+    member's current name, the id on hover; a username (an officer without Discord, an API
+    key) as it is."""
+    value = (value or "").strip()
+    if not value:
+        return "—"
+    return member_label(int(value), name) if value.isdigit() else value
+
+
+def actor_column(field: str, description: str = "by") -> Callable[[Any], str]:
+    """A column for a text field holding an actor (Discord id or username), listed in the
+    admin's ``actor_fields`` (``MemberNamesMixin``)."""
+
+    @admin.display(description=description, ordering=field)
+    def column(obj: Any) -> str:
+        return actor_label(getattr(obj, field), getattr(obj, f"{field}_name", None))
+
+    column.__name__ = f"{field}_actor"
+    return column
+
+
 class MemberNamesMixin:
-    """For admins of rows that hold Discord user ids (``member_fields``): the queryset
-    carries each member's current name (``<field>_name``, from the member directory, one
-    subquery per column inside the same query) and the search box also finds rows by the
-    members' names, not only by raw id."""
+    """For admins of rows that hold Discord user ids (``member_fields``) or audit actors
+    (``actor_fields``: text holding a Discord id or a username): the queryset carries each
+    member's current name (``<field>_name``, from the member directory, one subquery per
+    column inside the same query) and the search box also finds rows by the members' names,
+    not only by raw id."""
 
     member_fields: tuple[str, ...] = ()
+    actor_fields: tuple[str, ...] = ()
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
-        from guildsync.services.members import name_expression
+        from guildsync.services.members import actor_id_expression, name_expression
 
         queryset = super().get_queryset(request)
-        return queryset.annotate(**{f"{field}_name": name_expression(field) for field in self.member_fields})
+        if self.actor_fields:
+            queryset = queryset.annotate(**{f"{field}_as_id": actor_id_expression(field) for field in self.actor_fields})
+        return queryset.annotate(**{f"{field}_name": name_expression(field) for field in self.member_fields},
+                                 **{f"{field}_name": name_expression(f"{field}_as_id") for field in self.actor_fields})
 
     def get_search_results(self, request: HttpRequest, queryset: models.QuerySet, search_term: str):
         found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         term = search_term.strip()
-        if not term or not self.member_fields:
+        if not term or not (self.member_fields or self.actor_fields):
             return found, may_have_duplicates
-        from guildsync.services.members import ids_matching
+        from guildsync.services.members import actor_values_matching, ids_matching
 
         by_name = models.Q()
         for field in self.member_fields:
             by_name |= models.Q(**{f"{field}__in": ids_matching(term)})
+        for field in self.actor_fields:
+            by_name |= models.Q(**{f"{field}__in": actor_values_matching(term)})
         if not self.get_search_fields(request):
             return queryset.filter(by_name), may_have_duplicates
         return found | queryset.filter(by_name), may_have_duplicates

@@ -20,7 +20,14 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse
 
-from core.admin_tools import DomainErrorPagesMixin, ReadOnlyAdmin, ReadOnlyInline, run_for_each
+from core.admin_tools import (
+    DomainErrorPagesMixin,
+    MemberNamesMixin,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    member_column,
+    run_for_each,
+)
 from core.errors import DomainError
 from ratmas import backup, services
 from ratmas.models import Event, Exclusion, Pairing, Participant, RelayMessage, ScheduledSend
@@ -60,10 +67,14 @@ class GuardSecretLookups:
         return super().lookup_allowed(lookup, value, request)
 
 
-class ParticipantInline(ReadOnlyInline):
+class ParticipantInline(MemberNamesMixin, ReadOnlyInline):
+    """Each participant by their current name in the member directory (the name they joined
+    with when the directory does not know them), the Discord id on hover."""
+
     model = Participant
-    fields = ("display_name", "user_id", "wishlist_url", "joined_at")
-    readonly_fields = fields
+    member_fields = ("user_id",)
+    fields = readonly_fields = (member_column("user_id", "participant", stored_name="display_name"), "wishlist_url",
+                                "joined_at")
 
 
 class ExclusionInline(admin.TabularInline):
@@ -278,10 +289,13 @@ class EventAdmin(DomainErrorPagesMixin, GuardSecretLookups, admin.ModelAdmin):
 
 
 @admin.register(Participant)
-class ParticipantAdmin(GuardSecretLookups, ReadOnlyAdmin):
-    """Read-only: participants are managed from Discord (join/leave/role sync)."""
+class ParticipantAdmin(MemberNamesMixin, GuardSecretLookups, ReadOnlyAdmin):
+    """Read-only: participants are managed from Discord (join/leave/role sync). Shown and
+    searched by their current name in the member directory, the Discord id on hover."""
 
-    list_display = ("display_name", "user_id", "event", "wishlist_url", "joined_at")
+    member_fields = ("user_id",)
+    list_display = (member_column("user_id", "participant", stored_name="display_name"), "event", "wishlist_url",
+                    "joined_at")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_select_related = ("event",)
     list_filter = ("event__status",)

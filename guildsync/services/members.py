@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models import BigIntegerField, Case, CharField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Cast, Coalesce, NullIf
 
 from guildsync.models import DiscordUser
 
@@ -53,6 +53,24 @@ def name_expression(id_field: str) -> Subquery:
     names = DiscordUser.objects.filter(discord_id=OuterRef(id_field)).annotate(
         shown=Coalesce(NullIf("display_name", Value("")), "username", output_field=CharField()))
     return Subquery(names.values("shown")[:1], output_field=CharField())
+
+
+# A text column holding a Discord id or a username (an audit row's actor): only digit strings
+# that fit a signed 64-bit integer are read as ids (a 19-digit username could not be cast).
+SNOWFLAKE_TEXT = r"^[1-8]?[0-9]{1,18}$"
+
+
+def actor_id_expression(text_field: str) -> Case:
+    """The Discord id in a text column holding a Discord id or a username (audit rows'
+    actors), NULL for a username: annotate it, then ``name_expression`` on the annotation
+    gives the member's current name in the same query."""
+    return Case(When(**{f"{text_field}__regex": SNOWFLAKE_TEXT}, then=Cast(text_field, BigIntegerField())),
+                default=None, output_field=BigIntegerField())
+
+
+def actor_values_matching(text: str) -> QuerySet:
+    """Discord ids (as text, as actors are stored) of members whose name contains ``text``."""
+    return ids_matching(text).annotate(as_text=Cast("discord_id", CharField())).values("as_text")
 
 
 def ids_matching(text: str) -> QuerySet:

@@ -87,3 +87,66 @@ def test_outbox_and_squad_memberships_show_names(admin_client, directory) -> Non
     squad = Squad.objects.create(guild_id=1, role_id=5, name="Cheese")
     SquadMembership.objects.create(guild_id=1, user_id=BOB, squad=squad)
     assert ">bob<" in _page(admin_client, reverse("admin:economy_squadmembership_changelist"))
+
+
+def test_transactions_show_both_sides_by_current_name(admin_client, directory) -> None:
+    """Issue #11 point 1: the names stored with a transaction are the names of that day; the
+    list shows today's (the stored one only for the bank or an unknown member)."""
+    from economy.models import BytesTransaction
+
+    BytesTransaction.objects.create(guild_id=1, giver_id=ALICE, giver_username="alice_old", receiver_id=BOB,
+                                    receiver_username="bob_old", amount=5, created_at=dt.datetime(2030, 1, 1,
+                                                                                                  tzinfo=dt.UTC))
+    BytesTransaction.objects.create(guild_id=1, giver_id=0, giver_username="Bank", receiver_id=ALICE,
+                                    receiver_username="alice_old", amount=7, kind="daily",
+                                    created_at=dt.datetime(2030, 1, 2, tzinfo=dt.UTC))
+    url = reverse("admin:economy_bytestransaction_changelist")
+    page = _page(admin_client, url)
+    assert f'title="Discord id {ALICE}">Alice Ratqueen<' in page and f'title="Discord id {BOB}">bob<' in page
+    assert "alice_old" not in page and "bob_old" not in page
+    assert 'title="Discord id 0 (name when recorded)">Bank<' in page
+    found = admin_client.get(url, {"q": "ratqueen"}).context["cl"].result_list
+    assert sorted(t.amount for t in found) == [5, 7]
+
+
+def test_moderation_cases_show_member_moderator_and_resolver_by_name(admin_client, directory) -> None:
+    from economy.models import ModerationCase
+
+    ModerationCase.objects.create(guild_id=1, user_id=ALICE, user_tag="alice#0001", moderator_id=BOB,
+                                  moderator_tag="bob#0002", action="warn", reason="spam", resolved=True,
+                                  resolved_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC), resolved_by=str(BOB))
+    ModerationCase.objects.create(guild_id=1, user_id=BOB, user_tag="bob#0002", moderator_id=0,
+                                  moderator_tag="AutoMod", action="delete", reason="link", resolved=True,
+                                  resolved_at=dt.datetime(2030, 1, 2, tzinfo=dt.UTC), resolved_by="oldadmin")
+    url = reverse("admin:economy_moderationcase_changelist")
+    page = _page(admin_client, url)
+    assert f'<td class="field-user_id_member"><span title="Discord id {ALICE}">Alice Ratqueen</span>' in page
+    assert 'title="Discord id 0 (name when recorded)">AutoMod<' in page
+    assert f'title="Discord id {BOB}">bob<' in page and ">oldadmin<" in page
+    assert [c.user_id for c in admin_client.get(url, {"q": "ratqueen"}).context["cl"].result_list] == [ALICE]
+
+
+def test_ratmas_participants_show_names(admin_client, directory) -> None:
+    from ratmas import services
+    from ratmas.models import Event
+
+    now = dt.datetime.now(dt.UTC)
+    event = services.create_event(1, now + dt.timedelta(days=10), now + dt.timedelta(days=20),
+                                  now + dt.timedelta(days=30))
+    services.join(event, ALICE, "Santa Alice")
+    services.join(event, 999, "Stranger")
+    page = _page(admin_client, reverse("admin:ratmas_participant_changelist"))
+    assert f'title="Discord id {ALICE}">Alice Ratqueen<' in page
+    assert 'title="Discord id 999 (name when recorded)">Stranger<' in page
+    found = admin_client.get(reverse("admin:ratmas_participant_changelist"), {"q": "ratqueen"}).context["cl"]
+    assert [p.user_id for p in found.result_list] == [ALICE]
+    inline = _page(admin_client, reverse("admin:ratmas_event_change", args=[Event.objects.get().pk]))
+    assert f'title="Discord id {ALICE}">Alice Ratqueen<' in inline
+
+
+def test_raid_helper_leader_shows_by_name(admin_client, directory) -> None:
+    from raids.models import RaidHelperSettings
+
+    RaidHelperSettings.objects.create(server_id="1", leader_discord_id=ALICE)
+    page = _page(admin_client, reverse("admin:raids_raidhelpersettings_change", args=[1]))
+    assert f'title="Discord id {ALICE}">Alice Ratqueen<' in page
