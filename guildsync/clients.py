@@ -96,7 +96,9 @@ class _Pacer:
 
     def __init__(self, rate: float, *, window: float = 1.0, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        self.limit = max(1, int(rate * window)) if rate > 0 else 0
+        if 0 < rate * window < 1:
+            window = 1.0 / rate  # under one request per window: one per 1/rate seconds
+        self.limit = int(rate * window + 1e-9) if rate > 0 else 0
         self.interval = 0.5 / rate if rate > 0 else 0.0  # the spacing between two sends
         self.window, self.clock, self.sleep = window, clock, sleep
         self.next_at = float("-inf")

@@ -134,6 +134,16 @@ def test_pacer_spaces_sends_and_holds_a_place_until_a_second_after_the_answer(an
         assert sum(1 for s, a in zip(sends, answers, strict=True) if s < start + 1.0 and a >= start) <= 5, k
 
 
+def test_pacer_below_one_request_per_second():
+    t = FakeTime()
+    pacer = _Pacer(0.5, clock=t.clock, sleep=t.sleep)
+    sends = []
+    for _ in range(3):
+        with pacer.slot():
+            sends.append(t.now)
+    assert sends == [0.0, 2.0, 4.0]
+
+
 def test_pacer_counts_requests_still_waiting_for_their_answer():
     """Places held by requests not yet answered count too: with all 3 places in flight the
     4th send waits (it looks again every 1/rate) until one is answered and a second old."""
