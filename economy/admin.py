@@ -8,7 +8,8 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, QuerySet
+from django.db.models import Case, CharField, Count, QuerySet, Value, When
+from django.db.models.functions import Substr
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -119,18 +120,50 @@ class BytesBalanceAdmin(MemberNamesMixin, admin.ModelAdmin):
         })
 
 
+OFFICER_PREFIX = "Officer "  # the bank's side of an officer's correction: "Officer <actor>" (services.adjust_balance)
+
+
+def transaction_side(field: str, stored: str, description: str):
+    """One side of a transaction: the member by current name; the bank's side of an officer's
+    correction as "Officer <current name>" when the officer was recorded by Discord id."""
+    member = member_column(field, description, stored_name=stored)
+
+    @admin.display(description=description, ordering=f"{field}_name")
+    def column(obj: BytesTransaction) -> str:
+        officer = getattr(obj, f"{stored}_officer_name", None)
+        if officer:
+            return format_html('<span title="Discord id {}">{}{}</span>', getattr(obj, f"{stored}_officer_as_id"),
+                               OFFICER_PREFIX, officer)
+        return member(obj)
+
+    column.__name__ = f"{field}_side"
+    return column
+
+
 @admin.register(BytesTransaction)
 class BytesTransactionAdmin(MemberNamesMixin, ReadOnlyAdmin):
     """Each side by the member's current name (the name stored with the transaction when the
-    directory does not know them, e.g. the bank or an officer's correction)."""
+    directory does not know them, e.g. the bank; an officer's correction by the officer's
+    current name), all in the changelist's one query."""
 
     member_fields = ("giver_id", "receiver_id")
-    list_display = ("created_at", "kind", member_column("giver_id", "from", stored_name="giver_username"),
-                    member_column("receiver_id", "to", stored_name="receiver_username"), "amount", "reason",
-                    "guild_id")
+    list_display = ("created_at", "kind", transaction_side("giver_id", "giver_username", "from"),
+                    transaction_side("receiver_id", "receiver_username", "to"), "amount", "reason", "guild_id")
     list_filter = ("kind", "guild_id", "created_at")
     search_fields = ("giver_username", "receiver_username", "=giver_id", "=receiver_id", "reason")
     date_hierarchy = "created_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BytesTransaction]:
+        from guildsync.services.members import actor_id_expression, name_expression
+
+        queryset = super().get_queryset(request)
+        for stored in ("giver_username", "receiver_username"):
+            queryset = queryset.annotate(**{f"{stored}_officer": Case(
+                When(**{f"{stored}__startswith": OFFICER_PREFIX}, then=Substr(stored, len(OFFICER_PREFIX) + 1)),
+                default=Value(""), output_field=CharField())})
+            queryset = queryset.annotate(**{f"{stored}_officer_as_id": actor_id_expression(f"{stored}_officer")})
+            queryset = queryset.annotate(**{f"{stored}_officer_name": name_expression(f"{stored}_officer_as_id")})
+        return queryset
 
 
 @admin.register(BytesConfig)

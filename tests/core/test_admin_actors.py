@@ -64,6 +64,8 @@ def test_economy_corrections_and_resolutions_record_the_officer(discord_officer)
     discord_officer.post(reverse("admin:economy_bytesbalance_changelist"), {
         "action": "adjust_balance", "_selected_action": [balance.pk], "apply": "1", "amount": "5", "reason": "fix"})
     assert BytesTransaction.objects.get().giver_username == f"Officer {OFFICER_ID}"
+    page = discord_officer.get(reverse("admin:economy_bytestransaction_changelist")).content.decode()
+    assert f'title="Discord id {OFFICER_ID}">Officer Bright Blade<' in page
     case = ModerationCase.objects.create(guild_id=1, user_id=5, user_tag="x", moderator_id=0, moderator_tag="AutoMod",
                                          action="warn", reason="spam")
     discord_officer.post(reverse("admin:economy_moderationcase_changelist"),
