@@ -39,7 +39,10 @@ def unique_sets(model: type[models.Model], template: models.Model | None = None)
                     constraint.condition, pk=template.pk).exists():
                 continue  # a conditional unique that the cloned row is outside of: clones can't collide
             sets.append(list(constraint.fields) or [n for e in constraint.expressions for n in _field_names(e)])
-    return [[model._meta.get_field(name) for name in names] for names in sets]
+    fields = [[model._meta.get_field(name) for name in names] for names in sets]
+    if template is not None:  # a NULL never collides (NULLS DISTINCT): a set the template leaves NULL needs no variety
+        fields = [f for f in fields if all(getattr(template, field.attname) is not None for field in f)]
+    return fields
 
 
 def fields_to_vary(model: type[models.Model], template: models.Model | None = None) -> set[models.Field]:
@@ -158,6 +161,7 @@ def clone_rows(model: type[models.Model], n: int) -> list[models.Model]:
 SINGLETONS = {"raids.RaidHelperSettings"}  # one row by design: its changelist redirects to the form
 # Tables that cannot hold 10,000 rows by design: measured with the rows they can have.
 BOUNDED = {"guildsync.GuildRank": "ten ranks at most (rank numbers 0-9, database-enforced)",
+           "guildsync.RankRoleMapping": "one Discord role mapping per guild rank (one-to-one), so ten at most",
            "core.SecretSetting": "one row per known secret (database-enforced names)",
            "ark.ArkSettings": "the installation's one Ark cadence"}
 
