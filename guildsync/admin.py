@@ -556,12 +556,13 @@ class RankRoleMappingForm(forms.ModelForm):
 
 
 @admin.register(RankRoleMapping)
-class RankRoleMappingAdmin(ServiceFormMixin, admin.ModelAdmin):
+class RankRoleMappingAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
     """Officers map a guild rank to a Discord role (picked from the roles the Discord sync
     saw; its name is shown, its id stored) and choose off / planned / automatic."""
 
     form = RankRoleMappingForm
-    list_display = ["rank", "role", "role_id_shown", "mode", "updated_by", "updated_at"]
+    actor_fields = ("updated_by",)
+    list_display = ["rank", "role", "role_id_shown", "mode", actor_column("updated_by", "changed by"), "updated_at"]
     list_select_related = ["rank", "role"]
     autocomplete_fields = ["rank", "role"]
 
@@ -583,14 +584,15 @@ class RankRoleMappingAdmin(ServiceFormMixin, admin.ModelAdmin):
 
 
 @admin.register(RoleChange)
-class RoleChangeAdmin(ReadOnlyAdmin):
+class RoleChangeAdmin(MemberNamesMixin, ReadOnlyAdmin):
     """The role plan: per member, the rank they hold in game and the mapped Discord roles to
     add or remove. Officers holding "Can apply planned Discord role changes" apply the
     selected rows with one action; the outcome (queued, done, skipped, failed and why) stays
     on each row and on its audit issue."""
 
-    list_display = ["member", "rank", "action", "role", "status", "outcome", "issue_link", "applied_by",
-                    "created_at"]
+    actor_fields = ("applied_by",)
+    list_display = ["member", "rank", "action", "role", "status", "outcome", "issue_link",
+                    actor_column("applied_by", "applied by"), "created_at"]
     list_filter = ["status", "action", "rank"]
     list_select_related = ["discord_user", "rank", "role", "issue"]
     search_fields = ["discord_user__username", "discord_user__display_name", "role__name", "rank__name"]
