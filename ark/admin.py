@@ -53,11 +53,18 @@ from .models import (
 )
 
 
+def officer_context(request: HttpRequest):
+    """Ark's audit rows record the officer twice: the Discord id in ``actor_discord_id`` (the
+    column the admin shows by name) and the login in ``details.by``, for logins never
+    connected to Discord."""
+    return services.acting_as(request.user.get_username(), officers.discord_id(request.user))
+
+
 class ServiceFormMixin(CoreServiceFormMixin):
     """Forms save through ``ark.services``, recording the officer as the actor."""
 
     def service_context(self, request):
-        return services.acting_as(request.user.get_username(), officers.discord_id(request.user))
+        return officer_context(request)
 
 
 def run_service(
@@ -65,7 +72,7 @@ def run_service(
 ) -> None:
     """``run_for_each`` with the officer recorded as the actor of every audit row."""
     run_for_each(model_admin, request, queryset, call, summary=f"{label}: {{n}} done.",
-                 context=lambda: services.acting_as(request.user.get_username(), officers.discord_id(request.user)))
+                 context=lambda: officer_context(request))
 
 
 @admin.register(Alliance)
@@ -289,7 +296,7 @@ class MatchAdmin(ServiceFormMixin, admin.ModelAdmin):
             self, request, queryset,
             lambda m: services.draft_teams(match_id=m.pk),
             describe=lambda m, plan: f"{m}: teams drafted, {plan.power1:,} vs {plan.power2:,} power.",
-            context=lambda: services.acting_as(request.user.get_username(), officers.discord_id(request.user)),
+            context=lambda: officer_context(request),
         )
 
     @admin.action(description="Publish the draft to the confirmation channel", permissions=["change"])
@@ -763,7 +770,7 @@ class GovernorAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                with services.acting_as(request.user.get_username(), officers.discord_id(request.user)):
+                with officer_context(request):
                     report = services.import_governor_stats(data=upload.read(services.MAX_IMPORT_BYTES + 1))
                 self.message_user(request, f"Stats import: {report}.", messages.SUCCESS)
             except DomainError as exc:
