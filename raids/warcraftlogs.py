@@ -257,6 +257,17 @@ def _reason(response: requests.Response) -> str:
         _graphql_errors(body["errors"]) if isinstance(body.get("errors"), list) and body["errors"] else None))
 
 
+def _answer_json(response: requests.Response, what: str) -> Any:
+    """The JSON body of a successful answer; any other status is an error the next run retries
+    (with the announced wait), and a body that is not JSON a format error."""
+    if response.status_code >= 300:
+        raise WarcraftLogsError(response.status_code, _reason(response), retry_after=_retry_after(response))
+    try:
+        return response.json()
+    except ValueError:
+        raise WarcraftLogsFormatError(f"{what} is not JSON") from None
+
+
 def _graphql_errors(errors: list) -> str:
     messages = [str(e.get("message") if isinstance(e, dict) else e)[:200] for e in errors[:5]]
     return "GraphQL: " + "; ".join(messages)
@@ -305,12 +316,7 @@ class WarcraftLogsClient:
             break
         if response.status_code in (400, 401):
             raise WarcraftLogsError(response.status_code, f"the client credentials were refused ({_reason(response)})")
-        if response.status_code >= 300:
-            raise WarcraftLogsError(response.status_code, _reason(response), retry_after=_retry_after(response))
-        try:
-            body = response.json()
-        except ValueError:
-            raise WarcraftLogsFormatError("the token answer is not JSON") from None
+        body = _answer_json(response, "the token answer")
         token = _text(body.get("access_token") if isinstance(body, dict) else None, 8_192)
         expires_in = _number(body.get("expires_in")) if isinstance(body, dict) else None
         if token is None or expires_in is None:
@@ -350,12 +356,7 @@ class WarcraftLogsClient:
                 wait = _retry_after(response)
                 raise WarcraftLogsError(429, "rate limited" + (f": retry after {wait:g} s" if wait else ""),
                                         retry_after=wait)
-            if response.status_code >= 300:
-                raise WarcraftLogsError(response.status_code, _reason(response), retry_after=_retry_after(response))
-            try:
-                body = response.json()
-            except ValueError:
-                raise WarcraftLogsFormatError("the answer is not JSON") from None
+            body = _answer_json(response, "the answer")
             if not isinstance(body, dict):
                 raise WarcraftLogsFormatError("the answer is not an object")
             if body.get("errors"):
