@@ -17,7 +17,7 @@ from tests.fakes.http import session_fake, use_fake
 from tests.fakes.raid_helper_api import FakeRaidHelper
 from tests.fakes.warcraftlogs_api import FakeWarcraftLogs
 
-__all__ = ["LEADER", "RAID_CHANNEL"]
+__all__ = ["LEADER", "RAID_CHANNEL", "add_report"]
 
 _fake_raid_helper_server = session_fake(FakeRaidHelper)
 
@@ -81,6 +81,31 @@ def finished_event(make_event, raid_night, fake_raid_helper):
     start = timezone.now() - dt.timedelta(hours=4)
     rh = fake_raid_helper.add_event(raid_night.label, start)
     return make_event(raid_night, start, raid_helper_event_id=rh["id"]), rh
+
+
+@pytest.fixture
+def linked_player(make_player):
+    """A player whose main character is linked to them (guildsync.PlayerCharacter)."""
+    from guildsync.models import PlayerCharacter
+
+    def make(name: str, **kwargs):
+        player = make_player(name, **kwargs)
+        PlayerCharacter.objects.create(player=player, character=player.main_character, link_source="manual")
+        return player
+
+    return make
+
+
+@pytest.fixture
+def ended_raid(raid_night, make_event):
+    """Tonight's raid, 20:00–23:00, ended an hour ago."""
+    return make_event(raid_night, timezone.now() - dt.timedelta(hours=4))
+
+
+def add_report(fake, event, players, code="aBcD1234eFgH5678", **kwargs):
+    """A Warcraft Logs report of ``event`` on the fake, from 10 minutes before it to 5 after."""
+    start = event.start_time_utc - dt.timedelta(minutes=10)
+    return fake.add_report(code, start, event.end_time_utc + dt.timedelta(minutes=5), players, **kwargs)
 
 
 @pytest.fixture(autouse=True)

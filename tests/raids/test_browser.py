@@ -97,3 +97,52 @@ def test_officer_books_without_raid_helper_then_it_is_pushed_once_the_key_is_set
     assert signup["userId"] == str(player.discord_user.discord_id)
     page.goto(f"{live_server.url}/admin/raids/raidevent/{booked.pk}/change/")
     assert "Sent to Raid-Helper" in page.locator(".inline-group").first.inner_text()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_officer_imports_attendance_from_warcraft_logs(admin_login, live_server, django_user_model, fake_wcl,
+                                                       ended_raid, linked_player):
+    """Issue #14 point 2, walked as a raid officer: open last night's raid, run "Import
+    attendance from Warcraft Logs" against the fake Warcraft Logs, see the result and the
+    characters it could not place on the event's page, and the Attended ticks it set."""
+    from raids.models import RaidAttendance
+    from tests.raids.conftest import add_report
+
+    user = django_user_model.objects.create_user("raidlead", password="raid-lead-pass-1", is_staff=True)
+    user.groups.add(Group.objects.get(name="Raid officers"))
+    aeryn, bram = linked_player("Aeryn"), linked_player("Bram")
+    RaidAttendance.objects.create(event=ended_raid, player=aeryn, status="accepted", signed_up=True,
+                                  source="raid_helper")
+    add_report(fake_wcl, ended_raid, [("Aeryn", "Silvermoon", "Paladin"), ("bram", "Silvermoon", "Paladin"),
+                                      ("Stranger", "Silvermoon", "Mage")])
+
+    page = admin_login("raidlead", "raid-lead-pass-1")
+    event_page = f"{live_server.url}/admin/raids/raidevent/{ended_raid.pk}/change/"
+    page.goto(event_page)
+    assert "Not imported yet." in page.locator(".field-wcl_import").inner_text()
+
+    page.goto(f"{live_server.url}/admin/raids/raidevent/")
+    page.check(f"input[name=_selected_action][value='{ended_raid.pk}']")
+    page.select_option("select[name=action]", "import_wcl_attendance")
+    with page.expect_navigation():
+        page.click("button[name=index]")
+    messages = page.locator("ul.messagelist").inner_text()
+    assert str(ended_raid) in messages and "not placed" in messages  # a character not placed: a warning
+    row = page.locator("#result_list tbody tr", has_text=ended_raid.title)
+    assert "imported, 1 not placed" in row.locator(".field-wcl_state").inner_text()
+
+    page.goto(event_page)
+    result = page.locator(".field-wcl_import").inner_text()
+    assert "Imported at" in result and "aBcD1234eFgH5678" in result
+    assert "1 marked attended, 1 added to the attendance" in result
+    assert "not placed — Stranger-Silvermoon: no character with this name here" in result
+    inline = page.locator("#attendance-group")
+    for name in ("Aeryn", "Bram"):
+        attendance_row = inline.locator("tr.form-row", has_text=name)
+        assert attendance_row.locator("input[name$='-attended']").is_checked()
+        assert "Warcraft Logs" in attendance_row.locator("td.field-attended_source").inner_text()
+
+    rows = {r.player_id: r for r in RaidAttendance.objects.filter(event=ended_raid)}
+    assert set(rows) == {aeryn.pk, bram.pk} and all(r.attended for r in rows.values())
+    assert rows[bram.pk].source == "warcraftlogs" and not rows[bram.pk].signed_up

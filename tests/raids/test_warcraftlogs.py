@@ -13,34 +13,11 @@ from django.utils import timezone
 from raids import services, tasks
 from raids.models import RaidAttendance, RaidEvent
 from raids.warcraftlogs import WarcraftLogsClient, WarcraftLogsError
+from tests.raids.conftest import add_report
 
 pytestmark = pytest.mark.django_db
 
 Attended = RaidAttendance.AttendedSource
-
-
-@pytest.fixture
-def linked_player(make_player):
-    """A player whose main character is linked to them (guildsync.PlayerCharacter)."""
-    from guildsync.models import PlayerCharacter
-
-    def make(name: str, **kwargs):
-        player = make_player(name, **kwargs)
-        PlayerCharacter.objects.create(player=player, character=player.main_character, link_source="manual")
-        return player
-
-    return make
-
-
-@pytest.fixture
-def ended_raid(raid_night, make_event):
-    """Tonight's raid, 20:00–23:00, ended an hour ago."""
-    return make_event(raid_night, timezone.now() - dt.timedelta(hours=4))
-
-
-def add_report(fake, event, players, code="aBcD1234eFgH5678", **kwargs):
-    start = event.start_time_utc - dt.timedelta(minutes=10)
-    return fake.add_report(code, start, event.end_time_utc + dt.timedelta(minutes=5), players, **kwargs)
 
 
 def attendance(event) -> dict[str, tuple]:
