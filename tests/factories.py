@@ -25,7 +25,7 @@ from django.utils import timezone
 if TYPE_CHECKING:
     from ark.models import Alliance, Governor, Match
     from economy.models import BytesBalance, BytesConfig
-    from guildsync.models import DiscordUser, GuildRank, Player, Specialization, WowCharacter
+    from guildsync.models import DiscordRole, DiscordUser, GuildRank, Player, Specialization, WowCharacter
     from raids.models import RaidEvent, RaidHelperSettings, RecurringEvent
     from ratmas.models import Event
     from tests.fakes.discord_gateway import Guild
@@ -180,6 +180,33 @@ def player(name: str, discord_user: DiscordUser | None = None, characters: Itera
     for char in characters:
         PlayerCharacter.objects.create(player=made, character=char, link_source=source, confidence=1.0)
     return made
+
+
+GUILD_ROLE_IDS = {"Guild Leader": 801, "Officer": 802, "Veteran": 803, "Member": 804, "Initiate": 805, "Raider": 806}
+"""Discord role ids of the guild's rank roles (and an unmapped Raider role), as Discord gives them."""
+GUILD_ROLE_POSITION = {name: 810 - i for name, i in GUILD_ROLE_IDS.items()}
+"""Positions as Discord orders them (higher sits above): Guild Leader 9 … Raider 4."""
+
+
+def guild_discord_roles() -> dict[str, DiscordRole]:
+    """The guild's roles as the last Discord sync saw them, by name."""
+    from guildsync.models import DiscordRole
+    from guildsync.services import discord_sync
+    from tests.fakes.discord_gateway import role_json
+
+    discord_sync.sync_discord_roles([role_json(i, name, 0, position=GUILD_ROLE_POSITION[name])
+                                     for name, i in GUILD_ROLE_IDS.items()])
+    return {r.name: r for r in DiscordRole.objects.all()}
+
+
+def mismatched_officer(*, username: str = "thrall", discord_id: int | None = None,
+                       roles: Iterable[str] = ("Member", "Raider")) -> DiscordUser:
+    """A player who is an Officer in game and only a Member (plus Raider) in Discord."""
+    user = discord_user(username, role="Member", **({"discord_id": discord_id} if discord_id else {}))
+    user.all_guild_roles = [r for r in roles if r != "Raider"]
+    user.save()
+    player(username.title(), discord_user=user, characters=[wow_character(username.title(), guild_rank="Officer")])
+    return user
 
 
 # -- raids -----------------------------------------------------------------------------------

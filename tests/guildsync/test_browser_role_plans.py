@@ -9,7 +9,9 @@ import pytest
 from bot.models import OutboxMessage
 from guildsync.models import RankRoleMapping, RoleChange
 from guildsync.services import integrity_checker, role_plans
-from tests.guildsync.test_role_plans import ROLE_IDS, mismatched_officer, sync_roles
+from tests.factories import GUILD_ROLE_IDS as ROLE_IDS
+from tests.factories import guild_discord_roles as sync_roles
+from tests.factories import mismatched_officer
 
 
 def map_rank_in_admin(page, base_url: str, rank: str, role: str) -> None:
@@ -30,7 +32,7 @@ def map_rank_in_admin(page, base_url: str, rank: str, role: str) -> None:
 def test_officer_maps_ranks_and_applies_the_planned_role_changes(officer, make, admin_login, live_server):
     officer("Guild officers", "gm")
     sync_roles()  # the Discord roles the last sync saw: the mapping picks from these
-    user = mismatched_officer(make)  # an Officer in game, only a Member (and Raider) in Discord
+    user = mismatched_officer()  # an Officer in game, only a Member (and Raider) in Discord
 
     page = admin_login("gm", "officer-pass-123")
     map_rank_in_admin(page, live_server.url, "Officer", "Officer")

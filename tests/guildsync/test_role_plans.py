@@ -17,16 +17,16 @@ from bot.models import OutboxMessage
 from guildsync.models import AuditIssue, DiscordRole, DiscordUser, GuildRankRole, RankRoleMapping, RoleChange
 from guildsync.services import discord_sync, integrity_checker, pipeline, role_plans
 from guildsync.services.common import GuildSyncError
+from tests.factories import GUILD_ROLE_IDS as ROLE_IDS
+from tests.factories import GUILD_ROLE_POSITION as POSITION
+from tests.factories import guild_discord_roles as sync_roles
+from tests.factories import mismatched_officer
 from tests.fakes.discord_api import member_json
 from tests.fakes.discord_gateway import role_json
 from tests.guildsync.conftest import GUILD_ID
 
 Status = RoleChange.Status
 Mode = RankRoleMapping.Mode
-# role ids as Discord would give them; positions as Discord orders them (higher sits above):
-# Guild Leader 9, Officer 8, Veteran 7, Member 6, Initiate 5, Raider 4
-ROLE_IDS = {"Guild Leader": 801, "Officer": 802, "Veteran": 803, "Member": 804, "Initiate": 805, "Raider": 806}
-POSITION = {name: 810 - i for name, i in ROLE_IDS.items()}
 
 
 # -- the pure diff -----------------------------------------------------------------------------
@@ -51,25 +51,10 @@ def test_diff_never_touches_unmapped_roles_and_ends_in_the_target(held, target):
 
 
 # -- set-up helpers ----------------------------------------------------------------------------
-def sync_roles() -> dict[str, DiscordRole]:
-    discord_sync.sync_discord_roles([role_json(i, name, 0, position=POSITION[name]) for name, i in ROLE_IDS.items()])
-    return {r.name: r for r in DiscordRole.objects.all()}
-
-
 def map_ranks(roles, mode=Mode.PLANNED, names=("Officer", "Member")) -> None:
     for name in names:
         rank = GuildRankRole.objects.get(role_name=name).rank
         role_plans.save_rank_role_mapping(rank.pk, roles[name].pk, mode, actor="gm")
-
-
-def mismatched_officer(make, *, username="thrall", discord_id=None, roles=("Member", "Raider")):
-    """A player who is an Officer in game and only a Member (plus Raider) in Discord."""
-    user = make.discord_user(username, role="Member", **({"discord_id": discord_id} if discord_id else {}))
-    user.all_guild_roles = [r for r in roles if r != "Raider"]
-    user.save()
-    make.player(username.title(), discord_user=user, characters=[make.character(username.title(),
-                                                                                guild_rank="Officer")])
-    return user
 
 
 def planned_mismatch(make) -> tuple[dict[str, DiscordRole], DiscordUser]:
@@ -77,7 +62,7 @@ def planned_mismatch(make) -> tuple[dict[str, DiscordRole], DiscordUser]:
     Member in Discord, and the integrity run that plans their role changes."""
     roles = sync_roles()
     map_ranks(roles)
-    user = mismatched_officer(make)
+    user = mismatched_officer()
     integrity_checker.run_integrity_check()
     return roles, user
 
@@ -128,7 +113,7 @@ def test_role_sync_marks_deleted_roles_and_follows_renames_of_mapped_roles():
 def test_integrity_run_plans_changes_once_for_mapped_ranks_only(make):
     roles = sync_roles()
     map_ranks(roles)  # Officer and Member mapped; Veteran, Raider not
-    mismatched_officer(make, roles=("Member", "Veteran", "Raider"))
+    mismatched_officer(roles=("Member", "Veteran", "Raider"))
     veteran_user = make.discord_user("jaina", role="Member")
     make.player("Jaina", discord_user=veteran_user, characters=[make.character("Jaina", guild_rank="Veteran")])
     result = integrity_checker.run_integrity_check()
@@ -148,7 +133,7 @@ def test_integrity_run_plans_changes_once_for_mapped_ranks_only(make):
 def test_mode_off_plans_nothing(make):
     roles = sync_roles()
     map_ranks(roles, mode=Mode.OFF)
-    mismatched_officer(make)
+    mismatched_officer()
     integrity_checker.run_integrity_check()
     assert not RoleChange.objects.exists()
 
@@ -202,7 +187,7 @@ def _server(discord_guild, users, *, top: int | None = None) -> None:
 def test_applied_plan_is_delivered_and_the_next_discord_sync_resolves_the_issue(make, discord_guild):
     roles = sync_roles()
     map_ranks(roles)
-    user = mismatched_officer(make)
+    user = mismatched_officer()
     _server(discord_guild, [user])
     integrity_checker.run_integrity_check()
     with transaction.atomic():
@@ -233,8 +218,8 @@ def test_applied_plan_is_delivered_and_the_next_discord_sync_resolves_the_issue(
 def test_unknown_member_is_skipped_and_missing_permissions_fails_with_why(make, discord_guild):
     roles = sync_roles()
     map_ranks(roles)
-    gone = mismatched_officer(make, username="thrall")
-    stays = mismatched_officer(make, username="varian")
+    gone = mismatched_officer(username="thrall")
+    stays = mismatched_officer(username="varian")
     _server(discord_guild, [stays], top=7)  # thrall left Discord; the bot's role (7) sits below Officer (8)…
     integrity_checker.run_integrity_check()
     with transaction.atomic():
@@ -259,7 +244,7 @@ def test_unknown_member_is_skipped_and_missing_permissions_fails_with_why(make, 
 def test_automatic_mapping_queues_the_plan_right_after_the_integrity_run(make, discord_guild):
     roles = sync_roles()
     map_ranks(roles, mode=Mode.AUTOMATIC)
-    user = mismatched_officer(make)
+    user = mismatched_officer()
     _server(discord_guild, [user])
     result = integrity_checker.run_integrity_check()
     assert result.role_changes == {"planned": 2, "queued": 2, "dropped": 0}
@@ -333,7 +318,7 @@ def test_parallel_apply_queues_each_change_once(make, run_in_parallel):
     roles = sync_roles()
     map_ranks(roles)
     for i in range(5):
-        mismatched_officer(make, username=f"member{i}")
+        mismatched_officer(username=f"member{i}")
     integrity_checker.run_integrity_check()
     ids = list(RoleChange.objects.values_list("pk", flat=True))
     assert len(ids) == 10
@@ -367,7 +352,7 @@ def test_role_pages_for_officers_only_and_without_n_plus_1(model, make, officer,
     roles = sync_roles()
     map_ranks(roles)
     for i in range(8):
-        mismatched_officer(make, username=f"member{i}")
+        mismatched_officer(username=f"member{i}")
     integrity_checker.run_integrity_check()
     client.force_login(officer("Economy moderators", "moderator"))
     assert client.get(f"/admin/guildsync/{model}/").status_code == 403
