@@ -1,16 +1,21 @@
-"""Writers of core's own rows: API keys and their scopes, the local admin login, encrypted secret settings."""
+"""Writers of core's own rows (API keys and their scopes, the local admin login, encrypted secret
+settings) and ``save_row``, the one create-or-change-a-row writer the apps' officer edits share."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, models, transaction
 from rest_framework_api_key.models import APIKey
 
 from core.errors import DomainError
 from core.models import APIKeyScopes, Scope, SecretSetting
+
+M = TypeVar("M", bound=models.Model)
 
 API_KEY_NAME_MAX = 50  # djangorestframework-api-key's column
 
@@ -74,3 +79,60 @@ def clear_secret(name: str) -> bool:
     with transaction.atomic():
         deleted, _ = SecretSetting.objects.filter(name=name).delete()
     return bool(deleted)
+
+
+def validation_text(model: type[models.Model], exc: ValidationError) -> str:
+    """A model ValidationError as one sentence an officer can act on ("End date: …")."""
+    if not hasattr(exc, "error_dict"):
+        return " ".join(exc.messages)
+    parts = []
+    for name, errors in exc.message_dict.items():
+        text = " ".join(errors)
+        if name == NON_FIELD_ERRORS:
+            parts.append(text)
+        else:
+            label = str(model._meta.get_field(name).verbose_name)
+            parts.append(f"{label[:1].upper()}{label[1:]}: {text}")
+    return " ".join(parts)
+
+
+def save_row(
+    model: type[M],
+    pk: int | None,
+    fields: dict,
+    *,
+    error: type[DomainError] = DomainError,
+    missing: type[DomainError] | None = None,
+    check: Callable[[M], None] | None = None,
+) -> M:
+    """Create (``pk`` None) or change one row of ``model`` with ``fields``, locked while it
+    changes, after ``check`` and the model's own validation (validators, check and unique
+    constraints). Every refusal is an ``error`` with a sentence an officer can act on (a row
+    deleted meanwhile is a ``missing``, by default an ``error`` too), and nothing is written.
+
+    Why one helper: an officer's edit of a settings row must lock the row it reads, say which
+    field is wrong instead of showing an IntegrityError, and turn the race it can still lose (a
+    concurrent edit of a unique field) into "reload and try again" — the same in every app."""
+    name = str(model._meta.verbose_name)
+    with transaction.atomic():
+        if pk is None:
+            row = model()
+        else:
+            row = model.objects.select_for_update().filter(pk=pk).first()
+            if row is None:
+                raise (missing or error)(f"This {name} no longer exists (deleted by someone else?).")
+        for key, value in fields.items():
+            setattr(row, key, value)
+        if check is not None:
+            check(row)
+        try:
+            row.full_clean()
+        except ValidationError as exc:
+            raise error(validation_text(model, exc)) from None
+        try:
+            with transaction.atomic():
+                row.save()
+        except IntegrityError:
+            raise error(f"This {name} was changed by someone else at the same moment: reload and try again."
+                        ) from None
+    return row

@@ -21,12 +21,10 @@ import datetime as dt
 import logging
 import re
 import zoneinfo
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -35,6 +33,7 @@ from bot import outbox
 from core.claims import claim_lease, claim_row
 from core.errors import DomainError
 from core.secrets import get_secret
+from core.services import save_row
 from guildsync.models import Player, Specialization
 from raids.clients import EVENT_URL, CreatedEvent, RaidHelperClient, RaidHelperError, slot_for
 from raids.models import RaidAttendance, RaidEvent, RaidHelperSettings, RaidSeason, RecurringEvent
@@ -1205,51 +1204,6 @@ EVENT_FIELDS = ("title", "event_date", "start_time_utc", "end_time_utc", "season
 SETTINGS_FIELDS = ("server_id", "raid_channel_id", "leader_discord_id", "default_template_id", "timezone")
 
 
-def _validation_text(model: type, exc: ValidationError) -> str:
-    """A model ValidationError as one sentence an officer can act on ("End date: …")."""
-    if not hasattr(exc, "error_dict"):
-        return " ".join(exc.messages)
-    parts = []
-    for name, errors in exc.message_dict.items():
-        text = " ".join(errors)
-        if name == NON_FIELD_ERRORS:
-            parts.append(text)
-        else:
-            label = str(model._meta.get_field(name).verbose_name)
-            parts.append(f"{label[:1].upper()}{label[1:]}: {text}")
-    return " ".join(parts)
-
-
-def _save_row(model: type, pk: int | None, fields: dict, check: Callable[[models.Model], None] | None = None
-              ) -> models.Model:
-    """Create (``pk`` None) or change one row of ``model`` with ``fields``, locked while it
-    changes, after the model's own validation (validators, check and unique constraints) and
-    ``check``; any refusal is a RaidsError with the reason. One transaction."""
-    name = str(model._meta.verbose_name)
-    with transaction.atomic():
-        if pk is None:
-            row = model()
-        else:
-            row = model.objects.select_for_update().filter(pk=pk).first()
-            if row is None:
-                raise RaidsError(f"This {name} no longer exists (deleted by someone else?).")
-        for key, value in fields.items():
-            setattr(row, key, value)
-        if check is not None:
-            check(row)
-        try:
-            row.full_clean()
-        except ValidationError as exc:
-            raise RaidsError(_validation_text(model, exc)) from None
-        try:
-            with transaction.atomic():
-                row.save()
-        except IntegrityError:
-            raise RaidsError(f"This {name} was changed by someone else at the same moment: reload and try again."
-                             ) from None
-    return row
-
-
 def _only(fields: dict, allowed: tuple[str, ...]) -> dict:
     unknown = set(fields) - set(allowed)
     if unknown:
@@ -1260,7 +1214,7 @@ def _only(fields: dict, allowed: tuple[str, ...]) -> dict:
 def save_season(season_id: int | None, **fields) -> RaidSeason:
     """Create or change a raid season (name, start_date, end_date, is_active). Several active
     seasons may overlap: the current one is the latest that has started."""
-    return _save_row(RaidSeason, season_id, _only(fields, SEASON_FIELDS))
+    return save_row(RaidSeason, season_id, _only(fields, SEASON_FIELDS), error=RaidsError)
 
 
 def save_recurring_event(recurring_event_id: int | None, **fields) -> RecurringEvent:
@@ -1271,7 +1225,7 @@ def save_recurring_event(recurring_event_id: int | None, **fields) -> RecurringE
         if night.discord_channel_id is not None and night.discord_channel_id <= 0:
             raise RaidsError("The Discord channel id is a positive number (right-click the channel, Copy ID).")
 
-    return _save_row(RecurringEvent, recurring_event_id, _only(fields, RECURRING_FIELDS), check)
+    return save_row(RecurringEvent, recurring_event_id, _only(fields, RECURRING_FIELDS), error=RaidsError, check=check)
 
 
 def save_raid_event(event_id: int | None, **fields) -> RaidEvent:
@@ -1299,7 +1253,7 @@ def save_raid_event(event_id: int | None, **fields) -> RaidEvent:
         if event.season_id is None and event.event_date:
             event.season = current_season(event.event_date)
 
-    return _save_row(RaidEvent, event_id, _only(fields, EVENT_FIELDS), check)
+    return save_row(RaidEvent, event_id, _only(fields, EVENT_FIELDS), error=RaidsError, check=check)
 
 
 @dataclass
@@ -1358,7 +1312,8 @@ def save_settings(**fields) -> RaidHelperSettings:
 
     with transaction.atomic():
         exists = RaidHelperSettings.objects.select_for_update().filter(pk=RaidHelperSettings.SINGLETON_PK).exists()
-        return _save_row(RaidHelperSettings, RaidHelperSettings.SINGLETON_PK if exists else None, fields, check)
+        return save_row(RaidHelperSettings, RaidHelperSettings.SINGLETON_PK if exists else None, fields,
+                        error=RaidsError, check=check)
 
 
 @dataclass(frozen=True)

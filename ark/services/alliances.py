@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from core.services import save_row
+
 from ..models import (
     MAX_CITY_HALL,
     MAX_PLAYERS,
@@ -74,18 +76,13 @@ def save_alliance(
         "player_cap": player_cap,
         "sub_cap": sub_cap,
     }
-    with transaction.atomic():
-        if Alliance.objects.filter(name__iexact=name).exclude(pk=alliance_id).exists():
+
+    def check(ally: Alliance) -> None:
+        if Alliance.objects.filter(name__iexact=name).exclude(pk=ally.pk).exists():
             raise ArkError(f"An alliance called {name} already exists.")
-        if alliance_id is None:
-            ally = Alliance.objects.create(**fields)
-        else:
-            ally = Alliance.objects.select_for_update().filter(pk=alliance_id).first()
-            if ally is None:
-                raise NotFoundError(f"Alliance #{alliance_id} does not exist.")
-            for key, value in fields.items():
-                setattr(ally, key, value)
-            ally.save()
+
+    with transaction.atomic():
+        ally = save_row(Alliance, alliance_id, fields, error=ArkError, missing=NotFoundError, check=check)
         _audit("alliance_saved", actor_discord_id, alliance=ally.name, **fields)
         return ally
 
