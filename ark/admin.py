@@ -17,11 +17,12 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core.admin_tools import (
+    ExtraViewsMixin,
     HumanizedValuesFilter,
     MemberNamesMixin,
     ReadOnlyAdmin,
@@ -707,7 +708,8 @@ def governor_record_html(governor: Governor) -> str:
 
 
 @admin.register(Governor)
-class GovernorAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
+class GovernorAdmin(ExtraViewsMixin, MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
+    extra_views = (("import-stats/", "import_stats_view", "import_stats"),)
     member_fields = ("discord_user_id",)
     list_display = (
         "name", "governor_id", member_column("discord_user_id", "owner"), "power", "kill_points", "city_hall", "troop_tier",
@@ -756,10 +758,6 @@ class GovernorAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
-
-    def get_urls(self) -> list:
-        view = self.admin_site.admin_view(self.import_stats_view)
-        return [path("import-stats/", view, name="ark_governor_import_stats"), *super().get_urls()]
 
     def import_stats_view(self, request: HttpRequest) -> HttpResponse:
         """Upload the stats CSV; the page reports every row (updated, unchanged, refused and why)."""

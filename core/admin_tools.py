@@ -11,6 +11,7 @@ from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.http import HttpRequest
+from django.urls import URLPattern, path
 from django.utils.html import format_html
 
 from core.errors import DomainError
@@ -57,6 +58,23 @@ class ServiceFormMixin:
 
     def save_model(self, request, obj, form, change) -> None:
         """Already saved by the service, during the form's validation."""
+
+
+class ExtraViewsMixin:
+    """Officer pages beside a model's changelist (a report, an upload, a chart), declared as
+    ``extra_views = ((route, method name, url suffix), ...)``. Each is wrapped in
+    ``admin_view`` (login and staff checks, no caching) and named
+    ``admin:<app>_<model>_<suffix>``, so every app names its pages the same way; the view itself
+    still checks the model permission it needs."""
+
+    extra_views: tuple[tuple[str, str, str], ...] = ()
+
+    def get_urls(self) -> list[URLPattern]:
+        opts = self.model._meta
+        extra = [path(route, self.admin_site.admin_view(getattr(self, method)),
+                      name=f"{opts.app_label}_{opts.model_name}_{suffix}")
+                 for route, method, suffix in self.extra_views]
+        return extra + super().get_urls()
 
 
 class _NoWrites:

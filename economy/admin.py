@@ -13,12 +13,13 @@ from django.db.models.functions import Substr
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from core.admin_tools import (
     DomainErrorPagesMixin,
+    ExtraViewsMixin,
     MemberNamesMixin,
     ReadOnlyAdmin,
     actor_column,
@@ -63,7 +64,8 @@ class AdjustBalanceForm(forms.Form):
 
 
 @admin.register(BytesBalance)
-class BytesBalanceAdmin(MemberNamesMixin, admin.ModelAdmin):
+class BytesBalanceAdmin(ExtraViewsMixin, MemberNamesMixin, admin.ModelAdmin):
+    extra_views = (("leaderboard/", "leaderboard_view", "leaderboard"),)
     member_fields = ("user_id",)
     list_display = (member_column("user_id"), "guild_id", "balance", "total_received", "total_sent", "streak_count", "last_daily")
     list_filter = ("guild_id",)
@@ -94,10 +96,6 @@ class BytesBalanceAdmin(MemberNamesMixin, admin.ModelAdmin):
             "balances": queryset, "opts": self.model._meta,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         })
-
-    def get_urls(self) -> list:
-        view = self.admin_site.admin_view(self.leaderboard_view)
-        return [path("leaderboard/", view, name="economy_bytesbalance_leaderboard"), *super().get_urls()]
 
     def leaderboard_view(self, request: HttpRequest) -> HttpResponse:
         """Top balances of a guild as an inline SVG bar chart (no external assets)."""
@@ -274,7 +272,8 @@ class RuleTrialForm(forms.Form):
 
 
 @admin.register(AutoModRule)
-class AutoModRuleAdmin(SettingsAdmin):
+class AutoModRuleAdmin(ExtraViewsMixin, SettingsAdmin):
+    extra_views = (("<uuid:rule_id>/test/", "test_view", "test"),)
     list_display = ("__str__", "guild_id", "rule_type", "action", "priority", "is_active", "test_link")
     list_filter = ("guild_id", "rule_type", "action", "is_active")
     search_fields = ("name",)
@@ -284,10 +283,6 @@ class AutoModRuleAdmin(SettingsAdmin):
     def test_link(self, obj: AutoModRule) -> str:
         return format_html('<a href="{}">Test against a message</a>',
                            reverse("admin:economy_automodrule_test", args=[obj.pk]))
-
-    def get_urls(self) -> list:
-        view = self.admin_site.admin_view(self.test_view)
-        return [path("<uuid:rule_id>/test/", view, name="economy_automodrule_test"), *super().get_urls()]
 
     def test_view(self, request: HttpRequest, rule_id: Any) -> HttpResponse:
         """Run one rule against a sample message, without acting or recording anything."""

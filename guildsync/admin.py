@@ -24,6 +24,7 @@ from django.utils.html import format_html
 
 from core.admin_tools import (
     DomainErrorPagesMixin,
+    ExtraViewsMixin,
     MemberNamesMixin,
     ReadOnlyAdmin,
     ReadOnlyInline,
@@ -290,7 +291,9 @@ class LinkToPlayerForm(forms.Form):
 
 
 @admin.register(WowCharacter)
-class WowCharacterAdmin(admin.ModelAdmin):
+class WowCharacterAdmin(ExtraViewsMixin, admin.ModelAdmin):
+    extra_views = (("composition/", "composition_view", "composition"),
+                   ("upload-addon/", "upload_addon_view", "upload_addon"))
     list_display = ["character_name", "realm_slug", "wow_class", "active_spec", "level", "item_level", "guild_rank",
                     "player", "addon_note", "last_api_sync", "removed_at"]
     list_filter = ["wow_class", "guild_rank", LinkedFilter, RemovedFilter]
@@ -413,11 +416,7 @@ class WowCharacterAdmin(admin.ModelAdmin):
 
     # -- roster composition ---------------------------------------------------------
     def get_urls(self) -> list:
-        extra = [path("composition/", self.admin_site.admin_view(self.composition_view),
-                      name="guildsync_wowcharacter_composition"),
-                 path("upload-addon/", self.admin_site.admin_view(self.upload_addon_view),
-                      name="guildsync_wowcharacter_upload_addon")]
-        extra += [path(f"{slug}/", self.admin_site.admin_view(lambda request, a=action: self.run_button_view(request, a)),
+        extra = [path(f"{slug}/", self.admin_site.admin_view(lambda request, a=action: self.run_button_view(request, a)),
                        name=f"guildsync_wowcharacter_{action}")
                   for slug, action in (("run-matching", "run_matching_now"),
                                        ("run-integrity-check", "run_integrity_check_now"))]

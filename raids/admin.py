@@ -12,11 +12,11 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core.admin_tools import DomainErrorPagesMixin, member_label, run_for_each
+from core.admin_tools import DomainErrorPagesMixin, ExtraViewsMixin, member_label, run_for_each
 from core.admin_tools import ServiceFormMixin as CoreServiceFormMixin
 from core.discord_signin import officers
 from core.errors import DomainError
@@ -58,7 +58,8 @@ class ServiceFormMixin(DomainErrorPagesMixin, CoreServiceFormMixin):
 
 
 @admin.register(RaidSeason)
-class RaidSeasonAdmin(ServiceFormMixin, admin.ModelAdmin):
+class RaidSeasonAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
+    extra_views = (("<int:season_id>/attendance/", "attendance_view", "attendance"),)
     list_display = ["name", "start_date", "end_date", "is_active", "event_count", "report_link"]
     list_filter = ["is_active"]
     search_fields = ["name"]
@@ -80,13 +81,6 @@ class RaidSeasonAdmin(ServiceFormMixin, admin.ModelAdmin):
     @admin.display(description="attendance")
     def report_link(self, obj: RaidSeason) -> str:
         return format_html('<a href="{}">report</a>', reverse("admin:raids_raidseason_attendance", args=[obj.pk]))
-
-    def get_urls(self):
-        return [
-            path("<int:season_id>/attendance/", self.admin_site.admin_view(self.attendance_view),
-                 name="raids_raidseason_attendance"),
-            *super().get_urls(),
-        ]
 
     def attendance_view(self, request: HttpRequest, season_id: int) -> HttpResponse:
         """Per player: raids since joined, attended, late, benched, absent, no-show, % — sortable,
