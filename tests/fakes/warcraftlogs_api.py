@@ -39,6 +39,8 @@ from werkzeug import Response
 from tests.fakes.http import FakeAPI, Recorded
 
 UNAUTHENTICATED = {"error": "Unauthenticated."}
+TOKEN_PATH = "/oauth/token"
+API_PATH = "/api/v2/client"
 
 
 class FakeWarcraftLogs(FakeAPI):
@@ -55,13 +57,11 @@ class FakeWarcraftLogs(FakeAPI):
             self.reports: dict[str, dict] = {}
             self.accept_client = (self.client_id, self.client_secret)
 
-    @property
-    def token_url(self) -> str:
-        return f"{self.base_url}/oauth/token"
-
-    @property
-    def api_url(self) -> str:
-        return f"{self.base_url}/api/v2/client"
+    def client_settings(self) -> dict[str, Any]:
+        """The WCL_* settings that point the project's client at this fake, as this guild's client."""
+        return {"WCL_TOKEN_URL": f"{self.base_url}{TOKEN_PATH}", "WCL_API_URL": f"{self.base_url}{API_PATH}",
+                "WCL_CLIENT_ID": self.client_id, "WCL_CLIENT_SECRET": self.client_secret,
+                "WCL_GUILD_ID": self.guild["id"]}
 
     # -- helpers for tests --------------------------------------------------------------
     def add_report(self, code: str, start: dt.datetime, end: dt.datetime, players: list[tuple[str, str, str]],
@@ -94,17 +94,17 @@ class FakeWarcraftLogs(FakeAPI):
             self.tokens.clear()
 
     def rate_limit_next(self, *, times: int = 1, retry_after: int = 1) -> None:
-        self.fail_next("POST", r"^/api/v2/client$", 429, {"message": "Too Many Attempts."}, times=times,
+        self.fail_next("POST", rf"^{API_PATH}$", 429, {"message": "Too Many Attempts."}, times=times,
                        headers={"Retry-After": str(retry_after), "X-RateLimit-Remaining": "0"})
 
     def graphql_calls(self) -> list[Recorded]:
-        return self.calls("POST", r"^/api/v2/client$")
+        return self.calls("POST", rf"^{API_PATH}$")
 
     # -- the API ------------------------------------------------------------------------
     def handle(self, rec: Recorded) -> Response:
-        if rec.method == "POST" and rec.path == "/oauth/token":
+        if rec.method == "POST" and rec.path == TOKEN_PATH:
             return self._token(rec)
-        if rec.method == "POST" and rec.path == "/api/v2/client":
+        if rec.method == "POST" and rec.path == API_PATH:
             return self._graphql(rec)
         return Response("<!DOCTYPE html><title>Page not found</title>", status=404, content_type="text/html")
 

@@ -43,8 +43,7 @@ def fake_wcl(_fake_wcl_server, settings, monkeypatch) -> FakeWarcraftLogs:
     from raids import warcraftlogs
 
     fake = _fake_wcl_server
-    use_fake(fake, settings, WCL_TOKEN_URL=fake.token_url, WCL_API_URL=fake.api_url, WCL_CLIENT_ID=fake.client_id,
-             WCL_CLIENT_SECRET=fake.client_secret, WCL_GUILD_ID=fake.guild["id"], WCL_HTTP_TIMEOUT=2.0,
+    use_fake(fake, settings, **fake.client_settings(), WCL_HTTP_TIMEOUT=2.0,
              WCL_IMPORT_AFTER_MINUTES=30, WCL_IMPORT_GIVE_UP_HOURS=48)
     monkeypatch.setattr(warcraftlogs, "_TOKENS", {})
     fake.waits = []

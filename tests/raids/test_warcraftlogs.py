@@ -148,9 +148,9 @@ def test_the_token_is_cached_until_it_expires(fake_wcl, ended_raid, linked_playe
     assert len(fake_wcl.calls("POST", "/oauth/token")) == 1
     fake_wcl.expires_in = 30  # shorter than the margin kept before expiry: never reused
     WarcraftLogsClient(client_id=fake_wcl.client_id, client_secret=fake_wcl.client_secret,
-                       token_url=fake_wcl.token_url + "?x").token()
+                       token_url=fake_wcl.client_settings()["WCL_TOKEN_URL"] + "?x").token()
     WarcraftLogsClient(client_id=fake_wcl.client_id, client_secret=fake_wcl.client_secret,
-                       token_url=fake_wcl.token_url + "?x").token()
+                       token_url=fake_wcl.client_settings()["WCL_TOKEN_URL"] + "?x").token()
     assert len(fake_wcl.calls("POST", "/oauth/token")) == 3
 
 
