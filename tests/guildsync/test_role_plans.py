@@ -57,7 +57,7 @@ def map_ranks(roles, mode=Mode.PLANNED, names=("Officer", "Member")) -> None:
         role_plans.save_rank_role_mapping(rank.pk, roles[name].pk, mode, actor="gm")
 
 
-def planned_mismatch(make) -> tuple[dict[str, DiscordRole], DiscordUser]:
+def planned_mismatch() -> tuple[dict[str, DiscordRole], DiscordUser]:
     """The Discord roles synced, Officer and Member mapped (planned), an officer who is only a
     Member in Discord, and the integrity run that plans their role changes."""
     roles = sync_roles()
@@ -130,7 +130,7 @@ def test_integrity_run_plans_changes_once_for_mapped_ranks_only(make):
 
 
 @pytest.mark.django_db
-def test_mode_off_plans_nothing(make):
+def test_mode_off_plans_nothing():
     roles = sync_roles()
     map_ranks(roles, mode=Mode.OFF)
     mismatched_officer()
@@ -139,8 +139,8 @@ def test_mode_off_plans_nothing(make):
 
 
 @pytest.mark.django_db
-def test_db_refuses_a_second_plan_row_for_one_issue_and_role(make):
-    planned_mismatch(make)
+def test_db_refuses_a_second_plan_row_for_one_issue_and_role():
+    planned_mismatch()
     first = RoleChange.objects.filter(action="add").get()
     from django.db import IntegrityError
 
@@ -151,8 +151,8 @@ def test_db_refuses_a_second_plan_row_for_one_issue_and_role(make):
 
 # -- members who left --------------------------------------------------------------------------
 @pytest.mark.django_db
-def test_member_who_left_before_applying_is_skipped_and_recorded(make):
-    _, user = planned_mismatch(make)
+def test_member_who_left_before_applying_is_skipped_and_recorded():
+    _, user = planned_mismatch()
     discord_sync.on_member_remove(user.discord_id)
     applied = role_plans.apply_role_changes(planned_ids(), actor="gm")
     assert {a.status for a in applied} == {Status.SKIPPED}
@@ -165,8 +165,8 @@ def test_member_who_left_before_applying_is_skipped_and_recorded(make):
 
 
 @pytest.mark.django_db
-def test_member_who_left_before_the_integrity_run_drops_the_plan(make):
-    _, user = planned_mismatch(make)
+def test_member_who_left_before_the_integrity_run_drops_the_plan():
+    _, user = planned_mismatch()
     discord_sync.on_member_remove(user.discord_id)
     result = integrity_checker.run_integrity_check()
     assert result.role_changes["dropped"] == 2
@@ -184,7 +184,7 @@ def _server(discord_guild, users, *, top: int | None = None) -> None:
 
 
 @pytest.mark.django_db
-def test_applied_plan_is_delivered_and_the_next_discord_sync_resolves_the_issue(make, discord_guild):
+def test_applied_plan_is_delivered_and_the_next_discord_sync_resolves_the_issue(discord_guild):
     roles = sync_roles()
     map_ranks(roles)
     user = mismatched_officer()
@@ -215,7 +215,7 @@ def test_applied_plan_is_delivered_and_the_next_discord_sync_resolves_the_issue(
 
 
 @pytest.mark.django_db
-def test_unknown_member_is_skipped_and_missing_permissions_fails_with_why(make, discord_guild):
+def test_unknown_member_is_skipped_and_missing_permissions_fails_with_why(discord_guild):
     roles = sync_roles()
     map_ranks(roles)
     gone = mismatched_officer(username="thrall")
@@ -241,7 +241,7 @@ def test_unknown_member_is_skipped_and_missing_permissions_fails_with_why(make, 
 
 # -- automatic mode ----------------------------------------------------------------------------
 @pytest.mark.django_db
-def test_automatic_mapping_queues_the_plan_right_after_the_integrity_run(make, discord_guild):
+def test_automatic_mapping_queues_the_plan_right_after_the_integrity_run(discord_guild):
     roles = sync_roles()
     map_ranks(roles, mode=Mode.AUTOMATIC)
     user = mismatched_officer()
@@ -257,8 +257,8 @@ def test_automatic_mapping_queues_the_plan_right_after_the_integrity_run(make, d
 
 # -- the admin ---------------------------------------------------------------------------------
 @pytest.mark.django_db
-def test_officer_sees_the_plan_and_applies_it_with_one_action(make, officer, client):
-    planned_mismatch(make)
+def test_officer_sees_the_plan_and_applies_it_with_one_action(officer, client):
+    planned_mismatch()
     client.force_login(officer("Guild officers", "gm"))
     page = client.get("/admin/guildsync/rolechange/")
     assert page.status_code == 200
@@ -282,8 +282,8 @@ def test_officer_sees_the_plan_and_applies_it_with_one_action(make, officer, cli
 
 
 @pytest.mark.django_db
-def test_view_only_staff_sees_the_plan_but_cannot_apply_it(make, django_user_model, client):
-    planned_mismatch(make)
+def test_view_only_staff_sees_the_plan_but_cannot_apply_it(django_user_model, client):
+    planned_mismatch()
     viewer = django_user_model.objects.create_user("viewer", password="x-pass-123", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_rolechange"))
     client.force_login(viewer)
@@ -314,7 +314,7 @@ def test_officer_maps_a_rank_in_the_admin_and_a_clash_is_a_form_error(make, offi
 
 # -- two workers at once -----------------------------------------------------------------------
 @pytest.mark.django_db(transaction=True)
-def test_parallel_apply_queues_each_change_once(make, run_in_parallel):
+def test_parallel_apply_queues_each_change_once(run_in_parallel):
     roles = sync_roles()
     map_ranks(roles)
     for i in range(5):
@@ -347,7 +347,7 @@ def test_seed_demo_shows_a_role_plan():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("model", ["rolechange", "rankrolemapping", "discordrole"])
-def test_role_pages_for_officers_only_and_without_n_plus_1(model, make, officer, client,
+def test_role_pages_for_officers_only_and_without_n_plus_1(model, officer, client,
                                                           django_assert_max_num_queries):
     roles = sync_roles()
     map_ranks(roles)
@@ -374,8 +374,8 @@ def test_role_picker_offers_live_assignable_roles_only(officer, client):
 
 
 @pytest.mark.django_db
-def test_a_planned_add_of_a_role_the_rank_no_longer_maps_is_skipped(make):
-    roles, _ = planned_mismatch(make)
+def test_a_planned_add_of_a_role_the_rank_no_longer_maps_is_skipped():
+    roles, _ = planned_mismatch()
     mapping = RankRoleMapping.objects.get(rank__name="Officer")
     role_plans.save_rank_role_mapping(mapping.rank_id, roles["Raider"].pk,
                                       Mode.PLANNED, actor="gm", mapping_id=mapping.pk)
