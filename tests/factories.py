@@ -24,8 +24,17 @@ from django.utils import timezone
 
 if TYPE_CHECKING:
     from ark.models import Alliance, Governor, Match
-    from economy.models import BytesBalance, BytesConfig
-    from guildsync.models import DiscordRole, DiscordUser, GuildRank, Player, Specialization, WowCharacter
+    from bot.models import OutboxMessage
+    from economy.models import BytesBalance, BytesConfig, BytesTransaction, ModerationCase
+    from guildsync.models import (
+        AuditIssue,
+        DiscordRole,
+        DiscordUser,
+        GuildRank,
+        Player,
+        Specialization,
+        WowCharacter,
+    )
     from raids.models import RaidEvent, RaidHelperSettings, RecurringEvent
     from ratmas.models import Event
     from tests.fakes.discord_gateway import Guild
@@ -209,6 +218,15 @@ def mismatched_officer(*, username: str = "thrall", discord_id: int | None = Non
     return user
 
 
+def audit_issue(issue_type: str = "orphan_wow", summary: str = "A character in no player", **fields: Any) -> AuditIssue:
+    """An open integrity-check finding, last seen now (``issue_hash`` unique unless given)."""
+    from guildsync.models import AuditIssue
+
+    fields.setdefault("issue_hash", f"h{next_id(0)}")
+    fields.setdefault("last_seen", timezone.now())
+    return AuditIssue.objects.create(issue_type=issue_type, summary=summary, **fields)
+
+
 # -- raids -----------------------------------------------------------------------------------
 RAID_CHANNEL = 555_100_000_000_000_001
 RAID_LEADER = 555_200_000_000_000_001
@@ -299,6 +317,42 @@ def balance_of(user_id: int, guild_id: int = ECONOMY_GUILD) -> BytesBalance:
     from economy.models import BytesBalance
 
     return BytesBalance.objects.get(guild_id=guild_id, user_id=user_id)
+
+
+def bytes_transaction(giver_id: int, receiver_id: int, amount: int, guild_id: int = ECONOMY_GUILD,
+                      **fields: Any) -> BytesTransaction:
+    """A transfer row as the ledger stored it (names as they were that day: ``giver_username``...)."""
+    from economy.models import BytesTransaction
+
+    fields.setdefault("giver_username", f"user{giver_id}")
+    fields.setdefault("receiver_username", f"user{receiver_id}")
+    return BytesTransaction.objects.create(guild_id=guild_id, giver_id=giver_id, receiver_id=receiver_id,
+                                           amount=amount, **fields)
+
+
+def moderation_case(user_id: int, action: str = "warn", reason: str = "spam", guild_id: int = ECONOMY_GUILD,
+                    **fields: Any) -> ModerationCase:
+    """A case AutoMod opened against ``user_id`` (a moderator's when ``moderator_id`` is given)."""
+    from economy.models import ModerationCase
+
+    fields.setdefault("user_tag", f"user{user_id}")
+    fields.setdefault("moderator_id", 0)
+    fields.setdefault("moderator_tag", "AutoMod")
+    return ModerationCase.objects.create(guild_id=guild_id, user_id=user_id, action=action, reason=reason, **fields)
+
+
+def outbox_message(kind: str = "dm", status: str = "pending", **fields: Any) -> OutboxMessage:
+    """An outbox row in ``status`` due now (a DM to user 5 unless told otherwise), without going
+    through ``bot.outbox``: for tests of what officers see and do with rows in every state."""
+    from bot.models import OutboxMessage
+
+    if kind == "dm":
+        fields.setdefault("user_id", 5)
+    else:
+        fields.setdefault("channel_id", 1)
+    fields.setdefault("payload", {"content": "hi"})
+    fields.setdefault("next_attempt_at", timezone.now())
+    return OutboxMessage.objects.create(kind=kind, status=status, **fields)
 
 
 # -- bot: the guild the fake gateway serves ---------------------------------------------------

@@ -4,7 +4,6 @@ staff user who may only look."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +13,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Permission
 from django.test import RequestFactory
 from django.urls import reverse
-from django.utils import timezone
+
+from tests import factories
 
 # Actions that only read (they write nothing): view permission is enough for them.
 READ_ONLY_ACTIONS = {("ratmas", "event", "export_json")}
@@ -64,48 +64,42 @@ def test_view_only_staff_is_offered_no_write_action(model, django_user_model) ->
 def _moderation_case():
     from economy.models import ModerationCase
 
-    case = ModerationCase.objects.create(guild_id=1, user_id=2, user_tag="rat", moderator_id=3, moderator_tag="mod",
-                                         action="warn", reason="spam")
+    case = factories.moderation_case(2, moderator_id=3, moderator_tag="mod")
     return case, lambda: ModerationCase.objects.get(pk=case.pk).resolved is False
 
 
 def _recurring_event():
     from raids.models import RecurringEvent
 
-    night = RecurringEvent.objects.create(label="Raid", day_of_week=2, default_start_time=dt.time(20))
+    night = factories.raid_night("Raid")
     return night, lambda: RecurringEvent.objects.get(pk=night.pk).is_active
 
 
 def _failed_outbox_row():
     from bot.models import OutboxMessage
 
-    row = OutboxMessage.objects.create(kind="dm", user_id=5, status="failed", attempts=8,
-                                       next_attempt_at=timezone.now())
+    row = factories.outbox_message(status="failed", attempts=8)
     return row, lambda: OutboxMessage.objects.get(pk=row.pk).status == "failed"
 
 
 def _ark_match():
-    from ark.models import Alliance, Match
+    from ark.models import Match
 
-    start = timezone.now() + dt.timedelta(days=3)
-    match = Match.objects.create(alliance=Alliance.objects.create(name="Rats"), ark_weekend_date=start.date(),
-                                 match_day="Sat", match_time_utc=start, signup_close_utc=start - dt.timedelta(hours=2))
+    match = factories.ark_match(factories.ark_alliance("Rats"))
     return match, lambda: Match.objects.get(pk=match.pk).status == "Scheduled"
 
 
 def _ratmas_event():
     from ratmas.models import Event
 
-    now = timezone.now()
-    event = Event.objects.create(guild_id=1, signup_deadline=now + dt.timedelta(days=1),
-                                 purchase_deadline=now + dt.timedelta(days=2), reveal_date=now + dt.timedelta(days=3))
+    event = factories.ratmas_event()
     return event, lambda: Event.objects.get(pk=event.pk).status == "open"
 
 
 def _audit_issue():
     from guildsync.models import AuditIssue
 
-    issue = AuditIssue.objects.create(issue_type="orphan_wow", summary="x", issue_hash="h", last_seen=timezone.now())
+    issue = factories.audit_issue()
     return issue, lambda: AuditIssue.objects.get(pk=issue.pk).resolved_at is None
 
 

@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.discord_signin import officers
-from guildsync.models import DiscordUser, SyncLog
+from guildsync.models import SyncLog
+from tests import factories
 from tests.raids.conftest import _fake_raid_helper_server, fake_raid_helper  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,7 @@ def discord_officer(admin_user, client):
     from allauth.socialaccount.models import SocialAccount
 
     SocialAccount.objects.create(user=admin_user, provider="discord", uid=str(OFFICER_ID))
-    DiscordUser.objects.create(discord_id=OFFICER_ID, username="brightblade", display_name="Bright Blade")
+    factories.discord_user("brightblade", display_name="Bright Blade", discord_id=OFFICER_ID)
     client.force_login(admin_user)
     return client
 
@@ -42,10 +43,10 @@ def test_the_helper_prefers_the_discord_id(admin_user) -> None:
 
 
 def test_guildsync_identity_change_records_and_shows_the_officer(discord_officer) -> None:
-    from guildsync.models import IdentityChange, Player, WowCharacter
+    from guildsync.models import IdentityChange
 
-    character = WowCharacter.objects.create(character_name="Thrall", realm_slug="silvermoon")
-    player = Player.objects.create(display_name="Thrall's player")
+    character = factories.wow_character("Thrall", "silvermoon")
+    player = factories.player("Thrall's player")
     response = discord_officer.post(reverse("admin:guildsync_wowcharacter_changelist"), {
         "action": "link_to_player", "_selected_action": [character.pk], "apply": "1", "player": player.pk})
     assert response.status_code == 302
@@ -58,16 +59,15 @@ def test_guildsync_identity_change_records_and_shows_the_officer(discord_officer
 
 
 def test_economy_corrections_and_resolutions_record_the_officer(discord_officer) -> None:
-    from economy.models import BytesBalance, BytesTransaction, ModerationCase
+    from economy.models import BytesTransaction
 
-    balance = BytesBalance.objects.create(guild_id=1, user_id=5, balance=10)
+    balance = factories.bytes_balance(5, 10, guild_id=1)
     discord_officer.post(reverse("admin:economy_bytesbalance_changelist"), {
         "action": "adjust_balance", "_selected_action": [balance.pk], "apply": "1", "amount": "5", "reason": "fix"})
     assert BytesTransaction.objects.get().giver_username == f"Officer {OFFICER_ID}"
     page = discord_officer.get(reverse("admin:economy_bytestransaction_changelist")).content.decode()
     assert f'title="Discord id {OFFICER_ID}">Officer Bright Blade<' in page
-    case = ModerationCase.objects.create(guild_id=1, user_id=5, user_tag="x", moderator_id=0, moderator_tag="AutoMod",
-                                         action="warn", reason="spam")
+    case = factories.moderation_case(5, guild_id=1)
     discord_officer.post(reverse("admin:economy_moderationcase_changelist"),
                          {"action": "resolve", "_selected_action": [case.pk]})
     case.refresh_from_db()
@@ -77,13 +77,10 @@ def test_economy_corrections_and_resolutions_record_the_officer(discord_officer)
 
 
 def test_raids_signup_import_records_the_officer(discord_officer, fake_raid_helper, settings) -> None:  # noqa: F811
-    from raids.models import RaidEvent, RaidHelperSettings
-
-    RaidHelperSettings.objects.create(server_id=fake_raid_helper.server_id)
+    factories.raid_config(fake_raid_helper.server_id)
     start = (timezone.now() + dt.timedelta(days=2)).replace(second=0, microsecond=0)
     posted = fake_raid_helper.add_event("Raid", start)
-    event = RaidEvent.objects.create(title="Raid", event_date=start.date(), start_time_utc=start,
-                                     end_time_utc=start + dt.timedelta(hours=3), raid_helper_event_id=posted["id"])
+    event = factories.raid_event(None, start, title="Raid", raid_helper_event_id=posted["id"])
     discord_officer.post(reverse("admin:raids_raidevent_changelist"),
                          {"action": "import_signups", "_selected_action": [event.pk]})
     assert SyncLog.objects.get(source=SyncLog.Source.RAID_HELPER).triggered_by == str(OFFICER_ID)

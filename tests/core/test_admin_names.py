@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from guildsync.models import DiscordUser
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -17,8 +17,8 @@ ALICE, BOB = 222_000_000_000_000_001, 222_000_000_000_000_002
 
 @pytest.fixture
 def directory():
-    DiscordUser.objects.create(discord_id=ALICE, username="alice", display_name="Alice Ratqueen")
-    DiscordUser.objects.create(discord_id=BOB, username="bob", display_name="")
+    factories.discord_user("alice", display_name="Alice Ratqueen", discord_id=ALICE)
+    factories.discord_user("bob", display_name="", discord_id=BOB)
 
 
 def _page(client, url: str, **params) -> str:
@@ -28,10 +28,8 @@ def _page(client, url: str, **params) -> str:
 
 
 def test_balances_and_leaderboard_show_names(admin_client, directory) -> None:
-    from economy.models import BytesBalance
-
-    BytesBalance.objects.create(guild_id=1, user_id=ALICE, balance=50)
-    BytesBalance.objects.create(guild_id=1, user_id=BOB, balance=40)
+    factories.bytes_balance(ALICE, 50, guild_id=1)
+    factories.bytes_balance(BOB, 40, guild_id=1)
     url = reverse("admin:economy_bytesbalance_changelist")
     page = _page(admin_client, url)
     assert f'title="Discord id {ALICE}">Alice Ratqueen<' in page and ">bob<" in page
@@ -43,25 +41,18 @@ def test_balances_and_leaderboard_show_names(admin_client, directory) -> None:
 
 
 def test_unknown_member_shows_the_raw_id(admin_client, directory) -> None:
-    from economy.models import BytesBalance
-
-    BytesBalance.objects.create(guild_id=1, user_id=999, balance=5)
+    factories.bytes_balance(999, 5, guild_id=1)
     assert 'title="not in the member directory">999<' in _page(
         admin_client, reverse("admin:economy_bytesbalance_changelist"))
 
 
 def test_ark_signups_governors_bans_and_audit_log_show_names(admin_client, directory) -> None:
     from ark import services
-    from ark.models import Alliance
 
-    now = dt.datetime(2030, 3, 6, 12, 0, tzinfo=dt.UTC)  # a Wednesday; the match on the Saturday after
-    start = dt.datetime(2030, 3, 9, 12, 0, tzinfo=dt.UTC)
-    match = services.create_match(alliance=Alliance.objects.create(name="Rats", registration_channel_id=5, confirmation_channel_id=6),
-                                  ark_weekend_date=start.date(),
-                                  match_day="Sat", match_time_utc=start, signup_close_utc=start - dt.timedelta(hours=9),
-                                  now=now)
+    match = factories.ark_match(factories.ark_alliance("Rats"))
     services.register_governor(governor_id=77, name="Gov Alice", discord_user_id=ALICE)
-    services.add_signup(match_id=match.pk, governor_id=77, discord_user_id=ALICE, actor_discord_id=ALICE, now=now)
+    services.add_signup(match_id=match.pk, governor_id=77, discord_user_id=ALICE, actor_discord_id=ALICE,
+                        now=factories.ARK_NOW)
     services.add_ban(discord_user_id=BOB, reason="afk", weekends=1)
     assert "Alice Ratqueen" in _page(admin_client, reverse("admin:ark_governor_changelist"))
     assert "Alice Ratqueen" in _page(admin_client, reverse("admin:ark_signup_changelist"))
@@ -92,14 +83,10 @@ def test_outbox_and_squad_memberships_show_names(admin_client, directory) -> Non
 def test_transactions_show_both_sides_by_current_name(admin_client, directory) -> None:
     """Issue #11 point 1: the names stored with a transaction are the names of that day; the
     list shows today's (the stored one only for the bank or an unknown member)."""
-    from economy.models import BytesTransaction
-
-    BytesTransaction.objects.create(guild_id=1, giver_id=ALICE, giver_username="alice_old", receiver_id=BOB,
-                                    receiver_username="bob_old", amount=5, created_at=dt.datetime(2030, 1, 1,
-                                                                                                  tzinfo=dt.UTC))
-    BytesTransaction.objects.create(guild_id=1, giver_id=0, giver_username="Bank", receiver_id=ALICE,
-                                    receiver_username="alice_old", amount=7, kind="daily",
-                                    created_at=dt.datetime(2030, 1, 2, tzinfo=dt.UTC))
+    factories.bytes_transaction(ALICE, BOB, 5, guild_id=1, giver_username="alice_old", receiver_username="bob_old",
+                                created_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+    factories.bytes_transaction(0, ALICE, 7, guild_id=1, giver_username="Bank", receiver_username="alice_old",
+                                kind="daily", created_at=dt.datetime(2030, 1, 2, tzinfo=dt.UTC))
     url = reverse("admin:economy_bytestransaction_changelist")
     page = _page(admin_client, url)
     assert f'title="Discord id {ALICE}">Alice Ratqueen<' in page and f'title="Discord id {BOB}">bob<' in page
@@ -110,14 +97,10 @@ def test_transactions_show_both_sides_by_current_name(admin_client, directory) -
 
 
 def test_moderation_cases_show_member_moderator_and_resolver_by_name(admin_client, directory) -> None:
-    from economy.models import ModerationCase
-
-    ModerationCase.objects.create(guild_id=1, user_id=ALICE, user_tag="alice#0001", moderator_id=BOB,
-                                  moderator_tag="bob#0002", action="warn", reason="spam", resolved=True,
-                                  resolved_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC), resolved_by=str(BOB))
-    ModerationCase.objects.create(guild_id=1, user_id=BOB, user_tag="bob#0002", moderator_id=0,
-                                  moderator_tag="AutoMod", action="delete", reason="link", resolved=True,
-                                  resolved_at=dt.datetime(2030, 1, 2, tzinfo=dt.UTC), resolved_by="oldadmin")
+    factories.moderation_case(ALICE, guild_id=1, user_tag="alice#0001", moderator_id=BOB, moderator_tag="bob#0002",
+                              resolved=True, resolved_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC), resolved_by=str(BOB))
+    factories.moderation_case(BOB, "delete", "link", guild_id=1, user_tag="bob#0002", resolved=True,
+                              resolved_at=dt.datetime(2030, 1, 2, tzinfo=dt.UTC), resolved_by="oldadmin")
     url = reverse("admin:economy_moderationcase_changelist")
     page = _page(admin_client, url)
     assert f'<td class="field-user_id_member"><span title="Discord id {ALICE}">Alice Ratqueen</span>' in page
@@ -145,8 +128,6 @@ def test_ratmas_participants_show_names(admin_client, directory) -> None:
 
 
 def test_raid_helper_leader_shows_by_name(admin_client, directory) -> None:
-    from raids.models import RaidHelperSettings
-
-    RaidHelperSettings.objects.create(server_id="1", leader_discord_id=ALICE)
+    factories.raid_config(1, leader_discord_id=ALICE)
     page = _page(admin_client, reverse("admin:raids_raidhelpersettings_change", args=[1]))
     assert f'title="Discord id {ALICE}">Alice Ratqueen<' in page

@@ -10,11 +10,12 @@ from html import unescape
 import pytest
 from django.utils import timezone
 
-from ark.models import Alliance, Governor, Match, Signup
+from ark.models import Governor, Match, Signup
 from bot.models import OutboxMessage
 from guildsync.models import AuditIssue, Player
-from raids.models import RaidAttendance, RaidEvent
+from raids.models import RaidAttendance
 from ratmas.models import Event, Pairing, Participant
+from tests import factories
 
 GUILD = 100_000_000_000_000_042
 
@@ -26,14 +27,12 @@ def build_world(n: int) -> dict:
         OutboxMessage(kind="dm", user_id=500 + i, status="failed", topic="ratmas.santa", attempts=8,
                       last_error="50007: Cannot send messages to this user", failed_at=now, next_attempt_at=now,
                       payload={"content": "hi"}, dedupe_key=f"t:{i}") for i in range(n)])
-    OutboxMessage.objects.create(kind="channel_message", channel_id=1, status="pending", payload={"content": "x"},
-                                 next_attempt_at=now)
+    factories.outbox_message("channel_message")
     AuditIssue.objects.bulk_create([
         AuditIssue(issue_type="orphan_discord" if i % 3 else "rank_mismatch", summary=f"issue {i}",
                    issue_hash=f"h{i}", last_seen=now) for i in range(n)])
-    AuditIssue.objects.create(issue_type="stale_character", summary="closed", issue_hash="closed", last_seen=now,
-                              resolved_at=now, resolution="resolved")
-    alliance = Alliance.objects.create(name="Osiris Guard", player_cap=30, sub_cap=15)
+    factories.audit_issue("stale_character", "closed", resolved_at=now, resolution="resolved")
+    alliance = factories.ark_alliance("Osiris Guard", player_cap=30, sub_cap=15)
     weekend = dt.date(2020, 1, 4)
     started = Match.objects.create(alliance=alliance, ark_weekend_date=weekend, match_day="Sat",
                                    match_time_utc=now - dt.timedelta(hours=3),
@@ -47,8 +46,7 @@ def build_world(n: int) -> dict:
                                        ark_weekend_date=nxt.ark_weekend_date, slot="Player" if i < 12 else "Sub",
                                        status="Active" if i < 20 else "Withdrawn")
                                 for i, g in enumerate(governors)])
-    raid = RaidEvent.objects.create(title="Heroic Progression", event_date=(now + dt.timedelta(days=1)).date(),
-                                    start_time_utc=now + dt.timedelta(days=1), end_time_utc=now + dt.timedelta(days=1, hours=3))
+    raid = factories.raid_event(None, now + dt.timedelta(days=1), title="Heroic Progression")
     players = Player.objects.bulk_create([Player(display_name=f"P{i}") for i in range(n)])
     statuses = ["accepted", "accepted", "tentative", "bench", "absence"]
     RaidAttendance.objects.bulk_create([RaidAttendance(event=raid, player=p, status=statuses[i % 5],
