@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from types import SimpleNamespace
 
-import discord
 import pytest
-from asgiref.sync import sync_to_async
 from discord import app_commands
-from django.db import connections
 
 from ark import discord_commands as dc
 from ark.models import Ban, Match, ReminderPrefs, Signup
 from ark.services import ArkError
+from bot.interactions import STALE_BUTTON
 from bot.runner import GuildOpsBot
 from tests.ark.conftest import user
+from tests.discord_objects import DiscordHarness, assert_acknowledged_once
+from tests.factories import BOT_OFFICER_ROLE, bot_guild
+from tests.fakes.discord_api import AUTOCOMPLETE_RESULT
+from tests.fakes.discord_gateway import Member
 
 MEMBER_COMMANDS = {"signup", "withdraw", "checkin", "switch", "roster", "prefs", "governor"}
 OFFICER_COMMANDS = {
@@ -61,22 +61,18 @@ def test_setup_registers_the_ark_group_within_discord_limits():
     assert "ark" in bot.components.handlers
 
 
-class FakeResponse:
-    def __init__(self):
-        self.sent: list[tuple[str, bool]] = []
-
-    async def send_message(self, text, ephemeral=False):
-        self.sent.append((text, ephemeral))
+@pytest.fixture
+def harness(fake_discord):
+    """The bot with the Ark module, in a guild whose officer holds Manage Server."""
+    return DiscordHarness(fake_discord, bot_guild([OFFICER_MEMBER]), dc.setup)
 
 
-def interaction(user_id: int, *, officer: bool = False, custom_id: str | None = None):
-    perms = discord.Permissions(manage_guild=officer)
-    return SimpleNamespace(
-        user=SimpleNamespace(id=user_id, guild_permissions=perms, roles=[]),
-        response=FakeResponse(),
-        type=discord.InteractionType.component,
-        data={"custom_id": custom_id} if custom_id else {},
-    )
+OFFICER_MEMBER = Member(9, "officer", roles=[BOT_OFFICER_ROLE])
+
+
+def member(n: int) -> Member:
+    """Governor ``n``'s owner as a guild member without officer permissions."""
+    return Member(user(n), f"gov{n}")
 
 
 @pytest.mark.django_db
@@ -130,42 +126,22 @@ def test_officer_flow_through_command_bodies(alliance, governors):
         dc.do_create_match(1, "Osiris Guard", "next week", "Sat 12:00")
 
 
-@pytest.mark.django_db(transaction=True)
-def test_callbacks_answer_ephemerally_and_check_officers(alliance, governors):
+@pytest.mark.django_db
+def test_callbacks_answer_ephemerally_and_check_officers(alliance, governors, harness):
     from ark import services
 
     services.save_calendar(alliance=alliance, slots=["Sat 12:00"], close_time_utc=dt.time(20, 0))
-    bot = GuildOpsBot()
-    dc.setup(bot)
-    ark = bot.tree.get_command("ark")
-    member = interaction(user(2))
-    asyncio.run(
-        ark.get_command("create_match").callback(
-            member,
-            "Osiris Guard",
-            "2030-03-09",
-            "Sat 12:00",
-        )
-    )
-    assert member.response.sent == [("Only Ark officers can do that.", True)]
-    officer = interaction(9, officer=True)
-    asyncio.run(
-        ark.get_command("create_match").callback(
-            officer,
-            "Osiris Guard",
-            "2030-03-09",
-            "Sat 12:00",
-        )
-    )
-    assert officer.response.sent[0][0].startswith("Created") and officer.response.sent[0][1]
+    options = {"alliance": "Osiris Guard", "weekend": "2030-03-09", "slot": "Sat 12:00"}
+    slash = harness.payloads.slash
+    assert harness.ask(slash("ark create_match", options, member=member(2))) == "Only Ark officers can do that."
+    assert not Match.objects.exists()
+    assert harness.ask(slash("ark create_match", options, member=OFFICER_MEMBER)).startswith("Created")
     match = Match.objects.get()
-    click = interaction(user(2), custom_id=f"ark:join_sub:{match.pk}")
-    asyncio.run(bot.components.on_interaction(click))
-    assert click.response.sent == [("Player slots are still open (0/3): join as Player.", True)]
-    click = interaction(user(2), custom_id=f"ark:join_player:{match.pk}")
-    asyncio.run(bot.components.on_interaction(click))
-    assert "signed up as **Player**" in click.response.sent[0][0]
-    asyncio.run(sync_to_async(connections.close_all)())  # the worker thread's connection
+    press = harness.payloads.button
+    text = harness.ask(press(f"ark:join_sub:{match.pk}", member=member(2)))
+    assert text == "Player slots are still open (0/3): join as Player."
+    assert "signed up as **Player**" in harness.ask(press(f"ark:join_player:{match.pk}", member=member(2)))
+    assert harness.ask(press("ark:nonsense:1", member=member(2))) == STALE_BUTTON
 
 
 @pytest.mark.django_db
@@ -186,13 +162,16 @@ def test_match_id_and_alliance_autocomplete(match, make_match, other_alliance):
     assert ark.get_command("create_match")._params["alliance"].autocomplete is not None
 
 
-@pytest.mark.django_db(transaction=True)
-def test_alliance_autocomplete_callback(alliance, other_alliance):
-    choices = asyncio.run(dc.alliance_choices(interaction(1), "wol"))
-    assert [c.value for c in choices] == ["Nile Wolves"]
-    choices = asyncio.run(dc.match_choices(interaction(1), ""))
-    assert choices == []
-    asyncio.run(sync_to_async(connections.close_all)())
+@pytest.mark.django_db
+def test_alliance_and_match_autocomplete_through_discord(alliance, other_alliance, harness):
+    def suggestions(path, options, focused):
+        result = harness.interact(harness.payloads.slash(path, options, member=member(1), focused=focused))
+        assert_acknowledged_once(result)
+        assert result.callback.type == AUTOCOMPLETE_RESULT
+        return [c["value"] for c in result.callback.data["choices"]]
+
+    assert suggestions("ark create_match", {"alliance": "wol"}, "alliance") == ["Nile Wolves"]
+    assert suggestions("ark roster", {"match_id": ""}, "match_id") == []
 
 
 @pytest.mark.django_db

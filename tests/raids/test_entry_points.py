@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import io
 import logging
-from types import SimpleNamespace
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from raids import reports, tasks
 from raids.models import RaidAttendance, RaidEvent, RaidSeason, RecurringEvent
+from tests.discord_objects import DiscordHarness
+from tests.factories import bot_guild
+from tests.fakes.discord_gateway import Member
 
 pytestmark = pytest.mark.django_db
 
@@ -125,25 +125,11 @@ def test_raids_autobook_command_not_configured(settings):
     assert "not configured" in out.getvalue()
 
 
-class FakeResponse:
-    def __init__(self):
-        self.sent = []
-
-    async def send_message(self, content, ephemeral=False):
-        self.sent.append((content, ephemeral))
-
-
-def test_slash_commands_registered_and_answer(raid_night, make_event, make_player):
-    from bot.runner import GuildOpsBot
+def test_slash_commands_registered_and_answer(raid_night, make_event, make_player, fake_discord):
     from raids import discord_commands
 
-    async def build():
-        bot = GuildOpsBot()
-        discord_commands.setup(bot)
-        return bot
-
-    bot = asyncio.run(build())
-    group = bot.tree.get_command("raid")
+    harness = DiscordHarness(fake_discord, bot_guild(), discord_commands.setup)
+    group = harness.bot.tree.get_command("raid")
     assert group is not None and len(group.description) <= 100
     names = {c.name: c for c in group.commands}
     assert set(names) == {"next", "attendance", "roster"}
@@ -158,18 +144,15 @@ def test_slash_commands_registered_and_answer(raid_night, make_event, make_playe
     past = make_event(raid_night, timezone.now() - dt.timedelta(days=7), season=season)
     RaidAttendance.objects.create(event=past, player=player, signed_up=True, attended=True)
 
-    def invoke(callback, user_id):
-        interaction = SimpleNamespace(response=FakeResponse(), user=SimpleNamespace(id=user_id))
-        async_to_sync(callback)(interaction)  # thread-sensitive work stays on this thread (test transaction)
-        return interaction.response.sent
+    def ask(path, user_id):
+        return harness.ask(harness.payloads.slash(path, member=Member(user_id, f"user{user_id}")))
 
-    [(text, ephemeral)] = invoke(names["next"].callback, 1)
-    assert ephemeral and f"<t:{int(event.start_time_utc.timestamp())}:F>" in text
+    text = ask("raid next", 1)
+    assert f"<t:{int(event.start_time_utc.timestamp())}:F>" in text
     assert "https://raid-helper.dev/event/1300000000000000999" in text
-    [(text, _)] = invoke(names["attendance"].callback, player.discord_user.discord_id)
+    text = ask("raid attendance", player.discord_user.discord_id)
     assert text == "Now: attended 1 of 1 raids since you joined (100.0 %); late 0, benched 0, absent 0, no-show 0."
-    [(text, _)] = invoke(names["attendance"].callback, 42)
-    assert "not linked" in text
+    assert "not linked" in ask("raid attendance", 42)
 
 
 def test_next_event_text_when_nothing_booked(db):
