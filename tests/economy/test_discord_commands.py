@@ -2,67 +2,58 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from types import SimpleNamespace
-
 import discord
 import pytest
-from asgiref.sync import async_to_sync
 from discord import app_commands
-from django.utils import timezone
 
 from bot.runner import GuildOpsBot
 from economy import automod, discord_commands
 from economy.models import AutoModRule, ModerationCase, Squad, SquadMembership
+from tests.discord_objects import DiscordHarness, assert_acknowledged_once
 from tests.economy.conftest import ALICE, BOB, GUILD, balance_of, make_balance
+from tests.fakes.discord_api import AUTOCOMPLETE_RESULT, MODAL
+from tests.fakes.discord_gateway import MODERATE_MEMBERS, Guild, Member
 
 pytestmark = pytest.mark.django_db
 
 
-class Response:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str | None, dict]] = []
-        self.modal = None
-
-    async def send_message(self, content=None, **kwargs):
-        self.sent.append((content, kwargs))
-
-    async def send_modal(self, modal):
-        self.modal = modal
+MOD_ROLE = 333_000_000_000_000_009
+ALICE_M = Member(ALICE, "alice")
+BOB_M = Member(BOB, "bob")
+MOD = Member(999, "mod", roles=[MOD_ROLE])
 
 
-def person(user_id, name):
-    return SimpleNamespace(id=user_id, name=name, display_name=name, mention=f"<@{user_id}>", bot=False, roles=[],
-                           __str__=lambda self: name)
+def economy_guild() -> Guild:
+    guild = Guild(GUILD)
+    guild.add_channel(77, "general")
+    guild.add_role(MOD_ROLE, "Moderators", MODERATE_MEMBERS)
+    for member in (ALICE_M, BOB_M, MOD):
+        guild.add_member(member)
+    return guild
 
 
-def interaction(user_id=ALICE, name="alice"):
-    return SimpleNamespace(guild_id=GUILD, user=person(user_id, name), response=Response())
+@pytest.fixture
+def harness(fake_discord):
+    return DiscordHarness(fake_discord, economy_guild(), discord_commands.setup)
 
 
-def run(command_path, inter, **kwargs):
-    group, _, sub = command_path.partition(" ")
-    command = bot_tree().get_command(group)
-    if sub:
-        command = command.get_command(sub)
-    async_to_sync(command.callback)(inter, **kwargs)
-    [(content, extra)] = inter.response.sent
-    return content if content is not None else extra["embed"].description
-
-
-_BOT = None
+def run(harness, command_path, options=None, *, by=ALICE_M):
+    """Invoke a slash command as Discord sends it (``by`` a member, with ``options``); the one
+    answer's text (or its embed's description)."""
+    result = harness.interact(harness.payloads.slash(command_path, options, member=by))
+    assert_acknowledged_once(result)
+    return result.text
 
 
 def bot_tree():
-    global _BOT
-    if _BOT is None:
-        _BOT = GuildOpsBot()
-        discord_commands.setup(_BOT)
-    return _BOT.tree
+    bot = GuildOpsBot()
+    discord_commands.setup(bot)
+    return bot
 
 
 def test_setup_registers_a_valid_tree():
-    tree = bot_tree()
+    bot = bot_tree()
+    tree = bot.tree
     names = {c.name for c in tree.get_commands()}
     assert {"bytes", "squads", "warn", "timeout", "cases"} <= names
     assert {c.name for c in tree.get_commands(type=discord.AppCommandType.user)} == {"Send Bytes"}
@@ -76,86 +67,103 @@ def test_setup_registers_a_valid_tree():
         if isinstance(command, app_commands.Command):
             assert len(command.parameters) <= 25
     assert any(getattr(listener, "__module__", "") == "economy.discord_commands"
-               for listener in _BOT.extra_events["on_message"])
+               for listener in bot.extra_events["on_message"])
 
 
-def test_bytes_commands(config):
+def test_bytes_commands(config, harness):
     make_balance(ALICE, 100)
-    assert "**100** bytes" in run("bytes balance", interaction())
-    bob = person(BOB, "bob")
-    text = run("bytes send", interaction(), member=bob, amount=30, reason="gg")
+    assert "**100** bytes" in run(harness, "bytes balance")
+    text = run(harness, "bytes send", {"member": BOB_M, "amount": 30, "reason": "gg"})
     assert text == "<@222000000000000001> sent **30** bytes to <@222000000000000002> — gg"
     assert balance_of(BOB).balance == 30
-    assert run("bytes send", interaction(), member=bob, amount=1000) == "You can send at most 500 bytes at once."
-    assert "+**10** bytes! Streak: **1**" in run("bytes daily", interaction())
-    assert "already claimed" in run("bytes daily", interaction())
-    assert "**1.** <@222000000000000001> — 80" in run("bytes leaderboard", interaction())
-    history = run("bytes history", interaction())
+    too_much = run(harness, "bytes send", {"member": BOB_M, "amount": 1000})
+    assert too_much == "You can send at most 500 bytes at once."
+    assert "+**10** bytes! Streak: **1**" in run(harness, "bytes daily")
+    assert "already claimed" in run(harness, "bytes daily")
+    assert "**1.** <@222000000000000001> — 80" in run(harness, "bytes leaderboard")
+    history = run(harness, "bytes history")
     assert "-30 bob — gg" in history and "+10 Daily reward" in history
-    assert "Max transfer: **500**" in run("bytes info", interaction())
+    assert "Max transfer: **500**" in run(harness, "bytes info")
 
 
-def test_send_bytes_context_menu_opens_a_modal_that_transfers(config):
+def open_send_bytes_modal(harness, payload) -> tuple[str, dict[str, str]]:
+    """The context menu answers with a modal (callback type 9); its custom id and its text
+    inputs' custom ids by label, as Discord received them."""
+    result = harness.interact(payload)
+    assert_acknowledged_once(result)
+    assert result.callback.type == MODAL
+    modal = result.callback.data
+    inputs = {}
+    stack = list(modal["components"])
+    while stack:
+        component = stack.pop()
+        stack.extend(component.get("components", []))
+        if "component" in component:  # a Label wrapping its input
+            stack.append({**component["component"], "label": component.get("label")})
+        if component.get("type") == 4:
+            inputs[component["label"]] = component["custom_id"]
+    return modal["custom_id"], inputs
+
+
+def test_send_bytes_context_menus_open_a_modal_that_transfers(config, harness):
     make_balance(ALICE, 50)
-    inter = interaction()
-    menu = bot_tree().get_command("Send Bytes", type=discord.AppCommandType.message)
-    message = SimpleNamespace(author=person(BOB, "bob"))
-    async_to_sync(menu.callback)(inter, message)
-    modal = inter.response.modal
-    modal.amount._value, modal.reason._value = "20", "nice post"
-    submit = interaction()
-    async_to_sync(modal.on_submit)(submit)
-    assert "sent **20** bytes" in submit.response.sent[0][0]
+    post = harness.payloads.message_json(BOB_M, "a nice post")
+    custom_id, inputs = open_send_bytes_modal(
+        harness, harness.payloads.message_command("Send Bytes", post, member=ALICE_M))
+    assert set(inputs) == {"Amount", "Reason"}
+    submit = harness.payloads.modal_submit(custom_id, {inputs["Amount"]: "20", inputs["Reason"]: "nice post"},
+                                           member=ALICE_M)
+    result = harness.interact(submit)
+    assert_acknowledged_once(result)
+    assert "sent **20** bytes" in result.text and "nice post" in result.text and not result.ephemeral
     assert balance_of(BOB).balance == 20
-    modal.amount._value = "lots"
-    bad = interaction()
-    async_to_sync(modal.on_submit)(bad)
-    assert bad.response.sent[0][0] == "The amount must be a whole number of bytes."
+    custom_id, inputs = open_send_bytes_modal(harness, harness.payloads.user_command("Send Bytes", BOB_M,
+                                                                                     member=ALICE_M))
+    bad = harness.payloads.modal_submit(custom_id, {inputs["Amount"]: "lots", inputs["Reason"]: ""}, member=ALICE_M)
+    assert harness.ask(bad) == "The amount must be a whole number of bytes."
+    assert balance_of(BOB).balance == 20
 
 
-def test_squad_commands(config):
+def test_squad_commands(config, harness):
     Squad.objects.create(guild_id=GUILD, role_id=5, name="Red", description="The reds")
-    assert "**Red** <@&5> — 0 members" in run("squads list", interaction())
-    assert run("squads join", interaction(), name="red") == "You joined **Red**."
-    assert "already in Red" in run("squads join", interaction(), name="Red")
-    assert run("squads members", interaction(), name="Red") == "**Red**: <@222000000000000001>"
-    assert "The reds" in run("squads info", interaction(), name="Red")
-    assert run("squads leave", interaction()) == "You left **Red**."
+    assert "**Red** <@&5> — 0 members" in run(harness, "squads list")
+    assert run(harness, "squads join", {"name": "red"}) == "You joined **Red**."
+    assert "already in Red" in run(harness, "squads join", {"name": "Red"})
+    assert run(harness, "squads members", {"name": "Red"}) == "**Red**: <@222000000000000001>"
+    assert "The reds" in run(harness, "squads info", {"name": "Red"})
+    assert run(harness, "squads leave") == "You left **Red**."
     assert not SquadMembership.objects.exists()
-    assert "no squad called Blue" in run("squads join", interaction(), name="Blue")
+    assert "no squad called Blue" in run(harness, "squads join", {"name": "Blue"})
 
 
-def test_moderator_commands():
-    mod = interaction(999, "mod")
-    target = person(BOB, "bob")
-    assert "warn <@222000000000000002> — spamming" in run("warn", mod, member=target, reason="spamming")
-    assert "timeout <@222000000000000002>" in run("timeout", interaction(999, "mod"), member=target, minutes=10,
-                                                  reason="cool down")
+def test_moderator_commands(harness):
+    text = run(harness, "warn", {"member": BOB_M, "reason": "spamming"}, by=MOD)
+    assert "warn <@222000000000000002> — spamming" in text
+    text = run(harness, "timeout", {"member": BOB_M, "minutes": 10, "reason": "cool down"}, by=MOD)
+    assert "timeout <@222000000000000002>" in text
     assert ModerationCase.objects.filter(user_id=BOB).count() == 2
-    listing = run("cases", interaction(999, "mod"), member=target)
+    listing = run(harness, "cases", {"member": BOB_M}, by=MOD)
     assert "Warn — spamming" in listing and "Timeout — cool down" in listing
-    assert "needs a reason" in run("warn", interaction(999, "mod"), member=target, reason=" ")
+    assert "needs a reason" in run(harness, "warn", {"member": BOB_M, "reason": " "}, by=MOD)
 
 
-def test_on_message_listener_applies_automod():
+def test_on_message_listener_applies_automod(harness):
     automod.SPAM_WINDOW.clear()
     AutoModRule.objects.create(guild_id=GUILD, rule_type="invites", config={}, action="warn")
-    author = person(ALICE, "alice")
-    message = SimpleNamespace(guild=SimpleNamespace(id=GUILD), author=author, channel=SimpleNamespace(id=77),
-                              content="join discord.gg/spam", mentions=[], created_at=timezone.now(), id=4321)
-    async_to_sync(discord_commands.on_message)(message)
+    spam = harness.payloads.message_create(ALICE_M, "join discord.gg/spam", channel_id=77)
+    harness.event("MESSAGE_CREATE", spam)
     case = ModerationCase.objects.get()
-    assert (case.message_id, case.action, case.moderator_tag) == (4321, "warn", "AutoMod")
-    message.id, message.content, message.created_at = 4322, "hello", timezone.now() + dt.timedelta(seconds=1)
-    async_to_sync(discord_commands.on_message)(message)
-    bot_author = SimpleNamespace(**{**vars(author), "bot": True})
-    async_to_sync(discord_commands.on_message)(SimpleNamespace(**{**vars(message), "author": bot_author, "id": 1,
-                                                                  "content": "discord.gg/x"}))
+    assert (case.message_id, case.action, case.moderator_tag) == (int(spam["id"]), "warn", "AutoMod")
+    harness.event("MESSAGE_CREATE", harness.payloads.message_create(ALICE_M, "hello", channel_id=77))
+    harness.event("MESSAGE_CREATE", harness.payloads.message_create(harness.payloads.bot, "discord.gg/x",
+                                                                    channel_id=77))
     assert ModerationCase.objects.count() == 1
 
 
-def test_squad_name_autocomplete():
+def test_squad_name_autocomplete(harness):
     for i, name in enumerate(["Red", "Redwood", "Blue"]):
         Squad.objects.create(guild_id=GUILD, role_id=i + 1, name=name)
-    choices = async_to_sync(discord_commands.squad_names)(interaction(), "red")
-    assert [c.value for c in choices] == ["Red", "Redwood"]
+    result = harness.interact(harness.payloads.slash("squads join", {"name": "red"}, member=ALICE_M, focused="name"))
+    assert_acknowledged_once(result)
+    assert result.callback.type == AUTOCOMPLETE_RESULT
+    assert [c["value"] for c in result.callback.data["choices"]] == ["Red", "Redwood"]
