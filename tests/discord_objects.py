@@ -33,7 +33,7 @@ from discord.utils import MISSING
 
 from tests.fakes.bot_process import Outcome, outcome
 from tests.fakes.discord_api import FakeDiscord
-from tests.fakes.discord_gateway import FakeGateway, Guild, Member
+from tests.fakes.discord_gateway import FakeGateway, Guild
 
 # Gateway dispatch name -> discord.py's parser of it (discord/state.py ``parse_<event>``).
 PARSERS = {
@@ -51,9 +51,8 @@ class DiscordHarness:
 
     ``harness.payloads`` is a :class:`FakeGateway` used only for its payload builders (never
     started); ``harness.interact(payload)`` dispatches an INTERACTION_CREATE and returns what the
-    member saw; ``harness.event(name, data)`` dispatches any other gateway event;
-    ``harness.call(fn, payload, ...)`` awaits ``fn(interaction, ...)`` with the real interaction
-    built from ``payload`` (autocomplete callbacks, which Discord calls with the typed text)."""
+    member saw (``ask`` also checks it was acknowledged once, ephemerally, and returns its text);
+    ``harness.event(name, data)`` dispatches any other gateway event to the listeners."""
 
     def __init__(self, rest: FakeDiscord, guild: Guild, *setups: Callable[[Any], Any],
                  other_guilds: Iterable[Guild] = ()) -> None:
@@ -65,23 +64,24 @@ class DiscordHarness:
         self.bot = GuildOpsBot()
         for setup in setups:
             setup(self.bot)
-        self._guilds = [guild, *other_guilds]
-        self._known = False
+        self._guilds: list[Guild] | None = [guild, *other_guilds]
+        async_to_sync(self._connected)(_nothing)  # connected: the guilds are cached as they are now
 
     # -- one connected call ---------------------------------------------------------------
     async def _connected(self, work: Callable[[], Awaitable[Any]]) -> Any:
-        """``work()`` with the bot's loop and HTTP session set up on the running loop, the
-        guilds in its cache on the first call (from their GUILD_CREATE payloads)."""
+        """``work()`` with the bot's loop and HTTP session set up on the running loop; on the
+        first call the guilds' GUILD_CREATE payloads are parsed into its cache, as on connecting
+        (later changes to a :class:`Guild` reach the cache only through gateway events)."""
         bot = self.bot
         await bot._async_setup_hook()  # discord.py's own: binds the client, state and HTTP to this loop
         bot.http.connector = MISSING  # the last call's connector closed with its session
         data = await bot.http.static_login(self.rest.token)  # GET /users/@me on the fake, like Client.login
         state = bot._connection
         state.user = discord.ClientUser(state=state, data=data)
-        if not self._known:
+        if self._guilds is not None:
             for guild in self._guilds:
                 state.parse_guild_create(guild.create_json(self.payloads.bot))
-            self._known = True
+            self._guilds = None
         try:
             return await work()
         finally:
@@ -115,28 +115,6 @@ class DiscordHarness:
     def event(self, event: str, data: dict) -> None:
         """Dispatch a gateway event (``MESSAGE_CREATE``, ``GUILD_MEMBER_ADD``...) to the listeners."""
         async_to_sync(self._connected)(lambda: self._dispatch(event, data))
-
-    def call(self, fn: Callable[..., Awaitable[Any]], payload: dict, *args: Any) -> Any:
-        """``await fn(interaction, *args)`` with the real interaction parsed from ``payload``."""
-        async def work() -> Any:
-            return await fn(discord.Interaction(data=payload, state=self.bot._connection), *args)
-
-        return async_to_sync(self._connected)(work)
-
-    def member(self, member: Member, guild: Guild | None = None) -> discord.Member:
-        """The cached, real ``discord.Member`` of a member of a known guild."""
-        if not self._known:
-            async_to_sync(self._connected)(_nothing)
-        found = self.bot.get_guild((guild or self.guild).id).get_member(member.id)
-        assert found is not None, f"{member.username} is not in the guild's GUILD_CREATE"
-        return found
-
-    def message(self, data: dict) -> discord.Message:
-        """A real ``discord.Message`` from a MESSAGE_CREATE payload, in a known guild's channel."""
-        if not self._known:
-            async_to_sync(self._connected)(_nothing)
-        channel = self.bot.get_channel(int(data["channel_id"]))
-        return discord.Message(state=self.bot._connection, channel=channel, data=data)
 
 
 async def _nothing() -> None:

@@ -3,31 +3,36 @@ reach the services."""
 
 from __future__ import annotations
 
-import asyncio
-from types import SimpleNamespace
-
 import pytest
 
 from guildsync import discord_commands
 from guildsync.models import DiscordUser
+from tests.discord_objects import DiscordHarness
+from tests.fakes.discord_gateway import MANAGE_ROLES, Guild, Member
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture(autouse=True)
-def _close_async_connections():
-    """sync_to_async runs services on asgiref's shared thread: close its connection after."""
-    yield
-    from asgiref.sync import sync_to_async
-    from django.db import connections
-
-    asyncio.run(sync_to_async(connections.close_all)())
+OFFICER_ROLE, VETERAN_ROLE, MEMBER_ROLE, LOOKUP_ROLE = 901, 902, 903, 904
+THRALL = Member(42, "thrall", roles=[OFFICER_ROLE])
+NOBODY = Member(99, "nobody", roles=[MEMBER_ROLE])
+GUILD_OFFICER = Member(77, "guildofficer", roles=[LOOKUP_ROLE])
 
 
-def fake_member(discord_id: int, name: str, roles=("Member",), guild_id: int | None = None):
-    return SimpleNamespace(id=discord_id, name=name, display_name=name.title(), bot=False,
-                           roles=[SimpleNamespace(id=sum(map(ord, r)), name=r) for r in roles],
-                           joined_at=None, guild=SimpleNamespace(id=guild_id) if guild_id else None)
+@pytest.fixture
+def harness(fake_discord, settings):
+    """The bot with guildsync's listeners and /guild, in the configured server (and in another
+    one, whose members are none of our business)."""
+    guild = Guild(settings.DISCORD_GUILD_ID)
+    guild.add_channel(settings.DISCORD_GUILD_ID + 1, "general")
+    for role_id, name in ((OFFICER_ROLE, "Officer"), (VETERAN_ROLE, "Veteran"), (MEMBER_ROLE, "Member")):
+        guild.add_role(role_id, name)
+    guild.add_role(LOOKUP_ROLE, "Guild officers", MANAGE_ROLES)
+    for member in (NOBODY, GUILD_OFFICER):
+        guild.add_member(member)
+    return DiscordHarness(fake_discord, guild, discord_commands.setup, other_guilds=[Guild(OTHER_GUILD)])
+
+
+OTHER_GUILD = 1
 
 
 def test_setup_registers_listeners_and_commands():
@@ -46,29 +51,23 @@ def test_setup_registers_listeners_and_commands():
     assert len(group.get_command("whois").parameters) <= 25
 
 
-def test_gateway_events_reach_the_services(settings):
-    member = fake_member(42, "thrall", ["Officer"], settings.DISCORD_GUILD_ID)
-    asyncio.run(discord_commands.on_member_join(member))
+def test_gateway_events_reach_the_services(harness):
+    harness.event("GUILD_MEMBER_ADD", harness.payloads.member_add(THRALL))
     assert DiscordUser.objects.get(discord_id=42).highest_guild_role == "Officer"
-    after = fake_member(42, "thrall", ["Veteran"], settings.DISCORD_GUILD_ID)
-    asyncio.run(discord_commands.on_member_update(member, after))
+    veteran = Member(42, "thrall", roles=[VETERAN_ROLE])
+    harness.event("GUILD_MEMBER_UPDATE", harness.payloads.member_update(veteran))
     assert DiscordUser.objects.get(discord_id=42).highest_guild_role == "Veteran"
-    asyncio.run(discord_commands.on_member_remove(after))
+    harness.event("GUILD_MEMBER_REMOVE", harness.payloads.member_remove(veteran))
     assert DiscordUser.objects.get(discord_id=42).is_present is False
-    asyncio.run(discord_commands.on_member_join(fake_member(43, "other", guild_id=1)))  # another server
+    # GUILD_MEMBER_ADD in another server (the shape of FakeGateway.member_add, another guild_id)
+    harness.event("GUILD_MEMBER_ADD", {**Member(43, "other").json(), "guild_id": str(OTHER_GUILD)})
     assert not DiscordUser.objects.filter(discord_id=43).exists()
 
 
-def test_whois_replies_ephemeral(make):
+def test_whois_replies_ephemeral(make, harness):
     user = make.discord_user("thrall", discord_id=42, role="Officer")
     make.player("Thrall", discord_user=user, characters=[make.character("Thrall", guild_rank="Officer")])
-    sent = {}
-
-    async def send_message(text, ephemeral=False):
-        sent.update(text=text, ephemeral=ephemeral)
-
-    interaction = SimpleNamespace(response=SimpleNamespace(send_message=send_message))
-    asyncio.run(discord_commands.whois(interaction, fake_member(42, "thrall")))
-    assert sent["ephemeral"] and "Thrall-twisting-nether" in sent["text"] and "Officer" in sent["text"]
-    asyncio.run(discord_commands.whois(interaction, fake_member(99, "nobody")))
-    assert "don't know" in sent["text"]
+    harness.guild.add_member(THRALL)  # in the server: Discord resolves the option to a member
+    text = harness.ask(harness.payloads.slash("guild whois", {"member": THRALL}, member=GUILD_OFFICER))
+    assert "Thrall-twisting-nether" in text and "Officer" in text
+    assert "don't know" in harness.ask(harness.payloads.slash("guild whois", {"member": NOBODY}, member=GUILD_OFFICER))
