@@ -51,6 +51,7 @@ from bot.clients import DiscordAuthError, DiscordFailureError, DiscordRest, run_
 from bot.models import OutboxMessage
 from bot.signals import outbox_failed, outbox_sent
 from core.claims import claim_rows
+from core.reports import RunReport
 
 log = logging.getLogger(__name__)
 Status = OutboxMessage.Status
@@ -65,23 +66,18 @@ DISCORD_EPOCH_MS = 1_420_070_400_000
 
 
 @dataclass
-class DeliveryReport:
-    claimed: int = 0
-    sent: int = 0
-    adopted: int = 0
-    retrying: int = 0
-    failed: int = 0
-    released: int = 0
-    errors: list[str] = field(default_factory=list)
+class DeliveryReport(RunReport):
+    claimed: int = 0  # rows marked "sending" by this run (each claim counts an attempt)
+    sent: int = 0  # rows Discord carried out, the adopted ones included
+    adopted: int = 0  # of ``sent``: found already posted by an earlier attempt, not posted again
+    retrying: int = 0  # failed attempts put back to wait (backoff or Discord's retry_after)
+    failed: int = 0  # rows given up: a permanent failure, or OUTBOX_MAX_ATTEMPTS reached
+    released: int = 0  # claimed but handed back unsent (token refused, or the run's time ran out)
+    errors: list[str] = field(default_factory=list)  # "#<row id>: <failure>" per failed attempt, or why none ran
 
     def __str__(self) -> str:
         return (f"{self.claimed} claimed, {self.sent} sent ({self.adopted} found already posted), "
                 f"{self.retrying} to retry, {self.failed} failed, {self.released} given back unsent")
-
-    def add(self, other: DeliveryReport) -> None:
-        for name in ("claimed", "sent", "adopted", "retrying", "failed", "released"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.errors.extend(other.errors)
 
 
 def backoff(attempts: int) -> dt.timedelta:

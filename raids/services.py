@@ -32,6 +32,7 @@ from django.utils import timezone
 from bot import outbox
 from core.claims import claim_lease, claim_row
 from core.errors import DomainError
+from core.reports import RunReport
 from core.secrets import get_secret
 from core.services import save_row
 from guildsync.models import Player, Specialization
@@ -141,12 +142,12 @@ class BookingResult:
 
 
 @dataclass
-class BookingRun:
-    configured: bool = True
-    booked: int = 0
-    skipped: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
+class BookingRun(RunReport):
+    configured: bool = True  # False: Raid-Helper is not configured, the poll did nothing
+    booked: int = 0  # events whose next week was booked (created in Raid-Helper, or adopted there)
+    skipped: int = 0  # events found booked already, or being booked by another worker
+    failed: int = 0  # events whose booking failed; they stay unbooked for the next poll
+    errors: list[str] = field(default_factory=list)  # "<event>: <error>" per failed booking
 
     def summary(self) -> str:
         return f"Auto-booking run: {self.booked} booked, {self.skipped} skipped, {self.failed} failed"
@@ -375,9 +376,9 @@ def book_next_occurrence(source_event: RaidEvent, *, now: dt.datetime | None = N
 
 # -- Raid-Helper sign-ups --------------------------------------------------------------------
 @dataclass
-class PushReport:
-    sent: int = 0
-    failed: int = 0
+class PushReport(RunReport):
+    sent: int = 0  # sign-ups Raid-Helper accepted
+    failed: int = 0  # sign-ups it refused or did not answer; retried up to MAX_SIGNUP_ATTEMPTS
 
 
 def push_signups(event: RaidEvent, *, client: RaidHelperClient | None = None) -> PushReport:
@@ -442,9 +443,7 @@ def retry_signups(now: dt.datetime | None = None) -> PushReport:
         attendance__signup_push_attempts__lt=MAX_SIGNUP_ATTEMPTS,
     ).exclude(raid_helper_event_id="").distinct().order_by("start_time_utc")
     for event in events:
-        report = push_signups(event, client=client)
-        total.sent += report.sent
-        total.failed += report.failed
+        total.add(push_signups(event, client=client))
     return total
 
 
@@ -453,13 +452,13 @@ NOT_CONFIGURED_NOTE = "Not yet on Raid-Helper — will be pushed when Raid-Helpe
 
 
 @dataclass
-class PushLaterRun:
-    configured: bool = True
-    pushed: int = 0
-    failed: int = 0
-    signups_sent: int = 0
-    signups_failed: int = 0
-    errors: list[str] = field(default_factory=list)
+class PushLaterRun(RunReport):
+    configured: bool = True  # False: Raid-Helper is not configured, the poll did nothing
+    pushed: int = 0  # events created in Raid-Helper (or adopted there: a create whose answer was lost)
+    failed: int = 0  # events whose push failed: recorded on the event, retried next run
+    signups_sent: int = 0  # sign-ups of the pushed events that Raid-Helper accepted
+    signups_failed: int = 0  # sign-ups of the pushed events it refused or did not answer
+    errors: list[str] = field(default_factory=list)  # one line per failed push
 
 
 @dataclass
@@ -692,19 +691,18 @@ def signup_list(body: object) -> list[dict]:
 
 
 @dataclass
-class ImportReport:
-    created: int = 0
-    updated: int = 0
+class ImportReport(RunReport):
+    LIST_LIMIT = 100
+    COUNTED_LISTS = ("unplaced", "incomplete")
+    NOT_STORED = ("unmatched", "busy")
+
+    created: int = 0  # attendance rows new to the event
+    updated: int = 0  # the event's attendance rows rewritten from their sign-up
     unmatched: int = 0  # sign-ups not placed on the attendance (see ``unplaced``)
-    busy: bool = False
-    signups: int = 0
+    busy: bool = False  # nothing done: another worker held the event, or it was imported after its end already
+    signups: int = 0  # entries in Raid-Helper's sign-up list
     unplaced: list[dict] = field(default_factory=list)  # {user_id, name, class, spec, reason}
     incomplete: list[dict] = field(default_factory=list)  # placed, but spec/role unknown: {…, reason}
-
-    def as_dict(self) -> dict:
-        return {"signups": self.signups, "created": self.created, "updated": self.updated,
-                "unplaced_count": len(self.unplaced), "unplaced": self.unplaced[:100],
-                "incomplete_count": len(self.incomplete), "incomplete": self.incomplete[:100]}
 
     def summary(self) -> str:
         text = f"{self.signups} sign-up(s): {self.created} new, {self.updated} updated"
@@ -932,23 +930,22 @@ def wcl_is_configured() -> bool:
 
 
 @dataclass
-class WclImport:
+class WclImport(RunReport):
     """The outcome of one event's import: ``status`` imported / waiting (no report yet) /
     gave_up / busy (another worker holds it, or already imported)."""
 
-    status: str
-    reports: list[str] = field(default_factory=list)
-    seen: int = 0
-    marked: int = 0
-    created: int = 0
-    already: int = 0
-    overrides_kept: int = 0
-    unplaced: list[dict] = field(default_factory=list)  # {name, server, reason}
+    LIST_LIMIT = WCL_UNPLACED_KEPT
+    COUNTED_LISTS = ("unplaced",)
+    NOT_STORED = ("status",)
 
-    def as_dict(self) -> dict:
-        return {"reports": self.reports, "seen": self.seen, "marked": self.marked, "created": self.created,
-                "already": self.already, "overrides_kept": self.overrides_kept,
-                "unplaced_count": len(self.unplaced), "unplaced": self.unplaced[:WCL_UNPLACED_KEPT]}
+    status: str
+    reports: list[str] = field(default_factory=list)  # codes of the guild's Warcraft Logs reports read
+    seen: int = 0  # distinct characters those reports name
+    marked: int = 0  # attendance rows already on the event, now marked attended
+    created: int = 0  # attendance rows added attended (the player was not on the event's roster)
+    already: int = 0  # attendance rows attended already, left as they were
+    overrides_kept: int = 0  # attendance rows an officer set by hand, left as they were
+    unplaced: list[dict] = field(default_factory=list)  # {name, server, reason}
 
     def summary(self) -> str:
         if self.status != "imported":
@@ -1257,9 +1254,9 @@ def save_raid_event(event_id: int | None, **fields) -> RaidEvent:
 
 
 @dataclass
-class DeleteReport:
-    deleted: int = 0
-    unbooked_sources: int = 0
+class DeleteReport(RunReport):
+    deleted: int = 0  # events deleted (their attendance with them)
+    unbooked_sources: int = 0  # events that had booked a deleted one as next week, unbooked again
     raid_helper_ids: list[str] = field(default_factory=list)  # to delete by hand in Raid-Helper
 
 

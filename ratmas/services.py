@@ -25,6 +25,7 @@ from django.utils import timezone
 from bot import outbox
 from bot.models import OutboxMessage
 from core.errors import DomainError
+from core.reports import RunReport
 from ratmas import matching
 from ratmas.models import Event, Exclusion, Pairing, Participant, RelayMessage, ScheduledSend
 
@@ -636,7 +637,7 @@ def _insert_pairings(event: Event, rows: list[tuple[int, int]]) -> None:
 
 
 @dataclass
-class NotifyReport:
+class NotifyReport(RunReport):
     queued: int = 0  # DMs queued by this call (new or retried)
     waiting: int = 0  # DMs already queued, not yet answered by Discord
     notified: int = 0  # Santas whose DM Discord accepted

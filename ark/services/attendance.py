@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Count, Q
 
+from core.reports import RunReport
+
 from ..models import Alliance, Governor, GovernorRecord, Match, Signup
 from .bans import ark_weekend_of, get_active_ban_for
 from .common import MatchStatus, SignupStatus, _audit, _lock_match, _now
@@ -56,12 +58,12 @@ def set_attendance(
 
 
 @dataclass
-class GovernorStats:
-    signed_up: int = 0
-    checked_in: int = 0
-    played: int = 0
-    no_show: int = 0
-    excused: int = 0
+class GovernorStats(RunReport):
+    signed_up: int = 0  # signups, except those an officer removed (live and archived)
+    checked_in: int = 0  # of those: checked in before the match
+    played: int = 0  # of those: attendance marked played
+    no_show: int = 0  # of those: attendance marked no-show
+    excused: int = 0  # of those: attendance marked excused
 
 
 def governor_record(governor: Governor | int) -> GovernorStats:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from core.claims import claim_row
+from core.reports import RunReport
 
 from ..models import Alliance, ArkCalendar, ArkSettings, Match
 from .common import _audit, _now
@@ -201,9 +202,9 @@ def slot_schedule(alliance: Alliance, weekend: dt.date, slot_label: str) -> tupl
 
 
 @dataclass
-class ScheduleReport:
-    created: list[int] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
+class ScheduleReport(RunReport):
+    created: list[int] = field(default_factory=list)  # ids of the matches created
+    skipped: list[str] = field(default_factory=list)  # "<alliance>: no <channels>": calendars left for lack of a channel
 
     def __str__(self) -> str:
         return f"created {len(self.created)} match(es), skipped {len(self.skipped)}"

@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from bot import outbox
 from core.claims import claim_row
+from core.reports import RunReport
 
 from .. import conf
 from ..messages import confirmation_buttons, reminder_text
@@ -28,12 +29,12 @@ from .matches import _lock
 
 
 @dataclass
-class LifecycleReport:
-    locked: int = 0
-    reminders_queued: int = 0
-    reminders_skipped: int = 0
-    result_reminders: int = 0
-    reposted: int = 0
+class LifecycleReport(RunReport):
+    locked: int = 0  # matches whose signups closed, locked by this run
+    reminders_queued: int = 0  # reminder DMs and channel posts queued in the outbox
+    reminders_skipped: int = 0  # due reminders recorded as skipped: found past the grace period, or signups closed
+    result_reminders: int = 0  # locked matches still without a result: officers reminded once
+    reposted: int = 0  # registration/confirmation messages Discord lost (or never got), posted again
 
     def __str__(self) -> str:
         return (

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from bot import outbox
 from bot.models import OutboxMessage
 from core.claims import claim_row
+from core.reports import RunReport
 
 from ..models import ArkCalendar, Match, SentReminder
 from .common import MatchStatus, _counts, _now
@@ -24,9 +25,9 @@ NUDGE = "fill_nudge"
 
 
 @dataclass
-class NudgeReport:
-    posted: list[int] = field(default_factory=list)
-    edited: list[int] = field(default_factory=list)
+class NudgeReport(RunReport):
+    posted: list[int] = field(default_factory=list)  # ids of the matches whose fill post was queued as a new post
+    edited: list[int] = field(default_factory=list)  # ids of the matches whose unchanged fill post was edited in place
 
     def __str__(self) -> str:
         return f"{len(self.posted)} fill post(s), {len(self.edited)} edited in place"

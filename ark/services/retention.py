@@ -6,10 +6,12 @@ A dry run reports the same numbers and changes nothing."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Count, F, Q
+
+from core.reports import RunReport
 
 from .. import conf
 from ..models import AuditLog, GovernorRecord, SentReminder, Signup
@@ -17,14 +19,13 @@ from .common import SignupStatus, _audit, _now
 
 
 @dataclass
-class RetentionReport:
+class RetentionReport(RunReport):
     cutoff: dt.datetime
     dry_run: bool
-    signups: int = 0
-    audit_rows: int = 0
-    reminders: int = 0
-    governors_archived: int = 0
-    details: list[str] = field(default_factory=list)
+    signups: int = 0  # signups of matches that started before the cutoff (deleted, or would be)
+    audit_rows: int = 0  # audit rows written before the cutoff
+    reminders: int = 0  # sent-reminder rows scheduled before the cutoff
+    governors_archived: int = 0  # governors whose old signups' totals were added to their GovernorRecord
 
     def __str__(self) -> str:
         verb = "would delete" if self.dry_run else "deleted"

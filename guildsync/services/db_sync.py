@@ -34,6 +34,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.reports import RunReport
 from guildsync.clients import realm_slug as slug_rule
 from guildsync.models import GuildRank, Specialization, WowCharacter, WowClass
 from guildsync.services.common import GuildSyncError, lock_for_update
@@ -96,22 +97,16 @@ class Lookups:
 
 
 @dataclass
-class SyncStats:
-    created: int = 0
-    updated: int = 0
-    removed: int = 0
-    restored: int = 0
-    skipped: int = 0
-    unknown_classes: list[str] = field(default_factory=list)
-    unknown_specs: list[str] = field(default_factory=list)
-    unknown_ranks: list[str] = field(default_factory=list)
-    rank_names: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"rank_names": self.rank_names, "created": self.created, "updated": self.updated, "removed": self.removed,
-                "restored": self.restored, "skipped": self.skipped,
-                "unknown_classes": self.unknown_classes[:50], "unknown_specs": self.unknown_specs[:50],
-                "unknown_ranks": self.unknown_ranks[:50]}
+class SyncStats(RunReport):
+    created: int = 0  # characters new to the table
+    updated: int = 0  # characters already known and listed again (changed or not; restored ones included)
+    removed: int = 0  # characters the source no longer lists, marked removed (only when asked to)
+    restored: int = 0  # of ``updated``: characters marked removed before, listed again
+    skipped: int = 0  # records listing a character the source had listed already in this run
+    unknown_classes: list[str] = field(default_factory=list)  # "Name-realm: class" no WowClass matched
+    unknown_specs: list[str] = field(default_factory=list)  # "Name-realm: spec" no Specialization matched
+    unknown_ranks: list[str] = field(default_factory=list)  # "Name-realm: rank index" no GuildRank has
+    rank_names: dict[str, Any] = field(default_factory=dict)  # the addon's rank naming (RankNaming.as_dict)
 
 
 def _key(name: str, slug: str) -> tuple[str, str]:

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from core.reports import RunReport
 from guildsync.models import DiscordUser
 from guildsync.services.common import GuildSyncError, lock_for_update
 from guildsync.services.ranks import RankRoles
@@ -30,15 +31,12 @@ SYNCED_FIELDS = ["username", "display_name", "highest_guild_role", "all_guild_ro
 
 
 @dataclass
-class DiscordSyncStats:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    departed: int = 0
-    returned: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+class DiscordSyncStats(RunReport):
+    created: int = 0  # members new to the table
+    updated: int = 0  # known members whose name, roles, join date or presence changed
+    unchanged: int = 0  # known members listed again with nothing changed
+    departed: int = 0  # members present before and missing from this list, marked gone
+    returned: int = 0  # of ``updated``: members marked gone before, listed again
 
 
 def _role_name(role: Any) -> str:
@@ -210,14 +208,11 @@ def on_member_remove(member: Mapping[str, Any] | int) -> int:
 
 
 @dataclass
-class RoleSyncStats:
-    created: int = 0
-    updated: int = 0
-    deleted: int = 0
-    renamed_rank_roles: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+class RoleSyncStats(RunReport):
+    created: int = 0  # roles new to the table
+    updated: int = 0  # known roles whose name, position, managed flag or presence changed
+    deleted: int = 0  # roles present before and missing from this list, marked not present
+    renamed_rank_roles: list[str] = field(default_factory=list)  # "old → new": a rank's role name followed
 
 
 def sync_discord_roles(roles: Iterable[Mapping[str, Any]]) -> RoleSyncStats:

@@ -35,6 +35,7 @@ from rapidfuzz import fuzz, process
 
 from core.disjoint_set import DisjointSet
 from core.errors import NotFoundError
+from core.reports import RunReport
 from guildsync.models import DiscordUser, IdentityChange, NotePattern, Player, PlayerCharacter, WowCharacter
 from guildsync.services.common import GuildSyncError, lock_for_update
 
@@ -145,18 +146,13 @@ class _Char:
 
 
 @dataclass
-class MatchResult:
-    players_created: int = 0
-    links_created: int = 0
-    discord_attached: int = 0
-    by_source: dict[str, int] = field(default_factory=dict)
-    unmatched_characters: int = 0
-    ambiguous: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"players_created": self.players_created, "links_created": self.links_created,
-                "discord_attached": self.discord_attached, "by_source": self.by_source,
-                "unmatched_characters": self.unmatched_characters, "ambiguous": self.ambiguous[:50]}
+class MatchResult(RunReport):
+    players_created: int = 0  # players new to the table
+    links_created: int = 0  # characters linked to a player by this run
+    discord_attached: int = 0  # existing players without a Discord account who got one
+    by_source: dict[str, int] = field(default_factory=dict)  # links_created by how the link was found
+    unmatched_characters: int = 0  # unlinked characters this run could not place
+    ambiguous: list[str] = field(default_factory=list)  # "<character>: several Discord users are named …"
 
 
 def _fuzzy_hits(queries: list[str], choices: list[str], cutoff: float) -> list[list[tuple[int, float]]]:

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
+from core.reports import RunReport
 from guildsync.models import AuditIssue, DiscordUser, GuildRank, Player, WowCharacter
 from guildsync.services import role_plans
 from guildsync.services.common import GuildSyncError, lock_for_update
@@ -60,17 +61,13 @@ class Finding:
 
 
 @dataclass
-class IntegrityResult:
-    found: dict[str, int] = field(default_factory=dict)
-    new: int = 0
-    still_open: int = 0
-    suppressed: int = 0
-    auto_closed: int = 0
-    role_changes: dict[str, int] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"found": self.found, "new": self.new, "still_open": self.still_open,
-                "suppressed": self.suppressed, "auto_closed": self.auto_closed, "role_changes": self.role_changes}
+class IntegrityResult(RunReport):
+    found: dict[str, int] = field(default_factory=dict)  # findings of this run by check
+    new: int = 0  # findings that opened a new issue
+    still_open: int = 0  # findings whose issue was open already
+    suppressed: int = 0  # findings an officer closed before whose condition never cleared: kept quiet
+    auto_closed: int = 0  # open issues no longer found, closed automatically
+    role_changes: dict[str, int] = field(default_factory=dict)  # PlanResult.as_dict of the role plan
 
 
 def find_orphan_wow() -> list[Finding]:

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from bot import outbox
 from bot.models import OutboxMessage
+from core.reports import RunReport
 from guildsync.models import AuditIssue, DiscordRole, GuildRank, GuildRankRole, RankRoleMapping, RoleChange
 from guildsync.services.common import GuildSyncError
 
@@ -118,13 +119,10 @@ def delete_rank_role_mapping(mapping_id: int) -> None:
 
 # -- planning (after each integrity run) -------------------------------------------------------
 @dataclass
-class PlanResult:
-    planned: int = 0
-    queued: int = 0
+class PlanResult(RunReport):
+    planned: int = 0  # role changes newly planned for open rank mismatches on mapped ranks
+    queued: int = 0  # planned changes of automatic mappings queued in the outbox
     dropped: int = 0  # planned changes whose issue closed before anyone applied them
-
-    def as_dict(self) -> dict[str, int]:
-        return {"planned": self.planned, "queued": self.queued, "dropped": self.dropped}
 
 
 def plan_role_changes() -> PlanResult:
