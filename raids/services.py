@@ -144,8 +144,8 @@ class BookingResult:
 @dataclass
 class BookingRun(RunReport):
     configured: bool = True  # False: Raid-Helper is not configured, the poll did nothing
-    booked: int = 0  # events whose next week was booked (created in Raid-Helper, or adopted there)
-    skipped: int = 0  # events found booked already, or being booked by another worker
+    booked: int = 0  # events whose next week's event this poll booked
+    skipped: int = 0  # events whose next week was booked already, or another worker was booking
     failed: int = 0  # events whose booking failed; they stay unbooked for the next poll
     errors: list[str] = field(default_factory=list)  # "<event>: <error>" per failed booking
 

@@ -60,7 +60,7 @@ def set_attendance(
 @dataclass
 class GovernorStats(RunReport):
     signed_up: int = 0  # signups, except those an officer removed (live and archived)
-    checked_in: int = 0  # of those: checked in before the match
+    checked_in: int = 0  # of those: checked in
     played: int = 0  # of those: attendance marked played
     no_show: int = 0  # of those: attendance marked no-show
     excused: int = 0  # of those: attendance marked excused

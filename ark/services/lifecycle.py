@@ -32,9 +32,9 @@ from .matches import _lock
 class LifecycleReport(RunReport):
     locked: int = 0  # matches whose signups closed, locked by this run
     reminders_queued: int = 0  # reminder DMs and channel posts queued in the outbox
-    reminders_skipped: int = 0  # due reminders recorded as skipped: found past the grace period, or signups closed
-    result_reminders: int = 0  # locked matches still without a result: officers reminded once
-    reposted: int = 0  # registration/confirmation messages Discord lost (or never got), posted again
+    reminders_skipped: int = 0  # due reminders recorded as skipped late: past the grace period, or signups closed first
+    result_reminders: int = 0  # locked matches past the result delay, reminded once (a post when a channel is set)
+    reposted: int = 0  # registration/confirmation messages never queued or lost: posted again (or adopted)
 
     def __str__(self) -> str:
         return (
