@@ -74,8 +74,9 @@ def _quiet_outbox(settings):
 
 @pytest.fixture(autouse=True)
 def _bot_work_on_the_test_thread(settings):
-    """Command bodies called in this process with stand-in interactions run their database
-    work on the test's thread (inside the test's transaction) and answer at once; the
+    """Commands run in this process (real discord.py interactions, tests/discord_objects.py)
+    do their database work on the test's thread (inside the test's transaction) and answer at
+    once unless a test lowers ``DISCORD_DEFER_AFTER``; the
     end-to-end tests (tests/bot/test_e2e_*.py) run the real pool and deferral in ``runbot``."""
     from bot import interactions
 

@@ -52,7 +52,8 @@ class DiscordHarness:
     ``harness.payloads`` is a :class:`FakeGateway` used only for its payload builders (never
     started); ``harness.interact(payload)`` dispatches an INTERACTION_CREATE and returns what the
     member saw (``ask`` also checks it was acknowledged once, ephemerally, and returns its text);
-    ``harness.event(name, data)`` dispatches any other gateway event to the listeners."""
+    ``harness.event(name, data)`` dispatches any other gateway event to the listeners;
+    ``harness.handle(payload, handler)`` gives one handler the real interaction."""
 
     def __init__(self, rest: FakeDiscord, guild: Guild, *setups: Callable[[Any], Any],
                  other_guilds: Iterable[Guild] = ()) -> None:
@@ -115,6 +116,18 @@ class DiscordHarness:
     def event(self, event: str, data: dict) -> None:
         """Dispatch a gateway event (``MESSAGE_CREATE``, ``GUILD_MEMBER_ADD``...) to the listeners."""
         async_to_sync(self._connected)(lambda: self._dispatch(event, data))
+
+    def handle(self, payload: dict, handler: Callable[[discord.Interaction], Awaitable[Any]]) -> Outcome:
+        """``await handler(interaction)`` with the real interaction discord.py parses from an
+        INTERACTION_CREATE ``payload`` (for the reply helper itself, tested beside the tree),
+        and return the member's view of the answer."""
+        self.rest.issue_interaction(int(payload["id"]), payload["token"])
+
+        async def work() -> None:
+            await handler(discord.Interaction(data=payload, state=self.bot._connection))
+
+        async_to_sync(self._connected)(work)
+        return outcome(self.rest, payload["token"])
 
 
 async def _nothing() -> None:

@@ -12,80 +12,70 @@ import pytest
 
 from bot import interactions
 from core.errors import DomainError
+from tests.discord_objects import DiscordHarness
+from tests.factories import bot_guild, bot_people
+from tests.fakes.discord_api import CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE
+
+ALICE = bot_people().alice
 
 
-class Recorder:
-    """Records what the helper sends, in order (the stand-in of discord.py's Interaction)."""
+@pytest.fixture
+def reply(fake_discord, db):
+    """``reply(work, ephemeral=...)``: ``interactions.respond`` to a real ``/test`` interaction
+    of Alice's; the answers as the fake Discord received them, as ``(kind, type, content,
+    ephemeral)`` in order."""
+    harness = DiscordHarness(fake_discord, bot_guild([ALICE]))
 
-    def __init__(self) -> None:
-        self.calls: list[tuple] = []
-        self.id, self.data = 1, {"name": "test"}
-        self.user = type("U", (), {"id": 7})()
-        outer = self
+    def run(work, *, ephemeral=True):
+        payload = harness.payloads.slash("test", member=ALICE)
+        result = harness.handle(payload, lambda interaction: interactions.respond(interaction, work,
+                                                                                  ephemeral=ephemeral))
+        run.payload = payload
+        return [(a.kind, a.type, a.content, a.ephemeral) for a in result.answers]
 
-        class Response:
-            async def send_message(self, content, *, ephemeral=False, **extra):
-                outer.calls.append(("send_message", content, ephemeral))
-
-            async def defer(self, *, ephemeral=False, thinking=False):
-                outer.calls.append(("defer", ephemeral, thinking))
-
-        class Followup:
-            async def send(self, content, *, ephemeral=False, **extra):
-                outer.calls.append(("followup", content, ephemeral))
-
-        self.response, self.followup = Response(), Followup()
-
-    async def edit_original_response(self, *, content=None, **extra):
-        self.calls.append(("edit_original", content))
-
-    async def delete_original_response(self):
-        self.calls.append(("delete_original",))
+    return run
 
 
-def run(work, *, ephemeral=True, settings=None):
-    recorder = Recorder()
-    asyncio.run(interactions.respond(recorder, work, ephemeral=ephemeral))
-    return recorder.calls
-
-
-def test_quick_work_is_answered_with_one_callback(settings):
+def test_quick_work_is_answered_with_one_callback(settings, reply):
     settings.DISCORD_DEFER_AFTER = 1.0
 
     async def work():
         return "done"
-    assert run(work) == [("send_message", "done", True)]
+    assert reply(work) == [("callback", CHANNEL_MESSAGE, "done", True)]
 
 
-def test_slow_work_is_deferred_then_the_original_edited(settings):
+def test_slow_work_is_deferred_then_the_original_edited(settings, reply):
     settings.DISCORD_DEFER_AFTER = 0.05
 
     async def work():
         await asyncio.sleep(0.3)
         return "done"
-    assert run(work, ephemeral=False) == [("defer", False, True), ("edit_original", "done")]
+    assert reply(work, ephemeral=False) == [("callback", DEFERRED_CHANNEL_MESSAGE, None, False),
+                                            ("edit_original", None, "done", False)]
 
 
-def test_an_error_after_a_public_deferral_stays_private(settings):
+def test_an_error_after_a_public_deferral_stays_private(settings, reply):
     settings.DISCORD_DEFER_AFTER = 0.05
 
     async def work():
         await asyncio.sleep(0.3)
         raise DomainError("You can send at most 500 bytes at once.")
-    assert run(work, ephemeral=False) == [
-        ("defer", False, True), ("followup", "You can send at most 500 bytes at once.", True), ("delete_original",)]
+    assert reply(work, ephemeral=False) == [
+        ("callback", DEFERRED_CHANNEL_MESSAGE, None, False),
+        ("followup", None, "You can send at most 500 bytes at once.", True), ("delete_original", None, None, False)]
 
 
-def test_an_unexpected_failure_is_logged_with_its_cause_and_answered_plainly(settings, caplog):
+def test_an_unexpected_failure_is_logged_with_its_cause_and_answered_plainly(settings, caplog, reply):
     settings.DISCORD_DEFER_AFTER = 1.0
 
     async def work():
         raise RuntimeError("the cause")
     with caplog.at_level(logging.ERROR, logger="bot.interactions"):
-        calls = run(work, ephemeral=False)
-    assert calls == [("send_message", interactions.FAILED, True)]
+        answers = reply(work, ephemeral=False)
+    assert answers == [("callback", CHANNEL_MESSAGE, interactions.FAILED, True)]
     [record] = caplog.records
-    assert "interaction 1 (test) by 7 failed" in record.getMessage() and "the cause" in str(record.exc_info[1])
+    assert f"interaction {reply.payload['id']} (test) by {ALICE.id} failed" in record.getMessage()
+    assert "the cause" in str(record.exc_info[1])
 
 
 def test_a_full_event_queue_skips_with_a_warning_and_a_count(settings, caplog):
