@@ -11,7 +11,8 @@ from ratmas.models import Event
 def run_action(page, label: str) -> str:
     page.check("input.action-select")
     page.select_option("select[name=action]", label=label)
-    page.click("button[name=index]")
+    with page.expect_navigation():  # else the last action's message list, still on screen, is read
+        page.click("button[name=index]")
     return page.inner_text("ul.messagelist")
 
 
