@@ -134,7 +134,10 @@ class RoleRef:
 class Guild:
     """The one server the bot lives in: roles (``@everyone`` has the guild's id), channels, members."""
 
-    def __init__(self, guild_id: int, *, name: str = "Guild Ops test server", owner_id: int = 1) -> None:
+    # The owner holds every permission: by default nobody a test builds (the user id of
+    # discord-api-docs' examples), so no test's member is an officer by accident.
+    def __init__(self, guild_id: int, *, name: str = "Guild Ops test server", owner_id: int = 80_351_110_224_678_912
+                 ) -> None:
         self.id, self.name, self.owner_id = guild_id, name, owner_id
         self.roles: dict[int, dict] = {guild_id: role_json(guild_id, "@everyone", EVERYONE_PERMISSIONS, 0)}
         self.channels: dict[int, dict] = {}
