@@ -150,14 +150,16 @@ def run_for_each(
 
 
 # -- Discord members by name -----------------------------------------------------------------------
-def member_label(discord_id: int | None, name: str | None) -> str:
+def member_label(discord_id: int | None, name: str | None, *, recorded: bool = False) -> str:
     """A Discord user as officers know them: the current name, the raw id on hover (the id
-    alone when the member directory has never seen them)."""
-    if not discord_id:
+    alone when the member directory has never seen them). ``recorded``: ``name`` is the row's
+    own copy from when it was written, not the directory's (the bank, id 0, has only that)."""
+    if not discord_id and not recorded:
         return "—"
     if not name:
         return format_html('<span title="not in the member directory">{}</span>', discord_id)
-    return format_html('<span title="Discord id {}">{}</span>', discord_id, name)
+    note = " (name when recorded)" if recorded else ""
+    return format_html('<span title="Discord id {}{}">{}</span>', discord_id, note, name)
 
 
 def member_column(field: str, description: str = "member", *, stored_name: str | None = None
@@ -173,8 +175,7 @@ def member_column(field: str, description: str = "member", *, stored_name: str |
         name = getattr(obj, f"{field}_name", None)
         discord_id = getattr(obj, field)
         if not name and stored_name and getattr(obj, stored_name, ""):
-            return format_html('<span title="Discord id {} (name when recorded)">{}</span>', discord_id,
-                               getattr(obj, stored_name))
+            return member_label(discord_id, getattr(obj, stored_name), recorded=True)
         return member_label(discord_id, name)
 
     column.__name__ = f"{field}_member"

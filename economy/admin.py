@@ -25,6 +25,7 @@ from core.admin_tools import (
     actor_column,
     has_model_permission,
     member_column,
+    member_label,
     run_for_each,
 )
 from core.discord_signin import officers
@@ -130,8 +131,7 @@ def transaction_side(field: str, stored: str, description: str):
     def column(obj: BytesTransaction) -> str:
         officer = getattr(obj, f"{stored}_officer_name", None)
         if officer:
-            return format_html('<span title="Discord id {}">{}{}</span>', getattr(obj, f"{stored}_officer_as_id"),
-                               OFFICER_PREFIX, officer)
+            return member_label(getattr(obj, f"{stored}_officer_as_id"), f"{OFFICER_PREFIX}{officer}")
         return member(obj)
 
     column.__name__ = f"{field}_side"
