@@ -5,7 +5,6 @@ to the dashboard: the project serves no public pages."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.http import HttpRequest
@@ -40,7 +39,9 @@ class GuildOpsAdminSite(admin.AdminSite):
     def each_context(self, request: HttpRequest) -> dict:
         context = super().each_context(request)
         context["site_url"] = reverse(f"{self.name}:index")  # "View site" = the dashboard
-        context["discord_signin"] = bool(settings.DISCORD_CLIENT_ID)  # the login page's Discord button
+        from core.discord_signin.views import is_configured
+
+        context["discord_signin"] = is_configured()  # the login page's Discord button (or how to turn it on)
         return context
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict]:

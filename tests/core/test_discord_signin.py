@@ -48,9 +48,28 @@ def sign_in(client, fake: FakeDiscordOAuth, member: DiscordMember):
 
 
 def test_login_page_offers_discord_only_when_configured(client, settings, discord_oauth):
-    assert "Sign in with Discord" in client.get("/admin/login/").content.decode()
+    page = client.get("/admin/login/").content.decode()
+    assert 'id="discord-signin-button"' in page and "discord-signin-off" not in page
     settings.DISCORD_CLIENT_ID = ""
-    assert "Sign in with Discord" not in client.get("/admin/login/").content.decode()
+    page = client.get("/admin/login/").content.decode()
+    assert 'id="discord-signin-button"' not in page
+    assert "Sign in with Discord is off on this server" in page and "DISCORD_CLIENT_ID" in page  # how to turn it on
+
+
+@pytest.mark.parametrize("configured", [True, False])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_discord_login_url_never_answers_500(client, settings, discord_oauth, configured, method):
+    if not configured:
+        settings.DISCORD_CLIENT_ID = settings.DISCORD_CLIENT_SECRET = ""
+        settings.SOCIALACCOUNT_PROVIDERS = {"discord": {}}
+    for url in ("/accounts/discord/login/", "/accounts/discord/login/?process=login&next=/admin/",
+                "/accounts/discord/login/callback/?code=x&state=y"):
+        response = getattr(client, method)(url)
+        assert response.status_code < 500, (url, response.status_code)
+        if not configured:
+            assert response.status_code == 404
+            assert "Sign in with Discord is not turned on" in response.content.decode()
+            assert "/admin/login/" in response.content.decode()
 
 
 def test_officer_signs_in_and_groups_follow_roles(client, discord_oauth):
