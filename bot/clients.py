@@ -27,6 +27,7 @@ Discord (``maybe_delivered``: a timeout, a dropped connection or a 5xx after the
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json as jsonlib
 import logging
 import threading
@@ -41,6 +42,8 @@ import aiohttp
 import redis
 import redis.asyncio as aioredis
 from django.conf import settings
+
+from bot import guard
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -78,9 +81,17 @@ class DiscordFailureError(Exception):
     permanent: bool = False
     retry_after: float | None = None
     maybe_delivered: bool = False
+    held_back: bool = False  # refused before it left this process (guard pause, shutdown, lease lost): not sent
 
     def __str__(self) -> str:
         return self.message
+
+
+# Asked right before each request leaves (after its bucket and pacing waits), with whether the
+# request changes something in Discord: raises a ``held_back`` failure to keep it from going
+# (delivery: the worker is stopping, or its lease on the row is no longer sure), and lets
+# delivery know when a row's write has left (an abandoned write's outcome is uncertain).
+SEND_GATE: contextvars.ContextVar[Callable[[bool], None] | None] = contextvars.ContextVar("SEND_GATE", default=None)
 
 
 class DiscordAuthError(Exception):
@@ -305,8 +316,11 @@ class DiscordRest:
             self._buckets.setdefault(f"{bucket_hash}:{major}", bucket)
 
     async def call(self, method: str, path: str, *, json: Any = None, reason: str | None = None,
-                   **params: Any) -> Any:
-        """One request on ``path`` (a template: ``/channels/{channel_id}/messages``)."""
+                   idempotent: bool = False, **params: Any) -> Any:
+        """One request on ``path`` (a template: ``/channels/{channel_id}/messages``). Every
+        answer is counted by ``bot.guard``; while the guard pauses, nothing is sent (a
+        ``held_back`` failure). ``idempotent``: a write that changes nothing visible when
+        repeated (opening a DM channel)."""
         assert self.session is not None and self.pacer is not None, "use DiscordRest as an async context manager"
         url = self.base + path.format_map({k: quote(str(v), safe="") for k, v in params.items()})
         headers = {"X-Audit-Log-Reason": quote(reason, safe="/ ")} if reason else {}
@@ -318,6 +332,10 @@ class DiscordRest:
                 while (pause := self._global_until - time.monotonic()) > 0:
                     await asyncio.sleep(pause)
                 await self.pacer.wait()
+                if (stop := guard.paused()) is not None:
+                    raise DiscordFailureError(stop.reason, held_back=True)
+                if (gate := SEND_GATE.get()) is not None:
+                    gate(method != "GET" and not idempotent)
                 self.stats["requests"] += 1
                 try:
                     async with asyncio.timeout(self.timeout):
@@ -330,6 +348,7 @@ class DiscordRest:
             finally:
                 bucket.release(answer_headers if answer_headers is not None and status != 429 else None)
             self._learn_hash(route, params, bucket, answer_headers)
+            guard.record_answer(status, shared_scope=answer_headers.get("X-RateLimit-Scope") == "shared")
             data = _json_or_text(raw, answer_headers)
             if 200 <= status < 300:
                 return data
@@ -362,7 +381,8 @@ class DiscordRest:
 
     async def dm_channel(self, user_id: int) -> int:
         if user_id not in self._dm_channels:
-            data = await self.call("POST", "/users/@me/channels", json={"recipient_id": str(user_id)})
+            data = await self.call("POST", "/users/@me/channels", json={"recipient_id": str(user_id)},
+                                   idempotent=True)
             self._dm_channels[user_id] = int(data["id"])
         return self._dm_channels[user_id]
 

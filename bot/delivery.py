@@ -252,6 +252,8 @@ async def deliver_one(api: DiscordRest, row: OutboxMessage, taken: set[int] | No
         async with asyncio.timeout(row_seconds()):
             return await attempt()
     except DiscordFailureError as failure:
+        if failure.held_back:  # never left this process: give it back unsent
+            return Outcome(row, started=False)
         return Outcome(row, failure=failure)
     except TimeoutError:
         return Outcome(row, failure=DiscordFailureError("timed out waiting for Discord", maybe_delivered=True))
@@ -466,6 +468,10 @@ def deliver_due(limit: int | None = None, ids: list[int] | None = None,
                             return report
                         except DiscordFailureError as failure:  # logging in failed: Discord down, timeout
                             sender = None
+                            if failure.held_back:
+                                report.released += release(rows, str(failure), dt.timedelta(0))
+                                report.errors.append(str(failure))
+                                return report
                             for row in rows:
                                 record_failure(row, failure, report)
                             return report
