@@ -80,7 +80,7 @@ def test_auto_book_task_every_path_end_to_end(raid_config, raid_night, make_even
         assert result["skipped"] == 1 and source.next_booked_at and fake_raid_helper.calls("POST") == []
     else:
         assert result["failed"] == 1 and source.next_booked_at is None and RaidEvent.objects.count() == 1
-        assert [r for r in caplog.records if r.levelno == logging.ERROR and r.name == "raids.services"]
+        assert [r for r in caplog.records if r.levelno == logging.ERROR and r.name == "raids.services.booking"]
 
 
 def test_auto_book_task_not_configured(settings, caplog):

@@ -1,0 +1,38 @@
+"""What every Ark admin page shares: the officer recorded as the actor of the services they call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from ark import services
+from core.admin_tools import ServiceFormMixin as CoreServiceFormMixin
+from core.admin_tools import (
+    run_for_each,
+)
+from core.discord_signin import officers
+
+
+def officer_context(request: HttpRequest):
+    """Ark's audit rows record the officer twice: the Discord id in ``actor_discord_id`` (the
+    column the admin shows by name) and the login in ``details.by``, for logins never
+    connected to Discord."""
+    return services.acting_as(request.user.get_username(), officers.discord_id(request.user))
+
+
+class ServiceFormMixin(CoreServiceFormMixin):
+    """Forms save through ``ark.services``, recording the officer as the actor."""
+
+    def service_context(self, request):
+        return officer_context(request)
+
+
+def run_service(
+    model_admin: admin.ModelAdmin, request: HttpRequest, queryset, label: str, call: Callable[[Any], Any]
+) -> None:
+    """``run_for_each`` with the officer recorded as the actor of every audit row."""
+    run_for_each(model_admin, request, queryset, call, summary=f"{label}: {{n}} done.",
+                 context=lambda: officer_context(request))

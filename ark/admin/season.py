@@ -1,0 +1,244 @@
+"""The season: the cadence, each alliance's calendar, governor stats, draft constraints and
+attendance records."""
+
+from __future__ import annotations
+
+import threading
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from ark import services
+from ark.models import (
+    ArkCalendar,
+    ArkSettings,
+    DraftConstraint,
+    Governor,
+    GovernorRecord,
+)
+from core.admin_tools import (
+    ExtraViewsMixin,
+    MemberNamesMixin,
+    ReadOnlyAdmin,
+    member_column,
+)
+from core.errors import DomainError
+
+from .common import ServiceFormMixin, officer_context, run_service
+
+
+@admin.register(ArkSettings)
+class ArkSettingsAdmin(ServiceFormMixin, admin.ModelAdmin):
+    """The installation's cadence: one row (Ark every N weekends from an anchor Saturday)."""
+
+    list_display = ("__str__", "cadence_weekends", "anchor_weekend", "updated_at")
+    fields = ("cadence_weekends", "anchor_weekend")
+
+    # "Add" is allowed without a query (the admin home asks every model): the service writes the
+    # one row (pk 1), so adding again just sets the cadence.
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def service_save(self, request, obj, data):
+        return services.save_cadence(cadence_weekends=data["cadence_weekends"], anchor_weekend=data["anchor_weekend"])
+
+
+class CalendarForm(forms.ModelForm):
+    """Slots and skipped weekends typed as comma-separated text (validated by ``save_calendar``)."""
+
+    slots_text = forms.CharField(
+        label="Allowed slots",
+        help_text="Day and UTC time, comma-separated, e.g. Sat 12:00, Sat 20:00, Sun 04:00. The first is the scheduler's.",
+    )
+    skipped_text = forms.CharField(
+        label="Skipped weekends", required=False, help_text="Saturdays to sit out, e.g. 2026-12-26, 2027-01-09."
+    )
+
+    class Meta:
+        model = ArkCalendar
+        fields = (
+            "alliance", "is_enabled", "close_days_before", "close_time_utc", "days_ahead",
+            "nudge_time_utc", "quiet_start_utc", "quiet_end_utc",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["slots_text"].initial = ", ".join(self.instance.slots or [])
+            self.fields["skipped_text"].initial = ", ".join(self.instance.skipped_weekends or [])
+
+
+@admin.register(ArkCalendar)
+class ArkCalendarAdmin(ServiceFormMixin, admin.ModelAdmin):
+    form = CalendarForm
+    list_display = ("alliance", "is_enabled", "slot_list", "close_rule", "days_ahead", "nudge_time_utc")
+    list_select_related = ("alliance",)
+    autocomplete_fields = ("alliance",)
+    fields = (
+        "alliance", "is_enabled", "slots_text", "close_days_before", "close_time_utc", "days_ahead",
+        "skipped_text", "nudge_time_utc", "quiet_start_utc", "quiet_end_utc",
+    )
+
+    @admin.display(description="Slots")
+    def slot_list(self, obj: ArkCalendar) -> str:
+        return ", ".join(obj.slots or [])
+
+    @admin.display(description="Signups close")
+    def close_rule(self, obj: ArkCalendar) -> str:
+        return f"{obj.close_days_before} day(s) before the Saturday, {obj.close_time_utc:%H:%M} UTC"
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # disable instead
+
+    def service_save(self, request, obj, data):
+        split = lambda text: [p.strip() for p in (text or "").split(",") if p.strip()]  # noqa: E731
+        return services.save_calendar(
+            alliance=data["alliance"],
+            slots=split(data.get("slots_text")),
+            skipped_weekends=split(data.get("skipped_text")),
+            **{f: data.get(f) for f in (
+                "close_days_before", "close_time_utc", "days_ahead", "is_enabled",
+                "nudge_time_utc", "quiet_start_utc", "quiet_end_utc",
+            )},
+        )
+
+
+class StatsUploadForm(forms.Form):
+    file = forms.FileField(label="CSV export", help_text="At most 2 MB.")
+
+
+def governor_record_html(governor: Governor) -> str:
+    """The attendance record as a small inline SVG bar chart (no external assets)."""
+    record = services.governor_record(governor)
+    bars = [("Signed up", record.signed_up, "#417690"), ("Checked in", record.checked_in, "#79aec8"),
+            ("Played", record.played, "#2e7d32"), ("No-show", record.no_show, "#c62828"),
+            ("Excused", record.excused, "#9e9e9e")]
+    top = max(v for _, v, _ in bars) or 1
+    rows = format_html_join(
+        "",
+        '<g transform="translate(0,{})"><text x="0" y="15">{}</text>'
+        '<rect x="90" y="3" width="{}" height="16" fill="{}"></rect><text x="{}" y="16">{}</text></g>',
+        ((i * 24, label, round(300 * v / top), colour, round(300 * v / top) + 96, v)
+         for i, (label, v, colour) in enumerate(bars)),
+    )
+    return format_html(
+        '<svg class="attendance-chart" role="img" aria-label="Attendance record" width="440" height="{}" '
+        'xmlns="http://www.w3.org/2000/svg" style="font:12px sans-serif">{}</svg>',
+        24 * len(bars), rows,
+    )
+
+
+@admin.register(Governor)
+class GovernorAdmin(ExtraViewsMixin, MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
+    extra_views = (("import-stats/", "import_stats_view", "import_stats"),)
+    member_fields = ("discord_user_id",)
+    list_display = (
+        "name", "governor_id", member_column("discord_user_id", "owner"), "power", "kill_points", "city_hall", "troop_tier",
+        "stats_updated_at", "suggested_ban",
+    )
+    search_fields = ("name", "=governor_id", "=discord_user_id")
+    list_filter = ("city_hall",)
+    readonly_fields = ("power", "kill_points", "city_hall", "troop_tier", "stats_updated_at", "attendance_record")
+
+    def get_fields(self, request, obj=None):
+        base = ("governor_id", "name", "discord_user_id")
+        return base if obj is None else (*base, *self.readonly_fields)
+
+    _page = threading.local()  # this request's ban suggestions (the admin instance is shared by threads)
+
+    def changelist_view(self, request, extra_context=None):
+        self._page.suggestions = {s.governor.pk: s for s in services.no_show_suggestions()}
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description="No-show rule")
+    def suggested_ban(self, obj: Governor) -> str:
+        """A link to the ban form, pre-filled; an officer decides (nothing is banned here)."""
+        suggestion = getattr(self._page, "suggestions", {}).get(obj.pk)
+        if suggestion is None:
+            return "—"
+        url = reverse("admin:ark_ban_add") + "?" + urlencode(
+            {"governor_id": obj.governor_id, "discord_user_id": obj.discord_user_id,
+             "reason": suggestion.reason, "weekends": 1}
+        )
+        return format_html('<a class="suggest-ban" href="{}">Suggest a ban: {}</a>', url, suggestion.reason)
+
+    @admin.display(description="Attendance record")
+    def attendance_record(self, obj: Governor) -> str:
+        return governor_record_html(obj)
+
+    def service_save(self, request, obj, data):
+        return services.register_governor(
+            governor_id=data["governor_id"],
+            name=data["name"],
+            discord_user_id=data["discord_user_id"],
+            as_officer=True,
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("governor_id", *self.readonly_fields) if obj else ()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def import_stats_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload the stats CSV; the page reports every row (updated, unchanged, refused and why)."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        report = None
+        form = StatsUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                with officer_context(request):
+                    report = services.import_governor_stats(data=upload.read(services.MAX_IMPORT_BYTES + 1))
+                self.message_user(request, f"Stats import: {report}.", messages.SUCCESS)
+            except DomainError as exc:
+                form.add_error("file", str(exc))
+        return TemplateResponse(request, "admin/ark/import_stats.html", {
+            **self.admin_site.each_context(request), "title": "Import governor stats", "form": form,
+            "report": report, "opts": self.model._meta,
+        })
+
+
+@admin.register(DraftConstraint)
+class DraftConstraintAdmin(ServiceFormMixin, admin.ModelAdmin):
+    list_display = ("__str__", "match", "kind", "governor", "other", "team")
+    list_filter = ("kind",)
+    list_select_related = ("match__alliance", "governor", "other")
+    autocomplete_fields = ("governor", "other")
+    raw_id_fields = ("match",)
+    fields = ("match", "kind", "governor", "other", "team")
+    actions = ["remove"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields if obj else ()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the "Remove" action goes through the service (audited)
+
+    def service_save(self, request, obj, data):
+        if obj is not None:
+            return obj
+        return services.add_draft_constraint(
+            match_id=data["match"].pk, kind=data["kind"], governor_id=data["governor"].governor_id,
+            other_governor_id=data["other"].governor_id if data.get("other") else None, team=data.get("team"),
+        )
+
+    @admin.action(description="Remove these constraints", permissions=["change"])
+    def remove(self, request, queryset):
+        run_service(self, request, queryset, "Removed",
+                    lambda c: services.remove_draft_constraint(constraint_id=c.pk))
+
+
+@admin.register(GovernorRecord)
+class GovernorRecordAdmin(ReadOnlyAdmin):
+    list_display = ("governor", "signed_up", "checked_in", "played", "no_show", "excused", "updated_at")
+    list_select_related = ("governor",)
+    search_fields = ("governor__name", "=governor__governor_id")

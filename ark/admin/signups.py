@@ -1,0 +1,160 @@
+"""Signups: officers add a member's governor, move slots and teams and mark attendance (the
+rows themselves are the members'; read-only here)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+
+from ark import services
+from ark.models import (
+    Signup,
+)
+from core.admin_tools import (
+    MemberNamesMixin,
+    ReadOnlyAdmin,
+    member_column,
+)
+
+from .common import ServiceFormMixin, run_service
+
+
+def _slot_action(slot: str):
+    def action(model_admin, request, queryset):
+        queryset = queryset.select_related("governor")
+        run_service(
+            model_admin,
+            request,
+            queryset,
+            f"Moved to {slot}",
+            lambda s: services.move_signup_slot(
+                match_id=s.match_id, governor_id=s.governor.governor_id, slot_type=slot
+            ),
+        )
+
+    action.__name__ = f"move_to_{slot.lower()}"
+    return admin.action(description=f"Move to {slot}", permissions=["roster"])(action)
+
+
+def _team_action(team: int):
+    def action(model_admin, request, queryset):
+        run_service(model_admin, request, queryset, f"Moved to team {team}",
+                    lambda s: services.move_to_team(signup_id=s.pk, team=team))
+
+    action.__name__ = f"move_to_team_{team}"
+    return admin.action(description=f"Draft: move to team {team}", permissions=["roster"])(action)
+
+
+def _attendance_action(value: str):
+    label = Signup.Attendance(value).label
+
+    def action(model_admin, request, queryset):
+        run_service(model_admin, request, queryset.select_related("governor"), f"Marked {label}",
+                    lambda s: services.set_attendance(match_id=s.match_id, governor_id=s.governor.governor_id,
+                                                      attendance=value))
+
+    action.__name__ = f"mark_{value}"
+    return admin.action(description=f"Attendance: {label}", permissions=["roster"])(action)
+
+
+class SignupAddForm(forms.ModelForm):
+    """An officer signs a member's governor up (``add_signup`` with ``as_officer``): after the
+    close, as Sub before the players are full, and past a ban only when ticked (audited)."""
+
+    slot_choice = forms.ChoiceField(
+        label="Slot",
+        required=False,
+        choices=[("", "First free (Player, then Sub)"), *Signup.Slot.choices],
+    )
+    override_ban = forms.BooleanField(
+        required=False, help_text="Sign up a banned member or governor anyway (recorded as an override)."
+    )
+    override_city_hall = forms.BooleanField(
+        required=False, help_text="Sign up a governor below the alliance's minimum city hall (recorded as an override)."
+    )
+
+    class Meta:
+        model = Signup
+        fields = ("match", "governor")
+
+
+@admin.register(Signup)
+class SignupAdmin(MemberNamesMixin, ServiceFormMixin, ReadOnlyAdmin):
+    form = SignupAddForm
+    member_fields = ("discord_user_id",)
+    list_display = (
+        "governor",
+        "match",
+        "slot",
+        "status",
+        "source",
+        "checked_in_at",
+        member_column("discord_user_id"),
+        "team",
+        "attendance",
+        "power",
+        "created_at",
+    )
+    list_filter = (
+        "status", "slot", "source", "team", "attendance", "match__alliance", "ark_weekend_date", "match__status",
+    )
+    list_select_related = ("governor", "match__alliance")
+    search_fields = ("governor__name", "=governor__governor_id", "=discord_user_id")
+    autocomplete_fields = ("match", "governor")
+    actions = [
+        "remove",
+        *(_slot_action(s) for s in Signup.Slot.values),
+        *(_team_action(t) for t in (1, 2)),
+        *(_attendance_action(a) for a in ("played", "no_show", "excused")),
+    ]
+
+    @admin.display(description="Power", ordering="governor__power")
+    def power(self, obj: Signup) -> str:
+        return f"{obj.governor.power:,}" if obj.governor.power is not None else "—"
+
+    @admin.action(description="Remove from the roster (officer)", permissions=["roster"])
+    def remove(self, request, queryset):
+        run_service(
+            self,
+            request,
+            queryset.select_related("governor"),
+            "Removed",
+            lambda s: services.remove_signup(
+                match_id=s.match_id,
+                governor_id=s.governor.governor_id,
+                status=Signup.Status.REMOVED,
+                as_officer=True,
+            ),
+        )
+
+    def has_roster_permission(self, request) -> bool:
+        """The roster actions (services) need the signup change permission; the rows
+        themselves stay read-only."""
+        return request.user.has_perm("ark.change_signup")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("ark.add_signup")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("match", "governor", "slot_choice", "override_ban", "override_city_hall")
+        return [f.name for f in Signup._meta.fields if f.name != "id"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:  # the view-only page: a plain form of the read-only fields
+            kwargs["form"] = forms.ModelForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def service_save(self, request, obj, data):
+        if obj is not None:
+            return obj  # view only
+        governor = data["governor"]
+        return services.add_signup(
+            match_id=data["match"].pk,
+            governor_id=governor.governor_id,
+            discord_user_id=governor.discord_user_id,
+            slot_type=data.get("slot_choice") or None,
+            as_officer=True,
+            override_ban=bool(data.get("override_ban")),
+            override_city_hall=bool(data.get("override_city_hall")),
+        )

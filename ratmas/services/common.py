@@ -1,0 +1,168 @@
+"""What every Ratmas service shares: the error, the topics and limits, the event lock and the
+small validators and formatters (dates, names, wish lists, Discord markup)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.utils import timezone
+
+from bot import outbox
+from core.errors import DomainError
+from ratmas.models import Event, ScheduledSend
+
+Status = Event.Status
+
+TOPIC_PREFIX = "ratmas."
+TOPIC_SANTA_DM = "ratmas.santa_dm"
+TOPIC_RELAY = "ratmas.relay"
+TOPIC_RELAY_BOUNCE = "ratmas.relay_bounce"
+TOPIC_ANNOUNCE = "ratmas.announce"
+TOPIC_REMINDER = "ratmas.reminder"
+
+MIN_PARTICIPANTS = 3
+RELAY_LIMIT = 5  # anonymous messages per user ...
+RELAY_WINDOW = dt.timedelta(hours=1)  # ... per sliding hour
+RELAY_MAX_CHARS = 1500
+EXPORT_FORMAT = "guildops.ratmas/1"
+
+# Allowed lifecycle moves. Anything else is refused with a message.
+TRANSITIONS: dict[str, set[str]] = {
+    Status.OPEN: {Status.LOCKED, Status.CANCELLED},
+    Status.LOCKED: {Status.OPEN, Status.MATCHED, Status.CANCELLED},
+    Status.MATCHED: {Status.NOTIFIED, Status.CANCELLED},
+    Status.NOTIFIED: {Status.COMPLETED, Status.CANCELLED},
+    Status.COMPLETED: set(),
+    Status.CANCELLED: set(),
+}
+
+# (kind, deadline attribute, how long before, statuses in which it applies, until (next reminder))
+REMINDERS = (
+    (ScheduledSend.Kind.SIGNUP_72H, "signup_deadline", dt.timedelta(hours=72), dt.timedelta(hours=24), (Status.OPEN,)),
+    (ScheduledSend.Kind.SIGNUP_24H, "signup_deadline", dt.timedelta(hours=24), dt.timedelta(0), (Status.OPEN,)),
+    (ScheduledSend.Kind.PURCHASE_72H, "purchase_deadline", dt.timedelta(hours=72), dt.timedelta(hours=24),
+     (Status.MATCHED, Status.NOTIFIED)),
+    (ScheduledSend.Kind.PURCHASE_24H, "purchase_deadline", dt.timedelta(hours=24), dt.timedelta(0),
+     (Status.MATCHED, Status.NOTIFIED)),
+)
+REVEAL_GRACE = dt.timedelta(days=3)  # a reveal missed by more than this is not announced late
+
+
+class RatmasError(DomainError):
+    """A Ratmas rule was broken; the message is shown to the person who acted."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _lock(event: Event | int) -> Event:
+    pk = event.pk if isinstance(event, Event) else event
+    try:
+        return Event.objects.select_for_update().get(pk=pk)
+    except Event.DoesNotExist:
+        raise RatmasError("This Ratmas event no longer exists.") from None
+
+
+def _mirror(target: Event, source: Event) -> None:
+    """Keep the caller's instance in step with the row we changed."""
+    if isinstance(target, Event) and target is not source:
+        target.status = source.status
+        target.updated_at = source.updated_at
+
+
+def _require(event: Event, *statuses: str, action: str) -> None:
+    if event.status not in statuses:
+        raise RatmasError(f"Cannot {action}: the event is {event.status} (needs: {' or '.join(statuses)}).")
+
+
+def validate_timezone(name: str) -> str:
+    name = (name or "").strip()
+    try:
+        if not name or name.startswith("/") or ".." in name:
+            raise ValueError(name)
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise RatmasError(f"{name!r} is not a time zone; use an IANA name such as Europe/Berlin or UTC.") from None
+    return name
+
+
+def validate_wishlist(url: str | None) -> str:
+    url = (url or "").strip()
+    if not url:
+        return ""
+    if len(url) > 500:
+        raise RatmasError("The wishlist link is too long (500 characters at most).")
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise RatmasError("The wishlist must be an http:// or https:// link.") from None
+    return url
+
+
+def _aware(value: dt.datetime, label: str) -> dt.datetime:
+    if not isinstance(value, dt.datetime):
+        raise RatmasError(f"The {label} must be a date and time.")
+    if timezone.is_naive(value):
+        raise RatmasError(f"The {label} needs a time zone.")
+    return value.astimezone(dt.UTC)
+
+
+def _validate_dates(signup: dt.datetime, purchase: dt.datetime, reveal: dt.datetime) -> tuple:
+    signup, purchase, reveal = (_aware(signup, "signup deadline"), _aware(purchase, "purchase deadline"),
+                                _aware(reveal, "reveal date"))
+    if not signup <= purchase <= reveal:
+        raise RatmasError("Dates must be in order: signup deadline ≤ purchase deadline ≤ reveal date.")
+    return signup, purchase, reveal
+
+
+def parse_local_datetime(text: str, tz_name: str = "UTC") -> dt.datetime:
+    """``YYYY-MM-DD HH:MM`` read in the event's time zone, returned in UTC: organisers type
+    local times, the database keeps UTC."""
+    tz = zoneinfo.ZoneInfo(validate_timezone(tz_name))
+    try:
+        naive = dt.datetime.strptime(text.strip(), "%Y-%m-%d %H:%M")  # noqa: DTZ007 (local; zone set below)
+    except ValueError:
+        raise RatmasError(f"{text!r} is not a date and time; write it as YYYY-MM-DD HH:MM.") from None
+    return naive.replace(tzinfo=tz).astimezone(dt.UTC)
+
+
+def _clean_name(display_name: str) -> str:
+    name = " ".join((display_name or "").split())[:100]
+    if not name:
+        raise RatmasError("A display name is required.")
+    return name
+
+
+MARKDOWN_CHARS = frozenset("\\*_~`|><[]")
+ERROR_SHOWN_CHARS = 300  # of Discord's error text, quoted in reports (a message holds 2000)
+
+
+def md(text: str) -> str:
+    """A member-chosen name, escaped for Discord markdown: a display name such as
+    ``**x** ||`` or ``[link](…)`` must not reformat the message it is quoted in (mass
+    mentions cannot ping anyway: the outbox sends ``allowed_mentions`` empty)."""
+    return "".join(f"\\{c}" if c in MARKDOWN_CHARS else c for c in text)
+
+
+def _ts(moment: dt.datetime, style: str = "F") -> str:
+    return outbox.discord_timestamp(moment, style)
+
+
+def _announce(event: Event, content: str, dedupe_key: str | None = None) -> None:
+    if event.announcement_channel_id:
+        outbox.post_message(event.announcement_channel_id, content=content, dedupe_key=dedupe_key,
+                            topic=TOPIC_ANNOUNCE)
+
+
+def _names(people: Iterable[str], limit: int = 10) -> str:
+    people = list(people)
+    shown = ", ".join(people[:limit])
+    return shown + (f" and {len(people) - limit} more" if len(people) > limit else "")
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
