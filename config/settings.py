@@ -89,6 +89,8 @@ def env_role_groups(name: str) -> list[tuple[int, str]]:
 
 # --- Core -----------------------------------------------------------------------------------
 DEBUG = env_bool("DEBUG", False)
+# The running version (the image sets the git commit): error reports' release, /metrics, the dashboard.
+GUILDOPS_VERSION = env_str("GUILDOPS_VERSION", "dev")
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
@@ -125,6 +127,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.health.ProbeMiddleware",  # /healthz, /healthz/deep: before the SSL redirect and host checks
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -273,13 +276,22 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300, minimu
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360, minimum=1)
 CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler, stamping the scheduler's heartbeat on each tick.
+CELERY_BEAT_SCHEDULER = "core.beat:HeartbeatScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Discord delivery has a queue of its own ("discord"), consumed by its own worker, so a slow or
 # failing Discord never holds the workers that run the lifecycle, reminders and syncs
 # (README, "Production deployment"). Every other task stays on the default queue "celery".
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {"bot.tasks.deliver_outbox_task": {"queue": "discord"}}
+
+# Watched clocks (core.heartbeats, /healthz/deep): how often beat sends each worker queue a
+# heartbeat task, and after how many seconds without a heartbeat a component counts as late.
+HEARTBEAT_INTERVAL_SECONDS = env_int("HEARTBEAT_INTERVAL_SECONDS", 30, minimum=5)
+HEALTH_SCHEDULER_LATE_SECONDS = env_int("HEALTH_SCHEDULER_LATE_SECONDS", 60, minimum=10)
+HEALTH_WORKER_LATE_SECONDS = env_int("HEALTH_WORKER_LATE_SECONDS", 180, minimum=HEARTBEAT_INTERVAL_SECONDS + 5)
+HEALTH_DELIVERY_LATE_SECONDS = env_int("HEALTH_DELIVERY_LATE_SECONDS", 180, minimum=HEARTBEAT_INTERVAL_SECONDS + 5)
+HEALTH_BOT_LATE_SECONDS = env_int("HEALTH_BOT_LATE_SECONDS", 150, minimum=30)
 
 # The one place the periodic schedule is declared. django-celery-beat copies it into the
 # database at start, where officers can see it and change intervals in the admin.
@@ -301,6 +313,13 @@ CELERY_BEAT_SCHEDULE = {
     "ark: retention": {"task": "ark.tasks.ark_retention_task", "schedule": crontab(minute=30, hour=3, day_of_month=1)},
     "ratmas: scheduled reminders": {"task": "ratmas.tasks.ratmas_schedule_task", "schedule": 5 * 60.0},
     "economy: expire moderation cases": {"task": "economy.tasks.expire_cases_task", "schedule": 60.0},
+    # Watched clocks (core.heartbeats): beat → broker → a worker of each queue, every interval.
+    "core: heartbeat of the celery queue": {
+        "task": "core.tasks.heartbeat_task", "args": ["worker"], "schedule": float(HEARTBEAT_INTERVAL_SECONDS),
+        "options": {"queue": "celery", "expire_seconds": HEARTBEAT_INTERVAL_SECONDS}},
+    "core: heartbeat of the discord queue": {
+        "task": "core.tasks.heartbeat_task", "args": ["delivery"], "schedule": float(HEARTBEAT_INTERVAL_SECONDS),
+        "options": {"queue": "discord", "expire_seconds": HEARTBEAT_INTERVAL_SECONDS}},
 }
 
 # --- Discord --------------------------------------------------------------------------------

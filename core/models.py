@@ -75,3 +75,31 @@ class SecretSetting(models.Model):
 
     def __str__(self) -> str:
         return self.get_name_display()
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of one process kind (``core.heartbeats``): the scheduler stamps
+    it on its ticks, each worker queue when it runs the heartbeat task beat sent through the
+    broker, the bot from its gateway heartbeat. One row per component, overwritten in place;
+    ``/healthz/deep``, the dashboard's System panel and ``/metrics`` read it."""
+
+    class Component(models.TextChoices):
+        SCHEDULER = "scheduler", "Scheduler (Celery beat)"
+        WORKER = "worker", "Worker (queue \"celery\")"
+        DELIVERY = "delivery", "Delivery (queue \"discord\")"
+        BOT = "bot", "Discord bot (gateway)"
+
+    component = models.CharField(max_length=20, primary_key=True, choices=Component.choices)
+    beat_at = models.DateTimeField(help_text="When the component last proved it is alive (UTC).")
+    details = models.JSONField(default=dict, blank=True,
+                               help_text="What the component reported with it (gateway latency, last event…).")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(name="heartbeat_known_component",
+                                   condition=models.Q(component__in=["scheduler", "worker", "delivery", "bot"]),
+                                   violation_error_message="Not a component that sends heartbeats."),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_component_display()}: {self.beat_at:%Y-%m-%d %H:%M:%S} UTC"
