@@ -320,6 +320,7 @@ CELERY_BEAT_SCHEDULE = {
     "core: heartbeat of the discord queue": {
         "task": "core.tasks.heartbeat_task", "args": ["delivery"], "schedule": float(HEARTBEAT_INTERVAL_SECONDS),
         "options": {"queue": "discord", "expire_seconds": HEARTBEAT_INTERVAL_SECONDS}},
+    "core: database backup": {"task": "core.tasks.backup_task", "schedule": crontab(minute=15, hour=3)},
 }
 
 # --- Discord --------------------------------------------------------------------------------
@@ -420,6 +421,13 @@ ARK_REMINDER_GRACE_MINUTES = env_float("ARK_REMINDER_GRACE_MINUTES", 20.0)
 ARK_RESULT_REMINDER_HOURS = env_float("ARK_RESULT_REMINDER_HOURS", 2.0)
 ARK_OFFICER_ROLE_ID = env_snowflake("ARK_OFFICER_ROLE_ID")
 ARK_RETENTION_DAYS = env_int("ARK_RETENTION_DAYS", 730, minimum=30)
+
+# --- Backups (core/backups.py; README "Backups") -------------------------------------------
+BACKUP_DIR = Path(env_str("BACKUP_DIR") or VAR_DIR / "backups")  # where `manage.py backup` and beat write
+BACKUP_KEEP_DAILY = env_int("BACKUP_KEEP_DAILY", 7, minimum=1)  # newest backup of each of the last N days
+BACKUP_KEEP_WEEKLY = env_int("BACKUP_KEEP_WEEKLY", 4, minimum=0)  # … and of each of the last M ISO weeks
+BACKUP_BY_BEAT = env_bool("BACKUP_BY_BEAT", True)  # off when another process (compose `backup`) runs them
+BACKUP_PG_BIN_DIR = env_str("BACKUP_PG_BIN_DIR")  # folder of pg_dump/pg_restore/psql; default: matched to the server
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

@@ -1,10 +1,15 @@
-"""Celery tasks of the project's plumbing."""
+"""Celery tasks of the project's plumbing (thin: the work is in core's modules)."""
 
 from __future__ import annotations
 
-from celery import shared_task
+import logging
 
-from core import heartbeats
+from celery import shared_task
+from django.conf import settings
+
+from core import backups, heartbeats
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True)
@@ -15,3 +20,16 @@ def heartbeat_task(component: str) -> str:
     interval, so a queue that was stuck is not flooded with stale beats when it recovers."""
     heartbeats.record(component)
     return component
+
+
+@shared_task
+def backup_task() -> str:
+    """Daily (CELERY_BEAT_SCHEDULE, 03:15 UTC): back the database up into BACKUP_DIR and rotate
+    it (README, "Backups"). Off with ``BACKUP_BY_BEAT=0`` when another process, such as the
+    compose file's ``backup`` service, runs ``manage.py backup`` instead. A failure raises, so the
+    task is recorded as failed where errors are reported."""
+    if not settings.BACKUP_BY_BEAT:
+        return "skipped: BACKUP_BY_BEAT is off (another process makes the backups)"
+    report = backups.create_backup()
+    log.info("backup: %s", report)
+    return str(report)
