@@ -43,6 +43,7 @@ from discord import app_commands
 from django.conf import settings
 from django.db import close_old_connections, connections
 
+from bot import vitals
 from core.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -199,6 +200,11 @@ class EventLane:
             finally:
                 queue.task_done()
 
+    @property
+    def depth(self) -> int:
+        """Events queued and not started yet (``bot.vitals`` serves it as a metric)."""
+        return self._queue.qsize() if self._queue is not None else 0
+
     async def drain(self) -> None:
         if self._queue is not None:
             await self._queue.join()
@@ -266,6 +272,7 @@ async def respond(interaction: Any, work: Callable[[], Awaitable[str | Reply | N
     # In a rush (every database thread taken) the work would only queue: acknowledge first, so
     # the acknowledgement never waits behind other members' work.
     wait = 0 if DB.backlogged else settings.DISCORD_DEFER_AFTER
+    started, acked_at, answered_at = time.monotonic(), None, None  # for bot.vitals' histograms
     task = asyncio.ensure_future(work())
     deferred = False
     try:
@@ -274,7 +281,7 @@ async def respond(interaction: Any, work: Callable[[], Awaitable[str | Reply | N
         except TimeoutError:
             try:
                 await interaction.response.defer(ephemeral=ephemeral, thinking=True)
-                deferred = True
+                deferred, acked_at = True, time.monotonic()
             except SEND_ERRORS as exc:  # expired, already answered, network: finish the work anyway
                 log.warning("%s: could not defer (%s)", _describe(interaction), exc)
             result = await task
@@ -292,8 +299,11 @@ async def respond(interaction: Any, work: Callable[[], Awaitable[str | Reply | N
             await interaction.delete_original_response()
         else:
             await interaction.edit_original_response(content=reply.content, **reply.kwargs())
+        answered_at = time.monotonic()
+        acked_at = acked_at or answered_at
     except SEND_ERRORS as exc:
         log.warning("%s: the answer could not be delivered (%s)", _describe(interaction), exc)
+    vitals.observe_interaction(started, acked_at, answered_at)
     await remember_member(interaction)
 
 

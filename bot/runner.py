@@ -21,6 +21,7 @@ from django.conf import settings
 
 from bot import interactions
 from bot.clients import configure_api_base
+from bot.vitals import Vitals
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,12 @@ class GuildOpsBot(commands.Bot):
         self.components = interactions.ComponentRouter()
         self.tree.on_error = interactions.on_tree_error
         self.add_listener(self.components.on_interaction, "on_interaction")
+        self.vitals = Vitals(self)  # heartbeat for /healthz/deep, metrics port
+        self.add_listener(self.vitals.on_socket_event_type, "on_socket_event_type")
 
     async def setup_hook(self) -> None:
+        if not self.sync_only:
+            self.vitals.start()
         for module_name in discord_command_modules():
             module = import_module(module_name)
             setup = getattr(module, "setup", None)
@@ -77,6 +82,7 @@ class GuildOpsBot(commands.Bot):
         log.info("runbot: connected as %s", self.user)
 
     async def close(self) -> None:
+        self.vitals.stop()
         await super().close()
         await interactions.EVENTS.shutdown()
         await asyncio.to_thread(interactions.DB.shutdown)

@@ -291,7 +291,7 @@ HEARTBEAT_INTERVAL_SECONDS = env_int("HEARTBEAT_INTERVAL_SECONDS", 30, minimum=5
 HEALTH_SCHEDULER_LATE_SECONDS = env_int("HEALTH_SCHEDULER_LATE_SECONDS", 60, minimum=10)
 HEALTH_WORKER_LATE_SECONDS = env_int("HEALTH_WORKER_LATE_SECONDS", 180, minimum=HEARTBEAT_INTERVAL_SECONDS + 5)
 HEALTH_DELIVERY_LATE_SECONDS = env_int("HEALTH_DELIVERY_LATE_SECONDS", 180, minimum=HEARTBEAT_INTERVAL_SECONDS + 5)
-HEALTH_BOT_LATE_SECONDS = env_int("HEALTH_BOT_LATE_SECONDS", 150, minimum=30)
+HEALTH_BOT_LATE_SECONDS = env_int("HEALTH_BOT_LATE_SECONDS", 150, minimum=5)
 
 # The one place the periodic schedule is declared. django-celery-beat copies it into the
 # database at start, where officers can see it and change intervals in the admin.
@@ -365,6 +365,9 @@ SOCIALACCOUNT_PROVIDERS = {
 DISCORD_DB_THREADS = env_int("DISCORD_DB_THREADS", 2, minimum=1)
 DISCORD_EVENT_THREADS = env_int("DISCORD_EVENT_THREADS", 2, minimum=1)
 DISCORD_EVENT_QUEUE = env_int("DISCORD_EVENT_QUEUE", 2000, minimum=1)
+# runbot's own Prometheus metrics (bot.vitals): the port (0 = off) and the address it listens on.
+BOT_METRICS_PORT = env_int("BOT_METRICS_PORT", 0, minimum=0)
+BOT_METRICS_ADDR = env_str("BOT_METRICS_ADDR", "0.0.0.0")  # noqa: S104 - a container's port, published only on purpose
 DISCORD_DEFER_AFTER = env_float("DISCORD_DEFER_AFTER", 0.4)  # seconds before an interaction is deferred
 OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 200, minimum=1)  # rows one worker holds at once
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
