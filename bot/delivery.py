@@ -4,8 +4,9 @@ Three steps, each in its own transaction, so a crash at any point loses nothing:
 
 1. ``claim_due`` marks due rows ``sending`` (``SELECT … FOR UPDATE SKIP LOCKED`` plus a
    conditional update, so two workers never claim the same row), counts the attempt (the
-   attempt number is the claim's fencing token) and sets a lease (``next_attempt_at``) that
-   lasts until every request of this attempt has certainly ended (see "lease" below).
+   attempt number is the claim's fencing token), names the run holding it (``claimed_by``) and
+   sets a short lease (``next_attempt_at``, ``OUTBOX_LEASE_SECONDS``) that the run renews while
+   it lives (see "lease" below).
    A claim takes at most ``ROWS_PER_CHANNEL`` rows of one channel (a channel drains at 5
    messages per 5 s, so more would only wait while other channels could go), skips channels
    another worker holds, and never takes an edit or delete while an earlier row for the same
@@ -21,12 +22,20 @@ Three steps, each in its own transaction, so a crash at any point loses nothing:
    ``bot.signals.outbox_sent`` / ``outbox_failed`` in the same transaction. A ``sent`` row is
    never touched again; a failure is only recorded by the attempt that still owns the row.
 
-Lease: a run starts no row after ``OUTBOX_RUN_SECONDS``; each row (all its requests) is
-cancelled after ``row_seconds()``; so every request of a run has ended by run deadline +
-``row_seconds()``. The lease is that moment plus ``LEASE_MARGIN_SECONDS`` for recording. A row
-is only re-claimed after its lease lapsed, when the attempt is over: the worker died (its
-requests died with it) or it is frozen past all its own timeouts. Such a re-claim marks the
-row uncertain, and step 2's lookup covers the case where the lost attempt did post.
+Lease: a ``LeaseKeeper`` thread of the run renews the lease of every row the run holds every
+third of ``OUTBOX_LEASE_SECONDS`` (one indexed UPDATE by ``claimed_by``), however long Discord
+takes to answer: a slow but alive worker keeps its rows. When the process dies (kill -9, OOM)
+its requests die with it and the renewals stop, so its rows are claimable again within one
+lease. A request only leaves while the run's last renewal is younger than the lease minus a
+margin (``SEND_GATE``), so a run whose renewals stall (its database went away, it was frozen)
+stops sending before anyone else may take its rows. A re-claim of a row left ``sending``
+marks it uncertain, and step 2's nonce and lookup cover the case where the lost attempt did post.
+
+Stopping: ``STOP`` is set when the worker is told to shut down (Celery's warm shutdown,
+``bot.tasks``). The run then claims nothing more and starts no request; requests in flight get
+``OUTBOX_STOP_GRACE_SECONDS`` to answer, then are abandoned; every row not sent is given back
+at once, with no attempt counted when its write never left, and marked uncertain (the nonce
+and the lookup handle it) when it did.
 """
 
 from __future__ import annotations
@@ -34,20 +43,24 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
 import queue
+import socket
 import threading
 import time
+import uuid
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from bot.clients import DiscordAuthError, DiscordFailureError, DiscordRest, run_async
+from bot import guard
+from bot.clients import SEND_GATE, DiscordAuthError, DiscordFailureError, DiscordRest, run_async
 from bot.models import OutboxMessage
 from bot.signals import outbox_failed, outbox_sent
 from core.claims import claim_rows
@@ -58,7 +71,7 @@ Status = OutboxMessage.Status
 Kind = OutboxMessage.Kind
 
 ROWS_PER_CHANNEL = 5
-LEASE_MARGIN_SECONDS = 30
+STOP = threading.Event()  # the worker is shutting down (set by bot.tasks on Celery's warm shutdown)
 CLOCK_SKEW_SECONDS = 60  # looked-for messages may be this much older than our own clock says
 LOOKUP_PAGES = 5  # × 100 messages after the uncertain attempt
 MESSAGE_KINDS = (Kind.CHANNEL_MESSAGE, Kind.EDIT_MESSAGE, Kind.DELETE_MESSAGE)
@@ -91,8 +104,14 @@ def row_seconds() -> float:
     return 2 * float(settings.DISCORD_HTTP_TIMEOUT)
 
 
-def lease_for(run_deadline: dt.datetime) -> dt.datetime:
-    return run_deadline + dt.timedelta(seconds=row_seconds() + LEASE_MARGIN_SECONDS)
+def lease_seconds() -> float:
+    return float(settings.OUTBOX_LEASE_SECONDS)
+
+
+def lease_margin() -> float:
+    """A run sends nothing once its last renewal is older than the lease minus this: room for
+    the clocks of two hosts and a request's way to Discord."""
+    return min(2.0, lease_seconds() / 5)
 
 
 def due_filter(now: dt.datetime) -> Q:
@@ -111,12 +130,13 @@ def lane_of(row: OutboxMessage) -> tuple:
 
 
 def claim_due(limit: int | None = None, now: dt.datetime | None = None, ids: list[int] | None = None, *,
-              own_channels: Iterable[int] = (), run_deadline: dt.datetime | None = None) -> list[OutboxMessage]:
+              own_channels: Iterable[int] = (), owner: str = "") -> list[OutboxMessage]:
     """Claim due rows for one worker (see the module docstring). ``own_channels`` are the
-    channels this worker already holds rows of (it may take more of them)."""
+    channels this worker already holds rows of (it may take more of them); ``owner`` names the
+    run, whose ``LeaseKeeper`` renews the rows' lease."""
     now = now or timezone.now()
     limit = limit or settings.OUTBOX_BATCH_SIZE
-    lease_end = lease_for(run_deadline or now + dt.timedelta(seconds=settings.OUTBOX_RUN_SECONDS))
+    lease_end = now + dt.timedelta(seconds=lease_seconds())
     held_elsewhere = OutboxMessage.objects.filter(
         status=Status.SENDING, next_attempt_at__gt=now, channel_id=OuterRef("channel_id"),
         kind__in=MESSAGE_KINDS,
@@ -148,7 +168,7 @@ def claim_due(limit: int | None = None, now: dt.datetime | None = None, ids: lis
             if sum(map(len, picked.values())) >= limit:
                 break
         claim = {"status": Status.SENDING, "next_attempt_at": lease_end, "attempts": F("attempts") + 1,
-                 "claimed_at": now, "updated_at": now}
+                 "claimed_at": now, "claimed_by": owner, "updated_at": now}
         # Conditional updates (still due, same status): no-ops for a row another worker changed
         # meanwhile, which is also the guard on SQLite (no row locks). A row found "sending"
         # lost its worker mid-attempt: it may have posted, so it becomes uncertain.
@@ -237,9 +257,20 @@ async def find_earlier_attempt(api: DiscordRest, channel_id: int, row: OutboxMes
     return None
 
 
+class RowSend:
+    """One row's attempt as the lane runs it: whether its write (the post, edit, role change…)
+    has left this process. An attempt abandoned after that has an uncertain outcome."""
+
+    def __init__(self, row: OutboxMessage) -> None:
+        self.row = row
+        self.wrote = False
+
+
 async def deliver_one(api: DiscordRest, row: OutboxMessage, taken: set[int] | None = None,
-                      now: dt.datetime | None = None) -> Outcome:
-    """One row, all its requests bounded by ``row_seconds()``."""
+                      now: dt.datetime | None = None, gate: Callable[[bool], None] | None = None) -> Outcome:
+    """One row, all its requests bounded by ``row_seconds()``. ``gate`` is asked before each
+    request leaves (``bot.clients.SEND_GATE``); a request it or the guard holds back makes the
+    row "not started": given back unsent."""
     async def attempt() -> Outcome:
         if needs_lookup(row, now or timezone.now()):
             channel = row.channel_id if row.kind == Kind.CHANNEL_MESSAGE else await api.dm_channel(row.user_id)
@@ -248,6 +279,7 @@ async def deliver_one(api: DiscordRest, row: OutboxMessage, taken: set[int] | No
                 return Outcome(row, found, adopted=True)
         return Outcome(row, await _send(api, row))
 
+    token = SEND_GATE.set(gate)
     try:
         async with asyncio.timeout(row_seconds()):
             return await attempt()
@@ -257,6 +289,8 @@ async def deliver_one(api: DiscordRest, row: OutboxMessage, taken: set[int] | No
         return Outcome(row, failure=failure)
     except TimeoutError:
         return Outcome(row, failure=DiscordFailureError("timed out waiting for Discord", maybe_delivered=True))
+    finally:
+        SEND_GATE.reset(token)
 
 
 async def _deliver_rows(rows: list[OutboxMessage]) -> list[tuple[OutboxMessage, dict | None, DiscordFailureError | None]]:
@@ -275,16 +309,67 @@ async def _deliver_rows(rows: list[OutboxMessage]) -> list[tuple[OutboxMessage, 
     return [(row, by_id[row.pk].response, by_id[row.pk].failure) for row in rows]
 
 
+class LeaseKeeper:
+    """Renews the lease of every row its run holds (``claimed_by = owner``), every third of
+    ``OUTBOX_LEASE_SECONDS``, on a thread (and database connection) of its own, so neither a
+    slow Discord nor a busy event loop delays it. ``holds()`` says whether the run may still
+    send: its last renewal (or first claim) is younger than the lease minus ``lease_margin()``."""
+
+    def __init__(self, owner: str) -> None:
+        self.owner = owner
+        self.lease = lease_seconds()
+        self.valid_from: float | None = None  # time.monotonic() of the last renewal's start
+        self.renewals = 0
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="outbox-lease", daemon=True)
+
+    def claimed(self, started: float) -> None:
+        """Rows were claimed by a claim that began at ``started`` (monotonic)."""
+        if self.valid_from is None:
+            self.valid_from = started
+            self.thread.start()
+
+    def holds(self) -> bool:
+        return self.valid_from is not None and time.monotonic() < self.valid_from + self.lease - lease_margin()
+
+    def renew(self) -> int:
+        started, now = time.monotonic(), timezone.now()
+        renewed = OutboxMessage.objects.filter(claimed_by=self.owner, status=Status.SENDING).update(
+            next_attempt_at=now + dt.timedelta(seconds=self.lease))
+        self.valid_from = started
+        self.renewals += 1
+        return renewed
+
+    def _run(self) -> None:
+        try:
+            while not self.stopped.wait(self.lease / 3):
+                try:
+                    self.renew()
+                except DatabaseError as exc:  # the next renewal may succeed; until then holds() decides
+                    log.warning("outbox: renewing the leases of %s failed: %s", self.owner, exc)
+                    connection.close()
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self.thread.is_alive():
+            self.thread.join(timeout=10)
+
+
 class Sender:
     """The event loop thread of one delivery run: lanes of rows, outcomes to ``results``."""
 
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, deadline: float, keeper: LeaseKeeper) -> None:
         self.deadline = deadline
+        self.keeper = keeper
+        self.stopping = threading.Event()  # start nothing more (the worker is shutting down)
         self.results: queue.Queue[Outcome] = queue.Queue()
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="outbox-sender", daemon=True)
         self.api = DiscordRest()
         self.lanes: dict[tuple, deque[tuple[OutboxMessage, set[int]]]] = {}
+        self.current: dict[tuple, RowSend] = {}
         self.tasks: set[asyncio.Task] = set()
 
     def start(self) -> None:
@@ -309,34 +394,73 @@ class Sender:
                 self.tasks.add(task)
                 task.add_done_callback(self.tasks.discard)
 
+    def gate(self, send: RowSend) -> Callable[[bool], None]:
+        def check(write: bool) -> None:
+            if self.stopping.is_set():
+                raise DiscordFailureError("the worker is shutting down", held_back=True)
+            if not self.keeper.holds():
+                raise DiscordFailureError("the run's lease on its rows was not renewed in time", held_back=True)
+            if write:
+                send.wrote = True
+        return check
+
     async def _run_lane(self, lane: tuple) -> None:
         rows = self.lanes[lane]
-        while rows:
-            row, taken = rows.popleft()
-            if time.monotonic() >= self.deadline:
-                self.results.put(Outcome(row, started=False))
-                continue
-            try:
-                outcome = await deliver_one(self.api, row, taken)
-            except Exception as exc:  # a bug must not leave the row unreported
-                log.exception("outbox: delivering #%s failed unexpectedly", row.pk)
-                outcome = Outcome(row, failure=DiscordFailureError(f"internal error: {exc!r}"[:300], maybe_delivered=True))
-            self.results.put(outcome)
-        del self.lanes[lane]
+        try:
+            while rows:
+                row, taken = rows.popleft()
+                if self.stopping.is_set() or time.monotonic() >= self.deadline:
+                    self.results.put(Outcome(row, started=False))
+                    continue
+                send = self.current[lane] = RowSend(row)
+                try:
+                    outcome = await deliver_one(self.api, row, taken, gate=self.gate(send))
+                except Exception as exc:  # a bug must not leave the row unreported
+                    log.exception("outbox: delivering #%s failed unexpectedly", row.pk)
+                    outcome = Outcome(row, failure=DiscordFailureError(f"internal error: {exc!r}"[:300],
+                                                                       maybe_delivered=True))
+                del self.current[lane]
+                self.results.put(outcome)
+        except asyncio.CancelledError:
+            # Abandoned (shutdown grace over, or the run ends): report every row of the lane.
+            send = self.current.pop(lane, None)
+            if send is not None:
+                self.results.put(Outcome(send.row, failure=ABANDONED) if send.wrote
+                                 else Outcome(send.row, started=False))
+            while rows:
+                self.results.put(Outcome(rows.popleft()[0], started=False))
+            raise
+        finally:
+            del self.lanes[lane]
 
-    def stop(self) -> None:
+    def abandon(self) -> None:
+        """Cancel every lane now (from any thread); each reports its rows."""
+        def cancel() -> None:
+            for task in list(self.tasks):
+                task.cancel()
+        self.loop.call_soon_threadsafe(cancel)
+
+    def stop(self, timeout: float = 30) -> None:
         async def close() -> None:
             for task in list(self.tasks):
                 task.cancel()
+            await asyncio.gather(*self.tasks, return_exceptions=True)
             await self.api.__aexit__()
 
         if self.thread.is_alive():
             try:
-                asyncio.run_coroutine_threadsafe(close(), self.loop).result(timeout=30)
+                asyncio.run_coroutine_threadsafe(close(), self.loop).result(timeout=timeout)
+            except TimeoutError:
+                log.error("outbox: the sender did not close within %.0f s", timeout)
             finally:
                 self.loop.call_soon_threadsafe(self.loop.stop)
-                self.thread.join(timeout=30)
-        self.loop.close()
+                self.thread.join(timeout=timeout)
+        if not self.thread.is_alive():
+            self.loop.close()
+
+
+ABANDONED = DiscordFailureError("abandoned when the worker stopped: Discord may have carried it out",
+                                maybe_delivered=True, retry_after=0.0)
 
 
 # -- recording ----------------------------------------------------------------------------------
@@ -382,7 +506,8 @@ def record_failure(row: OutboxMessage, failure: DiscordFailureError, report: Del
             report.failed += 1
             outbox_failed.send(sender=OutboxMessage, message=locked)
         else:
-            wait = dt.timedelta(seconds=failure.retry_after) if failure.retry_after else backoff(locked.attempts)
+            wait = (dt.timedelta(seconds=failure.retry_after) if failure.retry_after is not None
+                    else backoff(locked.attempts))
             locked.status = Status.PENDING
             locked.next_attempt_at = now + wait
             locked.save()
@@ -418,9 +543,9 @@ def _taken_message_ids(rows: list[OutboxMessage]) -> dict[int, set[int]]:
     return out
 
 
-def _record(outcome: Outcome, report: DeliveryReport, unstarted: list[OutboxMessage]) -> None:
+def _record(outcome: Outcome, report: DeliveryReport) -> None:
     if not outcome.started:
-        unstarted.append(outcome.row)
+        report.released += release([outcome.row], "", dt.timedelta(0))
     elif outcome.failure is None:
         record_sent(outcome.row, outcome.response)
         report.sent += 1
@@ -429,51 +554,90 @@ def _record(outcome: Outcome, report: DeliveryReport, unstarted: list[OutboxMess
         record_failure(outcome.row, outcome.failure, report)
 
 
+def run_owner() -> str:
+    """Names one delivery run in ``claimed_by``: the host and process (who to look at) and a
+    random part (two runs of one process never share their rows' leases)."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def _start_sender(sender: Sender, rows: list[OutboxMessage], report: DeliveryReport) -> bool:
+    """Open the Discord session (``GET /users/@me``); on failure settle ``rows`` and say so."""
+    try:
+        sender.start()
+        return True
+    except DiscordAuthError as exc:
+        report.released += release(rows, str(exc), dt.timedelta(minutes=5))
+        report.errors.append(str(exc))
+        log.error("outbox: %s", exc)
+    except DiscordFailureError as failure:  # logging in failed: Discord down, timeout, guard pause
+        if failure.held_back:
+            report.released += release(rows, str(failure), dt.timedelta(0))
+            report.errors.append(str(failure))
+        else:
+            for row in rows:
+                record_failure(row, failure, report)
+    return False
+
+
 def deliver_due(limit: int | None = None, ids: list[int] | None = None,
                 budget: float | None = None) -> DeliveryReport:
     """Claim due rows and deliver them until none is due (or ``limit`` rows were claimed, or
-    the run's ``budget`` of seconds is spent). Safe to run from any number of workers."""
+    the run's ``budget`` of seconds is spent, or the worker is stopping: ``STOP``). Safe to
+    run from any number of workers."""
     report = DeliveryReport()
     if not settings.DISCORD_TOKEN:
         # The embedded demo runs without a bot: messages wait in the outbox (visible in the
         # admin) until a token is configured, without burning attempts.
         report.errors.append("DISCORD_TOKEN is not set: messages wait in the outbox")
         return report
+    if STOP.is_set():
+        report.errors.append("the worker is shutting down")
+        return report
+    if (pause := guard.paused()) is not None:
+        report.errors.append(pause.reason)
+        return report
     budget = float(budget if budget is not None else settings.OUTBOX_RUN_SECONDS)
     deadline = time.monotonic() + budget
-    run_deadline = timezone.now() + dt.timedelta(seconds=budget)
     window = min(limit or settings.OUTBOX_BATCH_SIZE, settings.OUTBOX_BATCH_SIZE)
     held: dict[int, OutboxMessage] = {}
-    unstarted: list[OutboxMessage] = []
+    keeper = LeaseKeeper(run_owner())
     sender: Sender | None = None
+    stop_at: float | None = None
+    abandoned = False
+    grace = float(settings.OUTBOX_STOP_GRACE_SECONDS)
     try:
         while True:
+            now = time.monotonic()
+            if STOP.is_set() and stop_at is None:
+                stop_at = now
+                log.info("outbox: the worker is stopping; %d row(s) held, giving back what has not left", len(held))
+                if sender is not None:
+                    sender.stopping.set()
+            if stop_at is not None and sender is not None and now - stop_at >= grace and not abandoned:
+                sender.abandon()  # requests still in flight: their rows come back uncertain
+                abandoned = True
+            if stop_at is not None and now - stop_at >= grace + 3:  # the event loop does not answer
+                log.error("outbox: %d row(s) unsettled %.0f s after the stop; their lease lapses", len(held),
+                          now - stop_at)
+                return report
+            if now > deadline + row_seconds() + 10:  # the sender is stuck: stop renewing, leases lapse
+                log.error("outbox: %d row(s) unsettled after the run's time; their lease lapses", len(held))
+                return report
             room = window - len(held)
             if limit is not None:
                 room = min(room, limit - report.claimed)
-            if room > 0 and time.monotonic() < deadline:
-                rows = claim_due(limit=room, ids=ids, run_deadline=run_deadline,
+            may_claim = (stop_at is None and room > 0 and now < deadline
+                         and (keeper.valid_from is None or keeper.holds()) and guard.paused() is None)
+            if may_claim:
+                rows = claim_due(limit=room, ids=ids, owner=keeper.owner,
                                  own_channels={r.channel_id for r in held.values() if r.channel_id})
                 if rows:
+                    keeper.claimed(now)
                     report.claimed += len(rows)
                     if sender is None:
-                        sender = Sender(deadline)
-                        try:
-                            sender.start()
-                        except DiscordAuthError as exc:
+                        sender = Sender(deadline, keeper)
+                        if not _start_sender(sender, rows, report):
                             sender = None
-                            report.released += release(rows, str(exc), dt.timedelta(minutes=5))
-                            report.errors.append(str(exc))
-                            log.error("outbox: %s", exc)
-                            return report
-                        except DiscordFailureError as failure:  # logging in failed: Discord down, timeout
-                            sender = None
-                            if failure.held_back:
-                                report.released += release(rows, str(failure), dt.timedelta(0))
-                                report.errors.append(str(failure))
-                                return report
-                            for row in rows:
-                                record_failure(row, failure, report)
                             return report
                     taken = _taken_message_ids(rows)
                     held.update({r.pk: r for r in rows})
@@ -481,22 +645,25 @@ def deliver_due(limit: int | None = None, ids: list[int] | None = None,
             if not held:
                 return report
             try:
-                outcome = sender.results.get(timeout=0.5)
+                outcome = sender.results.get(timeout=0.2)  # type: ignore[union-attr]
             except queue.Empty:
                 continue
             # Record every outcome as it comes (not at the end of a batch), then any others ready.
             while True:
                 held.pop(outcome.row.pk, None)
-                _record(outcome, report, unstarted)
+                _record(outcome, report)
                 try:
-                    outcome = sender.results.get_nowait()
+                    outcome = sender.results.get_nowait()  # type: ignore[union-attr]
                 except queue.Empty:
                     break
     finally:
         if sender is not None:
-            sender.stop()
-        if unstarted:
-            report.released += release(unstarted, "", dt.timedelta(0))
+            sender.stop(timeout=2 if stop_at is not None else 30)
+            while not sender.results.empty():  # lanes cancelled just now report their rows
+                outcome = sender.results.get_nowait()
+                if held.pop(outcome.row.pk, None) is not None:
+                    _record(outcome, report)
+        keeper.stop()
 
 
 def retry_now(queryset) -> int:

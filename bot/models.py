@@ -55,11 +55,15 @@ class OutboxMessage(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(
-        help_text="When a pending row is due; while sending, when the claim lapses (worker died): never before "
-        "every request of that attempt has ended (see bot/README.md, 'Delivery')."
+        help_text="When a pending row is due; while sending, when the claim lapses: a short lease its worker "
+        "renews while it lives (see bot/README.md, 'Delivery')."
     )
     claimed_at = models.DateTimeField(
         null=True, blank=True, help_text="When the current (or last) attempt was claimed by a worker."
+    )
+    claimed_by = models.CharField(
+        max_length=120, blank=True, default="",
+        help_text="The delivery run holding the row (host:pid:run): it renews the row's lease while it lives.",
     )
     uncertain_since = models.DateTimeField(
         null=True,
@@ -83,6 +87,8 @@ class OutboxMessage(models.Model):
             # "is an earlier row for this message still unsettled?" and "is this channel held?"
             models.Index(fields=["channel_id", "message_id"], name="outbox_target_idx",
                          condition=Q(status__in=["pending", "sending"])),
+            # a delivery run renews the leases of the rows it holds
+            models.Index(fields=["claimed_by"], name="outbox_claimed_by_idx", condition=Q(status="sending")),
         ]
         constraints = [
             models.CheckConstraint(

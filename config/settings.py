@@ -373,6 +373,11 @@ OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 200, minimum=1)  # rows one wor
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 OUTBOX_RUN_SECONDS = env_int("OUTBOX_RUN_SECONDS", 60, minimum=1)  # a delivery task starts no send after this
 OUTBOX_NONCE_TRUST_SECONDS = env_int("OUTBOX_NONCE_TRUST_SECONDS", 60, minimum=0)
+# A delivery run's claim on its rows lasts this long and is renewed every third of it while the
+# run lives; a killed worker's rows are claimable again after it (bot/README.md, "Delivery").
+OUTBOX_LEASE_SECONDS = env_float("OUTBOX_LEASE_SECONDS", 15.0)
+# On shutdown (SIGTERM), requests in flight get this long to answer before they are abandoned.
+OUTBOX_STOP_GRACE_SECONDS = env_float("OUTBOX_STOP_GRACE_SECONDS", 3.0)
 # Delivery pauses once Discord answered this many requests 401/403/429 in 10 minutes (Discord bans
 # the IP at 10,000; bot/guard.py).
 DISCORD_INVALID_REQUEST_LIMIT = env_int("DISCORD_INVALID_REQUEST_LIMIT", 5000, minimum=1)

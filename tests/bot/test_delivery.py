@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from bot import outbox
 from bot.clients import DiscordFailureError
-from bot.delivery import DeliveryReport, claim_due, deliver_due, record_failure, retry_now
+from bot.delivery import DeliveryReport, LeaseKeeper, claim_due, deliver_due, record_failure, retry_now
 from bot.models import OutboxMessage
 
 Status = OutboxMessage.Status
@@ -92,13 +92,34 @@ def test_a_stale_attempt_cannot_overwrite_a_newer_claim(fake_discord):
     assert row.status == Status.SENDING and row.attempts == 2 and row.last_error == ""
 
 
-def test_lease_outlives_the_run_and_its_last_row(fake_discord, settings):
-    settings.OUTBOX_RUN_SECONDS = 60
-    settings.DISCORD_HTTP_TIMEOUT = 15
+def test_a_claim_is_a_short_lease_named_after_its_run(fake_discord, settings):
+    settings.OUTBOX_LEASE_SECONDS = 15
     queue(outbox.post_message, CHANNELS[0], content="x")
     before = timezone.now()
-    [row] = claim_due()
-    assert row.next_attempt_at >= before + dt.timedelta(seconds=60 + 2 * 15 + 30)
+    [row] = claim_due(owner="host:1:run")
+    assert before + dt.timedelta(seconds=15) <= row.next_attempt_at <= timezone.now() + dt.timedelta(seconds=15)
+    assert row.claimed_by == "host:1:run"
+
+
+def test_the_lease_keeper_renews_only_its_own_rows(fake_discord, settings):
+    """Renewal moves the lease of the run's own ``sending`` rows, not another run's, and tells
+    the run whether it may still send."""
+    settings.OUTBOX_LEASE_SECONDS = 15
+    queue(outbox.post_message, CHANNELS[0], content="ours")
+    queue(outbox.post_message, CHANNELS[1], content="theirs")
+    ours = LeaseKeeper("host:1:ours")
+    [mine] = claim_due(limit=1, owner=ours.owner)
+    [theirs] = claim_due(limit=1, owner="host:2:theirs")
+    assert not ours.holds()  # nothing claimed yet as far as the keeper knows
+    OutboxMessage.objects.filter(pk__in=[mine.pk, theirs.pk]).update(next_attempt_at=timezone.now())
+    assert ours.renew() == 1
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert mine.next_attempt_at > timezone.now() + dt.timedelta(seconds=14)
+    assert theirs.next_attempt_at <= timezone.now()
+    assert ours.holds()
+    ours.valid_from -= 15  # the last renewal is a lease old: the run must not send any more
+    assert not ours.holds()
 
 
 def test_retry_now_leaves_rows_in_flight_alone(fake_discord):

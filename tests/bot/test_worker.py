@@ -1,23 +1,16 @@
 """Real Celery workers, in their own processes, against the real Redis, executing real tasks:
 delivery on its own queue, a Discord outage, a worker killed between Discord's answer and
-its record, and a re-claim after Discord's nonce window."""
+its record, and a re-claim after Discord's nonce window. (Leases, renewal and shutdown:
+test_worker_leases.py.)"""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
-import subprocess
-import sys
-import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from ark.tasks import ark_lifecycle_task
@@ -25,58 +18,12 @@ from bot import outbox
 from bot.delivery import deliver_due
 from bot.models import OutboxMessage
 from bot.tasks import deliver_outbox_task
+from tests.bot.celery_workers import celery_worker, kill, own_queue, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
 CHANNEL = 123456789
 USER = 777_000_000_000_000_042
 Status = OutboxMessage.Status
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-@contextmanager
-def celery_worker(fake_discord, tmp_path: Path, queues: str, **env_extra: str) -> Iterator[subprocess.Popen]:
-    """``celery -A config worker -Q queues`` (solo pool) on the test database; waits until it
-    is ready; stops it (if a test did not kill it) and shows its log on failure."""
-    assert django_settings.CELERY_BROKER_URL.startswith("redis://"), "the test command provides REDIS_URL"
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "DISCORD_API_BASE": fake_discord.base_url,
-        "DISCORD_TOKEN": fake_discord.token,
-        **env_extra,
-    }
-    log_path = tmp_path / f"worker-{queues}-{uuid.uuid4().hex[:6]}.log"
-    with open(log_path, "w") as log_file:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--without-heartbeat",
-             "--without-gossip", "--without-mingle", "--loglevel=INFO", "-Q", queues,
-             "-n", f"{queues}-{uuid.uuid4().hex[:8]}@%h"],
-            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, text=True,
-        )
-    worker.log_path = log_path  # type: ignore[attr-defined]
-    try:
-        wait_for(lambda: " ready." in log_path.read_text(), 60, "worker start", worker)
-        yield worker
-    finally:
-        if worker.poll() is None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
-
-
-def wait_for(condition: Callable[[], object], seconds: float, what: str, worker: subprocess.Popen | None = None):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    log = worker.log_path.read_text()[-3000:] if worker is not None else ""  # type: ignore[attr-defined]
-    raise AssertionError(f"timed out waiting for {what}\n{log}")
 
 
 def queue(fn, *args, **kwargs) -> OutboxMessage:
@@ -103,9 +50,10 @@ def test_discord_outage_holds_neither_other_queues_nor_rows(fake_discord, tmp_pa
     lifecycle runs meanwhile on the other queue. Once Discord is back, one message per row."""
     rows = [queue(outbox.post_message, CHANNEL, content=f"during the outage {i}") for i in range(5)]
     fake_discord.stall_next("POST", r"/channels/\d+/messages", 5.0, times=5, then_handle=False)
-    with celery_worker(fake_discord, tmp_path, "discord", DISCORD_HTTP_TIMEOUT="2", OUTBOX_RUN_SECONDS="7") as d, \
+    discord = own_queue()
+    with celery_worker(fake_discord, tmp_path, discord, DISCORD_HTTP_TIMEOUT="2", OUTBOX_RUN_SECONDS="7") as d, \
             celery_worker(fake_discord, tmp_path, "celery") as c:
-        deliver_outbox_task.delay()
+        deliver_outbox_task.apply_async(queue=discord)
         # the first failure is on record while later rows of the same run are still in flight
         wait_for(lambda: OutboxMessage.objects.filter(pk__in=[r.pk for r in rows]).exclude(last_error="").exists(),
                  30, "the first recorded failure", d)
@@ -135,18 +83,18 @@ def test_discord_outage_holds_neither_other_queues_nor_rows(fake_discord, tmp_pa
 
 def kill_after_discord_answered(fake_discord, tmp_path, row: OutboxMessage, channel: Callable[[], int | None]):
     """A real worker sends ``row``; Discord carries it out and its answer is on the way when
-    the worker is killed with SIGKILL, so the row stays ``sending`` with its lease."""
-    fake_discord.hold_answer_next("POST", r"/channels/\d+/messages", 30)
-    before = timezone.now()
-    with celery_worker(fake_discord, tmp_path, "discord") as worker:
-        deliver_outbox_task.delay()
+    the worker is killed with SIGKILL, so the row stays ``sending`` with its short lease."""
+    fake_discord.hold_answer_next("POST", r"/channels/\d+/messages", 20)
+    queue_name = own_queue()
+    with celery_worker(fake_discord, tmp_path, queue_name) as worker:
+        deliver_outbox_task.apply_async(queue=queue_name)
         wait_for(lambda: channel() and fake_discord.posted(channel()), 60, "Discord to post", worker)
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=30)
+        kill(worker)
+        killed = timezone.now()
     row.refresh_from_db()
     assert row.status == Status.SENDING and row.attempts == 1
-    # the lease outlives everything the dead attempt could still do: nobody re-claims it yet
-    assert row.next_attempt_at > before + dt.timedelta(seconds=30)  # the claim came after ``before``
+    # nobody re-claims it while its lease runs; the lease ends within OUTBOX_LEASE_SECONDS of the kill
+    assert timezone.now() < row.next_attempt_at <= killed + dt.timedelta(seconds=django_settings.OUTBOX_LEASE_SECONDS)
     assert deliver_due().claimed == 0
     return row
 
