@@ -447,3 +447,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}, "discord": {"level": "WARNING"}},
 }
+
+# --- Error reports (core/sentry.py) -----------------------------------------------------------
+# Sentry (or a Sentry-compatible service such as GlitchTip): off without a DSN. Every process
+# that loads these settings reports its errors, secrets scrubbed, release = GUILDOPS_VERSION.
+SENTRY_DSN = env_str("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
+if SENTRY_DSN:
+    from core import sentry
+
+    sentry.init(SENTRY_DSN, release=GUILDOPS_VERSION, environment=SENTRY_ENVIRONMENT)
