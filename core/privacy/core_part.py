@@ -1,0 +1,62 @@
+"""Core's part of the privacy registry: the member's Discord sign-in (allauth) and the actor
+names officers' settings record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.socialaccount.models import SocialAccount
+
+from core.models import SecretSetting
+
+from . import ANONYMISED, ERASED, AppPart, ForgetContext, Holds, PrivacyError
+
+
+def _accounts(member: int):
+    return SocialAccount.objects.filter(provider="discord", uid=str(member)).select_related("user")
+
+
+def names(member: int) -> set[str]:
+    found: set[str] = set()
+    for account in _accounts(member):
+        extra = account.extra_data or {}
+        found |= {str(extra.get(key) or "") for key in ("username", "global_name")}
+    return found
+
+
+def export(member: int) -> dict[str, Any]:
+    return {"discord_sign_in": [
+        {"login": account.user.get_username(), "connected_at": account.date_joined.isoformat(),
+         "last_sign_in": account.last_login.isoformat() if account.last_login else None,
+         "discord_profile": {k: v for k, v in (account.extra_data or {}).items()
+                             if k in ("id", "username", "global_name", "locale")}}
+        for account in _accounts(member)]}
+
+
+def forget(member: int, ctx: ForgetContext) -> dict[str, Any]:
+    accounts = list(_accounts(member).select_for_update(of=("self",)))
+    if any(account.user.is_superuser for account in accounts):
+        raise PrivacyError("This Discord account signs in to a superuser's login: a superuser's own account is not "
+                           "erased this way. Disconnect Discord from that login (or remove its superuser status) "
+                           "first, then process the request again.")
+    erased = len(accounts)
+    for account in accounts:
+        account.delete()  # its tokens go with it
+    anonymised = SecretSetting.objects.filter(set_by=str(member)).update(set_by=ctx.needles.text(str(member)))
+    return {ERASED: {"discord_sign_in": erased}, ANONYMISED: {"secret_setting_actor": anonymised}, "kept": {}}
+
+
+PART = AppPart(
+    app="core",
+    order=0,
+    holds=(
+        Holds("socialaccount.SocialAccount", ("uid", "extra_data"), ERASED,
+              "Their Discord sign-in to the admin is removed (the login itself stays with the officer who owns it). "
+              "A superuser's own sign-in is refused: remove it by hand first."),
+        Holds("core.SecretSetting", ("set_by",), ANONYMISED,
+              "An officer's id as the one who set an API key becomes 'a forgotten member'."),
+    ),
+    export=export,
+    forget=forget,
+    names=names,
+)

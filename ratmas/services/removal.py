@@ -1,0 +1,86 @@
+"""Taking a participant out of an event after the draw, repairing the Secret Santa chain.
+
+Used when a member asks to be forgotten (ratmas/privacy.py) and by an organiser who removes
+someone after the draw. The chain S → P → R (P's Santa S, P's recipient R) becomes S → R: the
+Santa takes over the recipient, so nobody else's pairing changes. Where that breaks a rule
+(S and R are the same person, or an exclusion forbids S → R), both pairings are dropped and the
+organisers are told, without names, that one Santa and one recipient need a new pairing.
+Once the Santas have been told (``notified``), the Santa whose recipient changed gets a new DM.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+
+from bot import outbox
+from core.reports import RunReport
+from ratmas.models import Event, Exclusion, Participant
+
+from .common import TOPIC_SANTA_DM, RatmasError, Status, _announce, _lock
+from .notifications import _santa_dm, _santa_dm_key
+
+
+@dataclass
+class RemovalReport(RunReport):
+    removed: int = 0  # participants taken out of the event (0 or 1)
+    chain_repaired: int = 0  # 1 when the Santa took over the recipient
+    santas_to_redraw: int = 0  # Santas left without a recipient (organisers told)
+    relay_messages_deleted: int = 0  # anonymous messages of their two pairings
+
+    def __str__(self) -> str:
+        return (f"{self.removed} removed, chain repaired {self.chain_repaired}, {self.santas_to_redraw} Santa(s) "
+                f"to pair again by an organiser, {self.relay_messages_deleted} relay message(s) deleted")
+
+
+def _forbidden(event: Event, santa: Participant, recipient: Participant) -> bool:
+    if santa.pk == recipient.pk:
+        return True
+    return Exclusion.objects.filter(
+        Q(giver=santa, receiver=recipient) | Q(giver=recipient, receiver=santa, both_ways=True), event=event,
+    ).exists()
+
+
+def remove_after_draw(event: Event | int, user_id: int) -> RemovalReport:
+    """Take ``user_id`` out of an event that is not finished, drawn or not, repairing the chain."""
+    report = RemovalReport()
+    with transaction.atomic():
+        locked = _lock(event)
+        if locked.is_finished:
+            raise RatmasError("This Ratmas is over: its pairings are history and stay as they are.")
+        participant = locked.participants.select_for_update().filter(user_id=user_id).first()
+        if participant is None:
+            return report
+        gives = locked.pairings.select_for_update(of=("self",)).select_related("recipient") \
+            .filter(santa=participant).first()
+        receives = locked.pairings.select_for_update(of=("self",)).select_related("santa") \
+            .filter(recipient=participant).first()
+        for pairing in (gives, receives):
+            if pairing is not None:
+                report.relay_messages_deleted += pairing.relay_messages.all().delete()[0]
+        if gives is not None:
+            gives.delete()
+        if receives is not None:
+            santa, recipient = receives.santa, gives.recipient if gives is not None else None
+            if recipient is not None and not _forbidden(locked, santa, recipient):
+                receives.recipient = recipient
+                receives.notify_round += 1
+                receives.notified_at, receives.last_error, receives.notify_message = None, "", None
+                if locked.status == Status.NOTIFIED:
+                    receives.notify_message = outbox.send_dm(
+                        santa.user_id, content="🎅 Your Secret Santa recipient has changed.\n" + _santa_dm(locked, receives),
+                        dedupe_key=_santa_dm_key(locked, receives), topic=TOPIC_SANTA_DM, secret=True)
+                receives.save()
+                report.chain_repaired = 1
+            else:
+                receives.delete()
+                report.santas_to_redraw = 1
+                _announce(locked, "🎅 Organisers: a participant left after the draw and their Secret Santa could not "
+                                  "simply take over their recipient (an exclusion or a pair of two). One Santa now "
+                                  "has no recipient and one recipient no Santa: pair them in the admin (Ratmas › "
+                                  "Pairings) or redraw.", dedupe_key=f"ratmas:{locked.pk}:left:{participant.pk}")
+        participant.delete()  # exclusions go with it
+        report.removed = 1
+    return report
