@@ -23,6 +23,7 @@ PERSONAL = re.compile(
 # Reviewed: personal-looking fields that hold no member's data, and why.
 ALLOW = {
     "core.SecretSetting.name": "which API key it is (a fixed choice)",
+    "bot.OutboxMessage.claimed_by": "the delivery run holding the row (a worker's token)",
     "core.Heartbeat.details": "a process's liveness details (latency, last event type), no member data",
     "guildsync.Role.name": "a raid role (Tank, Healer…)",
     "guildsync.WowClass.name": "a game class",
