@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bot.models import OutboxMessage
+from core import jobs
 from core.claims import claim_rows
 
 log = logging.getLogger(__name__)
@@ -148,12 +149,12 @@ def enqueue(
 
 
 def _kick_delivery() -> None:
-    from bot.tasks import deliver_outbox_task
-
+    """Queue the delivery worker by task name (``core.jobs``: the outbox never imports
+    ``bot.tasks``, which imports the delivery code that reads the outbox)."""
     try:
-        deliver_outbox_task.delay()
-    except Exception as exc:  # broker down: the beat sweep delivers it within a minute
-        log.warning("outbox: could not kick delivery (%s: %s); the sweep will deliver", exc.__class__.__name__, exc)
+        jobs.send("bot.tasks.deliver_outbox_task")
+    except jobs.JobQueueUnavailable as exc:  # broker down: the beat sweep delivers it within a minute
+        log.warning("outbox: could not kick delivery (%s); the sweep will deliver", exc)
 
 
 def post_message(channel_id: int, *, content: str | None = None, embeds=None, components=None,

@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 
 from core.admin_tools import (
@@ -293,7 +293,9 @@ class LinkToPlayerForm(forms.Form):
 @admin.register(WowCharacter)
 class WowCharacterAdmin(ExtraViewsMixin, admin.ModelAdmin):
     extra_views = (("composition/", "composition_view", "composition"),
-                   ("upload-addon/", "upload_addon_view", "upload_addon"))
+                   ("upload-addon/", "upload_addon_view", "upload_addon"),
+                   ("run-matching/", "run_matching_view", "run_matching_now"),
+                   ("run-integrity-check/", "run_integrity_check_view", "run_integrity_check_now"))
     list_display = ["character_name", "realm_slug", "wow_class", "active_spec", "level", "item_level", "guild_rank",
                     "player", "addon_note", "last_api_sync", "removed_at"]
     list_filter = ["wow_class", "guild_rank", LinkedFilter, RemovedFilter]
@@ -363,14 +365,20 @@ class WowCharacterAdmin(ExtraViewsMixin, admin.ModelAdmin):
         return super().changelist_view(request, {**(extra_context or {}),
                                                  "can_run": self.has_change_permission(request)})
 
-    def run_button_view(self, request: HttpRequest, action: str) -> HttpResponse:
-        """The changelist's "Run matching now" / "Run integrity check now" buttons: Django's
-        actions need a selection, these runs do not."""
+    def run_matching_view(self, request: HttpRequest) -> HttpResponse:
+        return self._run_button(request, self.run_matching_now)
+
+    def run_integrity_check_view(self, request: HttpRequest) -> HttpResponse:
+        return self._run_button(request, self.run_integrity_check_now)
+
+    def _run_button(self, request: HttpRequest, action: Callable[[HttpRequest], None]) -> HttpResponse:
+        """The changelist's "Run matching now" / "Run integrity check now" buttons (pages of
+        ``extra_views``): Django's actions need a selection, these runs do not."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if not self.has_change_permission(request):
             raise PermissionDenied
-        getattr(self, action)(request)
+        action(request)
         return HttpResponseRedirect(reverse("admin:guildsync_wowcharacter_changelist"))
 
     # -- addon upload (issue 11, item 8) --------------------------------------------------
@@ -415,13 +423,6 @@ class WowCharacterAdmin(ExtraViewsMixin, admin.ModelAdmin):
                                 status=400 if "error" in context else 200)
 
     # -- roster composition ---------------------------------------------------------
-    def get_urls(self) -> list:
-        extra = [path(f"{slug}/", self.admin_site.admin_view(lambda request, a=action: self.run_button_view(request, a)),
-                       name=f"guildsync_wowcharacter_{action}")
-                  for slug, action in (("run-matching", "run_matching_now"),
-                                       ("run-integrity-check", "run_integrity_check_now"))]
-        return extra + super().get_urls()
-
     def composition_view(self, request: HttpRequest) -> TemplateResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied

@@ -2,9 +2,10 @@
 ranks 0–9 with their Discord roles, the default note patterns and the sync lock rows.
 
 Kept in a module of its own so the migrations, the demo data and the tests read the same facts
-(the migrations import only these definitions, never today's models). ``ensure_loaded()`` puts
-back whatever of it is missing: a flushed database (what a transactional test leaves behind) is
-then as a fresh migrate leaves it.
+(the early migrations import only these definitions, never today's models). Pure data: it
+imports nothing of the project. The one service that writes it into a database is
+``guildsync.services.reference.load_reference_data`` (migrations and tests call it: a flushed
+database, what a transactional test leaves behind, is then as a fresh migrate leaves it).
 Blizzard ids from Blizzard's game-data API (playable-class, playable-specialization).
 """
 
@@ -108,48 +109,3 @@ NOTE_PATTERNS = (
 
 # The rows of ``SyncLock`` the sync jobs claim (migration 0004; ``services.common`` adds one on demand).
 SYNC_LOCKS = ("blizzard", "discord", "addon", "matching", "integrity", "report")
-
-
-def ensure_loaded() -> None:
-    """Create what is missing of the reference data, as the migrations load it on a fresh database;
-    rows that exist (an officer's renamed rank, an edited note pattern) are left as they are.
-    Idempotent: a handful of queries when everything is there. One transaction."""
-    from django.db import transaction
-    from django.db.models.functions import Lower
-
-    from guildsync.models import (
-        GuildRank,
-        GuildRankRole,
-        NotePattern,
-        Role,
-        Specialization,
-        SyncLock,
-        WowClass,
-    )
-    from guildsync.services.ranks import ensure_ranks
-
-    with transaction.atomic():
-        Role.objects.bulk_create([Role(name=name) for name in ROLES], ignore_conflicts=True)
-        WowClass.objects.bulk_create([WowClass(blizzard_id=bid, name=name, color_hex=colour)
-                                      for bid, name, colour in CLASSES], ignore_conflicts=True)
-        specs = set(Specialization.objects.values_list("blizzard_id", flat=True))
-        if len(specs) < len(SPECIALIZATIONS):
-            roles = {r.name: r for r in Role.objects.filter(name__in=ROLES)}
-            classes = {c.name: c for c in WowClass.objects.all()}
-            Specialization.objects.bulk_create(
-                [Specialization(blizzard_id=bid, name=name, wow_class=classes[cls], default_role=roles[role])
-                 for bid, name, cls, role in SPECIALIZATIONS if bid not in specs], ignore_conflicts=True)
-        ranks = set(GuildRank.objects.values_list("blizzard_rank_index", flat=True))
-        GuildRank.objects.bulk_create(
-            [GuildRank(name=name, level=level, scheduling_weight=weight, blizzard_rank_index=index,
-                       name_source=GuildRank.NameSource.PLACEHOLDER)
-             for name, level, weight, index, _role in GUILD_RANKS if index not in ranks], ignore_conflicts=True)
-        by_index = ensure_ranks()
-        taken = set(GuildRankRole.objects.annotate(lower=Lower("role_name")).values_list("lower", flat=True))
-        GuildRankRole.objects.bulk_create(
-            [GuildRankRole(rank=by_index[index], role_name=name)
-             for index, names in DEFAULT_RANK_ROLES.items() if index not in ranks
-             for name in names if name.casefold() not in taken], ignore_conflicts=True)
-        NotePattern.objects.bulk_create([NotePattern(name=name, kind=kind, regex=regex, priority=priority)
-                                         for name, kind, regex, priority in NOTE_PATTERNS], ignore_conflicts=True)
-        SyncLock.objects.bulk_create([SyncLock(name=name) for name in SYNC_LOCKS], ignore_conflicts=True)

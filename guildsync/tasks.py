@@ -13,7 +13,7 @@ from typing import Any
 from celery import shared_task
 
 from core.errors import DomainError
-from guildsync.services import pipeline
+from guildsync.services import addon_upload, arrivals, pipeline
 
 log = logging.getLogger(__name__)
 
@@ -57,24 +57,20 @@ def blizzard_pipeline_task(triggered_by: str = "schedule", trigger_id: str = "")
 @shared_task(name="guildsync.tasks.addon_pipeline_task")
 def addon_pipeline_task(text: str, triggered_by: str = "upload") -> dict[str, Any]:
     """An addon SavedVariables export → notes → match → check → report."""
-    return _run("addon_pipeline", lambda: pipeline.run_addon_pipeline(text, triggered_by))
+    return _run("addon_pipeline", lambda: addon_upload.run_addon_pipeline(text, triggered_by))
 
 
 @shared_task(name="guildsync.tasks.addon_upload_task")
 def addon_upload_task(records: list[dict[str, Any]], triggered_by: str, sync_log_id: int) -> dict[str, Any]:
     """A large upload's records, already parsed and checked by ``addon_upload.submit_upload``:
     notes → match → check → report, completing the upload's waiting SyncLog."""
-    from guildsync.services.addon_upload import run_queued_upload
-
-    return _run("addon_upload", lambda: run_queued_upload(records, triggered_by, sync_log_id))
+    return _run("addon_upload", lambda: addon_upload.run_queued_upload(records, triggered_by, sync_log_id))
 
 
 @shared_task(name="guildsync.tasks.matching_on_arrival_task")
 def matching_on_arrival_task() -> dict[str, Any]:
     """Scheduled by the first member arrival of a burst (``arrivals.request_matching``): one
     matching run for the whole burst; a duplicate delivery finds the mark claimed and skips."""
-    from guildsync.services import arrivals
-
     if not arrivals.claim_due_matching():
         return {"status": "skipped"}
     entry, result = pipeline.run_matching_logged("member arrival")

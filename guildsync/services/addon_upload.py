@@ -29,6 +29,7 @@ from typing import Any
 
 from django.conf import settings
 
+from core import jobs
 from guildsync.models import SyncLog
 from guildsync.services import pipeline
 from guildsync.services.addon_processor import (
@@ -39,7 +40,7 @@ from guildsync.services.addon_processor import (
 )
 from guildsync.services.common import GuildSyncError, finish_log, start_log
 
-__all__ = ["ParseBudgetExceededError", "QueueUnavailableError", "UploadOutcome", "parse_upload", "process_upload", "run_queued_upload",
+__all__ = ["ParseBudgetExceededError", "QueueUnavailableError", "UploadOutcome", "parse_upload", "process_upload", "run_addon_pipeline", "run_queued_upload",
            "submit_upload"]
 
 _CHILD = "guildsync.services.addon_parse_child"
@@ -124,6 +125,12 @@ def parse_upload(data: bytes) -> list[dict[str, Any]]:
     raise cls(answer["message"])
 
 
+def run_addon_pipeline(data: str | bytes, triggered_by: str = "upload") -> pipeline.PipelineResult:
+    """The SavedVariables file → parse (in the bounded process) → ``ingest_addon_records``. A
+    parse error raises ``SavedVariablesError`` before anything is written."""
+    return process_upload(data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data, triggered_by)
+
+
 def process_upload(data: bytes, triggered_by: str) -> pipeline.PipelineResult:
     """Parse (bounded) and ingest now, whatever the size (the worker's task for a raw file)."""
     return pipeline.ingest_addon_records(parse_upload(data), triggered_by)
@@ -136,17 +143,15 @@ def submit_upload(data: bytes, triggered_by: str) -> UploadOutcome:
     if len(data) <= settings.ADDON_UPLOAD_SYNC_MAX_BYTES:
         result = pipeline.ingest_addon_records(records, triggered_by)
         return UploadOutcome("done", result.sync_log_id, result)
-    from guildsync.tasks import addon_upload_task
-
     log = start_log(SyncLog.Source.ADDON, triggered_by)
     log.stats = {"queued": True, "records": len(records)}
     log.save(update_fields=["stats"])
     try:
-        queued = addon_upload_task.delay(records, triggered_by, log.pk)
-    except Exception as exc:  # broker unreachable: say so, and close the run
+        task_id = jobs.send("guildsync.tasks.addon_upload_task", args=(records, triggered_by, log.pk))
+    except jobs.JobQueueUnavailable as exc:  # say so, and close the run
         finish_log(log, SyncLog.Status.FAILED, {"records": len(records)}, "The task queue is unreachable.")
         raise QueueUnavailableError("The task queue is unreachable; try again shortly. Nothing was changed.") from exc
-    return UploadOutcome("queued", log.pk, task_id=queued.id)
+    return UploadOutcome("queued", log.pk, task_id=task_id)
 
 
 def run_queued_upload(records: list[dict[str, Any]], triggered_by: str, sync_log_id: int) -> pipeline.PipelineResult:

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core import jobs
 from guildsync.models import SyncLock
 from guildsync.services.common import _ensure_lock_row
 
@@ -31,8 +32,6 @@ def debounce_seconds() -> int:
 def request_matching(now: dt.datetime | None = None) -> bool:
     """Ask for a matching run soon. True when this call opened a new burst (and scheduled the
     run, once the caller's transaction commits); False when a run is already due."""
-    from guildsync.tasks import matching_on_arrival_task
-
     now = now or timezone.now()
     _ensure_lock_row(DUE_ROW)
     delay = debounce_seconds()
@@ -40,7 +39,7 @@ def request_matching(now: dt.datetime | None = None) -> bool:
         opened = SyncLock.objects.filter(name=DUE_ROW, locked_until__isnull=True).update(
             locked_until=now + dt.timedelta(seconds=delay), holder="")
         if opened:
-            transaction.on_commit(lambda: matching_on_arrival_task.apply_async(countdown=delay))
+            jobs.send_on_commit("guildsync.tasks.matching_on_arrival_task", countdown=delay)
     return bool(opened)
 
 

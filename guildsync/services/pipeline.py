@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db.models import Exists
 from django.utils import timezone
 
+from core import jobs
 from core.claims import claim_lease
 from guildsync.models import SyncLock, SyncLog
 from guildsync.services import db_sync, discord_sync, identity_engine, integrity_checker, reporter
@@ -142,15 +143,6 @@ def ingest_addon_records(records: Iterable[Mapping[str, Any]], triggered_by: str
     return post_sync(result, triggered_by)
 
 
-def run_addon_pipeline(data: str | bytes, triggered_by: str = "upload") -> PipelineResult:
-    """The SavedVariables file → parse (in the bounded process of ``services.addon_upload``)
-    → ``ingest_addon_records``. A parse error raises ``SavedVariablesError`` before anything
-    is written."""
-    from guildsync.services.addon_upload import process_upload
-
-    return process_upload(data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data, triggered_by)
-
-
 def run_discord_sync(triggered_by: str = "schedule", guild_id: int | None = None) -> PipelineResult:
     """Every member of the Discord server → ``DiscordUser`` rows."""
     from bot.clients import DiscordRest, run_async
@@ -204,14 +196,14 @@ def run_integrity_logged(triggered_by: str) -> tuple[SyncLog, integrity_checker.
 # -- on-demand triggers (API) ----------------------------------------------------------------
 @dataclass(frozen=True)
 class TriggerJob:
-    task_name: str  # in guildsync.tasks
+    task_name: str  # the registered Celery name, queued through ``core.jobs``
     run_lock: str  # the SyncLock the run itself claims
     lease_seconds: int  # a queued run lost by the broker stops blocking triggers after this
 
 
 TRIGGER_JOBS = {
-    "blizzard": TriggerJob("blizzard_pipeline_task", "pipeline_blizzard", 1800),
-    "discord": TriggerJob("discord_sync_task", "pipeline_discord", 600),
+    "blizzard": TriggerJob("guildsync.tasks.blizzard_pipeline_task", "pipeline_blizzard", 1800),
+    "discord": TriggerJob("guildsync.tasks.discord_sync_task", "pipeline_discord", 600),
 }
 
 
@@ -245,12 +237,9 @@ def trigger_run(job: str, triggered_by: str) -> Trigger:
         holder = (SyncLock.objects.filter(name=name, locked_until__gt=now).values_list("holder", flat=True)
                   .first())
         return Trigger(holder or None, queued=False)
-    from guildsync import tasks
-
     try:
-        getattr(tasks, spec.task_name).apply_async(kwargs={"triggered_by": triggered_by, "trigger_id": task_id},
-                                                   task_id=task_id)
-    except Exception as exc:  # broker unreachable: free the claim so the next trigger can try
+        jobs.send(spec.task_name, kwargs={"triggered_by": triggered_by, "trigger_id": task_id}, task_id=task_id)
+    except jobs.JobQueueUnavailable as exc:  # free the claim so the next trigger can try
         release(name, task_id)
         raise TaskQueueUnavailableError("The task queue is unreachable; try again shortly.") from exc
     return Trigger(task_id, queued=True)

@@ -24,14 +24,16 @@ from guildsync.reference_data import RANK_INDEXES, placeholder_rank_name
 from guildsync.services.common import GuildSyncError
 
 NameSource = GuildRank.NameSource
+PLACEHOLDER = NameSource.PLACEHOLDER.value  # a plain string: historical models have no NameSource
 ROLE_NAME_MAX = 100
 RANK_NAME_MAX = 50
 
 
-def ensure_ranks() -> dict[int, GuildRank]:
+def ensure_ranks(model: type[GuildRank] = GuildRank) -> dict[int, GuildRank]:
     """Every rank index 0–9 has a row (placeholders for the missing ones); returns them by
-    index. Idempotent and race-safe (``ignore_conflicts``); call inside the caller's transaction."""
-    ranks = {r.blizzard_rank_index: r for r in GuildRank.objects.all()}
+    index. Idempotent and race-safe (``ignore_conflicts``); call inside the caller's transaction.
+    ``model``: a migration's historical ``GuildRank`` (``services.reference``), else today's."""
+    ranks = {r.blizzard_rank_index: r for r in model.objects.all()}
     missing = [i for i in RANK_INDEXES if i not in ranks]
     if missing:
         taken = {r.name.casefold() for r in ranks.values()}
@@ -40,9 +42,9 @@ def ensure_ranks() -> dict[int, GuildRank]:
             name = placeholder_rank_name(index)
             if name.casefold() in taken:  # an officer called another rank "Rank 7"
                 name = f"{name} (index {index})"
-            rows.append(GuildRank(blizzard_rank_index=index, name=name, name_source=NameSource.PLACEHOLDER))
-        GuildRank.objects.bulk_create(rows, ignore_conflicts=True)
-        ranks = {r.blizzard_rank_index: r for r in GuildRank.objects.all()}
+            rows.append(model(blizzard_rank_index=index, name=name, name_source=PLACEHOLDER))
+        model.objects.bulk_create(rows, ignore_conflicts=True)
+        ranks = {r.blizzard_rank_index: r for r in model.objects.all()}
     return ranks
 
 

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from schemathesis.cli import schemathesis as schemathesis_cli
 
 from core.services import create_api_key
-from guildsync.reference_data import ensure_loaded
+from guildsync.services.reference import load_reference_data
 from tests.factories import discord_user, player, wow_character
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, reset_se
 def guild_data() -> None:
     """Rows with small ids (sequences reset), so generated ids reach real rows: characters and
     Discord users 1..12, players 1..4 with links, orphans on both sides, a rank mismatch."""
-    ensure_loaded()  # an earlier transactional test may have flushed it
+    load_reference_data()  # an earlier transactional test may have flushed it
     users = [discord_user(f"member{i}", discord_id=80351110224678912 + i) for i in range(12)]
     chars = [wow_character(f"Char{i}", guild_rank="Member", level=70 + i) for i in range(12)]
     for i in range(4):

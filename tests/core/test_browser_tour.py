@@ -17,7 +17,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from guildsync.reference_data import ensure_loaded
+from guildsync.services.reference import load_reference_data
 from tests.fakes.discord_oauth import DiscordMember, FakeDiscordOAuth
 
 TOUR_DIR = Path(__file__).resolve().parents[2] / "docs" / "tour"
@@ -61,7 +61,7 @@ def test_officers_tour(admin_login, live_server, django_user_model, settings):
     from ratmas.models import Event
 
     settings.DISCORD_TOKEN = ""
-    ensure_loaded()  # a transactional test before this one flushed the migrations' reference data
+    load_reference_data()  # a transactional test before this one flushed the migrations' reference data
     call_command("seed_demo", stdout=io.StringIO())
     django_user_model.objects.create_superuser("officer", password=PASSWORD)
     page = admin_login("officer", PASSWORD)

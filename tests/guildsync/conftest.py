@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from werkzeug import Response
 
-from guildsync.reference_data import ensure_loaded
+from guildsync.services.reference import load_reference_data
 from tests import factories
 from tests.fakes.blizzard_api import FakeBlizzard
 from tests.fakes.discord_api import FakeDiscord, discord_settings
@@ -32,7 +32,7 @@ def reference_data(request, settings):
     # when one of them ran first in a session).
     if _DB_FIXTURES & set(request.fixturenames) or request.node.get_closest_marker("django_db"):
         request.getfixturevalue("_django_db_helper")
-        ensure_loaded()
+        load_reference_data()
 
 
 @pytest.fixture

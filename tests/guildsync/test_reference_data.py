@@ -1,4 +1,4 @@
-"""``reference_data.ensure_loaded``: a flushed database gets back what the migrations load, and
+"""``services.reference.load_reference_data``: a flushed database gets back what the migrations load, and
 a loaded one is left as it is (officers' edits included)."""
 
 from __future__ import annotations
@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from guildsync.models import GuildRank, GuildRankRole, NotePattern, Role, Specialization, SyncLock, WowClass
-from guildsync.reference_data import CLASSES, NOTE_PATTERNS, SPECIALIZATIONS, SYNC_LOCKS, ensure_loaded
+from guildsync.reference_data import CLASSES, NOTE_PATTERNS, SPECIALIZATIONS, SYNC_LOCKS
+from guildsync.services.reference import load_reference_data
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def test_a_flushed_database_gets_the_migrations_data_back():
     migrated = snapshot()
     flush()
     assert not any(snapshot().values())
-    ensure_loaded()
+    load_reference_data()
     assert snapshot() == migrated
     assert len(migrated["classes"]) == len(CLASSES) and len(migrated["specs"]) == len(SPECIALIZATIONS)
     assert [r[1] for r in migrated["ranks"]] == ["Guild Leader", "Officer", "Veteran", "Member", "Initiate",
@@ -51,8 +52,8 @@ def test_a_loaded_database_is_left_as_it_is(django_assert_max_num_queries):
     GuildRankRole.objects.filter(role_name="GM").delete()
     before = snapshot()
     with django_assert_max_num_queries(12):
-        ensure_loaded()
-    ensure_loaded()
+        load_reference_data()
+    load_reference_data()
     assert snapshot() == before  # the renamed rank, the edited pattern, the removed "GM" role stay
 
 
@@ -60,7 +61,7 @@ def test_missing_rows_come_back_beside_the_edited_ones():
     GuildRank.objects.filter(blizzard_rank_index=7).delete()
     Specialization.objects.filter(blizzard_id=1473).delete()
     NotePattern.objects.filter(kind="discord").delete()
-    ensure_loaded()
+    load_reference_data()
     assert GuildRank.objects.get(blizzard_rank_index=7).name == "Rank 7"
     assert Specialization.objects.get(blizzard_id=1473).default_role.name == "Ranged DPS"
     assert NotePattern.objects.filter(kind="discord").count() == 2

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from django.utils import timezone
 
-from guildsync.reference_data import ensure_loaded
+from guildsync.services.reference import load_reference_data
 from tests import factories
 from tests.factories import RAID_CHANNEL
 from tests.factories import RAID_LEADER as LEADER
@@ -110,4 +110,4 @@ def add_report(fake, event, players, code="aBcD1234eFgH5678", **kwargs):
 @pytest.fixture(autouse=True)
 def _reference_data(db):
     """Transactional tests flush the tables, reference rows included: load them back."""
-    ensure_loaded()
+    load_reference_data()
