@@ -223,6 +223,7 @@ class EventLane:
 
 
 EVENTS = EventLane()
+vitals.watch_event_lane(EVENTS)
 
 
 # -- answering -------------------------------------------------------------------------------------

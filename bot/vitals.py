@@ -51,6 +51,13 @@ ANSWER_SECONDS = Histogram(
     buckets=_BUCKETS, registry=REGISTRY)
 
 _bot: Any = None  # the running bot, read by the collector below
+_lane: Any = None  # the gateway event lane, registered by bot.interactions (which imports this module)
+
+
+def watch_event_lane(lane: Any) -> None:
+    """``bot.interactions`` hands over its event lane, so the collector reads it without importing it."""
+    global _lane
+    _lane = lane
 
 
 def observe_interaction(started: float, acked_at: float | None, answered_at: float | None) -> None:
@@ -70,8 +77,8 @@ class _BotCollector:
     """Read at each scrape: gateway latency, the event lane's depth and per-kind counts."""
 
     def collect(self):
-        from bot.interactions import EVENTS
-
+        lane = _lane
+        depth, stats = (lane.depth, dict(lane.stats)) if lane is not None else (0, {})
         latency = GaugeMetricFamily("guildops_bot_gateway_latency_seconds",
                                     "Seconds between the last gateway heartbeat and Discord's acknowledgement.")
         value = gateway_latency(_bot)
@@ -80,14 +87,14 @@ class _BotCollector:
         yield latency
         yield GaugeMetricFamily("guildops_bot_event_lane_depth",
                                 "Gateway events queued for the event threads, not started yet.",
-                                value=EVENTS.depth)
+                                value=depth)
         skipped = CounterMetricFamily("guildops_bot_event_lane_skipped",
                                       "Gateway events skipped because the lane's queue was full, by kind.",
                                       labels=["kind"])
         handled = CounterMetricFamily("guildops_bot_event_lane_events",
                                       "Gateway events by kind and outcome (queued, done, failed).",
                                       labels=["kind", "outcome"])
-        for key, count in sorted(EVENTS.stats.items()):
+        for key, count in sorted(stats.items()):
             kind, _, outcome = key.rpartition(":")
             if not kind:
                 continue
