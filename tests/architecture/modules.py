@@ -31,6 +31,11 @@ MAX_LINES = 600
 # Review: an entry here needs the reason to hold; when a module shrinks below the limit the
 # test asks for its entry to go.
 LONG_MODULES: dict[str, str] = {
+    "bot/delivery.py": (
+        "one job, Discord delivery's three crash-safe steps (claim, send under a renewed lease, record) "
+        "whose invariants are argued in the module docstring and depend on each other (the lease gate, the "
+        "fencing attempt number, giving rows back on stop); being hardened this round by the delivery engineer: "
+        "claim/lease and recording are the split points once that settles"),
     "guildsync/admin.py": (
         "guildsync's officer admin (characters with the addon upload, composition and run buttons, players, "
         "Discord users, ranks, audit issues, sync logs): issue 24 is reworking these pages now; it becomes a "
