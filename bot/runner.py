@@ -3,12 +3,19 @@
 It stays thin on purpose: it loads each domain app's ``discord_commands`` module (like the
 admin's autodiscovery), whose ``setup(bot)`` registers that app's slash commands, buttons and
 gateway listeners; every listener and command calls a service. Nothing of a domain lives here.
+
+What keeps it up is in :mod:`bot.gateway`: discord.py's parsers are isolated (an event it cannot
+read is skipped, counted in ``event_stats`` and reported), a listener that raises is logged,
+counted and reported (:meth:`GuildOpsBot.on_error`), and IDENTIFY is paced as Discord asks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+import time
+from collections import Counter
 from importlib import import_module
 from importlib.util import find_spec
 
@@ -19,7 +26,7 @@ from discord.gateway import DiscordWebSocket
 from django.apps import apps
 from django.conf import settings
 
-from bot import interactions
+from bot import gateway, interactions
 from bot.clients import configure_api_base
 from bot.vitals import Vitals
 
@@ -42,6 +49,9 @@ def intents() -> discord.Intents:
     return wanted
 
 
+IDENTIFY_SPACING = 5.0  # seconds between two IDENTIFYs (discord-api-docs, "Session Start Limit")
+
+
 class GuildOpsBot(commands.Bot):
     def __init__(self, *, sync_only: bool = False) -> None:
         configure_api_base()
@@ -57,6 +67,10 @@ class GuildOpsBot(commands.Bot):
         self.add_listener(self.components.on_interaction, "on_interaction")
         self.vitals = Vitals(self)  # heartbeat for /healthz/deep, metrics port
         self.add_listener(self.vitals.on_socket_event_type, "on_socket_event_type")
+        # Counters for metrics: unreadable events, failed listeners, reconnects (bot.gateway).
+        self.event_stats: Counter[str] = Counter()
+        gateway.isolate_parsers(self)
+        self._last_identify: float | None = None
 
     async def setup_hook(self) -> None:
         if not self.sync_only:
@@ -77,6 +91,19 @@ class GuildOpsBot(commands.Bot):
         self.synced_commands = [c.name for c in synced]
         log.info("runbot: loaded %s; synced %d commands %s", ", ".join(self.loaded_modules) or "no modules",
                  len(synced), f"to guild {guild.id}" if guild else "globally")
+
+    async def on_error(self, event_method: str, /, *args, **kwargs) -> None:
+        """A listener raised: logged with its traceback, counted, reported; the bot carries on."""
+        gateway.listener_failed(self, event_method, sys.exc_info()[1])
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Discord allows one IDENTIFY per 5 seconds (``max_concurrency`` 1); discord.py's default
+        always sleeps 5 s before a new session. Wait only what remains of those 5 s."""
+        if self._last_identify is not None:
+            wait = self._last_identify + IDENTIFY_SPACING - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        self._last_identify = time.monotonic()
 
     async def on_ready(self) -> None:
         log.info("runbot: connected as %s", self.user)

@@ -87,6 +87,20 @@ class BotProcess:
     def start(self, timeout: float = 90) -> BotProcess:
         self.rest.start()
         self.gateway.start()
+        return self._launch(timeout)
+
+    def restart_bot(self, timeout: float = 90) -> BotProcess:
+        """Stop ``runbot`` (SIGTERM) and start a new process against the same fake Discord,
+        like a deploy: open forms and old messages stay with the members."""
+        assert self.proc is not None
+        self.proc.terminate()
+        self.proc.wait(30)
+        self.gateway._ready.clear()
+        self._log.close()
+        return self._launch(timeout)
+
+    def _launch(self, timeout: float) -> BotProcess:
+        connected_before = self.log().count("runbot: connected as")
         dropped = () if self.keep_broker else ("REDIS_URL", "CELERY_RESULT_BACKEND")
         env = {k: v for k, v in os.environ.items() if k not in dropped}
         env.update({
@@ -96,7 +110,7 @@ class BotProcess:
             "DISCORD_HTTP_TIMEOUT": "10", "GUILDOPS_VAR_DIR": self.var_dir.name, "LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1", **self.extra_env,
         })
-        self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        self._log = open(self.log_path, "a")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen([sys.executable, "-u", "manage.py", "runbot"], cwd=ROOT, env=env,
                                      stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
@@ -111,13 +125,14 @@ class BotProcess:
         else:
             self.stop()
             raise TimeoutError(f"runbot never connected:\n{self.log()[-3000:]}")
-        self.wait_connected()
+        self.wait_connected(times=connected_before + 1)
         return self
 
-    def wait_connected(self, timeout: float = 30) -> None:
-        """Until the bot logged "connected" (on_ready: it has processed GUILD_CREATE)."""
+    def wait_connected(self, timeout: float = 30, *, times: int = 1) -> None:
+        """Until the bot logged "connected" (on_ready: it has processed GUILD_CREATE), ``times``
+        times in the log (a restarted process appends to it)."""
         deadline = time.monotonic() + timeout
-        while "runbot: connected as" not in self.log() or not self.gateway._ready.is_set():
+        while self.log().count("runbot: connected as") < times or not self.gateway._ready.is_set():
             if time.monotonic() > deadline:
                 raise TimeoutError(f"runbot never became ready:\n{self.log()[-3000:]}")
             time.sleep(0.05)

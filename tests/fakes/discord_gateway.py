@@ -15,6 +15,12 @@ It speaks the protocol as Discord documents it (discord-api-docs
   ``d: false``);
 - ``drop()`` closes the connection with 4000 ("Unknown error — reconnect"), like a Discord
   node going away; the client resumes at ``resume_gateway_url``;
+- ``request_reconnect()`` sends RECONNECT (op 7, ``d: null``): the client should close and
+  resume; ``invalidate_session(resumable)`` sends INVALID_SESSION (op 9) with ``d: true`` (the
+  client may resume) or ``d: false`` (the session is gone here: a RESUME of it is refused, the
+  client must IDENTIFY, and what was dispatched meanwhile is not replayed, as on Discord);
+- ``dispatch_raw(event, data)`` sends a dispatch whose ``d`` is anything (malformed payloads for
+  the chaos tests; tests/bot/recorded_payloads.py);
 - transport compression ``compress=zlib-stream``: one zlib context per connection, each payload
   flushed with Z_SYNC_FLUSH (ends in ``00 00 ff ff``), sent as binary frames.
 
@@ -202,6 +208,10 @@ class FakeGateway:
         self._send_lock: asyncio.Lock | None = None
         self.identifies = 0
         self.resumes = 0
+        self.replayed = 0  # dispatches sent again after a RESUME
+        # Close an IDENTIFY with this code instead of READY (4013 invalid intents, 4014
+        # disallowed intents...); a wrong token always gets 4004.
+        self.refuse_identify_with: int | None = None
         self.heartbeats = 0
         self.received: list[dict] = []
 
@@ -293,6 +303,9 @@ class FakeGateway:
             if data.get("token") != self.rest.token:
                 await socket.close(code=4004, message=b"Authentication failed.")
                 return
+            if self.refuse_identify_with is not None:
+                await socket.close(code=self.refuse_identify_with, message=b"Refused.")
+                return
             self.identifies += 1
             self.session_id, self.sequence, self.sent = secrets.token_hex(16), 0, []
             await self._dispatch("READY", {
@@ -306,13 +319,15 @@ class FakeGateway:
             await self._dispatch("GUILD_CREATE", self.guild.create_json(self.bot))
             self._ready.set()
         elif op == RESUME:
-            if data.get("session_id") != self.session_id or data.get("token") != self.rest.token:
+            if self.session_id is None or data.get("session_id") != self.session_id \
+                    or data.get("token") != self.rest.token:
                 await self._send(socket, {"op": INVALID_SESSION, "d": False, "s": None, "t": None})
                 return
             self.resumes += 1
             missed = [p for p in self.sent if p["s"] > int(data.get("seq") or 0)]
             for replay in missed:
                 await self._send(socket, replay)
+            self.replayed += len(missed)
             await self._dispatch("RESUMED", {"_trace": ["fake-gateway"]})
             self._ready.set()
         elif op == REQUEST_MEMBERS:
@@ -345,6 +360,29 @@ class FakeGateway:
                 await self._dispatch(event, data)
             return times
         return self._call(run(), timeout=120 + spread)
+
+    def dispatch_raw(self, event: str, data: Any) -> None:
+        """A dispatch with any ``d`` (a malformed payload); an INTERACTION_CREATE whose id and
+        token are readable is registered with the REST fake like a valid one."""
+        if event == "INTERACTION_CREATE" and isinstance(data, dict) and "id" in data and "token" in data:
+            self.rest.issue_interaction(int(data["id"]), str(data["token"]))
+        self._call(self._dispatch(event, data))
+
+    def request_reconnect(self) -> None:
+        """RECONNECT (op 7): Discord asks the client to reconnect and resume."""
+        async def send() -> None:
+            if self._socket is not None:
+                await self._send(self._socket, {"op": RECONNECT, "d": None, "s": None, "t": None})
+        self._call(send())
+
+    def invalidate_session(self, resumable: bool) -> None:
+        """INVALID_SESSION (op 9) with ``d: resumable``; with ``False`` the session ends here."""
+        async def send() -> None:
+            if not resumable:
+                self.session_id = None
+            if self._socket is not None:
+                await self._send(self._socket, {"op": INVALID_SESSION, "d": resumable, "s": None, "t": None})
+        self._call(send())
 
     def drop(self, code: int = 4000) -> None:
         """Close the client's connection the way a failing Discord node does."""

@@ -1,13 +1,12 @@
 import asyncio
-import contextlib
 import logging
 import signal
 import sys
 
-import discord
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from bot import gateway
 from bot.runner import GuildOpsBot
 
 log = logging.getLogger(__name__)
@@ -54,23 +53,9 @@ class Command(BaseCommand):
             runner.cancel()
 
     async def _stay_connected(self, bot: GuildOpsBot, stop: asyncio.Event) -> None:
-        """discord.py reconnects once connected, but not when the very first connection fails
-        (DNS, network down): keep trying with backoff until stopped."""
-        delay = 1.0
-        while not stop.is_set():
-            try:
-                await bot.connect(reconnect=True)
-                return
-            except discord.PrivilegedIntentsRequired as exc:
-                raise CommandError("Discord refused the privileged intents: enable 'Server Members' and "
-                                   "'Message Content' for the bot in the Developer Portal.") from exc
-            except Exception as exc:  # the gateway is unreachable; the bot must outlive outages
-                if bot.is_closed():
-                    return
-                if isinstance(exc, AttributeError) and exc.__context__ is not None:
-                    exc = exc.__context__  # discord.py trips over its own first-connect failure
-                self.stderr.write(f"runbot: gateway unreachable ({exc.__class__.__name__}: {exc}); "
-                                  f"retrying in {delay:.0f}s")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay)
-                delay = min(delay * 2, 60.0)
+        """The gateway connection until stopped: resumes after every outage (bot.gateway); a close
+        code no retry can fix ends the command with the sentence that names the fix."""
+        try:
+            await gateway.stay_connected(bot, stop, say=self.stderr.write)
+        except gateway.GatewayClosedError as exc:
+            raise CommandError(str(exc)) from exc
