@@ -45,6 +45,7 @@ from django.db import close_old_connections, connections
 
 from bot import vitals
 from core.errors import DomainError
+from core.observability import report_exception
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -54,6 +55,7 @@ FAILED = "Something went wrong on our side; the officers have the details in the
 # work is done and logged either way).
 SEND_ERRORS = (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError)
 STALE_BUTTON = "This button is no longer valid. Use the latest message or the slash command instead."
+STALE_FORM = "This form is no longer valid; run the command again."
 GUILD_ONLY = "This command only works in a server, not in direct messages."
 NOT_ALLOWED = "You are not allowed to use this command."
 
@@ -188,9 +190,10 @@ class EventLane:
         try:
             await self.pool.run(fn, *args)
             self.stats[f"{kind}:done"] += 1
-        except Exception:
+        except Exception as exc:
             self.stats[f"{kind}:failed"] += 1
             log.exception("gateway event %s failed (after %.1f s in the queue)", kind, lag)
+            report_exception(exc, where="bot.gateway_event", event=kind)
 
     async def _work(self, queue: asyncio.Queue) -> None:
         while True:
@@ -289,8 +292,9 @@ async def respond(interaction: Any, work: Callable[[], Awaitable[str | Reply | N
         reply, failed = _as_reply(result), False
     except DomainError as exc:
         reply, failed = Reply(content=str(exc)[:2000]), True
-    except Exception:
+    except Exception as exc:
         log.exception("%s failed", _describe(interaction))
+        report_exception(exc, where="bot.interaction", interaction=_describe(interaction))
         reply, failed = Reply(content=FAILED), True
     try:
         if not deferred:
@@ -377,7 +381,9 @@ async def on_tree_error(interaction: discord.Interaction, error: app_commands.Ap
     """``bot.tree.on_error``: every failure of a command answers the member ephemerally."""
     text, ours = error_text(error)
     if ours:
-        log.error("%s failed", _describe(interaction), exc_info=getattr(error, "original", error))
+        original = getattr(error, "original", error)
+        log.error("%s failed", _describe(interaction), exc_info=original)
+        report_exception(original, where="bot.command", interaction=_describe(interaction))
     else:
         log.info("%s refused: %s (%s)", _describe(interaction), text, error.__class__.__name__)
     if interaction.type == discord.InteractionType.autocomplete:
@@ -413,14 +419,32 @@ class CommandTree(app_commands.CommandTree):
         return False
 
 
-# -- buttons -------------------------------------------------------------------------------------------
+# -- buttons, selects and forms --------------------------------------------------------------------
 ButtonHandler = Callable[[discord.Interaction, str], Awaitable[None]]
 
 
+def claimed_by_discordpy(interaction: discord.Interaction) -> bool:
+    """Whether a discord.py ``View``/``Modal`` living in this process will answer this component
+    or modal submit (its view store holds an item for the custom id). Read from the store's
+    tables, which ``tests/bot/test_gateway.py`` pins against discord.py upgrades."""
+    store = interaction._state._view_store
+    data = interaction.data or {}
+    custom_id = str(data.get("custom_id", ""))
+    if interaction.type == discord.InteractionType.modal_submit:
+        return custom_id in store._modals
+    key = (int(data.get("component_type", 0) or 0), custom_id)
+    message_id = interaction.message.id if interaction.message is not None else None
+    if key in store._views.get(message_id, {}) or key in store._views.get(None, {}):
+        return True
+    return any(pattern.fullmatch(custom_id) for pattern in store._dynamic_items)
+
+
 class ComponentRouter:
-    """Routes button presses by the app prefix of their custom id (``"<app>:<action>:<id>"``);
-    a press nobody claims (an old message, a removed feature) gets :data:`STALE_BUTTON`
-    instead of "This interaction failed"."""
+    """Routes buttons, selects and modal submits by the app prefix of their custom id
+    (``"<app>:<action>:<id>"``), so a form or a button works the same in a process that did not
+    open it (after a restart or a deploy). What nobody claims (an old message, a removed
+    feature, a form of another process) gets :data:`STALE_BUTTON` (a button) or
+    :data:`STALE_FORM` (a select or a modal) instead of "This interaction failed"."""
 
     def __init__(self) -> None:
         self.handlers: dict[str, ButtonHandler] = {}
@@ -429,19 +453,39 @@ class ComponentRouter:
         self.handlers[prefix] = handler
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        if interaction.type != discord.InteractionType.component:
+        if interaction.type not in (discord.InteractionType.component, discord.InteractionType.modal_submit):
             return
         custom_id = str((interaction.data or {}).get("custom_id", ""))
         handler = self.handlers.get(custom_id.split(":", 1)[0])
         if handler is not None:
             await handler(interaction, custom_id)
             return
-        await asyncio.sleep(0)  # a discord.py View of this message may have answered already
-        if not interaction.response.is_done():
-            log.info("%s: unknown button", _describe(interaction))
-            await refuse(interaction, STALE_BUTTON)
+        if claimed_by_discordpy(interaction) or interaction.response.is_done():
+            return
+        button = (interaction.type == discord.InteractionType.component
+                  and (interaction.data or {}).get("component_type") == discord.ComponentType.button.value)
+        log.info("%s: unknown or stale %s", _describe(interaction), "button" if button else "form")
+        await refuse(interaction, STALE_BUTTON if button else STALE_FORM)
+
+
+def form_values(interaction: discord.Interaction) -> dict[str, str]:
+    """A modal submit's text inputs by custom id, read from the payload (action rows of inputs,
+    or Labels wrapping one input), so a process that did not open the modal can read it."""
+    values: dict[str, str] = {}
+    stack = list((interaction.data or {}).get("components", []))
+    while stack:
+        component = stack.pop()
+        if not isinstance(component, dict):
+            continue
+        stack.extend(component.get("components", []) or [])
+        if isinstance(component.get("component"), dict):
+            stack.append(component["component"])
+        if "custom_id" in component and isinstance(component.get("value"), str):
+            values[str(component["custom_id"])] = component["value"]
+    return values
 
 
 def register_buttons(bot: Any, prefix: str, handler: ButtonHandler) -> None:
-    """What an app's ``setup(bot)`` calls for its buttons."""
+    """What an app's ``setup(bot)`` calls for its buttons, selects and modal submits whose custom
+    id starts with ``"<prefix>:"``."""
     bot.components.register(prefix, handler)

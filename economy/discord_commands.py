@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -114,33 +115,70 @@ async def info(interaction: discord.Interaction) -> None:
     await respond(interaction, work)
 
 
+SEND_BYTES = "economy:send_bytes"  # + ":<receiver id>": the modal's custom id, understood by any process
+
+
 class SendBytesModal(discord.ui.Modal, title="Send Bytes"):
-    amount: discord.ui.TextInput = discord.ui.TextInput(label="Amount", max_length=9)
-    reason: discord.ui.TextInput = discord.ui.TextInput(label="Reason", required=False, max_length=200)
+    """The "Send Bytes" form. Its custom id names the receiver, and its submit is routed by that
+    id (:func:`on_form`), not by this object: a form opened before a restart or a deploy still
+    sends when submitted to the new process."""
+
+    amount: discord.ui.TextInput = discord.ui.TextInput(label="Amount", max_length=9, custom_id="amount")
+    reason: discord.ui.TextInput = discord.ui.TextInput(label="Reason", required=False, max_length=200,
+                                                        custom_id="reason")
 
     def __init__(self, receiver: Any) -> None:
-        super().__init__()
-        self.receiver = receiver
+        super().__init__(custom_id=f"{SEND_BYTES}:{receiver.id}")
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        try:
-            amount = int(str(self.amount.value).strip())
-        except ValueError:
-            await interactions.refuse(interaction, "The amount must be a whole number of bytes.")
-            return
-        await _send(interaction, self.receiver, amount, str(self.reason.value or ""))
+
+async def _open_send_bytes(interaction: discord.Interaction, receiver: Any) -> None:
+    modal = SendBytesModal(receiver)
+    await interaction.response.send_modal(modal)
+    modal.stop()  # discord.py forgets it: the submit goes through the router like any other process's
 
 
 @app_commands.context_menu(name="Send Bytes")
 @app_commands.guild_only()
 async def send_bytes_to_member(interaction: discord.Interaction, member: discord.Member) -> None:
-    await interaction.response.send_modal(SendBytesModal(member))
+    await _open_send_bytes(interaction, member)
 
 
 @app_commands.context_menu(name="Send Bytes")
 @app_commands.guild_only()
 async def send_bytes_to_author(interaction: discord.Interaction, message: discord.Message) -> None:
-    await interaction.response.send_modal(SendBytesModal(message.author))
+    await _open_send_bytes(interaction, message.author)
+
+
+@dataclass(frozen=True)
+class _Departed:
+    """A receiver the bot no longer has in its member cache (named by id)."""
+
+    id: int
+
+    @property
+    def mention(self) -> str:
+        return f"<@{self.id}>"
+
+    @property
+    def display_name(self) -> str:
+        return str(self.id)
+
+
+async def on_form(interaction: discord.Interaction, custom_id: str) -> None:
+    """Economy's modal submits (routed by custom id, see :class:`SendBytesModal`)."""
+    prefix, _, receiver_id = custom_id.rpartition(":")
+    if prefix != SEND_BYTES or not receiver_id.isdigit() or interaction.type != discord.InteractionType.modal_submit:
+        await interactions.refuse(interaction, interactions.STALE_FORM)
+        return
+    values = interactions.form_values(interaction)
+    try:
+        amount = int(values.get("amount", "").strip())
+    except ValueError:
+        await interactions.refuse(interaction, "The amount must be a whole number of bytes.")
+        return
+    guild = interaction.guild
+    receiver = (guild.get_member(int(receiver_id)) if guild is not None else None) or _Departed(int(receiver_id))
+    await _send(interaction, receiver, amount, values.get("reason", ""))
 
 
 # -- /squads ---------------------------------------------------------------------------------
@@ -275,3 +313,4 @@ def setup(bot: Any) -> None:
     for command in (bytes_group, squads_group, send_bytes_to_member, send_bytes_to_author, warn, timeout, cases):
         bot.tree.add_command(command)
     bot.add_listener(on_message, "on_message")
+    interactions.register_buttons(bot, "economy", on_form)
