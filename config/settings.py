@@ -296,6 +296,7 @@ HEALTH_BOT_LATE_SECONDS = env_int("HEALTH_BOT_LATE_SECONDS", 150, minimum=5)
 # The one place the periodic schedule is declared. django-celery-beat copies it into the
 # database at start, where officers can see it and change intervals in the admin.
 CELERY_BEAT_SCHEDULE = {
+    "core: queue jobs the broker missed": {"task": "core.tasks.sweep_pending_jobs_task", "schedule": 60.0},
     "bot: deliver outbox": {"task": "bot.tasks.deliver_outbox_task", "schedule": 60.0},
     "guildsync: discord member sync": {"task": "guildsync.tasks.discord_sync_task", "schedule": 15 * 60.0},
     "guildsync: blizzard pipeline": {

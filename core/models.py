@@ -103,3 +103,26 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_component_display()}: {self.beat_at:%Y-%m-%d %H:%M:%S} UTC"
+
+
+class PendingJob(models.Model):
+    """A Celery task asked for by ``core.jobs.send_on_commit`` that the broker has not taken yet.
+
+    Written in the caller's transaction (so it exists exactly when the caller's change does),
+    deleted once the broker took the task. A row that stays (the broker was down) is sent again
+    by the periodic sweep (``core.tasks.sweep_pending_jobs_task``): queueing never loses work."""
+
+    task_name = models.CharField(max_length=200, help_text="The Celery task's registered name.")
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    run_after = models.DateTimeField(help_text="When the task should run (the caller's countdown), UTC.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="Failed attempts to hand it to the broker.")
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ("created_at",)
+        indexes = [models.Index(fields=["created_at"], name="core_pendingjob_created")]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} (waiting since {self.created_at:%Y-%m-%d %H:%M} UTC, {self.attempts} attempt(s))"

@@ -33,3 +33,12 @@ def backup_task() -> str:
     report = backups.create_backup()
     log.info("backup: %s", report)
     return str(report)
+
+
+@shared_task(name="core.tasks.sweep_pending_jobs_task")
+def sweep_pending_jobs_task() -> dict[str, int]:
+    """Every minute (CELERY_BEAT_SCHEDULE): hand the broker the jobs it could not take when they
+    were asked for (``core.jobs.sweep_pending``)."""
+    from core import jobs
+
+    return jobs.sweep_pending()

@@ -23,6 +23,7 @@ from guildsync.models import SyncLock
 from guildsync.services.common import _ensure_lock_row
 
 DUE_ROW = "matching_due"
+MATCHING_TASK = "guildsync.tasks.matching_on_arrival_task"
 
 
 def debounce_seconds() -> int:
@@ -31,7 +32,11 @@ def debounce_seconds() -> int:
 
 def request_matching(now: dt.datetime | None = None) -> bool:
     """Ask for a matching run soon. True when this call opened a new burst (and scheduled the
-    run, once the caller's transaction commits); False when a run is already due."""
+    run, once the caller's transaction commits); False when a run is already due.
+
+    The run is queued with ``core.jobs.send_on_commit``, in the same transaction as the mark:
+    if the broker is down, the job waits as a pending row and the periodic sweep queues it once
+    the broker is back, so a set mark always has a run coming (never a mark nobody clears)."""
     now = now or timezone.now()
     _ensure_lock_row(DUE_ROW)
     delay = debounce_seconds()
@@ -39,7 +44,7 @@ def request_matching(now: dt.datetime | None = None) -> bool:
         opened = SyncLock.objects.filter(name=DUE_ROW, locked_until__isnull=True).update(
             locked_until=now + dt.timedelta(seconds=delay), holder="")
         if opened:
-            jobs.send_on_commit("guildsync.tasks.matching_on_arrival_task", countdown=delay)
+            jobs.send_on_commit(MATCHING_TASK, countdown=delay)
     return bool(opened)
 
 
