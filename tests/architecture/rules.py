@@ -31,6 +31,7 @@ WRITERS = {
     "bot/outbox.py": "the outbox API that services call to queue Discord messages (bot's service layer)",
     "bot/delivery.py": "records the outcome of each Discord send (the delivery worker's own state)",
     "core/claims.py": "the claim helpers services call to take a lease (one conditional UPDATE in their transaction)",
+    "core/jobs.py": "the job seam services call: its pending-job row is written in their transaction, like the outbox",
     "core/heartbeats.py": "each process's heartbeat (one upsert of its own row), stamped by beat, workers and the bot",
     "core/groups.py": "grants the officer groups their permissions after each migrate, like a migration",
     "ratmas/backup.py": "the JSON import of a Ratmas event, one transaction under the services' rules",
