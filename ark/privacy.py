@@ -3,6 +3,7 @@ account, signups, bans, reminder preferences and audit rows of one member."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import Q
@@ -63,8 +64,20 @@ def forget(member: int, ctx: ForgetContext) -> dict[str, Any]:
             KEPT: {"bans": bans}}
 
 
+def retention(now: dt.datetime, dry_run: bool) -> dict[str, int]:
+    """Ark's own retention (ARK_RETENTION_DAYS: old signups, audit rows and reminders; the
+    per-governor totals kept), run with the rest of the policy."""
+    from ark.services.retention import purge_old_records
+
+    report = purge_old_records(now=now, dry_run=dry_run)
+    return report.counters()
+
+
 PART = AppPart(
     app="ark",
+    retention=retention,
+    retention_rules=("Ark signups, audit rows and reminder records are deleted after ARK_RETENTION_DAYS days "
+                     "(each governor's totals are kept).",),
     holds=(
         Holds("ark.Governor", ("discord_user_id",), ANONYMISED,
               "A governor is a game account: its link to their Discord account is removed and its past results "

@@ -3,8 +3,10 @@ messages that quote them."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -59,8 +61,23 @@ def forget(member: int, ctx: ForgetContext) -> dict[str, Any]:
             KEPT: {}}
 
 
+def retention(now: dt.datetime, dry_run: bool) -> dict[str, int]:
+    """Settled messages (sent, failed, withdrawn) older than RETENTION_OUTBOX_DAYS are deleted
+    with their payloads; references to them (Santa DMs, Ark posts, reminders) become empty."""
+    from core.privacy.retention import in_batches
+
+    cutoff = now - dt.timedelta(days=settings.RETENTION_OUTBOX_DAYS)
+    settled = OutboxMessage.objects.filter(status__in=[Status.SENT, Status.FAILED, Status.CANCELLED],
+                                           updated_at__lt=cutoff)
+    return {"settled_messages": in_batches(settled, lambda pks: OutboxMessage.objects.filter(pk__in=pks).delete()[1]
+                                           .get("bot.OutboxMessage", 0), dry_run=dry_run)}
+
+
 PART = AppPart(
     app="bot",
+    retention=retention,
+    retention_rules=("Messages to Discord, once sent (or given up or withdrawn), are deleted with their text after "
+                     "RETENTION_OUTBOX_DAYS days.",),
     order=90,  # last: also redacts what the other apps' erasure queued about them
     holds=(
         Holds("bot.OutboxMessage", ("user_id", "payload", "dedupe_key", "last_error"), ANONYMISED,

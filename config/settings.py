@@ -322,6 +322,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.heartbeat_task", "args": ["delivery"], "schedule": float(HEARTBEAT_INTERVAL_SECONDS),
         "options": {"queue": "discord", "expire_seconds": HEARTBEAT_INTERVAL_SECONDS}},
     "core: database backup": {"task": "core.tasks.backup_task", "schedule": crontab(minute=15, hour=3)},
+    "core: privacy retention": {"task": "core.tasks.privacy_retention_task", "schedule": crontab(minute=45, hour=3)},
 }
 
 # --- Discord --------------------------------------------------------------------------------
@@ -437,6 +438,14 @@ BACKUP_KEEP_DAILY = env_int("BACKUP_KEEP_DAILY", 7, minimum=1)  # newest backup 
 BACKUP_KEEP_WEEKLY = env_int("BACKUP_KEEP_WEEKLY", 4, minimum=0)  # … and of each of the last M ISO weeks
 BACKUP_BY_BEAT = env_bool("BACKUP_BY_BEAT", True)  # off when another process (compose `backup`) runs them
 BACKUP_PG_BIN_DIR = env_str("BACKUP_PG_BIN_DIR")  # folder of pg_dump/pg_restore/psql; default: matched to the server
+
+# --- Members' data rights (core/privacy; docs/PRIVACY.md) ----------------------------------
+RETENTION_OUTBOX_DAYS = env_int("RETENTION_OUTBOX_DAYS", 30, minimum=1)  # settled outbox rows (their payloads)
+RETENTION_RATMAS_DAYS = env_int("RETENTION_RATMAS_DAYS", 30, minimum=1)  # relay texts and wishlists after an event ends
+RETENTION_MODERATION_DAYS = env_int("RETENTION_MODERATION_DAYS", 180, minimum=1)  # a case's reason/message text
+RETENTION_LEFT_MEMBER_DAYS = env_int("RETENTION_LEFT_MEMBER_DAYS", 90, minimum=1)  # members who left: forgotten
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 1000, minimum=1)  # rows per short purge transaction
+PRIVACY_POLICY_URL = env_str("PRIVACY_POLICY_URL")  # where the community publishes docs/PRIVACY.md
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

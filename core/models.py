@@ -126,3 +126,68 @@ class PendingJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} (waiting since {self.created_at:%Y-%m-%d %H:%M} UTC, {self.attempts} attempt(s))"
+
+
+class PrivacyRequest(models.Model):
+    """A member's request to see or erase their data, and how it was honoured (core.privacy).
+
+    Keeps only what proving the request was honoured needs: a keyed hash of the Discord id
+    (``core.privacy.requests.target_hash``: the same id always gives the same hash, so an
+    officer can find the record for an id, but the record alone does not give the id away),
+    the dates, who processed it and the counts of what was erased, anonymised and kept."""
+
+    class Kind(models.TextChoices):
+        EXPORT = "export", "Copy of their data"
+        FORGET = "forget", "Erase their data"
+
+    class Source(models.TextChoices):
+        MEMBER = "member", "The member (Discord /privacy)"
+        OFFICER = "officer", "An officer"
+        TRUST_SAFETY = "trust_safety", "Discord Trust & Safety"
+        RETENTION = "retention", "Retention (left the server)"
+
+    class Status(models.TextChoices):
+        DONE = "done", "Done"
+        REFUSED = "refused", "Refused"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    source = models.CharField(max_length=14, choices=Source.choices)
+    target_hash = models.CharField(max_length=64, db_index=True,
+                                   help_text="HMAC-SHA256 of the Discord id (keyed with SECRET_KEY), never the id.")
+    status = models.CharField(max_length=8, choices=Status.choices)
+    received_at = models.DateTimeField()
+    processed_at = models.DateTimeField()
+    processed_by = models.CharField(max_length=150, help_text="The officer, 'member' or 'retention'.")
+    counts = models.JSONField(default=dict, blank=True,
+                              help_text="Rows erased, anonymised and kept, per app (numbers only).")
+    refusal = models.CharField(max_length=500, blank=True, help_text="Why it was refused.")
+
+    class Meta:
+        ordering = ["-processed_at"]
+        permissions = [("process_privacy_request", "Can process members' privacy requests")]
+        constraints = [
+            models.CheckConstraint(name="privacy_request_refusal_says_why",
+                                   condition=~models.Q(status="refused") | ~models.Q(refusal=""),
+                                   violation_error_message="A refused request says why."),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_source_display()}, {self.processed_at:%Y-%m-%d})"
+
+
+class RetentionRun(models.Model):
+    """One run of the retention policy (``core.privacy.retention``): what it deleted or would
+    have deleted (a dry run), per kind of data, as of which moment."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    as_of = models.DateTimeField(help_text="The 'now' the cut-offs were computed from.")
+    dry_run = models.BooleanField(default=False)
+    triggered_by = models.CharField(max_length=150, help_text="Schedule or the command's user.")
+    report = models.JSONField(default=dict, blank=True, help_text="Counts per kind of data (numbers only).")
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Retention {'dry run ' if self.dry_run else ''}{self.started_at:%Y-%m-%d %H:%M} UTC"

@@ -42,3 +42,14 @@ def sweep_pending_jobs_task() -> dict[str, int]:
     from core import jobs
 
     return jobs.sweep_pending()
+
+
+@shared_task
+def privacy_retention_task() -> str:
+    """Daily (CELERY_BEAT_SCHEDULE, 03:45 UTC): the retention policy of every app
+    (core/privacy/retention.py), its report stored as a RetentionRun."""
+    from core.privacy import retention
+
+    record = retention.run()
+    log.info("privacy retention: %s", record.report)
+    return retention.describe(record)

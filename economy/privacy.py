@@ -3,14 +3,17 @@ role rewards and moderation cases of one Discord member."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q
 
 from core.privacy import ANONYMISED, ERASED, FORGOTTEN, KEPT, TOMBSTONE_ID, AppPart, ForgetContext, Holds
 from economy.models import BytesBalance, BytesTransaction, ModerationCase, RoleRewardGrant, SquadMembership
 
 CASE_REASON_REMOVED = "(reason removed at the member's request)"
+CASE_REASON_EXPIRED = "(reason removed: older than the retention period)"
 
 
 def names(member: int) -> set[str]:
@@ -74,8 +77,23 @@ def forget(member: int, ctx: ForgetContext) -> dict[str, Any]:
     }
 
 
+def retention(now: dt.datetime, dry_run: bool) -> dict[str, int]:
+    """A moderation case's reason (it may quote the offending message) is removed after
+    RETENTION_MODERATION_DAYS; the case record stays."""
+    from core.privacy.retention import in_batches
+
+    cutoff = now - dt.timedelta(days=settings.RETENTION_MODERATION_DAYS)
+    old = ModerationCase.objects.filter(created_at__lt=cutoff).exclude(reason__in=[CASE_REASON_EXPIRED,
+                                                                                    CASE_REASON_REMOVED])
+    return {"moderation_texts": in_batches(
+        old, lambda pks: ModerationCase.objects.filter(pk__in=pks).update(reason=CASE_REASON_EXPIRED), dry_run=dry_run)}
+
+
 PART = AppPart(
     app="economy",
+    retention=retention,
+    retention_rules=("Moderation cases lose their reason and message text after RETENTION_MODERATION_DAYS days; "
+                     "the case record (who, what action, when) stays.",),
     holds=(
         Holds("economy.BytesBalance", ("user_id",), ERASED,
               "The balance, streak and totals are deleted; leaderboards no longer show them."),

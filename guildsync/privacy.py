@@ -3,8 +3,10 @@ their player, the identity-change trail and integrity findings about them."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q
 
 from core.privacy import ANONYMISED, ERASED, KEPT, AppPart, ForgetContext, Holds
@@ -83,8 +85,29 @@ def forget(member: int, ctx: ForgetContext) -> dict[str, Any]:
             KEPT: {}}
 
 
+def retention(now: dt.datetime, dry_run: bool) -> dict[str, int]:
+    """Members who left the server more than RETENTION_LEFT_MEMBER_DAYS ago are forgotten by
+    the same path as a request (Discord's GUILD_MEMBER_REMOVE starts the clock, coming back
+    stops it), each in its own transaction, each recorded as a privacy request."""
+    from core.privacy.requests import process
+
+    cutoff = now - dt.timedelta(days=settings.RETENTION_LEFT_MEMBER_DAYS)
+    left = DiscordUser.objects.filter(is_present=False, removed_at__lt=cutoff, discord_id__gt=1)
+    if dry_run:
+        return {"members_who_left": left.count()}
+    done = 0
+    for discord_id in list(left.values_list("discord_id", flat=True)[:settings.RETENTION_BATCH_SIZE]):
+        process(discord_id, kind="forget", source="retention", actor="retention",
+                reason=f"left the server more than {settings.RETENTION_LEFT_MEMBER_DAYS} days ago")
+        done += 1
+    return {"members_who_left": done}
+
+
 PART = AppPart(
     app="guildsync",
+    retention=retention,
+    retention_rules=("Members who left the server are forgotten (as if they had asked) RETENTION_LEFT_MEMBER_DAYS "
+                     "days after leaving; coming back before stops the clock.",),
     order=40,  # before raids: both scrub texts by the names this part reads
     holds=(
         Holds("guildsync.DiscordUser", ("discord_id", "username", "display_name", "highest_guild_role",

@@ -3,12 +3,14 @@ pairings and the anonymous relay messages of one Discord member."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q
 
 from core.privacy import ANONYMISED, ERASED, FORGOTTEN, AppPart, ForgetContext, Holds
-from ratmas.models import Pairing, Participant, RelayMessage
+from ratmas.models import Event, Pairing, Participant, RelayMessage
 from ratmas.services.removal import remove_after_draw
 
 
@@ -57,8 +59,27 @@ def forget(member: int, ctx: ForgetContext) -> dict[str, Any]:
             "kept": {}}
 
 
+def retention(now: dt.datetime, dry_run: bool) -> dict[str, int]:
+    """Relay texts and wishlists of events that ended more than RETENTION_RATMAS_DAYS ago."""
+    from core.privacy.retention import in_batches
+
+    cutoff = now - dt.timedelta(days=settings.RETENTION_RATMAS_DAYS)
+    ended = Event.objects.filter(status__in=Event.FINISHED, updated_at__lt=cutoff, reveal_date__lt=cutoff)
+    relays = RelayMessage.objects.filter(event__in=ended)
+    wishlists = Participant.objects.filter(event__in=ended).exclude(wishlist_url="")
+    return {
+        "relay_messages": in_batches(relays, lambda pks: RelayMessage.objects.filter(pk__in=pks).delete()[0],
+                                     dry_run=dry_run),
+        "wishlists": in_batches(wishlists, lambda pks: Participant.objects.filter(pk__in=pks).update(wishlist_url=""),
+                                dry_run=dry_run),
+    }
+
+
 PART = AppPart(
     app="ratmas",
+    retention=retention,
+    retention_rules=("Secret Santa relay messages and wishlists are deleted RETENTION_RATMAS_DAYS days after the "
+                     "event ends.",),
     holds=(
         Holds("ratmas.Participant", ("user_id", "display_name", "wishlist_url"), ERASED,
               "Participation in events that are not finished is deleted with the wishlist. If the pairings are "

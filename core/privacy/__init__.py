@@ -75,6 +75,10 @@ class AppPart:
     forget: Callable[[int, ForgetContext], dict[str, Any]]
     names: Callable[[int], set[str]] = field(default=lambda _id: set())  # the member's names this app knows
     order: int = 50  # forget order: lower first (core 0 refuses superusers before anything changes)
+    # The app's share of the retention policy: ``retention(now, dry_run) -> {what: rows}``
+    # (core/privacy/retention.py runs every app's, each in short batches).
+    retention: Callable[[dt.datetime, bool], dict[str, int]] | None = None
+    retention_rules: tuple[str, ...] = ()  # the policy in words, for docs/PRIVACY.md
 
 
 def parts() -> list[AppPart]:

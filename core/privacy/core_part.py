@@ -7,7 +7,7 @@ from typing import Any
 
 from allauth.socialaccount.models import SocialAccount
 
-from core.models import SecretSetting
+from core.models import PrivacyRequest, SecretSetting
 
 from . import ANONYMISED, ERASED, AppPart, ForgetContext, Holds, PrivacyError
 
@@ -43,7 +43,9 @@ def forget(member: int, ctx: ForgetContext) -> dict[str, Any]:
     for account in accounts:
         account.delete()  # its tokens go with it
     anonymised = SecretSetting.objects.filter(set_by=str(member)).update(set_by=ctx.needles.text(str(member)))
-    return {ERASED: {"discord_sign_in": erased}, ANONYMISED: {"secret_setting_actor": anonymised}, "kept": {}}
+    processed = PrivacyRequest.objects.filter(processed_by=str(member)).update(processed_by=ctx.needles.text(str(member)))
+    return {ERASED: {"discord_sign_in": erased},
+            ANONYMISED: {"secret_setting_actor": anonymised, "privacy_requests_they_processed": processed}, "kept": {}}
 
 
 PART = AppPart(
@@ -55,6 +57,9 @@ PART = AppPart(
               "A superuser's own sign-in is refused: remove it by hand first."),
         Holds("core.SecretSetting", ("set_by",), ANONYMISED,
               "An officer's id as the one who set an API key becomes 'a forgotten member'."),
+        Holds("core.PrivacyRequest", ("processed_by",), ANONYMISED,
+              "Privacy requests keep only a keyed hash of the member's id, dates and counts; an officer's id as the "
+              "one who processed requests becomes 'a forgotten member'."),
     ),
     export=export,
     forget=forget,

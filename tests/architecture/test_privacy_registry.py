@@ -25,6 +25,7 @@ ALLOW = {
     "core.SecretSetting.name": "which API key it is (a fixed choice)",
     "bot.OutboxMessage.claimed_by": "the delivery run holding the row (a worker's token)",
     "core.PendingJob.last_error": "the broker's error when it could not take a job (about the broker)",
+    "core.RetentionRun.triggered_by": "'schedule' or the command's local user",
     "core.Heartbeat.details": "a process's liveness details (latency, last event type), no member data",
     "guildsync.Role.name": "a raid role (Tank, Healer…)",
     "guildsync.WowClass.name": "a game class",

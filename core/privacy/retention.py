@@ -1,0 +1,64 @@
+"""The retention policy: nothing is kept longer than needed (docs/PRIVACY.md, "How long").
+
+Each app declares its share as ``AppPart.retention(now, dry_run)`` in its ``privacy.py``; one
+run (``core.tasks.privacy_retention_task``, daily; ``manage.py privacy_retention [--dry-run]``)
+calls them all and stores its report as a ``RetentionRun``. Purges run in batches of
+``RETENTION_BATCH_SIZE`` rows, each batch its own short transaction, so no table is locked for
+long even at a million rows (``bench/privacy_purge.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+
+from core.models import RetentionRun
+
+from . import parts
+
+
+def in_batches(queryset: models.QuerySet, work: Callable[[list[Any]], int], *, dry_run: bool,
+               batch: int | None = None) -> int:
+    """Apply ``work(pks)`` to the rows of ``queryset`` in pk order, ``batch`` rows per
+    transaction (dry run: only count them). Returns the rows done (or that would be)."""
+    if dry_run:
+        return queryset.count()
+    size = batch or settings.RETENTION_BATCH_SIZE
+    done, last = 0, None
+    while True:
+        with transaction.atomic():
+            page = queryset.order_by("pk")
+            if last is not None:
+                page = page.filter(pk__gt=last)
+            pks = list(page.select_for_update(skip_locked=True, of=("self",)).values_list("pk", flat=True)[:size])
+            if not pks:
+                return done
+            done += work(pks)
+            last = pks[-1]
+
+
+def run(*, now: dt.datetime | None = None, dry_run: bool = False, triggered_by: str = "schedule") -> RetentionRun:
+    """One run of the whole policy; its report is stored (a dry run's too)."""
+    as_of = now or timezone.now()
+    record = RetentionRun.objects.create(started_at=timezone.now(), as_of=as_of, dry_run=dry_run,
+                                         triggered_by=triggered_by[:150])
+    report: dict[str, Any] = {}
+    for part in parts():
+        if part.retention is not None:
+            report[part.app] = part.retention(as_of, dry_run)
+    record.report, record.finished_at = report, timezone.now()
+    record.save(update_fields=["report", "finished_at"])
+    return record
+
+
+def describe(record: RetentionRun) -> str:
+    verb = "would delete" if record.dry_run else "deleted"
+    lines = [f"Retention as of {record.as_of:%Y-%m-%d %H:%M} UTC ({verb}):"]
+    for app, counts in record.report.items():
+        lines += [f"  {app}: {what}: {rows}" for what, rows in counts.items()]
+    return "\n".join(lines)
