@@ -367,6 +367,9 @@ SOCIALACCOUNT_PROVIDERS = {
 DISCORD_DB_THREADS = env_int("DISCORD_DB_THREADS", 2, minimum=1)
 DISCORD_EVENT_THREADS = env_int("DISCORD_EVENT_THREADS", 2, minimum=1)
 DISCORD_EVENT_QUEUE = env_int("DISCORD_EVENT_QUEUE", 2000, minimum=1)
+# GET /metrics (core.metrics): Prometheus scrapes with "Authorization: Bearer <METRICS_TOKEN>";
+# without a token the endpoint is off (404).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 # runbot's own Prometheus metrics (bot.vitals): the port (0 = off) and the address it listens on.
 BOT_METRICS_PORT = env_int("BOT_METRICS_PORT", 0, minimum=0)
 BOT_METRICS_ADDR = env_str("BOT_METRICS_ADDR", "0.0.0.0")  # noqa: S104 - a container's port, published only on purpose

@@ -5,11 +5,12 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.errors import api_not_found
-from core.views import healthz, healthz_deep
+from core.views import healthz, healthz_deep, metrics
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("healthz/deep", healthz_deep, name="healthz-deep"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),  # Sign in with Discord (and the connect page)
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -76,14 +76,15 @@ def deep_report() -> DeepReport:
 
 # Paths a container healthcheck, a load balancer or Prometheus reach over plain HTTP inside
 # the private network, by an address that is not in ALLOWED_HOSTS (``web:8000``, ``localhost``).
-PROBE_PATHS = ("/healthz", "/healthz/deep")
+PROBE_PATHS = ("/healthz", "/healthz/deep", "/metrics")
 
 
 class ProbeMiddleware:
     """First in ``MIDDLEWARE``: answers the probe paths before the SSL redirect
     (``SECURE_SSL_REDIRECT`` answered plain-HTTP probes with 301) and before host validation
     (a probe asks for ``localhost:8000``). Safe because these answers use neither the scheme
-    nor the host, set no cookie and read no session."""
+    nor the host, set no cookie and read no session; ``/metrics`` still demands its token
+    (Prometheus scrapes it inside the private network; outside, put it behind TLS)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -191,3 +191,32 @@ class RetentionRun(models.Model):
 
     def __str__(self) -> str:
         return f"Retention {'dry run ' if self.dry_run else ''}{self.started_at:%Y-%m-%d %H:%M} UTC"
+
+
+class TaskRunStat(models.Model):
+    """How often a Celery task ended one way, and how long those runs took: one row per task
+    and outcome, counted by the worker that ran it (``core.metrics.record_task_run``) and served
+    by ``/metrics``. Counters only grow; Prometheus computes rates."""
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "Succeeded"
+        FAILURE = "failure", "Failed"
+        RETRY = "retry", "Retried later"
+
+    task = models.CharField(max_length=200, help_text="The task's registered name, e.g. bot.tasks.deliver_outbox_task.")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    runs = models.PositiveBigIntegerField(default=0)
+    seconds_total = models.FloatField(default=0.0, help_text="Wall-clock seconds of all these runs together.")
+    last_at = models.DateTimeField(help_text="When the last such run ended.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "outcome"], name="taskrunstat_one_row_per_outcome",
+                                    violation_error_message="This task's outcome is already counted."),
+            models.CheckConstraint(name="taskrunstat_known_outcome",
+                                   condition=models.Q(outcome__in=["success", "failure", "retry"]),
+                                   violation_error_message="Not a task outcome."),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task}: {self.runs} × {self.outcome}"

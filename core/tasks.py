@@ -5,11 +5,17 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.signals import task_postrun, task_prerun
 from django.conf import settings
 
-from core import backups, heartbeats
+from core import backups, heartbeats, metrics
 
 log = logging.getLogger(__name__)
+
+# Every task's outcome and duration, counted by the worker that runs it (``/metrics``). Every
+# worker imports this module (Celery's autodiscovery), so every worker counts.
+task_prerun.connect(metrics.task_started, dispatch_uid="core.metrics.task_started", weak=False)
+task_postrun.connect(metrics.task_finished, dispatch_uid="core.metrics.task_finished", weak=False)
 
 
 @shared_task(ignore_result=True)

@@ -33,6 +33,7 @@ WRITERS = {
     "core/claims.py": "the claim helpers services call to take a lease (one conditional UPDATE in their transaction)",
     "core/jobs.py": "the job seam services call: its pending-job row is written in their transaction, like the outbox",
     "core/heartbeats.py": "each process's heartbeat (one upsert of its own row), stamped by beat, workers and the bot",
+    "core/metrics.py": "counts each Celery task run's outcome and duration (one conditional update of its own row)",
     "core/groups.py": "grants the officer groups their permissions after each migrate, like a migration",
     "ratmas/backup.py": "the JSON import of a Ratmas event, one transaction under the services' rules",
 }

@@ -171,7 +171,7 @@ def test_beat_through_the_broker_to_both_queues_then_a_hung_beat_is_late(fake_di
     broker. Then beat hangs (SIGSTOP: the process stays "Up", like celery#7251): within its
     threshold the scheduler reads ``late`` on ``/healthz/deep`` and the dashboard, ``/healthz``
     stays 200. SIGCONT: ``ok`` again."""
-    from tests.bot.test_worker import celery_worker, wait_for
+    from tests.bot.celery_workers import celery_worker, wait_for
 
     settings.DISCORD_TOKEN = ""
     settings.HEALTH_SCHEDULER_LATE_SECONDS = 10

@@ -127,7 +127,7 @@ def is_command(event: dict) -> bool:
 @pytest.mark.django_db(transaction=True)
 def test_task_view_and_slash_command_errors_arrive_once_without_secrets(empty_database, ingest, tmp_path):
     from core.tasks import heartbeat_task
-    from tests.bot.test_worker import celery_worker
+    from tests.bot.celery_workers import celery_worker
     from tests.fakes.discord_api import FakeDiscord
 
     discord_token = FakeDiscord.token
