@@ -27,6 +27,7 @@ ALLOW = {
     "core.PendingJob.last_error": "the broker's error when it could not take a job (about the broker)",
     "core.RetentionRun.triggered_by": "'schedule' or the command's local user",
     "core.Heartbeat.details": "a process's liveness details (latency, last event type), no member data",
+    "core.TaskRunStat.outcome": "a Celery task's outcome (success, failure, retry), counted for /metrics",
     "guildsync.Role.name": "a raid role (Tank, Healer…)",
     "guildsync.WowClass.name": "a game class",
     "guildsync.Specialization.name": "a game specialisation",
