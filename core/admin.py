@@ -121,3 +121,4 @@ class SecretSettingAdmin(ServiceFormMixin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset) -> None:
         for row in queryset:
             services.clear_secret(row.name)
+from core.privacy import admin as _privacy_admin  # noqa: E402,F401  (the Privacy requests page registers itself)
