@@ -107,10 +107,11 @@ def test_chaos_ten_rounds_in_a_row(chaos_bot):
         events = traffic(gw, round_no, huge=round_no % 2 == 0)
         half = len(events) // 2
         send(events[:half])
-        resumes, at = gw.resumes, time.monotonic()
-        gw.drop()
+        resumes, replayed, at = gw.resumes, gw.replayed, time.monotonic()
+        gw.drop(unreachable_for=0.3)
         send(events[half:], spread=0)
         back("drop", "resumes", resumes, at)
+        assert gw.replayed - replayed == len(events) - half  # all sent while away, replayed once
         time.sleep(HEALTHY)
 
         # RECONNECT (op 7): traffic sent right behind it reaches the bot after its RESUME

@@ -209,6 +209,8 @@ class FakeGateway:
         self.identifies = 0
         self.resumes = 0
         self.replayed = 0  # dispatches sent again after a RESUME
+        self.refused = 0  # connections refused while "unreachable" (drop(unreachable_for=...))
+        self._unreachable_until = 0.0
         # Close an IDENTIFY with this code instead of READY (4013 invalid intents, 4014
         # disallowed intents...); a wrong token always gets 4004.
         self.refuse_identify_with: int | None = None
@@ -274,7 +276,10 @@ class FakeGateway:
         if self._socket is not None:
             await self._send(self._socket, payload)
 
-    async def _connection(self, request: web.Request) -> web.WebSocketResponse:
+    async def _connection(self, request: web.Request) -> web.StreamResponse:
+        if time.monotonic() < self._unreachable_until:
+            self.refused += 1
+            return web.Response(status=503, text="upstream connect error")
         socket = web.WebSocketResponse(max_msg_size=0)
         await socket.prepare(request)
         if self._socket is not None and not self._socket.closed:
@@ -384,8 +389,13 @@ class FakeGateway:
                 await self._send(self._socket, {"op": INVALID_SESSION, "d": resumable, "s": None, "t": None})
         self._call(send())
 
-    def drop(self, code: int = 4000) -> None:
-        """Close the client's connection the way a failing Discord node does."""
+    def drop(self, code: int = 4000, *, unreachable_for: float = 0.0) -> None:
+        """Close the client's connection the way a failing Discord node does; with
+        ``unreachable_for`` new connections are refused (HTTP 503 to the websocket upgrade, as a
+        node that is down) for that many seconds, so what is dispatched meanwhile is sent while
+        the client is away."""
+        self._unreachable_until = time.monotonic() + unreachable_for
+
         async def close() -> None:
             if self._socket is not None:
                 socket, self._socket = self._socket, None
