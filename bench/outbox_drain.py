@@ -62,6 +62,24 @@ def serve_fake(conn) -> None:
     conn.send(fake.base_url)
     while True:
         command = conn.recv()
+        if isinstance(command, tuple):  # (name, *args): the recovery benchmark's controls
+            name, *args = command
+            if name == "reset":  # a fresh Discord for the next run; nonce dedupe for args[0] seconds
+                fake.reset()
+                fake.enforce_limits(global_per_second=GLOBAL_PER_SECOND, route_limit=5, route_period=5.0,
+                                    latency=0.08)
+                fake.nonce_window = args[0]
+                conn.send("ok")
+            elif name == "hold":  # carry out the next args[0] message creates, hold each answer args[1] s
+                fake.hold_answer_next("POST", r"/channels/\d+/messages", args[1], times=args[0])
+                conn.send("ok")
+            elif name == "holding":  # how many of those are still to come
+                with fake.lock:
+                    conn.send(sum(entry[3] for entry in fake.held_answers))
+            elif name == "first_after":  # the first request Discord saw at or after args[0] (monotonic)
+                with fake.lock:
+                    conn.send(next((t for t in fake.limits.arrivals if t >= args[0]), None))
+            continue
         if command == "seed":  # messages the bot posted earlier (say, rosters), to be edited
             seeded = []
             for e in range(EDITED):
@@ -75,11 +93,13 @@ def serve_fake(conn) -> None:
             with fake.lock:
                 arrivals = sorted(fake.limits.arrivals)
                 busiest = max((bisect.bisect_left(arrivals, t + 1.0) - i for i, t in enumerate(arrivals)), default=0)
+                gaps = [(b - a, a - arrivals[0]) for a, b in zip(arrivals, arrivals[1:], strict=False)]
                 conn.send({"contents": [m["content"] for msgs in fake.messages.values() for m in msgs.values()],
                            "final": {i: m["content"] for msgs in fake.messages.values() for i, m in msgs.items()},
                            "patches": [(c.path, (c.json or {}).get("content")) for c in fake.requests
                                        if c.method == "PATCH"],
-                           "refused": dict(fake.refused), "busiest": busiest})
+                           "refused": dict(fake.refused), "busiest": busiest,
+                           "max_gap": max(gaps, default=(0.0, 0.0))})
         else:
             fake.stop()
             conn.send("stopped")
@@ -121,24 +141,30 @@ def queue_workload(seeded: list[tuple[int, int]]) -> dict[int, list[str]]:
     return edits
 
 
-def start_worker(base_url: str, token: str) -> subprocess.Popen:
+def start_worker(base_url: str, token: str, log_name: str = "outbox_drain_worker.log", **env_extra: str
+                 ) -> subprocess.Popen:
+    """The README's delivery worker (``-Q discord``, 2 processes), in a session of its own so
+    the recovery benchmark can kill it with its pool, as ``docker kill`` does."""
     from django.db import connection
 
     db = connection.settings_dict
     env = {**os.environ,
            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-           "DISCORD_API_BASE": base_url, "DISCORD_TOKEN": token}
-    log = open(Path(tempfile.gettempdir()) / "outbox_drain_worker.log", "w")  # noqa: SIM115
+           "DISCORD_API_BASE": base_url, "DISCORD_TOKEN": token, **env_extra}
+    log = open(Path(tempfile.gettempdir()) / log_name, "a")  # noqa: SIM115
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "discord", "--concurrency", "2",
          "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=INFO",
-         "-n", f"bench-{os.getpid()}@%h"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+         "-n", f"bench-{os.getpid()}-{time.monotonic_ns()}@%h"], cwd=ROOT, env=env, stdout=log,
+        stderr=subprocess.STDOUT, start_new_session=True)
     worker.log_path = log.name  # type: ignore[attr-defined]
     return worker
 
 
-def drain(total: int) -> float:
-    """Keep two delivery tasks queued until every row is sent; seconds from the first kick."""
+def drain(total: int, on_progress=None) -> float:
+    """Keep two delivery tasks queued until every row is sent; seconds from the first kick.
+    ``on_progress(sent)`` may disturb the worker; it returns True when it replaced it (the
+    tasks the dead worker held are then forgotten, as their results never come)."""
     from bot.models import OutboxMessage
     from bot.tasks import deliver_outbox_task
 
@@ -149,6 +175,8 @@ def drain(total: int) -> float:
         done = rows.filter(status=OutboxMessage.Status.SENT).count()
         if done == total:
             return time.perf_counter() - started
+        if on_progress is not None and on_progress(done):
+            running = []
         if rows.filter(status=OutboxMessage.Status.FAILED).exists():
             raise SystemExit(f"rows failed: {list(rows.filter(status='failed').values_list('last_error', flat=True)[:5])}")
         if time.perf_counter() - started > 1200:

@@ -371,6 +371,7 @@ class Sender:
         self.lanes: dict[tuple, deque[tuple[OutboxMessage, set[int]]]] = {}
         self.current: dict[tuple, RowSend] = {}
         self.tasks: set[asyncio.Task] = set()
+        self.lane_tasks: dict[tuple, asyncio.Task] = {}
 
     def start(self) -> None:
         self.thread.start()
@@ -392,6 +393,7 @@ class Sender:
                 self.lanes[lane] = deque([(row, taken)])
                 task = self.loop.create_task(self._run_lane(lane))
                 self.tasks.add(task)
+                self.lane_tasks[lane] = task
                 task.add_done_callback(self.tasks.discard)
 
     def gate(self, send: RowSend) -> Callable[[bool], None]:
@@ -432,6 +434,20 @@ class Sender:
             raise
         finally:
             del self.lanes[lane]
+            self.lane_tasks.pop(lane, None)
+
+    def stop_sending(self) -> None:
+        """Start nothing more (from any thread): lanes whose current row has not written yet
+        (it waits for its bucket, a pacing slot or a lookup) are cancelled now and report their
+        rows unsent; rows whose write left keep their request until ``abandon``."""
+        self.stopping.set()
+
+        def cancel_unwritten() -> None:
+            for lane, task in list(self.lane_tasks.items()):
+                send = self.current.get(lane)
+                if send is None or not send.wrote:
+                    task.cancel()
+        self.loop.call_soon_threadsafe(cancel_unwritten)
 
     def abandon(self) -> None:
         """Cancel every lane now (from any thread); each reports its rows."""
@@ -612,7 +628,7 @@ def deliver_due(limit: int | None = None, ids: list[int] | None = None,
                 stop_at = now
                 log.info("outbox: the worker is stopping; %d row(s) held, giving back what has not left", len(held))
                 if sender is not None:
-                    sender.stopping.set()
+                    sender.stop_sending()
             if stop_at is not None and sender is not None and now - stop_at >= grace and not abandoned:
                 sender.abandon()  # requests still in flight: their rows come back uncertain
                 abandoned = True

@@ -207,6 +207,8 @@ def record_answer(status: int, *, shared_scope: bool = False) -> None:
     Discord does not count. Never raises: a broken Redis must not stop delivery."""
     invalid = status in INVALID_STATUSES and not (status == 429 and shared_scope)
     GUARD.call("record", int(status), invalid)
+    if invalid:
+        GUARD.cached = None  # the next ``paused()`` reads the window afresh: stop at the limit, not a second later
 
 
 def answers_by_status() -> dict[int, int]:

@@ -374,7 +374,7 @@ METRICS_TOKEN = env_str("METRICS_TOKEN")
 BOT_METRICS_PORT = env_int("BOT_METRICS_PORT", 0, minimum=0)
 BOT_METRICS_ADDR = env_str("BOT_METRICS_ADDR", "0.0.0.0")  # noqa: S104 - a container's port, published only on purpose
 DISCORD_DEFER_AFTER = env_float("DISCORD_DEFER_AFTER", 0.4)  # seconds before an interaction is deferred
-OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 200, minimum=1)  # rows one worker holds at once
+OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 100, minimum=1)  # rows one delivery run holds at once
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 OUTBOX_RUN_SECONDS = env_int("OUTBOX_RUN_SECONDS", 60, minimum=1)  # a delivery task starts no send after this
 OUTBOX_NONCE_TRUST_SECONDS = env_int("OUTBOX_NONCE_TRUST_SECONDS", 60, minimum=0)

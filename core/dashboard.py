@@ -66,7 +66,21 @@ def outbox_panel(now) -> Panel:
     if counts["pending"]:
         panel.lines.append(Line(f"{counts['pending']} message(s) waiting to be delivered",
                                 changelist("bot.outboxmessage", status__exact=status.PENDING)))
+    panel.lines += guard_lines()
     return panel
+
+
+def guard_lines() -> list[Line]:
+    """Discord's invalid-request guard (bot/guard.py): why delivery is paused, or how close it is."""
+    from bot import guard
+
+    state = guard.state()
+    if state.paused:
+        return [Line(state.reason, changelist("bot.outboxmessage", status__exact="pending"), "error")]
+    if state.invalid:
+        return [Line(f"{state.invalid:,} invalid Discord request(s) (401/403/429) in the last 10 minutes; "
+                     f"delivery pauses at {state.limit:,}", "", "warning")]
+    return []
 
 
 # -- guildsync: integrity issues ---------------------------------------------------------------
@@ -220,4 +234,7 @@ def build(request: HttpRequest) -> Dashboard:
         notices.append(Line("DISCORD_TOKEN is not set: messages are queued but not sent.",
                             changelist("bot.outboxmessage", status__exact="pending")
                             if request.user.has_perm("bot.view_outboxmessage") else "", "error"))
+    for line in guard_lines():  # a pause stops every Discord message: everyone sees it
+        if line.level == "error":
+            notices.append(line if request.user.has_perm("bot.view_outboxmessage") else Line(line.text, "", "error"))
     return Dashboard(notices, [panel(now) for perm, panel in PANELS if perm is None or request.user.has_perm(perm)])

@@ -100,3 +100,48 @@ def test_client_counts_discords_answers(fresh_guard, fake_discord, settings):
     assert (report.sent, report.failed) == (1, 1)
     assert guard.answers_by_status() == {200: 3, 403: 1}  # /users/@me, the post, opening the DM; the DM post refused
     assert guard.invalid_in_window() == 1
+
+
+@pytest.mark.django_db
+def test_delivery_pauses_at_the_limit_and_resumes_when_the_window_clears(fresh_guard, fake_discord, settings,
+                                                                         monkeypatch, caplog, admin_client):
+    """Discord answers a channel's posts 429 until the window holds the limit: delivery stops
+    sending at once (the request that would have been next is held back), gives its rows back
+    with no attempt counted, claims nothing while paused, says why in the log and on the
+    dashboard, and once the window has cleared delivers every message exactly once, in order."""
+    settings.DISCORD_INVALID_REQUEST_LIMIT = 3
+    busy, quiet = CHANNEL, CHANNEL + 1
+    with transaction.atomic():
+        rows = [outbox.post_message(busy, content=f"busy {i}") for i in range(3)]
+        rows += [outbox.post_message(quiet, content=f"quiet {i}") for i in range(2)]
+        rows.append(outbox.send_dm(42, content="a DM"))
+    fake_discord.rate_limit_next("POST", rf"/channels/{busy}/messages", retry_after=0.05, times=3)
+
+    report = deliver_due()
+    assert (report.failed, report.retrying) == (0, 0)
+    assert guard.state().paused and guard.invalid_in_window() == 3
+    settled = list(OutboxMessage.objects.filter(pk__in=[r.pk for r in rows]))
+    assert {r.status for r in settled} <= {Status.SENT, Status.PENDING}
+    assert all(r.attempts == 0 for r in settled if r.status == Status.PENDING)  # given back, not an attempt
+    assert any(r.status == Status.PENDING for r in settled if r.channel_id == busy)
+    assert "Delivery to Discord is paused: 3 invalid requests (3 × 429)" in caplog.text
+
+    posts_before = len(fake_discord.calls("POST"))
+    again = deliver_due()  # while paused: nothing claimed, nothing sent
+    assert again.claimed == 0 and "paused" in again.errors[0]
+    assert len(fake_discord.calls("POST")) == posts_before
+    html = admin_client.get("/admin/").content.decode()
+    assert "Delivery to Discord is paused" in html and "reached the guard&#x27;s limit of 3" in html
+
+    monkeypatch.setattr(guard, "WINDOW_SECONDS", 1)  # ... ten minutes later: the window has cleared
+    import time
+
+    time.sleep(1.2)
+    assert deliver_due().failed == 0
+    assert all(r.status == Status.SENT for r in OutboxMessage.objects.filter(pk__in=[r.pk for r in rows]))
+    contents = [m["content"] for m in fake_discord.posted()]
+    assert sorted(contents) == sorted(r.payload["content"] for r in rows)  # none lost, none twice
+    assert [m["content"] for m in sorted(fake_discord.posted(busy), key=lambda m: int(m["id"]))] == [
+        "busy 0", "busy 1", "busy 2"]
+    assert "Delivery to Discord resumes" in caplog.text
+    assert "Delivery to Discord is paused" not in admin_client.get("/admin/").content.decode()
