@@ -70,7 +70,8 @@ def test_a_killed_workers_rows_are_delivered_by_another_within_the_lease(fake_di
     assert all(r.claimed_by.startswith(held_by(b)) and r.attempts == 2 for r in settled)
     first_reclaim = min(r.claimed_at for r in settled)
     # claimable within one lease of the kill (A renewed every LEASE/3 s), taken at once by B
-    assert first_reclaim - killed <= dt.timedelta(seconds=LEASE + 1.5)
+    # (a few seconds of slack: B's next task on a loaded machine)
+    assert first_reclaim - killed <= dt.timedelta(seconds=LEASE + 3)
     assert all(r.uncertain_since is not None for r in settled)  # the re-claim knew A may have posted
 
 
@@ -83,7 +84,8 @@ def test_sigterm_stops_within_seconds_and_gives_back_what_it_did_not_send(fake_d
     rows = queue_posts(4)
     fake_discord.hold_answer_next("POST", r"/channels/\d+/messages", 15, times=len(CHANNELS))
     q = own_queue()
-    env = {"OUTBOX_LEASE_SECONDS": str(LEASE), "OUTBOX_STOP_GRACE_SECONDS": "2"}
+    # a long lease: what B takes right after A exits was given back, not left to lapse
+    env = {"OUTBOX_LEASE_SECONDS": "30", "OUTBOX_STOP_GRACE_SECONDS": "2"}
     with celery_worker(fake_discord, tmp_path, q, pool="prefork", concurrency=2, **env) as a:
         Feeder(q).tick()
         wait_for(lambda: len(fake_discord.posted()) == len(CHANNELS), 60, "A's first posts", a)
@@ -106,7 +108,7 @@ def test_sigterm_stops_within_seconds_and_gives_back_what_it_did_not_send(fake_d
     assert_each_posted_once(fake_discord, rows)
     settled = rows_of(rows)
     assert all(r.claimed_by.startswith(held_by(b)) for r in settled)
-    assert min(r.claimed_at for r in settled) - exited <= dt.timedelta(seconds=3)
+    assert min(r.claimed_at for r in settled) - exited <= dt.timedelta(seconds=5)
 
 
 def test_a_slow_but_alive_worker_keeps_its_rows(fake_discord, tmp_path):
