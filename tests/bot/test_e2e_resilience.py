@@ -10,12 +10,19 @@ gateway and REST API.
   within 5 s.
 - Stale forms: a Send Bytes form opened before a restart and submitted after it sends; an
   unknown modal or select gets the "no longer valid" sentence.
+- Broker down: a member joins while the bot's broker (the embedded filesystem one) is gone;
+  once it is back, beat's sweep queues the matching run and a real worker runs it, once.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
+import subprocess
+import sys
 import time
+import uuid
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +31,7 @@ from bot.interactions import STALE_FORM
 from tests import factories
 from tests.bot import recorded_payloads as recorded
 from tests.bot.conftest import GUILD_ID, People
+from tests.fakes.bot_process import ROOT
 from tests.fakes.discord_api import MODAL
 from tests.fakes.discord_gateway import Member
 
@@ -148,3 +156,47 @@ def test_an_unknown_form_gets_the_no_longer_valid_sentence(bot, kind):
     result = bot.ask(payload)
     assert result.callback is not None
     assert result.text == STALE_FORM and result.ephemeral
+
+
+def test_a_member_join_with_the_broker_down_leads_to_one_matching_run_once_it_is_back(bot, tmp_path):
+    from core.models import PendingJob
+    from guildsync.models import DiscordUser, SyncLock, SyncLog
+    from guildsync.services import arrivals
+
+    queue = Path(bot.env["GUILDOPS_VAR_DIR"]) / "broker" / "queue"
+    shutil.rmtree(queue, ignore_errors=True)  # the broker is down (the issue's FileNotFoundError)
+    log_before = len(bot.log())
+    joiner = Member(750_000_000_000_000_001, "arrives-in-an-outage")
+    bot.gateway.dispatch("GUILD_MEMBER_ADD", bot.gateway.member_add(joiner))
+    wait_until(lambda: PendingJob.objects.filter(task_name=arrivals.MATCHING_TASK, attempts__gte=1).exists(), 15,
+               "the matching job kept while the broker is down")
+    assert DiscordUser.objects.filter(discord_id=joiner.id).exists()  # the join itself was recorded
+    assert SyncLock.objects.get(name=arrivals.DUE_ROW).locked_until is not None
+    log = bot.log()[log_before:]
+    assert "kept as pending job" in log and "FileNotFoundError" in log
+    assert "gateway event member_join failed" not in log  # the event did not fail
+
+    queue.mkdir(parents=True)  # the broker is back
+    env = {**bot.env, "PYTHONUNBUFFERED": "1"}
+    sweep = subprocess.run(  # what beat's minute job runs, a minute later
+        [sys.executable, "manage.py", "shell", "-c",
+         "import datetime; from django.utils import timezone; from core import jobs; "
+         "print(jobs.sweep_pending(timezone.now() + datetime.timedelta(minutes=1)))"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert "'sent': 1" in sweep.stdout, sweep.stdout + sweep.stderr
+    assert not PendingJob.objects.exists()
+    worker_log = tmp_path / "worker.log"
+    with open(worker_log, "w") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--without-heartbeat",
+             "--without-gossip", "--without-mingle", "--loglevel=INFO", "-Q", "celery",
+             "-n", f"arrivals-{uuid.uuid4().hex[:8]}@%h"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        runs = SyncLog.objects.filter(source=SyncLog.Source.MATCHING, triggered_by="member arrival")
+        wait_until(lambda: runs.exclude(status=SyncLog.Status.RUNNING).exists(), 90, "the matching run")
+        time.sleep(1.0)  # a duplicate would show up meanwhile
+        assert runs.count() == 1, worker_log.read_text()[-3000:]
+        assert SyncLock.objects.get(name=arrivals.DUE_ROW).locked_until is None  # claimed by the run
+    finally:
+        worker.terminate()
+        worker.wait(30)

@@ -110,6 +110,7 @@ class BotProcess:
             "DISCORD_HTTP_TIMEOUT": "10", "GUILDOPS_VAR_DIR": self.var_dir.name, "LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1", **self.extra_env,
         })
+        self.env = env  # what a worker or a shell beside this bot needs (same database, same broker)
         self._log = open(self.log_path, "a")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen([sys.executable, "-u", "manage.py", "runbot"], cwd=ROOT, env=env,
                                      stdout=self._log, stderr=subprocess.STDOUT)
