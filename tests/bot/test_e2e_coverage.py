@@ -116,7 +116,7 @@ def exercised() -> set[tuple[str, ...]]:
                 for keyword in node.keywords:
                     if keyword.arg == "focused" and _literal(keyword.value):
                         found.add(("autocomplete", first, _literal(keyword.value)))
-            elif method == "button":
+            elif method in ("button", "modal_submit"):  # custom-id families (register_buttons)
                 found.add(("button", ":".join(first.split(":")[:2]).rstrip(":")))
                 found.add(("button", first.split(":")[0]))
             elif method in ("user_command", "message_command"):

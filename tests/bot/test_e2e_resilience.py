@@ -139,7 +139,9 @@ def test_a_send_bytes_form_opened_before_a_restart_sends_after_it(bot):
     custom_id = callback.data["custom_id"]
     assert custom_id == f"economy:send_bytes:{People.bob.id}"
     bot.restart_bot()  # a deploy while the form is open
-    result = bot.ask(gw.modal_submit(custom_id, {"amount": "20", "reason": "for the raid"}, member=People.alice))
+    submit = gw.modal_submit(f"economy:send_bytes:{People.bob.id}", {"amount": "20", "reason": "for the raid"},
+                             member=People.alice)
+    result = bot.ask(submit)
     assert result.text == (f"<@{People.alice.id}> sent **20** bytes to <@{People.bob.id}> — for the raid")
     assert not result.ephemeral
     assert factories.balance_of(People.bob.id, guild_id=GUILD_ID).balance == 20
