@@ -125,7 +125,10 @@ def _isolated(bot: Any, event: str, parser: Callable[[Any], None]) -> Callable[[
                       stats["parse_failures"], exc_info=exc)
             report_exception(exc, where="bot.gateway_parse", event=event, discord_py=discord.__version__)
             if event == "INTERACTION_CREATE" and isinstance(data, dict):
-                task = asyncio.get_running_loop().create_task(answer_unreadable(bot, data))
+                try:
+                    task = asyncio.get_running_loop().create_task(answer_unreadable(bot, data))
+                except RuntimeError:  # no running loop: parsed outside the gateway reader
+                    return
                 _pending.add(task)
                 task.add_done_callback(_pending.discard)
 

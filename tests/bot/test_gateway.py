@@ -18,6 +18,9 @@ import pytest
 from discord.gateway import DiscordWebSocket
 from discord.state import ConnectionState
 from django.core.management import CommandError, call_command
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from bot import gateway
 from bot.interactions import STALE_FORM
@@ -149,3 +152,33 @@ def test_a_close_code_no_retry_can_fix_stops_runbot_with_the_fix(code, fake_disc
     assert str(refused.value) == gateway.FATAL_CLOSES[code]
     assert f"close code {code}" in str(refused.value) and "start the bot again" in str(refused.value)
     assert gw.identifies == 0
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
+                                                                                 max_size=6), max_leaves=20)
+PAYLOAD_KEYS = st.sampled_from(["id", "guild_id", "user", "member", "roles", "flags", "type", "token", "data",
+                                "channel_id", "author", "content", "members", "attachment_size_limit"])
+
+
+@hypothesis_settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(event=st.sampled_from(sorted(a[6:].upper() for a in dir(ConnectionState) if a.startswith("parse_"))),
+       data=JSON | st.dictionaries(PAYLOAD_KEYS, JSON, max_size=8))
+def test_no_payload_of_any_shape_escapes_the_parser_table(event, data, caplog):
+    """Whatever ``d`` a dispatch carries, for every event discord.py parses: the wrapped parser
+    returns (parsed, or skipped and counted), it never raises into the gateway reader."""
+    bot = _fuzzed_bot()
+    bot.event_stats.clear()
+    with caplog.at_level(logging.CRITICAL, logger="bot.gateway"):
+        bot._connection.parsers[event](data)
+    assert bot.event_stats["parse_failures"] in (0, 1)
+
+
+_bots: list[GuildOpsBot] = []
+
+
+def _fuzzed_bot() -> GuildOpsBot:
+    """One bot for all examples: its state keeps what earlier payloads left (more shapes met)."""
+    if not _bots:
+        _bots.append(GuildOpsBot())
+    return _bots[0]
