@@ -199,6 +199,9 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# collectstatic keeps only the content-hashed copies (the pages link to those): half the static
+# files' size in the image.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 if DEBUG:
     # runserver and the test live server serve static files themselves; whitenoise is for
     # production (gunicorn), after `collectstatic`.
@@ -281,9 +284,13 @@ CELERY_BEAT_SCHEDULER = "core.beat:HeartbeatScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Discord delivery has a queue of its own ("discord"), consumed by its own worker, so a slow or
 # failing Discord never holds the workers that run the lifecycle, reminders and syncs
-# (README, "Production deployment"). Every other task stays on the default queue "celery".
+# (README, "Run it on a server"). Every other task stays on the default queue "celery".
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {"bot.tasks.deliver_outbox_task": {"queue": "discord"}}
+# The daily backup (core.tasks.backup_task) runs on BACKUP_QUEUE: "celery" on one machine; the
+# compose file sets "backup", consumed by its `backup` service (pg_dump, the backups volume).
+BACKUP_QUEUE = env_str("BACKUP_QUEUE", "celery")
+CELERY_TASK_ROUTES["core.tasks.backup_task"] = {"queue": BACKUP_QUEUE}
 
 # Watched clocks (core.heartbeats, /healthz/deep): how often beat sends each worker queue a
 # heartbeat task, and after how many seconds without a heartbeat a component counts as late.

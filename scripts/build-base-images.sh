@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Builds local stand-ins for the official images the Dockerfile and compose.yaml name, for
+# machines that reach no image registry (CI, the deployment test):
+#   python:3.11-slim-bookworm   Debian bookworm (debootstrap) with python3 3.11, venv, ca-certificates
+#   postgres:15-bookworm        the same base with Debian's PostgreSQL 15 and an entrypoint that
+#                               honours POSTGRES_USER / POSTGRES_PASSWORD / POSTGRES_DB like the official one
+#   redis:7-bookworm            the same base with Debian's redis-server (7.0)
+# Production pulls the real images; nothing here is used there. The Debian mirror is the one
+# this machine's own apt sources name. An image that already exists is kept (FORCE=1 rebuilds).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+say() { printf '==> [%3ss] base images: %s\n' "$SECONDS" "$*"; }
+
+PYTHON_IMAGE=${PYTHON_IMAGE:-python:3.11-slim-bookworm}
+POSTGRES_IMAGE=${POSTGRES_IMAGE:-postgres:15-bookworm}
+REDIS_IMAGE=${REDIS_IMAGE:-redis:7-bookworm}
+
+have() { [ "${FORCE:-0}" != 1 ] && docker image inspect "$1" >/dev/null 2>&1; }
+
+# The first http(s) Debian mirror named by this machine's apt sources (deb822 or one-line form).
+debian_mirror() {
+  local m
+  m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
+      | grep -oE 'https?://[^ ]+/debian/?( |$)' | grep -v security | head -1 | tr -d ' ')
+  echo "${m:-http://deb.debian.org/debian}"
+}
+
+if have "$PYTHON_IMAGE"; then
+  say "$PYTHON_IMAGE exists"
+else
+  command -v debootstrap >/dev/null || { echo "debootstrap is missing: apt-get install debootstrap" >&2; exit 1; }
+  MIRROR=$(debian_mirror)
+  DIR=$(mktemp -d /tmp/guildops-rootfs.XXXXXX)
+  chmod 755 "$DIR"  # it becomes the image's /, which every user must be able to enter
+  # debootstrap mounts /proc and /sys inside while it works: unmount before removing anything.
+  cleanup() { for m in proc sys dev/pts; do umount -l "$DIR/$m" 2>/dev/null || true; done; rm -rf "$DIR"; }
+  trap cleanup EXIT
+  say "debootstrap bookworm from $MIRROR (about 40 s)"
+  debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$DIR" "$MIRROR" \
+    >"$DIR.log" 2>&1 || { tail -30 "$DIR.log" >&2; exit 1; }
+  rm -f "$DIR.log"
+  # Slim like debian:bookworm-slim, which the official python slim image starts from: no docs,
+  # man pages or translations, now or in packages installed later.
+  rm -rf "$DIR"/var/cache/apt/* "$DIR"/var/lib/apt/lists/* "$DIR"/usr/share/doc/* "$DIR"/usr/share/man/* \
+    "$DIR"/usr/share/info/* "$DIR"/usr/share/locale/* "$DIR"/usr/share/lintian
+  printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-exclude /usr/share/man/*' 'path-exclude /usr/share/info/*' \
+    'path-exclude /usr/share/locale/*' 'path-include /usr/share/locale/locale.alias' \
+    > "$DIR/etc/dpkg/dpkg.cfg.d/docker-slim"
+  printf '%s\n' 'APT::Keep-Downloaded-Packages "false";' > "$DIR/etc/apt/apt.conf.d/docker-clean"
+  printf 'deb %s bookworm main\ndeb %s bookworm-updates main\n' "$MIRROR" "$MIRROR" > "$DIR/etc/apt/sources.list"
+  say "docker import $PYTHON_IMAGE"
+  tar -C "$DIR" -c . | docker import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'ENV LANG=C.UTF-8' --change 'CMD ["python3"]' - "$PYTHON_IMAGE" >/dev/null
+  cleanup; trap - EXIT
+fi
+
+for pair in "postgres:$POSTGRES_IMAGE" "redis:$REDIS_IMAGE"; do
+  kind=${pair%%:*} image=${pair#*:}
+  if have "$image"; then say "$image exists"; continue; fi
+  say "building $image (Debian packages over plain HTTP)"
+  docker build -q --build-arg BASE="$PYTHON_IMAGE" -t "$image" "$ROOT/docker/standins/$kind" >/dev/null
+done
+say "ready: $PYTHON_IMAGE $POSTGRES_IMAGE $REDIS_IMAGE"
