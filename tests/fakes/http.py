@@ -28,6 +28,7 @@ class Recorded:
     json: Any
     body: bytes
     query: dict[str, str]
+    files: dict[str, bytes] = field(default_factory=dict)  # multipart uploads by file name
 
 
 @dataclass
@@ -112,11 +113,18 @@ class FakeAPI:
         if self.prefix and path.startswith(self.prefix):
             path = path[len(self.prefix):]
         raw = request.get_data()
+        files: dict[str, bytes] = {}
         try:
-            payload = json.loads(raw) if raw else None
+            if request.mimetype == "multipart/form-data":
+                # Discord's uploads: the JSON body in "payload_json", files in "files[n]"
+                # (discord-api-docs reference.md, "Uploading Files")
+                payload = json.loads(request.form.get("payload_json") or "null")
+                files = {part.filename or name: part.read() for name, part in request.files.items()}
+            else:
+                payload = json.loads(raw) if raw else None
         except ValueError:
             payload = None
-        rec = Recorded(request.method, path, dict(request.headers), payload, raw, dict(request.args))
+        rec = Recorded(request.method, path, dict(request.headers), payload, raw, dict(request.args), files)
         with self.lock:
             self.requests.append(rec)
             script = next((s for s in self.scripted if s.method == request.method and s.pattern.search(path)), None)
