@@ -268,6 +268,7 @@ class DiscordRest:
         self._bucket_hashes: dict[str, str] = {}
         self._global_until = 0.0
         self.stats = {"requests": 0, "route_429": 0, "global_429": 0}
+        self._counting: set[asyncio.Future] = set()
 
     async def __aenter__(self) -> DiscordRest:
         if not self.token:
@@ -293,12 +294,26 @@ class DiscordRest:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        if self._counting:
+            await asyncio.gather(*self._counting, return_exceptions=True)
         if self.session is not None:
             await self.session.close()
             self.session = None
         if isinstance(self.pacer, RedisPacer):
             await self.pacer.close()
         self.pacer = None
+
+    def _count(self, status: int, headers: Any) -> None:
+        """Hand the answer to ``bot.guard``: an invalid one (401/403/429, rare) at once, so the
+        very next request sees a pause; the others on a thread (a Redis round trip must not hold
+        the event loop, whose other lanes are waiting for their pacing slots), awaited on close."""
+        shared = headers.get("X-RateLimit-Scope") == "shared"
+        if status in guard.INVALID_STATUSES:
+            guard.record_answer(status, shared_scope=shared)
+            return
+        future = asyncio.get_running_loop().run_in_executor(None, lambda: guard.record_answer(status, shared_scope=shared))
+        self._counting.add(future)
+        future.add_done_callback(self._counting.discard)
 
     def _bucket(self, method: str, path: str, params: dict[str, Any]) -> tuple[str, Bucket]:
         route = f"{method} {path.split('?')[0]}"
@@ -348,7 +363,7 @@ class DiscordRest:
             finally:
                 bucket.release(answer_headers if answer_headers is not None and status != 429 else None)
             self._learn_hash(route, params, bucket, answer_headers)
-            guard.record_answer(status, shared_scope=answer_headers.get("X-RateLimit-Scope") == "shared")
+            self._count(status, answer_headers)
             data = _json_or_text(raw, answer_headers)
             if 200 <= status < 300:
                 return data
