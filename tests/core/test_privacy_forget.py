@@ -262,3 +262,26 @@ def test_forgetting_during_transfers_and_signups_is_safe(run_in_parallel):
     # (the governor is no longer theirs)
     assert Governor.objects.get(governor_id=9001).discord_user_id == 0
     assert not Signup.objects.filter(discord_user_id=MEMBER).exists()
+
+
+@pytest.mark.django_db
+def test_after_the_santas_were_told_the_santa_of_the_leaver_gets_a_new_dm(deliver_outbox):
+    rat = f.ratmas_event(0)
+    for uid, name in [(MEMBER, "Zephyrine"), *((o, f"Friend {i}") for i, o in enumerate(OTHERS))]:
+        ratmas.join(rat, uid, name, "https://wish.example/x")
+    ratmas.set_status(rat, "locked")
+    ratmas.generate_pairings(rat, seed=2)
+    ratmas.notify_santas(rat)
+    deliver_outbox()
+    rat.refresh_from_db()
+    assert rat.status == "notified"
+    santa = Pairing.objects.get(event=rat, recipient__user_id=MEMBER).santa
+    recipient = Pairing.objects.get(event=rat, santa__user_id=MEMBER).recipient
+    report = remove_after_draw(rat, MEMBER)
+    assert report.chain_repaired == 1
+    pairing = Pairing.objects.get(event=rat, santa=santa)
+    assert pairing.recipient == recipient and pairing.notify_message is not None
+    dm = pairing.notify_message
+    assert dm.user_id == santa.user_id and dm.secret and "recipient has changed" in dm.payload["content"]
+    assert recipient.display_name in dm.payload["content"]
+    assert Pairing.objects.filter(event=rat).count() == 4
