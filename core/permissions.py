@@ -36,12 +36,13 @@ def _by_method(declared: object, method: str) -> object:
     return declared
 
 
-def required_scope(view, method: str) -> str:
-    """The scope an API key needs for ``method`` on ``view``."""
+def required_scope(view, method: str) -> tuple[str, ...]:
+    """The scopes an API key may hold for ``method`` on ``view`` (any one of them will do: a view
+    may declare a tuple, e.g. ``(read, upload)`` for a status an upload key may read too)."""
     scope = _by_method(getattr(view, "required_scope", None), method)
     if scope:
-        return str(scope)
-    return Scope.READ if method in SAFE_METHODS else Scope.WRITE
+        return tuple(str(s) for s in scope) if isinstance(scope, tuple | list) else (str(scope),)
+    return (Scope.READ,) if method in SAFE_METHODS else (Scope.WRITE,)
 
 
 def required_permissions(view, method: str) -> list[str] | None:
@@ -73,10 +74,11 @@ class ScopedAPIKeyOrModelPermissions(BasePermission):
     def has_permission(self, request: Request, view) -> bool:
         method = request.method.upper()
         if isinstance(request.auth, APIKey):
-            scope = required_scope(view, method)
+            wanted = required_scope(view, method)
             scopes = key_scopes(request.auth)
-            if scopes is None or not scopes.allows(scope):
-                self.message = (f"This API key lacks the '{scope}' scope "
+            if scopes is None or not any(scopes.allows(scope) for scope in wanted):
+                named = "' or '".join(wanted)
+                self.message = (f"This API key lacks the '{named}' scope "
                                 f"(it has: {', '.join(scopes.names()) if scopes else 'none'}).")
                 return False
             return True

@@ -27,6 +27,7 @@ from rest_framework_api_key.models import APIKey
 
 from core.errors import DomainError
 from core.models import Scope
+from core.permissions import key_scopes
 from core.schema import ERROR
 from core.serializers import MAX_BIGINT, SnowflakeField
 from guildsync.models import AuditIssue, DiscordUser, Player, PlayerCharacter, SyncLock, SyncLog, WowCharacter
@@ -368,7 +369,8 @@ class AddonUploadView(APIView):
             except RequestDataTooBig:  # DATA_UPLOAD_MAX_MEMORY_SIZE below ADDON_UPLOAD_MAX_BYTES
                 return too_large
         try:
-            outcome = submit_upload(data, triggered_by=actor(request))
+            outcome = submit_upload(data, triggered_by=actor(request),
+                                    api_key_id=request.auth.pk if isinstance(request.auth, APIKey) else None)
         except UploadTooLargeError as exc:
             return domain_error(exc, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         except ParseBudgetExceededError as exc:
@@ -388,12 +390,24 @@ class AddonUploadView(APIView):
 
 
 @extend_schema(tags=TAG_SYNC, summary="One sync run (e.g. a queued upload's status_url)",
+               description="API keys with the read scope see every run; a key with only the upload scope sees "
+                           "the runs of its own uploads (another run answers 404, as one that does not exist).",
                responses={200: SyncLogSerializer, 404: ERROR})
 class SyncLogDetailView(generics.RetrieveAPIView):
+    required_scope = {"GET": (Scope.READ, Scope.UPLOAD)}
     required_permissions = {"GET": ["guildsync.view_synclog"]}
     queryset = SyncLog.objects.all()
     serializer_class = SyncLogSerializer
     lookup_url_kwarg = "log_id"
+
+    def get_queryset(self):
+        logs = super().get_queryset()
+        key = self.request.auth
+        if isinstance(key, APIKey):
+            scopes = key_scopes(key)
+            if scopes is None or not scopes.allows(Scope.READ):  # an upload key: its own uploads only
+                return logs.filter(api_key=key)
+        return logs
 
 
 @extend_schema(tags=TAG_SYNC, summary="Last run per source, counts and open issues",

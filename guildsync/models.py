@@ -353,6 +353,10 @@ class SyncLog(models.Model):
     stats = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     triggered_by = models.CharField(max_length=150, blank=True, help_text="Schedule, API key or officer.")
+    api_key = models.ForeignKey(
+        "rest_framework_api_key.APIKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The API key that uploaded this addon file: with the upload scope alone it may read this run "
+                  "(the upload's status URL), and no other.")
 
     class Meta:
         ordering = ["-started_at"]

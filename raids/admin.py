@@ -282,7 +282,8 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
         report = obj.wcl_import_report or {}
         if obj.wcl_import_status == "imported":
             unplaced = report.get("unplaced_count", 0)
-            return f"imported, {unplaced} not placed" if unplaced else "imported"
+            state = f"imported, {unplaced} not placed" if unplaced else "imported"
+            return f"{state} (report gone, kept)" if report.get("report_gone") else state
         if obj.wcl_import_status == "gave_up":
             return "no report (gave up)"
         return "error — retried" if report.get("last_error") else "—"
@@ -302,6 +303,9 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
                 report.get("overrides_kept", 0), report.get("unplaced_count", 0))]
             lines += [format_html("not placed — {}-{}: {}", item.get("name"), item.get("server"), item.get("reason"))
                       for item in report.get("unplaced") or []]
+            if gone := report.get("report_gone"):
+                lines.append(format_html("Report gone from Warcraft Logs (found by {} at {}): the import above is "
+                                         "kept.", gone.get("by") or "a re-import", gone.get("at", "")))
         elif report.get("waiting"):
             lines = [format_html("Waiting: {} ({} attempt(s), last {}).", report["waiting"], report.get("attempts", 0),
                                  report.get("last_try", ""))]

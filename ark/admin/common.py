@@ -17,10 +17,10 @@ from core.discord_signin import officers
 
 
 def officer_context(request: HttpRequest):
-    """Ark's audit rows record the officer twice: the Discord id in ``actor_discord_id`` (the
-    column the admin shows by name) and the login in ``details.by``, for logins never
-    connected to Discord."""
-    return services.acting_as(request.user.get_username(), officers.discord_id(request.user))
+    """Ark's audit rows name the officer as every app's do (``officers.actor``): the Discord id
+    in ``actor_discord_id`` (shown by the member's name) for a login connected to Discord, else
+    the username in ``details.by``."""
+    return services.acting_as(officers.actor(request.user))
 
 
 class ServiceFormMixin(CoreServiceFormMixin):

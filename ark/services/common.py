@@ -27,20 +27,19 @@ OPEN = (MatchStatus.SCHEDULED, MatchStatus.LOCKED)
 # --- helpers ---------------------------------------------------------------------------------
 
 _acting_as: ContextVar[str] = ContextVar("ark_acting_as", default="")
-_acting_discord_id: ContextVar[int | None] = ContextVar("ark_acting_discord_id", default=None)
 
 
 @contextmanager
-def acting_as(name: str, discord_id: int | None = None) -> Iterator[None]:
-    """Name the admin user behind the following calls in the audit log; ``discord_id`` (an
-    officer who signed in with Discord) becomes the rows' actor. Discord callers pass
-    ``actor_discord_id`` instead."""
-    token, id_token = _acting_as.set(name), _acting_discord_id.set(discord_id)
+def acting_as(actor: str) -> Iterator[None]:
+    """Name the officer behind the following calls in the audit log, as every app names its
+    admin actor (``core.discord_signin.officers.actor``): a Discord id (an officer who signed
+    in with Discord) becomes the rows' ``actor_discord_id``, a username their ``details.by``.
+    Discord callers pass ``actor_discord_id`` to the services instead."""
+    token = _acting_as.set(actor or "")
     try:
         yield
     finally:
         _acting_as.reset(token)
-        _acting_discord_id.reset(id_token)
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
@@ -81,11 +80,14 @@ def _audit(
     override: bool = False,
     **details: Any,
 ) -> AuditLog:
-    if _acting_as.get():
-        details["by"] = _acting_as.get()
+    acting = _acting_as.get()
+    if acting and not acting.isdigit():
+        details["by"] = acting
+    if actor is None and acting.isdigit():
+        actor = int(acting)
     return AuditLog.objects.create(
         action=action,
-        actor_discord_id=actor if actor is not None else _acting_discord_id.get(),
+        actor_discord_id=actor,
         match=match,
         signup=signup,
         is_override=override,

@@ -136,14 +136,15 @@ def process_upload(data: bytes, triggered_by: str) -> pipeline.PipelineResult:
     return pipeline.ingest_addon_records(parse_upload(data), triggered_by)
 
 
-def submit_upload(data: bytes, triggered_by: str) -> UploadOutcome:
+def submit_upload(data: bytes, triggered_by: str, *, api_key_id: str | None = None) -> UploadOutcome:
     """Parse now (bounded, so every refusal is immediate and nothing is written), then ingest
-    a small file's records now and queue a big file's records for the worker."""
+    a small file's records now and queue a big file's records for the worker. ``api_key_id``:
+    the uploading API key, recorded on the run so it may read the run's status."""
     records = parse_upload(data)
+    log = start_log(SyncLog.Source.ADDON, triggered_by, api_key_id=api_key_id)
     if len(data) <= settings.ADDON_UPLOAD_SYNC_MAX_BYTES:
-        result = pipeline.ingest_addon_records(records, triggered_by)
+        result = pipeline.ingest_addon_records(records, triggered_by, log=log)
         return UploadOutcome("done", result.sync_log_id, result)
-    log = start_log(SyncLog.Source.ADDON, triggered_by)
     log.stats = {"queued": True, "records": len(records)}
     log.save(update_fields=["stats"])
     try:

@@ -50,9 +50,10 @@ def release(name: str, token: str) -> None:
     SyncLock.objects.filter(name=name, holder=token).update(locked_until=None, holder="")
 
 
-def start_log(source: str, triggered_by: str = "") -> SyncLog:
+def start_log(source: str, triggered_by: str = "", api_key_id: str | None = None) -> SyncLog:
     with transaction.atomic():
-        return SyncLog.objects.create(source=source, started_at=timezone.now(), triggered_by=triggered_by[:150])
+        return SyncLog.objects.create(source=source, started_at=timezone.now(), triggered_by=triggered_by[:150],
+                                      api_key_id=api_key_id)
 
 
 def finish_log(log: SyncLog, status: str, stats: dict[str, Any] | None = None, error: str = "") -> SyncLog:

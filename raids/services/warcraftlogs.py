@@ -49,7 +49,8 @@ def wcl_is_configured() -> bool:
 @dataclass
 class WclImport(RunReport):
     """The outcome of one event's import: ``status`` imported / waiting (no report yet) /
-    gave_up / busy (another worker holds it, or already imported)."""
+    gave_up / report_gone (an officer's re-import of an imported event found its report deleted:
+    the last import is kept) / busy (another worker holds it, or already imported)."""
 
     LIST_LIMIT = WCL_UNPLACED_KEPT
     COUNTED_LISTS = ("unplaced",)
@@ -68,6 +69,8 @@ class WclImport(RunReport):
         if self.status != "imported":
             return {"waiting": "no Warcraft Logs report for this evening yet (tried again next run)",
                     "gave_up": "no Warcraft Logs report appeared: gave up",
+                    "report_gone": "the Warcraft Logs report of this evening is gone (deleted or made private): "
+                                   "the last import is kept, nothing changed and nothing will retry it",
                     "busy": "being imported by another worker right now"}.get(self.status, self.status)
         text = (f"{self.seen} character(s) in {len(self.reports)} report(s): {self.marked + self.created} marked "
                 f"attended ({self.created} not on the roster before), {self.already} already attended, "
@@ -140,6 +143,9 @@ def import_wcl_attendance(event: RaidEvent, *, client: WarcraftLogsClient | None
       ``WarcraftLogsError`` and changes no attendance (the error is noted on the event).
     - No report yet: the event stays pending for the next run, until
       ``WCL_IMPORT_GIVE_UP_HOURS`` after its end, then it is given up (recorded).
+    - An officer's re-import of an imported event whose report is gone from Warcraft Logs keeps
+      the last import (its attendance stands) and records when the report was found gone
+      (``report_gone`` in ``wcl_import_report``); no run retries it, and the status says so.
     - Then, in one transaction: new rows for players seen but not on the roster (accepted, not
       signed up), ``attended`` set on the others — except rows whose mark an officer set by hand
       (``attended_source`` officer), which are never changed. Characters it could not place are
@@ -170,9 +176,15 @@ def import_wcl_attendance(event: RaidEvent, *, client: WarcraftLogsClient | None
     except BaseException:
         _release_wcl(event.pk)
         raise
-    if not reports and event.wcl_import_status:  # an officer's re-run finding no report keeps the last outcome
+    if not reports and event.wcl_import_status == "imported":  # an officer's re-run: the report went away
+        gone = {"at": now.isoformat(), "by": triggered_by[:150], "reports": (event.wcl_import_report or {}).get(
+            "reports", [])}
+        _release_wcl(event.pk, wcl_import_report={**(event.wcl_import_report or {}), "report_gone": gone})
+        log.warning("Warcraft Logs report(s) of raid_event_id=%s gone; the last import is kept", event.pk)
+        return WclImport(status="report_gone")
+    if not reports and event.wcl_import_status:  # an officer's re-run of a given-up event: still nothing
         _release_wcl(event.pk)
-        return WclImport(status="waiting" if event.wcl_import_status == "imported" else "gave_up")
+        return WclImport(status="gave_up")
     if not reports:
         give_up = now >= event.end_time_utc + dt.timedelta(hours=settings.WCL_IMPORT_GIVE_UP_HOURS)
         attempts = int((event.wcl_import_report or {}).get("attempts") or 0) + 1

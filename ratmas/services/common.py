@@ -121,13 +121,78 @@ def _validate_dates(signup: dt.datetime, purchase: dt.datetime, reveal: dt.datet
 
 def parse_local_datetime(text: str, tz_name: str = "UTC") -> dt.datetime:
     """``YYYY-MM-DD HH:MM`` read in the event's time zone, returned in UTC: organisers type
-    local times, the database keeps UTC."""
+    local times, the database keeps UTC.
+
+    Daylight saving time is never guessed at. A wall-clock time the clocks skip (the hour the
+    clocks go forward) is refused, naming the last valid minute before the jump and the first
+    after it. A time the clocks show twice (the hour they go back) is refused unless the UTC
+    offset is written after it (``2026-10-25 02:30 +02:00`` is the first, ``+01:00`` the
+    second); the message names both. An offset is accepted on any time, but only one the zone
+    really has at that moment."""
     tz = zoneinfo.ZoneInfo(validate_timezone(tz_name))
+    cleaned = " ".join(text.split())
+    offset_text = ""
+    if cleaned.count(" ") == 2:
+        cleaned, offset_text = cleaned.rsplit(" ", 1)
     try:
-        naive = dt.datetime.strptime(text.strip(), "%Y-%m-%d %H:%M")  # noqa: DTZ007 (local; zone set below)
+        naive = dt.datetime.strptime(cleaned, "%Y-%m-%d %H:%M")  # noqa: DTZ007 (local; zone set below)
+        offset = dt.datetime.strptime(offset_text, "%z").utcoffset() if offset_text else None
     except ValueError:
-        raise RatmasError(f"{text!r} is not a date and time; write it as YYYY-MM-DD HH:MM.") from None
-    return naive.replace(tzinfo=tz).astimezone(dt.UTC)
+        raise RatmasError(f"{text!r} is not a date and time; write it as YYYY-MM-DD HH:MM "
+                          "(optionally followed by the UTC offset, e.g. +01:00).") from None
+    first, second = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
+    moment = f"{naive:%Y-%m-%d %H:%M}"
+    if _wall_clock(first, tz) != naive:  # skipped: fold 0 lands after the jump, fold 1 before it
+        before, after = _jump(second.astimezone(dt.UTC), first.astimezone(dt.UTC), tz)
+        raise RatmasError(
+            f"{moment} does not exist in {tz.key}: the clocks go forward from {after - (after.utcoffset() - before.utcoffset()):%H:%M} "
+            f"to {after:%H:%M} that night. The valid times around it are {before:%H:%M} ({_offset(before)}) "
+            f"and {after:%H:%M} ({_offset(after)}).")
+    choices = {first.utcoffset(): first, second.utcoffset(): second}
+    if offset is not None:
+        if offset not in choices:
+            allowed = " or ".join(_offset(c) for c in choices.values())
+            raise RatmasError(f"{tz.key} is at {allowed} at {moment}, not {_offset_of(offset)}.")
+        return choices[offset].astimezone(dt.UTC)
+    if len(choices) > 1:
+        raise RatmasError(
+            f"{moment} happens twice in {tz.key}: the clocks go back {_duration(first.utcoffset() - second.utcoffset())} "
+            "that night. Write "
+            f"'{moment} {_offset(first)}' for the first (before the change) or '{moment} {_offset(second)}' "
+            "for the second.")
+    return first.astimezone(dt.UTC)
+
+
+def _wall_clock(moment: dt.datetime, tz: zoneinfo.ZoneInfo) -> dt.datetime:
+    return moment.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None)
+
+
+def _jump(low: dt.datetime, high: dt.datetime, tz: zoneinfo.ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """The last local minute before the clocks jumped and the first after, for a jump somewhere in
+    the UTC interval ``[low, high]`` (a bisection on the zone's offset, minute precision)."""
+    before_offset = low.astimezone(tz).utcoffset()
+    while high - low > dt.timedelta(minutes=1):
+        middle = low + (high - low) / 2
+        middle = middle.replace(second=0, microsecond=0)
+        if middle.astimezone(tz).utcoffset() == before_offset:
+            low = middle
+        else:
+            high = middle
+    return low.astimezone(tz), high.astimezone(tz)
+
+
+def _duration(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds()) // 60
+    return "an hour" if minutes == 60 else f"{minutes} minutes"
+
+
+def _offset_of(offset: dt.timedelta) -> str:
+    minutes = int(offset.total_seconds()) // 60
+    return f"{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _offset(moment: dt.datetime) -> str:
+    return _offset_of(moment.utcoffset())
 
 
 def _clean_name(display_name: str) -> str:

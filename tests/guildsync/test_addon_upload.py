@@ -127,6 +127,40 @@ def test_a_queued_run_waits_as_running_until_the_worker_takes_it(api, settings):
     assert not WowCharacter.objects.exists()  # nothing done in the web process
 
 
+def _key_client(name: str, scopes: list[str]) -> APIClient:
+    _key, raw = create_api_key(name, scopes)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    return client
+
+
+def test_an_upload_only_key_reads_the_status_of_its_own_uploads_and_no_other(settings, eager_worker):
+    """The companion's key needs only ``upload``: it follows its status URL (202) and reads the
+    run of a small file (200) too; another key's run, or any other run, is a 404 to it, and
+    the other API reads stay closed (403 naming the scope)."""
+    companion, other_pc = _key_client("companion", ["upload"]), _key_client("companion", ["upload"])  # same name
+    settings.ADDON_UPLOAD_SYNC_MAX_BYTES = 100
+    queued = _post(companion, upload_text([addon_member("Later")]).encode())
+    assert queued.status_code == 202
+    status = companion.get(queued.data["status_url"])
+    assert status.status_code == 200 and status.data["status"] == "success" and status.data["source"] == "addon"
+    settings.ADDON_UPLOAD_SYNC_MAX_BYTES = 1_000_000
+    done = _post(companion, upload_text([addon_member("Now")]).encode())
+    assert done.status_code == 200
+    assert companion.get(f"/api/guild-sync/sync-logs/{done.data['sync_log_id']}").status_code == 200
+    assert other_pc.get(queued.data["status_url"]).status_code == 404  # another key's upload, though same name
+    matching = SyncLog.objects.filter(source="matching").first()  # a run no key uploaded
+    assert companion.get(f"/api/guild-sync/sync-logs/{matching.pk}").status_code == 404
+    reader = _key_client("dashboard", ["read"])
+    assert reader.get(f"/api/guild-sync/sync-logs/{matching.pk}").status_code == 200  # read keys see every run
+    assert reader.get(queued.data["status_url"]).status_code == 200
+    refused = companion.get("/api/guild-sync/status")
+    assert refused.status_code == 403 and "lacks the 'read' scope" in refused.json()["detail"]
+    write_only = _key_client("linker", ["write"])
+    refused = write_only.get(queued.data["status_url"])
+    assert refused.status_code == 403 and "lacks the 'read' or 'upload' scope" in refused.json()["detail"]
+
+
 def test_the_issue_hang_is_a_quick_400(api):
     response = _post(api, b'GuildSyncDB = "' + b"\\z " * 16)
     assert response.status_code == 400 and (response.data["line"], response.data["column"]) == (1, 15)

@@ -210,10 +210,16 @@ def test_a_raid_not_ended_is_refused_and_an_empty_rerun_keeps_the_last_outcome(f
     ended_raid.refresh_from_db()
     imported = (ended_raid.wcl_import_status, ended_raid.wcl_imported_at, ended_raid.wcl_import_report)
     fake_wcl.reports.clear()  # the report was deleted on Warcraft Logs
-    assert services.import_wcl_attendance(ended_raid, force=True).status == "waiting"
+    rerun = services.import_wcl_attendance(ended_raid, force=True, triggered_by="officer")
+    assert rerun.status == "report_gone"  # not "tried again next run": no run would come
+    assert "the last import is kept" in rerun.summary() and "next run" not in rerun.summary()
     ended_raid.refresh_from_db()
-    assert (ended_raid.wcl_import_status, ended_raid.wcl_imported_at, ended_raid.wcl_import_report) == imported
+    report = dict(ended_raid.wcl_import_report)
+    gone = report.pop("report_gone")
+    assert (ended_raid.wcl_import_status, ended_raid.wcl_imported_at, report) == imported
+    assert gone["by"] == "officer" and gone["reports"] == imported[2]["reports"] and gone["at"]
     assert RaidAttendance.objects.get().attended is True and ended_raid.wcl_claimed_until is None
+    assert tasks.import_wcl_attendance_task.apply().get()["imported"] == 0  # the scheduled run leaves it alone
 
 
 def test_gives_up_after_the_configured_hours_and_records_it(fake_wcl, raid_night, make_event, settings):
@@ -324,6 +330,23 @@ def test_officers_see_the_result_and_can_trigger_an_import(fake_wcl, ended_raid,
     assert "Attendance from Warcraft Logs" in page and "Imported at" in page
     assert "not placed — Stranger-Silvermoon: no character with this name here" in page
     assert "imported, 1 not placed" in client.get(url).content.decode()
+
+
+def test_officers_are_told_a_deleted_report_leaves_the_last_import_in_place(fake_wcl, ended_raid, linked_player,
+                                                                             officer, client):
+    linked_player("Aeryn")
+    add_report(fake_wcl, ended_raid, [("Aeryn", "Silvermoon", "Paladin")])
+    client.force_login(officer("Raid officers"))
+    url = reverse("admin:raids_raidevent_changelist")
+    client.post(url, {"action": "import_wcl_attendance", "_selected_action": [ended_raid.pk]})
+    fake_wcl.reports.clear()  # deleted on Warcraft Logs
+    text = client.post(url, {"action": "import_wcl_attendance", "_selected_action": [ended_raid.pk]},
+                       follow=True).content.decode()
+    assert "is gone (deleted or made private): the last import is kept" in text and "next run" not in text
+    page = client.get(reverse("admin:raids_raidevent_change", args=[ended_raid.pk])).content.decode()
+    assert "Imported at" in page and "Report gone from Warcraft Logs (found by" in page
+    assert "imported (report gone, kept)" in client.get(url).content.decode()
+    assert RaidAttendance.objects.get().attended is True
 
 
 def test_the_import_action_needs_the_attendance_permission(fake_wcl, ended_raid, officer, client):
