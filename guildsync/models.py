@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from core.constraints import CompositeForeignKey
+
 
 class Role(models.Model):
     """Combat role: Tank, Healer, Melee DPS, Ranged DPS."""
@@ -183,7 +185,8 @@ class Player(models.Model):
         help_text="At most one player per Discord user.",
     )
     main_character = models.ForeignKey(WowCharacter, null=True, blank=True, on_delete=models.SET_NULL,
-                                       related_name="+")
+                                       related_name="+",
+                                       help_text="One of the player's own characters (the database checks it).")
     main_spec = models.ForeignKey(Specialization, null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="+")
     guild_rank = models.ForeignKey(GuildRank, null=True, blank=True, on_delete=models.SET_NULL,
@@ -198,6 +201,14 @@ class Player(models.Model):
 
     class Meta:
         ordering = ["display_name"]
+        constraints = [
+            # (player, main character) must be one of the player's character links, checked when the
+            # transaction commits (services link and pick the main in either order).
+            CompositeForeignKey(fields=["id", "main_character"], to="guildsync.PlayerCharacter",
+                                to_fields=["player", "character"], name="player_main_character_owned",
+                                violation_error_message="The main character must be one of the player's own "
+                                                        "characters: unlink it from its player first."),
+        ]
 
     def __str__(self) -> str:
         return self.display_name
@@ -225,6 +236,9 @@ class PlayerCharacter(models.Model):
                                    condition=Q(confidence__gte=0) & Q(confidence__lte=1),
                                    violation_error_message="A link's confidence is between 0 and 1.",
             ),
+            # what a player's main character points at (player_main_character_owned); redundant as a
+            # rule (a character has one link), needed as the target of that composite foreign key
+            models.UniqueConstraint(fields=["player", "character"], name="playercharacter_player_character"),
         ]
 
     def __str__(self) -> str:

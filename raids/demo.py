@@ -14,7 +14,7 @@ import zoneinfo
 from django.db import transaction
 from django.utils import timezone
 
-from guildsync.models import DiscordUser, GuildRank, Player, Specialization, WowCharacter
+from guildsync.models import DiscordUser, GuildRank, Player, PlayerCharacter, Specialization, WowCharacter
 from raids import services
 from raids.models import RaidAttendance, RaidEvent, RaidHelperSettings, RaidSeason, RecurringEvent
 
@@ -45,9 +45,11 @@ def _players(stdout) -> list[Player]:
         character, _ = WowCharacter.objects.get_or_create(
             character_name=name, realm_slug="silvermoon",
             defaults={"wow_class": spec.wow_class, "active_spec": spec, "level": 80})
-        Player.objects.get_or_create(display_name=name, defaults={
+        player, _ = Player.objects.get_or_create(display_name=name, defaults={
             "discord_user": user if i != len(ROSTER) - 1 else None, "main_character": character, "main_spec": spec,
             "guild_rank": GuildRank.objects.get(level=level), "auto_invite_events": auto, "on_raid_hiatus": hiatus})
+        PlayerCharacter.objects.get_or_create(character=character, defaults={"player": player,
+                                                                             "link_source": "manual"})
     return list(Player.objects.filter(display_name__in=[r[0] for r in ROSTER]).select_related("guild_rank"))
 
 

@@ -182,12 +182,16 @@ def discord_user(username: str, *, role: str = "Member", display_name: str | Non
 
 def player(name: str, discord_user: DiscordUser | None = None, characters: Iterable[WowCharacter] = (),
            source: str = "manual", **fields: Any) -> Player:
-    """A player with ``characters`` linked to it (``source``, full confidence)."""
+    """A player with ``characters`` linked to it (``source``, full confidence). One transaction:
+    a ``main_character`` must be one of the player's links when it commits."""
+    from django.db import transaction
+
     from guildsync.models import Player, PlayerCharacter
 
-    made = Player.objects.create(display_name=name, discord_user=discord_user, **fields)
-    for char in characters:
-        PlayerCharacter.objects.create(player=made, character=char, link_source=source, confidence=1.0)
+    with transaction.atomic():
+        made = Player.objects.create(display_name=name, discord_user=discord_user, **fields)
+        for char in characters:
+            PlayerCharacter.objects.create(player=made, character=char, link_source=source, confidence=1.0)
     return made
 
 
@@ -244,7 +248,7 @@ def raid_player(name: str, *, rank: int | None = 3, discord: bool = True, auto_i
                                   wow_class=main_spec.wow_class if main_spec else None)
     user = discord_user(name.lower(), role="", display_name="", discord_id=next_id(777_000_000_000_001_000)) \
         if discord else None
-    return player(name, user, main_character=character, main_spec=main_spec,
+    return player(name, user, [character] if character else (), main_character=character, main_spec=main_spec,
                   guild_rank=guild_rank(level=rank) if rank else None, is_active=active,
                   auto_invite_events=auto_invite, on_raid_hiatus=hiatus)
 

@@ -84,15 +84,9 @@ def finished_event(make_event, raid_night, fake_raid_helper):
 
 @pytest.fixture
 def linked_player(make_player):
-    """A player whose main character is linked to them (guildsync.PlayerCharacter)."""
-    from guildsync.models import PlayerCharacter
-
-    def make(name: str, **kwargs):
-        player = make_player(name, **kwargs)
-        PlayerCharacter.objects.create(player=player, character=player.main_character, link_source="manual")
-        return player
-
-    return make
+    """A player whose main character is linked to them (guildsync.PlayerCharacter; the database
+    requires a main to be the player's own, so every factory player's main is linked)."""
+    return make_player
 
 
 @pytest.fixture

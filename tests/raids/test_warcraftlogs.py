@@ -13,6 +13,7 @@ from django.utils import timezone
 from raids import services, tasks
 from raids.models import RaidAttendance, RaidEvent
 from raids.warcraftlogs import WarcraftLogsClient, WarcraftLogsError
+from tests import factories
 from tests.raids.conftest import add_report
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ def test_happy_path_marks_everyone_seen_in_a_fight(fake_wcl, ended_raid, linked_
 
     aeryn, bram = linked_player("Aeryn"), linked_player("Bram")
     linked_player("Benched")  # on the roster, never in a fight
-    make_player("Unlinked")  # a character here, but not linked to any player
+    factories.wow_character("Unlinked", "silvermoon")  # a character here, but not linked to any player
     WowCharacter.objects.create(character_name="Aeryn", realm_slug="tarren-mill")  # same name, other realm
     RaidAttendance.objects.create(event=ended_raid, player=aeryn, status="accepted", signed_up=True,
                                   source="raid_helper")

@@ -78,11 +78,9 @@ def test_hostile_actors_and_fights_keep_only_readable_players(actors, fights):
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(actors=st.lists(actor, max_size=8), fights=st.lists(fight, max_size=4))
 def test_a_hostile_report_imports_whole_or_not_at_all(fake_wcl, raid_night, make_event, make_player, actors, fights):
-    from guildsync.models import PlayerCharacter
 
     with transaction.atomic():
-        aeryn = make_player("Aeryn")
-        PlayerCharacter.objects.create(player=aeryn, character=aeryn.main_character, link_source="manual")
+        aeryn = make_player("Aeryn")  # the main is linked (tests/factories.raid_player)
         event = make_event(raid_night, timezone.now() - dt.timedelta(hours=4))
         RaidAttendance.objects.create(event=event, player=aeryn, status="accepted", signed_up=True)
         actors = [*actors, {"id": 1, "name": "Aeryn", "server": "Silvermoon", "type": "Player"}]
