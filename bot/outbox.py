@@ -153,7 +153,7 @@ def _kick_delivery() -> None:
     ``bot.tasks``, which imports the delivery code that reads the outbox)."""
     try:
         jobs.send("bot.tasks.deliver_outbox_task")
-    except jobs.JobQueueUnavailable as exc:  # broker down: the beat sweep delivers it within a minute
+    except jobs.JobQueueUnavailableError as exc:  # broker down: the beat sweep delivers it within a minute
         log.warning("outbox: could not kick delivery (%s); the sweep will deliver", exc)
 
 

@@ -149,7 +149,7 @@ def submit_upload(data: bytes, triggered_by: str, *, api_key_id: str | None = No
     log.save(update_fields=["stats"])
     try:
         task_id = jobs.send("guildsync.tasks.addon_upload_task", args=(records, triggered_by, log.pk))
-    except jobs.JobQueueUnavailable as exc:  # say so, and close the run
+    except jobs.JobQueueUnavailableError as exc:  # say so, and close the run
         finish_log(log, SyncLog.Status.FAILED, {"records": len(records)}, "The task queue is unreachable.")
         raise QueueUnavailableError("The task queue is unreachable; try again shortly. Nothing was changed.") from exc
     return UploadOutcome("queued", log.pk, task_id=task_id)

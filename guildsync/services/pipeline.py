@@ -239,7 +239,7 @@ def trigger_run(job: str, triggered_by: str) -> Trigger:
         return Trigger(holder or None, queued=False)
     try:
         jobs.send(spec.task_name, kwargs={"triggered_by": triggered_by, "trigger_id": task_id}, task_id=task_id)
-    except jobs.JobQueueUnavailable as exc:  # free the claim so the next trigger can try
+    except jobs.JobQueueUnavailableError as exc:  # free the claim so the next trigger can try
         release(name, task_id)
         raise TaskQueueUnavailableError("The task queue is unreachable; try again shortly.") from exc
     return Trigger(task_id, queued=True)
