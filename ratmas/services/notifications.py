@@ -17,7 +17,6 @@ from .common import (
     TOPIC_RELAY_BOUNCE,
     TOPIC_SANTA_DM,
     RatmasError,
-    Status,
     _announce,
     _lock,
     _mirror,
@@ -92,9 +91,9 @@ def notify_santas(event: Event) -> NotifyReport:
     their way are left alone). The event becomes ``notified`` once Discord accepted them all."""
     with transaction.atomic():
         locked = _lock(event)
-        if locked.status == Status.NOTIFIED:
+        if locked.status == Event.Status.NOTIFIED:
             raise RatmasError("Every Santa already has their DM.")
-        _require(locked, Status.MATCHED, action="notify Santas")
+        _require(locked, Event.Status.MATCHED, action="notify Santas")
         report = _queue_santa_dms(locked, only_failed=False)
         _maybe_all_notified(locked)
     _mirror(event, locked)
@@ -105,14 +104,14 @@ def retry_failed_notifications(event: Event) -> NotifyReport:
     """Queue a new DM only for the Santas whose last DM failed (e.g. after they opened DMs)."""
     with transaction.atomic():
         locked = _lock(event)
-        _require(locked, Status.MATCHED, action="retry notifications")
+        _require(locked, Event.Status.MATCHED, action="retry notifications")
         return _queue_santa_dms(locked, only_failed=True)
 
 
 def _maybe_all_notified(event: Event) -> None:
-    if event.status == Status.MATCHED and event.pairings.exists() and \
+    if event.status == Event.Status.MATCHED and event.pairings.exists() and \
             not event.pairings.filter(notified_at__isnull=True).exists():
-        event.status = Status.NOTIFIED
+        event.status = Event.Status.NOTIFIED
         event.save(update_fields=["status", "updated_at"])
         _announce(event, f"🎅 All {event.pairings.count()} Santas have their recipient. Happy gifting!",
                   dedupe_key=f"ratmas:{event.pk}:all-notified")
