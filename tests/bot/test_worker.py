@@ -36,9 +36,13 @@ def statuses(rows: list[OutboxMessage]) -> list[str]:
 
 
 def test_real_worker_delivers_the_outbox_from_its_own_queue(fake_discord, tmp_path):
+    # Routed to the "discord" queue (CELERY_TASK_ROUTES); the test's worker reads a queue of its
+    # own instead, so another test's worker on "discord" (tests run in parallel) never takes it.
+    assert deliver_outbox_task.app.amqp.router.route({}, deliver_outbox_task.name)["queue"].name == "discord"
     row = queue(outbox.post_message, CHANNEL, content="sent by a real worker")
-    with celery_worker(fake_discord, tmp_path, "discord") as worker:
-        deliver_outbox_task.delay()  # routed to the "discord" queue: the only one this worker reads
+    discord = own_queue()
+    with celery_worker(fake_discord, tmp_path, discord) as worker:
+        deliver_outbox_task.apply_async(queue=discord)  # the only queue this worker reads
         wait_for(lambda: OutboxMessage.objects.get(pk=row.pk).status == Status.SENT, 60, "delivery", worker)
     assert [m["content"] for m in fake_discord.posted(CHANNEL)] == ["sent by a real worker"]
     assert "Task bot.tasks.deliver_outbox_task[" in worker.log_path.read_text()
