@@ -1,0 +1,124 @@
+"""The retention purge of 1,000,000 settled outbox rows: no statement and no transaction holds
+its locks for more than 1 s (issue 25), against one plain ``DELETE`` of the same rows.
+
+1,000,000 sent rows 60 days old (plus 1,000 pending rows, which must stay) are written with
+``generate_series``; the bot's share of the retention policy (``bot/privacy.py``,
+``core.privacy.retention.in_batches``: ``RETENTION_BATCH_SIZE`` rows per transaction) deletes
+them. Every statement of the purge is timed (``connection.execute_wrapper``), and an observer
+connection samples ``pg_stat_activity`` every 20 ms for the purge session's open transaction
+(``now() - xact_start``: how long its row locks have been held). The anchor writes the same rows
+again and deletes them with one ``DELETE`` statement, holding the locks of all of them at once.
+
+    bench/run.sh privacy_purge
+    BENCH_ROWS=200000 bench/run.sh privacy_purge
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import time
+
+from bench._setup import report, setup_django
+
+ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
+GOAL_SECONDS = 1.0
+
+
+def fill(cursor, rows: int) -> None:
+    cursor.execute(
+        "INSERT INTO bot_outboxmessage (kind, channel_id, payload, topic, secret, status, attempts, next_attempt_at, "
+        "last_error, claimed_by, sent_at, sent_message_id, created_at, updated_at) "
+        "SELECT 'channel_message', 555, jsonb_build_object('content', 'message ' || g), 'bench', false, 'sent', 1, "
+        "now() - interval '60 days', '', '', now() - interval '60 days', g, now() - interval '60 days', "
+        "now() - interval '60 days' FROM generate_series(1, %s) g", [rows])
+    cursor.execute(
+        "INSERT INTO bot_outboxmessage (kind, channel_id, payload, topic, secret, status, attempts, next_attempt_at, "
+        "last_error, claimed_by, created_at, updated_at) SELECT 'channel_message', 556, '{\"content\": \"later\"}', "
+        "'bench', false, 'pending', 0, now(), '', '', now(), now() FROM generate_series(1, 1000)")
+    cursor.execute("ANALYZE bot_outboxmessage")
+
+
+class Observer(threading.Thread):
+    """Samples how long the purge session's transaction has been open (its locks held)."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.longest, self.samples, self.stop = pid, 0.0, 0, threading.Event()
+
+    def run(self) -> None:
+        from django.db import connections
+
+        conn = connections.create_connection("default")
+        with conn.cursor() as cursor:
+            while not self.stop.is_set():
+                cursor.execute("SELECT extract(epoch FROM now() - xact_start) FROM pg_stat_activity "
+                               "WHERE pid = %s AND xact_start IS NOT NULL", [self.pid])
+                row = cursor.fetchone()
+                if row and row[0] is not None:
+                    self.longest = max(self.longest, float(row[0]))
+                self.samples += 1
+                time.sleep(0.02)
+        conn.close()
+
+
+def main() -> None:
+    setup_django()
+    from django.db import connection
+    from django.utils import timezone
+
+    from bot.models import OutboxMessage
+    from core.privacy import retention
+
+    OutboxMessage.objects.filter(topic="bench").delete()
+    with connection.cursor() as cursor:
+        started = time.monotonic()
+        fill(cursor, ROWS)
+        print(f"privacy_purge: wrote {ROWS:,} settled rows in {time.monotonic() - started:.1f} s", flush=True)
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+
+    statements: list[float] = []
+
+    def timed(execute, sql, params, many, context):
+        began = time.monotonic()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            statements.append(time.monotonic() - began)
+
+    observer = Observer(pid)
+    observer.start()
+    began = time.monotonic()
+    with connection.execute_wrapper(timed):
+        record = retention.run(now=timezone.now(), triggered_by="bench")
+    purge_seconds = time.monotonic() - began
+    observer.stop.set()
+    observer.join()
+    deleted = record.report["bot"]["settled_messages"]
+    left = OutboxMessage.objects.filter(topic="bench", status="pending").count()
+    assert deleted >= ROWS and left == 1000, (deleted, left)
+    longest_statement = max(statements)
+    print(f"privacy_purge: deleted {deleted:,} rows in {purge_seconds:.1f} s, {len(statements):,} statements, "
+          f"longest statement {longest_statement:.3f} s, longest open transaction seen {observer.longest:.3f} s "
+          f"({observer.samples:,} samples), 1,000 pending rows kept", flush=True)
+
+    with connection.cursor() as cursor:
+        fill(cursor, ROWS)
+        cutoff = timezone.now() - dt.timedelta(days=30)
+        began = time.monotonic()
+        cursor.execute("DELETE FROM bot_outboxmessage WHERE status IN ('sent', 'failed', 'cancelled') "
+                       "AND updated_at < %s", [cutoff])
+        anchor = time.monotonic() - began
+        cursor.execute("DELETE FROM bot_outboxmessage WHERE topic = 'bench'")
+    print(f"privacy_purge: anchor one DELETE of {ROWS:,} rows: {anchor:.1f} s holding every row's lock", flush=True)
+    held = max(longest_statement, observer.longest)
+    report("privacy_purge longest lock hold", held, anchor, "s", anchor_name="one DELETE statement",
+           higher_is_better=False)
+    print(f"privacy_purge: goal no statement or transaction holding locks > {GOAL_SECONDS:g} s: "
+          f"{'MET' if held <= GOAL_SECONDS else 'NOT MET'} ({held:.3f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
