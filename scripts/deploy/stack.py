@@ -28,7 +28,7 @@ class DrillFailedError(Exception):
 
 
 def say(message: str) -> None:
-    sys.stdout.write(f"{message}\n")
+    sys.stdout.write(f"[{time.strftime('%H:%M:%S')}] {message}\n")
     sys.stdout.flush()
 
 
