@@ -141,10 +141,12 @@ class Drills:
         return counts
 
     def wait_delivered_once(self, expected: list[tuple[str, str]], timeout: float) -> str:
-        wait_for(f"all {len(expected)} messages at the fake Discord",
-                 lambda: all(self.delivered(expected).values()) or
-                 f"{sum(1 for v in self.delivered(expected).values() if v)} of {len(expected)} arrived",
-                 timeout, 2)
+        try:
+            wait_for(f"all {len(expected)} messages at the fake Discord",
+                     lambda: all(self.delivered(expected).values()), timeout, 2)
+        except DrillFailedError as exc:
+            arrived = sum(1 for v in self.delivered(expected).values() if v)
+            raise DrillFailedError(f"{exc}; {arrived} of {len(expected)} arrived") from None
         time.sleep(3)  # anything sent twice would land now
         twice = {k: v for k, v in self.delivered(expected).items() if v != 1}
         if twice:
@@ -215,9 +217,12 @@ class Drills:
         return f"{DEMO_TEXT!r} posted to channel {DEMO_CHANNEL} by the delivery container"
 
     def deep_health(self) -> str:
-        states = wait_for("/healthz/deep: every component ok",
-                          lambda: (lambda c: c if all(v == "ok" for v in c.values()) else None)(self.components())
-                          or self.components(), 60, 2)
+        try:
+            states = wait_for("/healthz/deep: every component ok",
+                              lambda: (lambda c: c if all(v == "ok" for v in c.values()) else None)(self.components()),
+                              60, 2)
+        except DrillFailedError as exc:
+            raise DrillFailedError(f"{exc}; components: {self.components()}") from None
         deep = self.deep()
         if deep["http"] != 200 or deep["status"] != "ok":
             raise DrillFailedError(f"/healthz/deep answered {deep['http']} {deep['status']}")
@@ -414,7 +419,19 @@ def main() -> int:
                     break  # without an image or a running stack nothing else can be judged
         except SystemExit as stop:
             drills.results.append((f"stopped during the drills: {stop}", False, 0.0, str(stop)))
+    except SystemExit as stop:
+        say(f"stopped before the drills: {stop}")
     finally:
+        # The summary first: a run stopped by its timeout may not live through the clean-up.
+        results = drills.results if drills else []
+        passed = sum(1 for r in results if r[1])
+        failed = len(results) - passed
+        say(f"==> deployment test: {time.monotonic() - began:.0f} s")
+        for name, ok, took, _detail in results:
+            say(f"  {'PASS' if ok else 'FAIL'} {took:5.0f} s  {name}")
+        if failed or not results:
+            say(f"  fake Discord log: {work / 'fake-discord.log'}")
+        say(f"{passed} passed, {failed or (0 if results else 1)} failed")
         if drills is not None and os.environ.get("DEPLOY_KEEP") != "1":
             drills.stack.down()
             for image in (NEXT_IMAGE,):
@@ -424,16 +441,6 @@ def main() -> int:
             fake_proc.wait(10)
         except subprocess.TimeoutExpired:
             fake_proc.kill()
-    results = drills.results if drills else []
-    passed = sum(1 for r in results if r[1])
-    failed = len(results) - passed
-    say(f"==> deployment test: {time.monotonic() - began:.0f} s; image {IMAGE} "
-        f"{image_size_mb(IMAGE):.0f} MB" if passed else "==> deployment test")
-    for name, ok, took, _detail in results:
-        say(f"  {'PASS' if ok else 'FAIL'} {took:5.0f} s  {name}")
-    if failed or not results:
-        say(f"  fake Discord log: {work / 'fake-discord.log'}")
-    say(f"{passed} passed, {failed or (0 if results else 1)} failed")
     return 0 if results and not failed and len(results) == 9 else 1
 
 

@@ -81,10 +81,12 @@ class Stack:
             raise DrillFailedError(f"`{' '.join(cmd)}` exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
         return done
 
-    def manage(self, *args: str, env: dict[str, str] | None = None, timeout: float = 180) -> str:
-        """A management command in a one-off container of the image (like an operator runs one)."""
+    def manage(self, *args: str, env: dict[str, str] | None = None, timeout: float = 300) -> str:
+        """A management command in the running web container (`compose exec`: no container to
+        create, which a loaded machine makes slow; `compose run --rm web manage …`, the README's
+        way, runs the same command in the same image)."""
         extra = [f"-e{k}={v}" for k, v in (env or {}).items()]
-        return self.compose("run", "--rm", "--no-deps", *extra, "web", "manage", *args, timeout=timeout).stdout
+        return self.compose("exec", "-T", *extra, "web", "python", "manage.py", *args, timeout=timeout).stdout
 
     # -- containers ---------------------------------------------------------------------------
     def containers(self, service: str | None = None) -> list[str]:
