@@ -45,6 +45,10 @@ def test_every_parser_of_discordpy_is_wrapped_in_the_table_its_websocket_reads()
     # the websocket reads the very table that was wrapped, and calls it per dispatch
     assert "ws._discord_parsers = client._connection.parsers" in inspect.getsource(DiscordWebSocket.from_client)
     assert "self._discord_parsers[event]" in inspect.getsource(DiscordWebSocket.received_message)
+    # the component router asks discord.py's view store whether a live view/modal claims an id
+    store = bot._connection._view_store
+    assert isinstance(store._modals, dict) and isinstance(store._views, dict)
+    assert isinstance(store._dynamic_items, dict)
 
 
 @pytest.fixture
