@@ -212,7 +212,7 @@ class Drills:
         if "bot.tasks.deliver_outbox_task" not in logs or "succeeded" not in logs:
             raise DrillFailedError("the delivery container's log shows no delivery task that succeeded")
         for service in ("worker", "web", "beat", "bot", "backup"):
-            if "deliver_outbox_task" in self.stack.logs(service) and "received" in self.stack.logs(service):
+            if re.search(r"Task bot\.tasks\.deliver_outbox_task\[[0-9a-f-]+\] received", self.stack.logs(service)):
                 raise DrillFailedError(f"{service} ran a delivery task: only the delivery container reads the discord queue")
         return f"{DEMO_TEXT!r} posted to channel {DEMO_CHANNEL} by the delivery container"
 
