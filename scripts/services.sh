@@ -55,10 +55,11 @@ start_services() {
   if [ -z "${REDIS_URL:-}" ]; then
     local rport; rport=$(free_port)
     say "starting Redis on 127.0.0.1:$rport"
-    redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+    redis-server --port "$rport" --databases 64 --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
       --pidfile "$SERVICES_DIR/redis.pid" --logfile "$SERVICES_DIR/redis.log" >/dev/null
     for _ in $(seq 50); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
     export REDIS_URL="redis://127.0.0.1:$rport/0"
+    export REDIS_DATABASES=64  # one per xdist worker (tests/parallel.py)
   fi
   trap stop_services EXIT
 }

@@ -4,6 +4,7 @@
 #   scripts/test.sh                 everything (what CI runs)
 #   scripts/test.sh tests/ark -x    only these pytest arguments (gates still run)
 #   QUICK=1 scripts/test.sh ...     skip the gates (ruff, migrations, check --deploy)
+#   PYTEST_WORKERS=N                xdist workers (0: none); default chosen in tests/parallel.py
 set -euo pipefail
 source "$(dirname "$0")/_common.sh"
 source "$ROOT/scripts/services.sh"
@@ -28,8 +29,18 @@ fi
 
 # A fresh Hypothesis seed every run, printed so that a failure can be replayed exactly.
 HYPOTHESIS_SEED=${HYPOTHESIS_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+
+# In parallel (pytest-xdist): tests/parallel.py gives each worker its own test database, Redis
+# database and var folder, and picks the worker count (PYTEST_WORKERS overrides it; none for a
+# selection of one or two files). ``--dist loadgroup`` keeps the tests of one xdist_group on one
+# worker; --no-loadscope-reorder keeps pytest-django's order (transactional tests, which flush
+# the database, after the others) on every worker. ``-p no:xdist`` in the arguments runs serially.
+PARALLEL=(-p tests.parallel -n auto --dist loadgroup --no-loadscope-reorder)
+for arg in "$@"; do [ "$arg" = "no:xdist" ] && PARALLEL=(-p tests.parallel); done
+pytest_run() { "$PY" -m pytest "${PARALLEL[@]}" --hypothesis-seed="$HYPOTHESIS_SEED" "$@"; }
+
 say "pytest against $DATABASE_URL and $REDIS_URL (Hypothesis seed $HYPOTHESIS_SEED: HYPOTHESIS_SEED=$HYPOTHESIS_SEED $0 to replay)"
-"$PY" -m pytest --hypothesis-seed="$HYPOTHESIS_SEED" "$@"
+pytest_run "$@"
 
 # The run command's embedded default is SQLite: the service tests of the apps whose writes lean
 # on the database (economy, ark, ratmas) run once more on it. Race tests and PostgreSQL's own
@@ -37,5 +48,6 @@ say "pytest against $DATABASE_URL and $REDIS_URL (Hypothesis seed $HYPOTHESIS_SE
 if [ $# -eq 0 ] && [ "${SQLITE:-1}" != 0 ]; then
   say "pytest on SQLite (the embedded default): economy, ark, ratmas"
   DATABASE_URL="sqlite:///$SERVICES_DIR/sqlite-tests.sqlite3" \
-    "$PY" -m pytest --hypothesis-seed="$HYPOTHESIS_SEED" -q -m "not browser" tests/economy tests/ark tests/ratmas
+    pytest_run -q -m "not browser" tests/economy tests/ark tests/ratmas
 fi
+say "done"

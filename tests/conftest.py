@@ -20,6 +20,11 @@ import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
 
+if os.environ.get("PYTEST_XDIST_WORKER") and not os.environ.get("GUILDOPS_TEST_ISOLATED"):
+    # Workers sharing one Redis database and var folder consume each other's Celery tasks.
+    pytest.exit("parallel runs need tests/parallel.py (each worker's own Redis database and var folder): "
+                "run ./scripts/test.sh, or add -p tests.parallel", returncode=4)
+
 from hypothesis import HealthCheck  # noqa: E402
 from hypothesis import settings as hypothesis_settings  # noqa: E402
 
