@@ -10,10 +10,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -55,6 +56,63 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_report_header(config: pytest.Config) -> str:
     seed = config.getoption("hypothesis_seed", None)
     return f"hypothesis: profile guildops, seed {seed if seed is not None else 'random'}"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, django_db_blocker,
+                                 tmp_path_factory) -> Iterator[None]:
+    """Under xdist on PostgreSQL, the run migrates once, into ``test_<name>``, and every worker
+    gets a copy of it (``CREATE DATABASE test_<name>_gwN TEMPLATE test_<name>``, well under a
+    second) instead of migrating its own (several seconds of CPU each, all at once on the same
+    cores). The first worker to take the lock builds the template; the others wait for it. On a
+    server you provide (``DATABASE_URL``), ``test_<name>`` stays until the next run rebuilds it."""
+    from django.db import connection
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or connection.vendor != "postgresql":
+        yield
+        return
+    clone = connection.creation._get_test_db_name()  # test_<name>_gwN (pytest-django's suffix)
+    template = clone.removesuffix(f"_{worker}")
+    quote = connection.ops.quote_name
+    shared = tmp_path_factory.getbasetemp().parent  # one folder per run, shared by its workers
+    with django_db_blocker.unblock(), open(shared / "db-template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ready = shared / "db-template.ready"
+        if not ready.exists():
+            _migrate_template(connection, template)
+            ready.touch()
+        with connection.creation._nodb_cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {quote(clone)}")  # left by an earlier run
+            cursor.execute(f"CREATE DATABASE {quote(clone)} TEMPLATE {quote(template)}")
+    yield
+    with django_db_blocker.unblock():
+        connection.close()
+        with connection.creation._nodb_cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {quote(clone)} WITH (FORCE)")
+
+
+def _migrate_template(connection, name: str) -> None:
+    """``test_<name>`` created and migrated the way the serial run creates its test database."""
+    test_settings = connection.settings_dict["TEST"]
+    real_name, test_name = connection.settings_dict["NAME"], test_settings.get("NAME")
+    test_settings["NAME"] = name
+    try:
+        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    finally:
+        connection.close()  # a template must have no session open while it is copied
+        connection.settings_dict["NAME"], test_settings["NAME"] = real_name, test_name
+
+
+@pytest.fixture(scope="session")
+def django_db_keepdb(request, django_db_modify_db_settings) -> bool:
+    """A worker's copy of the template is already migrated: Django keeps it (and checks that no
+    migration is missing) rather than create it again; the fixture above drops it at the end."""
+    from django.db import connection
+
+    if os.environ.get("PYTEST_XDIST_WORKER") and connection.vendor == "postgresql":
+        return True
+    return request.config.getvalue("reuse_db")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -78,20 +78,16 @@ if _index is not None:
 
 
 def _selected_files(args: list[str]) -> int | None:
-    """How many test files (or test ids) the command line names; None for the whole suite."""
-    paths = [a for a in args if not a.startswith("-")]
-    if not paths:
-        return None
-    count = 0
-    for arg in paths:
+    """How many test files (or test ids) the command line names; None when it names none (the
+    whole suite). Options' values (``-k expr``, ``-n auto``) are no existing path: not counted."""
+    count, named = 0, False
+    for arg in args:
         path = Path(arg.split("::", 1)[0])
-        if path.is_dir():
-            count += sum(1 for _ in path.rglob("test_*.py"))
-        elif path.exists():
-            count += 1
-        else:  # an option's value (``-k expr``, ``-m mark``) read as a path: not a file
+        if arg.startswith("-") or not path.exists():
             continue
-    return count
+        named = True
+        count += sum(1 for _ in path.rglob("test_*.py")) if path.is_dir() else 1
+    return count if named else None
 
 
 def workers_for(args: list[str], cpus: int | None = None) -> int:
