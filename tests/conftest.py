@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import fcntl
+import io
 import logging
 import os
 import threading
@@ -195,6 +196,22 @@ def run_in_parallel() -> Callable[..., list[Any]]:
         return results
 
     return run
+
+
+@pytest.fixture(scope="module")
+def demo_data(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """The demo data of every app (``core.demo``), seeded once per test module, in a transaction
+    rolled back after the module. Each test (``db``) runs in a savepoint inside it, so whatever a
+    test changes is undone before the next, and the seeding (seconds) is paid once, not per test."""
+    from django.db import transaction
+
+    from core.demo import demo_seeders
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        for _label, seeder in demo_seeders():
+            seeder(io.StringIO())
+        yield
+        transaction.set_rollback(True)
 
 
 @pytest.fixture

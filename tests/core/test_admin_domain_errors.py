@@ -11,7 +11,6 @@ pass without it."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
@@ -31,14 +30,6 @@ REFUSAL = "another officer changed this at the same moment: reload and try again
 
 class RefusedError(DomainError):
     """A refusal only the service can see."""
-
-
-@pytest.fixture
-def demo_data(db) -> None:
-    from core.demo import demo_seeders
-
-    for _label, seeder in demo_seeders():
-        seeder(io.StringIO())
 
 
 def guarded_admins() -> list[tuple[type, admin.ModelAdmin]]:

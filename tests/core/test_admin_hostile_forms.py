@@ -5,7 +5,6 @@ with form errors, a redirect (saved) or a refusal (403): never an exception."""
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
@@ -94,14 +93,6 @@ def with_hostile_values(data: dict[str, Any], form: forms.BaseForm, variant: str
             data.pop(key)
         data.update(widget_data(bound.html_name, bound.field, value))
     return data
-
-
-@pytest.fixture
-def demo_data(db) -> None:
-    from core.demo import demo_seeders
-
-    for _label, seeder in demo_seeders():
-        seeder(io.StringIO())
 
 
 def _try(client, method: str, url: str, data: dict | None = None) -> tuple[int | None, str]:

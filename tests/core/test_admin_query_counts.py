@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import io
 import uuid
 from typing import Any
 
@@ -168,14 +167,6 @@ BOUNDED = {"guildsync.GuildRank": "ten ranks at most (rank numbers 0-9, database
 
 def changelists() -> list[tuple[type[models.Model], admin.ModelAdmin]]:
     return [(m, a) for m, a in admin.site._registry.items() if m._meta.label not in SINGLETONS]
-
-
-@pytest.fixture
-def demo_data(db) -> None:
-    from core.demo import demo_seeders
-
-    for _label, seeder in demo_seeders():
-        seeder(io.StringIO())
 
 
 @pytest.mark.django_db
