@@ -54,6 +54,23 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip("uses PostgreSQL itself (a server-side function or trigger)")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (its own hook is a plain one)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under xdist (``--dist loadgroup``, tests/parallel.py), the tests of a module that share a
+    module-scoped fixture of ours (a ``runbot`` process, the demo data, a compiled addon) run on
+    one worker, which sets it up once, as the serial run does. Any test may name its own group
+    with ``@pytest.mark.xdist_group("name")``: the tests of one group share a worker."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None or item.get_closest_marker("xdist_group") is not None:
+            continue
+        shared = [name for name in info.names_closure
+                  if (defs := info.name2fixturedefs.get(name))
+                  and defs[-1].scope == "module" and defs[-1].baseid.startswith("tests")]
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(f"module:{item.module.__name__}"))
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     seed = config.getoption("hypothesis_seed", None)
     return f"hypothesis: profile guildops, seed {seed if seed is not None else 'random'}"

@@ -7,8 +7,6 @@ Test data must be committed for the bot process to see it: e2e tests use
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.factories import BOT_ARK_ROLE as ARK_ROLE
@@ -21,17 +19,6 @@ from tests.fakes.bot_process import BotProcess
 __all__ = ["ARK_ROLE", "GENERAL", "GUILD_ID", "MOD_ROLE", "People"]
 
 People = bot_people()
-HERE = Path(__file__).parent
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """One ``runbot`` per module: under xdist (``--dist loadgroup``) a module's end-to-end tests
-    stay on one worker, which starts the bot once, instead of one bot per worker."""
-    for item in items:
-        if (item.path.is_relative_to(HERE) and "bot" in getattr(item, "fixturenames", ())
-                and item.get_closest_marker("xdist_group") is None):
-            item.add_marker(pytest.mark.xdist_group(f"runbot:{item.module.__name__}"))
 
 
 @pytest.fixture(scope="module")
