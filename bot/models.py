@@ -89,6 +89,10 @@ class OutboxMessage(models.Model):
                          condition=Q(status__in=["pending", "sending"])),
             # a delivery run renews the leases of the rows it holds
             models.Index(fields=["claimed_by"], name="outbox_claimed_by_idx", condition=Q(status="sending")),
+            # /metrics (core.metrics) reads the waiting rows by kind with the oldest, and the rows given up
+            # in the last hour, from these alone (index-only scans, however many rows were ever sent)
+            models.Index(fields=["kind", "created_at"], name="outbox_pending_kind_idx", condition=Q(status="pending")),
+            models.Index(fields=["failed_at"], name="outbox_failed_at_idx", condition=Q(status="failed")),
         ]
         constraints = [
             models.CheckConstraint(

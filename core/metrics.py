@@ -4,9 +4,9 @@ Everything is read at scrape time from where it already lives, with indexed quer
 sets (never a count of a whole table), so a scrape stays cheap however large the outbox and the
 bytes ledger grow (``bench/metrics_scrape.py``: ≤ 200 ms with 1,000,000 of each):
 
-- the outbox: pending messages by kind and the age of the oldest (the pending rows only, through
-  the ``(status, next_attempt_at)`` index), messages given up in the last hour (the failed rows
-  only, same index);
+- the outbox: pending messages by kind and the age of the oldest, messages given up in the last
+  hour: index-only scans of two partial indexes (``outbox_pending_kind_idx``,
+  ``outbox_failed_at_idx``) that hold only the waiting and the failed rows;
 - Discord's answers by status code and the invalid ones (401/403/429) in the current 10-minute
   window, from ``bot.guard`` (Redis: shared by every process; without Redis only this process's);
 - Celery task outcomes and durations by task (:class:`core.models.TaskRunStat`, counted by the
@@ -83,7 +83,7 @@ def _outbox(now: dt.datetime):
     oldest = GaugeMetricFamily("guildops_outbox_oldest_pending_age_seconds",
                                "Age of the oldest outbox message still waiting (0 when none waits).")
     by_kind = {row["kind"]: row for row in OutboxMessage.objects.filter(status=status.PENDING).order_by()
-               .values("kind").annotate(n=Count("pk"), oldest=Min("created_at"))}
+               .values("kind").annotate(n=Count("*"), oldest=Min("created_at"))}
     for kind in OutboxMessage.Kind.values:
         pending.add_metric([kind], by_kind[kind]["n"] if kind in by_kind else 0)
     first = min((row["oldest"] for row in by_kind.values()), default=None)
