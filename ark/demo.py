@@ -8,6 +8,8 @@ import datetime as dt
 
 from django.utils import timezone
 
+from core.demo import name_demo_ids
+
 from . import services
 from .models import Alliance, Governor, Match
 
@@ -52,7 +54,17 @@ def next_weekend(now: dt.datetime) -> tuple[dt.date, dt.datetime, dt.datetime]:
         weekend += dt.timedelta(days=7)
 
 
+CHANNEL_NAMES = {1200000000000000101: "ark-osiris-signups", 1200000000000000102: "ark-osiris-roster",
+                 1200000000000000103: "ark-officers", 1200000000000000201: "ark-lions-signups",
+                 1200000000000000202: "ark-lions-roster"}
+PLAYER_NAMES = {1300000000000000001: "Khufu", 1300000000000000002: "Nefertari", 1300000000000000003: "Ramses",
+                1300000000000000004: "Hatshepsut", 1300000000000000005: "Imhotep", 1300000000000000006: "Cleopatra",
+                1300000000000000007: "Thutmose", 1300000000000000008: "Ankh", 1300000000000000009: "Seti",
+                1300000000000000010: "Anubis", 1300000000000000011: "Bastet"}
+
+
 def seed_demo(stdout) -> None:
+    name_demo_ids(members=PLAYER_NAMES, channels=CHANNEL_NAMES)
     for spec in ALLIANCES:
         if not Alliance.objects.filter(name=spec["name"]).exists():
             services.save_alliance(**spec)
@@ -90,6 +102,11 @@ def seed_demo(stdout) -> None:
         else "already imported"
     )
     drafted = _drafted_match(owners)
+    from .models import Ban  # one ban for a repeated no-show, so the bans page has a row to read
+
+    if not Ban.objects.filter(discord_user_id=1300000000000000011).exists():
+        services.add_ban(discord_user_id=1300000000000000011, governor_id=51234012, weekends=2,
+                         reason="Two no-shows in a row without telling the officers")
     stdout.write(
         f"ark: {len(ALLIANCES)} alliances, {len(GOVERNORS)} governors, match #{match.pk} with "
         f"{len(services.get_roster(match.pk))} signups, match #{started.pk} awaiting its result, "

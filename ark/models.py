@@ -306,10 +306,12 @@ class Ban(models.Model):
         ]
 
     def __str__(self) -> str:
+        from guildsync.services.directory import row_label  # names, never snowflakes (the member directory)
+
         who = " / ".join(
             x
             for x in (
-                f"user {self.discord_user_id}" if self.discord_user_id else "",
+                row_label(self, "discord_user_id", "member") if self.discord_user_id else "",
                 f"governor {self.governor_id}" if self.governor_id else "",
             )
             if x
@@ -332,7 +334,9 @@ class ReminderPrefs(models.Model):
         verbose_name_plural = "reminder preferences"
 
     def __str__(self) -> str:
-        return f"Reminders of {self.discord_user_id}: {'on' if self.dm_enabled else 'off'}"
+        from guildsync.services.directory import row_label
+
+        return f"Reminders of {row_label(self, 'discord_user_id', 'member')}: {'on' if self.dm_enabled else 'off'}"
 
     def wants(self, reminder_type: str) -> bool:
         return self.dm_enabled and reminder_type not in (self.disabled_types or [])
@@ -413,7 +417,10 @@ class MessageRef(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} of match #{self.match_id} → {self.channel_id}/{self.message_id or 'pending'}"
+        from guildsync.services.directory import row_label
+
+        return f"{self.kind} of match #{self.match_id} in {row_label(self, 'channel_id', 'channel')}" + (
+            "" if self.message_id else " (pending)")
 
 
 class SentReminder(models.Model):
@@ -454,7 +461,9 @@ class SentReminder(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reminder_type} → {self.target_id} for #{self.match_id} ({self.status})"
+        from guildsync.services.directory import row_label
+
+        return f"{self.reminder_type} → {row_label(self, 'target_id', 'any')} for #{self.match_id} ({self.status})"
 
 
 class ArkSettings(models.Model):

@@ -6,7 +6,7 @@ from django.utils.html import format_html
 
 from bot.delivery import retry_now
 from bot.models import OutboxMessage
-from core.admin_tools import MemberNamesMixin, has_model_permission, member_label
+from core.admin_tools import MemberNamesMixin, directory_label, has_model_permission, member_label
 
 NO_TOKEN = "DISCORD_TOKEN is not set: messages are queued but not sent."
 
@@ -16,13 +16,15 @@ class OutboxMessageAdmin(MemberNamesMixin, admin.ModelAdmin):
     """Read-only: rows are written by services and by the delivery worker."""
 
     member_fields = ("user_id",)
+    channel_fields = ("channel_id",)
     list_display = ("id", "kind", "status", "target", "topic", "attempts", "next_attempt_at", "last_error_short",
                     "sent_at", "created_at")
     list_filter = ("status", "kind", "topic")
     search_fields = ("=channel_id", "=user_id", "=guild_id", "=message_id", "=sent_message_id", "dedupe_key", "topic")
     date_hierarchy = "created_at"
     actions = ["retry_selected"]
-    readonly_fields = [f.name for f in OutboxMessage._meta.fields] + ["payload_redacted", "dedupe_key_redacted"]
+    readonly_fields = [f.name for f in OutboxMessage._meta.fields] + ["payload_redacted", "dedupe_key_redacted",
+                                                                      "target"]
     secret_permission = "ratmas.view_pairings_secret"
     redacted = {"payload": "payload_redacted", "dedupe_key": "dedupe_key_redacted"}
 
@@ -32,7 +34,7 @@ class OutboxMessageAdmin(MemberNamesMixin, admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         """A secret row (a Santa DM names the recipient, its dedupe key too) shows its payload
         and dedupe key only to holders of the pairings permission; others see a placeholder."""
-        fields = [f.name for f in OutboxMessage._meta.fields if f.name != "id"]
+        fields = ["target", *(f.name for f in OutboxMessage._meta.fields if f.name != "id")]
         if obj is not None and obj.secret and not self.may_read_secrets(request):
             fields = [self.redacted.get(name, name) for name in fields]
         return fields
@@ -56,8 +58,18 @@ class OutboxMessageAdmin(MemberNamesMixin, admin.ModelAdmin):
     @admin.display(description="target")
     def target(self, obj: OutboxMessage) -> str:
         if obj.channel_id:
-            return f"channel {obj.channel_id}"
-        return format_html("member {}", member_label(obj.user_id, obj.user_id_name))
+            name = getattr(obj, "channel_id_name", None)
+            if not hasattr(obj, "channel_id_name"):  # a change page's one row
+                from guildsync.services.directory import names_for
+
+                name = names_for("channel", [obj.channel_id]).get(obj.channel_id)
+            return directory_label("channel", obj.channel_id, name)
+        name = getattr(obj, "user_id_name", None)
+        if not hasattr(obj, "user_id_name"):
+            from guildsync.services.directory import names_for
+
+            name = names_for("member", [obj.user_id]).get(obj.user_id)
+        return format_html("member {}", member_label(obj.user_id, name))
 
     @admin.display(description="last error")
     def last_error_short(self, obj: OutboxMessage) -> str:

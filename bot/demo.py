@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from bot import outbox
 from bot.models import OutboxMessage
+from core.demo import name_demo_ids
 
 DEMO_CHANNEL_ID = 100_000_000_000_000_043
 DEMO_USER_ID = 100_000_000_000_100_001
@@ -32,6 +33,8 @@ STATES = {
 
 
 def seed_demo(stdout) -> None:
+    # the ids below are the Ratmas demo's announcement channel and one of its participants
+    name_demo_ids(members={DEMO_USER_ID: "Borin Ironfist"}, channels={DEMO_CHANNEL_ID: "announcements"})
     now = timezone.now()
     with transaction.atomic():
         for state, (kind, text, recorded) in STATES.items():
@@ -49,7 +52,7 @@ def seed_demo(stdout) -> None:
             if state == Status.SENDING:
                 fields["next_attempt_at"] = now + dt.timedelta(minutes=2)  # the worker's lease
             elif state == Status.SENT:
-                fields.update(sent_at=now, sent_message_id=1_300_000_000_000_000_001, sent_channel_id=DEMO_CHANNEL_ID)
+                fields.update(sent_at=now, sent_message_id=1_400_000_000_000_000_001, sent_channel_id=DEMO_CHANNEL_ID)
             elif state == Status.FAILED:
                 fields["failed_at"] = now
             OutboxMessage.objects.filter(pk=row.pk).update(**fields)

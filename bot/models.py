@@ -129,8 +129,10 @@ class OutboxMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        target = self.channel_id or self.user_id or "?"
-        return f"{self.get_kind_display()} → {target} ({self.status})"
+        from guildsync.services.directory import row_label  # names, never snowflakes (the member directory)
+
+        target = row_label(self, "channel_id", "channel") if self.channel_id else row_label(self, "user_id", "member")
+        return f"{self.get_kind_display()} → {target} ({self.get_status_display().lower()})"
 
     @property
     def nonce(self) -> str:

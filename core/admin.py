@@ -1,7 +1,9 @@
+import copy
 import functools
 
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django_celery_beat import admin as beat_admin
 from django_celery_beat.models import PeriodicTask
 from rest_framework_api_key.admin import APIKeyModelAdmin
@@ -57,6 +59,11 @@ admin.site.unregister(APIKey)
 admin.site.register(APIKey, ScopedAPIKeyAdmin)
 
 
+NO_KEY = ("Secrets cannot be stored on this server yet: FIELD_ENCRYPTION_KEY is not set. Whoever runs the "
+          "server sets it (any long random string, e.g. `openssl rand -hex 32`) and restarts; the run command "
+          "(scripts/run.sh) makes one under var/ by itself. Until then, keys can only come from the environment.")
+
+
 class SecretSettingForm(forms.ModelForm):
     value = forms.CharField(
         widget=forms.PasswordInput(render_value=False), strip=True,
@@ -92,6 +99,26 @@ class SecretSettingAdmin(ServiceFormMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["name", "status"] if obj else ["status"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """Without an encryption key nothing can be stored: the value box is disabled, so
+        nobody types a key only to be told so afterwards (the page says why, above the form)."""
+        form = super().get_form(request, obj, change, **kwargs)
+        if not settings.FIELD_ENCRYPTION_KEY and "value" in form.base_fields:
+            value = copy.deepcopy(form.base_fields["value"])  # the declared field is shared by every request
+            value.disabled, value.required, value.help_text = True, False, NO_KEY
+            form.base_fields["value"] = value
+        return form
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "GET" and not settings.FIELD_ENCRYPTION_KEY:
+            self.message_user(request, NO_KEY, messages.ERROR)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "GET" and not settings.FIELD_ENCRYPTION_KEY:
+            self.message_user(request, NO_KEY, messages.ERROR)
+        return super().changelist_view(request, extra_context)
 
     def _allowed(self, request) -> bool:
         return request.user.is_active and request.user.has_perm("core.manage_secrets")

@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.http import HttpRequest
 from django.urls import URLPattern, path
-from django.utils.html import format_html
 
 from core.errors import DomainError
 
@@ -149,95 +148,19 @@ def run_for_each(
     return ok
 
 
-# -- Discord members by name -----------------------------------------------------------------------
-def member_label(discord_id: int | None, name: str | None, *, recorded: bool = False) -> str:
-    """A Discord user as officers know them: the current name, the raw id on hover (the id
-    alone when the member directory has never seen them). ``recorded``: ``name`` is the row's
-    own copy from when it was written, not the directory's (the bank, id 0, has only that)."""
-    if not discord_id and not recorded:
-        return "—"
-    if not name:
-        return format_html('<span title="not in the member directory">{}</span>', discord_id)
-    note = " (name when recorded)" if recorded else ""
-    return format_html('<span title="Discord id {}{}">{}</span>', discord_id, note, name)
-
-
-def member_column(field: str, description: str = "member", *, stored_name: str | None = None
-                  ) -> Callable[[Any], str]:
-    """A list_display / readonly_fields column showing the member whose Discord id is in
-    ``field``, by name, sortable by name. The admin must list ``field`` in ``member_fields``
-    (``MemberNamesMixin``), which annotates the names in the changelist's one query.
-    ``stored_name``: the row's own copy of the name (written when the row was), shown when
-    the directory does not know the id (the bank, a member who left before the first sync)."""
-
-    @admin.display(description=description, ordering=f"{field}_name")
-    def column(obj: Any) -> str:
-        name = getattr(obj, f"{field}_name", None)
-        discord_id = getattr(obj, field)
-        if not name and stored_name and getattr(obj, stored_name, ""):
-            return member_label(discord_id, getattr(obj, stored_name), recorded=True)
-        return member_label(discord_id, name)
-
-    column.__name__ = f"{field}_member"
-    return column
-
-
-def actor_label(value: str | None, name: str | None) -> str:
-    """An audit row's actor (``core.discord_signin.officers.actor``): a Discord id by the
-    member's current name, the id on hover; a username (an officer without Discord, an API
-    key) as it is."""
-    value = (value or "").strip()
-    if not value:
-        return "—"
-    return member_label(int(value), name) if value.isdigit() else value
-
-
-def actor_column(field: str, description: str = "by") -> Callable[[Any], str]:
-    """A column for a text field holding an actor (Discord id or username), listed in the
-    admin's ``actor_fields`` (``MemberNamesMixin``)."""
-
-    @admin.display(description=description, ordering=field)
-    def column(obj: Any) -> str:
-        return actor_label(getattr(obj, field), getattr(obj, f"{field}_name", None))
-
-    column.__name__ = f"{field}_actor"
-    return column
-
-
-class MemberNamesMixin:
-    """For admins of rows that hold Discord user ids (``member_fields``) or audit actors
-    (``actor_fields``: text holding a Discord id or a username): the queryset carries each
-    member's current name (``<field>_name``, from the member directory, one subquery per
-    column inside the same query) and the search box also finds rows by the members' names,
-    not only by raw id."""
-
-    member_fields: tuple[str, ...] = ()
-    actor_fields: tuple[str, ...] = ()
-
-    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
-        from guildsync.services.members import actor_id_expression, name_expression
-
-        queryset = super().get_queryset(request)
-        if self.actor_fields:
-            queryset = queryset.annotate(**{f"{field}_as_id": actor_id_expression(field) for field in self.actor_fields})
-        return queryset.annotate(**{f"{field}_name": name_expression(field) for field in self.member_fields},
-                                 **{f"{field}_name": name_expression(f"{field}_as_id") for field in self.actor_fields})
-
-    def get_search_results(self, request: HttpRequest, queryset: models.QuerySet, search_term: str):
-        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        term = search_term.strip()
-        if not term or not (self.member_fields or self.actor_fields):
-            return found, may_have_duplicates
-        from guildsync.services.members import actor_values_matching, ids_matching
-
-        by_name = models.Q()
-        for field in self.member_fields:
-            by_name |= models.Q(**{f"{field}__in": ids_matching(term)})
-        for field in self.actor_fields:
-            by_name |= models.Q(**{f"{field}__in": actor_values_matching(term)})
-        if not self.get_search_fields(request):
-            return queryset.filter(by_name), may_have_duplicates
-        return found | queryset.filter(by_name), may_have_duplicates
+# Discord members, servers, channels and roles by name: core/admin_names.py (re-exported here).
+from core.admin_names import (  # noqa: E402,F401
+    MemberNamesMixin,
+    actor_column,
+    actor_label,
+    details_column,
+    directory_column,
+    directory_label,
+    member_column,
+    member_label,
+    readable_details,
+    server_filter,
+)
 
 
 # -- internal codes as words -----------------------------------------------------------------------
@@ -289,3 +212,37 @@ class DomainErrorPagesMixin:
     def changelist_view(self, request, extra_context=None):
         return self._guarded(request, lambda: super(DomainErrorPagesMixin, self).changelist_view(
             request, extra_context))
+
+
+# -- confirmation before anything that messages members or cannot be undone --------------------------
+CONFIRMED = "confirmed"  # the confirmation page's submit button: present only on the second request
+
+
+def confirm_first(*, title: str, affected: Callable[[Any], Iterable[str]], changes: str,
+                  button: str) -> Callable[[Callable], Callable]:
+    """Wrap an admin action so it first shows a confirmation page and changes nothing: per
+    selected row, who will be messaged or affected (``affected(row)``: names) and what changes
+    (``changes``); the action itself runs only when the officer confirms (the page posts the
+    same selection back with ``confirmed``). Apply it under ``@admin.action``."""
+
+    def wrap(action: Callable) -> Callable:
+        import functools
+
+        from django.template.response import TemplateResponse
+
+        @functools.wraps(action)
+        def confirmed_action(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: models.QuerySet):
+            if request.POST.get(CONFIRMED):
+                return action(model_admin, request, queryset)
+            rows = [{"row": str(row), "affected": list(affected(row))} for row in queryset]
+            return TemplateResponse(request, "admin/confirm_action.html", {
+                **model_admin.admin_site.each_context(request), "title": title, "opts": model_admin.model._meta,
+                "rows": rows, "changes": changes, "button": button, "action": request.POST.get("action", ""),
+                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME, "confirmed_name": CONFIRMED,
+                "select_across": request.POST.get("select_across", "0"),
+            })
+
+        return confirmed_action
+
+    return wrap

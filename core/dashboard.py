@@ -90,7 +90,8 @@ def integrity_panel(now) -> Panel:
     panel = Panel("integrity", "Open integrity issues", empty="No open issues.")
     for row in (AuditIssue.objects.filter(resolved_at__isnull=True).values("issue_type")
                 .annotate(n=Count("pk")).order_by("-n", "issue_type")):
-        label = row["issue_type"].replace("_", " ")
+        labels = dict(AuditIssue.IssueType.choices)  # plain words ("Character in no player"), never the code
+        label = labels.get(row["issue_type"], row["issue_type"].replace("_", " "))
         panel.lines.append(Line(f"{row['n']} × {label}",
                                 changelist("guildsync.auditissue", open="null", issue_type=row["issue_type"]),
                                 "warning"))

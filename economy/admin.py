@@ -15,18 +15,23 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
+from core.admin_names import plain_label
 from core.admin_tools import (
     DomainErrorPagesMixin,
     ExtraViewsMixin,
     MemberNamesMixin,
     ReadOnlyAdmin,
     actor_column,
+    confirm_first,
+    directory_column,
     has_model_permission,
     member_column,
     member_label,
     run_for_each,
+    server_filter,
 )
 from core.discord_signin import officers
 from economy import services
@@ -41,10 +46,13 @@ from economy.models import (
     SquadMembership,
 )
 from economy.services import EconomyError
-from guildsync.services.members import names_for
+from guildsync.services.directory import names_for
+
+SERVER = directory_column("server", "guild_id", "server")
+MEMBER = member_column("user_id")
 
 
-class SettingsAdmin(DomainErrorPagesMixin, admin.ModelAdmin):
+class SettingsAdmin(DomainErrorPagesMixin, MemberNamesMixin, admin.ModelAdmin):
     """Officer-edited settings, validated and saved by ``services.save_settings``."""
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
@@ -68,11 +76,16 @@ class AdjustBalanceForm(forms.Form):
 class BytesBalanceAdmin(ExtraViewsMixin, MemberNamesMixin, admin.ModelAdmin):
     extra_views = (("leaderboard/", "leaderboard_view", "leaderboard"),)
     member_fields = ("user_id",)
-    list_display = (member_column("user_id"), "guild_id", "balance", "total_received", "total_sent", "streak_count", "last_daily")
-    list_filter = ("guild_id",)
+    server_fields = ("guild_id",)
+    list_display = (member_column("user_id"), "balance", "total_received", "total_sent", "streak_count", "last_daily",
+                    SERVER)
+    list_filter = (server_filter(),)
     search_fields = ("=user_id",)
     ordering = ("-balance", "user_id")
-    readonly_fields = (member_column("user_id"), "guild_id", "user_id", "balance", "total_received", "total_sent", "last_daily",
+    fields = (MEMBER, SERVER, "user_id", "balance",
+              "total_received", "total_sent", "last_daily", "streak_count", "last_transfer_at", "created_at",
+              "updated_at")
+    readonly_fields = (MEMBER, SERVER, "user_id", "balance", "total_received", "total_sent", "last_daily",
                        "streak_count", "last_transfer_at", "created_at", "updated_at")
     actions = ["adjust_balance"]
     change_list_template = "admin/economy/bytesbalance/change_list.html"
@@ -102,15 +115,17 @@ class BytesBalanceAdmin(ExtraViewsMixin, MemberNamesMixin, admin.ModelAdmin):
         """Top balances of a guild as an inline SVG bar chart (no external assets)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        guilds = list(BytesBalance.objects.order_by("guild_id").values_list("guild_id", flat=True).distinct())
+        guild_ids = list(BytesBalance.objects.order_by("guild_id").values_list("guild_id", flat=True).distinct())
+        servers = names_for("server", guild_ids)
+        guilds = [(g, plain_label("server", g, servers.get(g))) for g in guild_ids]
         try:
-            guild_id = int(request.GET.get("guild_id") or (guilds[0] if guilds else 0))
+            guild_id = int(request.GET.get("guild_id") or (guild_ids[0] if guild_ids else 0))
         except ValueError:
             guild_id = 0
         board = services.get_leaderboard(guild_id, limit=15)
         top = max((b.balance for b in board), default=0) or 1
-        names = names_for(b.user_id for b in board)
-        bars = [{"rank": i + 1, "user_id": b.user_id, "name": names.get(b.user_id, str(b.user_id)),
+        names = names_for("member", [b.user_id for b in board])
+        bars = [{"rank": i + 1, "user_id": b.user_id, "name": plain_label("member", b.user_id, names.get(b.user_id)),
                  "balance": b.balance, "y": i * 28,
                  "width": round(560 * b.balance / top)} for i, b in enumerate(board)]
         return TemplateResponse(request, "admin/economy/leaderboard.html", {
@@ -145,9 +160,10 @@ class BytesTransactionAdmin(MemberNamesMixin, ReadOnlyAdmin):
     current name), all in the changelist's one query."""
 
     member_fields = ("giver_id", "receiver_id")
+    server_fields = ("guild_id",)
     list_display = ("created_at", "kind", transaction_side("giver_id", "giver_username", "from"),
-                    transaction_side("receiver_id", "receiver_username", "to"), "amount", "reason", "guild_id")
-    list_filter = ("kind", "guild_id", "created_at")
+                    transaction_side("receiver_id", "receiver_username", "to"), "amount", "reason", SERVER)
+    list_filter = ("kind", server_filter(), "created_at")
     search_fields = ("giver_username", "receiver_username", "=giver_id", "=receiver_id", "reason")
     date_hierarchy = "created_at"
 
@@ -166,24 +182,48 @@ class BytesTransactionAdmin(MemberNamesMixin, ReadOnlyAdmin):
 
 @admin.register(BytesConfig)
 class BytesConfigAdmin(SettingsAdmin):
-    list_display = ("guild_id", "starting_balance", "daily_amount", "max_transfer", "transfer_cooldown_hours")
+    server_fields = ("guild_id",)
+    list_display = ("__str__", "starting_balance", "daily_amount", "max_transfer", "transfer_cooldown_hours")
     search_fields = ("=guild_id",)
+    readonly_fields = ("role_rewards_by_name",)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.base_fields["role_rewards"].label = "Role rewards by role id"  # shown by name just below
+        return form
+
+    @admin.display(description="role rewards by name")
+    def role_rewards_by_name(self, obj: BytesConfig) -> str:
+        """The role rewards as officers read them (the JSON box above keeps the role ids)."""
+        rewards = obj.role_rewards or {}
+        if not rewards:
+            return "—"
+        roles = names_for("role", rewards)
+        return format_html_join(mark_safe("<br>"), "{}: at {} bytes",
+                                ((plain_label("role", rid, roles.get(int(rid))), bytes_) for rid, bytes_ in rewards.items()))
 
 
 @admin.register(RoleRewardGrant)
 class RoleRewardGrantAdmin(MemberNamesMixin, ReadOnlyAdmin):
     member_fields = ("user_id",)
-    list_display = (member_column("user_id"), "role_id", "threshold", "guild_id", "granted_at")
-    list_filter = ("guild_id",)
+    role_fields = ("role_id",)
+    server_fields = ("guild_id",)
+    list_display = (member_column("user_id"), directory_column("role", "role_id", "role"), "threshold", "granted_at",
+                    SERVER)
+    list_filter = (server_filter(),)
+    fields = readonly_fields = (member_column("user_id"), directory_column("role", "role_id", "role"), "threshold",
+                                "granted_at", SERVER, "user_id", "role_id")
     search_fields = ("=user_id", "=role_id")
 
 
 # -- squads ----------------------------------------------------------------------------------
 @admin.register(Squad)
 class SquadAdmin(SettingsAdmin):
-    list_display = ("name", "guild_id", "role_id", "member_count", "max_members", "switch_cost", "is_default",
-                    "is_active")
-    list_filter = ("guild_id", "is_active", "is_default")
+    server_fields = ("guild_id",)
+    role_fields = ("role_id",)
+    list_display = ("name", directory_column("role", "role_id", "Discord role"), "member_count", "max_members",
+                    "switch_cost", "is_default", "is_active", SERVER)
+    list_filter = (server_filter(), "is_active", "is_default")
     search_fields = ("name", "=role_id")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Squad]:
@@ -197,7 +237,8 @@ class SquadAdmin(SettingsAdmin):
 @admin.register(SquadMembership)
 class SquadMembershipAdmin(MemberNamesMixin, ReadOnlyAdmin):
     member_fields = ("user_id",)
-    list_display = (member_column("user_id"), "squad", "guild_id", "joined_at")
+    server_fields = ("guild_id",)
+    list_display = (member_column("user_id"), "squad", "joined_at", SERVER)
     list_filter = ("squad",)
     list_select_related = ("squad",)
     search_fields = ("=user_id", "squad__name")
@@ -241,7 +282,7 @@ class ModerationCaseAdmin(MemberNamesMixin, ReadOnlyAdmin):
     list_display = ("created_at", "action", member_column("user_id", "member", stored_name="user_tag"),
                     member_column("moderator_id", "moderator", stored_name="moderator_tag"), "reason", "expires_at",
                     "resolved", actor_column("resolved_by", "resolved by"))
-    list_filter = (CaseStateFilter, "action", "guild_id")
+    list_filter = (CaseStateFilter, "action", server_filter())
     list_select_related = ("rule",)
     search_fields = ("user_tag", "=user_id", "moderator_tag", "reason")
     date_hierarchy = "created_at"
@@ -251,6 +292,10 @@ class ModerationCaseAdmin(MemberNamesMixin, ReadOnlyAdmin):
         return has_model_permission(request, ModerationCase, "change")
 
     @admin.action(description="Resolve (lifts an active timeout)", permissions=["resolve"])
+    @confirm_first(title="Resolve these cases?", button="Yes, resolve",
+                   affected=lambda c: [f"{plain_label('member', c.user_id, c.user_id_name or c.user_tag)}: "
+                                       f"{c.get_action_display().lower()}, {c.reason}"],
+                   changes="Each case is closed; a member still timed out gets the timeout lifted in Discord.")
     def resolve(self, request: HttpRequest, queryset: QuerySet[ModerationCase]) -> None:
         run_for_each(self, request, queryset, lambda c: services.resolve_case(c.pk, officers.actor(request.user)),
                      summary="Resolved {n} case(s).")
@@ -274,8 +319,9 @@ class RuleTrialForm(forms.Form):
 @admin.register(AutoModRule)
 class AutoModRuleAdmin(ExtraViewsMixin, SettingsAdmin):
     extra_views = (("<uuid:rule_id>/test/", "test_view", "test"),)
-    list_display = ("__str__", "guild_id", "rule_type", "action", "priority", "is_active", "test_link")
-    list_filter = ("guild_id", "rule_type", "action", "is_active")
+    server_fields = ("guild_id",)
+    list_display = ("__str__", "rule_type", "action", "priority", "is_active", "test_link", SERVER)
+    list_filter = (server_filter(), "rule_type", "action", "is_active")
     search_fields = ("name",)
     ordering = ("guild_id", "priority")
 

@@ -14,16 +14,22 @@ from django.utils import timezone
 
 from bot import outbox
 from bot.models import OutboxMessage
+from core.demo import DEMO_SERVER_ID, DEMO_SERVER_NAME, name_demo_ids
 from economy import services
 from economy.models import AutoModRule, BytesConfig, BytesTransaction, ModerationCase, Squad
 
-DEMO_GUILD = 900_000_000_000_000_001
+DEMO_GUILD = DEMO_SERVER_ID  # the one demo server ("Stormwatch"), shared with every app's demo
 FIRST_USER = 900_000_000_000_100_000
 DEMO_CHANNEL = 900_000_000_000_000_601
+MEMES_CHANNEL = 900_000_000_000_000_501
+MODERATOR_ROLE = 900_000_000_000_000_401
+MODERATOR = FIRST_USER + 999
 NAMES = ["Aelinor", "Brakk", "Cyrene", "Dorn", "Elowen", "Fenwick", "Galen", "Halvard", "Isolde", "Jory",
          "Kestrel", "Lirien", "Morwen", "Nyx", "Orrin", "Pella", "Quill", "Rowan", "Sable", "Thane", "Ulric",
          "Vesper", "Wren", "Xander", "Yara", "Zephyr", "Ash", "Briar", "Cael", "Dusk"]
 REWARD_ROLES = {"900000000000000201": 150, "900000000000000202": 400}
+ROLE_NAMES = {900_000_000_000_000_201: "Chatterbox", 900_000_000_000_000_202: "Regular",
+              MODERATOR_ROLE: "Moderator"}
 SQUADS = [
     {"role_id": 900_000_000_000_000_301, "name": "Red Dragons", "description": "Fire first, ask later.",
      "switch_cost": 50, "max_members": None, "is_default": True, "welcome_message": "Welcome to the Red Dragons!"},
@@ -36,13 +42,13 @@ RULES = [
     {"name": "Slurs and scams", "rule_type": "keyword", "config": {"keywords": ["free nitro", "scam*"]},
      "action": "delete", "priority": 0},
     {"name": "No invites", "rule_type": "invites", "config": {}, "action": "warn", "priority": 1,
-     "exempt_role_ids": [900_000_000_000_000_401]},
+     "exempt_role_ids": [MODERATOR_ROLE]},
     {"name": "Spam", "rule_type": "spam", "config": {"messages": 6, "seconds": 10}, "action": "timeout",
      "priority": 2, "timeout_minutes": 10},
     {"name": "Mass mentions", "rule_type": "mention_spam", "config": {"max_mentions": 6}, "action": "timeout",
      "priority": 3},
     {"name": "Shouting", "rule_type": "caps", "config": {"min_length": 15, "max_ratio": 0.8}, "action": "delete",
-     "priority": 4, "exempt_channel_ids": [900_000_000_000_000_501]},
+     "priority": 4, "exempt_channel_ids": [MEMES_CHANNEL]},
 ]
 
 
@@ -54,6 +60,9 @@ def _upsert(model: Any, lookup: dict[str, Any], fields: dict[str, Any]) -> Any:
 
 
 def seed_demo(stdout: Any) -> None:
+    name_demo_ids(members={**{FIRST_USER + i: name for i, name in enumerate(NAMES)}, MODERATOR: "ModMarta"},
+                  channels={DEMO_CHANNEL: "general", MEMES_CHANNEL: "memes"},
+                  roles={**ROLE_NAMES, **{s["role_id"]: s["name"] for s in SQUADS}})
     with transaction.atomic():
         _upsert(BytesConfig, {"guild_id": DEMO_GUILD}, {
             "starting_balance": 100, "daily_amount": 10, "max_transfer": 500, "transfer_cooldown_hours": 0,
@@ -68,13 +77,13 @@ def seed_demo(stdout: Any) -> None:
             _cases()
         # the demo guild is not a real server: withdraw what it would have said in Discord (its
         # roles, moderation, and the DMs to its made-up members, the message delete) before any worker sends it
-        demo_users = [FIRST_USER + i for i in range(len(NAMES))] + [FIRST_USER + 999]
+        demo_users = [FIRST_USER + i for i in range(len(NAMES))] + [MODERATOR]
         queued = OutboxMessage.objects.filter(Q(guild_id=DEMO_GUILD) | Q(user_id__in=demo_users)
                                               | Q(channel_id=DEMO_CHANNEL),
                                               created_at__gte=started, topic__startswith="economy.",
                                               status=OutboxMessage.Status.PENDING)
         outbox.withdraw_pending(list(queued.values_list("pk", flat=True)), reason="demo guild is not a real server")
-    stdout.write(f"economy: guild {DEMO_GUILD}: {len(NAMES)} balances, {len(SQUADS)} squads, {len(RULES)} rules")
+    stdout.write(f"economy: {DEMO_SERVER_NAME}: {len(NAMES)} balances, {len(SQUADS)} squads, {len(RULES)} rules")
 
 
 def _history(squads: list[Squad]) -> None:
@@ -100,7 +109,7 @@ def _history(squads: list[Squad]) -> None:
 
 
 def _cases() -> None:
-    moderator, tag = FIRST_USER + 999, "ModMarta"
+    moderator, tag = MODERATOR, "ModMarta"
     services.open_case(DEMO_GUILD, FIRST_USER + 5, NAMES[5], moderator, tag, "warn", "Spoilers in #general")
     services.open_case(DEMO_GUILD, FIRST_USER + 8, NAMES[8], moderator, tag, "timeout", "Heated argument",
                        duration_minutes=60)

@@ -56,7 +56,9 @@ class BytesBalance(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} in {self.guild_id}: {self.balance} bytes"
+        from guildsync.services.directory import row_label  # names, never snowflakes (the member directory)
+
+        return f"{row_label(self, 'user_id', 'member')}: {self.balance} bytes"
 
 
 class BytesTransaction(models.Model):
@@ -125,7 +127,9 @@ class BytesConfig(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Economy config of {self.guild_id}"
+        from guildsync.services.directory import row_label
+
+        return f"Economy settings of {row_label(self, 'guild_id', 'server')}"
 
 
 class Squad(models.Model):
@@ -181,7 +185,9 @@ class SquadMembership(models.Model):
         indexes = [models.Index(fields=["squad"], name="ix_squad_member_squad")]
 
     def __str__(self) -> str:
-        return f"{self.user_id} in {self.squad_id}"
+        from guildsync.services.directory import row_label
+
+        return f"{row_label(self, 'user_id', 'member')} in {self.squad.name}"
 
 
 class RoleRewardGrant(models.Model):
@@ -201,7 +207,9 @@ class RoleRewardGrant(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"role {self.role_id} → {self.user_id}"
+        from guildsync.services.directory import row_label
+
+        return f"{row_label(self, 'role_id', 'role')} → {row_label(self, 'user_id', 'member')}"
 
 
 class ModerationAction(models.TextChoices):

@@ -380,7 +380,11 @@ def adjust_balance(guild_id: int, user_id: int, amount: int, reason: str, office
     if not reason:
         raise EconomyError("Say why the balance is adjusted.")
     officer_label = f"Officer {officer}"[:100]
-    member = (user_id, username or str(user_id))
+    if not username:  # the member's name as the directory knows it, never a bare snowflake
+        from guildsync.services.directory import label
+
+        username = label("member", user_id)
+    member = (user_id, username)
     with transaction.atomic():
         balance = _locked_balance(guild_id, user_id, get_config(guild_id).starting_balance)
         if balance.balance + amount < 0:

@@ -30,6 +30,7 @@ from core.admin_tools import (
     ReadOnlyInline,
     ServiceFormMixin,
     actor_column,
+    details_column,
     has_model_permission,
 )
 from core.discord_signin import officers
@@ -281,7 +282,9 @@ OpenFilter = null_filter("status", "open", "resolved_at", "Open", "Closed")
 
 class AddonUploadForm(forms.Form):
     file = forms.FileField(label="SavedVariables file",
-                           help_text="World of Warcraft/_retail_/WTF/Account/<ACCOUNT>/SavedVariables/GuildSync.lua")
+                           # help texts are HTML: "<ACCOUNT>" would vanish as an unknown tag
+                           help_text="World of Warcraft/_retail_/WTF/Account/&lt;ACCOUNT&gt;/SavedVariables/"
+                                     "GuildSync.lua (&lt;ACCOUNT&gt;: your Battle.net account's folder)")
 
 
 class LinkToPlayerForm(forms.Form):
@@ -463,7 +466,8 @@ class AuditIssueAdmin(ReadOnlyAdmin):
     list_select_related = ["wow_character", "discord_user", "player"]
     search_fields = ["summary", "wow_character__character_name", "discord_user__username",
                      "discord_user__display_name", "player__display_name"]
-    exclude = ["issue_hash"]  # an internal key: the type and summary say what the issue is
+    exclude = ["issue_hash", "details"]  # an internal key: the type and summary say what the issue is
+    readonly_fields = [details_column()]  # the details with members, channels and roles by name
     actions = ["resolve", "dismiss"]
     inlines = [RoleChangeInline]
 

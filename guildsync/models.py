@@ -165,6 +165,7 @@ class WowCharacter(models.Model):
     )
 
     class Meta:
+        verbose_name = "WoW character"  # spelled like "WoW classes" in the sidebar
         ordering = ["character_name", "realm_slug"]
         constraints = [
             models.UniqueConstraint(Lower("character_name"), "realm_slug", name="wowcharacter_unique_name_realm",
@@ -450,6 +451,39 @@ class DiscordRole(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DiscordServer(models.Model):
+    """A Discord server (guild) by name, as the bot last saw it (GUILD_CREATE, GUILD_UPDATE) or as
+    the demo data names it: the member directory's servers, so pages say "Stormwatch", not a
+    snowflake (Discord owns these rows)."""
+
+    discord_id = models.BigIntegerField(unique=True, help_text="The server's snowflake.")
+    name = models.CharField(max_length=100)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DiscordChannel(models.Model):
+    """A channel (or thread) of a Discord server by name, as the bot last saw it (GUILD_CREATE,
+    CHANNEL_CREATE/UPDATE): pages say "#raid-signups" and link to Discord instead of showing a
+    snowflake (Discord owns these rows)."""
+
+    discord_id = models.BigIntegerField(unique=True, help_text="The channel's snowflake.")
+    server_id = models.BigIntegerField(null=True, blank=True, help_text="The server's snowflake (none for DMs).")
+    name = models.CharField(max_length=100)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"#{self.name}"
 
 
 class RankRoleMapping(models.Model):

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from core.admin_tools import DomainErrorPagesMixin, ExtraViewsMixin, member_label, run_for_each
 from core.admin_tools import ServiceFormMixin as CoreServiceFormMixin
@@ -144,8 +144,8 @@ class RecurringEventAdmin(ServiceFormMixin, admin.ModelAdmin):
             if result.status == result.ALREADY_BOOKED:
                 return f"{night}: already has an upcoming event ({result.event}); auto-booking continues from it."
             where = result.event.raid_helper_url or "here only (Raid-Helper is not configured)"
-            return (f"{night}: booked {result.event} ({where}); {result.signups_sent} sign-ups sent, "
-                    f"{result.signups_failed} failed.")
+            return (f"{night}: booked {result.event} ({where}): {roster.booking_summary(result.event)}; "
+                    f"{result.signups_sent} sign-ups sent to Raid-Helper, {result.signups_failed} failed.")
 
         run_for_each(self, request, queryset, services.book_first_event, describe=describe,
                      errors=(DomainError, RaidHelperError))
@@ -224,9 +224,19 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
     search_fields = ["title", "=raid_helper_event_id"]
     date_hierarchy = "event_date"
     autocomplete_fields = ["season", "recurring_event"]
-    raw_id_fields = ["next_event"]
     readonly_fields = ["raid_helper_state", "live_roster", "auto_booked", "next_booked_at", "next_event",
                        "signups_imported_at", "last_import", "wcl_import", "raid_helper_payload", "created_at"]
+    # For officers: what the event is and its roster first (the attendance rows follow); the
+    # booking, import and push bookkeeping read-only and folded away at the end.
+    fieldsets = [
+        (None, {"fields": ["title", "event_date", "start_time_utc", "end_time_utc", "season", "recurring_event",
+                           "live_roster"]}),
+        ("Raid-Helper and Warcraft Logs", {"fields": ["raid_helper_state", "raid_helper_event_id",
+                                                      "discord_channel_id", "last_import", "wcl_import"]}),
+        ("Bookkeeping (read-only)", {"classes": ["collapse"], "fields": [
+            "auto_booked", "next_booked_at", "next_event", "signups_imported_at", "raid_helper_payload",
+            "created_at"]}),
+    ]
     inlines = [RaidAttendanceInline, AddAttendanceInline]
     actions = ["book_next_now", "import_signups", "mark_accepted_attended", "import_wcl_attendance"]
     service_fields = services.EVENT_FIELDS
@@ -368,12 +378,13 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
         def describe(event: RaidEvent, result: services.BookingResult) -> str:
             if result.status == result.ALREADY_BOOKED:
                 return f"{event}: next week was already booked ({result.event})."
+            signed = roster.booking_summary(result.event)
             if not result.event.raid_helper_event_id:
                 return (f"{event}: booked {result.event} here only (Raid-Helper is not configured, so "
                         "nothing was posted there yet; it is pushed with its sign-ups once Raid-Helper is "
-                        "configured).")
-            return (f"{event}: booked {result.event} ({result.event.raid_helper_url}); "
-                    f"{result.signups_sent} sign-ups sent, {result.signups_failed} failed.")
+                        f"configured). Signed up: {signed}.")
+            return (f"{event}: booked {result.event} ({result.event.raid_helper_url}): {signed}; "
+                    f"{result.signups_sent} sign-ups sent to Raid-Helper, {result.signups_failed} failed.")
 
         run_for_each(self, request, queryset.select_related("recurring_event"), book, describe=describe,
                      errors=(DomainError, RaidHelperError))
@@ -444,7 +455,7 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
 class RaidAttendanceAdmin(DomainErrorPagesMixin, admin.ModelAdmin):
     """Browse attendance across events; edits happen on the event's page."""
 
-    list_display = ["player", "event", "status", "attended", "attended_source", "signed_up", "source", "signup_push"]
+    list_display = ["player", "status", "source", "signup_push", "attended", "attended_source", "signed_up", "event"]
     list_filter = ["status", "attended", "attended_source", "source", "signup_push", "event__season"]
     list_select_related = ["player", "event"]
     search_fields = ["player__display_name", "event__title"]
@@ -467,9 +478,15 @@ class RaidAttendanceAdmin(DomainErrorPagesMixin, admin.ModelAdmin):
 class RaidHelperSettingsAdmin(ServiceFormMixin, admin.ModelAdmin):
     """One row. The API key is never shown: only whether RAID_HELPER_API_KEY is set."""
 
-    fields = ["api_key_status", "server_id", "raid_channel_id", "leader_discord_id", "leader", "default_template_id",
-              "timezone"]
-    readonly_fields = ["api_key_status", "leader"]
+    fieldsets = [
+        (None, {"fields": ["api_key_status", "server_id", "raid_channel_id", "leader_discord_id", "leader",
+                           "default_template_id", "timezone"]}),
+        ("Warcraft Logs (attendance from the logs)", {
+            "fields": ["wcl_credentials_status", "wcl_guild_id", "wcl_guild_name", "wcl_guild_server_slug",
+                       "wcl_guild_server_region"],
+            "description": "The guild whose logs give attendance. The environment's WCL_GUILD_* win when set."}),
+    ]
+    readonly_fields = ["api_key_status", "leader", "wcl_credentials_status"]
     service_fields = services.SETTINGS_FIELDS
 
     def save_fields(self, pk, **fields) -> RaidHelperSettings:
@@ -484,6 +501,15 @@ class RaidHelperSettingsAdmin(ServiceFormMixin, admin.ModelAdmin):
             return "—"
         return member_label(obj.leader_discord_id, names_for([obj.leader_discord_id]).get(obj.leader_discord_id))
 
+    @admin.display(description="Warcraft Logs client")
+    def wcl_credentials_status(self, obj=None) -> str:
+        """The client id and secret are secrets: set under Secret settings (or the environment)."""
+        missing = [name for name in ("WCL_CLIENT_ID", "WCL_CLIENT_SECRET") if not secret_source(name)]
+        if not missing:
+            return "set (client id and secret)"
+        return format_html_join(", ", '<a href="{}?name={}">set {}</a>', (
+            (reverse("admin:core_secretsetting_add"), name, name) for name in missing))
+
     @admin.display(description="API key")
     def api_key_status(self, obj=None) -> str:
         source = secret_source("RAID_HELPER_API_KEY")
@@ -491,8 +517,11 @@ class RaidHelperSettingsAdmin(ServiceFormMixin, admin.ModelAdmin):
             return "set (RAID_HELPER_API_KEY in the environment)"
         if source:
             return "set (Secret settings: RAID_HELPER_API_KEY)"
-        return ("missing: set RAID_HELPER_API_KEY under Secret settings or in the environment (from /apikey in "
-                "Discord); events booked meanwhile are pushed to Raid-Helper once it is set")
+        return format_html(
+            'missing: <a href="{}?name=RAID_HELPER_API_KEY">set RAID_HELPER_API_KEY under Secret settings</a> '
+            "(the key Raid-Helper's /apikey command gives in Discord; needs the “manage secrets” permission) or in "
+            "the environment; events booked meanwhile are pushed to Raid-Helper once it is set",
+            reverse("admin:core_secretsetting_add"))
 
     def has_add_permission(self, request) -> bool:
         return super().has_add_permission(request) and not RaidHelperSettings.objects.exists()

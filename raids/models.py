@@ -313,6 +313,17 @@ class RaidHelperSettings(models.Model):
     default_template_id = models.CharField(max_length=40, default="wowretail2")
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone],
                                 help_text="The time zone Raid-Helper reads event dates in (its server setting).")
+    # Warcraft Logs: the guild whose reports give attendance (the client id and secret are secrets:
+    # Secret settings). The environment's WCL_GUILD_* win when set.
+    wcl_guild_id = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name="Warcraft Logs guild number",
+        help_text="The number in the guild's Warcraft Logs address (warcraftlogs.com/guild/id/NUMBER); "
+                  "or leave it empty and give the name, realm and region below.")
+    wcl_guild_name = models.CharField(max_length=64, blank=True, verbose_name="Warcraft Logs guild name")
+    wcl_guild_server_slug = models.CharField(max_length=64, blank=True, verbose_name="Warcraft Logs realm",
+                                             help_text="The realm as in its address, e.g. twisting-nether.")
+    wcl_guild_server_region = models.CharField(max_length=4, blank=True, verbose_name="Warcraft Logs region",
+                                               help_text="us, eu, kr, tw or cn.")
 
     class Meta:
         verbose_name = "Raid-Helper settings"
@@ -326,6 +337,10 @@ class RaidHelperSettings(models.Model):
     def clean(self) -> None:
         if self.server_id and not self.server_id.isdigit():
             raise ValidationError({"server_id": "A Discord server id is digits only."})
+        if self.wcl_guild_server_region and self.wcl_guild_server_region.lower() not in ("us", "eu", "kr", "tw", "cn"):
+            raise ValidationError({"wcl_guild_server_region": "The Warcraft Logs region is us, eu, kr, tw or cn."})
+        if self.wcl_guild_name and not (self.wcl_guild_server_slug and self.wcl_guild_server_region):
+            raise ValidationError({"wcl_guild_server_slug": "A guild found by name needs its realm and region too."})
 
     @classmethod
     def load(cls) -> RaidHelperSettings:

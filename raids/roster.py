@@ -3,7 +3,9 @@
 the sign-up sync queues 24 hours before the start all render this one computation.
 
 A player's role is the role they signed up as (the Raid-Helper slot: a Demonology warlock in
-the Tank slot tanks), else their spec's usual role, else their main spec's.
+the Tank slot tanks), else their sign-up spec's usual role, else their main spec's: the spec an
+officer set on the player (an override), else their main character's active spec
+(``effective_main_spec``). A sign-up whose role stays unknown is listed under "No role" with why.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from bot.outbox import discord_timestamp
+from guildsync.models import Player, Specialization
 from raids.models import RaidAttendance, RaidEvent
 
 Status = RaidAttendance.Status
@@ -63,14 +66,30 @@ class Roster:
         return text if len(text) <= 2000 else text[:1990] + "\n…"
 
 
+def effective_main_spec(player: Player) -> Specialization | None:
+    """The spec a player raids as by default: the officer's choice (``Player.main_spec``), else
+    the main character's active spec as Blizzard last reported it."""
+    if player.main_spec_id:
+        return player.main_spec
+    character = player.main_character
+    return character.active_spec if character is not None and character.active_spec_id else None
+
+
+def _no_role_reason(player: Player) -> str:
+    if player.main_character_id is None:
+        return "no main character"
+    return "no spec on the sign-up or the player; main character's spec unknown"
+
+
 def live_roster(event: RaidEvent) -> Roster:
     night = event.recurring_event
     roster = Roster(event, wanted={role: getattr(night, attr) if night else 0 for role, _l, attr in ROLES})
     rows = (event.attendance.select_related("player", "role", "specialization__default_role",
-                                            "player__main_spec__default_role")
+                                            "player__main_spec__default_role",
+                                            "player__main_character__active_spec__default_role")
             .order_by("player__display_name"))
     for row in rows:
-        spec = row.specialization or row.player.main_spec
+        spec = row.specialization or effective_main_spec(row.player)
         label = row.player.display_name + (f" ({spec.name})" if spec else "")
         if row.status == Status.TENTATIVE:
             roster.tentative.append(label)
@@ -79,11 +98,33 @@ def live_roster(event: RaidEvent) -> Roster:
         elif row.status == Status.ABSENCE:
             roster.absence.append(label)
         else:
-            role = row.role.name if row.role_id else (spec.default_role.name if spec else None)
-            (roster.by_role.setdefault(role, []) if role else roster.no_role).append(label)
+            role = row.role.name if row.role_id else (spec.default_role.name if spec and spec.default_role_id else None)
+            if role:
+                roster.by_role.setdefault(role, []).append(label)
+            else:
+                roster.no_role.append(f"{label} ({_no_role_reason(row.player)})")
             if row.signed_up_late:
                 roster.late.append(label)
     return roster
+
+
+def booking_summary(event: RaidEvent) -> str:
+    """Who was signed up how, and why (the auto-invite rules of ``booking.signup_status``):
+    "12 accepted; 65 tentative: their players don't have Auto invite; …" for the booking messages."""
+    counts: dict[str, int] = {}
+    for status in event.attendance.values_list("status", flat=True):
+        counts[status] = counts.get(status, 0) + 1
+    reasons = {
+        Status.ACCEPTED: "accepted (Auto invite on, rank level 2 or higher)",
+        Status.TENTATIVE: "tentative: their players don't have Auto invite (Players › Auto invite events)",
+        Status.BENCH: "bench: their guild rank is below level 2 (raiders)",
+        Status.ABSENCE: "absent: on raid hiatus",
+    }
+    parts = [f"{counts[status]} {text}" for status, text in reasons.items() if counts.get(status)]
+    others = sum(n for status, n in counts.items() if status not in reasons)
+    if others:
+        parts.append(f"{others} other")
+    return "; ".join(parts) if parts else "nobody signed up (no active player with a main character)"
 
 
 def next_roster_text() -> str:

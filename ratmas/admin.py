@@ -25,6 +25,7 @@ from core.admin_tools import (
     MemberNamesMixin,
     ReadOnlyAdmin,
     ReadOnlyInline,
+    confirm_first,
     member_column,
     run_for_each,
 )
@@ -253,6 +254,10 @@ class EventAdmin(DomainErrorPagesMixin, GuardSecretLookups, admin.ModelAdmin):
         self._run(request, queryset, lambda e: services.set_status(e, Event.Status.OPEN), "signups reopened")
 
     @admin.action(description="Draw pairings (generate)", permissions=["change"])
+    @confirm_first(title="Draw the pairings?", button="Yes, draw the pairings",
+                   affected=lambda e: [p.display_name for p in e.participants.order_by("display_name")],
+                   changes="Every participant below gets a recipient, respecting the exclusions. Nobody is "
+                           "messaged yet: Santas are told only when you run “Notify Santas by DM”.")
     def draw_pairings(self, request, queryset) -> None:
         self._run(request, queryset, lambda e: services.generate_pairings(e).summary(), "done")
 

@@ -8,9 +8,10 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 
+from core.demo import DEMO_SERVER_ID, name_demo_ids
 from ratmas import services
 
-DEMO_GUILD_ID = 100_000_000_000_000_042
+DEMO_GUILD_ID = DEMO_SERVER_ID
 DEMO_CHANNEL_ID = 100_000_000_000_000_043
 DEMO_USER_BASE = 100_000_000_000_100_000
 NAMES = ["Aelindra", "Borin Ironfist", "Cassia", "Drogath", "Elowen", "Fizzlebang", "Grimtooth", "Hestia",
@@ -18,6 +19,8 @@ NAMES = ["Aelindra", "Borin Ironfist", "Cassia", "Drogath", "Elowen", "Fizzleban
 
 
 def seed_demo(stdout) -> None:
+    name_demo_ids(members={DEMO_USER_BASE + i: name for i, name in enumerate(NAMES)},
+                  channels={DEMO_CHANNEL_ID: "announcements"})
     guild_id = settings.DISCORD_GUILD_ID or DEMO_GUILD_ID
     event = services.get_active_event(guild_id)
     if event is None:

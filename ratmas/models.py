@@ -107,7 +107,7 @@ class Participant(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.display_name} ({self.user_id})"
+        return self.display_name  # the id is on the page as its own field (pickers list names)
 
 
 class Pairing(models.Model):

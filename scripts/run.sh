@@ -10,11 +10,7 @@ ensure_venv base
 export DEBUG=${DEBUG:-1}
 export GUILDOPS_VAR_DIR=${GUILDOPS_VAR_DIR:-$ROOT/var}
 mkdir -p "$GUILDOPS_VAR_DIR/broker/queue" "$GUILDOPS_VAR_DIR/broker/control"
-if [ -z "${SECRET_KEY:-}" ]; then
-  # A stable local key, so admin sessions survive restarts of the embedded setup.
-  [ -f "$GUILDOPS_VAR_DIR/secret-key.txt" ] || (umask 077; head -c 48 /dev/urandom | base64 > "$GUILDOPS_VAR_DIR/secret-key.txt")
-  SECRET_KEY=$(cat "$GUILDOPS_VAR_DIR/secret-key.txt"); export SECRET_KEY
-fi
+source "$ROOT/scripts/local_keys.sh"  # SECRET_KEY and FIELD_ENCRYPTION_KEY kept under var/
 
 say "migrating"
 "$PY" manage.py migrate --noinput

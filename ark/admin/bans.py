@@ -87,16 +87,20 @@ class BanForm(forms.ModelForm):
 class BanAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
     form = BanForm
     member_fields = ("discord_user_id",)
-    list_display = (
-        "__str__",
+    list_display = (  # the reason beside who, visible at 1280 px (tests/core/test_browser_layout.py)
+        "ban_link",
         member_column("discord_user_id"),
         "governor_id",
+        "reason",
         "starts_weekend",
         "ends_on",
         "revoked_at",
-        "reason",
     )
     list_filter = (BanStatusFilter,)
+
+    @admin.display(description="ban", ordering="starts_weekend")
+    def ban_link(self, obj) -> str:
+        return f"{obj.starts_weekend:%d %b}–{obj.ends_on:%d %b %Y}" + (" (revoked)" if obj.revoked_at else "")
     search_fields = ("=discord_user_id", "=governor_id", "reason")
     actions = ["revoke"]
 

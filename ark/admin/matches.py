@@ -18,11 +18,24 @@ from ark.models import (
 from core.admin_tools import (
     MemberNamesMixin,
     ReadOnlyInline,
+    confirm_first,
     member_column,
     run_for_each,
 )
 
 from .common import ServiceFormMixin, officer_context, run_service
+
+
+def signed_up_members(match: Match) -> list[str]:
+    """Who a cancel, lock or publish reaches: the active sign-ups, governor and Discord member by name."""
+    from core.admin_names import plain_label
+    from guildsync.services.directory import names_for
+
+    signups = list(match.signups.filter(status=Signup.Status.ACTIVE).select_related("governor")
+                   .order_by("governor__name"))
+    names = names_for("member", [s.discord_user_id for s in signups])
+    return [f"{s.governor.name} ({plain_label('member', s.discord_user_id, names.get(s.discord_user_id))})"
+            for s in signups]
 
 
 @admin.register(Alliance)
@@ -233,10 +246,16 @@ class MatchAdmin(ServiceFormMixin, admin.ModelAdmin):
         return False  # cancel instead: members are told by DM
 
     @admin.action(description="Lock signups now (posts the confirmation)", permissions=["change"])
+    @confirm_first(title="Lock signups now?", affected=signed_up_members, button="Yes, lock and post the roster",
+                   changes="Signups close now and the roster below is posted to the alliance's confirmation "
+                           "channel in Discord.")
     def lock(self, request, queryset):
         run_service(self, request, queryset, "Locked", lambda m: services.lock_match(match_id=m.pk))
 
     @admin.action(description="Cancel (DMs the signed-up members)", permissions=["change"])
+    @confirm_first(title="Cancel these matches?", affected=signed_up_members, button="Yes, cancel and DM them",
+                   changes="The match is cancelled for good (it cannot be reopened) and every member below "
+                           "gets a DM saying so.")
     def cancel(self, request, queryset):
         run_service(self, request, queryset, "Cancelled", lambda m: services.cancel_match(match_id=m.pk))
 
@@ -250,6 +269,9 @@ class MatchAdmin(ServiceFormMixin, admin.ModelAdmin):
         )
 
     @admin.action(description="Publish the draft to the confirmation channel", permissions=["change"])
+    @confirm_first(title="Publish the draft?", affected=signed_up_members, button="Yes, publish the teams",
+                   changes="The drafted teams of the members below are posted to the alliance's confirmation "
+                           "channel in Discord.")
     def publish_draft(self, request, queryset):
         run_service(self, request, queryset, "Draft published", lambda m: services.publish_draft(match_id=m.pk))
 

@@ -13,6 +13,7 @@ from core.admin_tools import (
     HumanizedValuesFilter,
     MemberNamesMixin,
     ReadOnlyAdmin,
+    details_column,
     humanize_code,
     member_column,
     member_label,
@@ -41,7 +42,10 @@ class SentReminderAdmin(MemberNamesMixin, ReadOnlyAdmin):
 @admin.register(AuditLog)
 class AuditLogAdmin(MemberNamesMixin, ReadOnlyAdmin):
     member_fields = ("actor_discord_id",)
-    list_display = ("created_at", "action_label", "actor", "match", "is_override", "details")
+    details_fields = ("details",)
+    list_display = ("created_at", "action_label", "actor", "match", "is_override", details_column())
+    exclude = ("details",)
+    readonly_fields = (details_column(),)
     list_filter = (("action", HumanizedValuesFilter), "is_override")
     list_select_related = ("match__alliance",)
     search_fields = ("action", "=actor_discord_id", "details__by", "match__alliance__name")

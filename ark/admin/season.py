@@ -212,8 +212,7 @@ class DraftConstraintAdmin(ServiceFormMixin, admin.ModelAdmin):
     list_display = ("__str__", "match", "kind", "governor", "other", "team")
     list_filter = ("kind",)
     list_select_related = ("match__alliance", "governor", "other")
-    autocomplete_fields = ("governor", "other")
-    raw_id_fields = ("match",)
+    autocomplete_fields = ("match", "governor", "other")  # the match by alliance and weekend, not its number
     fields = ("match", "kind", "governor", "other", "team")
     actions = ["remove"]
 

@@ -20,7 +20,8 @@ RECURRING_FIELDS = ("label", "event_type", "day_of_week", "default_start_time", 
                     "wanted_tanks", "wanted_healers", "wanted_melee", "wanted_ranged")
 EVENT_FIELDS = ("title", "event_date", "start_time_utc", "end_time_utc", "season", "recurring_event",
                 "raid_helper_event_id", "discord_channel_id")
-SETTINGS_FIELDS = ("server_id", "raid_channel_id", "leader_discord_id", "default_template_id", "timezone")
+SETTINGS_FIELDS = ("server_id", "raid_channel_id", "leader_discord_id", "default_template_id", "timezone",
+                   "wcl_guild_id", "wcl_guild_name", "wcl_guild_server_slug", "wcl_guild_server_region")
 
 
 def _only(fields: dict, allowed: tuple[str, ...]) -> dict:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from core.claims import claim_lease
 from core.reports import RunReport
 from core.secrets import get_secret
-from raids.models import RaidAttendance, RaidEvent
+from raids.models import RaidAttendance, RaidEvent, RaidHelperSettings
 from raids.warcraftlogs import SeenCharacter, WarcraftLogsClient, WarcraftLogsError, realm_key
 
 from .common import AttendedSource, RaidsError, Source, Status
@@ -30,11 +30,18 @@ WCL_UNPLACED_KEPT = 200
 
 def wcl_guild() -> dict | None:
     """The guild whose reports are read, as the ``reports`` query's arguments: its Warcraft
-    Logs id (``WCL_GUILD_ID``), else name + realm slug + region; None when neither is set."""
+    Logs id (``WCL_GUILD_ID``), else name + realm slug + region; None when neither is set.
+    The environment's ``WCL_GUILD_*`` first, else what officers set in Raid-Helper settings."""
+    row = RaidHelperSettings.objects.filter(pk=RaidHelperSettings.SINGLETON_PK).first()
     if getattr(settings, "WCL_GUILD_ID", 0):
         return {"guildID": int(settings.WCL_GUILD_ID)}
-    name = getattr(settings, "WCL_GUILD_NAME", "")
-    slug, region = getattr(settings, "WCL_GUILD_SERVER_SLUG", ""), getattr(settings, "WCL_GUILD_SERVER_REGION", "")
+    if row is not None and row.wcl_guild_id and not getattr(settings, "WCL_GUILD_NAME", ""):
+        return {"guildID": int(row.wcl_guild_id)}
+    name = getattr(settings, "WCL_GUILD_NAME", "") or (row.wcl_guild_name if row else "")
+    slug = (row.wcl_guild_server_slug if row and row.wcl_guild_name and not settings.WCL_GUILD_NAME else "") or \
+        getattr(settings, "WCL_GUILD_SERVER_SLUG", "")
+    region = (row.wcl_guild_server_region if row and row.wcl_guild_name and not settings.WCL_GUILD_NAME else "") or \
+        getattr(settings, "WCL_GUILD_SERVER_REGION", "")
     if name and slug and region:
         return {"guildName": name, "guildServerSlug": slug, "guildServerRegion": region.lower()}
     return None
@@ -154,7 +161,8 @@ def import_wcl_attendance(event: RaidEvent, *, client: WarcraftLogsClient | None
     now = now or timezone.now()
     if not wcl_is_configured():
         raise RaidsError("Warcraft Logs is not configured: set WCL_CLIENT_ID and WCL_CLIENT_SECRET (environment or "
-                         "Secret settings) and the guild (WCL_GUILD_ID, or WCL_GUILD_NAME with its realm and region).")
+                         "Secret settings) and the guild (Raid-Helper settings › Warcraft Logs, or WCL_GUILD_ID / "
+                         "WCL_GUILD_NAME with its realm and region in the environment).")
     if now < event.end_time_utc:
         raise RaidsError(f"“{event}” has not ended yet: its attendance is read from the logs after "
                          f"{event.end_time_utc:%a %d %b %H:%M} UTC.")

@@ -74,9 +74,51 @@ def _mirror(target: Event, source: Event) -> None:
         target.updated_at = source.updated_at
 
 
+# Each state in plain words, as the refusal messages say it ("the pairings are already drawn"),
+# never the internal state names.
+STATE_WORDS = {
+    Status.OPEN: "signups are still open",
+    Status.LOCKED: "signups are locked and the pairings not drawn yet",
+    Status.MATCHED: "the pairings are already drawn",
+    Status.NOTIFIED: "the Santas have already been told who they give to",
+    Status.COMPLETED: "the event is over",
+    Status.CANCELLED: "the event is cancelled",
+}
+NEEDED_WORDS = {
+    Status.OPEN: "open signups",
+    Status.LOCKED: "locked signups",
+    Status.MATCHED: "drawn pairings",
+    Status.NOTIFIED: "notified Santas",
+    Status.COMPLETED: "a finished event",
+    Status.CANCELLED: "a cancelled event",
+}
+TRANSITION_WORDS = {
+    Status.OPEN: "reopen signups",
+    Status.LOCKED: "lock signups",
+    Status.MATCHED: "mark the pairings drawn",
+    Status.NOTIFIED: "mark the Santas notified",
+    Status.COMPLETED: "complete the event",
+    Status.CANCELLED: "cancel the event",
+}
+
+
+def santa_dms_queued(event: Event) -> bool:
+    """Whether any Santa DM has been queued: until then a draw is still private and can be
+    discarded (an exclusion added, the pairings drawn again)."""
+    return event.pairings.filter(notify_message__isnull=False).exists()
+
+
+def _require_undrawn_or_unsent(event: Event, action: str) -> None:
+    """Before the draw, or after it as long as no Santa DM has been queued."""
+    _require(event, Status.OPEN, Status.LOCKED, Status.MATCHED, action=action)
+    if event.status == Status.MATCHED and santa_dms_queued(event):
+        raise RatmasError(f"Cannot {action}: Santa DMs are already on their way, so the pairings are final.")
+
+
 def _require(event: Event, *statuses: str, action: str) -> None:
     if event.status not in statuses:
-        raise RatmasError(f"Cannot {action}: the event is {event.status} (needs: {' or '.join(statuses)}).")
+        needed = " or ".join(NEEDED_WORDS[s] for s in statuses)
+        raise RatmasError(f"Cannot {action}: {STATE_WORDS[event.status]} (that needs {needed}).")
 
 
 def validate_timezone(name: str) -> str:

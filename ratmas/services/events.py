@@ -16,7 +16,9 @@ from ratmas.models import Event, Pairing
 
 from .common import (
     MIN_PARTICIPANTS,
+    STATE_WORDS,
     TOPIC_PREFIX,
+    TRANSITION_WORDS,
     TRANSITIONS,
     RatmasError,
     Status,
@@ -134,7 +136,7 @@ def _check_transition(event: Event, status: str) -> None:
     if status not in Status.values:
         raise RatmasError(f"Unknown status {status!r}.")
     if status not in TRANSITIONS[event.status]:
-        raise RatmasError(f"Cannot go from {event.status} to {status}.")
+        raise RatmasError(f"Cannot {TRANSITION_WORDS[status]}: {STATE_WORDS[event.status]}.")
     participants = event.participants.count()
     if status == Status.MATCHED:
         pairings = event.pairings.count()

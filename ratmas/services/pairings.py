@@ -11,7 +11,17 @@ from django.db import connection, transaction
 from ratmas import matching
 from ratmas.models import Event, Pairing
 
-from .common import MIN_PARTICIPANTS, RatmasError, Status, _lock, _mirror, _names, _now, _require
+from .common import (
+    MIN_PARTICIPANTS,
+    RatmasError,
+    Status,
+    _lock,
+    _mirror,
+    _names,
+    _now,
+    _require,
+    santa_dms_queued,
+)
 
 # --------------------------------------------------------------------------- pairings
 
@@ -80,7 +90,9 @@ def generate_pairings(event: Event, seed: int | None = None, avoid_previous: boo
     with :func:`replace_pairings` and move the event to ``matched``."""
     with transaction.atomic():
         locked = _lock(event)
-        _require(locked, Status.LOCKED, action="draw pairings")
+        _require(locked, Status.LOCKED, Status.MATCHED, action="draw pairings")
+        if locked.status == Status.MATCHED and santa_dms_queued(locked):  # a redraw, while nobody was told
+            raise RatmasError("Cannot draw again: Santa DMs are already on their way, so the pairings are final.")
         rows = list(locked.participants.order_by("user_id").values_list("user_id", "pk", "display_name"))
         people = {user_id: name for user_id, _, name in rows}
         if len(people) < MIN_PARTICIPANTS:

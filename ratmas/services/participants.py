@@ -18,6 +18,7 @@ from .common import (
     _lock,
     _now,
     _require,
+    _require_undrawn_or_unsent,
     md,
     validate_wishlist,
 )
@@ -133,15 +134,22 @@ def _participant(event: Event, user_id: int) -> Participant:
 
 
 def add_exclusion(event: Event, giver_user_id: int, receiver_user_id: int, both_ways: bool = False) -> Exclusion:
-    """``giver`` will not draw ``receiver`` (and the reverse when ``both_ways``). Only before
-    the draw. One row per pair of people: adding it twice keeps one row (both ways if either
+    """``giver`` will not draw ``receiver`` (and the reverse when ``both_ways``). Before the
+    draw, or after it until the first Santa DM is queued: then the draw is discarded (the
+    event goes back to locked signups) so the next draw respects it. One row per pair of people: adding it twice keeps one row (both ways if either
     call said so), and adding the reverse of an existing exclusion makes that row both ways
     (the database refuses a second row for the same two people)."""
     if int(giver_user_id) == int(receiver_user_id):
         raise RatmasError("Nobody draws themselves anyway: pick two different participants.")
     with transaction.atomic():
         locked = _lock(event)
-        _require(locked, Status.OPEN, Status.LOCKED, action="add an exclusion")
+        _require_undrawn_or_unsent(locked, "add an exclusion")
+        if locked.status == Status.MATCHED:  # a forgotten exclusion: nobody was told, draw again
+            locked.pairings.all().delete()
+            locked.status = Status.LOCKED
+            locked.save(update_fields=["status", "updated_at"])
+            if isinstance(event, Event):
+                event.status = locked.status
         giver = _participant(locked, giver_user_id)
         receiver = _participant(locked, receiver_user_id)
         reverse = locked.exclusions.filter(giver=receiver, receiver=giver).first()

@@ -99,16 +99,16 @@ def test_match_change_page_lists_signups_in_slot_order(ark_client, match, govern
 def test_match_actions(ark_client, match, governors):
     sign(match, 1)
     url = "/admin/ark/match/"
-    r = ark_client.post(url, {"action": "lock", "_selected_action": [match.pk]}, follow=True)
+    r = ark_client.post(url, {"action": "lock", "_selected_action": [match.pk], "confirmed": "Yes"}, follow=True)
     assert "Locked: 1 done" in r.content.decode()
     assert Match.objects.get(pk=match.pk).status == "Locked"
-    r = ark_client.post(url, {"action": "lock", "_selected_action": [match.pk]}, follow=True)
+    r = ark_client.post(url, {"action": "lock", "_selected_action": [match.pk], "confirmed": "Yes"}, follow=True)
     assert "Only a scheduled match can be locked" in r.content.decode()
     ark_client.post(url, {"action": "repost", "_selected_action": [match.pk]})
     assert OutboxMessage.objects.filter(topic="ark.registration").count() == 2
     r = ark_client.post(url, {"action": "set_result_win", "_selected_action": [match.pk]}, follow=True)
     assert "not started" in r.content.decode()  # START is in 2030
-    r = ark_client.post(url, {"action": "cancel", "_selected_action": [match.pk]}, follow=True)
+    r = ark_client.post(url, {"action": "cancel", "_selected_action": [match.pk], "confirmed": "Yes"}, follow=True)
     assert Match.objects.get(pk=match.pk).status == "Cancelled"
 
 

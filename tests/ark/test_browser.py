@@ -82,7 +82,11 @@ def test_officer_season_workflow_import_lock_draft_adjust_publish(admin_login, d
         page.check(f"input[name=_selected_action][value='{match.pk}']")
         page.select_option("select[name=action]", action)
         page.click("button[name=index]")
-        page.wait_for_selector(".messagelist")
+        page.wait_for_selector(".messagelist, #confirm-action")
+        if page.locator("#confirm-action").count():  # who is messaged, before anything is done
+            assert "Nothing has changed yet." in page.inner_text("#confirm-action")
+            page.click("#confirm-action input[name=confirmed]")
+            page.wait_for_selector(".messagelist")
         return page.inner_text(".messagelist")
 
     # 2. lock, 3. draft
@@ -98,6 +102,7 @@ def test_officer_season_workflow_import_lock_draft_adjust_publish(admin_login, d
     page.click("button[name=index]")
     page.wait_for_selector(".messagelist")
     assert "Moved to team 1: 1 done." in page.inner_text(".messagelist")
+    assert "Team 1: 3 players" in page.inner_text(".messagelist") and "· gap " in page.inner_text(".messagelist")
     page.goto(f"{base}/match/{match.pk}/change/")
     assert "Team 1 · 3 players" in page.inner_text(".draft-summary")
     # 5. publish: the teams go to the confirmation channel through the outbox

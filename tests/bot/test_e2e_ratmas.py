@@ -54,7 +54,7 @@ def test_an_event_from_signups_to_the_draw_to_its_end(bot, settings):
 
     # the draw: only once locked; a dry run stores nothing
     result = bot.ask(gw.slash("ratmas match", member=People.officer))
-    assert result.text == "Cannot draw pairings: the event is open (needs: locked).", result
+    assert result.text == "Cannot draw pairings: signups are still open (that needs locked signups or drawn pairings).", result
     assert bot.ask(gw.slash("ratmas lock", member=People.officer)).text.startswith("🔒 Signups locked.")
     assert Event.objects.get().status == "locked"
     assert bot.ask(gw.slash("ratmas match", member=People.alice)).text == NOT_ORGANISER
@@ -78,7 +78,7 @@ def test_an_event_from_signups_to_the_draw_to_its_end(bot, settings):
     result = bot.ask(gw.slash("ratmas notify", member=People.officer))
     assert result.text.startswith("🎅 Notifications: 3 DM(s) queued"), result
     result = bot.ask(gw.slash("ratmas complete", member=People.officer))
-    assert result.ephemeral and result.text == "Cannot go from matched to completed.", result
+    assert result.ephemeral and result.text == "Cannot complete the event: the pairings are already drawn.", result
     settings.DISCORD_API_BASE, settings.DISCORD_TOKEN = bot.rest.base_url, bot.rest.token
     report = deliver_due()
     assert report.sent >= 3, report

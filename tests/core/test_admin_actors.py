@@ -69,7 +69,7 @@ def test_economy_corrections_and_resolutions_record_the_officer(discord_officer)
     assert f'title="Discord id {OFFICER_ID}">Officer Bright Blade<' in page
     case = factories.moderation_case(5, guild_id=1)
     discord_officer.post(reverse("admin:economy_moderationcase_changelist"),
-                         {"action": "resolve", "_selected_action": [case.pk]})
+                         {"action": "resolve", "_selected_action": [case.pk], "confirmed": "Yes"})
     case.refresh_from_db()
     assert case.resolved and case.resolved_by == str(OFFICER_ID)
     page = discord_officer.get(reverse("admin:economy_moderationcase_changelist")).content.decode()
@@ -97,7 +97,7 @@ def test_ark_audit_log_records_the_officer(discord_officer) -> None:
     start = dt.datetime.combine(weekend, dt.time(12, 0), tzinfo=dt.UTC)
     match = services.create_match(alliance=alliance, ark_weekend_date=weekend, match_day="Sat",
                                   match_time_utc=start, signup_close_utc=start - dt.timedelta(hours=16))
-    discord_officer.post(reverse("admin:ark_match_changelist"), {"action": "lock", "_selected_action": [match.pk]})
+    discord_officer.post(reverse("admin:ark_match_changelist"), {"action": "lock", "_selected_action": [match.pk], "confirmed": "Yes"})
     row = AuditLog.objects.filter(match=match).order_by("-pk").first()
     assert row.actor_discord_id == OFFICER_ID and "by" not in row.details  # named once, as officers.actor does
     page = discord_officer.get(reverse("admin:ark_auditlog_changelist")).content.decode()

@@ -40,10 +40,11 @@ def test_balances_and_leaderboard_show_names(admin_client, directory) -> None:
     assert "#1 Alice Ratqueen" in board and "#2 bob" in board
 
 
-def test_unknown_member_shows_the_raw_id(admin_client, directory) -> None:
-    factories.bytes_balance(999, 5, guild_id=1)
-    assert 'title="not in the member directory">999<' in _page(
-        admin_client, reverse("admin:economy_bytesbalance_changelist"))
+def test_unknown_member_shows_as_unknown_with_a_short_id(admin_client, directory) -> None:
+    unknown = 222_000_000_000_004_321
+    factories.bytes_balance(unknown, 5, guild_id=1)
+    page = _page(admin_client, reverse("admin:economy_bytesbalance_changelist"))
+    assert f'title="Discord id {unknown} (not in the directory yet)">unknown member …4321<' in page
 
 
 def test_ark_signups_governors_bans_and_audit_log_show_names(admin_client, directory) -> None:

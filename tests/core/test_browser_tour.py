@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,10 @@ def run_action(page, row: str | int, action: str) -> str:
     page.select_option("select[name=action]", action)
     with page.expect_navigation():
         page.click("button[name=index]")
+    if page.locator("#confirm-action").count():  # who is affected, nothing done yet: confirm
+        assert "Nothing has changed yet." in page.inner_text("#confirm-action")
+        with page.expect_navigation():
+            page.click("#confirm-action input[name=confirmed]")
     message = page.locator("ul.messagelist li").first
     message.wait_for()
     return page.locator("ul.messagelist").inner_text()
@@ -93,11 +98,15 @@ def test_officers_tour(admin_login, live_server, django_user_model, settings):
     page.goto(f"{live_server.url}/admin/")
     follow(page, "#panel-raids li a")
     page.locator(".inline-group").first.wait_for()  # the event's page with its attendance inline
+    composition = page.locator(".field-live_roster").inner_text()
+    assert "Tanks" in composition and "No role" not in composition  # every accepted player has a role
+    assert page.locator("fieldset.collapse, details").count() >= 1  # the bookkeeping folded away
     upcoming = (RaidEvent.objects.filter(next_booked_at__isnull=True, recurring_event__isnull=False,
                                          start_time_utc__gt=timezone.now()).order_by("start_time_utc").first())
     page.goto(f"{live_server.url}/admin/raids/raidevent/?booking=pending")
     message = run_action(page, upcoming.pk, "book_next_now")
     assert "here only (Raid-Helper is not configured" in message, message
+    assert "tentative: their players don't have Auto invite" in message, message  # the outcome explained
     upcoming.refresh_from_db()
     assert upcoming.next_event is not None and upcoming.next_event.raid_helper_event_id == ""
 
@@ -120,7 +129,27 @@ def test_officers_tour(admin_login, live_server, django_user_model, settings):
     page.locator("svg").first.wait_for()
     shot(page, "composition")
 
-    # Ratmas: the event is ready to draw
+    # Economy: the leaderboard names its members (no Discord id anywhere on the chart)
+    page.goto(f"{live_server.url}/admin/economy/bytesbalance/leaderboard/")
+    chart = page.locator("#leaderboard-chart").inner_text()
+    assert "#1 " in chart and not re.search(r"\d{17,20}", chart), chart
+    assert page.locator("#guild_id option:checked").inner_text() == "Stormwatch"
+    shot(page, "leaderboard")
+
+    # Ark: cancelling a match asks first, naming whom the DM reaches; going back changes nothing
+    open_match = Match.objects.filter(status="Scheduled").order_by("pk").first()
+    page.goto(f"{live_server.url}/admin/ark/match/")
+    page.locator(f'input.action-select[value="{open_match.pk}"]').check()
+    page.select_option("select[name=action]", "cancel")
+    with page.expect_navigation():
+        page.click("button[name=index]")
+    confirm = page.locator("#confirm-action").inner_text()
+    assert "Nothing has changed yet." in confirm and "Khufu (Khufu)" in confirm, confirm
+    shot(page, "confirm_cancel")
+    follow(page, "text=No, take me back")
+    assert Match.objects.get(pk=open_match.pk).status == "Scheduled"
+
+    # Ratmas: the event is ready to draw (the confirmation lists the participants by name)
     from ratmas.demo import DEMO_GUILD_ID
 
     santa = Event.objects.get(guild_id=DEMO_GUILD_ID, status="locked")

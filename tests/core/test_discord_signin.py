@@ -138,7 +138,7 @@ def test_ark_audit_rows_from_the_admin_carry_the_officers_discord_id(client, dis
     match = services.create_match(alliance=alliance, ark_weekend_date=weekend, match_day="Sat",
                                   match_time_utc=start, signup_close_utc=start - dt.timedelta(hours=16))
     sign_in(client, discord_oauth, OFFICER)
-    response = client.post("/admin/ark/match/", {"action": "lock", "_selected_action": [match.pk]}, follow=True)
+    response = client.post("/admin/ark/match/", {"action": "lock", "_selected_action": [match.pk], "confirmed": "Yes"}, follow=True)
     assert response.status_code == 200
     row = AuditLog.objects.filter(match=match).order_by("-pk").first()
     assert row.actor_discord_id == OFFICER.id and row.details.get("by") == "brightblade"

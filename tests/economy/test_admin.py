@@ -136,7 +136,7 @@ def test_cases_state_filter_and_resolve_action(client, moderator, data):
     ModerationCase.objects.filter(pk=first.pk).update(expires_at=first.created_at)
     assert len(client.get(url, {"state": "expired"}).context["cl"].result_list) == 1
     assert len(client.get(url, {"state": "open"}).context["cl"].result_list) == 6
-    client.post(url, {"action": "resolve", "_selected_action": [first.pk]}, follow=True)
+    client.post(url, {"action": "resolve", "_selected_action": [first.pk], "confirmed": "Yes"}, follow=True)
     assert ModerationCase.objects.get(pk=first.pk).resolved_by == "economy_moderators"
     assert len(client.get(url, {"state": "resolved"}).context["cl"].result_list) == 1
 

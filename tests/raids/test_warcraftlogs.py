@@ -406,3 +406,25 @@ def assert_nothing_imported(event: RaidEvent, *, error: str | None = None) -> No
     assert not RaidAttendance.objects.filter(event=event, attended=True).exists()
     if error:
         assert error in event.wcl_import_report.get("last_error", ""), event.wcl_import_report
+
+
+def test_guild_set_by_an_officer_in_raid_helper_settings(fake_wcl, ended_raid, linked_player, settings, admin_client):
+    """Issue 24: every Warcraft Logs setting an officer needs is settable in the admin (the
+    guild here, the client id and secret under Secret settings)."""
+    from django.urls import reverse
+
+    guild_id = settings.WCL_GUILD_ID
+    settings.WCL_GUILD_ID, settings.WCL_GUILD_NAME = 0, ""
+    services.save_settings(server_id="1", default_template_id="wowretail2")
+    url = reverse("admin:raids_raidhelpersettings_change", args=[1])
+    page = admin_client.get(url).content.decode()
+    assert "Warcraft Logs guild number" in page
+    form = {"server_id": "1", "default_template_id": "wowretail2", "timezone": "UTC", "wcl_guild_id": str(guild_id),
+            "wcl_guild_name": "", "wcl_guild_server_slug": "", "wcl_guild_server_region": ""}
+    assert admin_client.post(url, form).status_code == 302
+    bad = admin_client.post(url, {**form, "wcl_guild_id": "", "wcl_guild_name": "Rats", "wcl_guild_server_region": "xx"})
+    assert "The Warcraft Logs region is us, eu, kr, tw or cn." in bad.content.decode()
+    linked_player("Aeryn")
+    add_report(fake_wcl, ended_raid, [("Aeryn", "Silvermoon", "Paladin")])
+    assert services.import_wcl_attendance(ended_raid).status == "imported"
+    assert fake_wcl.graphql_calls()[0].json["variables"]["guildID"] == guild_id

@@ -83,7 +83,8 @@ def test_organiser_export_withholds_the_pairings(organiser, client, make_event):
 
 
 def run_action(client, action: str, event: Event) -> list[str]:
-    response = client.post(CHANGELIST, {"action": action, "_selected_action": [event.pk]}, follow=True)
+    response = client.post(CHANGELIST, {"action": action, "_selected_action": [event.pk], "confirmed": "Yes"},
+                           follow=True)  # "confirmed": the confirmation page's button (draw pairings asks first)
     assert response.status_code == 200
     return [str(m) for m in response.context["messages"]]
 
@@ -106,7 +107,7 @@ def test_actions_walk_the_lifecycle(organiser, client, make_event, fake_discord,
     assert Event.objects.get(pk=event.pk).status == "completed"
     # a refused action reports the service's message
     [refused] = run_action(client, "lock_signups", event)
-    assert "Cannot go from completed to locked" in refused
+    assert "Cannot lock signups: the event is over." in refused
 
 
 
@@ -116,7 +117,7 @@ def test_reopen_and_cancel_actions(organiser, client, make_event):
     assert Event.objects.get(pk=event.pk).status == "open"
     assert "cancelled" in run_action(client, "cancel_events", event)[0]
     assert Event.objects.get(pk=event.pk).status == "cancelled"
-    assert "Cannot go from cancelled to open" in run_action(client, "reopen_signups", event)[0]
+    assert "Cannot reopen signups: the event is cancelled." in run_action(client, "reopen_signups", event)[0]
 
 
 def test_add_form_uses_the_service(organiser, client):

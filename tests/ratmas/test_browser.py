@@ -13,6 +13,9 @@ def run_action(page, label: str) -> str:
     page.select_option("select[name=action]", label=label)
     with page.expect_navigation():  # else the last action's message list, still on screen, is read
         page.click("button[name=index]")
+    if page.locator("#confirm-action").count():  # the draw asks first: who is in it, nothing done yet
+        with page.expect_navigation():
+            page.click("#confirm-action input[name=confirmed]")
     return page.inner_text("ul.messagelist")
 
 

@@ -89,7 +89,7 @@ def test_mix_of_open_and_closed_dms_then_retry(make_event, fake_discord, deliver
 
 def test_notify_requires_matched(make_event):
     event = make_event(3, status="locked")
-    with pytest.raises(RatmasError, match="Cannot notify Santas: the event is locked"):
+    with pytest.raises(RatmasError, match="Cannot notify Santas: signups are locked and the pairings not drawn yet"):
         services.notify_santas(event)
 
 

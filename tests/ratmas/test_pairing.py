@@ -124,7 +124,7 @@ def test_generate_pairings_matches_brute_force(make_event, n, exclusions, seed):
 
 def test_needs_locked_and_three_participants(make_event):
     event = make_event(2)
-    with pytest.raises(RatmasError, match="Cannot draw pairings: the event is open"):
+    with pytest.raises(RatmasError, match="Cannot draw pairings: signups are still open"):
         services.generate_pairings(event)
     services.set_status(event, "locked")
     with pytest.raises(RatmasError, match="At least 3 participants"):

@@ -1,0 +1,155 @@
+"""The rest of the directory: servers, channels and roles by name (members: ``members.py``).
+
+Every app stores Discord servers, channels and roles as bare snowflakes (a balance's guild, an
+Ark alliance's channels, a role reward). The bot records their names as it sees them:
+GUILD_CREATE at start-up and GUILD_UPDATE (``record_server`` with the server's channels and
+roles), CHANNEL_CREATE/UPDATE (``record_channels``); the Discord role sync keeps roles. The
+admin reads them through ``name_expression`` (an annotation, one query for a whole page) or
+``labels_for`` (one query per kind for a set of ids), never one query per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import transaction
+from django.db.models import CharField, OuterRef, Subquery
+
+from guildsync.models import DiscordChannel, DiscordRole, DiscordServer, DiscordUser
+
+NAME_LENGTH = DiscordServer._meta.get_field("name").max_length
+KINDS = ("member", "server", "channel", "role")
+
+
+def _clean(text: Any) -> str:
+    return " ".join(str(text or "").split())[:NAME_LENGTH]
+
+
+def record_server(server_id: int, name: str, *, channels: Iterable[Mapping[str, Any]] = (),
+                  roles: Iterable[Mapping[str, Any]] = ()) -> bool:
+    """Remember a server's name, and the names of the channels and roles it lists (a
+    GUILD_CREATE / GUILD_UPDATE payload's ``channels`` and ``roles``: ``{"id", "name"}``).
+    Writes only what changed. Returns whether the server row was written."""
+    server_id, name = int(server_id), _clean(name)
+    if server_id <= 0 or not name:
+        return False
+    with transaction.atomic():
+        changed = not DiscordServer.objects.filter(discord_id=server_id, name=name).exists()
+        if changed:
+            DiscordServer.objects.update_or_create(discord_id=server_id, defaults={"name": name})
+        record_channels(channels, server_id=server_id)
+        _record_roles(roles)
+    return changed
+
+
+def record_channels(channels: Iterable[Mapping[str, Any]], *, server_id: int | None = None) -> int:
+    """Remember channel names (``{"id", "name"[, "guild_id"]}``, as Discord sends them).
+    Returns how many rows were written (new or renamed)."""
+    wanted = {}
+    for channel in channels:
+        try:
+            channel_id = int(channel["id"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        name = _clean(channel.get("name"))
+        if channel_id > 0 and name:
+            guild = channel.get("guild_id") or server_id
+            wanted[channel_id] = (name, int(guild) if guild else None)
+    if not wanted:
+        return 0
+    known = dict(DiscordChannel.objects.filter(discord_id__in=wanted).values_list("discord_id", "name"))
+    changed = [DiscordChannel(discord_id=cid, name=name, server_id=guild)
+               for cid, (name, guild) in wanted.items() if known.get(cid) != name]
+    DiscordChannel.objects.bulk_create(changed, update_conflicts=True, unique_fields=["discord_id"],
+                                       update_fields=["name", "server_id", "updated_at"])
+    return len(changed)
+
+
+def _record_roles(roles: Iterable[Mapping[str, Any]]) -> None:
+    """Role names seen in a GUILD_CREATE; positions and presence stay the role sync's business."""
+    wanted = {}
+    for role in roles:
+        try:
+            wanted[int(role["id"])] = _clean(role.get("name"))
+        except (KeyError, TypeError, ValueError):
+            continue
+    wanted = {rid: name for rid, name in wanted.items() if rid > 0 and name}
+    if not wanted:
+        return
+    known = dict(DiscordRole.objects.filter(discord_id__in=wanted).values_list("discord_id", "name"))
+    DiscordRole.objects.bulk_create(
+        [DiscordRole(discord_id=rid, name=name) for rid, name in wanted.items() if known.get(rid) != name],
+        update_conflicts=True, unique_fields=["discord_id"], update_fields=["name"])
+
+
+_MODELS = {"server": DiscordServer, "channel": DiscordChannel, "role": DiscordRole}
+
+
+def name_expression(kind: str, id_field: str) -> Subquery:
+    """An annotation giving the name of the server/channel/role whose id is in ``id_field``
+    (NULL when the directory does not know it)."""
+    rows = _MODELS[kind].objects.filter(discord_id=OuterRef(id_field))
+    return Subquery(rows.values("name")[:1], output_field=CharField())
+
+
+def names_for(kind: str, ids: Iterable[Any]) -> dict[int, str]:
+    """Names of these servers / channels / roles / members in one query (unknown ids left out)."""
+    wanted = set()
+    for value in ids:
+        try:
+            wanted.add(int(value))
+        except (TypeError, ValueError):
+            continue
+    wanted.discard(0)
+    if not wanted:
+        return {}
+    if kind == "member":
+        return {i: display or username for i, username, display in DiscordUser.objects.filter(
+            discord_id__in=wanted).values_list("discord_id", "username", "display_name")}
+    return dict(_MODELS[kind].objects.filter(discord_id__in=wanted).values_list("discord_id", "name"))
+
+
+def identify(ids: Iterable[Any]) -> dict[int, tuple[str, str]]:
+    """What each snowflake is, when the directory knows: ``{id: (kind, name)}``, four queries
+    for any number of ids (for free-form details such as audit-log JSON, where a key does not
+    always say whether an id is a member, a channel or a role)."""
+    wanted = list(ids)
+    found: dict[int, tuple[str, str]] = {}
+    for kind in KINDS:
+        for discord_id, name in names_for(kind, wanted).items():
+            found.setdefault(discord_id, (kind, name))
+    return found
+
+
+def label(kind: str, discord_id: Any) -> str:
+    """One id as plain text ("Aelinor", "#general", "@Moderator", "unknown member …0017"):
+    for a row's ``__str__`` (page titles, breadcrumbs, delete confirmations), one query."""
+    from core.admin_names import plain_label
+
+    if not discord_id:
+        return "—"
+    return plain_label(kind, discord_id, names_for(kind, [discord_id]).get(int(discord_id)))
+
+
+def label_any(discord_id: Any, *, unknown_kind: str = "member") -> str:
+    """Like ``label`` for an id that may be a member or a channel (a reminder's target)."""
+    from core.admin_names import plain_label
+
+    if not discord_id:
+        return "—"
+    kind, name = identify([discord_id]).get(int(discord_id), (unknown_kind, None))
+    return plain_label(kind, discord_id, name)
+
+
+def row_label(row: Any, field: str, kind: str) -> str:
+    """The label of the id in ``row.<field>`` for the row's ``__str__``: from the admin's
+    annotation (``<field>_name``, see ``core.admin_names.MemberNamesMixin``) when the row was
+    loaded with it (a changelist calls ``__str__`` for every row's checkbox label: no query
+    per row), else one query."""
+    from core.admin_names import plain_label
+
+    discord_id = getattr(row, field)
+    if hasattr(row, f"{field}_name"):  # kind "any" (a member or a channel): the annotation names members
+        return plain_label(kind, discord_id, getattr(row, f"{field}_name"))
+    return label_any(discord_id, unknown_kind=kind) if kind == "any" else label(kind, discord_id)
