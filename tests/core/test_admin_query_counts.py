@@ -18,6 +18,8 @@ from django.db import models
 from django.db.models.expressions import F
 from django.urls import reverse
 
+from core.constraints import CompositeForeignKey
+
 ROWS = 10_000
 MAX_QUERIES = 10
 PREFERRED = ("user_id", "discord_id", "discord_user_id", "target_id", "governor_id", "name", "label", "title")
@@ -153,6 +155,11 @@ def clone_rows(model: type[models.Model], n: int) -> list[models.Model]:
                 setattr(row, field.attname, parents[field][i].pk)
             else:
                 setattr(row, field.attname, varied(field, getattr(template, field.attname), i))
+        for constraint in model._meta.constraints:  # a clone owns none of its template's rows (a main character)
+            if isinstance(constraint, CompositeForeignKey):
+                for name in constraint.fields:
+                    if model._meta.get_field(name).null:
+                        setattr(row, model._meta.get_field(name).attname, None)
         rows.append(row)
     return model._default_manager.bulk_create(rows, batch_size=2_000)
 
