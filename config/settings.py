@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "ark",
     "ratmas",
     "economy",
+    "members",  # members' front door: calendar feeds
 ]
 
 MIDDLEWARE = [
@@ -477,3 +478,10 @@ if SENTRY_DSN:
     from core import sentry
 
     sentry.init(SENTRY_DSN, release=GUILDOPS_VERSION, environment=SENTRY_ENVIRONMENT)
+
+# Members' calendar feeds (members/): the public address their URLs start with, how far back a feed
+# reaches, and how many fetches one token (or public feed per address) may make per window.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000")
+CALENDAR_FEED_PAST_DAYS = env_int("CALENDAR_FEED_PAST_DAYS", 60, minimum=0)
+CALENDAR_FEED_RATE = (env_int("CALENDAR_FEED_RATE_COUNT", 30, minimum=1),
+                      env_int("CALENDAR_FEED_RATE_SECONDS", 3600, minimum=1))

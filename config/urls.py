@@ -20,5 +20,6 @@ urlpatterns = [
     path("api/", include("ark.urls")),
     path("api/", include("ratmas.urls")),
     path("api/", include("economy.urls")),
+    path("", include("members.urls")),  # /calendar/<token>.ics and the public feeds
     re_path(r"^api/", api_not_found),  # last: an unknown API path is a JSON 404, never an HTML page
 ]

@@ -1,0 +1,143 @@
+"""What a calendar feed shows, and its iCalendar text (built with the ``icalendar`` library).
+
+Each source row becomes an ``Item`` with a UID that never changes (``raid-<id>@guildops``,
+``ark-<id>@guildops``, ``ratmas-<id>-<deadline>@guildops``); its ``fingerprint`` covers what a
+calendar displays, so the services can grow the SEQUENCE when, and only when, it changes.
+All times are UTC (``DTSTART:…Z``). Reads are a fixed number of queries whatever the feed's size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+from icalendar import Calendar, Event
+
+DOMAIN = "guildops"
+ARK_MATCH_MINUTES = 60  # Ark of Osiris matches last about an hour; the model stores the start only
+DEADLINE_MINUTES = 30  # Ratmas deadlines are instants; calendars show them as a short event
+
+
+@dataclass(frozen=True)
+class Item:
+    uid: str
+    start: dt.datetime
+    end: dt.datetime
+    summary: str
+    description: str = ""
+    status: str = "CONFIRMED"  # CONFIRMED, TENTATIVE or CANCELLED (RFC 5545 §3.8.1.11)
+
+    @property
+    def fingerprint(self) -> str:
+        text = "\x1f".join([self.start.isoformat(), self.end.isoformat(), self.summary, self.description,
+                            self.status])
+        return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def _cutoff() -> dt.datetime:
+    return timezone.now() - dt.timedelta(days=settings.CALENDAR_FEED_PAST_DAYS)
+
+
+# A member's raid sign-up status → the event's status in their calendar.
+RAID_STATUS = {"accepted": "CONFIRMED", "tentative": "TENTATIVE", "bench": "TENTATIVE", "absence": "CANCELLED"}
+
+
+def _raid_item(event, signup_status: str | None = None) -> Item:
+    description = f"Raid night: {event.title}."
+    summary = event.title
+    status = "CONFIRMED"
+    if signup_status is not None:
+        description += f" Your sign-up: {signup_status}."
+        status = RAID_STATUS.get(signup_status, "CONFIRMED")
+        if signup_status == "bench":
+            summary = f"{event.title} (bench)"
+    return Item(uid=f"raid-{event.pk}@{DOMAIN}", start=event.start_time_utc, end=event.end_time_utc,
+                summary=summary, description=description, status=status)
+
+
+def _ark_item(match, governor_name: str | None = None, slot: str | None = None) -> Item:
+    summary = f"Ark of Osiris: {match.alliance.name}"
+    description = f"Ark weekend of {match.ark_weekend_date:%Y-%m-%d}, {match.get_match_day_display()} match."
+    if governor_name:
+        description += f" You play as {governor_name} ({slot})."
+    return Item(uid=f"ark-{match.pk}@{DOMAIN}", start=match.match_time_utc,
+                end=match.match_time_utc + dt.timedelta(minutes=ARK_MATCH_MINUTES), summary=summary,
+                description=description, status="CANCELLED" if match.status == "Cancelled" else "CONFIRMED")
+
+
+RATMAS_DEADLINES = (
+    ("signup", "signup_deadline", "signups close"),
+    ("purchase", "purchase_deadline", "buy your gift by now"),
+    ("reveal", "reveal_date", "gifts are opened"),
+)
+
+
+def _ratmas_items(event) -> list[Item]:
+    status = "CANCELLED" if event.status == "cancelled" else "CONFIRMED"
+    return [Item(uid=f"ratmas-{event.pk}-{name}@{DOMAIN}", start=getattr(event, field),
+                 end=getattr(event, field) + dt.timedelta(minutes=DEADLINE_MINUTES),
+                 summary=f"{event.title}: {words}", description=f"Secret Santa {event.title}: {words}.",
+                 status=status)
+            for name, field, words in RATMAS_DEADLINES]
+
+
+def member_items(discord_user_id: int) -> list[Item]:
+    """The member's raids (with their sign-up status), Ark matches they are in (active sign-ups) and
+    Ratmas deadlines of the rounds they joined, from ``CALENDAR_FEED_PAST_DAYS`` ago on. Three queries."""
+    from ark.models import Signup
+    from raids.models import RaidAttendance
+    from ratmas.models import Event as RatmasEvent
+
+    cutoff = _cutoff()
+    items = [_raid_item(a.event, a.status) for a in RaidAttendance.objects.filter(
+        player__discord_user__discord_id=discord_user_id, event__end_time_utc__gte=cutoff)
+        .select_related("event").only("status", "event__title", "event__start_time_utc", "event__end_time_utc")
+        .order_by("event__start_time_utc", "event_id")]
+    items += [_ark_item(s.match, s.governor.name, s.slot) for s in Signup.objects.filter(
+        discord_user_id=discord_user_id, status="Active", match__match_time_utc__gte=cutoff)
+        .select_related("match__alliance", "governor").order_by("match__match_time_utc", "match_id")]
+    for event in RatmasEvent.objects.filter(participants__user_id=discord_user_id,
+                                            reveal_date__gte=cutoff).order_by("reveal_date", "pk"):
+        items += _ratmas_items(event)
+    return items
+
+
+def public_raid_items() -> list[Item]:
+    from raids.models import RaidEvent
+
+    return [_raid_item(e) for e in RaidEvent.objects.filter(end_time_utc__gte=_cutoff())
+            .only("title", "start_time_utc", "end_time_utc").order_by("start_time_utc", "pk")]
+
+
+def public_ark_items(alliance_id: int) -> list[Item]:
+    from ark.models import Match
+
+    return [_ark_item(m) for m in Match.objects.filter(alliance_id=alliance_id, match_time_utc__gte=_cutoff())
+            .select_related("alliance").order_by("match_time_utc", "pk")]
+
+
+def render(name: str, items: list[Item], versions: dict[str, tuple[int, dt.datetime]]) -> bytes:
+    """The VCALENDAR text. ``versions``: uid → (SEQUENCE, when that version appeared, the DTSTAMP),
+    so the same content always renders to the same bytes (and the same ETag)."""
+    cal = Calendar()
+    cal.add("prodid", "-//Guild Ops//Calendar feed//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", name)
+    for item in items:
+        sequence, stamp = versions[item.uid]
+        event = Event()
+        event.add("uid", item.uid)
+        event.add("dtstamp", stamp.astimezone(dt.UTC))
+        event.add("dtstart", item.start.astimezone(dt.UTC))
+        event.add("dtend", item.end.astimezone(dt.UTC))
+        event.add("summary", item.summary)
+        if item.description:
+            event.add("description", item.description)
+        event.add("status", item.status)
+        event.add("sequence", sequence)
+        cal.add_component(event)
+    return cal.to_ical()
