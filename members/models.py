@@ -74,10 +74,13 @@ class FeedItemVersion(models.Model):
 
 
 class FeedState(models.Model):
-    """Per feed: the ETag of its current content and when that content last changed (Last-Modified)."""
+    """Per feed: its last rendered body, the digest of the items it was rendered from (the ETag), and
+    when that content last changed (Last-Modified). A fetch whose items hash to the same digest is
+    answered from ``body`` without rendering again: the iCalendar library is the costly part."""
 
-    key = models.CharField(max_length=80, unique=True, help_text="e.g. member:<token id>, public:raids.")
+    key = models.CharField(max_length=80, unique=True, help_text="e.g. t<token id>, public-raids.")
     etag = models.CharField(max_length=64)
+    body = models.BinaryField(default=b"", help_text="The rendered iCalendar text of that content.")
     changed_at = models.DateTimeField()
 
     def __str__(self) -> str:

@@ -125,19 +125,25 @@ def _versions(scope: str, items: list[feeds.Item], now: dt.datetime) -> dict[str
             FeedItemVersion.objects.filter(key__in=keys).values_list("key", "sequence", "changed_at")}
 
 
+def _digest(name: str, items: list[feeds.Item]) -> str:
+    """What the feed's body depends on: its name and each item's uid and fingerprint (the sequences
+    follow from those). Equal digest, equal body."""
+    text = "\n".join([name, *(f"{i.uid} {i.fingerprint}" for i in items)])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def _render(key: str, name: str, items: list[feeds.Item]) -> Feed:
+    """The feed's body, rendered again only when its items changed since the last fetch."""
+    digest = _digest(name, items)
+    state = FeedState.objects.filter(key=key).first()
+    if state is not None and state.etag == digest:
+        return Feed(body=bytes(state.body), etag=digest, last_modified=state.changed_at)
     now = timezone.now().replace(microsecond=0)
     with transaction.atomic():
         versions = _versions(key, items, now) if items else {}
         body = feeds.render(name, items, versions)
-        etag = hashlib.sha256(body).hexdigest()[:32]
-        state = FeedState.objects.filter(key=key).first()
-        if state is None:
-            state = FeedState.objects.create(key=key, etag=etag, changed_at=now)
-        elif state.etag != etag:
-            FeedState.objects.filter(pk=state.pk).update(etag=etag, changed_at=now)
-            state.changed_at = now
-    return Feed(body=body, etag=etag, last_modified=state.changed_at)
+        FeedState.objects.update_or_create(key=key, defaults={"etag": digest, "body": body, "changed_at": now})
+    return Feed(body=body, etag=digest, last_modified=now)
 
 
 def member_feed(token: CalendarToken) -> Feed:
