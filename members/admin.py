@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from core.admin_names import MemberNamesMixin, member_column
 from core.errors import DomainError
 from members import services
 from members.models import CalendarToken, PublicFeed
@@ -34,11 +35,13 @@ class PublicFeedAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarToken)
-class CalendarTokenAdmin(admin.ModelAdmin):
-    list_display = ("discord_user_id", "prefix", "rotated_at", "last_used_at")
+class CalendarTokenAdmin(MemberNamesMixin, admin.ModelAdmin):
+    member_fields = ("discord_user_id",)
+    member = member_column("discord_user_id")
+    list_display = ("member", "prefix", "rotated_at", "last_used_at")
     search_fields = ("discord_user_id",)
-    readonly_fields = ("discord_user_id", "prefix", "created_at", "rotated_at", "last_used_at")
-    exclude = ("token_hash",)
+    readonly_fields = ("member", "prefix", "created_at", "rotated_at", "last_used_at")
+    exclude = ("token_hash", "discord_user_id")
     actions = ("revoke",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
