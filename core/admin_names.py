@@ -24,24 +24,9 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-UNKNOWN = {"member": "unknown member", "server": "unknown server", "channel": "unknown channel",
-           "role": "unknown role", "any": "unknown member or channel"}
-PREFIX = {"member": "", "server": "", "channel": "#", "role": "@", "any": ""}
+from core.labels import PREFIX, UNKNOWN, plain_label, short_id  # noqa: F401  (re-exported)
+
 SNOWFLAKE = re.compile(r"^\d{15,20}$")
-
-
-def short_id(discord_id: Any) -> str:
-    """The last four digits, enough to tell two unknown members apart on one page."""
-    return f"…{str(discord_id)[-4:]}"
-
-
-def plain_label(kind: str, discord_id: Any, name: str | None) -> str:
-    """The text of a label, without markup (for ``__str__``, messages, exports, chart labels)."""
-    if not discord_id:
-        return "—"
-    if not name:
-        return f"{UNKNOWN[kind]} {short_id(discord_id)}"
-    return f"{PREFIX[kind]}{name}"
 
 
 def directory_label(kind: str, discord_id: Any, name: str | None) -> SafeString | str:

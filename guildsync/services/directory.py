@@ -125,7 +125,7 @@ def identify(ids: Iterable[Any]) -> dict[int, tuple[str, str]]:
 def label(kind: str, discord_id: Any) -> str:
     """One id as plain text ("Aelinor", "#general", "@Moderator", "unknown member …0017"):
     for a row's ``__str__`` (page titles, breadcrumbs, delete confirmations), one query."""
-    from core.admin_names import plain_label
+    from core.labels import plain_label
 
     if not discord_id:
         return "—"
@@ -134,7 +134,7 @@ def label(kind: str, discord_id: Any) -> str:
 
 def label_any(discord_id: Any, *, unknown_kind: str = "member") -> str:
     """Like ``label`` for an id that may be a member or a channel (a reminder's target)."""
-    from core.admin_names import plain_label
+    from core.labels import plain_label
 
     if not discord_id:
         return "—"
@@ -147,7 +147,7 @@ def row_label(row: Any, field: str, kind: str) -> str:
     annotation (``<field>_name``, see ``core.admin_names.MemberNamesMixin``) when the row was
     loaded with it (a changelist calls ``__str__`` for every row's checkbox label: no query
     per row), else one query."""
-    from core.admin_names import plain_label
+    from core.labels import plain_label
 
     discord_id = getattr(row, field)
     if hasattr(row, f"{field}_name"):  # kind "any" (a member or a channel): the annotation names members

@@ -31,6 +31,11 @@ MAX_LINES = 600
 # Review: an entry here needs the reason to hold; when a module shrinks below the limit the
 # test asks for its entry to go.
 LONG_MODULES: dict[str, str] = {
+    "ark/models.py": (
+        "Ark's tables (alliances, governors, matches, signups, bans, reminders, audit, messages, calendar, draft "
+        "constraints, governor records): one declaration per table with its constraints and help texts, no logic; "
+        "it crossed 600 lines by the names issue 24 added to __str__. The split point is a models/ package "
+        "(matches and signups / records and audit / settings and calendar) in the next tidy-up"),
     "bot/delivery.py": (
         "one job, Discord delivery's three crash-safe steps (claim, send under a renewed lease, record) "
         "whose invariants are argued in the module docstring and depend on each other (the lease gate, the "

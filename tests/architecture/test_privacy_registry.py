@@ -22,6 +22,10 @@ PERSONAL = re.compile(
 
 # Reviewed: personal-looking fields that hold no member's data, and why.
 ALLOW = {
+    "guildsync.DiscordServer.discord_id": "a server's id (the community's, not a member's)",
+    "guildsync.DiscordServer.name": "a server's name as Discord shows it to every member",
+    "guildsync.DiscordChannel.discord_id": "a server channel's id (no direct-message channel is stored)",
+    "guildsync.DiscordChannel.name": "a server channel's name as every member sees it",
     "core.SecretSetting.name": "which API key it is (a fixed choice)",
     "bot.OutboxMessage.claimed_by": "the delivery run holding the row (a worker's token)",
     "core.PendingJob.last_error": "the broker's error when it could not take a job (about the broker)",
