@@ -239,7 +239,8 @@ class PlayerCharacter(models.Model):
             ),
             # what a player's main character points at (player_main_character_owned); redundant as a
             # rule (a character has one link), needed as the target of that composite foreign key
-            models.UniqueConstraint(fields=["player", "character"], name="playercharacter_player_character"),
+            models.UniqueConstraint(fields=["player", "character"], name="playercharacter_player_character",
+                                    violation_error_message="This character is already linked to this player."),
         ]
 
     def __str__(self) -> str:

@@ -37,7 +37,7 @@ class PublicFeedAdmin(admin.ModelAdmin):
 @admin.register(CalendarToken)
 class CalendarTokenAdmin(MemberNamesMixin, admin.ModelAdmin):
     member_fields = ("discord_user_id",)
-    member = member_column("discord_user_id")
+    member = staticmethod(member_column("discord_user_id"))
     list_display = ("member", "prefix", "rotated_at", "last_used_at")
     search_fields = ("discord_user_id",)
     readonly_fields = ("member", "prefix", "created_at", "rotated_at", "last_used_at")

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
-from django.db.models import CharField, OuterRef, Subquery
+from django.db.models import CharField, F, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf
 
 from guildsync.models import DiscordChannel, DiscordRole, DiscordServer, DiscordUser
 
@@ -93,8 +94,7 @@ def name_expression(kind: str, id_field: str) -> Subquery:
     return Subquery(rows.values("name")[:1], output_field=CharField())
 
 
-def names_for(kind: str, ids: Iterable[Any]) -> dict[int, str]:
-    """Names of these servers / channels / roles / members in one query (unknown ids left out)."""
+def _snowflakes(ids: Iterable[Any]) -> set[int]:
     wanted = set()
     for value in ids:
         try:
@@ -102,23 +102,40 @@ def names_for(kind: str, ids: Iterable[Any]) -> dict[int, str]:
         except (TypeError, ValueError):
             continue
     wanted.discard(0)
+    return wanted
+
+
+def _member_names(wanted: set[int]) -> QuerySet:
+    """``(discord_id, name)`` of these members: their display name, else their username."""
+    return DiscordUser.objects.filter(discord_id__in=wanted).annotate(
+        label=Coalesce(NullIf(F("display_name"), Value("")), F("username"))).values_list("discord_id", "label")
+
+
+def names_for(kind: str, ids: Iterable[Any]) -> dict[int, str]:
+    """Names of these servers / channels / roles / members in one query (unknown ids left out)."""
+    wanted = _snowflakes(ids)
     if not wanted:
         return {}
     if kind == "member":
-        return {i: display or username for i, username, display in DiscordUser.objects.filter(
-            discord_id__in=wanted).values_list("discord_id", "username", "display_name")}
+        return dict(_member_names(wanted))
     return dict(_MODELS[kind].objects.filter(discord_id__in=wanted).values_list("discord_id", "name"))
 
 
 def identify(ids: Iterable[Any]) -> dict[int, tuple[str, str]]:
-    """What each snowflake is, when the directory knows: ``{id: (kind, name)}``, four queries
-    for any number of ids (for free-form details such as audit-log JSON, where a key does not
-    always say whether an id is a member, a channel or a role)."""
-    wanted = list(ids)
+    """What each snowflake is, when the directory knows: ``{id: (kind, name)}``, one query (a
+    UNION over the four tables) for any number of ids (for free-form details such as audit-log
+    JSON, where a key does not always say whether an id is a member, a channel or a role). An id
+    known as two kinds is taken as the first of ``KINDS``."""
+    wanted = _snowflakes(ids)
+    if not wanted:
+        return {}
+    parts = [_member_names(wanted).annotate(kind=Value(0, IntegerField())).order_by()
+             .values_list("discord_id", "label", "kind")]
+    parts += [_MODELS[kind].objects.filter(discord_id__in=wanted).annotate(kind=Value(rank, IntegerField()))
+              .order_by().values_list("discord_id", "name", "kind") for rank, kind in enumerate(KINDS) if kind != "member"]
     found: dict[int, tuple[str, str]] = {}
-    for kind in KINDS:
-        for discord_id, name in names_for(kind, wanted).items():
-            found.setdefault(discord_id, (kind, name))
+    for discord_id, name, rank in sorted(parts[0].union(*parts[1:], all=True), key=lambda row: row[2]):
+        found.setdefault(discord_id, (KINDS[rank], name))
     return found
 
 

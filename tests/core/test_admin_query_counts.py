@@ -108,6 +108,19 @@ def first_row(label: str) -> None:
         CrontabSchedule.objects.create(minute="0", hour="4")
         SolarSchedule.objects.create(event="sunrise", latitude=50, longitude=8)
         PeriodicTask.objects.create(name="bench", task="core.bench", interval=interval)
+    elif label == "core.PrivacyRequest":
+        from core.models import PrivacyRequest
+
+        PrivacyRequest.objects.create(kind="export", source="officer", target_hash="0" * 64, status="done",
+                                      received_at=now, processed_at=now, processed_by="bench-officer")
+    elif label == "members.CalendarToken":
+        from members.models import CalendarToken
+
+        CalendarToken.objects.create(discord_user_id=10**15, token_hash="0" * 64, prefix="000000", rotated_at=now)
+    elif label == "core.RetentionRun":
+        from core.models import RetentionRun
+
+        RetentionRun.objects.create(started_at=now, finished_at=now, as_of=now, triggered_by="schedule")
     elif label == "ark.GovernorRecord":
         from ark.models import Governor, GovernorRecord
 
@@ -169,7 +182,8 @@ SINGLETONS = {"raids.RaidHelperSettings"}  # one row by design: its changelist r
 BOUNDED = {"guildsync.GuildRank": "ten ranks at most (rank numbers 0-9, database-enforced)",
            "guildsync.RankRoleMapping": "one Discord role mapping per guild rank (one-to-one), so ten at most",
            "core.SecretSetting": "one row per known secret (database-enforced names)",
-           "ark.ArkSettings": "the installation's one Ark cadence"}
+           "ark.ArkSettings": "the installation's one Ark cadence",
+           "members.PublicFeed": "one public raid feed and one per Ark alliance (database-enforced)"}
 
 
 def changelists() -> list[tuple[type[models.Model], admin.ModelAdmin]]:

@@ -259,9 +259,13 @@ def test_pairings_frozen_once_santas_were_sent(make_event):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_organisers_drawing_at_once_store_one_draw(make_event, run_in_parallel):
+    """A draw may be redrawn until the first Santa DM is queued, so parallel draws all succeed,
+    one after the other on the event's lock: what is stored is exactly one whole draw (the last
+    to commit), never a mix of two."""
     event = make_event(8, status="locked")
     results = run_in_parallel(lambda i: services.generate_pairings(event, seed=i), 3)
-    assert sum(isinstance(r, services.PairingPlan) for r in results) == 1
-    assert all(isinstance(r, services.PairingPlan) or "the event is matched" in str(r) for r in results), results
-    [plan] = [r for r in results if isinstance(r, services.PairingPlan)]
-    assert dict(event.pairings.values_list("santa__user_id", "recipient__user_id")) == dict(plan.pairs)
+    plans = [r for r in results if isinstance(r, services.PairingPlan)]
+    assert len(plans) == 3, results
+    stored = dict(event.pairings.values_list("santa__user_id", "recipient__user_id"))
+    assert stored in [dict(plan.pairs) for plan in plans]
+    assert len(stored) == 8 and sorted(stored.values()) == sorted(stored) and all(s != r for s, r in stored.items())
