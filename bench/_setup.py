@@ -7,6 +7,9 @@ with ``report()``: the project's figure, its anchor's figure from the same run, 
 from __future__ import annotations
 
 import os
+import statistics
+import time
+from collections.abc import Callable
 
 
 def setup_django() -> None:
@@ -27,3 +30,13 @@ def report(name: str, project: float, anchor: float, unit: str, *, anchor_name: 
         verdict = f"  goal ≥ {goal:g}: {'MET' if ratio >= goal else 'NOT MET'}"
     print(f"{name}: project {project:,.3f} {unit} | anchor {anchor_name} {anchor:,.3f} {unit} | "
           f"ratio {ratio:,.2f}{verdict}", flush=True)
+
+
+def median_seconds(fn: Callable[[], object], repeats: int) -> float:
+    """The median wall time of ``repeats`` calls of ``fn`` (warm runs: call it once first)."""
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)

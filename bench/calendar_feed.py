@@ -11,10 +11,9 @@ Run: ``bench/run.sh calendar_feed`` (fresh PostgreSQL) or ``python -m bench.cale
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 import time
 
-from bench._setup import report, setup_django
+from bench._setup import median_seconds, report, setup_django
 
 N = 1_000
 REPEATS = 20
@@ -23,12 +22,7 @@ MEMBER = 900_000_000_000_777_001
 
 
 def timed(fn, repeats: int = REPEATS) -> float:
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+    return median_seconds(fn, repeats)
 
 
 def main() -> None:

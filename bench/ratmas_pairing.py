@@ -18,7 +18,7 @@ import random
 import statistics
 import time
 
-from bench._setup import report, setup_django
+from bench._setup import median_seconds, report, setup_django
 
 N = 10_000
 EXCLUSIONS_EACH = 2
@@ -27,12 +27,7 @@ TARGET_SECONDS = 1.0
 
 
 def timed(fn, repeats: int = REPEATS) -> float:
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+    return median_seconds(fn, repeats)
 
 
 def shuffle_derangement(ids: list[int], rng: random.Random) -> list[int]:
