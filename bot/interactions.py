@@ -54,6 +54,7 @@ FAILED = "Something went wrong on our side; the officers have the details in the
 # What sending an answer may raise: Discord's refusal, or the network (the answer is lost; the
 # work is done and logged either way).
 SEND_ERRORS = (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError)
+ALREADY_ACKNOWLEDGED = 40060  # Discord's JSON error code: the interaction already has its one callback
 STALE_BUTTON = "This button is no longer valid. Use the latest message or the slash command instead."
 STALE_FORM = "This form is no longer valid; run the command again."
 GUILD_ONLY = "This command only works in a server, not in direct messages."
@@ -306,10 +307,28 @@ async def respond(interaction: Any, work: Callable[[], Awaitable[str | Reply | N
             await interaction.edit_original_response(content=reply.content, **reply.kwargs())
         answered_at = time.monotonic()
         acked_at = acked_at or answered_at
+    except discord.HTTPException as exc:
+        if deferred or exc.code != ALREADY_ACKNOWLEDGED or not await _edit_after_lost_deferral(interaction, reply):
+            log.warning("%s: the answer could not be delivered (%s)", _describe(interaction), exc)
+        else:
+            answered_at = time.monotonic()
     except SEND_ERRORS as exc:
         log.warning("%s: the answer could not be delivered (%s)", _describe(interaction), exc)
     vitals.observe_interaction(started, acked_at, answered_at)
     await remember_member(interaction)
+
+
+async def _edit_after_lost_deferral(interaction: Any, reply: Reply) -> bool:
+    """The deferral reached Discord although its answer never reached us (a timeout or a dropped
+    connection under load): Discord shows the member "thinking…" and refuses a second callback
+    (40060), so the answer edits that message instead. True when it did."""
+    try:
+        await interaction.edit_original_response(content=reply.content, **reply.kwargs())
+    except SEND_ERRORS as exc:
+        log.warning("%s: the answer could not be delivered after a lost deferral (%s)", _describe(interaction), exc)
+        return False
+    log.info("%s: the deferral had reached Discord; answered by editing it", _describe(interaction))
+    return True
 
 
 async def remember_member(interaction: Any) -> None:
