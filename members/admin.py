@@ -53,8 +53,12 @@ class CalendarTokenAdmin(MemberNamesMixin, admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # revoke (below) goes through the service
 
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        """Revoking writes (through the service): officers who may change feeds, not viewers."""
+        return request.user.has_perm("members.change_calendartoken")
+
     @admin.action(description="Revoke the selected calendar feeds (their URLs stop working)",
-                  permissions=["view"])
+                  permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[CalendarToken]) -> None:
         done = sum(services.revoke_token(t.discord_user_id) for t in queryset)
         self.message_user(request, f"Revoked {done} calendar feed(s).", messages.SUCCESS)

@@ -25,6 +25,7 @@ from bot.models import OutboxMessage
 from core import backups
 from core.tasks import backup_task
 from economy import services as economy
+from guildsync.services.reference import load_reference_data
 
 ROOT = Path(__file__).resolve().parents[2]
 UTC = dt.UTC
@@ -208,6 +209,7 @@ def test_restore_drill(tmp_path, fake_discord, deliver_outbox, drill_database):
     table's row count and checksum equal; delivery after the restore sends what was pending at
     the backup exactly once and nothing that had been sent before it."""
     url, connect_drill = drill_database
+    load_reference_data()  # a transactional test before this one (same worker) flushed the migrations' reference data
     call_command("seed_demo", stdout=io.StringIO())
     guild = 900_000_000_000_000_001
     economy.transfer(guild, 900_100_000_000_000_001, "alice", 900_100_000_000_000_002, "bob", 5, "drill")

@@ -203,6 +203,9 @@ class FakeGateway:
         self.sequence = 0
         self.sent: list[dict] = []  # every dispatch of the session, for replay on RESUME
         self._socket: web.WebSocketResponse | None = None
+        # The connection that identified or resumed: as on Discord, a new connection gets no
+        # dispatch before its IDENTIFY/RESUME (events meanwhile are kept for the replay).
+        self._live: web.WebSocketResponse | None = None
         self._compress: Any = None
         self._ready = threading.Event()
         self._send_lock: asyncio.Lock | None = None
@@ -273,7 +276,7 @@ class FakeGateway:
         self.sequence += 1
         payload = {"op": DISPATCH, "t": event, "s": self.sequence, "d": data}
         self.sent.append(payload)
-        if self._socket is not None:
+        if self._socket is not None and self._live is self._socket:
             await self._send(self._socket, payload)
 
     async def _connection(self, request: web.Request) -> web.StreamResponse:
@@ -284,7 +287,7 @@ class FakeGateway:
         await socket.prepare(request)
         if self._socket is not None and not self._socket.closed:
             await self._socket.close(code=4000)
-        self._socket = socket
+        self._socket, self._live = socket, None
         self._compress = zlib.compressobj() if request.query.get("compress") == "zlib-stream" else None
         await self._send(socket, {"op": HELLO, "d": {"heartbeat_interval": self.heartbeat_interval_ms},
                                   "s": None, "t": None})
@@ -313,6 +316,7 @@ class FakeGateway:
                 return
             self.identifies += 1
             self.session_id, self.sequence, self.sent = secrets.token_hex(16), 0, []
+            self._live = socket
             await self._dispatch("READY", {
                 "v": 10, "user": {**BOT_USER, "verified": True, "mfa_enabled": False, "flags": 0},
                 "guilds": [{"id": str(self.guild.id), "unavailable": True}], "session_id": self.session_id,
@@ -329,10 +333,13 @@ class FakeGateway:
                 await self._send(socket, {"op": INVALID_SESSION, "d": False, "s": None, "t": None})
                 return
             self.resumes += 1
-            missed = [p for p in self.sent if p["s"] > int(data.get("seq") or 0)]
-            for replay in missed:
-                await self._send(socket, replay)
-            self.replayed += len(missed)
+            seq = int(data.get("seq") or 0)
+            while missed := [p for p in self.sent if p["s"] > seq]:  # until caught up with what arrives meanwhile
+                for replay in missed:
+                    await self._send(socket, replay)
+                    seq = replay["s"]
+                self.replayed += len(missed)
+            self._live = socket
             await self._dispatch("RESUMED", {"_trace": ["fake-gateway"]})
             self._ready.set()
         elif op == REQUEST_MEMBERS:
