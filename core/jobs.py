@@ -48,7 +48,6 @@ class JobQueueUnavailableError(Exception):
     """The broker could not take the job; nothing was queued."""
 
 
-JobQueueUnavailable = JobQueueUnavailableError  # the name callers used before the lint rule N818
 
 
 def _app():

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +16,8 @@ from pathlib import Path
 
 from django.conf import settings as django_settings
 from django.db import connection
+
+from tests import waiting
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,14 +68,8 @@ def kill(worker: subprocess.Popen) -> None:
 
 
 def wait_for(condition: Callable[[], object], seconds: float, what: str, *workers: subprocess.Popen):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    logs = "\n".join(w.log_path.read_text()[-3000:] for w in workers)  # type: ignore[attr-defined]
-    raise AssertionError(f"timed out waiting for {what}\n{logs}")
+    return waiting.wait_until(condition, seconds, what, every=0.1, context=lambda: "\n".join(
+        w.log_path.read_text()[-3000:] for w in workers))  # type: ignore[attr-defined]
 
 
 class Feeder:

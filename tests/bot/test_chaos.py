@@ -20,6 +20,7 @@ import time
 
 import pytest
 
+from tests import waiting
 from tests.bot import recorded_payloads as recorded
 from tests.bot.conftest import ARK_ROLE, People, assert_every_interaction_acknowledged_once
 from tests.factories import bot_guild
@@ -78,12 +79,7 @@ def unreadable(event: str, data: dict) -> bool:
 
 
 def wait_until(condition, seconds: float, what: str, bot: BotProcess) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}\n{bot.log()[-3000:]}")
-        time.sleep(0.01)
-
+    waiting.wait_until(condition, seconds, what, every=0.01, context=lambda: bot.log()[-3000:])
 
 def test_chaos_ten_rounds_in_a_row(chaos_bot):
     bot, gw = chaos_bot, chaos_bot.gateway

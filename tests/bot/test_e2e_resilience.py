@@ -28,7 +28,7 @@ import pytest
 
 from bot import gateway
 from bot.interactions import STALE_FORM
-from tests import factories
+from tests import factories, waiting
 from tests.bot import recorded_payloads as recorded
 from tests.bot.conftest import GUILD_ID, People
 from tests.fakes.bot_process import ROOT
@@ -40,14 +40,7 @@ figures = logging.getLogger("figures")  # measured values: shown with -o log_cli
 
 
 def wait_until(condition, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
+    return waiting.wait_until(condition, seconds, what, every=0.02)
 
 def test_two_malformed_events_among_200_valid_ones_cost_only_themselves(bot):
     gw = bot.gateway

@@ -6,12 +6,12 @@ port serves the interaction latency histograms, the gateway latency and the even
 from __future__ import annotations
 
 import socket
-import time
 import urllib.request
 
 import pytest
 from django.db import connection
 
+from tests import waiting
 from tests.bot.conftest import People
 from tests.factories import bot_guild
 from tests.fakes.bot_process import BotProcess
@@ -28,13 +28,7 @@ def free_port() -> int:
 
 
 def wait_for(condition, seconds: float, what: str, process: BotProcess):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}\n{process.log()[-3000:]}")
+    return waiting.wait_until(condition, seconds, what, every=0.2, context=lambda: process.log()[-3000:])
 
 
 @pytest.fixture

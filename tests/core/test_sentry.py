@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -19,6 +18,7 @@ import pytest
 from django.db import connection
 
 from core import sentry
+from tests import waiting
 from tests.bot.conftest import People
 from tests.factories import bot_guild
 from tests.fakes.bot_process import BotProcess
@@ -94,12 +94,7 @@ def ingest():
 
 
 def wait_until(condition, seconds: float, what: str, logs: str = ""):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}\n{logs[-3000:]}")
+    waiting.wait_until(condition, seconds, what, every=0.2, context=lambda: logs[-3000:])
 
 
 def free_port() -> int:
