@@ -332,7 +332,6 @@ class FakeGateway:
                     or data.get("token") != self.rest.token:
                 await self._send(socket, {"op": INVALID_SESSION, "d": False, "s": None, "t": None})
                 return
-            self.resumes += 1
             seq = int(data.get("seq") or 0)
             while missed := [p for p in self.sent if p["s"] > seq]:  # until caught up with what arrives meanwhile
                 for replay in missed:
@@ -340,6 +339,9 @@ class FakeGateway:
                     seq = replay["s"]
                 self.replayed += len(missed)
             self._live = socket
+            # Counted once the replay is sent: a test that waits for the RESUME then reads
+            # ``replayed`` must not see the one without the other (the send above yields).
+            self.resumes += 1
             await self._dispatch("RESUMED", {"_trace": ["fake-gateway"]})
             self._ready.set()
         elif op == REQUEST_MEMBERS:
