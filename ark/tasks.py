@@ -36,12 +36,3 @@ def ark_nudge_task() -> str:
     report = services.post_fill_nudges()
     log.info("ark nudges: %s", report)
     return str(report)
-
-
-@shared_task
-def ark_retention_task() -> str:
-    """Monthly: delete signups, audit rows and reminders older than ARK_RETENTION_DAYS
-    (per-governor totals are kept). `manage.py ark_retention --dry-run` shows what it would do."""
-    report = services.purge_old_records()
-    log.info("ark retention: %s", report)
-    return str(report)

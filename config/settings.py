@@ -319,7 +319,6 @@ CELERY_BEAT_SCHEDULE = {
     "ark: lifecycle": {"task": "ark.tasks.ark_lifecycle_task", "schedule": 60.0},
     "ark: scheduled matches": {"task": "ark.tasks.ark_calendar_task", "schedule": 15 * 60.0},
     "ark: fill nudges": {"task": "ark.tasks.ark_nudge_task", "schedule": 5 * 60.0},
-    "ark: retention": {"task": "ark.tasks.ark_retention_task", "schedule": crontab(minute=30, hour=3, day_of_month=1)},
     "ratmas: scheduled reminders": {"task": "ratmas.tasks.ratmas_schedule_task", "schedule": 5 * 60.0},
     "economy: expire moderation cases": {"task": "economy.tasks.expire_cases_task", "schedule": 60.0},
     # Watched clocks (core.heartbeats): beat → broker → a worker of each queue, every interval.

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("ark", "bot", "core", "economy", "guildsync", "raids", "ratmas")
+APPS = ("ark", "bot", "core", "economy", "guildsync", "members", "raids", "ratmas")
 ENTRY_POINTS = ("admin", "api", "discord_commands", "tasks")
 
 # Methods that write through the ORM. ``update`` is ambiguous (dicts, sets, headers), so it counts

@@ -149,10 +149,9 @@ def test_withdraw_after_lock_tells_the_officers_who_left_and_who_moved_up(match,
 
 @pytest.mark.django_db
 def test_season_tasks_call_the_services_and_report(alliance):
-    from ark.tasks import ark_calendar_task, ark_nudge_task, ark_retention_task
+    from ark.tasks import ark_calendar_task, ark_nudge_task
 
     services.save_calendar(alliance=alliance, slots=["Sat 12:00"], days_ahead=30)
     assert ark_calendar_task().startswith("created ")
     assert Match.objects.filter(alliance=alliance, scheduled_by_calendar=True).exists()  # today's calendar
     assert ark_nudge_task().endswith("edited in place")
-    assert ark_retention_task().startswith("deleted 0 signup(s)")
