@@ -198,7 +198,10 @@ class Match(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.alliance.name} · {self.ark_weekend_date:%Y-%m-%d} {self.match_day} (#{self.pk})"
+        """What officers and members pick a match by: "Ark 2026-12-12 Saturday 14:00 UTC, Osiris Guard"
+        (the Discord autocomplete adds the number the slash commands take)."""
+        when = f"{self.get_match_day_display()} {self.match_time_utc:%H:%M} UTC" if self.match_time_utc else ""
+        return f"Ark {self.ark_weekend_date:%Y-%m-%d} {when}, {self.alliance.name}".replace("  ", " ")
 
 
 class Signup(models.Model):

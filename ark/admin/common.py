@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from ark import services
@@ -24,15 +24,56 @@ def officer_context(request: HttpRequest):
 
 
 class ServiceFormMixin(CoreServiceFormMixin):
-    """Forms save through ``ark.services``, recording the officer as the actor."""
+    """Forms save through ``ark.services``, recording the officer as the actor, and the success
+    message says what the service did (``say_done``)."""
+
+    def say_done(self, request: HttpRequest, text: str) -> None:
+        """Replace Django's "… was added/changed successfully." with ``text`` for this request."""
+        request._ark_done = text
+
+    def message_user(self, request, message, level=messages.INFO, extra_tags="", fail_silently=False):
+        done = getattr(request, "_ark_done", None)
+        if done and level == messages.SUCCESS and "successfully" in str(message):
+            message = done
+        return super().message_user(request, message, level, extra_tags, fail_silently)
 
     def service_context(self, request):
         return officer_context(request)
 
 
 def run_service(
-    model_admin: admin.ModelAdmin, request: HttpRequest, queryset, label: str, call: Callable[[Any], Any]
+    model_admin: admin.ModelAdmin, request: HttpRequest, queryset, label: str, call: Callable[[Any], Any],
+    describe: Callable[[Any, Any], str | None] | None = None,
 ) -> None:
-    """``run_for_each`` with the officer recorded as the actor of every audit row."""
-    run_for_each(model_admin, request, queryset, call, summary=f"{label}: {{n}} done.",
+    """``run_for_each`` with the officer recorded as the actor of every audit row: one line per
+    row saying what changed (``describe(row, result)``), then the count."""
+    run_for_each(model_admin, request, queryset, call, summary=f"{label}: {{n}} done.", describe=describe,
                  context=lambda: officer_context(request))
+
+
+def channel_label(channel_id: int | None) -> str:
+    """A channel as officers know it ("#ark-roster"), never its number."""
+    from guildsync.services.directory import label
+
+    return label("channel", channel_id) if channel_id else "no channel set"
+
+
+def fill_line(match) -> str:
+    """ "7 players, 2 substitutes": the active roster of a match."""
+    players, subs = services.roster_counts(match.pk)
+    return f"{players} player{'s' if players != 1 else ''}, {subs} substitute{'s' if subs != 1 else ''}"
+
+
+
+def _power(value: int) -> str:
+    return f"{value / 1_000_000:,.2f} M"
+
+
+def teams_line(match) -> str:
+    """ "Team 1: 10 players, 45.20 M power · Team 2: 9 players, 41.75 M power · gap 3.45 M"."""
+    totals = services.team_totals(match.pk)
+    parts = [f"Team {team}: {players} player{'s' if players != 1 else ''}, {_power(power)} power"
+             for team, (players, power) in sorted(totals.items())]
+    powers = [power for _players, power in totals.values()]
+    gap = max(powers) - min(powers) if len(powers) == 2 else None
+    return " · ".join(parts) + (f" · gap {_power(gap)}" if gap is not None else "")

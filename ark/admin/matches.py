@@ -23,7 +23,7 @@ from core.admin_tools import (
     run_for_each,
 )
 
-from .common import ServiceFormMixin, officer_context, run_service
+from .common import ServiceFormMixin, channel_label, fill_line, officer_context, run_service, teams_line
 
 
 def signed_up_members(match: Match) -> list[str]:
@@ -107,6 +107,8 @@ def _result_action(result: str):
             queryset,
             f"Result {result}",
             lambda m: services.set_match_result(match_id=m.pk, result=result),
+            describe=lambda m, done: f"Recorded {result} for {done}: the match is completed "
+                                     "and its confirmation message shows the result.",
         )
 
     action.__name__ = f"set_result_{result.lower().replace('-', '_')}"
@@ -250,21 +252,29 @@ class MatchAdmin(ServiceFormMixin, admin.ModelAdmin):
                    changes="Signups close now and the roster below is posted to the alliance's confirmation "
                            "channel in Discord.")
     def lock(self, request, queryset):
-        run_service(self, request, queryset, "Locked", lambda m: services.lock_match(match_id=m.pk))
+        run_service(self, request, queryset, "Locked", lambda m: services.lock_match(match_id=m.pk),
+                    describe=lambda m, done: f"Locked {done}: {fill_line(done)}; signups are closed and the "
+                                             f"confirmation message is queued for "
+                                             f"{channel_label(done.alliance.confirmation_channel_id)}.")
 
     @admin.action(description="Cancel (DMs the signed-up members)", permissions=["change"])
     @confirm_first(title="Cancel these matches?", affected=signed_up_members, button="Yes, cancel and DM them",
                    changes="The match is cancelled for good (it cannot be reopened) and every member below "
                            "gets a DM saying so.")
     def cancel(self, request, queryset):
-        run_service(self, request, queryset, "Cancelled", lambda m: services.cancel_match(match_id=m.pk))
+        members = {m.pk: len(signed_up_members(m)) for m in queryset}  # before: cancelling keeps the rows
+        run_service(self, request, queryset, "Cancelled", lambda m: services.cancel_match(match_id=m.pk),
+                    describe=lambda m, done: f"Cancelled {done}: {members.get(m.pk, 0)} signed-up member(s) "
+                                             "will get a DM; their reminders are withdrawn.")
 
     @admin.action(description="Draft teams (locked matches)", permissions=["change"])
     def draft(self, request, queryset):
         run_for_each(
             self, request, queryset,
             lambda m: services.draft_teams(match_id=m.pk),
-            describe=lambda m, plan: f"{m}: teams drafted, {plan.power1:,} vs {plan.power2:,} power.",
+            describe=lambda m, plan: f"{m}: teams drafted, {plan.power1:,} vs {plan.power2:,} power "
+                                     f"(gap {abs(plan.power1 - plan.power2):,}); nothing is posted until you "
+                                     "publish the draft.",
             context=lambda: officer_context(request),
         )
 
@@ -273,10 +283,18 @@ class MatchAdmin(ServiceFormMixin, admin.ModelAdmin):
                    changes="The drafted teams of the members below are posted to the alliance's confirmation "
                            "channel in Discord.")
     def publish_draft(self, request, queryset):
-        run_service(self, request, queryset, "Draft published", lambda m: services.publish_draft(match_id=m.pk))
+        run_service(self, request, queryset, "Draft published", lambda m: services.publish_draft(match_id=m.pk),
+                    describe=lambda m, ref: f"Published the teams of {m} to "
+                                            f"{channel_label(m.alliance.confirmation_channel_id)}: "
+                                            f"{teams_line(m)}.")
 
     @admin.action(description="Repost the Discord messages", permissions=["change"])
     def repost(self, request, queryset):
         run_service(
-            self, request, queryset, "Reposted", lambda m: services.repost_match_messages(match_id=m.pk)
+            self, request, queryset, "Reposted", lambda m: services.repost_match_messages(match_id=m.pk),
+            describe=lambda m, done: f"Reposting the Discord messages of {done}: the registration message to "
+                                     f"{channel_label(done.alliance.registration_channel_id)}"
+                                     + ("" if done.status == Match.Status.SCHEDULED else
+                                        f", the confirmation message to "
+                                        f"{channel_label(done.alliance.confirmation_channel_id)}") + ".",
         )

@@ -13,15 +13,16 @@ from ark.models import (
 from core.admin_tools import (
     MemberNamesMixin,
     ReadOnlyAdmin,
+    confirm_first,
     member_column,
 )
 
-from .common import ServiceFormMixin, run_service
+from .common import ServiceFormMixin, fill_line, run_service, teams_line
 
 
 def _slot_action(slot: str):
     def action(model_admin, request, queryset):
-        queryset = queryset.select_related("governor")
+        queryset = queryset.select_related("governor", "match__alliance")
         run_service(
             model_admin,
             request,
@@ -30,31 +31,24 @@ def _slot_action(slot: str):
             lambda s: services.move_signup_slot(
                 match_id=s.match_id, governor_id=s.governor.governor_id, slot_type=slot
             ),
+            describe=lambda s, _done: f"Moved {s.governor.name} to {slot} in {s.match}: {fill_line(s.match)}.",
         )
 
     action.__name__ = f"move_to_{slot.lower()}"
     return admin.action(description=f"Move to {slot}", permissions=["roster"])(action)
 
 
-def _power(value: int) -> str:
-    return f"{value / 1_000_000:,.2f} M"
-
-
 def team_totals_line(match) -> str:
-    """ "Team 1: 10 players, 45.20 M power · Team 2: 9 players, 41.75 M · gap 3.45 M" after a move."""
-    totals = services.team_totals(match.pk)
-    parts = [f"Team {team}: {players} player{'s' if players != 1 else ''}, {_power(power)} power"
-             for team, (players, power) in sorted(totals.items())]
-    powers = [power for _players, power in totals.values()]
-    gap = max(powers) - min(powers) if len(powers) == 2 else None
-    return f"{match}: " + " · ".join(parts) + (f" · gap {_power(gap)}" if gap is not None else "")
+    """ "Ark …: Team 1: 10 players, 45.20 M power · Team 2: 9 players, 41.75 M · gap 3.45 M" after a move."""
+    return f"{match}: {teams_line(match)}"
 
 
 def _team_action(team: int):
     def action(model_admin, request, queryset):
         matches = {s.match_id: s.match for s in queryset.select_related("match__alliance")}
-        run_service(model_admin, request, queryset, f"Moved to team {team}",
-                    lambda s: services.move_to_team(signup_id=s.pk, team=team))
+        run_service(model_admin, request, queryset.select_related("governor"), f"Moved to team {team}",
+                    lambda s: services.move_to_team(signup_id=s.pk, team=team),
+                    describe=lambda s, _done: f"Moved {s.governor.name} to team {team}.")
         for match in matches.values():  # the new totals and the gap, so a worse balance never goes unnoticed
             model_admin.message_user(request, team_totals_line(match), messages.INFO)
 
@@ -66,12 +60,29 @@ def _attendance_action(value: str):
     label = Signup.Attendance(value).label
 
     def action(model_admin, request, queryset):
-        run_service(model_admin, request, queryset.select_related("governor"), f"Marked {label}",
+        run_service(model_admin, request, queryset.select_related("governor", "match__alliance"), f"Marked {label}",
                     lambda s: services.set_attendance(match_id=s.match_id, governor_id=s.governor.governor_id,
-                                                      attendance=value))
+                                                      attendance=value),
+                    describe=lambda s, _done: f"Marked {s.governor.name} {label.lower()} in {s.match}"
+                                              + (f" (was {s.get_attendance_display().lower()})."
+                                                 if s.attendance else "."))
 
     action.__name__ = f"mark_{value}"
     return admin.action(description=f"Attendance: {label}", permissions=["roster"])(action)
+
+
+def removal_reaches(signup: Signup) -> list[str]:
+    """Who a removal concerns: the governor's member, and the substitute it promotes (DMed)."""
+    from guildsync.services.directory import label
+
+    reached = [f"{signup.governor.name} ({label('member', signup.discord_user_id)}) leaves {signup.match}"]
+    if signup.status == Signup.Status.ACTIVE and signup.slot == Signup.Slot.PLAYER:
+        sub = (Signup.objects.filter(match_id=signup.match_id, status=Signup.Status.ACTIVE, slot=Signup.Slot.SUB)
+               .select_related("governor").order_by("created_at", "id").first())
+        if sub is not None:
+            reached.append(f"{sub.governor.name} ({label('member', sub.discord_user_id)}) moves up to Player "
+                           "and gets a DM")
+    return reached
 
 
 class SignupAddForm(forms.ModelForm):
@@ -130,11 +141,15 @@ class SignupAdmin(MemberNamesMixin, ServiceFormMixin, ReadOnlyAdmin):
         return f"{obj.governor.power:,}" if obj.governor.power is not None else "—"
 
     @admin.action(description="Remove from the roster (officer)", permissions=["roster"])
+    @confirm_first(title="Remove from the roster?", affected=removal_reaches, button="Yes, remove them",
+                   changes="Each governor below leaves the match's roster (status Removed; it cannot be undone "
+                           "here, they can sign up again while signups are open). A removed Player's slot goes "
+                           "to the first substitute, who gets a DM; the roster message in Discord is updated.")
     def remove(self, request, queryset):
         run_service(
             self,
             request,
-            queryset.select_related("governor"),
+            queryset.select_related("governor", "match__alliance"),
             "Removed",
             lambda s: services.remove_signup(
                 match_id=s.match_id,
@@ -142,6 +157,8 @@ class SignupAdmin(MemberNamesMixin, ServiceFormMixin, ReadOnlyAdmin):
                 status=Signup.Status.REMOVED,
                 as_officer=True,
             ),
+            describe=lambda s, _done: f"Removed {s.governor.name} from {s.match}: {fill_line(s.match)} left; "
+                                      "the roster message is updated.",
         )
 
     def has_roster_permission(self, request) -> bool:

@@ -68,6 +68,7 @@ from .common import (
     get_match,
     get_roster,
     insert_audit_log,
+    roster_counts,
 )
 from .discord_sync import (
     record_message_delivery,
@@ -133,6 +134,7 @@ __all__ = [
     "acting_as",
     "get_match",
     "get_roster",
+    "roster_counts",
     "insert_audit_log",
     "record_message_delivery",
     "list_alliances",

@@ -189,3 +189,8 @@ def insert_audit_log(
             is_override=is_override,
             details=_jsonable(details or {}),
         )
+
+
+def roster_counts(match: Match | int) -> tuple[int, int]:
+    """(players, substitutes) signed up and active: what officers are told after a change."""
+    return _counts(match)

@@ -101,6 +101,9 @@ def test_match_actions(ark_client, match, governors):
     url = "/admin/ark/match/"
     r = ark_client.post(url, {"action": "lock", "_selected_action": [match.pk], "confirmed": "Yes"}, follow=True)
     assert "Locked: 1 done" in r.content.decode()
+    # the message says what changed: the match by name, the fill and where the roster goes
+    assert f"Locked {Match.objects.get(pk=match.pk)}: 1 player, 0 substitutes; signups are closed" in r.content.decode()
+    assert "Ark 2030-03-09 Saturday 12:00 UTC, Osiris Guard" in r.content.decode()
     assert Match.objects.get(pk=match.pk).status == "Locked"
     r = ark_client.post(url, {"action": "lock", "_selected_action": [match.pk], "confirmed": "Yes"}, follow=True)
     assert "Only a scheduled match can be locked" in r.content.decode()
@@ -110,14 +113,23 @@ def test_match_actions(ark_client, match, governors):
     assert "not started" in r.content.decode()  # START is in 2030
     r = ark_client.post(url, {"action": "cancel", "_selected_action": [match.pk], "confirmed": "Yes"}, follow=True)
     assert Match.objects.get(pk=match.pk).status == "Cancelled"
+    assert "1 signed-up member(s) will get a DM" in r.content.decode()
 
 
 def test_signup_actions_and_filters(ark_client, match, governors):
     for n in (1, 2, 3, 4):
         sign(match, n)
     s = Signup.objects.get(governor__governor_id=1)
-    r = ark_client.post("/admin/ark/signup/", {"action": "remove", "_selected_action": [s.pk]}, follow=True)
+    # first a confirmation naming who leaves and which substitute moves up (DMed); nothing changes
+    r = ark_client.post("/admin/ark/signup/", {"action": "remove", "_selected_action": [s.pk]})
+    page = r.content.decode()
+    assert "Nothing has changed yet." in page and "Gov1" in page and "Gov4" in page and "moves up to Player" in page
+    assert Signup.objects.get(pk=s.pk).status == "Active"
+    r = ark_client.post("/admin/ark/signup/", {"action": "remove", "_selected_action": [s.pk], "confirmed": "Yes"},
+                        follow=True)
     assert "Removed: 1 done" in r.content.decode()
+    assert "Removed Gov1 from Ark 2030-03-09 Saturday 12:00 UTC, Osiris Guard: 3 players, 0 substitutes left" in \
+        r.content.decode()
     assert Signup.objects.get(pk=s.pk).status == "Removed"
     assert Signup.objects.get(governor__governor_id=4).slot == "Player"  # promoted
     assert ark_client.get("/admin/ark/signup/?status__exact=Active&slot__exact=Player").status_code == 200
