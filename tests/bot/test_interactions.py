@@ -15,6 +15,7 @@ from core.errors import DomainError
 from tests.discord_objects import DiscordHarness
 from tests.factories import bot_guild, bot_people
 from tests.fakes.discord_api import CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE
+from tests.waiting import wait_until
 
 ALICE = bot_people().alice
 
@@ -52,6 +53,26 @@ def test_slow_work_is_deferred_then_the_original_edited(settings, reply):
         return "done"
     assert reply(work, ephemeral=False) == [("callback", DEFERRED_CHANNEL_MESSAGE, None, False),
                                             ("edit_original", None, "done", False)]
+
+
+def test_a_deferral_that_reached_discord_without_its_answer_is_answered_by_an_edit(settings, reply, fake_discord,
+                                                                                   caplog):
+    """The deferral is carried out but its answer is lost (a 502 from the proxy): discord.py
+    retries it and meets 40060 "already acknowledged", so the bot believes it never deferred.
+    The member sees "thinking…"; a second callback would be refused with 40060 again, so the
+    answer edits the original message instead of being dropped."""
+    settings.DISCORD_DEFER_AFTER = 0.05
+    fake_discord.lose_answer_next("POST", r"/interactions/\d+/[^/]+/callback", 502)
+
+    async def work():
+        await asyncio.sleep(1.5)  # longer than discord.py's pause before it retries the 502
+        return "done"
+    with caplog.at_level(logging.INFO, logger="bot.interactions"):
+        answers = reply(work, ephemeral=False)
+    assert answers == [("callback", DEFERRED_CHANNEL_MESSAGE, None, False), ("edit_original", None, "done", False)]
+    callbacks = fake_discord.calls("POST", r"/interactions/\d+/[^/]+/callback")
+    assert len(callbacks) >= 3  # the deferral, discord.py's retry of it, the answer's callback (both refused)
+    assert "the deferral had reached Discord; answered by editing it" in caplog.text
 
 
 def test_an_error_after_a_public_deferral_stays_private(settings, reply):
@@ -125,6 +146,10 @@ def test_the_pool_runs_on_its_own_threads_and_closes_their_connections(settings)
     pool.shutdown()
     from django.db import connection
 
-    with connection.cursor() as cursor:  # CONN_MAX_AGE=0: each job closed its connection
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [[pid for _, pid in seen]])
-        assert cursor.fetchone()[0] == 0
+    def backends_left() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [[pid for _, pid in seen]])
+            return cursor.fetchone()[0]
+    # CONN_MAX_AGE=0: each job closed its connection. The server's backend leaves
+    # pg_stat_activity a moment after the client closed (asynchronously, later under load).
+    wait_until(lambda: backends_left() == 0, 10, "the pool's connections to close")

@@ -2,8 +2,8 @@
 
 Each fake is a stateful handler on pytest-httpserver's threaded server: it keeps what a real
 API would keep (messages, events), records every request for assertions, and can be told to
-fail the next matching requests (``fail_next``) or to stall (``stall_next``) the way the real
-services do.
+fail the next matching requests (``fail_next``), to stall (``stall_next``) or to do a write and
+lose its answer (``lose_answer_next``) the way the real services do.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ class Scripted:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     passthrough_after_delay: bool = False
+    answer_after_handling: bool = False  # carry the request out, then answer ``status`` instead
 
 
 class FakeAPI:
@@ -93,6 +94,15 @@ class FakeAPI:
             self.scripted.append(Scripted(method.upper(), re.compile(path_regex), times, delay=seconds,
                                           passthrough_after_delay=then_handle))
 
+    def lose_answer_next(self, method: str, path_regex: str, status: int = 502, body: Any = None, *,
+                         times: int = 1) -> None:
+        """Carry out the next matching request, then answer ``status`` instead of its answer: a
+        proxy in front of the API (Cloudflare's 502/504) that lost the answer of a write the API
+        did. A client that retries then meets its own first request's effect."""
+        with self.lock:
+            self.scripted.append(Scripted(method.upper(), re.compile(path_regex), times, status, body,
+                                          answer_after_handling=True))
+
     def calls(self, method: str | None = None, path_regex: str | None = None) -> list[Recorded]:
         with self.lock:
             return [r for r in self.requests if (method is None or r.method == method.upper())
@@ -136,6 +146,9 @@ class FakeAPI:
             time.sleep(script.delay)
             if not script.passthrough_after_delay:
                 return Response("", status=504)
+        elif script and script.answer_after_handling:
+            self.handle(rec)
+            return self.respond(script.status, script.body, script.headers)
         elif script:
             return self.respond(script.status, script.body, script.headers)
         return self.handle(rec)
