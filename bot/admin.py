@@ -6,6 +6,7 @@ from django.utils.html import format_html
 
 from bot.delivery import retry_now
 from bot.models import OutboxMessage
+from bot.outbox import payload_of
 from core.admin_tools import MemberNamesMixin, directory_label, has_model_permission, member_label
 
 NO_TOKEN = "DISCORD_TOKEN is not set: messages are queued but not sent."
@@ -24,7 +25,7 @@ class OutboxMessageAdmin(MemberNamesMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ["retry_selected"]
     readonly_fields = [f.name for f in OutboxMessage._meta.fields] + ["payload_redacted", "dedupe_key_redacted",
-                                                                      "target"]
+                                                                      "target", "payload_decrypted"]
     secret_permission = "ratmas.view_pairings_secret"
     redacted = {"payload": "payload_redacted", "dedupe_key": "dedupe_key_redacted"}
 
@@ -37,6 +38,8 @@ class OutboxMessageAdmin(MemberNamesMixin, admin.ModelAdmin):
         fields = ["target", *(f.name for f in OutboxMessage._meta.fields if f.name != "id")]
         if obj is not None and obj.secret and not self.may_read_secrets(request):
             fields = [self.redacted.get(name, name) for name in fields]
+        elif obj is not None and obj.secret:  # stored encrypted (core.privacy.sealed): shown decrypted to them
+            fields = ["payload_decrypted" if name == "payload" else name for name in fields]
         return fields
 
     def get_search_fields(self, request):
@@ -50,6 +53,10 @@ class OutboxMessageAdmin(MemberNamesMixin, admin.ModelAdmin):
         if not obj.secret:
             return json.dumps(obj.payload, ensure_ascii=False)
         return "(secret: only people allowed to see the Secret Santa pairings can read it)"
+
+    @admin.display(description="payload")
+    def payload_decrypted(self, obj: OutboxMessage) -> str:
+        return json.dumps(payload_of(obj), ensure_ascii=False)
 
     @admin.display(description="dedupe key")
     def dedupe_key_redacted(self, obj: OutboxMessage) -> str:

@@ -59,7 +59,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from bot import guard
+from bot import guard, outbox
 from bot.clients import SEND_GATE, DiscordAuthError, DiscordFailureError, DiscordRest, run_async
 from bot.models import OutboxMessage
 from bot.signals import outbox_failed, outbox_sent
@@ -190,7 +190,7 @@ class Outcome:
 
 
 async def _send(api: DiscordRest, row: OutboxMessage) -> dict | None:
-    p = row.payload
+    p = outbox.payload_of(row)
     reason = p.get("reason", "")
     if row.kind == Kind.CHANNEL_MESSAGE:
         return await api.create_message(row.channel_id, p, nonce=row.nonce)
@@ -236,7 +236,7 @@ def is_our_message(message: dict, row: OutboxMessage, bot_user_id: int | None) -
         return False
     if message.get("nonce") is not None:
         return str(message["nonce"]) == row.nonce
-    body = row.payload
+    body = outbox.payload_of(row)
     return ((message.get("content") or "") == (body.get("content") or "")
             and [_embed_key(e) for e in message.get("embeds") or []] == [_embed_key(e) for e in body.get("embeds") or []])
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from bot.models import OutboxMessage
 from core import jobs
 from core.claims import claim_rows
+from core.privacy import sealed
 
 log = logging.getLogger(__name__)
 Kind = OutboxMessage.Kind
@@ -117,7 +118,8 @@ def enqueue(
     With a ``dedupe_key`` the call is idempotent: a second call with the same key returns
     the first row (whatever its status) instead of queuing again. ``secret`` marks a payload
     that only holders of ``ratmas.view_pairings_secret`` may read in the admin (it is still
-    delivered whole).
+    delivered whole); it is also encrypted at rest when ``FIELD_ENCRYPTION_KEY`` is set
+    (``core.privacy.sealed``): read it with ``payload_of``.
     """
     if not connection.in_atomic_block:
         raise OutboxError("enqueue() must run inside the service's transaction.atomic() block.")
@@ -125,7 +127,7 @@ def enqueue(
         raise OutboxError(f"unknown outbox kind {kind!r}.")
     fields = {
         "kind": kind,
-        "payload": payload or {},
+        "payload": sealed.seal_payload(payload or {}) if secret else payload or {},
         "guild_id": guild_id,
         "channel_id": channel_id,
         "user_id": user_id,
@@ -146,6 +148,11 @@ def enqueue(
     ):
         transaction.on_commit(_kick_delivery)  # one kick per transaction, however many messages
     return row
+
+
+def payload_of(row: OutboxMessage) -> dict[str, Any]:
+    """The body as Discord expects it: a secret row's payload decrypted (``core.privacy.sealed``)."""
+    return sealed.unseal_payload(row.payload) if row.secret else row.payload
 
 
 def _kick_delivery() -> None:

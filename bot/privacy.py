@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from bot import outbox
 from bot.models import OutboxMessage
-from core.privacy import ANONYMISED, ERASED, KEPT, TOMBSTONE_ID, AppPart, ForgetContext, Holds
+from core.privacy import ANONYMISED, ERASED, KEPT, TOMBSTONE_ID, AppPart, ForgetContext, Holds, sealed
 
 Status = OutboxMessage.Status
 REDACTED = {"content": "(removed: the member this was for asked to be forgotten)"}
@@ -30,9 +30,10 @@ def export(member: int) -> dict[str, Any]:
 
 
 def _quoting(ctx: ForgetContext):
-    """Rows to the member, or whose payload, error or dedupe key mention them (id, mention or a name)."""
+    """Rows to the member, or whose payload, error or dedupe key mention them (id, mention or a name).
+    Encrypted payloads (``core.privacy.sealed``) cannot be searched in SQL: they are all read and checked."""
     text = Cast("payload", TextField())
-    condition = Q(user_id=ctx.needles.member_id)
+    condition = Q(user_id=ctx.needles.member_id) | Q(secret=True, payload__has_key=sealed.PAYLOAD_KEY)
     for term in ctx.needles.search_terms():
         condition |= Q(payload_text__icontains=term) | Q(dedupe_key__icontains=term) | Q(last_error__icontains=term)
     return OutboxMessage.objects.annotate(payload_text=text).filter(condition)
@@ -48,11 +49,13 @@ def forget(member: int, ctx: ForgetContext) -> dict[str, Any]:
     # outbox retention) redacts it once it is settled.
     for row in _quoting(ctx).exclude(status=Status.SENDING).select_for_update(of=("self",)):
         to_member = row.user_id == member
-        payload = dict(REDACTED) if to_member else ctx.needles.json(row.payload)
+        body = outbox.payload_of(row)
+        payload = dict(REDACTED) if to_member else ctx.needles.json(body)
         key = row.dedupe_key.replace(str(member), f"forgotten-{row.pk}") if row.dedupe_key else row.dedupe_key
-        if payload == row.payload and key == row.dedupe_key and not ctx.needles.found_in(row.last_error):
+        if payload == body and key == row.dedupe_key and not ctx.needles.found_in(row.last_error):
             continue
-        row.payload, row.dedupe_key, row.last_error = payload, key, ctx.needles.text(row.last_error)
+        row.payload = sealed.seal_payload(payload) if row.secret else payload
+        row.dedupe_key, row.last_error = key, ctx.needles.text(row.last_error)
         row.save(update_fields=["payload", "dedupe_key", "last_error", "updated_at"])
         redacted += 1
     repointed = to_them.exclude(status=Status.SENDING).update(user_id=TOMBSTONE_ID)

@@ -10,6 +10,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Greatest, Least
 
+from core.privacy.sealed import PREFIX as SEALED
+from core.privacy.sealed import SealedTextField
+
 
 class Event(models.Model):
     """One Secret Santa round of a Discord guild."""
@@ -89,7 +92,9 @@ class Participant(models.Model):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="participants")
     user_id = models.BigIntegerField(help_text="Discord user id.")
     display_name = models.CharField(max_length=100, help_text="Name shown to their Santa.")
-    wishlist_url = models.URLField(max_length=500, blank=True, help_text="http(s) link only.")
+    wishlist_url = SealedTextField(
+        blank=True, help_text="http(s) link only, 500 characters at most (ratmas.services.validate_wishlist). "
+                              "Encrypted at rest when FIELD_ENCRYPTION_KEY is set (core/privacy/sealed.py).")
     joined_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -101,7 +106,8 @@ class Participant(models.Model):
                 name="ratmas_wishlist_http",
                 condition=Q(wishlist_url="")
                 | Q(wishlist_url__startswith="http://")
-                | Q(wishlist_url__startswith="https://"),
+                | Q(wishlist_url__startswith="https://")
+                | Q(wishlist_url__startswith=SEALED),
                 violation_error_message="A wishlist link starts with http:// or https://.",
             ),
         ]
@@ -183,7 +189,8 @@ class RelayMessage(models.Model):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="relay_messages")
     pairing = models.ForeignKey(Pairing, on_delete=models.CASCADE, related_name="relay_messages")
     direction = models.CharField(max_length=12, choices=Direction.choices)
-    text = models.TextField(max_length=1500)
+    text = SealedTextField(max_length=1500, help_text="Encrypted at rest when FIELD_ENCRYPTION_KEY is set "
+                                                     "(core/privacy/sealed.py).")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     delivered = models.BooleanField(default=False, help_text="Discord accepted the DM.")
     outbox_message = models.ForeignKey(
