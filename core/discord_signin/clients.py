@@ -13,8 +13,14 @@ class DiscordSigninError(Exception):
 
 
 def member_role_ids(access_token: str, guild_id: int) -> set[int]:
-    """The role ids of the signed-in member in ``guild_id``; empty when they are not a member
-    (Discord answers 404, code 10004 Unknown Guild)."""
+    """The role ids of the signed-in member in ``guild_id``; empty when they are not a member."""
+    return member_roles(access_token, guild_id) or set()
+
+
+def member_roles(access_token: str, guild_id: int) -> set[int] | None:
+    """The role ids of the signed-in member in ``guild_id``, or None when they are not a member
+    of it (Discord answers 404, code 10004 Unknown Guild): members sign in to their page, strangers
+    do not."""
     url = f"{settings.DISCORD_OAUTH_API_BASE}/users/@me/guilds/{guild_id}/member"
     try:
         response = requests.get(url, headers={"Authorization": f"Bearer {access_token}"},
@@ -22,7 +28,7 @@ def member_role_ids(access_token: str, guild_id: int) -> set[int]:
     except requests.RequestException as exc:
         raise DiscordSigninError(f"Discord did not answer ({exc.__class__.__name__}).") from None
     if response.status_code == 404:
-        return set()
+        return None
     if response.status_code != 200:
         raise DiscordSigninError(f"Discord answered {response.status_code} to the role lookup.")
     try:

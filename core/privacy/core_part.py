@@ -40,11 +40,20 @@ def forget(member: int, ctx: ForgetContext) -> dict[str, Any]:
                            "erased this way. Disconnect Discord from that login (or remove its superuser status) "
                            "first, then process the request again.")
     erased = len(accounts)
+    users = [account.user for account in accounts]
     for account in accounts:
         account.delete()  # its tokens go with it
+    # the member's other sign-ins on the same login (Battle.net), and a plain member's login itself
+    # (made by their first Discord sign-in: no staff, no password); an officer's login stays
+    others, _ = SocialAccount.objects.filter(user__in=users).exclude(provider="discord").delete()
+    logins = 0
+    for user in users:
+        if not user.is_staff and not user.is_superuser and not user.has_usable_password():
+            user.delete()
+            logins += 1
     anonymised = SecretSetting.objects.filter(set_by=str(member)).update(set_by=ctx.needles.text(str(member)))
     processed = PrivacyRequest.objects.filter(processed_by=str(member)).update(processed_by=ctx.needles.text(str(member)))
-    return {ERASED: {"discord_sign_in": erased},
+    return {ERASED: {"discord_sign_in": erased, "other_sign_ins": others, "member_login": logins},
             ANONYMISED: {"secret_setting_actor": anonymised, "privacy_requests_they_processed": processed}, "kept": {}}
 
 
@@ -53,8 +62,9 @@ PART = AppPart(
     order=0,
     holds=(
         Holds("socialaccount.SocialAccount", ("uid", "extra_data"), ERASED,
-              "Their Discord sign-in to the admin is removed (the login itself stays with the officer who owns it). "
-              "A superuser's own sign-in is refused: remove it by hand first."),
+              "Their Discord sign-in is removed, with the other sign-ins of the same login (Battle.net); a plain "
+              "member's login (made by their first sign-in to their page) is deleted, an officer's login stays with "
+              "the officer who owns it. A superuser's own sign-in is refused: remove it by hand first."),
         Holds("core.SecretSetting", ("set_by",), ANONYMISED,
               "An officer's id as the one who set an API key becomes 'a forgotten member'."),
         Holds("core.PrivacyRequest", ("processed_by",), ANONYMISED,

@@ -32,10 +32,10 @@ def discord_oauth(httpserver, settings) -> FakeDiscordOAuth:
     return fake
 
 
-def sign_in(client, fake: FakeDiscordOAuth, member: DiscordMember):
+def sign_in(client, fake: FakeDiscordOAuth, member: DiscordMember, next_url: str = "/admin/"):
     """The browser's path, hop by hop: our login → Discord's authorize → our callback."""
     fake.next_member = member
-    start = client.post("/accounts/discord/login/?process=login&next=/admin/")
+    start = client.post(f"/accounts/discord/login/?process=login&next={next_url}")
     assert start.status_code == 302 and start["Location"].startswith(fake.authorize_url)
     query = parse_qs(urlparse(start["Location"]).query)
     assert set(query["scope"][0].split()) == {"identify", "guilds.members.read"}
@@ -97,20 +97,24 @@ def test_officer_signs_in_and_groups_follow_roles(client, discord_oauth):
     assert User.objects.count() == 1
 
 
-def test_stranger_without_officer_role_is_refused_and_nothing_is_created(client, discord_oauth):
+def test_member_without_officer_role_gets_no_staff_and_a_stranger_nothing(client, discord_oauth):
     page = sign_in(client, discord_oauth, DiscordMember(5, "random", roles=[OTHER_ROLE]))
-    assert page.status_code == 302 and page["Location"] == "/admin/login/"
-    text = client.get("/admin/login/").content.decode()
-    assert "not connected to an officer login" in text
+    member = User.objects.get(socialaccount__uid="5")  # a plain member login, for their own page
+    assert not member.is_staff and not member.groups.exists()
+    assert page.status_code == 302 and client.get("/admin/").status_code == 302  # the admin stays closed
+    client.logout()
     nobody = sign_in(client, discord_oauth, DiscordMember(6, "elsewhere", in_guild=False))
-    assert nobody["Location"] == "/admin/login/" and not User.objects.exists()
+    assert nobody["Location"] == "/admin/login/" and User.objects.count() == 1
+    assert "not a member of the guild" in client.get("/admin/login/").content.decode()
 
 
 def test_without_a_role_mapping_only_connected_accounts_sign_in(client, discord_oauth, settings):
     from allauth.socialaccount.models import SocialAccount
 
     settings.DISCORD_OFFICER_ROLE_GROUPS = []
+    settings.DISCORD_GUILD_ID = None  # no server to check membership in: nobody new gets in
     assert sign_in(client, discord_oauth, OFFICER)["Location"] == "/admin/login/"
+    assert not User.objects.exists()
     officer = User.objects.create_user("anna", password="pw-123456789", is_staff=True, is_superuser=True)
     SocialAccount.objects.create(user=officer, provider="discord", uid=str(OFFICER.id))
     assert sign_in(client, discord_oauth, OFFICER)["Location"] == "/admin/"

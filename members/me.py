@@ -1,0 +1,96 @@
+"""What a member's own page (``/me/``) shows, read in a fixed handful of queries: who they are on
+Discord, their player's characters (with how each was linked), their Ark governors, their calendar
+feed, their Ark reminder choices and whether Battle.net can be connected. Read-only: every change
+the page makes goes through a service (members, ark, guildsync, core.privacy)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from ark import conf as ark_conf
+from ark.models import Governor, ReminderPrefs
+from guildsync.models import DiscordUser, PlayerCharacter
+from members.models import CalendarToken
+
+
+@dataclass(frozen=True)
+class CharacterRow:
+    name: str
+    realm: str
+    level: int | None
+    wow_class: str
+    spec: str
+    rank: str
+    source: str  # how the link was made, in words
+    proven: bool  # linked by the member's own Battle.net account
+    is_main: bool
+
+
+@dataclass(frozen=True)
+class ReminderChoice:
+    name: str
+    label: str
+    wanted: bool
+
+
+@dataclass
+class MemberPage:
+    discord_id: int
+    name: str
+    player: str = ""
+    characters: list[CharacterRow] = field(default_factory=list)
+    governors: list[Governor] = field(default_factory=list)
+    calendar: CalendarToken | None = None
+    reminders_on: bool = True
+    reminders: list[ReminderChoice] = field(default_factory=list)
+    battlenet_enabled: bool = False
+    battlenet_account: str = ""
+
+
+REMINDER_LABELS = {
+    "24h": "A day before the match",
+    "checkin_12h": "When check-in opens (12 hours before)",
+    "4h": "4 hours before",
+    "1h": "1 hour before",
+    "start": "When the match starts",
+}
+
+
+def _reminders(member: int) -> tuple[bool, list[ReminderChoice]]:
+    prefs = ReminderPrefs.objects.filter(discord_user_id=member).first()
+    choices = [ReminderChoice(r.name, REMINDER_LABELS.get(r.name, r.name),
+                              prefs is None or r.name not in (prefs.disabled_types or []))
+               for r in ark_conf.AVAILABLE_REMINDERS.values() if not r.to_channel]
+    return (prefs is None or prefs.dm_enabled), choices
+
+
+def dm_reminder_types() -> list[str]:
+    """The Ark reminder types a member can turn off (the channel reminder is not theirs to mute)."""
+    return [r.name for r in ark_conf.AVAILABLE_REMINDERS.values() if not r.to_channel]
+
+
+def load(discord_id: int, fallback_name: str = "") -> MemberPage:
+    user = DiscordUser.objects.filter(discord_id=discord_id).select_related("player").first()
+    page = MemberPage(discord_id=discord_id, name=(str(user) if user else "") or fallback_name or str(discord_id))
+    player = getattr(user, "player", None) if user else None
+    if player is not None:
+        page.player = player.display_name
+        links = (PlayerCharacter.objects.filter(player=player)
+                 .select_related("character__wow_class", "character__active_spec", "character__guild_rank")
+                 .order_by("character__character_name"))
+        for link in links:
+            char = link.character
+            page.characters.append(CharacterRow(
+                name=char.character_name, realm=char.realm_name or char.realm_slug, level=char.level,
+                wow_class=char.wow_class.name if char.wow_class else "", spec=char.active_spec.name if char.active_spec
+                else "", rank=char.guild_rank.name if char.guild_rank else "",
+                source=link.get_link_source_display(), proven=link.link_source == "battlenet",
+                is_main=char.pk == player.main_character_id))
+        page.characters.sort(key=lambda c: (not c.is_main, c.name.lower()))
+    page.governors = list(Governor.objects.filter(discord_user_id=discord_id).order_by("name"))
+    page.calendar = CalendarToken.objects.filter(discord_user_id=discord_id).first()
+    page.reminders_on, page.reminders = _reminders(discord_id)
+    page.battlenet_enabled = bool(getattr(settings, "BATTLENET_CONNECT", False))
+    return page
