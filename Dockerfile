@@ -35,6 +35,7 @@ COPY . /app
 WORKDIR /app
 RUN rm -rf /app/docker/wheels /app/docker/standins \
     && DEBUG=0 SECRET_KEY=collectstatic-only /opt/venv/bin/python manage.py collectstatic --noinput -v 0 \
+    && DEBUG=0 SECRET_KEY=compilemessages-only /opt/venv/bin/python manage.py compilemessages -v 0 \
     && /opt/venv/bin/python -m compileall -q -j 0 /app >/dev/null \
     && chmod 755 /app/docker/entrypoint.sh /app/docker/healthcheck.py
 

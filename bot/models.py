@@ -73,6 +73,10 @@ class OutboxMessage(models.Model):
     )
     last_error_code = models.IntegerField(null=True, blank=True, help_text="Discord's JSON error code.")
     last_error = models.TextField(blank=True)
+    language = models.CharField(
+        max_length=10, blank=True, default="",
+        help_text="The language the message was written in (active when it was queued): a post edited later "
+                  "keeps it unless officers change the server language (core.i18n.post_language).")
     sent_message_id = models.BigIntegerField(null=True, blank=True, help_text="Id of the message Discord created.")
     sent_channel_id = models.BigIntegerField(null=True, blank=True, help_text="Channel it landed in (DM channel).")
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from bot.models import OutboxMessage
 from core import jobs
@@ -135,6 +135,7 @@ def enqueue(
         "role_id": role_id,
         "topic": topic,
         "secret": secret,
+        "language": translation.get_language() or "",  # what the caller rendered the payload in
         "next_attempt_at": not_before or timezone.now(),
     }
     if dedupe_key:

@@ -5,11 +5,13 @@ to the dashboard: the project serves no public pages."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import translation
 
 # The order officers see the domains in, and what each is for (the app list's subtitle).
 DOMAIN_APPS: dict[str, str] = {
@@ -54,6 +56,48 @@ class GuildOpsAdminSite(admin.AdminSite):
             app["system"] = label not in DOMAIN_APPS
             app["description"] = DOMAIN_APPS.get(label) or SYSTEM_APPS.get(label, "")
         return sorted(apps, key=lambda a: (a["system"], order.get(a["app_label"], 0), a["name"].lower()))
+
+    def get_urls(self) -> list:
+        from django.urls import path
+
+        return [path("language/", self.admin_view(self.language_view), name="language"), *super().get_urls()]
+
+    def language_view(self, request: HttpRequest) -> HttpResponse:
+        """"Language" in the user links: the officer's own admin language (overrides the
+        browser's) and, for officers allowed to change it, the server language of the bot's
+        public Discord posts. Both written through ``core.services``."""
+        from django.contrib import messages
+        from django.utils.translation import gettext as _
+
+        from core import i18n, services
+        from core.errors import DomainError
+        from core.models import OfficerLanguage
+
+        may_set_server = request.user.has_perm("core.change_serverlanguage")
+        if request.method == "POST":
+            try:
+                chosen = services.set_officer_language(request.user, request.POST.get("language", ""))
+                i18n.remember_in_session(request, chosen)
+                if may_set_server and request.POST.get("server_language"):
+                    services.set_server_language(request.POST["server_language"], actor=request.user.get_username())
+            except DomainError as exc:
+                messages.error(request, str(exc))
+            else:
+                with translation.override(chosen or translation.get_language()):
+                    messages.success(request, _("Language settings saved."))
+                return HttpResponseRedirect(reverse(f"{self.name}:language"))
+        mine = OfficerLanguage.objects.filter(user_id=request.user.pk).values_list("language", flat=True).first()
+        context = {
+            **self.each_context(request),
+            "title": _("Language"),
+            "languages": settings.LANGUAGES,
+            "mine": mine or "",
+            "browser": translation.get_language_from_request(request),
+            "server_language": i18n.server_language(),
+            "may_set_server": may_set_server,
+        }
+        request.current_app = self.name
+        return TemplateResponse(request, "admin/core/language.html", context)
 
     def index(self, request: HttpRequest, extra_context: dict | None = None) -> TemplateResponse:
         from core import dashboard

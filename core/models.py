@@ -4,6 +4,7 @@ as they are."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from rest_framework_api_key.models import APIKey
 
@@ -220,3 +221,47 @@ class TaskRunStat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task}: {self.runs} × {self.outcome}"
+
+
+def _language_choices() -> list[tuple[str, str]]:
+    return list(settings.LANGUAGES)
+
+
+class OfficerLanguage(models.Model):
+    """The admin language an officer chose ("Language" in the admin's user links). It overrides
+    the browser's Accept-Language (``core.i18n.OfficerLanguageMiddleware``); written by
+    ``core.services.set_officer_language``."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="language_choice")
+    language = models.CharField(max_length=10, choices=_language_choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "officer's language"
+        verbose_name_plural = "officers' languages"
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.get_language_display()}"
+
+
+class ServerLanguage(models.Model):
+    """The language of the bot's public posts on the Discord server (registration and roster
+    posts, announcements, reminders in channels). One row; English until officers choose.
+    Discord's own ``guild_locale`` is not used: only Community servers can set it, and it is
+    often left at the default (discord-api-docs#2313). Written by
+    ``core.services.set_server_language``; ``changed_at`` lets a post edited later keep the
+    language it was created in unless the setting changed since (``core.i18n.post_language``)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    language = models.CharField(max_length=10, choices=_language_choices, default="en")
+    changed_at = models.DateTimeField(null=True, blank=True)
+    changed_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(name="server_language_single_row", condition=models.Q(id=1),
+                                   violation_error_message="There is one server language setting."),
+        ]
+
+    def __str__(self) -> str:
+        return f"Server language: {self.get_language_display()}"

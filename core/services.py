@@ -136,3 +136,36 @@ def save_row(
             raise error(f"This {name} was changed by someone else at the same moment: reload and try again."
                         ) from None
     return row
+
+
+def set_officer_language(user: AbstractBaseUser, language: str) -> str:
+    """Remember the admin language ``user`` chose; "" forgets the choice (the browser's
+    language applies again). Returns the language kept."""
+    from core.i18n import check_language
+    from core.models import OfficerLanguage
+
+    if not language:
+        OfficerLanguage.objects.filter(user=user).delete()
+        return ""
+    language = check_language(language)
+    with transaction.atomic():
+        OfficerLanguage.objects.update_or_create(user=user, defaults={"language": language})
+    return language
+
+
+def set_server_language(language: str, actor: str) -> str:
+    """Choose the language of the bot's public Discord posts. A post edited later keeps the
+    language it was created in until this changes (``core.i18n.post_language``)."""
+    from django.utils import timezone
+
+    from core import i18n
+    from core.models import ServerLanguage
+
+    language = i18n.check_language(language)
+    with transaction.atomic():
+        row, _ = ServerLanguage.objects.select_for_update().get_or_create(id=1)
+        if row.language != language:
+            row.language, row.changed_at, row.changed_by = language, timezone.now(), actor[:150]
+            row.save()
+    i18n.forget_server_language()
+    return language

@@ -129,6 +129,10 @@ class DiscordUser(models.Model):
     last_sync = models.DateTimeField(null=True, blank=True)
     is_present = models.BooleanField(default=True, help_text="False once the member left the server.")
     removed_at = models.DateTimeField(null=True, blank=True)
+    locale = models.CharField(
+        max_length=10, blank=True,
+        help_text="The member's Discord client language when last seen (an interaction's locale, e.g. 'pt-BR'): "
+                  "the language of the bot's DMs to them.")
 
     class Meta:
         ordering = ["username"]

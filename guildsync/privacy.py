@@ -39,7 +39,7 @@ def export(member: int) -> dict[str, Any]:
         "discord_member": {"username": user.username, "display_name": user.display_name,
                            "guild_roles": user.all_guild_roles, "joined_server_at":
                            user.joined_server_at.isoformat() if user.joined_server_at else None,
-                           "in_server": user.is_present} if user else None,
+                           "in_server": user.is_present, "discord_language": user.locale} if user else None,
         "player": {"name": player.display_name, "notes": player.notes, "active": player.is_active,
                    "characters": [f"{link.character.character_name}-{link.character.realm_slug}"
                                   for link in player.character_links.select_related("character")]}
@@ -70,7 +70,7 @@ def forget(member: int, ctx: ForgetContext) -> dict[str, Any]:
         players += Player.objects.filter(discord_user=user).update(discord_user=None)
         DiscordUser.objects.filter(pk=user.pk).update(
             discord_id=-user.pk, username=f"forgotten-{user.pk}", display_name="", highest_guild_role="",
-            all_guild_roles=[], is_present=False, removed_at=user.removed_at or ctx.now)
+            all_guild_roles=[], locale="", is_present=False, removed_at=user.removed_at or ctx.now)
     scrubbed = {
         "players": _scrub_text_fields(Player.objects.all(), ("display_name", "notes"), ctx),
         "identity_changes": _scrub_text_fields(IdentityChange.objects.all(), ("summary", "actor"), ctx),

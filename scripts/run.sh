@@ -12,6 +12,8 @@ export GUILDOPS_VAR_DIR=${GUILDOPS_VAR_DIR:-$ROOT/var}
 mkdir -p "$GUILDOPS_VAR_DIR/broker/queue" "$GUILDOPS_VAR_DIR/broker/control"
 source "$ROOT/scripts/local_keys.sh"  # SECRET_KEY and FIELD_ENCRYPTION_KEY kept under var/
 
+say "compiling the translation catalogues"
+"$PY" manage.py compilemessages
 say "migrating"
 "$PY" manage.py migrate --noinput
 say "loading demo data"

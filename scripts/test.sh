@@ -16,6 +16,8 @@ start_services
 
 export DEBUG=1 SECRET_KEY=${SECRET_KEY:-test-secret-key-not-for-production-$(date +%s)}
 export GUILDOPS_VAR_DIR=${GUILDOPS_VAR_DIR:-$SERVICES_DIR/var}
+say "compiling the translation catalogues"
+"$PY" manage.py compilemessages
 
 if [ "${QUICK:-0}" != 1 ]; then
   say "gate: ruff"

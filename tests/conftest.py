@@ -154,6 +154,17 @@ def _quiet_outbox(settings):
 
 
 @pytest.fixture(autouse=True)
+def _server_language_read_afresh():
+    """``core.i18n`` keeps the server language for a few seconds per process: each test reads
+    its own database's setting (English unless the test chooses another)."""
+    from core.i18n import forget_server_language
+
+    forget_server_language()
+    yield
+    forget_server_language()
+
+
+@pytest.fixture(autouse=True)
 def _bot_work_on_the_test_thread(settings):
     """Commands run in this process (real discord.py interactions, tests/discord_objects.py)
     do their database work on the test's thread (inside the test's transaction) and answer at

@@ -18,31 +18,36 @@ from django.db.models.functions import Cast, Coalesce, NullIf
 from guildsync.models import DiscordUser
 
 NAME_LENGTH = DiscordUser._meta.get_field("display_name").max_length
+LOCALE_LENGTH = DiscordUser._meta.get_field("locale").max_length
 
 
 def _clean(text: str | None) -> str:
     return " ".join((text or "").split())[:NAME_LENGTH]
 
 
-def record_member(discord_id: int, username: str, display_name: str = "", *, in_server: bool = False) -> bool:
+def record_member(discord_id: int, username: str, display_name: str = "", *, in_server: bool = False,
+                  locale: str = "") -> bool:
     """Remember the current names of a Discord user seen by the bot (an interaction, a
-    message). Writes only when something changed, so the hot path is one indexed read.
+    message), and the language of their Discord client (``locale``, an interaction's: the
+    language of the bot's DMs to them, ``core.i18n.member_language``). Writes only when
+    something changed, so the hot path is one indexed read.
     A user seen for the first time is created as present only when seen on the server
     (``in_server``); presence and roles otherwise stay the member sync's business.
     Returns whether a row was written."""
     discord_id, username, display_name = int(discord_id), _clean(username), _clean(display_name)
+    locale = _clean(locale)[:LOCALE_LENGTH]
     if discord_id <= 0 or not username:
         return False
-    known = DiscordUser.objects.filter(discord_id=discord_id).values_list("username", "display_name").first()
-    if known is not None and known[0] == username and (not display_name or known[1] == display_name):
+    known = DiscordUser.objects.filter(discord_id=discord_id).values_list("username", "display_name", "locale").first()
+    if (known is not None and known[0] == username and (not display_name or known[1] == display_name)
+            and (not locale or known[2] == locale)):
         return False
+    kept = {**({"display_name": display_name} if display_name else {}), **({"locale": locale} if locale else {})}
     if known is not None:
-        changes = {"username": username, **({"display_name": display_name} if display_name else {})}
-        return DiscordUser.objects.filter(discord_id=discord_id).update(**changes) > 0
+        return DiscordUser.objects.filter(discord_id=discord_id).update(username=username, **kept) > 0
     DiscordUser.objects.bulk_create(
-        [DiscordUser(discord_id=discord_id, username=username, display_name=display_name, is_present=in_server)],
-        update_conflicts=True, unique_fields=["discord_id"],
-        update_fields=["username", *(["display_name"] if display_name else [])],
+        [DiscordUser(discord_id=discord_id, username=username, is_present=in_server, **kept)],
+        update_conflicts=True, unique_fields=["discord_id"], update_fields=["username", *kept],
     )
     return True
 

@@ -30,6 +30,7 @@ ALLOW = {
     "bot.OutboxMessage.claimed_by": "the delivery run holding the row (a worker's token)",
     "core.PendingJob.last_error": "the broker's error when it could not take a job (about the broker)",
     "core.RetentionRun.triggered_by": "'schedule' or the command's local user",
+    "core.ServerLanguage.changed_by": "the officer's admin login that chose the server language",
     "core.Heartbeat.details": "a process's liveness details (latency, last event type), no member data",
     "core.TaskRunStat.outcome": "a Celery task's outcome (success, failure, retry), counted for /metrics",
     "guildsync.Role.name": "a raid role (Tank, Healer…)",
