@@ -218,12 +218,13 @@ class DomainErrorPagesMixin:
 CONFIRMED = "confirmed"  # the confirmation page's submit button: present only on the second request
 
 
-def confirm_first(*, title: str, affected: Callable[[Any], Iterable[str]], changes: str,
-                  button: str) -> Callable[[Callable], Callable]:
+def confirm_first(*, title: str, affected: Callable[..., Iterable[str]], changes: str,
+                  button: str, per_viewer: bool = False) -> Callable[[Callable], Callable]:
     """Wrap an admin action so it first shows a confirmation page and changes nothing: per
-    selected row, who will be messaged or affected (``affected(row)``: names) and what changes
-    (``changes``); the action itself runs only when the officer confirms (the page posts the
-    same selection back with ``confirmed``). Apply it under ``@admin.action``."""
+    selected row, who will be messaged or affected (``affected(row)``: names; with
+    ``per_viewer``, ``affected(row, request)``, for names only some viewers may see) and what
+    changes (``changes``); the action itself runs only when the officer confirms (the page posts
+    the same selection back with ``confirmed``). Apply it under ``@admin.action``."""
 
     def wrap(action: Callable) -> Callable:
         import functools
@@ -234,7 +235,8 @@ def confirm_first(*, title: str, affected: Callable[[Any], Iterable[str]], chang
         def confirmed_action(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: models.QuerySet):
             if request.POST.get(CONFIRMED):
                 return action(model_admin, request, queryset)
-            rows = [{"row": str(row), "affected": list(affected(row))} for row in queryset]
+            rows = [{"row": str(row), "affected": list(affected(row, request) if per_viewer else affected(row))}
+                    for row in queryset]
             return TemplateResponse(request, "admin/confirm_action.html", {
                 **model_admin.admin_site.each_context(request), "title": title, "opts": model_admin.model._meta,
                 "rows": rows, "changes": changes, "button": button, "action": request.POST.get("action", ""),

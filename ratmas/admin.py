@@ -26,12 +26,14 @@ from core.admin_tools import (
     ReadOnlyAdmin,
     ReadOnlyInline,
     confirm_first,
+    has_model_permission,
     member_column,
     run_for_each,
 )
 from core.errors import DomainError
 from ratmas import backup, services
 from ratmas.models import Event, Exclusion, Pairing, Participant, RelayMessage, ScheduledSend
+from ratmas.services.removal import preview_removal, remove_after_draw
 
 SECRET_PERMISSION = "ratmas.view_pairings_secret"
 
@@ -306,6 +308,47 @@ class ParticipantAdmin(MemberNamesMixin, GuardSecretLookups, ReadOnlyAdmin):
     list_filter = ("event__status",)
     search_fields = ("display_name", "user_id")
     raw_id_fields = ("event",)
+    actions = ("remove_after_draw",)
+
+    def has_remove_permission(self, request: HttpRequest) -> bool:
+        return has_model_permission(request, Participant, "delete")
+
+    @staticmethod
+    def removal_consequences(participant: Participant, request: HttpRequest) -> list[str]:
+        """The confirmation page's lines: names of Santas and recipients only for those who may
+        see the pairings (an organiser without ``view_pairings_secret`` reads what happens, not
+        who draws whom)."""
+        preview = preview_removal(participant.event, participant.user_id)
+        if preview is None:
+            return []
+        lines = [f"{preview.removed} leaves “{participant.event}” (removed, with their wishlist)."]
+        secret = can_see_pairings(request)
+        santa = f"their Santa {preview.santa}" if secret else "their Santa (name hidden: pairings are secret)"
+        if preview.chain_repaired:
+            recipient = preview.recipient if secret else "their recipient"
+            lines.append(f"Chain repaired: {santa} now gives to {recipient}.")
+            lines.append(f"Messaged: {santa} gets a new DM naming the new recipient." if preview.santa_messaged
+                         else "Messaged: nobody (the Santas have not been told their recipients yet).")
+        elif preview.organisers_told:
+            lines.append(f"No repair possible (an exclusion or a pair of two): {santa} is left without a "
+                         "recipient; the announcement channel tells the organisers to pair them again.")
+        else:
+            lines.append("Pairings are not drawn yet: nobody else changes, nobody is messaged.")
+        if preview.relay_messages:
+            lines.append(f"{preview.relay_messages} anonymous message(s) of their pairings are deleted.")
+        return lines
+
+    @admin.action(description="Remove from the event (repairs the Santa chain after the draw)",
+                  permissions=["remove"])
+    @confirm_first(title="Remove these participants?", button="Yes, remove them", per_viewer=True,
+                   affected=removal_consequences,
+                   changes="Each one leaves the event; where pairings are drawn their Santa takes over their "
+                           "recipient (exclusions still hold). Several at once are removed in the order listed, "
+                           "each repair seeing the previous one.")
+    def remove_after_draw(self, request: HttpRequest, queryset: QuerySet) -> None:
+        run_for_each(self, request, queryset.select_related("event").order_by("pk"),
+                     lambda p: remove_after_draw(p.event_id, p.user_id),
+                     describe=lambda p, report: f"{p.display_name}: {report}")
 
 
 class SecretAdmin(GuardSecretLookups, ReadOnlyAdmin):

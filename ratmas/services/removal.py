@@ -43,6 +43,41 @@ def _forbidden(event: Event, santa: Participant, recipient: Participant) -> bool
     ).exists()
 
 
+@dataclass
+class RemovalPreview:
+    """What ``remove_after_draw`` would do now, for the organiser's confirmation page (read only)."""
+
+    removed: str  # the participant's name
+    santa: str | None = None  # their Santa (None before the draw)
+    recipient: str | None = None  # the one they give to
+    chain_repaired: bool = False  # the Santa takes over the recipient
+    santa_messaged: bool = False  # that Santa gets a new DM (the Santas were told already)
+    organisers_told: bool = False  # no repair possible: the announcement channel hears about it
+    relay_messages: int = 0  # anonymous messages of their two pairings, deleted
+
+
+def preview_removal(event: Event | int, user_id: int) -> RemovalPreview | None:
+    """The consequences of taking ``user_id`` out of ``event`` (None: not in it). Changes nothing."""
+    event = event if isinstance(event, Event) else Event.objects.get(pk=event)
+    participant = event.participants.filter(user_id=user_id).first()
+    if participant is None:
+        return None
+    preview = RemovalPreview(removed=participant.display_name)
+    gives = event.pairings.select_related("recipient").filter(santa=participant).first()
+    receives = event.pairings.select_related("santa").filter(recipient=participant).first()
+    preview.relay_messages = sum(p.relay_messages.count() for p in (gives, receives) if p is not None)
+    if receives is not None:
+        preview.santa = receives.santa.display_name
+        recipient = gives.recipient if gives is not None else None
+        preview.recipient = recipient.display_name if recipient is not None else None
+        if recipient is not None and not _forbidden(event, receives.santa, recipient):
+            preview.chain_repaired = True
+            preview.santa_messaged = event.status == Status.NOTIFIED
+        else:
+            preview.organisers_told = True
+    return preview
+
+
 def remove_after_draw(event: Event | int, user_id: int) -> RemovalReport:
     """Take ``user_id`` out of an event that is not finished, drawn or not, repairing the chain."""
     report = RemovalReport()
