@@ -3,8 +3,8 @@ its locks for more than 1 s (issue 25), against one plain ``DELETE`` of the same
 
 1,000,000 sent rows 60 days old (plus 1,000 pending rows, which must stay) are written with
 ``generate_series``; the bot's share of the retention policy (``bot/privacy.py``,
-``core.privacy.retention.in_batches``: ``RETENTION_BATCH_SIZE`` rows per transaction) deletes
-them. Every statement of the purge is timed (``connection.execute_wrapper``), and an observer
+``core.privacy.retention.purge``: ``RETENTION_BATCH_SIZE`` rows per transaction of plain
+statements, locked by a primary-key range, references set to NULL, deleted by id) deletes them. Every statement of the purge is timed (``connection.execute_wrapper``), and an observer
 connection samples ``pg_stat_activity`` every 20 ms for the purge session's open transaction
 (``now() - xact_start``: how long its row locks have been held). The anchor writes the same rows
 again and deletes them with one ``DELETE`` statement, holding the locks of all of them at once.
@@ -65,12 +65,15 @@ class Observer(threading.Thread):
 
 def main() -> None:
     setup_django()
+    from django.conf import settings
     from django.db import connection
     from django.utils import timezone
 
     from bot.models import OutboxMessage
     from core.privacy import retention
 
+    print(f"privacy_purge: load average at start {os.getloadavg()[0]:.1f} (2 cores, shared machine), "
+          f"RETENTION_BATCH_SIZE {settings.RETENTION_BATCH_SIZE}", flush=True)
     OutboxMessage.objects.filter(topic="bench").delete()
     with connection.cursor() as cursor:
         started = time.monotonic()
@@ -94,6 +97,7 @@ def main() -> None:
     with connection.execute_wrapper(timed):
         record = retention.run(now=timezone.now(), triggered_by="bench")
     purge_seconds = time.monotonic() - began
+    load_after_purge = os.getloadavg()[0]
     observer.stop.set()
     observer.join()
     deleted = record.report["bot"]["settled_messages"]
@@ -102,7 +106,7 @@ def main() -> None:
     longest_statement = max(statements)
     print(f"privacy_purge: deleted {deleted:,} rows in {purge_seconds:.1f} s, {len(statements):,} statements, "
           f"longest statement {longest_statement:.3f} s, longest open transaction seen {observer.longest:.3f} s "
-          f"({observer.samples:,} samples), 1,000 pending rows kept", flush=True)
+          f"({observer.samples:,} samples), 1,000 pending rows kept; load average {load_after_purge:.1f}", flush=True)
 
     with connection.cursor() as cursor:
         fill(cursor, ROWS)
@@ -112,7 +116,8 @@ def main() -> None:
                        "AND updated_at < %s", [cutoff])
         anchor = time.monotonic() - began
         cursor.execute("DELETE FROM bot_outboxmessage WHERE topic = 'bench'")
-    print(f"privacy_purge: anchor one DELETE of {ROWS:,} rows: {anchor:.1f} s holding every row's lock", flush=True)
+    print(f"privacy_purge: anchor one DELETE of {ROWS:,} rows: {anchor:.1f} s holding every row's lock "
+          f"(load average {os.getloadavg()[0]:.1f})", flush=True)
     held = max(longest_statement, observer.longest)
     report("privacy_purge longest lock hold", held, anchor, "s", anchor_name="one DELETE statement",
            higher_is_better=False)

@@ -67,13 +67,12 @@ def forget(member: int, ctx: ForgetContext) -> dict[str, Any]:
 def retention(now: dt.datetime, dry_run: bool) -> dict[str, int]:
     """Settled messages (sent, failed, withdrawn) older than RETENTION_OUTBOX_DAYS are deleted
     with their payloads; references to them (Santa DMs, Ark posts, reminders) become empty."""
-    from core.privacy.retention import in_batches
+    from core.privacy.retention import purge
 
     cutoff = now - dt.timedelta(days=settings.RETENTION_OUTBOX_DAYS)
     settled = OutboxMessage.objects.filter(status__in=[Status.SENT, Status.FAILED, Status.CANCELLED],
                                            updated_at__lt=cutoff)
-    return {"settled_messages": in_batches(settled, lambda pks: OutboxMessage.objects.filter(pk__in=pks).delete()[1]
-                                           .get("bot.OutboxMessage", 0), dry_run=dry_run)}
+    return {"settled_messages": purge(settled, dry_run=dry_run)}
 
 
 PART = AppPart(

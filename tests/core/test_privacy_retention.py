@@ -88,3 +88,30 @@ def test_batches_are_small_transactions(settings):
         f.outbox_message(status="sent", sent_at=timezone.now())
     record = retention.run(now=timezone.now() + dt.timedelta(days=31))
     assert record.report["bot"]["settled_messages"] == 30 and not OutboxMessage.objects.exists()
+
+
+def test_the_purge_clears_references_and_runs_few_statements_per_batch(settings):
+    """The outbox purge (retention.purge) deletes by id with plain statements: what pointed at a
+    purged message (a Santa DM, a relayed text) now points at nothing, the pairing stays; one
+    batch is its lock, one UPDATE per referencing table, one DELETE."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ratmas.models import Pairing
+
+    rat = f.ratmas_event(3, status="matched")
+    ratmas.notify_santas(rat)
+    ratmas.message_recipient(rat, f.ratmas_uid(1), "hello from your Santa")
+    sent = OutboxMessage.objects.update(status="sent", sent_at=timezone.now())
+    assert Pairing.objects.filter(event=rat, notify_message__isnull=False).count() == 3
+    settings.RETENTION_BATCH_SIZE = 2
+    references = 6  # guildsync RoleChange, ark MessageRef ×2, ark SentReminder, ratmas Pairing, RelayMessage
+    with CaptureQueriesContext(connection) as queries:
+        deleted = retention.purge(OutboxMessage.objects.filter(status="sent"), dry_run=False)
+    assert deleted == sent and not OutboxMessage.objects.exists()
+    assert Pairing.objects.filter(event=rat).count() == 3
+    assert not Pairing.objects.filter(event=rat, notify_message__isnull=False).exists()
+    assert RelayMessage.objects.get().outbox_message is None and RelayMessage.objects.get().text
+    statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    # full batches of 2 and the empty look that ends it
+    assert len(statements) == -(-sent // 2) * (1 + references + 1) + 1, statements
