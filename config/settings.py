@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "core.discord_signin",  # allauth's Discord provider with configurable URLs
+    "core.battlenet_signin",  # allauth's Battle.net provider (members prove their characters)
     "core",
     "bot",
     "guildsync",
@@ -417,6 +418,14 @@ BLIZZARD_OAUTH_URL = env_str("BLIZZARD_OAUTH_URL", "https://oauth.battle.net/tok
 BLIZZARD_REALM_SLUG = env_str("BLIZZARD_REALM_SLUG")
 BLIZZARD_GUILD_SLUG = env_str("BLIZZARD_GUILD_SLUG")
 BLIZZARD_REQUESTS_PER_SECOND = env_float("BLIZZARD_REQUESTS_PER_SECOND", 100.0)
+# Members connect Battle.net from /me/ to prove their characters (core/battlenet_signin): off unless
+# set; uses the Blizzard client above (its redirect URL: https://HOST/accounts/battlenet/login/callback/).
+BATTLENET_CONNECT = env_bool("BATTLENET_CONNECT", False)
+BATTLENET_OAUTH_BASE = env_str("BATTLENET_OAUTH_BASE", "https://oauth.battlenet.com.cn" if BLIZZARD_REGION == "cn"
+                               else "https://oauth.battle.net").rstrip("/")
+SOCIALACCOUNT_PROVIDERS["battlenet"] = {
+    "APPS": [{"client_id": BLIZZARD_CLIENT_ID, "secret": BLIZZARD_CLIENT_SECRET}], "SCOPE": ["wow.profile"],
+    "REGION": BLIZZARD_REGION} if BLIZZARD_CLIENT_ID else {}
 RAID_HELPER_API_BASE = env_str("RAID_HELPER_API_BASE", "https://raid-helper.dev/api/v4").rstrip("/")
 RAID_HELPER_API_KEY = env_str("RAID_HELPER_API_KEY")
 WCL_CLIENT_ID = env_str("WCL_CLIENT_ID")

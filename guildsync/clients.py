@@ -332,3 +332,38 @@ def character_record(member: dict[str, Any], profile: dict[str, Any] | None) -> 
             profile_json=profile,
         )
     return record
+
+
+def account_characters(user_token: str, *, api_base: str | None = None, region: str | None = None,
+                       locale: str | None = None, timeout: float = 15.0) -> list[dict[str, Any]]:
+    """The characters of the member's own Battle.net account: ``GET /profile/user/wow`` with
+    *their* OAuth token (scope ``wow.profile``, from their Battle.net connection), namespace
+    ``profile-{region}``. Every WoW licence of the account (``wow_accounts``) counts. Returns
+    ``[{"id", "name", "realm_slug", "realm_name", "level"}]``; a refused token (401/403) is a
+    ``BlizzardAuthError``, anything else unexpected a ``BlizzardError`` (the page says which)."""
+    region = (region or settings.BLIZZARD_REGION).lower()
+    url = f"{(api_base or settings.BLIZZARD_API_BASE).rstrip('/')}/profile/user/wow"
+    try:
+        response = requests.get(url, headers={"Authorization": f"Bearer {user_token}"}, timeout=timeout,
+                                params={"namespace": f"profile-{region}", "locale": locale or settings.BLIZZARD_LOCALE})
+    except requests.RequestException as exc:
+        raise BlizzardError(f"Battle.net did not answer ({exc.__class__.__name__}).") from None
+    if response.status_code in (401, 403):
+        raise BlizzardAuthError("Battle.net refused the account's token; connect Battle.net again.", response.status_code)
+    if response.status_code == 404:
+        return []  # an account without a WoW licence has no WoW profile
+    if response.status_code != 200:
+        raise BlizzardError(f"Battle.net answered {response.status_code} to the account's character list.",
+                            response.status_code)
+    try:
+        accounts = response.json().get("wow_accounts") or []
+        found = []
+        for account in accounts:
+            for char in account.get("characters") or []:
+                realm = char.get("realm") or {}
+                name = realm.get("name")
+                found.append({"id": int(char["id"]), "name": str(char["name"]), "realm_slug": str(realm["slug"]),
+                              "realm_name": name if isinstance(name, str) else "", "level": char.get("level")})
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise BlizzardError("Battle.net's answer was not an account profile.") from None
+    return found

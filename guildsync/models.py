@@ -226,6 +226,7 @@ class PlayerCharacter(models.Model):
         ALT_NOTE = "alt_note", "Alt note"
         FUZZY = "fuzzy", "Fuzzy match"
         MANUAL = "manual", "Manual (officer)"
+        BATTLENET = "battlenet", "Proven by Battle.net"
 
     player = models.ForeignKey(Player, on_delete=models.CASCADE, related_name="character_links")
     character = models.OneToOneField(WowCharacter, on_delete=models.CASCADE, related_name="player_link",
@@ -297,6 +298,7 @@ class AuditIssue(models.Model):
         ORPHAN_DISCORD = "orphan_discord", "Ranked Discord member in no player"
         RANK_MISMATCH = "rank_mismatch", "Guild rank and Discord role differ"
         STALE_CHARACTER = "stale_character", "Character not seen by Blizzard lately"
+        BATTLENET_CONFLICT = "battlenet_conflict", "Battle.net proof disagrees with an officer's link"
 
     class Resolution(models.TextChoices):
         RESOLVED = "resolved", "Resolved by an officer"
@@ -571,3 +573,31 @@ class RoleChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.role} → {self.discord_user} ({self.status})"
+
+
+class BattlenetProof(models.Model):
+    """A member's Battle.net account lists this guild character: proof that the member plays it.
+
+    Written at each Battle.net connection from the member's page (``services/battlenet.py``), for the
+    characters of the account that are in the guild's roster; re-read each time (Battle.net user
+    tokens last 24 hours, there is no refresh), so ``seen_at`` says when the account last listed it.
+    A proof links the character to the member's player unless an officer linked it elsewhere: then
+    the integrity check reports ``battlenet_conflict`` for as long as the two disagree."""
+
+    character = models.ForeignKey(WowCharacter, on_delete=models.CASCADE, related_name="battlenet_proofs")
+    discord_user = models.ForeignKey(DiscordUser, on_delete=models.CASCADE, related_name="battlenet_proofs",
+                                     help_text="The member whose Battle.net account lists the character.")
+    battlenet_account_id = models.BigIntegerField(help_text="Blizzard's id of the member's Battle.net account.")
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    seen_at = models.DateTimeField(help_text="When their Battle.net account last listed the character.")
+
+    class Meta:
+        verbose_name = "Battle.net proof"
+        ordering = ["character"]
+        constraints = [
+            models.UniqueConstraint(fields=["character", "discord_user"], name="battlenetproof_one_per_member",
+                                    violation_error_message="This member already proved this character."),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.character} proven by {self.discord_user}"

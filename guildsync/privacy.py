@@ -12,6 +12,7 @@ from django.db.models import Q
 from core.privacy import ANONYMISED, ERASED, KEPT, AppPart, ForgetContext, Holds
 from guildsync.models import (
     AuditIssue,
+    BattlenetProof,
     DiscordUser,
     IdentityChange,
     Player,
@@ -44,6 +45,10 @@ def export(member: int) -> dict[str, Any]:
                    "characters": [f"{link.character.character_name}-{link.character.realm_slug}"
                                   for link in player.character_links.select_related("character")]}
         if player else None,
+        "battlenet_proofs": [{"character": str(proof.character), "battlenet_account_id": proof.battlenet_account_id,
+                              "first_seen_at": proof.first_seen_at.isoformat(), "seen_at": proof.seen_at.isoformat()}
+                             for proof in BattlenetProof.objects.filter(discord_user__discord_id=member)
+                             .select_related("character")],
     }
 
 
@@ -63,8 +68,9 @@ def _scrub_text_fields(queryset, fields: tuple[str, ...], ctx: ForgetContext) ->
 
 def forget(member: int, ctx: ForgetContext) -> dict[str, Any]:
     users = list(DiscordUser.objects.select_for_update().filter(discord_id=member))
-    issues = role_changes = players = 0
+    issues = role_changes = players = proofs = 0
     for user in users:
+        proofs += BattlenetProof.objects.filter(discord_user=user).delete()[0]
         role_changes += RoleChange.objects.filter(discord_user=user).delete()[0]
         issues += AuditIssue.objects.filter(discord_user=user).delete()[0]
         players += Player.objects.filter(discord_user=user).update(discord_user=None)
@@ -80,7 +86,8 @@ def forget(member: int, ctx: ForgetContext) -> dict[str, Any]:
         "role_mappings": _scrub_text_fields(RankRoleMapping.objects.all(), ("updated_by",), ctx),
         "role_changes": _scrub_text_fields(RoleChange.objects.all(), ("applied_by", "outcome"), ctx),
     }
-    return {ERASED: {"integrity_findings_about_them": issues, "planned_role_changes": role_changes},
+    return {ERASED: {"integrity_findings_about_them": issues, "planned_role_changes": role_changes,
+                     "battlenet_proofs": proofs},
             ANONYMISED: {"discord_user_rows": len(users), "player_links": players, **scrubbed},
             KEPT: {}}
 
@@ -121,6 +128,9 @@ PART = AppPart(
               "The identity-change trail keeps what happened, with their id and names replaced."),
         Holds("guildsync.AuditIssue", ("summary", "details", "resolved_by", "discord_user"), ERASED,
               "Integrity findings about their Discord account are deleted; others have their names replaced."),
+        Holds("guildsync.BattlenetProof", ("discord_user", "battlenet_account_id"), ERASED,
+              "Characters they proved with Battle.net: the proofs (and their Battle.net account id) are deleted; "
+              "the character links stay with their player, like officers' links."),
         Holds("guildsync.RoleChange", ("discord_user", "applied_by", "outcome"), ERASED,
               "Planned role changes for them are deleted."),
         Holds("guildsync.WowCharacter", ("addon_note", "addon_officer_note"), ANONYMISED,

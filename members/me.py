@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.conf import settings
+from allauth.socialaccount.models import SocialAccount
 
 from ark import conf as ark_conf
 from ark.models import Governor, ReminderPrefs
+from core.battlenet_signin.views import is_configured as battlenet_configured
 from guildsync.models import DiscordUser, PlayerCharacter
 from members.models import CalendarToken
 
@@ -71,7 +72,7 @@ def dm_reminder_types() -> list[str]:
     return [r.name for r in ark_conf.AVAILABLE_REMINDERS.values() if not r.to_channel]
 
 
-def load(discord_id: int, fallback_name: str = "") -> MemberPage:
+def load(discord_id: int, fallback_name: str = "", login=None) -> MemberPage:
     user = DiscordUser.objects.filter(discord_id=discord_id).select_related("player").first()
     page = MemberPage(discord_id=discord_id, name=(str(user) if user else "") or fallback_name or str(discord_id))
     player = getattr(user, "player", None) if user else None
@@ -92,5 +93,8 @@ def load(discord_id: int, fallback_name: str = "") -> MemberPage:
     page.governors = list(Governor.objects.filter(discord_user_id=discord_id).order_by("name"))
     page.calendar = CalendarToken.objects.filter(discord_user_id=discord_id).first()
     page.reminders_on, page.reminders = _reminders(discord_id)
-    page.battlenet_enabled = bool(getattr(settings, "BATTLENET_CONNECT", False))
+    page.battlenet_enabled = battlenet_configured()
+    if page.battlenet_enabled and login is not None:
+        account = SocialAccount.objects.filter(user=login, provider="battlenet").first()
+        page.battlenet_account = (account.extra_data or {}).get("battletag") or "connected" if account else ""
     return page

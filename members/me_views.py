@@ -50,7 +50,7 @@ def page(request: HttpRequest) -> HttpResponse:
     member = discord_id(request.user)
     if member is None:
         return TemplateResponse(request, "members/no_discord.html", {"title": "Your page"})
-    context = {"me": me.load(member, request.user.get_username()), "title": "Your page",
+    context = {"me": me.load(member, request.user.get_username(), request.user), "title": "Your page",
                "new_calendar_url": request.session.pop(NEW_URL_KEY, None)}
     return TemplateResponse(request, "members/me.html", context)
 

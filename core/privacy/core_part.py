@@ -25,7 +25,12 @@ def names(member: int) -> set[str]:
 
 
 def export(member: int) -> dict[str, Any]:
-    return {"discord_sign_in": [
+    users = [account.user_id for account in _accounts(member)]
+    return {"other_sign_ins": [
+        {"provider": account.provider, "connected_at": account.date_joined.isoformat(),
+         "account": {k: v for k, v in (account.extra_data or {}).items() if k in ("id", "battletag")}}
+        for account in SocialAccount.objects.filter(user_id__in=users).exclude(provider="discord")],
+        "discord_sign_in": [
         {"login": account.user.get_username(), "connected_at": account.date_joined.isoformat(),
          "last_sign_in": account.last_login.isoformat() if account.last_login else None,
          "discord_profile": {k: v for k, v in (account.extra_data or {}).items()

@@ -3,7 +3,9 @@
 Checks: ``orphan_wow`` (a character in the guild in no player), ``orphan_discord`` (a
 Discord user with a guild-rank role in no player), ``rank_mismatch`` (a player's most senior
 in-game rank vs. their highest Discord guild role; any of the rank's ``GuildRankRole`` names counts),
-``stale_character`` (no API sync for ``GUILDSYNC_STALE_DAYS`` days, default 30).
+``stale_character`` (no API sync for ``GUILDSYNC_STALE_DAYS`` days, default 30),
+``battlenet_conflict`` (a member's Battle.net account lists a character an officer, or another
+member's proof, linked to someone else: ``services/battlenet.py`` never overwrites such a link).
 
 ``duplicate_discord`` (several players with one Discord user) is not a check here: the
 database cannot hold that state (``Player.discord_user`` is one-to-one).
@@ -30,13 +32,13 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from core.reports import RunReport
-from guildsync.models import AuditIssue, DiscordUser, GuildRank, Player, WowCharacter
+from guildsync.models import AuditIssue, BattlenetProof, DiscordUser, GuildRank, Player, WowCharacter
 from guildsync.services import role_plans
 from guildsync.services.common import GuildSyncError, lock_for_update
 
 Severity = AuditIssue.Severity
 Resolution = AuditIssue.Resolution
-CHECKS = ("orphan_wow", "orphan_discord", "rank_mismatch", "stale_character")
+CHECKS = ("orphan_wow", "orphan_discord", "rank_mismatch", "stale_character", "battlenet_conflict")
 
 
 def stale_days() -> int:
@@ -128,6 +130,32 @@ def find_stale_characters(days: int | None = None) -> list[Finding]:
             for cid, name, realm, last, pid in rows]
 
 
+def conflict_finding(proof_id: int, character: WowCharacter, member: DiscordUser, holder: Player,
+                     source: str) -> Finding:
+    """A Battle.net proof that disagrees with the character's link (hash: character and prover)."""
+    kind = AuditIssue.IssueType.BATTLENET_CONFLICT
+    who = "an officer" if source == "manual" else "another member's Battle.net"
+    return Finding(
+        kind, issue_hash(kind, character.pk, member.pk),
+        f"{character} is on {member}'s Battle.net account but {who} linked it to {holder}",
+        wow_character_id=character.pk, discord_user_id=member.pk, player_id=holder.pk,
+        details={"character": str(character), "proven_by": str(member), "linked_to": str(holder),
+                 "link_source": source, "proof": proof_id})
+
+
+def find_battlenet_conflicts() -> list[Finding]:
+    """Every proof whose character is linked to a player other than the prover's."""
+    proofs = (BattlenetProof.objects.filter(character__player_link__isnull=False)
+              .select_related("character__player_link__player", "discord_user"))
+    found = []
+    for proof in proofs:
+        link = proof.character.player_link
+        if link.player.discord_user_id != proof.discord_user_id:
+            found.append(conflict_finding(proof.pk, proof.character, proof.discord_user, link.player,
+                                          link.link_source))
+    return found
+
+
 def run_integrity_check(*, stale_after_days: int | None = None) -> IntegrityResult:
     """Run every check, open new issues, refresh open ones, close vanished ones."""
     if stale_after_days is not None and stale_after_days < 1:
@@ -137,7 +165,7 @@ def run_integrity_check(*, stale_after_days: int | None = None) -> IntegrityResu
     with transaction.atomic():
         lock_for_update("integrity")
         findings = (find_orphan_wow() + find_orphan_discord() + find_rank_mismatches()
-                    + find_stale_characters(stale_after_days))
+                    + find_stale_characters(stale_after_days) + find_battlenet_conflicts())
         by_hash = {f.hash: f for f in findings}
         for check in CHECKS:
             result.found[check] = sum(1 for f in findings if f.issue_type == check)

@@ -20,3 +20,18 @@ def discord_oauth(httpserver, settings) -> FakeDiscordOAuth:
     settings.DISCORD_GUILD_ID = GUILD
     settings.DISCORD_OFFICER_ROLE_GROUPS = [(300_000_000_000_000_001, "Raid officers")]
     return fake
+
+
+@pytest.fixture
+def battlenet(httpserver, settings, discord_oauth):
+    """Battle.net connection on, against the fake Battle.net (OAuth and the account profile API)."""
+    from tests.fakes.battlenet_oauth import FakeBattlenet
+
+    fake = FakeBattlenet(httpserver)
+    settings.BATTLENET_CONNECT = True
+    settings.BLIZZARD_CLIENT_ID, settings.BLIZZARD_CLIENT_SECRET = fake.client_id, fake.secret
+    settings.BATTLENET_OAUTH_BASE, settings.BLIZZARD_API_BASE, settings.BLIZZARD_REGION = (
+        fake.oauth_base, fake.api_base, "us")
+    settings.SOCIALACCOUNT_PROVIDERS = {**settings.SOCIALACCOUNT_PROVIDERS, "battlenet": {
+        "APPS": [{"client_id": fake.client_id, "secret": fake.secret}], "SCOPE": ["wow.profile"], "REGION": "us"}}
+    return fake

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class BattlenetSigninConfig(AppConfig):
+    """Holds the allauth provider (``provider.py``, found by allauth through INSTALLED_APPS)."""
+
+    name = "core.battlenet_signin"
+    label = "battlenet_signin"
+    verbose_name = "Battle.net connection"
+
+    def ready(self) -> None:
+        from core.battlenet_signin import signals  # noqa: F401  (connects the connection receiver)
