@@ -7,6 +7,9 @@
 #   redis:7-bookworm            the same base with Debian's redis-server (7.0)
 # Production pulls the real images; nothing here is used there. The Debian mirror is the one
 # this machine's own apt sources name. An image that already exists is kept (FORCE=1 rebuilds).
+#   scripts/build-base-images.sh                    all three
+#   scripts/build-base-images.sh python             only the Python base
+#   scripts/build-base-images.sh postgres redis     these (at once; they need the Python base)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 say() { printf '==> [%3ss] base images: %s\n' "$SECONDS" "$*"; }
@@ -25,7 +28,12 @@ debian_mirror() {
   echo "${m:-http://deb.debian.org/debian}"
 }
 
-if have "$PYTHON_IMAGE"; then
+WANT=" ${*:-python postgres redis} "
+wanted() { [[ $WANT == *" $1 "* ]]; }
+
+if ! wanted python; then
+  :
+elif have "$PYTHON_IMAGE"; then
   say "$PYTHON_IMAGE exists"
 else
   command -v debootstrap >/dev/null || { echo "debootstrap is missing: apt-get install debootstrap" >&2; exit 1; }
@@ -55,10 +63,19 @@ else
   cleanup; trap - EXIT
 fi
 
+# PostgreSQL and Redis at once: each is mostly waiting for Debian's mirror.
+jobs=()
 for pair in "postgres:$POSTGRES_IMAGE" "redis:$REDIS_IMAGE"; do
   kind=${pair%%:*} image=${pair#*:}
+  wanted "$kind" || continue
   if have "$image"; then say "$image exists"; continue; fi
+  docker image inspect "$PYTHON_IMAGE" >/dev/null 2>&1 || { echo "$PYTHON_IMAGE is missing: build it first" >&2; exit 1; }
   say "building $image (Debian packages over plain HTTP)"
-  docker build -q --build-arg BASE="$PYTHON_IMAGE" -t "$image" "$ROOT/docker/standins/$kind" >/dev/null
+  log=$(mktemp /tmp/guildops-standin.XXXXXX)
+  ( docker build -q --build-arg BASE="$PYTHON_IMAGE" -t "$image" "$ROOT/docker/standins/$kind" >"$log" 2>&1 \
+      || { echo "building $image failed:" >&2; tail -30 "$log" >&2; rm -f "$log"; exit 1; }
+    rm -f "$log"; say "$image built" ) &
+  jobs+=($!)
 done
-say "ready: $PYTHON_IMAGE $POSTGRES_IMAGE $REDIS_IMAGE"
+for job in "${jobs[@]}"; do wait "$job"; done
+say "ready: ${WANT:1:-1}"

@@ -62,6 +62,8 @@ class Stack:
         self.project = project
         self.env = {**os.environ, "GUILDOPS_ENV_FILE": str(env_file), "COMPOSE_PROJECT_NAME": project, **env}
         self.base = [*compose_command(), "-p", project, "-f", str(ROOT / "compose.yaml")]
+        # container name → when it was first seen healthy (migrate: exited 0), by wait_healthy
+        self.first_ready: dict[str, float] = {}
 
     # -- running compose and docker ---------------------------------------------------------
     def compose(self, *args: str, timeout: float = 300, check: bool = True, env: dict | None = None
@@ -115,6 +117,10 @@ class Stack:
     def all_healthy(self, expect: dict[str, int]) -> bool:
         """Every service in ``expect`` has that many running, healthy containers (migrate: exited 0)."""
         states = self.states()
+        now = time.time()
+        for name, state in states.items():
+            if state in ("healthy", "exited 0"):
+                self.first_ready.setdefault(name, now)
         for service, count in expect.items():
             mine = {n: s for n, s in states.items()
                     if n.startswith((f"{self.project}_{service}_", f"{self.project}-{service}-"))}
@@ -134,6 +140,24 @@ class Stack:
         except DrillFailedError as exc:
             raise DrillFailedError(f"{exc}\nstates: {json.dumps(self.states(), indent=1)}") from None
         return time.monotonic() - began
+
+    def timeline(self, began: float) -> str:
+        """When each container started and was first seen healthy (a one-shot: when it exited),
+        in seconds after ``began`` (a wall-clock time): where the time to a healthy stack goes.
+        Debian's docker-compose returns from `up -d` only once `migrate` has exited, so the
+        services it starts before are seen healthy no earlier than that."""
+        ids = self.docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={self.project}").stdout.split()
+        parts = []
+        for info in sorted(json.loads(self.docker("inspect", *ids).stdout), key=lambda i: i["State"]["StartedAt"]):
+            name = info["Config"]["Labels"].get("com.docker.compose.service", info["Name"])
+            started = _epoch(info["State"]["StartedAt"]) - began
+            if info["State"]["Status"] == "exited":
+                done = f", exited {info['State']['ExitCode']} at {_epoch(info['State']['FinishedAt']) - began:.0f} s"
+            else:
+                ready = self.first_ready.get(info["Name"].lstrip("/"))
+                done = f", seen healthy {ready - began:.0f} s" if ready else ""
+            parts.append(f"{name} started {started:.0f} s{done}")
+        return "; ".join(parts)
 
     def logs(self, service: str, since: str | None = None) -> str:
         out = []
@@ -161,6 +185,14 @@ class Stack:
 
     def down(self) -> None:
         self.compose("down", "-v", "--remove-orphans", "-t", "20", timeout=240, check=False)
+
+
+def _epoch(stamp: str) -> float:
+    """Docker's RFC 3339 time with nanoseconds → seconds since the epoch."""
+    from datetime import datetime
+
+    head, _, fraction = stamp.rstrip("Z").partition(".")
+    return datetime.fromisoformat(head + "+00:00").timestamp() + float(f"0.{fraction or 0}")
 
 
 def image_size_mb(image: str) -> float:
