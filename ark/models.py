@@ -480,6 +480,11 @@ class ArkSettings(models.Model):
     anchor_weekend = models.DateField(
         default=datetime.date(2026, 3, 7), help_text="The Saturday of any one Ark weekend."
     )
+    discord_events = models.BooleanField(
+        default=False, verbose_name="Mirror matches as Discord events",
+        help_text="Show each upcoming Ark match as one of the server's (DISCORD_GUILD_ID) Discord scheduled "
+                  "events, kept in step when it moves or is cancelled. The bot needs the Manage Events permission.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -21,6 +21,7 @@ class OutboxMessageAdmin(MemberNamesMixin, admin.ModelAdmin):
     list_display = ("id", "kind", "status", "target", "topic", "attempts", "next_attempt_at", "last_error_short",
                     "sent_at", "created_at")
     list_filter = ("status", "kind", "topic")
+    list_select_related = ("scheduled_event",)
     search_fields = ("=channel_id", "=user_id", "=guild_id", "=message_id", "=sent_message_id", "dedupe_key", "topic")
     date_hierarchy = "created_at"
     actions = ["retry_selected"]
@@ -64,6 +65,8 @@ class OutboxMessageAdmin(MemberNamesMixin, admin.ModelAdmin):
 
     @admin.display(description="target")
     def target(self, obj: OutboxMessage) -> str:
+        if obj.scheduled_event_id:
+            return f"scheduled event “{obj.scheduled_event.name}”"
         if obj.channel_id:
             name = getattr(obj, "channel_id_name", None)
             if not hasattr(obj, "channel_id_name"):  # a change page's one row

@@ -58,6 +58,8 @@ PERMANENT_CODES = {
     10013: "Unknown User",
     50001: "Missing Access",
     50007: "Cannot send messages to this user",
+    10070: "Unknown Guild Scheduled Event",
+    30038: "Maximum number of guild scheduled events reached (100)",
     50013: "Missing Permissions",
     50035: "Invalid Form Body",
 }
@@ -128,10 +130,24 @@ def failure_from_answer(status: int, data: Any) -> DiscordFailureError:
                               status=status, maybe_delivered=True)
     permanent = status in (400, 403, 404) or code in PERMANENT_CODES
     label = f"{code} {text}" if code else f"HTTP {status} {text}"
+    if isinstance(data, dict) and isinstance(data.get("errors"), dict):  # 50035: which field and why
+        label += "".join(f"; {where}: {why}" for where, why in form_errors(data["errors"]))
     return DiscordFailureError(label.strip()[:2000], code=code or None, status=status, permanent=permanent)
 
 
 # -- the global limit ---------------------------------------------------------------------------
+def form_errors(errors: dict, path: str = "") -> list[tuple[str, str]]:
+    """Discord's "Invalid Form Body" tree (``{"name": {"_errors": [{"code", "message"}]}}``,
+    nested per field and index) as (field path, message) pairs."""
+    found: list[tuple[str, str]] = []
+    for key, value in errors.items():
+        if key == "_errors" and isinstance(value, list):
+            found += [(path or "body", str(e.get("message", e))) for e in value if isinstance(e, dict)]
+        elif isinstance(value, dict):
+            found += form_errors(value, f"{path}.{key}" if path else str(key))
+    return found[:10]
+
+
 class LocalPacer:
     """Spaces requests evenly at ``rate`` per second within this process (a slot every
     1/rate s, reserved under a lock, so it works from any event loop or thread)."""
@@ -429,6 +445,24 @@ class DiscordRest:
         await self.call("PUT", "/guilds/{guild_id}/bans/{user_id}",
                         json={"delete_message_seconds": delete_message_seconds}, reason=reason,
                         guild_id=guild_id, user_id=user_id)
+
+    # Guild scheduled events (discord-api-docs resources/Guild_Scheduled_Event.md); the bot needs
+    # Manage Events at the guild level for EXTERNAL events.
+    async def create_scheduled_event(self, guild_id: int, body: dict[str, Any], reason: str = "") -> dict:
+        return await self.call("POST", "/guilds/{guild_id}/scheduled-events", json=body, reason=reason or None,
+                               guild_id=guild_id)
+
+    async def list_scheduled_events(self, guild_id: int) -> list[dict]:
+        """Every SCHEDULED or ACTIVE event of the guild (at most 100: Discord's limit)."""
+        return await self.call("GET", "/guilds/{guild_id}/scheduled-events", guild_id=guild_id)
+
+    async def modify_scheduled_event(self, guild_id: int, event_id: int, body: dict[str, Any], reason: str = "") -> dict:
+        return await self.call("PATCH", "/guilds/{guild_id}/scheduled-events/{event_id}", json=body,
+                               reason=reason or None, guild_id=guild_id, event_id=event_id)
+
+    async def delete_scheduled_event(self, guild_id: int, event_id: int, reason: str = "") -> None:
+        await self.call("DELETE", "/guilds/{guild_id}/scheduled-events/{event_id}", reason=reason or None,
+                        guild_id=guild_id, event_id=event_id)
 
     async def list_members(self, guild_id: int, limit: int = 1000) -> list[dict]:
         """Every member of a guild, page by page (needs the Server Members intent)."""

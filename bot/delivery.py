@@ -59,7 +59,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from bot import guard, outbox
+from bot import guard, outbox, scheduled_events
 from bot.clients import SEND_GATE, DiscordAuthError, DiscordFailureError, DiscordRest, run_async
 from bot.models import OutboxMessage
 from bot.signals import outbox_failed, outbox_sent
@@ -126,6 +126,8 @@ def lane_of(row: OutboxMessage) -> tuple:
         return ("channel", row.channel_id)
     if row.kind == Kind.DM:
         return ("dm", row.user_id)
+    if row.scheduled_event_id is not None:
+        return ("event", row.scheduled_event_id)
     return ("member", row.guild_id, row.user_id)
 
 
@@ -145,10 +147,13 @@ def claim_due(limit: int | None = None, now: dt.datetime | None = None, ids: lis
         status__in=[Status.PENDING, Status.SENDING], channel_id=OuterRef("channel_id"),
         message_id=OuterRef("message_id"), id__lt=OuterRef("id"), kind__in=[Kind.EDIT_MESSAGE, Kind.DELETE_MESSAGE],
     )
+    earlier_of_event = OutboxMessage.objects.filter(  # a scheduled event's rows, in queue order
+        status__in=[Status.PENDING, Status.SENDING], scheduled_event=OuterRef("scheduled_event"), id__lt=OuterRef("id"))
     candidates = (
         OutboxMessage.objects.filter(due_filter(now))
         .exclude(Q(kind__in=MESSAGE_KINDS) & Exists(held_elsewhere))
         .exclude(Q(kind__in=[Kind.EDIT_MESSAGE, Kind.DELETE_MESSAGE]) & Exists(earlier_unsettled))
+        .exclude(Q(scheduled_event__isnull=False) & Exists(earlier_of_event))
     )
     if ids is not None:
         candidates = candidates.filter(id__in=ids)
@@ -272,6 +277,9 @@ async def deliver_one(api: DiscordRest, row: OutboxMessage, taken: set[int] | No
     request leaves (``bot.clients.SEND_GATE``); a request it or the guard holds back makes the
     row "not started": given back unsent."""
     async def attempt() -> Outcome:
+        if scheduled_events.is_event_row(row):
+            response, adopted = await scheduled_events.deliver(api, row, taken or set())
+            return Outcome(row, response, adopted=adopted)
         if needs_lookup(row, now or timezone.now()):
             channel = row.channel_id if row.kind == Kind.CHANNEL_MESSAGE else await api.dm_channel(row.user_id)
             found = await find_earlier_attempt(api, channel, row, taken or set())
@@ -655,7 +663,7 @@ def deliver_due(limit: int | None = None, ids: list[int] | None = None,
                         if not _start_sender(sender, rows, report):
                             sender = None
                             return report
-                    taken = _taken_message_ids(rows)
+                    taken = _taken_message_ids(rows) | scheduled_events.prepare(rows)
                     held.update({r.pk: r for r in rows})
                     sender.submit([(r, taken.get(r.pk, set())) for r in rows])
             if not held:

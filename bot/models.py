@@ -18,6 +18,10 @@ class OutboxMessage(models.Model):
         TIMEOUT_MEMBER = "timeout_member", "Time a member out"
         KICK_MEMBER = "kick_member", "Kick a member"
         BAN_MEMBER = "ban_member", "Ban a member"
+        EVENT_CREATE = "event_create", "Create a scheduled event"
+        EVENT_EDIT = "event_edit", "Edit a scheduled event"
+        EVENT_CANCEL = "event_cancel", "Cancel a scheduled event"
+        EVENT_DELETE = "event_delete", "Delete a scheduled event"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -71,13 +75,18 @@ class OutboxMessage(models.Model):
         help_text="Start of the earliest attempt whose outcome is unknown (timeout, 5xx, worker died): the message "
         "may already be in Discord, so a late retry looks for it before posting again.",
     )
+    scheduled_event = models.ForeignKey(
+        "bot.ScheduledEvent", null=True, blank=True, on_delete=models.PROTECT, related_name="outbox_rows",
+        help_text="The mirrored scheduled event a create/edit/cancel/delete is for: its rows go out in queue order.",
+    )
     last_error_code = models.IntegerField(null=True, blank=True, help_text="Discord's JSON error code.")
     last_error = models.TextField(blank=True)
     language = models.CharField(
         max_length=10, blank=True, default="",
         help_text="The language the message was written in (active when it was queued): a post edited later "
                   "keeps it unless officers change the server language (core.i18n.post_language).")
-    sent_message_id = models.BigIntegerField(null=True, blank=True, help_text="Id of the message Discord created.")
+    sent_message_id = models.BigIntegerField(
+        null=True, blank=True, help_text="Id of the message (or scheduled event) Discord created.")
     sent_channel_id = models.BigIntegerField(null=True, blank=True, help_text="Channel it landed in (DM channel).")
     sent_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
@@ -127,6 +136,12 @@ class OutboxMessage(models.Model):
                 violation_error_message="Adding or removing a role needs the role.",
             ),
             models.CheckConstraint(
+                name="outbox_event_target",
+                condition=~Q(kind__in=["event_create", "event_edit", "event_cancel", "event_delete"])
+                | Q(scheduled_event__isnull=False, guild_id__isnull=False),
+                violation_error_message="A scheduled-event operation needs the server and its mirrored event.",
+            ),
+            models.CheckConstraint(
                 name="outbox_sent_has_time", condition=~Q(status="sent") | Q(sent_at__isnull=False),
                 violation_error_message="A sent message records when it was sent.",
             ),
@@ -135,6 +150,8 @@ class OutboxMessage(models.Model):
     def __str__(self) -> str:
         from guildsync.services.directory import row_label  # names, never snowflakes (the member directory)
 
+        if self.scheduled_event_id:
+            return f"{self.get_kind_display()} → {self.scheduled_event.name} ({self.get_status_display().lower()})"
         target = row_label(self, "channel_id", "channel") if self.channel_id else row_label(self, "user_id", "member")
         return f"{self.get_kind_display()} → {target} ({self.get_status_display().lower()})"
 
@@ -143,3 +160,39 @@ class OutboxMessage(models.Model):
         """Discord dedupes message creates by nonce (≤ 25 chars) for a few minutes, so a
         retry after a lost response cannot post twice."""
         return f"gops-{self.pk}"
+
+
+class ScheduledEvent(models.Model):
+    """A raid night or Ark match mirrored as one of the server's Discord scheduled events
+    (``bot.outbox.mirror_event``). Its outbox rows (create, edits, cancel/delete) go out one
+    after another; the create's answer records ``discord_event_id`` here, which the later
+    rows target."""
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        CANCELLED = "cancelled", "Cancelled"
+        DELETED = "deleted", "Deleted"
+
+    source = models.CharField(
+        max_length=80, unique=True,
+        help_text="What it mirrors: '<app>.<model>:<id>', e.g. 'raids.raidevent:12' or 'ark.match:7'.")
+    guild_id = models.BigIntegerField(help_text="The Discord server the event is in.")
+    discord_event_id = models.BigIntegerField(
+        null=True, blank=True, db_index=True,
+        help_text="Discord's id of the scheduled event, once its create was answered (or found after a lost answer).")
+    name = models.CharField(max_length=100, help_text="The name last queued to Discord.")
+    starts_at = models.DateTimeField(help_text="The start last queued to Discord (UTC).")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SCHEDULED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(name="scheduledevent_state_valid",
+                                   condition=Q(state__in=["scheduled", "cancelled", "deleted"]),
+                                   violation_error_message="A mirrored event is scheduled, cancelled or deleted."),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.starts_at:%a %d %b %Y %H:%M} UTC, {self.get_state_display().lower()})"

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone, translation
 
-from bot.models import OutboxMessage
+from bot.models import OutboxMessage, ScheduledEvent
 from core import jobs
 from core.claims import claim_rows
 from core.privacy import sealed
@@ -108,6 +108,7 @@ def enqueue(
     user_id: int | None = None,
     message_id: int | None = None,
     role_id: int | None = None,
+    scheduled_event: ScheduledEvent | None = None,
     dedupe_key: str | None = None,
     topic: str = "",
     not_before: dt.datetime | None = None,
@@ -133,6 +134,7 @@ def enqueue(
         "user_id": user_id,
         "message_id": message_id,
         "role_id": role_id,
+        "scheduled_event": scheduled_event,
         "topic": topic,
         "secret": secret,
         "language": translation.get_language() or "",  # what the caller rendered the payload in
@@ -275,6 +277,112 @@ def is_sending(row_id: int | None) -> bool:
     """True while a worker has claimed the row and is delivering it (it can no longer be
     rewritten, and a follow-up edit should wait so edits land in order)."""
     return bool(row_id) and OutboxMessage.objects.filter(pk=row_id, status=OutboxMessage.Status.SENDING).exists()
+
+
+# -- scheduled events ---------------------------------------------------------------------------
+# Discord's limits (discord-api-docs resources/Guild_Scheduled_Event.md): name 1-100, description
+# 1-1000, entity_metadata.location 1-100; an EXTERNAL event (3) needs the location and an end.
+EVENT_NAME_LIMIT = 100
+EVENT_DESCRIPTION_LIMIT = 1000
+EVENT_LOCATION_LIMIT = 100
+GUILD_ONLY = 2
+EXTERNAL = 3
+EVENT_KINDS = (Kind.EVENT_CREATE, Kind.EVENT_EDIT, Kind.EVENT_CANCEL, Kind.EVENT_DELETE)
+
+
+def _fit(text: str, limit: int, what: str) -> str:
+    text = " ".join((text or "").split()) if what != "description" else (text or "").strip()
+    if not text:
+        raise OutboxError(f"a scheduled event needs a {what}.")
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def event_body(name: str, description: str, location: str, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    """The JSON of an EXTERNAL, server-only scheduled event, cut to Discord's lengths."""
+    if timezone.is_naive(start) or timezone.is_naive(end):
+        raise OutboxError("a scheduled event's start and end must be timezone-aware (UTC).")
+    if end <= start:
+        raise OutboxError("a scheduled event must end after it starts.")
+    return {
+        "name": _fit(name, EVENT_NAME_LIMIT, "name"),
+        "description": _fit(description, EVENT_DESCRIPTION_LIMIT, "description"),
+        "privacy_level": GUILD_ONLY,
+        "entity_type": EXTERNAL,
+        "channel_id": None,
+        "entity_metadata": {"location": _fit(location, EVENT_LOCATION_LIMIT, "location")},
+        "scheduled_start_time": start.astimezone(dt.UTC).isoformat(),
+        "scheduled_end_time": end.astimezone(dt.UTC).isoformat(),
+    }
+
+
+def _event_rows(mirror: ScheduledEvent, kind: str):
+    return OutboxMessage.objects.filter(scheduled_event=mirror, kind=kind).order_by("-id")
+
+
+def _never_attempted(row: OutboxMessage | None) -> bool:
+    """Queued, never claimed, never uncertain: nothing of it can have reached Discord."""
+    return (row is not None and row.status == OutboxMessage.Status.PENDING and row.attempts == 0
+            and row.uncertain_since is None)
+
+
+def mirror_event(source: str, *, guild_id: int, name: str, description: str, location: str,
+                 start: dt.datetime, end: dt.datetime, topic: str, now: dt.datetime | None = None
+                 ) -> OutboxMessage | None:
+    """Keep ``source`` (e.g. ``"raids.raidevent:12"``) mirrored as a scheduled event of the
+    server ``guild_id``: the first call queues its create, later calls an edit with the whole
+    state (idempotent: a retried or rewritten edit says the same). Returns the row queued (or
+    rewritten), ``None`` when there is nothing to send: the event already started (Discord takes
+    no past start, and an EXTERNAL event that started is ACTIVE), it was cancelled (for good:
+    Discord cannot bring a CANCELED event back) or nothing changed."""
+    if not connection.in_atomic_block:
+        raise OutboxError("mirror_event() must run inside the service's transaction.atomic() block.")
+    now = now or timezone.now()
+    body = event_body(name, description, location, start, end)
+    mirror = ScheduledEvent.objects.select_for_update().filter(source=source).first()
+    if start <= now or (mirror is not None and mirror.state != ScheduledEvent.State.SCHEDULED):
+        return None  # started, or cancelled for good (Discord cannot bring a CANCELED event back either)
+    if mirror is None:
+        mirror = ScheduledEvent.objects.create(source=source, guild_id=guild_id, name=body["name"], starts_at=start)
+    mirror.name, mirror.starts_at = body["name"], start
+    mirror.save()
+    create = _event_rows(mirror, Kind.EVENT_CREATE).first()
+    if mirror.discord_event_id is None and (create is None or will_never_land(create)):
+        return enqueue(Kind.EVENT_CREATE, guild_id=mirror.guild_id, scheduled_event=mirror, payload=body, topic=topic)
+    if _never_attempted(create):  # not tried yet: the create says it all (a lookup compares its body)
+        OutboxMessage.objects.filter(pk=create.pk).update(payload=body, updated_at=timezone.now())
+        return create
+    edit = _event_rows(mirror, Kind.EVENT_EDIT).first()
+    if edit is not None and edit.status == OutboxMessage.Status.PENDING:  # a whole-state PATCH: rewrite it
+        OutboxMessage.objects.filter(pk=edit.pk, status=OutboxMessage.Status.PENDING).update(
+            payload=body, updated_at=timezone.now())
+        return edit
+    if edit is None and create.payload == body or edit is not None and edit.payload == body:
+        return None
+    return enqueue(Kind.EVENT_EDIT, guild_id=mirror.guild_id, scheduled_event=mirror, payload=body, topic=topic)
+
+
+def cancel_event(source: str, *, topic: str, remove: bool = False, reason: str = "",
+                 now: dt.datetime | None = None) -> OutboxMessage | None:
+    """The mirrored thing was cancelled (``remove``: deleted): cancel its scheduled event
+    (``PATCH status=4``, CANCELED), or delete it when ``remove`` or when it already started
+    (an EXTERNAL event is ACTIVE from its start, and ACTIVE cannot become CANCELED). A create
+    that was never attempted is withdrawn instead: Discord never hears of the event."""
+    if not connection.in_atomic_block:
+        raise OutboxError("cancel_event() must run inside the service's transaction.atomic() block.")
+    now = now or timezone.now()
+    mirror = ScheduledEvent.objects.select_for_update().filter(source=source).first()
+    if mirror is None or mirror.state != ScheduledEvent.State.SCHEDULED:
+        return None
+    mirror.state = ScheduledEvent.State.DELETED if remove else ScheduledEvent.State.CANCELLED
+    mirror.save(update_fields=["state", "updated_at"])
+    pending = OutboxMessage.objects.filter(scheduled_event=mirror, status=OutboxMessage.Status.PENDING)
+    withdraw_pending(list(pending.filter(kind=Kind.EVENT_EDIT).values_list("pk", flat=True)), "the event was cancelled")
+    create = _event_rows(mirror, Kind.EVENT_CREATE).first()
+    if _never_attempted(create):
+        withdraw_pending([create.pk], "the event was cancelled before it was created")
+        return None
+    kind = Kind.EVENT_DELETE if remove or mirror.starts_at <= now else Kind.EVENT_CANCEL
+    return enqueue(kind, guild_id=mirror.guild_id, scheduled_event=mirror, payload={"reason": reason}, topic=topic)
 
 
 def discord_timestamp(moment: dt.datetime, style: str = "F") -> str:

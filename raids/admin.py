@@ -480,7 +480,7 @@ class RaidHelperSettingsAdmin(ServiceFormMixin, admin.ModelAdmin):
 
     fieldsets = [
         (None, {"fields": ["api_key_status", "server_id", "raid_channel_id", "leader_discord_id", "leader",
-                           "default_template_id", "timezone"]}),
+                           "default_template_id", "timezone", "discord_events"]}),
         ("Warcraft Logs (attendance from the logs)", {
             "fields": ["wcl_credentials_status", "wcl_guild_id", "wcl_guild_name", "wcl_guild_server_slug",
                        "wcl_guild_server_region"],

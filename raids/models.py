@@ -324,6 +324,11 @@ class RaidHelperSettings(models.Model):
                                              help_text="The realm as in its address, e.g. twisting-nether.")
     wcl_guild_server_region = models.CharField(max_length=4, blank=True, verbose_name="Warcraft Logs region",
                                                help_text="us, eu, kr, tw or cn.")
+    discord_events = models.BooleanField(
+        default=False, verbose_name="Mirror raids as Discord events",
+        help_text="Show each upcoming raid event as one of the server's Discord scheduled events (members see "
+                  "and RSVP to it in the server's Events), kept in step when it moves, is renamed or deleted. "
+                  "The bot needs the Manage Events permission. In the server id above, or DISCORD_GUILD_ID.")
 
     class Meta:
         verbose_name = "Raid-Helper settings"

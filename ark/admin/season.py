@@ -37,8 +37,8 @@ from .common import ServiceFormMixin, officer_context, run_service
 class ArkSettingsAdmin(ServiceFormMixin, admin.ModelAdmin):
     """The installation's cadence: one row (Ark every N weekends from an anchor Saturday)."""
 
-    list_display = ("__str__", "cadence_weekends", "anchor_weekend", "updated_at")
-    fields = ("cadence_weekends", "anchor_weekend")
+    list_display = ("__str__", "cadence_weekends", "anchor_weekend", "discord_events", "updated_at")
+    fields = ("cadence_weekends", "anchor_weekend", "discord_events")
 
     # "Add" is allowed without a query (the admin home asks every model): the service writes the
     # one row (pk 1), so adding again just sets the cadence.
@@ -47,7 +47,8 @@ class ArkSettingsAdmin(ServiceFormMixin, admin.ModelAdmin):
         return False
 
     def service_save(self, request, obj, data):
-        return services.save_cadence(cadence_weekends=data["cadence_weekends"], anchor_weekend=data["anchor_weekend"])
+        return services.save_cadence(cadence_weekends=data["cadence_weekends"], anchor_weekend=data["anchor_weekend"],
+                                     discord_events=data.get("discord_events", False))
 
 
 class CalendarForm(forms.ModelForm):

@@ -59,18 +59,22 @@ def get_cadence() -> ArkSettings:
 
 
 def save_cadence(
-    *, cadence_weekends: int, anchor_weekend: dt.date, actor_discord_id: int | None = None
+    *, cadence_weekends: int, anchor_weekend: dt.date, actor_discord_id: int | None = None,
+    discord_events: bool | None = None,
 ) -> ArkSettings:
-    """Set the kingdom's Ark cadence (every N weekends from an anchor Saturday)."""
+    """Set the kingdom's Ark cadence (every N weekends from an anchor Saturday) and whether
+    matches are mirrored as Discord scheduled events (``None``: left as it is)."""
     if not 1 <= int(cadence_weekends) <= 8:
         raise ArkError("Ark runs every 1 to 8 weekends.")
     if anchor_weekend.weekday() != 5:
         raise ArkError(f"The anchor must be the Saturday of an Ark weekend; {anchor_weekend} is a {anchor_weekend:%A}.")
     with transaction.atomic():
-        row, _ = ArkSettings.objects.update_or_create(
-            pk=1, defaults={"cadence_weekends": cadence_weekends, "anchor_weekend": anchor_weekend}
-        )
-        _audit("cadence_saved", actor_discord_id, cadence_weekends=cadence_weekends, anchor=anchor_weekend)
+        values = {"cadence_weekends": cadence_weekends, "anchor_weekend": anchor_weekend}
+        if discord_events is not None:
+            values["discord_events"] = bool(discord_events)
+        row, _ = ArkSettings.objects.update_or_create(pk=1, defaults=values)
+        _audit("cadence_saved", actor_discord_id, cadence_weekends=cadence_weekends, anchor=anchor_weekend,
+               discord_events=row.discord_events)
         return row
 
 

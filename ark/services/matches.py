@@ -18,6 +18,7 @@ from ..models import (
 )
 from .alliances import get_alliance
 from .common import OPEN, MatchStatus, SignupStatus, _audit, _aware, _bounded_text, _counts, _lock_match, _now
+from .discord_events import cancel_match_event, mirror_match
 from .discord_sync import _bump, _channel_for, _sync_message
 from .errors import ArkError, NotFoundError
 
@@ -105,6 +106,7 @@ def create_match(
             close=close,
         )
         _sync_message(match, MessageRef.Kind.REGISTRATION)
+        mirror_match(match, now)
         return match
 
 
@@ -187,6 +189,7 @@ def amend_match(
             _sync_message(match, MessageRef.Kind.REGISTRATION, repost=True)  # into the new alliance's channel
         else:
             _bump(match)
+        mirror_match(match, now)
         return match
 
 
@@ -255,6 +258,7 @@ def cancel_match(*, match_id: int, actor_discord_id: int | None = None, reason: 
             notified=len(users),
             reminders_dropped=dropped,
         )
+        cancel_match_event(match, reason)
         _bump(match)
         return match
 

@@ -32,6 +32,7 @@ from .common import (
     get_client,
     is_configured,
 )
+from .discord_events import mirror_raid_event
 from .push import push_signups
 
 log = logging.getLogger(__name__)
@@ -211,6 +212,7 @@ def _create_occurrence(recurring: RecurringEvent, event_date: dt.date, start: dt
         )
         for s in signups
     ])
+    mirror_raid_event(new_event, now)
     if created is None:
         log.info("Booked an occurrence here only (Raid-Helper not configured): raid_event_id=%s, date=%s",
                  new_event.pk, event_date)

@@ -12,6 +12,7 @@ from core.services import save_row
 from raids.models import RaidEvent, RaidHelperSettings, RaidSeason, RecurringEvent
 
 from .common import RaidsError, current_season
+from .discord_events import cancel_raid_events, mirror_raid_event
 
 # -- officers' edits: seasons, raid nights, raid events, settings -----------------------------
 SEASON_FIELDS = ("name", "start_date", "end_date", "is_active")
@@ -21,7 +22,8 @@ RECURRING_FIELDS = ("label", "event_type", "day_of_week", "default_start_time", 
 EVENT_FIELDS = ("title", "event_date", "start_time_utc", "end_time_utc", "season", "recurring_event",
                 "raid_helper_event_id", "discord_channel_id")
 SETTINGS_FIELDS = ("server_id", "raid_channel_id", "leader_discord_id", "default_template_id", "timezone",
-                   "wcl_guild_id", "wcl_guild_name", "wcl_guild_server_slug", "wcl_guild_server_region")
+                   "wcl_guild_id", "wcl_guild_name", "wcl_guild_server_slug", "wcl_guild_server_region",
+                   "discord_events")
 
 
 def _only(fields: dict, allowed: tuple[str, ...]) -> dict:
@@ -73,7 +75,10 @@ def save_raid_event(event_id: int | None, **fields) -> RaidEvent:
         if event.season_id is None and event.event_date:
             event.season = current_season(event.event_date)
 
-    return save_row(RaidEvent, event_id, _only(fields, EVENT_FIELDS), error=RaidsError, check=check)
+    with transaction.atomic():
+        event = save_row(RaidEvent, event_id, _only(fields, EVENT_FIELDS), error=RaidsError, check=check)
+        mirror_raid_event(event)
+    return event
 
 
 @dataclass
@@ -95,6 +100,7 @@ def delete_raid_events(event_ids: list[int]) -> DeleteReport:
         report.unbooked_sources = (RaidEvent.objects.filter(next_event_id__in=ids).exclude(pk__in=ids)
                                    .update(next_event=None, next_booked_at=None))
         report.deleted = RaidEvent.objects.filter(pk__in=ids).delete()[1].get(RaidEvent._meta.label, 0)
+        cancel_raid_events(ids)
     return report
 
 

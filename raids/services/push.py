@@ -28,6 +28,7 @@ from .common import (
     get_client,
     is_configured,
 )
+from .discord_events import mirror_raid_event
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +214,7 @@ def push_event_to_raid_helper(event_id: int, *, now: dt.datetime | None = None,
                                           "raid_helper_pushed_at", "raid_helper_push_error", "discord_channel_id"])
         except IntegrityError:
             raise RaidsError(f"Raid-Helper event {created.id} is already linked to another raid event here.") from None
+        mirror_raid_event(event, now)  # its location becomes the Raid-Helper link
         event.attendance.filter(signup_push=Push.SKIPPED, signup_push_error=NOT_CONFIGURED_SKIP).update(
             signup_push=Push.PENDING, signup_push_error="", updated_at=now)
         _announce(config, created)

@@ -30,6 +30,7 @@ QUERYSET_HINTS = {"objects", "filter", "exclude", "all", "select_for_update", "u
 WRITERS = {
     "bot/outbox.py": "the outbox API that services call to queue Discord messages (bot's service layer)",
     "bot/delivery.py": "records the outcome of each Discord send (the delivery worker's own state)",
+    "bot/scheduled_events.py": "records a scheduled event's Discord id on its mirror, in the create's record",
     "core/claims.py": "the claim helpers services call to take a lease (one conditional UPDATE in their transaction)",
     "core/jobs.py": "the job seam services call: its pending-job row is written in their transaction, like the outbox",
     "core/heartbeats.py": "each process's heartbeat (one upsert of its own row), stamped by beat, workers and the bot",

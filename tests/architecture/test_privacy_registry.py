@@ -28,6 +28,7 @@ ALLOW = {
     "guildsync.DiscordChannel.name": "a server channel's name as every member sees it",
     "core.SecretSetting.name": "which API key it is (a fixed choice)",
     "bot.OutboxMessage.claimed_by": "the delivery run holding the row (a worker's token)",
+    "bot.ScheduledEvent.name": "a raid night's or Ark match's title, as the server's scheduled event shows it",
     "core.PendingJob.last_error": "the broker's error when it could not take a job (about the broker)",
     "core.RetentionRun.triggered_by": "'schedule' or the command's local user",
     "core.ServerLanguage.changed_by": "the officer's admin login that chose the server language",

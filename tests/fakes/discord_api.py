@@ -35,6 +35,26 @@ with the message: a fetched message has no ``nonce`` (only the create answer ech
 Rapptz/discord.py#2451), and ``history_has_nonce`` switches it on for a test that wants the
 other case. ``nonce_window`` (seconds, default unlimited) is how long ``enforce_nonce`` dedupes:
 Discord honours a nonce "in the past few minutes" only.
+
+Guild scheduled events (``scheduled_events[guild][id]``): ``POST/GET /guilds/{id}/scheduled-events``,
+``GET/PATCH/DELETE /guilds/{id}/scheduled-events/{event}``, as discord-api-docs
+docs/resources/Guild_Scheduled_Event.md documents them: the object's fields ("Guild Scheduled
+Event Structure": creator_id/creator = the bot, user_count 0, image null), the field rules per
+entity type ("Field Requirements By Entity Type": EXTERNAL needs channel_id null, an
+entity_metadata.location of 1-100 characters and a scheduled_end_time), name 1-100,
+description 1-1000, privacy_level 2 (GUILD_ONLY), the status transitions (SCHEDULED → ACTIVE or
+CANCELED, ACTIVE → COMPLETED; CANCELED and COMPLETED are final), "a maximum of 100 events with
+SCHEDULED or ACTIVE status" (else 400, code 30038, as listed in
+docs/topics/Opcodes_and_Status_Codes.md), 404 10070 "Unknown Guild Scheduled Event", 204 on
+delete, and "Status Update Automation": an EXTERNAL event becomes ACTIVE at its start and
+COMPLETED at its end (applied when the fake next reads it). The list holds the SCHEDULED and
+ACTIVE events. Invalid fields answer 400 code 50035 "Invalid Form Body" with Discord's error
+tree ``{"errors": {"<field>": {"_errors": [{"code", "message"}]}}}`` (the "Example JSON Error
+Response" of docs/reference.md; codes BASE_TYPE_REQUIRED / BASE_TYPE_BAD_LENGTH as there). A start
+in the past is refused the same way; Discord does not publish that error's code, so the fake
+uses GUILD_SCHEDULED_EVENT_SCHEDULE_PAST with the message Discord's client shows ("Cannot
+schedule event in the past."). 429 and 5xx come from ``rate_limit_next`` / ``fail_next`` like
+every route.
 """
 
 from __future__ import annotations
@@ -146,6 +166,7 @@ class FakeDiscord(FakeAPI):
             self.history_has_nonce = False
             self.nonce_window: float | None = None
             self.held_answers: list[list] = []  # [method, compiled regex, seconds, times]
+            self.scheduled_events: dict[int, dict[int, dict]] = {}  # guild -> event id -> event object
 
     def hold_answer_next(self, method: str, path_regex: str, seconds: float, *, times: int = 1) -> None:
         """Carry out the next matching request at once, then hold its answer for ``seconds``:
@@ -316,6 +337,11 @@ class FakeDiscord(FakeAPI):
             ("PATCH", r"/guilds/(\d+)/members/(\d+)", self.modify_member),
             ("DELETE", r"/guilds/(\d+)/members/(\d+)", lambda r, g, u: self.respond(204)),
             ("PUT", r"/guilds/(\d+)/bans/(\d+)", self.ban),
+            ("GET", r"/guilds/(\d+)/scheduled-events", self.list_scheduled_events),
+            ("POST", r"/guilds/(\d+)/scheduled-events", self.create_scheduled_event),
+            ("GET", r"/guilds/(\d+)/scheduled-events/(\d+)", self.get_scheduled_event),
+            ("PATCH", r"/guilds/(\d+)/scheduled-events/(\d+)", self.modify_scheduled_event),
+            ("DELETE", r"/guilds/(\d+)/scheduled-events/(\d+)", self.delete_scheduled_event),
             ("GET", r"/gateway", lambda r: self.respond(200, {"url": self.gateway_url})),
             ("GET", r"/gateway/bot", lambda r: self.respond(200, {
                 "url": self.gateway_url, "shards": 1,
@@ -559,6 +585,173 @@ class FakeDiscord(FakeAPI):
         with self.lock:
             self.bans.add((guild_id, user_id))
         return self.respond(204)
+
+
+    # -- guild scheduled events (see the module docstring) -----------------------------
+    def events_of(self, guild_id: int, *statuses: int) -> list[dict]:
+        """The guild's events (every status unless some are named), oldest first."""
+        with self.lock:
+            events = [self._advance(e) for e in self.scheduled_events.get(guild_id, {}).values()]
+        return sorted((e for e in events if not statuses or e["status"] in statuses), key=lambda e: int(e["id"]))
+
+    @staticmethod
+    def _advance(event: dict) -> dict:
+        """"Guild Scheduled Event Status Update Automation" for EXTERNAL events."""
+        now = dt.datetime.now(dt.UTC)
+        if event["entity_type"] == EVENT_EXTERNAL:
+            if event["status"] == EVENT_SCHEDULED and dt.datetime.fromisoformat(event["scheduled_start_time"]) <= now:
+                event["status"] = EVENT_ACTIVE
+            end = event.get("scheduled_end_time")
+            if event["status"] == EVENT_ACTIVE and end and dt.datetime.fromisoformat(end) <= now:
+                event["status"] = EVENT_COMPLETED
+        return event
+
+    def form_error(self, errors: dict[str, tuple[str, str]]) -> Response:
+        tree: dict[str, Any] = {}
+        for path, (code, message) in errors.items():
+            node = tree
+            for part in path.split("."):
+                node = node.setdefault(part, {})
+            node["_errors"] = [{"code": code, "message": message}]
+        return self.respond(400, {"code": 50035, "errors": tree, "message": "Invalid Form Body"})
+
+    def _event_errors(self, body: dict, current: dict | None) -> dict[str, tuple[str, str]]:
+        """Field errors of a create (``current`` None) or of a modify of ``current``."""
+        errors: dict[str, tuple[str, str]] = {}
+        merged = {**(current or {}), **body}
+
+        def length(key: str, value: Any, low: int, high: int) -> None:
+            if not isinstance(value, str) or not low <= len(value) <= high:
+                errors[key] = ("BASE_TYPE_BAD_LENGTH", f"Must be between {low} and {high} in length.")
+
+        for key in ("name", "privacy_level", "scheduled_start_time", "entity_type"):
+            if current is None and body.get(key) is None:
+                errors[key] = ("BASE_TYPE_REQUIRED", "This field is required")
+        if "name" in body and "name" not in errors:
+            length("name", body["name"], 1, 100)
+        if body.get("description") is not None:
+            length("description", body["description"], 1, 1000)
+        if "privacy_level" in body and "privacy_level" not in errors and body["privacy_level"] != 2:
+            errors["privacy_level"] = ("BASE_TYPE_CHOICES", "Value must be one of {2}.")
+        if "entity_type" in body and "entity_type" not in errors and body["entity_type"] not in (1, 2, 3):
+            errors["entity_type"] = ("BASE_TYPE_CHOICES", "Value must be one of {1, 2, 3}.")
+        times = {}
+        for key in ("scheduled_start_time", "scheduled_end_time"):
+            if body.get(key) is not None:
+                try:
+                    times[key] = dt.datetime.fromisoformat(str(body[key]).replace("Z", "+00:00"))
+                    if times[key].tzinfo is None:
+                        raise ValueError
+                except ValueError:
+                    errors[key] = ("DATE_TIME_TYPE_PARSE", "Could not parse ISO8601 timestamp.")
+        now = dt.datetime.now(dt.UTC)
+        if "scheduled_start_time" in times and times["scheduled_start_time"] <= now:
+            errors["scheduled_start_time"] = ("GUILD_SCHEDULED_EVENT_SCHEDULE_PAST", "Cannot schedule event in the past.")
+        if merged.get("entity_type") == EVENT_EXTERNAL:
+            if merged.get("channel_id") is not None:
+                errors["channel_id"] = ("CHANNEL_ID_MUST_BE_NULL", "channel_id must be null for EXTERNAL events.")
+            location = (merged.get("entity_metadata") or {}).get("location")
+            if location is None:
+                errors["entity_metadata.location"] = ("BASE_TYPE_REQUIRED", "This field is required")
+            else:
+                length("entity_metadata.location", location, 1, 100)
+            if merged.get("scheduled_end_time") is None:
+                errors["scheduled_end_time"] = ("BASE_TYPE_REQUIRED", "This field is required")
+        start = times.get("scheduled_start_time") or _parsed(merged.get("scheduled_start_time"))
+        end = times.get("scheduled_end_time") or _parsed(merged.get("scheduled_end_time"))
+        if start and end and end <= start and "scheduled_end_time" not in errors:
+            errors["scheduled_end_time"] = ("GUILD_SCHEDULED_EVENT_END_BEFORE_START",
+                                            "The end time must be after the start time.")
+        return errors
+
+    def list_scheduled_events(self, rec: Recorded, guild_id: int) -> Response:
+        return self.respond(200, self.events_of(guild_id, EVENT_SCHEDULED, EVENT_ACTIVE))
+
+    def create_scheduled_event(self, rec: Recorded, guild_id: int) -> Response:
+        body = rec.json if isinstance(rec.json, dict) else {}
+        if errors := self._event_errors(body, None):
+            return self.form_error(errors)
+        with self.lock:
+            events = self.scheduled_events.setdefault(guild_id, {})
+            live = [e for e in events.values() if self._advance(e)["status"] in (EVENT_SCHEDULED, EVENT_ACTIVE)]
+            if len(live) >= 100:
+                return self.error(400, 30038, "Maximum number of guild scheduled events reached (100)")
+            event_id = self.new_id()
+            external = body["entity_type"] == EVENT_EXTERNAL
+            events[event_id] = {
+                "id": str(event_id), "guild_id": str(guild_id),
+                "channel_id": None if external else body.get("channel_id"),
+                "creator_id": BOT_USER["id"], "name": body["name"], "description": body.get("description"),
+                "scheduled_start_time": _iso(body["scheduled_start_time"]),
+                "scheduled_end_time": _iso(body.get("scheduled_end_time")),
+                "privacy_level": body["privacy_level"], "status": EVENT_SCHEDULED,
+                "entity_type": body["entity_type"], "entity_id": None,
+                "entity_metadata": {"location": body["entity_metadata"]["location"]} if external else None,
+                "creator": BOT_USER, "user_count": 0, "image": None,
+            }
+            return self.respond(200, dict(events[event_id]))
+
+    def _event(self, guild_id: int, event_id: int) -> dict | None:
+        event = self.scheduled_events.get(guild_id, {}).get(event_id)
+        return self._advance(event) if event is not None else None
+
+    def get_scheduled_event(self, rec: Recorded, guild_id: int, event_id: int) -> Response:
+        with self.lock:
+            event = self._event(guild_id, event_id)
+            if event is None:
+                return self.error(404, 10070, "Unknown Guild Scheduled Event")
+            return self.respond(200, dict(event))
+
+    def modify_scheduled_event(self, rec: Recorded, guild_id: int, event_id: int) -> Response:
+        body = rec.json if isinstance(rec.json, dict) else {}
+        with self.lock:
+            event = self._event(guild_id, event_id)
+            if event is None:
+                return self.error(404, 10070, "Unknown Guild Scheduled Event")
+            if "status" in body and body["status"] != event["status"]:
+                if body["status"] not in EVENT_TRANSITIONS.get(event["status"], ()):
+                    return self.form_error({"status": ("GUILD_SCHEDULED_EVENT_INVALID_STATUS_TRANSITION",
+                                                       "Invalid Guild Scheduled Event status transition.")})
+            elif event["status"] in (EVENT_COMPLETED, EVENT_CANCELED):
+                return self.form_error({"status": ("GUILD_SCHEDULED_EVENT_INVALID_STATUS_TRANSITION",
+                                                   "The event is over: it cannot be changed.")})
+            if errors := self._event_errors(body, event):
+                return self.form_error(errors)
+            for key in ("name", "description", "privacy_level", "status", "entity_type", "channel_id"):
+                if key in body:
+                    event[key] = body[key]
+            for key in ("scheduled_start_time", "scheduled_end_time"):
+                if key in body:
+                    event[key] = _iso(body[key])
+            if "entity_metadata" in body and event["entity_type"] == EVENT_EXTERNAL:
+                event["entity_metadata"] = {"location": body["entity_metadata"]["location"]}
+            event["edits"] = event.get("edits", 0) + 1  # not Discord's: lets a test count the edits
+            return self.respond(200, dict(event))
+
+    def delete_scheduled_event(self, rec: Recorded, guild_id: int, event_id: int) -> Response:
+        with self.lock:
+            if self.scheduled_events.get(guild_id, {}).pop(event_id, None) is None:
+                return self.error(404, 10070, "Unknown Guild Scheduled Event")
+        return self.respond(204)
+
+
+# Guild Scheduled Event Status / Entity Types (Guild_Scheduled_Event.md) and the valid transitions.
+EVENT_SCHEDULED, EVENT_ACTIVE, EVENT_COMPLETED, EVENT_CANCELED = 1, 2, 3, 4
+EVENT_EXTERNAL = 3
+EVENT_TRANSITIONS = {EVENT_SCHEDULED: (EVENT_ACTIVE, EVENT_CANCELED), EVENT_ACTIVE: (EVENT_COMPLETED,)}
+
+
+def _parsed(value: Any) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
+
+
+def _iso(value: Any) -> str | None:
+    """Discord answers timestamps as ISO8601 with an offset, e.g. "2021-11-29T20:00:00+00:00"."""
+    moment = _parsed(value)
+    return moment.astimezone(dt.UTC).isoformat() if moment else None
 
 
 def member_json(user_id: int, username: str, *, display_name: str | None = None, roles: list[int] | None = None,
