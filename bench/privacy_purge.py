@@ -46,6 +46,8 @@ class Observer(threading.Thread):
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.pid, self.longest, self.samples, self.stop = pid, 0.0, 0, threading.Event()
+        self.seen: set = set()  # the transactions (by their start) sampled at all
+        self.over: set = set()  # ... and those seen open longer than the goal
 
     def run(self) -> None:
         from django.db import connections
@@ -53,11 +55,14 @@ class Observer(threading.Thread):
         conn = connections.create_connection("default")
         with conn.cursor() as cursor:
             while not self.stop.is_set():
-                cursor.execute("SELECT extract(epoch FROM now() - xact_start) FROM pg_stat_activity "
+                cursor.execute("SELECT extract(epoch FROM now() - xact_start), xact_start FROM pg_stat_activity "
                                "WHERE pid = %s AND xact_start IS NOT NULL", [self.pid])
                 row = cursor.fetchone()
                 if row and row[0] is not None:
                     self.longest = max(self.longest, float(row[0]))
+                    self.seen.add(row[1])
+                    if float(row[0]) > GOAL_SECONDS:
+                        self.over.add(row[1])
                 self.samples += 1
                 time.sleep(0.02)
         conn.close()
@@ -82,14 +87,14 @@ def main() -> None:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
 
-    statements: list[float] = []
+    statements: list[tuple[float, str]] = []
 
     def timed(execute, sql, params, many, context):
         began = time.monotonic()
         try:
             return execute(sql, params, many, context)
         finally:
-            statements.append(time.monotonic() - began)
+            statements.append((time.monotonic() - began, " ".join(sql.split()[:4])))
 
     observer = Observer(pid)
     observer.start()
@@ -103,10 +108,14 @@ def main() -> None:
     deleted = record.report["bot"]["settled_messages"]
     left = OutboxMessage.objects.filter(topic="bench", status="pending").count()
     assert deleted >= ROWS and left == 1000, (deleted, left)
-    longest_statement = max(statements)
+    longest_statement = max(seconds for seconds, _sql in statements)
     print(f"privacy_purge: deleted {deleted:,} rows in {purge_seconds:.1f} s, {len(statements):,} statements, "
           f"longest statement {longest_statement:.3f} s, longest open transaction seen {observer.longest:.3f} s "
           f"({observer.samples:,} samples), 1,000 pending rows kept; load average {load_after_purge:.1f}", flush=True)
+    slowest = sorted(statements, reverse=True)[:5]
+    print("privacy_purge: slowest statements: " + "; ".join(f"{sec:.3f} s {sql}…" for sec, sql in slowest), flush=True)
+    print(f"privacy_purge: transactions sampled open longer than {GOAL_SECONDS:g} s: {len(observer.over)} of "
+          f"{len(observer.seen):,} sampled", flush=True)
 
     with connection.cursor() as cursor:
         fill(cursor, ROWS)
