@@ -196,6 +196,9 @@ class Outcome:
 
 async def _send(api: DiscordRest, row: OutboxMessage) -> dict | None:
     p = outbox.payload_of(row)
+    if p == outbox.UNREADABLE_PAYLOAD:  # encrypted under a key this server lost: never send the placeholder
+        raise DiscordFailureError("its text is encrypted with a FIELD_ENCRYPTION_KEY this server no longer has",
+                                  permanent=True)
     reason = p.get("reason", "")
     if row.kind == Kind.CHANNEL_MESSAGE:
         return await api.create_message(row.channel_id, p, nonce=row.nonce)

@@ -153,8 +153,12 @@ def enqueue(
     return row
 
 
+UNREADABLE_PAYLOAD = sealed.UNREADABLE_PAYLOAD
+
+
 def payload_of(row: OutboxMessage) -> dict[str, Any]:
-    """The body as Discord expects it: a secret row's payload decrypted (``core.privacy.sealed``)."""
+    """The body as Discord expects it: a secret row's payload decrypted (``core.privacy.sealed``);
+    ``UNREADABLE_PAYLOAD`` when its key is gone (delivery then fails the row)."""
     return sealed.unseal_payload(row.payload) if row.secret else row.payload
 
 

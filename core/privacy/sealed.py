@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 PREFIX = "enc:v1:"
 UNREADABLE = "(encrypted: this server no longer has the key it was written with)"
 PAYLOAD_KEY = "sealed"  # a sealed outbox payload is {"sealed": "enc:v1:..."}
+UNREADABLE_PAYLOAD = {"content": UNREADABLE}  # what it reads as without its key: never delivered
 
 
 def enabled() -> bool:
@@ -89,7 +90,7 @@ def unseal_payload(payload: dict[str, Any]) -> dict[str, Any]:
         return payload
     text = unseal(payload[PAYLOAD_KEY])
     if isinstance(text, Unreadable):
-        return {"content": UNREADABLE}
+        return dict(UNREADABLE_PAYLOAD)
     return json.loads(text)
 
 
@@ -147,7 +148,7 @@ def seal_secret_payloads(outbox_model, *, reverse: bool = False) -> int:
     done = 0
     for pk, payload in outbox_model.objects.filter(secret=True).values_list("pk", "payload").iterator():
         new = unseal_payload(payload) if reverse else seal_payload(payload)
-        if new != payload and not (reverse and new.get("content") == UNREADABLE):
+        if new != payload and not (reverse and new == UNREADABLE_PAYLOAD):
             outbox_model.objects.filter(pk=pk).update(payload=new)
             done += 1
     return done

@@ -195,3 +195,14 @@ def test_the_outbox_admin_shows_a_sealed_dm_decrypted_only_with_the_pairings_per
     assert "Your recipient" in allowed and sealed.PREFIX not in allowed
     blind = outbox_viewer(django_user_model, secrets=False).get(url).content.decode()
     assert "Your recipient" not in blind and "(secret: only people allowed" in blind
+
+
+def test_a_dm_whose_key_is_lost_fails_clearly_instead_of_sending_a_placeholder(key, santas, settings, fake_discord,
+                                                                               deliver_outbox):
+    settings.FIELD_ENCRYPTION_KEY = "a different key: the old one was lost"
+    deliver_outbox()
+    secret = OutboxMessage.objects.filter(secret=True)
+    assert secret.exists() and set(secret.values_list("status", flat=True)) == {"failed"}
+    assert all("FIELD_ENCRYPTION_KEY" in row.last_error for row in secret)
+    for user in range(1, 4):
+        assert not any(sealed.UNREADABLE in dm.get("content", "") for dm in fake_discord.dms_to(uid(user)))
