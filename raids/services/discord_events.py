@@ -6,19 +6,22 @@ cancel are queued in the outbox with the raid event's change (``bot.outbox.mirro
 ``cancel_event``; the delivery is ``bot.scheduled_events``). A raid event has no "cancelled"
 state here: deleting it cancels its scheduled event (CANCELED, so members who were interested
 see it called off; deleted instead if it already started). The event is EXTERNAL: its
-location is the Raid-Helper sign-up link when there is one, else "World of Warcraft"."""
+location is the Raid-Helper sign-up link when there is one, else "World of Warcraft". The
+description (and location) are in the server language (``core.i18n.public``), like the
+bot's public posts; the name is the raid's title as officers wrote it."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from bot import outbox
+from core import i18n
 from raids.models import RaidEvent, RaidHelperSettings
 
 TOPIC = "raids.scheduled_event"
-LOCATION = "World of Warcraft"
 
 
 def source_of(event_id: int) -> str:
@@ -39,13 +42,16 @@ def mirror_raid_event(event: RaidEvent, now: dt.datetime | None = None) -> None:
     if not config.discord_events or guild is None:
         return
     link = event.raid_helper_url
-    description = (f"{event.title}: raid night from {outbox.discord_timestamp(event.start_time_utc, 't')} to "
-                   f"{outbox.discord_timestamp(event.end_time_utc, 't')}. "
-                   + (f"Sign up on Raid-Helper: {link}" if link else "See the raid channel for sign-ups.")
-                   + " /raid roster shows who is coming.")
-    outbox.mirror_event(source_of(event.pk), guild_id=guild, name=event.title, description=description,
-                        location=link or LOCATION, start=event.start_time_utc, end=event.end_time_utc,
-                        topic=TOPIC, now=now)
+    with i18n.public():
+        times = _("{title}: raid night from {start} to {end}.").format(
+            title=event.title, start=outbox.discord_timestamp(event.start_time_utc, "t"),
+            end=outbox.discord_timestamp(event.end_time_utc, "t"))
+        signups = (_("Sign up on Raid-Helper: {link}").format(link=link) if link
+                   else _("See the raid channel for sign-ups."))
+        roster = _("/raid roster shows who is coming.")
+        outbox.mirror_event(source_of(event.pk), guild_id=guild, name=event.title,
+                            description=f"{times} {signups} {roster}", location=link or _("World of Warcraft"),
+                            start=event.start_time_utc, end=event.end_time_utc, topic=TOPIC, now=now)
 
 
 def cancel_raid_events(event_ids: list[int]) -> None:

@@ -80,6 +80,21 @@ def test_a_raid_booked_moved_and_cancelled_is_one_event_created_edited_cancelled
         (Kind.EVENT_CREATE, Status.SENT), (Kind.EVENT_EDIT, Status.SENT), (Kind.EVENT_CANCEL, Status.SENT)]
 
 
+def test_a_raid_night_booked_by_the_booking_service_is_mirrored(fake_discord, raids_mirrored):
+    """The first event of a raid night booked here (Raid-Helper not configured): one scheduled
+    event with the night's name and the booked start and end."""
+    from raids import services
+    from tests.factories import raid_night
+
+    night = raid_night("Mythic Tuesday")
+    result = services.book_first_event(night)
+    assert deliver_due().sent == 1
+    [event] = fake_discord.events_of(GUILD)
+    assert event["name"] == "Mythic Tuesday" and event["entity_metadata"] == {"location": "World of Warcraft"}
+    assert dt.datetime.fromisoformat(event["scheduled_start_time"]) == result.event.start_time_utc
+    assert dt.datetime.fromisoformat(event["scheduled_end_time"]) == result.event.end_time_utc
+
+
 def test_switched_off_by_default_nothing_is_mirrored(fake_discord, settings):
     from raids import services
     from tests.factories import raid_config
