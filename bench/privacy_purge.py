@@ -29,14 +29,15 @@ GOAL_SECONDS = 1.0
 def fill(cursor, rows: int) -> None:
     cursor.execute(
         "INSERT INTO bot_outboxmessage (kind, channel_id, payload, topic, secret, status, attempts, next_attempt_at, "
-        "last_error, claimed_by, sent_at, sent_message_id, created_at, updated_at) "
+        "last_error, claimed_by, language, sent_at, sent_message_id, created_at, updated_at) "
         "SELECT 'channel_message', 555, jsonb_build_object('content', 'message ' || g), 'bench', false, 'sent', 1, "
-        "now() - interval '60 days', '', '', now() - interval '60 days', g, now() - interval '60 days', "
+        "now() - interval '60 days', '', '', '', now() - interval '60 days', g, now() - interval '60 days', "
         "now() - interval '60 days' FROM generate_series(1, %s) g", [rows])
     cursor.execute(
         "INSERT INTO bot_outboxmessage (kind, channel_id, payload, topic, secret, status, attempts, next_attempt_at, "
-        "last_error, claimed_by, created_at, updated_at) SELECT 'channel_message', 556, '{\"content\": \"later\"}', "
-        "'bench', false, 'pending', 0, now(), '', '', now(), now() FROM generate_series(1, 1000)")
+        "last_error, claimed_by, language, created_at, updated_at) SELECT 'channel_message', 556, "
+        "'{\"content\": \"later\"}', 'bench', false, 'pending', 0, now(), '', '', '', now(), now() "
+        "FROM generate_series(1, 1000)")
     cursor.execute("ANALYZE bot_outboxmessage")
 
 

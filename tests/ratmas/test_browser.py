@@ -41,3 +41,36 @@ def test_organiser_runs_the_draw_in_the_admin(live_server, admin_login, django_u
     assert "Pairings (secret)" not in body  # organisers never see who draws whom
     assert Event.objects.get(pk=event.pk).status == "notified"
     page.goto("about:blank")  # no request left in flight when the live server stops
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_organiser_removes_a_participant_after_the_draw(live_server, admin_login, django_user_model, make_event,
+                                                        fake_discord, deliver_outbox, tmp_path):
+    """Participants › select one › "Remove from the event": the confirmation page says who leaves,
+    that their Santa takes over their recipient and gets a DM (no names: pairings are secret),
+    then the removal."""
+    from ratmas import services
+    from ratmas.models import Participant
+
+    event = make_event(4, status="matched")
+    services.notify_santas(event)
+    deliver_outbox()
+    user = django_user_model.objects.create_user("elf", password="elf-pass-123", is_staff=True)
+    user.groups.add(Group.objects.get(name="Ratmas organisers"))
+    page = admin_login("elf", "elf-pass-123")
+    page.goto(f"{live_server.url}/admin/ratmas/participant/?q=Player+2")
+    page.check("input.action-select")
+    page.select_option("select[name=action]", label="Remove from the event (repairs the Santa chain after the draw)")
+    with page.expect_navigation():
+        page.click("button[name=index]")
+    confirm = page.inner_text("#confirm-action")
+    page.screenshot(path=str(tmp_path / "ratmas-remove-confirm.png"), full_page=True)
+    assert "Nothing has changed yet" in confirm and "Player 2 leaves" in confirm
+    assert "Chain repaired: their Santa (name hidden: pairings are secret) now gives to their recipient" in confirm
+    assert Participant.objects.filter(event=event, user_id__isnull=False).count() == 4
+    with page.expect_navigation():
+        page.click("#confirm-action input[name=confirmed]")
+    assert "Player 2: 1 removed, chain repaired 1" in page.inner_text("ul.messagelist")
+    assert Participant.objects.filter(event=event).count() == 3
+    page.goto("about:blank")
