@@ -364,6 +364,9 @@ DISCORD_CLIENT_SECRET = env_str("DISCORD_CLIENT_SECRET")
 DISCORD_OAUTH_AUTHORIZE_URL = env_str("DISCORD_OAUTH_AUTHORIZE_URL", "https://discord.com/oauth2/authorize")
 DISCORD_OAUTH_API_BASE = env_str("DISCORD_OAUTH_API_BASE", "https://discord.com/api/v10").rstrip("/")
 DISCORD_OFFICER_ROLE_GROUPS = env_role_groups("DISCORD_OFFICER_ROLE_GROUPS")
+# Discord Linked Roles (guildsync/services/linked_roles.py): sign-in asks for role_connections.write
+# and members' values are pushed after sign-in and after each change of rank or link.
+DISCORD_LINKED_ROLES = env_bool("DISCORD_LINKED_ROLES", False)
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",

@@ -601,3 +601,23 @@ class BattlenetProof(models.Model):
 
     def __str__(self) -> str:
         return f"{self.character} proven by {self.discord_user}"
+
+
+class RoleConnection(models.Model):
+    """A member's Discord Linked Roles connection (``DISCORD_LINKED_ROLES``): their OAuth token with
+    the ``role_connections.write`` scope, from their last sign-in with Discord, kept encrypted
+    (``core.secrets``, ``FIELD_ENCRYPTION_KEY``) so their values can be pushed again after a change
+    of rank or link; and what was last pushed, so an unchanged member is not pushed twice."""
+
+    discord_user = models.OneToOneField(DiscordUser, on_delete=models.CASCADE, related_name="role_connection")
+    access_token = models.TextField(help_text="Encrypted; never shown.")
+    expires_at = models.DateTimeField(help_text="When Discord stops accepting the token (7 days after sign-in).")
+    pushed_values = models.JSONField(null=True, blank=True, help_text="The metadata last accepted by Discord.")
+    pushed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = "Linked Roles connection"
+
+    def __str__(self) -> str:
+        return f"Linked Roles of {self.discord_user}"

@@ -18,6 +18,7 @@ from guildsync.models import (
     Player,
     RankRoleMapping,
     RoleChange,
+    RoleConnection,
     SyncLog,
     WowCharacter,
 )
@@ -49,6 +50,9 @@ def export(member: int) -> dict[str, Any]:
                               "first_seen_at": proof.first_seen_at.isoformat(), "seen_at": proof.seen_at.isoformat()}
                              for proof in BattlenetProof.objects.filter(discord_user__discord_id=member)
                              .select_related("character")],
+        "linked_roles": [{"values_pushed": c.pushed_values, "pushed_at": c.pushed_at.isoformat() if c.pushed_at
+                          else None, "token_expires_at": c.expires_at.isoformat()}
+                         for c in RoleConnection.objects.filter(discord_user__discord_id=member)],
     }
 
 
@@ -71,6 +75,7 @@ def forget(member: int, ctx: ForgetContext) -> dict[str, Any]:
     issues = role_changes = players = proofs = 0
     for user in users:
         proofs += BattlenetProof.objects.filter(discord_user=user).delete()[0]
+        proofs += RoleConnection.objects.filter(discord_user=user).delete()[0]
         role_changes += RoleChange.objects.filter(discord_user=user).delete()[0]
         issues += AuditIssue.objects.filter(discord_user=user).delete()[0]
         players += Player.objects.filter(discord_user=user).update(discord_user=None)
@@ -87,7 +92,7 @@ def forget(member: int, ctx: ForgetContext) -> dict[str, Any]:
         "role_changes": _scrub_text_fields(RoleChange.objects.all(), ("applied_by", "outcome"), ctx),
     }
     return {ERASED: {"integrity_findings_about_them": issues, "planned_role_changes": role_changes,
-                     "battlenet_proofs": proofs},
+                     "battlenet_proofs_and_linked_roles": proofs},
             ANONYMISED: {"discord_user_rows": len(users), "player_links": players, **scrubbed},
             KEPT: {}}
 
@@ -131,6 +136,8 @@ PART = AppPart(
         Holds("guildsync.BattlenetProof", ("discord_user", "battlenet_account_id"), ERASED,
               "Characters they proved with Battle.net: the proofs (and their Battle.net account id) are deleted; "
               "the character links stay with their player, like officers' links."),
+        Holds("guildsync.RoleConnection", ("discord_user", "access_token", "pushed_values"), ERASED,
+              "Their Linked Roles connection (encrypted Discord token, values last pushed) is deleted."),
         Holds("guildsync.RoleChange", ("discord_user", "applied_by", "outcome"), ERASED,
               "Planned role changes for them are deleted."),
         Holds("guildsync.WowCharacter", ("addon_note", "addon_officer_note"), ANONYMISED,

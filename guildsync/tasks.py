@@ -76,3 +76,13 @@ def matching_on_arrival_task() -> dict[str, Any]:
     entry, result = pipeline.run_matching_logged("member arrival")
     log.info("guildsync.matching_on_arrival: %s linked=%s", entry.status, result.as_dict().get("links_created"))
     return {"status": entry.status, "sync_log_id": entry.pk}
+
+
+@shared_task(name="guildsync.push_role_connection", autoretry_for=(DomainError,), retry_backoff=30,
+             max_retries=5)
+def push_role_connection_task(discord_user_pk: int) -> str:
+    """Push one member's Linked Roles values to Discord (``services.linked_roles.push``); Discord
+    failing is retried with backoff, a refused token is recorded and waits for the next sign-in."""
+    from guildsync.services import linked_roles
+
+    return linked_roles.push(discord_user_pk)

@@ -35,3 +35,34 @@ def member_roles(access_token: str, guild_id: int) -> set[int] | None:
         return {int(role) for role in response.json().get("roles") or []}
     except (ValueError, TypeError, AttributeError):
         raise DiscordSigninError("Discord's answer to the role lookup was not a guild member.") from None
+
+
+def put_role_metadata(application_id: str, bot_token: str, records: list[dict]) -> list[dict]:
+    """``PUT /applications/{id}/role-connections/metadata`` with the bot's token: the Linked Roles
+    requirements server admins can pick from (at most 5 records)."""
+    return _put(f"{settings.DISCORD_API_BASE}/applications/{application_id}/role-connections/metadata",
+                f"Bot {bot_token}", records)
+
+
+def put_role_connection(application_id: str, access_token: str, body: dict) -> dict:
+    """``PUT /users/@me/applications/{id}/role-connection`` with the member's own token (scope
+    ``role_connections.write``): their values for the Linked Roles requirements."""
+    return _put(f"{settings.DISCORD_API_BASE}/users/@me/applications/{application_id}/role-connection",
+                f"Bearer {access_token}", body)
+
+
+class DiscordRefusedError(DiscordSigninError):
+    """Discord answered 401/403: the token is no longer good (the member must sign in again)."""
+
+
+def _put(url: str, authorization: str, body) -> dict | list:
+    try:
+        response = requests.put(url, json=body, headers={"Authorization": authorization},
+                                timeout=settings.DISCORD_HTTP_TIMEOUT)
+    except requests.RequestException as exc:
+        raise DiscordSigninError(f"Discord did not answer ({exc.__class__.__name__}).") from None
+    if response.status_code in (401, 403):
+        raise DiscordRefusedError(f"Discord refused the token ({response.status_code}).")
+    if response.status_code != 200:
+        raise DiscordSigninError(f"Discord answered {response.status_code}: {response.text[:200]}")
+    return response.json()

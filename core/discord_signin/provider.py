@@ -5,6 +5,7 @@ Registered under allauth's own id "discord" in place of
 from __future__ import annotations
 
 from allauth.socialaccount.providers.discord.provider import DiscordProvider
+from django.conf import settings
 
 from core.discord_signin.views import ConfigurableDiscordAdapter
 
@@ -14,7 +15,10 @@ class OfficerDiscordProvider(DiscordProvider):
 
     def get_default_scope(self) -> list[str]:
         # identify: who signed in; guilds.members.read: their roles in our server (officer groups)
-        return ["identify", "guilds.members.read"]
+        scope = ["identify", "guilds.members.read"]
+        if settings.DISCORD_LINKED_ROLES:
+            scope.append("role_connections.write")  # Linked Roles: their values, pushed with their token
+        return scope
 
 
 provider_classes = [OfficerDiscordProvider]

@@ -39,6 +39,7 @@ from guildsync.models import (
     PlayerCharacter,
     WowCharacter,
 )
+from guildsync.services import linked_roles
 from guildsync.services.common import GuildSyncError, lock_for_update
 from guildsync.services.identity_engine import _character_left
 from guildsync.services.integrity_checker import Finding, conflict_finding
@@ -147,4 +148,5 @@ def link_proven_characters(discord_id: int, battlenet_account_id: int,
                 "character_id", flat=True).first()
             if first is not None:
                 Player.objects.filter(pk=player.pk, main_character__isnull=True).update(main_character_id=first)
+        linked_roles.queue_changed()
     return report

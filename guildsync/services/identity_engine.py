@@ -37,6 +37,7 @@ from core.disjoint_set import DisjointSet
 from core.errors import NotFoundError
 from core.reports import RunReport
 from guildsync.models import DiscordUser, IdentityChange, NotePattern, Player, PlayerCharacter, WowCharacter
+from guildsync.services import linked_roles
 from guildsync.services.common import GuildSyncError, lock_for_update
 
 Source = PlayerCharacter.LinkSource
@@ -393,7 +394,9 @@ def run_matching(*, threshold: float | None = None, margin: float | None = None)
         lock_for_update("matching")
         run = _Run(fuzzy_threshold() if threshold is None else threshold,
                    fuzzy_margin() if margin is None else margin)
-        return run.run()
+        result = run.run()
+        linked_roles.queue_changed()
+        return result
 
 
 # -- officers' manual links ----------------------------------------------------------------
@@ -474,6 +477,7 @@ def link_character(character_id: int, *, player_id: int | None = None, discord_u
         IdentityChange.objects.create(
             action=IdentityChange.Action.MOVE if moved_from else IdentityChange.Action.LINK, actor=actor,
             character=character, player=player, previous_player=moved_from, summary=summary[:255])
+        linked_roles.queue_changed()
     return link
 
 
@@ -551,6 +555,7 @@ def unlink_character(link_id: int, actor: str = "") -> None:
         _character_left(link.player_id, link.character_id)
         IdentityChange.objects.create(action=IdentityChange.Action.UNLINK, actor=actor, character=link.character,
                                       player=link.player, summary=f"{link.character} unlinked from {link.player}"[:255])
+        linked_roles.queue_changed()
 
 
 def describe_member(discord_id: int) -> str:

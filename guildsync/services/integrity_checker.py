@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from core.reports import RunReport
 from guildsync.models import AuditIssue, BattlenetProof, DiscordUser, GuildRank, Player, WowCharacter
-from guildsync.services import role_plans
+from guildsync.services import linked_roles, role_plans
 from guildsync.services.common import GuildSyncError, lock_for_update
 
 Severity = AuditIssue.Severity
@@ -197,6 +197,7 @@ def run_integrity_check(*, stale_after_days: int | None = None) -> IntegrityResu
             condition_cleared_at=now)
         # mapped ranks: open mismatches become planned role changes (automatic ones queued)
         result.role_changes = role_plans.plan_role_changes().as_dict()
+        linked_roles.queue_changed()  # ranks and links a sync changed: Linked Roles values follow
     return result
 
 

@@ -38,7 +38,8 @@ def sign_in(client, fake: FakeDiscordOAuth, member: DiscordMember, next_url: str
     start = client.post(f"/accounts/discord/login/?process=login&next={next_url}")
     assert start.status_code == 302 and start["Location"].startswith(fake.authorize_url)
     query = parse_qs(urlparse(start["Location"]).query)
-    assert set(query["scope"][0].split()) == {"identify", "guilds.members.read"}
+    fake.last_scope = set(query["scope"][0].split())
+    assert fake.last_scope - {"role_connections.write"} == {"identify", "guilds.members.read"}  # + Linked Roles
     assert query["client_id"] == ["1234567890"]
     import requests
 

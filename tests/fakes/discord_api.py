@@ -69,6 +69,7 @@ from typing import Any
 
 from werkzeug import Response
 
+from tests.fakes.discord_role_connections import RoleConnectionsMixin
 from tests.fakes.http import FakeAPI, Recorded
 
 BOT_USER = {"id": "1000", "username": "guildops", "discriminator": "0", "global_name": "Guild Ops",
@@ -135,7 +136,7 @@ class Answer:
         return bool((self.data.get("flags") or 0) & EPHEMERAL)
 
 
-class FakeDiscord(FakeAPI):
+class FakeDiscord(RoleConnectionsMixin, FakeAPI):
     prefix = "/api/v10"
     token = "fake-token"
 
@@ -342,6 +343,7 @@ class FakeDiscord(FakeAPI):
             ("GET", r"/guilds/(\d+)/scheduled-events/(\d+)", self.get_scheduled_event),
             ("PATCH", r"/guilds/(\d+)/scheduled-events/(\d+)", self.modify_scheduled_event),
             ("DELETE", r"/guilds/(\d+)/scheduled-events/(\d+)", self.delete_scheduled_event),
+            *self.role_metadata_routes(),  # Linked Roles (tests/fakes/discord_role_connections.py)
             ("GET", r"/gateway", lambda r: self.respond(200, {"url": self.gateway_url})),
             ("GET", r"/gateway/bot", lambda r: self.respond(200, {
                 "url": self.gateway_url, "shards": 1,
@@ -358,6 +360,7 @@ class FakeDiscord(FakeAPI):
             ("PATCH", r"/webhooks/(\d+)/([^/]+)/messages/@original", self.edit_original),
             ("DELETE", r"/webhooks/(\d+)/([^/]+)/messages/@original", self.delete_original),
             ("POST", r"/webhooks/(\d+)/([^/]+)", self.followup),
+            *self.role_connection_routes(),  # the user's own Bearer token, not the bot's
         ]
 
     # -- interactions (the API) ----------------------------------------------------------
