@@ -136,7 +136,7 @@ PART = AppPart(
         Holds("guildsync.BattlenetProof", ("discord_user", "battlenet_account_id"), ERASED,
               "Characters they proved with Battle.net: the proofs (and their Battle.net account id) are deleted; "
               "the character links stay with their player, like officers' links."),
-        Holds("guildsync.RoleConnection", ("discord_user", "access_token", "pushed_values"), ERASED,
+        Holds("guildsync.RoleConnection", ("discord_user", "access_token", "pushed_values", "last_error"), ERASED,
               "Their Linked Roles connection (encrypted Discord token, values last pushed) is deleted."),
         Holds("guildsync.RoleChange", ("discord_user", "applied_by", "outcome"), ERASED,
               "Planned role changes for them are deleted."),

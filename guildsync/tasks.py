@@ -78,7 +78,7 @@ def matching_on_arrival_task() -> dict[str, Any]:
     return {"status": entry.status, "sync_log_id": entry.pk}
 
 
-@shared_task(name="guildsync.push_role_connection", autoretry_for=(DomainError,), retry_backoff=30,
+@shared_task(name="guildsync.tasks.push_role_connection_task", autoretry_for=(DomainError,), retry_backoff=30,
              max_retries=5)
 def push_role_connection_task(discord_user_pk: int) -> str:
     """Push one member's Linked Roles values to Discord (``services.linked_roles.push``); Discord

@@ -7,7 +7,7 @@ Ops vouches for, without the bot's Manage Roles hierarchy.
   an admin asks for "≤ 2" to mean officers and above), ``verified_main`` (boolean: their main is proven
   by Battle.net). ``manage.py linked_roles_register`` runs it.
 - At each sign-in with Discord (scope ``role_connections.write`` added) the member's token is kept
-  encrypted (``RoleConnection``) and a push is queued (task ``guildsync.push_role_connection``).
+  encrypted (``RoleConnection``) and a push is queued (task ``guildsync.tasks.push_role_connection_task``).
 - After every change of rank or link (officers' links, matching, Battle.net proofs, the integrity run
   that follows each sync), ``queue_changed()`` compares each connected member's values with what Discord
   last accepted and queues a push for those that differ. Pushes run in the worker, never in a request.
@@ -32,7 +32,7 @@ from core.errors import DomainError
 from core.secrets import decrypt, encrypt
 from guildsync.models import DiscordUser, PlayerCharacter, RoleConnection
 
-PUSH_TASK = "guildsync.push_role_connection"
+PUSH_TASK = "guildsync.tasks.push_role_connection_task"
 BOOLEAN_EQUAL, INTEGER_LESS_THAN_OR_EQUAL = 7, 1
 METADATA = [
     {"key": "guild_member", "name": "Guild member", "type": BOOLEAN_EQUAL,

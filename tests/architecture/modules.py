@@ -41,6 +41,12 @@ LONG_MODULES: dict[str, str] = {
         "whose invariants are argued in the module docstring and depend on each other (the lease gate, the "
         "fencing attempt number, giving rows back on stop); being hardened this round by the delivery engineer: "
         "claim/lease and recording are the split points once that settles"),
+    "guildsync/models.py": (
+        "guildsync's tables (reference data, ranks, Discord members, characters, players and their links, audit, "
+        "sync logs, role plans, Battle.net proofs, Linked Roles connections): one declaration per table with its "
+        "constraints and help texts, no logic; split point if it grows: the Discord directory (servers, channels, "
+        "roles) into its own module."
+    ),
     "guildsync/admin.py": (
         "guildsync's officer admin (characters with the addon upload, composition and run buttons, players, "
         "Discord users, ranks, audit issues, sync logs): issue 24 is reworking these pages now; it becomes a "
