@@ -315,11 +315,16 @@ class Ban(models.Model):
             x
             for x in (
                 row_label(self, "discord_user_id", "member") if self.discord_user_id else "",
-                f"governor {self.governor_id}" if self.governor_id else "",
+                self.governor_label() if self.governor_id else "",
             )
             if x
         )
         return f"Ban {who} {self.starts_weekend}→{self.ends_on}{' (revoked)' if self.revoked_at else ''}"
+
+    def governor_label(self) -> str:
+        """ "governor Seti (51234010)": the registered name with the in-game id, else the id alone."""
+        name = Governor.objects.filter(governor_id=self.governor_id).values_list("name", flat=True).first()
+        return f"governor {name} ({self.governor_id})" if name else f"governor {self.governor_id}"
 
 
 class ReminderPrefs(models.Model):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from ark import services
@@ -16,9 +18,11 @@ from ark.models import (
     Signup,
 )
 from core.admin_tools import (
+    CONFIRMED,
     MemberNamesMixin,
     member_column,
 )
+from core.errors import DomainError
 from guildsync.models import DiscordUser, Player
 
 from .common import ServiceFormMixin, run_service
@@ -83,6 +87,48 @@ class BanForm(forms.ModelForm):
         return data
 
 
+def suggested_ban_links(suggestions) -> dict[int, str]:
+    """Governor pk → a link to the ban form pre-filled from a no-show suggestion: the pickers
+    show the member and the governor by name (the raw id fields stay empty unless the member
+    directory has never seen the member). Nothing is banned until the officer confirms."""
+    from django.urls import reverse
+    from django.utils.html import format_html
+
+    members = dict(DiscordUser.objects.filter(discord_id__in=[s.governor.discord_user_id for s in suggestions])
+                   .values_list("discord_id", "pk"))
+    links = {}
+    for suggestion in suggestions:
+        gov = suggestion.governor
+        query = {"governor": gov.pk, "reason": suggestion.reason, "weekends": 1}
+        if gov.discord_user_id in members:
+            query["member"] = members[gov.discord_user_id]
+        elif gov.discord_user_id:
+            query["discord_user_id"] = gov.discord_user_id
+        url = reverse("admin:ark_ban_add") + "?" + urlencode(query)
+        links[gov.pk] = format_html('<a class="suggest-ban" href="{}">Suggest a ban: {}</a>', url, suggestion.reason)
+    return links
+
+
+def ban_terms(data: dict[str, Any]) -> dict[str, Any]:
+    """The ban form's answers as ``add_ban`` / ``preview_ban`` take them."""
+    return {"discord_user_id": data.get("discord_user_id"), "governor_id": data.get("governor_id"),
+            "reason": data.get("reason", ""), "weekends": data.get("weekends"), "until_date": data.get("until_date")}
+
+
+def ban_target(ban: Ban) -> str:
+    """ "Seti and governor Seti (51234010)": who a ban keeps out, by name."""
+    from guildsync.services.directory import label
+
+    parts = [label("member", ban.discord_user_id) if ban.discord_user_id else "", ban.governor_label()
+             if ban.governor_id else ""]
+    return " and ".join(p for p in parts if p)
+
+
+def ban_span(ban: Ban) -> str:
+    """ "for the Ark weekends from Sat 12 Dec 2026 to Sun 27 Dec 2026"."""
+    return f"for the Ark weekends from {ban.starts_weekend:%a %d %b %Y} to {ban.ends_on:%a %d %b %Y}"
+
+
 @admin.register(Ban)
 class BanAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
     form = BanForm
@@ -115,13 +161,34 @@ class BanAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
     def service_save(self, request, obj, data):
         if obj is not None:
             return obj
-        return services.add_ban(
-            discord_user_id=data.get("discord_user_id"),
-            governor_id=data.get("governor_id"),
-            reason=data.get("reason", ""),
-            weekends=data.get("weekends"),
-            until_date=data.get("until_date"),
-        )
+        ban = services.add_ban(**ban_terms(data))
+        self.say_done(request, f"Banned {ban_target(ban)} {ban_span(ban)}: new signups are refused; "
+                               "nobody was messaged.")
+        return ban
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """A valid ban form first shows what the ban does (who, how long, who is still signed up,
+        that nobody is messaged) and writes nothing; the page's "Yes, ban" posts it again, confirmed."""
+        if request.method == "POST" and not request.POST.get(CONFIRMED) and self.has_add_permission(request):
+            form = BanForm(request.POST)
+            if form.is_valid():
+                try:
+                    ban = services.preview_ban(**ban_terms(form.cleaned_data))
+                except DomainError:
+                    ban = None  # the normal form below shows the same refusal (add_ban's rule)
+                if ban is not None:
+                    return self.confirm_ban(request, ban)
+        return super().add_view(request, form_url, extra_context)
+
+    def confirm_ban(self, request, ban: Ban) -> TemplateResponse:
+        still_in = services.signups_covered_by(ban)
+        return TemplateResponse(request, "admin/ark/ban/confirm_add.html", {
+            **self.admin_site.each_context(request), "title": "Ban this member?", "opts": self.model._meta,
+            "target": ban_target(ban), "span": ban_span(ban), "reason": ban.reason, "still_in": still_in,
+            "posted": [(k, v) for k in request.POST if k not in ("csrfmiddlewaretoken", CONFIRMED)
+                       for v in request.POST.getlist(k)],
+            "confirmed_name": CONFIRMED,
+        })
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoke instead: the audit log keeps the history
@@ -134,4 +201,6 @@ class BanAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
 
     @admin.action(description="Revoke", permissions=["change"])
     def revoke(self, request, queryset):
-        run_service(self, request, queryset, "Revoked", lambda b: services.revoke_ban(ban_id=b.pk))
+        run_service(self, request, queryset, "Revoked", lambda b: services.revoke_ban(ban_id=b.pk),
+                    describe=lambda b, _done: f"Revoked the ban of {ban_target(b)}: they can sign up again "
+                                              "(nobody was messaged).")

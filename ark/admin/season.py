@@ -4,14 +4,12 @@ attendance records."""
 from __future__ import annotations
 
 import threading
-from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from ark import services
@@ -30,6 +28,7 @@ from core.admin_tools import (
 )
 from core.errors import DomainError
 
+from .bans import suggested_ban_links
 from .common import ServiceFormMixin, officer_context, run_service
 
 
@@ -155,20 +154,13 @@ class GovernorAdmin(ExtraViewsMixin, MemberNamesMixin, ServiceFormMixin, admin.M
     _page = threading.local()  # this request's ban suggestions (the admin instance is shared by threads)
 
     def changelist_view(self, request, extra_context=None):
-        self._page.suggestions = {s.governor.pk: s for s in services.no_show_suggestions()}
+        self._page.suggestions = suggested_ban_links(services.no_show_suggestions())
         return super().changelist_view(request, extra_context)
 
     @admin.display(description="No-show rule")
     def suggested_ban(self, obj: Governor) -> str:
-        """A link to the ban form, pre-filled; an officer decides (nothing is banned here)."""
-        suggestion = getattr(self._page, "suggestions", {}).get(obj.pk)
-        if suggestion is None:
-            return "—"
-        url = reverse("admin:ark_ban_add") + "?" + urlencode(
-            {"governor_id": obj.governor_id, "discord_user_id": obj.discord_user_id,
-             "reason": suggestion.reason, "weekends": 1}
-        )
-        return format_html('<a class="suggest-ban" href="{}">Suggest a ban: {}</a>', url, suggestion.reason)
+        """A link to the ban form, pre-filled by name; an officer decides (nothing is banned here)."""
+        return getattr(self._page, "suggestions", {}).get(obj.pk, "—")
 
     @admin.display(description="Attendance record")
     def attendance_record(self, obj: Governor) -> str:

@@ -29,19 +29,12 @@ def ark_weekend_of(day: dt.date) -> dt.date:
     return day + dt.timedelta(days=(5 - day.weekday()) % 7)
 
 
-def add_ban(
-    *,
-    reason: str,
-    discord_user_id: int | None = None,
-    governor_id: int | None = None,
-    weekends: int | None = None,
-    until_date: dt.date | None = None,
-    actor_discord_id: int | None = None,
-    now: dt.datetime | None = None,
-) -> Ban:
-    """Ban a user and/or a governor for the next ``weekends`` Ark weekends of the installation's
-    cadence (the current one counts when it is an Ark Saturday or Sunday; with the game's
-    fortnightly cadence 3 weekends from 2026-03-07 end after 2026-04-04) or until ``until_date``."""
+def _ban_terms(
+    *, reason: str, discord_user_id: int | None, governor_id: int | None, weekends: int | None,
+    until_date: dt.date | None, now: dt.datetime | None,
+) -> tuple[str, dt.date, dt.date]:
+    """The checked reason and the weekends a ban covers: what ``add_ban`` writes and what
+    ``preview_ban`` shows the officer before (one rule for both, so a preview never lies)."""
     if discord_user_id is None and governor_id is None:
         raise ArkError("A ban needs a Discord user, a governor id or both.")
     if (weekends is None) == (until_date is None):
@@ -60,11 +53,47 @@ def add_ban(
         if until_date < start:
             raise ArkError(f"The end date {until_date} is before the next Ark weekend ({start}).")
         ends = until_date
+    return reason.strip(), start, ends
+
+
+def preview_ban(
+    *,
+    reason: str,
+    discord_user_id: int | None = None,
+    governor_id: int | None = None,
+    weekends: int | None = None,
+    until_date: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> Ban:
+    """The ban ``add_ban`` would write, unsaved (nothing is written): for the officer's
+    confirmation page, with ``signups_covered_by`` naming who is still on a roster."""
+    reason, start, ends = _ban_terms(reason=reason, discord_user_id=discord_user_id, governor_id=governor_id,
+                                     weekends=weekends, until_date=until_date, now=now)
+    return Ban(discord_user_id=discord_user_id, governor_id=governor_id, reason=reason, starts_weekend=start,
+               ends_on=ends)
+
+
+def add_ban(
+    *,
+    reason: str,
+    discord_user_id: int | None = None,
+    governor_id: int | None = None,
+    weekends: int | None = None,
+    until_date: dt.date | None = None,
+    actor_discord_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Ban:
+    """Ban a user and/or a governor for the next ``weekends`` Ark weekends of the installation's
+    cadence (the current one counts when it is an Ark Saturday or Sunday; with the game's
+    fortnightly cadence 3 weekends from 2026-03-07 end after 2026-04-04) or until ``until_date``.
+    Nobody is messaged and no signup is cancelled: new signups are refused."""
+    reason, start, ends = _ban_terms(reason=reason, discord_user_id=discord_user_id, governor_id=governor_id,
+                                     weekends=weekends, until_date=until_date, now=now)
     with transaction.atomic():
         ban = Ban.objects.create(
             discord_user_id=discord_user_id,
             governor_id=governor_id,
-            reason=reason.strip(),
+            reason=reason,
             starts_weekend=start,
             ends_on=ends,
             created_by_discord_id=actor_discord_id,

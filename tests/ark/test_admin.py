@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -138,14 +139,16 @@ def test_signup_actions_and_filters(ark_client, match, governors):
 
 
 def test_ban_add_and_revoke(ark_client, db):
-    r = ark_client.post("/admin/ark/ban/add/", {"discord_user_id": user(1), "reason": "afk", "weekends": 2})
+    r = ark_client.post("/admin/ark/ban/add/", {"discord_user_id": user(1), "reason": "afk", "weekends": 2,
+                                                "confirmed": "Yes, ban"})
     assert r.status_code == 302
     ban = Ban.objects.get()
     assert ban.ends_on >= ban.starts_weekend
     r = ark_client.post("/admin/ark/ban/add/", {"discord_user_id": user(1), "reason": "afk"})
     assert "number of weekends or an end date" in r.content.decode()
-    ark_client.post("/admin/ark/ban/", {"action": "revoke", "_selected_action": [ban.pk]})
+    r = ark_client.post("/admin/ark/ban/", {"action": "revoke", "_selected_action": [ban.pk]}, follow=True)
     assert Ban.objects.get().revoked_at is not None
+    assert "Revoked the ban of unknown member …0001: they can sign up again" in r.content.decode()
     assert ark_client.get("/admin/ark/ban/?state=revoked").status_code == 200
 
 
@@ -261,7 +264,7 @@ def test_ban_add_warns_about_current_signups(ark_client, match, governors):
     sign(match, 3)
     r = ark_client.post(
         "/admin/ark/ban/add/",
-        {"discord_user_id": user(3), "reason": "afk", "until_date": WEEKEND.isoformat()},
+        {"discord_user_id": user(3), "reason": "afk", "until_date": WEEKEND.isoformat(), "confirmed": "Yes"},
         follow=True,
     )
     assert "Still signed up: Gov3" in r.content.decode()
@@ -326,7 +329,62 @@ def test_no_show_suggestion_links_a_prefilled_ban_form(ark_client, match, govern
     html = ark_client.get("/admin/ark/governor/").content.decode()
     assert "Suggest a ban: 2 no-shows in the last 5 Ark matches" in html
     assert not Ban.objects.exists()
-    form = ark_client.get("/admin/ark/ban/add/?governor_id=3&reason=2+no-shows&weekends=1").content.decode()
-    assert "2 no-shows</textarea>" in form and 'name="governor_id" value="3"' in form
+    # the suggestion's link fills the pickers by name (member and governor), never the raw id boxes
+    from guildsync.services.members import record_member
+
+    record_member(user(3), "ramses_irl", "Ramses", in_server=True)
+    html = ark_client.get("/admin/ark/governor/").content.decode()
+    link = re.search(r'class="suggest-ban" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    form = ark_client.get(link).content.decode()
+    assert "2 no-shows in the last 5 Ark matches" in form
+    assert re.search(r'<option value="\d+" selected>Ramses</option>', form)  # the member picker
+    assert re.search(r'<option value="\d+" selected>Gov3 \(3\)</option>', form)  # the governor picker
+    assert 'name="governor_id" value' not in form and 'name="discord_user_id" value' not in form
     page = ark_client.get(f"/admin/ark/governor/{governors[2].pk}/change/").content.decode()
     assert 'class="attendance-chart"' in page and ">No-show<" in page
+
+
+def test_ban_confirms_first_naming_who_how_long_and_what_changes(ark_client, match, governors):
+    """GET shows the form, a valid POST shows what the ban does and writes nothing; only the
+    confirmed POST bans (and still messages nobody)."""
+    from guildsync.models import DiscordUser
+    from guildsync.services.members import record_member
+
+    record_member(user(2), "nef_irl", "Nefertari", in_server=True)
+    sign(match, 2)
+    member = DiscordUser.objects.get(discord_id=user(2))
+    assert ark_client.get("/admin/ark/ban/add/").status_code == 200
+    data = {"member": member.pk, "governor": governors[1].pk, "reason": "Left mid-fight", "until_date": "2030-03-10"}
+    outbox_before = OutboxMessage.objects.count()
+    page = ark_client.post("/admin/ark/ban/add/", data).content.decode()
+    assert "Nothing has changed yet." in page
+    assert "Nefertari and governor Gov2 (2)" in page  # who, by name
+    assert "rom Sat" in page and "to Sun 10 Mar 2030" in page  # how long
+    assert "Nobody is messaged" in page and "are <strong>not</strong> cancelled" in page
+    assert "Gov2 in Ark 2030-03-09 Saturday 12:00 UTC, Osiris Guard" in page  # who is still on a roster
+    assert not Ban.objects.exists() and not AuditLog.objects.filter(action="ban_added").exists()
+    assert not re.search(r">[^<]*\d{17,20}[^<]*<", page)  # no bare Discord id in the visible text
+    # confirming posts the same answers back
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page))
+    assert hidden["member"] == str(member.pk) and hidden["reason"] == "Left mid-fight"
+    r = ark_client.post("/admin/ark/ban/add/", {**hidden, "confirmed": "Yes, ban"}, follow=True)
+    ban = Ban.objects.get()
+    assert (ban.discord_user_id, ban.governor_id, ban.ends_on) == (user(2), 2, dt.date(2030, 3, 10))
+    text = r.content.decode()
+    assert "Banned Nefertari and governor Gov2 (2) for the Ark weekends from" in text and "nobody was messaged" in text
+    assert "Still signed up: Gov2 in Ark 2030-03-09" in text
+    assert OutboxMessage.objects.count() == outbox_before  # nobody messaged
+
+
+def test_ban_refusals_are_plain_and_write_nothing(ark_client, db):
+    r = ark_client.post("/admin/ark/ban/add/", {"reason": "x", "weekends": 1})
+    assert "A ban needs a Discord " in r.content.decode()  # the rule in plain words
+    r = ark_client.post("/admin/ark/ban/add/", {"discord_user_id": user(1), "reason": "x", "until_date": "2001-01-01"})
+    assert "is before the next Ark weekend" in r.content.decode() and "Nothing has changed yet." not in r.content.decode()
+    assert not Ban.objects.exists()
+
+
+def test_ban_form_is_denied_to_other_officers(client, officer, db):
+    client.force_login(officer("Raid officers", username="raider"))
+    r = client.post("/admin/ark/ban/add/", {"discord_user_id": user(1), "reason": "x", "weekends": 1, "confirmed": "1"})
+    assert r.status_code == 403 and not Ban.objects.exists()
