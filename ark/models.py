@@ -323,7 +323,10 @@ class Ban(models.Model):
 
     def governor_label(self) -> str:
         """ "governor Seti (51234010)": the registered name with the in-game id, else the id alone."""
-        name = Governor.objects.filter(governor_id=self.governor_id).values_list("name", flat=True).first()
+        if hasattr(self, "governor_name"):  # the admin's annotation: no query per row of a list
+            name = self.governor_name
+        else:
+            name = Governor.objects.filter(governor_id=self.governor_id).values_list("name", flat=True).first()
         return f"governor {name} ({self.governor_id})" if name else f"governor {self.governor_id}"
 
 

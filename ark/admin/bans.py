@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.db.models import OuterRef, Subquery
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
@@ -136,7 +137,7 @@ class BanAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
     list_display = (  # the reason beside who, visible at 1280 px (tests/core/test_browser_layout.py)
         "ban_link",
         member_column("discord_user_id"),
-        "governor_id",
+        "governor",
         "reason",
         "starts_weekend",
         "ends_on",
@@ -148,6 +149,14 @@ class BanAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
     def ban_link(self, obj) -> str:
         return f"{obj.starts_weekend:%d %b}–{obj.ends_on:%d %b %Y}" + (" (revoked)" if obj.revoked_at else "")
     search_fields = ("=discord_user_id", "=governor_id", "reason")
+
+    def get_queryset(self, request):
+        names = Governor.objects.filter(governor_id=OuterRef("governor_id")).values("name")[:1]
+        return super().get_queryset(request).annotate(governor_name=Subquery(names))
+
+    @admin.display(description="governor", ordering="governor_name")
+    def governor(self, obj: Ban) -> str:
+        return obj.governor_label().removeprefix("governor ") if obj.governor_id else "—"
     actions = ["revoke"]
 
     def get_fields(self, request, obj=None):

@@ -3,8 +3,14 @@ the draft and reposting the Discord messages."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+import datetime as dt
+import itertools
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -12,18 +18,24 @@ from django.utils.html import format_html, format_html_join
 from ark import services
 from ark.models import (
     Alliance,
+    ArkCalendar,
     Match,
     Signup,
 )
 from core.admin_tools import (
+    ExtraViewsMixin,
     MemberNamesMixin,
     ReadOnlyInline,
     confirm_first,
     member_column,
     run_for_each,
 )
+from core.errors import DomainError
+from core.labels import plain_label
 
 from .common import ServiceFormMixin, channel_label, fill_line, officer_context, run_service, teams_line
+
+WEEKENDS_OFFERED = 6  # the next Ark weekends an officer may add a match for
 
 
 def signed_up_members(match: Match) -> list[str]:
@@ -115,8 +127,70 @@ def _result_action(result: str):
     return admin.action(description=f"Set result: {result}", permissions=["change"])(action)
 
 
+class MatchAddForm(forms.ModelForm):
+    """A new match from the calendar: the next Ark weekends and the calendars' slots as choices
+    (``slot_schedule`` checks the slot is the alliance's and computes the signup close), so no
+    date or time is typed and an off-cadence weekend cannot be picked."""
+
+    weekend = forms.TypedChoiceField(label="Ark weekend", coerce=dt.date.fromisoformat,
+                                     error_messages={"invalid_choice": "Pick one of the Ark weekends listed: "
+                                                                       "%(value)s is not one of them."})
+    slot = forms.ChoiceField(label="Slot (UTC)", error_messages={
+        "invalid_choice": "Pick one of the slots listed: %(value)s is not a slot of any alliance's calendar."})
+
+    class Meta:
+        model = Match
+        fields = ("alliance", "notes")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        cadence = services.get_cadence()
+        weekends = list(itertools.islice(services.ark_weekends(timezone.now().date() + dt.timedelta(days=1), cadence),
+                                        WEEKENDS_OFFERED))
+        self.fields["weekend"].choices = [(w.isoformat(), f"{w:%a %d %b %Y} (Ark weekend)") for w in weekends]
+        self.fields["weekend"].help_text = (f"Ark runs every {cadence.cadence_weekends} weekend(s) from "
+                                            f"{cadence.anchor_weekend:%d %b %Y} (Ark cadence).")
+        by_slot: dict[str, list[str]] = {}
+        for calendar in ArkCalendar.objects.select_related("alliance").filter(alliance__is_active=True):
+            for label in calendar.slots or []:
+                by_slot.setdefault(label, []).append(calendar.alliance.name)
+        order = {"Sat": 0, "Sun": 1}
+        self.fields["slot"].choices = [
+            (label, f"{label} UTC ({', '.join(sorted(names))})")
+            for label, names in sorted(by_slot.items(), key=lambda kv: (order.get(kv[0][:3], 2), kv[0]))
+        ]
+        self.fields["slot"].help_text = ("The slots of the alliances' Ark calendars; signups close as the "
+                                         "alliance's calendar says. No slot listed? Set the calendar first "
+                                         "(Ark calendars).")
+
+
+ATTENDANCE_CHOICES = [("", "— leave as is —"), *((v, label) for v, label in Signup.Attendance.choices if v)]
+
+
+def attendance_sheet(match: Match) -> dict:
+    """The match page's attendance sheet: each roster member (governor and Discord member by
+    name) with their mark, the totals, and a pre-filled ban link for whoever reached the
+    alliance's no-show rule."""
+    from guildsync.services.directory import names_for
+
+    from .bans import suggested_ban_links
+
+    rows = services.match_attendance(match)
+    names = names_for("member", [s.discord_user_id for s in rows])
+    totals = {label: sum(1 for s in rows if s.attendance == value) for value, label in Signup.Attendance.choices}
+    governors = {s.governor_id for s in rows}
+    suggestions = [x for x in services.no_show_suggestions(match.alliance) if x.governor.pk in governors]
+    links = suggested_ban_links(suggestions)
+    return {
+        "rows": [{"signup": s, "member": plain_label("member", s.discord_user_id, names.get(s.discord_user_id)),
+                  "field": f"attendance-{s.pk}", "ban_link": links.get(s.governor_id)} for s in rows],
+        "totals": [(("Not marked" if label == "—" else label), n) for label, n in totals.items()],
+        "choices": ATTENDANCE_CHOICES,
+    }
+
+
 @admin.register(Match)
-class MatchAdmin(ServiceFormMixin, admin.ModelAdmin):
+class MatchAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
     list_display = (
         "__str__",
         "alliance",
@@ -134,6 +208,7 @@ class MatchAdmin(ServiceFormMixin, admin.ModelAdmin):
     autocomplete_fields = ("alliance",)
     date_hierarchy = "ark_weekend_date"
     inlines = [SignupInline]
+    extra_views = (("<int:match_id>/attendance/", "attendance_view", "attendance"),)
     actions = [
         "lock", "cancel", "repost", "draft", "publish_draft",
         *(_result_action(r) for r in ("Win", "Loss", "No-show")),
@@ -210,9 +285,19 @@ class MatchAdmin(ServiceFormMixin, admin.ModelAdmin):
             and obj.match_time_utc <= timezone.now()
         )
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = MatchAddForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("alliance", "weekend", "slot", "notes")
+        return super().get_fields(request, obj)
+
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
-            return self.readonly_fields
+            return ()
         if obj.status == Match.Status.CANCELLED or self.records_result(obj):
             editable = self.RESULT_FIELDS if self.records_result(obj) else ()
             schedule = ("alliance", "ark_weekend_date", "match_day", "match_time_utc", "signup_close_utc", "notes")
@@ -227,14 +312,12 @@ class MatchAdmin(ServiceFormMixin, admin.ModelAdmin):
                 match_id=obj.pk, result=data.get("result", ""), result_notes=data.get("result_notes", "")
             )
         if obj is None:
-            return services.create_match(
-                alliance=data["alliance"],
-                ark_weekend_date=data["ark_weekend_date"],
-                match_day=data["match_day"],
-                match_time_utc=data["match_time_utc"],
-                signup_close_utc=data["signup_close_utc"],
-                notes=data.get("notes", ""),
-            )
+            day, start, close = services.slot_schedule(data["alliance"], data["weekend"], data["slot"])
+            match = services.create_match(alliance=data["alliance"], ark_weekend_date=data["weekend"], match_day=day,
+                                          match_time_utc=start, signup_close_utc=close, notes=data.get("notes", ""))
+            self.say_done(request, f"Created {match}: signups close {close:%a %d %b %H:%M} UTC; the registration "
+                                   f"message is queued for {channel_label(match.alliance.registration_channel_id)}.")
+            return match
         return services.amend_match(
             match_id=obj.pk,
             match_day=data["match_day"],
@@ -246,6 +329,66 @@ class MatchAdmin(ServiceFormMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # cancel instead: members are told by DM
+
+    @staticmethod
+    def takes_attendance(request, match: Match | None) -> bool:
+        """Attendance is marked once a match (not cancelled) has started, by whoever may change signups."""
+        return (match is not None and match.status != Match.Status.CANCELLED
+                and match.match_time_utc <= timezone.now() and request.user.has_perm("ark.change_signup"))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        match = self.get_object(request, object_id)
+        if self.takes_attendance(request, match):
+            extra_context = {**(extra_context or {}), "attendance_sheet": attendance_sheet(match),
+                             "attendance_url": reverse("admin:ark_match_attendance", args=[match.pk])}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def attendance_view(self, request, match_id: int):
+        """The match page's attendance sheet posts here: every mark changed goes through
+        ``set_match_attendance`` (one transaction); the message names each change and the totals."""
+        from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+
+        match = Match.objects.select_related("alliance").filter(pk=match_id).first()
+        if not request.user.has_perm("ark.change_signup"):
+            raise PermissionDenied
+        if match is None:
+            raise Http404("No such Ark match.")
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        back = HttpResponseRedirect(reverse("admin:ark_match_change", args=[match.pk]) + "#attendance-sheet")
+        rows = {s.pk: s for s in services.match_attendance(match)}
+        marks, unknown = {}, []
+        for key, value in request.POST.items():
+            if not key.startswith("attendance-") or not value:
+                continue
+            signup = rows.get(int(key.removeprefix("attendance-"))) if key.removeprefix("attendance-").isdigit() else None
+            if signup is None or value not in Signup.Attendance.values:
+                unknown.append(key)
+                continue
+            marks[signup.governor.governor_id] = value
+        if unknown:
+            self.message_user(request, "Nothing was saved: the sheet lists other governors now; reload the page "
+                                       "and mark again.", messages.ERROR)
+            return back
+        try:
+            with officer_context(request):
+                changed = services.set_match_attendance(match_id=match.pk, marks=marks)
+        except DomainError as exc:
+            self.message_user(request, f"Nothing was saved: {exc}", messages.ERROR)
+            return back
+        labels = dict(Signup.Attendance.choices)
+        if not changed:
+            self.message_user(request, f"Attendance of {match}: nothing changed.", messages.INFO)
+            return back
+        what = ", ".join(f"{s.governor.name} {labels[s.attendance].lower()}"
+                         + (f" (was {labels[before].lower()})" if before else "") for s, before in changed)
+        counts = dict.fromkeys(Signup.Attendance.values, 0)
+        for s in services.match_attendance(match):
+            counts[s.attendance] += 1
+        self.message_user(request, f"Attendance of {match}: {what}. Now {counts['played']} played, "
+                                   f"{counts['no_show']} no-show, {counts['excused']} excused, "
+                                   f"{counts['']} not marked.", messages.SUCCESS)
+        return back
 
     @admin.action(description="Lock signups now (posts the confirmation)", permissions=["change"])
     @confirm_first(title="Lock signups now?", affected=signed_up_members, button="Yes, lock and post the roster",

@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from ark import services
@@ -29,7 +30,7 @@ from core.admin_tools import (
 from core.errors import DomainError
 
 from .bans import suggested_ban_links
-from .common import ServiceFormMixin, officer_context, run_service
+from .common import ServiceFormMixin, channel_label, officer_context, run_service
 
 
 @admin.register(ArkSettings)
@@ -76,7 +77,8 @@ class CalendarForm(forms.ModelForm):
 
 
 @admin.register(ArkCalendar)
-class ArkCalendarAdmin(ServiceFormMixin, admin.ModelAdmin):
+class ArkCalendarAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
+    extra_views = (("create-next-matches/", "create_next_matches_view", "create_next_matches"),)
     form = CalendarForm
     list_display = ("alliance", "is_enabled", "slot_list", "close_rule", "days_ahead", "nudge_time_utc")
     list_select_related = ("alliance",)
@@ -108,6 +110,38 @@ class ArkCalendarAdmin(ServiceFormMixin, admin.ModelAdmin):
                 "nudge_time_utc", "quiet_start_utc", "quiet_end_utc",
             )},
         )
+
+
+    def create_next_matches_view(self, request: HttpRequest) -> HttpResponse:
+        """"Create the next matches": GET shows what would be created (per alliance, its next Ark
+        weekend without a match, at the calendar's first slot) and writes nothing; POST creates
+        them (``create_next_matches``) and says what was created and where the messages go."""
+        from django.http import HttpResponseRedirect
+
+        if not request.user.has_perm("ark.add_match"):
+            raise PermissionDenied
+        if request.method == "POST":
+            try:
+                with officer_context(request):
+                    created, left_out = services.create_next_matches()
+            except DomainError as exc:
+                self.message_user(request, f"Nothing was created: {exc}", messages.ERROR)
+                return HttpResponseRedirect(request.path)
+            for match in created:
+                self.message_user(request, f"Created {match}: signups close {match.signup_close_utc:%a %d %b %H:%M} "
+                                           f"UTC; the registration message is queued for "
+                                           f"{channel_label(match.alliance.registration_channel_id)}.",
+                                  messages.SUCCESS)
+            for line in left_out:
+                self.message_user(request, f"Not created: {line}", messages.WARNING if created else messages.INFO)
+            if not created:
+                self.message_user(request, "No match was created.", messages.WARNING)
+            return HttpResponseRedirect(reverse("admin:ark_match_changelist"))
+        plan = services.plan_next_matches()
+        return TemplateResponse(request, "admin/ark/arkcalendar/create_next_matches.html", {
+            **self.admin_site.each_context(request), "title": "Create the next matches", "opts": self.model._meta,
+            "plan": plan, "rows": [(p, channel_label(p.alliance.registration_channel_id)) for p in plan.planned],
+        })
 
 
 class StatsUploadForm(forms.Form):

@@ -57,6 +57,32 @@ def set_attendance(
         return signup
 
 
+def set_match_attendance(
+    *,
+    match_id: int,
+    marks: dict[int, str],
+    actor_discord_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> list[tuple[Signup, str]]:
+    """Several governors' attendance of one started match at once (the match page's sheet):
+    ``{governor_id: played|no_show|excused}``. One transaction: a refused mark (unknown
+    governor, match not started) leaves every mark as it was. Returns each changed signup with
+    its attendance before; a mark equal to the current one is left alone (no audit row)."""
+    if not marks:
+        raise ArkError("Nothing to mark: choose Played, No-show or Excused for at least one governor.")
+    changed = []
+    with transaction.atomic():
+        current = dict(Signup.objects.filter(match_id=match_id, governor__governor_id__in=list(marks))
+                       .exclude(status=SignupStatus.REMOVED).values_list("governor__governor_id", "attendance"))
+        for governor_id, value in marks.items():
+            if current.get(governor_id) == value:
+                continue
+            signup = set_attendance(match_id=match_id, governor_id=governor_id, attendance=value,
+                                    actor_discord_id=actor_discord_id, now=now)
+            changed.append((signup, current.get(governor_id, "")))
+    return changed
+
+
 @dataclass
 class GovernorStats(RunReport):
     signed_up: int = 0  # signups, except those an officer removed (live and archived)

@@ -262,3 +262,86 @@ def create_scheduled_matches(now: dt.datetime | None = None) -> ScheduleReport:
                 )
                 report.created.append(match.pk)
     return report
+
+
+# --- the officer's "Create the next matches" (admin) -------------------------------------------
+
+LOOKAHEAD_WEEKENDS = 8  # how many Ark weekends ahead "the next match" is looked for
+
+
+@dataclass(frozen=True)
+class PlannedMatch:
+    """A match the calendar would create: the alliance, the weekend, its first slot and close."""
+
+    alliance: Alliance
+    weekend: dt.date
+    slot: CalendarSlot
+    start: dt.datetime
+    close: dt.datetime
+
+    def __str__(self) -> str:
+        return f"Ark {self.weekend:%Y-%m-%d} {self.start:%A %H:%M} UTC, {self.alliance.name}"
+
+
+@dataclass
+class NextMatchesPlan:
+    planned: list[PlannedMatch] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # why an alliance gets nothing, in plain words
+
+
+def _next_free(calendar: ArkCalendar, now: dt.datetime, cadence: ArkSettings) -> PlannedMatch | str:
+    """The calendar's first Ark weekend (not skipped, signups still open) without any match,
+    even a cancelled one (an officer's decision), within ``LOOKAHEAD_WEEKENDS``; else why not."""
+    slots = calendar_slots(calendar)
+    ally = calendar.alliance
+    if ally.missing_channels:
+        return f"{ally.name}: no {' and '.join(ally.missing_channels)} set (Alliances › {ally.name})."
+    skipped = set(calendar.skipped_weekends or [])
+    taken = set(Match.objects.filter(alliance=ally, ark_weekend_date__gte=now.date() - dt.timedelta(days=1))
+                .values_list("ark_weekend_date", flat=True))
+    for n, weekend in enumerate(ark_weekends(now.date(), cadence)):
+        if n >= LOOKAHEAD_WEEKENDS:
+            break
+        close = signup_close_for(calendar, weekend)
+        if close <= now or weekend.isoformat() in skipped or weekend in taken:
+            continue
+        return PlannedMatch(ally, weekend, slots[0], slots[0].start_on(weekend), close)
+    return f"{ally.name}: every one of the next {LOOKAHEAD_WEEKENDS} Ark weekends already has a match or is skipped."
+
+
+def plan_next_matches(now: dt.datetime | None = None) -> NextMatchesPlan:
+    """What ``create_next_matches`` would create (writes nothing): per enabled calendar of an
+    active alliance, its next Ark weekend without a match, at the calendar's first slot; and
+    why each other alliance gets nothing."""
+    now = _now(now)
+    cadence = get_cadence()
+    plan = NextMatchesPlan()
+    calendars = {c.alliance_id: c for c in ArkCalendar.objects.select_related("alliance")}
+    for ally in Alliance.objects.filter(is_active=True).order_by("name"):
+        calendar = calendars.get(ally.pk)
+        if calendar is None or not calendar.is_enabled or not calendar.slots:
+            plan.left_out.append(f"{ally.name}: no enabled Ark calendar (Ark calendars › Add).")
+            continue
+        found = _next_free(calendar, now, cadence)
+        (plan.planned if isinstance(found, PlannedMatch) else plan.left_out).append(found)
+    return plan
+
+
+def create_next_matches(
+    *, now: dt.datetime | None = None, actor_discord_id: int | None = None
+) -> tuple[list[Match], list[str]]:
+    """An officer's "Create the next matches": for each enabled calendar, its next Ark weekend
+    without a match (``plan_next_matches``), created with the calendar's first slot and close,
+    its registration message queued (``create_match``). One transaction: the calendars are
+    locked (``FOR UPDATE``), so two officers clicking at once, or the scheduler running
+    meanwhile, never create a weekend twice. Returns the matches and why others got none."""
+    now = _now(now)
+    with transaction.atomic():
+        list(ArkCalendar.objects.select_for_update(of=("self",)).order_by("pk"))  # one creator at a time
+        plan = plan_next_matches(now)
+        created = [
+            create_match(alliance=p.alliance, ark_weekend_date=p.weekend, match_day=p.slot.day, match_time_utc=p.start,
+                         signup_close_utc=p.close, now=now, scheduled=True, actor_discord_id=actor_discord_id)
+            for p in plan.planned
+        ]
+    return created, plan.left_out

@@ -9,6 +9,7 @@ import pytest
 
 from ark.models import Alliance, AuditLog, Ban, Governor, Match, ReminderPrefs, Signup
 from bot.models import OutboxMessage
+from tests import factories
 from tests.ark.conftest import START, WEEKEND, sign, user
 from tests.factories import ark_alliance
 
@@ -67,27 +68,125 @@ def match_form(alliance_id: int, *, start: str = "2030-03-09 12:00:00", close: s
             "signups-INITIAL_FORMS": "0", **fields}
 
 
-def test_add_match_through_the_service(ark_client, alliance):
-    data = match_form(alliance.pk, ark_weekend_date=WEEKEND.isoformat(), notes="Full send")
-    response = ark_client.post("/admin/ark/match/add/", data)
-    assert response.status_code == 302, response.content.decode()[:3000]
+def next_ark_weekends(n: int) -> list[dt.date]:
+    """The next ``n`` Ark weekends from today (what the add-match form offers)."""
+    import itertools
+
+    from django.utils import timezone
+
+    from ark import services
+
+    return list(itertools.islice(services.ark_weekends(timezone.now().date() + dt.timedelta(days=1)), n))
+
+
+def add_form(alliance_id: int, weekend: dt.date, slot: str, **fields: str) -> dict[str, object]:
+    """The add-match form as the browser posts it: an alliance, a weekend and a slot picked from lists."""
+    return {"alliance": alliance_id, "weekend": weekend.isoformat(), "slot": slot, "notes": "",
+            "signups-TOTAL_FORMS": "0", "signups-INITIAL_FORMS": "0", **fields}
+
+
+@pytest.fixture
+def calendar(alliance):
+    from ark import services
+
+    return services.save_calendar(alliance=alliance, slots=["Sat 12:00", "Sun 04:00"])
+
+
+def test_add_match_offers_the_calendar_slots_and_ark_weekends(ark_client, calendar, other_alliance):
+    from ark import services
+
+    services.save_calendar(alliance=other_alliance, slots=["Sat 20:00"])
+    html = ark_client.get("/admin/ark/match/add/").content.decode()
+    first, second = next_ark_weekends(2)
+    assert f'<option value="{first.isoformat()}">{first:%a %d %b %Y} (Ark weekend)</option>' in html
+    assert f'<option value="{second.isoformat()}">' in html
+    assert '<option value="Sat 12:00">Sat 12:00 UTC (Osiris Guard)</option>' in html
+    assert '<option value="Sat 20:00">Sat 20:00 UTC (Nile Wolves)</option>' in html
+    assert 'name="match_time_utc_0"' not in html and 'name="signup_close_utc_0"' not in html  # nothing typed
+
+
+def test_add_match_through_the_service(ark_client, calendar):
+    weekend = next_ark_weekends(2)[1]
+    data = add_form(calendar.alliance_id, weekend, "Sun 04:00", notes="Full send")
+    response = ark_client.post("/admin/ark/match/add/", data, follow=True)
+    assert response.redirect_chain, response.content.decode()[:3000]
     match = Match.objects.get()
-    assert match.match_time_utc == START
+    assert match.match_day == "Sun"
+    assert match.match_time_utc == dt.datetime.combine(weekend + dt.timedelta(days=1), dt.time(4), tzinfo=dt.UTC)
+    assert match.signup_close_utc == dt.datetime.combine(weekend - dt.timedelta(days=1), dt.time(23), tzinfo=dt.UTC)
     assert OutboxMessage.objects.filter(topic="ark.registration").count() == 1
     assert AuditLog.objects.get(action="match_created").details["by"] == "ark_officers"
+    text = response.content.decode()
+    assert f"Created Ark {weekend:%Y-%m-%d} Sunday 04:00 UTC, Osiris Guard: signups close" in text
+    assert "the registration message is queued for" in text and "successfully" not in text
     # a second one that weekend: the form shows the error, nothing written
     response = ark_client.post("/admin/ark/match/add/", data)
     assert response.status_code == 200 and Match.objects.count() == 1
     assert "already" in response.content.decode()
 
 
-def test_add_match_with_missing_channel_shows_service_message(ark_client, alliance):
+def test_add_match_refusals_are_plain(ark_client, calendar, other_alliance):
+    from ark import services
+
+    services.save_calendar(alliance=other_alliance, slots=["Sat 20:00"])
+    weekend = next_ark_weekends(1)[0]
+    # a slot of another alliance's calendar: refused, naming the allowed ones
+    html = ark_client.post("/admin/ark/match/add/", add_form(calendar.alliance_id, weekend, "Sat 20:00")).content.decode()
+    assert "Sat 20:00 is not a slot of Osiris Guard&#x27;s calendar; allowed: Sat 12:00, Sun 04:00." in html
+    # an off-cadence weekend (typed into a hostile post): not one of the choices
+    off = weekend + dt.timedelta(days=7)
+    html = ark_client.post("/admin/ark/match/add/", add_form(calendar.alliance_id, off, "Sat 12:00")).content.decode()
+    assert f"Pick one of the Ark weekends listed: {off.isoformat()} is not one of them." in html
+    # an alliance without a calendar
+    html = ark_client.post("/admin/ark/match/add/", add_form(other_alliance.pk + 999, weekend, "Sat 12:00")).content.decode()
+    assert "errorlist" in html
+    assert not Match.objects.exists() and not OutboxMessage.objects.exists()
+
+
+def test_add_match_with_missing_channel_shows_service_message(ark_client, calendar):
+    alliance = calendar.alliance
     alliance.confirmation_channel_id = None
     alliance.save()
-    data = match_form(alliance.pk, ark_weekend_date=WEEKEND.isoformat())
-    response = ark_client.post("/admin/ark/match/add/", data)
+    response = ark_client.post("/admin/ark/match/add/", add_form(alliance.pk, next_ark_weekends(1)[0], "Sat 12:00"))
     assert response.status_code == 200 and "no confirmation channel set" in response.content.decode()
     assert not Match.objects.exists() and not OutboxMessage.objects.exists()
+
+
+def test_create_the_next_matches_previews_then_creates(ark_client, calendar, other_alliance):
+    """GET names what would be created and writes nothing; POST creates it and says what."""
+    from ark import services
+
+    first, second = next_ark_weekends(2)
+    services.save_calendar(alliance=other_alliance, slots=["Sat 20:00"], skipped_weekends=[first])
+    Alliance.objects.create(name="No Plan", registration_channel_id=91, confirmation_channel_id=92)
+    assert "Create the next matches" in ark_client.get("/admin/ark/arkcalendar/").content.decode()
+    assert "Create the next matches" in ark_client.get("/admin/ark/match/").content.decode()
+    url = "/admin/ark/arkcalendar/create-next-matches/"
+    html = ark_client.get(url).content.decode()
+    assert "Nothing has changed yet." in html
+    assert f"Ark {first:%Y-%m-%d} Saturday 12:00 UTC, Osiris Guard" in html
+    assert f"Ark {second:%Y-%m-%d} Saturday 20:00 UTC, Nile Wolves" in html  # its first weekend is skipped
+    assert "No Plan: no enabled Ark calendar" in html
+    assert not Match.objects.exists() and not OutboxMessage.objects.exists()
+    r = ark_client.post(url, follow=True)
+    text = r.content.decode()
+    assert f"Created Ark {first:%Y-%m-%d} Saturday 12:00 UTC, Osiris Guard: signups close" in text
+    assert f"Created Ark {second:%Y-%m-%d} Saturday 20:00 UTC, Nile Wolves" in text
+    assert "Not created: No Plan: no enabled Ark calendar" in text
+    assert sorted(Match.objects.values_list("alliance__name", "ark_weekend_date")) == [
+        ("Nile Wolves", second), ("Osiris Guard", first)]
+    assert OutboxMessage.objects.filter(topic="ark.registration").count() == 2
+    # again: the next free weekend each (never the same weekend twice)
+    ark_client.post(url)
+    assert Match.objects.filter(alliance__name="Osiris Guard").count() == 2
+    assert Match.objects.filter(alliance__name="Osiris Guard", ark_weekend_date=second).exists()
+
+
+def test_create_the_next_matches_is_denied_without_add_permission(client, officer, calendar):
+    client.force_login(officer("Raid officers", username="raider"))
+    url = "/admin/ark/arkcalendar/create-next-matches/"
+    assert client.get(url).status_code == 403 and client.post(url).status_code == 403
+    assert not Match.objects.exists()
 
 
 def test_match_change_page_lists_signups_in_slot_order(ark_client, match, governors):
@@ -388,3 +487,94 @@ def test_ban_form_is_denied_to_other_officers(client, officer, db):
     client.force_login(officer("Raid officers", username="raider"))
     r = client.post("/admin/ark/ban/add/", {"discord_user_id": user(1), "reason": "x", "weekends": 1, "confirmed": "1"})
     assert r.status_code == 403 and not Ban.objects.exists()
+
+
+@pytest.fixture
+def played_match(alliance, governors):
+    """Last weekend's match of the alliance, started, with four governors on its roster."""
+    weekend = dt.date(2026, 11, 28)
+    start = dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC)
+    earlier = start - dt.timedelta(days=3)
+    m = factories.ark_match(alliance, weekend=weekend, start=start, close=start - dt.timedelta(hours=16), now=earlier)
+    for n in (1, 2, 3, 4):
+        sign(m, n, now=earlier)
+    return m
+
+
+def test_attendance_is_marked_on_the_match_page(ark_client, played_match):
+    from guildsync.services.members import record_member
+
+    record_member(user(2), "nef_irl", "Nefertari", in_server=True)
+    url = f"/admin/ark/match/{played_match.pk}/change/"
+    html = ark_client.get(url).content.decode()
+    assert 'id="attendance-sheet"' in html and "Not marked: <strong>4</strong>" in html
+    assert "<td>Nefertari</td>" in html  # the member by name, never an id
+    rows = {s.governor.governor_id: s for s in Signup.objects.filter(match=played_match).select_related("governor")}
+    marks = {f"attendance-{rows[1].pk}": "played", f"attendance-{rows[2].pk}": "no_show",
+             f"attendance-{rows[3].pk}": "", f"attendance-{rows[4].pk}": "excused"}
+    r = ark_client.post(f"/admin/ark/match/{played_match.pk}/attendance/", marks, follow=True)
+    text = r.content.decode()
+    assert (f"Attendance of {played_match}: Gov1 played, Gov2 no-show, Gov4 excused. "
+            "Now 1 played, 1 no-show, 1 excused, 1 not marked.") in text
+    assert "Played: <strong>1</strong>" in text and "Not marked: <strong>1</strong>" in text  # the totals follow
+    assert dict(Signup.objects.filter(match=played_match).values_list("governor__governor_id", "attendance")) == {
+        1: "played", 2: "no_show", 3: "", 4: "excused"}
+    assert AuditLog.objects.filter(action="attendance_set").count() == 3
+    assert AuditLog.objects.filter(action="attendance_set").first().details["by"] == "ark_officers"
+    # a correction says what it was
+    r = ark_client.post(f"/admin/ark/match/{played_match.pk}/attendance/", {f"attendance-{rows[2].pk}": "excused"},
+                        follow=True)
+    assert "Gov2 excused (was no-show). Now 1 played, 0 no-show, 2 excused, 1 not marked." in r.content.decode()
+
+
+def test_attendance_sheet_refuses_as_a_whole(ark_client, played_match, make_match):
+    rows = list(Signup.objects.filter(match=played_match).order_by("pk"))
+    # a signup of another match, or a value that is no attendance: nothing saved
+    other = make_match(weekend=dt.date(2030, 3, 23), start=dt.datetime(2030, 3, 23, 12, tzinfo=dt.UTC),
+                       close=dt.datetime(2030, 3, 22, 20, tzinfo=dt.UTC))
+    stranger = sign(other, 5)
+    for bad in ({f"attendance-{stranger.pk}": "played"}, {f"attendance-{rows[0].pk}": "heroic"},
+                {"attendance-x": "played"}):
+        r = ark_client.post(f"/admin/ark/match/{played_match.pk}/attendance/",
+                            {f"attendance-{rows[1].pk}": "played", **bad}, follow=True)
+        assert "Nothing was saved" in r.content.decode()
+    assert not Signup.objects.exclude(attendance="").exists()
+    # a match that has not started: the service's rule, in plain words
+    r = ark_client.post(f"/admin/ark/match/{other.pk}/attendance/", {f"attendance-{stranger.pk}": "played"}, follow=True)
+    assert "Nothing was saved: Attendance is recorded once the match has started." in r.content.decode()
+    assert 'id="attendance-sheet"' not in ark_client.get(f"/admin/ark/match/{other.pk}/change/").content.decode()
+    assert ark_client.get(f"/admin/ark/match/{played_match.pk}/attendance/").status_code == 405
+
+
+def test_attendance_is_denied_to_other_groups_and_view_only_staff(client, officer, played_match, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    signup = Signup.objects.filter(match=played_match).first()
+    url = f"/admin/ark/match/{played_match.pk}/attendance/"
+    client.force_login(officer("Raid officers", username="raider"))
+    assert client.post(url, {f"attendance-{signup.pk}": "played"}).status_code == 403
+    viewer = django_user_model.objects.create_user("viewer", password="pw-123456", is_staff=True)
+    viewer.user_permissions.add(*Permission.objects.filter(codename__in=["view_match", "change_match", "view_signup"]))
+    client.force_login(viewer)
+    assert 'id="attendance-sheet"' not in client.get(f"/admin/ark/match/{played_match.pk}/change/").content.decode()
+    assert client.post(url, {f"attendance-{signup.pk}": "played"}).status_code == 403
+    assert not Signup.objects.exclude(attendance="").exists()
+
+
+def test_match_page_suggests_a_ban_by_name_after_no_shows(ark_client, played_match):
+    from ark import services
+
+    earlier = played_match.match_time_utc - dt.timedelta(days=17)
+    before = factories.ark_match(played_match.alliance, weekend=dt.date(2026, 11, 14),
+                                 start=dt.datetime(2026, 11, 14, 12, tzinfo=dt.UTC),
+                                 close=dt.datetime(2026, 11, 13, 20, tzinfo=dt.UTC), now=earlier)
+    sign(before, 2, now=earlier)
+    services.set_attendance(match_id=before.pk, governor_id=2, attendance="no_show")
+    signup = Signup.objects.get(match=played_match, governor__governor_id=2)
+    ark_client.post(f"/admin/ark/match/{played_match.pk}/attendance/", {f"attendance-{signup.pk}": "no_show"})
+    html = ark_client.get(f"/admin/ark/match/{played_match.pk}/change/").content.decode()
+    link = re.search(r'class="suggest-ban" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert "governor=" in link and "governor_id" not in link
+    form = ark_client.get(link).content.decode()
+    assert re.search(r'<option value="\d+" selected>Gov2 \(2\)</option>', form)
+    assert not Ban.objects.exists()
