@@ -14,7 +14,10 @@ from tests.factories import ARK_CONF_CHANNEL, ARK_REG_CHANNEL, ark_alliance, ark
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_officer_creates_a_match_and_the_registration_is_queued(admin_login, django_user_model):
-    ark_alliance("Osiris Guard")
+    from ark import services
+
+    ally = ark_alliance("Osiris Guard")
+    services.save_calendar(alliance=ally, slots=["Sat 12:00", "Sun 04:00"])
     user = django_user_model.objects.create_user("ark_chief", password="ark-pass-123", is_staff=True)
     user.groups.add(Group.objects.get(name="Ark officers"))
     page = admin_login("ark_chief", "ark-pass-123")
@@ -22,17 +25,15 @@ def test_officer_creates_a_match_and_the_registration_is_queued(admin_login, dja
     page.click("#id_alliance + .select2")  # the alliance picker searches by name (admin autocomplete)
     page.fill(".select2-search__field", "Osiris")
     page.click(".select2-results__option:has-text('Osiris Guard')")
-    page.fill("#id_ark_weekend_date", "2030-03-09")
-    page.select_option("#id_match_day", "Sat")
-    page.fill("#id_match_time_utc_0", "2030-03-09")
-    page.fill("#id_match_time_utc_1", "12:00:00")
-    page.fill("#id_signup_close_utc_0", "2030-03-08")
-    page.fill("#id_signup_close_utc_1", "20:00:00")
+    weekend = page.eval_on_selector_all("#id_weekend option", "os => os.map(o => o.value)")[1]  # the second Ark weekend
+    page.select_option("#id_weekend", weekend)
+    page.select_option("#id_slot", "Sat 12:00")
     page.fill("#id_notes", "Teleport at 11:50")
     page.click("input[name=_save]")
     page.wait_for_selector(".messagelist")
-    assert "was added successfully" in page.inner_text(".messagelist")
     match = Match.objects.get()
+    assert f"Created {match}: signups close" in page.inner_text(".messagelist")
+    assert match.ark_weekend_date.isoformat() == weekend and match.match_time_utc.hour == 12
     [row] = OutboxMessage.objects.filter(topic="ark.registration")
     assert row.channel_id == ARK_REG_CHANNEL and row.status == "pending"
     assert f"ark:join_player:{match.pk}" in str(row.payload["components"])
