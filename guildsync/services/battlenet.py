@@ -58,9 +58,11 @@ class ProofReport:
     not_in_guild: int = 0  # characters of the account the roster does not know
 
     def summary(self) -> str:
-        parts = [f"{len(self.linked)} linked", f"{len(self.upgraded)} confirmed", f"{len(self.moved)} moved to you",
-                 f"{len(self.unchanged)} already yours"]
-        text = "Battle.net: " + ", ".join(parts) + f"; {self.not_in_guild} not in the guild."
+        parts = [f"{n} {what}" for n, what in ((len(self.linked), "linked"), (len(self.upgraded), "confirmed"),
+                                               (len(self.moved), "moved to you"), (len(self.unchanged), "already yours"))
+                 if n]
+        text = "Battle.net: " + (", ".join(parts) or "no character of the guild on this account") + (
+            f"; {self.not_in_guild} not in the guild." if self.not_in_guild else ".")
         if self.conflicts:
             text += (f" {', '.join(self.conflicts)}: an officer linked {'it' if len(self.conflicts) == 1 else 'them'} "
                      "to someone else; the officers are told.")
