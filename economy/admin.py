@@ -35,6 +35,7 @@ from core.admin_tools import (
 )
 from core.discord_signin import officers
 from economy import services
+from economy.automod_form import TYPE_FIELDS, WHAT_IT_CATCHES, AutoModRuleForm
 from economy.models import (
     AutoModRule,
     BytesBalance,
@@ -318,12 +319,51 @@ class RuleTrialForm(forms.Form):
 
 @admin.register(AutoModRule)
 class AutoModRuleAdmin(ExtraViewsMixin, SettingsAdmin):
+    """A form per rule type (``economy.automod_form``): adding a rule starts by choosing its type."""
+
     extra_views = (("<uuid:rule_id>/test/", "test_view", "test"),)
     server_fields = ("guild_id",)
+    form = AutoModRuleForm
     list_display = ("__str__", "rule_type", "action", "priority", "is_active", "test_link", SERVER)
     list_filter = (server_filter(), "rule_type", "action", "is_active")
     search_fields = ("name",)
     ordering = ("guild_id", "priority")
+
+    def _rule_type(self, request: HttpRequest, obj: AutoModRule | None) -> str | None:
+        return obj.rule_type if obj is not None else request.GET.get("rule_type")
+
+    def get_fieldsets(self, request: HttpRequest, obj: AutoModRule | None = None) -> list:
+        rule_type = self._rule_type(request, obj)
+        if rule_type not in TYPE_FIELDS:
+            return [(None, {"fields": ["guild_id", "name", "action", "timeout_minutes", "priority", "is_active"]})]
+        return [
+            (None, {"fields": ["guild_id", "name", "rule_type", "action", "timeout_minutes"]}),
+            (f"What it catches: {AutoModRule.RuleType(rule_type).label}",
+             {"fields": list(TYPE_FIELDS[rule_type]), "description": WHAT_IT_CATCHES[rule_type]}),
+            ("Exemptions", {"fields": ["exempt_roles", "exempt_channels"]}),
+            ("Order", {"fields": ["priority", "is_active"]}),
+        ]
+
+    def get_form(self, request: HttpRequest, obj: AutoModRule | None = None, change: bool = False, **kwargs: Any):
+        import functools
+
+        form = super().get_form(request, obj, change, **kwargs)
+        rule_type = self._rule_type(request, obj)
+        return type(form.__name__, (form,), {"__init__": functools.partialmethod(form.__init__, rule_type=rule_type)})
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
+        """First the rule type (each has its own fields), then that type's form."""
+        if request.GET.get("rule_type") in TYPE_FIELDS:
+            return super().add_view(request, form_url, extra_context)
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        url = reverse("admin:economy_automodrule_add")
+        return TemplateResponse(request, "admin/economy/automodrule_choose_type.html", {
+            **self.admin_site.each_context(request), "title": "Add an auto-moderation rule: what should it catch?",
+            "opts": self.model._meta,
+            "types": [{"label": label, "what": WHAT_IT_CATCHES[value], "url": f"{url}?rule_type={value}"}
+                      for value, label in AutoModRule.RuleType.choices],
+        })
 
     @admin.display(description="test")
     def test_link(self, obj: AutoModRule) -> str:

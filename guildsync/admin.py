@@ -17,7 +17,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -287,15 +287,54 @@ class AddonUploadForm(forms.Form):
                                      "GuildSync.lua (&lt;ACCOUNT&gt;: your Battle.net account's folder)")
 
 
+class PlayerPicker(AutocompleteSelect):
+    """The player picker by name. A refused form shows it again with what was posted: a value
+    that is no player id is left out (Django's widget would look it up and fail with a 500)."""
+
+    def optgroups(self, name: str, value: list, attr: dict | None = None) -> list:
+        return super().optgroups(name, [v for v in value if str(v).isdigit() and len(str(v)) < 19], attr)
+
+
 class LinkToPlayerForm(forms.Form):
     player = forms.ModelChoiceField(
         queryset=Player.objects.order_by("display_name"), help_text="The player the selected characters belong to.",
-        widget=AutocompleteSelect(PlayerCharacter._meta.get_field("player"), admin.site))
+        widget=PlayerPicker(PlayerCharacter._meta.get_field("player"), admin.site),
+        error_messages={"required": "Choose the player by name.",
+                        "invalid_choice": "That player does not exist (any more): choose one from the list."})
+
+
+def link_page(model_admin: admin.ModelAdmin, request: HttpRequest, *, obj, title: str, subject: str,
+              explanation: str, help_text: str, button: str, link: Callable[[Player], str],
+              back: str) -> HttpResponse:
+    """A one-object "link to a player" page (the character page's and the issue page's fix):
+    a player picker by name; on POST the link runs through the identity service (``link``
+    returns the sentence for the success message) and the officer goes back to ``back``."""
+    if not model_admin.has_view_permission(request, obj) or not request.user.has_perm("guildsync.change_wowcharacter"):
+        raise PermissionDenied
+    form = LinkToPlayerForm(request.POST if request.method == "POST" else None)  # an empty POST is refused too
+    form.fields["player"].help_text = help_text
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                sentence = link(form.cleaned_data["player"])
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                model_admin.message_user(request, sentence, messages.SUCCESS)
+                return HttpResponseRedirect(back)
+        status = 400
+    return TemplateResponse(request, "admin/guildsync/link_one.html", {
+        **model_admin.admin_site.each_context(request), "title": title, "opts": model_admin.model._meta,
+        "original": obj, "subject": subject, "explanation": explanation, "form": form, "button": button,
+        "media": model_admin.media + form.media, "back": back,
+    }, status=status)
 
 
 @admin.register(WowCharacter)
 class WowCharacterAdmin(ExtraViewsMixin, admin.ModelAdmin):
     extra_views = (("composition/", "composition_view", "composition"),
+                   ("<int:character_id>/link/", "link_view", "link"),
                    ("upload-addon/", "upload_addon_view", "upload_addon"),
                    ("run-matching/", "run_matching_view", "run_matching_now"),
                    ("run-integrity-check/", "run_integrity_check_view", "run_integrity_check_now"))
@@ -306,6 +345,7 @@ class WowCharacterAdmin(ExtraViewsMixin, admin.ModelAdmin):
     search_fields = ["character_name", "realm_slug", "addon_note", "addon_officer_note"]
     actions = ["link_to_player", "run_matching_now", "run_integrity_check_now"]
     change_list_template = "admin/guildsync/wowcharacter/change_list.html"
+    change_form_template = "admin/guildsync/wowcharacter/change_form.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # characters come from Blizzard and the addon
@@ -338,6 +378,28 @@ class WowCharacterAdmin(ExtraViewsMixin, admin.ModelAdmin):
             "characters": queryset.select_related("wow_class"), "opts": self.model._meta,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         })
+
+    def link_view(self, request: HttpRequest, character_id: int) -> HttpResponse:
+        """The character page's "Link to a player": one character, the player chosen by name."""
+        character = WowCharacter.objects.filter(pk=character_id).select_related("player_link__player").first()
+        if character is None:
+            raise Http404("No such character.")
+        current = getattr(character, "player_link", None)
+
+        def link(player: Player) -> str:
+            identity_engine.link_character(character.pk, player_id=player.pk, actor=officers.actor(request.user))
+            return f"{character} is now linked to {player} (a manual link, which matching never changes)."
+
+        return link_page(self, request, obj=character, title=f"Link {character} to a player", subject=str(character),
+                         explanation=(f"Now linked to {current.player}: choosing another player moves it."
+                                      if current else "Not linked to any player yet."),
+                         help_text="The player who plays this character.", button="Link to this player",
+                         link=link, back=reverse("admin:guildsync_wowcharacter_change", args=[character.pk]))
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict | None = None) -> HttpResponse:
+        return super().change_view(request, object_id, form_url, {
+            **(extra_context or {}), "can_link": request.user.has_perm("guildsync.change_wowcharacter")})
 
     @admin.action(description="Run matching now", permissions=["change"])
     def run_matching_now(self, request: HttpRequest, queryset=None) -> None:
@@ -459,7 +521,7 @@ class RoleChangeInline(ReadOnlyInline):
 
 
 @admin.register(AuditIssue)
-class AuditIssueAdmin(ReadOnlyAdmin):
+class AuditIssueAdmin(ExtraViewsMixin, ReadOnlyAdmin):
     list_display = ["issue_type", "severity", "summary", "character_link", "discord_link", "player_link",
                     "first_detected", "last_seen", "resolution", "reported_at"]
     list_filter = [OpenFilter, "issue_type", "severity", "resolution"]
@@ -467,9 +529,43 @@ class AuditIssueAdmin(ReadOnlyAdmin):
     search_fields = ["summary", "wow_character__character_name", "discord_user__username",
                      "discord_user__display_name", "player__display_name"]
     exclude = ["issue_hash", "details"]  # an internal key: the type and summary say what the issue is
-    readonly_fields = [details_column()]  # the details with members, channels and roles by name
+    readonly_fields = ["how_to_fix", details_column()]  # the details with members, channels and roles by name
     actions = ["resolve", "dismiss"]
     inlines = [RoleChangeInline]
+    extra_views = (("<int:issue_id>/fix/", "fix_view", "fix"),)
+    change_form_template = "admin/guildsync/auditissue/change_form.html"
+
+    @admin.display(description="How to fix it")
+    def how_to_fix(self, obj: AuditIssue) -> str:
+        return integrity_checker.HOW_TO_FIX.get(obj.issue_type, "")
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict | None = None) -> HttpResponse:
+        issue = AuditIssue.objects.filter(pk=object_id).only("issue_type", "resolved_at").first() \
+            if str(object_id).isdigit() else None
+        fixable = (issue is not None and issue.resolved_at is None and issue.issue_type in integrity_checker.FIXABLE
+                   and request.user.has_perm("guildsync.change_wowcharacter"))
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "can_fix": fixable})
+
+    def fix_view(self, request: HttpRequest, issue_id: int) -> HttpResponse:
+        """The issue page's "Fix this issue": the player chosen by name is linked to the issue's
+        character or Discord member (``integrity_checker.fix_issue``), which closes the issue."""
+        issue = AuditIssue.objects.filter(pk=issue_id).select_related("wow_character", "discord_user").first()
+        if issue is None:
+            raise Http404("No such issue.")
+        if issue.issue_type == "orphan_discord":
+            subject, help_text = f"Discord member {issue.discord_user}", "The player this Discord member is."
+        else:
+            subject, help_text = f"character {issue.wow_character}", "The player who plays this character."
+
+        def fix(player: Player) -> str:
+            closed = integrity_checker.fix_issue(issue.pk, player_id=player.pk, actor=officers.actor(request.user))
+            return f"Fixed: {closed.resolution_note}. The issue is closed (fixed by {closed.resolved_by})."
+
+        return link_page(self, request, obj=issue, title=f"Fix: {issue.summary}", subject=subject,
+                         explanation=integrity_checker.HOW_TO_FIX.get(issue.issue_type, ""), help_text=help_text,
+                         button="Link and close the issue", link=fix,
+                         back=reverse("admin:guildsync_auditissue_change", args=[issue.pk]))
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         # no edit form; the actions below need the officer's change permission

@@ -294,15 +294,17 @@ class AuditIssue(models.Model):
         ERROR = "error", "Error"
 
     class IssueType(models.TextChoices):
-        ORPHAN_WOW = "orphan_wow", "Character in no player"
-        ORPHAN_DISCORD = "orphan_discord", "Ranked Discord member in no player"
-        RANK_MISMATCH = "rank_mismatch", "Guild rank and Discord role differ"
-        STALE_CHARACTER = "stale_character", "Character not seen by Blizzard lately"
+        # plain words for officers (the dashboard, filters, the issue page); the codes stay internal
+        ORPHAN_WOW = "orphan_wow", "Character not linked to a player"
+        ORPHAN_DISCORD = "orphan_discord", "Discord member with a guild role but no characters"
+        RANK_MISMATCH = "rank_mismatch", "In-game rank and Discord role differ"
+        STALE_CHARACTER = "stale_character", "Character not updated by Blizzard lately"
         BATTLENET_CONFLICT = "battlenet_conflict", "Battle.net proof disagrees with an officer's link"
 
     class Resolution(models.TextChoices):
         RESOLVED = "resolved", "Resolved by an officer"
         DISMISSED = "dismissed", "Dismissed by an officer"
+        FIXED = "fixed", "Fixed by an officer's change"
         AUTO = "auto", "Condition disappeared"
 
     issue_type = models.CharField(max_length=32, db_index=True, choices=IssueType.choices,
@@ -330,6 +332,9 @@ class AuditIssue(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.CharField(max_length=150, blank=True,
                                    help_text="Officer username, or 'auto' when the condition disappeared.")
+    resolution_note = models.CharField(
+        max_length=255, blank=True,
+        help_text="What closed it, when a change did (e.g. 'Aeldor-argent-dawn linked to Aelindra').")
     reported_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

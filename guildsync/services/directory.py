@@ -3,7 +3,9 @@
 Every app stores Discord servers, channels and roles as bare snowflakes (a balance's guild, an
 Ark alliance's channels, a role reward). The bot records their names as it sees them:
 GUILD_CREATE at start-up and GUILD_UPDATE (``record_server`` with the server's channels and
-roles), CHANNEL_CREATE/UPDATE (``record_channels``); the Discord role sync keeps roles. The
+roles; ``discord_sync.on_server_seen`` adds the members), CHANNEL_CREATE/UPDATE
+(``record_channels``), CHANNEL_DELETE (``record_channel_deleted``); the Discord role sync keeps
+roles. The listeners are in ``guildsync/discord_commands.py``. The
 admin reads them through ``name_expression`` (an annotation, one query for a whole page) or
 ``labels_for`` (one query per kind for a set of ids), never one query per row.
 """
@@ -65,6 +67,21 @@ def record_channels(channels: Iterable[Mapping[str, Any]], *, server_id: int | N
     DiscordChannel.objects.bulk_create(changed, update_conflicts=True, unique_fields=["discord_id"],
                                        update_fields=["name", "server_id", "updated_at"])
     return len(changed)
+
+
+DELETED = " (deleted)"
+
+
+def record_channel_deleted(channel_id: int) -> bool:
+    """CHANNEL_DELETE: the channel keeps its name on the pages that still mention it (a raid's
+    old sign-up channel), marked "(deleted)". Returns whether a row changed."""
+    with transaction.atomic():
+        row = DiscordChannel.objects.select_for_update().filter(discord_id=int(channel_id)).first()
+        if row is None or row.name.endswith(DELETED):
+            return False
+        row.name = row.name[:NAME_LENGTH - len(DELETED)] + DELETED
+        row.save(update_fields=["name", "updated_at"])
+    return True
 
 
 def _record_roles(roles: Iterable[Mapping[str, Any]]) -> None:

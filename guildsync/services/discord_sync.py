@@ -117,8 +117,11 @@ def _values(member: Mapping[str, Any], rank_roles: list[tuple[int, str]], now: d
     }
 
 
-def sync_discord_members(members: Iterable[Mapping[str, Any]]) -> DiscordSyncStats:
-    """Mirror the full member list: upsert everyone listed, mark everyone else departed.
+def sync_discord_members(members: Iterable[Mapping[str, Any]], *, complete: bool = True) -> DiscordSyncStats:
+    """Mirror the member list: upsert everyone listed and, when the list is ``complete`` (the
+    REST sync's), mark everyone else departed. The gateway's list at start-up
+    (``on_server_seen``) is upserted without departures: a reconnect must never mark members
+    gone on the strength of a partial list.
 
     The diff is computed in memory against one read of the table, then applied with bulk
     writes, so a 5,000-member server costs a handful of queries, not one per member.
@@ -154,7 +157,7 @@ def sync_discord_members(members: Iterable[Mapping[str, Any]]) -> DiscordSyncSta
                 stats.updated += 1
             else:
                 stats.unchanged += 1
-        departed = [u for d, u in existing.items() if d not in seen and u.is_present]
+        departed = [u for d, u in existing.items() if d not in seen and u.is_present] if complete else []
         for user in departed:
             user.is_present = False
             user.removed_at = now
@@ -162,6 +165,22 @@ def sync_discord_members(members: Iterable[Mapping[str, Any]]) -> DiscordSyncSta
         DiscordUser.objects.bulk_create(to_create, batch_size=1000)
         DiscordUser.objects.bulk_update(to_update + departed, SYNCED_FIELDS, batch_size=1000)
     return stats
+
+
+def on_server_seen(server: Mapping[str, Any]) -> DiscordSyncStats | None:
+    """The bot saw its server (GUILD_CREATE at start-up or on joining, after discord.py fetched
+    the member chunks): the server's name, its channels' and roles' names
+    (``directory.record_server``) and its members' names and guild roles, in one transaction,
+    so admin pages show names on a real install from the bot's first minute. ``server`` is
+    ``{"id", "name", "channels": [{"id", "name"}], "roles": [...], "members": [member dicts] or
+    None}`` (``None`` when discord.py could not list every member: then no member is written)."""
+    from guildsync.services import directory
+
+    with transaction.atomic():
+        directory.record_server(server["id"], server.get("name") or "", channels=server.get("channels") or (),
+                                roles=server.get("roles") or ())
+        members = server.get("members")
+        return None if members is None else sync_discord_members(members, complete=False)
 
 
 def _upsert_one(member: Mapping[str, Any]) -> DiscordUser:

@@ -37,7 +37,7 @@ from core.disjoint_set import DisjointSet
 from core.errors import NotFoundError
 from core.reports import RunReport
 from guildsync.models import DiscordUser, IdentityChange, NotePattern, Player, PlayerCharacter, WowCharacter
-from guildsync.services import linked_roles
+from guildsync.services import integrity_checker, linked_roles
 from guildsync.services.common import GuildSyncError, lock_for_update
 
 Source = PlayerCharacter.LinkSource
@@ -478,7 +478,38 @@ def link_character(character_id: int, *, player_id: int | None = None, discord_u
             action=IdentityChange.Action.MOVE if moved_from else IdentityChange.Action.LINK, actor=actor,
             character=character, player=player, previous_player=moved_from, summary=summary[:255])
         linked_roles.queue_changed()
+        integrity_checker.close_fixed(actor=actor, note=summary, character_ids=[character.pk],
+                                      discord_user_ids=[player.discord_user_id] if player.discord_user_id else [])
     return link
+
+
+def link_discord_user(discord_user_id: int, *, player_id: int, actor: str = "") -> Player:
+    """An officer says which player a Discord member is (the fix of "Discord member with a
+    guild role but no characters"). The player must not have another Discord account, and the
+    member must not belong to another player: both refusals name who. Closes the member's
+    open issues that this fixes, in the same transaction."""
+    actor = _actor(actor)
+    with transaction.atomic():
+        lock_for_update("matching")
+        user = DiscordUser.objects.filter(pk=discord_user_id).first()
+        if user is None:
+            raise IdentityNotFoundError(f"Discord user #{discord_user_id} does not exist.")
+        player = Player.objects.select_for_update().filter(pk=player_id).first()
+        if player is None:
+            raise IdentityNotFoundError(f"Player #{player_id} does not exist.")
+        owner = Player.objects.filter(discord_user=user).exclude(pk=player.pk).first()
+        if owner is not None:
+            raise GuildSyncError(f"{user} already belongs to the player {owner}; nothing was changed.")
+        if player.discord_user_id not in (None, user.pk):
+            raise GuildSyncError(f"{player} already has the Discord account {player.discord_user}; "
+                                 f"nothing was changed.")
+        summary = f"Discord member {user} linked to {player}"
+        if player.discord_user_id is None:
+            Player.objects.filter(pk=player.pk).update(discord_user=user)
+        integrity_checker.close_fixed(actor=actor, note=summary, discord_user_ids=[user.pk])
+        linked_roles.queue_changed()
+    player.refresh_from_db()
+    return player
 
 
 def check_player(player: Player) -> None:
@@ -514,6 +545,11 @@ def save_player(player: Player, actor: str = "") -> Player:
             PlayerCharacter.objects.get_or_create(
                 character_id=player.main_character_id,
                 defaults={"player": player, "link_source": Source.MANUAL, "confidence": 1.0})
+        # an officer who gave the player a Discord account or a main fixed those issues
+        integrity_checker.close_fixed(
+            actor=(actor or "officer").strip()[:150], note=f"{player} edited: Discord account and main character set",
+            character_ids=[player.main_character_id] if player.main_character_id else [],
+            discord_user_ids=[player.discord_user_id] if player.discord_user_id else [])
     return player
 
 

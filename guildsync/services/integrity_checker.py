@@ -17,6 +17,12 @@ Each condition has a hash (type + the ids and values that define it). A run:
 - closes open issues whose condition disappeared (``resolution = auto``);
 - plans Discord role changes for open ``rank_mismatch`` issues of mapped ranks
   (``role_plans.plan_role_changes``; automatic mappings are queued in the same transaction).
+
+An officer's change that removes a condition closes its issue at once, in the change's
+transaction (``close_fixed``: resolution ``fixed``, who and what), instead of leaving it open
+until the next run: linking a character to a player (``identity_engine.link_character``, from
+the issue page, the character page, the bulk action or the API) and linking a Discord member
+to a player (``identity_engine.link_discord_user``). ``fix_issue`` is the issue page's action.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from core.reports import RunReport
@@ -39,6 +45,21 @@ from guildsync.services.common import GuildSyncError, lock_for_update
 Severity = AuditIssue.Severity
 Resolution = AuditIssue.Resolution
 CHECKS = ("orphan_wow", "orphan_discord", "rank_mismatch", "stale_character", "battlenet_conflict")
+
+# What an officer does about each type, in the issue page's words.
+HOW_TO_FIX = {
+    "orphan_wow": "Link the character to the player who plays it (Fix this issue). Matching links it by itself "
+                  "when a guild note names the player's Discord account.",
+    "orphan_discord": "Link the member to the player they are (Fix this issue), or link one of their characters "
+                      "to them from the character's page.",
+    "rank_mismatch": "Apply the planned Discord role changes listed below (Discord role changes), or change the "
+                     "in-game rank; the issue closes itself at the next check once both agree.",
+    "stale_character": "Nothing to link: Blizzard has not returned this character lately (renamed, moved or "
+                       "deleted?). Dismiss the issue if the character is gone for good.",
+    "battlenet_conflict": "If the Battle.net account is right, link the character to the player of the member who "
+                          "proved it (Fix this issue); if the officer's link is right, dismiss the issue.",
+}
+FIXABLE = ("orphan_wow", "orphan_discord", "battlenet_conflict")
 
 
 def stale_days() -> int:
@@ -75,7 +96,7 @@ class IntegrityResult(RunReport):
 def find_orphan_wow() -> list[Finding]:
     rows = WowCharacter.objects.filter(removed_at__isnull=True, player_link__isnull=True).values_list(
         "id", "character_name", "realm_slug", "guild_rank__name")
-    return [Finding("orphan_wow", issue_hash("orphan_wow", cid), f"{name}-{realm} is in no player",
+    return [Finding("orphan_wow", issue_hash("orphan_wow", cid), f"{name}-{realm} is not linked to a player",
                     wow_character_id=cid, details={"character": f"{name}-{realm}", "rank": rank})
             for cid, name, realm, rank in rows]
 
@@ -210,3 +231,50 @@ def close_issues(issue_ids: list[int], resolution: str, actor: str) -> int:
     with transaction.atomic():
         return AuditIssue.objects.filter(pk__in=issue_ids, resolved_at__isnull=True).update(
             resolved_at=timezone.now(), resolved_by=actor[:150], resolution=resolution)
+
+
+def close_fixed(*, actor: str, note: str, character_ids: list[int] = (), discord_user_ids: list[int] = ()) -> int:
+    """Close the open issues an officer's change has just fixed (in the caller's transaction):
+    ``orphan_wow`` of these characters once they are linked to a player, ``orphan_discord`` of
+    these Discord users once they belong to a player. The condition is gone, so the same
+    condition coming back later opens a new issue. Returns the issues closed."""
+    now = timezone.now()
+    fixed = Q(pk__in=[])
+    if character_ids:
+        fixed |= Q(issue_type="orphan_wow", wow_character_id__in=list(character_ids),
+                   wow_character__player_link__isnull=False)
+        fixed |= Q(issue_type="battlenet_conflict", wow_character_id__in=list(character_ids),
+                   wow_character__player_link__player__discord_user_id=F("discord_user_id"))
+    if discord_user_ids:
+        fixed |= Q(issue_type="orphan_discord", discord_user_id__in=list(discord_user_ids),
+                   discord_user__player__isnull=False)
+    ids = list(AuditIssue.objects.filter(fixed, resolved_at__isnull=True).values_list("pk", flat=True))
+    return AuditIssue.objects.filter(pk__in=ids).update(
+        resolved_at=now, resolved_by=actor[:150], resolution=Resolution.FIXED, resolution_note=note[:255],
+        condition_cleared_at=now)
+
+
+def fix_issue(issue_id: int, *, player_id: int, actor: str) -> AuditIssue:
+    """The issue page's "Fix this issue": link the issue's character (``orphan_wow``,
+    ``battlenet_conflict``) or Discord member (``orphan_discord``) to the player the officer chose; the link closes the issue
+    (``close_fixed``). Other types are not fixed by a link: the refusal says what fixes them."""
+    from guildsync.services import identity_engine
+
+    with transaction.atomic():
+        issue = AuditIssue.objects.select_for_update().filter(pk=issue_id).first()
+        if issue is None:
+            raise GuildSyncError(f"Issue #{issue_id} does not exist.")
+        if issue.resolved_at is not None:
+            raise GuildSyncError(f"This issue is already closed ({issue.get_resolution_display().lower()} by "
+                                 f"{issue.resolved_by}); nothing was changed.")
+        if issue.issue_type not in FIXABLE:
+            raise GuildSyncError(f"{issue.get_issue_type_display()} is not fixed by linking a player. "
+                                 f"{HOW_TO_FIX.get(issue.issue_type, '')}")
+        if issue.issue_type in ("orphan_wow", "battlenet_conflict"):
+            identity_engine.link_character(issue.wow_character_id, player_id=player_id, actor=actor)
+        else:
+            identity_engine.link_discord_user(issue.discord_user_id, player_id=player_id, actor=actor)
+        issue.refresh_from_db()
+        if issue.resolved_at is None:  # the link is made but the condition holds: say so, change nothing
+            raise GuildSyncError("The link was made but the issue's condition still holds; nothing was changed.")
+    return issue

@@ -22,7 +22,7 @@ from guildsync.models import AuditIssue
 from guildsync.services.common import GuildSyncError
 
 TITLES = {
-    "orphan_wow": "Characters in no player",
+    "orphan_wow": "Characters not linked to a player",
     "orphan_discord": "Discord members with a guild role but no characters",
     "rank_mismatch": "In-game rank ≠ Discord role",
     "stale_character": "Characters the API has not seen for a while",

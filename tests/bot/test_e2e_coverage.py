@@ -38,6 +38,12 @@ GATEWAY_EVENT_OF = {
     "on_guild_role_update": "GUILD_ROLE_UPDATE",
     "on_guild_role_delete": "GUILD_ROLE_DELETE",
     "on_voice_state_update": "VOICE_STATE_UPDATE",
+    "on_guild_available": "GUILD_CREATE",
+    "on_guild_join": "GUILD_CREATE",
+    "on_guild_update": "GUILD_UPDATE",
+    "on_guild_channel_create": "CHANNEL_CREATE",
+    "on_guild_channel_update": "CHANNEL_UPDATE",
+    "on_guild_channel_delete": "CHANNEL_DELETE",
 }
 
 

@@ -78,8 +78,8 @@ def test_dashboard_lists_what_needs_an_officer_and_links_to_filtered_lists(admin
     assert "DISCORD_TOKEN is not set: messages are queued but not sent." in found
     assert "30 message(s) failed for good" in found
     assert "50007: Cannot send messages to this user" in html  # why it failed
-    assert "20 × Ranked Discord member in no player" in found  # plain words, not "orphan discord"
-    assert "10 × Guild rank and Discord role differ" in found and "Blizzard lately" not in str(found)
+    assert "20 × Discord member with a guild role but no characters" in found  # plain words, not "orphan discord"
+    assert "10 × In-game rank and Discord role differ" in found and "Blizzard lately" not in str(found)
     assert "1 started match(es) awaiting a result" in found
     assert any("12/30 players, 8/15 subs" in text for text in found)
     assert any("12 accepted, 6 tentative, 6 bench, 6 absent" in text for text in found)
@@ -91,7 +91,7 @@ def test_dashboard_lists_what_needs_an_officer_and_links_to_filtered_lists(admin
         return page.context["cl"].result_count
 
     assert count_on(found["30 message(s) failed for good"]) == 30
-    assert count_on(found["20 × Ranked Discord member in no player"]) == 20
+    assert count_on(found["20 × Discord member with a guild role but no characters"]) == 20
     assert count_on(found["1 started match(es) awaiting a result"]) == 1
     assert count_on(found["Sign-ups of this raid"]) == 30
     assert count_on(found["2 Santa(s) could not be reached by DM"]) == 2

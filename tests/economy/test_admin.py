@@ -160,9 +160,8 @@ def test_rule_test_form(client, moderator, data):
 
 
 def test_rule_add_refuses_a_dangerous_regex(client, moderator):
-    response = client.post(reverse("admin:economy_automodrule_add"), {
-        "guild_id": GUILD, "name": "bad", "rule_type": "regex", "config": '{"pattern": "(a+)+$"}',
-        "action": "delete", "timeout_minutes": 10, "exempt_role_ids": "[]", "exempt_channel_ids": "[]",
+    response = client.post(reverse("admin:economy_automodrule_add") + "?rule_type=regex", {
+        "guild_id": GUILD, "name": "bad", "pattern": "(a+)+$", "action": "delete", "timeout_minutes": 10,
         "priority": 0, "is_active": "on"})
     assert response.status_code == 200 and b"nests quantifiers" in response.content
     assert not AutoModRule.objects.exists()

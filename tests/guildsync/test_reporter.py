@@ -28,7 +28,7 @@ def test_report_marks_issues_and_sends_once(fake_discord, deliver_outbox):
     assert reporter.send_new_issues_report().messages == 0  # nothing new: nothing sent
     deliver_outbox()
     [message] = fake_discord.posted(AUDIT_CHANNEL)
-    assert message["embeds"][0]["title"].startswith("Characters in no player — 3")
+    assert message["embeds"][0]["title"].startswith("Characters not linked to a player — 3")
     assert reporter.send_new_issues_report(force_full=True).issues == 3
 
 

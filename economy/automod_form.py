@@ -1,0 +1,174 @@
+"""The auto-moderation rule form of the admin: one form per rule type, with the fields that
+type needs (keywords, a pattern, a message count and window...), each validated with a plain
+message, instead of a raw JSON box. The rule's ``config`` is built from them and checked by
+``automod.validate_rule`` (the same rules the bot applies); exempt roles and channels are
+picked by name from the member directory (ids the directory does not know stay listed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from core.labels import plain_label
+from economy import automod
+from economy.models import AutoModRule
+
+# rule type → (form field, config key) pairs it needs; "invites" needs none
+TYPE_FIELDS: dict[str, tuple[str, ...]] = {
+    "keyword": ("keywords",),
+    "regex": ("pattern",),
+    "spam": ("messages", "seconds"),
+    "mention_spam": ("max_mentions",),
+    "links": ("allowed_domains",),
+    "invites": (),
+    "caps": ("min_length", "max_percent"),
+}
+ALL_TYPE_FIELDS = tuple(dict.fromkeys(f for fields in TYPE_FIELDS.values() for f in fields))
+WHAT_IT_CATCHES = {
+    "keyword": "Messages containing one of the words or phrases below.",
+    "regex": "Messages matching a regular expression (for officers who know them; keywords are simpler).",
+    "spam": "A member sending many messages in a short time.",
+    "mention_spam": "A message mentioning too many members.",
+    "links": "Links to websites other than the allowed ones.",
+    "invites": "Invitations to other Discord servers (discord.gg/…). Nothing to set.",
+    "caps": "Long messages written mostly in capitals.",
+}
+
+
+def _lines(text: str) -> list[str]:
+    return [part.strip() for line in (text or "").splitlines() for part in line.split(",") if part.strip()]
+
+
+def _directory_choices(kind: str, server_id: int | None, current: list[Any]) -> list[tuple[str, str]]:
+    """Roles or channels of the rule's server by name, plus the ids the rule already holds."""
+    from guildsync.models import DiscordChannel, DiscordRole
+    from guildsync.services.directory import names_for
+
+    if kind == "role":
+        known = list(DiscordRole.objects.filter(is_present=True).values_list("discord_id", "name"))
+    else:
+        rows = DiscordChannel.objects.exclude(name__endswith=" (deleted)")
+        if server_id:
+            rows = rows.filter(server_id=server_id)
+        known = list(rows.values_list("discord_id", "name"))
+    choices = {str(i): plain_label(kind, i, name) for i, name in known}
+    held = [str(v) for v in current or [] if str(v).isdigit()]
+    names = names_for(kind, held)
+    for value in held:
+        choices.setdefault(value, plain_label(kind, int(value), names.get(int(value))))
+    return sorted(choices.items(), key=lambda item: item[1].casefold())
+
+
+class AutoModRuleForm(forms.ModelForm):
+    keywords = forms.CharField(
+        required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 4, "cols": 50}),
+        help_text="One word or phrase per line (or separated by commas). * is a wildcard: bad* also catches badly.")
+    pattern = forms.CharField(
+        required=False, max_length=automod.MAX_PATTERN, widget=forms.TextInput(attrs={"size": 60}),
+        help_text=r"A Python regular expression, e.g. \bfree nitro\b. Patterns that could hang the bot are refused.")
+    messages = forms.IntegerField(required=False, min_value=2, max_value=automod.MAX_SPAM_MESSAGES, initial=5,
+                                  label="Messages", help_text="How many messages from one member…")
+    seconds = forms.IntegerField(required=False, min_value=1, max_value=automod.MAX_SPAM_SECONDS, initial=10,
+                                 label="Within (seconds)", help_text="…within how many seconds count as spam.")
+    max_mentions = forms.IntegerField(required=False, min_value=1, max_value=100, initial=5,
+                                      label="Most mentions allowed", help_text="A message mentioning more members "
+                                                                              "than this is caught.")
+    allowed_domains = forms.CharField(
+        required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3, "cols": 50}),
+        help_text="Websites members may link to, one per line (e.g. wowhead.com). Links to any other site are "
+                  "caught; leave empty to catch every link.")
+    min_length = forms.IntegerField(required=False, min_value=1, max_value=2000, initial=10,
+                                    label="Shortest message checked", help_text="Characters; shorter messages "
+                                                                                "(\"OK!\") are never caught.")
+    max_percent = forms.IntegerField(required=False, min_value=1, max_value=99, initial=70,
+                                     label="Capitals allowed (%)", help_text="A message with more capital letters "
+                                                                            "than this share is caught.")
+    exempt_roles = forms.MultipleChoiceField(required=False, help_text="Members with any of these roles are "
+                                                                       "never caught by this rule.")
+    exempt_channels = forms.MultipleChoiceField(required=False, help_text="Messages in these channels are never "
+                                                                          "checked by this rule.")
+
+    class Meta:
+        model = AutoModRule
+        fields = ["guild_id", "name", "rule_type", "action", "timeout_minutes", "priority", "is_active"]
+
+    def __init__(self, *args: Any, rule_type: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        instance = self.instance
+        saved = not instance._state.adding  # (a new rule has its UUID already)
+        self.rule_type = instance.rule_type if saved else rule_type
+        if self.rule_type not in TYPE_FIELDS:
+            raise ValueError(f"unknown rule type {self.rule_type!r}")  # the admin checks before building it
+        field = self.fields["rule_type"]
+        field.initial, field.disabled = self.rule_type, True
+        field.help_text = WHAT_IT_CATCHES[self.rule_type] + (" The type of a saved rule stays: add a new rule "
+                                                             "for another type." if saved else "")
+        if not saved:
+            instance.rule_type = self.rule_type
+        for name in ALL_TYPE_FIELDS:
+            if name not in TYPE_FIELDS[self.rule_type]:
+                del self.fields[name]
+        config = instance.config or {}
+        initial = {"keywords": "\n".join(config.get("keywords", [])), "pattern": config.get("pattern", ""),
+                   "messages": config.get("messages"), "seconds": config.get("seconds"),
+                   "max_mentions": config.get("max_mentions"),
+                   "allowed_domains": "\n".join(config.get("allowed_domains", [])),
+                   "min_length": config.get("min_length"),
+                   "max_percent": round(float(config["max_ratio"]) * 100) if "max_ratio" in config else None}
+        for name in TYPE_FIELDS[self.rule_type]:
+            if saved and initial.get(name) not in (None, ""):
+                self.fields[name].initial = initial[name]
+            self.fields[name].required = name != "allowed_domains"
+        server = instance.guild_id if saved else None
+        self.fields["exempt_roles"].choices = _directory_choices("role", server, instance.exempt_role_ids)
+        self.fields["exempt_channels"].choices = _directory_choices("channel", server, instance.exempt_channel_ids)
+        self.fields["exempt_roles"].initial = [str(v) for v in instance.exempt_role_ids or []]
+        self.fields["exempt_channels"].initial = [str(v) for v in instance.exempt_channel_ids or []]
+        for name in ("exempt_roles", "exempt_channels"):
+            self.fields[name].error_messages["invalid_choice"] = "%(value)s is not one of the server's known " + (
+                "roles." if name == "exempt_roles" else "channels.")
+
+    def _post_clean(self) -> None:
+        """The model's own check (``AutoModRule.clean``) speaks of JSON keys: run it only on
+        what this form's checks let through (they say the same in the form's words)."""
+        if not self._errors:
+            super()._post_clean()
+
+    def config(self) -> dict[str, Any]:
+        """The rule's config from this type's fields (cleaned values)."""
+        data = self.cleaned_data
+        if self.rule_type == "keyword":
+            return {"keywords": _lines(data.get("keywords", ""))}
+        if self.rule_type == "regex":
+            return {"pattern": data.get("pattern", "")}
+        if self.rule_type == "spam":
+            return {"messages": data.get("messages"), "seconds": data.get("seconds")}
+        if self.rule_type == "mention_spam":
+            return {"max_mentions": data.get("max_mentions")}
+        if self.rule_type == "links":
+            return {"allowed_domains": _lines(data.get("allowed_domains", ""))}
+        if self.rule_type == "caps":
+            return {"min_length": data.get("min_length"), "max_ratio": (data.get("max_percent") or 0) / 100}
+        return {}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if any(name in self.errors for name in TYPE_FIELDS[self.rule_type]):
+            return cleaned  # the field's own message says it
+        if self.rule_type == "keyword" and not _lines(cleaned.get("keywords", "")):
+            self.add_error("keywords", "Give at least one word or phrase.")
+            return cleaned
+        roles = [int(v) for v in cleaned.get("exempt_roles") or []]
+        channels = [int(v) for v in cleaned.get("exempt_channels") or []]
+        try:
+            config = automod.validate_rule(self.rule_type, self.config(), roles, channels)
+        except ValueError as exc:
+            target = TYPE_FIELDS[self.rule_type][0] if TYPE_FIELDS[self.rule_type] else None
+            self.add_error(target, str(exc))
+            return cleaned
+        self.instance.rule_type = self.rule_type
+        self.instance.config = config
+        self.instance.exempt_role_ids = roles
+        self.instance.exempt_channel_ids = channels
+        return cleaned
