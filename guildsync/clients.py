@@ -356,14 +356,28 @@ def account_characters(user_token: str, *, api_base: str | None = None, region: 
         raise BlizzardError(f"Battle.net answered {response.status_code} to the account's character list.",
                             response.status_code)
     try:
-        accounts = response.json().get("wow_accounts") or []
+        data = response.json()
+    except ValueError:
+        raise BlizzardError("Battle.net's answer was not JSON.") from None
+    return parse_account_profile(data)
+
+
+def parse_account_profile(data: Any) -> list[dict[str, Any]]:
+    """The characters of an Account Profile Summary (``wow_accounts[].characters[]``), each as
+    ``{"id", "name", "realm_slug", "realm_name", "level"}``; anything that is not that shape is a
+    ``BlizzardError`` (fuzzed: tests/members/test_battlenet_parse.py)."""
+    try:
+        accounts = data.get("wow_accounts") or []
         found = []
         for account in accounts:
             for char in account.get("characters") or []:
                 realm = char.get("realm") or {}
-                name = realm.get("name")
-                found.append({"id": int(char["id"]), "name": str(char["name"]), "realm_slug": str(realm["slug"]),
-                              "realm_name": name if isinstance(name, str) else "", "level": char.get("level")})
-    except (ValueError, TypeError, KeyError, AttributeError):
+                name, slug, level = realm.get("name"), realm["slug"], char.get("level")
+                if not isinstance(slug, str) or not isinstance(char["name"], str) or not slug or not char["name"]:
+                    raise TypeError("name and realm slug are text")
+                found.append({"id": int(char["id"]), "name": char["name"][:24], "realm_slug": slug[:64],
+                              "realm_name": name[:64] if isinstance(name, str) else "",
+                              "level": level if isinstance(level, int) and not isinstance(level, bool) else None})
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
         raise BlizzardError("Battle.net's answer was not an account profile.") from None
     return found
