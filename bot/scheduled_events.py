@@ -62,9 +62,9 @@ def prepare(rows: list[OutboxMessage]) -> dict[int, set[int]]:
     return taken
 
 
-def _moment(value: str | None) -> dt.datetime | None:
+def _moment(value: object) -> dt.datetime | None:
     try:
-        return dt.datetime.fromisoformat(value) if value else None
+        return dt.datetime.fromisoformat(value) if isinstance(value, str) and value else None
     except ValueError:
         return None
 
@@ -72,11 +72,12 @@ def _moment(value: str | None) -> dt.datetime | None:
 def is_our_event(event: dict, body: dict, bot_user_id: int | None) -> bool:
     """Is ``event`` (from the guild's list) what this create's body made? The bot created it
     (``creator_id``), and name, start, end, location and description are the body's."""
-    if bot_user_id is not None and event.get("creator_id") is not None and int(event["creator_id"]) != bot_user_id:
+    if bot_user_id is not None and event.get("creator_id") is not None and str(event["creator_id"]) != str(bot_user_id):
         return False
+    metadata = event.get("entity_metadata")
     return (event.get("name") == body["name"]
             and (event.get("description") or "") == body.get("description", "")
-            and ((event.get("entity_metadata") or {}).get("location")) == body["entity_metadata"]["location"]
+            and isinstance(metadata, dict) and metadata.get("location") == body["entity_metadata"]["location"]
             and _moment(event.get("scheduled_start_time")) == _moment(body["scheduled_start_time"])
             and _moment(event.get("scheduled_end_time")) == _moment(body["scheduled_end_time"]))
 
@@ -85,7 +86,9 @@ async def find_earlier_create(api: DiscordRest, row: OutboxMessage, taken: set[i
     """The event an earlier attempt of this create made, if Discord has it: the oldest match
     created since shortly before that attempt that no other mirror owns."""
     since_ms = int((row.uncertain_since - dt.timedelta(seconds=CLOCK_SKEW_SECONDS)).timestamp() * 1000)
-    found = [e for e in await api.list_scheduled_events(row.guild_id)
+    answer = await api.list_scheduled_events(row.guild_id)
+    listed = [e for e in answer if isinstance(e, dict) and str(e.get("id", "")).isdigit()] if isinstance(answer, list) else []
+    found = [e for e in listed
              if int(e["id"]) not in taken and (int(e["id"]) >> 22) + DISCORD_EPOCH_MS >= since_ms
              and is_our_event(e, row.payload, api.user_id)]
     return min(found, key=lambda e: int(e["id"]), default=None)

@@ -1,7 +1,7 @@
 """Raid events and Ark matches mirrored as Discord scheduled events (issue 26), delivered by the
 real delivery code against the fake Discord: created, edited, cancelled exactly once, in
 order, through races, Discord's 429 and 5xx, and a lost answer. (A worker killed -9 between
-Discord's answer and the record: test_worker.py.)"""
+Discord's answer and the record: test_scheduled_events_worker.py.)"""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ import datetime as dt
 import pytest
 from django.db import transaction
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from bot import outbox
 from bot.delivery import deliver_due
@@ -333,3 +336,36 @@ def test_the_outbox_refuses_what_discord_would(db):
     with pytest.raises(outbox.OutboxError, match="end after"):
         outbox.event_body("Raid", "x", "here", start, start)
     assert len(outbox.event_body("R" * 300, "d" * 5000, "l" * 300, start, start + dt.timedelta(hours=1))["name"]) == 100
+
+
+# -- Discord's list as a stranger could shape it ------------------------------------------------
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
+                                                                                       max_size=4), max_leaves=12)
+event_like = st.fixed_dictionaries({}, optional={
+    "id": st.one_of(st.integers(min_value=0, max_value=2**63).map(str), json_values),
+    "creator_id": json_values | st.just("1000"), "name": json_values | st.just("Raid night"),
+    "description": json_values, "entity_metadata": json_values | st.just({"location": "World of Warcraft"}),
+    "scheduled_start_time": json_values, "scheduled_end_time": json_values})
+
+
+@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(answer=st.one_of(json_values, st.lists(st.one_of(event_like, json_values), max_size=6)))
+def test_the_lookup_reads_any_answer_without_crashing(answer):
+    """Whatever Discord's list holds, the look-before-create returns one of its events or None."""
+    import asyncio
+
+    from bot.scheduled_events import find_earlier_create
+
+    class Listed:
+        user_id = 1000
+
+        async def list_scheduled_events(self, guild_id):
+            return answer
+
+    start = dt.datetime(2031, 1, 1, 20, tzinfo=dt.UTC)
+    row = OutboxMessage(kind=Kind.EVENT_CREATE, guild_id=GUILD, uncertain_since=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+                        payload=outbox.event_body("Raid night", "x", "World of Warcraft", start,
+                                                  start + dt.timedelta(hours=3)))
+    found = asyncio.run(find_earlier_create(Listed(), row, set()))
+    assert found is None or (isinstance(answer, list) and found in answer)
