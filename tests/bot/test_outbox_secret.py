@@ -17,6 +17,7 @@ from django.test import Client
 
 from bot import outbox
 from bot.models import OutboxMessage
+from bot.outbox import payload_of
 from ratmas import services
 from ratmas.models import Pairing
 from tests.ratmas import conftest as ratmas_fixtures
@@ -87,7 +88,7 @@ def test_defect10_delivery_sends_the_secret_text_whole(santa_dm, fake_discord, d
     pairing, row = santa_dm
     deliver_outbox()
     [dm] = fake_discord.dms_to(uid(1))
-    assert dm["content"] == row.payload["content"]
+    assert dm["content"] == payload_of(row)["content"]
     assert f"Your recipient: **{pairing.recipient.display_name}**" in dm["content"]
 
 

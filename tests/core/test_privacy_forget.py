@@ -16,6 +16,7 @@ from ark import services as ark
 from ark.models import Governor, Signup
 from bot import outbox
 from bot.models import OutboxMessage
+from bot.outbox import payload_of
 from core.errors import DomainError
 from core.privacy import FORGOTTEN, TOMBSTONE_ID, PrivacyError, export_member, forget_member, parts
 from economy import services as economy
@@ -282,6 +283,6 @@ def test_after_the_santas_were_told_the_santa_of_the_leaver_gets_a_new_dm(delive
     pairing = Pairing.objects.get(event=rat, santa=santa)
     assert pairing.recipient == recipient and pairing.notify_message is not None
     dm = pairing.notify_message
-    assert dm.user_id == santa.user_id and dm.secret and "recipient has changed" in dm.payload["content"]
-    assert recipient.display_name in dm.payload["content"]
+    assert dm.user_id == santa.user_id and dm.secret and "recipient has changed" in payload_of(dm)["content"]
+    assert recipient.display_name in payload_of(dm)["content"]
     assert Pairing.objects.filter(event=rat).count() == 4

@@ -13,6 +13,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from bot.models import OutboxMessage
+from bot.outbox import payload_of
 from core.admin_tools import CONFIRMED
 from ratmas import services
 from ratmas.models import Pairing, Participant
@@ -71,7 +72,7 @@ def test_confirmation_names_everyone_and_changes_nothing_then_post_repairs_the_c
     assert (santa.user_id, recipient.user_id) in after and len(after) == 3
     assert {s for s, _ in after} == {r for _, r in after}  # everyone gives once and receives once
     dm = OutboxMessage.objects.filter(user_id=santa.user_id, status="pending").get()
-    assert "recipient has changed" in dm.payload["content"] and recipient.display_name in dm.payload["content"]
+    assert "recipient has changed" in payload_of(dm)["content"] and recipient.display_name in payload_of(dm)["content"]
 
 
 def test_an_organiser_without_the_pairings_permission_reads_what_happens_not_who(officer, client, notified):
