@@ -127,3 +127,23 @@ def test_off_unless_configured(client, discord_oauth, settings):
     member_sign_in(client, discord_oauth)
     assert client.post("/accounts/battlenet/login/?process=connect").status_code == 404
     assert "me-battlenet-connect" not in client.get("/me/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_members_proving_one_character_at_once_link_it_once(run_in_parallel):
+    """Two Battle.net accounts list the same orphan character (a shared or transferred character),
+    proven at the same moment on parallel PostgreSQL connections: one link, and the other member's
+    proof becomes a conflict for officers; never two links, never an error."""
+    from guildsync.services.battlenet import link_proven_characters
+    from guildsync.services.reference import load_reference_data
+
+    load_reference_data()
+    members = [f.discord_user(f"member{i}", discord_id=MEMBER.id + i) for i in range(4)]
+    row = f.wow_character("Shared", realm="area-52", level=70)
+    char = [{"id": 99, "name": "Shared", "realm_slug": "area-52", "realm_name": "Area 52", "level": 70}]
+    results = run_in_parallel(lambda i: link_proven_characters(members[i].discord_id, 500 + i, char), 4)
+    assert all(not isinstance(r, BaseException) for r in results), results
+    assert PlayerCharacter.objects.filter(character=row).count() == 1
+    assert sum(len(r.linked) for r in results) == 1 and sum(len(r.conflicts) for r in results) == 3
+    assert BattlenetProof.objects.filter(character=row).count() == 4
+    assert AuditIssue.objects.filter(issue_type="battlenet_conflict", resolved_at__isnull=True).count() == 3
