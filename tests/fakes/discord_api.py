@@ -168,6 +168,7 @@ class FakeDiscord(RoleConnectionsMixin, FakeAPI):
             self.nonce_window: float | None = None
             self.held_answers: list[list] = []  # [method, compiled regex, seconds, times]
             self.scheduled_events: dict[int, dict[int, dict]] = {}  # guild -> event id -> event object
+            self.event_edits: collections.Counter[int] = collections.Counter()  # event id -> PATCHes applied
 
     def hold_answer_next(self, method: str, path_regex: str, seconds: float, *, times: int = 1) -> None:
         """Carry out the next matching request at once, then hold its answer for ``seconds``:
@@ -728,7 +729,7 @@ class FakeDiscord(RoleConnectionsMixin, FakeAPI):
                     event[key] = _iso(body[key])
             if "entity_metadata" in body and event["entity_type"] == EVENT_EXTERNAL:
                 event["entity_metadata"] = {"location": body["entity_metadata"]["location"]}
-            event["edits"] = event.get("edits", 0) + 1  # not Discord's: lets a test count the edits
+            self.event_edits[event_id] += 1
             return self.respond(200, dict(event))
 
     def delete_scheduled_event(self, rec: Recorded, guild_id: int, event_id: int) -> Response:
