@@ -191,17 +191,8 @@ def attendance_sheet(match: Match) -> dict:
 
 @admin.register(Match)
 class MatchAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
-    list_display = (
-        "__str__",
-        "alliance",
-        "ark_weekend_date",
-        "match_day",
-        "match_time_utc",
-        "status",
-        "players",
-        "subs",
-        "result",
-    )
+    # The name says weekend, day, time and alliance; beside it what an officer acts on.
+    list_display = ("match_name", "status", "players", "subs", "signups_close", "result")
     list_filter = ("status", "match_day", "result", "alliance")
     list_select_related = ("alliance",)
     search_fields = ("alliance__name", "notes")
@@ -264,6 +255,14 @@ class MatchAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
                 n_subs=Count("signups", filter=active & Q(signups__slot=Signup.Slot.SUB)),
             )
         )
+
+    @admin.display(description="Match", ordering="match_time_utc")
+    def match_name(self, obj: Match) -> str:
+        return str(obj)
+
+    @admin.display(description="Signups close", ordering="signup_close_utc")
+    def signups_close(self, obj: Match) -> str:
+        return f"{obj.signup_close_utc:%a %d %b %Y, %H:%M} UTC"
 
     @admin.display(description="Players", ordering="n_players")
     def players(self, obj) -> int:

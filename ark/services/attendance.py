@@ -116,7 +116,8 @@ class BanSuggestion:
 
     @property
     def reason(self) -> str:
-        return f"{self.no_shows} no-shows in the last {self.window} Ark matches ({self.alliance.name})"
+        return (f"{self.no_shows} no-show{'s' if self.no_shows != 1 else ''} in the last {self.window} Ark matches "
+                f"({self.alliance.name})")
 
 
 def no_show_suggestions(alliance: Alliance | None = None, now: dt.datetime | None = None) -> list[BanSuggestion]:

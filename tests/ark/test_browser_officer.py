@@ -133,7 +133,7 @@ def test_ark_officers_first_hour(admin_login, live_server, django_user_model, se
     assert page.inner_text("#select2-id_member-container").strip().lstrip("×").strip() == "Seti"
     assert "Seti (51234010)" in page.inner_text("#select2-id_governor-container")
     assert page.input_value("#id_discord_user_id") == "" and page.input_value("#id_governor_id") == ""
-    assert "1 no-shows in the last 5 Ark matches (Desert Lions)" in page.input_value("#id_reason")
+    assert "1 no-show in the last 5 Ark matches (Desert Lions)" in page.input_value("#id_reason")
     shot("ban-form-prefilled")
     with page.expect_navigation():
         page.click("input[name=_save]")
