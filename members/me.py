@@ -12,7 +12,8 @@ from allauth.socialaccount.models import SocialAccount
 from ark import conf as ark_conf
 from ark.models import Governor, ReminderPrefs
 from core.battlenet_signin.views import is_configured as battlenet_configured
-from guildsync.models import DiscordUser, PlayerCharacter
+from guildsync.models import DiscordUser, PlayerCharacter, RoleConnection
+from guildsync.services import linked_roles
 from members.models import CalendarToken
 
 
@@ -48,6 +49,9 @@ class MemberPage:
     reminders: list[ReminderChoice] = field(default_factory=list)
     battlenet_enabled: bool = False
     battlenet_account: str = ""
+    linked_roles_on: bool = False
+    linked_roles: RoleConnection | None = None
+    linked_values: dict = field(default_factory=dict)
 
 
 REMINDER_LABELS = {
@@ -93,6 +97,10 @@ def load(discord_id: int, fallback_name: str = "", login=None) -> MemberPage:
     page.governors = list(Governor.objects.filter(discord_user_id=discord_id).order_by("name"))
     page.calendar = CalendarToken.objects.filter(discord_user_id=discord_id).first()
     page.reminders_on, page.reminders = _reminders(discord_id)
+    page.linked_roles_on = linked_roles.enabled()
+    if page.linked_roles_on and user is not None:
+        page.linked_roles = RoleConnection.objects.filter(discord_user=user).first()
+        page.linked_values = linked_roles.values_for([user.pk])[user.pk]["metadata"]
     page.battlenet_enabled = battlenet_configured()
     if page.battlenet_enabled and login is not None:
         account = SocialAccount.objects.filter(user=login, provider="battlenet").first()

@@ -83,6 +83,8 @@ def test_sign_in_pushes_values_and_a_change_pushes_again(client, linked, discord
     pushed = linked.role_connections[(APP, MEMBER.id)]
     assert pushed["metadata"] == {"guild_member": "1", "verified_main": "1"} and pushed["platform_username"] == "Lunarah"
     assert push_role_connection_task(user.pk) == "unchanged"
+    card = client.get("/me/").content.decode()
+    assert 'id="me-linked-roles"' in card and "Sent to Discord" in card and "guild member\n     <strong>yes" in card
 
     # an officer links a ranked character to them: a push is queued, and the rank reaches Discord
     ranked = f.wow_character("Moonpaw", guild_rank="Officer")
