@@ -16,6 +16,8 @@ from typing import Any
 
 import discord
 from discord import app_commands
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bot import interactions
 from bot.outbox import discord_timestamp
@@ -42,6 +44,18 @@ ATTENDANCE_CHOICES = [
 ]
 
 
+ONLY_OFFICERS = gettext_lazy("Only Ark officers can do that.")
+# The slots and outcomes as the member reads them (the database keeps the English values).
+SLOT_LABELS = {"Player": gettext_lazy("Player"), "Sub": gettext_lazy("Sub")}
+RESULT_LABELS = {"Win": gettext_lazy("Win"), "Loss": gettext_lazy("Loss"), "No-show": gettext_lazy("No-show")}
+ATTENDANCE_LABELS = {"played": gettext_lazy("Played"), "no_show": gettext_lazy("No-show"),
+                     "excused": gettext_lazy("Excused")}
+
+
+def slot_label(slot: str) -> str:
+    return str(SLOT_LABELS.get(slot, slot))
+
+
 def is_officer(member: Any) -> bool:
     perms = getattr(member, "guild_permissions", None)
     if perms is not None and (perms.manage_guild or perms.administrator):
@@ -56,14 +70,15 @@ def _parse_time(text: str, what: str) -> dt.datetime:
             return dt.datetime.strptime(text.strip(), fmt).replace(tzinfo=dt.UTC)
         except ValueError:
             continue
-    raise services.ArkError(f"{what}: write the UTC time as YYYY-MM-DD HH:MM, e.g. 2030-03-09 12:00.")
+    raise services.ArkError(_("%(what)s: write the UTC time as YYYY-MM-DD HH:MM, e.g. 2030-03-09 12:00.")
+                            % {"what": what})
 
 
 def _parse_date(text: str, what: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
-        raise services.ArkError(f"{what}: write the date as YYYY-MM-DD.") from None
+        raise services.ArkError(_("%(what)s: write the date as YYYY-MM-DD.") % {"what": what}) from None
 
 
 def _ts(moment: dt.datetime) -> str:
@@ -85,17 +100,18 @@ def do_signup(user_id: int, match_id: int, governor_id: int | None = None, slot:
         slot_type=slot,
         actor_discord_id=user_id,
     )
-    return f"{s.governor.name} is signed up as **{s.slot}** for {s.match}."
+    return _("%(governor)s is signed up as **%(slot)s** for %(match)s.") % {
+        "governor": s.governor.name, "slot": slot_label(s.slot), "match": s.match}
 
 
 def do_withdraw(user_id: int, match_id: int, governor_id: int | None = None) -> str:
     s = services.withdraw(match_id=match_id, discord_user_id=user_id, governor_id=governor_id)
-    return f"{s.governor.name} left {s.match}."
+    return _("%(governor)s left %(match)s.") % {"governor": s.governor.name, "match": s.match}
 
 
 def do_checkin(user_id: int, match_id: int, governor_id: int | None = None) -> str:
     done = services.mark_checked_in(match_id=match_id, discord_user_id=user_id, governor_id=governor_id)
-    return "Checked in: " + ", ".join(s.governor.name for s in done) + "."
+    return _("Checked in: %(governors)s.") % {"governors": ", ".join(s.governor.name for s in done)}
 
 
 def do_switch(
@@ -115,13 +131,14 @@ def do_switch(
         new_governor_id=new_governor_id,
         actor_discord_id=user_id,
     )
-    return f"Switched: {s.governor.name} keeps the {s.slot} slot."
+    return _("Switched: %(governor)s keeps the %(slot)s slot.") % {"governor": s.governor.name,
+                                                                    "slot": slot_label(s.slot)}
 
 
 def do_roster(match_id: int) -> str:
     match = services.get_match(match_id)
     if match is None:
-        raise services.NotFoundError(f"Ark match #{match_id} does not exist.")
+        raise services.NotFoundError(_("Ark match #%(number)s does not exist.") % {"number": match_id})
     roster = services.get_roster(match_id)
     lines = [f"**{match}** — {_ts(match.match_time_utc)} · {match.status}"]
     for slot in ("Player", "Sub"):
@@ -130,7 +147,8 @@ def do_roster(match_id: int) -> str:
             for s in roster
             if s.slot == slot
         ]
-        lines.append(f"**{slot}s ({len(names)})**: " + (", ".join(names) or "—"))
+        heading = _("Players") if slot == "Player" else _("Subs")
+        lines.append(f"**{heading} ({len(names)})**: " + (", ".join(names) or "—"))
     return "\n".join(lines)[:1900]
 
 
@@ -147,31 +165,30 @@ def do_prefs(
                                                disable=types(disable), enable=types(enable))
     active = [t.name for t in conf.reminder_types() if not t.to_channel]
     if prefs is None:
-        return f"You get every reminder DM: {', '.join(active)}."
+        return _("You get every reminder DM: %(types)s.") % {"types": ", ".join(active)}
     wanted = [t for t in active if prefs.wants(t)]
-    return (
-        f"Reminder DMs are {'on' if prefs.dm_enabled else 'off'}. You get: {', '.join(wanted) or 'none'}."
-        f" Types: {', '.join(conf.AVAILABLE_REMINDERS)}."
-    )
+    state = _("Reminder DMs are on.") if prefs.dm_enabled else _("Reminder DMs are off.")
+    return state + " " + _("You get: %(wanted)s. Types: %(types)s.") % {
+        "wanted": ", ".join(wanted) or _("none"), "types": ", ".join(conf.AVAILABLE_REMINDERS)}
 
 
 def do_governor_register(user_id: int, governor_id: int, name: str) -> str:
     g = services.register_governor(
         governor_id=governor_id, name=name, discord_user_id=user_id, actor_discord_id=user_id
     )
-    return f"Registered {g.name} ({g.governor_id})."
+    return _("Registered %(governor)s (%(id)s).") % {"governor": g.name, "id": g.governor_id}
 
 
 def do_governor_list(user_id: int) -> str:
     govs = services.list_governors(user_id)
-    return "\n".join(f"• {g.name} ({g.governor_id})" for g in govs) or "No governor registered yet."
+    return "\n".join(f"• {g.name} ({g.governor_id})" for g in govs) or _("No governor registered yet.")
 
 
 def do_create_match(user_id: int, alliance: str, weekend: str, slot: str, notes: str = "") -> str:
     """Only a slot of the alliance's calendar, on an Ark weekend; the close follows the calendar."""
     ally = services.get_alliance(alliance)
     if ally is None:
-        raise services.NotFoundError(f"Unknown alliance {alliance!r}.")
+        raise services.NotFoundError(_("Unknown alliance %(alliance)r.") % {"alliance": alliance})
     day, start, close = services.slot_schedule(ally, _parse_date(weekend, "weekend"), slot)
     m = services.create_match(
         alliance=ally,
@@ -182,10 +199,8 @@ def do_create_match(user_id: int, alliance: str, weekend: str, slot: str, notes:
         notes=notes,
         actor_discord_id=user_id,
     )
-    return (
-        f"Created {m} — {_ts(m.match_time_utc)}, signups close {_ts(m.signup_close_utc)}. "
-        "The registration message is on its way."
-    )
+    return _("Created %(match)s — %(start)s, signups close %(close)s. The registration message is on its way.") % {
+        "match": m, "start": _ts(m.match_time_utc), "close": _ts(m.signup_close_utc)}
 
 
 def slot_choices_for(alliance: str | None, current: str = "") -> list[app_commands.Choice[str]]:
@@ -201,10 +216,11 @@ def do_attendance(user_id: int, match_id: int, governor_id: int, attendance: str
         match_id=match_id, governor_id=governor_id, attendance=attendance, actor_discord_id=user_id
     )
     record = services.governor_record(s.governor)
-    return (
-        f"{s.governor.name}: **{s.get_attendance_display()}** in {s.match}. Record: {record.played} played, "
-        f"{record.no_show} no-show, {record.excused} excused of {record.signed_up} signups."
-    )
+    return _("%(governor)s: **%(attendance)s** in %(match)s. Record: %(played)s played, %(no_show)s no-show, "
+             "%(excused)s excused of %(signed_up)s signups.") % {
+        "governor": s.governor.name, "attendance": str(ATTENDANCE_LABELS.get(s.attendance) or s.get_attendance_display()),
+        "match": s.match, "played": record.played, "no_show": record.no_show, "excused": record.excused,
+        "signed_up": record.signed_up}
 
 
 def do_amend_match(
@@ -223,12 +239,13 @@ def do_amend_match(
         notes=notes,
         actor_discord_id=user_id,
     )
-    return f"Amended {m}: {_ts(m.match_time_utc)}, signups close {_ts(m.signup_close_utc)}."
+    return _("Amended %(match)s: %(start)s, signups close %(close)s.") % {
+        "match": m, "start": _ts(m.match_time_utc), "close": _ts(m.signup_close_utc)}
 
 
 def do_cancel_match(user_id: int, match_id: int, reason: str = "") -> str:
     m = services.cancel_match(match_id=match_id, actor_discord_id=user_id, reason=reason)
-    return f"Cancelled {m}; the signed-up members get a DM."
+    return _("Cancelled %(match)s; the signed-up members get a DM.") % {"match": m}
 
 
 def do_ban_add(
@@ -248,23 +265,23 @@ def do_ban_add(
         actor_discord_id=user_id,
     )
     note = services.ban_coverage_note(b)
-    return f"Ban #{b.pk}: {b}." + (f" {note}" if note else "")
+    return _("Ban #%(number)s: %(ban)s.") % {"number": b.pk, "ban": b} + (f" {note}" if note else "")
 
 
 def do_ban_revoke(user_id: int, ban_id: int) -> str:
-    return f"Revoked: {services.revoke_ban(ban_id=ban_id, actor_discord_id=user_id)}."
+    return _("Revoked: %(ban)s.") % {"ban": services.revoke_ban(ban_id=ban_id, actor_discord_id=user_id)}
 
 
 def do_ban_list() -> str:
     bans = services.list_bans()
-    return "\n".join(f"#{b.pk} {b} — {b.reason[:80]}" for b in bans[:30])[:1900] or "No active bans."
+    return "\n".join(f"#{b.pk} {b} — {b.reason[:80]}" for b in bans[:30])[:1900] or _("No active bans.")
 
 
 def do_set_result(user_id: int, match_id: int, result: str, notes: str = "") -> str:
     m = services.set_match_result(
         match_id=match_id, result=result, result_notes=notes, actor_discord_id=user_id
     )
-    return f"Recorded **{m.result}** for {m}."
+    return _("Recorded **%(result)s** for %(match)s.") % {"result": str(RESULT_LABELS.get(m.result, m.result)), "match": m}
 
 
 def confirm_withdraw(user_id: int, match_id: int) -> interactions.Reply:
@@ -272,18 +289,17 @@ def confirm_withdraw(user_id: int, match_id: int) -> interactions.Reply:
     slot to a sub and tells the officers, so a stray click must not do it."""
     match = services.get_match(match_id)
     if match is None:
-        raise services.NotFoundError(f"Ark match #{match_id} does not exist.")
+        raise services.NotFoundError(_("Ark match #%(number)s does not exist.") % {"number": match_id})
     view = discord.ui.View(timeout=300)
     view.add_item(
         discord.ui.Button(
-            label="Yes, withdraw me", style=discord.ButtonStyle.danger, custom_id=f"ark:withdraw_confirm:{match_id}"
+            label=_("Yes, withdraw me"), style=discord.ButtonStyle.danger, custom_id=f"ark:withdraw_confirm:{match_id}"
         )
     )
     return interactions.Reply(
-        content=(
-            f"Withdraw from **{match}** ({_ts(match.match_time_utc)})? Your slot goes to the first sub "
-            "and the officers are told. Press the button to confirm, or dismiss this message."
-        ),
+        content=_("Withdraw from **%(match)s** (%(start)s)? Your slot goes to the first sub and the officers are "
+                  "told. Press the button to confirm, or dismiss this message.") % {
+            "match": match, "start": _ts(match.match_time_utc)},
         view=view,
     )
 
@@ -314,7 +330,7 @@ async def _officer(
     interaction: discord.Interaction, fn: Callable[..., str], *args: Any, **kwargs: Any
 ) -> None:
     if not is_officer(interaction.user):
-        await interactions.refuse(interaction, "Only Ark officers can do that.")
+        await interactions.refuse(interaction, ONLY_OFFICERS)
         return
     await interactions.answer(interaction, fn, *args, **kwargs)
 

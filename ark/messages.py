@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from bot.outbox import discord_timestamp
+from core.i18n import number
 
 from .models import Match, MessageRef, Signup
 
@@ -25,10 +28,10 @@ def registration_buttons(match_id: int) -> list[dict[str, Any]]:
         {
             "type": 1,
             "components": [
-                button("Join as Player", "join_player", match_id, 3),
-                button("Join as Sub", "join_sub", match_id, 1),
-                button("Leave", "leave", match_id, 4),
-                button("Switch Governor", "switch", match_id, 2),
+                button(_("Join as Player"), "join_player", match_id, 3),
+                button(_("Join as Sub"), "join_sub", match_id, 1),
+                button(_("Leave"), "leave", match_id, 4),
+                button(_("Switch Governor"), "switch", match_id, 2),
             ],
         }
     ]
@@ -39,8 +42,8 @@ def confirmation_buttons(match_id: int) -> list[dict[str, Any]]:
         {
             "type": 1,
             "components": [
-                button("Check in", "checkin", match_id, 3),
-                button("Emergency withdraw", "withdraw", match_id, 4),
+                button(_("Check in"), "checkin", match_id, 3),
+                button(_("Emergency withdraw"), "withdraw", match_id, 4),
             ],
         }
     ]
@@ -77,7 +80,7 @@ def _roster_fields(label: str, signups: list[Signup], cap: int, show_checkin: bo
     fields = []
     for start in range(0, max(len(signups), 1), FIELD_SIZE):
         chunk = signups[start : start + FIELD_SIZE]
-        name = f"{label} ({len(signups)}/{cap})" if start == 0 else f"{label} (cont.)"
+        name = f"{label} ({len(signups)}/{cap})" if start == 0 else _("%(label)s (cont.)") % {"label": label}
         fields.append({"name": name, "value": _lines(chunk, start + 1, show_checkin), "inline": True})
     return fields
 
@@ -87,13 +90,25 @@ def match_when(match: Match) -> str:
 
 
 def power_label(power: int | None) -> str:
-    """12_345_678 → "12.3M" (what officers say in game)."""
+    """12_345_678 → "12.3M" (what officers say in game; "12,3M" for a German reader)."""
     if power is None:
         return "?"
     for unit, size in (("B", 1_000_000_000), ("M", 1_000_000), ("k", 1_000)):
         if power >= size:
-            return f"{power / size:.1f}{unit}"
-    return str(power)
+            return f"{number(round(power / size, 1), 1)}{unit}"
+    return number(power)
+
+
+def day_label(match: Match) -> str:
+    return {"Sat": _("Saturday"), "Sun": _("Sunday")}.get(match.match_day) or match.get_match_day_display()
+
+
+def result_label(result: str) -> str:
+    return {"Win": _("Win"), "Loss": _("Loss"), "No-show": _("No-show")}.get(result, result)
+
+
+def footer(match: Match) -> str:
+    return _("Match #%(number)s · weekend of %(weekend)s") % {"number": match.pk, "weekend": match.ark_weekend_date}
 
 
 def render_draft(match: Match, roster: list[Signup]) -> dict[str, Any]:
@@ -109,14 +124,15 @@ def render_draft(match: Match, roster: list[Signup]) -> dict[str, Any]:
             f"{i}. {governor_label(s.governor.name)} · {power_label(s.governor.power)}" for i, s in enumerate(members, 1)
         )
         fields.append(
-            {"name": f"Team {team} ({len(members)}) · {power_label(total)}", "value": lines or "—", "inline": True}
+            {"name": _("Team %(team)s") % {"team": team} + f" ({len(members)}) · {power_label(total)}",
+             "value": lines or "—", "inline": True}
         )
     embed = {
-        "title": f"Ark of Osiris — {match.alliance.name} · Teams"[:256],
-        "description": f"**{match.get_match_day_display()}** {match_when(match)}",
+        "title": (_("Ark of Osiris — %(alliance)s · Teams") % {"alliance": match.alliance.name})[:256],
+        "description": f"**{day_label(match)}** {match_when(match)}",
         "fields": fields,
         "color": COLOURS[match.status],
-        "footer": {"text": f"Match #{match.pk} · weekend of {match.ark_weekend_date}"},
+        "footer": {"text": footer(match)},
     }
     return {"content": None, "embeds": [embed], "components": []}
 
@@ -130,26 +146,28 @@ def render(match: Match, roster: list[Signup], kind: str) -> dict[str, Any]:
     subs = [s for s in roster if s.slot == Signup.Slot.SUB]
     confirmation = kind == MessageRef.Kind.CONFIRMATION
     state = {
-        Match.Status.SCHEDULED: f"Signups close {discord_timestamp(match.signup_close_utc, 'F')} "
-        f"({discord_timestamp(match.signup_close_utc, 'R')}).",
-        Match.Status.LOCKED: "Signups are closed. Check in from 12 hours before the start.",
-        Match.Status.CANCELLED: "**This match was cancelled.**",
-        Match.Status.COMPLETED: f"Result: **{match.result}**"
+        Match.Status.SCHEDULED: _("Signups close %(when)s (%(relative)s).") % {
+            "when": discord_timestamp(match.signup_close_utc, "F"),
+            "relative": discord_timestamp(match.signup_close_utc, "R")},
+        Match.Status.LOCKED: _("Signups are closed. Check in from 12 hours before the start."),
+        Match.Status.CANCELLED: _("**This match was cancelled.**"),
+        Match.Status.COMPLETED: _("Result: **%(result)s**") % {"result": result_label(match.result)}
         + (f" — {match.result_notes}" if match.result_notes else ""),
     }[match.status]
-    description = f"**{match.get_match_day_display()}** {match_when(match)}\n{state}"
+    description = f"**{day_label(match)}** {match_when(match)}\n{state}"
     if match.notes:
         description += f"\n\n{match.notes[:1000]}"
-    fields = _roster_fields("Players", players, alliance.player_cap, confirmation) + _roster_fields(
-        "Subs", subs, alliance.sub_cap, confirmation
+    fields = _roster_fields(_("Players"), players, alliance.player_cap, confirmation) + _roster_fields(
+        _("Subs"), subs, alliance.sub_cap, confirmation
     )
-    title = f"Ark of Osiris — {alliance.name}" + (" · Confirmed roster" if confirmation else "")
+    title = (_("Ark of Osiris — %(alliance)s · Confirmed roster") if confirmation
+             else _("Ark of Osiris — %(alliance)s")) % {"alliance": alliance.name}
     embed = {
         "title": title[:256],
         "description": description,
         "fields": fields,
         "color": COLOURS[match.status],
-        "footer": {"text": f"Match #{match.pk} · weekend of {match.ark_weekend_date}"},
+        "footer": {"text": footer(match)},
     }
     if match.status == Match.Status.SCHEDULED and not confirmation:
         components = registration_buttons(match.pk)

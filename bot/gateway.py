@@ -50,7 +50,10 @@ import aiohttp
 import discord
 from discord.gateway import DiscordWebSocket, ReconnectWebSocket
 from discord.http import Route
+from django.utils import translation
+from django.utils.translation import gettext_lazy
 
+from core.i18n import SOURCE, language_of_locale
 from core.observability import report_exception
 
 log = logging.getLogger(__name__)
@@ -58,8 +61,8 @@ log = logging.getLogger(__name__)
 BASE_DELAY = 1.0  # seconds before the second reconnect in a row (the first is immediate)
 MAX_DELAY = 60.0  # the cap of the backoff
 CONNECT_TIMEOUT = 60.0  # opening a connection and reading HELLO
-UNREADABLE_INTERACTION = ("Discord sent this in a form the bot cannot read yet; the officers have the details "
-                          "in the logs. Please try again later.")
+UNREADABLE_INTERACTION = gettext_lazy("Discord sent this in a form the bot cannot read yet; the officers have "
+                                      "the details in the logs. Please try again later.")
 
 # Close codes after which reconnecting can never succeed, and what the operator must do.
 FATAL_CLOSES = {
@@ -146,8 +149,10 @@ async def answer_unreadable(bot: Any, data: dict) -> None:
     interaction_id, token, kind = data.get("id"), data.get("token"), data.get("type")
     if not isinstance(interaction_id, str | int) or not isinstance(token, str) or kind not in (2, 3, 4, 5):
         return
+    with translation.override(language_of_locale(data.get("locale")) or SOURCE):  # the member's language
+        text = str(UNREADABLE_INTERACTION)
     body: dict[str, Any] = ({"type": 8, "data": {"choices": []}} if kind == 4 else
-                            {"type": 4, "data": {"content": UNREADABLE_INTERACTION, "flags": 64}})
+                            {"type": 4, "data": {"content": text, "flags": 64}})
     route = Route("POST", "/interactions/{interaction_id}/{interaction_token}/callback",
                   interaction_id=interaction_id, interaction_token=token)
     try:

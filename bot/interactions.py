@@ -42,23 +42,27 @@ from asgiref.sync import sync_to_async
 from discord import app_commands
 from django.conf import settings
 from django.db import close_old_connections, connections
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from bot import vitals
+from core import i18n
 from core.errors import DomainError
 from core.observability import report_exception
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-FAILED = "Something went wrong on our side; the officers have the details in the logs. Please try again later."
+FAILED = _("Something went wrong on our side; the officers have the details in the logs. Please try again later.")
 # What sending an answer may raise: Discord's refusal, or the network (the answer is lost; the
 # work is done and logged either way).
 SEND_ERRORS = (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError)
 ALREADY_ACKNOWLEDGED = 40060  # Discord's JSON error code: the interaction already has its one callback
-STALE_BUTTON = "This button is no longer valid. Use the latest message or the slash command instead."
-STALE_FORM = "This form is no longer valid; run the command again."
-GUILD_ONLY = "This command only works in a server, not in direct messages."
-NOT_ALLOWED = "You are not allowed to use this command."
+STALE_BUTTON = _("This button is no longer valid. Use the latest message or the slash command instead.")
+STALE_FORM = _("This form is no longer valid; run the command again.")
+GUILD_ONLY = _("This command only works in a server, not in direct messages.")
+NOT_ALLOWED = _("You are not allowed to use this command.")
 
 
 class StaleComponentError(DomainError):
@@ -96,9 +100,12 @@ class DatabasePool:
                 self._executor = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix=f"bot-{self.name}")
             return self._executor
 
-    def _job(self, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+    def _job(self, fn: Callable[..., T], args: tuple, kwargs: dict, language: str | None = None) -> T:
         close_old_connections()
         try:
+            if language:  # the caller's language (the member's, or the server's for a public answer)
+                with translation.override(language):
+                    return fn(*args, **kwargs)
             return fn(*args, **kwargs)
         finally:
             if self._closing:
@@ -112,7 +119,7 @@ class DatabasePool:
         loop = asyncio.get_running_loop()
         self.in_flight += 1
         try:
-            return await loop.run_in_executor(self.executor(), self._job, fn, args, kwargs)
+            return await loop.run_in_executor(self.executor(), self._job, fn, args, kwargs, translation.get_language())
         finally:
             self.in_flight -= 1
 
@@ -254,7 +261,7 @@ class Reply:
 def _as_reply(result: str | Reply | None) -> Reply:
     if isinstance(result, Reply):
         return result
-    return Reply(content=(result or "Done.")[:2000])
+    return Reply(content=(result or gettext("Done."))[:2000])
 
 
 def _describe(interaction: Any) -> str:
@@ -273,7 +280,35 @@ async def respond(interaction: Any, work: Callable[[], Awaitable[str | Reply | N
 
     ``ephemeral`` is decided before the work starts (a deferral fixes it); errors are always
     ephemeral (after a public deferral the "thinking…" message is deleted and the error sent
-    as an ephemeral follow-up)."""
+    as an ephemeral follow-up).
+
+    The work and the answer run in the reader's language (``core.i18n``): an ephemeral answer
+    in the member's Discord language (``interaction.locale``), a public one in the server
+    language officers chose."""
+    language = await answer_language(interaction, ephemeral=ephemeral)
+    with translation.override(language):
+        await _respond(interaction, work, ephemeral=ephemeral)
+
+
+async def answer_language(interaction: Any, *, ephemeral: bool = True) -> str:
+    """The language of an answer: the member's own for an ephemeral one (if we ship it), else
+    the server language (read at most every few seconds, off the event loop)."""
+    if ephemeral:
+        own = i18n.language_of_locale(getattr(interaction, "locale", None))
+        if own:
+            return own
+    cached = i18n.cached_server_language()
+    if cached is not None:
+        return cached
+    try:
+        return await db(i18n.server_language)
+    except Exception:  # the database is down: the answer still goes out, in English
+        log.exception("the server language could not be read")
+        return i18n.SOURCE
+
+
+async def _respond(interaction: Any, work: Callable[[], Awaitable[str | Reply | None]], *,
+                   ephemeral: bool = True) -> None:
     # In a rush (every database thread taken) the work would only queue: acknowledge first, so
     # the acknowledgement never waits behind other members' work.
     wait = 0 if DB.backlogged else settings.DISCORD_DEFER_AFTER
@@ -296,7 +331,7 @@ async def respond(interaction: Any, work: Callable[[], Awaitable[str | Reply | N
     except Exception as exc:
         log.exception("%s failed", _describe(interaction))
         report_exception(exc, where="bot.interaction", interaction=_describe(interaction))
-        reply, failed = Reply(content=FAILED), True
+        reply, failed = Reply(content=str(FAILED)), True
     try:
         if not deferred:
             await _send(interaction, reply, ephemeral=ephemeral or failed)
@@ -344,8 +379,10 @@ async def remember_member(interaction: Any) -> None:
     guild_id = getattr(interaction, "guild_id", None)
     in_server = guild_id is not None and (not settings.DISCORD_GUILD_ID or guild_id == settings.DISCORD_GUILD_ID)
     display = getattr(user, "display_name", "")
-    await EVENTS.submit("member_seen", functools.partial(record_member, in_server=in_server), user.id, name,
-                        display if isinstance(display, str) else "")
+    locale = getattr(getattr(interaction, "locale", None), "value", "")  # the language of their DMs
+    await EVENTS.submit("member_seen", functools.partial(record_member, in_server=in_server,
+                                                         locale=locale if isinstance(locale, str) else ""),
+                        user.id, name, display if isinstance(display, str) else "")
 
 
 async def answer(interaction: Any, fn: Callable[..., str | Reply | None], *args: Any, ephemeral: bool = True,
@@ -381,24 +418,27 @@ async def choices(fn: Callable[..., list[T]], *args: Any, timeout: float = 2.0) 
 def error_text(error: app_commands.AppCommandError) -> tuple[str, bool]:
     """The member's sentence for a command error, and whether it is our fault (log the trace)."""
     if isinstance(error, app_commands.NoPrivateMessage):
-        return GUILD_ONLY, False
+        return str(GUILD_ONLY), False
     if isinstance(error, app_commands.MissingPermissions | app_commands.MissingRole | app_commands.MissingAnyRole):
-        return NOT_ALLOWED, False
+        return str(NOT_ALLOWED), False
     if isinstance(error, app_commands.CheckFailure):
-        return str(error) or NOT_ALLOWED, False
+        return str(error) or str(NOT_ALLOWED), False
     if isinstance(error, app_commands.TransformerError):
-        return f"I could not understand '{str(error.value)[:100]}' for this option.", False
+        return gettext("I could not understand '%(value)s' for this option.") % {"value": str(error.value)[:100]}, False
     if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
-        return "This command is out of date; Discord will offer the current version in a minute.", False
+        return gettext("This command is out of date; Discord will offer the current version in a minute."), False
     original = getattr(error, "original", None)
     if isinstance(original, DomainError):
         return str(original), False
-    return FAILED, True
+    return str(FAILED), True
 
 
 async def on_tree_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-    """``bot.tree.on_error``: every failure of a command answers the member ephemerally."""
-    text, ours = error_text(error)
+    """``bot.tree.on_error``: every failure of a command answers the member ephemerally, in
+    their language."""
+    with translation.override(i18n.language_of_locale(getattr(interaction, "locale", None)) or i18n.SOURCE):
+        text, ours = error_text(error)
+        text = str(text)
     if ours:
         original = getattr(error, "original", error)
         log.error("%s failed", _describe(interaction), exc_info=original)

@@ -113,6 +113,7 @@ def enqueue(
     topic: str = "",
     not_before: dt.datetime | None = None,
     secret: bool = False,
+    language: str | None = None,
 ) -> OutboxMessage:
     """Queue one Discord operation in the caller's transaction.
 
@@ -137,7 +138,7 @@ def enqueue(
         "scheduled_event": scheduled_event,
         "topic": topic,
         "secret": secret,
-        "language": translation.get_language() or "",  # what the caller rendered the payload in
+        "language": language or translation.get_language() or "",  # what the caller rendered the payload in
         "next_attempt_at": not_before or timezone.now(),
     }
     if dedupe_key:
@@ -172,9 +173,13 @@ def _kick_delivery() -> None:
 
 
 def post_message(channel_id: int, *, content: str | None = None, embeds=None, components=None,
-                 allowed_mentions=None, dedupe_key: str | None = None, topic: str = "") -> OutboxMessage:
+                 allowed_mentions=None, dedupe_key: str | None = None, topic: str = "",
+                 language: str | None = None) -> OutboxMessage:
+    """A channel post. ``language``: what it was written in when the caller rendered it outside
+    an active language (``core.i18n.post_language``); the active language by default."""
     body = message_body(content, embeds, components, allowed_mentions)
-    return enqueue(Kind.CHANNEL_MESSAGE, channel_id=channel_id, payload=body, dedupe_key=dedupe_key, topic=topic)
+    return enqueue(Kind.CHANNEL_MESSAGE, channel_id=channel_id, payload=body, dedupe_key=dedupe_key, topic=topic,
+                   language=language)
 
 
 def send_dm(user_id: int, *, content: str | None = None, embeds=None, components=None,

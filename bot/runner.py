@@ -28,6 +28,7 @@ from django.conf import settings
 
 from bot import gateway, interactions
 from bot.clients import configure_api_base
+from bot.translator import GettextTranslator
 from bot.vitals import Vitals
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,13 @@ class GuildOpsBot(commands.Bot):
     async def setup_hook(self) -> None:
         if not self.sync_only:
             self.vitals.start()
+        await self.load_commands()
+        # Every name and description in the members' languages (bot.translator): the same catalogues.
+        await self.tree.set_translator(GettextTranslator())
+        await self._sync(discord.Object(id=settings.DISCORD_GUILD_ID) if settings.DISCORD_GUILD_ID else None)
+
+    async def load_commands(self) -> None:
+        """Each app's ``discord_commands.setup(bot)``: its commands, buttons and listeners."""
         for module_name in discord_command_modules():
             module = import_module(module_name)
             setup = getattr(module, "setup", None)
@@ -84,7 +92,8 @@ class GuildOpsBot(commands.Bot):
             if hasattr(result, "__await__"):
                 await result
             self.loaded_modules.append(module_name)
-        guild = discord.Object(id=settings.DISCORD_GUILD_ID) if settings.DISCORD_GUILD_ID else None
+
+    async def _sync(self, guild: discord.Object | None) -> None:
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
         synced = await self.tree.sync(guild=guild)

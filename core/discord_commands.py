@@ -21,8 +21,12 @@ import logging
 import discord
 from discord import app_commands
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bot.interactions import SEND_ERRORS, Reply, db, refuse, register_buttons, respond
+from core import i18n
 from core.errors import DomainError
 from core.observability import report_exception
 from core.privacy import counts, parts
@@ -35,19 +39,20 @@ STATEMENT = "docs/PRIVACY.md"
 
 
 def policy_link() -> str:
-    return settings.PRIVACY_POLICY_URL or f"the privacy statement ({STATEMENT} of Guild Ops; ask an officer for it)"
+    return settings.PRIVACY_POLICY_URL or _("the privacy statement (%(file)s of Guild Ops; ask an officer for it)") % {
+        "file": STATEMENT}
 
 
 def info_text() -> str:
     rules = [rule for part in parts() for rule in part.retention_rules]
-    lines = ["🔒 **Your data in Guild Ops**",
-             "Guild Ops keeps what the server's activities need: your Discord id and names, your game characters "
-             "and sign-ups (raids, Ark), Secret Santa participation and messages, bytes and moderation cases, and "
-             "messages the bot sends you.",
-             "**How long:**", *[f"• {rule}" for rule in rules],
-             "**Your rights:** `/privacy export` sends you a copy; `/privacy forget` erases it (moderation cases "
-             "about you and Ark bans are kept as a record, without your name).",
-             f"**Policy:** {policy_link()}"]
+    lines = ["🔒 " + _("**Your data in Guild Ops**"),
+             _("Guild Ops keeps what the server's activities need: your Discord id and names, your game characters "
+               "and sign-ups (raids, Ark), Secret Santa participation and messages, bytes and moderation cases, and "
+               "messages the bot sends you."),
+             _("**How long:**"), *[f"• {rule}" for rule in rules],
+             _("**Your rights:** `/privacy export` sends you a copy; `/privacy forget` erases it (moderation cases "
+               "about you and Ark bans are kept as a record, without your name)."),
+             _("**Policy:** %(link)s") % {"link": policy_link()}]
     text = "\n".join(lines)
     for name in ("RETENTION_OUTBOX_DAYS", "RETENTION_RATMAS_DAYS", "RETENTION_MODERATION_DAYS",
                  "RETENTION_LEFT_MEMBER_DAYS", "ARK_RETENTION_DAYS"):
@@ -63,11 +68,11 @@ def export_file(user_id: int) -> tuple[str, bytes]:
     packed = gzip.compress(body)
     if len(packed) <= ATTACHMENT_LIMIT:
         return "guildops-my-data.json.gz", packed
-    raise DomainError("Your data is larger than Discord lets a bot attach: ask an officer for the file "
-                      "(admin → Privacy requests).")
+    raise DomainError(_("Your data is larger than Discord lets a bot attach: ask an officer for the file "
+                        "(admin → Privacy requests)."))
 
 
-FORGET_TEXT = ("⚠️ **Forget me** erases your data from Guild Ops and cannot be undone:\n"
+FORGET_TEXT = gettext_lazy("⚠️ **Forget me** erases your data from Guild Ops and cannot be undone:\n"
                "• your bytes balance, squad and rewards go; transfers stay for the other members as "
                "\"a forgotten member\";\n"
                "• Secret Santa: you leave events that are not over (your Santa takes your recipient); your wishlist "
@@ -77,15 +82,17 @@ FORGET_TEXT = ("⚠️ **Forget me** erases your data from Guild Ops and cannot 
                "account;\n"
                "• messages waiting for you are cancelled;\n"
                "• moderation cases about you and Ark bans are kept as a record, without your name.\n"
-               "Press the button to confirm.")
+               "Press the button to confirm.")  # noqa: E501
 
 
 def forget_receipt(user_id: int) -> str:
     record, report = process(user_id, kind="forget", source="member", actor="member")
     totals = counts(report)
-    return (f"🧾 Done. {totals['erased']} record(s) erased, {totals['anonymised']} anonymised, {totals['kept']} kept "
-            f"(moderation cases and bans, without your name). Reference: {record.target_hash[:12]} "
-            f"({record.processed_at:%Y-%m-%d %H:%M} UTC). Using Guild Ops again starts a new record.")
+    return "🧾 " + _("Done. %(erased)s record(s) erased, %(anonymised)s anonymised, %(kept)s kept (moderation cases "
+                     "and bans, without your name). Reference: %(reference)s (%(when)s UTC). Using Guild Ops again "
+                     "starts a new record.") % {
+        "erased": totals["erased"], "anonymised": totals["anonymised"], "kept": totals["kept"],
+        "reference": record.target_hash[:12], "when": f"{record.processed_at:%Y-%m-%d %H:%M}"}
 
 
 def build_group() -> app_commands.Group:
@@ -99,27 +106,28 @@ def build_group() -> app_commands.Group:
 
     @group.command(name="export", description="A copy of everything Guild Ops stores about you (a private file)")
     async def export(interaction: discord.Interaction) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        try:
-            name, body = await db(export_file, interaction.user.id)
-            await interaction.edit_original_response(
-                content="📦 Everything Guild Ops stores about you (what each part means: " + policy_link() + ").",
-                attachments=[discord.File(io.BytesIO(body), filename=name)])
-        except DomainError as exc:
-            await _finish(interaction, str(exc))
-        except Exception as exc:
-            log.exception("/privacy export failed")
-            report_exception(exc, where="bot.interaction", interaction="/privacy export")
-            await _finish(interaction, "Something went wrong on our side; please try again later.")
+        with translation.override(i18n.language_of_locale(getattr(interaction, "locale", None)) or i18n.SOURCE):
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            try:
+                name, body = await db(export_file, interaction.user.id)
+                await interaction.edit_original_response(
+                    content="📦 " + _("Everything Guild Ops stores about you (what each part means: %(link)s).") % {
+                        "link": policy_link()},
+                    attachments=[discord.File(io.BytesIO(body), filename=name)])
+            except DomainError as exc:
+                await _finish(interaction, str(exc))
+            except Exception as exc:
+                log.exception("/privacy export failed")
+                report_exception(exc, where="bot.interaction", interaction="/privacy export")
+                await _finish(interaction, _("Something went wrong on our side; please try again later."))
 
     @group.command(name="forget", description="Erase your data from Guild Ops (asks you to confirm)")
     async def forget(interaction: discord.Interaction) -> None:
-        view = discord.ui.View(timeout=None)
-        view.add_item(discord.ui.Button(label="Forget me", style=discord.ButtonStyle.danger,
-                                        custom_id=f"privacy:forget:{interaction.user.id}"))
-
-        async def work() -> Reply:
-            return Reply(content=FORGET_TEXT, view=view)
+        async def work() -> Reply:  # in the member's language (respond)
+            view = discord.ui.View(timeout=None)
+            view.add_item(discord.ui.Button(label=_("Forget me"), style=discord.ButtonStyle.danger,
+                                            custom_id=f"privacy:forget:{interaction.user.id}"))
+            return Reply(content=str(FORGET_TEXT), view=view)
         await respond(interaction, work)
 
     return group
@@ -133,10 +141,17 @@ async def _finish(interaction: discord.Interaction, text: str) -> None:
 
 
 async def on_button(interaction: discord.Interaction, custom_id: str) -> None:
-    _, action, owner = (custom_id.split(":") + ["", ""])[:3]
+    _prefix, action, owner = (custom_id.split(":") + ["", ""])[:3]
     if action != "forget" or owner != str(interaction.user.id):
-        await refuse(interaction, "This button belongs to the member who asked; use `/privacy forget` yourself.")
+        await refuse(interaction, gettext_lazy("This button belongs to the member who asked; use `/privacy forget` "
+                                               "yourself."))
         return
+    language = i18n.language_of_locale(getattr(interaction, "locale", None)) or i18n.SOURCE
+    with translation.override(language):
+        await _forget(interaction)
+
+
+async def _forget(interaction: discord.Interaction) -> None:
     await interaction.response.defer(ephemeral=True, thinking=True)
     try:
         text = await db(forget_receipt, interaction.user.id)
@@ -145,7 +160,7 @@ async def on_button(interaction: discord.Interaction, custom_id: str) -> None:
     except Exception as exc:
         log.exception("/privacy forget failed")
         report_exception(exc, where="bot.interaction", interaction="/privacy forget")
-        text = "Something went wrong on our side; nothing was erased. Please try again later."
+        text = _("Something went wrong on our side; nothing was erased. Please try again later.")
     await _finish(interaction, text)
 
 

@@ -13,15 +13,23 @@ from typing import Any
 
 import discord
 from discord import app_commands
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bot import interactions, outbox
 from bot.interactions import Reply, db, respond
+from core import i18n
 from core.errors import DomainError
+from core.i18n import number
 from economy import services
 from economy.models import SYSTEM_ID
 
 log = logging.getLogger(__name__)
 COLOUR = 0x417690
+# Moderation actions as the moderator reads them (the database keeps the codes).
+ACTIONS = {"warn": gettext_lazy("Warn"), "timeout": gettext_lazy("Timeout"), "kick": gettext_lazy("Kick"),
+           "ban": gettext_lazy("Ban"), "delete": gettext_lazy("Delete message")}
 
 bytes_group = app_commands.Group(name="bytes", description="Bytes: the server's currency", guild_only=True)
 squads_group = app_commands.Group(name="squads", description="Squads: teams with their own role", guild_only=True)
@@ -32,7 +40,7 @@ def _name(user: Any) -> str:
 
 
 def _party(user_id: int, username: str) -> str:
-    return username if user_id != SYSTEM_ID else username or "the bank"
+    return username if user_id != SYSTEM_ID else username or _("the bank")
 
 
 # -- /bytes ----------------------------------------------------------------------------------
@@ -42,8 +50,10 @@ async def balance(interaction: discord.Interaction, member: discord.Member | Non
 
     async def work() -> str:
         row = await db(services.get_or_create_balance, interaction.guild_id, target.id)
-        return (f"**{_name(target)}** has **{row.balance:,}** bytes (streak {row.streak_count}, "
-                f"received {row.total_received:,}, sent {row.total_sent:,}).")
+        return _("**%(member)s** has **%(balance)s** bytes (streak %(streak)s, received %(received)s, "
+                 "sent %(sent)s).") % {"member": _name(target), "balance": number(row.balance),
+                                       "streak": number(row.streak_count), "received": number(row.total_received),
+                                       "sent": number(row.total_sent)}
     await respond(interaction, work, ephemeral=member is None)
 
 
@@ -52,7 +62,8 @@ async def _send(interaction: discord.Interaction, receiver: Any, amount: int, re
         record = await db(services.transfer, interaction.guild_id, interaction.user.id,
                           _name(interaction.user), receiver.id, _name(receiver), amount, reason)
         suffix = f" — {record.reason}" if record.reason else ""
-        return Reply(f"{interaction.user.mention} sent **{record.amount:,}** bytes to {receiver.mention}{suffix}",
+        return Reply(_("%(giver)s sent **%(amount)s** bytes to %(receiver)s") % {
+            "giver": interaction.user.mention, "amount": number(record.amount), "receiver": receiver.mention} + suffix,
                      allowed_mentions=discord.AllowedMentions(users=[receiver]))
     await respond(interaction, work, ephemeral=False)
 
@@ -69,7 +80,8 @@ async def daily(interaction: discord.Interaction) -> None:
     async def work() -> str:
         row, streak, amount = await db(services.award_daily, interaction.guild_id, interaction.user.id,
                                        username=_name(interaction.user))
-        return f"+**{amount:,}** bytes! Streak: **{streak}** day(s). Balance: **{row.balance:,}**."
+        return _("+**%(amount)s** bytes! Streak: **%(streak)s** day(s). Balance: **%(balance)s**.") % {
+            "amount": number(amount), "streak": number(streak), "balance": number(row.balance)}
     await respond(interaction, work, ephemeral=False)
 
 
@@ -77,9 +89,9 @@ async def daily(interaction: discord.Interaction) -> None:
 async def leaderboard(interaction: discord.Interaction) -> None:
     async def work() -> Reply:
         rows = await db(services.get_leaderboard, interaction.guild_id, 10)
-        lines = [f"**{i}.** <@{r.user_id}> — {r.balance:,}" for i, r in enumerate(rows, 1)] or \
-            ["Nobody has bytes yet."]
-        return Reply(embed=discord.Embed(title="Bytes leaderboard", description="\n".join(lines), colour=COLOUR),
+        lines = [f"**{i}.** <@{r.user_id}> — {number(r.balance)}" for i, r in enumerate(rows, 1)] or \
+            [_("Nobody has bytes yet.")]
+        return Reply(embed=discord.Embed(title=_("Bytes leaderboard"), description="\n".join(lines), colour=COLOUR),
                      allowed_mentions=discord.AllowedMentions.none())
     await respond(interaction, work, ephemeral=False)
 
@@ -93,9 +105,9 @@ async def history(interaction: discord.Interaction) -> None:
         for t in rows:
             sign, other = ("-", _party(t.receiver_id, t.receiver_username)) if t.giver_id == me else \
                 ("+", _party(t.giver_id, t.giver_username))
-            lines.append(f"{outbox.discord_timestamp(t.created_at, 'd')} {sign}{t.amount:,} {other}"
+            lines.append(f"{outbox.discord_timestamp(t.created_at, 'd')} {sign}{number(t.amount)} {other}"
                          f"{' — ' + t.reason[:60] if t.reason else ''}")
-        return "\n".join(lines) or "No movements yet."
+        return "\n".join(lines) or _("No movements yet.")
     await respond(interaction, work)
 
 
@@ -103,15 +115,19 @@ async def history(interaction: discord.Interaction) -> None:
 async def info(interaction: discord.Interaction) -> None:
     async def work() -> Reply:
         config = await db(services.get_config, interaction.guild_id)
-        bonuses = ", ".join(f"{d}+ days ×{m}"
-                            for d, m in services.parse_streak_bonuses(config.streak_bonuses)) or "none"
-        rewards = ", ".join(f"<@&{r}> at {t:,}"
-                            for r, t in services.parse_role_rewards(config.role_rewards)) or "none"
-        cooldown = f"{config.transfer_cooldown_hours} h" if config.transfer_cooldown_hours else "none"
-        return Reply(embed=discord.Embed(title="Bytes", colour=COLOUR, description=(
-            f"Daily: **{config.daily_amount:,}** (streak bonuses: {bonuses})\n"
-            f"New members start with **{config.starting_balance:,}**\n"
-            f"Max transfer: **{config.max_transfer:,}**, cooldown: {cooldown}\nRole rewards: {rewards}")))
+        bonuses = ", ".join(_("%(days)s+ days ×%(factor)s") % {"days": d, "factor": number(m)}
+                            for d, m in services.parse_streak_bonuses(config.streak_bonuses)) or _("none")
+        rewards = ", ".join(_("%(role)s at %(amount)s") % {"role": f"<@&{r}>", "amount": number(t)}
+                            for r, t in services.parse_role_rewards(config.role_rewards)) or _("none")
+        cooldown = (_("%(hours)s h") % {"hours": number(config.transfer_cooldown_hours)}
+                    if config.transfer_cooldown_hours else _("none"))
+        return Reply(embed=discord.Embed(title=_("Bytes"), colour=COLOUR, description=(
+            _("Daily: **%(daily)s** (streak bonuses: %(bonuses)s)") % {"daily": number(config.daily_amount),
+                                                                      "bonuses": bonuses} + "\n"
+            + _("New members start with **%(amount)s**") % {"amount": number(config.starting_balance)} + "\n"
+            + _("Max transfer: **%(amount)s**, cooldown: %(cooldown)s") % {"amount": number(config.max_transfer),
+                                                                        "cooldown": cooldown} + "\n"
+            + _("Role rewards: %(rewards)s") % {"rewards": rewards})))
     await respond(interaction, work)
 
 
@@ -129,10 +145,14 @@ class SendBytesModal(discord.ui.Modal, title="Send Bytes"):
 
     def __init__(self, receiver: Any) -> None:
         super().__init__(custom_id=f"{SEND_BYTES}:{receiver.id}")
+        self.title = _("Send Bytes")  # in the member's language (the caller activates it)
+        self.amount.label = _("Amount")
+        self.reason.label = _("Reason")
 
 
 async def _open_send_bytes(interaction: discord.Interaction, receiver: Any) -> None:
-    modal = SendBytesModal(receiver)
+    with translation.override(i18n.language_of_locale(getattr(interaction, "locale", None)) or i18n.SOURCE):
+        modal = SendBytesModal(receiver)
     await interaction.response.send_modal(modal)
     modal.stop()  # discord.py forgets it: the submit goes through the router like any other process's
 
@@ -166,7 +186,7 @@ class _Departed:
 
 async def on_form(interaction: discord.Interaction, custom_id: str) -> None:
     """Economy's modal submits (routed by custom id, see :class:`SendBytesModal`)."""
-    prefix, _, receiver_id = custom_id.rpartition(":")
+    prefix, _sep, receiver_id = custom_id.rpartition(":")
     if prefix != SEND_BYTES or not receiver_id.isdigit() or interaction.type != discord.InteractionType.modal_submit:
         await interactions.refuse(interaction, interactions.STALE_FORM)
         return
@@ -174,7 +194,7 @@ async def on_form(interaction: discord.Interaction, custom_id: str) -> None:
     try:
         amount = int(values.get("amount", "").strip())
     except ValueError:
-        await interactions.refuse(interaction, "The amount must be a whole number of bytes.")
+        await interactions.refuse(interaction, gettext_lazy("The amount must be a whole number of bytes."))
         return
     guild = interaction.guild
     receiver = (guild.get_member(int(receiver_id)) if guild is not None else None) or _Departed(int(receiver_id))
@@ -184,14 +204,15 @@ async def on_form(interaction: discord.Interaction, custom_id: str) -> None:
 # -- /squads ---------------------------------------------------------------------------------
 def _squad_line(squad: Any) -> str:
     size = f"{squad.member_count}/{squad.max_members}" if squad.max_members else str(squad.member_count)
-    return f"**{squad.name}** <@&{squad.role_id}> — {size} members, switch {squad.switch_cost:,} bytes"
+    return _("**%(squad)s** %(role)s — %(size)s members, switch %(cost)s bytes") % {
+        "squad": squad.name, "role": f"<@&{squad.role_id}>", "size": size, "cost": number(squad.switch_cost)}
 
 
 @squads_group.command(name="list", description="All squads")
 async def squads_list(interaction: discord.Interaction) -> None:
     async def work() -> Reply:
         squads = await db(services.list_squads, interaction.guild_id)
-        return Reply("\n".join(_squad_line(s) for s in squads) or "No squads yet.",
+        return Reply("\n".join(_squad_line(s) for s in squads) or _("No squads yet."),
                      allowed_mentions=discord.AllowedMentions.none())
     await respond(interaction, work)
 
@@ -203,8 +224,9 @@ async def squads_join(interaction: discord.Interaction, name: str) -> None:
         squad = await db(services.get_squad, interaction.guild_id, name)
         joined, cost = await db(services.join_squad, interaction.guild_id, interaction.user.id, squad.pk,
                                 _name(interaction.user))
-        paid = f" for {cost:,} bytes" if cost else ""
-        return f"You joined **{joined.name}**{paid}."
+        if cost:
+            return _("You joined **%(squad)s** for %(cost)s bytes.") % {"squad": joined.name, "cost": number(cost)}
+        return _("You joined **%(squad)s**.") % {"squad": joined.name}
     await respond(interaction, work)
 
 
@@ -212,7 +234,7 @@ async def squads_join(interaction: discord.Interaction, name: str) -> None:
 async def squads_leave(interaction: discord.Interaction) -> None:
     async def work() -> str:
         squad = await db(services.leave_squad, interaction.guild_id, interaction.user.id)
-        return f"You left **{squad.name}**."
+        return _("You left **%(squad)s**.") % {"squad": squad.name}
     await respond(interaction, work)
 
 
@@ -221,7 +243,7 @@ async def squads_info(interaction: discord.Interaction, name: str) -> None:
     async def work() -> Reply:
         squad = await db(services.get_squad, interaction.guild_id, name)
         embed = discord.Embed(title=squad.name, description=(squad.description or "")[:4000], colour=COLOUR)
-        embed.add_field(name="Members", value=_squad_line(squad))
+        embed.add_field(name=_("Members"), value=_squad_line(squad))
         return Reply(embed=embed)
     await respond(interaction, work)
 
@@ -231,7 +253,7 @@ async def squads_members(interaction: discord.Interaction, name: str) -> None:
     async def work() -> Reply:
         squad = await db(services.get_squad, interaction.guild_id, name)
         members = await db(services.squad_members, squad, 50)
-        text = ", ".join(f"<@{m.user_id}>" for m in members) or "Nobody yet."
+        text = ", ".join(f"<@{m.user_id}>" for m in members) or _("Nobody yet.")
         return Reply(f"**{squad.name}**: {text}", allowed_mentions=discord.AllowedMentions.none())
     await respond(interaction, work)
 
@@ -253,7 +275,9 @@ async def _open(interaction: discord.Interaction, member: Any, action: str, reas
     async def work() -> str:
         case = await db(services.open_case, interaction.guild_id, member.id, str(member),
                         interaction.user.id, str(interaction.user), action, reason, duration_minutes=minutes)
-        return f"Case `{str(case.pk)[:8]}`: {case.get_action_display().lower()} {member.mention} — {case.reason}"
+        return _("Case %(case)s: %(action)s %(member)s — %(reason)s") % {
+            "case": f"`{str(case.pk)[:8]}`", "action": str(ACTIONS.get(case.action) or case.get_action_display()).lower(),
+            "member": member.mention, "reason": case.reason}
     await respond(interaction, work)
 
 
@@ -278,9 +302,11 @@ async def timeout(interaction: discord.Interaction, member: discord.Member,
 async def cases(interaction: discord.Interaction, member: discord.Member) -> None:
     async def work() -> str:
         rows = await db(services.list_cases, interaction.guild_id, member.id)
-        lines = [f"`{str(c.pk)[:8]}` {outbox.discord_timestamp(c.created_at, 'd')} {c.get_action_display()}"
-                 f"{' (resolved)' if c.resolved else ''} — {c.reason[:80]}" for c in rows]
-        return "\n".join(lines) or f"{member} has no cases."
+        resolved = " (" + _("resolved") + ")"
+        lines = [f"`{str(c.pk)[:8]}` {outbox.discord_timestamp(c.created_at, 'd')} "
+                 f"{ACTIONS.get(c.action) or c.get_action_display()}"
+                 f"{resolved if c.resolved else ''} — {c.reason[:80]}" for c in rows]
+        return "\n".join(lines) or _("%(member)s has no cases.") % {"member": member}
     await respond(interaction, work)
 
 

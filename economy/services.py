@@ -27,9 +27,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Model, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bot import outbox
 from bot.models import OutboxMessage
+from core import i18n
 from core.errors import DomainError
 from economy import automod
 from economy.models import (
@@ -532,6 +534,19 @@ def _join_default_squad(guild_id: int, user_id: int) -> Squad | None:
 
 
 # -- moderation ------------------------------------------------------------------------------
+def moderation_dm(action: str, expires_at: dt.datetime | None, reason: str) -> str:
+    """The DM a member gets for a moderation action, in the active language."""
+    if expires_at:
+        until = outbox.discord_timestamp(expires_at, "F")
+        text = {"timeout": _("You were timed out until %(until)s. Reason: %(reason)s"),
+                "ban": _("You were banned until %(until)s. Reason: %(reason)s")}.get(action)
+        if text:
+            return text % {"until": until, "reason": reason}
+    text = {"warn": _("You were warned. Reason: %(reason)s"), "timeout": _("You were timed out. Reason: %(reason)s"),
+            "kick": _("You were kicked. Reason: %(reason)s"), "ban": _("You were banned. Reason: %(reason)s")}[action]
+    return text % {"reason": reason}
+
+
 def open_case(guild_id: int, user_id: int, user_tag: str, moderator_id: int, moderator_tag: str, action: str,
               reason: str, *, duration_minutes: int | None = None, channel_id: int | None = None,
               message_id: int | None = None, rule: AutoModRule | None = None,
@@ -570,11 +585,9 @@ def open_case(guild_id: int, user_id: int, user_tag: str, moderator_id: int, mod
             outbox.delete_message(channel_id, message_id, reason=audit, dedupe_key=f"{key}:delete",
                                   topic="economy.moderation")
         if action != ModerationAction.DELETE:
-            verb = {"warn": "You were warned", "timeout": "You were timed out", "kick": "You were kicked",
-                    "ban": "You were banned"}[action]
-            until = f" until {outbox.discord_timestamp(expires_at, 'F')}" if expires_at else ""
-            outbox.send_dm(user_id, content=f"{verb}{until}. Reason: {reason}"[:2000], dedupe_key=f"{key}:dm",
-                           topic="economy.moderation_dm")
+            with i18n.for_member(user_id):  # a DM: the member's last-seen language
+                outbox.send_dm(user_id, content=moderation_dm(action, expires_at, reason)[:2000],
+                               dedupe_key=f"{key}:dm", topic="economy.moderation_dm")
         if action == ModerationAction.TIMEOUT:
             outbox.timeout_member(guild_id, user_id, expires_at, reason=audit, dedupe_key=f"{key}:timeout",
                                   topic="economy.moderation")

@@ -16,6 +16,9 @@ from typing import Any
 
 import discord
 from discord import app_commands
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bot.interactions import db, respond
 from ratmas import services
@@ -35,12 +38,12 @@ def is_organiser(member: Any, event: Event | None) -> bool:
 
 async def _event(interaction: discord.Interaction, *, organiser: bool = False) -> Event:
     if interaction.guild_id is None:
-        raise services.RatmasError("Use this command in a server.")
+        raise services.RatmasError(_("Use this command in a server."))
     event = await db(services.get_active_event, interaction.guild_id)
     if event is None:
-        raise services.RatmasError("There is no Ratmas in progress on this server.")
+        raise services.RatmasError(_("There is no Ratmas in progress on this server."))
     if organiser and not is_organiser(interaction.user, event):
-        raise services.RatmasError("Only Ratmas organisers (the managing role or Manage Server) can do that.")
+        raise services.RatmasError(_("Only Ratmas organisers (the managing role or Manage Server) can do that."))
     return event
 
 
@@ -62,7 +65,7 @@ def build_group() -> app_commands.Group:
         async def work() -> str:
             event = await _event(interaction)
             await db(services.join, event, interaction.user.id, interaction.user.display_name, wishlist)
-            return "🎄 You're in! Set or change your wishlist any time with `/ratmas wishlist`."
+            return "🎄 " + _("You're in! Set or change your wishlist any time with `/ratmas wishlist`.")
         await respond(interaction, work)
 
     @group.command(name="leave", description="Leave the Ratmas (while signups are open)")
@@ -70,7 +73,7 @@ def build_group() -> app_commands.Group:
         async def work() -> str:
             event = await _event(interaction)
             await db(services.leave, event, interaction.user.id)
-            return "You have left this Ratmas."
+            return _("You have left this Ratmas.")
         await respond(interaction, work)
 
     @group.command(name="wishlist", description="Set your wishlist link (empty to clear it)")
@@ -79,7 +82,9 @@ def build_group() -> app_commands.Group:
         async def work() -> str:
             event = await _event(interaction)
             saved = await db(services.update_wishlist, event, interaction.user.id, url)
-            return f"Wishlist {'set to ' + saved.wishlist_url if saved.wishlist_url else 'cleared'}."
+            if saved.wishlist_url:
+                return _("Wishlist set to %(url)s.") % {"url": saved.wishlist_url}
+            return _("Wishlist cleared.")
         await respond(interaction, work)
 
     @group.command(name="message-recipient", description="Send your recipient an anonymous message")
@@ -88,7 +93,7 @@ def build_group() -> app_commands.Group:
         async def work() -> str:
             event = await _event(interaction)
             await db(services.message_recipient, event, interaction.user.id, text)
-            return "📨 Sent anonymously to your recipient."
+            return "📨 " + _("Sent anonymously to your recipient.")
         await respond(interaction, work)
 
     @group.command(name="message-santa", description="Send your Secret Santa a message")
@@ -97,7 +102,7 @@ def build_group() -> app_commands.Group:
         async def work() -> str:
             event = await _event(interaction)
             await db(services.message_santa, event, interaction.user.id, text)
-            return "📨 Sent to your Secret Santa."
+            return "📨 " + _("Sent to your Secret Santa.")
         await respond(interaction, work)
 
     # ----------------------------------------------------------------- organisers
@@ -114,8 +119,8 @@ def build_group() -> app_commands.Group:
                     managing_role: discord.Role | None = None) -> None:
         async def work() -> str:
             if interaction.guild_id is None:
-                raise services.RatmasError("Use this command in a server.")
-            _, reopened = await db(
+                raise services.RatmasError(_("Use this command in a server."))
+            _event_row, reopened = await db(
                 services.open_signups, interaction.guild_id,
                 may_organise=lambda event: is_organiser(interaction.user, event),
                 signup_deadline=signup_deadline, purchase_deadline=purchase_deadline, reveal_date=reveal_date,
@@ -123,28 +128,30 @@ def build_group() -> app_commands.Group:
                 participant_role_id=participant_role.id if participant_role else None,
                 managing_role_id=managing_role.id if managing_role else None)
             if reopened:
-                return "🔓 Signups are open again."
-            return "🎄 Ratmas created; signups are open and announced in this channel."
+                return "🔓 " + _("Signups are open again.")
+            return "🎄 " + _("Ratmas created; signups are open and announced in this channel.")
         await respond(interaction, work)
 
-    def lifecycle(name: str, description: str, action: Callable[[Event], Any], done: str) -> None:
+    def lifecycle(name: str, *, description: str, action: Callable[[Event], Any], done: Any) -> None:
         async def callback(interaction: discord.Interaction) -> None:
             async def work() -> str:
                 event = await _event(interaction, organiser=True)
                 result = await db(action, event)
-                return done + (f" {result}" if result is not None and not isinstance(result, Event) else "")
+                return str(done) + (f" {result}" if result is not None and not isinstance(result, Event) else "")
             await respond(interaction, work)
 
         group.add_command(app_commands.Command(name=name, description=description, callback=callback))
 
-    lifecycle("lock", "Organisers: close signups", lambda e: services.set_status(e, Event.Status.LOCKED),
-              "🔒 Signups locked.")
-    lifecycle("notify", "Organisers: DM every Santa their recipient (again for failed ones)",
-              services.notify_santas, "🎅 Notifications:")
-    lifecycle("complete", "Organisers: end the Ratmas and thank everyone", services.complete_event,
-              "🎁 Ratmas completed.")
-    lifecycle("cancel", "Organisers: cancel the Ratmas", lambda e: services.set_status(e, Event.Status.CANCELLED),
-              "❌ Ratmas cancelled.")
+    lifecycle("lock", description="Organisers: close signups",
+              action=lambda e: services.set_status(e, Event.Status.LOCKED),
+              done=format_lazy("🔒 {}", gettext_lazy("Signups locked.")))
+    lifecycle("notify", description="Organisers: DM every Santa their recipient (again for failed ones)",
+              action=services.notify_santas, done=format_lazy("🎅 {}", gettext_lazy("Notifications:")))
+    lifecycle("complete", description="Organisers: end the Ratmas and thank everyone", action=services.complete_event,
+              done=format_lazy("🎁 {}", gettext_lazy("Ratmas completed.")))
+    lifecycle("cancel", description="Organisers: cancel the Ratmas",
+              action=lambda e: services.set_status(e, Event.Status.CANCELLED),
+              done=format_lazy("❌ {}", gettext_lazy("Ratmas cancelled.")))
 
     @group.command(name="match", description="Organisers: draw the pairings (secret; dry run only checks)")
     @app_commands.describe(dry_run="Only check that a valid draw exists", avoid_previous="Avoid last time's pairs")
@@ -152,7 +159,7 @@ def build_group() -> app_commands.Group:
         async def work() -> str:
             event = await _event(interaction, organiser=True)
             plan = await db(services.generate_pairings, event, avoid_previous=avoid_previous, dry_run=dry_run)
-            return plan.summary() + ("" if dry_run else " Send the DMs with `/ratmas notify`.")
+            return plan.summary() + ("" if dry_run else " " + _("Send the DMs with `/ratmas notify`."))
         await respond(interaction, work)
 
     @group.command(name="exclude", description="Organisers: stop someone drawing someone else")
@@ -164,9 +171,12 @@ def build_group() -> app_commands.Group:
             event = await _event(interaction, organiser=True)
             if remove:
                 await db(services.remove_exclusion, event, giver.id, receiver.id)
-                return f"Exclusion {giver.display_name} → {receiver.display_name} removed."
+                return _("Exclusion %(giver)s → %(receiver)s removed.") % {
+                    "giver": giver.display_name, "receiver": receiver.display_name}
             saved = await db(services.add_exclusion, event, giver.id, receiver.id, both_ways)
-            return f"Exclusion saved: {giver.display_name} {'↮' if saved.both_ways else '↛'} {receiver.display_name}."
+            return _("Exclusion saved: %(giver)s %(arrow)s %(receiver)s.") % {
+                "giver": giver.display_name, "arrow": "↮" if saved.both_ways else "↛",
+                "receiver": receiver.display_name}
         await respond(interaction, work)
 
     @group.command(name="sync", description="Organisers: make participants match the participant role")
@@ -175,14 +185,14 @@ def build_group() -> app_commands.Group:
             event = await _event(interaction, organiser=True)
             role = interaction.guild.get_role(event.participant_role_id) if event.participant_role_id else None
             if role is None:
-                raise services.RatmasError("This Ratmas has no participant role to sync from.")
+                raise services.RatmasError(_("This Ratmas has no participant role to sync from."))
             members = [(m.id, m.display_name) for m in role.members if not m.bot]
             diff = await db(services.sync_participants_from_role, event, members)
-            lines = [f"Synced with @{role.name}: {diff}."]
+            lines = [_("Synced with @%(role)s: %(diff)s.") % {"role": role.name, "diff": diff}]
             if diff.added:
-                lines.append(f"Added: {', '.join(diff.added)[:800]}")
+                lines.append(_("Added: %(names)s") % {"names": ", ".join(diff.added)[:800]})
             if diff.removed:
-                lines.append(f"Removed: {', '.join(diff.removed)[:800]}")
+                lines.append(_("Removed: %(names)s") % {"names": ", ".join(diff.removed)[:800]})
             return "\n".join(lines)
         await respond(interaction, work)
 

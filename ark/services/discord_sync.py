@@ -6,9 +6,11 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Q
+from django.utils import translation
 
 from bot import outbox
 from bot.models import OutboxMessage
+from core import i18n
 
 from ..messages import render
 from ..models import (
@@ -85,7 +87,10 @@ def _sync_message(match: Match, kind: str, *, repost: bool = False) -> MessageRe
     version = match.roster_version
     if ref is not None and ref.rendered_version == version and not repost:
         return ref
-    body = render(match, get_roster(match.pk), kind)
+    # A public post: the server language; an edit keeps the post's own unless officers changed it since.
+    language = i18n.post_language(None if ref is None or repost else ref.post_outbox)
+    with translation.override(language):
+        body = render(match, get_roster(match.pk), kind)
     post_failed = (
         ref is not None
         and ref.message_id is None
@@ -112,6 +117,7 @@ def _sync_message(match: Match, kind: str, *, repost: bool = False) -> MessageRe
             components=body["components"],
             dedupe_key=f"ark:{kind}:{match.pk}:{posts}",
             topic=f"ark.{kind}",
+            language=language,
         )
         ref, _ = MessageRef.objects.update_or_create(
             match=match,

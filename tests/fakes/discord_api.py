@@ -69,6 +69,7 @@ from typing import Any
 
 from werkzeug import Response
 
+from tests.fakes.discord_command_rules import command_errors, invalid_form_body
 from tests.fakes.discord_role_connections import RoleConnectionsMixin
 from tests.fakes.http import FakeAPI, Recorded
 
@@ -454,6 +455,10 @@ class FakeDiscord(RoleConnectionsMixin, FakeAPI):
         })
 
     def put_commands(self, rec: Recorded, app_id: int, guild_id: int) -> Response:
+        # Discord's validation, localizations included (tests/fakes/discord_command_rules.py):
+        # one invalid entry refuses the whole sync.
+        if errors := command_errors(rec.json or []):
+            return self.respond(400, invalid_form_body(errors))
         commands = []
         for i, cmd in enumerate(rec.json or []):
             # Discord answers context-menu commands (types 2, 3) with an empty description.

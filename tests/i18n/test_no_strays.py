@@ -1,0 +1,178 @@
+"""No stray user-facing string: every sentence a member or an officer reads is marked for
+translation (``gettext``/``_``, ``gettext_lazy``, ``format_lazy``; ``{% translate %}`` in
+templates), found by an AST scan of the Python files and a scan of the templates below.
+
+Scope: only the files already marked (:data:`MARKED`, a list that grows). This round marked
+the bot's Discord side (every ``*/discord_commands.py``, ``bot/interactions.py``,
+``bot/gateway.py``), the Ark public posts (``ark/messages.py``), the moderation DM
+(``economy/services.py``'s ``moderation_dm``) and the language pages and links of the admin.
+The domain apps' admin, services and templates were being changed by other engineers at the
+same time; they are marked, and added here, after they land (issue #27).
+
+What counts as user-facing: a string literal (or f-string) with at least two words, outside a
+docstring, a gettext call, a logging call, an error report, a comparison or a subscript, and
+not a ``name=``/``description=`` of a slash command, option or choice: discord.py wraps those
+in ``locale_str`` itself and ``bot/command_strings.py`` carries them to the catalogues
+(``tests/i18n/test_discord_localizations.py`` checks that). Single words are not caught (a
+label such as "Players" looks like an identifier to a scan); the catalogue tests and the
+end-to-end tests cover the ones that matter. :data:`ALLOWED` is the reviewed exception list.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(settings.BASE_DIR)
+
+MARKED = [
+    "ark/discord_commands.py",
+    "core/discord_commands.py",
+    "economy/discord_commands.py",
+    "ratmas/discord_commands.py",
+    "raids/discord_commands.py",
+    "members/discord_commands.py",
+    "guildsync/discord_commands.py",
+    "bot/interactions.py",
+    "bot/gateway.py",
+    "ark/messages.py",
+    "core/i18n.py",
+]
+MARKED_FUNCTIONS = {"economy/services.py": {"moderation_dm"}}  # files otherwise not marked yet
+MARKED_TEMPLATES = ["templates/admin/base_site.html", "templates/admin/core/language.html"]
+
+# (file, scope) → why the sentences there stay as they are. A scope is the name of an enclosing
+# function or class, or of the module-level constant the text is assigned to.
+ALLOWED: dict[tuple[str, str], str] = {
+    ("bot/gateway.py", "FATAL_CLOSES"): "the operator's sentences: runbot stops with them in its log (English)",
+    ("bot/gateway.py", "stay_connected"): "the reconnect loop's log wording",
+    ("bot/interactions.py", "_describe"): "an interaction's label in log lines",
+    ("ratmas/discord_commands.py", "MEMBER_HELP"): "the /ratmas description: discord.py's locale_str",
+    ("economy/discord_commands.py", "SendBytesModal"):
+        "the class keyword title discord.py requires; __init__ sets the member's translated title",
+    ("ark/messages.py", "reminder_text"):
+        "channel reminders: their templates are officers' settings (ark.conf), marked when the ark work lands",
+}
+
+GETTEXT = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy",
+           "gettext_noop", "format_lazy"}
+QUIET_CALLS = {"describe", "rename", "choices", "report_exception", "Route", "getattr", "setattr", "hasattr", "split", "rpartition", "partition",
+               "startswith", "endswith", "replace", "strftime", "strptime", "fromisoformat", "warn"}
+LOGGERS = {"log", "logger", "logging"}
+NOT_SHOWN_KEYWORDS = {"name", "description", "custom_id", "topic", "dedupe_key", "where", "interaction", "event",
+                      "thread_name_prefix", "filename", "reason", "help"}
+PHRASE = re.compile(r"[A-Za-z]{2,}[,.;:!?]?\s+[A-Za-z]{2,}")
+PLACEHOLDER = re.compile(r"{[^{}]*}")
+
+
+def _call_name(call: ast.Call) -> str:
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
+def _is_logging(call: ast.Call) -> bool:
+    func = call.func
+    return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in LOGGERS
+
+
+def _text(node: ast.AST) -> str:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) else "{" + ast.unparse(v.value) + "}"
+                       for v in node.values if isinstance(v, ast.Constant | ast.FormattedValue))
+    return ""
+
+
+def _scopes(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> set[str]:
+    names = set()
+    for parent in _ancestors(node, parents):
+        if isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(parent.name)
+        elif isinstance(parent, ast.Assign):
+            names |= {t.id for t in parent.targets if isinstance(t, ast.Name)}
+    return names
+
+
+def strays(source: str, only: set[str] | None = None, allowed: set[str] = frozenset()) -> list[str]:
+    tree = ast.parse(source)
+    parents: dict[ast.AST, ast.AST] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+    found = []
+    for node in ast.walk(tree):
+        text = _text(node)
+        if not text or not PHRASE.search(PLACEHOLDER.sub(" ", text)) or isinstance(parents.get(node), ast.JoinedStr):
+            continue
+        parent, child, quiet = parents.get(node), node, False
+        if isinstance(parent, ast.Expr):
+            continue  # a docstring or a bare expression
+        while parent is not None:
+            if isinstance(parent, ast.Call) and (_call_name(parent) in GETTEXT | QUIET_CALLS or _is_logging(parent)) or isinstance(parent, ast.keyword) and parent.arg in NOT_SHOWN_KEYWORDS or isinstance(parent, ast.Compare | ast.Subscript | ast.Assert) or (
+                    isinstance(parent, ast.Dict) and child in parent.keys):
+                quiet = True
+            elif isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef) and child in parent.decorator_list:
+                quiet = True  # @app_commands.describe(...), @...command(...): discord.py's locale_str
+            elif isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef) and only is not None \
+                    and parent.name not in only:
+                quiet = True
+            if quiet:
+                break
+            child, parent = parent, parents.get(parent)
+        if only is not None and not any(isinstance(p, ast.FunctionDef) and p.name in only
+                                        for p in _ancestors(node, parents)):
+            continue
+        if not quiet and not (_scopes(node, parents) & allowed):
+            found.append(text)
+    return found
+
+
+def _ancestors(node: ast.AST, parents: dict[ast.AST, ast.AST]):
+    while node in parents:
+        node = parents[node]
+        yield node
+
+
+def test_no_unmarked_sentence_in_the_marked_python_files():
+    problems = []
+    for name in MARKED:
+        allowed = {scope for (file, scope) in ALLOWED if file == name}
+        problems += [f"{name}: {text[:90]!r}" for text in strays((ROOT / name).read_text(encoding="utf-8"),
+                                                                  allowed=allowed)]
+    for name, functions in MARKED_FUNCTIONS.items():
+        for text in strays((ROOT / name).read_text(encoding="utf-8"), only=functions):
+            problems.append(f"{name}: {text[:90]!r}")
+    assert not problems, "unmarked user-facing strings (wrap them in gettext):\n" + "\n".join(problems)
+
+
+TAGS = re.compile(r"{%\s*blocktranslate.*?{%\s*endblocktranslate\s*%}|{%.*?%}|{{.*?}}|{#.*?#}|<[^>]*>", re.S)
+
+
+def template_strays(text: str) -> list[str]:
+    return [line.strip() for line in TAGS.sub("\n", text).splitlines()
+            if re.search(r"[A-Za-z]{2,}", line) and line.strip() not in ("&rsaquo;", "/")]
+
+
+def test_no_unmarked_text_in_the_marked_templates():
+    problems = {name: template_strays((ROOT / name).read_text(encoding="utf-8")) for name in MARKED_TEMPLATES}
+    assert not any(problems.values()), problems
+
+
+def test_the_scan_finds_what_it_should():
+    """The scan itself: an unmarked reply is caught; a marked one, a log line, a docstring and a
+    command description are not."""
+    source = '''
+def f(x):
+    """A docstring with words."""
+    log.info("a log line with words %s", x)
+    ok = _("Marked words here.")
+    @group.command(name="sign", description="Sign up for a match")
+    async def g(): pass
+    return f"You joined {x} just now."
+'''
+    assert strays(source) == ["You joined {x} just now."]
+    assert template_strays("<p>{% translate 'Fine words' %}</p>\n<p>Stray words</p>") == ["Stray words"]
