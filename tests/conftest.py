@@ -156,12 +156,17 @@ def _quiet_outbox(settings):
 @pytest.fixture(autouse=True)
 def _server_language_read_afresh():
     """``core.i18n`` keeps the server language for a few seconds per process: each test reads
-    its own database's setting (English unless the test chooses another)."""
+    its own database's setting (English unless the test chooses another), and starts in English."""
+    from django.utils import translation
+
     from core.i18n import forget_server_language
 
     forget_server_language()
     yield
     forget_server_language()
+    # A request through the test client (LocaleMiddleware, an officer's choice) activates its
+    # language on this thread; the next test starts in English again.
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
