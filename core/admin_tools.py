@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 
 from core.errors import DomainError
@@ -57,6 +57,45 @@ class ServiceFormMixin:
 
     def save_model(self, request, obj, form, change) -> None:
         """Already saved by the service, during the form's validation."""
+
+
+class SaysWhatChangedMixin:
+    """A change page's success message says what changed ("Saved “Raid night”: title, start
+    time; 2 attendance rows changed, 1 added."), not Django's "was changed successfully": the
+    officer sees at once whether the edit was the one they meant. Built from Django's own change
+    message (field labels, inline rows), so it says exactly what the history records."""
+
+    def construct_change_message(self, request: HttpRequest, form: Any, formsets: Any, add: bool = False) -> list:
+        message = super().construct_change_message(request, form, formsets, add)
+        request._guildops_change = message  # read by message_user below, in the same request
+        return message
+
+    @staticmethod
+    def describe_change(obj: Any, message: list) -> str:
+        fields: list[str] = []
+        rows: dict[tuple[str, str], int] = {}
+        for part in message:
+            for verb, detail in part.items():
+                if verb == "changed" and "name" not in detail:
+                    fields += [str(f).lower() for f in detail.get("fields", [])]
+                elif "name" in detail:
+                    rows[(str(detail["name"]), verb)] = rows.get((str(detail["name"]), verb), 0) + 1
+        said = [", ".join(fields)] if fields else []
+        said += [f"{n} {name} row{'s' if n != 1 else ''} {verb}" for (name, verb), n in rows.items()]
+        return f"Saved “{obj}”: " + ("; ".join(said) if said else "nothing changed") + "."
+
+    def message_user(self, request: HttpRequest, message: Any, level: int = messages.INFO, *args: Any,
+                     **kwargs: Any) -> None:
+        change = getattr(request, "_guildops_change", None)
+        if change is not None and level == messages.SUCCESS and "was changed successfully" in str(message):
+            obj = getattr(request, "_guildops_changed_object", None)
+            message = self.describe_change(obj if obj is not None else "", change) + str(message).split(
+                "successfully.", 1)[-1]
+        super().message_user(request, message, level, *args, **kwargs)
+
+    def response_change(self, request: HttpRequest, obj: Any) -> HttpResponse:
+        request._guildops_changed_object = obj
+        return super().response_change(request, obj)
 
 
 class ExtraViewsMixin:

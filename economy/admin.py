@@ -24,6 +24,7 @@ from core.admin_tools import (
     ExtraViewsMixin,
     MemberNamesMixin,
     ReadOnlyAdmin,
+    SaysWhatChangedMixin,
     actor_column,
     confirm_first,
     directory_column,
@@ -53,7 +54,7 @@ SERVER = directory_column("server", "guild_id", "server")
 MEMBER = member_column("user_id")
 
 
-class SettingsAdmin(DomainErrorPagesMixin, MemberNamesMixin, admin.ModelAdmin):
+class SettingsAdmin(SaysWhatChangedMixin, DomainErrorPagesMixin, MemberNamesMixin, admin.ModelAdmin):
     """Officer-edited settings, validated and saved by ``services.save_settings``."""
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:

@@ -28,6 +28,7 @@ from core.admin_tools import (
     MemberNamesMixin,
     ReadOnlyAdmin,
     ReadOnlyInline,
+    SaysWhatChangedMixin,
     ServiceFormMixin,
     actor_column,
     details_column,
@@ -64,7 +65,7 @@ def _admin_link(obj, label: str | None = None) -> str:
     return format_html('<a href="{}">{}</a>', url, label or str(obj))
 
 
-class ServiceWritesAdmin(DomainErrorPagesMixin, admin.ModelAdmin):
+class ServiceWritesAdmin(SaysWhatChangedMixin, DomainErrorPagesMixin, admin.ModelAdmin):
     """Configuration rows officers (or superusers) edit: saved and deleted through the
     services, list_editable included (Django calls save_model for those too)."""
 
@@ -135,7 +136,7 @@ class GuildRankForm(forms.ModelForm):
 
 
 @admin.register(GuildRank)
-class GuildRankAdmin(ServiceFormMixin, admin.ModelAdmin):
+class GuildRankAdmin(SaysWhatChangedMixin, ServiceFormMixin, admin.ModelAdmin):
     """Ranks 0–9 exist once each (the roster's numbers): officers name them and list the
     Discord roles that count as each; the addon's upload names placeholders."""
 
@@ -214,7 +215,7 @@ class PlayerForm(forms.ModelForm):
 
 
 @admin.register(Player)
-class PlayerAdmin(DomainErrorPagesMixin, admin.ModelAdmin):
+class PlayerAdmin(SaysWhatChangedMixin, DomainErrorPagesMixin, admin.ModelAdmin):
     list_display = ["display_name", "discord_user", "main_character", "guild_rank", "characters", "is_active",
                     "on_raid_hiatus"]
     list_filter = ["is_active", "on_raid_hiatus", "auto_invite_events", "guild_rank"]
@@ -283,8 +284,11 @@ OpenFilter = null_filter("status", "open", "resolved_at", "Open", "Closed")
 class AddonUploadForm(forms.Form):
     file = forms.FileField(label="SavedVariables file",
                            # help texts are HTML: "<ACCOUNT>" would vanish as an unknown tag
-                           help_text="World of Warcraft/_retail_/WTF/Account/&lt;ACCOUNT&gt;/SavedVariables/"
-                                     "GuildSync.lua (&lt;ACCOUNT&gt;: your Battle.net account's folder)")
+                           help_text="The GuildSync addon's export of the guild roster and notes. In game, open "
+                                     "the guild roster, then type /reload (or log out) so that WoW writes the file; "
+                                     "then upload World of Warcraft/_retail_/WTF/Account/&lt;ACCOUNT&gt;/"
+                                     "SavedVariables/GuildSync.lua, where &lt;ACCOUNT&gt; is your account's folder "
+                                     "(a number such as 123456789#1, or your account name).")
 
 
 class PlayerPicker(AutocompleteSelect):
@@ -656,7 +660,7 @@ class RankRoleMappingForm(forms.ModelForm):
 
 
 @admin.register(RankRoleMapping)
-class RankRoleMappingAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
+class RankRoleMappingAdmin(SaysWhatChangedMixin, MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
     """Officers map a guild rank to a Discord role (picked from the roles the Discord sync
     saw; its name is shown, its id stored) and choose off / planned / automatic."""
 

@@ -16,7 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from core.admin_tools import DomainErrorPagesMixin, ExtraViewsMixin, member_label, run_for_each
+from core.admin_tools import (
+    DomainErrorPagesMixin,
+    ExtraViewsMixin,
+    SaysWhatChangedMixin,
+    member_label,
+    run_for_each,
+)
 from core.admin_tools import ServiceFormMixin as CoreServiceFormMixin
 from core.discord_signin import officers
 from core.errors import DomainError
@@ -58,7 +64,7 @@ class ServiceFormMixin(DomainErrorPagesMixin, CoreServiceFormMixin):
 
 
 @admin.register(RaidSeason)
-class RaidSeasonAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
+class RaidSeasonAdmin(SaysWhatChangedMixin, ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
     extra_views = (("<int:season_id>/attendance/", "attendance_view", "attendance"),)
     list_display = ["name", "start_date", "end_date", "is_active", "event_count", "report_link"]
     list_filter = ["is_active"]
@@ -114,7 +120,7 @@ class RaidSeasonAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
 
 
 @admin.register(RecurringEvent)
-class RecurringEventAdmin(ServiceFormMixin, admin.ModelAdmin):
+class RecurringEventAdmin(SaysWhatChangedMixin, ServiceFormMixin, admin.ModelAdmin):
     list_display = ["label", "event_type", "day_of_week", "default_start_time", "timezone",
                     "default_duration_minutes", "composition", "discord_channel_id", "raid_helper_template_id",
                     "is_active"]
@@ -216,7 +222,7 @@ class AddAttendanceInline(admin.TabularInline):
 
 
 @admin.register(RaidEvent)
-class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
+class RaidEventAdmin(SaysWhatChangedMixin, ServiceFormMixin, admin.ModelAdmin):
     list_display = ["title", "event_date", "start_time_utc", "season", "booking_state", "auto_booked",
                     "raid_helper_link", "attendance_count", "wcl_state"]
     list_filter = [BookingFilter, "auto_booked", "season", "recurring_event"]
@@ -224,19 +230,21 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
     search_fields = ["title", "=raid_helper_event_id"]
     date_hierarchy = "event_date"
     autocomplete_fields = ["season", "recurring_event"]
-    readonly_fields = ["raid_helper_state", "live_roster", "auto_booked", "next_booked_at", "next_event",
+    readonly_fields = ["origin", "raid_helper_state", "live_roster", "next_booked_at", "next_event",
                        "signups_imported_at", "last_import", "wcl_import", "raid_helper_payload", "created_at"]
-    # For officers: what the event is and its roster first (the attendance rows follow); the
-    # booking, import and push bookkeeping read-only and folded away at the end.
+    # For officers: what the event is and its roster first, then the attendance rows (the
+    # inlines); the import and booking bookkeeping read-only, folded away after them (the
+    # "collapse" fieldsets: admin/raids/raidevent/change_form.html renders them last). One word
+    # per fact: how the event was made is said once ("origin"), and the Raid-Helper state agrees.
     fieldsets = [
         (None, {"fields": ["title", "event_date", "start_time_utc", "end_time_utc", "season", "recurring_event",
-                           "live_roster"]}),
-        ("Raid-Helper and Warcraft Logs", {"fields": ["raid_helper_state", "raid_helper_event_id",
-                                                      "discord_channel_id", "last_import", "wcl_import"]}),
-        ("Bookkeeping (read-only)", {"classes": ["collapse"], "fields": [
-            "auto_booked", "next_booked_at", "next_event", "signups_imported_at", "raid_helper_payload",
-            "created_at"]}),
+                           "origin", "live_roster"]}),
+        ("Raid-Helper", {"fields": ["raid_helper_state", "raid_helper_event_id", "discord_channel_id"]}),
+        ("Imports and bookkeeping (read-only)", {"classes": ["collapse"], "fields": [
+            "last_import", "wcl_import", "next_booked_at", "next_event", "signups_imported_at",
+            "raid_helper_payload", "created_at"]}),
     ]
+    change_form_template = "admin/raids/raidevent/change_form.html"
     inlines = [RaidAttendanceInline, AddAttendanceInline]
     actions = ["book_next_now", "import_signups", "mark_accepted_attended", "import_wcl_attendance"]
     service_fields = services.EVENT_FIELDS
@@ -261,6 +269,16 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
     @admin.display(description="attendance", ordering="n_attendance")
     def attendance_count(self, obj: RaidEvent) -> int:
         return getattr(obj, "n_attendance", 0)
+
+    @admin.display(description="Made by")
+    def origin(self, obj: RaidEvent) -> str:
+        """How the event came to be, said once (the list's "auto booked" column, in words)."""
+        if obj is None or obj.pk is None:
+            return "—"
+        if obj.auto_booked:
+            night = f" for the raid night {obj.recurring_event}" if obj.recurring_event_id else ""
+            return f"The auto-booking job{night}."
+        return "An officer (entered or booked here by hand)."
 
     @admin.display(description="Live roster")
     def live_roster(self, obj: RaidEvent) -> str:
@@ -349,7 +367,7 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
                                    f"{obj.raid_helper_pushed_at:%a %d %b %Y %H:%M}", link)
             return link
         if not obj.raid_helper_pending:
-            return "Not on Raid-Helper (an event entered by hand: add its Raid-Helper id if it has one)."
+            return "Not on Raid-Helper: add its Raid-Helper id below if it has one there."
         if obj.start_time_utc <= timezone.now():
             return "Never pushed to Raid-Helper: it started before Raid-Helper was configured."
         if obj.raid_helper_push_error:
@@ -452,7 +470,7 @@ class RaidEventAdmin(ServiceFormMixin, admin.ModelAdmin):
 
 
 @admin.register(RaidAttendance)
-class RaidAttendanceAdmin(DomainErrorPagesMixin, admin.ModelAdmin):
+class RaidAttendanceAdmin(SaysWhatChangedMixin, DomainErrorPagesMixin, admin.ModelAdmin):
     """Browse attendance across events; edits happen on the event's page."""
 
     list_display = ["player", "status", "source", "signup_push", "attended", "attended_source", "signed_up", "event"]
@@ -475,7 +493,7 @@ class RaidAttendanceAdmin(DomainErrorPagesMixin, admin.ModelAdmin):
 
 
 @admin.register(RaidHelperSettings)
-class RaidHelperSettingsAdmin(ServiceFormMixin, admin.ModelAdmin):
+class RaidHelperSettingsAdmin(SaysWhatChangedMixin, ServiceFormMixin, admin.ModelAdmin):
     """One row. The API key is never shown: only whether RAID_HELPER_API_KEY is set."""
 
     fieldsets = [

@@ -154,3 +154,10 @@ def test_after_the_run_commands_setup_an_officer_saves_the_raid_helper_key(tmp_p
         page.click("input[name=_save]")
     assert "was added successfully" in page.locator("ul.messagelist").inner_text()
     assert secrets.get_secret("RAID_HELPER_API_KEY") == "rh-key-from-the-browser"
+    # stored encrypted, and never shown back: not on the list, not on its page, not in the form
+    row = SecretSetting.objects.get(name="RAID_HELPER_API_KEY")
+    assert "rh-key-from-the-browser" not in str(row.ciphertext)
+    assert "rh-key-from-the-browser" not in page.content()
+    page.goto(f"{live_server.url}/admin/core/secretsetting/{row.pk}/change/")
+    assert "rh-key-from-the-browser" not in page.content()
+    assert page.locator("#id_value").count() == 0 or page.locator("#id_value").input_value() == ""

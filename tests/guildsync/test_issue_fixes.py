@@ -138,3 +138,12 @@ def test_only_officers_who_may_link_get_the_fix(make, officer, client):
     assert client.get(reverse("admin:guildsync_auditissue_fix", args=[issue.pk])).status_code == 403
     assert client.post(reverse("admin:guildsync_wowcharacter_link", args=[issue.wow_character_id]),
                        {"player": "1"}).status_code == 403
+
+
+def test_the_upload_page_says_what_to_upload_and_where_the_file_is(guild_officer):
+    import re
+
+    html = guild_officer.get(reverse("admin:guildsync_wowcharacter_upload_addon")).content.decode()
+    help_text = re.sub(r"<[^>]+>", "", html).replace("&lt;", "<").replace("&gt;", ">")
+    assert "World of Warcraft/_retail_/WTF/Account/<ACCOUNT>/SavedVariables/GuildSync.lua" in help_text
+    assert "/reload" in help_text and "GuildSync addon's export" in help_text
