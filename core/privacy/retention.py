@@ -46,8 +46,9 @@ def purge(queryset: models.QuerySet, *, dry_run: bool, batch: int | None = None)
     """Delete the rows of ``queryset`` in primary-key order, ``batch`` rows per short transaction:
     lock the next batch by an index-backed primary-key range (``id > last``, skipping rows a
     worker holds), set the references to it to NULL (what their ``on_delete=SET_NULL`` says),
-    delete it by id. On PostgreSQL that is one statement per batch (a data-modifying WITH), so a
-    batch's locks are held for one statement and no round trip; elsewhere 2 + R plain statements.
+    delete it by id. On PostgreSQL that is one statement per batch (a data-modifying WITH) in
+    autocommit, so a batch's locks last exactly one statement; elsewhere 2 + R plain statements
+    in one transaction per batch.
 
     Why not ``QuerySet.delete()``: Django's deletion collector loads every row whole (payloads
     included) and checks each reference twice, about 18 statements per batch; at a million
@@ -85,19 +86,21 @@ def _purge_in_one_statement_per_batch(queryset: models.QuerySet, references: lis
              f"WHERE {qn(ref.field.column)} IN (SELECT batch.pk FROM batch))" for i, ref in enumerate(references)]
     done, last = 0, None
     while True:
-        with transaction.atomic(using=queryset.db):
-            page = queryset.order_by("pk") if last is None else queryset.filter(pk__gt=last).order_by("pk")
+        page = queryset.order_by("pk") if last is None else queryset.filter(pk__gt=last).order_by("pk")
+        with transaction.atomic(using=queryset.db):  # only to compile: Django writes FOR UPDATE in a transaction
             select, params = page.select_for_update(skip_locked=True, of=("self",)).values("pk")[:size] \
                 .query.sql_with_params()
-            # table and column names come from the models' _meta, quoted
-            # the batch's one column is named pk (values("pk")), always read as batch.pk: a bare
-            # column name inside IN (SELECT …) would resolve to the outer table's
-            sql = (f"WITH batch AS ({select}), " + "".join(c + ", " for c in clear)  # noqa: S608
-                   + f"gone AS (DELETE FROM {table} WHERE {pk} IN (SELECT batch.pk FROM batch) RETURNING {pk}) "  # noqa: S608
-                   + f"SELECT count(*), max({pk}) FROM gone")  # noqa: S608
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                count, highest = cursor.fetchone()
+        # table and column names come from the models' _meta, quoted; the batch's one column is
+        # named pk (values("pk")), always read as batch.pk: a bare column name inside
+        # IN (SELECT …) would resolve to the outer table's
+        sql = (f"WITH batch AS ({select}), " + "".join(c + ", " for c in clear)  # noqa: S608
+               + f"gone AS (DELETE FROM {table} WHERE {pk} IN (SELECT batch.pk FROM batch) RETURNING {pk}) "  # noqa: S608
+               + f"SELECT count(*), max({pk}) FROM gone")  # noqa: S608
+        # run in autocommit (outside the caller's transaction, if there is none): the statement
+        # is its own transaction, its locks end with it, not after a round trip back to Python
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            count, highest = cursor.fetchone()
         if not count:
             return done
         done, last = done + count, highest
