@@ -40,13 +40,19 @@ else
   MIRROR=$(debian_mirror)
   DIR=$(mktemp -d /tmp/guildops-rootfs.XXXXXX)
   chmod 755 "$DIR"  # it becomes the image's /, which every user must be able to enter
-  # debootstrap mounts /proc and /sys inside while it works: unmount before removing anything.
-  cleanup() { for m in proc sys dev/pts; do umount -l "$DIR/$m" 2>/dev/null || true; done; rm -rf "$DIR"; }
+  # debootstrap mounts /proc and /sys inside while it works, and can leave them mounted when it
+  # ends: unmount whatever is mounted below the root (deepest first) before archiving or removing.
+  unmount_all() {
+    awk -v d="$DIR" '$2 == d || index($2, d "/") == 1 {print $2}' /proc/mounts | sort -r \
+      | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  }
+  cleanup() { unmount_all; rm -rf --one-file-system "$DIR"; }
   trap cleanup EXIT
   say "debootstrap bookworm from $MIRROR (about 40 s)"
   debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$DIR" "$MIRROR" \
     >"$DIR.log" 2>&1 || { tail -30 "$DIR.log" >&2; exit 1; }
   rm -f "$DIR.log"
+  unmount_all
   # Slim like debian:bookworm-slim, which the official python slim image starts from: no docs,
   # man pages or translations, now or in packages installed later.
   rm -rf "$DIR"/var/cache/apt/* "$DIR"/var/lib/apt/lists/* "$DIR"/usr/share/doc/* "$DIR"/usr/share/man/* \
@@ -57,9 +63,16 @@ else
   printf '%s\n' 'APT::Keep-Downloaded-Packages "false";' > "$DIR/etc/apt/apt.conf.d/docker-clean"
   printf 'deb %s bookworm main\ndeb %s bookworm-updates main\n' "$MIRROR" "$MIRROR" > "$DIR/etc/apt/sources.list"
   say "docker import $PYTHON_IMAGE"
-  tar -C "$DIR" -c . | docker import \
-    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change 'ENV LANG=C.UTF-8' --change 'CMD ["python3"]' - "$PYTHON_IMAGE" >/dev/null
+  # Imported under a name of its own and renamed only once tar succeeded: a failed archive
+  # never leaves an image under the official name.
+  partial="guildops-partial-base:$$"
+  if ! tar -C "$DIR" --one-file-system -c . | docker import \
+      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+      --change 'ENV LANG=C.UTF-8' --change 'CMD ["python3"]' - "$partial" >/dev/null; then
+    docker image rm -f "$partial" >/dev/null 2>&1 || true
+    echo "archiving the root file system failed" >&2; exit 1
+  fi
+  docker tag "$partial" "$PYTHON_IMAGE" && docker image rm "$partial" >/dev/null
   cleanup; trap - EXIT
 fi
 

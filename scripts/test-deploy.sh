@@ -108,4 +108,9 @@ if [ -z "$DEPLOY_FAKE_BIND" ]; then
 fi
 export DEPLOY_FAKE_BIND
 phase "drills (fake Discord on $DEPLOY_FAKE_BIND)"
-timeout --kill-after=30 "${DEPLOY_TIMEOUT:-900}" "$PY" -m scripts.deploy.run
+# In the background, so that a SIGTERM (CI's timeout) reaches the drills at once: they stop,
+# print their summary and take the stack down; then this script's own clean-up runs.
+timeout --kill-after=30 "${DEPLOY_TIMEOUT:-900}" "$PY" -m scripts.deploy.run &
+drills=$!
+trap 'echo "deployment test: stopped by a signal" >&2; kill -TERM "$drills" 2>/dev/null; wait "$drills"; exit 143' TERM INT
+wait "$drills"

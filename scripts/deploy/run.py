@@ -192,6 +192,10 @@ class Drills:
 
     def sign_in(self) -> str:
         # The documented way: `docker compose run --rm web manage createsuperuser` (here without a prompt).
+        # The demo data (README: `manage seed_demo` to try it out) loads meanwhile; its pending
+        # message is checked by the delivery drill.
+        seeding = self.stack.manage_started("seed_demo")
+        self.seeded_at = time.monotonic()
         self.stack.manage("createsuperuser", "--noinput", "--username", ADMIN[0], "--email", "officer@example.org",
                           env={"DJANGO_SUPERUSER_PASSWORD": ADMIN[1]})
         plain = self.web.get("/admin/login/", proxied=False)
@@ -216,10 +220,9 @@ class Drills:
         static = re.search(r'href="(/static/[^"]+\.css)"', home.body)
         if not static or self.web.get(static.group(1)).status != 200:
             raise DrillFailedError(f"a stylesheet of the admin is not served by whitenoise ({static and static.group(1)})")
-        # The demo data (README: `manage seed_demo` to try it out); its pending message is
-        # checked by the delivery drill.
-        self.stack.manage("seed_demo")
-        self.seeded_at = time.monotonic()
+        out, err = seeding.communicate(timeout=300)
+        if seeding.returncode != 0:
+            raise DrillFailedError(f"seed_demo exited {seeding.returncode}: {(out + err)[-1500:]}")
         return ("301 to https without the header; signed in with it (Secure session cookie); dashboard, static files; "
                 "demo data loaded")
 
@@ -275,18 +278,21 @@ class Drills:
         return (f"late {late_after:.0f} s after the stop (threshold {SCHEDULER_LATE} s), 503 on /healthz/deep, "
                 "LATE on the dashboard, /healthz 200 throughout; ok again after start")
 
-    def _kill_main_process(self, service: str) -> str:
+    def _kill_main_process(self, service: str) -> tuple[str, int]:
+        """``kill -9`` of the Celery main process (child of the container's init), as the OOM
+        killer does; returns the container and its restart count before."""
         container = self.stack.containers(service)[0]
         before = self.stack.inspect(container)["RestartCount"]
-        # The Celery main process (child of the container's init): killed like the OOM killer does.
         top = self.stack.docker("top", container, "-eo", "pid,args").stdout.splitlines()[1:]
         mains = [line.split(None, 1) for line in top if "celery" in line and "worker" in line]
         pid = min(int(p) for p, _ in mains)
         subprocess.run(["kill", "-9", str(pid)], check=True)
+        return container, before
+
+    def _restarted(self, service: str, container: str, before: int) -> None:
         wait_for(f"{service} restarted by its restart policy",
                  lambda: self.stack.inspect(container)["RestartCount"] > before, 60, 1)
         self.stack.wait_healthy({service: 1}, 90)
-        return container
 
     def kill_delivery(self) -> str:
         # Discord's real limits (5 messages per 5 s per channel): 40 messages over 2 channels take
@@ -300,11 +306,12 @@ class Drills:
         sent_before = sum(self.delivered(expected).values())
         if sent_before >= len(expected):
             raise DrillFailedError("every message was sent before the kill: the drill proved nothing")
-        self._kill_main_process("delivery")
-        result = self.wait_delivered_once(expected, 180)
-        # The worker of the "celery" queue, killed during its periodic jobs, comes back and runs them.
+        # The worker of the "celery" queue is killed at the same moment, during its periodic jobs.
         since = time.time()
-        self._kill_main_process("worker")
+        killed = {service: self._kill_main_process(service) for service in ("delivery", "worker")}
+        for service, (container, before) in killed.items():
+            self._restarted(service, container, before)
+        result = self.wait_delivered_once(expected, 180)
         wait_for("the worker running heartbeat jobs after its restart",
                  lambda: "core.tasks.heartbeat_task" in self.stack.logs("worker", since=str(int(since)))
                  and "succeeded" in self.stack.logs("worker", since=str(int(since))), 60, 2)

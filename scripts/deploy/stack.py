@@ -90,6 +90,11 @@ class Stack:
         extra = [f"-e{k}={v}" for k, v in (env or {}).items()]
         return self.compose("exec", "-T", *extra, "web", "python", "manage.py", *args, timeout=timeout).stdout
 
+    def manage_started(self, *args: str) -> subprocess.Popen:
+        """:meth:`manage`, started in the background (``communicate()`` waits for it)."""
+        return subprocess.Popen([*self.base, "exec", "-T", "web", "python", "manage.py", *args], cwd=ROOT,
+                                env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
     # -- containers ---------------------------------------------------------------------------
     def containers(self, service: str | None = None) -> list[str]:
         args = ["ps", "-q"] + ([service] if service else [])
