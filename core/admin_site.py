@@ -5,6 +5,8 @@ to the dashboard: the project serves no public pages."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
@@ -12,30 +14,31 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 # The order officers see the domains in, and what each is for (the app list's subtitle).
-DOMAIN_APPS: dict[str, str] = {
-    "guildsync": "Who is who: WoW characters, Discord members and the players they belong to; "
-                 "integrity issues.",
-    "raids": "Raid seasons, weekly raid nights, booked events with their sign-ups, attendance reports.",
-    "ark": "Rise of Kingdoms Ark of Osiris: matches, governors' sign-ups, bans, reminders, results.",
-    "ratmas": "Secret Santa: events, participants, exclusions, the draw and the Santas' DMs.",
-    "economy": "Bytes: balances, transfers, daily streaks, squads, role rewards, moderation.",
-    "bot": "Every Discord message and action waiting for, or done by, the delivery worker.",
+DOMAIN_APPS: dict[str, Any] = {
+    "guildsync": gettext_lazy("Who is who: WoW characters, Discord members and the players they belong to; "
+                   "integrity issues."),
+    "raids": gettext_lazy("Raid seasons, weekly raid nights, booked events with their sign-ups, attendance reports."),
+    "ark": gettext_lazy("Rise of Kingdoms Ark of Osiris: matches, governors' sign-ups, bans, reminders, results."),
+    "ratmas": gettext_lazy("Secret Santa: events, participants, exclusions, the draw and the Santas' DMs."),
+    "economy": gettext_lazy("Bytes: balances, transfers, daily streaks, squads, role rewards, moderation."),
+    "bot": gettext_lazy("Every Discord message and action waiting for, or done by, the delivery worker."),
 }
-SYSTEM_APPS: dict[str, str] = {
-    "auth": "Officer logins and the groups that give them their permissions.",
-    "socialaccount": "Discord sign-in: which login each Discord account signs in to.",
-    "rest_framework_api_key": "Keys of machine clients (the addon companion); stored hashed.",
-    "django_celery_beat": "Schedules of the periodic jobs (sync, reminders, auto-booking); Celery internals.",
-    "core": "Project plumbing.",
+SYSTEM_APPS: dict[str, Any] = {
+    "auth": gettext_lazy("Officer logins and the groups that give them their permissions."),
+    "socialaccount": gettext_lazy("Discord sign-in: which login each Discord account signs in to."),
+    "rest_framework_api_key": gettext_lazy("Keys of machine clients (the addon companion); stored hashed."),
+    "django_celery_beat": gettext_lazy("Schedules of the periodic jobs (sync, reminders, auto-booking); Celery internals."),
+    "core": gettext_lazy("Project plumbing."),
 }
 
 
 class GuildOpsAdminSite(admin.AdminSite):
-    site_header = "Guild Ops — officers"
+    site_header = gettext_lazy("Guild Ops — officers")
     site_title = "Guild Ops"
-    index_title = "What needs an officer now"
+    index_title = gettext_lazy("What needs an officer now")
     index_template = "admin/guildops_index.html"
 
     def each_context(self, request: HttpRequest) -> dict:

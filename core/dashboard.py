@@ -16,6 +16,10 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.i18n import number
 
 LIST_LIMIT = 5  # lines per list on the dashboard; the link shows the rest
 
@@ -33,7 +37,7 @@ class Panel:
     key: str
     title: str
     lines: list[Line] = field(default_factory=list)
-    empty: str = "Nothing to do here."
+    empty: str = gettext_lazy("Nothing to do here.")
 
 
 def changelist(model_label: str, **filters) -> str:
@@ -52,19 +56,20 @@ def outbox_panel(now) -> Panel:
     from bot.models import OutboxMessage
 
     status = OutboxMessage.Status
-    panel = Panel("outbox", "Discord outbox", empty="No failed messages.")
+    panel = Panel("outbox", _("Discord outbox"), empty=_("No failed messages."))
     counts = OutboxMessage.objects.aggregate(failed=Count("pk", filter=Q(status=status.FAILED)),
                                              pending=Count("pk", filter=Q(status=status.PENDING)))
     if counts["failed"]:
-        panel.lines.append(Line(f"{counts['failed']} message(s) failed for good",
+        panel.lines.append(Line(_("%(count)s message(s) failed for good") % {"count": counts["failed"]},
                                 changelist("bot.outboxmessage", status__exact=status.FAILED), "error"))
+        no_topic = _("no topic")
         for message in (OutboxMessage.objects.filter(status=status.FAILED)
                         .only("pk", "kind", "topic", "last_error", "channel_id", "user_id")
                         .order_by("-failed_at", "-pk")[:LIST_LIMIT]):
-            panel.lines.append(Line(f"#{message.pk} {message.get_kind_display()} ({message.topic or 'no topic'})",
-                                    change_page(message), "", detail=message.last_error[:160] or "no reason recorded"))
+            panel.lines.append(Line(f"#{message.pk} {message.get_kind_display()} ({message.topic or no_topic})",
+                                    change_page(message), "", detail=message.last_error[:160] or _("no reason recorded")))
     if counts["pending"]:
-        panel.lines.append(Line(f"{counts['pending']} message(s) waiting to be delivered",
+        panel.lines.append(Line(_("%(count)s message(s) waiting to be delivered") % {"count": counts["pending"]},
                                 changelist("bot.outboxmessage", status__exact=status.PENDING)))
     panel.lines += guard_lines()
     return panel
@@ -78,8 +83,8 @@ def guard_lines() -> list[Line]:
     if state.paused:
         return [Line(state.reason, changelist("bot.outboxmessage", status__exact="pending"), "error")]
     if state.invalid:
-        return [Line(f"{state.invalid:,} invalid Discord request(s) (401/403/429) in the last 10 minutes; "
-                     f"delivery pauses at {state.limit:,}", "", "warning")]
+        return [Line(_("%(count)s invalid Discord request(s) (401/403/429) in the last 10 minutes; delivery pauses "
+                       "at %(limit)s") % {"count": number(state.invalid), "limit": number(state.limit)}, "", "warning")]
     return []
 
 
@@ -87,7 +92,7 @@ def guard_lines() -> list[Line]:
 def integrity_panel(now) -> Panel:
     from guildsync.models import AuditIssue
 
-    panel = Panel("integrity", "Open integrity issues", empty="No open issues.")
+    panel = Panel("integrity", _("Open integrity issues"), empty=_("No open issues."))
     for row in (AuditIssue.objects.filter(resolved_at__isnull=True).values("issue_type")
                 .annotate(n=Count("pk")).order_by("-n", "issue_type")):
         labels = dict(AuditIssue.IssueType.choices)  # plain words ("Character in no player"), never the code
@@ -103,12 +108,13 @@ def ark_panel(now) -> Panel:
     from ark.models import Match, Signup
 
     open_statuses = ",".join(Match.OPEN_STATUSES)
-    panel = Panel("ark", "Ark of Osiris", empty="No match awaiting a result and none scheduled.")
+    panel = Panel("ark", _("Ark of Osiris"), empty=_("No match awaiting a result and none scheduled."))
     awaiting = Match.objects.filter(status__in=Match.OPEN_STATUSES, match_time_utc__lte=now, result="")
     awaiting_list = list(awaiting.select_related("alliance").order_by("match_time_utc", "pk")[:LIST_LIMIT + 1])
     if awaiting_list:
         more = "+" if len(awaiting_list) > LIST_LIMIT else ""
-        panel.lines.append(Line(f"{min(len(awaiting_list), LIST_LIMIT)}{more} started match(es) awaiting a result",
+        panel.lines.append(Line(_("%(count)s started match(es) awaiting a result") % {
+                                    "count": f"{min(len(awaiting_list), LIST_LIMIT)}{more}"},
                                 changelist("ark.match", status__in=open_statuses, result="",
                                            match_time_utc__lte=now.isoformat()), "warning"))
         panel.lines += [Line(f"{m.alliance.name} · {m.get_match_day_display()} {m.ark_weekend_date:%d %b}",
@@ -120,8 +126,9 @@ def ark_panel(now) -> Panel:
                           n_subs=Count("signups", filter=active & Q(signups__slot=Signup.Slot.SUB)))[:LIST_LIMIT])
     for m in upcoming:
         panel.lines.append(Line(
-            f"Next: {m.alliance.name} · {m.get_match_day_display()} {m.match_time_utc:%d %b %H:%M} UTC — "
-            f"{m.n_players}/{m.alliance.player_cap} players, {m.n_subs}/{m.alliance.sub_cap} subs",
+            _("Next: %(match)s — %(players)s players, %(subs)s subs") % {
+                "match": f"{m.alliance.name} · {m.get_match_day_display()} {m.match_time_utc:%d %b %H:%M} UTC",
+                "players": f"{m.n_players}/{m.alliance.player_cap}", "subs": f"{m.n_subs}/{m.alliance.sub_cap}"},
             change_page(m), "warning" if m.n_players < m.alliance.player_cap else ""))
     return panel
 
@@ -131,7 +138,7 @@ def raids_panel(now) -> Panel:
     from raids.models import RaidAttendance, RaidEvent
 
     status = RaidAttendance.Status
-    panel = Panel("raids", "Next raid", empty="No raid is booked: book next week from the last raid event.")
+    panel = Panel("raids", _("Next raid"), empty=_("No raid is booked: book next week from the last raid event."))
     event = (RaidEvent.objects.filter(start_time_utc__gt=now).order_by("start_time_utc", "pk")
              .annotate(**{key: Count("attendance", filter=Q(attendance__status=value))
                           for key, value in [("n_accepted", status.ACCEPTED), ("n_tentative", status.TENTATIVE),
@@ -139,12 +146,14 @@ def raids_panel(now) -> Panel:
              .first())
     if event is not None:
         panel.lines.append(Line(
-            f"{event.title} · {event.start_time_utc:%a %d %b %H:%M} UTC — {event.n_accepted} accepted, "
-            f"{event.n_tentative} tentative, {event.n_bench} bench, {event.n_absence} absent",
+            f"{event.title} · {event.start_time_utc:%a %d %b %H:%M} UTC — "
+            + _("%(accepted)s accepted, %(tentative)s tentative, %(bench)s bench, %(absent)s absent") % {
+                "accepted": event.n_accepted, "tentative": event.n_tentative, "bench": event.n_bench,
+                "absent": event.n_absence},
             change_page(event)))
-        panel.lines.append(Line("Sign-ups of this raid", changelist("raids.raidattendance", event__id__exact=event.pk)))
+        panel.lines.append(Line(_("Sign-ups of this raid"), changelist("raids.raidattendance", event__id__exact=event.pk)))
         if not event.raid_helper_event_id:
-            panel.lines.append(Line("Not posted in Raid-Helper (booked here only)", "", "warning"))
+            panel.lines.append(Line(_("Not posted in Raid-Helper (booked here only)"), "", "warning"))
     return panel
 
 
@@ -152,7 +161,7 @@ def raids_panel(now) -> Panel:
 def ratmas_panel(now) -> Panel:
     from ratmas.models import Event, Pairing, Participant
 
-    panel = Panel("ratmas", "Ratmas", empty="No Secret Santa in progress.")
+    panel = Panel("ratmas", "Ratmas", empty=_("No Secret Santa in progress."))
 
     def count(model, **filters) -> Subquery:
         rows = (model.objects.filter(event=OuterRef("pk"), **filters).order_by().values("event")
@@ -163,11 +172,13 @@ def ratmas_panel(now) -> Panel:
               .annotate(n_participants=count(Participant),
                         n_unreachable=count(Pairing, notified_at__isnull=True, last_error__gt=""))[:LIST_LIMIT])
     for event in events:
-        panel.lines.append(Line(f"{event} — {event.n_participants} participant(s)", change_page(event)))
+        panel.lines.append(Line(_("%(event)s — %(count)s participant(s)") % {"event": event, "count": event.n_participants},
+                                change_page(event)))
         if event.status == Event.Status.LOCKED:
-            panel.lines.append(Line("Sign-ups are locked: ready to draw the pairings", change_page(event), "warning"))
+            panel.lines.append(Line(_("Sign-ups are locked: ready to draw the pairings"), change_page(event),
+                                    "warning"))
         if event.n_unreachable:
-            panel.lines.append(Line(f"{event.n_unreachable} Santa(s) could not be reached by DM",
+            panel.lines.append(Line(_("%(count)s Santa(s) could not be reached by DM") % {"count": event.n_unreachable},
                                     changelist("ratmas.pairing", event__id__exact=event.pk,
                                                notified_at__isempty="1"), "error"))
     return panel
@@ -176,10 +187,10 @@ def ratmas_panel(now) -> Panel:
 # -- core: the watched clocks ------------------------------------------------------------------
 def _ago(seconds: int) -> str:
     if seconds < 120:
-        return f"{seconds} s ago"
+        return _("%(n)s s ago") % {"n": seconds}
     if seconds < 7200:
-        return f"{seconds // 60} min ago"
-    return f"{seconds // 3600} h ago"
+        return _("%(n)s min ago") % {"n": seconds // 60}
+    return _("%(n)s h ago") % {"n": seconds // 3600}
 
 
 def system_panel(now) -> Panel:
@@ -187,27 +198,29 @@ def system_panel(now) -> Panel:
     clock means reminders, bookings, syncs or deliveries have stopped too."""
     from core import heartbeats
 
-    panel = Panel("system", "System")
+    panel = Panel("system", _("System"))
     for clock in heartbeats.clock_states(now).values():
         if clock.state == heartbeats.OK:
-            text, level = f"{clock.label}: ok, last heartbeat {_ago(clock.age_seconds or 0)}", ""
+            text, level = _("%(clock)s: ok, last heartbeat %(ago)s") % {
+                "clock": clock.label, "ago": _ago(clock.age_seconds or 0)}, ""
         elif clock.state == heartbeats.LATE:
-            text, level = (f"{clock.label}: LATE, last heartbeat {_ago(clock.age_seconds or 0)} "
-                           f"(late after {clock.late_after} s)", "error")
+            text, level = _("%(clock)s: LATE, last heartbeat %(ago)s (late after %(late)s s)") % {
+                "clock": clock.label, "ago": _ago(clock.age_seconds or 0), "late": clock.late_after}, "error"
         elif clock.state == heartbeats.NEVER:
-            text, level = f"{clock.label}: never seen; is it running?", "error"
+            text, level = _("%(clock)s: never seen; is it running?") % {"clock": clock.label}, "error"
         else:
-            text, level = f"{clock.label}: disabled (DISCORD_TOKEN is not set)", ""
+            text, level = _("%(clock)s: disabled (DISCORD_TOKEN is not set)") % {"clock": clock.label}, ""
         detail = ""
         if clock.component == heartbeats.Component.BOT and clock.state in (heartbeats.OK, heartbeats.LATE):
             latency = clock.details.get("latency_seconds")
             event = clock.details.get("last_event")
             detail = ", ".join(part for part in (
-                f"gateway latency {latency * 1000:.0f} ms" if isinstance(latency, int | float) else "",
-                f"last event {event} {_ago(clock.details['last_event_age_seconds'])}"
+                _("gateway latency %(ms)s ms") % {"ms": number(round(latency * 1000))}
+                if isinstance(latency, int | float) else "",
+                _("last event %(event)s %(ago)s") % {"event": event, "ago": _ago(clock.details["last_event_age_seconds"])}
                 if event and "last_event_age_seconds" in clock.details else "") if part)
         panel.lines.append(Line(text, "", level, detail=detail))
-    panel.lines.append(Line(f"Version {settings.GUILDOPS_VERSION}"))
+    panel.lines.append(Line(_("Version %(version)s") % {"version": settings.GUILDOPS_VERSION}))
     return panel
 
 
@@ -232,7 +245,7 @@ def build(request: HttpRequest) -> Dashboard:
     now = timezone.now()
     notices = []
     if not settings.DISCORD_TOKEN:
-        notices.append(Line("DISCORD_TOKEN is not set: messages are queued but not sent.",
+        notices.append(Line(_("DISCORD_TOKEN is not set: messages are queued but not sent."),
                             changelist("bot.outboxmessage", status__exact="pending")
                             if request.user.has_perm("bot.view_outboxmessage") else "", "error"))
     for line in guard_lines():  # a pause stops every Discord message: everyone sees it

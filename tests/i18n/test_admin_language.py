@@ -141,3 +141,18 @@ def test_the_choice_costs_no_query_per_request(admin_client, admin_user):
         page = admin_client.get(url)
     assert page["Content-Language"] == "de"
     assert not [q for q in seen.captured_queries if "officerlanguage" in q["sql"]]
+
+
+def test_the_dashboard_and_a_changelist_speak_german_to_a_german_browser(admin_client, settings):
+    settings.DISCORD_TOKEN = ""
+    html = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    for german in ("Was jetzt einen Offizier braucht", "Guild Ops — Offiziere", "Discord-Postausgang",
+                   "Keine fehlgeschlagenen Nachrichten.", "DISCORD_TOKEN ist nicht gesetzt", "Sprache",
+                   "Wer ist wer: WoW-Charaktere", "Projekt-Infrastruktur."):
+        assert german in html, german
+    html = admin_client.get(reverse("admin:bot_outboxmessage_changelist"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Guild Ops — Offiziere" in html and "Sprache" in html and "Abmelden" in html
+    # the officer's own choice wins over the browser's here too
+    admin_client.post(reverse("admin:language"), {"language": "es"})
+    html = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Lo que necesita a un oficial ahora" in html and "Bandeja de salida de Discord" in html

@@ -5,7 +5,8 @@ templates), found by an AST scan of the Python files and a scan of the templates
 Scope: only the files already marked (:data:`MARKED`, a list that grows). This round marked
 the bot's Discord side (every ``*/discord_commands.py``, ``bot/interactions.py``,
 ``bot/gateway.py``), the Ark public posts (``ark/messages.py``), the moderation DM
-(``economy/services.py``'s ``moderation_dm``) and the language pages and links of the admin.
+(``economy/services.py``'s ``moderation_dm``), the officers' dashboard and admin home
+(``core/dashboard.py``, ``core/admin_site.py``) and the language pages and links of the admin.
 The domain apps' admin, services and templates were being changed by other engineers at the
 same time; they are marked, and added here, after they land (issue #27).
 
@@ -40,9 +41,12 @@ MARKED = [
     "bot/gateway.py",
     "ark/messages.py",
     "core/i18n.py",
+    "core/dashboard.py",
+    "core/admin_site.py",
 ]
 MARKED_FUNCTIONS = {"economy/services.py": {"moderation_dm"}}  # files otherwise not marked yet
-MARKED_TEMPLATES = ["templates/admin/base_site.html", "templates/admin/core/language.html"]
+MARKED_TEMPLATES = ["templates/admin/base_site.html", "templates/admin/core/language.html",
+                    "templates/admin/guildops_index.html"]
 
 # (file, scope) → why the sentences there stay as they are. A scope is the name of an enclosing
 # function or class, or of the module-level constant the text is assigned to.
@@ -53,6 +57,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("ratmas/discord_commands.py", "MEMBER_HELP"): "the /ratmas description: discord.py's locale_str",
     ("economy/discord_commands.py", "SendBytesModal"):
         "the class keyword title discord.py requires; __init__ sets the member's translated title",
+    ("core/admin_site.py", "site_title"): "the product's name (the browser tab), the same in every language",
     ("ark/messages.py", "reminder_text"):
         "channel reminders: their templates are officers' settings (ark.conf), marked when the ark work lands",
 }
@@ -149,7 +154,8 @@ def test_no_unmarked_sentence_in_the_marked_python_files():
     assert not problems, "unmarked user-facing strings (wrap them in gettext):\n" + "\n".join(problems)
 
 
-TAGS = re.compile(r"{%\s*blocktranslate.*?{%\s*endblocktranslate\s*%}|{%.*?%}|{{.*?}}|{#.*?#}|<[^>]*>", re.S)
+TAGS = re.compile(r"<style.*?</style>|<script.*?</script>|{%\s*block bodyclass\s*%}.*?{%\s*endblock\s*%}"
+                  r"|{%\s*blocktranslate.*?{%\s*endblocktranslate\s*%}|{%.*?%}|{{.*?}}|{#.*?#}|<[^>]*>", re.S)
 
 
 def template_strays(text: str) -> list[str]:
