@@ -176,10 +176,11 @@ def number(value: int | float | Decimal, decimals: int | None = None) -> str:
 
 
 def percent(value: int | float | Decimal, decimals: int = 0) -> str:
-    """A percentage (``value`` in percent, 12.5 → "12.5 %" / "12,5 %") as the language writes it."""
-    if translation.get_language() in ("en", None):
+    """A percentage (``value`` in percent) as the language writes it: "12.5%" (English), "12,5%"
+    (Brazilian Portuguese), "12,5 %" with a no-break space (German, French, Spanish)."""
+    if translation.get_language() in ("en", "pt-br", None):
         return f"{number(value, decimals)}%"
-    return f"{number(value, decimals)}\u00a0%"  # German, French, Spanish and Portuguese set it apart
+    return f"{number(value, decimals)}\u00a0%"
 
 
 # -- the admin -------------------------------------------------------------------------------------

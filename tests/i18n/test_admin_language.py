@@ -92,7 +92,9 @@ def test_numbers_are_written_as_the_reader_writes_them():
     with translation.override("de"):
         assert i18n.number(1234567) == "1.234.567" and i18n.percent(12.5, 1) == "12,5\u00a0%"
     with translation.override("pt-br"):
-        assert i18n.number(1234567) == "1.234.567"
+        assert i18n.number(1234567) == "1.234.567" and i18n.percent(12.5, 1) == "12,5%"
+    with translation.override("es"):
+        assert i18n.percent(12.5, 1) == "12,5\u00a0%"
     with translation.override("fr"):
         assert i18n.number(1234567).replace("\u202f", " ").replace("\u00a0", " ") == "1 234 567"
 
