@@ -23,6 +23,7 @@ from ark.models import (
     Signup,
 )
 from core.admin_tools import (
+    CONFIRMED,
     ExtraViewsMixin,
     MemberNamesMixin,
     ReadOnlyInline,
@@ -72,6 +73,16 @@ class AllianceAdmin(ServiceFormMixin, admin.ModelAdmin):
         return text
 
     def service_save(self, request, obj, data):
+        alliance = self.save_alliance(data, obj)
+        missing = f"; still missing: {' and '.join(alliance.missing_channels)}" if alliance.missing_channels else ""
+        self.say_done(request, f"Saved alliance {alliance.name}: registration in "
+                               f"{channel_label(alliance.registration_channel_id)}, confirmation in "
+                               f"{channel_label(alliance.confirmation_channel_id)}, {alliance.player_cap} players "
+                               f"and {alliance.sub_cap} subs{missing}.")
+        return alliance
+
+    @staticmethod
+    def save_alliance(data, obj):
         fields = (
             "name",
             "registration_channel_id",
@@ -307,9 +318,11 @@ class MatchAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
         if obj is not None and obj.status == Match.Status.CANCELLED:
             return obj  # nothing editable
         if self.records_result(obj):
-            return services.set_match_result(
+            match = services.set_match_result(
                 match_id=obj.pk, result=data.get("result", ""), result_notes=data.get("result_notes", "")
             )
+            self.say_done(request, f"Recorded {match.result} for {match}: the match is completed.")
+            return match
         if obj is None:
             day, start, close = services.slot_schedule(data["alliance"], data["weekend"], data["slot"])
             match = services.create_match(alliance=data["alliance"], ark_weekend_date=data["weekend"], match_day=day,
@@ -317,7 +330,9 @@ class MatchAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
             self.say_done(request, f"Created {match}: signups close {close:%a %d %b %H:%M} UTC; the registration "
                                    f"message is queued for {channel_label(match.alliance.registration_channel_id)}.")
             return match
-        return services.amend_match(
+        before = Match.objects.get(pk=obj.pk)
+        told = len(signed_up_members(before))
+        match = services.amend_match(
             match_id=obj.pk,
             match_day=data["match_day"],
             match_time_utc=data["match_time_utc"],
@@ -325,6 +340,11 @@ class MatchAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
             notes=data.get("notes", ""),
             alliance=data["alliance"],
         )
+        moved = match.match_time_utc != before.match_time_utc
+        self.say_done(request, f"Saved {match}" + (
+            f": the start moved from {before.match_time_utc:%a %d %b %H:%M} UTC; {told} signed-up member(s) "
+            "will get a DM with the new time." if moved else ": the start is unchanged, nobody is messaged."))
+        return match
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # cancel instead: members are told by DM
@@ -337,10 +357,39 @@ class MatchAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         match = self.get_object(request, object_id)
+        if (request.method == "POST" and match is not None and not request.POST.get(CONFIRMED)
+                and match.status in Match.OPEN_STATUSES and not self.records_result(match)
+                and self.has_change_permission(request, match)):
+            confirm = self.confirm_new_start(request, match)
+            if confirm is not None:
+                return confirm
         if self.takes_attendance(request, match):
             extra_context = {**(extra_context or {}), "attendance_sheet": attendance_sheet(match),
                              "attendance_url": reverse("admin:ark_match_attendance", args=[match.pk])}
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def confirm_new_start(self, request, match: Match):
+        """A new start DMs every signed-up member (``amend_match``): a valid change form that moves
+        the start of a match with members shows them and the new time first, and saves nothing;
+        the page posts the same form again, confirmed. Any other edit saves at once."""
+        from django.template.response import TemplateResponse
+
+        plain_form = admin.ModelAdmin.get_form(self, request, match, change=True)  # without the service save
+        form = plain_form(request.POST, instance=Match.objects.get(pk=match.pk))
+        if not form.is_valid() or form.cleaned_data.get("match_time_utc") in (None, match.match_time_utc):
+            return None
+        members = signed_up_members(match)
+        if not members:
+            return None
+        start = form.cleaned_data["match_time_utc"]
+        return TemplateResponse(request, "admin/ark/match/confirm_new_start.html", {
+            **self.admin_site.each_context(request), "title": "Move the match and DM its members?",
+            "opts": self.model._meta, "match": match, "members": members,
+            "before": f"{match.match_time_utc:%A %d %b %Y, %H:%M} UTC", "after": f"{start:%A %d %b %Y, %H:%M} UTC",
+            "posted": [(k, v) for k in request.POST if k not in ("csrfmiddlewaretoken", CONFIRMED)
+                       for v in request.POST.getlist(k)],
+            "confirmed_name": CONFIRMED,
+        })
 
     def attendance_view(self, request, match_id: int):
         """The match page's attendance sheet posts here: every mark changed goes through

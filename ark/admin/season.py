@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from ark import services
@@ -47,8 +48,11 @@ class ArkSettingsAdmin(ServiceFormMixin, admin.ModelAdmin):
         return False
 
     def service_save(self, request, obj, data):
-        return services.save_cadence(cadence_weekends=data["cadence_weekends"], anchor_weekend=data["anchor_weekend"],
-                                     discord_events=data.get("discord_events", False))
+        cadence = services.save_cadence(cadence_weekends=data["cadence_weekends"], anchor_weekend=data["anchor_weekend"],
+                                        discord_events=data.get("discord_events", False))
+        self.say_done(request, f"Saved: {cadence}; the next Ark weekend is "
+                               f"{services.next_ark_weekend(timezone.now().date(), cadence):%a %d %b %Y}.")
+        return cadence
 
 
 class CalendarForm(forms.ModelForm):
@@ -101,7 +105,7 @@ class ArkCalendarAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
 
     def service_save(self, request, obj, data):
         split = lambda text: [p.strip() for p in (text or "").split(",") if p.strip()]  # noqa: E731
-        return services.save_calendar(
+        calendar = services.save_calendar(
             alliance=data["alliance"],
             slots=split(data.get("slots_text")),
             skipped_weekends=split(data.get("skipped_text")),
@@ -110,6 +114,10 @@ class ArkCalendarAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
                 "nudge_time_utc", "quiet_start_utc", "quiet_end_utc",
             )},
         )
+        self.say_done(request, f"Saved the calendar of {calendar.alliance.name}: slots {', '.join(calendar.slots)} "
+                               f"UTC; signups close {self.close_rule(calendar)}; matches created "
+                               f"{calendar.days_ahead} days ahead" + ("" if calendar.is_enabled else " (disabled)") + ".")
+        return calendar
 
 
     def create_next_matches_view(self, request: HttpRequest) -> HttpResponse:
@@ -201,12 +209,16 @@ class GovernorAdmin(ExtraViewsMixin, MemberNamesMixin, ServiceFormMixin, admin.M
         return governor_record_html(obj)
 
     def service_save(self, request, obj, data):
-        return services.register_governor(
+        governor = services.register_governor(
             governor_id=data["governor_id"],
             name=data["name"],
             discord_user_id=data["discord_user_id"],
             as_officer=True,
         )
+        from guildsync.services.directory import label
+
+        self.say_done(request, f"Saved governor {governor}, owned by {label('member', governor.discord_user_id)}.")
+        return governor
 
     def get_readonly_fields(self, request, obj=None):
         return ("governor_id", *self.readonly_fields) if obj else ()
@@ -252,15 +264,18 @@ class DraftConstraintAdmin(ServiceFormMixin, admin.ModelAdmin):
     def service_save(self, request, obj, data):
         if obj is not None:
             return obj
-        return services.add_draft_constraint(
+        constraint = services.add_draft_constraint(
             match_id=data["match"].pk, kind=data["kind"], governor_id=data["governor"].governor_id,
             other_governor_id=data["other"].governor_id if data.get("other") else None, team=data.get("team"),
         )
+        self.say_done(request, f"Added “{constraint}” for {constraint.match}: the next “Draft teams” keeps it.")
+        return constraint
 
     @admin.action(description="Remove these constraints", permissions=["change"])
     def remove(self, request, queryset):
         run_service(self, request, queryset, "Removed",
-                    lambda c: services.remove_draft_constraint(constraint_id=c.pk))
+                    lambda c: services.remove_draft_constraint(constraint_id=c.pk),
+                    describe=lambda c, _done: f"Removed “{c}” from {c.match}: the next “Draft teams” ignores it.")
 
 
 @admin.register(GovernorRecord)

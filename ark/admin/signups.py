@@ -183,7 +183,7 @@ class SignupAdmin(MemberNamesMixin, ServiceFormMixin, ReadOnlyAdmin):
         if obj is not None:
             return obj  # view only
         governor = data["governor"]
-        return services.add_signup(
+        signup = services.add_signup(
             match_id=data["match"].pk,
             governor_id=governor.governor_id,
             discord_user_id=governor.discord_user_id,
@@ -192,3 +192,6 @@ class SignupAdmin(MemberNamesMixin, ServiceFormMixin, ReadOnlyAdmin):
             override_ban=bool(data.get("override_ban")),
             override_city_hall=bool(data.get("override_city_hall")),
         )
+        self.say_done(request, f"Signed up {governor.name} as {signup.slot} for {signup.match}: "
+                               f"{fill_line(signup.match)}; the roster message is updated.")
+        return signup

@@ -578,3 +578,38 @@ def test_match_page_suggests_a_ban_by_name_after_no_shows(ark_client, played_mat
     form = ark_client.get(link).content.decode()
     assert re.search(r'<option value="\d+" selected>Gov2 \(2\)</option>', form)
     assert not Ban.objects.exists()
+
+
+def test_moving_the_start_confirms_first_naming_whom_the_dm_reaches(ark_client, match, governors):
+    sign(match, 1)
+    sign(match, 2)
+    data = match_form(match.alliance_id, start="2030-03-09 14:00:00", close="2030-03-08 20:00:00", notes="Later")
+    queued = OutboxMessage.objects.count()
+    page = ark_client.post(f"/admin/ark/match/{match.pk}/change/", data).content.decode()
+    assert "Nothing has changed yet." in page and "Saturday 09 Mar 2030, 14:00 UTC" in page
+    assert "Gov1 (unknown member …0001)" in page and "Gov2 (unknown member …0002)" in page
+    match.refresh_from_db()
+    assert match.match_time_utc == START and OutboxMessage.objects.count() == queued  # nothing changed, nobody DMed
+    hidden = re.findall(r'<input type="hidden" name="([\w-]+)" value="([^"]*)"', page)
+    confirmed = {}
+    for name, value in hidden:
+        confirmed[name] = value
+    r = ark_client.post(f"/admin/ark/match/{match.pk}/change/", {**confirmed, "confirmed": "Yes"}, follow=True)
+    match.refresh_from_db()
+    assert match.match_time_utc.hour == 14 and match.notes == "Later"
+    assert OutboxMessage.objects.filter(topic="ark.rescheduled").count() == 2
+    assert "the start moved from Sat 09 Mar 12:00 UTC; 2 signed-up member(s) will get a DM" in r.content.decode()
+    # a notes-only edit messages nobody: saved at once
+    data = match_form(match.alliance_id, start="2030-03-09 14:00:00", close="2030-03-08 20:00:00", notes="Teleport 13:50")
+    r = ark_client.post(f"/admin/ark/match/{match.pk}/change/", data, follow=True)
+    assert "the start is unchanged, nobody is messaged" in r.content.decode()
+    assert Match.objects.get(pk=match.pk).notes == "Teleport 13:50"
+
+
+def test_forms_say_what_changed(ark_client, alliance, governors):
+    r = ark_client.post("/admin/ark/arkcalendar/add/", {
+        "alliance": alliance.pk, "is_enabled": "on", "slots_text": "Sat 12:00, Sun 04:00", "close_days_before": 1,
+        "close_time_utc": "23:00", "days_ahead": 14, "skipped_text": ""}, follow=True)
+    text = r.content.decode()
+    assert "Saved the calendar of Osiris Guard: slots Sat 12:00, Sun 04:00 UTC; signups close 1 day(s)" in text
+    assert "successfully" not in text
