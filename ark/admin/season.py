@@ -3,6 +3,7 @@ attendance records."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 from django import forms
@@ -131,7 +132,7 @@ class ArkCalendarAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
         if request.method == "POST":
             try:
                 with officer_context(request):
-                    created, left_out = services.create_next_matches()
+                    created, left_out = services.create_next_matches(only=shown_plan(request))
             except DomainError as exc:
                 self.message_user(request, f"Nothing was created: {exc}", messages.ERROR)
                 return HttpResponseRedirect(request.path)
@@ -150,6 +151,19 @@ class ArkCalendarAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request), "title": "Create the next matches", "opts": self.model._meta,
             "plan": plan, "rows": [(p, channel_label(p.alliance.registration_channel_id)) for p in plan.planned],
         })
+
+
+def shown_plan(request: HttpRequest) -> set[tuple[int, dt.date]]:
+    """The (alliance id, weekend) pairs the preview page listed (its hidden ``planned`` fields);
+    anything unreadable is left out, so only what the officer saw can be created."""
+    shown = set()
+    for value in request.POST.getlist("planned"):
+        alliance, _, weekend = value.partition(":")
+        try:
+            shown.add((int(alliance), dt.date.fromisoformat(weekend)))
+        except ValueError:
+            continue
+    return shown
 
 
 class StatsUploadForm(forms.Form):

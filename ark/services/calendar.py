@@ -328,17 +328,25 @@ def plan_next_matches(now: dt.datetime | None = None) -> NextMatchesPlan:
 
 
 def create_next_matches(
-    *, now: dt.datetime | None = None, actor_discord_id: int | None = None
+    *, now: dt.datetime | None = None, actor_discord_id: int | None = None,
+    only: set[tuple[int, dt.date]] | None = None,
 ) -> tuple[list[Match], list[str]]:
     """An officer's "Create the next matches": for each enabled calendar, its next Ark weekend
     without a match (``plan_next_matches``), created with the calendar's first slot and close,
     its registration message queued (``create_match``). One transaction: the calendars are
     locked (``FOR UPDATE``), so two officers clicking at once, or the scheduler running
-    meanwhile, never create a weekend twice. Returns the matches and why others got none."""
+    meanwhile, never create a weekend twice. ``only``: the (alliance id, weekend) pairs the
+    officer was shown; a plan that moved on since (another officer was quicker) creates nothing
+    unseen and says so. Returns the matches and why others got none."""
     now = _now(now)
     with transaction.atomic():
         list(ArkCalendar.objects.select_for_update(of=("self",)).order_by("pk"))  # one creator at a time
         plan = plan_next_matches(now)
+        if only is not None:
+            unseen = [p for p in plan.planned if (p.alliance.pk, p.weekend) not in only]
+            plan.left_out += [f"{p.alliance.name}: its next match changed since you looked (now {p}); "
+                              "look at the list again." for p in unseen]
+            plan.planned = [p for p in plan.planned if p not in unseen]
         created = [
             create_match(alliance=p.alliance, ark_weekend_date=p.weekend, match_day=p.slot.day, match_time_utc=p.start,
                          signup_close_utc=p.close, now=now, scheduled=True, actor_discord_id=actor_discord_id)

@@ -168,7 +168,9 @@ def test_create_the_next_matches_previews_then_creates(ark_client, calendar, oth
     assert f"Ark {second:%Y-%m-%d} Saturday 20:00 UTC, Nile Wolves" in html  # its first weekend is skipped
     assert "No Plan: no enabled Ark calendar" in html
     assert not Match.objects.exists() and not OutboxMessage.objects.exists()
-    r = ark_client.post(url, follow=True)
+    shown = re.findall(r'<input type="hidden" name="planned" value="([^"]+)"', html)
+    assert len(shown) == 2
+    r = ark_client.post(url, {"planned": shown}, follow=True)
     text = r.content.decode()
     assert f"Created Ark {first:%Y-%m-%d} Saturday 12:00 UTC, Osiris Guard: signups close" in text
     assert f"Created Ark {second:%Y-%m-%d} Saturday 20:00 UTC, Nile Wolves" in text
@@ -176,8 +178,13 @@ def test_create_the_next_matches_previews_then_creates(ark_client, calendar, oth
     assert sorted(Match.objects.values_list("alliance__name", "ark_weekend_date")) == [
         ("Nile Wolves", second), ("Osiris Guard", first)]
     assert OutboxMessage.objects.filter(topic="ark.registration").count() == 2
-    # again: the next free weekend each (never the same weekend twice)
-    ark_client.post(url)
+    # the same confirmation posted again (a double click, a second officer): nothing unseen is created
+    r = ark_client.post(url, {"planned": shown}, follow=True)
+    assert Match.objects.count() == 2
+    assert "Osiris Guard: its next match changed since you looked" in r.content.decode()
+    # looking again: the next free weekend each (never the same weekend twice)
+    shown = re.findall(r'<input type="hidden" name="planned" value="([^"]+)"', ark_client.get(url).content.decode())
+    ark_client.post(url, {"planned": shown})
     assert Match.objects.filter(alliance__name="Osiris Guard").count() == 2
     assert Match.objects.filter(alliance__name="Osiris Guard", ark_weekend_date=second).exists()
 

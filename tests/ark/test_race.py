@@ -118,3 +118,27 @@ def test_a_refusal_on_a_full_roster_does_not_queue_on_the_match_lock(make_match,
     holder, presser = run_in_parallel(run, 2)
     assert isinstance(presser, services.RosterFullError), presser
     assert holder is True  # the refusal came while the lock was still held
+
+
+def test_two_officers_confirming_create_the_next_matches_at_once_create_each_once(run_in_parallel):
+    """Both saw the same preview and press "Yes, create" together: one creates the match, the
+    other creates nothing it was not shown (the calendars are locked, the plan is re-read)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from ark.models import Match
+
+    ally = ark_alliance("Racers")
+    services.save_calendar(alliance=ally, slots=["Sat 12:00"])
+    [planned] = services.plan_next_matches().planned
+    shown = {(ally.pk, planned.weekend)}
+
+    def confirm(_i: int):
+        return services.create_next_matches(only=shown)
+
+    results = run_in_parallel(confirm, 6, timeout=120)
+    assert all(isinstance(r, tuple) for r in results), results
+    assert sum(len(created) for created, _left in results) == 1
+    assert list(Match.objects.values_list("alliance__name", "ark_weekend_date")) == [("Racers", planned.weekend)]
+    assert planned.weekend > timezone.now().date() - dt.timedelta(days=1)

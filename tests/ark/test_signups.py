@@ -290,7 +290,7 @@ def test_a_new_ban_shows_the_rosters_it_covers(match, governors, make_match, oth
                              now=NOW + dt.timedelta(days=7))
     assert services.signups_covered_by(later) == []  # starts the weekend after
     text = dc.do_ban_add(OFFICER, "toxic", member_id=user(2), until=str(WEEKEND))
-    assert "Still signed up: Gov2 in Osiris Guard" in text
+    assert "Still signed up: Gov2 in Ark 2030-03-09 Saturday 12:00 UTC, Osiris Guard" in text
     assert Signup.objects.filter(status="Active").count() == 2  # nobody pulled out silently
 
 
