@@ -53,7 +53,7 @@ from guildsync.models import (
     WowCharacter,
     WowClass,
 )
-from guildsync.services import identity_engine, integrity_checker, pipeline, ranks, role_plans
+from guildsync.services import identity_links, integrity_checker, pipeline, ranks, role_plans
 from guildsync.services.addon_processor import UploadTooLargeError
 from guildsync.services.common import delete_settings_row, save_settings_row
 
@@ -196,7 +196,7 @@ class PlayerCharacterInline(admin.TabularInline):
 
 
 class PlayerForm(forms.ModelForm):
-    """Shows the identity rules (``identity_engine.check_player``) as form errors."""
+    """Shows the identity rules (``identity_links.check_player``) as form errors."""
 
     class Meta:
         model = Player
@@ -208,7 +208,7 @@ class PlayerForm(forms.ModelForm):
         candidate = Player(pk=self.instance.pk, display_name=cleaned.get("display_name") or "",
                            main_character=cleaned.get("main_character"), discord_user=cleaned.get("discord_user"))
         try:
-            identity_engine.check_player(candidate)
+            identity_links.check_player(candidate)
         except DomainError as exc:
             raise forms.ValidationError(str(exc)) from exc
         return cleaned
@@ -227,14 +227,14 @@ class PlayerAdmin(SaysWhatChangedMixin, DomainErrorPagesMixin, admin.ModelAdmin)
     form = PlayerForm
 
     def save_model(self, request: HttpRequest, obj: Player, form, change: bool) -> None:
-        identity_engine.save_player(obj, actor=officers.actor(request.user))
+        identity_links.save_player(obj, actor=officers.actor(request.user))
 
     def delete_model(self, request: HttpRequest, obj: Player) -> None:
-        identity_engine.delete_player(obj.pk, actor=officers.actor(request.user))
+        identity_links.delete_player(obj.pk, actor=officers.actor(request.user))
 
     def delete_queryset(self, request: HttpRequest, queryset) -> None:
         for player_id in queryset.values_list("pk", flat=True):
-            identity_engine.delete_player(player_id, actor=officers.actor(request.user))
+            identity_links.delete_player(player_id, actor=officers.actor(request.user))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(n_characters=Count("character_links"))
@@ -251,9 +251,9 @@ class PlayerAdmin(SaysWhatChangedMixin, DomainErrorPagesMixin, admin.ModelAdmin)
         actor = officers.actor(request.user)
         instances = formset.save(commit=False)
         for link in formset.deleted_objects:
-            identity_engine.unlink_character(link.pk, actor=actor)
+            identity_links.unlink_character(link.pk, actor=actor)
         for link in instances:
-            identity_engine.link_character(link.character_id, player_id=form.instance.pk, actor=actor)
+            identity_links.link_character(link.character_id, player_id=form.instance.pk, actor=actor)
         formset.save_m2m()
         return None
 
@@ -367,7 +367,7 @@ class WowCharacterAdmin(ExtraViewsMixin, admin.ModelAdmin):
         form = LinkToPlayerForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             try:
-                n = identity_engine.link_characters_to_player(list(queryset.values_list("pk", flat=True)),
+                n = identity_links.link_characters_to_player(list(queryset.values_list("pk", flat=True)),
                                                               form.cleaned_data["player"].pk,
                                                               actor=officers.actor(request.user))
             except DomainError as exc:
@@ -391,7 +391,7 @@ class WowCharacterAdmin(ExtraViewsMixin, admin.ModelAdmin):
         current = getattr(character, "player_link", None)
 
         def link(player: Player) -> str:
-            identity_engine.link_character(character.pk, player_id=player.pk, actor=officers.actor(request.user))
+            identity_links.link_character(character.pk, player_id=player.pk, actor=officers.actor(request.user))
             return f"{character} is now linked to {player} (a manual link, which matching never changes)."
 
         return link_page(self, request, obj=character, title=f"Link {character} to a player", subject=str(character),
@@ -553,7 +553,7 @@ class AuditIssueAdmin(ExtraViewsMixin, ReadOnlyAdmin):
 
     def fix_view(self, request: HttpRequest, issue_id: int) -> HttpResponse:
         """The issue page's "Fix this issue": the player chosen by name is linked to the issue's
-        character or Discord member (``integrity_checker.fix_issue``), which closes the issue."""
+        character or Discord member (``identity_links.fix_issue``), which closes the issue."""
         issue = AuditIssue.objects.filter(pk=issue_id).select_related("wow_character", "discord_user").first()
         if issue is None:
             raise Http404("No such issue.")
@@ -563,7 +563,7 @@ class AuditIssueAdmin(ExtraViewsMixin, ReadOnlyAdmin):
             subject, help_text = f"character {issue.wow_character}", "The player who plays this character."
 
         def fix(player: Player) -> str:
-            closed = integrity_checker.fix_issue(issue.pk, player_id=player.pk, actor=officers.actor(request.user))
+            closed = identity_links.fix_issue(issue.pk, player_id=player.pk, actor=officers.actor(request.user))
             return f"Fixed: {closed.resolution_note}. The issue is closed (fixed by {closed.resolved_by})."
 
         return link_page(self, request, obj=issue, title=f"Fix: {issue.summary}", subject=subject,

@@ -31,7 +31,7 @@ from core.permissions import key_scopes
 from core.schema import ERROR
 from core.serializers import MAX_BIGINT, SnowflakeField
 from guildsync.models import AuditIssue, DiscordUser, Player, PlayerCharacter, SyncLock, SyncLog, WowCharacter
-from guildsync.services import identity_engine, integrity_checker, pipeline
+from guildsync.services import identity_links, integrity_checker, pipeline
 
 TAG_IDENTITY = ["guildsync: identity"]
 TAG_SYNC = ["guildsync: sync"]
@@ -222,7 +222,7 @@ class LinkView(APIView):
     def post(self, request: Request) -> Response:
         data = LinkRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        link = identity_engine.link_character(
+        link = identity_links.link_character(
             data.validated_data["character_id"], player_id=data.validated_data.get("player_id"),
             discord_user_id=data.validated_data.get("discord_user_id"),
             discord_id=data.validated_data.get("discord_id"), actor=actor(request))
@@ -238,7 +238,7 @@ class UnlinkView(APIView):
     def delete(self, request: Request, link_id: int) -> Response:
         if not 0 < link_id <= MAX_BIGINT:  # the route takes any digits; PostgreSQL's bigint does not
             raise NotFound(f"Link #{link_id} does not exist.")
-        identity_engine.unlink_character(link_id, actor=actor(request))
+        identity_links.unlink_character(link_id, actor=actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

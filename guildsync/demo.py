@@ -23,7 +23,14 @@ from guildsync.models import (
     WowCharacter,
 )
 from guildsync.reference_data import SPECIALIZATIONS
-from guildsync.services import db_sync, discord_sync, identity_engine, integrity_checker, role_plans
+from guildsync.services import (
+    db_sync,
+    discord_sync,
+    identity_engine,
+    identity_links,
+    integrity_checker,
+    role_plans,
+)
 
 REALM = ("twisting-nether", "Twisting Nether")
 ALT_REALM = ("azjolnerub", "Azjol-Nerub")
@@ -119,7 +126,7 @@ def seed_demo(stdout) -> None:
     leader = DiscordUser.objects.get(username=handles[mains[0]])
     old = WowCharacter.objects.get(character_name="Oldgrumble", realm_slug=REALM[0])
     if not PlayerCharacter.objects.filter(character=old).exists():
-        identity_engine.link_character(old.pk, discord_user_id=leader.pk, actor="demo")
+        identity_links.link_character(old.pk, discord_user_id=leader.pk, actor="demo")
     check = integrity_checker.run_integrity_check()
     stdout.write(f"guildsync: {WowCharacter.objects.count()} characters, {DiscordUser.objects.count()} Discord "
                  f"users; matching linked {result.links_created} now; {check.new} new issue(s), "

@@ -85,7 +85,7 @@ def forget(member: int, ctx: ForgetContext) -> dict[str, Any]:
     scrubbed = {
         "players": _scrub_text_fields(Player.objects.all(), ("display_name", "notes"), ctx),
         "identity_changes": _scrub_text_fields(IdentityChange.objects.all(), ("summary", "actor"), ctx),
-        "integrity_findings": _scrub_text_fields(AuditIssue.objects.all(), ("summary", "details", "resolved_by"), ctx),
+        "integrity_findings": _scrub_text_fields(AuditIssue.objects.all(), ("summary", "details", "resolved_by", "resolution_note"), ctx),
         "character_notes": _scrub_text_fields(WowCharacter.objects.all(), ("addon_note", "addon_officer_note"), ctx),
         "sync_logs": _scrub_text_fields(SyncLog.objects.all(), ("triggered_by", "error"), ctx),
         "role_mappings": _scrub_text_fields(RankRoleMapping.objects.all(), ("updated_by",), ctx),
@@ -131,7 +131,7 @@ PART = AppPart(
               "notes. Characters (Blizzard's public data) and raid attendance stay with the player."),
         Holds("guildsync.IdentityChange", ("actor", "summary"), ANONYMISED,
               "The identity-change trail keeps what happened, with their id and names replaced."),
-        Holds("guildsync.AuditIssue", ("summary", "details", "resolved_by", "discord_user"), ERASED,
+        Holds("guildsync.AuditIssue", ("summary", "details", "resolved_by", "resolution_note", "discord_user"), ERASED,
               "Integrity findings about their Discord account are deleted; others have their names replaced."),
         Holds("guildsync.BattlenetProof", ("discord_user", "battlenet_account_id"), ERASED,
               "Characters they proved with Battle.net: the proofs (and their Battle.net account id) are deleted; "

@@ -80,9 +80,15 @@ class DiscordHarness:
         state = bot._connection
         state.user = discord.ClientUser(state=state, data=data)
         if self._guilds is not None:
+            before = asyncio.all_tasks()
             for guild in self._guilds:
                 state.parse_guild_create(guild.create_json(self.payloads.bot))
             self._guilds = None
+            # discord.py dispatches guild_available from a task once the members are in: wait
+            # for it, so the listeners (the member directory's feed) ran before any test step
+            started = asyncio.all_tasks() - before
+            if started:
+                await asyncio.gather(*started)
         try:
             return await work()
         finally:

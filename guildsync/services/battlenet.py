@@ -41,7 +41,7 @@ from guildsync.models import (
 )
 from guildsync.services import linked_roles
 from guildsync.services.common import GuildSyncError, lock_for_update
-from guildsync.services.identity_engine import _character_left
+from guildsync.services.identity_links import _character_left
 from guildsync.services.integrity_checker import Finding, conflict_finding
 
 Source = PlayerCharacter.LinkSource

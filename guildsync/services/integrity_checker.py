@@ -20,9 +20,9 @@ Each condition has a hash (type + the ids and values that define it). A run:
 
 An officer's change that removes a condition closes its issue at once, in the change's
 transaction (``close_fixed``: resolution ``fixed``, who and what), instead of leaving it open
-until the next run: linking a character to a player (``identity_engine.link_character``, from
+until the next run: linking a character to a player (``identity_links.link_character``, from
 the issue page, the character page, the bulk action or the API) and linking a Discord member
-to a player (``identity_engine.link_discord_user``). ``fix_issue`` is the issue page's action.
+to a player (``identity_links.link_discord_user``). ``fix_issue`` is the issue page's action.
 """
 
 from __future__ import annotations
@@ -252,29 +252,3 @@ def close_fixed(*, actor: str, note: str, character_ids: list[int] = (), discord
     return AuditIssue.objects.filter(pk__in=ids).update(
         resolved_at=now, resolved_by=actor[:150], resolution=Resolution.FIXED, resolution_note=note[:255],
         condition_cleared_at=now)
-
-
-def fix_issue(issue_id: int, *, player_id: int, actor: str) -> AuditIssue:
-    """The issue page's "Fix this issue": link the issue's character (``orphan_wow``,
-    ``battlenet_conflict``) or Discord member (``orphan_discord``) to the player the officer chose; the link closes the issue
-    (``close_fixed``). Other types are not fixed by a link: the refusal says what fixes them."""
-    from guildsync.services import identity_engine
-
-    with transaction.atomic():
-        issue = AuditIssue.objects.select_for_update().filter(pk=issue_id).first()
-        if issue is None:
-            raise GuildSyncError(f"Issue #{issue_id} does not exist.")
-        if issue.resolved_at is not None:
-            raise GuildSyncError(f"This issue is already closed ({issue.get_resolution_display().lower()} by "
-                                 f"{issue.resolved_by}); nothing was changed.")
-        if issue.issue_type not in FIXABLE:
-            raise GuildSyncError(f"{issue.get_issue_type_display()} is not fixed by linking a player. "
-                                 f"{HOW_TO_FIX.get(issue.issue_type, '')}")
-        if issue.issue_type in ("orphan_wow", "battlenet_conflict"):
-            identity_engine.link_character(issue.wow_character_id, player_id=player_id, actor=actor)
-        else:
-            identity_engine.link_discord_user(issue.discord_user_id, player_id=player_id, actor=actor)
-        issue.refresh_from_db()
-        if issue.resolved_at is None:  # the link is made but the condition holds: say so, change nothing
-            raise GuildSyncError("The link was made but the issue's condition still holds; nothing was changed.")
-    return issue

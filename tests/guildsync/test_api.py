@@ -305,7 +305,7 @@ def test_defect8_unlink_moves_the_main_to_another_character_of_the_player(api, m
 
 
 def test_defect8_moving_a_main_keeps_both_players_consistent(api, make):
-    from guildsync.services.identity_engine import check_player
+    from guildsync.services.identity_links import check_player
 
     main, alt = make.character("Main"), make.character("Alt")
     first = make.player("First", characters=[main, alt], main_character=main)

@@ -70,4 +70,9 @@ def test_whois_replies_ephemeral(make, harness):
     harness.guild.add_member(THRALL)  # in the server: Discord resolves the option to a member
     text = harness.ask(harness.payloads.slash("guild whois", {"member": THRALL}, member=GUILD_OFFICER))
     assert "Thrall-twisting-nether" in text and "Officer" in text
-    assert "don't know" in harness.ask(harness.payloads.slash("guild whois", {"member": NOBODY}, member=GUILD_OFFICER))
+    # in the server when the bot connected: GUILD_CREATE's member list put them in the directory
+    known = harness.ask(harness.payloads.slash("guild whois", {"member": NOBODY}, member=GUILD_OFFICER))
+    assert "**nobody** (Member) has no characters linked yet." in known
+    stranger = Member(98, "stranger")  # joined while the bot missed it: no event, no sync yet
+    harness.guild.add_member(stranger)
+    assert "don't know" in harness.ask(harness.payloads.slash("guild whois", {"member": stranger}, member=GUILD_OFFICER))

@@ -6,6 +6,7 @@ import pytest
 
 from guildsync.models import NotePattern, Player, PlayerCharacter
 from guildsync.services import identity_engine as ie
+from guildsync.services import identity_links
 from guildsync.services.common import GuildSyncError
 
 pytestmark = pytest.mark.django_db
@@ -158,7 +159,7 @@ def test_manual_links_never_changed(make):
     char = make.character("Thrall")
     make.discord_user("thrall")
     other = make.player("Somebody else")
-    ie.link_character(char.pk, player_id=other.pk, actor="officer")
+    identity_links.link_character(char.pk, player_id=other.pk, actor="officer")
     ie.run_matching()
     link = link_of(char)
     assert link.player == other and link.link_source == "manual" and link.confidence == 1.0
@@ -167,14 +168,14 @@ def test_manual_links_never_changed(make):
 def test_manual_link_to_discord_user_creates_player_and_unlink(make):
     char = make.character("Sylvanas")
     user = make.discord_user("banshee")
-    link = ie.link_character(char.pk, discord_user_id=user.pk, actor="officer")
+    link = identity_links.link_character(char.pk, discord_user_id=user.pk, actor="officer")
     assert link.player.discord_user == user and link.player.main_character == char
-    ie.unlink_character(link.pk, actor="officer")
+    identity_links.unlink_character(link.pk, actor="officer")
     assert not PlayerCharacter.objects.filter(character=char).exists()
     with pytest.raises(GuildSyncError, match="does not exist"):
-        ie.unlink_character(link.pk, actor="officer")
+        identity_links.unlink_character(link.pk, actor="officer")
     with pytest.raises(GuildSyncError, match="either"):
-        ie.link_character(char.pk)
+        identity_links.link_character(char.pk)
 
 
 def test_note_patterns_are_configurable(make):
@@ -216,8 +217,8 @@ def test_concurrent_manual_links_to_one_discord_user_create_one_player(make, run
 
     def link(i: int):
         if i % 2:
-            return ie.link_character(chars[i].pk, discord_id=user.discord_id, actor="a")
-        return ie.link_character(chars[i].pk, discord_user_id=user.pk, actor="b")
+            return identity_links.link_character(chars[i].pk, discord_id=user.discord_id, actor="a")
+        return identity_links.link_character(chars[i].pk, discord_user_id=user.pk, actor="b")
 
     results = run_in_parallel(link, 6)
     assert all(not isinstance(r, BaseException) for r in results), results
@@ -241,10 +242,10 @@ def test_unlinked_character_is_not_relinked_by_matching(make):
     char = make.character("Thrall")
     make.discord_user("thrall")
     ie.run_matching()
-    ie.unlink_character(link_of(char).pk, actor="officer")
+    identity_links.unlink_character(link_of(char).pk, actor="officer")
     assert ie.run_matching().links_created == 0
     char.refresh_from_db()
     assert char.skip_auto_match and not PlayerCharacter.objects.filter(character=char).exists()
-    ie.link_character(char.pk, player_id=make.player("Right one").pk, actor="officer")
+    identity_links.link_character(char.pk, player_id=make.player("Right one").pk, actor="officer")
     char.refresh_from_db()
     assert not char.skip_auto_match

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from guildsync.models import AuditIssue, IdentityChange, PlayerCharacter
-from guildsync.services import identity_engine, integrity_checker
+from guildsync.services import identity_links, integrity_checker
 from guildsync.services.common import GuildSyncError
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +108,7 @@ def test_a_member_already_linked_elsewhere_is_refused_by_name(make):
     make.player("First", discord_user=user)
     other = make.player("Second")
     with pytest.raises(GuildSyncError, match="Ulric already belongs to the player First"):
-        identity_engine.link_discord_user(user.pk, player_id=other.pk, actor="marshal")
+        identity_links.link_discord_user(user.pk, player_id=other.pk, actor="marshal")
 
 
 def test_types_a_link_cannot_fix_say_what_fixes_them(make):
@@ -124,10 +124,10 @@ def test_types_a_link_cannot_fix_say_what_fixes_them(make):
     integrity_checker.run_integrity_check()
     issue = open_issue("stale_character")
     with pytest.raises(GuildSyncError, match="not fixed by linking a player. Nothing to link"):
-        integrity_checker.fix_issue(issue.pk, player_id=player.pk, actor="marshal")
+        identity_links.fix_issue(issue.pk, player_id=player.pk, actor="marshal")
     with pytest.raises(GuildSyncError, match="already closed"):
         integrity_checker.close_issues([issue.pk], "dismissed", "marshal")
-        integrity_checker.fix_issue(issue.pk, player_id=player.pk, actor="marshal")
+        identity_links.fix_issue(issue.pk, player_id=player.pk, actor="marshal")
 
 
 def test_only_officers_who_may_link_get_the_fix(make, officer, client):

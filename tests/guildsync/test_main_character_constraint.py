@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from guildsync.models import Player, PlayerCharacter
-from guildsync.services import identity_engine
+from guildsync.services import identity_links
 
 pytestmark = pytest.mark.django_db
 MESSAGE = "The main character must be one of the player's own characters: unlink it from its player first."
@@ -72,17 +72,17 @@ def test_a_real_commit_is_refused(make):
 
 def test_the_services_keep_it_in_either_order(make, two_players):
     a, b, x, y = two_players
-    identity_engine.link_character(x.pk, player_id=b.pk, actor="officer")  # the main moves to B
+    identity_links.link_character(x.pk, player_id=b.pk, actor="officer")  # the main moves to B
     connection.check_constraints()
     a.refresh_from_db()
     b.refresh_from_db()
     assert (a.main_character_id, b.main_character_id) == (y.pk, x.pk)
-    identity_engine.unlink_character(PlayerCharacter.objects.get(character=y).pk, actor="officer")
+    identity_links.unlink_character(PlayerCharacter.objects.get(character=y).pk, actor="officer")
     connection.check_constraints()
     a.refresh_from_db()
     assert a.main_character_id is None
     fresh = make.character("Fresh")
-    saved = identity_engine.save_player(Player(display_name="New", main_character=fresh), actor="officer")
+    saved = identity_links.save_player(Player(display_name="New", main_character=fresh), actor="officer")
     connection.check_constraints()
     assert PlayerCharacter.objects.get(character=fresh).player_id == saved.pk
 

@@ -80,7 +80,7 @@ def test_connecting_links_proven_characters_and_never_an_officers_link(client, d
     run_integrity_check()
     assert AuditIssue.objects.filter(issue_type="battlenet_conflict", resolved_at__isnull=True).count() == 1
     # … and closes it once an officer moves the character to the member
-    from guildsync.services.identity_engine import link_character
+    from guildsync.services.identity_links import link_character
 
     link_character(chars["Officered"].pk, player_id=mine.pk, actor="anna")
     run_integrity_check()

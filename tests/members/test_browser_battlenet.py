@@ -33,7 +33,7 @@ def test_member_connects_battlenet_and_officer_sees_the_conflict(size, browser_p
                             [f.wow_character("Placeholder")], source="manual")
     f.player("Lunara", user)
     from guildsync.models import WowCharacter
-    from guildsync.services.identity_engine import link_character
+    from guildsync.services.identity_links import link_character
 
     link_character(WowCharacter.objects.get(character_name="Officered").pk, player_id=officer_pick.pk, actor="anna")
 

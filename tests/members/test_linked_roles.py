@@ -14,7 +14,7 @@ from django.core.management import call_command
 from core.models import PendingJob
 from guildsync.models import RoleConnection
 from guildsync.services import linked_roles
-from guildsync.services.identity_engine import link_character
+from guildsync.services.identity_links import link_character
 from guildsync.tasks import push_role_connection_task
 from tests import factories as f
 from tests.members.conftest import MEMBER
