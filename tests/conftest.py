@@ -49,6 +49,20 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
                  "--disable-dev-shm-usage"]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Passwords of test users are hashed with MD5, not PBKDF2: one PBKDF2 hash costs ~0.34 CPU
+    seconds (Django's 870,000 iterations), and ``admin_user``/``officer()``/every browser login
+    pays it, hundreds of times a run (tests/cpu_profile.py found it the largest single cost of
+    the 10,000-row changelist checks). No test is about the hash's strength: production keeps
+    Django's default (config/settings.py sets none), and a PBKDF2 hash made by a subprocess
+    (``ensure_admin`` in a fresh checkout) still checks, since the default hashers follow."""
+    from django.conf import settings
+
+    if settings.configured or os.environ.get("DJANGO_SETTINGS_MODULE"):
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
+                                     *settings.PASSWORD_HASHERS]
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("postgres") and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         pytest.skip("uses PostgreSQL itself (a server-side function or trigger)")
