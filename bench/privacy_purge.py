@@ -3,8 +3,9 @@ its locks for more than 1 s (issue 25), against one plain ``DELETE`` of the same
 
 1,000,000 sent rows 60 days old (plus 1,000 pending rows, which must stay) are written with
 ``generate_series``; the bot's share of the retention policy (``bot/privacy.py``,
-``core.privacy.retention.purge``: ``RETENTION_BATCH_SIZE`` rows per transaction of plain
-statements, locked by a primary-key range, references set to NULL, deleted by id) deletes them. Every statement of the purge is timed (``connection.execute_wrapper``), and an observer
+``core.privacy.retention.purge``: on PostgreSQL one statement per batch of ``RETENTION_BATCH_SIZE``
+rows in autocommit, locked by a primary-key range, references set to NULL, deleted by id) deletes
+them. Every statement of the purge is timed (``connection.execute_wrapper``), and an observer
 connection samples ``pg_stat_activity`` every 20 ms for the purge session's open transaction
 (``now() - xact_start``: how long its row locks have been held). The anchor writes the same rows
 again and deletes them with one ``DELETE`` statement, holding the locks of all of them at once.
