@@ -13,6 +13,7 @@ from django import forms
 from core.labels import plain_label
 from economy import automod
 from economy.models import AutoModRule
+from guildsync.models import DiscordServer
 
 # rule type → (form field, config key) pairs it needs; "invites" needs none
 TYPE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -120,6 +121,14 @@ class AutoModRuleForm(forms.ModelForm):
             if saved and initial.get(name) not in (None, ""):
                 self.fields[name].initial = initial[name]
             self.fields[name].required = name != "allowed_domains"
+        servers = dict(DiscordServer.objects.values_list("discord_id", "name"))
+        if saved and instance.guild_id not in servers:
+            servers[instance.guild_id] = plain_label("server", instance.guild_id, None)
+        if not servers:  # no bot seen yet: the id by hand, said so
+            self.fields["guild_id"].help_text = ("No server is known yet (the bot records it when it starts): type "
+                                                 "the server's id.")
+        else:
+            self._server_picker(servers, instance, saved)
         server = instance.guild_id if saved else None
         self.fields["exempt_roles"].choices = _directory_choices("role", server, instance.exempt_role_ids)
         self.fields["exempt_channels"].choices = _directory_choices("channel", server, instance.exempt_channel_ids)
@@ -128,6 +137,14 @@ class AutoModRuleForm(forms.ModelForm):
         for name in ("exempt_roles", "exempt_channels"):
             self.fields[name].error_messages["invalid_choice"] = "%(value)s is not one of the server's known " + (
                 "roles." if name == "exempt_roles" else "channels.")
+
+    def _server_picker(self, servers: dict, instance: AutoModRule, saved: bool) -> None:
+        self.fields["guild_id"] = forms.TypedChoiceField(
+            label="Server", coerce=int, choices=[("", "---------")] + sorted(
+                servers.items(), key=lambda item: str(item[1]).casefold()),
+            initial=instance.guild_id if saved else (next(iter(servers)) if len(servers) == 1 else None),
+            help_text="The Discord server whose messages the rule checks (by name, as the bot saw it).",
+            error_messages={"invalid_choice": "Choose one of the servers the bot knows."})
 
     def _post_clean(self) -> None:
         """The model's own check (``AutoModRule.clean``) speaks of JSON keys: run it only on

@@ -2,7 +2,13 @@
 (``manage.py seed_demo``): every officer workflow of issue #11 once — the dashboard and its
 links, recording an Ark result, booking next week without Raid-Helper, the attendance report,
 the roster composition, drawing the Secret Santa, retrying an outbox message without a bot
-token, and signing in with Discord against the fake OAuth server.
+token, and signing in with Discord against the fake OAuth server — and the steps of issue #24
+outside Ark: fixing an integrity issue from its page and linking a character from its page
+(player by name; the issue closes itself), the upload help, a raid event edit that says what
+changed, an auto-moderation rule from its type's form. The rest of #24 is walked elsewhere in
+Chromium: the Ark steps in tests/ark/test_browser_officer.py, saving the Raid-Helper key on the
+run command's setup in tests/core/test_secret_settings.py, the columns in
+tests/core/test_browser_layout.py and the chart contrast in tests/core/test_browser_charts.py.
 
 The tour's screenshots (README "Officer's tour") are rewritten only with ``UPDATE_TOUR=1``,
 so a normal run never dirties the tree: ``UPDATE_TOUR=1 ./scripts/test.sh tests/core/test_browser_tour.py``."""
@@ -128,6 +134,77 @@ def test_officers_tour(admin_login, live_server, django_user_model, settings):
     follow(page, "text=Roster composition")
     page.locator("svg").first.wait_for()
     shot(page, "composition")
+
+    # Guildsync (issue 24, Build 10): the dashboard names the issue in plain words; the officer
+    # opens one, fixes it by linking the character to a player chosen by name, and it closes itself
+    from guildsync.models import AuditIssue, Player
+
+    page.goto(f"{live_server.url}/admin/")
+    follow(page, "a:has-text('Character not linked to a player')")
+    assert "orphan" not in page.locator("#result_list").inner_text().lower()
+    issue = AuditIssue.objects.filter(issue_type="orphan_wow", resolved_at__isnull=True).order_by("pk").first()
+    page.goto(f"{live_server.url}/admin/guildsync/auditissue/{issue.pk}/change/")
+    assert "Link the character to the player who plays it" in page.locator(".field-how_to_fix").inner_text()
+    follow(page, "a.fix-issue")
+    player = Player.objects.filter(is_active=True).order_by("display_name").first()
+    page.click(".select2-selection--single")
+    page.fill(".select2-search__field", player.display_name[:5])
+    page.locator(".select2-results__option", has_text=player.display_name).first.click()
+    shot(page, "fix_issue")
+    with page.expect_navigation():
+        page.click("input[type=submit][value='Link and close the issue']")
+    message = page.locator("ul.messagelist").inner_text()
+    assert f"linked to {player.display_name}" in message and "fixed by officer" in message, message
+    issue.refresh_from_db()
+    assert issue.resolution == "fixed" and issue.resolved_by == "officer" and issue.resolved_at is not None
+    assert "Fixed by an officer's change" in page.locator("#content").inner_text()
+
+    # Guildsync: a character page links it to a player by name (the same service)
+    from guildsync.models import WowCharacter
+
+    stray = WowCharacter.objects.filter(player_link__isnull=True, removed_at__isnull=True).order_by("pk").first()
+    page.goto(f"{live_server.url}/admin/guildsync/wowcharacter/{stray.pk}/change/")
+    follow(page, "a.link-to-player")
+    page.click(".select2-selection--single")
+    page.fill(".select2-search__field", player.display_name[:5])
+    page.locator(".select2-results__option", has_text=player.display_name).first.click()
+    with page.expect_navigation():
+        page.click("input[type=submit][value='Link to this player']")
+    assert f"{stray} is now linked to {player.display_name}" in page.locator("ul.messagelist").inner_text()
+
+    # Guildsync: the addon upload says what to upload and where the file is
+    page.goto(f"{live_server.url}/admin/guildsync/wowcharacter/upload-addon/")
+    assert "WTF/Account/<ACCOUNT>/SavedVariables/GuildSync.lua" in page.locator("#content").inner_text()
+
+    # Raids: an edit of the event page says what changed
+    page.goto(f"{live_server.url}/admin/raids/raidevent/{next_raid.pk}/change/")
+    assert page.locator(".field-origin").inner_text().strip()  # how the event was made, said once
+    page.fill("#id_title", "Progression night")
+    with page.expect_navigation():
+        page.click("input[name=_save]")
+    assert "”: title." in page.locator("ul.messagelist").inner_text()
+    assert "changed successfully" not in page.locator("ul.messagelist").inner_text()
+
+    # Economy (issue 24, Smaller points): an auto-moderation rule from a form of its type, no JSON
+    from economy.models import AutoModRule
+
+    page.goto(f"{live_server.url}/admin/economy/automodrule/add/")
+    follow(page, "ul.rule-types >> text=Keywords")
+    assert page.locator("textarea[name=config]").count() == 0
+    page.fill("#id_keywords", "")
+    with page.expect_navigation():
+        page.click("input[name=_save]")
+    assert "This field is required." in page.locator(".field-keywords").inner_text()  # said at the field
+    page.goto(page.url)  # a fresh form of the same type
+    page.select_option("#id_guild_id", label="Stormwatch")  # the server by name
+    page.fill("#id_name", "Nitro scams")
+    page.select_option("#id_action", "delete")
+    page.fill("#id_keywords", "free nitro\nsteam gift*")
+    shot(page, "automod_rule")
+    with page.expect_navigation():
+        page.click("input[name=_save]")
+    assert "was added successfully" in page.locator("ul.messagelist").inner_text()
+    assert AutoModRule.objects.get(name="Nitro scams").config == {"keywords": ["free nitro", "steam gift*"]}
 
     # Economy: the leaderboard names its members (no Discord id anywhere on the chart)
     page.goto(f"{live_server.url}/admin/economy/bytesbalance/leaderboard/")

@@ -105,3 +105,16 @@ def test_the_type_of_a_saved_rule_stays(moderator):
     moderator.post(change, {**BASE, "rule_type": "regex", "max_mentions": 5, "pattern": "x"})
     rule.refresh_from_db()
     assert rule.rule_type == "mention_spam" and rule.config == {"max_mentions": 5}
+
+
+def test_the_server_is_picked_by_name_once_the_bot_saw_it(moderator):
+    from guildsync.models import DiscordServer
+
+    assert "No server is known yet" in moderator.get(ADD + "?rule_type=invites").content.decode()
+    DiscordServer.objects.create(discord_id=GUILD, name="Stormwatch")
+    page = moderator.get(ADD + "?rule_type=invites").content.decode()
+    assert f'<option value="{GUILD}" selected>Stormwatch</option>' in page
+    bad = moderator.post(ADD + "?rule_type=invites", {**BASE, "guild_id": "12345"})
+    assert "Choose one of the servers the bot knows." in errors_of(bad)
+    assert moderator.post(ADD + "?rule_type=invites", BASE).status_code == 302
+    assert AutoModRule.objects.get().guild_id == GUILD
