@@ -119,3 +119,26 @@ def test_the_purge_clears_references_and_runs_few_statements_per_batch(settings)
         assert len(statements) == batches and all(s.count("= NULL") == references and "SKIP LOCKED" in s for s in statements), statements
     else:
         assert len(statements) == (batches - 1) * (1 + references + 1) + 1, statements
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_purge_skips_a_row_a_worker_holds_and_takes_it_next_time():
+    """A settled row locked by another session (a worker re-reading it) is skipped, not waited
+    for: the purge never queues behind a lock; the next run deletes it."""
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")
+    rows = [f.outbox_message(status="sent", sent_at=timezone.now()) for _ in range(5)]
+    worker = connections.create_connection("default")
+    try:
+        worker.set_autocommit(False)
+        with worker.cursor() as cursor:
+            cursor.execute("SELECT id FROM bot_outboxmessage WHERE id = %s FOR UPDATE", [rows[2].pk])
+        deleted = retention.purge(OutboxMessage.objects.filter(status="sent"), dry_run=False, batch=2)
+        assert deleted == 4 and list(OutboxMessage.objects.values_list("pk", flat=True)) == [rows[2].pk]
+        worker.rollback()
+    finally:
+        worker.close()
+    assert retention.purge(OutboxMessage.objects.filter(status="sent"), dry_run=False) == 1
+    assert not OutboxMessage.objects.exists()
