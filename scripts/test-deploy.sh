@@ -112,5 +112,5 @@ phase "drills (fake Discord on $DEPLOY_FAKE_BIND)"
 # print their summary and take the stack down; then this script's own clean-up runs.
 timeout --kill-after=30 "${DEPLOY_TIMEOUT:-900}" "$PY" -m scripts.deploy.run &
 drills=$!
-trap 'echo "deployment test: stopped by a signal" >&2; kill -TERM "$drills" 2>/dev/null; wait "$drills"; exit 143' TERM INT
+trap 'echo "deployment test: stopped by a signal" >&2; kill -TERM "$drills" 2>/dev/null; wait "$drills" || true; exit 143' TERM INT
 wait "$drills"
