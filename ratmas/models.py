@@ -93,7 +93,7 @@ class Participant(models.Model):
     user_id = models.BigIntegerField(help_text="Discord user id.")
     display_name = models.CharField(max_length=100, help_text="Name shown to their Santa.")
     wishlist_url = SealedTextField(
-        blank=True, help_text="http(s) link only, 500 characters at most (ratmas.services.validate_wishlist). "
+        max_length=500, blank=True, help_text="http(s) link only, 500 characters at most (ratmas.services.validate_wishlist). "
                               "Encrypted at rest when FIELD_ENCRYPTION_KEY is set (core/privacy/sealed.py).")
     joined_at = models.DateTimeField(auto_now_add=True)
 

@@ -155,7 +155,8 @@ def test_the_walk_posts_what_it_should(admin_client, demo_data) -> None:
 # Written by the system (errors it recorded), never typed into a form.
 SYSTEM_TEXT = {"bot.OutboxMessage.last_error", "guildsync.SyncLog.error", "ratmas.Pairing.last_error",
                "raids.RaidEvent.roster_post_text",  # rendered by the live-roster service
-               "core.SecretSetting.ciphertext"}  # Fernet output of a secret, never typed or shown
+               "core.SecretSetting.ciphertext",  # Fernet output of a secret, never typed or shown
+               "guildsync.RoleConnection.access_token"}  # a member's Discord token, encrypted; never typed
 
 
 def test_typed_text_fields_have_a_length() -> None:
