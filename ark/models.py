@@ -137,8 +137,8 @@ class Match(models.Model):
     alliance = models.ForeignKey(Alliance, on_delete=models.PROTECT, related_name="matches")
     ark_weekend_date = models.DateField(help_text="The Saturday of the Ark weekend.")
     match_day = models.CharField(max_length=3, choices=Day.choices)
-    match_time_utc = models.DateTimeField(help_text="Start of the match (UTC).")
-    signup_close_utc = models.DateTimeField(help_text="Signups close and the match locks at this time (UTC).")
+    match_time_utc = models.DateTimeField("match time (UTC)", help_text="Start of the match (UTC).")
+    signup_close_utc = models.DateTimeField("signups close (UTC)", help_text="Signups close and the match locks at this time (UTC).")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     notes = models.TextField(
         blank=True, max_length=1000, help_text="Shown on the registration message (Discord embed text)."
@@ -150,7 +150,7 @@ class Match(models.Model):
     roster_version = models.PositiveIntegerField(
         default=0, help_text="Bumped by every roster change; the Discord messages show the latest."
     )
-    created_by_discord_id = models.BigIntegerField(null=True, blank=True)
+    created_by_discord_id = models.BigIntegerField("created by (Discord id)", null=True, blank=True)
     locked_at = models.DateTimeField(null=True, blank=True)
     result_reminded_at = models.DateTimeField(
         null=True, blank=True, help_text="When officers were reminded to record the result."
@@ -528,7 +528,7 @@ class ArkCalendar(models.Model):
     close_days_before = models.PositiveSmallIntegerField(
         default=1, help_text="Signups close this many days before the Saturday (1: the Friday before)…"
     )
-    close_time_utc = models.TimeField(default=datetime.time(23, 0), help_text="…at this UTC time.")
+    close_time_utc = models.TimeField("close time (UTC)", default=datetime.time(23, 0), help_text="…at this UTC time.")
     days_ahead = models.PositiveSmallIntegerField(
         default=14, help_text="Matches are created once their start is at most this many days away."
     )
@@ -536,10 +536,10 @@ class ArkCalendar(models.Model):
         default=list, blank=True, help_text='Saturdays to sit out, e.g. ["2026-12-26"].'
     )
     nudge_time_utc = models.TimeField(
-        null=True, blank=True, help_text="Daily fill post in the registration channel (empty: none)."
+        "fill post time (UTC)", null=True, blank=True, help_text="Daily fill post in the registration channel (empty: none)."
     )
-    quiet_start_utc = models.TimeField(null=True, blank=True, help_text="No nudge from this UTC time…")
-    quiet_end_utc = models.TimeField(null=True, blank=True, help_text="…until this one (may wrap midnight).")
+    quiet_start_utc = models.TimeField("quiet from (UTC)", null=True, blank=True, help_text="No nudge from this UTC time…")
+    quiet_end_utc = models.TimeField("quiet until (UTC)", null=True, blank=True, help_text="…until this one (may wrap midnight).")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
