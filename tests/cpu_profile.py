@@ -7,6 +7,8 @@ children it waited for (``RUSAGE_CHILDREN``: ``runbot``, Celery workers, ``pg_du
 prints the ``CPU_PROFILE_TOP`` (30) costliest at the end. Wall time misleads on a loaded
 machine (``--durations`` counts the time other processes had the cores); CPU time does not.
 It does not see the PostgreSQL server's own CPU, nor children still running (never waited for).
+A session- or module-scoped fixture is charged to the first test that sets it up (the test
+database's creation, ``demo_data``'s seeding): read a lone outlier at the top of a module so.
 Under xdist each worker measures its own tests, but only the controller prints: run serially.
 """
 
