@@ -184,6 +184,22 @@ def _server_language_read_afresh():
 
 
 @pytest.fixture(autouse=True)
+def _guard_counts_of_its_own(monkeypatch):
+    """Discord's invalid-request guard (bot/guard.py) counts 401/403/429 answers for 10 minutes
+    in Redis, shared by every test of this xdist worker: a test that met a refused DM would make
+    a later one's dashboard warn about invalid requests. Each test counts under keys of its own
+    (a process a test starts counts under the default keys; tests of that share their prefix)."""
+    import uuid
+
+    from bot import guard
+
+    monkeypatch.setattr(guard, "PREFIX", f"test:guard:{uuid.uuid4().hex}")
+    guard.GUARD.cached, guard.GUARD.was_paused = None, False
+    yield
+    guard.GUARD.cached, guard.GUARD.was_paused = None, False
+
+
+@pytest.fixture(autouse=True)
 def _bot_work_on_the_test_thread(settings):
     """Commands run in this process (real discord.py interactions, tests/discord_objects.py)
     do their database work on the test's thread (inside the test's transaction) and answer at

@@ -11,6 +11,12 @@ from django.utils import timezone
 from raids.models import RaidEvent
 
 
+def open_bookkeeping(page) -> None:
+    """The event page folds its imports and bookkeeping at the end (a collapsed fieldset, a
+    <details>): open it as an officer would, by its title."""
+    page.locator("details summary", has_text="Imports and bookkeeping").click()
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_officer_books_missed_event_from_admin(admin_login, live_server, django_user_model, raid_config,
@@ -120,6 +126,7 @@ def test_officer_imports_attendance_from_warcraft_logs(admin_login, live_server,
     page = admin_login("raidlead", "raid-lead-pass-1")
     event_page = f"{live_server.url}/admin/raids/raidevent/{ended_raid.pk}/change/"
     page.goto(event_page)
+    open_bookkeeping(page)
     assert "Not imported yet." in page.locator(".field-wcl_import").inner_text()
 
     page.goto(f"{live_server.url}/admin/raids/raidevent/")
@@ -133,6 +140,7 @@ def test_officer_imports_attendance_from_warcraft_logs(admin_login, live_server,
     assert "imported, 1 not placed" in row.locator(".field-wcl_state").inner_text()
 
     page.goto(event_page)
+    open_bookkeeping(page)
     result = page.locator(".field-wcl_import").inner_text()
     assert "Imported at" in result and "aBcD1234eFgH5678" in result
     assert "1 marked attended, 1 added to the attendance" in result
