@@ -133,6 +133,16 @@ def test_forget_end_to_end(django_user_model):
     assert exported["apps"]["ratmas"]["participations"][0]["messages_you_sent"]
 
     before = scan([str(MEMBER), *NAMES])
+    # every table that holds the member's id or names belongs to a model the registry declares,
+    # so export and forget (built from the registry) know of it; and every registered model
+    # that holds them has its app's part in the export
+    from django.apps import apps as django_apps
+
+    model_of_table = {m._meta.db_table: m._meta.label for m in django_apps.get_models()}
+    registered = {h.model: p.app for p in parts() for h in p.holds}
+    holding = {model_of_table.get(place.split(".")[0], place.split(".")[0]) for place in before}
+    assert not holding - set(registered), f"tables with the member's data that no part declares: {holding - set(registered)}"
+    assert all(exported["apps"][registered[model]] for model in holding), holding
     assert {"economy_bytesbalance.user_id", "ark_signup.discord_user_id", "guildsync_discorduser.discord_id",
             "ratmas_participant.user_id", "bot_outboxmessage.user_id", "socialaccount_socialaccount.uid"} <= set(before)
     others_before = {u: (BytesBalance.objects.get(guild_id=GUILD, user_id=u).balance, ledger(u)) for u in OTHERS[:3]}
