@@ -41,18 +41,41 @@ PARALLEL=(-p tests.parallel -n auto --dist loadgroup --no-loadscope-reorder)
 for arg in "$@"; do [ "$arg" = "no:xdist" ] && PARALLEL=(-p tests.parallel); done
 pytest_run() { "$PY" -m pytest "${PARALLEL[@]}" --hypothesis-seed="$HYPOTHESIS_SEED" "$@"; }
 
-say "pytest against $DATABASE_URL and $REDIS_URL (Hypothesis seed $HYPOTHESIS_SEED: HYPOTHESIS_SEED=$HYPOTHESIS_SEED $0 to replay)"
-pytest_run "$@"
-
 # The run command's embedded default is SQLite: the service tests of the apps whose writes lean
 # on the database (economy, ark, ratmas) run once more on it. Race tests and PostgreSQL's own
 # features skip themselves there. Only on a whole run (no pytest arguments); SQLITE=0 skips it.
+# It runs *alongside* the PostgreSQL pass at the lowest CPU priority (nice 19): that pass is
+# CPU-bound but waits at times (browsers, bots, Celery workers), and the SQLite pass fills those
+# gaps instead of adding its ~35 s after it (README, "Tests", measured). It has its own Redis
+# databases (from the middle of the server's range, tests/parallel.py adds the worker's number)
+# and var folder, and one worker per CPU: its tests wait on nothing, and every worker migrates
+# its own database (~6 CPU s). Its output follows the PostgreSQL pass's.
+SQLITE_PID=""
 if [ $# -eq 0 ] && [ "${SQLITE:-1}" != 0 ]; then
-  # One worker per CPU, not two: these tests wait on nothing (no browser, bot or Celery worker),
-  # and every worker migrates its own in-memory database (~6 CPU s) after its own start.
-  # Measured (README, "Tests"): 4 workers 108 core-s, 2 workers 78.
-  say "pytest on SQLite (the embedded default): economy, ark, ratmas"
-  DATABASE_URL="sqlite:///$SERVICES_DIR/sqlite-tests.sqlite3" PYTEST_WORKERS=${PYTEST_WORKERS:-$(nproc)} \
-    pytest_run -q -m "not browser" tests/economy tests/ark tests/ratmas
+  sqlite_redis=$REDIS_URL
+  if [[ $REDIS_URL =~ ^(rediss?://[^/?#]*)(/[0-9]*)?$ ]]; then
+    sqlite_redis="${BASH_REMATCH[1]}/$(( ${REDIS_DATABASES:-16} / 2 ))"
+  fi
+  say "pytest on SQLite (the embedded default): economy, ark, ratmas, alongside the PostgreSQL pass (nice 19)"
+  DATABASE_URL="sqlite:///$SERVICES_DIR/sqlite-tests.sqlite3" REDIS_URL="$sqlite_redis" \
+    GUILDOPS_VAR_DIR="$GUILDOPS_VAR_DIR/sqlite" PYTEST_WORKERS=${PYTEST_WORKERS:-$(nproc)} \
+    nice -n 19 "$PY" -m pytest "${PARALLEL[@]}" --hypothesis-seed="$HYPOTHESIS_SEED" -q -m "not browser" \
+    tests/economy tests/ark tests/ratmas > "$SERVICES_DIR/sqlite-pass.log" 2>&1 &
+  SQLITE_PID=$!
+  trap '[ -n "$SQLITE_PID" ] && kill "$SQLITE_PID" 2>/dev/null; stop_services' EXIT
 fi
+
+say "pytest against $DATABASE_URL and $REDIS_URL (Hypothesis seed $HYPOTHESIS_SEED: HYPOTHESIS_SEED=$HYPOTHESIS_SEED $0 to replay)"
+pg_status=0
+pytest_run "$@" || pg_status=$?
+
+sqlite_status=0
+if [ -n "$SQLITE_PID" ]; then
+  say "pytest on SQLite (ran alongside): waiting for it to finish"
+  wait "$SQLITE_PID" || sqlite_status=$?
+  SQLITE_PID=""
+  cat "$SERVICES_DIR/sqlite-pass.log"
+fi
+[ "$pg_status" = 0 ] || { say "the PostgreSQL pass failed"; exit "$pg_status"; }
+[ "$sqlite_status" = 0 ] || { say "the SQLite pass failed"; exit "$sqlite_status"; }
 say "done"
