@@ -21,10 +21,6 @@ TARGET_SECONDS = 0.050
 MEMBER = 900_000_000_000_777_001
 
 
-def timed(fn, repeats: int = REPEATS) -> float:
-    return median_seconds(fn, repeats)
-
-
 def main() -> None:
     setup_django()
     from django.conf import settings
@@ -62,8 +58,8 @@ def main() -> None:
         rows = list(RaidAttendance.objects.filter(player__discord_user__discord_id=MEMBER).select_related("event"))
         assert len(rows) == N
 
-    feed_time = timed(fetch)
-    anchor = timed(plain)
+    feed_time = median_seconds(fetch, REPEATS)
+    anchor = median_seconds(plain, REPEATS)
     report(f"calendar feed of {N:,} events (warm, whole request)", feed_time * 1000, anchor * 1000, "ms",
            anchor_name=f"plain query of the same {N:,} rows", higher_is_better=False)
     print(f"  target ≤ {TARGET_SECONDS * 1000:g} ms: {'MET' if feed_time <= TARGET_SECONDS else 'NOT MET'} "
