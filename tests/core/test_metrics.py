@@ -5,7 +5,6 @@ real worker (and not by eager runs)."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
 from django.utils import timezone
@@ -23,10 +22,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def on(settings, monkeypatch):
+def on(settings):
     settings.METRICS_TOKEN = TOKEN
-    monkeypatch.setattr(guard, "PREFIX", f"test:guard:{uuid.uuid4().hex}")  # this test's own counts
-    guard.reset()
+    guard.reset()  # the counts under this test's own keys (tests/conftest.py gives each test its own)
     yield
     guard.reset()
 
