@@ -189,8 +189,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Languages (see README, "Languages"): English is the source; one project catalogue per language
-# under locale/ (Discord's command localizations read the same catalogues: core.i18n).
+# Languages (see README, "Languages"): English is the source. Each app keeps its catalogues in
+# <app>/locale/, the project's templates theirs in locale/ (Discord's command localizations read
+# the same catalogues: core.i18n). All are LOCALE_PATHS, not only app catalogues: Django ranks
+# LOCALE_PATHS above every app, so Django's own catalogues (auth's "name" → "Name") never
+# override the project's words (a slash option "name" must stay lowercase).
 LANGUAGE_CODE = "en"
 LANGUAGES = [
     ("en", "English"),
@@ -199,7 +202,8 @@ LANGUAGES = [
     ("es", "Español"),
     ("pt-br", "Português (Brasil)"),
 ]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [BASE_DIR / "locale"] + [BASE_DIR / app / "locale" for app in
+                                        ("core", "bot", "guildsync", "raids", "ark", "ratmas", "economy", "members")]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"

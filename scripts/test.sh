@@ -11,7 +11,7 @@ source "$ROOT/scripts/services.sh"
 cd "$ROOT"
 
 ensure_venv test
-ensure_debian redis-server redis-server chromium chromium lua5.4 lua5.4
+ensure_debian redis-server redis-server chromium chromium lua5.4 lua5.4 xgettext gettext
 start_services
 
 export DEBUG=1 SECRET_KEY=${SECRET_KEY:-test-secret-key-not-for-production-$(date +%s)}

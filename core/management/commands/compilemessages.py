@@ -1,5 +1,5 @@
 """``manage.py compilemessages``: the project's catalogues (``locale/<lang>/LC_MESSAGES/*.po``,
-settings.LOCALE_PATHS) compiled to ``.mo`` with polib, so neither the run command, the test
+and each app's ``<app>/locale/``: settings.LOCALE_PATHS) compiled to ``.mo`` with polib, so neither the run command, the test
 command nor the image needs GNU gettext installed. Django's own catalogues ship compiled.
 
 Overrides Django's command of the same name (which needs ``msgfmt``); a catalogue with an
@@ -15,9 +15,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 
+def locale_folders() -> list[Path]:
+    """settings.LOCALE_PATHS that exist: the project's ``locale/`` and each app's ``<app>/locale/``
+    (Django's and the libraries' catalogues ship compiled)."""
+    return [Path(folder) for folder in settings.LOCALE_PATHS if Path(folder).is_dir()]
+
+
 def catalogues() -> list[Path]:
-    """Every ``.po`` file under settings.LOCALE_PATHS."""
-    return sorted(po for folder in settings.LOCALE_PATHS for po in Path(folder).glob("*/LC_MESSAGES/*.po"))
+    """Every ``.po`` file of the project: under settings.LOCALE_PATHS and the apps' ``locale``."""
+    return sorted(po for folder in locale_folders() for po in folder.glob("*/LC_MESSAGES/*.po"))
 
 
 def compile_catalogue(po_path: Path) -> Path:
@@ -36,7 +42,7 @@ def compile_catalogue(po_path: Path) -> Path:
 
 
 class Command(BaseCommand):
-    help = "Compile the project's translation catalogues (locale/*/LC_MESSAGES/*.po) to .mo, without gettext."
+    help = "Compile the project's translation catalogues (locale/ and <app>/locale/) to .mo, without gettext."
 
     def add_arguments(self, parser) -> None:
         # Django's options, accepted so that habits keep working; the project's catalogues are all compiled.
@@ -54,4 +60,4 @@ class Command(BaseCommand):
                 continue
             compile_catalogue(po_path)
             done += 1
-        self.stdout.write(f"compiled {done} catalogue(s) under {', '.join(map(str, settings.LOCALE_PATHS))}")
+        self.stdout.write(f"compiled {done} catalogue(s) under {len(locale_folders())} locale folder(s)")
