@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BotConfig(AppConfig):
     name = "bot"
-    verbose_name = "Discord bot and outbox"
+    verbose_name = _("Discord bot and outbox")
 
     def ready(self) -> None:
         from bot.scheduled_events import on_sent

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 import redis
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -230,13 +231,28 @@ def state() -> GuardState:
     resumes_in = GUARD.call("resumes_in", cap) if paused else None
     reason = ""
     if paused:
-        detail = ", ".join(f"{n:,} × {s}" for s, n in sorted(by_status.items()) if n)
-        reason = (f"Delivery to Discord is paused: {invalid:,} invalid requests ({detail}) in the last 10 minutes "
-                  f"reached the guard's limit of {cap:,} (Discord bans the server's IP address at "
-                  f"{DISCORD_BAN_AT:,}). It resumes by itself"
-                  + (f" in about {max(round(resumes_in / 60), 1)} min" if resumes_in is not None else "")
-                  + "; nothing is lost. 401: check DISCORD_TOKEN; 403: the bot's permissions; 429: rate limits.")
+        minutes = max(round(resumes_in / 60), 1) if resumes_in is not None else None
+        reason = pause_reason(invalid, dict(by_status), cap, minutes)
     return GuardState(invalid, cap, paused, reason, by_status, resumes_in)
+
+
+def pause_reason(invalid: int, by_status: dict[int, int], cap: int, minutes: int | None) -> str:
+    """Why delivery stopped, in the active language: an officer reads it on the dashboard (and,
+    stored as a held-back row's ``last_error`` in the worker's English, on the outbox admin, where
+    ``bot.failures`` renders it again in the reader's language)."""
+    from core.i18n import number
+
+    values = {"invalid": number(invalid), "limit": number(cap), "ban": number(DISCORD_BAN_AT), "minutes": minutes,
+              "detail": ", ".join(f"{number(n)} × {s}" for s, n in sorted(by_status.items()) if n)}
+    if minutes is None:
+        return _("Delivery to Discord is paused: %(invalid)s invalid requests (%(detail)s) in the last 10 minutes "
+                 "reached the guard's limit of %(limit)s (Discord bans the server's IP address at %(ban)s). It "
+                 "resumes by itself; nothing is lost. 401: check DISCORD_TOKEN; 403: the bot's permissions; "
+                 "429: rate limits.") % values
+    return _("Delivery to Discord is paused: %(invalid)s invalid requests (%(detail)s) in the last 10 minutes "
+             "reached the guard's limit of %(limit)s (Discord bans the server's IP address at %(ban)s). It "
+             "resumes by itself in about %(minutes)s min; nothing is lost. 401: check DISCORD_TOKEN; 403: the "
+             "bot's permissions; 429: rate limits.") % values
 
 
 def paused() -> GuardState | None:

@@ -40,7 +40,7 @@ def test_retry_now_action(admin_client, fake_discord, deliver_outbox):
     deliver_outbox()
     response = admin_client.post("/admin/bot/outboxmessage/", {
         "action": "retry_selected", "_selected_action": [r.pk for r in rows]}, follow=True)
-    assert "1 message(s) queued for delivery now." in response.content.decode()
+    assert "1 message queued for delivery now." in response.content.decode()
     assert "1 already sent or withdrawn: left alone." in response.content.decode()
     assert OutboxMessage.objects.get(pk=rows[0].pk).status == OutboxMessage.Status.PENDING
 
@@ -55,7 +55,7 @@ def test_retry_without_token_says_nothing_is_sent(admin_client, fake_discord, de
         "action": "retry_selected", "_selected_action": [r.pk for r in rows]}, follow=True)
     text = response.content.decode()
     assert "queued for delivery now" not in text
-    assert "1 message(s) queued again, but DISCORD_TOKEN is not set: nothing is sent until it is." in text
+    assert "1 message queued again, but DISCORD_TOKEN is not set: nothing is sent until it is." in text
     assert "DISCORD_TOKEN is not set: messages are queued but not sent." in text  # the list page says so too
     settings.DISCORD_TOKEN = "set"
     assert "messages are queued but not sent" not in admin_client.get("/admin/bot/outboxmessage/").content.decode()

@@ -60,10 +60,14 @@ def test_the_catalogue_is_complete(path):
 def test_placeholders_match_the_source(path):
     wrong = []
     for entry in polib.pofile(str(path)):
-        if Counter(PLACEHOLDER.findall(entry.msgid)) != Counter(PLACEHOLDER.findall(entry.msgstr)):
-            wrong.append((entry.msgid, entry.msgstr))
-        if entry.msgid.count("`") != entry.msgstr.count("`") or entry.msgid.count("**") != entry.msgstr.count("**"):
-            wrong.append(("markdown", entry.msgid, entry.msgstr))  # Discord markdown must survive
+        # a plural entry (ngettext): every form against the plural source
+        pairs = ([(entry.msgid_plural, form) for form in entry.msgstr_plural.values()] if entry.msgid_plural
+                 else [(entry.msgid, entry.msgstr)])
+        for source, text in pairs:
+            if Counter(PLACEHOLDER.findall(source)) != Counter(PLACEHOLDER.findall(text)):
+                wrong.append((source, text))
+            if source.count("`") != text.count("`") or source.count("**") != text.count("**"):
+                wrong.append(("markdown", source, text))  # Discord markdown must survive
     assert not wrong, wrong[:5]
 
 

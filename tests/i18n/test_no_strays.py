@@ -97,7 +97,57 @@ APPS["core"] = {"marked": False, "allowed": {
 }}
 
 # ---- bot ---------------------------------------------------------------------------------------
-APPS["bot"] = {"marked": False, "allowed": {
+BOT_STORED = ("a failure reason stored in last_error in English (the worker's words, grepped by operators); bot.failures renders it in the officer's language")
+APPS["bot"] = {"marked": True, "allowed": {
+    ("bot/clients.py", "PERMANENT_CODES"): "Discord's own error messages (English, as its API answers); bot.failures "
+                                           "translates them for the outbox admin",
+    ("bot/clients.py", "SCRIPT"): "a Lua script for Redis",
+    ("bot/guard.py", "_RECORD"): "a Lua script for Redis",
+    ("bot/guard.py", "_WINDOW"): "a Lua script for Redis",
+    ("bot/clients.py", "classify"): BOT_STORED,
+    ("bot/clients.py", "__aenter__"): BOT_STORED,
+    ("bot/clients.py", "failure_from_answer"): BOT_STORED,
+    ("bot/clients.py", "acquire"): BOT_STORED,
+    ("bot/clients.py", "call"): BOT_STORED,
+    ("bot/delivery.py", "ABANDONED"): BOT_STORED,
+    ("bot/delivery.py", "_send"): BOT_STORED,
+    ("bot/delivery.py", "check"): BOT_STORED,
+    ("bot/delivery.py", "deliver_one"): BOT_STORED,
+    ("bot/delivery.py", "record_failure"): BOT_STORED,
+    ("bot/scheduled_events.py", "deliver"): BOT_STORED,
+    ("bot/outbox.py", "cancel_event"): BOT_STORED + " (a withdrawal's reason)",
+    ("bot/privacy.py", "forget"): BOT_STORED + " (a withdrawal's reason)",
+    ("bot/delivery.py", "__str__"): "a delivery run's summary for the worker's log",
+    ("bot/delivery.py", "deliver_due"): "the run report's errors: the worker's log (operators, English)",
+    ("bot/failures.py", "PATTERNS"): "regular expressions matching the stored English reasons",
+    ("bot/outbox.py", "validate_message_body"): "OutboxError: a programming error of the calling service "
+                                                "(developers, English), never shown to a member or officer",
+    ("bot/outbox.py", "enqueue"): "OutboxError: a programming error (developers, English)",
+    ("bot/outbox.py", "timeout_member"): "OutboxError: a programming error (developers, English)",
+    ("bot/outbox.py", "withdraw_pending"): "OutboxError: a programming error (developers, English)",
+    ("bot/outbox.py", "_fit"): "OutboxError: a programming error (developers, English)",
+    ("bot/outbox.py", "event_body"): "OutboxError: a programming error (developers, English)",
+    ("bot/outbox.py", "mirror_event"): "OutboxError: a programming error (developers, English)",
+    ("bot/demo.py", "STATES"): "demo data (rows as a real server would hold them)",
+    ("bot/demo.py", "seed_demo"): "demo data and the run script's console line",
+    ("bot/management/commands/discord_strings.py", "help"): "a management command's help (operators, English)",
+    ("bot/management/commands/runbot.py", "help"): "a management command's help (operators, English)",
+    ("bot/management/commands/runbot.py", "handle"): "runbot's console output (operators, English)",
+    ("bot/management/commands/runbot.py", "_run"): "runbot's console output (operators, English)",
+    ("bot/privacy.py", "PART"): "the privacy registry's wording for docs/PRIVACY.md (an English document)",
+    ("bot/privacy.py", "REDACTED"): "the stored placeholder that replaces an erased message's text (data)",
+    ("bot/privacy.py", "export"): "a note in the data export's JSON (English keys and notes, machine-readable)",
+    ("bot/translator.py", "name_problem"): "the localization check's findings: warnings in runbot's log and test "
+                                          "failures (developers, English)",
+    ("bot/translator.py", "lines"): "the generated Python source of bot/command_strings.py",
+    ("bot/translator.py", "rule"): "the localization check's findings (developers, English)",
+    ("bot/translator.py", "tree_strings"): "where a command string comes from, for the catalogue's translators",
+    ("bot/vitals.py", "ACK_SECONDS"): "Prometheus metric help (/metrics, operators)",
+    ("bot/vitals.py", "ANSWER_SECONDS"): "Prometheus metric help (/metrics, operators)",
+    ("bot/vitals.py", "latency"): "Prometheus metric help (/metrics, operators)",
+    ("bot/vitals.py", "skipped"): "Prometheus metric help (/metrics, operators)",
+    ("bot/vitals.py", "handled"): "Prometheus metric help (/metrics, operators)",
+    ("bot/vitals.py", "collect"): "Prometheus metric help (/metrics, operators)",
 }}
 
 
