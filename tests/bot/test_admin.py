@@ -81,3 +81,36 @@ def test_browser_admin_login_and_outbox_list(admin_login, live_server, django_us
     assert rows.count() == 2
     page.click("text=Pending")  # the status filter
     assert page.locator("#result_list tbody tr").count() == 2
+
+
+@pytest.mark.django_db
+def test_the_outbox_admin_speaks_the_officers_language(admin_client, fake_discord, deliver_outbox):
+    """German headings, status, action and a failure reason stored in English by the worker,
+    rendered in German at display (bot.failures); English shows the stored text unchanged."""
+    fake_discord.unknown_channels.add(1000)
+    row = _queue(1)[0]
+    deliver_outbox()
+    row.refresh_from_db()
+    assert row.last_error.startswith("10003 Unknown Channel")
+    html = admin_client.get("/admin/bot/outboxmessage/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Postausgangs-Nachrichten" in html and "Jetzt erneut versuchen" in html
+    assert "Fehlgeschlagen" in html and "10003 Unbekannter Kanal" in html
+    page = admin_client.get(f"/admin/bot/outboxmessage/{row.pk}/change/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Letzter Fehler" in page and "10003 Unbekannter Kanal" in page
+    english = admin_client.get("/admin/bot/outboxmessage/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert row.last_error[:80] in english
+
+
+def test_stored_failure_reasons_render_in_the_readers_language():
+    from django.utils import translation
+
+    from bot.failures import describe_text
+
+    stored = ["gave up after 5 attempts: timed out waiting for Discord", "withdrawn: the member asked to be forgotten",
+              "rate limited for 12.5s", "50035 Invalid Form Body; content: too long", "something new from Discord"]
+    assert [describe_text(s) for s in stored] == stored  # English: the stored words
+    with translation.override("fr"):
+        assert describe_text(stored[0]) == "abandonné après 5 tentatives : délai dépassé en attendant Discord"
+        assert describe_text(stored[1]) == "retiré : le membre a demandé à être oublié"
+        assert describe_text(stored[3]) == "50035 Corps de requête invalide; content: too long"
+        assert describe_text(stored[4]) == "something new from Discord"
