@@ -10,7 +10,9 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.db.models import OuterRef, Subquery
 from django.template.response import TemplateResponse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ark import services
 from ark.models import (
@@ -30,11 +32,11 @@ from .common import ServiceFormMixin, run_service
 
 
 class BanStatusFilter(admin.SimpleListFilter):
-    title = "state"
+    title = gettext_lazy("state")
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [("active", "Active (in force)"), ("expired", "Expired"), ("revoked", "Revoked")]
+        return [("active", _("Active (in force)")), ("expired", _("Expired")), ("revoked", _("Revoked"))]
 
     def queryset(self, request, queryset):
         current = services.ark_weekend_of(timezone.now().date())
@@ -52,27 +54,30 @@ class BanForm(forms.ModelForm):
     The raw id fields stay for someone the project has never seen."""
 
     member = forms.ModelChoiceField(
-        DiscordUser.objects.all(), required=False, label="Discord member",
+        DiscordUser.objects.all(), required=False, label=gettext_lazy("Discord member"),
         widget=AutocompleteSelect(Player._meta.get_field("discord_user"), admin.site),
-        help_text="Bans the member, whichever governor they sign up with.",
+        help_text=gettext_lazy("Bans the member, whichever governor they sign up with."),
     )
     governor = forms.ModelChoiceField(
-        Governor.objects.all(), required=False, label="Governor",
+        Governor.objects.all(), required=False, label=gettext_lazy("Governor"),
         widget=AutocompleteSelect(Signup._meta.get_field("governor"), admin.site),
-        help_text="Bans this in-game account, whoever signs it up.",
+        help_text=gettext_lazy("Bans this in-game account, whoever signs it up."),
     )
     weekends = forms.IntegerField(
         required=False,
         min_value=1,
         max_value=104,
-        help_text="Ban for the next N Ark weekends (the current one included) …",
+        label=gettext_lazy("Weekends"),
+        help_text=gettext_lazy("Ban for the next N Ark weekends (the current one included) …"),
     )
-    until_date = forms.DateField(required=False, help_text="… or until this date.")
+    until_date = forms.DateField(required=False, label=gettext_lazy("Until date"),
+                                 help_text=gettext_lazy("… or until this date."))
 
     class Meta:
         model = Ban
         fields = ("discord_user_id", "governor_id", "reason")
-        labels = {"discord_user_id": "… or a Discord id", "governor_id": "… or an in-game governor id"}
+        labels = {"discord_user_id": gettext_lazy("… or a Discord id"),
+                  "governor_id": gettext_lazy("… or an in-game governor id")}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -83,7 +88,7 @@ class BanForm(forms.ModelForm):
                 continue
             value = getattr(choice, attribute)
             if data.get(field) not in (None, value):
-                self.add_error(field, "Pick the target or type its id, not two different ones.")
+                self.add_error(field, _("Pick the target or type its id, not two different ones."))
             data[field] = value
         return data
 
@@ -106,7 +111,8 @@ def suggested_ban_links(suggestions) -> dict[int, str]:
         elif gov.discord_user_id:
             query["discord_user_id"] = gov.discord_user_id
         url = reverse("admin:ark_ban_add") + "?" + urlencode(query)
-        links[gov.pk] = format_html('<a class="suggest-ban" href="{}">Suggest a ban: {}</a>', url, suggestion.reason)
+        links[gov.pk] = format_html('<a class="suggest-ban" href="{}">{}</a>', url,
+                                    _("Suggest a ban: %(reason)s") % {"reason": suggestion.reason})
     return links
 
 
@@ -122,12 +128,13 @@ def ban_target(ban: Ban) -> str:
 
     parts = [label("member", ban.discord_user_id) if ban.discord_user_id else "", ban.governor_label()
              if ban.governor_id else ""]
-    return " and ".join(p for p in parts if p)
+    return _(" and ").join(p for p in parts if p)
 
 
 def ban_span(ban: Ban) -> str:
     """ "for the Ark weekends from Sat 12 Dec 2026 to Sun 27 Dec 2026"."""
-    return f"for the Ark weekends from {ban.starts_weekend:%a %d %b %Y} to {ban.ends_on:%a %d %b %Y}"
+    return _("for the Ark weekends from %(first)s to %(last)s") % {
+        "first": dateformat.format(ban.starts_weekend, "D d M Y"), "last": dateformat.format(ban.ends_on, "D d M Y")}
 
 
 @admin.register(Ban)
@@ -145,18 +152,22 @@ class BanAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
     )
     list_filter = (BanStatusFilter,)
 
-    @admin.display(description="ban", ordering="starts_weekend")
+    @admin.display(description=gettext_lazy("ban"), ordering="starts_weekend")
     def ban_link(self, obj) -> str:
-        return f"{obj.starts_weekend:%d %b}–{obj.ends_on:%d %b %Y}" + (" (revoked)" if obj.revoked_at else "")
+        span = f"{dateformat.format(obj.starts_weekend, 'd M')}–{dateformat.format(obj.ends_on, 'd M Y')}"
+        return span + (_(" (revoked)") if obj.revoked_at else "")
     search_fields = ("=discord_user_id", "=governor_id", "reason")
 
     def get_queryset(self, request):
         names = Governor.objects.filter(governor_id=OuterRef("governor_id")).values("name")[:1]
         return super().get_queryset(request).annotate(governor_name=Subquery(names))
 
-    @admin.display(description="governor", ordering="governor_name")
+    @admin.display(description=gettext_lazy("governor"), ordering="governor_name")
     def governor(self, obj: Ban) -> str:
-        return obj.governor_label().removeprefix("governor ") if obj.governor_id else "—"
+        if not obj.governor_id:
+            return "—"
+        name = getattr(obj, "governor_name", None)
+        return f"{name} ({obj.governor_id})" if name else str(obj.governor_id)
     actions = ["revoke"]
 
     def get_fields(self, request, obj=None):
@@ -171,8 +182,8 @@ class BanAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
         if obj is not None:
             return obj
         ban = services.add_ban(**ban_terms(data))
-        self.say_done(request, f"Banned {ban_target(ban)} {ban_span(ban)}: new signups are refused; "
-                               "nobody was messaged.")
+        self.say_done(request, _("Banned %(target)s %(span)s: new signups are refused; nobody was messaged.") % {
+            "target": ban_target(ban), "span": ban_span(ban)})
         return ban
 
     def add_view(self, request, form_url="", extra_context=None):
@@ -192,7 +203,7 @@ class BanAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
     def confirm_ban(self, request, ban: Ban) -> TemplateResponse:
         still_in = services.signups_covered_by(ban)
         return TemplateResponse(request, "admin/ark/ban/confirm_add.html", {
-            **self.admin_site.each_context(request), "title": "Ban this member?", "opts": self.model._meta,
+            **self.admin_site.each_context(request), "title": _("Ban this member?"), "opts": self.model._meta,
             "target": ban_target(ban), "span": ban_span(ban), "reason": ban.reason, "still_in": still_in,
             "posted": [(k, v) for k in request.POST if k not in ("csrfmiddlewaretoken", CONFIRMED)
                        for v in request.POST.getlist(k)],
@@ -208,8 +219,8 @@ class BanAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
             self.message_user(request, note, messages.WARNING)
         return super().response_add(request, obj, post_url_continue)
 
-    @admin.action(description="Revoke", permissions=["change"])
+    @admin.action(description=gettext_lazy("Revoke"), permissions=["change"])
     def revoke(self, request, queryset):
-        run_service(self, request, queryset, "Revoked", lambda b: services.revoke_ban(ban_id=b.pk),
-                    describe=lambda b, _done: f"Revoked the ban of {ban_target(b)}: they can sign up again "
-                                              "(nobody was messaged).")
+        run_service(self, request, queryset, _("Revoked"), lambda b: services.revoke_ban(ban_id=b.pk),
+                    describe=lambda b, _done: _("Revoked the ban of %(target)s: they can sign up again "
+                                                "(nobody was messaged).") % {"target": ban_target(b)})

@@ -12,8 +12,11 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from ark import services
 from ark.models import (
@@ -32,9 +35,10 @@ from core.admin_tools import (
     run_for_each,
 )
 from core.errors import DomainError
+from core.i18n import number
 from core.labels import plain_label
 
-from .common import ServiceFormMixin, channel_label, fill_line, officer_context, run_service, teams_line
+from .common import ServiceFormMixin, channel_label, fill_line, officer_context, run_service, teams_line, utc
 
 WEEKENDS_OFFERED = 6  # the next Ark weekends an officer may add a match for
 
@@ -65,20 +69,24 @@ class AllianceAdmin(ServiceFormMixin, admin.ModelAdmin):
     list_filter = ("is_active",)
     search_fields = ("name",)
 
-    @admin.display(description="Channels")
+    @admin.display(description=gettext_lazy("Channels"))
     def channels(self, obj: Alliance) -> str:
-        text = f"missing {' and '.join(obj.missing_channels)}" if obj.missing_channels else "ok"
+        text = (_("missing %(channels)s") % {"channels": _(" and ").join(obj.missing_channels)}
+                if obj.missing_channels else _("ok"))
         if not obj.officer_channel_id:
-            text += " · no officer channel (withdraw notices go to the confirmation channel: set Officer channel id)"
+            text += " · " + _("no officer channel (withdraw notices go to the confirmation channel: "
+                              "set Officer channel)")
         return text
 
     def service_save(self, request, obj, data):
         alliance = self.save_alliance(data, obj)
-        missing = f"; still missing: {' and '.join(alliance.missing_channels)}" if alliance.missing_channels else ""
-        self.say_done(request, f"Saved alliance {alliance.name}: registration in "
-                               f"{channel_label(alliance.registration_channel_id)}, confirmation in "
-                               f"{channel_label(alliance.confirmation_channel_id)}, {alliance.player_cap} players "
-                               f"and {alliance.sub_cap} subs{missing}.")
+        missing = ("; " + _("still missing: %(channels)s") % {"channels": _(" and ").join(alliance.missing_channels)}
+                   if alliance.missing_channels else "")
+        self.say_done(request, _("Saved alliance %(alliance)s: registration in %(registration)s, confirmation in "
+                                 "%(confirmation)s, %(players)s players and %(subs)s subs%(missing)s.") % {
+            "alliance": alliance.name, "registration": channel_label(alliance.registration_channel_id),
+            "confirmation": channel_label(alliance.confirmation_channel_id), "players": alliance.player_cap,
+            "subs": alliance.sub_cap, "missing": missing})
         return alliance
 
     @staticmethod
@@ -124,18 +132,21 @@ class SignupInline(MemberNamesMixin, ReadOnlyInline):
 
 def _result_action(result: str):
     def action(model_admin, request, queryset):
+        label = Match.Result(result).label
         run_service(
             model_admin,
             request,
             queryset,
-            f"Result {result}",
+            _("Result %(result)s") % {"result": label},
             lambda m: services.set_match_result(match_id=m.pk, result=result),
-            describe=lambda m, done: f"Recorded {result} for {done}: the match is completed "
-                                     "and its confirmation message shows the result.",
+            describe=lambda m, done: _("Recorded %(result)s for %(match)s: the match is completed "
+                                       "and its confirmation message shows the result.") % {
+                "result": label, "match": done},
         )
 
     action.__name__ = f"set_result_{result.lower().replace('-', '_')}"
-    return admin.action(description=f"Set result: {result}", permissions=["change"])(action)
+    description = format_lazy(gettext_lazy("Set result: {result}"), result=Match.Result(result).label)
+    return admin.action(description=description, permissions=["change"])(action)
 
 
 class MatchAddForm(forms.ModelForm):
@@ -143,11 +154,12 @@ class MatchAddForm(forms.ModelForm):
     (``slot_schedule`` checks the slot is the alliance's and computes the signup close), so no
     date or time is typed and an off-cadence weekend cannot be picked."""
 
-    weekend = forms.TypedChoiceField(label="Ark weekend", coerce=dt.date.fromisoformat,
-                                     error_messages={"invalid_choice": "Pick one of the Ark weekends listed: "
-                                                                       "%(value)s is not one of them."})
-    slot = forms.ChoiceField(label="Slot (UTC)", error_messages={
-        "invalid_choice": "Pick one of the slots listed: %(value)s is not a slot of any alliance's calendar."})
+    weekend = forms.TypedChoiceField(label=gettext_lazy("Ark weekend"), coerce=dt.date.fromisoformat,
+                                     error_messages={"invalid_choice": gettext_lazy(
+                                         "Pick one of the Ark weekends listed: %(value)s is not one of them.")})
+    slot = forms.ChoiceField(label=gettext_lazy("Slot (UTC)"), error_messages={
+        "invalid_choice": gettext_lazy(
+            "Pick one of the slots listed: %(value)s is not a slot of any alliance's calendar.")})
 
     class Meta:
         model = Match
@@ -158,24 +170,25 @@ class MatchAddForm(forms.ModelForm):
         cadence = services.get_cadence()
         weekends = list(itertools.islice(services.ark_weekends(timezone.now().date() + dt.timedelta(days=1), cadence),
                                         WEEKENDS_OFFERED))
-        self.fields["weekend"].choices = [(w.isoformat(), f"{w:%a %d %b %Y} (Ark weekend)") for w in weekends]
-        self.fields["weekend"].help_text = (f"Ark runs every {cadence.cadence_weekends} weekend(s) from "
-                                            f"{cadence.anchor_weekend:%d %b %Y} (Ark cadence).")
+        self.fields["weekend"].choices = [(w.isoformat(), _("%(date)s (Ark weekend)") % {
+            "date": dateformat.format(w, "D d M Y")}) for w in weekends]
+        self.fields["weekend"].help_text = _("Ark runs every %(count)s weekend(s) from %(anchor)s (Ark cadence).") % {
+            "count": cadence.cadence_weekends, "anchor": dateformat.format(cadence.anchor_weekend, "d M Y")}
         by_slot: dict[str, list[str]] = {}
         for calendar in ArkCalendar.objects.select_related("alliance").filter(alliance__is_active=True):
             for label in calendar.slots or []:
                 by_slot.setdefault(label, []).append(calendar.alliance.name)
         order = {"Sat": 0, "Sun": 1}
         self.fields["slot"].choices = [
-            (label, f"{label} UTC ({', '.join(sorted(names))})")
+            (label, _("%(slot)s UTC (%(alliances)s)") % {"slot": label, "alliances": ", ".join(sorted(names))})
             for label, names in sorted(by_slot.items(), key=lambda kv: (order.get(kv[0][:3], 2), kv[0]))
         ]
-        self.fields["slot"].help_text = ("The slots of the alliances' Ark calendars; signups close as the "
-                                         "alliance's calendar says. No slot listed? Set the calendar first "
-                                         "(Ark calendars).")
+        self.fields["slot"].help_text = _("The slots of the alliances' Ark calendars; signups close as the "
+                                          "alliance's calendar says. No slot listed? Set the calendar first "
+                                          "(Ark calendars).")
 
 
-ATTENDANCE_CHOICES = [("", "— leave as is —"), *((v, label) for v, label in Signup.Attendance.choices if v)]
+ATTENDANCE_CHOICES = [("", gettext_lazy("— leave as is —")), *((v, label) for v, label in Signup.Attendance.choices if v)]
 
 
 def attendance_sheet(match: Match) -> dict:
@@ -188,14 +201,15 @@ def attendance_sheet(match: Match) -> dict:
 
     rows = services.match_attendance(match)
     names = names_for("member", [s.discord_user_id for s in rows])
-    totals = {label: sum(1 for s in rows if s.attendance == value) for value, label in Signup.Attendance.choices}
+    totals = {value: sum(1 for s in rows if s.attendance == value) for value, _label in Signup.Attendance.choices}
+    labels = dict(Signup.Attendance.choices)
     governors = {s.governor_id for s in rows}
     suggestions = [x for x in services.no_show_suggestions(match.alliance) if x.governor.pk in governors]
     links = suggested_ban_links(suggestions)
     return {
         "rows": [{"signup": s, "member": plain_label("member", s.discord_user_id, names.get(s.discord_user_id)),
                   "field": f"attendance-{s.pk}", "ban_link": links.get(s.governor_id)} for s in rows],
-        "totals": [(("Not marked" if label == "—" else label), n) for label, n in totals.items()],
+        "totals": [((labels[value] if value else _("Not marked")), n) for value, n in totals.items()],
         "choices": ATTENDANCE_CHOICES,
     }
 
@@ -231,29 +245,29 @@ class MatchAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
         "updated_at",
     )
 
-    @admin.display(description="Team draft")
+    @admin.display(description=gettext_lazy("Team draft"))
     def draft_summary(self, obj: Match) -> str:
         """Both teams with their totals (adjust with the Signups actions "Move to team 1/2")."""
         if obj.pk is None or obj.drafted_at is None:
-            return "Not drafted yet (lock the match, then the action “Draft teams”)."
+            return _("Not drafted yet (lock the match, then the action “Draft teams”).")
         totals = services.team_totals(obj.pk)
         roster = [s for s in services.get_roster(obj.pk) if s.slot == Signup.Slot.PLAYER]
         cells = format_html_join(
             "",
-            '<td style="vertical-align:top;padding-right:2em"><strong>Team {} · {} players · {} power</strong>'
-            "<ol>{}</ol></td>",
+            '<td style="vertical-align:top;padding-right:2em"><strong>{}</strong><ol>{}</ol></td>',
             (
-                (team, totals[team][0], f"{totals[team][1]:,}",
+                (_("Team %(team)s · %(players)s players · %(power)s power") % {
+                    "team": team, "players": totals[team][0], "power": number(totals[team][1])},
                  format_html_join("", "<li>{} ({})</li>",
-                                  ((s.governor.name, f"{s.governor.power or 0:,}") for s in roster if s.team == team)))
+                                  ((s.governor.name, number(s.governor.power or 0)) for s in roster if s.team == team)))
                 for team in (1, 2)
             ),
         )
         gap = abs(totals[1][1] - totals[2][1])
         link = reverse("admin:ark_signup_changelist") + f"?match={obj.pk}&status__exact=Active"
         return format_html(
-            '<table class="draft-summary"><tr>{}</tr></table><p>Gap: {} · <a href="{}">Adjust on the signups page</a></p>',
-            cells, f"{gap:,}", link,
+            '<table class="draft-summary"><tr>{}</tr></table><p>{} · <a href="{}">{}</a></p>',
+            cells, _("Gap: %(power)s") % {"power": number(gap)}, link, _("Adjust on the signups page"),
         )
 
     def get_queryset(self, request):
@@ -267,19 +281,19 @@ class MatchAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
             )
         )
 
-    @admin.display(description="Match", ordering="match_time_utc")
+    @admin.display(description=gettext_lazy("Match"), ordering="match_time_utc")
     def match_name(self, obj: Match) -> str:
         return str(obj)
 
-    @admin.display(description="Signups close", ordering="signup_close_utc")
+    @admin.display(description=gettext_lazy("Signups close"), ordering="signup_close_utc")
     def signups_close(self, obj: Match) -> str:
-        return f"{obj.signup_close_utc:%a %d %b %Y, %H:%M} UTC"
+        return utc(obj.signup_close_utc, "D d M Y, H:i")
 
-    @admin.display(description="Players", ordering="n_players")
+    @admin.display(description=gettext_lazy("Players"), ordering="n_players")
     def players(self, obj) -> int:
         return obj.n_players
 
-    @admin.display(description="Subs", ordering="n_subs")
+    @admin.display(description=gettext_lazy("Subs"), ordering="n_subs")
     def subs(self, obj) -> int:
         return obj.n_subs
 
@@ -321,14 +335,16 @@ class MatchAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
             match = services.set_match_result(
                 match_id=obj.pk, result=data.get("result", ""), result_notes=data.get("result_notes", "")
             )
-            self.say_done(request, f"Recorded {match.result} for {match}: the match is completed.")
+            self.say_done(request, _("Recorded %(result)s for %(match)s: the match is completed.") % {
+                "result": match.get_result_display(), "match": match})
             return match
         if obj is None:
             day, start, close = services.slot_schedule(data["alliance"], data["weekend"], data["slot"])
             match = services.create_match(alliance=data["alliance"], ark_weekend_date=data["weekend"], match_day=day,
                                           match_time_utc=start, signup_close_utc=close, notes=data.get("notes", ""))
-            self.say_done(request, f"Created {match}: signups close {close:%a %d %b %H:%M} UTC; the registration "
-                                   f"message is queued for {channel_label(match.alliance.registration_channel_id)}.")
+            self.say_done(request, _("Created %(match)s: signups close %(close)s; the registration message is "
+                                     "queued for %(channel)s.") % {
+                "match": match, "close": utc(close), "channel": channel_label(match.alliance.registration_channel_id)})
             return match
         before = Match.objects.get(pk=obj.pk)
         told = len(signed_up_members(before))
@@ -341,9 +357,14 @@ class MatchAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
             alliance=data["alliance"],
         )
         moved = match.match_time_utc != before.match_time_utc
-        self.say_done(request, f"Saved {match}" + (
-            f": the start moved from {before.match_time_utc:%a %d %b %H:%M} UTC; {told} signed-up member(s) "
-            "will get a DM with the new time." if moved else ": the start is unchanged, nobody is messaged."))
+        if moved:
+            self.say_done(request, ngettext(
+                "Saved %(match)s: the start moved from %(before)s; %(count)s signed-up member will get a DM with "
+                "the new time.",
+                "Saved %(match)s: the start moved from %(before)s; %(count)s signed-up members will get a DM with "
+                "the new time.", told) % {"match": match, "before": utc(before.match_time_utc), "count": told})
+        else:
+            self.say_done(request, _("Saved %(match)s: the start is unchanged, nobody is messaged.") % {"match": match})
         return match
 
     def has_delete_permission(self, request, obj=None) -> bool:
@@ -383,9 +404,9 @@ class MatchAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
             return None
         start = form.cleaned_data["match_time_utc"]
         return TemplateResponse(request, "admin/ark/match/confirm_new_start.html", {
-            **self.admin_site.each_context(request), "title": "Move the match and DM its members?",
+            **self.admin_site.each_context(request), "title": _("Move the match and DM its members?"),
             "opts": self.model._meta, "match": match, "members": members,
-            "before": f"{match.match_time_utc:%A %d %b %Y, %H:%M} UTC", "after": f"{start:%A %d %b %Y, %H:%M} UTC",
+            "before": utc(match.match_time_utc, "l d M Y, H:i"), "after": utc(start, "l d M Y, H:i"),
             "posted": [(k, v) for k in request.POST if k not in ("csrfmiddlewaretoken", CONFIRMED)
                        for v in request.POST.getlist(k)],
             "confirmed_name": CONFIRMED,
@@ -400,7 +421,7 @@ class MatchAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
         if not request.user.has_perm("ark.change_signup"):
             raise PermissionDenied
         if match is None:
-            raise Http404("No such Ark match.")
+            raise Http404(_("No such Ark match."))
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         back = HttpResponseRedirect(reverse("admin:ark_match_change", args=[match.pk]) + "#attendance-sheet")
@@ -415,77 +436,91 @@ class MatchAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
                 continue
             marks[signup.governor.governor_id] = value
         if unknown:
-            self.message_user(request, "Nothing was saved: the sheet lists other governors now; reload the page "
-                                       "and mark again.", messages.ERROR)
+            self.message_user(request, _("Nothing was saved: the sheet lists other governors now; reload the page "
+                                         "and mark again."), messages.ERROR)
             return back
         try:
             with officer_context(request):
                 changed = services.set_match_attendance(match_id=match.pk, marks=marks)
         except DomainError as exc:
-            self.message_user(request, f"Nothing was saved: {exc}", messages.ERROR)
+            self.message_user(request, _("Nothing was saved: %(error)s") % {"error": exc}, messages.ERROR)
             return back
         labels = dict(Signup.Attendance.choices)
         if not changed:
-            self.message_user(request, f"Attendance of {match}: nothing changed.", messages.INFO)
+            self.message_user(request, _("Attendance of %(match)s: nothing changed.") % {"match": match}, messages.INFO)
             return back
-        what = ", ".join(f"{s.governor.name} {labels[s.attendance].lower()}"
-                         + (f" (was {labels[before].lower()})" if before else "") for s, before in changed)
+        what = ", ".join(f"{s.governor.name} {str(labels[s.attendance]).lower()}"
+                         + (" " + _("(was %(mark)s)") % {"mark": str(labels[before]).lower()} if before else "")
+                         for s, before in changed)
         counts = dict.fromkeys(Signup.Attendance.values, 0)
         for s in services.match_attendance(match):
             counts[s.attendance] += 1
-        self.message_user(request, f"Attendance of {match}: {what}. Now {counts['played']} played, "
-                                   f"{counts['no_show']} no-show, {counts['excused']} excused, "
-                                   f"{counts['']} not marked.", messages.SUCCESS)
+        self.message_user(request, _("Attendance of %(match)s: %(changes)s. Now %(played)s played, %(no_show)s "
+                                     "no-show, %(excused)s excused, %(unmarked)s not marked.") % {
+            "match": match, "changes": what, "played": counts["played"], "no_show": counts["no_show"],
+            "excused": counts["excused"], "unmarked": counts[""]}, messages.SUCCESS)
         return back
 
-    @admin.action(description="Lock signups now (posts the confirmation)", permissions=["change"])
-    @confirm_first(title="Lock signups now?", affected=signed_up_members, button="Yes, lock and post the roster",
-                   changes="Signups close now and the roster below is posted to the alliance's confirmation "
-                           "channel in Discord.")
+    @admin.action(description=gettext_lazy("Lock signups now (posts the confirmation)"), permissions=["change"])
+    @confirm_first(title=gettext_lazy("Lock signups now?"), affected=signed_up_members,
+                   button=gettext_lazy("Yes, lock and post the roster"),
+                   changes=gettext_lazy("Signups close now and the roster below is posted to the alliance's "
+                                        "confirmation channel in Discord."))
     def lock(self, request, queryset):
-        run_service(self, request, queryset, "Locked", lambda m: services.lock_match(match_id=m.pk),
-                    describe=lambda m, done: f"Locked {done}: {fill_line(done)}; signups are closed and the "
-                                             f"confirmation message is queued for "
-                                             f"{channel_label(done.alliance.confirmation_channel_id)}.")
+        run_service(self, request, queryset, _("Locked"), lambda m: services.lock_match(match_id=m.pk),
+                    describe=lambda m, done: _("Locked %(match)s: %(fill)s; signups are closed and the confirmation "
+                                               "message is queued for %(channel)s.") % {
+                        "match": done, "fill": fill_line(done),
+                        "channel": channel_label(done.alliance.confirmation_channel_id)})
 
-    @admin.action(description="Cancel (DMs the signed-up members)", permissions=["change"])
-    @confirm_first(title="Cancel these matches?", affected=signed_up_members, button="Yes, cancel and DM them",
-                   changes="The match is cancelled for good (it cannot be reopened) and every member below "
-                           "gets a DM saying so.")
+    @admin.action(description=gettext_lazy("Cancel (DMs the signed-up members)"), permissions=["change"])
+    @confirm_first(title=gettext_lazy("Cancel these matches?"), affected=signed_up_members,
+                   button=gettext_lazy("Yes, cancel and DM them"),
+                   changes=gettext_lazy("The match is cancelled for good (it cannot be reopened) and every member "
+                                        "below gets a DM saying so."))
     def cancel(self, request, queryset):
         members = {m.pk: len(signed_up_members(m)) for m in queryset}  # before: cancelling keeps the rows
-        run_service(self, request, queryset, "Cancelled", lambda m: services.cancel_match(match_id=m.pk),
-                    describe=lambda m, done: f"Cancelled {done}: {members.get(m.pk, 0)} signed-up member(s) "
-                                             "will get a DM; their reminders are withdrawn.")
+        run_service(self, request, queryset, _("Cancelled"), lambda m: services.cancel_match(match_id=m.pk),
+                    describe=lambda m, done: ngettext(
+                        "Cancelled %(match)s: %(count)s signed-up member will get a DM; their reminders are withdrawn.",
+                        "Cancelled %(match)s: %(count)s signed-up members will get a DM; their reminders are "
+                        "withdrawn.", members.get(m.pk, 0)) % {"match": done, "count": members.get(m.pk, 0)})
 
-    @admin.action(description="Draft teams (locked matches)", permissions=["change"])
+    @admin.action(description=gettext_lazy("Draft teams (locked matches)"), permissions=["change"])
     def draft(self, request, queryset):
         run_for_each(
             self, request, queryset,
             lambda m: services.draft_teams(match_id=m.pk),
-            describe=lambda m, plan: f"{m}: teams drafted, {plan.power1:,} vs {plan.power2:,} power "
-                                     f"(gap {abs(plan.power1 - plan.power2):,}); nothing is posted until you "
-                                     "publish the draft.",
+            describe=lambda m, plan: _("%(match)s: teams drafted, %(power1)s vs %(power2)s power (gap %(gap)s); "
+                                       "nothing is posted until you publish the draft.") % {
+                "match": m, "power1": number(plan.power1), "power2": number(plan.power2),
+                "gap": number(abs(plan.power1 - plan.power2))},
             context=lambda: officer_context(request),
         )
 
-    @admin.action(description="Publish the draft to the confirmation channel", permissions=["change"])
-    @confirm_first(title="Publish the draft?", affected=signed_up_members, button="Yes, publish the teams",
-                   changes="The drafted teams of the members below are posted to the alliance's confirmation "
-                           "channel in Discord.")
+    @admin.action(description=gettext_lazy("Publish the draft to the confirmation channel"), permissions=["change"])
+    @confirm_first(title=gettext_lazy("Publish the draft?"), affected=signed_up_members,
+                   button=gettext_lazy("Yes, publish the teams"),
+                   changes=gettext_lazy("The drafted teams of the members below are posted to the alliance's "
+                                        "confirmation channel in Discord."))
     def publish_draft(self, request, queryset):
-        run_service(self, request, queryset, "Draft published", lambda m: services.publish_draft(match_id=m.pk),
-                    describe=lambda m, ref: f"Published the teams of {m} to "
-                                            f"{channel_label(m.alliance.confirmation_channel_id)}: "
-                                            f"{teams_line(m)}.")
+        run_service(self, request, queryset, _("Draft published"), lambda m: services.publish_draft(match_id=m.pk),
+                    describe=lambda m, ref: _("Published the teams of %(match)s to %(channel)s: %(teams)s.") % {
+                        "match": m, "channel": channel_label(m.alliance.confirmation_channel_id),
+                        "teams": teams_line(m)})
 
-    @admin.action(description="Repost the Discord messages", permissions=["change"])
+    @admin.action(description=gettext_lazy("Repost the Discord messages"), permissions=["change"])
     def repost(self, request, queryset):
-        run_service(
-            self, request, queryset, "Reposted", lambda m: services.repost_match_messages(match_id=m.pk),
-            describe=lambda m, done: f"Reposting the Discord messages of {done}: the registration message to "
-                                     f"{channel_label(done.alliance.registration_channel_id)}"
-                                     + ("" if done.status == Match.Status.SCHEDULED else
-                                        f", the confirmation message to "
-                                        f"{channel_label(done.alliance.confirmation_channel_id)}") + ".",
-        )
+        run_service(self, request, queryset, _("Reposted"), lambda m: services.repost_match_messages(match_id=m.pk),
+                    describe=lambda m, done: reposted_line(done))
+
+
+def reposted_line(match: Match) -> str:
+    registration = channel_label(match.alliance.registration_channel_id)
+    if match.status == Match.Status.SCHEDULED:
+        return _("Reposting the Discord messages of %(match)s: the registration message to %(registration)s.") % {
+            "match": match, "registration": registration}
+    return _("Reposting the Discord messages of %(match)s: the registration message to %(registration)s, the "
+             "confirmation message to %(confirmation)s.") % {
+        "match": match, "registration": registration,
+        "confirmation": channel_label(match.alliance.confirmation_channel_id)}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ark.models import (
     AuditLog,
@@ -31,7 +33,7 @@ class ReminderPrefsAdmin(MemberNamesMixin, ReadOnlyAdmin):
 @admin.register(SentReminder)
 class SentReminderAdmin(MemberNamesMixin, ReadOnlyAdmin):
     member_fields = ("target_id",)
-    list_display = ("reminder_type", member_column("target_id", "to"), "match", "scheduled_for", "status",
+    list_display = ("reminder_type", member_column("target_id", gettext_lazy("to")), "match", "scheduled_for", "status",
                     "created_at")
     list_filter = ("status", "reminder_type")
     list_select_related = ("match__alliance",)
@@ -52,13 +54,13 @@ class AuditLogAdmin(MemberNamesMixin, ReadOnlyAdmin):
     date_hierarchy = "created_at"
     raw_id_fields = ("match", "signup")
 
-    @admin.display(description="action", ordering="action")
+    @admin.display(description=gettext_lazy("action"), ordering="action")
     def action_label(self, obj: AuditLog) -> str:
         return humanize_code(obj.action)
 
-    @admin.display(description="by", ordering="actor_discord_id_name")
+    @admin.display(description=gettext_lazy("by"), ordering="actor_discord_id_name")
     def actor(self, obj: AuditLog) -> str:
         """The member who acted in Discord, else the officer who acted in the admin, else the scheduler."""
         if obj.actor_discord_id:
             return member_label(obj.actor_discord_id, obj.actor_discord_id_name)
-        return (obj.details or {}).get("by") or "scheduler"
+        return (obj.details or {}).get("by") or _("scheduler")

@@ -12,8 +12,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from ark import services
 from ark.models import (
@@ -32,7 +34,7 @@ from core.admin_tools import (
 from core.errors import DomainError
 
 from .bans import suggested_ban_links
-from .common import ServiceFormMixin, channel_label, officer_context, run_service
+from .common import ServiceFormMixin, channel_label, officer_context, run_service, utc
 
 
 @admin.register(ArkSettings)
@@ -51,8 +53,9 @@ class ArkSettingsAdmin(ServiceFormMixin, admin.ModelAdmin):
     def service_save(self, request, obj, data):
         cadence = services.save_cadence(cadence_weekends=data["cadence_weekends"], anchor_weekend=data["anchor_weekend"],
                                         discord_events=data.get("discord_events", False))
-        self.say_done(request, f"Saved: {cadence}; the next Ark weekend is "
-                               f"{services.next_ark_weekend(timezone.now().date(), cadence):%a %d %b %Y}.")
+        next_weekend = services.next_ark_weekend(timezone.now().date(), cadence)
+        self.say_done(request, _("Saved: %(cadence)s; the next Ark weekend is %(weekend)s.") % {
+            "cadence": cadence, "weekend": dateformat.format(next_weekend, "D d M Y")})
         return cadence
 
 
@@ -60,11 +63,13 @@ class CalendarForm(forms.ModelForm):
     """Slots and skipped weekends typed as comma-separated text (validated by ``save_calendar``)."""
 
     slots_text = forms.CharField(
-        label="Allowed slots",
-        help_text="Day and UTC time, comma-separated, e.g. Sat 12:00, Sat 20:00, Sun 04:00. The first is the scheduler's.",
+        label=gettext_lazy("Allowed slots"),
+        help_text=gettext_lazy("Day and UTC time, comma-separated, e.g. Sat 12:00, Sat 20:00, Sun 04:00. "
+                               "The first is the scheduler's."),
     )
     skipped_text = forms.CharField(
-        label="Skipped weekends", required=False, help_text="Saturdays to sit out, e.g. 2026-12-26, 2027-01-09."
+        label=gettext_lazy("Skipped weekends"), required=False,
+        help_text=gettext_lazy("Saturdays to sit out, e.g. 2026-12-26, 2027-01-09."),
     )
 
     class Meta:
@@ -93,13 +98,15 @@ class ArkCalendarAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
         "skipped_text", "nudge_time_utc", "quiet_start_utc", "quiet_end_utc",
     )
 
-    @admin.display(description="Slots")
+    @admin.display(description=gettext_lazy("Slots"))
     def slot_list(self, obj: ArkCalendar) -> str:
         return ", ".join(obj.slots or [])
 
-    @admin.display(description="Signups close")
+    @admin.display(description=gettext_lazy("Signups close"))
     def close_rule(self, obj: ArkCalendar) -> str:
-        return f"{obj.close_days_before} day(s) before the Saturday, {obj.close_time_utc:%H:%M} UTC"
+        return ngettext("%(count)s day before the Saturday, %(time)s UTC",
+                        "%(count)s days before the Saturday, %(time)s UTC", obj.close_days_before) % {
+            "count": obj.close_days_before, "time": f"{obj.close_time_utc:%H:%M}"}
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # disable instead
@@ -115,9 +122,11 @@ class ArkCalendarAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
                 "nudge_time_utc", "quiet_start_utc", "quiet_end_utc",
             )},
         )
-        self.say_done(request, f"Saved the calendar of {calendar.alliance.name}: slots {', '.join(calendar.slots)} "
-                               f"UTC; signups close {self.close_rule(calendar)}; matches created "
-                               f"{calendar.days_ahead} days ahead" + ("" if calendar.is_enabled else " (disabled)") + ".")
+        text = _("Saved the calendar of %(alliance)s: slots %(slots)s UTC; signups close %(close)s; matches "
+                 "created %(days)s days ahead") % {"alliance": calendar.alliance.name,
+                                                   "slots": ", ".join(calendar.slots),
+                                                   "close": self.close_rule(calendar), "days": calendar.days_ahead}
+        self.say_done(request, text + ("" if calendar.is_enabled else _(" (disabled)")) + ".")
         return calendar
 
 
@@ -134,21 +143,22 @@ class ArkCalendarAdmin(ExtraViewsMixin, ServiceFormMixin, admin.ModelAdmin):
                 with officer_context(request):
                     created, left_out = services.create_next_matches(only=shown_plan(request))
             except DomainError as exc:
-                self.message_user(request, f"Nothing was created: {exc}", messages.ERROR)
+                self.message_user(request, _("Nothing was created: %(error)s") % {"error": exc}, messages.ERROR)
                 return HttpResponseRedirect(request.path)
             for match in created:
-                self.message_user(request, f"Created {match}: signups close {match.signup_close_utc:%a %d %b %H:%M} "
-                                           f"UTC; the registration message is queued for "
-                                           f"{channel_label(match.alliance.registration_channel_id)}.",
-                                  messages.SUCCESS)
+                self.message_user(request, _("Created %(match)s: signups close %(close)s; the registration message "
+                                             "is queued for %(channel)s.") % {
+                    "match": match, "close": utc(match.signup_close_utc),
+                    "channel": channel_label(match.alliance.registration_channel_id)}, messages.SUCCESS)
             for line in left_out:
-                self.message_user(request, f"Not created: {line}", messages.WARNING if created else messages.INFO)
+                self.message_user(request, _("Not created: %(why)s") % {"why": line},
+                                  messages.WARNING if created else messages.INFO)
             if not created:
-                self.message_user(request, "No match was created.", messages.WARNING)
+                self.message_user(request, _("No match was created."), messages.WARNING)
             return HttpResponseRedirect(reverse("admin:ark_match_changelist"))
         plan = services.plan_next_matches()
         return TemplateResponse(request, "admin/ark/arkcalendar/create_next_matches.html", {
-            **self.admin_site.each_context(request), "title": "Create the next matches", "opts": self.model._meta,
+            **self.admin_site.each_context(request), "title": _("Create the next matches"), "opts": self.model._meta,
             "plan": plan, "rows": [(p, channel_label(p.alliance.registration_channel_id)) for p in plan.planned],
         })
 
@@ -167,16 +177,16 @@ def shown_plan(request: HttpRequest) -> set[tuple[int, dt.date]]:
 
 
 class StatsUploadForm(forms.Form):
-    file = forms.FileField(label="CSV export", help_text="At most 2 MB.")
+    file = forms.FileField(label=gettext_lazy("CSV export"), help_text=gettext_lazy("At most 2 MB."))
 
 
 def governor_record_html(governor: Governor) -> str:
     """The attendance record as a small inline SVG bar chart (no external assets)."""
     record = services.governor_record(governor)
-    bars = [("Signed up", record.signed_up, "#417690"), ("Checked in", record.checked_in, "#79aec8"),
-            ("Played", record.played, "#2e7d32"), ("No-show", record.no_show, "#c62828"),
-            ("Excused", record.excused, "#9e9e9e")]
-    top = max(v for _, v, _ in bars) or 1
+    bars = [(_("Signed up"), record.signed_up, "#417690"), (_("Checked in"), record.checked_in, "#79aec8"),
+            (_("Played"), record.played, "#2e7d32"), (_("No-show"), record.no_show, "#c62828"),
+            (_("Excused"), record.excused, "#9e9e9e")]
+    top = max(v for _label, v, _colour in bars) or 1
     rows = format_html_join(
         "",
         '<g transform="translate(0,{})"><text x="0" y="15">{}</text>'
@@ -185,9 +195,9 @@ def governor_record_html(governor: Governor) -> str:
          for i, (label, v, colour) in enumerate(bars)),
     )
     return format_html(
-        '<svg class="attendance-chart" role="img" aria-label="Attendance record" width="440" height="{}" '
+        '<svg class="attendance-chart" role="img" aria-label="{}" width="440" height="{}" '
         'xmlns="http://www.w3.org/2000/svg" style="font:12px sans-serif">{}</svg>',
-        24 * len(bars), rows,
+        _("Attendance record"), 24 * len(bars), rows,
     )
 
 
@@ -196,7 +206,7 @@ class GovernorAdmin(ExtraViewsMixin, MemberNamesMixin, ServiceFormMixin, admin.M
     extra_views = (("import-stats/", "import_stats_view", "import_stats"),)
     member_fields = ("discord_user_id",)
     list_display = (
-        "name", "governor_id", member_column("discord_user_id", "owner"), "power", "kill_points", "city_hall", "troop_tier",
+        "name", "governor_id", member_column("discord_user_id", gettext_lazy("owner")), "power", "kill_points", "city_hall", "troop_tier",
         "stats_updated_at", "suggested_ban",
     )
     search_fields = ("name", "=governor_id", "=discord_user_id")
@@ -213,12 +223,12 @@ class GovernorAdmin(ExtraViewsMixin, MemberNamesMixin, ServiceFormMixin, admin.M
         self._page.suggestions = suggested_ban_links(services.no_show_suggestions())
         return super().changelist_view(request, extra_context)
 
-    @admin.display(description="No-show rule")
+    @admin.display(description=gettext_lazy("No-show rule"))
     def suggested_ban(self, obj: Governor) -> str:
         """A link to the ban form, pre-filled by name; an officer decides (nothing is banned here)."""
         return getattr(self._page, "suggestions", {}).get(obj.pk, "—")
 
-    @admin.display(description="Attendance record")
+    @admin.display(description=gettext_lazy("Attendance record"))
     def attendance_record(self, obj: Governor) -> str:
         return governor_record_html(obj)
 
@@ -231,7 +241,8 @@ class GovernorAdmin(ExtraViewsMixin, MemberNamesMixin, ServiceFormMixin, admin.M
         )
         from guildsync.services.directory import label
 
-        self.say_done(request, f"Saved governor {governor}, owned by {label('member', governor.discord_user_id)}.")
+        self.say_done(request, _("Saved governor %(governor)s, owned by %(member)s.") % {
+            "governor": governor, "member": label("member", governor.discord_user_id)})
         return governor
 
     def get_readonly_fields(self, request, obj=None):
@@ -251,11 +262,11 @@ class GovernorAdmin(ExtraViewsMixin, MemberNamesMixin, ServiceFormMixin, admin.M
             try:
                 with officer_context(request):
                     report = services.import_governor_stats(data=upload.read(services.MAX_IMPORT_BYTES + 1))
-                self.message_user(request, f"Stats import: {report}.", messages.SUCCESS)
+                self.message_user(request, _("Stats import: %(report)s.") % {"report": report}, messages.SUCCESS)
             except DomainError as exc:
                 form.add_error("file", str(exc))
         return TemplateResponse(request, "admin/ark/import_stats.html", {
-            **self.admin_site.each_context(request), "title": "Import governor stats", "form": form,
+            **self.admin_site.each_context(request), "title": _("Import governor stats"), "form": form,
             "report": report, "opts": self.model._meta,
         })
 
@@ -282,14 +293,16 @@ class DraftConstraintAdmin(ServiceFormMixin, admin.ModelAdmin):
             match_id=data["match"].pk, kind=data["kind"], governor_id=data["governor"].governor_id,
             other_governor_id=data["other"].governor_id if data.get("other") else None, team=data.get("team"),
         )
-        self.say_done(request, f"Added “{constraint}” for {constraint.match}: the next “Draft teams” keeps it.")
+        self.say_done(request, _("Added “%(rule)s” for %(match)s: the next “Draft teams” keeps it.") % {
+            "rule": constraint, "match": constraint.match})
         return constraint
 
-    @admin.action(description="Remove these constraints", permissions=["change"])
+    @admin.action(description=gettext_lazy("Remove these constraints"), permissions=["change"])
     def remove(self, request, queryset):
-        run_service(self, request, queryset, "Removed",
+        run_service(self, request, queryset, _("Removed"),
                     lambda c: services.remove_draft_constraint(constraint_id=c.pk),
-                    describe=lambda c, _done: f"Removed “{c}” from {c.match}: the next “Draft teams” ignores it.")
+                    describe=lambda c, _done: _("Removed “%(rule)s” from %(match)s: the next “Draft teams” "
+                                                "ignores it.") % {"rule": c, "match": c.match})
 
 
 @admin.register(GovernorRecord)

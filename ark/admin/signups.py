@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from ark import services
 from ark.models import (
@@ -16,6 +19,7 @@ from core.admin_tools import (
     confirm_first,
     member_column,
 )
+from core.i18n import number
 
 from .common import ServiceFormMixin, fill_line, run_service, teams_line
 
@@ -27,15 +31,18 @@ def _slot_action(slot: str):
             model_admin,
             request,
             queryset,
-            f"Moved to {slot}",
+            _("Moved to %(slot)s") % {"slot": Signup.Slot(slot).label},
             lambda s: services.move_signup_slot(
                 match_id=s.match_id, governor_id=s.governor.governor_id, slot_type=slot
             ),
-            describe=lambda s, _done: f"Moved {s.governor.name} to {slot} in {s.match}: {fill_line(s.match)}.",
+            describe=lambda s, _done: _("Moved %(governor)s to %(slot)s in %(match)s: %(fill)s.") % {
+                "governor": s.governor.name, "slot": Signup.Slot(slot).label, "match": s.match,
+                "fill": fill_line(s.match)},
         )
 
     action.__name__ = f"move_to_{slot.lower()}"
-    return admin.action(description=f"Move to {slot}", permissions=["roster"])(action)
+    description = format_lazy(gettext_lazy("Move to {slot}"), slot=Signup.Slot(slot).label)
+    return admin.action(description=description, permissions=["roster"])(action)
 
 
 def team_totals_line(match) -> str:
@@ -46,42 +53,56 @@ def team_totals_line(match) -> str:
 def _team_action(team: int):
     def action(model_admin, request, queryset):
         matches = {s.match_id: s.match for s in queryset.select_related("match__alliance")}
-        run_service(model_admin, request, queryset.select_related("governor"), f"Moved to team {team}",
+        run_service(model_admin, request, queryset.select_related("governor"),
+                    _("Moved to team %(team)s") % {"team": team},
                     lambda s: services.move_to_team(signup_id=s.pk, team=team),
-                    describe=lambda s, _done: f"Moved {s.governor.name} to team {team}.")
+                    describe=lambda s, _done: _("Moved %(governor)s to team %(team)s.") % {
+                        "governor": s.governor.name, "team": team})
         for match in matches.values():  # the new totals and the gap, so a worse balance never goes unnoticed
             model_admin.message_user(request, team_totals_line(match), messages.INFO)
 
     action.__name__ = f"move_to_team_{team}"
-    return admin.action(description=f"Draft: move to team {team}", permissions=["roster"])(action)
+    description = format_lazy(gettext_lazy("Draft: move to team {team}"), team=team)
+    return admin.action(description=description, permissions=["roster"])(action)
 
 
 def _attendance_action(value: str):
     label = Signup.Attendance(value).label
 
     def action(model_admin, request, queryset):
-        run_service(model_admin, request, queryset.select_related("governor", "match__alliance"), f"Marked {label}",
+        run_service(model_admin, request, queryset.select_related("governor", "match__alliance"),
+                    _("Marked %(mark)s") % {"mark": label},
                     lambda s: services.set_attendance(match_id=s.match_id, governor_id=s.governor.governor_id,
                                                       attendance=value),
-                    describe=lambda s, _done: f"Marked {s.governor.name} {label.lower()} in {s.match}"
-                                              + (f" (was {s.get_attendance_display().lower()})."
-                                                 if s.attendance else "."))
+                    describe=lambda s, _done: marked_line(s, str(label)))
 
     action.__name__ = f"mark_{value}"
-    return admin.action(description=f"Attendance: {label}", permissions=["roster"])(action)
+    return admin.action(description=format_lazy(gettext_lazy("Attendance: {mark}"), mark=label),
+                        permissions=["roster"])(action)
+
+
+def marked_line(signup: Signup, label: str) -> str:
+    """ "Marked Seti no-show in Ark … (was played)." after an attendance action."""
+    if signup.attendance:
+        return _("Marked %(governor)s %(mark)s in %(match)s (was %(before)s).") % {
+            "governor": signup.governor.name, "mark": label.lower(), "match": signup.match,
+            "before": str(signup.get_attendance_display()).lower()}
+    return _("Marked %(governor)s %(mark)s in %(match)s.") % {
+        "governor": signup.governor.name, "mark": label.lower(), "match": signup.match}
 
 
 def removal_reaches(signup: Signup) -> list[str]:
     """Who a removal concerns: the governor's member, and the substitute it promotes (DMed)."""
     from guildsync.services.directory import label
 
-    reached = [f"{signup.governor.name} ({label('member', signup.discord_user_id)}) leaves {signup.match}"]
+    reached = [_("%(governor)s (%(member)s) leaves %(match)s") % {
+        "governor": signup.governor.name, "member": label("member", signup.discord_user_id), "match": signup.match}]
     if signup.status == Signup.Status.ACTIVE and signup.slot == Signup.Slot.PLAYER:
         sub = (Signup.objects.filter(match_id=signup.match_id, status=Signup.Status.ACTIVE, slot=Signup.Slot.SUB)
                .select_related("governor").order_by("created_at", "id").first())
         if sub is not None:
-            reached.append(f"{sub.governor.name} ({label('member', sub.discord_user_id)}) moves up to Player "
-                           "and gets a DM")
+            reached.append(_("%(governor)s (%(member)s) moves up to Player and gets a DM") % {
+                "governor": sub.governor.name, "member": label("member", sub.discord_user_id)})
     return reached
 
 
@@ -90,15 +111,17 @@ class SignupAddForm(forms.ModelForm):
     close, as Sub before the players are full, and past a ban only when ticked (audited)."""
 
     slot_choice = forms.ChoiceField(
-        label="Slot",
+        label=pgettext_lazy("ark", "Slot"),
         required=False,
-        choices=[("", "First free (Player, then Sub)"), *Signup.Slot.choices],
+        choices=[("", gettext_lazy("First free (Player, then Sub)")), *Signup.Slot.choices],
     )
     override_ban = forms.BooleanField(
-        required=False, help_text="Sign up a banned member or governor anyway (recorded as an override)."
+        required=False, label=gettext_lazy("Override ban"),
+        help_text=gettext_lazy("Sign up a banned member or governor anyway (recorded as an override).")
     )
     override_city_hall = forms.BooleanField(
-        required=False, help_text="Sign up a governor below the alliance's minimum city hall (recorded as an override)."
+        required=False, label=gettext_lazy("Override city hall"),
+        help_text=gettext_lazy("Sign up a governor below the alliance's minimum city hall (recorded as an override).")
     )
 
     class Meta:
@@ -136,29 +159,32 @@ class SignupAdmin(MemberNamesMixin, ServiceFormMixin, ReadOnlyAdmin):
         *(_attendance_action(a) for a in ("played", "no_show", "excused")),
     ]
 
-    @admin.display(description="Power", ordering="governor__power")
+    @admin.display(description=gettext_lazy("Power"), ordering="governor__power")
     def power(self, obj: Signup) -> str:
-        return f"{obj.governor.power:,}" if obj.governor.power is not None else "—"
+        return number(obj.governor.power) if obj.governor.power is not None else "—"
 
-    @admin.action(description="Remove from the roster (officer)", permissions=["roster"])
-    @confirm_first(title="Remove from the roster?", affected=removal_reaches, button="Yes, remove them",
-                   changes="Each governor below leaves the match's roster (status Removed; it cannot be undone "
-                           "here, they can sign up again while signups are open). A removed Player's slot goes "
-                           "to the first substitute, who gets a DM; the roster message in Discord is updated.")
+    @admin.action(description=gettext_lazy("Remove from the roster (officer)"), permissions=["roster"])
+    @confirm_first(title=gettext_lazy("Remove from the roster?"), affected=removal_reaches,
+                   button=gettext_lazy("Yes, remove them"),
+                   changes=gettext_lazy(
+                       "Each governor below leaves the match's roster (status Removed; it cannot be undone here, "
+                       "they can sign up again while signups are open). A removed Player's slot goes to the first "
+                       "substitute, who gets a DM; the roster message in Discord is updated."))
     def remove(self, request, queryset):
         run_service(
             self,
             request,
             queryset.select_related("governor", "match__alliance"),
-            "Removed",
+            _("Removed"),
             lambda s: services.remove_signup(
                 match_id=s.match_id,
                 governor_id=s.governor.governor_id,
                 status=Signup.Status.REMOVED,
                 as_officer=True,
             ),
-            describe=lambda s, _done: f"Removed {s.governor.name} from {s.match}: {fill_line(s.match)} left; "
-                                      "the roster message is updated.",
+            describe=lambda s, _done: _("Removed %(governor)s from %(match)s: %(fill)s left; the roster message "
+                                        "is updated.") % {"governor": s.governor.name, "match": s.match,
+                                                          "fill": fill_line(s.match)},
         )
 
     def has_roster_permission(self, request) -> bool:
@@ -192,6 +218,7 @@ class SignupAdmin(MemberNamesMixin, ServiceFormMixin, ReadOnlyAdmin):
             override_ban=bool(data.get("override_ban")),
             override_city_hall=bool(data.get("override_city_hall")),
         )
-        self.say_done(request, f"Signed up {governor.name} as {signup.slot} for {signup.match}: "
-                               f"{fill_line(signup.match)}; the roster message is updated.")
+        self.say_done(request, _("Signed up %(governor)s as %(slot)s for %(match)s: %(fill)s; the roster message "
+                                 "is updated.") % {"governor": governor.name, "slot": signup.get_slot_display(),
+                                                   "match": signup.match, "fill": fill_line(signup.match)})
         return signup

@@ -220,7 +220,7 @@ def test_match_actions(ark_client, match, governors):
     assert "not started" in r.content.decode()  # START is in 2030
     r = ark_client.post(url, {"action": "cancel", "_selected_action": [match.pk], "confirmed": "Yes"}, follow=True)
     assert Match.objects.get(pk=match.pk).status == "Cancelled"
-    assert "1 signed-up member(s) will get a DM" in r.content.decode()
+    assert "1 signed-up member will get a DM" in r.content.decode()
 
 
 def test_signup_actions_and_filters(ark_client, match, governors):
@@ -605,7 +605,7 @@ def test_moving_the_start_confirms_first_naming_whom_the_dm_reaches(ark_client, 
     match.refresh_from_db()
     assert match.match_time_utc.hour == 14 and match.notes == "Later"
     assert OutboxMessage.objects.filter(topic="ark.rescheduled").count() == 2
-    assert "the start moved from Sat 09 Mar 12:00 UTC; 2 signed-up member(s) will get a DM" in r.content.decode()
+    assert "the start moved from Sat 09 Mar 12:00 UTC; 2 signed-up members will get a DM" in r.content.decode()
     # a notes-only edit messages nobody: saved at once
     data = match_form(match.alliance_id, start="2030-03-09 14:00:00", close="2030-03-08 20:00:00", notes="Teleport 13:50")
     r = ark_client.post(f"/admin/ark/match/{match.pk}/change/", data, follow=True)
@@ -618,5 +618,5 @@ def test_forms_say_what_changed(ark_client, alliance, governors):
         "alliance": alliance.pk, "is_enabled": "on", "slots_text": "Sat 12:00, Sun 04:00", "close_days_before": 1,
         "close_time_utc": "23:00", "days_ahead": 14, "skipped_text": ""}, follow=True)
     text = r.content.decode()
-    assert "Saved the calendar of Osiris Guard: slots Sat 12:00, Sun 04:00 UTC; signups close 1 day(s)" in text
+    assert "Saved the calendar of Osiris Guard: slots Sat 12:00, Sun 04:00 UTC; signups close 1 day before the Saturday" in text
     assert "successfully" not in text
