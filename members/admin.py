@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from core.admin_names import MemberNamesMixin, member_column
 from core.errors import DomainError
@@ -19,7 +21,7 @@ class PublicFeedAdmin(admin.ModelAdmin):
     list_filter = ("kind", "enabled")
     fields = ("kind", "alliance", "enabled")
 
-    @admin.display(description="Public URL")
+    @admin.display(description=_("Public URL"))
     def url(self, obj: PublicFeed) -> str:
         if obj.kind == PublicFeed.Kind.RAIDS:
             return services.public_url("raids")
@@ -57,8 +59,9 @@ class CalendarTokenAdmin(MemberNamesMixin, admin.ModelAdmin):
         """Revoking writes (through the service): officers who may change feeds, not viewers."""
         return request.user.has_perm("members.change_calendartoken")
 
-    @admin.action(description="Revoke the selected calendar feeds (their URLs stop working)",
+    @admin.action(description=_("Revoke the selected calendar feeds (their URLs stop working)"),
                   permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[CalendarToken]) -> None:
         done = sum(services.revoke_token(t.discord_user_id) for t in queryset)
-        self.message_user(request, f"Revoked {done} calendar feed(s).", messages.SUCCESS)
+        self.message_user(request, ngettext("Revoked %(count)s calendar feed.", "Revoked %(count)s calendar feeds.", done)
+                          % {"count": done}, messages.SUCCESS)

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_lazy as _
+
 from core import groups
 
 
@@ -6,6 +8,6 @@ class MembersConfig(groups.OfficerAppConfig):
     officers keep: they span raids and Ark)."""
 
     name = "members"
-    verbose_name = "Members' calendars"
+    verbose_name = _("Members' calendars")
     officer_group = "Guild officers"
     officer_view_models = ("ark.alliance",)  # the public Ark feed's alliance picker

@@ -4,6 +4,12 @@ Each source row becomes an ``Item`` with a UID that never changes (``raid-<id>@g
 ``ark-<id>@guildops``, ``ratmas-<id>-<deadline>@guildops``); its ``fingerprint`` covers what a
 calendar displays, so the services can grow the SEQUENCE when, and only when, it changes.
 All times are UTC (``DTSTART:…Z``). Reads are a fixed number of queries whatever the feed's size.
+
+The titles and descriptions are rendered in the language active when the items are built: the
+services build a member's feed in that member's language (``core.i18n.for_member``: the calendar
+app that reads it sends no language of its own) and the public feeds in the server language
+(``core.i18n.public``). A change of language changes the fingerprints, so calendars see the new
+words as a new version of each event.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from icalendar import Calendar, Event
 
 DOMAIN = "guildops"
@@ -45,43 +53,60 @@ def _cutoff() -> dt.datetime:
 RAID_STATUS = {"accepted": "CONFIRMED", "tentative": "TENTATIVE", "bench": "TENTATIVE", "absence": "CANCELLED"}
 
 
+def _signup_words(status: str) -> str:
+    """A raid sign-up status as a feed's description says it (lowercase, in the reader's language)."""
+    words = {"accepted": pgettext("raid sign-up status", "accepted"),
+             "tentative": pgettext("raid sign-up status", "tentative"),
+             "bench": pgettext("raid sign-up status", "bench"),
+             "absence": pgettext("raid sign-up status", "absence")}
+    return words.get(status, status)
+
+
 def _raid_item(event, signup_status: str | None = None) -> Item:
-    description = f"Raid night: {event.title}."
+    description = _("Raid night: %(title)s.") % {"title": event.title}
     summary = event.title
     status = "CONFIRMED"
     if signup_status is not None:
-        description += f" Your sign-up: {signup_status}."
+        description += " " + _("Your sign-up: %(status)s.") % {"status": _signup_words(signup_status)}
         status = RAID_STATUS.get(signup_status, "CONFIRMED")
         if signup_status == "bench":
-            summary = f"{event.title} (bench)"
+            summary = _("%(title)s (bench)") % {"title": event.title}
     return Item(uid=f"raid-{event.pk}@{DOMAIN}", start=event.start_time_utc, end=event.end_time_utc,
                 summary=summary, description=description, status=status)
 
 
 def _ark_item(match, governor_name: str | None = None, slot: str | None = None) -> Item:
-    summary = f"Ark of Osiris: {match.alliance.name}"
-    description = f"Ark weekend of {match.ark_weekend_date:%Y-%m-%d}, {match.get_match_day_display()} match."
+    summary = _("Ark of Osiris: %(alliance)s") % {"alliance": match.alliance.name}
+    description = _("Ark weekend of %(date)s, %(day)s match.") % {
+        "date": f"{match.ark_weekend_date:%Y-%m-%d}", "day": match.get_match_day_display()}
     if governor_name:
-        description += f" You play as {governor_name} ({slot})."
+        slots = {"Player": pgettext("ark slot", "Player"), "Sub": pgettext("ark slot", "Sub")}
+        description += " " + _("You play as %(governor)s (%(slot)s).") % {
+            "governor": governor_name, "slot": slots.get(slot or "", slot)}
     return Item(uid=f"ark-{match.pk}@{DOMAIN}", start=match.match_time_utc,
                 end=match.match_time_utc + dt.timedelta(minutes=ARK_MATCH_MINUTES), summary=summary,
                 description=description, status="CANCELLED" if match.status == "Cancelled" else "CONFIRMED")
 
 
-RATMAS_DEADLINES = (
-    ("signup", "signup_deadline", "signups close"),
-    ("purchase", "purchase_deadline", "buy your gift by now"),
-    ("reveal", "reveal_date", "gifts are opened"),
-)
+RATMAS_DEADLINES = (("signup", "signup_deadline"), ("purchase", "purchase_deadline"), ("reveal", "reveal_date"))
+
+
+def _deadline_words(name: str) -> str:
+    return {"signup": _("signups close"), "purchase": _("buy your gift by now"),
+            "reveal": _("gifts are opened")}[name]
 
 
 def _ratmas_items(event) -> list[Item]:
     status = "CANCELLED" if event.status == "cancelled" else "CONFIRMED"
-    return [Item(uid=f"ratmas-{event.pk}-{name}@{DOMAIN}", start=getattr(event, field),
-                 end=getattr(event, field) + dt.timedelta(minutes=DEADLINE_MINUTES),
-                 summary=f"{event.title}: {words}", description=f"Secret Santa {event.title}: {words}.",
-                 status=status)
-            for name, field, words in RATMAS_DEADLINES]
+    items = []
+    for name, field in RATMAS_DEADLINES:
+        words = _deadline_words(name)
+        items.append(Item(uid=f"ratmas-{event.pk}-{name}@{DOMAIN}", start=getattr(event, field),
+                          end=getattr(event, field) + dt.timedelta(minutes=DEADLINE_MINUTES),
+                          summary=_("%(title)s: %(words)s") % {"title": event.title, "words": words},
+                          description=_("Secret Santa %(title)s: %(words)s.") % {"title": event.title, "words": words},
+                          status=status))
+    return items
 
 
 def member_items(discord_user_id: int) -> list[Item]:

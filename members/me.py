@@ -8,9 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from allauth.socialaccount.models import SocialAccount
+from django.http import HttpRequest
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ark import conf as ark_conf
 from ark.models import Governor, ReminderPrefs
+from core import i18n
 from core.battlenet_signin.views import is_configured as battlenet_configured
 from guildsync.models import DiscordUser, PlayerCharacter, RoleConnection
 from guildsync.services import linked_roles
@@ -55,12 +60,31 @@ class MemberPage:
 
 
 REMINDER_LABELS = {
-    "24h": "A day before the match",
-    "checkin_12h": "When check-in opens (12 hours before)",
-    "4h": "4 hours before",
-    "1h": "1 hour before",
-    "start": "When the match starts",
+    "24h": gettext_lazy("A day before the match"),
+    "checkin_12h": gettext_lazy("When check-in opens (12 hours before)"),
+    "4h": gettext_lazy("4 hours before"),
+    "1h": gettext_lazy("1 hour before"),
+    "start": gettext_lazy("When the match starts"),
 }
+
+
+def page_language(request: HttpRequest, discord_id: int | None) -> str | None:
+    """The language of the member's page. The browser decides (Accept-Language, or Django's
+    language cookie: ``LocaleMiddleware`` already activated it); a browser that says neither gets
+    the member's last-seen Discord language (``guildsync.models.DiscordUser.locale``), if we ship
+    it. Activates and returns that language, or None when the browser's (or the default) stays."""
+    from django.conf import settings
+
+    if discord_id is None or request.headers.get("Accept-Language") \
+            or request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+        return None
+    locale = DiscordUser.objects.filter(discord_id=discord_id).values_list("locale", flat=True).first()
+    language = i18n.language_of_locale(locale)
+    if language is None:
+        return None
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+    return language
 
 
 def _reminders(member: int) -> tuple[bool, list[ReminderChoice]]:
@@ -104,5 +128,5 @@ def load(discord_id: int, fallback_name: str = "", login=None) -> MemberPage:
     page.battlenet_enabled = battlenet_configured()
     if page.battlenet_enabled and login is not None:
         account = SocialAccount.objects.filter(user=login, provider="battlenet").first()
-        page.battlenet_account = (account.extra_data or {}).get("battletag") or "connected" if account else ""
+        page.battlenet_account = (account.extra_data or {}).get("battletag") or _("connected") if account else ""
     return page

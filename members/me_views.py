@@ -3,7 +3,10 @@ service call). Signed out, it offers "Sign in with Discord" (allauth; a plain me
 staff: ``core.discord_signin.adapters``). Signed in, it shows their characters and governors,
 their calendar feed (make a new URL, turn it off), their Ark reminder DMs, Battle.net (when on),
 and their data rights (download, forget with a confirmation). Every form is a POST with Django's
-CSRF token; no JavaScript."""
+CSRF token; no JavaScript.
+
+Language: the browser's (``LocaleMiddleware``); a browser that sends no Accept-Language gets the
+member's last-seen Discord language (``members.me.page_language``)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ark import services as ark_services
@@ -37,6 +41,7 @@ def _member_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
         member = discord_id(request.user)
         if member is None:
             return redirect("members-me")
+        me.page_language(request, member)
         return view(request, member, *args, **kwargs)
 
     return guarded
@@ -46,11 +51,12 @@ def _member_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
 def page(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return TemplateResponse(request, "members/signin.html", {"discord_on": discord_configured(),
-                                                                 "title": "Sign in"})
+                                                                 "title": _("Sign in")})
     member = discord_id(request.user)
     if member is None:
-        return TemplateResponse(request, "members/no_discord.html", {"title": "Your page"})
-    context = {"me": me.load(member, request.user.get_username(), request.user), "title": "Your page",
+        return TemplateResponse(request, "members/no_discord.html", {"title": _("Your page")})
+    me.page_language(request, member)
+    context = {"me": me.load(member, request.user.get_username(), request.user), "title": _("Your page"),
                "new_calendar_url": request.session.pop(NEW_URL_KEY, None)}
     return TemplateResponse(request, "members/me.html", context)
 
@@ -62,15 +68,15 @@ def calendar(request: HttpRequest, member: int) -> HttpResponse:
     if action == "rotate":
         issued = services.issue_token(member, rotate=True)
         request.session[NEW_URL_KEY] = issued.url  # shown once, on the next page; only its hash is kept
-        messages.success(request, "Your calendar has a new private URL: copy it now, it is shown only once. "
-                                  "Any earlier URL stopped working.")
+        messages.success(request, _("Your calendar has a new private URL: copy it now, it is shown only once. "
+                                    "Any earlier URL stopped working."))
     elif action == "revoke":
         if services.revoke_token(member):
-            messages.success(request, "Your calendar feed is off: its URL stopped working.")
+            messages.success(request, _("Your calendar feed is off: its URL stopped working."))
         else:
-            messages.info(request, "You had no calendar feed.")
+            messages.info(request, _("You had no calendar feed."))
     else:
-        messages.error(request, "Unknown calendar action.")
+        messages.error(request, _("Unknown calendar action."))
     return redirect("members-me")
 
 
@@ -85,7 +91,7 @@ def reminders(request: HttpRequest, member: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "Your reminder choices are saved.")
+        messages.success(request, _("Your reminder choices are saved."))
     return redirect("members-me")
 
 
@@ -105,9 +111,9 @@ def forget(request: HttpRequest, member: int) -> HttpResponse:
     """GET: what forgetting does, and the confirmation. POST (with the box ticked): erase, sign
     out, and show the receipt."""
     if request.method != "POST":
-        return TemplateResponse(request, "members/forget.html", {"title": "Forget me"})
+        return TemplateResponse(request, "members/forget.html", {"title": _("Forget me")})
     if request.POST.get("confirm") != "yes":
-        messages.error(request, "Tick the box to confirm: forgetting cannot be undone.")
+        messages.error(request, _("Tick the box to confirm: forgetting cannot be undone."))
         return redirect("members-forget")
     try:
         record, report = process(member, kind="forget", source="member", actor="member")
@@ -116,5 +122,5 @@ def forget(request: HttpRequest, member: int) -> HttpResponse:
         return redirect("members-me")
     logout(request)
     return TemplateResponse(request, "members/forgotten.html", {
-        "title": "Forgotten", "totals": counts(report), "reference": record.target_hash[:12],
+        "title": _("Forgotten"), "totals": counts(report), "reference": record.target_hash[:12],
         "processed_at": record.processed_at})

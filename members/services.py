@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from core import i18n
 from core.errors import DomainError
 from members import feeds
 from members.models import CalendarToken, FeedItemVersion, FeedState, PublicFeed
@@ -30,9 +32,9 @@ def _check_user(discord_user_id: int) -> int:
     try:
         value = int(discord_user_id)
     except (TypeError, ValueError):
-        raise CalendarError(f"{discord_user_id!r} is not a Discord user id (digits only).") from None
+        raise CalendarError(_("%(value)s is not a Discord user id (digits only).") % {"value": repr(discord_user_id)}) from None
     if not 0 < value < 2**63:
-        raise CalendarError(f"{discord_user_id} is not a Discord user id.")
+        raise CalendarError(_("%(value)s is not a Discord user id.") % {"value": discord_user_id})
     return value
 
 
@@ -151,8 +153,9 @@ def member_feed(token: CalendarToken) -> Feed:
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
         CalendarToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    items = feeds.member_items(token.discord_user_id)
-    return _render(f"t{token.pk}", "Guild Ops: my schedule", items)
+    with i18n.for_member(token.discord_user_id):  # the member's calendar app sends no language: theirs
+        items = feeds.member_items(token.discord_user_id)
+        return _render(f"t{token.pk}", _("Guild Ops: my schedule"), items)
 
 
 def public_feed(kind: str, alliance_id: int | None = None) -> Feed | None:
@@ -161,19 +164,20 @@ def public_feed(kind: str, alliance_id: int | None = None) -> Feed | None:
         "alliance").first()
     if switch is None:
         return None
-    if kind == PublicFeed.Kind.RAIDS:
-        return _render("public-raids", "Guild Ops: raid nights", feeds.public_raid_items())
-    return _render(f"public-ark{alliance_id}", f"Guild Ops: Ark matches of {switch.alliance}",
-                   feeds.public_ark_items(alliance_id))
+    with i18n.public():  # anyone may subscribe: the server language
+        if kind == PublicFeed.Kind.RAIDS:
+            return _render("public-raids", _("Guild Ops: raid nights"), feeds.public_raid_items())
+        name = _("Guild Ops: Ark matches of %(alliance)s") % {"alliance": switch.alliance}
+        return _render(f"public-ark{alliance_id}", name, feeds.public_ark_items(alliance_id))
 
 
 def set_public_feed(kind: str, *, enabled: bool, alliance_id: int | None = None) -> PublicFeed:
     """Switch a public feed on or off (officers, from the admin)."""
     if kind not in PublicFeed.Kind.values:
-        raise CalendarError(f"Unknown feed kind {kind!r}.")
+        raise CalendarError(_("Unknown feed kind %(kind)s.") % {"kind": repr(kind)})
     if (kind == PublicFeed.Kind.ARK) != (alliance_id is not None):
-        raise CalendarError("An Ark feed names an alliance; a raid feed none.")
+        raise CalendarError(_("An Ark feed names an alliance; a raid feed none."))
     with transaction.atomic():
-        feed, _ = PublicFeed.objects.update_or_create(kind=kind, alliance_id=alliance_id,
+        feed, _created = PublicFeed.objects.update_or_create(kind=kind, alliance_id=alliance_id,
                                                       defaults={"enabled": enabled})
     return feed

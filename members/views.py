@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.http import http_date, parse_http_date_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from members import services
@@ -50,7 +51,7 @@ def _answer(request: HttpRequest, feed: services.Feed, filename: str) -> HttpRes
 
 
 def _too_many(retry: int) -> HttpResponse:
-    response = HttpResponse("Too many calendar fetches; try again later.\n", status=429,
+    response = HttpResponse(_("Too many calendar fetches; try again later.") + "\n", status=429,
                             content_type="text/plain; charset=utf-8")
     response["Retry-After"] = str(retry)
     return response

@@ -89,7 +89,16 @@ APPS["guildsync"] = {"marked": False, "allowed": {
 }}
 
 # ---- members -----------------------------------------------------------------------------------
-APPS["members"] = {"marked": False, "allowed": {
+APPS["members"] = {"marked": True, "allowed": {
+    ("members/apps.py", "officer_group"): "the name of the officers' auth group (data, matched by name)",
+    ("members/feeds.py", "render"): "the iCalendar PRODID (an identifier, RFC 5545)",
+    ("members/management/commands/calendar_url.py", "help"): "a management command's help (operators, English)",
+    ("members/management/commands/calendar_url.py", "handle"): "a management command's console output (operators)",
+    ("members/me_views.py", "export"): "an HTTP header (Content-Disposition)",
+    ("members/privacy.py", "PART"): "the privacy registry's wording for docs/PRIVACY.md (an English document)",
+    ("members/services.py", "_versions"): "SQL",
+    ("members/views.py", "_answer"): "HTTP headers (Cache-Control, Content-Disposition)",
+    ("members/views.py", "_too_many"): "HTTP headers (the body is marked)",
 }}
 
 # ---- core (and the project's templates/) -------------------------------------------------------
@@ -97,7 +106,8 @@ APPS["core"] = {"marked": False, "allowed": {
 }}
 
 # ---- bot ---------------------------------------------------------------------------------------
-BOT_STORED = ("a failure reason stored in last_error in English (the worker's words, grepped by operators); bot.failures renders it in the officer's language")
+BOT_STORED = ("a failure reason stored in last_error in English (the worker's words, grepped by operators); "
+              "bot.failures renders it in the officer's language")
 APPS["bot"] = {"marked": True, "allowed": {
     ("bot/clients.py", "PERMANENT_CODES"): "Discord's own error messages (English, as its API answers); bot.failures "
                                            "translates them for the outbox admin",
