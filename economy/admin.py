@@ -17,7 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
+from core import i18n
 from core.admin_names import plain_label
 from core.admin_tools import (
     DomainErrorPagesMixin,
@@ -42,6 +45,7 @@ from economy.models import (
     BytesBalance,
     BytesConfig,
     BytesTransaction,
+    ModerationAction,
     ModerationCase,
     RoleRewardGrant,
     Squad,
@@ -50,8 +54,9 @@ from economy.models import (
 from economy.services import EconomyError
 from guildsync.services.directory import names_for
 
-SERVER = directory_column("server", "guild_id", "server")
-MEMBER = member_column("user_id")
+SERVER = directory_column("server", "guild_id", gettext_lazy("server"))
+MEMBER = member_column("user_id", gettext_lazy("member"))
+SERVER_FILTER = server_filter(title=gettext_lazy("server"))
 
 
 class SettingsAdmin(SaysWhatChangedMixin, DomainErrorPagesMixin, MemberNamesMixin, admin.ModelAdmin):
@@ -69,9 +74,9 @@ class SettingsAdmin(SaysWhatChangedMixin, DomainErrorPagesMixin, MemberNamesMixi
 
 # -- balances --------------------------------------------------------------------------------
 class AdjustBalanceForm(forms.Form):
-    amount = forms.IntegerField(min_value=-services.MAX_BALANCE, max_value=services.MAX_BALANCE,
-                                help_text="Positive credits, negative debits.")
-    reason = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"size": 60}))
+    amount = forms.IntegerField(label=gettext_lazy("Amount"), min_value=-services.MAX_BALANCE,
+                                max_value=services.MAX_BALANCE, help_text=gettext_lazy("Positive credits, negative debits."))
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500, widget=forms.TextInput(attrs={"size": 60}))
 
 
 @admin.register(BytesBalance)
@@ -79,9 +84,9 @@ class BytesBalanceAdmin(ExtraViewsMixin, MemberNamesMixin, admin.ModelAdmin):
     extra_views = (("leaderboard/", "leaderboard_view", "leaderboard"),)
     member_fields = ("user_id",)
     server_fields = ("guild_id",)
-    list_display = (member_column("user_id"), "balance", "total_received", "total_sent", "streak_count", "last_daily",
+    list_display = (MEMBER, "balance", "total_received", "total_sent", "streak_count", "last_daily",
                     SERVER)
-    list_filter = (server_filter(),)
+    list_filter = (SERVER_FILTER,)
     search_fields = ("=user_id",)
     ordering = ("-balance", "user_id")
     fields = (MEMBER, SERVER, "user_id", "balance",
@@ -98,17 +103,18 @@ class BytesBalanceAdmin(ExtraViewsMixin, MemberNamesMixin, admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description="Adjust balance (logged as a transaction)", permissions=["change"])
+    @admin.action(description=gettext_lazy("Adjust balance (logged as a transaction)"), permissions=["change"])
     def adjust_balance(self, request: HttpRequest, queryset: QuerySet[BytesBalance]) -> HttpResponse | None:
         form = AdjustBalanceForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             amount, reason = form.cleaned_data["amount"], form.cleaned_data["reason"]
             run_for_each(self, request, queryset, lambda b: services.adjust_balance(
                 b.guild_id, b.user_id, amount, reason, officer=officers.actor(request.user)),
-                summary=f"Adjusted {{n}} balance(s) by {amount:+,} bytes.")
+                summary=_("Adjusted {n} balance(s) by %(amount)s bytes.") % {
+                    "amount": ("+" if amount > 0 else "") + i18n.number(amount)})
             return None
         return TemplateResponse(request, "admin/economy/adjust_balance.html", {
-            **self.admin_site.each_context(request), "title": "Adjust balances", "form": form,
+            **self.admin_site.each_context(request), "title": _("Adjust balances"), "form": form,
             "balances": queryset, "opts": self.model._meta,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         })
@@ -131,12 +137,12 @@ class BytesBalanceAdmin(ExtraViewsMixin, MemberNamesMixin, admin.ModelAdmin):
                  "balance": b.balance, "y": i * 28,
                  "width": round(560 * b.balance / top)} for i, b in enumerate(board)]
         return TemplateResponse(request, "admin/economy/leaderboard.html", {
-            **self.admin_site.each_context(request), "title": "Bytes leaderboard", "opts": self.model._meta,
+            **self.admin_site.each_context(request), "title": _("Bytes leaderboard"), "opts": self.model._meta,
             "guilds": guilds, "guild_id": guild_id, "bars": bars, "height": max(28, 28 * len(bars)),
         })
 
 
-OFFICER_PREFIX = "Officer "  # the bank's side of an officer's correction: "Officer <actor>" (services.adjust_balance)
+OFFICER_PREFIX = "Officer "  # stored, never shown as is: the bank's side of an officer's correction: "Officer <actor>" (services.adjust_balance)
 
 
 def transaction_side(field: str, stored: str, description: str):
@@ -148,7 +154,7 @@ def transaction_side(field: str, stored: str, description: str):
     def column(obj: BytesTransaction) -> str:
         officer = getattr(obj, f"{stored}_officer_name", None)
         if officer:
-            return member_label(getattr(obj, f"{stored}_officer_as_id"), f"{OFFICER_PREFIX}{officer}")
+            return member_label(getattr(obj, f"{stored}_officer_as_id"), _("Officer %(name)s") % {"name": officer})
         return member(obj)
 
     column.__name__ = f"{field}_side"
@@ -163,9 +169,9 @@ class BytesTransactionAdmin(MemberNamesMixin, ReadOnlyAdmin):
 
     member_fields = ("giver_id", "receiver_id")
     server_fields = ("guild_id",)
-    list_display = ("created_at", "kind", transaction_side("giver_id", "giver_username", "from"),
-                    transaction_side("receiver_id", "receiver_username", "to"), "amount", "reason", SERVER)
-    list_filter = ("kind", server_filter(), "created_at")
+    list_display = ("created_at", "kind", transaction_side("giver_id", "giver_username", gettext_lazy("from")),
+                    transaction_side("receiver_id", "receiver_username", gettext_lazy("to")), "amount", "reason", SERVER)
+    list_filter = ("kind", SERVER_FILTER, "created_at")
     search_fields = ("giver_username", "receiver_username", "=giver_id", "=receiver_id", "reason")
     date_hierarchy = "created_at"
 
@@ -191,18 +197,22 @@ class BytesConfigAdmin(SettingsAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
-        form.base_fields["role_rewards"].label = "Role rewards by role id"  # shown by name just below
+        form.base_fields["role_rewards"].label = _("Role rewards by role id")  # shown by name just below
         return form
 
-    @admin.display(description="role rewards by name")
+    @admin.display(description=gettext_lazy("role rewards by name"))
     def role_rewards_by_name(self, obj: BytesConfig) -> str:
         """The role rewards as officers read them (the JSON box above keeps the role ids)."""
         rewards = obj.role_rewards or {}
         if not rewards:
             return "—"
         roles = names_for("role", rewards)
-        return format_html_join(mark_safe("<br>"), "{}: at {} bytes",
-                                ((plain_label("role", rid, roles.get(int(rid))), bytes_) for rid, bytes_ in rewards.items()))
+        line = _("%(role)s: at %(amount)s bytes") % {"role": "{}", "amount": "{}"}
+        return format_html_join(mark_safe("<br>"), line, ((plain_label("role", rid, roles.get(int(rid))),
+                                                           i18n.number(int(bytes_))) for rid, bytes_ in rewards.items()))
+
+
+ROLE = directory_column("role", "role_id", gettext_lazy("Discord role"))
 
 
 @admin.register(RoleRewardGrant)
@@ -210,11 +220,9 @@ class RoleRewardGrantAdmin(MemberNamesMixin, ReadOnlyAdmin):
     member_fields = ("user_id",)
     role_fields = ("role_id",)
     server_fields = ("guild_id",)
-    list_display = (member_column("user_id"), directory_column("role", "role_id", "role"), "threshold", "granted_at",
-                    SERVER)
-    list_filter = (server_filter(),)
-    fields = readonly_fields = (member_column("user_id"), directory_column("role", "role_id", "role"), "threshold",
-                                "granted_at", SERVER, "user_id", "role_id")
+    list_display = (MEMBER, ROLE, "threshold", "granted_at", SERVER)
+    list_filter = (SERVER_FILTER,)
+    fields = readonly_fields = (MEMBER, ROLE, "threshold", "granted_at", SERVER, "user_id", "role_id")
     search_fields = ("=user_id", "=role_id")
 
 
@@ -223,15 +231,15 @@ class RoleRewardGrantAdmin(MemberNamesMixin, ReadOnlyAdmin):
 class SquadAdmin(SettingsAdmin):
     server_fields = ("guild_id",)
     role_fields = ("role_id",)
-    list_display = ("name", directory_column("role", "role_id", "Discord role"), "member_count", "max_members",
+    list_display = ("name", ROLE, "member_count", "max_members",
                     "switch_cost", "is_default", "is_active", SERVER)
-    list_filter = (server_filter(), "is_active", "is_default")
+    list_filter = (SERVER_FILTER, "is_active", "is_default")
     search_fields = ("name", "=role_id")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Squad]:
         return super().get_queryset(request).annotate(member_count=Count("memberships"))
 
-    @admin.display(description="members", ordering="member_count")
+    @admin.display(description=gettext_lazy("members"), ordering="member_count")
     def member_count(self, obj: Squad) -> int:
         return obj.member_count
 
@@ -240,7 +248,7 @@ class SquadAdmin(SettingsAdmin):
 class SquadMembershipAdmin(MemberNamesMixin, ReadOnlyAdmin):
     member_fields = ("user_id",)
     server_fields = ("guild_id",)
-    list_display = (member_column("user_id"), "squad", "joined_at", SERVER)
+    list_display = (MEMBER, "squad", "joined_at", SERVER)
     list_filter = ("squad",)
     list_select_related = ("squad",)
     search_fields = ("=user_id", "squad__name")
@@ -249,20 +257,20 @@ class SquadMembershipAdmin(MemberNamesMixin, ReadOnlyAdmin):
     def has_remove_permission(self, request: HttpRequest) -> bool:
         return has_model_permission(request, SquadMembership, "delete")
 
-    @admin.action(description="Remove from squad (removes the Discord role)", permissions=["remove"])
+    @admin.action(description=gettext_lazy("Remove from squad (removes the Discord role)"), permissions=["remove"])
     def remove_from_squad(self, request: HttpRequest, queryset: QuerySet[SquadMembership]) -> None:
         run_for_each(self, request, queryset.select_related("squad"),
                      lambda m: services.leave_squad(m.guild_id, m.user_id),
-                     summary="Removed {n} member(s) from their squad.")
+                     summary=_("Removed {n} member(s) from their squad."))
 
 
 # -- moderation ------------------------------------------------------------------------------
 class CaseStateFilter(admin.SimpleListFilter):
-    title = "state"
+    title = gettext_lazy("state")
     parameter_name = "state"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("open", "Open"), ("expired", "Expired, not yet resolved"), ("resolved", "Resolved")]
+        return [("open", _("Open")), ("expired", _("Expired, not yet resolved")), ("resolved", _("Resolved"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[ModerationCase]) -> QuerySet[ModerationCase]:
         if self.value() == "open":
@@ -281,10 +289,10 @@ class ModerationCaseAdmin(MemberNamesMixin, ReadOnlyAdmin):
 
     member_fields = ("user_id", "moderator_id")
     actor_fields = ("resolved_by",)
-    list_display = ("created_at", "action", member_column("user_id", "member", stored_name="user_tag"),
-                    member_column("moderator_id", "moderator", stored_name="moderator_tag"), "reason", "expires_at",
-                    "resolved", actor_column("resolved_by", "resolved by"))
-    list_filter = (CaseStateFilter, "action", server_filter())
+    list_display = ("created_at", "action", member_column("user_id", gettext_lazy("member"), stored_name="user_tag"),
+                    member_column("moderator_id", gettext_lazy("moderator"), stored_name="moderator_tag"), "reason",
+                    "expires_at", "resolved", actor_column("resolved_by", gettext_lazy("resolved by")))
+    list_filter = (CaseStateFilter, "action", SERVER_FILTER)
     list_select_related = ("rule",)
     search_fields = ("user_tag", "=user_id", "moderator_tag", "reason")
     date_hierarchy = "created_at"
@@ -293,29 +301,34 @@ class ModerationCaseAdmin(MemberNamesMixin, ReadOnlyAdmin):
     def has_resolve_permission(self, request: HttpRequest) -> bool:
         return has_model_permission(request, ModerationCase, "change")
 
-    @admin.action(description="Resolve (lifts an active timeout)", permissions=["resolve"])
-    @confirm_first(title="Resolve these cases?", button="Yes, resolve",
+    @admin.action(description=gettext_lazy("Resolve (lifts an active timeout)"), permissions=["resolve"])
+    @confirm_first(title=gettext_lazy("Resolve these cases?"), button=gettext_lazy("Yes, resolve"),
                    affected=lambda c: [f"{plain_label('member', c.user_id, c.user_id_name or c.user_tag)}: "
                                        f"{c.get_action_display().lower()}, {c.reason}"],
-                   changes="Each case is closed; a member still timed out gets the timeout lifted in Discord.")
+                   changes=gettext_lazy("Each case is closed; a member still timed out gets the timeout lifted "
+                                        "in Discord."))
     def resolve(self, request: HttpRequest, queryset: QuerySet[ModerationCase]) -> None:
         run_for_each(self, request, queryset, lambda c: services.resolve_case(c.pk, officers.actor(request.user)),
-                     summary="Resolved {n} case(s).")
+                     summary=_("Resolved {n} case(s)."))
 
 
 class RuleTrialForm(forms.Form):
-    content = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 80}), max_length=4000)
-    author_roles = forms.CharField(required=False, help_text="Role ids, comma separated (exemptions).")
-    channel_id = forms.IntegerField(required=False)
-    mentions = forms.IntegerField(required=False, min_value=0, initial=0, help_text="Number of members mentioned.")
-    recent_messages = forms.IntegerField(min_value=1, initial=1, help_text="Messages in the spam window.")
+    content = forms.CharField(label=gettext_lazy("Message"), widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+                              max_length=4000)
+    author_roles = forms.CharField(label=gettext_lazy("Author's roles"), required=False,
+                                   help_text=gettext_lazy("Role ids, comma separated (exemptions)."))
+    channel_id = forms.IntegerField(label=gettext_lazy("Channel id"), required=False)
+    mentions = forms.IntegerField(label=gettext_lazy("Mentions"), required=False, min_value=0, initial=0,
+                                  help_text=gettext_lazy("Number of members mentioned."))
+    recent_messages = forms.IntegerField(label=gettext_lazy("Recent messages"), min_value=1, initial=1,
+                                         help_text=gettext_lazy("Messages in the spam window."))
 
     def clean_author_roles(self) -> list[int]:
         raw = self.cleaned_data["author_roles"]
         try:
             return [int(r) for r in raw.replace(" ", "").split(",") if r]
         except ValueError:
-            raise forms.ValidationError("Role ids are numbers separated by commas.") from None
+            raise forms.ValidationError(_("Role ids are numbers separated by commas.")) from None
 
 
 @admin.register(AutoModRule)
@@ -326,7 +339,7 @@ class AutoModRuleAdmin(ExtraViewsMixin, SettingsAdmin):
     server_fields = ("guild_id",)
     form = AutoModRuleForm
     list_display = ("__str__", "rule_type", "action", "priority", "is_active", "test_link", SERVER)
-    list_filter = (server_filter(), "rule_type", "action", "is_active")
+    list_filter = (SERVER_FILTER, "rule_type", "action", "is_active")
     search_fields = ("name",)
     ordering = ("guild_id", "priority")
 
@@ -339,10 +352,10 @@ class AutoModRuleAdmin(ExtraViewsMixin, SettingsAdmin):
             return [(None, {"fields": ["guild_id", "name", "action", "timeout_minutes", "priority", "is_active"]})]
         return [
             (None, {"fields": ["guild_id", "name", "rule_type", "action", "timeout_minutes"]}),
-            (f"What it catches: {AutoModRule.RuleType(rule_type).label}",
+            (_("What it catches: %(type)s") % {"type": AutoModRule.RuleType(rule_type).label},
              {"fields": list(TYPE_FIELDS[rule_type]), "description": WHAT_IT_CATCHES[rule_type]}),
-            ("Exemptions", {"fields": ["exempt_roles", "exempt_channels"]}),
-            ("Order", {"fields": ["priority", "is_active"]}),
+            (_("Exemptions"), {"fields": ["exempt_roles", "exempt_channels"]}),
+            (pgettext("auto-moderation rules", "Order"), {"fields": ["priority", "is_active"]}),
         ]
 
     def get_form(self, request: HttpRequest, obj: AutoModRule | None = None, change: bool = False, **kwargs: Any):
@@ -360,16 +373,16 @@ class AutoModRuleAdmin(ExtraViewsMixin, SettingsAdmin):
             raise PermissionDenied
         url = reverse("admin:economy_automodrule_add")
         return TemplateResponse(request, "admin/economy/automodrule_choose_type.html", {
-            **self.admin_site.each_context(request), "title": "Add an auto-moderation rule: what should it catch?",
+            **self.admin_site.each_context(request), "title": _("Add an auto-moderation rule: what should it catch?"),
             "opts": self.model._meta,
             "types": [{"label": label, "what": WHAT_IT_CATCHES[value], "url": f"{url}?rule_type={value}"}
                       for value, label in AutoModRule.RuleType.choices],
         })
 
-    @admin.display(description="test")
+    @admin.display(description=gettext_lazy("test"))
     def test_link(self, obj: AutoModRule) -> str:
-        return format_html('<a href="{}">Test against a message</a>',
-                           reverse("admin:economy_automodrule_test", args=[obj.pk]))
+        return format_html('<a href="{}">{}</a>', reverse("admin:economy_automodrule_test", args=[obj.pk]),
+                           _("Test against a message"))
 
     def test_view(self, request: HttpRequest, rule_id: Any) -> HttpResponse:
         """Run one rule against a sample message, without acting or recording anything."""
@@ -385,10 +398,12 @@ class AutoModRuleAdmin(ExtraViewsMixin, SettingsAdmin):
                                            channel_id=data["channel_id"],
                                            mentions=list(range(1, (data["mentions"] or 0) + 1)),
                                            recent_messages=data["recent_messages"])
-                result = f"Match: {match.reason} → {match.action}" if match else "No match: the message passes."
+                result = (_("Match: %(reason)s → %(action)s") % {
+                    "reason": match.reason, "action": ModerationAction(match.action).label}
+                    if match else _("No match: the message passes."))
             except EconomyError as exc:
                 error = str(exc)
         return TemplateResponse(request, "admin/economy/test_rule.html", {
-            **self.admin_site.each_context(request), "title": f"Test rule: {rule}", "opts": self.model._meta,
+            **self.admin_site.each_context(request), "title": _("Test rule: %(rule)s") % {"rule": rule}, "opts": self.model._meta,
             "rule": rule, "form": form, "result": result, "error": error,
         })

@@ -16,6 +16,10 @@ Spam (N messages in T seconds per member) uses an in-process sliding window (``S
 the bot is one process per Discord application and sees every message, so the window is
 complete there, costs no database write per message, and losing it on restart forgets at
 most T seconds of history.
+
+Languages: the validation messages are for the officer editing a rule (``gettext`` at call
+time: the admin's language); the reasons ``match_rule`` gives become a case's record, written in
+the language active then (``services.evaluate_message`` makes it the server language).
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from django.utils.translation import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -52,20 +58,20 @@ def _int_list(values: Any, what: str) -> list[int]:
     if values in (None, ""):
         return []
     if not isinstance(values, list):
-        raise ValueError(f"{what} must be a list of Discord ids.")
+        raise ValueError(_("%(what)s must be a list of Discord ids.") % {"what": what})
     try:
         return [int(v) for v in values]
     except (TypeError, ValueError):
-        raise ValueError(f"{what} must contain Discord ids (numbers).") from None
+        raise ValueError(_("%(what)s must contain Discord ids (numbers).") % {"what": what}) from None
 
 
 def _bounded_int(config: dict, key: str, default: int, low: int, high: int) -> int:
     try:
         value = int(config.get(key, default))
     except (TypeError, ValueError):
-        raise ValueError(f"'{key}' must be a whole number.") from None
+        raise ValueError(_("'%(key)s' must be a whole number.") % {"key": key}) from None
     if not low <= value <= high:
-        raise ValueError(f"'{key}' must be between {low} and {high}.")
+        raise ValueError(_("'%(key)s' must be between %(low)s and %(high)s.") % {"key": key, "low": low, "high": high})
     return value
 
 
@@ -73,40 +79,40 @@ def check_pattern(pattern: str) -> None:
     """Refuse patterns that do not compile or have the shapes that backtrack exponentially,
     then probe the survivors against adversarial input under the deadline."""
     if not isinstance(pattern, str) or not pattern:
-        raise ValueError("A regex rule needs a 'pattern'.")
+        raise ValueError(_("A regex rule needs a 'pattern'."))
     if len(pattern) > MAX_PATTERN:
-        raise ValueError(f"The pattern is limited to {MAX_PATTERN} characters.")
+        raise ValueError(_("The pattern is limited to %(count)s characters.") % {"count": MAX_PATTERN})
     try:
         re.compile(pattern)
     except re.error as exc:
-        raise ValueError(f"The pattern does not compile: {exc}.") from None
+        raise ValueError(_("The pattern does not compile: %(error)s.") % {"error": exc}) from None
     if _NESTED_QUANTIFIER.search(pattern) or _QUANTIFIED_ALTERNATION.search(pattern):
-        raise ValueError("The pattern nests quantifiers (like (a+)+), which can hang the bot; simplify it.")
+        raise ValueError(_("The pattern nests quantifiers (like (a+)+), which can hang the bot; simplify it."))
     for probe in ("a" * 3000 + "!", "aA0 _-." * 400 + "\x00", " " * 3000 + "x"):
         try:
             regex_runner().search(pattern, probe, timeout=1.0)
         except RegexTimeoutError:
-            raise ValueError("The pattern takes too long on long messages; simplify it.") from None
+            raise ValueError(_("The pattern takes too long on long messages; simplify it.")) from None
 
 
 def validate_rule(rule_type: str, config: Any, exempt_role_ids: Any = None,
                   exempt_channel_ids: Any = None) -> dict[str, Any]:
     """The normalised config of a rule, or ValueError with a message for the officer."""
     if rule_type not in RULE_TYPES:
-        raise ValueError(f"Unknown rule type {rule_type!r}.")
+        raise ValueError(_("Unknown rule type %(type)s.") % {"type": repr(rule_type)})
     if config in (None, ""):
         config = {}
     if not isinstance(config, dict):
-        raise ValueError("The rule config must be a JSON object.")
-    _int_list(exempt_role_ids, "Exempt roles")
-    _int_list(exempt_channel_ids, "Exempt channels")
+        raise ValueError(_("The rule config must be a JSON object."))
+    _int_list(exempt_role_ids, _("Exempt roles"))
+    _int_list(exempt_channel_ids, _("Exempt channels"))
     if rule_type == "keyword":
         words = config.get("keywords")
         if not isinstance(words, list) or not words or not all(isinstance(w, str) and w.strip() for w in words):
-            raise ValueError('A keyword rule needs "keywords": a list of words (use * as a wildcard).')
+            raise ValueError(_('A keyword rule needs "keywords": a list of words (use * as a wildcard).'))
         words = [w.strip() for w in words]
         if any(not w.replace("*", "") for w in words):
-            raise ValueError("A keyword can't be only wildcards.")
+            raise ValueError(_("A keyword can't be only wildcards."))
         return {"keywords": words}
     if rule_type == "regex":
         check_pattern(config.get("pattern"))
@@ -119,16 +125,16 @@ def validate_rule(rule_type: str, config: Any, exempt_role_ids: Any = None,
     if rule_type == "links":
         domains = config.get("allowed_domains", [])
         if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):
-            raise ValueError('"allowed_domains" must be a list of domain names.')
+            raise ValueError(_('"allowed_domains" must be a list of domain names.'))
         return {"allowed_domains": [d.strip().lower().removeprefix("www.") for d in domains if d.strip()]}
     if rule_type == "invites":
         return {}
     try:
         ratio = float(config.get("max_ratio", 0.7))
     except (TypeError, ValueError):
-        raise ValueError("'max_ratio' must be a number between 0 and 1.") from None
+        raise ValueError(_("'max_ratio' must be a number between 0 and 1.")) from None
     if not 0 < ratio < 1:
-        raise ValueError("'max_ratio' must be between 0 and 1 (exclusive).")
+        raise ValueError(_("'max_ratio' must be between 0 and 1 (exclusive)."))
     return {"min_length": _bounded_int(config, "min_length", 10, 1, 2000), "max_ratio": ratio}
 
 
@@ -159,7 +165,7 @@ def match_rule(rule_type: str, config: dict[str, Any], *, content: str, mentions
         for word in config["keywords"]:
             found = keyword_regex(word).search(text)
             if found:
-                return f"Blocked word: {found.group(0)!r}"
+                return _("Blocked word: %(word)s") % {"word": repr(found.group(0))}
         return None
     if rule_type == "regex":
         try:
@@ -167,31 +173,35 @@ def match_rule(rule_type: str, config: dict[str, Any], *, content: str, mentions
         except RegexTimeoutError:
             log.warning("automod: regex %r timed out; treated as no match", config["pattern"])
             return None
-        return "Matched a blocked pattern" if hit else None
+        return _("Matched a blocked pattern") if hit else None
     if rule_type == "spam":
         count = recent_messages(config["seconds"])
         if count >= config["messages"]:
-            return f"Spam: {count} messages in {config['seconds']} seconds"
+            return _("Spam: %(count)s messages in %(seconds)s seconds") % {"count": count, "seconds": config["seconds"]}
         return None
     if rule_type == "mention_spam":
         count = len(set(mentions))
-        return f"Mention spam: {count} mentions" if count >= config["max_mentions"] else None
+        return _("Mention spam: %(count)s mentions") % {"count": count} if count >= config["max_mentions"] else None
     if rule_type == "links":
         allowed = config.get("allowed_domains", [])
         for host in _URL.findall(text):
             host = host.lower().removeprefix("www.")
             if not any(host == d or host.endswith("." + d) for d in allowed):
-                return f"Link to {host}"
+                return _("Link to %(host)s") % {"host": host}
         return None
     if rule_type == "invites":
-        return "Discord invite link" if _INVITE.search(text) else None
+        return _("Discord invite link") if _INVITE.search(text) else None
     if rule_type == "caps":
         letters = [c for c in text if c.isalpha()]
         if len(letters) < config["min_length"]:
             return None
         ratio = sum(c.isupper() for c in letters) / len(letters)
-        return f"Excessive capitals ({ratio:.0%})" if ratio > config["max_ratio"] else None
-    raise ValueError(f"Unknown rule type {rule_type!r}.")
+        if ratio <= config["max_ratio"]:
+            return None
+        from core.i18n import percent  # here: the regex worker process imports this module bare
+
+        return _("Excessive capitals (%(share)s)") % {"share": percent(ratio * 100)}
+    raise ValueError(_("Unknown rule type %(type)s.") % {"type": repr(rule_type)})
 
 
 # -- spam window -----------------------------------------------------------------------------

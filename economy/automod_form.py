@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.labels import plain_label
 from economy import automod
@@ -27,14 +29,20 @@ TYPE_FIELDS: dict[str, tuple[str, ...]] = {
 }
 ALL_TYPE_FIELDS = tuple(dict.fromkeys(f for fields in TYPE_FIELDS.values() for f in fields))
 WHAT_IT_CATCHES = {
-    "keyword": "Messages containing one of the words or phrases below.",
-    "regex": "Messages matching a regular expression (for officers who know them; keywords are simpler).",
-    "spam": "A member sending many messages in a short time.",
-    "mention_spam": "A message mentioning too many members.",
-    "links": "Links to websites other than the allowed ones.",
-    "invites": "Invitations to other Discord servers (discord.gg/…). Nothing to set.",
-    "caps": "Long messages written mostly in capitals.",
+    "keyword": gettext_lazy("Messages containing one of the words or phrases below."),
+    "regex": gettext_lazy("Messages matching a regular expression (for officers who know them; keywords are "
+                          "simpler)."),
+    "spam": gettext_lazy("A member sending many messages in a short time."),
+    "mention_spam": gettext_lazy("A message mentioning too many members."),
+    "links": gettext_lazy("Links to websites other than the allowed ones."),
+    "invites": gettext_lazy("Invitations to other Discord servers (discord.gg/…). Nothing to set."),
+    "caps": gettext_lazy("Long messages written mostly in capitals."),
 }
+
+
+def _unknown_type(rule_type: Any) -> ValueError:
+    """A programming error (the admin checks the type before building the form), never shown."""
+    return ValueError(f"unknown rule type {rule_type!r}")
 
 
 def _lines(text: str) -> list[str]:
@@ -63,32 +71,42 @@ def _directory_choices(kind: str, server_id: int | None, current: list[Any]) -> 
 
 class AutoModRuleForm(forms.ModelForm):
     keywords = forms.CharField(
-        required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 4, "cols": 50}),
-        help_text="One word or phrase per line (or separated by commas). * is a wildcard: bad* also catches badly.")
+        label=gettext_lazy("Keywords"), required=False, max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 50}),
+        help_text=gettext_lazy("One word or phrase per line (or separated by commas). * is a wildcard: bad* also "
+                               "catches badly."))
     pattern = forms.CharField(
-        required=False, max_length=automod.MAX_PATTERN, widget=forms.TextInput(attrs={"size": 60}),
-        help_text=r"A Python regular expression, e.g. \bfree nitro\b. Patterns that could hang the bot are refused.")
+        label=gettext_lazy("Pattern"), required=False, max_length=automod.MAX_PATTERN,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text=gettext_lazy("A Python regular expression, e.g. \\bfree nitro\\b. Patterns that could hang the "
+                               "bot are refused."))
     messages = forms.IntegerField(required=False, min_value=2, max_value=automod.MAX_SPAM_MESSAGES, initial=5,
-                                  label="Messages", help_text="How many messages from one member…")
+                                  label=gettext_lazy("Messages"),
+                                  help_text=gettext_lazy("How many messages from one member…"))
     seconds = forms.IntegerField(required=False, min_value=1, max_value=automod.MAX_SPAM_SECONDS, initial=10,
-                                 label="Within (seconds)", help_text="…within how many seconds count as spam.")
+                                 label=gettext_lazy("Within (seconds)"),
+                                 help_text=gettext_lazy("…within how many seconds count as spam."))
     max_mentions = forms.IntegerField(required=False, min_value=1, max_value=100, initial=5,
-                                      label="Most mentions allowed", help_text="A message mentioning more members "
-                                                                              "than this is caught.")
+                                      label=gettext_lazy("Most mentions allowed"),
+                                      help_text=gettext_lazy("A message mentioning more members than this is caught."))
     allowed_domains = forms.CharField(
-        required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3, "cols": 50}),
-        help_text="Websites members may link to, one per line (e.g. wowhead.com). Links to any other site are "
-                  "caught; leave empty to catch every link.")
+        label=gettext_lazy("Allowed websites"), required=False, max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 50}),
+        help_text=gettext_lazy("Websites members may link to, one per line (e.g. wowhead.com). Links to any other "
+                               "site are caught; leave empty to catch every link."))
     min_length = forms.IntegerField(required=False, min_value=1, max_value=2000, initial=10,
-                                    label="Shortest message checked", help_text="Characters; shorter messages "
-                                                                                "(\"OK!\") are never caught.")
+                                    label=gettext_lazy("Shortest message checked"),
+                                    help_text=gettext_lazy('Characters; shorter messages ("OK!") are never caught.'))
     max_percent = forms.IntegerField(required=False, min_value=1, max_value=99, initial=70,
-                                     label="Capitals allowed (%)", help_text="A message with more capital letters "
-                                                                            "than this share is caught.")
-    exempt_roles = forms.MultipleChoiceField(required=False, help_text="Members with any of these roles are "
-                                                                       "never caught by this rule.")
-    exempt_channels = forms.MultipleChoiceField(required=False, help_text="Messages in these channels are never "
-                                                                          "checked by this rule.")
+                                     label=gettext_lazy("Capitals allowed (%)"),
+                                     help_text=gettext_lazy("A message with more capital letters than this share is "
+                                                            "caught."))
+    exempt_roles = forms.MultipleChoiceField(label=gettext_lazy("Exempt roles"), required=False,
+                                             help_text=gettext_lazy("Members with any of these roles are never caught "
+                                                                    "by this rule."))
+    exempt_channels = forms.MultipleChoiceField(label=gettext_lazy("Exempt channels"), required=False,
+                                                help_text=gettext_lazy("Messages in these channels are never checked "
+                                                                       "by this rule."))
 
     class Meta:
         model = AutoModRule
@@ -100,11 +118,13 @@ class AutoModRuleForm(forms.ModelForm):
         saved = not instance._state.adding  # (a new rule has its UUID already)
         self.rule_type = instance.rule_type if saved else rule_type
         if self.rule_type not in TYPE_FIELDS:
-            raise ValueError(f"unknown rule type {self.rule_type!r}")  # the admin checks before building it
+            raise _unknown_type(self.rule_type)  # the admin checks before building it
         field = self.fields["rule_type"]
         field.initial, field.disabled = self.rule_type, True
-        field.help_text = WHAT_IT_CATCHES[self.rule_type] + (" The type of a saved rule stays: add a new rule "
-                                                             "for another type." if saved else "")
+        field.help_text = WHAT_IT_CATCHES[self.rule_type]
+        if saved:
+            field.help_text = _("%(what)s The type of a saved rule stays: add a new rule for another type.") % {
+                "what": WHAT_IT_CATCHES[self.rule_type]}
         if not saved:
             instance.rule_type = self.rule_type
         for name in ALL_TYPE_FIELDS:
@@ -125,8 +145,8 @@ class AutoModRuleForm(forms.ModelForm):
         if saved and instance.guild_id not in servers:
             servers[instance.guild_id] = plain_label("server", instance.guild_id, None)
         if not servers:  # no bot seen yet: the id by hand, said so
-            self.fields["guild_id"].help_text = ("No server is known yet (the bot records it when it starts): type "
-                                                 "the server's id.")
+            self.fields["guild_id"].help_text = _("No server is known yet (the bot records it when it starts): "
+                                                  "type the server's id.")
         else:
             self._server_picker(servers, instance, saved)
         server = instance.guild_id if saved else None
@@ -134,17 +154,18 @@ class AutoModRuleForm(forms.ModelForm):
         self.fields["exempt_channels"].choices = _directory_choices("channel", server, instance.exempt_channel_ids)
         self.fields["exempt_roles"].initial = [str(v) for v in instance.exempt_role_ids or []]
         self.fields["exempt_channels"].initial = [str(v) for v in instance.exempt_channel_ids or []]
-        for name in ("exempt_roles", "exempt_channels"):
-            self.fields[name].error_messages["invalid_choice"] = "%(value)s is not one of the server's known " + (
-                "roles." if name == "exempt_roles" else "channels.")
+        self.fields["exempt_roles"].error_messages["invalid_choice"] = _("%(value)s is not one of the server's "
+                                                                         "known roles.")
+        self.fields["exempt_channels"].error_messages["invalid_choice"] = _("%(value)s is not one of the server's "
+                                                                            "known channels.")
 
     def _server_picker(self, servers: dict, instance: AutoModRule, saved: bool) -> None:
         self.fields["guild_id"] = forms.TypedChoiceField(
-            label="Server", coerce=int, choices=[("", "---------")] + sorted(
+            label=_("Server"), coerce=int, choices=[("", "---------")] + sorted(
                 servers.items(), key=lambda item: str(item[1]).casefold()),
             initial=instance.guild_id if saved else (next(iter(servers)) if len(servers) == 1 else None),
-            help_text="The Discord server whose messages the rule checks (by name, as the bot saw it).",
-            error_messages={"invalid_choice": "Choose one of the servers the bot knows."})
+            help_text=_("The Discord server whose messages the rule checks (by name, as the bot saw it)."),
+            error_messages={"invalid_choice": _("Choose one of the servers the bot knows.")})
 
     def _post_clean(self) -> None:
         """The model's own check (``AutoModRule.clean``) speaks of JSON keys: run it only on
@@ -174,7 +195,7 @@ class AutoModRuleForm(forms.ModelForm):
         if any(name in self.errors for name in TYPE_FIELDS[self.rule_type]):
             return cleaned  # the field's own message says it
         if self.rule_type == "keyword" and not _lines(cleaned.get("keywords", "")):
-            self.add_error("keywords", "Give at least one word or phrase.")
+            self.add_error("keywords", _("Give at least one word or phrase."))
             return cleaned
         roles = [int(v) for v in cleaned.get("exempt_roles") or []]
         channels = [int(v) for v in cleaned.get("exempt_channels") or []]

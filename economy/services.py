@@ -4,6 +4,13 @@ Each public function is one ``transaction.atomic()`` block that validates its in
 ``EconomyError`` with a message fit to show in Discord, and queues any Discord effect
 (roles, DMs, moderation) through ``bot.outbox`` in the same transaction.
 
+Languages (issue #27): error messages are ``gettext`` at raise time, so they arrive in the
+reader's language (the member's ``interaction.locale`` in the bot, the officer's in the admin).
+Texts the server shares are written in the server language (``i18n.public()``): the reasons
+shown in Discord's audit log, the ledger's own descriptions (the bank's side of a daily or a
+squad switch, "Daily claim, streak 5"), stored as written, and auto-moderation's case reasons.
+A squad's welcome DM is in the member's language (``i18n.for_member``).
+
 Concurrency, by construction:
 - balances are locked with ``SELECT … FOR UPDATE`` ordered by user id, so two opposite
   transfers lock in the same order and cannot deadlock;
@@ -28,6 +35,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from bot import outbox
 from bot.models import OutboxMessage
@@ -60,6 +68,14 @@ LEADERBOARD_LIMIT = 100
 MAX_BALANCE = 2**31 - 1  # balances are PostgreSQL integers
 
 
+# Reasons shown in Discord's audit log (``_audit``: the server language). Marked here, translated
+# when used.
+JOINED_SQUAD = gettext_noop("Joined squad %(squad)s")
+LEFT_SQUAD = gettext_noop("Left squad %(squad)s")
+CASE_AUDIT = gettext_noop("Case %(case)s: %(reason)s")
+CASE_RESOLVED_AUDIT = gettext_noop("Case %(case)s resolved")
+
+
 class EconomyError(DomainError):
     """A rule of the economy was broken; the message is shown to the member or officer as is."""
 
@@ -73,7 +89,7 @@ def get_config(guild_id: int) -> BytesConfig:
 def save_settings(instance: Model) -> Model:
     """Validate and save an officer-edited settings row (config, squad, automod rule)."""
     if not isinstance(instance, BytesConfig | Squad | AutoModRule):
-        raise EconomyError("Only economy settings are saved here.")
+        raise EconomyError(_("Only economy settings are saved here."))
     try:
         instance.full_clean()
     except ValidationError as exc:
@@ -82,8 +98,8 @@ def save_settings(instance: Model) -> Model:
         with transaction.atomic():
             instance.save()
     except IntegrityError:
-        raise EconomyError("That clashes with an existing row (one config per guild, one squad per role, "
-                           "one default squad per guild).") from None
+        raise EconomyError(_("That clashes with an existing row (one config per server, one squad per role, "
+                             "one default squad per server).")) from None
     return instance
 
 
@@ -94,16 +110,17 @@ def delete_settings(instances: list[Model]) -> int:
     queued through the outbox in the same transaction, and they become squad-less (the default
     squad takes them on their next daily). Cases of a deleted rule keep their history."""
     if not all(isinstance(i, BytesConfig | Squad | AutoModRule) for i in instances):
-        raise EconomyError("Only economy settings are deleted here.")
+        raise EconomyError(_("Only economy settings are deleted here."))
     with transaction.atomic():
         for instance in instances:
             if isinstance(instance, Squad):
                 squad = Squad.objects.select_for_update().filter(pk=instance.pk).first()
                 if squad is None:
                     continue
+                with i18n.public():  # Discord's audit log: the server language
+                    audit = _("Squad %(squad)s was deleted") % {"squad": squad.name}
                 for user_id in squad.memberships.values_list("user_id", flat=True):
-                    outbox.remove_role(squad.guild_id, user_id, squad.role_id,
-                                       reason=f"Squad {squad.name} was deleted",
+                    outbox.remove_role(squad.guild_id, user_id, squad.role_id, reason=audit,
                                        dedupe_key=f"economy:squad:{squad.pk}:deleted:{user_id}",
                                        topic="economy.squad_role")
             instance.delete()
@@ -120,7 +137,7 @@ def next_streak(last_daily: dt.date | None, streak: int, today: dt.date) -> int:
         return 1
     gap = (today - last_daily).days
     if gap <= 0:
-        raise EconomyError("You already claimed today's bytes.")
+        raise EconomyError(_("You already claimed today's bytes."))
     return streak + 1 if gap == 1 else 1
 
 
@@ -141,7 +158,7 @@ def utc_today() -> dt.date:
 def _check_member_id(user_id: int) -> int:
     user_id = int(user_id)
     if user_id <= SYSTEM_ID:
-        raise EconomyError("That is not a Discord member.")
+        raise EconomyError(_("That is not a Discord member."))
     return user_id
 
 
@@ -187,11 +204,11 @@ def _positive_amount(amount: Any) -> int:
     try:
         value = int(amount)
     except (TypeError, ValueError):
-        raise EconomyError("The amount must be a whole number of bytes.") from None
+        raise EconomyError(_("The amount must be a whole number of bytes.")) from None
     if value != amount and not isinstance(amount, str):
-        raise EconomyError("The amount must be a whole number of bytes.")
+        raise EconomyError(_("The amount must be a whole number of bytes."))
     if value <= 0:
-        raise EconomyError("The amount must be more than 0 bytes.")
+        raise EconomyError(_("The amount must be more than 0 bytes."))
     return value
 
 
@@ -236,7 +253,7 @@ def transfer(guild_id: int, giver_id: int, giver_username: str, receiver_id: int
     amount = _positive_amount(amount)
     giver_id, receiver_id = _check_member_id(giver_id), _check_member_id(receiver_id)
     if giver_id == receiver_id:
-        raise EconomyError("You can't send bytes to yourself.")
+        raise EconomyError(_("You can't send bytes to yourself."))
     record = BytesTransaction(guild_id=guild_id, kind=Kind.TRANSFER, giver_id=giver_id,
                               giver_username=(giver_username or str(giver_id))[:100], receiver_id=receiver_id,
                               receiver_username=(receiver_username or str(receiver_id))[:100], amount=amount,
@@ -245,23 +262,32 @@ def transfer(guild_id: int, giver_id: int, giver_username: str, receiver_id: int
     if attempt.status == _MISSING:
         config = get_config(guild_id)
         if amount > config.max_transfer:  # refuse before opening anything
-            raise EconomyError(f"You can send at most {config.max_transfer:,} bytes at once.")
+            raise EconomyError(_at_most(config.max_transfer))
         if not BytesBalance.objects.filter(guild_id=guild_id, user_id=giver_id).exists() \
                 and config.starting_balance < amount:
-            raise EconomyError(f"You only have {config.starting_balance:,} bytes.")
+            raise EconomyError(_only_have(config.starting_balance))
         with transaction.atomic():
             _open_accounts(guild_id, [giver_id, receiver_id], config.starting_balance)
         attempt = _attempt(record)
     if attempt.status == _MAX:
-        raise EconomyError(f"You can send at most {attempt.max_transfer:,} bytes at once.")
+        raise EconomyError(_at_most(attempt.max_transfer))
     if attempt.status == _COOLDOWN:
-        raise EconomyError(f"You can send bytes again {outbox.discord_timestamp(attempt.ready_at, 'R')}.")
+        raise EconomyError(_("You can send bytes again %(when)s.") % {
+            "when": outbox.discord_timestamp(attempt.ready_at, "R")})
     if attempt.status == _FUNDS:
-        raise EconomyError(f"You only have {attempt.giver_balance:,} bytes.")
+        raise EconomyError(_only_have(attempt.giver_balance))
     if attempt.status != _OK:  # accounts missing again: deleted in between
-        raise EconomyError("That account is being changed; try again.")
+        raise EconomyError(_("That account is being changed; try again."))
     record._state.adding, record._state.db = False, connection.alias
     return record
+
+
+def _at_most(amount: int) -> str:
+    return _("You can send at most %(amount)s bytes at once.") % {"amount": i18n.number(amount)}
+
+
+def _only_have(amount: int) -> str:
+    return _("You only have %(amount)s bytes.") % {"amount": i18n.number(amount)}
 
 
 def _has_transfer_function() -> bool:
@@ -348,7 +374,8 @@ def award_daily(guild_id: int, user_id: int, today: dt.date | None = None,
         balance = _locked_balance(guild_id, user_id, config.starting_balance)
         if balance.last_daily is not None and balance.last_daily >= today:
             tomorrow = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-            raise EconomyError(f"You already claimed today's bytes. Come back {outbox.discord_timestamp(tomorrow, 'R')}.")
+            raise EconomyError(_("You already claimed today's bytes. Come back %(when)s.") % {
+                "when": outbox.discord_timestamp(tomorrow, "R")})
         streak = next_streak(balance.last_daily, balance.streak_count, today)
         amount = config.daily_amount * streak_multiplier(streak, bonuses)
         balance.balance += amount
@@ -357,8 +384,10 @@ def award_daily(guild_id: int, user_id: int, today: dt.date | None = None,
         balance.streak_count = streak
         balance.save(update_fields=["balance", "total_received", "last_daily", "streak_count", "updated_at"])
         if amount:
-            _log(guild_id, Kind.DAILY, (SYSTEM_ID, "Daily reward"), (user_id, username or str(user_id)), amount,
-                 f"Daily claim, streak {streak}", timezone.now())
+            with i18n.public():  # the ledger's own words: the server language, stored as written
+                bank, why = _("Daily reward"), _("Daily claim, streak %(streak)s") % {"streak": i18n.number(streak)}
+            _log(guild_id, Kind.DAILY, (SYSTEM_ID, bank), (user_id, username or str(user_id)), amount, why,
+                 timezone.now())
         _grant_role_rewards(config, guild_id, user_id, balance.total_received)
         _join_default_squad(guild_id, user_id)
     return balance, streak, amount
@@ -373,15 +402,16 @@ def adjust_balance(guild_id: int, user_id: int, amount: int, reason: str, office
     try:
         amount = int(amount)
     except (TypeError, ValueError):
-        raise EconomyError("The amount must be a whole number of bytes.") from None
+        raise EconomyError(_("The amount must be a whole number of bytes.")) from None
     if amount == 0:
-        raise EconomyError("An adjustment must change the balance (not 0).")
+        raise EconomyError(_("An adjustment must change the balance (not 0)."))
     if abs(amount) > MAX_BALANCE:
-        raise EconomyError(f"An adjustment is at most {MAX_BALANCE:,} bytes either way.")
+        raise EconomyError(_("An adjustment is at most %(amount)s bytes either way.") % {
+            "amount": i18n.number(MAX_BALANCE)})
     reason = (reason or "").strip()
     if not reason:
-        raise EconomyError("Say why the balance is adjusted.")
-    officer_label = f"Officer {officer}"[:100]
+        raise EconomyError(_("Say why the balance is adjusted."))
+    officer_label = f"Officer {officer}"[:100]  # stored, and read back by the admin (OFFICER_PREFIX): not translated
     if not username:  # the member's name as the directory knows it, never a bare snowflake
         from guildsync.services.directory import label
 
@@ -390,10 +420,11 @@ def adjust_balance(guild_id: int, user_id: int, amount: int, reason: str, office
     with transaction.atomic():
         balance = _locked_balance(guild_id, user_id, get_config(guild_id).starting_balance)
         if balance.balance + amount < 0:
-            raise EconomyError(f"{member[1]} has {balance.balance:,} bytes; the balance can't go below 0.")
+            raise EconomyError(_("%(member)s has %(balance)s bytes; the balance can't go below 0.") % {
+                "member": member[1], "balance": i18n.number(balance.balance)})
         if balance.balance + amount > MAX_BALANCE:
-            raise EconomyError(f"{member[1]} has {balance.balance:,} bytes; a balance holds at most "
-                               f"{MAX_BALANCE:,}.")
+            raise EconomyError(_("%(member)s has %(balance)s bytes; a balance holds at most %(most)s.") % {
+                "member": member[1], "balance": i18n.number(balance.balance), "most": i18n.number(MAX_BALANCE)})
         BytesBalance.objects.filter(pk=balance.pk).update(balance=F("balance") + amount, updated_at=timezone.now())
         if amount > 0:
             return _log(guild_id, Kind.ADJUSTMENT, (SYSTEM_ID, officer_label), member, amount, reason, timezone.now())
@@ -427,7 +458,9 @@ def _grant_role_rewards(config: BytesConfig, guild_id: int, user_id: int, total_
         if role_id in held:
             continue
         RoleRewardGrant.objects.create(guild_id=guild_id, user_id=user_id, role_id=role_id, threshold=threshold)
-        outbox.add_role(guild_id, user_id, role_id, reason=f"Received {threshold:,} bytes",
+        with i18n.public():  # Discord's audit log: the server language
+            audit = _("Received %(amount)s bytes") % {"amount": i18n.number(threshold)}
+        outbox.add_role(guild_id, user_id, role_id, reason=audit,
                         dedupe_key=f"economy:reward:{guild_id}:{user_id}:{role_id}", topic="economy.role_reward")
         granted.append(role_id)
     return granted
@@ -448,7 +481,7 @@ def get_squad(guild_id: int, name_or_id: str | uuid.UUID) -> Squad:
         pass
     squad = query.filter(name__iexact=str(name_or_id).strip()).first()
     if squad is None:
-        raise EconomyError(f"There is no squad called {name_or_id!s}.")
+        raise EconomyError(_("There is no squad called %(name)s.") % {"name": name_or_id})
     return squad
 
 
@@ -461,11 +494,20 @@ def member_squad(guild_id: int, user_id: int) -> Squad | None:
     return membership.squad if membership else None
 
 
+def _audit(text: str, **values: Any) -> str:
+    """A reason for Discord's audit log, in the server language (read by the server's staff)."""
+    with i18n.public():
+        return (_(text) % values)[:400]
+
+
 def _welcome(squad: Squad, user_id: int, dedupe: str) -> None:
-    outbox.add_role(squad.guild_id, user_id, squad.role_id, reason=f"Joined squad {squad.name}",
+    """The squad's role and its welcome DM: the officers' own welcome text as written, else ours
+    in the member's language."""
+    outbox.add_role(squad.guild_id, user_id, squad.role_id, reason=_audit(JOINED_SQUAD, squad=squad.name),
                     dedupe_key=f"{dedupe}:add", topic="economy.squad_role")
-    text = squad.welcome_message or f"Welcome to **{squad.name}**!"
-    outbox.send_dm(user_id, content=text[:2000], dedupe_key=f"{dedupe}:welcome", topic="economy.squad_welcome")
+    with i18n.for_member(user_id):
+        text = squad.welcome_message or _("Welcome to **%(squad)s**!") % {"squad": squad.name}
+        outbox.send_dm(user_id, content=text[:2000], dedupe_key=f"{dedupe}:welcome", topic="economy.squad_welcome")
 
 
 def join_squad(guild_id: int, user_id: int, squad_id: str | uuid.UUID, username: str = "") -> tuple[Squad, int]:
@@ -477,25 +519,30 @@ def join_squad(guild_id: int, user_id: int, squad_id: str | uuid.UUID, username:
         balance = _locked_balance(guild_id, user_id, config.starting_balance)
         squad = Squad.objects.select_for_update().filter(pk=squad_id, guild_id=guild_id).first()
         if squad is None or not squad.is_active:
-            raise EconomyError("That squad does not exist or is closed.")
+            raise EconomyError(_("That squad does not exist or is closed."))
         membership = SquadMembership.objects.select_for_update().filter(guild_id=guild_id, user_id=user_id).first()
         if membership is not None and membership.squad_id == squad.pk:
-            raise EconomyError(f"You are already in {squad.name}.")
+            raise EconomyError(_("You are already in %(squad)s.") % {"squad": squad.name})
         if squad.max_members is not None and squad.memberships.count() >= squad.max_members:
-            raise EconomyError(f"{squad.name} is full ({squad.max_members} members).")
+            raise EconomyError(_("%(squad)s is full (%(count)s members).") % {
+                "squad": squad.name, "count": i18n.number(squad.max_members)})
         cost = 0
         dedupe = f"economy:squad:{uuid.uuid4()}"
         if membership is not None:
             cost = squad.switch_cost
             if balance.balance < cost:
-                raise EconomyError(f"Switching to {squad.name} costs {cost:,} bytes; you have {balance.balance:,}.")
+                raise EconomyError(_("Switching to %(squad)s costs %(cost)s bytes; you have %(balance)s.") % {
+                    "squad": squad.name, "cost": i18n.number(cost), "balance": i18n.number(balance.balance)})
             old = membership.squad
             if cost:
                 BytesBalance.objects.filter(pk=balance.pk).update(
                     balance=F("balance") - cost, total_sent=F("total_sent") + cost, updated_at=timezone.now())
-                _log(guild_id, Kind.SQUAD_SWITCH, (user_id, username or str(user_id)), (SYSTEM_ID, "Squad switch"),
-                     cost, f"Switched from {old.name} to {squad.name}", timezone.now())
-            outbox.remove_role(guild_id, user_id, old.role_id, reason=f"Left squad {old.name}",
+                with i18n.public():  # the ledger's own words: the server language, stored as written
+                    bank = _("Squad switch")
+                    why = _("Switched from %(old)s to %(new)s") % {"old": old.name, "new": squad.name}
+                _log(guild_id, Kind.SQUAD_SWITCH, (user_id, username or str(user_id)), (SYSTEM_ID, bank), cost, why,
+                     timezone.now())
+            outbox.remove_role(guild_id, user_id, old.role_id, reason=_audit(LEFT_SQUAD, squad=old.name),
                                dedupe_key=f"{dedupe}:remove", topic="economy.squad_role")
             membership.squad = squad
             membership.save(update_fields=["squad", "updated_at"])
@@ -512,10 +559,10 @@ def leave_squad(guild_id: int, user_id: int) -> Squad:
         membership = (SquadMembership.objects.select_for_update().select_related("squad")
                       .filter(guild_id=guild_id, user_id=user_id).first())
         if membership is None:
-            raise EconomyError("You are not in a squad.")
+            raise EconomyError(_("You are not in a squad."))
         squad = membership.squad
         membership.delete()
-        outbox.remove_role(guild_id, user_id, squad.role_id, reason=f"Left squad {squad.name}",
+        outbox.remove_role(guild_id, user_id, squad.role_id, reason=_audit(LEFT_SQUAD, squad=squad.name),
                            dedupe_key=f"economy:squad:{uuid.uuid4()}:remove", topic="economy.squad_role")
     return squad
 
@@ -556,19 +603,19 @@ def open_case(guild_id: int, user_id: int, user_tag: str, moderator_id: int, mod
     With a ``message_id`` the call is idempotent: one case per offending message.
     """
     if action not in ModerationAction.values:
-        raise EconomyError(f"Unknown moderation action {action!r}.")
+        raise EconomyError(_("Unknown moderation action %(action)s.") % {"action": repr(action)})
     reason = (reason or "").strip()
     if not reason:
-        raise EconomyError("A moderation case needs a reason.")
+        raise EconomyError(_("A moderation case needs a reason."))
     if len(reason) > 500:
-        raise EconomyError("The reason is limited to 500 characters.")
+        raise EconomyError(_("The reason is limited to %(count)s characters.") % {"count": i18n.number(500)})
     expires_at = None
     if action == ModerationAction.TIMEOUT:
         if not duration_minutes or not 1 <= int(duration_minutes) <= MAX_TIMEOUT_MINUTES:
-            raise EconomyError(f"A timeout lasts 1 to {MAX_TIMEOUT_MINUTES:,} minutes.")
+            raise EconomyError(_("A timeout lasts 1 to %(most)s minutes.") % {"most": i18n.number(MAX_TIMEOUT_MINUTES)})
         expires_at = timezone.now() + dt.timedelta(minutes=int(duration_minutes))
     if (action == ModerationAction.DELETE or delete_message) and not (channel_id and message_id):
-        raise EconomyError("Deleting needs the message's channel and id.")
+        raise EconomyError(_("Deleting needs the message's channel and id."))
     with transaction.atomic():
         if message_id:
             existing = ModerationCase.objects.filter(guild_id=guild_id, message_id=message_id).first()
@@ -580,7 +627,7 @@ def open_case(guild_id: int, user_id: int, user_tag: str, moderator_id: int, mod
             channel_id=channel_id, message_id=message_id, rule=rule,
         )
         key = f"economy:case:{case.pk}"
-        audit = f"Case {str(case.pk)[:8]}: {reason}"[:400]
+        audit = _audit(CASE_AUDIT, case=str(case.pk)[:8], reason=reason)
         if action == ModerationAction.DELETE or delete_message:
             outbox.delete_message(channel_id, message_id, reason=audit, dedupe_key=f"{key}:delete",
                                   topic="economy.moderation")
@@ -603,15 +650,15 @@ def resolve_case(case_id: str | uuid.UUID, resolved_by: str) -> ModerationCase:
     with transaction.atomic():
         case = ModerationCase.objects.select_for_update().filter(pk=case_id).first()
         if case is None:
-            raise EconomyError("That case does not exist.")
+            raise EconomyError(_("That case does not exist."))
         if case.resolved:
-            raise EconomyError("That case is already resolved.")
+            raise EconomyError(_("That case is already resolved."))
         now = timezone.now()
         case.resolved, case.resolved_at, case.resolved_by = True, now, (resolved_by or "")[:100]
         case.save(update_fields=["resolved", "resolved_at", "resolved_by", "updated_at"])
         if case.action == ModerationAction.TIMEOUT and case.expires_at and case.expires_at > now:
             outbox.enqueue(OutboxMessage.Kind.TIMEOUT_MEMBER, guild_id=case.guild_id, user_id=case.user_id,
-                           payload={"until": None, "reason": f"Case {str(case.pk)[:8]} resolved"},
+                           payload={"until": None, "reason": _audit(CASE_RESOLVED_AUDIT, case=str(case.pk)[:8])},
                            dedupe_key=f"economy:case:{case.pk}:lift", topic="economy.moderation")
     return case
 
@@ -667,8 +714,9 @@ def evaluate_message(guild_id: int, author_id: int, author_roles: list[int], cha
     automod.SPAM_WINDOW.record(key, sent_at)
     rules = AutoModRule.objects.filter(guild_id=guild_id, is_active=True).order_by("priority", "created_at")
     for rule in rules:
-        found = _match(rule, author_roles=author_roles, channel_id=channel_id, content=content, mentions=mentions,
-                       recent=lambda seconds: automod.SPAM_WINDOW.count(key, sent_at, seconds))
+        with i18n.public():  # the reason becomes the case's record: the server language
+            found = _match(rule, author_roles=author_roles, channel_id=channel_id, content=content,
+                           mentions=mentions, recent=lambda seconds: automod.SPAM_WINDOW.count(key, sent_at, seconds))
         if found is not None:
             return found
     return None
@@ -681,7 +729,7 @@ def dry_run_rule(rule: AutoModRule, content: str, *, author_roles: list[int] | N
     try:
         config = automod.validate_rule(rule.rule_type, rule.config, rule.exempt_role_ids, rule.exempt_channel_ids)
     except ValueError as exc:
-        raise EconomyError(f"The rule is invalid: {exc}") from None
+        raise EconomyError(_("The rule is invalid: %(error)s") % {"error": exc}) from None
     probe = AutoModRule(pk=rule.pk, rule_type=rule.rule_type, config=config, action=rule.action,
                         timeout_minutes=rule.timeout_minutes, exempt_role_ids=rule.exempt_role_ids,
                         exempt_channel_ids=rule.exempt_channel_ids)
@@ -695,6 +743,8 @@ def apply_automod_action(guild_id: int, author_id: int, author_tag: str, channel
     """Act on a match: the offending message is deleted and the rule's action queued, with a
     case opened for it (idempotent per message)."""
     rule = AutoModRule.objects.filter(pk=match.rule_id).first()
+    with i18n.public():  # the case's record (and the member's DM quotes it): the server language
+        reason = _("AutoMod: %(reason)s") % {"reason": match.reason}
     return open_case(guild_id, author_id, author_tag, AUTOMOD_ID, AUTOMOD_TAG, match.action,
-                     f"AutoMod: {match.reason}", duration_minutes=match.timeout_minutes, channel_id=channel_id,
+                     reason, duration_minutes=match.timeout_minutes, channel_id=channel_id,
                      message_id=message_id, rule=rule, delete_message=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 
 def _positive_int_pairs(raw: Any, *, by_value: bool, not_an_object: str, not_whole: str,
@@ -31,17 +32,18 @@ def _positive_int_pairs(raw: Any, *, by_value: bool, not_an_object: str, not_who
 def parse_streak_bonuses(raw: Any) -> list[tuple[int, int]]:
     """``{"8": 2, ...}`` → ``[(8, 2), ...]`` sorted by streak; ValueError if malformed."""
     return _positive_int_pairs(
-        raw, by_value=False, not_an_object='Streak bonuses must be an object like {"8": 2}.',
-        not_whole="Streak bonuses map whole numbers of days to whole multipliers.",
-        not_positive="Streak bonus days and multipliers must be at least 1.")
+        raw, by_value=False, not_an_object=_('Streak bonuses must be an object like %(example)s.') % {"example": '{"8": 2}'},
+        not_whole=_("Streak bonuses map whole numbers of days to whole multipliers."),
+        not_positive=_("Streak bonus days and multipliers must be at least 1."))
 
 
 def parse_role_rewards(raw: Any) -> list[tuple[int, int]]:
     """``{"role_id": threshold}`` → ``[(role_id, threshold), ...]``; ValueError if malformed."""
     return _positive_int_pairs(
-        raw, by_value=True, not_an_object='Role rewards must be an object like {"123456789012345678": 500}.',
-        not_whole="Role rewards map Discord role ids to whole byte thresholds.",
-        not_positive="Role ids and thresholds must be positive.")
+        raw, by_value=True,
+        not_an_object=_("Role rewards must be an object like %(example)s.") % {"example": '{"123456789012345678": 500}'},
+        not_whole=_("Role rewards map Discord role ids to whole byte thresholds."),
+        not_positive=_("Role ids and thresholds must be positive."))
 
 
 def validate_streak_bonuses(value: Any) -> None:

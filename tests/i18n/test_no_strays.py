@@ -44,7 +44,7 @@ MARKED = [
     "core/dashboard.py",
     "core/admin_site.py",
 ]
-MARKED_FUNCTIONS = {"economy/services.py": {"moderation_dm"}}  # files otherwise not marked yet
+MARKED_FUNCTIONS: dict[str, set[str]] = {}  # files otherwise not marked yet (function names)
 MARKED_TEMPLATES = ["templates/admin/base_site.html", "templates/admin/core/language.html",
                     "templates/admin/guildops_index.html"]
 
@@ -81,7 +81,19 @@ APPS["ratmas"] = {"marked": False, "allowed": {
 }}
 
 # ---- economy -----------------------------------------------------------------------------------
-APPS["economy"] = {"marked": False, "allowed": {
+APPS["economy"] = {"marked": True, "allowed": {
+    ("economy/demo.py", "SQUADS"): "demo data: the made-up squads' descriptions and welcome texts, officers' own words",
+    ("economy/demo.py", "RULES"): "demo data: the made-up auto-moderation rules' names, officers' own words",
+    ("economy/demo.py", "_history"): "demo data: made-up members' transfer reasons and officers' corrections",
+    ("economy/demo.py", "_cases"): "demo data: made-up moderators' case reasons",
+    ("economy/demo.py", "seed_demo"): "the seeding command's console line for the operator (English, like the log)",
+    ("economy/privacy.py", "PART"): "the privacy statement's sentences: docs/PRIVACY.md, generated in English",
+    ("economy/privacy.py", "CASE_REASON_REMOVED"): "a stored marker the erasure and retention queries compare",
+    ("economy/privacy.py", "CASE_REASON_EXPIRED"): "a stored marker the erasure and retention queries compare",
+    ("economy/apps.py", "officer_group"): "the name of the officers' Django group (a database row, like a login)",
+    ("economy/automod.py", "_ensure"): "the operator's error when the regex worker process cannot start (logged)",
+    ("economy/automod_form.py", "_unknown_type"): "a programming error, never shown (the admin checks the type first)",
+    ("economy/services.py", "_TRANSFER_CALL"): "SQL",
 }}
 
 # ---- guildsync ---------------------------------------------------------------------------------
