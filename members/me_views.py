@@ -5,8 +5,9 @@ their calendar feed (make a new URL, turn it off), their Ark reminder DMs, Battl
 and their data rights (download, forget with a confirmation). Every form is a POST with Django's
 CSRF token; no JavaScript.
 
-Language: the browser's (``LocaleMiddleware``); a browser that sends no Accept-Language gets the
-member's last-seen Discord language (``members.me.page_language``)."""
+Language: the one chosen with the page's switch (Django's ``set_language``: a cookie), else the
+browser's (Accept-Language; both read by ``LocaleMiddleware``); a browser that sends neither gets
+the member's last-seen Discord language (``members.me.page_language``)."""
 
 from __future__ import annotations
 

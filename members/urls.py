@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.i18n import set_language
 
 from members import me_views, views
 
@@ -11,4 +12,7 @@ urlpatterns = [
     path("me/reminders/", me_views.reminders, name="members-reminders"),
     path("me/export/", me_views.export, name="members-export"),
     path("me/forget/", me_views.forget, name="members-forget"),
+    # the page's language switch: Django's own view (a POST sets the language cookie, which
+    # LocaleMiddleware reads before the browser's Accept-Language)
+    path("me/language/", set_language, name="members-language"),
 ]

@@ -87,3 +87,14 @@ def test_the_calendar_admin_in_german(admin_client):
     html = admin_client.get("/admin/members/calendartoken/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Private Kalender-Feeds" in html and "Ausgewählte Kalender-Feeds widerrufen" in html
     assert PublicFeed.objects.count() == 1
+
+
+def test_the_language_switch_beats_the_browser(client):
+    _signed_in(client)
+    assert 'id="me-language-choice"' in client.get("/me/").content.decode()
+    answer = client.post("/me/language/", {"language": "es", "next": "/me/"}, HTTP_ACCEPT_LANGUAGE="de")
+    assert answer.status_code == 302 and answer["Location"] == "/me/"
+    page = client.get("/me/", HTTP_ACCEPT_LANGUAGE="de")
+    assert page["Content-Language"] == "es" and "Tus datos" in page.content.decode()
+    assert client.post("/me/language/", {"language": "xx", "next": "https://evil.example/"}).status_code == 302
+    assert client.get("/me/", HTTP_ACCEPT_LANGUAGE="de")["Content-Language"] == "es"  # nothing changed
