@@ -5,6 +5,8 @@ error), deletes and actions call services and report back with ``message_user``.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -14,8 +16,12 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
+from core import i18n
 from core.admin_tools import (
     DomainErrorPagesMixin,
     ExtraViewsMixin,
@@ -34,6 +40,9 @@ from raids.warcraftlogs import WarcraftLogsError
 
 CHART_HEIGHT = 160  # px of the weekly trend chart at 100 %
 CHART_WEEK_WIDTH = 36  # px per week
+WARNING_HTML = '<strong style="color:#ba2121">{}</strong>'  # markup, the words inside are translated
+TITLED_HTML = '<span title="{}">{}</span>'
+CSV_DISPOSITION = 'attachment; filename="attendance-{pk}{weekly}.csv"'
 
 
 class ServiceFormMixin(DomainErrorPagesMixin, CoreServiceFormMixin):
@@ -80,13 +89,14 @@ class RaidSeasonAdmin(SaysWhatChangedMixin, ExtraViewsMixin, ServiceFormMixin, a
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_events=Count("events"))
 
-    @admin.display(description="events", ordering="n_events")
+    @admin.display(description=gettext_lazy("events"), ordering="n_events")
     def event_count(self, obj: RaidSeason) -> int:
         return obj.n_events
 
-    @admin.display(description="attendance")
+    @admin.display(description=pgettext_lazy("raid admin column", "attendance"))
     def report_link(self, obj: RaidSeason) -> str:
-        return format_html('<a href="{}">report</a>', reverse("admin:raids_raidseason_attendance", args=[obj.pk]))
+        return format_html('<a href="{}">{}</a>', reverse("admin:raids_raidseason_attendance", args=[obj.pk]),
+                           _("report"))
 
     def attendance_view(self, request: HttpRequest, season_id: int) -> HttpResponse:
         """Per player: raids since joined, attended, late, benched, absent, no-show, % — sortable,
@@ -100,8 +110,7 @@ class RaidSeasonAdmin(SaysWhatChangedMixin, ExtraViewsMixin, ServiceFormMixin, a
             weekly = request.GET["format"] == "weeks-csv"
             body = reports.weeks_as_csv(report.weeks) if weekly else reports.as_csv(report.players)
             response = HttpResponse(body, content_type="text/csv")
-            response["Content-Disposition"] = (f'attachment; filename="attendance-{season.pk}'
-                                               f'{"-weekly" if weekly else ""}.csv"')
+            response["Content-Disposition"] = CSV_DISPOSITION.format(pk=season.pk, weekly="-weekly" if weekly else "")
             return response
         columns = []
         for key, label in reports.COLUMNS:
@@ -109,13 +118,15 @@ class RaidSeasonAdmin(SaysWhatChangedMixin, ExtraViewsMixin, ServiceFormMixin, a
             columns.append({"label": label, "url": f"?o={next_order}", "sorted": order.lstrip("-") == key,
                             "desc": order.startswith("-")})
         step = CHART_WEEK_WIDTH
-        bars = [{"week": w, "x": 40 + i * step, "y": 10 + round(CHART_HEIGHT * (100 - w.percent) / 100, 1),
+        bars = [{"week": w, "x": 40 + i * step, "percent": i18n.percent(w.percent, 1),
+                 "short_percent": i18n.percent(w.percent), "y": 10 + round(CHART_HEIGHT * (100 - w.percent) / 100, 1),
                  "height": round(CHART_HEIGHT * w.percent / 100, 1)} for i, w in enumerate(report.weeks)]
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "season": season,
-                   "title": f"Attendance — {season}", "report": report, "rows": report.players,
+                   "title": _("Attendance — %(season)s") % {"season": season}, "report": report, "rows": report.players,
                    "columns": columns, "bars": bars, "order": order, "chart_height": CHART_HEIGHT,
                    "bar_width": step - 8, "chart_width": 50 + step * max(len(bars), 1),
-                   "gridlines": [{"pct": p, "y": 10 + CHART_HEIGHT * (100 - p) // 100} for p in (0, 50, 100)]}
+                   "gridlines": [{"pct": p, "label": i18n.percent(p), "y": 10 + CHART_HEIGHT * (100 - p) // 100}
+                                 for p in (0, 50, 100)]}
         return TemplateResponse(request, "admin/raids/attendance_report.html", context)
 
 
@@ -132,7 +143,7 @@ class RecurringEventAdmin(SaysWhatChangedMixin, ServiceFormMixin, admin.ModelAdm
     def save_fields(self, pk, **fields) -> RecurringEvent:
         return services.save_recurring_event(pk, **fields)
 
-    @admin.display(description="Wanted (T/H/M/R)")
+    @admin.display(description=gettext_lazy("Wanted (T/H/M/R)"))
     def composition(self, obj: RecurringEvent) -> str:
         return f"{obj.wanted_tanks}/{obj.wanted_healers}/{obj.wanted_melee}/{obj.wanted_ranged}"
 
@@ -141,37 +152,44 @@ class RecurringEventAdmin(SaysWhatChangedMixin, ServiceFormMixin, admin.ModelAdm
 
     def _set_active(self, request, queryset, active: bool) -> None:
         changed = services.set_recurring_active(list(queryset.values_list("pk", flat=True)), active)
-        self.message_user(request, f"{changed} raid night(s) {'activated' if active else 'deactivated'}.")
+        if active:
+            text = ngettext("%(count)s raid night activated.", "%(count)s raid nights activated.", changed)
+        else:
+            text = ngettext("%(count)s raid night deactivated.", "%(count)s raid nights deactivated.", changed)
+        self.message_user(request, text % {"count": changed})
 
-    @admin.action(description="Book the first event (Raid-Helper + here; auto-booking continues)",
+    @admin.action(description=gettext_lazy("Book the first event (Raid-Helper + here; auto-booking continues)"),
                   permissions=["change"])
     def book_first_event(self, request, queryset) -> None:
         def describe(night, result) -> str:
             if result.status == result.ALREADY_BOOKED:
-                return f"{night}: already has an upcoming event ({result.event}); auto-booking continues from it."
-            where = result.event.raid_helper_url or "here only (Raid-Helper is not configured)"
-            return (f"{night}: booked {result.event} ({where}): {roster.booking_summary(result.event)}; "
-                    f"{result.signups_sent} sign-ups sent to Raid-Helper, {result.signups_failed} failed.")
+                return _("%(night)s: already has an upcoming event (%(event)s); auto-booking continues from it.") % {
+                    "night": night, "event": result.event}
+            where = result.event.raid_helper_url or _("here only (Raid-Helper is not configured)")
+            return _("%(night)s: booked %(event)s (%(where)s): %(signed)s; %(sent)s sign-ups sent to Raid-Helper, "
+                     "%(failed)s failed.") % {"night": night, "event": result.event, "where": where,
+                                              "signed": roster.booking_summary(result.event),
+                                              "sent": result.signups_sent, "failed": result.signups_failed}
 
         run_for_each(self, request, queryset, services.book_first_event, describe=describe,
                      errors=(DomainError, RaidHelperError))
 
-    @admin.action(description="Activate (auto-book these nights)", permissions=["change"])
+    @admin.action(description=gettext_lazy("Activate (auto-book these nights)"), permissions=["change"])
     def activate(self, request, queryset) -> None:
         self._set_active(request, queryset, True)
 
-    @admin.action(description="Deactivate (stop auto-booking)", permissions=["change"])
+    @admin.action(description=gettext_lazy("Deactivate (stop auto-booking)"), permissions=["change"])
     def deactivate(self, request, queryset) -> None:
         self._set_active(request, queryset, False)
 
 
 class BookingFilter(admin.SimpleListFilter):
-    title = "next week"
+    title = gettext_lazy("next week")
     parameter_name = "booking"
 
     def lookups(self, request, model_admin):
-        return [("booked", "Booked"), ("missed", "Not booked — book manually"), ("pending", "Not booked yet"),
-                ("one_off", "One-off event")]
+        return [("booked", pgettext_lazy("next week", "Booked")), ("missed", _("Not booked — book manually")),
+                ("pending", _("Not booked yet")), ("one_off", _("One-off event"))]
 
     def queryset(self, request, queryset):
         window_passed = timezone.now() - services.BOOKING_WINDOW_MAX
@@ -210,7 +228,7 @@ class AddAttendanceInline(admin.TabularInline):
 
     model = RaidAttendance
     extra = 1
-    verbose_name_plural = "add attendance"
+    verbose_name_plural = gettext_lazy("add attendance")
     autocomplete_fields = ["player"]
     fields = ["player", "status", "attended", "late"]
 
@@ -240,7 +258,7 @@ class RaidEventAdmin(SaysWhatChangedMixin, ServiceFormMixin, admin.ModelAdmin):
         (None, {"fields": ["title", "event_date", "start_time_utc", "end_time_utc", "season", "recurring_event",
                            "origin", "live_roster"]}),
         ("Raid-Helper", {"fields": ["raid_helper_state", "raid_helper_event_id", "discord_channel_id"]}),
-        ("Imports and bookkeeping (read-only)", {"classes": ["collapse"], "fields": [
+        (gettext_lazy("Imports and bookkeeping (read-only)"), {"classes": ["collapse"], "fields": [
             "last_import", "wcl_import", "next_booked_at", "next_event", "signups_imported_at",
             "raid_helper_payload", "created_at"]}),
     ]
@@ -257,30 +275,33 @@ class RaidEventAdmin(SaysWhatChangedMixin, ServiceFormMixin, admin.ModelAdmin):
 
     def report_delete(self, request, result: services.DeleteReport) -> None:
         if result.unbooked_sources:
-            self.message_user(request, f"{result.unbooked_sources} earlier event(s) are no longer marked as "
-                                       "booked: book their next week again if needed.", messages.WARNING)
+            self.message_user(request, ngettext(
+                "%(count)s earlier event is no longer marked as booked: book its next week again if needed.",
+                "%(count)s earlier events are no longer marked as booked: book their next week again if needed.",
+                result.unbooked_sources) % {"count": result.unbooked_sources}, messages.WARNING)
         if result.raid_helper_ids:
-            self.message_user(request, "Raid-Helper still has these events, delete them there too: "
-                                       + ", ".join(result.raid_helper_ids), messages.WARNING)
+            self.message_user(request, _("Raid-Helper still has these events, delete them there too: %(ids)s")
+                              % {"ids": ", ".join(result.raid_helper_ids)}, messages.WARNING)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_attendance=Count("attendance"))
 
-    @admin.display(description="attendance", ordering="n_attendance")
+    @admin.display(description=pgettext_lazy("raid admin column", "attendance"), ordering="n_attendance")
     def attendance_count(self, obj: RaidEvent) -> int:
         return getattr(obj, "n_attendance", 0)
 
-    @admin.display(description="Made by")
+    @admin.display(description=gettext_lazy("Made by"))
     def origin(self, obj: RaidEvent) -> str:
         """How the event came to be, said once (the list's "auto booked" column, in words)."""
         if obj is None or obj.pk is None:
             return "—"
+        if obj.auto_booked and obj.recurring_event_id:
+            return _("The auto-booking job for the raid night %(night)s.") % {"night": obj.recurring_event}
         if obj.auto_booked:
-            night = f" for the raid night {obj.recurring_event}" if obj.recurring_event_id else ""
-            return f"The auto-booking job{night}."
-        return "An officer (entered or booked here by hand)."
+            return _("The auto-booking job.")
+        return _("An officer (entered or booked here by hand).")
 
-    @admin.display(description="Live roster")
+    @admin.display(description=gettext_lazy("Live roster"))
     def live_roster(self, obj: RaidEvent) -> str:
         """By role against the raid night's wanted composition, as synced from Raid-Helper."""
         if not obj or not obj.pk:
@@ -288,72 +309,79 @@ class RaidEventAdmin(SaysWhatChangedMixin, ServiceFormMixin, admin.ModelAdmin):
         lines = roster.live_roster(obj).lines()
         return format_html("<br>".join(["{}"] * len(lines)), *lines)
 
-    @admin.display(description="Last sign-up import")
+    @admin.display(description=gettext_lazy("Last sign-up import"))
     def last_import(self, obj: RaidEvent) -> str:
-        """Counts and every sign-up the import could not place or placed without spec/role, with the reason."""
+        """Counts and every sign-up the import could not place or placed without spec/role, with
+        the reason (the reasons are stored as the import wrote them: English from the periodic job)."""
         report = obj.signup_import_report or {}
         if not report:
             return "—"
-        lines = [format_html("{} sign-up(s): {} new, {} updated; {} not placed, {} without spec or role.",
-                             report.get("signups", 0), report.get("created", 0), report.get("updated", 0),
-                             report.get("unplaced_count", 0), report.get("incomplete_count", 0))]
-        for kind, items in (("not placed", report.get("unplaced") or []),
-                            ("no spec/role", report.get("incomplete") or [])):
+        lines = [_("%(signups)s sign-up(s): %(created)s new, %(updated)s updated; %(unplaced)s not placed, "
+                   "%(incomplete)s without spec or role.") % {
+            "signups": report.get("signups", 0), "created": report.get("created", 0),
+            "updated": report.get("updated", 0), "unplaced": report.get("unplaced_count", 0),
+            "incomplete": report.get("incomplete_count", 0)}]
+        for kind, items in ((_("not placed"), report.get("unplaced") or []),
+                            (_("no spec/role"), report.get("incomplete") or [])):
             for item in items:
                 lines.append(format_html("{} — {} ({} {}): {}", kind, item.get("name") or item.get("user_id"),
                                          item.get("class"), item.get("spec"), item.get("reason")))
         return format_html("<br>".join(["{}"] * len(lines)), *lines)
 
-    @admin.display(description="Warcraft Logs", ordering="wcl_import_status")
+    @admin.display(description=gettext_lazy("Warcraft Logs"), ordering="wcl_import_status")
     def wcl_state(self, obj: RaidEvent) -> str:
         """Import state from the event's own columns (no query per row)."""
         report = obj.wcl_import_report or {}
         if obj.wcl_import_status == "imported":
             unplaced = report.get("unplaced_count", 0)
-            state = f"imported, {unplaced} not placed" if unplaced else "imported"
-            return f"{state} (report gone, kept)" if report.get("report_gone") else state
+            state = _("imported, %(count)s not placed") % {"count": unplaced} if unplaced else _("imported")
+            return _("%(state)s (report gone, kept)") % {"state": state} if report.get("report_gone") else state
         if obj.wcl_import_status == "gave_up":
-            return "no report (gave up)"
-        return "error — retried" if report.get("last_error") else "—"
+            return _("no report (gave up)")
+        return _("error — retried") if report.get("last_error") else "—"
 
-    @admin.display(description="Attendance from Warcraft Logs")
+    @admin.display(description=gettext_lazy("Attendance from Warcraft Logs"))
     def wcl_import(self, obj: RaidEvent) -> str:
-        """Imported at, the reports read, the counts and every character that could not be placed."""
+        """Imported at, the reports read, the counts and every character that could not be placed
+        (reasons and errors as the import stored them: English from the periodic job)."""
         report = obj.wcl_import_report or {}
         if obj.wcl_import_status == "gave_up":
-            lines = [format_html("Gave up at {}: {}", obj.wcl_imported_at, report.get("reason", ""))]
+            lines = [_("Gave up at %(at)s: %(reason)s") % {"at": obj.wcl_imported_at, "reason": report.get("reason", "")}]
         elif obj.wcl_import_status == "imported":
-            lines = [format_html(
-                "Imported at {} from report(s) {}: {} character(s) seen; {} marked attended, {} added to the "
-                "attendance, {} already attended, {} officer override(s) kept; {} not placed.",
-                obj.wcl_imported_at, ", ".join(report.get("reports") or []) or "—", report.get("seen", 0),
-                report.get("marked", 0), report.get("created", 0), report.get("already", 0),
-                report.get("overrides_kept", 0), report.get("unplaced_count", 0))]
-            lines += [format_html("not placed — {}-{}: {}", item.get("name"), item.get("server"), item.get("reason"))
-                      for item in report.get("unplaced") or []]
+            lines = [_(
+                "Imported at %(at)s from report(s) %(reports)s: %(seen)s character(s) seen; %(marked)s marked "
+                "attended, %(created)s added to the attendance, %(already)s already attended, %(kept)s officer "
+                "override(s) kept; %(unplaced)s not placed.") % {
+                "at": obj.wcl_imported_at, "reports": ", ".join(report.get("reports") or []) or "—",
+                "seen": report.get("seen", 0), "marked": report.get("marked", 0), "created": report.get("created", 0),
+                "already": report.get("already", 0), "kept": report.get("overrides_kept", 0),
+                "unplaced": report.get("unplaced_count", 0)}]
+            lines += [_("not placed — %(name)s-%(server)s: %(reason)s") % {
+                "name": item.get("name"), "server": item.get("server"), "reason": item.get("reason")}
+                for item in report.get("unplaced") or []]
             if gone := report.get("report_gone"):
-                lines.append(format_html("Report gone from Warcraft Logs (found by {} at {}): the import above is "
-                                         "kept.", gone.get("by") or "a re-import", gone.get("at", "")))
+                lines.append(_("Report gone from Warcraft Logs (found by %(by)s at %(at)s): the import above is kept.")
+                             % {"by": gone.get("by") or _("a re-import"), "at": gone.get("at", "")})
         elif report.get("waiting"):
-            lines = [format_html("Waiting: {} ({} attempt(s), last {}).", report["waiting"], report.get("attempts", 0),
-                                 report.get("last_try", ""))]
+            lines = [_("Waiting: %(why)s (%(attempts)s attempt(s), last %(last)s).") % {
+                "why": report["waiting"], "attempts": report.get("attempts", 0), "last": report.get("last_try", "")}]
         else:
-            lines = [format_html("{}", "Not imported yet.")]
+            lines = [_("Not imported yet.")]
         if obj.wcl_import_status != "imported" and report.get("last_error"):
-            lines.append(format_html("Last error ({}): {} — retried next run.", report.get("last_try", ""),
-                                     report["last_error"]))
+            lines.append(_("Last error (%(at)s): %(error)s — retried next run.") % {
+                "at": report.get("last_try", ""), "error": report["last_error"]})
         return format_html("<br>".join(["{}"] * len(lines)), *lines)
 
     @admin.display(description="Raid-Helper")
     def raid_helper_link(self, obj: RaidEvent) -> str:
         if not obj.raid_helper_event_id:
             if obj.raid_helper_pending and obj.start_time_utc > timezone.now():
-                return format_html('<span title="{}">not yet</span>', services.NOT_CONFIGURED_NOTE)
+                return format_html(TITLED_HTML, services.NOT_CONFIGURED_NOTE, _("not yet"))
             return "—"
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', obj.raid_helper_url,
                            obj.raid_helper_event_id)
 
-    @admin.display(description="On Raid-Helper")
+    @admin.display(description=gettext_lazy("On Raid-Helper"))
     def raid_helper_state(self, obj: RaidEvent) -> str:
         """Where the event stands with Raid-Helper, in particular one booked here while it was
         not configured: waiting to be pushed (with the last failure), pushed at, or too late."""
@@ -363,51 +391,54 @@ class RaidEventAdmin(SaysWhatChangedMixin, ServiceFormMixin, admin.ModelAdmin):
             link = format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', obj.raid_helper_url,
                                obj.raid_helper_event_id)
             if obj.raid_helper_pushed_at:
-                return format_html("Booked here first, pushed to Raid-Helper at {} UTC: {}",
-                                   f"{obj.raid_helper_pushed_at:%a %d %b %Y %H:%M}", link)
+                return format_html(_("Booked here first, pushed to Raid-Helper at {at} UTC: {link}"),
+                                   at=date_format(obj.raid_helper_pushed_at.astimezone(dt.UTC), "D d M Y H:i"),
+                                   link=link)
             return link
         if not obj.raid_helper_pending:
-            return "Not on Raid-Helper: add its Raid-Helper id below if it has one there."
+            return _("Not on Raid-Helper: add its Raid-Helper id below if it has one there.")
         if obj.start_time_utc <= timezone.now():
-            return "Never pushed to Raid-Helper: it started before Raid-Helper was configured."
+            return _("Never pushed to Raid-Helper: it started before Raid-Helper was configured.")
         if obj.raid_helper_push_error:
-            return format_html("{}. Last attempt failed (retried every 5 minutes): {}",
-                               services.NOT_CONFIGURED_NOTE, obj.raid_helper_push_error)
+            return _("%(note)s. Last attempt failed (retried every 5 minutes): %(error)s") % {
+                "note": services.NOT_CONFIGURED_NOTE, "error": obj.raid_helper_push_error}
         return f"{services.NOT_CONFIGURED_NOTE}."
 
-    @admin.display(description="next week")
+    @admin.display(description=gettext_lazy("next week"))
     def booking_state(self, obj: RaidEvent) -> str:
         if obj.next_booked_at:
-            return "booked"
+            return _("booked")
         if obj.recurring_event_id is None:
             return "—"
         if obj.start_time_utc < timezone.now() - services.BOOKING_WINDOW_MAX:
-            return format_html('<strong style="color:#ba2121">{}</strong>', "not booked — book manually")
-        return "not booked yet"
+            return format_html(WARNING_HTML, _("not booked — book manually"))
+        return _("not booked yet")
 
-    @admin.action(description="Book next occurrence now", permissions=["change"])
+    @admin.action(description=gettext_lazy("Book next occurrence now"), permissions=["change"])
     def book_next_now(self, request, queryset) -> None:
         def book(event: RaidEvent) -> services.BookingResult:
             result = services.book_next_occurrence(event)
             if result.status not in (result.BOOKED, result.ALREADY_BOOKED):
-                raise services.RaidsError("being booked by another worker right now; try again in a minute.")
+                raise services.RaidsError(_("being booked by another worker right now; try again in a minute."))
             return result
 
         def describe(event: RaidEvent, result: services.BookingResult) -> str:
             if result.status == result.ALREADY_BOOKED:
-                return f"{event}: next week was already booked ({result.event})."
+                return _("%(event)s: next week was already booked (%(next)s).") % {"event": event, "next": result.event}
             signed = roster.booking_summary(result.event)
             if not result.event.raid_helper_event_id:
-                return (f"{event}: booked {result.event} here only (Raid-Helper is not configured, so "
-                        "nothing was posted there yet; it is pushed with its sign-ups once Raid-Helper is "
-                        f"configured). Signed up: {signed}.")
-            return (f"{event}: booked {result.event} ({result.event.raid_helper_url}): {signed}; "
-                    f"{result.signups_sent} sign-ups sent to Raid-Helper, {result.signups_failed} failed.")
+                return _("%(event)s: booked %(next)s here only (Raid-Helper is not configured, so nothing was posted "
+                         "there yet; it is pushed with its sign-ups once Raid-Helper is configured). Signed up: "
+                         "%(signed)s.") % {"event": event, "next": result.event, "signed": signed}
+            return _("%(event)s: booked %(next)s (%(url)s): %(signed)s; %(sent)s sign-ups sent to Raid-Helper, "
+                     "%(failed)s failed.") % {"event": event, "next": result.event, "url": result.event.raid_helper_url,
+                                              "signed": signed, "sent": result.signups_sent,
+                                              "failed": result.signups_failed}
 
         run_for_each(self, request, queryset.select_related("recurring_event"), book, describe=describe,
                      errors=(DomainError, RaidHelperError))
 
-    @admin.action(description="Import sign-ups from Raid-Helper", permissions=["change"])
+    @admin.action(description=gettext_lazy("Import sign-ups from Raid-Helper"), permissions=["change"])
     def import_signups(self, request, queryset) -> None:
         def describe(event, report) -> str | None:
             if report.unplaced:  # counted and named, never a quiet success
@@ -423,7 +454,7 @@ class RaidEventAdmin(SaysWhatChangedMixin, ServiceFormMixin, admin.ModelAdmin):
         """Importing writes attendance: it needs the attendance permission, not only the event's."""
         return self.has_change_permission(request) and request.user.has_perm("raids.change_raidattendance")
 
-    @admin.action(description="Import attendance from Warcraft Logs", permissions=["import_wcl"])
+    @admin.action(description=gettext_lazy("Import attendance from Warcraft Logs"), permissions=["import_wcl"])
     def import_wcl_attendance(self, request, queryset) -> None:
         def describe(event, result) -> str | None:
             if result.status != "imported" or result.unplaced:  # named, never a quiet success
@@ -436,10 +467,12 @@ class RaidEventAdmin(SaysWhatChangedMixin, ServiceFormMixin, admin.ModelAdmin):
                                                                   triggered_by=officers.actor(request.user)),
                      errors=(DomainError, WarcraftLogsError), describe=describe)
 
-    @admin.action(description="Mark all accepted as attended", permissions=["change"])
+    @admin.action(description=gettext_lazy("Mark all accepted as attended"), permissions=["change"])
     def mark_accepted_attended(self, request, queryset) -> None:
         changed = services.mark_accepted_attended(list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"{changed} accepted player(s) marked as attended.")
+        self.message_user(request, ngettext("%(count)s accepted player marked as attended.",
+                                            "%(count)s accepted players marked as attended.", changed)
+                          % {"count": changed})
 
     def save_formset(self, request, form, formset, change) -> None:
         """Attendance edits go through one service call (validation, ``manual`` source)."""
@@ -458,7 +491,7 @@ class RaidEventAdmin(SaysWhatChangedMixin, ServiceFormMixin, admin.ModelAdmin):
             services.edit_attendance(form.instance, changes, [row.pk for row in deleted])
         except DomainError as exc:
             transaction.set_rollback(True)  # the event's own changes are undone with it
-            self.message_user(request, f"Nothing saved: {exc}", messages.ERROR)
+            self.message_user(request, _("Nothing saved: %(error)s") % {"error": exc}, messages.ERROR)
             return None
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], deleted
         for inline_form in changed_forms:
@@ -499,10 +532,11 @@ class RaidHelperSettingsAdmin(SaysWhatChangedMixin, ServiceFormMixin, admin.Mode
     fieldsets = [
         (None, {"fields": ["api_key_status", "server_id", "raid_channel_id", "leader_discord_id", "leader",
                            "default_template_id", "timezone", "discord_events"]}),
-        ("Warcraft Logs (attendance from the logs)", {
+        (gettext_lazy("Warcraft Logs (attendance from the logs)"), {
             "fields": ["wcl_credentials_status", "wcl_guild_id", "wcl_guild_name", "wcl_guild_server_slug",
                        "wcl_guild_server_region"],
-            "description": "The guild whose logs give attendance. The environment's WCL_GUILD_* win when set."}),
+            "description": gettext_lazy("The guild whose logs give attendance. The environment's WCL_GUILD_* win "
+                                        "when set.")}),
     ]
     readonly_fields = ["api_key_status", "leader", "wcl_credentials_status"]
     service_fields = services.SETTINGS_FIELDS
@@ -510,7 +544,7 @@ class RaidHelperSettingsAdmin(SaysWhatChangedMixin, ServiceFormMixin, admin.Mode
     def save_fields(self, pk, **fields) -> RaidHelperSettings:
         return services.save_settings(**fields)
 
-    @admin.display(description="Leader")
+    @admin.display(description=gettext_lazy("Leader"))
     def leader(self, obj=None) -> str:
         """The leader's current name from the member directory (the id above is what Raid-Helper takes)."""
         from guildsync.services.members import names_for
@@ -519,27 +553,27 @@ class RaidHelperSettingsAdmin(SaysWhatChangedMixin, ServiceFormMixin, admin.Mode
             return "—"
         return member_label(obj.leader_discord_id, names_for([obj.leader_discord_id]).get(obj.leader_discord_id))
 
-    @admin.display(description="Warcraft Logs client")
+    @admin.display(description=gettext_lazy("Warcraft Logs client"))
     def wcl_credentials_status(self, obj=None) -> str:
         """The client id and secret are secrets: set under Secret settings (or the environment)."""
         missing = [name for name in ("WCL_CLIENT_ID", "WCL_CLIENT_SECRET") if not secret_source(name)]
         if not missing:
-            return "set (client id and secret)"
-        return format_html_join(", ", '<a href="{}?name={}">set {}</a>', (
-            (reverse("admin:core_secretsetting_add"), name, name) for name in missing))
+            return _("set (client id and secret)")
+        return format_html_join(", ", '<a href="{}?name={}">{}</a>', (
+            (reverse("admin:core_secretsetting_add"), name, _("set %(name)s") % {"name": name}) for name in missing))
 
-    @admin.display(description="API key")
+    @admin.display(description=gettext_lazy("API key"))
     def api_key_status(self, obj=None) -> str:
         source = secret_source("RAID_HELPER_API_KEY")
         if source == "environment":
-            return "set (RAID_HELPER_API_KEY in the environment)"
+            return _("set (RAID_HELPER_API_KEY in the environment)")
         if source:
-            return "set (Secret settings: RAID_HELPER_API_KEY)"
+            return _("set (Secret settings: RAID_HELPER_API_KEY)")
         return format_html(
-            'missing: <a href="{}?name=RAID_HELPER_API_KEY">set RAID_HELPER_API_KEY under Secret settings</a> '
-            "(the key Raid-Helper's /apikey command gives in Discord; needs the “manage secrets” permission) or in "
-            "the environment; events booked meanwhile are pushed to Raid-Helper once it is set",
-            reverse("admin:core_secretsetting_add"))
+            _('missing: <a href="{url}?name=RAID_HELPER_API_KEY">set RAID_HELPER_API_KEY under Secret settings</a> '
+              "(the key Raid-Helper's /apikey command gives in Discord; needs the “manage secrets” permission) or "
+              "in the environment; events booked meanwhile are pushed to Raid-Helper once it is set"),
+            url=reverse("admin:core_secretsetting_add"))
 
     def has_add_permission(self, request) -> bool:
         return super().has_add_permission(request) and not RaidHelperSettings.objects.exists()

@@ -34,6 +34,7 @@ from typing import Any
 import redis
 import requests
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from core.http_errors import response_reason
 from core.secrets import get_secret
@@ -49,13 +50,19 @@ STATUS_SLOTS = {"tentative": "Tentative", "bench": "Bench", "absence": "Absence"
 
 class RaidHelperError(Exception):
     """Raid-Helper refused or did not answer. ``status`` is the HTTP status (None when no
-    answer came: refused connection or timeout); ``reason`` is Raid-Helper's own words."""
+    answer came: refused connection or timeout); ``reason`` is Raid-Helper's own words, or
+    ours (translated: officers read it in the admin's messages and on the sign-up rows; in the
+    language active when it was raised, English in a Celery job)."""
 
     def __init__(self, status: int | None, reason: str, *, retry_after: float | None = None) -> None:
         self.status = status
         self.reason = reason
         self.retry_after = retry_after
-        super().__init__(f"Raid-Helper {status or 'unreachable'}: {reason}")
+        if status:
+            text = _("Raid-Helper %(status)s: %(reason)s") % {"status": status, "reason": reason}
+        else:
+            text = _("Raid-Helper unreachable: %(reason)s") % {"reason": reason}
+        super().__init__(text)
 
     @property
     def no_answer(self) -> bool:
@@ -215,15 +222,15 @@ class RaidHelperClient:
                                                 headers={"Authorization": self.api_key, **(headers or {})},
                                                 timeout=self.timeout)
             except requests.Timeout:
-                error = RaidHelperError(None, f"no answer within {self.timeout:g} s")
+                error = RaidHelperError(None, _("no answer within %(seconds)s s") % {"seconds": f"{self.timeout:g}"})
             except requests.ConnectionError as exc:
-                error = RaidHelperError(None, f"connection failed ({exc.__class__.__name__})")
+                error = RaidHelperError(None, _("connection failed (%(error)s)") % {"error": exc.__class__.__name__})
             else:
                 if response.status_code < 400:
                     try:
                         return response.json() if response.content else {}
                     except ValueError:
-                        raise RaidHelperError(response.status_code, "answer was not JSON") from None
+                        raise RaidHelperError(response.status_code, _("answer was not JSON")) from None
                 error = RaidHelperError(response.status_code, _reason(response), retry_after=_retry_after(response))
                 if response.status_code < 500:
                     raise error
@@ -252,7 +259,7 @@ class RaidHelperClient:
         if isinstance(payload, dict):
             event_id = payload.get("id") or (payload.get("event") or {}).get("id")
         if not event_id:
-            raise RaidHelperError(200, "the answer carried no event id")
+            raise RaidHelperError(200, _("the answer carried no event id"))
         return CreatedEvent(id=str(event_id), url=EVENT_URL.format(id=event_id), payload=payload)
 
     def add_signup(self, event_id: str, user_id: int, class_name: str, spec_name: str | None = None) -> dict:

@@ -9,16 +9,24 @@ import io
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
+from core import i18n
 from guildsync.models import Player
 from raids.models import RaidAttendance, RaidEvent, RaidSeason
 
 Status = RaidAttendance.Status
 
 ORDERS = ("name", "joined", "raids", "attended", "late", "benched", "absent", "no_show", "percent")
-COLUMNS = [("name", "Player"), ("joined", "Joined"), ("raids", "Raids since joined"), ("attended", "Attended"),
-           ("late", "of which late"), ("benched", "Benched"), ("absent", "Absent"), ("no_show", "No-show"),
-           ("percent", "Attendance %")]
+COLUMNS = [("name", pgettext_lazy("raid attendance report", "Player")),
+           ("joined", pgettext_lazy("raid attendance report", "Joined")),
+           ("raids", gettext_lazy("Raids since joined")),
+           ("attended", pgettext_lazy("raid attendance report", "Attended")),
+           ("late", gettext_lazy("of which late")),
+           ("benched", pgettext_lazy("raid attendance report", "Benched")),
+           ("absent", pgettext_lazy("raid attendance report", "Absent")),
+           ("no_show", pgettext_lazy("raid attendance report", "No-show")),
+           ("percent", gettext_lazy("Attendance %"))]
 
 
 @dataclass(frozen=True)
@@ -162,11 +170,11 @@ def next_event_text(now: dt.datetime | None = None) -> str:
     now = now or timezone.now()
     event = RaidEvent.objects.filter(start_time_utc__gt=now).order_by("start_time_utc", "pk").first()
     if event is None:
-        return "No raid is booked yet. Officers book them in the admin; raid nights are booked a week ahead."
+        return gettext("No raid is booked yet. Officers book them in the admin; raid nights are booked a week ahead.")
     lines = [f"**{event.title}** — {discord_timestamp(event.start_time_utc, 'F')} "
              f"({discord_timestamp(event.start_time_utc, 'R')})"]
     if event.raid_helper_url:
-        lines.append(f"Sign up here: {event.raid_helper_url}")
+        lines.append(gettext("Sign up here: %(url)s") % {"url": event.raid_helper_url})
     return "\n".join(lines)
 
 
@@ -177,13 +185,16 @@ def my_attendance_text(discord_id: int, now: dt.datetime | None = None) -> str:
     now = now or timezone.now()
     season = RaidSeason.objects.current(now.date())
     if season is None:
-        return "There is no current raid season."
+        return gettext("There is no current raid season.")
     player_id = Player.objects.filter(discord_user__discord_id=discord_id).values_list("pk", flat=True).first()
     if player_id is None:
-        return "Your Discord account is not linked to a player yet: ask an officer."
+        return gettext("Your Discord account is not linked to a player yet: ask an officer.")
     mine = [r for r in season_attendance(season, now=now) if r.player_id == player_id]
     if not mine:
-        return f"No attendance recorded for you in {season.name} yet."
+        return gettext("No attendance recorded for you in %(season)s yet.") % {"season": season.name}
     r = mine[0]
-    return (f"{season.name}: attended {r.attended} of {r.raids} raids since you joined ({r.percent} %); "
-            f"late {r.late}, benched {r.benched}, absent {r.absent}, no-show {r.no_show}.")
+    return gettext("%(season)s: attended %(attended)s of %(raids)s raids since you joined (%(percent)s); late %(late)s, "
+             "benched %(benched)s, absent %(absent)s, no-show %(no_show)s.") % {
+        "season": season.name, "attended": i18n.number(r.attended), "raids": i18n.number(r.raids),
+        "percent": i18n.percent(r.percent, 1), "late": i18n.number(r.late),
+        "benched": i18n.number(r.benched), "absent": i18n.number(r.absent), "no_show": i18n.number(r.no_show)}

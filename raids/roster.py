@@ -6,6 +6,12 @@ A player's role is the role they signed up as (the Raid-Helper slot: a Demonolog
 the Tank slot tanks), else their sign-up spec's usual role, else their main spec's: the spec an
 officer set on the player (an override), else their main character's active spec
 (``effective_main_spec``). A sign-up whose role stays unknown is listed under "No role" with why.
+
+Every word is translated when it is rendered (``gettext``), in the reader's language: the
+officer's in the admin, the member's for ``/raid roster``, the server language for the channel
+post (``raids.services.roster.post_roster`` renders it inside ``core.i18n.public`` /
+``for_post``). Role names follow WoW's localized clients (the glossaries); spec names are the
+game data's (guildsync), as stored.
 """
 
 from __future__ import annotations
@@ -13,14 +19,32 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
 from bot.outbox import discord_timestamp
 from guildsync.models import Player, Specialization
 from raids.models import RaidAttendance, RaidEvent
 
 Status = RaidAttendance.Status
-ROLES = (("Tank", "Tanks", "wanted_tanks"), ("Healer", "Healers", "wanted_healers"),
-         ("Melee DPS", "Melee", "wanted_melee"), ("Ranged DPS", "Ranged", "wanted_ranged"))
+# (role name as stored in guildsync.Role, the roster's label, the wanted-composition field)
+ROLES = (("Tank", pgettext_lazy("wow roles", "Tanks"), "wanted_tanks"),
+         ("Healer", pgettext_lazy("wow roles", "Healers"), "wanted_healers"),
+         ("Melee DPS", pgettext_lazy("wow roles", "Melee"), "wanted_melee"),
+         ("Ranged DPS", pgettext_lazy("wow roles", "Ranged"), "wanted_ranged"))
+
+
+def missing_text(role: str, count: int) -> str:
+    """"2 tanks", "1 healer"... in the active language (the roster post's "Missing:" line)."""
+    if role == "Tank":
+        text = ngettext("%(count)s tank", "%(count)s tanks", count)
+    elif role == "Healer":
+        text = ngettext("%(count)s healer", "%(count)s healers", count)
+    elif role == "Melee DPS":
+        text = ngettext("%(count)s melee", "%(count)s melee", count)
+    else:
+        text = ngettext("%(count)s ranged", "%(count)s ranged", count)
+    return text % {"count": count}
 
 
 @dataclass
@@ -45,23 +69,26 @@ class Roster:
             names = self.by_role.get(role, [])
             head = f"{label} {len(names)}/{self.wanted.get(role, 0)}"
             if missing[role]:
-                head += f" — missing {missing[role]}"
+                head += " — " + _("missing %(count)s") % {"count": missing[role]}
             out.append(head + (": " + ", ".join(names) if names else ""))
-        for label, names in (("No role", self.no_role), ("Late", self.late), ("Tentative", self.tentative),
-                             ("Bench", self.bench), ("Absent", self.absence)):
+        for label, names in ((pgettext("raid roster", "No role"), self.no_role),
+                             (pgettext("raid roster", "Late"), self.late),
+                             (pgettext("raid roster", "Tentative"), self.tentative),
+                             (pgettext("raid roster", "Bench"), self.bench),
+                             (pgettext("raid roster", "Absent"), self.absence)):
             if names:
                 out.append(f"{label} ({len(names)}): " + ", ".join(names))
         return out
 
     def text(self) -> str:
         """The Discord message: title, start in each reader's time zone, composition, missing roles."""
-        missing = {label: n for (role, label, _f), n in zip(ROLES, self.missing().values(), strict=True) if n}
-        summary = ("Missing: " + ", ".join(f"{n} {label.lower()}" for label, n in missing.items())
-                   if missing else "Composition complete.")
+        missing = [missing_text(role, n) for role, n in self.missing().items() if n]
+        summary = (_("Missing: %(roles)s") % {"roles": ", ".join(missing)} if missing
+                   else _("Composition complete."))
         lines = [f"**{self.event.title}** — {discord_timestamp(self.event.start_time_utc)} "
                  f"({discord_timestamp(self.event.start_time_utc, 'R')})", summary, *self.lines()]
         if self.event.raid_helper_url:
-            lines.append(f"Sign up: {self.event.raid_helper_url}")
+            lines.append(_("Sign up: %(url)s") % {"url": self.event.raid_helper_url})
         text = "\n".join(lines)
         return text if len(text) <= 2000 else text[:1990] + "\n…"
 
@@ -77,8 +104,8 @@ def effective_main_spec(player: Player) -> Specialization | None:
 
 def _no_role_reason(player: Player) -> str:
     if player.main_character_id is None:
-        return "no main character"
-    return "no spec on the sign-up or the player; main character's spec unknown"
+        return _("no main character")
+    return _("no spec on the sign-up or the player; main character's spec unknown")
 
 
 def live_roster(event: RaidEvent) -> Roster:
@@ -115,16 +142,17 @@ def booking_summary(event: RaidEvent) -> str:
     for status in event.attendance.values_list("status", flat=True):
         counts[status] = counts.get(status, 0) + 1
     reasons = {
-        Status.ACCEPTED: "accepted (Auto invite on, rank level 2 or higher)",
-        Status.TENTATIVE: "tentative: their players don't have Auto invite (Players › Auto invite events)",
-        Status.BENCH: "bench: their guild rank is below level 2 (raiders)",
-        Status.ABSENCE: "absent: on raid hiatus",
+        Status.ACCEPTED: _("%(count)s accepted (Auto invite on, rank level 2 or higher)"),
+        Status.TENTATIVE: _("%(count)s tentative: their players don't have Auto invite (Players › Auto invite "
+                            "events)"),
+        Status.BENCH: _("%(count)s bench: their guild rank is below level 2 (raiders)"),
+        Status.ABSENCE: _("%(count)s absent: on raid hiatus"),
     }
-    parts = [f"{counts[status]} {text}" for status, text in reasons.items() if counts.get(status)]
+    parts = [text % {"count": counts[status]} for status, text in reasons.items() if counts.get(status)]
     others = sum(n for status, n in counts.items() if status not in reasons)
     if others:
-        parts.append(f"{others} other")
-    return "; ".join(parts) if parts else "nobody signed up (no active player with a main character)"
+        parts.append(_("%(count)s other") % {"count": others})
+    return "; ".join(parts) if parts else _("nobody signed up (no active player with a main character)")
 
 
 def next_roster_text() -> str:
@@ -132,5 +160,5 @@ def next_roster_text() -> str:
     event = (RaidEvent.objects.filter(start_time_utc__gt=timezone.now()).select_related("recurring_event")
              .order_by("start_time_utc").first())
     if event is None:
-        return "No raid is scheduled yet."
+        return _("No raid is scheduled yet.")
     return live_roster(event).text()

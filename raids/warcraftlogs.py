@@ -42,6 +42,7 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from core.http_errors import response_reason
 from core.secrets import get_secret
@@ -54,6 +55,10 @@ MAX_REPORT_PAGES = 8
 MAX_ACTORS = 5_000  # a raid report holds a few dozen players; more is not a raid report
 MAX_FIGHTS = 5_000
 MAX_NAME = 64
+# Which part of an answer broke the schema: detail for whoever debugs it, after the officer's
+# translated "unexpected answer:" (``WarcraftLogsFormatError``).
+FORMAT_PROBLEMS = {"token": "the token answer has no access_token or expires_in",
+                   "not_object": "the answer is not an object", "no_data": "the answer has no data"}
 
 REPORTS_QUERY = """
 query GuildReports($guildID: Int, $guildName: String, $guildServerSlug: String, $guildServerRegion: String,
@@ -84,20 +89,27 @@ query ReportPlayers($code: String!) {
 
 class WarcraftLogsError(Exception):
     """Warcraft Logs refused or did not answer. ``status`` is the HTTP status (None: no answer);
-    ``reason`` is what to tell an officer."""
+    ``reason`` is what to tell an officer (translated, in the language active when it was
+    raised: the officer's in the admin, English in a Celery job)."""
 
     def __init__(self, status: int | None, reason: str, *, retry_after: float | None = None) -> None:
         self.status = status
         self.reason = reason
         self.retry_after = retry_after
-        super().__init__(f"Warcraft Logs {status or 'unreachable'}: {reason}")
+        if status:
+            text = _("Warcraft Logs %(status)s: %(reason)s") % {"status": status, "reason": reason}
+        else:
+            text = _("Warcraft Logs unreachable: %(reason)s") % {"reason": reason}
+        super().__init__(text)
 
 
 class WarcraftLogsFormatError(WarcraftLogsError):
-    """The answer is not shaped like the published schema: nothing is imported from it."""
+    """The answer is not shaped like the published schema: nothing is imported from it. The
+    officer reads "unexpected answer" in their language; the detail (which field of the schema)
+    stays as written, in English, for whoever debugs it."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(200, f"unexpected answer: {reason}")
+        super().__init__(200, _("unexpected answer: %(detail)s") % {"detail": reason})
 
 
 @dataclass(frozen=True)
@@ -265,7 +277,7 @@ def _answer_json(response: requests.Response, what: str) -> Any:
     try:
         return response.json()
     except ValueError:
-        raise WarcraftLogsFormatError(f"{what} is not JSON") from None
+        raise WarcraftLogsFormatError(f"the {what} answer is not JSON") from None
 
 
 def _graphql_errors(errors: list) -> str:
@@ -295,14 +307,16 @@ class WarcraftLogsClient:
         try:
             return self.session.post(url, timeout=self.timeout, **kwargs)
         except requests.Timeout:
-            raise WarcraftLogsError(None, f"no answer within {self.timeout:g} s") from None
+            raise WarcraftLogsError(None, _("no answer within %(seconds)s s") % {"seconds": f"{self.timeout:g}"}
+                                    ) from None
         except requests.ConnectionError as exc:
-            raise WarcraftLogsError(None, f"connection failed ({exc.__class__.__name__})") from None
+            raise WarcraftLogsError(None, _("connection failed (%(error)s)") % {"error": exc.__class__.__name__}
+                                    ) from None
 
     def token(self) -> str:
         """The cached token, or a new one (client credentials)."""
         if not self.client_id or not self.client_secret:
-            raise WarcraftLogsError(None, "no client credentials (WCL_CLIENT_ID / WCL_CLIENT_SECRET)")
+            raise WarcraftLogsError(None, _("no client credentials (WCL_CLIENT_ID / WCL_CLIENT_SECRET)"))
         key = self._cache_key
         with _TOKENS_LOCK:
             cached = _TOKENS.get(key)
@@ -315,12 +329,13 @@ class WarcraftLogsClient:
                 continue
             break
         if response.status_code in (400, 401):
-            raise WarcraftLogsError(response.status_code, f"the client credentials were refused ({_reason(response)})")
-        body = _answer_json(response, "the token answer")
+            raise WarcraftLogsError(response.status_code, _("the client credentials were refused (%(reason)s)")
+                                    % {"reason": _reason(response)})
+        body = _answer_json(response, "token")
         token = _text(body.get("access_token") if isinstance(body, dict) else None, 8_192)
         expires_in = _number(body.get("expires_in")) if isinstance(body, dict) else None
         if token is None or expires_in is None:
-            raise WarcraftLogsFormatError("the token answer has no access_token or expires_in")
+            raise WarcraftLogsFormatError(FORMAT_PROBLEMS["token"])
         with _TOKENS_LOCK:
             _TOKENS[key] = (token, time.monotonic() + expires_in - TOKEN_MARGIN)
         return token
@@ -354,16 +369,17 @@ class WarcraftLogsClient:
                     rate_limited += 1
                     continue
                 wait = _retry_after(response)
-                raise WarcraftLogsError(429, "rate limited" + (f": retry after {wait:g} s" if wait else ""),
-                                        retry_after=wait)
-            body = _answer_json(response, "the answer")
+                reason = (_("rate limited: retry after %(seconds)s s") % {"seconds": f"{wait:g}"} if wait
+                          else _("rate limited"))
+                raise WarcraftLogsError(429, reason, retry_after=wait)
+            body = _answer_json(response, "query")
             if not isinstance(body, dict):
-                raise WarcraftLogsFormatError("the answer is not an object")
+                raise WarcraftLogsFormatError(FORMAT_PROBLEMS["not_object"])
             if body.get("errors"):
                 errors = body["errors"] if isinstance(body["errors"], list) else [body["errors"]]
                 raise WarcraftLogsError(response.status_code, _graphql_errors(errors))
             if not isinstance(body.get("data"), dict):
-                raise WarcraftLogsFormatError("the answer has no data")
+                raise WarcraftLogsFormatError(FORMAT_PROBLEMS["no_data"])
             return body["data"]
 
     # -- the API ------------------------------------------------------------------------

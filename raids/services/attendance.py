@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from guildsync.models import Player
 from raids.models import RaidAttendance, RaidEvent, RecurringEvent
@@ -34,11 +35,12 @@ def _set_attendance(event: RaidEvent, player: Player, *, status: str, attended: 
     """The write behind ``set_attendance``/``edit_attendance`` (caller holds the transaction).
     Returns whether anything changed."""
     if status not in Status.values:
-        raise RaidsError(f"“{status}” is not an attendance status.")
+        raise RaidsError(_("“%(status)s” is not an attendance status.") % {"status": status})
     if player is None:
-        raise RaidsError("Pick the player whose attendance this is.")
+        raise RaidsError(_("Pick the player whose attendance this is."))
     if late and not attended:
-        raise RaidsError(f"{player} is marked late but not attended: a late player attended, tick both.")
+        raise RaidsError(_("%(player)s is marked late but not attended: a late player attended, tick both.")
+                         % {"player": player})
     row, created = RaidAttendance.objects.select_for_update().get_or_create(
         event=event, player=player,
         defaults={"status": status, "attended": attended, "late": late, "signed_up": status == Status.ACCEPTED,

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from core.claims import claim_row
 from core.reports import RunReport
@@ -19,7 +21,6 @@ from raids.clients import CreatedEvent, RaidHelperClient, RaidHelperError, slot_
 from raids.models import RaidAttendance, RaidEvent, RaidHelperSettings, RecurringEvent
 
 from .common import (
-    EVENT_DESCRIPTION,
     FALLBACK_TEMPLATE,
     NOT_CONFIGURED_SKIP,
     Push,
@@ -29,6 +30,7 @@ from .common import (
     _announce,
     _find_posted_event,
     current_season,
+    event_description,
     get_client,
     is_configured,
 )
@@ -80,12 +82,12 @@ def build_signups(recurring_event: RecurringEvent) -> list[Signup]:
         class_name = spec_name = None
         skip = ""
         if discord_id is None:
-            skip = "no linked Discord account"
+            skip = _("no linked Discord account")
         try:
             class_name, spec_name = slot_for(status, spec.default_role.name if spec else None,
                                              spec.name if spec else None)
         except ValueError:
-            skip = skip or "no main spec, so no role slot"
+            skip = skip or _("no main spec, so no role slot")
         signups.append(Signup(p.pk, discord_id, status, spec.pk if spec else None, class_name, spec_name, skip))
     return signups
 
@@ -175,10 +177,10 @@ def _create_occurrence(recurring: RecurringEvent, event_date: dt.date, start: dt
     event, Raid-Helper's event (None when not configured) and whether it was adopted."""
     channel_id = recurring.discord_channel_id or config.raid_channel_id
     if configured and not channel_id:
-        raise RaidsError(f"No Discord channel for {recurring.label}: set one on the raid night or a raid "
-                         "channel in the Raid-Helper settings.")
+        raise RaidsError(_("No Discord channel for %(night)s: set one on the raid night or a raid channel in the "
+                           "Raid-Helper settings.") % {"night": recurring.label})
     if configured and not config.leader_discord_id:
-        raise RaidsError("Set the leader's Discord id in the Raid-Helper settings: Raid-Helper requires one.")
+        raise RaidsError(_("Set the leader's Discord id in the Raid-Helper settings: Raid-Helper requires one."))
     signups = build_signups(recurring)
     created = _find_posted_event(client, recurring.label, start) if configured else None
     adopted = created is not None
@@ -186,7 +188,7 @@ def _create_occurrence(recurring: RecurringEvent, event_date: dt.date, start: dt
         created = client.create_event(
             channel_id=channel_id, leader_id=config.leader_discord_id,
             template_id=recurring.raid_helper_template_id or config.default_template_id or FALLBACK_TEMPLATE,
-            title=recurring.label, description=EVENT_DESCRIPTION, start=start,
+            title=recurring.label, description=event_description(), start=start,
             duration_minutes=recurring.default_duration_minutes,
         )
     try:
@@ -199,9 +201,16 @@ def _create_occurrence(recurring: RecurringEvent, event_date: dt.date, start: dt
                 raid_helper_pending=created is None,
             )
     except IntegrityError:
-        raise RaidsError(f"{what} {recurring.label} was created by someone else at the same moment"
-                         + (f"; Raid-Helper event {created.id} is a duplicate: delete it in Raid-Helper."
-                            if created else ".")) from None
+        first = what == "first"
+        if created:
+            text = (_("The first %(night)s was created by someone else at the same moment; Raid-Helper event "
+                      "%(id)s is a duplicate: delete it in Raid-Helper.") if first else
+                    _("Next week's %(night)s was created by someone else at the same moment; Raid-Helper event "
+                      "%(id)s is a duplicate: delete it in Raid-Helper."))
+        else:
+            text = (_("The first %(night)s was created by someone else at the same moment.") if first else
+                    _("Next week's %(night)s was created by someone else at the same moment."))
+        raise RaidsError(text % {"night": recurring.label, "id": created.id if created else ""}) from None
     not_sent = "" if configured else NOT_CONFIGURED_SKIP
     RaidAttendance.objects.bulk_create([
         RaidAttendance(
@@ -269,15 +278,16 @@ def book_first_event(recurring_event: RecurringEvent, *, now: dt.datetime | None
     with transaction.atomic():
         night = RecurringEvent.objects.select_for_update().filter(pk=recurring_event.pk).first()
         if night is None:
-            raise RaidsError("This raid night no longer exists.")
+            raise RaidsError(_("This raid night no longer exists."))
         if not night.is_active:
-            raise RaidsError(f"{night.label} is inactive: activate it before booking its first event.")
+            raise RaidsError(_("%(night)s is inactive: activate it before booking its first event.")
+                             % {"night": night.label})
         upcoming = night.events.filter(start_time_utc__gt=now).order_by("start_time_utc").first()
         if upcoming is not None:
             return BookingResult(BookingResult.ALREADY_BOOKED, upcoming)
         event_date, start = first_start(night, now)
         new_event, created, adopted = _create_occurrence(night, event_date, start, config, configured, client, now,
-                                                         what="The first")
+                                                         what="first")
     return _booked(new_event, created, adopted, client)
 
 
@@ -298,7 +308,8 @@ def book_next_occurrence(source_event: RaidEvent, *, now: dt.datetime | None = N
             return BookingResult(BookingResult.BUSY)  # another worker is booking it right now
         recurring = source.recurring_event
         if recurring is None:
-            raise RaidsError(f"“{source}” is not a recurring raid night; there is no next occurrence to book.")
+            raise RaidsError(_("“%(event)s” is not a recurring raid night; there is no next occurrence to book.")
+                             % {"event": source})
         if source.next_booked_at:
             return BookingResult(BookingResult.ALREADY_BOOKED, source.next_event)
         next_date = source.event_date + dt.timedelta(days=7)
@@ -310,9 +321,9 @@ def book_next_occurrence(source_event: RaidEvent, *, now: dt.datetime | None = N
             return BookingResult(BookingResult.ALREADY_BOOKED, existing)
         start = next_start(source, recurring)
         if start <= now:
-            raise RaidsError(f"Next week's {recurring.label} ({next_date:%d %b %Y}) has already started; "
-                             "create it by hand in Raid-Helper.")
+            raise RaidsError(_("Next week's %(night)s (%(date)s) has already started; create it by hand in "
+                               "Raid-Helper.") % {"night": recurring.label, "date": date_format(next_date, "d M Y")})
         new_event, created, adopted = _create_occurrence(recurring, next_date, start, config, configured, client,
-                                                         now, what="Next week's")
+                                                         now, what="next")
         _mark_booked(source, new_event, now)
     return _booked(new_event, created, adopted, client)

@@ -7,7 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from bot import outbox
+from core import i18n
 from core.errors import DomainError
 from core.secrets import get_secret
 from raids.clients import EVENT_URL, CreatedEvent, RaidHelperClient
@@ -17,9 +21,12 @@ log = logging.getLogger(__name__)
 
 
 MAX_SIGNUP_ATTEMPTS = 5
-ANNOUNCEMENT = "📅 Next week's raid has been posted! Sign up here: {url}"
-EVENT_DESCRIPTION = "Auto-scheduled raid. Sign up below!"
+# Public texts: rendered in the server language where they are used (``core.i18n.public``).
+ANNOUNCEMENT = gettext_lazy("📅 Next week's raid has been posted! Sign up here: {url}")
+EVENT_DESCRIPTION = gettext_lazy("Auto-scheduled raid. Sign up below!")  # the Raid-Helper post's description
 FALLBACK_TEMPLATE = "wowretail2"
+# Stored on the sign-ups held back and matched again when the event is pushed later: a marker
+# that must never change with the language (the admin shows it as written).
 NOT_CONFIGURED_SKIP = "Raid-Helper not configured when booked"
 Status = RaidAttendance.Status
 Source = RaidAttendance.Source
@@ -28,7 +35,8 @@ AttendedSource = RaidAttendance.AttendedSource
 
 
 class RaidsError(DomainError):
-    """A raids rule was broken; the message is shown to the officer as is."""
+    """A raids rule was broken; the message is shown to the officer as is (written with
+    ``gettext``: in the officer's or member's language, English in a Celery job)."""
 
 
 # -- configuration -------------------------------------------------------------------------
@@ -42,6 +50,13 @@ def is_configured(config: RaidHelperSettings | None = None) -> bool:
 def get_client(config: RaidHelperSettings | None = None) -> RaidHelperClient:
     config = config or RaidHelperSettings.load()
     return RaidHelperClient(server_id=config.server_id, timezone=config.timezone)
+
+
+def event_description() -> str:
+    """The description of a Raid-Helper event we create: members read it in the channel, so it
+    is in the server language."""
+    with i18n.public():
+        return _("Auto-scheduled raid. Sign up below!")
 
 
 def current_season(today: dt.date) -> RaidSeason | None:
@@ -63,7 +78,9 @@ def _find_posted_event(client: RaidHelperClient, title: str, start: dt.datetime)
 def _announce(config: RaidHelperSettings, created: CreatedEvent) -> None:
     """Queue "next week's raid has been posted" for a Raid-Helper event (caller's transaction)."""
     if config.raid_channel_id:
-        outbox.post_message(config.raid_channel_id, content=ANNOUNCEMENT.format(url=created.url),
-                            dedupe_key=f"raids.announce:{created.id}", topic="raids.announcement")
+        with i18n.public():  # a channel post: the server language
+            content = _("📅 Next week's raid has been posted! Sign up here: {url}").format(url=created.url)
+            outbox.post_message(config.raid_channel_id, content=content,
+                                dedupe_key=f"raids.announce:{created.id}", topic="raids.announcement")
     else:
         log.warning("Auto-booking: no raid channel configured, announcement skipped")

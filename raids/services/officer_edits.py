@@ -6,6 +6,8 @@ import zoneinfo
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from core.reports import RunReport
 from core.services import save_row
@@ -29,7 +31,7 @@ SETTINGS_FIELDS = ("server_id", "raid_channel_id", "leader_discord_id", "default
 def _only(fields: dict, allowed: tuple[str, ...]) -> dict:
     unknown = set(fields) - set(allowed)
     if unknown:
-        raise RaidsError(f"Cannot set {', '.join(sorted(unknown))} here.")
+        raise RaidsError(_("Cannot set %(fields)s here.") % {"fields": ", ".join(sorted(unknown))})
     return fields
 
 
@@ -45,7 +47,7 @@ def save_recurring_event(recurring_event_id: int | None, **fields) -> RecurringE
 
     def check(night: RecurringEvent) -> None:
         if night.discord_channel_id is not None and night.discord_channel_id <= 0:
-            raise RaidsError("The Discord channel id is a positive number (right-click the channel, Copy ID).")
+            raise RaidsError(_("The Discord channel id is a positive number (right-click the channel, Copy ID)."))
 
     return save_row(RecurringEvent, recurring_event_id, _only(fields, RECURRING_FIELDS), error=RaidsError, check=check)
 
@@ -57,21 +59,24 @@ def save_raid_event(event_id: int | None, **fields) -> RaidEvent:
 
     def check(event: RaidEvent) -> None:
         if event.raid_helper_event_id and not event.raid_helper_event_id.isdigit():
-            raise RaidsError("The Raid-Helper event id is the number at the end of the event's link (digits only).")
+            raise RaidsError(_("The Raid-Helper event id is the number at the end of the event's link (digits only)."))
         if event.raid_helper_event_id:
             event.raid_helper_pending = False  # linked by hand: nothing left to push
         if event.recurring_event_id and event.event_date:
             clash = RaidEvent.objects.filter(recurring_event_id=event.recurring_event_id,
                                              event_date=event.event_date).exclude(pk=event.pk).first()
             if clash:
-                raise RaidsError(f"{event.recurring_event.label} already has an event on "
-                                 f"{event.event_date:%a %d %b %Y} (“{clash}”): edit that one instead.")
+                raise RaidsError(_("%(night)s already has an event on %(date)s (“%(clash)s”): edit that one instead.")
+                                 % {"night": event.recurring_event.label,
+                                    "date": date_format(event.event_date, "D d M Y"), "clash": clash})
         if event.event_date and event.start_time_utc:
             zone = event.recurring_event.timezone if event.recurring_event_id else RaidHelperSettings.load().timezone
             local_start = event.start_time_utc.astimezone(zoneinfo.ZoneInfo(zone))
             if local_start.date() != event.event_date:
-                raise RaidsError(f"The event date ({event.event_date:%a %d %b %Y}) must be the day the raid starts: "
-                                 f"the start is {local_start:%a %d %b %Y %H:%M} ({zone}).")
+                raise RaidsError(_("The event date (%(date)s) must be the day the raid starts: the start is "
+                                   "%(start)s (%(zone)s).") % {"date": date_format(event.event_date, "D d M Y"),
+                                                              "start": date_format(local_start, "D d M Y H:i"),
+                                                              "zone": zone})
         if event.season_id is None and event.event_date:
             event.season = current_season(event.event_date)
 
@@ -132,9 +137,11 @@ def save_settings(**fields) -> RaidHelperSettings:
             value = getattr(config, name)
             if value is not None and value <= 0:
                 label = config._meta.get_field(name).verbose_name
-                raise RaidsError(f"{label[:1].upper()}{label[1:]} is a Discord id: a positive number.")
+                label = str(label)
+                raise RaidsError(_("%(field)s is a Discord id: a positive number.")
+                                 % {"field": label[:1].upper() + label[1:]})
         if not (config.default_template_id or "").strip():
-            raise RaidsError("Set a default Raid-Helper template (e.g. wowretail2).")
+            raise RaidsError(_("Set a default Raid-Helper template (e.g. wowretail2)."))
 
     with transaction.atomic():
         exists = RaidHelperSettings.objects.select_for_update().filter(pk=RaidHelperSettings.SINGLETON_PK).exists()

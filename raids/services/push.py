@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.claims import claim_row
 from core.reports import RunReport
@@ -17,7 +19,6 @@ from raids.clients import RaidHelperClient, RaidHelperError, slot_for
 from raids.models import RaidAttendance, RaidEvent, RaidHelperSettings
 
 from .common import (
-    EVENT_DESCRIPTION,
     FALLBACK_TEMPLATE,
     MAX_SIGNUP_ATTEMPTS,
     NOT_CONFIGURED_SKIP,
@@ -25,6 +26,7 @@ from .common import (
     RaidsError,
     _announce,
     _find_posted_event,
+    event_description,
     get_client,
     is_configured,
 )
@@ -65,7 +67,8 @@ def push_signups(event: RaidEvent, *, client: RaidHelperClient | None = None) ->
                 class_name = None
             if row.player.discord_user is None or class_name is None:
                 row.signup_push = Push.SKIPPED
-                row.signup_push_error = "no linked Discord account" if class_name else "no main spec, so no role slot"
+                row.signup_push_error = (_("no linked Discord account") if class_name
+                                         else _("no main spec, so no role slot"))
                 row.save(update_fields=["signup_push", "signup_push_error", "updated_at"])
                 continue
             row.signup_push_attempts += 1
@@ -107,7 +110,7 @@ def retry_signups(now: dt.datetime | None = None) -> PushReport:
 
 
 # -- events booked here only, pushed once Raid-Helper is configured (issue #11 point 6) -------
-NOT_CONFIGURED_NOTE = "Not yet on Raid-Helper — will be pushed when Raid-Helper is configured"
+NOT_CONFIGURED_NOTE = gettext_lazy("Not yet on Raid-Helper — will be pushed when Raid-Helper is configured")
 
 
 @dataclass
@@ -180,7 +183,7 @@ def push_event_to_raid_helper(event_id: int, *, now: dt.datetime | None = None,
     now = now or timezone.now()
     config = config or RaidHelperSettings.load()
     if not is_configured(config):
-        raise RaidsError("Raid-Helper is not configured: set its API key and server id first.")
+        raise RaidsError(_("Raid-Helper is not configured: set its API key and server id first."))
     client = client or get_client(config)
     with transaction.atomic():
         event = (RaidEvent.objects.select_for_update(skip_locked=True, of=("self",)).select_related("recurring_event")
@@ -191,10 +194,10 @@ def push_event_to_raid_helper(event_id: int, *, now: dt.datetime | None = None,
         night = event.recurring_event
         channel_id = event.discord_channel_id or (night.discord_channel_id if night else None) or config.raid_channel_id
         if not channel_id:
-            raise RaidsError(f"No Discord channel for {event.title}: set one on the raid night or a raid channel in "
-                             "the Raid-Helper settings.")
+            raise RaidsError(_("No Discord channel for %(night)s: set one on the raid night or a raid channel in the "
+                               "Raid-Helper settings.") % {"night": event.title})
         if not config.leader_discord_id:
-            raise RaidsError("Set the leader's Discord id in the Raid-Helper settings: Raid-Helper requires one.")
+            raise RaidsError(_("Set the leader's Discord id in the Raid-Helper settings: Raid-Helper requires one."))
         created = _find_posted_event(client, event.title, event.start_time_utc)
         adopted = created is not None
         if created is None:
@@ -202,7 +205,7 @@ def push_event_to_raid_helper(event_id: int, *, now: dt.datetime | None = None,
                 channel_id=channel_id, leader_id=config.leader_discord_id,
                 template_id=(night.raid_helper_template_id if night else "") or config.default_template_id
                 or FALLBACK_TEMPLATE,
-                title=event.title, description=EVENT_DESCRIPTION, start=event.start_time_utc,
+                title=event.title, description=event_description(), start=event.start_time_utc,
                 duration_minutes=max(int((event.end_time_utc - event.start_time_utc).total_seconds() // 60), 1),
             )
         event.raid_helper_event_id, event.raid_helper_payload = created.id, created.payload
@@ -213,7 +216,8 @@ def push_event_to_raid_helper(event_id: int, *, now: dt.datetime | None = None,
                 event.save(update_fields=["raid_helper_event_id", "raid_helper_payload", "raid_helper_pending",
                                           "raid_helper_pushed_at", "raid_helper_push_error", "discord_channel_id"])
         except IntegrityError:
-            raise RaidsError(f"Raid-Helper event {created.id} is already linked to another raid event here.") from None
+            raise RaidsError(_("Raid-Helper event %(id)s is already linked to another raid event here.")
+                             % {"id": created.id}) from None
         mirror_raid_event(event, now)  # its location becomes the Raid-Helper link
         event.attendance.filter(signup_push=Push.SKIPPED, signup_push_error=NOT_CONFIGURED_SKIP).update(
             signup_push=Push.PENDING, signup_push_error="", updated_at=now)

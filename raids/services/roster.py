@@ -1,4 +1,9 @@
-"""The roster post in the raid channel: queued 24 hours before the start, edited in place."""
+"""The roster post in the raid channel: queued 24 hours before the start, edited in place.
+
+A public post: written in the server language (``core.i18n.public``) when it is first posted;
+every later edit (or rewrite of a still-queued post) keeps the language the post was created
+in, unless officers changed the server language since (``core.i18n.for_post`` on the post's
+outbox row, which records its language and creation time)."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bot import outbox
+from core import i18n
 from raids.models import RaidEvent, RaidHelperSettings
 
 ROSTER_POST_BEFORE = dt.timedelta(hours=24)
@@ -28,14 +34,16 @@ def post_roster(event: RaidEvent, *, now: dt.datetime | None = None) -> str:
     key = f"raids:roster:{event.pk}"
     with transaction.atomic():
         locked = RaidEvent.objects.select_for_update(of=("self",)).select_related("recurring_event").get(pk=event.pk)
-        text = live_roster(locked).text()
-        if text == locked.roster_post_text:
-            return "unchanged"
         number, repost = outbox.latest_in_series(f"{key}:post:", topic="raids")
         post = repost or outbox.find(key)  # a post that failed for good is posted again
-        if post is None or outbox.will_never_land(post):
+        new_post = post is None or outbox.will_never_land(post)
+        with i18n.public() if new_post else i18n.for_post(post) as language:
+            text = live_roster(locked).text()
+        if text == locked.roster_post_text:
+            return "unchanged"
+        if new_post:
             outbox.post_message(channel, content=text, dedupe_key=f"{key}:post:{number + 1}" if post else key,
-                                topic="raids")
+                                topic="raids", language=language)
             outcome = "posted"
         elif not post.sent_message_id:
             if not outbox.rewrite_pending(post.pk, content=text):

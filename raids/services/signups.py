@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.claims import claim_row
 from core.reports import RunReport
@@ -95,7 +97,7 @@ def map_signup(class_name: str, spec_name: str | None, specs: list[Specializatio
     wow_class = cls if cls in classes else None
     note = ""
     if not (cls in STATUS_CLASSES or slot_role or wow_class):
-        note = f"unknown sign-up column {class_name!r}"
+        note = _("unknown sign-up column %(column)s") % {"column": repr(class_name)}
     spec = None
     raw = (spec_name or "").strip()
     if raw:
@@ -118,12 +120,15 @@ def map_signup(class_name: str, spec_name: str | None, specs: list[Specializatio
         elif main_spec is not None and main_spec in candidates:
             spec = main_spec
         elif candidates:
-            note = note or (f"spec {raw!r} is ambiguous ("
-                            + " or ".join(sorted(s.wow_class.name for s in candidates)) + ")")
+            note = note or _("spec %(spec)s is ambiguous (%(classes)s)") % {
+                "spec": repr(raw), "classes": " / ".join(sorted(s.wow_class.name for s in candidates))}
+        elif alias:
+            note = note or _("spec %(spec)s matches no spec of a %(wow_class)s") % {"spec": repr(raw),
+                                                                                   "wow_class": alias[0]}
         else:
-            note = note or f"spec {raw!r} matches no spec" + (f" of a {alias[0]}" if alias else "")
+            note = note or _("spec %(spec)s matches no spec") % {"spec": repr(raw)}
     elif status == Status.ACCEPTED and not slot_role:
-        note = note or "no spec given"
+        note = note or _("no spec given")
     role = slot_role or (spec.default_role.name if spec else None)
     return Placement(status, spec, role, late, note)
 
@@ -132,14 +137,14 @@ def signup_list(body: object) -> list[dict]:
     """The sign-ups of a Raid-Helper event body, keys casefolded (``signUps`` as documented,
     ``signups`` in some versions). An answer without a sign-up list is an error, never 0."""
     if not isinstance(body, dict):
-        raise RaidsError("Raid-Helper's answer is not an event.")
+        raise RaidsError(_("Raid-Helper's answer is not an event."))
     keys = {str(k).casefold(): k for k in body}
     if "signups" not in keys:
-        raise RaidsError("Raid-Helper's answer has no sign-up list (keys: " + ", ".join(sorted(map(str, body)))[:200]
-                         + ").")
+        raise RaidsError(_("Raid-Helper's answer has no sign-up list (keys: %(keys)s).")
+                         % {"keys": ", ".join(sorted(map(str, body)))[:200]})
     entries = body[keys["signups"]] or []
     if not isinstance(entries, list):
-        raise RaidsError("Raid-Helper's sign-up list is not a list.")
+        raise RaidsError(_("Raid-Helper's sign-up list is not a list."))
     return [{str(k).casefold(): v for k, v in e.items()} if isinstance(e, dict) else {"_raw": e} for e in entries]
 
 
@@ -158,13 +163,16 @@ class ImportReport(RunReport):
     incomplete: list[dict] = field(default_factory=list)  # placed, but spec/role unknown: {…, reason}
 
     def summary(self) -> str:
-        text = f"{self.signups} sign-up(s): {self.created} new, {self.updated} updated"
+        """What the import did, for the officer (the admin action's message)."""
+        text = ngettext("%(count)s sign-up: %(created)s new, %(updated)s updated",
+                        "%(count)s sign-ups: %(created)s new, %(updated)s updated", self.signups) % {
+            "count": self.signups, "created": self.created, "updated": self.updated}
         if self.unplaced:
-            text += f", {len(self.unplaced)} not placed ("
-            text += "; ".join(f"{u['name'] or u['user_id']}: {u['reason']}" for u in self.unplaced[:5])
-            text += ", …)" if len(self.unplaced) > 5 else ")"
+            names = "; ".join(f"{u['name'] or u['user_id']}: {u['reason']}" for u in self.unplaced[:5])
+            text += ", " + _("%(count)s not placed (%(names)s)") % {
+                "count": len(self.unplaced), "names": names + (", …" if len(self.unplaced) > 5 else "")}
         if self.incomplete:
-            text += f", {len(self.incomplete)} without spec or role"
+            text += ", " + _("%(count)s without spec or role") % {"count": len(self.incomplete)}
         return text
 
 
@@ -188,7 +196,7 @@ def import_signups(event: RaidEvent, *, client: RaidHelperClient | None = None, 
 
     now = now or timezone.now()
     if not event.raid_helper_event_id:
-        raise RaidsError(f"“{event}” has no Raid-Helper event to import from.")
+        raise RaidsError(_("“%(event)s” has no Raid-Helper event to import from.") % {"event": event})
     client = client or get_client()
     report = ImportReport()
     with transaction.atomic():
@@ -209,15 +217,16 @@ def import_signups(event: RaidEvent, *, client: RaidHelperClient | None = None, 
         for entry in entries:
             user_id = str(entry.get("userid") or "").strip()
             if "_raw" in entry:
-                report.unplaced.append(_describe({}, f"not a sign-up object: {str(entry['_raw'])[:60]!r}"))
+                report.unplaced.append(_describe({}, _("not a sign-up object: %(entry)s")
+                                                 % {"entry": repr(str(entry["_raw"])[:60])}))
                 continue
             if not user_id.isdigit():
-                report.unplaced.append(_describe(entry, "no Discord user id"))
+                report.unplaced.append(_describe(entry, _("no Discord user id")))
                 continue
             player = players.get(int(user_id))
             if player is None:
-                report.unplaced.append(_describe(entry, "this Discord account is no player here (link it in "
-                                                        "Guild officers → Players)"))
+                report.unplaced.append(_describe(entry, _("this Discord account is no player here (link it in "
+                                                          "Guild officers → Players)")))
                 continue
             placed = map_signup(str(entry.get("classname") or ""), entry.get("specname"), specs, player.main_spec,
                                 entry.get("rolename"))

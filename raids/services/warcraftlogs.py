@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from core.claims import claim_lease
 from core.reports import RunReport
@@ -73,19 +75,21 @@ class WclImport(RunReport):
     unplaced: list[dict] = field(default_factory=list)  # {name, server, reason}
 
     def summary(self) -> str:
+        """What the import did, for the officer (the admin action's message)."""
         if self.status != "imported":
-            return {"waiting": "no Warcraft Logs report for this evening yet (tried again next run)",
-                    "gave_up": "no Warcraft Logs report appeared: gave up",
-                    "report_gone": "the Warcraft Logs report of this evening is gone (deleted or made private): "
-                                   "the last import is kept, nothing changed and nothing will retry it",
-                    "busy": "being imported by another worker right now"}.get(self.status, self.status)
-        text = (f"{self.seen} character(s) in {len(self.reports)} report(s): {self.marked + self.created} marked "
-                f"attended ({self.created} not on the roster before), {self.already} already attended, "
-                f"{self.overrides_kept} officer override(s) kept")
+            return {"waiting": _("no Warcraft Logs report for this evening yet (tried again next run)"),
+                    "gave_up": _("no Warcraft Logs report appeared: gave up"),
+                    "report_gone": _("the Warcraft Logs report of this evening is gone (deleted or made private): "
+                                     "the last import is kept, nothing changed and nothing will retry it"),
+                    "busy": _("being imported by another worker right now")}.get(self.status, self.status)
+        text = _("%(seen)s character(s) in %(reports)s report(s): %(marked)s marked attended (%(created)s not on the "
+                 "roster before), %(already)s already attended, %(kept)s officer override(s) kept") % {
+            "seen": self.seen, "reports": len(self.reports), "marked": self.marked + self.created,
+            "created": self.created, "already": self.already, "kept": self.overrides_kept}
         if self.unplaced:
-            text += f", {len(self.unplaced)} not placed (" + "; ".join(
-                f"{u['name']}-{u['server']}: {u['reason']}" for u in self.unplaced[:5]) + (", …)" if len(
-                self.unplaced) > 5 else ")")
+            names = "; ".join(f"{u['name']}-{u['server']}: {u['reason']}" for u in self.unplaced[:5])
+            text += ", " + _("%(count)s not placed (%(names)s)") % {
+                "count": len(self.unplaced), "names": names + (", …" if len(self.unplaced) > 5 else "")}
         return text
 
 
@@ -125,13 +129,13 @@ def place_characters(seen: list[SeenCharacter]) -> tuple[dict[int, list[str]], l
             found = candidates  # the log names no realm and only one character has this name
         reason = None
         if not found:
-            reason = ("no character with this name here" if not candidates else
-                      "no character with this name on this realm here (there is "
-                      + ", ".join(f"{c.character_name}-{c.realm_slug}" for c in candidates[:3]) + ")")
+            reason = (_("no character with this name here") if not candidates else
+                      _("no character with this name on this realm here (there is %(others)s)") % {
+                          "others": ", ".join(f"{c.character_name}-{c.realm_slug}" for c in candidates[:3])})
         else:
             link = getattr(found[0], "player_link", None)
             if link is None:
-                reason = "the character is not linked to a player (link it in Guild officers → Players)"
+                reason = _("the character is not linked to a player (link it in Guild officers → Players)")
             else:
                 players.setdefault(link.player_id, []).append(char.name)
         if reason:
@@ -160,12 +164,12 @@ def import_wcl_attendance(event: RaidEvent, *, client: WarcraftLogsClient | None
       the log. Rerunning changes nothing."""
     now = now or timezone.now()
     if not wcl_is_configured():
-        raise RaidsError("Warcraft Logs is not configured: set WCL_CLIENT_ID and WCL_CLIENT_SECRET (environment or "
-                         "Secret settings) and the guild (Raid-Helper settings › Warcraft Logs, or WCL_GUILD_ID / "
-                         "WCL_GUILD_NAME with its realm and region in the environment).")
+        raise RaidsError(_("Warcraft Logs is not configured: set WCL_CLIENT_ID and WCL_CLIENT_SECRET (environment "
+                           "or Secret settings) and the guild (Raid-Helper settings › Warcraft Logs, or WCL_GUILD_ID "
+                           "/ WCL_GUILD_NAME with its realm and region in the environment)."))
     if now < event.end_time_utc:
-        raise RaidsError(f"“{event}” has not ended yet: its attendance is read from the logs after "
-                         f"{event.end_time_utc:%a %d %b %H:%M} UTC.")
+        raise RaidsError(_("“%(event)s” has not ended yet: its attendance is read from the logs after %(end)s UTC.")
+                         % {"event": event, "end": date_format(event.end_time_utc.astimezone(dt.UTC), "D d M H:i")})
     if not _claim_wcl(event.pk, now, force=force):
         return WclImport(status="busy")
     event.refresh_from_db(fields=["wcl_import_status", "wcl_import_report"])
@@ -198,18 +202,20 @@ def import_wcl_attendance(event: RaidEvent, *, client: WarcraftLogsClient | None
         attempts = int((event.wcl_import_report or {}).get("attempts") or 0) + 1
         if give_up:
             _release_wcl(event.pk, wcl_import_status="gave_up", wcl_imported_at=now, wcl_import_report={
-                "at": now.isoformat(), "attempts": attempts, "reason": "no Warcraft Logs report of the guild "
-                f"covers this raid {settings.WCL_IMPORT_GIVE_UP_HOURS} h after it ended: mark attendance by hand"})
+                "at": now.isoformat(), "attempts": attempts, "reason": _(
+                    "no Warcraft Logs report of the guild covers this raid %(hours)s h after it ended: mark "
+                    "attendance by hand") % {"hours": settings.WCL_IMPORT_GIVE_UP_HOURS}})
             log.warning("Warcraft Logs import gave up on raid_event_id=%s: no report", event.pk)
             return WclImport(status="gave_up")
-        _release_wcl(event.pk, wcl_import_report={"waiting": "no report uploaded yet", "attempts": attempts,
+        _release_wcl(event.pk, wcl_import_report={"waiting": _("no report uploaded yet"), "attempts": attempts,
                                                   "last_try": now.isoformat()})
         return WclImport(status="waiting")
     result = WclImport(status="imported", reports=[r.code for r in reports])
     seen = list(dict.fromkeys(c for report in found for c in report.seen))
     result.seen = len(seen)
     for report in found:
-        result.unplaced += [{"name": "?", "server": "", "reason": f"report {report.code}: {text}"}
+        result.unplaced += [{"name": "?", "server": "", "reason": _("report %(code)s: %(problem)s")
+                             % {"code": report.code, "problem": text}}
                             for text in report.rejected]
     try:
         with transaction.atomic():

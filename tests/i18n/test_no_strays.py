@@ -73,7 +73,33 @@ APPS["ark"] = {"marked": False, "allowed": {
 }}
 
 # ---- raids -------------------------------------------------------------------------------------
-APPS["raids"] = {"marked": False, "allowed": {
+APPS["raids"] = {"marked": True, "allowed": {
+    ("raids/admin.py", "WARNING_HTML"): "markup around a translated word",
+    ("raids/admin.py", "TITLED_HTML"): "markup around translated words",
+    ("raids/admin.py", "CSV_DISPOSITION"): "an HTTP header (the CSV's file name)",
+    ("raids/apps.py", "officer_group"): "the officers' auth group name, stored in the database",
+    ("raids/clients.py", "SCRIPT"): "a Lua script run in Redis",
+    ("raids/clients.py", "_retry_after"): "a pattern read in Raid-Helper's answers",
+    ("raids/clients.py", "slot_for"): "ValueErrors the callers catch (never shown: they record a translated reason)",
+    ("raids/demo.py", "NIGHTS"): "demo data: raid night titles officers would write",
+    ("raids/demo.py", "ROSTER"): "demo data: WoW class names as the game data stores them",
+    ("raids/demo.py", "_players"): "the demo seeder's console output (operator)",
+    ("raids/demo.py", "seed_demo"): "the demo seeder's console output (operator)",
+    ("raids/management/commands/raids_autobook.py", "Command"): "a management command's help and console output",
+    ("raids/privacy.py", "PART"): "the privacy registry's texts, printed in docs/PRIVACY.md (English)",
+    ("raids/roster.py", "ROLES"): "role names as stored in guildsync.Role (keys; the labels beside them are marked)",
+    ("raids/services/signups.py", "SLOT_ROLES"): "role names as stored in guildsync.Role (keys)",
+    ("raids/services/booking.py", "BookingRun"): "the auto-booking run's summary: the task's log and the command's output",
+    ("raids/services/common.py", "NOT_CONFIGURED_SKIP"):
+        "a marker stored on held-back sign-ups and matched again when the event is pushed: never translated",
+    ("raids/warcraftlogs.py", "REPORTS_QUERY"): "a GraphQL query",
+    ("raids/warcraftlogs.py", "REPORT_PLAYERS_QUERY"): "a GraphQL query",
+    ("raids/warcraftlogs.py", "FORMAT_PROBLEMS"):
+        "schema detail after the translated 'unexpected answer:' (for whoever debugs the answer)",
+    ("raids/warcraftlogs.py", "_answer_json"): "schema detail after the translated 'unexpected answer:'",
+    ("raids/warcraftlogs.py", "parse_reports"): "schema detail after the translated 'unexpected answer:'",
+    ("raids/warcraftlogs.py", "parse_report_players"):
+        "schema detail of a report (after the translated 'unexpected answer:' or 'report %(code)s:')",
 }}
 
 # ---- ratmas ------------------------------------------------------------------------------------

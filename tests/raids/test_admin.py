@@ -139,7 +139,7 @@ def test_import_and_mark_attended_actions(raid_officer, raid_config, raid_night,
     assert "2 new, 0 updated" in response.content.decode()
     response = raid_officer.post(url, {"action": "mark_accepted_attended", "_selected_action": [event.pk]},
                                  follow=True)
-    assert "1 accepted player(s) marked as attended" in response.content.decode()
+    assert "1 accepted player marked as attended" in response.content.decode()
     assert list(event.attendance.filter(attended=True).values_list("player", flat=True)) == [a.pk]
 
 

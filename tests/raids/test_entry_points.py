@@ -151,7 +151,7 @@ def test_slash_commands_registered_and_answer(raid_night, make_event, make_playe
     assert f"<t:{int(event.start_time_utc.timestamp())}:F>" in text
     assert "https://raid-helper.dev/event/1300000000000000999" in text
     text = ask("raid attendance", player.discord_user.discord_id)
-    assert text == "Now: attended 1 of 1 raids since you joined (100.0 %); late 0, benched 0, absent 0, no-show 0."
+    assert text == "Now: attended 1 of 1 raids since you joined (100.0%); late 0, benched 0, absent 0, no-show 0."
     assert "not linked" in ask("raid attendance", 42)
 
 

@@ -91,7 +91,7 @@ def test_roster_by_role_against_the_nights_composition(upcoming, make_player, fa
     assert live.by_role == {"Tank": ["Lock (Demonology)"], "Healer": ["Heal (Holy)"]}
     assert live.missing() == {"Tank": 1, "Healer": 0, "Melee DPS": 1, "Ranged DPS": 7}
     text = live.text()
-    assert "Missing: 1 tanks, 1 melee, 7 ranged" in text and f"<t:{int(event.start_time_utc.timestamp())}:F>" in text
+    assert "Missing: 1 tank, 1 melee, 7 ranged" in text and f"<t:{int(event.start_time_utc.timestamp())}:F>" in text
     assert "Tentative (1): Maybe" in text
 
 

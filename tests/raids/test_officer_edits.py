@@ -52,7 +52,7 @@ def test_save_season_creates_changes_and_refuses_clearly():
 def test_save_recurring_event_validates():
     night = services.save_recurring_event(None, **night_fields())
     assert night.pk and str(night) == "Mythic Push (Thursday 20:30 Europe/Berlin)"
-    with pytest.raises(RaidsError, match="Timezone: 'Mars/Olympus' is not an IANA time zone"):
+    with pytest.raises(RaidsError, match="Time zone: 'Mars/Olympus' is not an IANA time zone"):
         services.save_recurring_event(night.pk, **night_fields(timezone="Mars/Olympus"))
     with pytest.raises(RaidsError, match="at least one minute"):
         services.save_recurring_event(night.pk, **night_fields(default_duration_minutes=0))
