@@ -19,6 +19,8 @@ from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 
 from core.admin_tools import (
     DomainErrorPagesMixin,
@@ -76,7 +78,7 @@ class ParticipantInline(MemberNamesMixin, ReadOnlyInline):
 
     model = Participant
     member_fields = ("user_id",)
-    fields = readonly_fields = (member_column("user_id", "participant", stored_name="display_name"), "wishlist_url",
+    fields = readonly_fields = (member_column("user_id", gettext_lazy("participant"), stored_name="display_name"), "wishlist_url",
                                 "joined_at")
 
 
@@ -119,7 +121,7 @@ class PairingInline(ReadOnlyInline):
     model = Pairing
     fields = ("santa", "recipient", "notified_at", "last_error")
     readonly_fields = fields
-    verbose_name_plural = "Pairings (secret)"
+    verbose_name_plural = gettext_lazy("Pairings (secret)")
 
     def has_view_permission(self, request, obj=None) -> bool:
         return can_see_pairings(request)
@@ -191,23 +193,29 @@ class EventAdmin(DomainErrorPagesMixin, GuardSecretLookups, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # cancel instead: the lifecycle service keeps the history
 
-    @admin.display(description="Participants", ordering="n_participants")
+    @admin.display(description=pgettext_lazy("ratmas event", "name"), ordering="name")
+    def title(self, obj: Event) -> str:
+        return obj.title
+
+    @admin.display(description=gettext_lazy("Participants"), ordering="n_participants")
     def participant_count(self, obj: Event) -> int:
         return obj.n_participants
 
-    @admin.display(description="Santas notified")
+    @admin.display(description=gettext_lazy("Santas notified"))
     def notified_count(self, obj: Event) -> str:
         return f"{obj.n_notified}/{obj.n_pairings}" if obj.n_pairings else "—"
 
-    @admin.display(description="Notifications")
+    @admin.display(description=gettext_lazy("Notifications"))
     def notification_summary(self, obj: Event) -> str:
         if not obj.pk:
             return "—"
         failed = list(obj.pairings.exclude(last_error="").filter(notified_at__isnull=True)
                       .values_list("santa__display_name", "last_error"))
-        text = f"{obj.n_notified}/{obj.n_pairings} Santas notified." if obj.n_pairings else "No pairings yet."
+        text = (_("%(notified)s/%(total)s Santas notified.") % {"notified": obj.n_notified, "total": obj.n_pairings}
+                if obj.n_pairings else _("No pairings yet."))
         if failed:
-            text += " Not reachable: " + "; ".join(f"{name} ({error})" for name, error in failed)
+            text += " " + _("Not reachable: %(santas)s") % {
+                "santas": "; ".join(f"{name} ({error})" for name, error in failed)}
         return text
 
     def save_model(self, request: HttpRequest, obj: Event, form, change: bool) -> None:
@@ -238,7 +246,7 @@ class EventAdmin(DomainErrorPagesMixin, GuardSecretLookups, admin.ModelAdmin):
                     services.add_exclusion(event, new.cleaned_data["giver"].user_id,
                                            new.cleaned_data["receiver"].user_id, new.cleaned_data["both_ways"])
         except DomainError as exc:
-            self.message_user(request, f"Exclusions: {exc}", messages.ERROR)
+            self.message_user(request, _("Exclusions: %(error)s") % {"error": exc}, messages.ERROR)
 
     def _run(self, request, queryset, action, done: str) -> None:
         def describe(event: Event, result: Any) -> str:
@@ -247,44 +255,48 @@ class EventAdmin(DomainErrorPagesMixin, GuardSecretLookups, admin.ModelAdmin):
 
         run_for_each(self, request, queryset, action, describe=describe)
 
-    @admin.action(description="Lock signups", permissions=["change"])
+    @admin.action(description=gettext_lazy("Lock signups"), permissions=["change"])
     def lock_signups(self, request, queryset) -> None:
-        self._run(request, queryset, lambda e: services.set_status(e, Event.Status.LOCKED), "signups locked")
+        self._run(request, queryset, lambda e: services.set_status(e, Event.Status.LOCKED), _("signups locked"))
 
-    @admin.action(description="Reopen signups", permissions=["change"])
+    @admin.action(description=gettext_lazy("Reopen signups"), permissions=["change"])
     def reopen_signups(self, request, queryset) -> None:
-        self._run(request, queryset, lambda e: services.set_status(e, Event.Status.OPEN), "signups reopened")
+        self._run(request, queryset, lambda e: services.set_status(e, Event.Status.OPEN), _("signups reopened"))
 
-    @admin.action(description="Draw pairings (generate)", permissions=["change"])
-    @confirm_first(title="Draw the pairings?", button="Yes, draw the pairings",
+    @admin.action(description=gettext_lazy("Draw pairings (generate)"), permissions=["change"])
+    @confirm_first(title=gettext_lazy("Draw the pairings?"), button=gettext_lazy("Yes, draw the pairings"),
                    affected=lambda e: [p.display_name for p in e.participants.order_by("display_name")],
-                   changes="Every participant below gets a recipient, respecting the exclusions. Nobody is "
-                           "messaged yet: Santas are told only when you run “Notify Santas by DM”.")
+                   changes=gettext_lazy("Every participant below gets a recipient, respecting the exclusions. "
+                                        "Nobody is messaged yet: Santas are told only when you run “Notify Santas "
+                                        "by DM”."))
     def draw_pairings(self, request, queryset) -> None:
-        self._run(request, queryset, lambda e: services.generate_pairings(e).summary(), "done")
+        self._run(request, queryset, lambda e: services.generate_pairings(e).summary(), _("done"))
 
-    @admin.action(description="Notify Santas by DM", permissions=["change"])
+    @admin.action(description=gettext_lazy("Notify Santas by DM"), permissions=["change"])
     def notify_santas(self, request, queryset) -> None:
-        self._run(request, queryset, services.notify_santas, "notifications")
+        self._run(request, queryset, services.notify_santas, _("notifications"))
 
-    @admin.action(description="Retry failed Santa notifications", permissions=["change"])
+    @admin.action(description=gettext_lazy("Retry failed Santa notifications"), permissions=["change"])
     def retry_failed_notifications(self, request, queryset) -> None:
-        self._run(request, queryset, services.retry_failed_notifications, "retry")
+        self._run(request, queryset, services.retry_failed_notifications, _("retry"))
 
-    @admin.action(description="Complete (announce the end)", permissions=["change"])
+    @admin.action(description=gettext_lazy("Complete (announce the end)"), permissions=["change"])
     def complete_events(self, request, queryset) -> None:
-        self._run(request, queryset, services.complete_event, "completed")
+        self._run(request, queryset, services.complete_event, pgettext("ratmas admin result", "completed"))
 
-    @admin.action(description="Cancel (withdraws queued DMs; events are never deleted)", permissions=["change"])
+    @admin.action(description=gettext_lazy("Cancel (withdraws queued DMs; events are never deleted)"),
+                  permissions=["change"])
     def cancel_events(self, request, queryset) -> None:
-        self._run(request, queryset, lambda e: services.set_status(e, Event.Status.CANCELLED), "cancelled")
+        self._run(request, queryset, lambda e: services.set_status(e, Event.Status.CANCELLED),
+                  pgettext("ratmas admin result", "cancelled"))
 
-    @admin.action(description="Export JSON (pairings only with the secret permission)", permissions=["view"])
+    @admin.action(description=gettext_lazy("Export JSON (pairings only with the secret permission)"),
+                  permissions=["view"])
     def export_json(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         """Organisers get the archive without pairings; holders of ``view_pairings_secret``
         get the full backup that ``ratmas_import`` restores."""
         if queryset.count() != 1:
-            self.message_user(request, "Select exactly one event to export.", messages.ERROR)
+            self.message_user(request, _("Select exactly one event to export."), messages.ERROR)
             return None
         event = queryset.get()
         secret = can_see_pairings(request)
@@ -301,7 +313,7 @@ class ParticipantAdmin(MemberNamesMixin, GuardSecretLookups, ReadOnlyAdmin):
     searched by their current name in the member directory, the Discord id on hover."""
 
     member_fields = ("user_id",)
-    list_display = (member_column("user_id", "participant", stored_name="display_name"), "event", "wishlist_url",
+    list_display = (member_column("user_id", gettext_lazy("participant"), stored_name="display_name"), "event", "wishlist_url",
                     "joined_at")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_select_related = ("event",)
@@ -321,30 +333,37 @@ class ParticipantAdmin(MemberNamesMixin, GuardSecretLookups, ReadOnlyAdmin):
         preview = preview_removal(participant.event, participant.user_id)
         if preview is None:
             return []
-        lines = [f"{preview.removed} leaves “{participant.event}” (removed, with their wishlist)."]
+        lines = [_("%(name)s leaves “%(event)s” (removed, with their wishlist).") % {
+            "name": preview.removed, "event": participant.event}]
         secret = can_see_pairings(request)
-        santa = f"their Santa {preview.santa}" if secret else "their Santa (name hidden: pairings are secret)"
+        santa = (_("their Santa %(name)s") % {"name": preview.santa} if secret
+                 else _("their Santa (name hidden: pairings are secret)"))
         if preview.chain_repaired:
-            recipient = preview.recipient if secret else "their recipient"
-            lines.append(f"Chain repaired: {santa} now gives to {recipient}.")
-            lines.append(f"Messaged: {santa} gets a new DM naming the new recipient." if preview.santa_messaged
-                         else "Messaged: nobody (the Santas have not been told their recipients yet).")
+            recipient = preview.recipient if secret else _("their recipient")
+            lines.append(_("Chain repaired: %(santa)s now gives to %(recipient)s.") % {
+                "santa": santa, "recipient": recipient})
+            lines.append(_("Messaged: %(santa)s gets a new DM naming the new recipient.") % {"santa": santa}
+                         if preview.santa_messaged
+                         else _("Messaged: nobody (the Santas have not been told their recipients yet)."))
         elif preview.organisers_told:
-            lines.append(f"No repair possible (an exclusion or a pair of two): {santa} is left without a "
-                         "recipient; the announcement channel tells the organisers to pair them again.")
+            lines.append(_("No repair possible (an exclusion or a pair of two): %(santa)s is left without a "
+                           "recipient; the announcement channel tells the organisers to pair them again.") % {
+                "santa": santa})
         else:
-            lines.append("Pairings are not drawn yet: nobody else changes, nobody is messaged.")
+            lines.append(_("Pairings are not drawn yet: nobody else changes, nobody is messaged."))
         if preview.relay_messages:
-            lines.append(f"{preview.relay_messages} anonymous message(s) of their pairings are deleted.")
+            lines.append(ngettext("%(count)s anonymous message of their pairings is deleted.",
+                                  "%(count)s anonymous messages of their pairings are deleted.",
+                                  preview.relay_messages) % {"count": preview.relay_messages})
         return lines
 
-    @admin.action(description="Remove from the event (repairs the Santa chain after the draw)",
+    @admin.action(description=gettext_lazy("Remove from the event (repairs the Santa chain after the draw)"),
                   permissions=["remove"])
-    @confirm_first(title="Remove these participants?", button="Yes, remove them", per_viewer=True,
-                   affected=removal_consequences,
-                   changes="Each one leaves the event; where pairings are drawn their Santa takes over their "
-                           "recipient (exclusions still hold). Several at once are removed in the order listed, "
-                           "each repair seeing the previous one.")
+    @confirm_first(title=gettext_lazy("Remove these participants?"), button=gettext_lazy("Yes, remove them"),
+                   per_viewer=True, affected=removal_consequences,
+                   changes=gettext_lazy("Each one leaves the event; where pairings are drawn their Santa takes over "
+                                        "their recipient (exclusions still hold). Several at once are removed in the "
+                                        "order listed, each repair seeing the previous one."))
     def remove_after_draw(self, request: HttpRequest, queryset: QuerySet) -> None:
         run_for_each(self, request, queryset.select_related("event").order_by("pk"),
                      lambda p: remove_after_draw(p.event_id, p.user_id),

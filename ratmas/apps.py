@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_lazy as _
+
 from core import groups
 
 # Pairings (and the relayed messages, which name both ends of a pairing) are the secret of
@@ -19,7 +21,7 @@ SECRET_PERMISSIONS = (
 
 class RatmasConfig(groups.OfficerAppConfig):
     name = "ratmas"
-    verbose_name = "Ratmas (Secret Santa)"
+    verbose_name = _("Ratmas (Secret Santa)")
     officer_group = "Ratmas organisers"
     officer_permissions_exclude = SECRET_PERMISSIONS
 

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from ratmas import matching, services
 from ratmas.models import Event, Exclusion, Pairing, Participant
@@ -61,7 +62,8 @@ def _parse_time(value: Any, label: str) -> dt.datetime | None:
     try:
         parsed = dt.datetime.fromisoformat(str(value))
     except ValueError:
-        raise RatmasError(f"Import: {label} {value!r} is not an ISO date-time.") from None
+        raise RatmasError(_("Import: %(field)s %(value)s is not an ISO date-time.") % {"field": label,
+                                                                                       "value": repr(value)}) from None
     return services._aware(parsed, label)
 
 
@@ -69,7 +71,8 @@ def import_event(data: dict) -> Event:
     """Restore an event exported by :func:`export_event` as a new event (new ids). Refused if
     it is unfinished and the guild already has an unfinished event."""
     if not isinstance(data, dict) or data.get("format") != services.EXPORT_FORMAT:
-        raise RatmasError(f"Import: not a Ratmas export (expected format {services.EXPORT_FORMAT!r}).")
+        raise RatmasError(_("Import: not a Ratmas export (expected format %(format)s).")
+                          % {"format": repr(services.EXPORT_FORMAT)})
     try:
         e = data["event"]
         guild_id = int(e["guild_id"])
@@ -77,7 +80,7 @@ def import_event(data: dict) -> Event:
                                                      ("signup_deadline", "purchase_deadline", "reveal_date")))
         created_at = _parse_time(e.get("created_at"), "created_at")
         if e["status"] not in Status.values:
-            raise RatmasError(f"Import: unknown status {e['status']!r}.")
+            raise RatmasError(_("Import: unknown status %(status)s.") % {"status": repr(e["status"])})
         people = [(int(p["user_id"]), services._clean_name(p["display_name"]), services.validate_wishlist(p.get("wishlist_url")),
                    _parse_time(p.get("joined_at"), "joined_at")) for p in data["participants"]]
         exclusions = [(int(x["giver_user_id"]), int(x["receiver_user_id"]), bool(x.get("both_ways")))
@@ -85,18 +88,20 @@ def import_event(data: dict) -> Event:
         pairings = [(int(p["santa_user_id"]), int(p["recipient_user_id"]), _parse_time(p.get("notified_at"),
                     "notified_at"), str(p.get("last_error") or "")) for p in data.get("pairings", [])]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise RatmasError(f"Import: malformed export (missing or wrong {exc}).") from None
+        raise RatmasError(_("Import: malformed export (missing or wrong %(what)s).") % {"what": exc}) from None
     if data.get("pairings_withheld") and e["status"] not in (Status.OPEN, Status.LOCKED, Status.CANCELLED):
-        raise RatmasError("Import: this export was made without the secret pairings; it is an archive, not a "
-                          "backup of a drawn event. Export with the pairings (ratmas_export) to restore it.")
+        raise RatmasError(_("Import: this export was made without the secret pairings; it is an archive, not a "
+                            "backup of a drawn event. Export with the pairings (ratmas_export) to restore it."))
     if pairings and e["status"] in (Status.OPEN, Status.LOCKED):
-        raise RatmasError(f"Import: an {e['status']} event cannot have pairings yet (they are drawn after locking).")
+        raise RatmasError(_("Import: an event with status %(status)s cannot have pairings yet (they are drawn after "
+                            "locking).") % {"status": e["status"]})
     known = {u for u, _, _, _ in people}
     if len(known) != len(people):
-        raise RatmasError("Import: a participant appears twice.")
+        raise RatmasError(_("Import: a participant appears twice."))
     strangers = {u for g, r, _ in exclusions for u in (g, r)} - known
     if strangers:
-        raise RatmasError(f"Import: exclusion of user {min(strangers)}, who is not among the participants.")
+        raise RatmasError(_("Import: exclusion of user %(user)s, who is not among the participants.")
+                          % {"user": min(strangers)})
     try:
         with transaction.atomic():
             event = Event.objects.create(
@@ -110,7 +115,7 @@ def import_event(data: dict) -> Event:
             rows = Participant.objects.bulk_create(
                 [Participant(event=event, user_id=u, display_name=n, wishlist_url=w) for u, n, w, _ in people])
             by_user = {p.user_id: p for p in rows}
-            for (_, _, _, joined), row in zip(people, rows, strict=True):
+            for (_user, _name, _wish, joined), row in zip(people, rows, strict=True):
                 if joined:
                     row.joined_at = joined
             Participant.objects.bulk_update(rows, ["joined_at"])
@@ -120,13 +125,13 @@ def import_event(data: dict) -> Event:
                 assignment = {s: r for s, r, _, _ in pairings}
                 if len(assignment) != len(pairings) or not matching.is_valid(assignment, by_user,
                                                                              services._exclusion_map(event)):
-                    raise RatmasError("Import: the pairings are not a valid draw of the participants.")
+                    raise RatmasError(_("Import: the pairings are not a valid draw of the participants."))
                 Pairing.objects.bulk_create([Pairing(event=event, santa=by_user[s], recipient=by_user[r],
                                                      notified_at=n, last_error=err) for s, r, n, err in pairings])
     except IntegrityError as exc:
         # PostgreSQL names the constraint, SQLite only its columns: ask the database instead.
         if e["status"] not in Event.FINISHED and services.get_active_event(guild_id) is not None:
-            raise RatmasError("Import: this server already has a Ratmas in progress.") from None
-        raise RatmasError(f"Import: the data breaks a rule of the database ({exc}).") from None
+            raise RatmasError(_("Import: this server already has a Ratmas in progress.")) from None
+        raise RatmasError(_("Import: the data breaks a rule of the database (%(error)s).") % {"error": exc}) from None
     event.refresh_from_db()
     return event

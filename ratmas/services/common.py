@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from bot import outbox
+from core import i18n
 from core.errors import DomainError
 from ratmas.models import Event, ScheduledSend
 
@@ -64,7 +68,7 @@ def _lock(event: Event | int) -> Event:
     try:
         return Event.objects.select_for_update().get(pk=pk)
     except Event.DoesNotExist:
-        raise RatmasError("This Ratmas event no longer exists.") from None
+        raise RatmasError(_("This Ratmas event no longer exists.")) from None
 
 
 def _mirror(target: Event, source: Event) -> None:
@@ -75,30 +79,31 @@ def _mirror(target: Event, source: Event) -> None:
 
 
 # Each state in plain words, as the refusal messages say it ("the pairings are already drawn"),
-# never the internal state names.
+# never the internal state names. Translators: STATE_WORDS completes "Cannot <action>: …",
+# NEEDED_WORDS "(that needs …)", TRANSITION_WORDS and the callers' ``action`` "Cannot …".
 STATE_WORDS = {
-    Status.OPEN: "signups are still open",
-    Status.LOCKED: "signups are locked and the pairings not drawn yet",
-    Status.MATCHED: "the pairings are already drawn",
-    Status.NOTIFIED: "the Santas have already been told who they give to",
-    Status.COMPLETED: "the event is over",
-    Status.CANCELLED: "the event is cancelled",
+    Status.OPEN: gettext_lazy("signups are still open"),
+    Status.LOCKED: gettext_lazy("signups are locked and the pairings not drawn yet"),
+    Status.MATCHED: gettext_lazy("the pairings are already drawn"),
+    Status.NOTIFIED: gettext_lazy("the Santas have already been told who they give to"),
+    Status.COMPLETED: gettext_lazy("the event is over"),
+    Status.CANCELLED: gettext_lazy("the event is cancelled"),
 }
 NEEDED_WORDS = {
-    Status.OPEN: "open signups",
-    Status.LOCKED: "locked signups",
-    Status.MATCHED: "drawn pairings",
-    Status.NOTIFIED: "notified Santas",
-    Status.COMPLETED: "a finished event",
-    Status.CANCELLED: "a cancelled event",
+    Status.OPEN: gettext_lazy("open signups"),
+    Status.LOCKED: gettext_lazy("locked signups"),
+    Status.MATCHED: gettext_lazy("drawn pairings"),
+    Status.NOTIFIED: gettext_lazy("notified Santas"),
+    Status.COMPLETED: gettext_lazy("a finished event"),
+    Status.CANCELLED: gettext_lazy("a cancelled event"),
 }
 TRANSITION_WORDS = {
-    Status.OPEN: "reopen signups",
-    Status.LOCKED: "lock signups",
-    Status.MATCHED: "mark the pairings drawn",
-    Status.NOTIFIED: "mark the Santas notified",
-    Status.COMPLETED: "complete the event",
-    Status.CANCELLED: "cancel the event",
+    Status.OPEN: gettext_lazy("reopen signups"),
+    Status.LOCKED: gettext_lazy("lock signups"),
+    Status.MATCHED: gettext_lazy("mark the pairings drawn"),
+    Status.NOTIFIED: gettext_lazy("mark the Santas notified"),
+    Status.COMPLETED: gettext_lazy("complete the event"),
+    Status.CANCELLED: gettext_lazy("cancel the event"),
 }
 
 
@@ -108,17 +113,22 @@ def santa_dms_queued(event: Event) -> bool:
     return event.pairings.filter(notify_message__isnull=False).exists()
 
 
-def _require_undrawn_or_unsent(event: Event, action: str) -> None:
+def _require_undrawn_or_unsent(event: Event, action: Any) -> None:
     """Before the draw, or after it as long as no Santa DM has been queued."""
     _require(event, Status.OPEN, Status.LOCKED, Status.MATCHED, action=action)
     if event.status == Status.MATCHED and santa_dms_queued(event):
-        raise RatmasError(f"Cannot {action}: Santa DMs are already on their way, so the pairings are final.")
+        raise RatmasError(_("Cannot %(action)s: Santa DMs are already on their way, so the pairings are final.")
+                          % {"action": action})
 
 
-def _require(event: Event, *statuses: str, action: str) -> None:
+def _require(event: Event, *statuses: str, action: Any) -> None:
+    """``action``: what was refused, translated (``gettext_lazy("join")``)."""
     if event.status not in statuses:
-        needed = " or ".join(NEEDED_WORDS[s] for s in statuses)
-        raise RatmasError(f"Cannot {action}: {STATE_WORDS[event.status]} (that needs {needed}).")
+        needed = str(NEEDED_WORDS[statuses[0]])
+        for status in statuses[1:]:
+            needed = _("%(either)s or %(other)s") % {"either": needed, "other": NEEDED_WORDS[status]}
+        raise RatmasError(_("Cannot %(action)s: %(state)s (that needs %(needed)s).")
+                          % {"action": action, "state": STATE_WORDS[event.status], "needed": needed})
 
 
 def validate_timezone(name: str) -> str:
@@ -128,7 +138,8 @@ def validate_timezone(name: str) -> str:
             raise ValueError(name)
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise RatmasError(f"{name!r} is not a time zone; use an IANA name such as Europe/Berlin or UTC.") from None
+        raise RatmasError(_("%(name)s is not a time zone; use an IANA name such as Europe/Berlin or UTC.")
+                          % {"name": repr(name)}) from None
     return name
 
 
@@ -137,27 +148,29 @@ def validate_wishlist(url: str | None) -> str:
     if not url:
         return ""
     if len(url) > 500:
-        raise RatmasError("The wishlist link is too long (500 characters at most).")
+        raise RatmasError(_("The wishlist link is too long (500 characters at most)."))
     try:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
-        raise RatmasError("The wishlist must be an http:// or https:// link.") from None
+        raise RatmasError(_("The wishlist must be an http:// or https:// link.")) from None
     return url
 
 
-def _aware(value: dt.datetime, label: str) -> dt.datetime:
+def _aware(value: dt.datetime, label: Any) -> dt.datetime:
+    """``label``: translated (``gettext_lazy``), or a field name of an import file (as is)."""
     if not isinstance(value, dt.datetime):
-        raise RatmasError(f"The {label} must be a date and time.")
+        raise RatmasError(_("The %(label)s must be a date and time.") % {"label": label})
     if timezone.is_naive(value):
-        raise RatmasError(f"The {label} needs a time zone.")
+        raise RatmasError(_("The %(label)s needs a time zone.") % {"label": label})
     return value.astimezone(dt.UTC)
 
 
 def _validate_dates(signup: dt.datetime, purchase: dt.datetime, reveal: dt.datetime) -> tuple:
-    signup, purchase, reveal = (_aware(signup, "signup deadline"), _aware(purchase, "purchase deadline"),
-                                _aware(reveal, "reveal date"))
+    signup, purchase, reveal = (_aware(signup, gettext_lazy("signup deadline")),
+                                _aware(purchase, gettext_lazy("purchase deadline")),
+                                _aware(reveal, gettext_lazy("reveal date")))
     if not signup <= purchase <= reveal:
-        raise RatmasError("Dates must be in order: signup deadline ≤ purchase deadline ≤ reveal date.")
+        raise RatmasError(_("Dates must be in order: signup deadline ≤ purchase deadline ≤ reveal date."))
     return signup, purchase, reveal
 
 
@@ -180,28 +193,34 @@ def parse_local_datetime(text: str, tz_name: str = "UTC") -> dt.datetime:
         naive = dt.datetime.strptime(cleaned, "%Y-%m-%d %H:%M")  # noqa: DTZ007 (local; zone set below)
         offset = dt.datetime.strptime(offset_text, "%z").utcoffset() if offset_text else None
     except ValueError:
-        raise RatmasError(f"{text!r} is not a date and time; write it as YYYY-MM-DD HH:MM "
-                          "(optionally followed by the UTC offset, e.g. +01:00).") from None
+        raise RatmasError(_("%(text)s is not a date and time; write it as YYYY-MM-DD HH:MM "
+                            "(optionally followed by the UTC offset, e.g. +01:00).") % {"text": repr(text)}) from None
     first, second = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
     moment = f"{naive:%Y-%m-%d %H:%M}"
     if _wall_clock(first, tz) != naive:  # skipped: fold 0 lands after the jump, fold 1 before it
         before, after = _jump(second.astimezone(dt.UTC), first.astimezone(dt.UTC), tz)
         raise RatmasError(
-            f"{moment} does not exist in {tz.key}: the clocks go forward from {after - (after.utcoffset() - before.utcoffset()):%H:%M} "
-            f"to {after:%H:%M} that night. The valid times around it are {before:%H:%M} ({_offset(before)}) "
-            f"and {after:%H:%M} ({_offset(after)}).")
+            _("%(moment)s does not exist in %(zone)s: the clocks go forward from %(from)s to %(to)s that night. "
+              "The valid times around it are %(before)s (%(before_offset)s) and %(after)s (%(after_offset)s).")
+            % {"moment": moment, "zone": tz.key, "from": f"{after - (after.utcoffset() - before.utcoffset()):%H:%M}",
+               "to": f"{after:%H:%M}", "before": f"{before:%H:%M}", "before_offset": _offset(before),
+               "after": f"{after:%H:%M}", "after_offset": _offset(after)})
     choices = {first.utcoffset(): first, second.utcoffset(): second}
     if offset is not None:
         if offset not in choices:
-            allowed = " or ".join(_offset(c) for c in choices.values())
-            raise RatmasError(f"{tz.key} is at {allowed} at {moment}, not {_offset_of(offset)}.")
+            first_offset, *others = (_offset(c) for c in choices.values())
+            allowed = first_offset
+            for other in others:
+                allowed = _("%(either)s or %(other)s") % {"either": allowed, "other": other}
+            raise RatmasError(_("%(zone)s is at %(allowed)s at %(moment)s, not %(offset)s.")
+                              % {"zone": tz.key, "allowed": allowed, "moment": moment, "offset": _offset_of(offset)})
         return choices[offset].astimezone(dt.UTC)
     if len(choices) > 1:
         raise RatmasError(
-            f"{moment} happens twice in {tz.key}: the clocks go back {_duration(first.utcoffset() - second.utcoffset())} "
-            "that night. Write "
-            f"'{moment} {_offset(first)}' for the first (before the change) or '{moment} {_offset(second)}' "
-            "for the second.")
+            _("%(moment)s happens twice in %(zone)s: the clocks go back %(duration)s that night. Write "
+              "'%(first)s' for the first (before the change) or '%(second)s' for the second.")
+            % {"moment": moment, "zone": tz.key, "duration": _duration(first.utcoffset() - second.utcoffset()),
+               "first": f"{moment} {_offset(first)}", "second": f"{moment} {_offset(second)}"})
     return first.astimezone(dt.UTC)
 
 
@@ -225,7 +244,9 @@ def _jump(low: dt.datetime, high: dt.datetime, tz: zoneinfo.ZoneInfo) -> tuple[d
 
 def _duration(delta: dt.timedelta) -> str:
     minutes = int(delta.total_seconds()) // 60
-    return "an hour" if minutes == 60 else f"{minutes} minutes"
+    if minutes == 60:
+        return _("an hour")
+    return ngettext("%(count)s minute", "%(count)s minutes", minutes) % {"count": minutes}
 
 
 def _offset_of(offset: dt.timedelta) -> str:
@@ -240,7 +261,7 @@ def _offset(moment: dt.datetime) -> str:
 def _clean_name(display_name: str) -> str:
     name = " ".join((display_name or "").split())[:100]
     if not name:
-        raise RatmasError("A display name is required.")
+        raise RatmasError(_("A display name is required."))
     return name
 
 
@@ -259,16 +280,41 @@ def _ts(moment: dt.datetime, style: str = "F") -> str:
     return outbox.discord_timestamp(moment, style)
 
 
-def _announce(event: Event, content: str, dedupe_key: str | None = None) -> None:
+def _announce(event: Event, render: Callable[[], str], dedupe_key: str | None = None) -> None:
+    """Post ``render()`` in the event's announcement channel (if it has one). A public post:
+    rendered in the server language (``core.i18n.public``), which the outbox row records."""
     if event.announcement_channel_id:
-        outbox.post_message(event.announcement_channel_id, content=content, dedupe_key=dedupe_key,
-                            topic=TOPIC_ANNOUNCE)
+        with i18n.public():
+            outbox.post_message(event.announcement_channel_id, content=render(), dedupe_key=dedupe_key,
+                                topic=TOPIC_ANNOUNCE)
+
+
+def member_languages(user_ids: Iterable[int]) -> dict[int, str]:
+    """Each member's DM language (``core.i18n.member_language``) in one query, for services that
+    DM every participant or every Santa (no query per member)."""
+    from guildsync.models import DiscordUser
+
+    user_ids = list(user_ids)
+    locales = dict(DiscordUser.objects.filter(discord_id__in=user_ids).values_list("discord_id", "locale"))
+    fallback = None
+    languages = {}
+    for user_id in user_ids:
+        language = i18n.language_of_locale(locales.get(user_id))
+        if language is None:
+            fallback = fallback or i18n.server_language()
+            language = fallback
+        languages[user_id] = language
+    return languages
 
 
 def _names(people: Iterable[str], limit: int = 10) -> str:
     people = list(people)
     shown = ", ".join(people[:limit])
-    return shown + (f" and {len(people) - limit} more" if len(people) > limit else "")
+    if len(people) <= limit:
+        return shown
+    more = len(people) - limit
+    return ngettext("%(names)s and %(count)s more", "%(names)s and %(count)s more", more) % {
+        "names": shown, "count": i18n.number(more)}
 
 
 def _now() -> dt.datetime:

@@ -9,9 +9,12 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from bot import outbox
 from bot.models import OutboxMessage
+from core.i18n import number
 from ratmas.models import Event, Pairing
 
 from .common import (
@@ -43,11 +46,11 @@ def validate_event_fields(signup_deadline: dt.datetime, purchase_deadline: dt.da
     signup, purchase, reveal = _validate_dates(signup_deadline, purchase_deadline, reveal_date)
     budget = (budget or "").strip()
     if len(budget) > 200:
-        raise RatmasError("The budget text is limited to 200 characters.")
+        raise RatmasError(_("The budget text is limited to 200 characters."))
     if new and signup <= _now():
-        raise RatmasError("The signup deadline must be in the future.")
+        raise RatmasError(_("The signup deadline must be in the future."))
     if new and guild_id is not None and get_active_event(guild_id) is not None:
-        raise RatmasError("This server already has a Ratmas in progress; finish or cancel it first.")
+        raise RatmasError(_("This server already has a Ratmas in progress; finish or cancel it first."))
     return {"signup_deadline": signup, "purchase_deadline": purchase, "reveal_date": reveal,
             "timezone": validate_timezone(timezone), "budget": budget}
 
@@ -55,7 +58,8 @@ def validate_event_fields(signup_deadline: dt.datetime, purchase_deadline: dt.da
 def _event_name(name: str | None) -> str:
     name = " ".join((name or "").split())
     if len(name) > Event._meta.get_field("name").max_length:
-        raise RatmasError(f"An event's name is at most {Event._meta.get_field('name').max_length} characters.")
+        raise RatmasError(_("An event's name is at most %(count)s characters.")
+                          % {"count": Event._meta.get_field("name").max_length})
     return name
 
 
@@ -70,10 +74,13 @@ def create_event(guild_id: int, signup_deadline: dt.datetime, purchase_deadline:
             event = Event.objects.create(
                 guild_id=int(guild_id), name=_event_name(name), announcement_channel_id=announcement_channel_id,
                 participant_role_id=participant_role_id, managing_role_id=managing_role_id, **fields)
-            _announce(event, f"🎄 **Ratmas is open!** Join with `/ratmas join` before {_ts(event.signup_deadline)}. "
-                             f"Budget: {event.budget or 'not set'}. Gifts are revealed {_ts(event.reveal_date)}.")
+            _announce(event, lambda: "🎄 " + _(
+                "**Ratmas is open!** Join with `/ratmas join` before %(deadline)s. Budget: %(budget)s. "
+                "Gifts are revealed %(reveal)s.") % {"deadline": _ts(event.signup_deadline),
+                                                    "budget": event.budget or _("not set"),
+                                                    "reveal": _ts(event.reveal_date)})
     except IntegrityError:
-        raise RatmasError("This server already has a Ratmas in progress; finish or cancel it first.") from None
+        raise RatmasError(_("This server already has a Ratmas in progress; finish or cancel it first.")) from None
     return event
 
 
@@ -91,12 +98,12 @@ def open_signups(guild_id: int, *, may_organise: Callable[[Event | None], bool],
                     .exclude(status__in=Event.FINISHED).first())
         if existing is not None:
             if not may_organise(existing):
-                raise RatmasError("Only Ratmas organisers (the managing role or Manage Server) can do that.")
+                raise RatmasError(_("Only Ratmas organisers (the managing role or Manage Server) can do that."))
             return set_status(existing, Status.OPEN), True
         if not may_organise(None):
-            raise RatmasError("Starting a Ratmas needs the Manage Server permission.")
+            raise RatmasError(_("Starting a Ratmas needs the Manage Server permission."))
         if not (signup_deadline and purchase_deadline and reveal_date):
-            raise RatmasError("Give the signup deadline, purchase deadline and reveal date.")
+            raise RatmasError(_("Give the signup deadline, purchase deadline and reveal date."))
         dates = [parse_local_datetime(d, time_zone) for d in (signup_deadline, purchase_deadline, reveal_date)]
         event = create_event(guild_id, *dates, announcement_channel_id=announcement_channel_id,
                              participant_role_id=participant_role_id, managing_role_id=managing_role_id,
@@ -112,11 +119,11 @@ def update_event(event: Event, **changes: Any) -> Event:
         changes["name"] = _event_name(changes["name"])
     unknown = set(changes) - editable
     if unknown:
-        raise RatmasError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+        raise RatmasError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     with transaction.atomic():
         locked = _lock(event)
         if locked.is_finished:
-            raise RatmasError("A finished event cannot be changed.")
+            raise RatmasError(_("A finished event cannot be changed."))
         for name, value in changes.items():
             setattr(locked, name, value)
         cleaned = validate_event_fields(locked.signup_deadline, locked.purchase_deadline, locked.reveal_date,
@@ -134,16 +141,17 @@ def get_active_event(guild_id: int) -> Event | None:
 
 def _check_transition(event: Event, status: str) -> None:
     if status not in Status.values:
-        raise RatmasError(f"Unknown status {status!r}.")
+        raise RatmasError(_("Unknown status %(status)s.") % {"status": repr(status)})
     if status not in TRANSITIONS[event.status]:
-        raise RatmasError(f"Cannot {TRANSITION_WORDS[status]}: {STATE_WORDS[event.status]}.")
+        raise RatmasError(_("Cannot %(action)s: %(state)s.") % {"action": TRANSITION_WORDS[status],
+                                                                 "state": STATE_WORDS[event.status]})
     participants = event.participants.count()
     if status == Status.MATCHED:
         pairings = event.pairings.count()
         if participants < MIN_PARTICIPANTS or pairings != participants:
-            raise RatmasError("Draw the pairings first (`/ratmas match`).")
+            raise RatmasError(_("Draw the pairings first (`/ratmas match`)."))
     if status == Status.NOTIFIED and event.pairings.filter(notified_at__isnull=True).exists():
-        raise RatmasError("Not every Santa has received their DM yet.")
+        raise RatmasError(_("Not every Santa has received their DM yet."))
 
 
 def set_status(event: Event, status: str) -> Event:
@@ -155,12 +163,16 @@ def set_status(event: Event, status: str) -> Event:
         locked.status = status
         locked.save(update_fields=["status", "updated_at"])
         if status == Status.LOCKED:
-            _announce(locked, f"🔒 Ratmas signups are closed with {locked.participants.count()} participants.")
+            count = locked.participants.count()
+            _announce(locked, lambda: "🔒 " + ngettext(
+                "Ratmas signups are closed with %(count)s participant.",
+                "Ratmas signups are closed with %(count)s participants.", count) % {"count": number(count)})
         elif status == Status.OPEN:
-            _announce(locked, f"🔓 Ratmas signups are open again until {_ts(locked.signup_deadline)}.")
+            _announce(locked, lambda: "🔓 " + _("Ratmas signups are open again until %(deadline)s.")
+                      % {"deadline": _ts(locked.signup_deadline)})
         elif status == Status.CANCELLED:
             _withdraw_queued(locked)
-            _announce(locked, "❌ This Ratmas was cancelled by the organisers.")
+            _announce(locked, lambda: "❌ " + _("This Ratmas was cancelled by the organisers."))
     _mirror(event, locked)
     return locked
 
@@ -182,8 +194,12 @@ def complete_event(event: Event, announce: bool = True) -> Event:
         locked.status = Status.COMPLETED
         locked.save(update_fields=["status", "updated_at"])
         if announce:
-            _announce(locked, f"🎁 Ratmas {locked.reveal_date:%Y} is complete — thank you, "
-                              f"{locked.participants.count()} Santas!", dedupe_key=f"ratmas:{locked.pk}:completed")
+            count = locked.participants.count()
+            _announce(locked, lambda: "🎁 " + ngettext(
+                "Ratmas %(year)s is complete — thank you, %(count)s Santa!",
+                "Ratmas %(year)s is complete — thank you, %(count)s Santas!", count)
+                % {"year": f"{locked.reveal_date:%Y}", "count": number(count)},
+                dedupe_key=f"ratmas:{locked.pk}:completed")
     _mirror(event, locked)
     return locked
 
@@ -195,19 +211,24 @@ def describe_event(event: Event, user_id: int | None = None) -> str:
     """The /ratmas status text (never reveals a pairing to anyone but the Santa)."""
     counts = event.pairings.aggregate(total=Count("pk"), notified=Count("pk", filter=Q(notified_at__isnull=False)))
     lines = [f"**Ratmas {event.reveal_date:%Y}** — {event.get_status_display()}",
-             f"Participants: {event.participants.count()} · Budget: {event.budget or 'not set'}",
-             f"Signups close {_ts(event.signup_deadline)} · buy by {_ts(event.purchase_deadline)} · "
-             f"reveal {_ts(event.reveal_date)}"]
+             _("Participants: %(count)s · Budget: %(budget)s") % {"count": number(event.participants.count()),
+                                                                  "budget": event.budget or _("not set")},
+             _("Signups close %(signup)s · buy by %(purchase)s · reveal %(reveal)s")
+             % {"signup": _ts(event.signup_deadline), "purchase": _ts(event.purchase_deadline),
+                "reveal": _ts(event.reveal_date)}]
     if counts["total"]:
-        lines.append(f"Santas notified: {counts['notified']}/{counts['total']}")
+        lines.append(_("Santas notified: %(notified)s/%(total)s") % {"notified": number(counts["notified"]),
+                                                                     "total": number(counts["total"])})
     if user_id is not None:
         me = event.participants.filter(user_id=user_id).first()
         if me is None:
-            lines.append("You have not joined.")
+            lines.append(_("You have not joined."))
         else:
-            lines.append(f"You are in as **{md(me.display_name)}**; wishlist: {me.wishlist_url or 'not set'}.")
+            lines.append(_("You are in as **%(name)s**; wishlist: %(wishlist)s.")
+                         % {"name": md(me.display_name), "wishlist": me.wishlist_url or _("not set")})
             mine = Pairing.objects.filter(santa=me, notified_at__isnull=False).select_related("recipient").first()
             if mine:
-                lines.append(f"You give to **{md(mine.recipient.display_name)}** "
-                             f"(wishlist: {mine.recipient.wishlist_url or 'not set'}).")
+                lines.append(_("You give to **%(name)s** (wishlist: %(wishlist)s).")
+                             % {"name": md(mine.recipient.display_name),
+                                "wishlist": mine.recipient.wishlist_url or _("not set")})
     return "\n".join(lines)

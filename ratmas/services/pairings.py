@@ -7,7 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from core.i18n import number
 from ratmas import matching
 from ratmas.models import Event, Pairing
 
@@ -37,9 +40,14 @@ class PairingPlan:
     dry_run: bool
 
     def summary(self) -> str:
-        verb = "A valid draw exists" if self.dry_run else "Pairings drawn"
-        return (f"{verb}: {len(self.pairs)} Santas, respecting {self.exclusions} excluded pair(s)"
-                f" and avoiding {self.avoided_previous} pair(s) from last time.")
+        """For the organiser who drew (their reply's or admin page's language)."""
+        counts = {"santas": number(len(self.pairs)), "exclusions": number(self.exclusions),
+                  "avoided": number(self.avoided_previous)}
+        if self.dry_run:
+            return _("A valid draw exists: %(santas)s Santas, respecting %(exclusions)s excluded pair(s) and "
+                     "avoiding %(avoided)s pair(s) from last time.") % counts
+        return _("Pairings drawn: %(santas)s Santas, respecting %(exclusions)s excluded pair(s) and avoiding "
+                 "%(avoided)s pair(s) from last time.") % counts
 
 
 def _exclusion_map(event: Event, user_of: dict[int, int] | None = None) -> dict[int, set[int]]:
@@ -68,19 +76,20 @@ def previous_pairs(event: Event) -> dict[int, int]:
 def _infeasible_message(exc: matching.InfeasibleError, names: dict[int, str], avoid_previous: bool,
                         feasible_without_previous: bool) -> str:
     if exc.kind == "too_few":
-        text = f"At least {MIN_PARTICIPANTS} participants are needed for a draw."
+        text = _("At least %(count)s participants are needed for a draw.") % {"count": MIN_PARTICIPANTS}
     elif exc.kind == "no_receivers":
-        text = (f"No valid draw: {names[exc.givers[0]]} cannot give to anyone — every other participant "
-                f"is excluded for them.")
+        text = _("No valid draw: %(name)s cannot give to anyone — every other participant is excluded for them.") % {
+            "name": names[exc.givers[0]]}
     elif exc.kind == "no_givers":
-        text = (f"No valid draw: nobody can give to {names[exc.receivers[0]]} — every other participant "
-                f"excludes them.")
+        text = _("No valid draw: nobody can give to %(name)s — every other participant excludes them.") % {
+            "name": names[exc.receivers[0]]}
     else:
-        text = (f"No valid draw: {len(exc.givers)} participants ({_names(names[g] for g in exc.givers)}) "
-                f"can only give to {len(exc.receivers)} people between them "
-                f"({_names(names[r] for r in exc.receivers)}). Remove an exclusion involving them.")
+        text = _("No valid draw: %(givers)s participants (%(giver_names)s) can only give to %(receivers)s people "
+                 "between them (%(receiver_names)s). Remove an exclusion involving them.") % {
+            "givers": number(len(exc.givers)), "giver_names": _names(names[g] for g in exc.givers),
+            "receivers": number(len(exc.receivers)), "receiver_names": _names(names[r] for r in exc.receivers)}
     if avoid_previous and feasible_without_previous:
-        text += " Avoiding last time's pairs is what makes it impossible: draw again without avoiding them."
+        text += " " + _("Avoiding last time's pairs is what makes it impossible: draw again without avoiding them.")
     return text[:1900]
 
 
@@ -90,14 +99,14 @@ def generate_pairings(event: Event, seed: int | None = None, avoid_previous: boo
     with :func:`replace_pairings` and move the event to ``matched``."""
     with transaction.atomic():
         locked = _lock(event)
-        _require(locked, Status.LOCKED, Status.MATCHED, action="draw pairings")
+        _require(locked, Status.LOCKED, Status.MATCHED, action=gettext_lazy("draw pairings"))
         if locked.status == Status.MATCHED and santa_dms_queued(locked):  # a redraw, while nobody was told
-            raise RatmasError("Cannot draw again: Santa DMs are already on their way, so the pairings are final.")
+            raise RatmasError(_("Cannot draw again: Santa DMs are already on their way, so the pairings are final."))
         rows = list(locked.participants.order_by("user_id").values_list("user_id", "pk", "display_name"))
         people = {user_id: name for user_id, _, name in rows}
         if len(people) < MIN_PARTICIPANTS:
-            raise RatmasError(f"At least {MIN_PARTICIPANTS} participants are needed for a draw "
-                              f"(there are {len(people)}).")
+            raise RatmasError(_("At least %(count)s participants are needed for a draw (there are %(there)s).")
+                              % {"count": MIN_PARTICIPANTS, "there": len(people)})
         exclusions = _exclusion_map(locked, {pk: user_id for user_id, pk, _ in rows})
         forbidden = {g: set(rs) for g, rs in exclusions.items()}
         avoided = 0
@@ -144,13 +153,13 @@ def _store_pairings(locked: Event, pairs: list[tuple[int, int]], exclusions: dic
                     pk_of: dict[int, int]) -> None:
     """replace_pairings' body, for callers that already hold the event lock, the exclusion
     map and the participants' pks (generate_pairings: no second read of 10,000 rows)."""
-    _require(locked, Status.LOCKED, Status.MATCHED, action="replace pairings")
+    _require(locked, Status.LOCKED, Status.MATCHED, action=gettext_lazy("replace pairings"))
     if locked.pairings.filter(notify_message__isnull=False).exists():
-        raise RatmasError("Santas have already been sent their recipients; the pairings can no longer change.")
+        raise RatmasError(_("Santas have already been sent their recipients; the pairings can no longer change."))
     assignment = dict(pairs)
     if len(assignment) != len(pairs) or not matching.is_valid(assignment, pk_of, exclusions):
-        raise RatmasError("These pairings are not valid: every participant must give once and receive once, "
-                          "never to themselves nor against an exclusion.")
+        raise RatmasError(_("These pairings are not valid: every participant must give once and receive once, "
+                            "never to themselves nor against an exclusion."))
     locked.pairings.all().delete()
     _insert_pairings(locked, [(pk_of[s], pk_of[r]) for s, r in pairs])
     if locked.status != Status.MATCHED:

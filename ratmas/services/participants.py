@@ -6,8 +6,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bot import outbox
+from core import i18n
 from ratmas.models import Event, Exclusion, Pairing, Participant
 
 from .common import (
@@ -32,11 +35,11 @@ def join(event: Event, user_id: int, display_name: str, wishlist_url: str | None
     url = validate_wishlist(wishlist_url)
     with transaction.atomic():
         locked = _lock(event)
-        _require(locked, Status.OPEN, action="join")
+        _require(locked, Status.OPEN, action=gettext_lazy("join"))
         if _now() >= locked.signup_deadline:
-            raise RatmasError("Signups are closed: the deadline has passed.")
+            raise RatmasError(_("Signups are closed: the deadline has passed."))
         if locked.participants.filter(user_id=user_id).exists():
-            raise RatmasError("You have already joined this Ratmas.")
+            raise RatmasError(_("You have already joined this Ratmas."))
         participant = Participant.objects.create(event=locked, user_id=user_id, display_name=name, wishlist_url=url)
         if locked.participant_role_id:
             outbox.add_role(locked.guild_id, user_id, locked.participant_role_id, reason="Joined Ratmas",
@@ -49,10 +52,10 @@ def leave(event: Event, user_id: int) -> None:
     with transaction.atomic():
         locked = _lock(event)
         if locked.status != Status.OPEN:
-            raise RatmasError("Signups are closed; ask an organiser if you cannot take part any more.")
-        deleted, _ = locked.participants.filter(user_id=user_id).delete()
+            raise RatmasError(_("Signups are closed; ask an organiser if you cannot take part any more."))
+        deleted, _by_model = locked.participants.filter(user_id=user_id).delete()
         if not deleted:
-            raise RatmasError("You are not signed up for this Ratmas.")
+            raise RatmasError(_("You are not signed up for this Ratmas."))
         if locked.participant_role_id:
             outbox.remove_role(locked.guild_id, user_id, locked.participant_role_id, reason="Left Ratmas",
                                topic="ratmas.role")
@@ -64,18 +67,19 @@ def update_wishlist(event: Event, user_id: int, wishlist_url: str | None) -> Par
     with transaction.atomic():
         locked = _lock(event)
         if locked.is_finished:
-            raise RatmasError("This Ratmas is over.")
+            raise RatmasError(_("This Ratmas is over."))
         try:
             participant = locked.participants.select_for_update().get(user_id=user_id)
         except Participant.DoesNotExist:
-            raise RatmasError("You are not signed up for this Ratmas.") from None
+            raise RatmasError(_("You are not signed up for this Ratmas.")) from None
         participant.wishlist_url = url
         participant.save(update_fields=["wishlist_url"])
         pairing = Pairing.objects.filter(recipient=participant, notified_at__isnull=False).select_related("santa").first()
         if pairing:
-            outbox.send_dm(pairing.santa.user_id, topic=TOPIC_REMINDER, secret=True,
-                           content=f"🎁 Your Ratmas recipient **{md(participant.display_name)}** updated their "
-                                   f"wishlist: {url or 'removed'}")
+            with i18n.for_member(pairing.santa.user_id):  # the Santa's language, rendered before sealing
+                outbox.send_dm(pairing.santa.user_id, topic=TOPIC_REMINDER, secret=True,
+                               content="🎁 " + _("Your Ratmas recipient **%(name)s** updated their wishlist: %(wishlist)s")
+                               % {"name": md(participant.display_name), "wishlist": url or _("removed")})
     return participant
 
 
@@ -88,7 +92,10 @@ class SyncDiff:
     renamed: list[tuple[str, str]] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return (f"{len(self.added)} added, {len(self.removed)} removed, {len(self.renamed)} renamed")
+        """For the organiser who synced (their reply's language)."""
+        return _("%(added)s added, %(removed)s removed, %(renamed)s renamed") % {
+            "added": i18n.number(len(self.added)), "removed": i18n.number(len(self.removed)),
+            "renamed": i18n.number(len(self.renamed))}
 
 
 def sync_participants_from_role(event: Event, members: Iterable[tuple[int, str]]) -> SyncDiff:
@@ -100,13 +107,13 @@ def sync_participants_from_role(event: Event, members: Iterable[tuple[int, str]]
     diff = SyncDiff()
     with transaction.atomic():
         locked = _lock(event)
-        _require(locked, Status.OPEN, action="sync participants")
+        _require(locked, Status.OPEN, action=gettext_lazy("sync participants"))
         current = {p.user_id: p for p in locked.participants.select_for_update()}
         if not wanted and current:
             # An empty role is far more likely a cold member cache (or a missing Server
             # Members intent) than everyone leaving at once: never wipe the signups on it.
-            raise RatmasError("Nobody holds the participant role (as far as I can see), so nobody was removed. "
-                              "Remove people one by one, or cancel the event.")
+            raise RatmasError(_("Nobody holds the participant role (as far as I can see), so nobody was removed. "
+                                "Remove people one by one, or cancel the event."))
         gone = [p for uid, p in current.items() if uid not in wanted]
         if gone:
             Participant.objects.filter(pk__in=[p.pk for p in gone]).delete()
@@ -130,7 +137,7 @@ def _participant(event: Event, user_id: int) -> Participant:
     try:
         return event.participants.get(user_id=user_id)
     except Participant.DoesNotExist:
-        raise RatmasError(f"<@{user_id}> is not a participant of this Ratmas.") from None
+        raise RatmasError(_("%(member)s is not a participant of this Ratmas.") % {"member": f"<@{user_id}>"}) from None
 
 
 def add_exclusion(event: Event, giver_user_id: int, receiver_user_id: int, both_ways: bool = False) -> Exclusion:
@@ -140,10 +147,10 @@ def add_exclusion(event: Event, giver_user_id: int, receiver_user_id: int, both_
     call said so), and adding the reverse of an existing exclusion makes that row both ways
     (the database refuses a second row for the same two people)."""
     if int(giver_user_id) == int(receiver_user_id):
-        raise RatmasError("Nobody draws themselves anyway: pick two different participants.")
+        raise RatmasError(_("Nobody draws themselves anyway: pick two different participants."))
     with transaction.atomic():
         locked = _lock(event)
-        _require_undrawn_or_unsent(locked, "add an exclusion")
+        _require_undrawn_or_unsent(locked, gettext_lazy("add an exclusion"))
         if locked.status == Status.MATCHED:  # a forgotten exclusion: nobody was told, draw again
             locked.pairings.all().delete()
             locked.status = Status.LOCKED
@@ -171,11 +178,11 @@ def remove_exclusion(event: Event, giver_user_id: int, receiver_user_id: int) ->
     reverse direction of a both-ways exclusion is removed by making it one way."""
     with transaction.atomic():
         locked = _lock(event)
-        _require(locked, Status.OPEN, Status.LOCKED, action="remove an exclusion")
-        deleted, _ = locked.exclusions.filter(giver__user_id=giver_user_id, receiver__user_id=receiver_user_id).delete()
+        _require(locked, Status.OPEN, Status.LOCKED, action=gettext_lazy("remove an exclusion"))
+        deleted, _by_model = locked.exclusions.filter(giver__user_id=giver_user_id, receiver__user_id=receiver_user_id).delete()
         if deleted:
             return
         narrowed = locked.exclusions.filter(giver__user_id=receiver_user_id, receiver__user_id=giver_user_id,
                                             both_ways=True).update(both_ways=False)
         if not narrowed:
-            raise RatmasError("There is no such exclusion.")
+            raise RatmasError(_("There is no such exclusion."))

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from bot import outbox
+from core import i18n
 from core.reports import RunReport
 from ratmas.models import Event, Exclusion, Participant
 
@@ -31,8 +33,11 @@ class RemovalReport(RunReport):
     relay_messages_deleted: int = 0  # anonymous messages of their two pairings
 
     def __str__(self) -> str:
-        return (f"{self.removed} removed, chain repaired {self.chain_repaired}, {self.santas_to_redraw} Santa(s) "
-                f"to pair again by an organiser, {self.relay_messages_deleted} relay message(s) deleted")
+        """For the organiser who removed someone (the admin page's language)."""
+        return _("%(removed)s removed, chain repaired %(repaired)s, %(redraw)s Santa(s) to pair again by an "
+                 "organiser, %(relays)s relay message(s) deleted") % {
+            "removed": self.removed, "repaired": self.chain_repaired, "redraw": self.santas_to_redraw,
+            "relays": i18n.number(self.relay_messages_deleted)}
 
 
 def _forbidden(event: Event, santa: Participant, recipient: Participant) -> bool:
@@ -84,7 +89,7 @@ def remove_after_draw(event: Event | int, user_id: int) -> RemovalReport:
     with transaction.atomic():
         locked = _lock(event)
         if locked.is_finished:
-            raise RatmasError("This Ratmas is over: its pairings are history and stay as they are.")
+            raise RatmasError(_("This Ratmas is over: its pairings are history and stay as they are."))
         participant = locked.participants.select_for_update().filter(user_id=user_id).first()
         if participant is None:
             return report
@@ -104,18 +109,21 @@ def remove_after_draw(event: Event | int, user_id: int) -> RemovalReport:
                 receives.notify_round += 1
                 receives.notified_at, receives.last_error, receives.notify_message = None, "", None
                 if locked.status == Status.NOTIFIED:
-                    receives.notify_message = outbox.send_dm(
-                        santa.user_id, content="🎅 Your Secret Santa recipient has changed.\n" + _santa_dm(locked, receives),
-                        dedupe_key=_santa_dm_key(locked, receives), topic=TOPIC_SANTA_DM, secret=True)
+                    with i18n.for_member(santa.user_id):  # the Santa's language, rendered before sealing
+                        receives.notify_message = outbox.send_dm(
+                            santa.user_id, content="🎅 " + _("Your Secret Santa recipient has changed.") + "\n"
+                            + _santa_dm(locked, receives),
+                            dedupe_key=_santa_dm_key(locked, receives), topic=TOPIC_SANTA_DM, secret=True)
                 receives.save()
                 report.chain_repaired = 1
             else:
                 receives.delete()
                 report.santas_to_redraw = 1
-                _announce(locked, "🎅 Organisers: a participant left after the draw and their Secret Santa could not "
-                                  "simply take over their recipient (an exclusion or a pair of two). One Santa now "
-                                  "has no recipient and one recipient no Santa: pair them in the admin (Ratmas › "
-                                  "Pairings) or redraw.", dedupe_key=f"ratmas:{locked.pk}:left:{participant.pk}")
+                _announce(locked, lambda: "🎅 " + _(
+                    "Organisers: a participant left after the draw and their Secret Santa could not simply take "
+                    "over their recipient (an exclusion or a pair of two). One Santa now has no recipient and one "
+                    "recipient no Santa: pair them in the admin (Ratmas › Pairings) or redraw."),
+                    dedupe_key=f"ratmas:{locked.pk}:left:{participant.pk}")
         participant.delete()  # exclusions go with it
         report.removed = 1
     return report

@@ -5,11 +5,23 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from bot import outbox
 from ratmas.models import Event, ScheduledSend
 
-from .common import REMINDERS, REVEAL_GRACE, TOPIC_REMINDER, Status, _announce, _lock, _now, _ts
+from .common import (
+    REMINDERS,
+    REVEAL_GRACE,
+    TOPIC_REMINDER,
+    Status,
+    _announce,
+    _lock,
+    _now,
+    _ts,
+    member_languages,
+)
 
 # --------------------------------------------------------------------------- schedule
 
@@ -26,18 +38,26 @@ def _due_kinds(event: Event, now: dt.datetime) -> list[str]:
     return due
 
 
-def _scheduled_content(event: Event, kind: str) -> tuple[str, str]:
-    """(channel post, participant DM) for a scheduled send."""
+def _scheduled_post(event: Event, kind: str) -> str:
+    """The channel post of a scheduled send, in the active language (the server's)."""
     if kind.startswith("signup"):
-        deadline = _ts(event.signup_deadline)
-        return (f"⏰ Ratmas signups close {deadline} ({_ts(event.signup_deadline, 'R')}). Join with `/ratmas join`!",
-                f"⏰ Ratmas signups close {deadline}. Is your wishlist set? `/ratmas wishlist`")
+        return "⏰ " + _("Ratmas signups close %(deadline)s (%(relative)s). Join with `/ratmas join`!") % {
+            "deadline": _ts(event.signup_deadline), "relative": _ts(event.signup_deadline, "R")}
     if kind.startswith("purchase"):
-        deadline = _ts(event.purchase_deadline)
-        return (f"🛍️ Santas: buy your Ratmas gift by {deadline} ({_ts(event.purchase_deadline, 'R')}).",
-                f"🛍️ Reminder: buy your Ratmas gift by {deadline}. Budget: {event.budget or 'not set'}.")
-    return ("🎁 **Ratmas reveal!** Open your gifts — Santas may reveal themselves now.",
-            "🎁 It is Ratmas reveal time: open your gift!")
+        return "🛍️ " + _("Santas: buy your Ratmas gift by %(deadline)s (%(relative)s).") % {
+            "deadline": _ts(event.purchase_deadline), "relative": _ts(event.purchase_deadline, "R")}
+    return "🎁 " + _("**Ratmas reveal!** Open your gifts — Santas may reveal themselves now.")
+
+
+def _scheduled_dm(event: Event, kind: str) -> str:
+    """The participants' DM of a scheduled send, in the active language (each member's)."""
+    if kind.startswith("signup"):
+        return "⏰ " + _("Ratmas signups close %(deadline)s. Is your wishlist set? `/ratmas wishlist`") % {
+            "deadline": _ts(event.signup_deadline)}
+    if kind.startswith("purchase"):
+        return "🛍️ " + _("Reminder: buy your Ratmas gift by %(deadline)s. Budget: %(budget)s.") % {
+            "deadline": _ts(event.purchase_deadline), "budget": event.budget or _("not set")}
+    return "🎁 " + _("It is Ratmas reveal time: open your gift!")
 
 
 def send_scheduled(event: Event, kind: str) -> bool:
@@ -50,13 +70,18 @@ def send_scheduled(event: Event, kind: str) -> bool:
         claim, created = ScheduledSend.objects.get_or_create(event=locked, kind=kind)
         if not created:
             return False
-        post, dm = _scheduled_content(locked, kind)
-        _announce(locked, post, dedupe_key=f"ratmas:{locked.pk}:{kind}:channel")
+        _announce(locked, lambda: _scheduled_post(locked, kind), dedupe_key=f"ratmas:{locked.pk}:{kind}:channel")
         dm_all = kind != ScheduledSend.Kind.REVEAL or not locked.announcement_channel_id
         users = list(locked.participants.values_list("user_id", flat=True)) if dm_all else []
+        languages = member_languages(users)  # one query, each DM in its reader's language
+        dms: dict[str, str] = {}
         for user_id in users:
-            outbox.send_dm(user_id, content=dm, dedupe_key=f"ratmas:{locked.pk}:{kind}:{user_id}",
-                           topic=TOPIC_REMINDER)
+            language = languages[user_id]
+            with translation.override(language):
+                if language not in dms:
+                    dms[language] = _scheduled_dm(locked, kind)
+                outbox.send_dm(user_id, content=dms[language], dedupe_key=f"ratmas:{locked.pk}:{kind}:{user_id}",
+                               topic=TOPIC_REMINDER)
         claim.recipients = len(users)
         claim.save(update_fields=["recipients"])
     return True

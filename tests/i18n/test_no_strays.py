@@ -103,7 +103,22 @@ APPS["raids"] = {"marked": True, "allowed": {
 }}
 
 # ---- ratmas ------------------------------------------------------------------------------------
-APPS["ratmas"] = {"marked": False, "allowed": {
+APPS["ratmas"] = {"marked": True, "allowed": {
+    ("ratmas/admin.py", "export_json"): "the download's Content-Disposition header, not a sentence",
+    ("ratmas/apps.py", "RatmasConfig"): "the organisers' group name, a name stored in auth_group like a role's",
+    ("ratmas/demo.py", "NAMES"): "the demo members' character names",
+    ("ratmas/demo.py", "seed_demo"): "the operator's console output of the demo seeding (English, like manage.py's)",
+    ("ratmas/management/commands/ratmas_export.py", "Command"):
+        "an operator's manage.py command (help and console lines in English, like Django's own commands)",
+    ("ratmas/management/commands/ratmas_import.py", "Command"):
+        "an operator's manage.py command (help and console lines in English, like Django's own commands)",
+    ("ratmas/matching.py", "InfeasibleError"): "the exception's text for logs; services.pairings words it for people",
+    ("ratmas/matching.py", "draw"): "a programming error (ValueError), never shown to anyone",
+    ("ratmas/models.py", "permissions"): "a permission's name: stored in auth_permission at migrate time, "
+                                         "shown as stored (like Django's own 'Can view …')",
+    ("ratmas/privacy.py", "PART"): "the privacy statement's text, a document generated in English "
+                                   "(core/privacy/statement.py)",
+    ("ratmas/services/pairings.py", "_insert_pairings"): "SQL",
 }}
 
 # ---- economy -----------------------------------------------------------------------------------
