@@ -290,12 +290,15 @@ def _announce(event: Event, render: Callable[[], str], dedupe_key: str | None = 
 
 
 def member_languages(user_ids: Iterable[int]) -> dict[int, str]:
-    """Each member's DM language (``core.i18n.member_language``) in one query, for services that
+    """Each member's DM language (``core.i18n.member_language``) in one query (per 5,000), for services that
     DM every participant or every Santa (no query per member)."""
     from guildsync.models import DiscordUser
 
     user_ids = list(user_ids)
-    locales = dict(DiscordUser.objects.filter(discord_id__in=user_ids).values_list("discord_id", "locale"))
+    locales: dict[int, str] = {}
+    for start in range(0, len(user_ids), 5000):  # SQLite caps the variables of one statement
+        locales.update(DiscordUser.objects.filter(discord_id__in=user_ids[start:start + 5000])
+                       .values_list("discord_id", "locale"))
     fallback = None
     languages = {}
     for user_id in user_ids:
