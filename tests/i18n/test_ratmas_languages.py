@@ -7,8 +7,6 @@ still within Discord's 2,000 characters in every language."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import connection
@@ -27,13 +25,7 @@ from ratmas.services.pairings import PairingPlan
 from tests import factories
 from tests.factories import RATMAS_CHANNEL as CHANNEL
 from tests.factories import ratmas_uid as uid
-from tests.ratmas.test_discord_limits import (
-    HOSTILE_NAME,
-    LONG_BUDGET,
-    LONG_WISHLIST,
-    assert_within_limits,
-    utf16_len,
-)
+from tests.ratmas.test_discord_limits import LONG_BUDGET, utf16_len, walk_with_the_longest_input
 
 pytestmark = pytest.mark.django_db
 
@@ -179,23 +171,7 @@ def test_the_longest_input_fits_discord_in_every_language(language, deliver_outb
     """tests/ratmas/test_discord_limits.py's hostile input, with every reader in ``language``."""
     core_services.set_server_language(language, actor="test")
     event = factories.ratmas_event(0, budget=LONG_BUDGET)
-    for i in range(1, 5):
-        seen_with(uid(i), LOCALES[language])
-        services.join(event, uid(i), f"{i}{HOSTILE_NAME}"[:100], LONG_WISHLIST)
-    services.run_schedule(now=event.signup_deadline - dt.timedelta(hours=23))
-    services.set_status(event, "locked")
-    services.generate_pairings(event, seed=3)
-    services.notify_santas(event)
-    deliver_outbox()
-    deliver_outbox()
-    services.update_wishlist(event, uid(2), LONG_WISHLIST.replace("a", "b"))
-    services.message_recipient(event, uid(1), "\n".join(["@everyone"] + ["a"] * 745)[: services.RELAY_MAX_CHARS])
-    services.message_santa(event, uid(1), "x" * services.RELAY_MAX_CHARS)
-    services.run_schedule(now=event.purchase_deadline - dt.timedelta(hours=23))
-    services.run_schedule(now=event.reveal_date + dt.timedelta(minutes=1))
-    services.complete_event(event)
-    deliver_outbox()
-    assert_within_limits()
+    walk_with_the_longest_input(event, deliver_outbox, lambda user_id: seen_with(user_id, LOCALES[language]))
     assert {row.language for row in OutboxMessage.objects.exclude(kind__in=["add_role", "remove_role"])} == {language}
     with translation.override(language):
         assert utf16_len(services.describe_event(event, uid(1))) <= 2000

@@ -36,9 +36,12 @@ def assert_within_limits() -> None:
     assert not failed.exists(), list(failed.values_list("topic", "last_error"))
 
 
-def test_longest_accepted_input_fits_every_message(make_event, fake_discord, deliver_outbox):
-    event = make_event(0, budget=LONG_BUDGET)
+def walk_with_the_longest_input(event, deliver_outbox, before_join=lambda user_id: None) -> None:
+    """Every message of an event's life (reminders, Santa DMs, wishlist news, relayed texts both
+    ways, reveal, completion) with the longest input the services accept, delivered; then checks
+    Discord's limits. ``before_join(user_id)`` prepares each member (e.g. their language)."""
     for i in range(1, 5):
+        before_join(uid(i))
         services.join(event, uid(i), f"{i}{HOSTILE_NAME}"[:100], LONG_WISHLIST)
     assert max(len(p.display_name) for p in event.participants.all()) == 100
     assert len(LONG_WISHLIST) == 500
@@ -59,6 +62,11 @@ def test_longest_accepted_input_fits_every_message(make_event, fake_discord, del
     services.complete_event(event)
     deliver_outbox()
     assert_within_limits()
+
+
+def test_longest_accepted_input_fits_every_message(make_event, fake_discord, deliver_outbox):
+    event = make_event(0, budget=LONG_BUDGET)
+    walk_with_the_longest_input(event, deliver_outbox)
     status = services.describe_event(event, uid(1))
     assert utf16_len(status) <= 2000
     pairing = Pairing.objects.select_related("recipient").get(event=event, santa__user_id=uid(1))
