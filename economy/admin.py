@@ -38,7 +38,7 @@ from core.admin_tools import (
     server_filter,
 )
 from core.discord_signin import officers
-from economy import services
+from economy import privacy, services
 from economy.automod_form import TYPE_FIELDS, WHAT_IT_CATCHES, AutoModRuleForm
 from economy.models import (
     AutoModRule,
@@ -290,7 +290,7 @@ class ModerationCaseAdmin(MemberNamesMixin, ReadOnlyAdmin):
     member_fields = ("user_id", "moderator_id")
     actor_fields = ("resolved_by",)
     list_display = ("created_at", "action", member_column("user_id", gettext_lazy("member"), stored_name="user_tag"),
-                    member_column("moderator_id", gettext_lazy("moderator"), stored_name="moderator_tag"), "reason",
+                    member_column("moderator_id", gettext_lazy("moderator"), stored_name="moderator_tag"), "reason_shown",
                     "expires_at", "resolved", actor_column("resolved_by", gettext_lazy("resolved by")))
     list_filter = (CaseStateFilter, "action", SERVER_FILTER)
     list_select_related = ("rule",)
@@ -300,6 +300,11 @@ class ModerationCaseAdmin(MemberNamesMixin, ReadOnlyAdmin):
 
     def has_resolve_permission(self, request: HttpRequest) -> bool:
         return has_model_permission(request, ModerationCase, "change")
+
+    @admin.display(description=gettext_lazy("reason"), ordering="reason")
+    def reason_shown(self, obj: ModerationCase) -> str:
+        """The reason as typed; the privacy markers that replace an erased one in the reader's language."""
+        return _(obj.reason) if obj.reason in privacy.MARKERS else obj.reason
 
     @admin.action(description=gettext_lazy("Resolve (lifts an active timeout)"), permissions=["resolve"])
     @confirm_first(title=gettext_lazy("Resolve these cases?"), button=gettext_lazy("Yes, resolve"),

@@ -8,12 +8,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from core.privacy import ANONYMISED, ERASED, FORGOTTEN, KEPT, TOMBSTONE_ID, AppPart, ForgetContext, Holds
 from economy.models import BytesBalance, BytesTransaction, ModerationCase, RoleRewardGrant, SquadMembership
 
-CASE_REASON_REMOVED = "(reason removed at the member's request)"
-CASE_REASON_EXPIRED = "(reason removed: older than the retention period)"
+# Stored in place of a case's reason, in English (the erasure and retention queries compare them);
+# the admin shows them translated (economy.admin.ModerationCaseAdmin.reason_shown).
+CASE_REASON_REMOVED = gettext_noop("(reason removed at the member's request)")
+CASE_REASON_EXPIRED = gettext_noop("(reason removed: older than the retention period)")
+MARKERS = (CASE_REASON_REMOVED, CASE_REASON_EXPIRED)
 
 
 def names(member: int) -> set[str]:

@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from bot.models import OutboxMessage
 from core import i18n
 from core import services as core_services
-from economy import automod, services
+from economy import automod, privacy, services
 from economy.models import AutoModRule, BytesBalance, ModerationCase, Squad
 from guildsync.models import DiscordUser
 from tests.factories import ECONOMY_GUILD as GUILD
@@ -98,11 +98,13 @@ def moderator(officer, client):
 
 def test_the_moderators_admin_speaks_german(moderator):
     services.open_case(GUILD, BOB, "bob", ALICE, "alice", "warn", "Spoilers")
+    erased = services.open_case(GUILD, ALICE, "alice", BOB, "bob", "warn", "Insults")
+    ModerationCase.objects.filter(pk=erased.pk).update(reason=privacy.CASE_REASON_REMOVED)  # as forget() leaves it
     page = moderator.get(reverse("admin:economy_moderationcase_changelist"), HTTP_ACCEPT_LANGUAGE="de")
     html = page.content.decode()
     assert page["Content-Language"] == "de"
     for german in ("Moderationsfälle", "Erledigen (hebt ein laufendes Timeout auf)", "Abgelaufen, noch nicht erledigt",
-                   "Verwarnung", "Wirtschaft und Moderation"):
+                   "Verwarnung", "Wirtschaft und Moderation", "Spoilers", "(Grund auf Wunsch des Mitglieds entfernt)"):
         assert german in html, german
     add = reverse("admin:economy_automodrule_add")
     html = moderator.get(add, HTTP_ACCEPT_LANGUAGE="de").content.decode()

@@ -129,8 +129,6 @@ APPS["economy"] = {"marked": True, "allowed": {
     ("economy/demo.py", "_cases"): "demo data: made-up moderators' case reasons",
     ("economy/demo.py", "seed_demo"): "the seeding command's console line for the operator (English, like the log)",
     ("economy/privacy.py", "PART"): "the privacy statement's sentences: docs/PRIVACY.md, generated in English",
-    ("economy/privacy.py", "CASE_REASON_REMOVED"): "a stored marker the erasure and retention queries compare",
-    ("economy/privacy.py", "CASE_REASON_EXPIRED"): "a stored marker the erasure and retention queries compare",
     ("economy/apps.py", "officer_group"): "the name of the officers' Django group (a database row, like a login)",
     ("economy/automod.py", "_ensure"): "the operator's error when the regex worker process cannot start (logged)",
     ("economy/automod_form.py", "_unknown_type"): "a programming error, never shown (the admin checks the type first)",
