@@ -50,7 +50,7 @@ class Event(models.Model):
     timezone = models.CharField(
         verbose_name=_("time zone"), max_length=64, default="UTC", help_text=_("IANA time zone the organisers think in, e.g. Europe/Berlin.")
     )
-    budget = models.CharField(verbose_name=_("budget"), max_length=200, blank=True, help_text=_("Free text, e.g. '20 EUR'."))
+    budget = models.CharField(verbose_name=pgettext_lazy("ratmas field", "budget"), max_length=200, blank=True, help_text=_("Free text, e.g. '20 EUR'."))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -97,7 +97,7 @@ class Participant(models.Model):
     user_id = models.BigIntegerField(verbose_name=_("Discord user"), help_text=_("Discord user id."))
     display_name = models.CharField(verbose_name=_("display name"), max_length=100, help_text=_("Name shown to their Santa."))
     wishlist_url = SealedTextField(
-        verbose_name=_("wishlist"), max_length=500, blank=True, help_text=_("http(s) link only, 500 characters at most (ratmas.services.validate_wishlist). "
+        verbose_name=pgettext_lazy("ratmas field", "wishlist"), max_length=500, blank=True, help_text=_("http(s) link only, 500 characters at most (ratmas.services.validate_wishlist). "
                               "Encrypted at rest when FIELD_ENCRYPTION_KEY is set (core/privacy/sealed.py)."))
     joined_at = models.DateTimeField(verbose_name=_("joined at"), auto_now_add=True)
 
@@ -163,8 +163,8 @@ class Exclusion(models.Model):
     """``giver`` must not draw ``receiver`` (nor the reverse when ``both_ways``)."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="exclusions", verbose_name=pgettext_lazy("ratmas", "event"))
-    giver = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="exclusions_given", verbose_name=_("giver"))
-    receiver = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="exclusions_received", verbose_name=_("receiver"))
+    giver = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="exclusions_given", verbose_name=pgettext_lazy("ratmas field", "giver"))
+    receiver = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="exclusions_received", verbose_name=pgettext_lazy("ratmas field", "receiver"))
     both_ways = models.BooleanField(verbose_name=_("both ways"), default=False, help_text=_("Also forbid receiver → giver (e.g. partners)."))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

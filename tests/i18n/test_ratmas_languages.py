@@ -144,6 +144,9 @@ def test_the_organisers_admin_in_german(officer, client):
     form = client.get(reverse("admin:ratmas_event_change", args=[event.pk]), HTTP_ACCEPT_LANGUAGE="de")
     html = form.content.decode()
     assert "Anmeldeschluss" in html and "Bis dahin müssen die Geschenke gekauft sein (UTC)." in html
+    # a field's label, not the slash command option of the same English word (bot/command_strings.py)
+    listed = client.get(reverse("admin:ratmas_participant_changelist"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Liste de souhaits" in listed and "iste_de_souhaits" not in listed
     leaver = Participant.objects.get(event=event, user_id=uid(2))
     santa = Pairing.objects.get(event=event, recipient=leaver).santa
     confirm = client.post(reverse("admin:ratmas_participant_changelist"),
