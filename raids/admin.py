@@ -212,12 +212,17 @@ class RaidAttendanceInline(admin.TabularInline):
     model = RaidAttendance
     extra = 0
     fields = ["player", "status", "attended", "attended_source", "late", "signed_up", "signed_up_late", "source",
-              "specialization", "role", "signup_push", "signup_push_error"]
+              "specialization", "role", "signup_push", "push_error"]
     readonly_fields = ["player", "attended_source", "signed_up", "signed_up_late", "source", "specialization", "role",
-                       "signup_push", "signup_push_error"]
+                       "signup_push", "push_error"]
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description=gettext_lazy("sign-up push error"))
+    def push_error(self, obj: RaidAttendance) -> str:
+        """The reason as stored (by the booking job: English), shown in the officer's language."""
+        return services.shown_text(obj.signup_push_error) if obj and obj.pk else ""
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("event", "player", "specialization__wow_class", "role")
@@ -312,7 +317,7 @@ class RaidEventAdmin(SaysWhatChangedMixin, ServiceFormMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("Last sign-up import"))
     def last_import(self, obj: RaidEvent) -> str:
         """Counts and every sign-up the import could not place or placed without spec/role, with
-        the reason (the reasons are stored as the import wrote them: English from the periodic job)."""
+        the reason in the officer's language (``services.shown``)."""
         report = obj.signup_import_report or {}
         if not report:
             return "—"
@@ -325,7 +330,7 @@ class RaidEventAdmin(SaysWhatChangedMixin, ServiceFormMixin, admin.ModelAdmin):
                             (_("no spec/role"), report.get("incomplete") or [])):
             for item in items:
                 lines.append(format_html("{} — {} ({} {}): {}", kind, item.get("name") or item.get("user_id"),
-                                         item.get("class"), item.get("spec"), item.get("reason")))
+                                         item.get("class"), item.get("spec"), services.shown(item)))
         return format_html("<br>".join(["{}"] * len(lines)), *lines)
 
     @admin.display(description=gettext_lazy("Warcraft Logs"), ordering="wcl_import_status")
@@ -343,10 +348,10 @@ class RaidEventAdmin(SaysWhatChangedMixin, ServiceFormMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("Attendance from Warcraft Logs"))
     def wcl_import(self, obj: RaidEvent) -> str:
         """Imported at, the reports read, the counts and every character that could not be placed
-        (reasons and errors as the import stored them: English from the periodic job)."""
+        (reasons in the officer's language: ``services.shown``; an error from Warcraft Logs as stored)."""
         report = obj.wcl_import_report or {}
         if obj.wcl_import_status == "gave_up":
-            lines = [_("Gave up at %(at)s: %(reason)s") % {"at": obj.wcl_imported_at, "reason": report.get("reason", "")}]
+            lines = [_("Gave up at %(at)s: %(reason)s") % {"at": obj.wcl_imported_at, "reason": services.shown(report)}]
         elif obj.wcl_import_status == "imported":
             lines = [_(
                 "Imported at %(at)s from report(s) %(reports)s: %(seen)s character(s) seen; %(marked)s marked "
@@ -357,14 +362,15 @@ class RaidEventAdmin(SaysWhatChangedMixin, ServiceFormMixin, admin.ModelAdmin):
                 "already": report.get("already", 0), "kept": report.get("overrides_kept", 0),
                 "unplaced": report.get("unplaced_count", 0)}]
             lines += [_("not placed — %(name)s-%(server)s: %(reason)s") % {
-                "name": item.get("name"), "server": item.get("server"), "reason": item.get("reason")}
+                "name": item.get("name"), "server": item.get("server"), "reason": services.shown(item)}
                 for item in report.get("unplaced") or []]
             if gone := report.get("report_gone"):
                 lines.append(_("Report gone from Warcraft Logs (found by %(by)s at %(at)s): the import above is kept.")
                              % {"by": gone.get("by") or _("a re-import"), "at": gone.get("at", "")})
         elif report.get("waiting"):
             lines = [_("Waiting: %(why)s (%(attempts)s attempt(s), last %(last)s).") % {
-                "why": report["waiting"], "attempts": report.get("attempts", 0), "last": report.get("last_try", "")}]
+                "why": services.shown(report, "waiting"), "attempts": report.get("attempts", 0),
+                "last": report.get("last_try", "")}]
         else:
             lines = [_("Not imported yet.")]
         if obj.wcl_import_status != "imported" and report.get("last_error"):

@@ -58,6 +58,10 @@ from .common import (
     current_season,
     get_client,
     is_configured,
+    said,
+    shown,
+    shown_text,
+    stored,
 )
 from .officer_edits import (
     EVENT_FIELDS,
@@ -186,6 +190,10 @@ __all__ = [
     "save_settings",
     "set_attendance",
     "set_recurring_active",
+    "shown",
+    "shown_text",
+    "said",
+    "stored",
     "signup_list",
     "signup_status",
     "sync_upcoming_signups",

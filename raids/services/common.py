@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from bot import outbox
 from core import i18n
@@ -28,10 +28,54 @@ FALLBACK_TEMPLATE = "wowretail2"
 # Stored on the sign-ups held back and matched again when the event is pushed later: a marker
 # that must never change with the language (the admin shows it as written).
 NOT_CONFIGURED_SKIP = "Raid-Helper not configured when booked"
+NOT_CONFIGURED_SKIP_SHOWN = gettext_noop("Raid-Helper not configured when booked")  # its words in the catalogues
 Status = RaidAttendance.Status
 Source = RaidAttendance.Source
 Push = RaidAttendance.SignupPush
 AttendedSource = RaidAttendance.AttendedSource
+
+
+class Said(str):
+    """A sentence as written now (in the active language: English in a Celery job) that also
+    remembers its source and arguments, so a reader in another language can be shown it in
+    theirs later (:func:`shown`). Import reports store both (``reason`` and ``reason_id`` /
+    ``reason_args``): logs, the sync log and tests read the text, the admin renders the source."""
+
+    msgid: str = ""
+    args: dict | None = None
+
+
+def said(msgid: str, **args: str | int) -> Said:
+    """``msgid`` (marked with ``gettext_noop`` where it is written) translated now, remembered."""
+    text = Said(_(msgid) % args if args else _(msgid))
+    text.msgid, text.args = msgid, args
+    return text
+
+
+def stored(reason: str, key: str = "reason") -> dict:
+    """The fields an import report stores for ``reason``: the text, and its source when known."""
+    if isinstance(reason, Said) and reason.msgid:
+        return {key: str(reason), f"{key}_id": reason.msgid, f"{key}_args": reason.args or {}}
+    return {key: str(reason)}
+
+
+def shown_text(text: str) -> str:
+    """A stored sentence of ours (a sign-up push's reason, written by the periodic job) in the
+    reader's language when the catalogues know it; anything else (Raid-Helper's own words) as stored."""
+    return _(text) if text else ""
+
+
+def shown(item: dict, key: str = "reason") -> str:
+    """A stored reason in the reader's language (its source translated now), else as stored
+    (a report written before the source was kept, or a text from Raid-Helper/Warcraft Logs)."""
+    msgid = item.get(f"{key}_id")
+    if msgid:
+        args = item.get(f"{key}_args") or {}
+        try:
+            return _(msgid) % args if args else _(msgid)
+        except (KeyError, TypeError, ValueError):
+            pass
+    return str(item.get(key) or "")
 
 
 class RaidsError(DomainError):

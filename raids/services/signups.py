@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from core.claims import claim_row
 from core.reports import RunReport
@@ -19,7 +19,7 @@ from guildsync.models import Player, Specialization
 from raids.clients import RaidHelperClient, RaidHelperError
 from raids.models import RaidAttendance, RaidEvent
 
-from .common import RaidsError, Source, Status, get_client, is_configured
+from .common import RaidsError, Source, Status, get_client, is_configured, said, stored
 from .roster import post_roster
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def map_signup(class_name: str, spec_name: str | None, specs: list[Specializatio
     wow_class = cls if cls in classes else None
     note = ""
     if not (cls in STATUS_CLASSES or slot_role or wow_class):
-        note = _("unknown sign-up column %(column)s") % {"column": repr(class_name)}
+        note = said(gettext_noop("unknown sign-up column %(column)s"), column=repr(class_name))
     spec = None
     raw = (spec_name or "").strip()
     if raw:
@@ -120,15 +120,15 @@ def map_signup(class_name: str, spec_name: str | None, specs: list[Specializatio
         elif main_spec is not None and main_spec in candidates:
             spec = main_spec
         elif candidates:
-            note = note or _("spec %(spec)s is ambiguous (%(classes)s)") % {
-                "spec": repr(raw), "classes": " / ".join(sorted(s.wow_class.name for s in candidates))}
+            note = note or said(gettext_noop("spec %(spec)s is ambiguous (%(classes)s)"), spec=repr(raw),
+                                classes=" / ".join(sorted(s.wow_class.name for s in candidates)))
         elif alias:
-            note = note or _("spec %(spec)s matches no spec of a %(wow_class)s") % {"spec": repr(raw),
-                                                                                   "wow_class": alias[0]}
+            note = note or said(gettext_noop("spec %(spec)s matches no spec of a %(wow_class)s"), spec=repr(raw),
+                                wow_class=alias[0])
         else:
-            note = note or _("spec %(spec)s matches no spec") % {"spec": repr(raw)}
+            note = note or said(gettext_noop("spec %(spec)s matches no spec"), spec=repr(raw))
     elif status == Status.ACCEPTED and not slot_role:
-        note = note or _("no spec given")
+        note = note or said(gettext_noop("no spec given"))
     role = slot_role or (spec.default_role.name if spec else None)
     return Placement(status, spec, role, late, note)
 
@@ -177,9 +177,11 @@ class ImportReport(RunReport):
 
 
 def _describe(entry: dict, reason: str) -> dict:
+    """One sign-up in the report, with the reason as written now and its source (``stored``:
+    the admin shows it in the officer's language, whoever ran the import)."""
     return {"user_id": str(entry.get("userid") or "")[:24], "name": str(entry.get("name") or "")[:64],
             "class": str(entry.get("classname") or "")[:40], "spec": str(entry.get("specname") or "")[:40],
-            "reason": reason}
+            **stored(reason)}
 
 
 def import_signups(event: RaidEvent, *, client: RaidHelperClient | None = None, now: dt.datetime | None = None,
@@ -217,16 +219,16 @@ def import_signups(event: RaidEvent, *, client: RaidHelperClient | None = None, 
         for entry in entries:
             user_id = str(entry.get("userid") or "").strip()
             if "_raw" in entry:
-                report.unplaced.append(_describe({}, _("not a sign-up object: %(entry)s")
-                                                 % {"entry": repr(str(entry["_raw"])[:60])}))
+                report.unplaced.append(_describe({}, said(gettext_noop("not a sign-up object: %(entry)s"),
+                                                          entry=repr(str(entry["_raw"])[:60]))))
                 continue
             if not user_id.isdigit():
-                report.unplaced.append(_describe(entry, _("no Discord user id")))
+                report.unplaced.append(_describe(entry, said(gettext_noop("no Discord user id"))))
                 continue
             player = players.get(int(user_id))
             if player is None:
-                report.unplaced.append(_describe(entry, _("this Discord account is no player here (link it in "
-                                                          "Guild officers → Players)")))
+                report.unplaced.append(_describe(entry, said(gettext_noop(
+                    "this Discord account is no player here (link it in Guild officers → Players)"))))
                 continue
             placed = map_signup(str(entry.get("classname") or ""), entry.get("specname"), specs, player.main_spec,
                                 entry.get("rolename"))

@@ -12,6 +12,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.claims import claim_lease
 from core.reports import RunReport
@@ -19,7 +20,7 @@ from core.secrets import get_secret
 from raids.models import RaidAttendance, RaidEvent, RaidHelperSettings
 from raids.warcraftlogs import SeenCharacter, WarcraftLogsClient, WarcraftLogsError, realm_key
 
-from .common import AttendedSource, RaidsError, Source, Status
+from .common import AttendedSource, RaidsError, Source, Status, said, stored
 
 log = logging.getLogger(__name__)
 
@@ -129,17 +130,18 @@ def place_characters(seen: list[SeenCharacter]) -> tuple[dict[int, list[str]], l
             found = candidates  # the log names no realm and only one character has this name
         reason = None
         if not found:
-            reason = (_("no character with this name here") if not candidates else
-                      _("no character with this name on this realm here (there is %(others)s)") % {
-                          "others": ", ".join(f"{c.character_name}-{c.realm_slug}" for c in candidates[:3])})
+            reason = (said(gettext_noop("no character with this name here")) if not candidates else
+                      said(gettext_noop("no character with this name on this realm here (there is %(others)s)"),
+                           others=", ".join(f"{c.character_name}-{c.realm_slug}" for c in candidates[:3])))
         else:
             link = getattr(found[0], "player_link", None)
             if link is None:
-                reason = _("the character is not linked to a player (link it in Guild officers → Players)")
+                reason = said(gettext_noop(
+                    "the character is not linked to a player (link it in Guild officers → Players)"))
             else:
                 players.setdefault(link.player_id, []).append(char.name)
         if reason:
-            unplaced.append({"name": char.name[:64], "server": char.server[:64], "reason": reason})
+            unplaced.append({"name": char.name[:64], "server": char.server[:64], **stored(reason)})
     return players, unplaced
 
 
@@ -202,20 +204,21 @@ def import_wcl_attendance(event: RaidEvent, *, client: WarcraftLogsClient | None
         attempts = int((event.wcl_import_report or {}).get("attempts") or 0) + 1
         if give_up:
             _release_wcl(event.pk, wcl_import_status="gave_up", wcl_imported_at=now, wcl_import_report={
-                "at": now.isoformat(), "attempts": attempts, "reason": _(
+                "at": now.isoformat(), "attempts": attempts, **stored(said(gettext_noop(
                     "no Warcraft Logs report of the guild covers this raid %(hours)s h after it ended: mark "
-                    "attendance by hand") % {"hours": settings.WCL_IMPORT_GIVE_UP_HOURS}})
+                    "attendance by hand"), hours=settings.WCL_IMPORT_GIVE_UP_HOURS))})
             log.warning("Warcraft Logs import gave up on raid_event_id=%s: no report", event.pk)
             return WclImport(status="gave_up")
-        _release_wcl(event.pk, wcl_import_report={"waiting": _("no report uploaded yet"), "attempts": attempts,
+        _release_wcl(event.pk, wcl_import_report={**stored(said(gettext_noop("no report uploaded yet")), "waiting"),
+                                                  "attempts": attempts,
                                                   "last_try": now.isoformat()})
         return WclImport(status="waiting")
     result = WclImport(status="imported", reports=[r.code for r in reports])
     seen = list(dict.fromkeys(c for report in found for c in report.seen))
     result.seen = len(seen)
     for report in found:
-        result.unplaced += [{"name": "?", "server": "", "reason": _("report %(code)s: %(problem)s")
-                             % {"code": report.code, "problem": text}}
+        result.unplaced += [{"name": "?", "server": "", **stored(said(gettext_noop("report %(code)s: %(problem)s"),
+                                                                      code=report.code, problem=text))}
                             for text in report.rejected]
     try:
         with transaction.atomic():

@@ -146,3 +146,21 @@ def test_the_officers_admin_speaks_german(admin_client):
 
     night_form = admin_client.get(reverse("admin:raids_recurringevent_change", args=[night.pk]), **german)
     assert "Gewünschte Heiler" in night_form.content.decode() and "Dienstag" in night_form.content.decode()
+
+
+def test_an_import_report_written_by_the_job_reads_in_the_officers_language(admin_client, fake_raid_helper):  # noqa: F811
+    factories.raid_config(fake_raid_helper.server_id)
+    night = factories.raid_night()
+    start = timezone.now() - dt.timedelta(hours=4)
+    rh = fake_raid_helper.add_event(night.label, start)
+    event = factories.raid_event(night, start, raid_helper_event_id=rh["id"])
+    fake_raid_helper._store_signup(rh, {"userId": "", "name": "Ghost", "className": "Tank", "specName": "Blood"})
+    report = services.import_signups(event)  # as the periodic job runs it: English
+    assert [item["reason"] for item in report.unplaced] == ["no Discord user id"]
+    page = admin_client.get(reverse("admin:raids_raidevent_change", args=[event.pk]),
+                            HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "keine Discord-Benutzer-ID" in page and "no Discord user id" not in page
+    assert "1 Anmeldung(en): 0 neu, 0 aktualisiert; 1 nicht zugeordnet" in page
+    with translation.override("fr"):  # a sign-up push's reason, stored in English by the booking job
+        assert services.shown_text(services.NOT_CONFIGURED_SKIP) == "Raid-Helper non configuré lors de la réservation"
+        assert services.shown_text("Raid-Helper 400: unknown class") == "Raid-Helper 400: unknown class"
