@@ -4,6 +4,8 @@ import functools
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django_celery_beat import admin as beat_admin
 from django_celery_beat.models import PeriodicTask
 from rest_framework_api_key.admin import APIKeyModelAdmin
@@ -49,26 +51,27 @@ class ScopedAPIKeyAdmin(APIKeyModelAdmin):
     list_display = (*APIKeyModelAdmin.list_display, "scope_names")
     list_select_related = ["scopes"]
 
-    @admin.display(description="scopes")
+    @admin.display(description=gettext_lazy("scopes"))
     def scope_names(self, obj: APIKey) -> str:
         scopes = key_scopes(obj)
-        return ", ".join(scopes.names()) if scopes else "none (recreate it with create_api_key --scope …)"
+        return ", ".join(scopes.names()) if scopes else _("none (recreate it with create_api_key --scope …)")
 
 
 admin.site.unregister(APIKey)
 admin.site.register(APIKey, ScopedAPIKeyAdmin)
 
 
-NO_KEY = ("Secrets cannot be stored on this server yet: FIELD_ENCRYPTION_KEY is not set. Whoever runs the "
-          "server sets it (any long random string, e.g. `openssl rand -hex 32`) and restarts; the run command "
-          "(scripts/run.sh) makes one under var/ by itself. Until then, keys can only come from the environment.")
+NO_KEY = gettext_lazy(
+    "Secrets cannot be stored on this server yet: FIELD_ENCRYPTION_KEY is not set. Whoever runs the "
+    "server sets it (any long random string, e.g. `openssl rand -hex 32`) and restarts; the run command "
+    "(scripts/run.sh) makes one under var/ by itself. Until then, keys can only come from the environment.")
 
 
 class SecretSettingForm(forms.ModelForm):
     value = forms.CharField(
-        widget=forms.PasswordInput(render_value=False), strip=True,
-        help_text="Stored encrypted and never shown again; enter it anew to replace it. The environment "
-                  "variable of the same name, when set, takes precedence.",
+        widget=forms.PasswordInput(render_value=False), strip=True, label=pgettext_lazy("secret setting", "Value"),
+        help_text=gettext_lazy("Stored encrypted and never shown again; enter it anew to replace it. The "
+                               "environment variable of the same name, when set, takes precedence."),
     )
 
     class Meta:
@@ -86,16 +89,16 @@ class SecretSettingAdmin(ServiceFormMixin, admin.ModelAdmin):
     fields = ["name", "value", "status"]
     readonly_fields = ["status"]
 
-    @admin.display(description="Status")
+    @admin.display(description=pgettext_lazy("secret setting", "Status"))
     def status(self, obj: SecretSetting) -> str:
         if not obj or not obj.pk:
-            return "not set"
-        return f"set on {obj.set_at:%Y-%m-%d %H:%M} UTC by {obj.set_by}"
+            return _("not set")
+        return _("set on %(when)s UTC by %(officer)s") % {"when": f"{obj.set_at:%Y-%m-%d %H:%M}", "officer": obj.set_by}
 
-    @admin.display(description="Value in use")
+    @admin.display(description=gettext_lazy("Value in use"))
     def in_use(self, obj: SecretSetting) -> str:
-        return ("the environment's (it takes precedence)" if secret_source(obj.name) == "environment"
-                else "this one")
+        return (_("the environment's (it takes precedence)") if secret_source(obj.name) == "environment"
+                else _("this one"))
 
     def get_readonly_fields(self, request, obj=None):
         return ["name", "status"] if obj else ["status"]

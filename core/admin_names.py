@@ -23,6 +23,7 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from core.labels import PREFIX, UNKNOWN, plain_label, short_id  # noqa: F401  (re-exported)
 
@@ -34,9 +35,11 @@ def directory_label(kind: str, discord_id: Any, name: str | None) -> SafeString 
     if not discord_id:
         return "—"
     if not name:
-        return format_html('<span title="Discord id {} (not in the directory yet)">{}</span>', discord_id,
+        return format_html('<span title="{}">{}</span>',
+                           _("Discord id %(id)s (not in the directory yet)") % {"id": discord_id},
                            plain_label(kind, discord_id, None))
-    return format_html('<span title="Discord id {}">{}</span>', discord_id, plain_label(kind, discord_id, name))
+    return format_html('<span title="{}">{}</span>', _("Discord id %(id)s") % {"id": discord_id},
+                       plain_label(kind, discord_id, name))
 
 
 def member_label(discord_id: int | None, name: str | None, *, recorded: bool = False) -> SafeString | str:
@@ -47,8 +50,8 @@ def member_label(discord_id: int | None, name: str | None, *, recorded: bool = F
         return "—"
     if not name:
         return directory_label("member", discord_id, None)
-    note = " (name when recorded)" if recorded else ""
-    return format_html('<span title="Discord id {}{}">{}</span>', discord_id, note, name)
+    title = (_("Discord id %(id)s (name when recorded)") if recorded else _("Discord id %(id)s")) % {"id": discord_id}
+    return format_html('<span title="{}">{}</span>', title, name)
 
 
 def member_column(field: str, description: str = "member", *, stored_name: str | None = None

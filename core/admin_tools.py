@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -12,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.errors import DomainError
 
@@ -59,6 +62,21 @@ class ServiceFormMixin:
         """Already saved by the service, during the form's validation."""
 
 
+def _row_verb(verb: str) -> str:
+    """Django's change-message verbs (stored in English) as the officer reads them."""
+    return {"added": pgettext("rows", "added"), "changed": pgettext("rows", "changed"),
+            "deleted": pgettext("rows", "deleted")}.get(verb, verb)
+
+
+def _changed_successfully() -> re.Pattern:
+    """Django's own "The {name} “{obj}” was changed successfully." in the active language (its
+    catalogue's sentence), as a pattern: what follows it ("You may edit it again below.") stays."""
+    from django.utils.translation import gettext as django_gettext
+
+    template = re.escape(django_gettext("The {name} “{obj}” was changed successfully."))
+    return re.compile(template.replace(re.escape("{name}"), ".*?").replace(re.escape("{obj}"), ".*?"), re.S)
+
+
 class SaysWhatChangedMixin:
     """A change page's success message says what changed ("Saved “Raid night”: title, start
     time; 2 attendance rows changed, 1 added."), not Django's "was changed successfully": the
@@ -81,16 +99,18 @@ class SaysWhatChangedMixin:
                 elif "name" in detail:
                     rows[(str(detail["name"]), verb)] = rows.get((str(detail["name"]), verb), 0) + 1
         said = [", ".join(fields)] if fields else []
-        said += [f"{n} {name} row{'s' if n != 1 else ''} {verb}" for (name, verb), n in rows.items()]
-        return f"Saved “{obj}”: " + ("; ".join(said) if said else "nothing changed") + "."
+        said += [(_("%(count)s %(name)s row %(verb)s") if n == 1 else _("%(count)s %(name)s rows %(verb)s"))
+                 % {"count": n, "name": name, "verb": _row_verb(verb)} for (name, verb), n in rows.items()]
+        return _("Saved “%(object)s”: %(changes)s.") % {"object": obj,
+                                                         "changes": "; ".join(said) if said else _("nothing changed")}
 
     def message_user(self, request: HttpRequest, message: Any, level: int = messages.INFO, *args: Any,
                      **kwargs: Any) -> None:
         change = getattr(request, "_guildops_change", None)
-        if change is not None and level == messages.SUCCESS and "was changed successfully" in str(message):
+        done = _changed_successfully().match(str(message)) if change is not None and level == messages.SUCCESS else None
+        if done:
             obj = getattr(request, "_guildops_changed_object", None)
-            message = self.describe_change(obj if obj is not None else "", change) + str(message).split(
-                "successfully.", 1)[-1]
+            message = self.describe_change(obj if obj is not None else "", change) + str(message)[done.end():]
         super().message_user(request, message, level, *args, **kwargs)
 
     def response_change(self, request: HttpRequest, obj: Any) -> HttpResponse:
@@ -228,7 +248,7 @@ class DomainErrorPagesMixin:
     def _refusal(self, request: HttpRequest, exc: DomainError, to: str):
         from django.http import HttpResponseRedirect
 
-        self.message_user(request, f"Nothing was saved: {exc}", messages.ERROR)
+        self.message_user(request, _("Nothing was saved: %(reason)s") % {"reason": exc}, messages.ERROR)
         return HttpResponseRedirect(to)
 
     def _guarded(self, request: HttpRequest, view: Callable[[], Any]) -> Any:

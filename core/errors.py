@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 
 
@@ -54,7 +55,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Any:
     data = response.data
     if isinstance(data, dict) and set(data) == {"detail"}:
         return response
-    response.data = {"detail": " ".join(_sentence(data)) or "Invalid request.", "fields": data}
+    response.data = {"detail": " ".join(_sentence(data)) or gettext("Invalid request."), "fields": data}
     return response
 
 
@@ -62,4 +63,4 @@ def api_exception_handler(exc: Exception, context: dict) -> Any:
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any /api/ path no route matches (``/api/identity/link/abc``): JSON, like the rest of
     the API, never Django's HTML page."""
-    return JsonResponse({"detail": "Not found."}, status=404)
+    return JsonResponse({"detail": gettext("Not found.")}, status=404)

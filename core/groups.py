@@ -21,6 +21,14 @@ OFFICER_GROUPS = (
 )
 
 
+# core's own permissions that belong to an officer group. The server language of the bot's public
+# posts is one setting for the whole community (the admin's "Language" page): the officers who
+# run the guild as a whole set it, not each domain's group.
+CORE_GRANTS: dict[str, tuple[str, ...]] = {
+    "Guild officers": ("change_serverlanguage",),
+}
+
+
 class OfficerAppConfig(AppConfig):
     """The AppConfig of a domain app run by an officer group: the app names its group and,
     where needed, the permissions kept out of it and the other apps' models its forms pick
@@ -54,3 +62,15 @@ def grant_officer_permissions(sender: AppConfig, using: str = "default", **kwarg
         app_label, model_name = label.split(".")
         group.permissions.add(*Permission.objects.using(using).filter(
             content_type__app_label=app_label, codename=f"view_{model_name}"))
+
+
+def grant_core_permissions(sender: AppConfig, using: str = "default", **kwargs) -> None:
+    """After core's migrate: :data:`CORE_GRANTS` (only ever added, like the apps' grants)."""
+    if sender.label != "core":
+        return
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for group_name, codenames in CORE_GRANTS.items():
+        group, _ = Group.objects.using(using).get_or_create(name=group_name)
+        group.permissions.add(*Permission.objects.using(using).filter(content_type__app_label="core",
+                                                                      codename__in=codenames))

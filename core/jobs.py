@@ -27,6 +27,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from kombu.exceptions import KombuError
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,8 @@ def send(name: str, *, args: tuple | list = (), kwargs: dict[str, Any] | None = 
         else:
             result = app.send_task(name, args=tuple(args), kwargs=kwargs or {}, **options)
     except BROKER_ERRORS as exc:  # the broker did not take it
-        raise JobQueueUnavailableError(f"The task queue is unreachable ({exc.__class__.__name__}: {exc}).") from exc
+        raise JobQueueUnavailableError(_("The task queue is unreachable (%(error)s).")
+                                       % {"error": f"{exc.__class__.__name__}: {exc}"}) from exc
     return result.id
 
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-UNKNOWN = {"member": "unknown member", "server": "unknown server", "channel": "unknown channel",
-           "role": "unknown role", "any": "unknown member or channel"}
+from django.utils.translation import gettext_lazy as _
+
+UNKNOWN = {"member": _("unknown member"), "server": _("unknown server"), "channel": _("unknown channel"),
+           "role": _("unknown role"), "any": _("unknown member or channel")}
 PREFIX = {"member": "", "server": "", "channel": "#", "role": "@", "any": ""}
 
 

@@ -4,6 +4,7 @@ only when they fit (``?limit=99999999999999999999`` was a 500: bigint out of ran
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 
@@ -25,14 +26,14 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
             return None
         text = raw.strip()
         if not text.isascii() or not text.isdigit():
-            raise ValidationError({name: [f"A whole number from {minimum} is required."]})
+            raise ValidationError({name: [_("A whole number from %(minimum)s is required.") % {"minimum": minimum}]})
         value = int(text) if len(text) <= 18 else 2**63  # int() of thousands of digits raises
         if value < minimum:
-            raise ValidationError({name: [f"A whole number from {minimum} is required."]})
+            raise ValidationError({name: [_("A whole number from %(minimum)s is required.") % {"minimum": minimum}]})
         if maximum is not None and value > maximum:
             if name == self.limit_query_param:
                 return maximum
-            raise ValidationError({name: [f"At most {maximum}."]})
+            raise ValidationError({name: [_("At most %(maximum)s.") % {"maximum": maximum}]})
         return value
 
     def get_limit(self, request) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from django.utils.translation import gettext, gettext_lazy, pgettext
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework_api_key.models import APIKey
@@ -69,7 +70,7 @@ class ScopedAPIKeyOrModelPermissions(BasePermission):
     """API keys need the view's scope; sessions need staff status and every permission the
     view requires (superusers hold all). A 403 says what was missing."""
 
-    message = "An API key (Authorization: Api-Key <key>) or a staff session is required."
+    message = gettext_lazy("An API key (Authorization: Api-Key <key>) or a staff session is required.")
 
     def has_permission(self, request: Request, view) -> bool:
         method = request.method.upper()
@@ -78,8 +79,9 @@ class ScopedAPIKeyOrModelPermissions(BasePermission):
             scopes = key_scopes(request.auth)
             if scopes is None or not any(scopes.allows(scope) for scope in wanted):
                 named = "' or '".join(wanted)
-                self.message = (f"This API key lacks the '{named}' scope "
-                                f"(it has: {', '.join(scopes.names()) if scopes else 'none'}).")
+                self.message = (gettext("This API key lacks the '%(scope)s' scope (it has: %(scopes)s).")
+                                % {"scope": named,
+                                   "scopes": ", ".join(scopes.names()) if scopes else pgettext("API key scopes", "none")})
                 return False
             return True
         user = request.user
@@ -87,11 +89,11 @@ class ScopedAPIKeyOrModelPermissions(BasePermission):
             return False
         perms = required_permissions(view, method)
         if perms is None:
-            self.message = "This endpoint is open to API keys only."
+            self.message = gettext("This endpoint is open to API keys only.")
             return False
         missing = _missing(user, perms)
         if missing:
-            self.message = f"Your account lacks the permission(s): {', '.join(missing)}."
+            self.message = gettext("Your account lacks the permission(s): %(missing)s.") % {"missing": ", ".join(missing)}
             return False
         return True
 

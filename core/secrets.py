@@ -21,6 +21,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 
@@ -42,7 +43,7 @@ def cipher() -> MultiFernet:
     """The current key first (it encrypts), earlier ones after (they still decrypt)."""
     current = getattr(settings, "FIELD_ENCRYPTION_KEY", "")
     if not current:
-        raise SecretsUnavailableError("Set FIELD_ENCRYPTION_KEY in the environment before storing secrets here.")
+        raise SecretsUnavailableError(_("Set FIELD_ENCRYPTION_KEY in the environment before storing secrets here."))
     previous = [k for k in getattr(settings, "FIELD_ENCRYPTION_KEY_PREVIOUS", []) if k]
     return MultiFernet([_fernet(current), *(_fernet(k) for k in previous)])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 MAX_SNOWFLAKE = 2**63 - 1
@@ -36,7 +37,7 @@ class SnowflakeField(serializers.Field):
     zero, 1..2**63-1) or as a JSON integer in the same range; documented that way by
     ``core.schema.SnowflakeFieldSchema``."""
 
-    default_error_messages = {"invalid": "A Discord id is a string of digits, e.g. \"80351110224678912\"."}
+    default_error_messages = {"invalid": _("A Discord id is a string of digits, e.g. \"80351110224678912\".")}
 
     def to_representation(self, value: int) -> str:
         return str(value)

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext as _
 from rest_framework_api_key.models import APIKey
 
 from core.errors import DomainError
@@ -26,14 +27,15 @@ def create_api_key(name: str, scopes: Iterable[str]) -> tuple[APIKey, str]:
     name = (name or "").strip()
     wanted = set(scopes)
     if not name:
-        raise DomainError("Give the key a name that says who uses it.")
+        raise DomainError(_("Give the key a name that says who uses it."))
     if len(name) > API_KEY_NAME_MAX:
-        raise DomainError(f"The name is limited to {API_KEY_NAME_MAX} characters.")
+        raise DomainError(_("The name is limited to %(max)s characters.") % {"max": API_KEY_NAME_MAX})
     unknown = wanted - set(Scope.values)
     if unknown:
-        raise DomainError(f"Unknown scope(s) {', '.join(sorted(unknown))}; choose from {', '.join(Scope.values)}.")
+        raise DomainError(_("Unknown scope(s) %(unknown)s; choose from %(choices)s.")
+                          % {"unknown": ", ".join(sorted(unknown)), "choices": ", ".join(Scope.values)})
     if not wanted:
-        raise DomainError(f"Choose at least one scope ({', '.join(Scope.values)}).")
+        raise DomainError(_("Choose at least one scope (%(choices)s).") % {"choices": ", ".join(Scope.values)})
     with transaction.atomic():
         api_key, raw = APIKey.objects.create_key(name=name)
         APIKeyScopes.objects.create(api_key=api_key, **{scope: scope in wanted for scope in Scope.values})
@@ -61,15 +63,15 @@ def set_secret(name: str, value: str, actor: str) -> SecretSetting:
 
     value = (value or "").strip()
     if name not in SecretSetting.Name.values:
-        raise DomainError(f"{name!r} is not a setting that can be set here.")
+        raise DomainError(_("%(name)s is not a setting that can be set here.") % {"name": repr(name)})
     if not value:
-        raise DomainError("Enter the value (to remove a setting, delete it).")
+        raise DomainError(_("Enter the value (to remove a setting, delete it)."))
     if len(value) > 4096:
-        raise DomainError("That value is too long for an API key or secret.")
+        raise DomainError(_("That value is too long for an API key or secret."))
     if not actor:
-        raise DomainError("Say who sets it.")
+        raise DomainError(_("Say who sets it."))
     with transaction.atomic():
-        row, _ = SecretSetting.objects.update_or_create(
+        row, _created = SecretSetting.objects.update_or_create(
             name=name, defaults={"ciphertext": encrypt(value), "set_at": timezone.now(), "set_by": actor[:150]})
     return row
 
@@ -77,7 +79,7 @@ def set_secret(name: str, value: str, actor: str) -> SecretSetting:
 def clear_secret(name: str) -> bool:
     """Remove an admin-set secret (the environment's, if any, applies again)."""
     with transaction.atomic():
-        deleted, _ = SecretSetting.objects.filter(name=name).delete()
+        deleted, _rows = SecretSetting.objects.filter(name=name).delete()
     return bool(deleted)
 
 
@@ -120,7 +122,8 @@ def save_row(
         else:
             row = model.objects.select_for_update().filter(pk=pk).first()
             if row is None:
-                raise (missing or error)(f"This {name} no longer exists (deleted by someone else?).")
+                raise (missing or error)(_("This %(name)s no longer exists (deleted by someone else?).")
+                                        % {"name": name})
         for key, value in fields.items():
             setattr(row, key, value)
         if check is not None:
@@ -133,8 +136,8 @@ def save_row(
             with transaction.atomic():
                 row.save()
         except IntegrityError:
-            raise error(f"This {name} was changed by someone else at the same moment: reload and try again."
-                        ) from None
+            raise error(_("This %(name)s was changed by someone else at the same moment: reload and try again.")
+                        % {"name": name}) from None
     return row
 
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BattlenetSigninConfig(AppConfig):
@@ -6,7 +7,7 @@ class BattlenetSigninConfig(AppConfig):
 
     name = "core.battlenet_signin"
     label = "battlenet_signin"
-    verbose_name = "Battle.net connection"
+    verbose_name = _("Battle.net connection")
 
     def ready(self) -> None:
         from core.battlenet_signin import signals  # noqa: F401  (connects the connection receiver)

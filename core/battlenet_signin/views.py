@@ -11,6 +11,7 @@ from allauth.socialaccount.providers.battlenet.views import BattleNetOAuth2Adapt
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 
 class ConfigurableBattleNetAdapter(BattleNetOAuth2Adapter):
@@ -33,7 +34,7 @@ def is_configured() -> bool:
 def _when_configured(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not is_configured():
-            raise Http404("Connecting Battle.net is off on this server.")
+            raise Http404(_("Connecting Battle.net is off on this server."))
         return view(request, *args, **kwargs)
 
     return guarded

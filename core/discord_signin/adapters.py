@@ -20,6 +20,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 from core.discord_signin import clients, services
 
@@ -62,15 +63,16 @@ class OfficerSocialAccountAdapter(DefaultSocialAccountAdapter):
             try:
                 found = clients.member_roles(sociallogin.token.token, settings.DISCORD_GUILD_ID)
             except clients.DiscordSigninError as exc:
-                self._refuse(request, sociallogin, f"Sign-in with Discord failed: {exc} Try again, or use your password.")
+                self._refuse(request, sociallogin, _("Sign-in with Discord failed: %(error)s Try again, or use your password.")
+                             % {"error": exc})
             in_guild = found is not None
             role_ids = found or set()
         sociallogin.discord_role_ids = role_ids
         sociallogin.in_guild = in_guild
         sociallogin.officer_role_ids = role_ids & services.role_group_map().keys()
         if not sociallogin.is_existing and not sociallogin.officer_role_ids and not in_guild:
-            self._refuse(request, sociallogin, "This Discord account is not a member of the guild's Discord server, and it is not "
-                                  "connected to a login here. Join the server first, or ask an officer.")
+            self._refuse(request, sociallogin, _("This Discord account is not a member of the guild's Discord server, and it "
+                                                "is not connected to a login here. Join the server first, or ask an officer."))
 
     @staticmethod
     def _refuse(request, sociallogin, text: str) -> None:

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DiscordSigninConfig(AppConfig):
@@ -6,7 +7,7 @@ class DiscordSigninConfig(AppConfig):
 
     name = "core.discord_signin"
     label = "discord_signin"
-    verbose_name = "Discord sign-in"
+    verbose_name = _("Discord sign-in")
 
     def ready(self) -> None:
         from core.discord_signin import signals  # noqa: F401  (connects the sign-in receiver)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import requests
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 
 class DiscordSigninError(Exception):
@@ -26,15 +27,15 @@ def member_roles(access_token: str, guild_id: int) -> set[int] | None:
         response = requests.get(url, headers={"Authorization": f"Bearer {access_token}"},
                                 timeout=settings.DISCORD_HTTP_TIMEOUT)
     except requests.RequestException as exc:
-        raise DiscordSigninError(f"Discord did not answer ({exc.__class__.__name__}).") from None
+        raise DiscordSigninError(_("Discord did not answer (%(error)s).") % {"error": exc.__class__.__name__}) from None
     if response.status_code == 404:
         return None
     if response.status_code != 200:
-        raise DiscordSigninError(f"Discord answered {response.status_code} to the role lookup.")
+        raise DiscordSigninError(_("Discord answered %(status)s to the role lookup.") % {"status": response.status_code})
     try:
         return {int(role) for role in response.json().get("roles") or []}
     except (ValueError, TypeError, AttributeError):
-        raise DiscordSigninError("Discord's answer to the role lookup was not a guild member.") from None
+        raise DiscordSigninError(_("Discord's answer to the role lookup was not a guild member.")) from None
 
 
 def put_role_metadata(application_id: str, bot_token: str, records: list[dict]) -> list[dict]:
@@ -60,9 +61,10 @@ def _put(url: str, authorization: str, body) -> dict | list:
         response = requests.put(url, json=body, headers={"Authorization": authorization},
                                 timeout=settings.DISCORD_HTTP_TIMEOUT)
     except requests.RequestException as exc:
-        raise DiscordSigninError(f"Discord did not answer ({exc.__class__.__name__}).") from None
+        raise DiscordSigninError(_("Discord did not answer (%(error)s).") % {"error": exc.__class__.__name__}) from None
     if response.status_code in (401, 403):
-        raise DiscordRefusedError(f"Discord refused the token ({response.status_code}).")
+        raise DiscordRefusedError(_("Discord refused the token (%(status)s).") % {"status": response.status_code})
     if response.status_code != 200:
-        raise DiscordSigninError(f"Discord answered {response.status_code}: {response.text[:200]}")
+        raise DiscordSigninError(_("Discord answered %(status)s: %(body)s")
+                                 % {"status": response.status_code, "body": response.text[:200]})
     return response.json()

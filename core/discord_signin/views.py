@@ -15,6 +15,7 @@ from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAu
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
 
 
 class ConfigurableDiscordAdapter(DiscordOAuth2Adapter):
@@ -39,7 +40,7 @@ def is_configured() -> bool:
 def not_configured(request: HttpRequest) -> HttpResponse:
     from django.contrib import admin
 
-    context = {**admin.site.each_context(request), "title": "Sign in with Discord is off"}
+    context = {**admin.site.each_context(request), "title": _("Sign in with Discord is off")}
     return TemplateResponse(request, "admin/discord_signin_off.html", context, status=404)
 
 

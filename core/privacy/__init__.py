@@ -28,6 +28,7 @@ from typing import Any
 from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 
@@ -109,9 +110,9 @@ def _snowflake(discord_user_id: Any) -> int:
     try:
         value = int(str(discord_user_id).strip())
     except ValueError:
-        raise PrivacyError(f"{discord_user_id!r} is not a Discord user id (digits only).") from None
+        raise PrivacyError(_("%(id)s is not a Discord user id (digits only).") % {"id": repr(discord_user_id)}) from None
     if value <= TOMBSTONE_ID or value >= 2**63:
-        raise PrivacyError(f"{discord_user_id} is not a Discord user id.")
+        raise PrivacyError(_("%(id)s is not a Discord user id.") % {"id": discord_user_id})
     return value
 
 
@@ -129,7 +130,7 @@ def export_member(discord_user_id: int) -> dict[str, Any]:
     data: dict[str, Any] = {
         "discord_user_id": str(member),
         "exported_at": timezone.now().isoformat(),
-        "about": "Guild Ops' data about this Discord account, per app. What each part means: docs/PRIVACY.md.",
+        "about": _("Guild Ops' data about this Discord account, per app. What each part means: docs/PRIVACY.md."),
         "apps": {},
     }
     for part in parts():
@@ -142,7 +143,7 @@ def forget_member(discord_user_id: int, *, actor: str, reason: str = "") -> dict
     what was erased, anonymised and kept, per app. Idempotent."""
     member = _snowflake(discord_user_id)
     if not actor:
-        raise PrivacyError("Say who processes the request (actor).")
+        raise PrivacyError(_("Say who processes the request (actor)."))
     now = timezone.now()
     report: dict[str, Any] = {"discord_user_id": str(member), "actor": actor, "reason": reason,
                               "processed_at": now.isoformat(), "apps": {}}

@@ -17,6 +17,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from core.discord_signin import officers
 from core.models import PrivacyRequest, RetentionRun
@@ -29,23 +32,26 @@ PERMISSION = "core.process_privacy_request"
 
 class ProcessForm(forms.Form):
     discord_user_id = forms.RegexField(
-        regex=r"^\d{15,20}$", label="Discord user id",
-        help_text="The member's id (Developer Mode → right-click → Copy User ID), also for someone who left the "
-                  "server. Not stored: the record keeps a keyed hash of it.",
-        error_messages={"invalid": "A Discord user id is 15 to 20 digits."})
-    kind = forms.ChoiceField(choices=PrivacyRequest.Kind.choices, widget=forms.RadioSelect)
+        regex=r"^\d{15,20}$", label=gettext_lazy("Discord user id"),
+        help_text=gettext_lazy("The member's id (Developer Mode → right-click → Copy User ID), also for someone "
+                               "who left the server. Not stored: the record keeps a keyed hash of it."),
+        error_messages={"invalid": gettext_lazy("A Discord user id is 15 to 20 digits.")})
+    kind = forms.ChoiceField(choices=PrivacyRequest.Kind.choices, widget=forms.RadioSelect,
+                             label=pgettext_lazy("privacy request", "Request"))
     source = forms.ChoiceField(choices=[c for c in PrivacyRequest.Source.choices if c[0] != "retention"],
-                               label="Received from")
-    reason = forms.CharField(required=False, max_length=300, help_text="e.g. the Trust & Safety ticket number.")
+                               label=gettext_lazy("Received from"))
+    reason = forms.CharField(required=False, max_length=300, label=pgettext_lazy("privacy request", "Reason"),
+                             help_text=gettext_lazy("e.g. the Trust & Safety ticket number."))
     confirm = forms.BooleanField(
-        required=False, label="I understand that erasing cannot be undone",
-        help_text="Erasing removes their data from every app, cancels messages waiting for them and, if they were "
-                  "in a drawn Secret Santa, tells their Santa about a new recipient.")
+        required=False, label=gettext_lazy("I understand that erasing cannot be undone"),
+        help_text=gettext_lazy("Erasing removes their data from every app, cancels messages waiting for them "
+                               "and, if they were in a drawn Secret Santa, tells their Santa about a new "
+                               "recipient."))
 
     def clean(self):
         data = super().clean()
         if data.get("kind") == PrivacyRequest.Kind.FORGET and not data.get("confirm"):
-            raise forms.ValidationError("Tick the confirmation to erase a member's data.")
+            raise forms.ValidationError(_("Tick the confirmation to erase a member's data."))
         return data
 
 
@@ -54,7 +60,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
     list_display = ("processed_at", "kind", "source", "status", "processed_by", "received_at")
     list_filter = ("kind", "source", "status")
     search_fields = ("target_hash",)
-    search_help_text = "Type a Discord user id to find its requests (matched by its keyed hash)."
+    search_help_text = gettext_lazy("Type a Discord user id to find its requests (matched by its keyed hash).")
     readonly_fields = ("kind", "source", "status", "received_at", "processed_at", "processed_by", "counts",
                        "refusal", "target_hash")
 
@@ -89,19 +95,20 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                 record, result = process(int(data["discord_user_id"]), kind=data["kind"], source=data["source"],
                                          actor=officers.actor(request.user), reason=data["reason"])
             except PrivacyError as exc:
-                self.message_user(request, f"Refused: {exc}", messages.ERROR)
+                self.message_user(request, _("Refused: %(reason)s") % {"reason": exc}, messages.ERROR)
                 return redirect(reverse("admin:core_privacyrequest_changelist"))
             if record.kind == PrivacyRequest.Kind.EXPORT:
                 response = HttpResponse(json.dumps(result, indent=2, ensure_ascii=False),
                                         content_type="application/json")
-                response["Content-Disposition"] = f'attachment; filename="guildops-data-{record.target_hash[:12]}.json"'
+                response["Content-Disposition"] = content_disposition_header(
+                    True, f"guildops-data-{record.target_hash[:12]}.json")
                 return response
             totals = {o: sum(sum(v.values()) for app in record.counts.values() for k, v in app.items() if k == o)
                       for o in ("erased", "anonymised", "kept")}
-            self.message_user(request, f"Erased: {totals['erased']} rows erased, {totals['anonymised']} anonymised, "
-                                       f"{totals['kept']} kept (see the record for each app).", messages.SUCCESS)
+            self.message_user(request, _("Erased: %(erased)s rows erased, %(anonymised)s anonymised, %(kept)s kept "
+                                         "(see the record for each app).") % totals, messages.SUCCESS)
             return redirect(reverse("admin:core_privacyrequest_change", args=[record.pk]))
-        context = {**self.admin_site.each_context(request), "title": "Process a privacy request", "form": form,
+        context = {**self.admin_site.each_context(request), "title": _("Process a privacy request"), "form": form,
                    "opts": self.model._meta, "has_view_permission": True}
         return TemplateResponse(request, "admin/core/privacyrequest/process.html", context)
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.socialaccount.models import SocialAccount
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.models import PrivacyRequest, SecretSetting
 
@@ -41,16 +43,16 @@ def export(member: int) -> dict[str, Any]:
 def forget(member: int, ctx: ForgetContext) -> dict[str, Any]:
     accounts = list(_accounts(member).select_for_update(of=("self",)))
     if any(account.user.is_superuser for account in accounts):
-        raise PrivacyError("This Discord account signs in to a superuser's login: a superuser's own account is not "
-                           "erased this way. Disconnect Discord from that login (or remove its superuser status) "
-                           "first, then process the request again.")
+        raise PrivacyError(_("This Discord account signs in to a superuser's login: a superuser's own account is "
+                             "not erased this way. Disconnect Discord from that login (or remove its superuser "
+                             "status) first, then process the request again."))
     erased = len(accounts)
     users = [account.user for account in accounts]
     for account in accounts:
         account.delete()  # its tokens go with it
     # the member's other sign-ins on the same login (Battle.net), and a plain member's login itself
     # (made by their first Discord sign-in: no staff, no password); an officer's login stays
-    others, _ = SocialAccount.objects.filter(user__in=users).exclude(provider="discord").delete()
+    others, _rows = SocialAccount.objects.filter(user__in=users).exclude(provider="discord").delete()
     logins = 0
     for user in users:
         if not user.is_staff and not user.is_superuser and not user.has_usable_password():
@@ -67,14 +69,15 @@ PART = AppPart(
     order=0,
     holds=(
         Holds("socialaccount.SocialAccount", ("uid", "extra_data"), ERASED,
-              "Their Discord sign-in is removed, with the other sign-ins of the same login (Battle.net); a plain "
-              "member's login (made by their first sign-in to their page) is deleted, an officer's login stays with "
-              "the officer who owns it. A superuser's own sign-in is refused: remove it by hand first."),
+              gettext_lazy("Their Discord sign-in is removed, with the other sign-ins of the same login "
+                           "(Battle.net); a plain member's login (made by their first sign-in to their page) is "
+                           "deleted, an officer's login stays with the officer who owns it. A superuser's own "
+                           "sign-in is refused: remove it by hand first.")),
         Holds("core.SecretSetting", ("set_by",), ANONYMISED,
-              "An officer's id as the one who set an API key becomes 'a forgotten member'."),
+              gettext_lazy("An officer's id as the one who set an API key becomes 'a forgotten member'.")),
         Holds("core.PrivacyRequest", ("processed_by",), ANONYMISED,
-              "Privacy requests keep only a keyed hash of the member's id, dates and counts; an officer's id as the "
-              "one who processed requests becomes 'a forgotten member'."),
+              gettext_lazy("Privacy requests keep only a keyed hash of the member's id, dates and counts; an "
+                           "officer's id as the one who processed requests becomes 'a forgotten member'.")),
     ),
     export=export,
     forget=forget,

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
 
 from core.models import PrivacyRequest
 
@@ -39,7 +40,7 @@ def process(discord_user_id: int, *, kind: str, source: str, actor: str, reason:
     """Carry out the request and record it; returns (record, the export or the forget report).
     A refusal (a superuser's own account) is recorded as refused and raised."""
     if kind not in PrivacyRequest.Kind.values or source not in PrivacyRequest.Source.values:
-        raise PrivacyError("Unknown kind of request or source.")
+        raise PrivacyError(_("Unknown kind of request or source."))
     hashed = target_hash(discord_user_id)
     now = timezone.now()
     fields = {"kind": kind, "source": source, "target_hash": hashed, "received_at": received_at or now,

@@ -25,6 +25,7 @@ from typing import Any
 from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from core import secrets
 
@@ -100,7 +101,7 @@ class SealedTextField(models.TextField):
     Exact lookups work only against "" (each encryption differs); nothing searches these texts.
     """
 
-    description = "Text encrypted at rest (FIELD_ENCRYPTION_KEY)"
+    description = gettext_lazy("Text encrypted at rest (FIELD_ENCRYPTION_KEY)")
 
     def from_db_value(self, value, expression, connection):
         return value if value is None else unseal(value)

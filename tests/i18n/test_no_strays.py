@@ -153,7 +153,71 @@ APPS["members"] = {"marked": True, "allowed": {
 }}
 
 # ---- core (and the project's templates/) -------------------------------------------------------
-APPS["core"] = {"marked": False, "allowed": {
+APPS["core"] = {"marked": True, "allowed": {
+    # markup, SQL, headers: no sentence anyone reads
+    ("core/admin_names.py", "directory_label"): "the HTML template around the (translated) hover title",
+    ("core/admin_names.py", "member_label"): "the HTML template around the (translated) hover title",
+    ("core/admin_names.py", "readable_details"): "the HTML list template of audit details",
+    ("core/admin_tools.py", "_changed_successfully"):
+        "Django's own msgid, looked up in Django's catalogue (not ours) to recognise its success message",
+    ("core/constraints.py", "CompositeForeignKey"): "SQL, and a developer's error in a model definition",
+    ("core/privacy/retention.py", "_purge_in_one_statement_per_batch"): "SQL",
+    ("core/privacy/sealed.py", "seal_rows"): "SQL",
+    ("core/privacy/statement.py", "START"): "the HTML comment marking the generated part of docs/PRIVACY.md",
+    ("core/privacy/statement.py", "render"): "a Markdown table row: its words are translated parts",
+    ("core/views.py", "metrics"): "the /metrics endpoint: Prometheus and the operator who configures it (English, "
+                                  "as Prometheus' own texts), its headers and content types",
+    ("core/metrics.py", "_outbox"): "Prometheus metric help texts: for the operator's monitoring, not officers",
+    ("core/metrics.py", "_discord"): "Prometheus metric help texts: for the operator's monitoring, not officers",
+    ("core/metrics.py", "_tasks"): "Prometheus metric help texts: for the operator's monitoring, not officers",
+    ("core/metrics.py", "_clocks"): "Prometheus metric help texts: for the operator's monitoring, not officers",
+    ("core/metrics.py", "ServiceCollector"): "Prometheus metric help texts: for the operator's monitoring, not officers",
+    # developers' errors (a bug, never an officer's input)
+    ("core/heartbeats.py", "record"): "a programming error: an unknown component name in code",
+    ("core/privacy/__init__.py", "Holds"): "a programming error in an app's privacy registry entry",
+    ("core/reports.py", "RunReport"): "a programming error (adding unrelated reports)",
+    # data, the same in every language
+    ("core/groups.py", "OFFICER_GROUPS"): "names of auth.Group rows that AppConfig.officer_group matches (data); "
+                                          "officers may rename groups in the admin",
+    ("core/privacy/redact.py", "FORGOTTEN"): "the stand-in written into stored texts and payloads when a member is "
+                                             "forgotten: stored data, matched by the retention and tests",
+    ("core/privacy/sealed.py", "UNREADABLE"): "the stand-in value a sealed text reads as without its key; code "
+                                              "compares payloads with it (never delivered)",
+    # the operator's command line and logs (whoever runs the server; English, like the README)
+    ("core/backups.py", "engine"): "backup/restore: the operator's command line (manage.py backup/restore) and "
+                                   "the beat task's log; no officer page shows them",
+    ("core/backups.py", "BackupReport"): "backup/restore: the operator's command line and the beat task's result",
+    ("core/backups.py", "DROP_EVERYTHING_SQL"): "SQL",
+    ("core/backups.py", "pg_tool"): "backup/restore: the operator's command line",
+    ("core/backups.py", "_run_tool"): "backup/restore: the operator's command line",
+    ("core/backups.py", "create_backup"): "backup/restore: the operator's command line",
+    ("core/backups.py", "backup_kind"): "backup/restore: the operator's command line",
+    ("core/backups.py", "rows_held"): "SQL",
+    ("core/backups.py", "restore_backup"): "backup/restore: the operator's command line",
+    ("core/backups.py", "_restore_postgresql"): "backup/restore: the operator's command line, and SQL",
+    ("core/backups.py", "_restore_sqlite"): "backup/restore: the operator's command line, and SQL",
+    ("core/tasks.py", "backup_task"): "a Celery task result, read in the operator's logs",
+    ("core/privacy/retention.py", "describe"): "the retention run's summary for the command line and the task log "
+                                               "(officers read the run in the admin: translated field names)",
+    ("core/management/commands/backup.py", "Command"): "the operator's command line: help and output",
+    ("core/management/commands/restore.py", "Command"): "the operator's command line: help and output",
+    ("core/management/commands/compilemessages.py", "Command"): "the developer's command line: help and output",
+    ("core/management/commands/makemessages.py", "give_project_header"): "the catalogues' PO header (data)",
+    ("core/management/commands/create_api_key.py", "Command"): "the operator's command line: help and output",
+    ("core/management/commands/ensure_admin.py", "Command"): "the operator's command line: help and output",
+    ("core/management/commands/privacy_retention.py", "Command"): "the operator's command line: help and output",
+    ("core/management/commands/privacy_seal.py", "Command"): "the operator's command line: help and output",
+    ("core/management/commands/privacy_statement.py", "Command"):
+        "the operator's command line (the statement it prints is translated: --language)",
+    ("core/management/commands/seed_demo.py", "Command"): "the developer's command line: help and output",
+    # the API reference: for the developers of API clients
+    ("core/schema.py", "ERROR"): "OpenAPI descriptions: the API reference for developers of API clients, "
+                                 "English like the API's field and path names (the error *bodies* are translated)",
+    ("core/schema.py", "ERROR_SCHEMA"): "OpenAPI descriptions: the API reference for developers (see ERROR)",
+    ("core/schema.py", "ERROR_DESCRIPTIONS"): "OpenAPI descriptions: the API reference for developers (see ERROR)",
+    ("core/schema.py", "document_link_targets"): "OpenAPI descriptions: the API reference for developers (see ERROR)",
+    ("core/schema.py", "APIKeyAuthenticationScheme"): "OpenAPI descriptions: the API reference for developers "
+                                                      "(see ERROR)",
 }}
 
 # ---- bot ---------------------------------------------------------------------------------------
