@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.utils import translation
 
 from tests import factories
 from tests.bot.conftest import People
@@ -63,7 +64,9 @@ def test_the_public_ark_post_stays_in_the_server_language(bot, french_server):
     assert labels == ["Rejoindre comme joueur", "Rejoindre comme remplaçant", "Quitter", "Changer de gouverneur"]
     # a member whose client is Brazilian signs up: their answer in Portuguese, the post stays French
     result = bot.ask(speaking(bot.gateway.button(f"ark:join_player:{match.pk}", member=People.bob), "pt-BR"))
-    assert result.ephemeral and result.text == f"Gov2 está inscrito como **Jogador** para {match}.", result
+    with translation.override("pt-br"):  # the match's name in the member's words too ("Arca … Sábado …")
+        expected = f"Gov2 está inscrito como **Jogador** para {match}."
+    assert result.ephemeral and result.text == expected, result
     post.refresh_from_db()
     embed = post.payload["embeds"][0]
     assert embed["fields"][0]["name"].startswith("Joueurs (1/") and "Gov2" in embed["fields"][0]["value"]
