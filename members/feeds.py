@@ -78,8 +78,8 @@ def _words() -> dict[str, str]:
     return _words_in(translation.get_language())
 
 
-def _raid_item(event, signup_status: str | None = None) -> Item:
-    words = _words()
+def _raid_item(event, signup_status: str | None = None, words: dict[str, str] | None = None) -> Item:
+    words = words or _words()
     description = words["raid"] % {"title": event.title}
     summary = event.title
     status = "CONFIRMED"
@@ -93,8 +93,9 @@ def _raid_item(event, signup_status: str | None = None) -> Item:
                 summary=summary, description=description, status=status)
 
 
-def _ark_item(match, governor_name: str | None = None, slot: str | None = None) -> Item:
-    words = _words()
+def _ark_item(match, governor_name: str | None = None, slot: str | None = None,
+              words: dict[str, str] | None = None) -> Item:
+    words = words or _words()
     summary = words["ark"] % {"alliance": match.alliance.name}
     description = words["weekend"] % {"date": f"{match.ark_weekend_date:%Y-%m-%d}",
                                       "day": match.get_match_day_display()}
@@ -130,11 +131,12 @@ def member_items(discord_user_id: int) -> list[Item]:
     from ratmas.models import Event as RatmasEvent
 
     cutoff = _cutoff()
-    items = [_raid_item(a.event, a.status) for a in RaidAttendance.objects.filter(
+    words = _words()
+    items = [_raid_item(a.event, a.status, words) for a in RaidAttendance.objects.filter(
         player__discord_user__discord_id=discord_user_id, event__end_time_utc__gte=cutoff)
         .select_related("event").only("status", "event__title", "event__start_time_utc", "event__end_time_utc")
         .order_by("event__start_time_utc", "event_id")]
-    items += [_ark_item(s.match, s.governor.name, s.slot) for s in Signup.objects.filter(
+    items += [_ark_item(s.match, s.governor.name, s.slot, words) for s in Signup.objects.filter(
         discord_user_id=discord_user_id, status="Active", match__match_time_utc__gte=cutoff)
         .select_related("match__alliance", "governor").order_by("match__match_time_utc", "match_id")]
     for event in RatmasEvent.objects.filter(participants__user_id=discord_user_id,
@@ -146,14 +148,17 @@ def member_items(discord_user_id: int) -> list[Item]:
 def public_raid_items() -> list[Item]:
     from raids.models import RaidEvent
 
-    return [_raid_item(e) for e in RaidEvent.objects.filter(end_time_utc__gte=_cutoff())
+    words = _words()
+    return [_raid_item(e, None, words) for e in RaidEvent.objects.filter(end_time_utc__gte=_cutoff())
             .only("title", "start_time_utc", "end_time_utc").order_by("start_time_utc", "pk")]
 
 
 def public_ark_items(alliance_id: int) -> list[Item]:
     from ark.models import Match
 
-    return [_ark_item(m) for m in Match.objects.filter(alliance_id=alliance_id, match_time_utc__gte=_cutoff())
+    words = _words()
+    return [_ark_item(m, None, None, words)
+            for m in Match.objects.filter(alliance_id=alliance_id, match_time_utc__gte=_cutoff())
             .select_related("alliance").order_by("match_time_utc", "pk")]
 
 
