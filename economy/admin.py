@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from core import i18n
 from core.admin_names import plain_label
@@ -169,8 +169,8 @@ class BytesTransactionAdmin(MemberNamesMixin, ReadOnlyAdmin):
 
     member_fields = ("giver_id", "receiver_id")
     server_fields = ("guild_id",)
-    list_display = ("created_at", "kind", transaction_side("giver_id", "giver_username", gettext_lazy("from")),
-                    transaction_side("receiver_id", "receiver_username", gettext_lazy("to")), "amount", "reason", SERVER)
+    list_display = ("created_at", "kind", transaction_side("giver_id", "giver_username", pgettext_lazy("bytes transaction", "from")),
+                    transaction_side("receiver_id", "receiver_username", pgettext_lazy("bytes transaction", "to")), "amount", "reason", SERVER)
     list_filter = ("kind", SERVER_FILTER, "created_at")
     search_fields = ("giver_username", "receiver_username", "=giver_id", "=receiver_id", "reason")
     date_hierarchy = "created_at"
@@ -266,11 +266,11 @@ class SquadMembershipAdmin(MemberNamesMixin, ReadOnlyAdmin):
 
 # -- moderation ------------------------------------------------------------------------------
 class CaseStateFilter(admin.SimpleListFilter):
-    title = gettext_lazy("state")
+    title = pgettext_lazy("moderation", "state")
     parameter_name = "state"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("open", _("Open")), ("expired", _("Expired, not yet resolved")), ("resolved", _("Resolved"))]
+        return [("open", pgettext("moderation", "Open")), ("expired", _("Expired, not yet resolved")), ("resolved", _("Resolved"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[ModerationCase]) -> QuerySet[ModerationCase]:
         if self.value() == "open":
@@ -384,7 +384,7 @@ class AutoModRuleAdmin(ExtraViewsMixin, SettingsAdmin):
                       for value, label in AutoModRule.RuleType.choices],
         })
 
-    @admin.display(description=gettext_lazy("test"))
+    @admin.display(description=pgettext_lazy("auto-moderation rule", "test"))
     def test_link(self, obj: AutoModRule) -> str:
         return format_html('<a href="{}">{}</a>', reverse("admin:economy_automodrule_test", args=[obj.pk]),
                            _("Test against a message"))

@@ -83,14 +83,14 @@ class BytesTransaction(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     guild_id = models.BigIntegerField(_("server"))
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.TRANSFER)
-    giver_id = models.BigIntegerField(_("sender"))
-    giver_username = models.CharField(_("sender's name"), max_length=100)
-    receiver_id = models.BigIntegerField(_("recipient"))
-    receiver_username = models.CharField(_("recipient's name"), max_length=100)
+    kind = models.CharField(pgettext_lazy("bytes transaction", "kind"), max_length=20, choices=Kind.choices, default=Kind.TRANSFER)
+    giver_id = models.BigIntegerField(pgettext_lazy("bytes transaction", "sender"))
+    giver_username = models.CharField(pgettext_lazy("bytes transaction", "sender's name"), max_length=100)
+    receiver_id = models.BigIntegerField(pgettext_lazy("bytes transaction", "recipient"))
+    receiver_username = models.CharField(pgettext_lazy("bytes transaction", "recipient's name"), max_length=100)
     amount = models.IntegerField(_("amount"))
     reason = models.TextField(_("reason"), blank=True, max_length=500)
-    created_at = models.DateTimeField(_("when"))
+    created_at = models.DateTimeField(pgettext_lazy("bytes transaction", "when"))
 
     class Meta:
         verbose_name = _("bytes transaction")
@@ -258,19 +258,19 @@ class ModerationCase(models.Model):
                                 help_text=_("The member's name when the case was opened."))
     moderator_id = models.BigIntegerField(_("moderator"), help_text=_("0 for auto-moderation."))
     moderator_tag = models.CharField(_("moderator's name"), max_length=100)
-    action = models.CharField(_("action"), max_length=10, choices=ModerationAction.choices)
+    action = models.CharField(pgettext_lazy("moderation", "action"), max_length=10, choices=ModerationAction.choices)
     reason = models.CharField(_("reason"), max_length=500)
-    expires_at = models.DateTimeField(_("expires"), null=True, blank=True, help_text=_("End of a timeout."))
+    expires_at = models.DateTimeField(pgettext_lazy("moderation", "expires"), null=True, blank=True, help_text=_("End of a timeout."))
     resolved = models.BooleanField(_("resolved"), default=False)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolved_by = models.CharField(_("resolved by"), max_length=100, blank=True)
     channel_id = models.BigIntegerField(_("channel"), null=True, blank=True,
                                         help_text=_("Channel of the offending message."))
-    message_id = models.BigIntegerField(_("message"), null=True, blank=True,
+    message_id = models.BigIntegerField(pgettext_lazy("moderation", "message"), null=True, blank=True,
                                         help_text=_("The offending message (auto-moderation)."))
     rule = models.ForeignKey("AutoModRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases",
                              verbose_name=_("auto-moderation rule"))
-    created_at = models.DateTimeField(_("opened"), auto_now_add=True)
+    created_at = models.DateTimeField(pgettext_lazy("moderation", "opened"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -321,7 +321,7 @@ class AutoModRule(models.Model):
                   'mention_spam {"max_mentions": 5}; links {"allowed_domains": ["example.org"]}; invites {}; '
                   'caps {"min_length": 10, "max_ratio": 0.7}.',
     )
-    action = models.CharField(_("action"), max_length=10, choices=ModerationAction.choices)
+    action = models.CharField(pgettext_lazy("moderation", "action"), max_length=10, choices=ModerationAction.choices)
     timeout_minutes = models.PositiveIntegerField(_("timeout (minutes)"), default=10,
                                                   help_text=_("Length of a timeout action."))
     exempt_role_ids = models.JSONField(_("exempt roles"), default=list, blank=True,

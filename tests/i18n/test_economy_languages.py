@@ -106,6 +106,10 @@ def test_the_moderators_admin_speaks_german(moderator):
     for german in ("Moderationsfälle", "Erledigen (hebt ein laufendes Timeout auf)", "Abgelaufen, noch nicht erledigt",
                    "Verwarnung", "Wirtschaft und Moderation", "Spoilers", "(Grund auf Wunsch des Mitglieds entfernt)"):
         assert german in html, german
+    bytes_config(daily_amount=10)
+    services.award_daily(GUILD, ALICE, dt.date(2026, 12, 6), username="alice")
+    html = moderator.get(reverse("admin:economy_bytestransaction_changelist"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Bytes-Buchungen" in html and ">An<" in html and "Beschenkter" not in html  # not Ratmas's recipient
     add = reverse("admin:economy_automodrule_add")
     html = moderator.get(add, HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Auto-Moderationsregel hinzufügen: Was soll sie erfassen?" in html and "Zu viele Großbuchstaben" in html
