@@ -114,3 +114,21 @@ def test_stored_failure_reasons_render_in_the_readers_language():
         assert describe_text(stored[1]) == "retiré : le membre a demandé à être oublié"
         assert describe_text(stored[3]) == "50035 Corps de requête invalide; content: too long"
         assert describe_text(stored[4]) == "something new from Discord"
+
+
+def test_the_guards_pause_reason_in_the_officers_language():
+    """The dashboard's pause reason is built in the reader's language with their numbers; the
+    English one a held-back row stored renders the same way in the outbox admin."""
+    from django.utils import translation
+
+    from bot import guard
+    from bot.failures import describe_text
+
+    english = guard.pause_reason(1234, {401: 4, 429: 1230}, 1000, 7)
+    assert english.startswith("Delivery to Discord is paused: 1,234 invalid requests (4 × 401, 1,230 × 429)")
+    assert "at 10,000" in english and "in about 7 min;" in english
+    with translation.override("de"):
+        german = guard.pause_reason(1234, {401: 4, 429: 1230}, 1000, 7)
+        assert german.startswith("Die Zustellung an Discord ist pausiert: 1.234 ungültige Anfragen (4 × 401, 1.230 × 429)")
+        assert "bei 10.000" in german and "in etwa 7 Min." in german
+        assert describe_text(english) == german
