@@ -75,4 +75,4 @@ def give_project_header(path: Path, locale: str) -> None:
                                "Content-Type": "text/plain; charset=UTF-8"})
     catalogue.metadata.pop("Report-Msgid-Bugs-To", None)
     catalogue.metadata_is_fuzzy = False
-    catalogue.save(str(path))
+    path.write_text(str(catalogue), encoding=catalogue.encoding)  # what polib's save() writes
