@@ -1,11 +1,13 @@
 import logging
 
+from django.utils.translation import gettext_lazy as _
+
 from core import groups
 
 
 class ArkConfig(groups.OfficerAppConfig):
     name = "ark"
-    verbose_name = "Ark of Osiris"
+    verbose_name = _("Ark of Osiris")
     officer_group = "Ark officers"
     officer_view_models = ("guildsync.discorduser",)  # the ban form's member picker
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True)
@@ -18,7 +20,7 @@ class ReminderType:
     offset: dt.timedelta
     anchor: str  # "close" or "start"
     to_channel: bool  # posted in the registration channel instead of DMs
-    text: str
+    text: str | Promise  # the default texts are lazy: rendered in the reader's language when sent
 
 
 AVAILABLE_REMINDERS: dict[str, ReminderType] = {
@@ -29,23 +31,23 @@ AVAILABLE_REMINDERS: dict[str, ReminderType] = {
             dt.timedelta(hours=1),
             "close",
             True,
-            "Registration for the Ark match closes {close_rel}. Join now!",
+            _("Registration for the Ark match closes {close_rel}. Join now!"),
         ),
         ReminderType(
-            "24h", dt.timedelta(hours=24), "start", False, "Your Ark of Osiris match starts {start_rel}."
+            "24h", dt.timedelta(hours=24), "start", False, _("Your Ark of Osiris match starts {start_rel}.")
         ),
         ReminderType(
             "checkin_12h",
             dt.timedelta(hours=12),
             "start",
             False,
-            "Check-in is open: your Ark match starts {start_rel}. Press **Check in** or use `/ark checkin`.",
+            _("Check-in is open: your Ark match starts {start_rel}. Press **Check in** or use `/ark checkin`."),
         ),
-        ReminderType("4h", dt.timedelta(hours=4), "start", False, "Your Ark match starts {start_rel}."),
+        ReminderType("4h", dt.timedelta(hours=4), "start", False, _("Your Ark match starts {start_rel}.")),
         ReminderType(
-            "1h", dt.timedelta(hours=1), "start", False, "Your Ark match starts {start_rel}. Get ready!"
+            "1h", dt.timedelta(hours=1), "start", False, _("Your Ark match starts {start_rel}. Get ready!")
         ),
-        ReminderType("start", dt.timedelta(0), "start", False, "Your Ark match is starting now!"),
+        ReminderType("start", dt.timedelta(0), "start", False, _("Your Ark match is starting now!")),
     )
 }
 DEFAULT_REMINDERS = "registration_close_1h,checkin_12h,4h,1h,start"

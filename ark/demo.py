@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.demo import name_demo_ids
 
@@ -26,6 +27,11 @@ ALLIANCES = [
         "confirmation_channel_id": 1200000000000000202,
     },
 ]
+# Demo data (what officers would type; shown as typed, like any officer's notes), not UI text.
+OPEN_NOTES = "Demo match: teleport at 11:50 UTC."
+STARTED_NOTES = "Demo: played, result not recorded yet."
+DRAFTED_NOTES = "Demo: locked early, teams drafted and published."
+BAN_REASON = "Two no-shows in a row without telling the officers"
 GOVERNORS = [  # (governor id, name, Discord user)
     (51234001, "Khufu", 1300000000000000001),
     (51234002, "Nefertari", 1300000000000000002),
@@ -83,7 +89,7 @@ def seed_demo(stdout) -> None:
             match_day="Sat",
             match_time_utc=start,
             signup_close_utc=close,
-            notes="Demo match: teleport at 11:50 UTC.",
+            notes=OPEN_NOTES,
         )
     owners = {g: u for g, _, u in GOVERNORS}
     for governor_id in ROSTER:
@@ -99,19 +105,23 @@ def seed_demo(stdout) -> None:
     stats = (
         services.import_governor_stats(data=STATS_CSV)
         if Governor.objects.filter(stats_updated_at__isnull=True).exists()
-        else "already imported"
+        else _("already imported")
     )
     drafted = _drafted_match(owners)
     from .models import Ban  # one ban for a repeated no-show, so the bans page has a row to read
 
     if not Ban.objects.filter(discord_user_id=1300000000000000011).exists():
         services.add_ban(discord_user_id=1300000000000000011, governor_id=51234012, weekends=2,
-                         reason="Two no-shows in a row without telling the officers")
+                         reason=BAN_REASON)
     stdout.write(
-        f"ark: {len(ALLIANCES)} alliances, {len(GOVERNORS)} governors, match #{match.pk} with "
-        f"{len(services.get_roster(match.pk))} signups, match #{started.pk} awaiting its result, "
-        f"calendar of {calendar.alliance.name} ({', '.join(calendar.slots)}), stats import ({stats}), "
-        f"locked match #{drafted.pk} with a published draft\n"
+        _("ark: %(alliances)s alliances, %(governors)s governors, match #%(match)s with %(signups)s signups, "
+          "match #%(started)s awaiting its result, calendar of %(calendar)s (%(slots)s), stats import "
+          "(%(stats)s), locked match #%(drafted)s with a published draft") % {
+            "alliances": len(ALLIANCES), "governors": len(GOVERNORS), "match": match.pk,
+            "signups": len(services.get_roster(match.pk)), "started": started.pk,
+            "calendar": calendar.alliance.name, "slots": ", ".join(calendar.slots), "stats": stats,
+            "drafted": drafted.pk}
+        + "\n"
     )
 
 
@@ -130,9 +140,9 @@ def _started_match(owners: dict[int, int]) -> Match:
         return Match.objects.filter(alliance=ally, ark_weekend_date=weekend).first()  # result already recorded
     earlier = close - dt.timedelta(days=1)
     match = services.create_match(alliance=ally, ark_weekend_date=weekend, match_day="Sat", match_time_utc=start,
-                                  signup_close_utc=close, notes="Demo: played, result not recorded yet.",
+                                  signup_close_utc=close, notes=STARTED_NOTES,
                                   now=earlier)
-    for governor_id in [g for g, _, _ in GOVERNORS if g not in ROSTER][:4]:
+    for governor_id in [g for g, _name, _owner in GOVERNORS if g not in ROSTER][:4]:
         services.add_signup(match_id=match.pk, governor_id=governor_id, discord_user_id=owners[governor_id],
                             now=earlier)
     return services.lock_match(match_id=match.pk, now=close)
@@ -182,8 +192,8 @@ def _drafted_match(owners: dict[int, int]) -> Match:
     start = dt.datetime.combine(weekend, dt.time(20, 0), tzinfo=dt.UTC)
     match = services.create_match(alliance=ally, ark_weekend_date=weekend, match_day="Sat", match_time_utc=start,
                                   signup_close_utc=start - dt.timedelta(hours=21),
-                                  notes="Demo: locked early, teams drafted and published.")
-    team = [g for g, _, _ in GOVERNORS if g not in ROSTER]
+                                  notes=DRAFTED_NOTES)
+    team = [g for g, _name, _owner in GOVERNORS if g not in ROSTER]
     for governor_id in team:
         if services.find_active_signup_for_weekend(governor_id, weekend) is None:
             services.add_signup(match_id=match.pk, governor_id=governor_id, discord_user_id=owners[governor_id])

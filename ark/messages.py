@@ -178,8 +178,12 @@ def render(match: Match, roster: list[Signup], kind: str) -> dict[str, Any]:
     return {"content": None, "embeds": [embed], "components": components}
 
 
-def reminder_text(match: Match, template: str) -> str:
-    return f"**Ark of Osiris — {match.alliance.name}** · " + template.format(
+def reminder_text(match: Match, template: Any) -> str:
+    """A reminder in the active language (a channel's: ``i18n.public``; a member's DM:
+    ``i18n.for_member``). ``template`` is a reminder type's text: a default (lazy, so it is
+    translated here) or, once officers write their own, their words as written."""
+    body = str(template).format(
         start_rel=match_when(match),
         close_rel=f"{discord_timestamp(match.signup_close_utc, 'F')} ({discord_timestamp(match.signup_close_utc, 'R')})",
     )
+    return _("**Ark of Osiris — %(alliance)s** · %(text)s") % {"alliance": match.alliance.name, "text": body}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from core.services import save_row
 
@@ -56,14 +57,14 @@ def save_alliance(
     a new minimum city hall applies to signups from now on."""
     name = (name or "").strip()
     if not name or len(name) > 64:
-        raise ArkError("An alliance name is 1 to 64 characters.")
+        raise ArkError(_("An alliance name is 1 to 64 characters."))
     if not 1 <= player_cap <= MAX_PLAYERS or not 0 <= sub_cap <= MAX_SUBS:
-        raise ArkError(f"An alliance has 1 to {MAX_PLAYERS} player slots and 0 to {MAX_SUBS} sub slots.")
+        raise ArkError(_("An alliance has 1 to %(MAX_PLAYERS)s player slots and 0 to %(MAX_SUBS)s sub slots.") % {"MAX_PLAYERS": MAX_PLAYERS, "MAX_SUBS": MAX_SUBS})
     if min_city_hall is not None and not 1 <= min_city_hall <= MAX_CITY_HALL:
-        raise ArkError(f"A minimum city hall is 1 to {MAX_CITY_HALL} (empty: any).")
+        raise ArkError(_("A minimum city hall is 1 to %(MAX_CITY_HALL)s (empty: any).") % {"MAX_CITY_HALL": MAX_CITY_HALL})
     threshold, window = no_show_threshold or 2, no_show_window or 5
     if not 1 <= threshold <= window:
-        raise ArkError("The no-show rule is N no-shows within the last M matches, with 1 ≤ N ≤ M.")
+        raise ArkError(_("The no-show rule is N no-shows within the last M matches, with 1 ≤ N ≤ M."))
     fields = {
         "name": name,
         "min_city_hall": min_city_hall,
@@ -79,7 +80,7 @@ def save_alliance(
 
     def check(ally: Alliance) -> None:
         if Alliance.objects.filter(name__iexact=name).exclude(pk=ally.pk).exists():
-            raise ArkError(f"An alliance called {name} already exists.")
+            raise ArkError(_("An alliance called %(name)s already exists.") % {"name": name})
 
     with transaction.atomic():
         ally = save_row(Alliance, alliance_id, fields, error=ArkError, missing=NotFoundError, check=check)
@@ -99,13 +100,13 @@ def register_governor(
     that another user registered."""
     name = (name or "").strip()
     if not name or len(name) > 64:
-        raise ArkError("A governor name is 1 to 64 characters.")
+        raise ArkError(_("A governor name is 1 to 64 characters."))
     if not isinstance(governor_id, int) or governor_id <= 0:
-        raise ArkError("The governor id is the positive number shown in the governor's profile.")
+        raise ArkError(_("The governor id is the positive number shown in the governor's profile."))
     with transaction.atomic():
         gov = Governor.objects.select_for_update().filter(governor_id=governor_id).first()
         if gov and gov.discord_user_id != discord_user_id and not as_officer:
-            raise NotAllowedError(f"Governor {governor_id} is registered to another Discord user; ask an officer.")
+            raise NotAllowedError(_("Governor %(governor_id)s is registered to another Discord user; ask an officer.") % {"governor_id": governor_id})
         if gov is None:
             try:
                 with transaction.atomic():
@@ -113,7 +114,7 @@ def register_governor(
                         governor_id=governor_id, name=name, discord_user_id=discord_user_id
                     )
             except IntegrityError:
-                raise ArkError(f"Governor {governor_id} was just registered by someone else.") from None
+                raise ArkError(_("Governor %(governor_id)s was just registered by someone else.") % {"governor_id": governor_id}) from None
             _audit(
                 "governor_registered",
                 actor_discord_id,
@@ -143,10 +144,10 @@ def governor_for(*, discord_user_id: int, match_id: int, signed_up: bool) -> Gov
     which command to use instead."""
     match = get_match(match_id)
     if match is None:
-        raise NotFoundError(f"Ark match #{match_id} does not exist.")
+        raise NotFoundError(_("Ark match #%(match_id)s does not exist.") % {"match_id": match_id})
     mine = list(Governor.objects.filter(discord_user_id=discord_user_id).order_by("name"))
     if not mine:
-        raise NotFoundError("You have no governor registered: use `/ark governor register` first.")
+        raise NotFoundError(_("You have no governor registered: use `/ark governor register` first."))
     active = set(
         Signup.objects.filter(
             governor__in=mine, ark_weekend_date=match.ark_weekend_date, status=SignupStatus.ACTIVE
@@ -155,16 +156,16 @@ def governor_for(*, discord_user_id: int, match_id: int, signed_up: bool) -> Gov
     in_match = [g for g in mine if (g.pk, match.pk) in active]
     if signed_up:
         candidates = in_match
-        missing = "You are not signed up for this match."
+        missing = _("You are not signed up for this match.")
     else:
         busy = {gov_pk for gov_pk, _ in active}
         candidates = [g for g in mine if g.pk not in busy]
-        missing = "All your governors are already signed up that weekend."
+        missing = _("All your governors are already signed up that weekend.")
     if not candidates:
         raise ArkError(missing)
     if len(candidates) > 1:
         names = ", ".join(f"{g.name} ({g.governor_id})" for g in candidates)
-        raise ArkError(f"You have several governors ({names}): use the `/ark` command with `governor_id`.")
+        raise ArkError(_("You have several governors (%(names)s): use the `/ark` command with `governor_id`.") % {"names": names})
     return candidates[0]
 
 

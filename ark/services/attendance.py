@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.reports import RunReport
 
@@ -32,13 +34,13 @@ def set_attendance(
     now = _now(now)
     value = str(attendance or "").strip().lower().replace("-", "_").replace(" ", "_")
     if value not in (Attendance.PLAYED, Attendance.NO_SHOW, Attendance.EXCUSED):
-        raise ArkError("Attendance is played, no_show or excused.")
+        raise ArkError(_("Attendance is played, no_show or excused."))
     with transaction.atomic():
         match = _lock_match(match_id)
         if match.status == MatchStatus.CANCELLED:
-            raise ArkError("This match was cancelled.")
+            raise ArkError(_("This match was cancelled."))
         if now < match.match_time_utc:
-            raise ArkError("Attendance is recorded once the match has started.")
+            raise ArkError(_("Attendance is recorded once the match has started."))
         signup = (
             Signup.objects.select_for_update(of=("self",))
             .select_related("governor")
@@ -48,7 +50,7 @@ def set_attendance(
             .first()
         )
         if signup is None:
-            raise NotFoundError(f"Governor {governor_id} was not signed up for match #{match.pk}.")
+            raise NotFoundError(_("Governor %(governor_id)s was not signed up for match #%(match)s.") % {"governor_id": governor_id, "match": match.pk})
         before = signup.attendance
         signup.attendance = value
         signup.save(update_fields=["attendance", "updated_at"])
@@ -69,7 +71,7 @@ def set_match_attendance(
     governor, match not started) leaves every mark as it was. Returns each changed signup with
     its attendance before; a mark equal to the current one is left alone (no audit row)."""
     if not marks:
-        raise ArkError("Nothing to mark: choose Played, No-show or Excused for at least one governor.")
+        raise ArkError(_("Nothing to mark: choose Played, No-show or Excused for at least one governor."))
     changed = []
     with transaction.atomic():
         current = dict(Signup.objects.filter(match_id=match_id, governor__governor_id__in=list(marks))
@@ -116,8 +118,9 @@ class BanSuggestion:
 
     @property
     def reason(self) -> str:
-        return (f"{self.no_shows} no-show{'s' if self.no_shows != 1 else ''} in the last {self.window} Ark matches "
-                f"({self.alliance.name})")
+        return ngettext("%(count)s no-show in the last %(window)s Ark matches (%(alliance)s)",
+                        "%(count)s no-shows in the last %(window)s Ark matches (%(alliance)s)", self.no_shows) % {
+            "count": self.no_shows, "window": self.window, "alliance": self.alliance.name}
 
 
 def no_show_suggestions(alliance: Alliance | None = None, now: dt.datetime | None = None) -> list[BanSuggestion]:

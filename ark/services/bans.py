@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from .. import conf
 from ..models import (
@@ -36,22 +37,22 @@ def _ban_terms(
     """The checked reason and the weekends a ban covers: what ``add_ban`` writes and what
     ``preview_ban`` shows the officer before (one rule for both, so a preview never lies)."""
     if discord_user_id is None and governor_id is None:
-        raise ArkError("A ban needs a Discord user, a governor id or both.")
+        raise ArkError(_("A ban needs a Discord user, a governor id or both."))
     if (weekends is None) == (until_date is None):
-        raise ArkError("Give either a number of weekends or an end date.")
+        raise ArkError(_("Give either a number of weekends or an end date."))
     if not (reason or "").strip():
-        raise ArkError("A ban needs a reason.")
+        raise ArkError(_("A ban needs a reason."))
     reason = _bounded_text(reason, Ban, "reason", "A ban's reason")
     start = ark_weekend_of(_now(now).date())
     if weekends is not None:
         if weekends < 1 or weekends > 104:
-            raise ArkError("A ban lasts 1 to 104 weekends.")
+            raise ArkError(_("A ban lasts 1 to 104 weekends."))
         cadence = get_cadence()
         start = next_ark_weekend(start, cadence)
         ends = start + dt.timedelta(days=7 * cadence.cadence_weekends * (weekends - 1) + 1)
     else:
         if until_date < start:
-            raise ArkError(f"The end date {until_date} is before the next Ark weekend ({start}).")
+            raise ArkError(_("The end date %(until_date)s is before the next Ark weekend (%(start)s).") % {"until_date": until_date, "start": start})
         ends = until_date
     return reason.strip(), start, ends
 
@@ -116,9 +117,9 @@ def revoke_ban(*, ban_id: int, actor_discord_id: int | None = None, now: dt.date
     with transaction.atomic():
         ban = Ban.objects.select_for_update().filter(pk=ban_id).first()
         if ban is None:
-            raise NotFoundError(f"Ban #{ban_id} does not exist.")
+            raise NotFoundError(_("Ban #%(ban_id)s does not exist.") % {"ban_id": ban_id})
         if ban.revoked_at:
-            raise ArkError(f"Ban #{ban_id} was already revoked.")
+            raise ArkError(_("Ban #%(ban_id)s was already revoked.") % {"ban_id": ban_id})
         ban.revoked_at, ban.revoked_by_discord_id = _now(now), actor_discord_id
         ban.save(update_fields=["revoked_at", "revoked_by_discord_id"])
         _audit("ban_revoked", actor_discord_id, ban_id=ban.pk)
@@ -154,8 +155,7 @@ def ban_coverage_note(ban: Ban) -> str:
     if not still_in:
         return ""
     where = ", ".join(f"{s.governor.name} in {s.match}" for s in still_in[:10])
-    return (f"Still signed up: {where}. A ban refuses new signups; remove these from the roster "
-            "(admin, Signups) if they should not play.")
+    return (_("Still signed up: %(where)s. A ban refuses new signups; remove these from the roster (admin, Signups) if they should not play.") % {"where": where})
 
 
 def list_bans(active_only: bool = True, now: dt.datetime | None = None) -> list[Ban]:
@@ -198,7 +198,7 @@ def change_reminder_prefs(
     The change is applied to the locked row, so two changes made at once both hold."""
     disable, enable = set(disable), set(enable)
     if dm_enabled is None and not disable and not enable:
-        raise ArkError("Nothing to change.")
+        raise ArkError(_("Nothing to change."))
     with transaction.atomic():
         current = ReminderPrefs.objects.select_for_update().filter(discord_user_id=discord_user_id).first()
         disabled = (set(current.disabled_types) if current else set()) | disable
@@ -219,11 +219,11 @@ def upsert_reminder_prefs(
         unknown = [t for t in disabled_types if t not in conf.AVAILABLE_REMINDERS]
         if unknown:
             raise ArkError(
-                f"Unknown reminder type(s) {', '.join(unknown)}; known: "
-                f"{', '.join(conf.AVAILABLE_REMINDERS)}."
+                _("Unknown reminder type(s) %(types)s; known: %(known)s.") % {"types": ", ".join(unknown),
+                                                                    "known": ", ".join(conf.AVAILABLE_REMINDERS)}
             )
     with transaction.atomic():
-        prefs, _ = ReminderPrefs.objects.select_for_update().get_or_create(discord_user_id=discord_user_id)
+        prefs, _created = ReminderPrefs.objects.select_for_update().get_or_create(discord_user_id=discord_user_id)
         if dm_enabled is not None:
             prefs.dm_enabled = dm_enabled
         if disabled_types is not None:

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import dateformat
+from django.utils.translation import gettext as _
 
 from core.claims import claim_row
 from core.reports import RunReport
@@ -46,7 +48,7 @@ def parse_slot(text: str) -> CalendarSlot:
     """``"Sat 20:00"`` → a slot; anything else is refused with the expected form."""
     m = _SLOT_RE.match(str(text).strip())
     if m is None:
-        raise ArkError(f"A slot is a day and a UTC time like 'Sat 20:00' or 'Sun 04:00', not {text!r}.")
+        raise ArkError(_("A slot is a day and a UTC time like 'Sat 20:00' or 'Sun 04:00', not %(text)s.") % {"text": repr(text)})
     return CalendarSlot(m.group(1), dt.time(int(m.group(2)), int(m.group(3))))
 
 
@@ -65,14 +67,14 @@ def save_cadence(
     """Set the kingdom's Ark cadence (every N weekends from an anchor Saturday) and whether
     matches are mirrored as Discord scheduled events (``None``: left as it is)."""
     if not 1 <= int(cadence_weekends) <= 8:
-        raise ArkError("Ark runs every 1 to 8 weekends.")
+        raise ArkError(_("Ark runs every 1 to 8 weekends."))
     if anchor_weekend.weekday() != 5:
-        raise ArkError(f"The anchor must be the Saturday of an Ark weekend; {anchor_weekend} is a {anchor_weekend:%A}.")
+        raise ArkError(_("The anchor must be the Saturday of an Ark weekend; %(anchor_weekend)s is a %(anchor_weekend2)s.") % {"anchor_weekend": anchor_weekend, "anchor_weekend2": dateformat.format(anchor_weekend, "l")})
     with transaction.atomic():
         values = {"cadence_weekends": cadence_weekends, "anchor_weekend": anchor_weekend}
         if discord_events is not None:
             values["discord_events"] = bool(discord_events)
-        row, _ = ArkSettings.objects.update_or_create(pk=1, defaults=values)
+        row, _created = ArkSettings.objects.update_or_create(pk=1, defaults=values)
         _audit("cadence_saved", actor_discord_id, cadence_weekends=cadence_weekends, anchor=anchor_weekend,
                discord_events=row.discord_events)
         return row
@@ -136,32 +138,32 @@ def save_calendar(
     """Create or replace an alliance's calendar. Every slot must start after the close."""
     parsed = [parse_slot(s) for s in slots]
     if not parsed:
-        raise ArkError("A calendar needs at least one slot, e.g. 'Sat 12:00'.")
+        raise ArkError(_("A calendar needs at least one slot, e.g. 'Sat 12:00'."))
     labels = [p.label for p in parsed]
     if len(set(labels)) != len(labels):
-        raise ArkError("A slot is listed twice.")
+        raise ArkError(_("A slot is listed twice."))
     if not 0 <= int(close_days_before) <= 6:
-        raise ArkError("Signups close 0 to 6 days before the Saturday.")
+        raise ArkError(_("Signups close 0 to 6 days before the Saturday."))
     if not 1 <= int(days_ahead) <= 90:
-        raise ArkError("Matches are created 1 to 90 days ahead.")
+        raise ArkError(_("Matches are created 1 to 90 days ahead."))
     skipped = []
     for raw in skipped_weekends or []:
         try:
             day = raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw).strip())
         except ValueError:
-            raise ArkError(f"A skipped weekend is a date like 2026-12-26, not {raw!r}.") from None
+            raise ArkError(_("A skipped weekend is a date like 2026-12-26, not %(raw)s.") % {"raw": repr(raw)}) from None
         if day.weekday() != 5:
-            raise ArkError(f"A skipped weekend is given by its Saturday; {day} is a {day:%A}.")
+            raise ArkError(_("A skipped weekend is given by its Saturday; %(day)s is a %(day2)s.") % {"day": day, "day2": dateformat.format(day, "l")})
         skipped.append(day.isoformat())
     if (quiet_start_utc is None) != (quiet_end_utc is None):
-        raise ArkError("Quiet hours need both a start and an end.")
+        raise ArkError(_("Quiet hours need both a start and an end."))
     probe = ArkCalendar(close_days_before=close_days_before, close_time_utc=close_time_utc)
     saturday = dt.date(2026, 3, 7)
     for slot in parsed:
         if slot.start_on(saturday) <= signup_close_for(probe, saturday):
-            raise ArkError(f"The slot {slot.label} starts before signups close: move the close earlier.")
+            raise ArkError(_("The slot %(label)s starts before signups close: move the close earlier.") % {"label": slot.label})
     with transaction.atomic():
-        calendar, _ = ArkCalendar.objects.update_or_create(
+        calendar, _created = ArkCalendar.objects.update_or_create(
             alliance=alliance,
             defaults={
                 "slots": labels,
@@ -184,20 +186,19 @@ def slot_schedule(alliance: Alliance, weekend: dt.date, slot_label: str) -> tupl
     calendar does not list, or a weekend that is no Ark weekend, is refused, naming the allowed ones."""
     calendar = get_calendar(alliance)
     if calendar is None:
-        raise NotFoundError(f"{alliance.name} has no Ark calendar yet: an officer sets one in the admin (Ark calendars).")
+        raise NotFoundError(_("%(alliance)s has no Ark calendar yet: an officer sets one in the admin (Ark calendars).") % {"alliance": alliance.name})
     slots = calendar_slots(calendar)
     allowed = ", ".join(s.label for s in slots)
     try:
         slot = parse_slot(slot_label)
     except ArkError:
-        raise ArkError(f"{slot_label!r} is not a slot of {alliance.name}'s calendar; allowed: {allowed}.") from None
+        raise ArkError(_("%(slot_label)s is not a slot of %(alliance)s's calendar; allowed: %(allowed)s.") % {"slot_label": repr(slot_label), "alliance": alliance.name, "allowed": allowed}) from None
     if slot.label not in {s.label for s in slots}:
-        raise ArkError(f"{slot.label} is not a slot of {alliance.name}'s calendar; allowed: {allowed}.")
+        raise ArkError(_("%(label)s is not a slot of %(alliance)s's calendar; allowed: %(allowed)s.") % {"label": slot.label, "alliance": alliance.name, "allowed": allowed})
     cadence = get_cadence()
     if not is_ark_weekend(weekend, cadence):
         raise ArkError(
-            f"{weekend} is not an Ark weekend (every {cadence.cadence_weekends} weekends); "
-            f"the next one is {next_ark_weekend(weekend, cadence)}."
+            _("%(weekend)s is not an Ark weekend (every %(cadence_weekends)s weekends); the next one is %(next_ark_weekend)s.") % {"weekend": weekend, "cadence_weekends": cadence.cadence_weekends, "next_ark_weekend": next_ark_weekend(weekend, cadence)}
         )
     return slot.day, slot.start_on(weekend), signup_close_for(calendar, weekend)
 
@@ -211,7 +212,7 @@ class ScheduleReport(RunReport):
     skipped: list[str] = field(default_factory=list)  # "<alliance>: no <channels>": calendars left for lack of a channel
 
     def __str__(self) -> str:
-        return f"created {len(self.created)} match(es), skipped {len(self.skipped)}"
+        return _("created %(created)s match(es), skipped %(skipped)s") % {"created": len(self.created), "skipped": len(self.skipped)}
 
 
 def create_scheduled_matches(now: dt.datetime | None = None) -> ScheduleReport:
@@ -238,7 +239,8 @@ def create_scheduled_matches(now: dt.datetime | None = None) -> ScheduleReport:
             if not slots:
                 continue
             if ally.missing_channels:
-                report.skipped.append(f"{ally.name}: no {', '.join(ally.missing_channels)}")
+                report.skipped.append(_("%(alliance)s: no %(channels)s") % {"alliance": ally.name,
+                                                                             "channels": ", ".join(ally.missing_channels)})
                 continue
             slot, horizon = slots[0], now + dt.timedelta(days=calendar.days_ahead)
             skipped = set(calendar.skipped_weekends or [])
@@ -280,7 +282,7 @@ class PlannedMatch:
     close: dt.datetime
 
     def __str__(self) -> str:
-        return f"Ark {self.weekend:%Y-%m-%d} {self.start:%A %H:%M} UTC, {self.alliance.name}"
+        return _("Ark %(weekend)s %(start)s UTC, %(alliance)s") % {"weekend": format(self.weekend, '%Y-%m-%d'), "start": dateformat.format(self.start, "l H:i"), "alliance": self.alliance.name}
 
 
 @dataclass
@@ -295,7 +297,7 @@ def _next_free(calendar: ArkCalendar, now: dt.datetime, cadence: ArkSettings) ->
     slots = calendar_slots(calendar)
     ally = calendar.alliance
     if ally.missing_channels:
-        return f"{ally.name}: no {' and '.join(ally.missing_channels)} set (Alliances › {ally.name})."
+        return _("%(alliance)s: no %(channels)s set (Alliances › %(alliance)s).") % {"alliance": ally.name, "channels": _(" and ").join(ally.missing_channels)}
     skipped = set(calendar.skipped_weekends or [])
     taken = set(Match.objects.filter(alliance=ally, ark_weekend_date__gte=now.date() - dt.timedelta(days=1))
                 .values_list("ark_weekend_date", flat=True))
@@ -306,7 +308,7 @@ def _next_free(calendar: ArkCalendar, now: dt.datetime, cadence: ArkSettings) ->
         if close <= now or weekend.isoformat() in skipped or weekend in taken:
             continue
         return PlannedMatch(ally, weekend, slots[0], slots[0].start_on(weekend), close)
-    return f"{ally.name}: every one of the next {LOOKAHEAD_WEEKENDS} Ark weekends already has a match or is skipped."
+    return _("%(alliance)s: every one of the next %(LOOKAHEAD_WEEKENDS)s Ark weekends already has a match or is skipped.") % {"alliance": ally.name, "LOOKAHEAD_WEEKENDS": LOOKAHEAD_WEEKENDS}
 
 
 def plan_next_matches(now: dt.datetime | None = None) -> NextMatchesPlan:
@@ -320,7 +322,7 @@ def plan_next_matches(now: dt.datetime | None = None) -> NextMatchesPlan:
     for ally in Alliance.objects.filter(is_active=True).order_by("name"):
         calendar = calendars.get(ally.pk)
         if calendar is None or not calendar.is_enabled or not calendar.slots:
-            plan.left_out.append(f"{ally.name}: no enabled Ark calendar (Ark calendars › Add).")
+            plan.left_out.append(_("%(alliance)s: no enabled Ark calendar (Ark calendars › Add).") % {"alliance": ally.name})
             continue
         found = _next_free(calendar, now, cadence)
         (plan.planned if isinstance(found, PlannedMatch) else plan.left_out).append(found)
@@ -344,8 +346,7 @@ def create_next_matches(
         plan = plan_next_matches(now)
         if only is not None:
             unseen = [p for p in plan.planned if (p.alliance.pk, p.weekend) not in only]
-            plan.left_out += [f"{p.alliance.name}: its next match changed since you looked (now {p}); "
-                              "look at the list again." for p in unseen]
+            plan.left_out += [_("%(alliance)s: its next match changed since you looked (now %(plan)s); look at the list again.") % {"alliance": p.alliance.name, "plan": p} for p in unseen]
             plan.planned = [p for p in plan.planned if p not in unseen]
         created = [
             create_match(alliance=p.alliance, ark_weekend_date=p.weekend, match_day=p.slot.day, match_time_utc=p.start,

@@ -10,6 +10,9 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.i18n import number
 
 from ..models import (
     AuditLog,
@@ -52,13 +55,13 @@ def _bounded_text(value: str | None, model: type, field: str, label: str) -> str
     text = (value or "").strip()
     limit = model._meta.get_field(field).max_length
     if limit and len(text) > limit:
-        raise ArkError(f"{label}: at most {limit:,} characters (this text has {len(text):,}).")
+        raise ArkError(_("%(label)s: at most %(limit)s characters (this text has %(text)s).") % {"label": label, "limit": number(limit), "text": number(len(text))})
     return text
 
 
 def _aware(value: dt.datetime, name: str) -> dt.datetime:
     if not isinstance(value, dt.datetime):
-        raise ArkError(f"{name} must be a date and time (UTC).")
+        raise ArkError(_("%(name)s must be a date and time (UTC).") % {"name": name})
     if timezone.is_naive(value):
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC)
@@ -68,7 +71,7 @@ def _lock_match(match_id: int) -> Match:
     try:
         return Match.objects.select_for_update(of=("self",)).select_related("alliance").get(pk=match_id)
     except (Match.DoesNotExist, ValueError, TypeError):
-        raise NotFoundError(f"Ark match #{match_id} does not exist.") from None
+        raise NotFoundError(_("Ark match #%(match_id)s does not exist.") % {"match_id": match_id}) from None
 
 
 def _audit(
@@ -111,7 +114,7 @@ def _parse_slot(slot_type: str | None) -> str | None:
     for choice in Slot.values:
         if str(slot_type).lower() == choice.lower():
             return choice
-    raise ArkError(f"Unknown slot {slot_type!r}: choose Player or Sub.")
+    raise ArkError(_("Unknown slot %(slot_type)s: choose Player or Sub.") % {"slot_type": repr(slot_type)})
 
 
 def _counts(match: Match) -> tuple[int, int]:
@@ -129,29 +132,29 @@ def _signup_for(match: Match, governor_id: int | None, discord_user_id: int | No
     if governor_id is not None:
         signup = rows.filter(governor__governor_id=governor_id).first()
         if signup is None:
-            raise NotFoundError(f"Governor {governor_id} is not signed up for this match.")
+            raise NotFoundError(_("Governor %(governor_id)s is not signed up for this match.") % {"governor_id": governor_id})
         return signup
     mine = list(rows.filter(discord_user_id=discord_user_id))
     if not mine:
-        raise NotFoundError("You are not signed up for this match.")
+        raise NotFoundError(_("You are not signed up for this match."))
     if len(mine) > 1:
         names = ", ".join(f"{s.governor.name} ({s.governor.governor_id})" for s in mine)
-        raise ArkError(f"You have several governors in this match ({names}): say which one.")
+        raise ArkError(_("You have several governors in this match (%(names)s): say which one.") % {"names": names})
     return mine[0]
 
 
 def _check_owner(signup: Signup, actor: int | None, as_officer: bool) -> None:
     if not as_officer and actor != signup.discord_user_id:
-        raise NotAllowedError("Only the governor's owner or an officer can change this signup.")
+        raise NotAllowedError(_("Only the governor's owner or an officer can change this signup."))
 
 
 def _check_open_for_members(match: Match, now: dt.datetime, as_officer: bool) -> None:
     if match.status not in OPEN:
-        raise SignupClosedError(f"This match is {match.status.lower()}: the roster can no longer change.")
+        raise SignupClosedError(_("This match is %(status)s: the roster can no longer change.") % {"status": match.get_status_display().lower()})
     if as_officer:
         return
     if match.status != MatchStatus.SCHEDULED or now >= match.signup_close_utc:
-        raise SignupClosedError("Signups for this match are closed. Ask an officer if you need a change.")
+        raise SignupClosedError(_("Signups for this match are closed. Ask an officer if you need a change."))
 
 
 def get_match(match_id: int) -> Match | None:
@@ -179,7 +182,7 @@ def insert_audit_log(
 ) -> AuditLog:
     """An audit row on its own (e.g. an officer's note); the services write theirs themselves."""
     if not action or len(action) > 48:
-        raise ArkError("An audit action is 1 to 48 characters.")
+        raise ArkError(_("An audit action is 1 to 48 characters."))
     with transaction.atomic():
         return AuditLog.objects.create(
             action=action,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.disjoint_set import DisjointSet
 
@@ -46,8 +47,8 @@ class Rule:
 
     def describe(self, names: dict[int, str]) -> str:
         if self.kind == "captain":
-            return f"{names.get(self.a, self.a)} captains team {self.team}"
-        verb = "keep together" if self.kind == "together" else "keep apart"
+            return _("%(governor)s captains team %(team)s") % {"governor": names.get(self.a, self.a), "team": self.team}
+        verb = _("keep together") if self.kind == "together" else _("keep apart")
         return f"{verb} {names.get(self.a, self.a)} and {names.get(self.b, self.b)}"
 
 
@@ -65,7 +66,7 @@ class DraftPlan:
 
 def _infeasible(rules: Sequence[Rule], names: dict[int, str], why: str) -> DraftInfeasibleError:
     listed = "; ".join(r.describe(names) for r in rules)
-    return DraftInfeasibleError(f"The draft constraints cannot all hold ({why}): {listed}.")
+    return DraftInfeasibleError(_("The draft constraints cannot all hold (%(why)s): %(listed)s.") % {"why": why, "listed": listed})
 
 
 def split_teams(
@@ -77,13 +78,13 @@ def split_teams(
     ids = sorted(powers)
     n = len(ids)
     if n < 2:
-        raise ArkError("A draft needs at least two players.")
+        raise ArkError(_("A draft needs at least two players."))
     if n > MAX_DRAFT_PLAYERS:
-        raise ArkError(f"A draft splits at most {MAX_DRAFT_PLAYERS} players.")
+        raise ArkError(_("A draft splits at most %(count)s players.") % {"count": MAX_DRAFT_PLAYERS})
     for r in rules:
         for gid in (r.a, r.b):
             if gid is not None and gid not in powers:
-                raise ArkError(f"The constraint '{r.describe(names)}' names a governor who is not a player.")
+                raise ArkError(_("The constraint '%(rule)s' names a governor who is not a player.") % {"rule": r.describe(names)})
     # union-find over "keep together"
     together = DisjointSet(ids)
     find = together.find
@@ -95,7 +96,7 @@ def split_teams(
     for members in groups.values():
         if len(members) > size1:
             involved = [r for r in rules if r.kind == "together" and find(r.a) == find(members[0])]
-            raise _infeasible(involved, names, f"{len(members)} governors kept together but a team has {size1} places")
+            raise _infeasible(involved, names, _("%(count)s governors kept together but a team has %(size)s places") % {"count": len(members), "size": size1})
     # "keep apart" edges between groups, captains fix a group's team
     adj: dict[int, list[tuple[int, Rule]]] = {root: [] for root in groups}
     fixed: dict[int, tuple[int, Rule]] = {}
@@ -104,15 +105,15 @@ def split_teams(
             ra, rb = find(r.a), find(r.b)
             if ra == rb:
                 involved = [x for x in rules if x.kind == "together" and find(x.a) == ra] + [r]
-                raise _infeasible(involved, names, "two governors kept apart are also kept together")
+                raise _infeasible(involved, names, _("two governors kept apart are also kept together"))
             adj[ra].append((rb, r))
             adj[rb].append((ra, r))
         elif r.kind == "captain":
             if r.team not in TEAMS:
-                raise ArkError("A captain's team is 1 or 2.")
+                raise ArkError(_("A captain's team is 1 or 2."))
             root = find(r.a)
             if root in fixed and fixed[root][0] != r.team:
-                raise _infeasible([fixed[root][1], r], names, "captains of both teams are kept together")
+                raise _infeasible([fixed[root][1], r], names, _("captains of both teams are kept together"))
             fixed[root] = (r.team, r)
     # 2-colour each component of groups: colour 0 = same side as the component's root group
     colour: dict[int, int] = {}
@@ -131,7 +132,7 @@ def split_teams(
                     order.append(nxt)
                     stack.append(nxt)
                 elif colour[nxt] == colour[cur]:
-                    raise _infeasible(sorted(set(used_rules), key=rules.index), names, "an odd circle of 'keep apart'")
+                    raise _infeasible(sorted(set(used_rules), key=rules.index), names, _("an odd circle of 'keep apart'"))
         forced: int | None = None
         forcing: Rule | None = None
         for g in order:
@@ -139,7 +140,7 @@ def split_teams(
                 team, rule = fixed[g]
                 side0_team = team if colour[g] == 0 else 3 - team
                 if forced is not None and forced != side0_team:
-                    raise _infeasible([forcing, rule, *used_rules], names, "the captains' teams contradict 'keep apart'")
+                    raise _infeasible([forcing, rule, *used_rules], names, _("the captains' teams contradict 'keep apart'"))
                 forced, forcing = side0_team, rule
         side0 = [m for g in order if colour[g] == 0 for m in groups[g]]
         side1 = [m for g in order if colour[g] == 1 for m in groups[g]]
@@ -162,11 +163,11 @@ def split_teams(
     best = _meet_in_the_middle(free, size1 - base_size, total - 2 * base_power)
     if best is None:
         involved = list(rules)
-        raise _infeasible(involved, names, f"no split gives teams of {size1} and {n - size1}") if involved else ArkError(
-            "No split of these players exists."
+        raise _infeasible(involved, names, _("no split gives teams of %(size1)s and %(size2)s") % {"size1": size1, "size2": n - size1}) if involved else ArkError(
+            _("No split of these players exists.")
         )
     team1 = list(chosen_fixed)
-    for (_, _, side0, side1), bit in zip(free, best, strict=True):
+    for (_a, _b, side0, side1), bit in zip(free, best, strict=True):
         team1.extend(side1 if bit else side0)
     team1_set = set(team1)
     team2 = [g for g in ids if g not in team1_set]
@@ -179,7 +180,7 @@ def _enumerate(items) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     size = np.zeros(1, dtype=np.int64)
     power = np.zeros(1, dtype=np.int64)
     mask = np.zeros(1, dtype=np.int64)
-    for i, ((s0, p0), (s1, p1), _, _) in enumerate(items):
+    for i, ((s0, p0), (s1, p1), _a, _b) in enumerate(items):
         size = np.concatenate((size + s0, size + s1))
         power = np.concatenate((power + p0, power + p1))
         mask = np.concatenate((mask, mask | (1 << i)))
@@ -215,7 +216,7 @@ def _meet_in_the_middle(free, need: int, target2: int) -> list[int] | None:
                 best = (int(gaps[i]), int(lm[l_idx[i]]), int(r_mask[cand[i]]))
     if best is None:
         return None
-    _, lmask, rmask = best
+    _gap, lmask, rmask = best
     return [(lmask >> i) & 1 for i in range(len(left))] + [(rmask >> i) & 1 for i in range(len(right))]
 
 
@@ -249,21 +250,21 @@ def add_draft_constraint(
 ) -> DraftConstraint:
     """An officer's draft rule: keep two governors together or apart, or make one a team's captain."""
     if kind not in DraftConstraint.Kind.values:
-        raise ArkError("A draft constraint is together, apart or captain.")
+        raise ArkError(_("A draft constraint is together, apart or captain."))
     with transaction.atomic():
         match = _lock_match(match_id)
         govs = {g.governor_id: g for g in Governor.objects.filter(governor_id__in=[governor_id, other_governor_id])}
         if governor_id not in govs or (kind != "captain" and other_governor_id not in govs):
-            raise NotFoundError("Both governors must be registered.")
+            raise NotFoundError(_("Both governors must be registered."))
         if kind == "captain":
             if team not in TEAMS:
-                raise ArkError("A captain's team is 1 or 2.")
+                raise ArkError(_("A captain's team is 1 or 2."))
             if DraftConstraint.objects.filter(match=match, kind="captain", team=team).exists():
-                raise ArkError(f"Team {team} already has a captain.")
+                raise ArkError(_("Team %(team)s already has a captain.") % {"team": team})
             other = None
         else:
             if other_governor_id == governor_id:
-                raise ArkError("Name two different governors.")
+                raise ArkError(_("Name two different governors."))
             other, team = govs[other_governor_id], None
         row = DraftConstraint.objects.create(
             match=match, kind=kind, governor=govs[governor_id], other=other, team=team
@@ -276,7 +277,7 @@ def remove_draft_constraint(*, constraint_id: int, actor_discord_id: int | None 
     with transaction.atomic():
         row = DraftConstraint.objects.select_related("match").filter(pk=constraint_id).first()
         if row is None:
-            raise NotFoundError(f"Draft constraint #{constraint_id} does not exist.")
+            raise NotFoundError(_("Draft constraint #%(constraint_id)s does not exist.") % {"constraint_id": constraint_id})
         _lock_match(row.match_id)
         _audit("draft_constraint_removed", actor_discord_id, match=row.match, rule=str(row))
         row.delete()
@@ -289,7 +290,7 @@ def draft_teams(*, match_id: int, actor_discord_id: int | None = None, now: dt.d
     with transaction.atomic():
         match = _lock_match(match_id)
         if match.status != MatchStatus.LOCKED:
-            raise ArkError("Teams are drafted once the match is locked (signups closed).")
+            raise ArkError(_("Teams are drafted once the match is locked (signups closed)."))
         players = _players(match)
         by_gov = {s.governor.governor_id: s for s in players}
         names = {gid: s.governor.name for gid, s in by_gov.items()}
@@ -311,17 +312,17 @@ def move_to_team(*, signup_id: int, team: int, actor_discord_id: int | None = No
     """Officer adjustment: put a drafted player in the other team (totals follow; a published
     draft's post is edited)."""
     if team not in TEAMS:
-        raise ArkError("Choose team 1 or 2.")
+        raise ArkError(_("Choose team 1 or 2."))
     with transaction.atomic():
         row = Signup.objects.filter(pk=signup_id).values_list("match_id", flat=True).first()
         if row is None:
-            raise NotFoundError(f"Signup #{signup_id} does not exist.")
+            raise NotFoundError(_("Signup #%(signup_id)s does not exist.") % {"signup_id": signup_id})
         match = _lock_match(row)
         signup = Signup.objects.select_for_update(of=("self",)).select_related("governor").get(pk=signup_id)
         if match.status != MatchStatus.LOCKED or signup.status != SignupStatus.ACTIVE or signup.slot != Slot.PLAYER:
-            raise ArkError("Only an active player of a locked match can change team.")
+            raise ArkError(_("Only an active player of a locked match can change team."))
         if signup.team == team:
-            raise ArkError(f"{signup.governor.name} is already in team {team}.")
+            raise ArkError(_("%(governor)s is already in team %(team)s.") % {"governor": signup.governor.name, "team": team})
         before = signup.team
         signup.team = team
         signup.save(update_fields=["team", "updated_at"])
@@ -348,9 +349,9 @@ def publish_draft(*, match_id: int, actor_discord_id: int | None = None, now: dt
     with transaction.atomic():
         match = _lock_match(match_id)
         if match.status != MatchStatus.LOCKED or match.drafted_at is None:
-            raise ArkError("Draft the teams of the locked match first.")
+            raise ArkError(_("Draft the teams of the locked match first."))
         if not match.alliance.confirmation_channel_id:
-            raise ArkError(f"{match.alliance.name} has no confirmation channel set.")
+            raise ArkError(_("%(alliance)s has no confirmation channel set.") % {"alliance": match.alliance.name})
         first = match.draft_published_at is None
         match.draft_published_at = now
         match.save(update_fields=["draft_published_at", "updated_at"])

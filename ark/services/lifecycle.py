@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext as _
 
 from bot import outbox
+from core import i18n
 from core.claims import claim_row
 from core.reports import RunReport
 
@@ -125,15 +127,18 @@ def _due_reminders(now: dt.datetime, report: LifecycleReport) -> None:
                     if not rtype.to_channel and target in prefs and not prefs[target].wants(rtype.name):
                         continue
                     key = f"ark:reminder:{match.pk}:{rtype.name}:{target}:{int(due.timestamp())}"
-                    text = reminder_text(match, rtype.text)
                     if rtype.to_channel:
-                        row = outbox.post_message(target, content=text, dedupe_key=key, topic="ark.reminder")
+                        with i18n.public():  # a channel post: the server language
+                            text = reminder_text(match, rtype.text)
+                            row = outbox.post_message(target, content=text, dedupe_key=key, topic="ark.reminder")
                     else:
                         in_checkin = rtype.anchor == "start" and rtype.offset <= conf.CHECKIN_WINDOW
-                        components = confirmation_buttons(match.pk) if in_checkin else None
-                        row = outbox.send_dm(
-                            target, content=text, components=components, dedupe_key=key, topic="ark.reminder"
-                        )
+                        with i18n.for_member(target):  # a DM: the member's language
+                            text = reminder_text(match, rtype.text)
+                            components = confirmation_buttons(match.pk) if in_checkin else None
+                            row = outbox.send_dm(
+                                target, content=text, components=components, dedupe_key=key, topic="ark.reminder"
+                            )
                     _record_reminder(match, rtype, target, due, SentReminder.Status.QUEUED, row)
                     queued += 1
             if queued or skipped:
@@ -154,16 +159,16 @@ def _result_reminders(now: dt.datetime, report: LifecycleReport) -> None:
                 continue
             channel = match.alliance.officer_channel_id or match.alliance.confirmation_channel_id
             if channel:
-                outbox.post_message(
-                    channel,
-                    content=(
-                        f"**Ark of Osiris — {match.alliance.name}**: the match of "
-                        f"{outbox.discord_timestamp(match.match_time_utc, 'F')} (#{match.pk}) has no "
-                        f"result yet. Officers: `/ark set_result match_id:{match.pk}` or the admin."
-                    ),
-                    dedupe_key=f"ark:result_reminder:{match.pk}",
-                    topic="ark.result_reminder",
-                )
+                with i18n.public():  # a channel post: the server language
+                    outbox.post_message(
+                        channel,
+                        content=_("**Ark of Osiris — %(alliance)s**: the match of %(when)s (#%(match)s) has no result "
+                                  "yet. Officers: `/ark set_result match_id:%(match)s` or the admin.") % {
+                            "alliance": match.alliance.name, "when": outbox.discord_timestamp(match.match_time_utc, "F"),
+                            "match": match.pk},
+                        dedupe_key=f"ark:result_reminder:{match.pk}",
+                        topic="ark.result_reminder",
+                    )
             match.result_reminded_at = now
             match.save(update_fields=["result_reminded_at", "updated_at"])
             _audit("result_reminder", None, match=match, channel_id=channel)

@@ -6,8 +6,11 @@ import datetime as dt
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import dateformat
+from django.utils.translation import gettext as _
 
 from bot import outbox
+from core import i18n
 
 from ..models import (
     Alliance,
@@ -27,22 +30,22 @@ from .errors import ArkError, NotFoundError
 
 def _validate_schedule(weekend: dt.date, match_day: str, start: dt.datetime, close: dt.datetime) -> None:
     if weekend.weekday() != 5:
-        raise ArkError(f"The Ark weekend date must be a Saturday; {weekend} is a {weekend:%A}.")
+        raise ArkError(_("The Ark weekend date must be a Saturday; %(weekend)s is a %(weekend2)s.") % {"weekend": weekend, "weekend2": dateformat.format(weekend, "l")})
     if match_day not in Match.Day.values:
-        raise ArkError("The match day is Sat or Sun.")
+        raise ArkError(_("The match day is Sat or Sun."))
     expected = weekend + dt.timedelta(days=0 if match_day == Match.Day.SATURDAY else 1)
     if start.date() != expected:
         raise ArkError(
-            f"A {match_day} match of the weekend of {weekend} starts on {expected} (UTC), not {start.date()}."
+            _("A %(match_day)s match of the weekend of %(weekend)s starts on %(expected)s (UTC), not %(start)s.") % {"match_day": match_day, "weekend": weekend, "expected": expected, "start": start.date()}
         )
     if close > start:
-        raise ArkError("Signups must close before the match starts.")
+        raise ArkError(_("Signups must close before the match starts."))
 
 
 def _resolve_alliance(alliance: str | int | Alliance) -> Alliance:
     found = get_alliance(alliance)
     if found is None:
-        raise NotFoundError(f"Unknown alliance {alliance!r}.")
+        raise NotFoundError(_("Unknown alliance %(alliance)s.") % {"alliance": repr(alliance)})
     return found
 
 
@@ -61,25 +64,25 @@ def create_match(
     """Schedule a match and queue its registration message (``scheduled``: by the calendar)."""
     now = _now(now)
     start, close = _aware(match_time_utc, "match_time_utc"), _aware(signup_close_utc, "signup_close_utc")
-    notes = _bounded_text(notes, Match, "notes", "The match notes")
+    notes = _bounded_text(notes, Match, "notes", _("The match notes"))
     with transaction.atomic():
         ally = _resolve_alliance(alliance)
         if not ally.is_active:
-            raise ArkError(f"Alliance {ally.name} is inactive.")
+            raise ArkError(_("Alliance %(alliance)s is inactive.") % {"alliance": ally.name})
         for missing in ally.missing_channels:
             raise ArkError(
-                f"Alliance {ally.name} has no {missing} set: an officer sets it in the admin under "
-                f"Ark of Osiris › Alliances › {ally.name} ({missing.replace(' ', '_')}_id)."
+                _("Alliance %(alliance)s has no %(missing)s set: an officer sets it in the admin under "
+                  "Ark of Osiris › Alliances › %(alliance)s.") % {"alliance": ally.name, "missing": missing}
             )
         _validate_schedule(ark_weekend_date, match_day, start, close)
         if close <= now:
-            raise ArkError("The signup close time is already past.")
+            raise ArkError(_("The signup close time is already past."))
         if (
             Match.objects.filter(alliance=ally, ark_weekend_date=ark_weekend_date)
             .exclude(status=MatchStatus.CANCELLED)
             .exists()
         ):
-            raise ArkError(f"{ally.name} already has a match on the weekend of {ark_weekend_date}.")
+            raise ArkError(_("%(alliance)s already has a match on the weekend of %(ark_weekend_date)s.") % {"alliance": ally.name, "ark_weekend_date": ark_weekend_date})
         try:
             with transaction.atomic():
                 match = Match.objects.create(
@@ -94,7 +97,7 @@ def create_match(
                     scheduled_by_calendar=scheduled,
                 )
         except IntegrityError:
-            raise ArkError(f"{ally.name} already has a match on the weekend of {ark_weekend_date}.") from None
+            raise ArkError(_("%(alliance)s already has a match on the weekend of %(ark_weekend_date)s.") % {"alliance": ally.name, "ark_weekend_date": ark_weekend_date}) from None
         _audit(
             "match_created",
             actor_discord_id,
@@ -130,7 +133,7 @@ def amend_match(
     with transaction.atomic():
         match = _lock_match(match_id)
         if match.status not in OPEN:
-            raise ArkError(f"A {match.status.lower()} match cannot be amended.")
+            raise ArkError(_("A %(status)s match cannot be amended.") % {"status": match.get_status_display().lower()})
         before = {
             "day": match.match_day,
             "start": match.match_time_utc,
@@ -142,9 +145,9 @@ def amend_match(
             ally = _resolve_alliance(alliance)
             if ally.pk != match.alliance_id:
                 if Signup.objects.filter(match=match).exists():
-                    raise ArkError("The alliance can only change while nobody has signed up.")
+                    raise ArkError(_("The alliance can only change while nobody has signed up."))
                 if ally.missing_channels:
-                    raise ArkError(f"Alliance {ally.name} has no {ally.missing_channels[0]} set.")
+                    raise ArkError(_("Alliance %(alliance)s has no %(missing_channels)s set.") % {"alliance": ally.name, "missing_channels": ally.missing_channels[0]})
                 match.alliance = ally
         day = match_day or match.match_day
         start = _aware(match_time_utc, "match_time_utc") if match_time_utc else match.match_time_utc
@@ -153,19 +156,19 @@ def amend_match(
             close = start
         _validate_schedule(match.ark_weekend_date, day, start, close)
         if start != match.match_time_utc and start <= now:
-            raise ArkError("The new start time is already past.")
+            raise ArkError(_("The new start time is already past."))
         if match.status == MatchStatus.LOCKED and signup_close_utc and close != match.signup_close_utc:
-            raise ArkError("Signups of this match are closed (it is locked): only the start can still move.")
+            raise ArkError(_("Signups of this match are closed (it is locked): only the start can still move."))
         moved = start != match.match_time_utc or close != match.signup_close_utc
         start_moved = start != match.match_time_utc
         match.match_day, match.match_time_utc, match.signup_close_utc = day, start, close
         if notes is not None:
-            match.notes = _bounded_text(notes, Match, "notes", "The match notes")
+            match.notes = _bounded_text(notes, Match, "notes", _("The match notes"))
         try:
             with transaction.atomic():
                 match.save()
         except IntegrityError:
-            raise ArkError(f"{match.alliance.name} already has a match that weekend.") from None
+            raise ArkError(_("%(alliance)s already has a match that weekend.") % {"alliance": match.alliance.name}) from None
         dropped = _drop_pending_reminders(match) if moved else 0
         told = _tell_new_start(match) if start_moved else 0
         _audit(
@@ -207,16 +210,17 @@ def _tell_new_start(match: Match) -> int:
     """DM the signed-up members the new start (once per user and new time)."""
     users = _active_users(match)
     when = outbox.discord_timestamp(match.match_time_utc, "F")
+    relative = outbox.discord_timestamp(match.match_time_utc, "R")
     for user in users:
-        outbox.send_dm(
-            user,
-            content=(
-                f"**Ark of Osiris — {match.alliance.name}**: the match moved to **{when}** "
-                f"({outbox.discord_timestamp(match.match_time_utc, 'R')}). You are still signed up."
-            ),
-            dedupe_key=f"ark:moved:{match.pk}:{user}:{int(match.match_time_utc.timestamp())}",
-            topic="ark.rescheduled",
-        )
+        with i18n.for_member(user):  # a DM: the member's language
+            outbox.send_dm(
+                user,
+                content=_("**Ark of Osiris — %(alliance)s**: the match moved to **%(when)s** (%(relative)s). "
+                          "You are still signed up.") % {"alliance": match.alliance.name, "when": when,
+                                                         "relative": relative},
+                dedupe_key=f"ark:moved:{match.pk}:{user}:{int(match.match_time_utc.timestamp())}",
+                topic="ark.rescheduled",
+            )
     return len(users)
 
 
@@ -231,24 +235,27 @@ def _drop_pending_reminders(match: Match) -> int:
     return len(pending)
 
 
+def cancelled_text(match: Match, reason: str = "") -> str:
+    """The cancellation DM, in the active language (the member's: ``cancel_match``)."""
+    text = _("**Ark of Osiris — %(alliance)s**: the match of %(day)s %(when)s was **cancelled**.") % {
+        "alliance": match.alliance.name, "day": match.get_match_day_display(),
+        "when": outbox.discord_timestamp(match.match_time_utc, "F")}
+    return text + ("\n" + _("Reason: %(reason)s") % {"reason": reason[:500]} if reason else "")
+
+
 def cancel_match(*, match_id: int, actor_discord_id: int | None = None, reason: str = "") -> Match:
     """Cancel: DM every signed-up user, drop pending reminders, mark the messages cancelled."""
     with transaction.atomic():
         match = _lock_match(match_id)
         if match.status not in OPEN:
-            raise ArkError(f"This match is already {match.status.lower()}.")
+            raise ArkError(_("This match is already %(status)s.") % {"status": match.get_status_display().lower()})
         match.status = MatchStatus.CANCELLED
         match.save(update_fields=["status", "updated_at"])
         users = _active_users(match)
-        text = (
-            f"**Ark of Osiris — {match.alliance.name}**: the match of {match.get_match_day_display()} "
-            f"{outbox.discord_timestamp(match.match_time_utc, 'F')} was **cancelled**."
-            + (f"\nReason: {reason[:500]}" if reason else "")
-        )
         for user in users:
-            outbox.send_dm(
-                user, content=text, dedupe_key=f"ark:cancelled:{match.pk}:{user}", topic="ark.cancelled"
-            )
+            with i18n.for_member(user):  # a DM: the member's language
+                outbox.send_dm(user, content=cancelled_text(match, reason),
+                               dedupe_key=f"ark:cancelled:{match.pk}:{user}", topic="ark.cancelled")
         dropped = _drop_pending_reminders(match)
         _audit(
             "match_cancelled",
@@ -281,7 +288,7 @@ def lock_match(
     with transaction.atomic():
         match = _lock_match(match_id)
         if match.status != MatchStatus.SCHEDULED:
-            raise ArkError(f"Only a scheduled match can be locked; this one is {match.status.lower()}.")
+            raise ArkError(_("Only a scheduled match can be locked; this one is %(status)s.") % {"status": match.get_status_display().lower()})
         _lock(match, actor_discord_id, _now(now))
         return match
 
@@ -312,7 +319,10 @@ def repost_match_messages(*, match_id: int, actor_discord_id: int | None = None)
             kinds.append(MessageRef.Kind.CONFIRMATION)
         for kind in kinds:
             if not _channel_for(match, kind):
-                raise ArkError(f"Alliance {match.alliance.name} has no {kind} channel set.")
+                channel = (_("registration channel") if kind == MessageRef.Kind.REGISTRATION
+                           else _("confirmation channel"))
+                raise ArkError(_("Alliance %(alliance)s has no %(channel)s set.") % {"alliance": match.alliance.name,
+                                                                                 "channel": channel})
             _sync_message(match, kind, repost=True)
         _audit("messages_reposted", actor_discord_id, match=match, kinds=kinds)
         return match
@@ -330,14 +340,14 @@ def set_match_result(
     now = _now(now)
     chosen = next((r for r in ("Win", "Loss", "No-show") if str(result).lower() == r.lower()), None)
     if chosen is None:
-        raise ArkError("The result is Win, Loss or No-show.")
-    result_notes = _bounded_text(result_notes, Match, "result_notes", "The result notes")
+        raise ArkError(_("The result is Win, Loss or No-show."))
+    result_notes = _bounded_text(result_notes, Match, "result_notes", _("The result notes"))
     with transaction.atomic():
         match = _lock_match(match_id)
         if match.status == MatchStatus.CANCELLED:
-            raise ArkError("A cancelled match has no result.")
+            raise ArkError(_("A cancelled match has no result."))
         if match.match_time_utc > now:
-            raise ArkError("The match has not started yet: record the result afterwards.")
+            raise ArkError(_("The match has not started yet: record the result afterwards."))
         before = match.result
         match.result, match.result_notes, match.status = chosen, result_notes or "", MatchStatus.COMPLETED
         match.save(update_fields=["result", "result_notes", "status", "updated_at"])

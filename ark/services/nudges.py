@@ -12,9 +12,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from bot import outbox
 from bot.models import OutboxMessage
+from core import i18n
 from core.claims import claim_row
 from core.reports import RunReport
 
@@ -44,8 +46,9 @@ def in_quiet_hours(calendar: ArkCalendar, moment: dt.datetime) -> bool:
 def fill_line(match: Match) -> str:
     players, subs = _counts(match)
     return (
-        f"**Ark of Osiris — {match.alliance.name}** · {players}/{match.alliance.player_cap} players, "
-        f"{subs} subs; closes {outbox.discord_timestamp(match.signup_close_utc, 'R')}."
+        _("**Ark of Osiris — %(alliance)s** · %(players)s/%(cap)s players, %(subs)s subs; closes %(when)s.") % {
+            "alliance": match.alliance.name, "players": players, "cap": match.alliance.player_cap, "subs": subs,
+            "when": outbox.discord_timestamp(match.signup_close_utc, "R")}
     )
 
 
@@ -87,21 +90,22 @@ def post_fill_nudges(now: dt.datetime | None = None) -> NudgeReport:
                 .order_by("-scheduled_for")
                 .first()
             )
-            line = fill_line(match)
-            content = f"{line}\n-# as of {outbox.discord_timestamp(now, 'f')}"
-            previous_line = ((last.outbox.payload or {}).get("content") or "").split("\n")[0] if last and last.outbox else None
-            message_id = _message_of(last.outbox if last else None)
-            if previous_line == line and message_id:
-                row = outbox.edit_message(
-                    channel, message_id, content=content,
-                    dedupe_key=f"ark:nudge:edit:{match.pk}:{due:%Y%m%d}", topic="ark.nudge_edit",
-                )
-                edited = True
-            else:
-                row = outbox.post_message(
-                    channel, content=content, dedupe_key=f"ark:nudge:{match.pk}:{due:%Y%m%d}", topic="ark.nudge"
-                )
-                edited = False
+            with i18n.public():  # a channel post (or its edit): the server language
+                line = fill_line(match)
+                content = line + "\n-# " + _("as of %(when)s") % {"when": outbox.discord_timestamp(now, "f")}
+                previous_line = ((last.outbox.payload or {}).get("content") or "").split("\n")[0] if last and last.outbox else None
+                message_id = _message_of(last.outbox if last else None)
+                if previous_line == line and message_id:
+                    row = outbox.edit_message(
+                        channel, message_id, content=content,
+                        dedupe_key=f"ark:nudge:edit:{match.pk}:{due:%Y%m%d}", topic="ark.nudge_edit",
+                    )
+                    edited = True
+                else:
+                    row = outbox.post_message(
+                        channel, content=content, dedupe_key=f"ark:nudge:{match.pk}:{due:%Y%m%d}", topic="ark.nudge"
+                    )
+                    edited = False
             try:
                 with transaction.atomic():
                     SentReminder.objects.create(

@@ -68,7 +68,7 @@ def purge_old_records(
             return report
         for row in rows:
             gov = row.pop("governor_id")
-            record, _ = GovernorRecord.objects.select_for_update().get_or_create(governor_id=gov)
+            record, _created = GovernorRecord.objects.select_for_update().get_or_create(governor_id=gov)
             GovernorRecord.objects.filter(pk=record.pk).update(**{k: F(k) + v for k, v in row.items()})
         old_reminders.delete()
         old_audit.delete()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from bot import outbox
+from core import i18n
 
 from .. import conf
 from ..models import (
@@ -52,8 +54,9 @@ def find_active_signup_for_weekend(
 def _check_weekend_free(governor: Governor, match: Match) -> None:
     other = find_active_signup_for_weekend(governor.governor_id, match.ark_weekend_date)
     if other is not None:
-        where = "this match" if other.match_id == match.pk else f"{other.match.alliance.name}'s match"
-        raise ArkError(f"{governor.name} is already signed up for {where} that weekend.")
+        where = (_("this match") if other.match_id == match.pk
+                 else _("%(alliance)s's match") % {"alliance": other.match.alliance.name})
+        raise ArkError(_("%(governor)s is already signed up for %(where)s that weekend.") % {"governor": governor.name, "where": where})
 
 
 def _check_ban(
@@ -65,11 +68,11 @@ def _check_ban(
     if ban is None:
         return None
     if not (as_officer and override_ban):
-        until = f" until {ban.ends_on}" if ban.ends_on else ""
+        until = " " + _("until %(date)s") % {"date": ban.ends_on} if ban.ends_on else ""
         raise BannedError(
-            f"You are banned from Ark{until}: {ban.reason}"
+            _("You are banned from Ark%(until)s: %(reason)s") % {"until": until, "reason": ban.reason}
             if not as_officer
-            else f"This member is banned from Ark{until} ({ban.reason}). Use the ban override to add them anyway."
+            else _("This member is banned from Ark%(until)s (%(reason)s). Use the ban override to add them anyway.") % {"until": until, "reason": ban.reason}
         )
     return ban
 
@@ -81,15 +84,13 @@ def _check_city_hall(match: Match, gov: Governor, as_officer: bool, override: bo
         return False
     if as_officer and override:
         return True
-    have = f"city hall {gov.city_hall}" if gov.city_hall is not None else "no city hall level on record"
+    have = _("city hall %(city_hall)s") % {"city_hall": gov.city_hall} if gov.city_hall is not None else _("no city hall level on record")
     if as_officer:
         raise ArkError(
-            f"{gov.name} has {have}; {match.alliance.name} requires {minimum}. "
-            "Use the city hall override to add them anyway."
+            _("%(governor)s has %(have)s; %(alliance)s requires %(minimum)s. Use the city hall override to add them anyway.") % {"governor": gov.name, "have": have, "alliance": match.alliance.name, "minimum": minimum}
         )
     raise ArkError(
-        f"{match.alliance.name} requires city hall {minimum} for Ark; {gov.name} has {have}. "
-        "Ask an officer if your stats are out of date."
+        _("%(alliance)s requires city hall %(minimum)s for Ark; %(governor)s has %(have)s. Ask an officer if your stats are out of date.") % {"alliance": match.alliance.name, "minimum": minimum, "governor": gov.name, "have": have}
     )
 
 
@@ -102,15 +103,16 @@ def _choose_slot(match: Match, slot: str | None, as_officer: bool) -> tuple[str,
         slot = Slot.PLAYER if players < ally.player_cap else Slot.SUB
     if slot == Slot.PLAYER and players >= ally.player_cap:
         raise RosterFullError(
-            f"All {ally.player_cap} player slots are taken"
-            + (": join as Sub." if subs < ally.sub_cap else " and the subs are full too.")
+            (_("All %(count)s player slots are taken: join as Sub.") if subs < ally.sub_cap
+             else _("All %(count)s player slots are taken and the subs are full too."))
+            % {"count": ally.player_cap}
         )
     if slot == Slot.SUB:
         if subs >= ally.sub_cap:
-            raise RosterFullError(f"The roster is full ({ally.player_cap} players, {ally.sub_cap} subs).")
+            raise RosterFullError(_("The roster is full (%(players)s players, %(subs)s subs).") % {"players": ally.player_cap, "subs": ally.sub_cap})
         if players < ally.player_cap:
             if not as_officer:
-                raise ArkError(f"Player slots are still open ({players}/{ally.player_cap}): join as Player.")
+                raise ArkError(_("Player slots are still open (%(players)s/%(cap)s): join as Player.") % {"players": players, "cap": ally.player_cap})
             return slot, True
     return slot, False
 
@@ -149,7 +151,7 @@ def add_signup(
     now = _now(now)
     slot = _parse_slot(slot_type)
     if source not in Signup.Source.values:
-        raise ArkError("The signup source is self or admin.")
+        raise ArkError(_("The signup source is self or admin."))
     if not as_officer:
         _refuse_early_when_full(match_id, slot, now)
     with transaction.atomic():
@@ -158,7 +160,7 @@ def add_signup(
         gov = Governor.objects.select_for_update().filter(governor_id=governor_id).first()
         if gov is None:
             if not governor_name:
-                raise NotFoundError(f"Governor {governor_id} is not registered: use /ark governor register first.")
+                raise NotFoundError(_("Governor %(governor_id)s is not registered: use /ark governor register first.") % {"governor_id": governor_id})
             gov = register_governor(
                 governor_id=governor_id,
                 name=governor_name,
@@ -166,7 +168,7 @@ def add_signup(
                 actor_discord_id=actor_discord_id,
             )
         elif gov.discord_user_id != discord_user_id:
-            raise NotAllowedError(f"Governor {gov.name} belongs to another Discord user.")
+            raise NotAllowedError(_("Governor %(governor)s belongs to another Discord user.") % {"governor": gov.name})
         ban = _check_ban(match, discord_user_id, gov.governor_id, as_officer, override_ban)
         ch_overridden = _check_city_hall(match, gov, as_officer, override_city_hall)
         _check_weekend_free(gov, match)
@@ -183,7 +185,7 @@ def add_signup(
                     source=Signup.Source.ADMIN if as_officer else source,
                 )
         except IntegrityError:
-            raise ArkError(f"{gov.name} is already signed up for that Ark weekend.") from None
+            raise ArkError(_("%(governor)s is already signed up for that Ark weekend.") % {"governor": gov.name}) from None
         _audit(
             "signup_added",
             actor_discord_id,
@@ -212,16 +214,17 @@ def _promote_first_sub(match: Match, actor: int | None, leaver: Signup) -> Signu
     sub.slot = Slot.PLAYER
     sub.team = leaver.team  # a published draft keeps its balance: the sub takes the leaver's place
     sub.save(update_fields=["slot", "team", "updated_at"])
-    outbox.send_dm(
-        sub.discord_user_id,
-        content=(
-            f"**Ark of Osiris — {match.alliance.name}**: {sub.governor.name} moved up from Sub to "
-            f"**Player** for the match {outbox.discord_timestamp(match.match_time_utc, 'F')} "
-            f"({outbox.discord_timestamp(match.match_time_utc, 'R')}). See you there!"
-        ),
-        dedupe_key=f"ark:promoted:{sub.pk}:{leaver.pk}",
-        topic="ark.promoted",
-    )
+    with i18n.for_member(sub.discord_user_id):  # a DM: the member's language
+        outbox.send_dm(
+            sub.discord_user_id,
+            content=_("**Ark of Osiris — %(alliance)s**: %(governor)s moved up from Sub to **Player** for the match "
+                      "%(when)s (%(relative)s). See you there!") % {
+                "alliance": match.alliance.name, "governor": sub.governor.name,
+                "when": outbox.discord_timestamp(match.match_time_utc, "F"),
+                "relative": outbox.discord_timestamp(match.match_time_utc, "R")},
+            dedupe_key=f"ark:promoted:{sub.pk}:{leaver.pk}",
+            topic="ark.promoted",
+        )
     return sub
 
 
@@ -238,9 +241,9 @@ def remove_signup(
     the earliest Sub, who gets a DM."""
     now = _now(now)
     if status not in (SignupStatus.WITHDRAWN, SignupStatus.REMOVED):
-        raise ArkError("A signup ends as Withdrawn or Removed.")
+        raise ArkError(_("A signup ends as Withdrawn or Removed."))
     if status == SignupStatus.REMOVED and not as_officer:
-        raise NotAllowedError("Only officers can remove a signup.")
+        raise NotAllowedError(_("Only officers can remove a signup."))
     with transaction.atomic():
         match = _lock_match(match_id)
         _check_open_for_members(match, now, as_officer)
@@ -260,25 +263,31 @@ def _notify_officers(match: Match, signup: Signup, promoted: Signup | None) -> N
     if not channel:
         return
     players, subs = _counts(match)
-    lines = [
-        f"**Ark of Osiris — {ally.name}** · {signup.governor.name} withdrew from the match "
-        f"{outbox.discord_timestamp(match.match_time_utc, 'F')}.",
-        f"Promoted: {promoted.governor.name} (Sub → Player"
-        + (f", team {promoted.team}" if promoted and promoted.team else "")
-        + ")." if promoted else "Nobody was promoted (no sub).",
-        f"Fill now: {players}/{ally.player_cap} players, {subs} subs.",
-    ]
-    if not ally.officer_channel_id:
-        lines.append(
-            f"_Officers: set {ally.name}'s officer channel in the admin (Ark of Osiris › Alliances › "
-            f"{ally.name} › Officer channel id) to get these notices there._"
+    with i18n.public():  # a channel post: the server language
+        if promoted is None:
+            promotion = _("Nobody was promoted (no sub).")
+        elif promoted.team:
+            promotion = _("Promoted: %(governor)s (Sub → Player, team %(team)s).") % {
+                "governor": promoted.governor.name, "team": promoted.team}
+        else:
+            promotion = _("Promoted: %(governor)s (Sub → Player).") % {"governor": promoted.governor.name}
+        lines = [
+            _("**Ark of Osiris — %(alliance)s** · %(governor)s withdrew from the match %(when)s.") % {
+                "alliance": ally.name, "governor": signup.governor.name,
+                "when": outbox.discord_timestamp(match.match_time_utc, "F")},
+            promotion,
+            _("Fill now: %(players)s/%(cap)s players, %(subs)s subs.") % {"players": players, "cap": ally.player_cap,
+                                                                          "subs": subs},
+        ]
+        if not ally.officer_channel_id:
+            lines.append(_("_Officers: set %(alliance)s's officer channel in the admin (Ark of Osiris › Alliances › "
+                           "%(alliance)s › Officer channel) to get these notices there._") % {"alliance": ally.name})
+        outbox.post_message(
+            channel,
+            content="\n".join(lines),
+            dedupe_key=f"ark:withdraw_notice:{signup.pk}",
+            topic="ark.withdraw_notice",
         )
-    outbox.post_message(
-        channel,
-        content="\n".join(lines),
-        dedupe_key=f"ark:withdraw_notice:{signup.pk}",
-        topic="ark.withdraw_notice",
-    )
 
 
 def _end_signup(
@@ -323,11 +332,11 @@ def switch_signup_governor(
         _check_owner(signup, actor_discord_id, as_officer)
         new = Governor.objects.filter(governor_id=new_governor_id).first()
         if new is None:
-            raise NotFoundError(f"Governor {new_governor_id} is not registered: use /ark governor register first.")
+            raise NotFoundError(_("Governor %(governor_id)s is not registered: use /ark governor register first.") % {"governor_id": new_governor_id})
         if new.discord_user_id != signup.discord_user_id:
-            raise NotAllowedError("You can only switch to another governor of the same Discord user.")
+            raise NotAllowedError(_("You can only switch to another governor of the same Discord user."))
         if new.pk == signup.governor_id:
-            raise ArkError(f"{new.name} is already the signed-up governor.")
+            raise ArkError(_("%(governor)s is already the signed-up governor.") % {"governor": new.name})
         _check_ban(match, signup.discord_user_id, new.governor_id, as_officer, False)
         _check_weekend_free(new, match)
         old = signup.governor
@@ -336,7 +345,7 @@ def switch_signup_governor(
             with transaction.atomic():
                 signup.save(update_fields=["governor", "updated_at"])
         except IntegrityError:
-            raise ArkError(f"{new.name} is already signed up for that Ark weekend.") from None
+            raise ArkError(_("%(governor)s is already signed up for that Ark weekend.") % {"governor": new.name}) from None
         _audit(
             "signup_switched",
             actor_discord_id,
@@ -355,19 +364,19 @@ def move_signup_slot(
     """Officer: promote a Sub to Player or demote a Player to Sub, within the caps."""
     slot = _parse_slot(slot_type)
     if slot is None:
-        raise ArkError("Choose Player or Sub.")
+        raise ArkError(_("Choose Player or Sub."))
     with transaction.atomic():
         match = _lock_match(match_id)
         if match.status not in OPEN:
-            raise ArkError(f"This match is {match.status.lower()}: the roster can no longer change.")
+            raise ArkError(_("This match is %(status)s: the roster can no longer change.") % {"status": match.get_status_display().lower()})
         signup = _signup_for(match, governor_id, None)
         if signup.slot == slot:
-            raise ArkError(f"{signup.governor.name} is already a {slot}.")
+            raise ArkError(_("%(governor)s is already a %(slot)s.") % {"governor": signup.governor.name, "slot": Slot(slot).label})
         players, subs = _counts(match)
         if slot == Slot.PLAYER and players >= match.alliance.player_cap:
-            raise RosterFullError(f"All {match.alliance.player_cap} player slots are taken.")
+            raise RosterFullError(_("All %(count)s player slots are taken.") % {"count": match.alliance.player_cap})
         if slot == Slot.SUB and subs >= match.alliance.sub_cap:
-            raise RosterFullError(f"All {match.alliance.sub_cap} sub slots are taken.")
+            raise RosterFullError(_("All %(count)s sub slots are taken.") % {"count": match.alliance.sub_cap})
         before = signup.slot
         signup.slot = slot
         signup.save(update_fields=["slot", "updated_at"])
@@ -398,14 +407,14 @@ def mark_checked_in(
     with transaction.atomic():
         match = _lock_match(match_id)
         if match.status not in OPEN:
-            raise ArkError(f"This match is {match.status.lower()}.")
+            raise ArkError(_("This match is %(status)s.") % {"status": match.get_status_display().lower()})
         opens = match.match_time_utc - conf.CHECKIN_WINDOW
         if now < opens:
             raise ArkError(
-                f"Check-in opens {outbox.discord_timestamp(opens, 'R')} (12 hours before the start)."
+                _("Check-in opens %(when)s (12 hours before the start).") % {"when": outbox.discord_timestamp(opens, "R")}
             )
         if now > match.match_time_utc:
-            raise ArkError("The match has started: check-in is closed.")
+            raise ArkError(_("The match has started: check-in is closed."))
         rows = (
             Signup.objects.select_for_update(of=("self",))
             .select_related("governor")
@@ -415,10 +424,10 @@ def mark_checked_in(
             rows = rows.filter(governor__governor_id=governor_id)
         signups = list(rows)
         if not signups:
-            raise NotFoundError("You have no active signup in this match.")
+            raise NotFoundError(_("You have no active signup in this match."))
         fresh = [s for s in signups if s.checked_in_at is None]
         if not fresh:
-            raise ArkError("You are already checked in.")
+            raise ArkError(_("You are already checked in."))
         for s in fresh:
             s.checked_in_at = now
             s.save(update_fields=["checked_in_at", "updated_at"])
@@ -465,12 +474,12 @@ def mark_emergency_withdraw(
     with transaction.atomic():
         match = _lock_match(match_id)
         if match.status not in OPEN:
-            raise ArkError(f"This match is {match.status.lower()}.")
+            raise ArkError(_("This match is %(status)s.") % {"status": match.get_status_display().lower()})
         if now >= match.match_time_utc and not as_officer:
-            raise ArkError("The match has started: ask an officer.")
+            raise ArkError(_("The match has started: ask an officer."))
         signup = _signup_for(match, governor_id, discord_user_id)
         if signup.discord_user_id != discord_user_id:
-            raise NotAllowedError("That governor belongs to another Discord user.")
+            raise NotAllowedError(_("That governor belongs to another Discord user."))
         return _end_signup(
             match,
             signup,

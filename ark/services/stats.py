@@ -17,6 +17,9 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils.translation import gettext as _
+
+from core.i18n import number
 
 from ..models import MAX_CITY_HALL, Governor
 from .common import _audit, _now
@@ -46,6 +49,12 @@ class RowReport:
     outcome: str  # "updated" | "unchanged" | "refused"
     message: str
 
+    @property
+    def outcome_label(self) -> str:
+        """The outcome in the reader's language (the import page's column)."""
+        return {"updated": _("updated"), "unchanged": _("unchanged"), "refused": _("refused")}.get(self.outcome,
+                                                                                                 self.outcome)
+
 
 @dataclass
 class ImportReport:
@@ -55,7 +64,13 @@ class ImportReport:
         return sum(1 for r in self.rows if r.outcome == outcome)
 
     def __str__(self) -> str:
-        return f"{self.count('updated')} updated, {self.count('unchanged')} unchanged, {self.count('refused')} refused"
+        return _("%(updated)s updated, %(unchanged)s unchanged, %(refused)s refused") % {
+            "updated": self.count("updated"), "unchanged": self.count("unchanged"), "refused": self.count("refused")}
+
+
+def _label(field_name: str) -> str:
+    """A stat's name as the reader says it ("kill points", "Tötungspunkte")."""
+    return str(Governor._meta.get_field(field_name).verbose_name)
 
 
 def _header_key(text: str) -> str:
@@ -67,11 +82,12 @@ def _number(text: str, name: str) -> int | None:
     if not raw:
         return None
     if not _NUMBER.match(raw):
-        raise ValueError(f"{name} {raw[:20]!r} is not a whole number")
+        raise ValueError(_("%(name)s %(raw)s is not a whole number") % {"name": _label(name), "raw": repr(raw[:20])})
     value = int(re.sub(r"[,. ']", "", raw))
     low, high = LIMITS[name]
     if not low <= value <= high:
-        raise ValueError(f"{name} {value} is outside {low}–{high}")
+        raise ValueError(_("%(name)s %(value)s is outside %(low)s–%(high)s") % {"name": _label(name), "value": value, "low": low,
+                                                                      "high": high})
     return value
 
 
@@ -80,32 +96,32 @@ def parse_stats_csv(data: bytes | str) -> tuple[list[str], list[tuple[int, dict[
     without a governor id column or one over the size limits. Linear in the input."""
     if isinstance(data, bytes):
         if len(data) > MAX_IMPORT_BYTES:
-            raise ArkError(f"The file is over {MAX_IMPORT_BYTES // 1024 // 1024} MB.")
+            raise ArkError(_("The file is over %(size)s MB.") % {"size": MAX_IMPORT_BYTES // 1024 // 1024})
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise ArkError("The file is not UTF-8 text (export it as CSV, UTF-8).") from None
+            raise ArkError(_("The file is not UTF-8 text (export it as CSV, UTF-8).")) from None
     if len(data) > MAX_IMPORT_BYTES:
-        raise ArkError(f"The file is over {MAX_IMPORT_BYTES // 1024 // 1024} MB.")
+        raise ArkError(_("The file is over %(size)s MB.") % {"size": MAX_IMPORT_BYTES // 1024 // 1024})
     sample = data[:4096]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     reader = csv.reader(io.StringIO(data, newline=""), delimiter=delimiter)
     try:
         header = next(reader, None)
         if not header:
-            raise ArkError("The file is empty.")
+            raise ArkError(_("The file is empty."))
         columns = [HEADERS.get(_header_key(h)) for h in header]
         if "governor_id" not in columns:
-            raise ArkError("No governor id column: the first line must name the columns (governor id, name, power, …).")
+            raise ArkError(_("No governor id column: the first line must name the columns (governor id, name, power, …)."))
         rows = []
         for values in reader:
             if not any(v.strip() for v in values):
                 continue
             if len(rows) >= MAX_IMPORT_ROWS:
-                raise ArkError(f"At most {MAX_IMPORT_ROWS} rows per import.")
+                raise ArkError(_("At most %(count)s rows per import.") % {"count": number(MAX_IMPORT_ROWS)})
             rows.append((reader.line_num, {c: v for c, v in zip(columns, values, strict=False) if c}))
     except csv.Error as exc:
-        raise ArkError(f"The CSV cannot be read (line {reader.line_num}): {exc}.") from None
+        raise ArkError(_("The CSV cannot be read (line %(line)s): %(error)s.") % {"line": reader.line_num, "error": exc}) from None
     return [c for c in columns if c], rows
 
 
@@ -115,7 +131,7 @@ def import_governor_stats(
     """Update registered governors' stats from a CSV; one transaction, one report line per row.
     Refused rows (unknown governor, bad number, duplicate id) change nothing; the others apply."""
     now = _now(now)
-    _, rows = parse_stats_csv(data)
+    _header, rows = parse_stats_csv(data)
     report = ImportReport()
     parsed: list[tuple[int, int, dict[str, int | None], str]] = []
     seen: dict[int, int] = {}
@@ -124,34 +140,36 @@ def import_governor_stats(
         try:
             gid = int(raw_id) if raw_id.isdigit() and len(raw_id) <= 18 else None
             if gid is None:
-                raise ValueError(f"governor id {raw_id[:20]!r} is not a number")
+                raise ValueError(_("governor id %(raw)s is not a number") % {"raw": repr(raw_id[:20])})
             values = {f: _number(row[f], f) for f in STAT_FIELDS if f in row}
         except ValueError as exc:
-            report.rows.append(RowReport(line, raw_id[:20], "refused", f"bad number: {exc}"))
+            report.rows.append(RowReport(line, raw_id[:20], "refused", _("bad number: %(error)s") % {"error": exc}))
             continue
         if gid in seen:
-            report.rows.append(RowReport(line, raw_id, "refused", f"duplicate: governor {gid} is also on line {seen[gid]}"))
+            report.rows.append(RowReport(line, raw_id, "refused", _("duplicate: governor %(governor)s is also on line %(line)s") % {"governor": gid, "line": seen[gid]}))
             continue
         seen[gid] = line
         parsed.append((line, gid, values, (row.get("name") or "").strip()))
     with transaction.atomic():
-        govs = Governor.objects.select_for_update().in_bulk([gid for _, gid, _, _ in parsed], field_name="governor_id")
+        govs = Governor.objects.select_for_update().in_bulk([gid for _line, gid, _name, _values in parsed], field_name="governor_id")
         updated = []
         for line, gid, values, name in parsed:
             gov = govs.get(gid)
             if gov is None:
-                report.rows.append(RowReport(line, str(gid), "refused", f"unknown governor {gid} ({name or 'no name'}): register it first"))
+                report.rows.append(RowReport(line, str(gid), "refused", _("unknown governor %(governor)s (%(name)s): register it first") % {"governor": gid,
+                                                                                        "name": name or _("no name")}))
                 continue
             changes = {f: (getattr(gov, f), v) for f, v in values.items() if v is not None and getattr(gov, f) != v}
-            for f, (_, v) in changes.items():
+            for f, (_old, v) in changes.items():
                 setattr(gov, f, v)
             gov.stats_updated_at = gov.updated_at = now
             updated.append(gov)
             if changes:
-                text = ", ".join(f"{f} {old if old is not None else '—'} → {new}" for f, (old, new) in changes.items())
+                text = ", ".join(f"{_label(f)} {number(old) if old is not None else '—'} → {number(new)}"
+                                 for f, (old, new) in changes.items())
                 report.rows.append(RowReport(line, str(gid), "updated", f"{gov.name}: {text}"))
             else:
-                report.rows.append(RowReport(line, str(gid), "unchanged", f"{gov.name}: no change"))
+                report.rows.append(RowReport(line, str(gid), "unchanged", _("%(governor)s: no change") % {"governor": gov.name}))
         Governor.objects.bulk_update(updated, [*STAT_FIELDS, "stats_updated_at", "updated_at"])
         _audit("stats_imported", actor_discord_id, updated=report.count("updated"),
                unchanged=report.count("unchanged"), refused=report.count("refused"))

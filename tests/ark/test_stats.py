@@ -29,11 +29,11 @@ def test_csv_import_reports_every_row_and_applies_the_good_ones(governors):
     Governor.objects.filter(governor_id=5).update(power=38_000_000, kill_points=900, city_hall=22)
     report = services.import_governor_stats(data=CSV.encode(), actor_discord_id=OFFICER, now=NOW)
     by_line = {r.line: (r.outcome, r.message) for r in report.rows}
-    assert by_line[2] == ("updated", "Gov1: power — → 45210334, kill_points — → 1200000000, city_hall — → 25")
-    assert by_line[3][0] == "updated" and "city_hall — → 24" in by_line[3][1]
+    assert by_line[2] == ("updated", "Gov1: power — → 45,210,334, kill points — → 1,200,000,000, city hall — → 25")
+    assert by_line[3][0] == "updated" and "city hall — → 24" in by_line[3][1]
     assert by_line[4] == ("refused", "unknown governor 999 (Stranger): register it first")
     assert by_line[5][0] == "refused" and "bad number" in by_line[5][1] and "12abc" in by_line[5][1]
-    assert by_line[6][0] == "refused" and "city_hall 30 is outside 1–25" in by_line[6][1]
+    assert by_line[6][0] == "refused" and "city hall 30 is outside 1–25" in by_line[6][1]
     assert by_line[7] == ("refused", "duplicate: governor 1 is also on line 2")
     assert by_line[8] == ("unchanged", "Gov5: no change")
     assert str(report) == "2 updated, 1 unchanged, 4 refused"

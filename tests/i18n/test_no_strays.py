@@ -58,8 +58,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("economy/discord_commands.py", "SendBytesModal"):
         "the class keyword title discord.py requires; __init__ sets the member's translated title",
     ("core/admin_site.py", "site_title"): "the product's name (the browser tab), the same in every language",
-    ("ark/messages.py", "reminder_text"):
-        "channel reminders: their templates are officers' settings (ark.conf), marked when the ark work lands",
 }
 
 # The apps marked whole: every ``.py`` file of the app (migrations aside) and every template
@@ -69,7 +67,27 @@ ALLOWED: dict[tuple[str, str], str] = {
 APPS: dict[str, dict] = {}
 
 # ---- ark ---------------------------------------------------------------------------------------
-APPS["ark"] = {"marked": False, "allowed": {
+APPS["ark"] = {"marked": True, "allowed": {
+    ("ark/apps.py", "officer_group"): "the name of the officers' auth group: a database row's name, not UI text",
+    ("ark/apps.py", "on_outcome"): "a log line (logger.exception on a getLogger() call)",
+    ("ark/conf.py", "reminder_types"): "ImproperlyConfigured at start-up: the operator's message (English)",
+    ("ark/conf.py", "retention_period"): "ImproperlyConfigured at start-up: the operator's message (English)",
+    ("ark/conf.py", "officer_role_id"): "ImproperlyConfigured at start-up: the operator's message (English)",
+    ("ark/admin/matches.py", "draft_summary"): "HTML markup around the translated sentences (format_html)",
+    ("ark/admin/season.py", "governor_record_html"): "SVG markup around the translated labels (format_html)",
+    ("ark/demo.py", "ALLIANCES"): "demo data: alliance names, as officers would type them",
+    ("ark/demo.py", "GOVERNORS"): "demo data: governor names",
+    ("ark/demo.py", "STATS_CSV"): "demo data: a stats tool's CSV export (its English column names are the format)",
+    ("ark/demo.py", "OPEN_NOTES"): "demo data: an officer's match notes, shown as typed",
+    ("ark/demo.py", "STARTED_NOTES"): "demo data: an officer's match notes, shown as typed",
+    ("ark/demo.py", "DRAFTED_NOTES"): "demo data: an officer's match notes, shown as typed",
+    ("ark/demo.py", "BAN_REASON"): "demo data: an officer's ban reason, shown as typed",
+    ("ark/management/commands/ark_retention.py", "Command"):
+        "the operator's command help and argument check (manage.py, English like Django's own commands)",
+    ("ark/privacy.py", "PART"): "the privacy statement's words: core.privacy.statement writes docs/PRIVACY.md in English",
+    ("ark/services/lifecycle.py", "__str__"): "the lifecycle task's run summary: the worker's log (English)",
+    ("ark/services/nudges.py", "__str__"): "the fill-post task's run summary: the worker's log (English)",
+    ("ark/services/retention.py", "__str__"): "the retention run summary: the worker's log and the operator's command",
 }}
 
 # ---- raids -------------------------------------------------------------------------------------
