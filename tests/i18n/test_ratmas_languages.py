@@ -18,6 +18,7 @@ from bot.models import OutboxMessage
 from bot.outbox import payload_of
 from core import i18n
 from core import services as core_services
+from core.admin_tools import CONFIRMED
 from core.privacy import sealed
 from ratmas import services
 from ratmas.models import Event, Pairing, Participant, ScheduledSend
@@ -156,6 +157,24 @@ def test_the_organisers_admin_in_german(officer, client):
     assert f"{leaver.display_name} verlässt" in confirm
     assert "sein Wichtel (Name verborgen: Paarungen sind geheim)" in confirm
     assert santa.display_name not in confirm  # still secret, in every language
+
+
+def test_admin_actions_report_in_the_officers_language(admin_client):
+    event = factories.ratmas_event(3)
+    changelist = reverse("admin:ratmas_event_changelist")
+
+    def act(action: str, **extra) -> str:
+        data = {"action": action, ACTION_CHECKBOX_NAME: [event.pk], "index": 0, **extra}
+        return admin_client.post(changelist, data, follow=True, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    assert "Ratmas-Runden" in act("lock_signups") and ": Anmeldung wieder geöffnet" in act("reopen_signups")
+    assert ": Anmeldung geschlossen" in act("lock_signups")
+    confirm = act("draw_pairings")
+    assert "Paarungen auslosen?" in confirm and "Ja, Paarungen auslosen" in confirm
+    done = act("draw_pairings", **{CONFIRMED: "yes"})
+    assert "erledigt: Paarungen ausgelost: 3 Wichtel" in done
+    refused = act("complete_events")
+    assert "Du kannst gerade nicht die Runde abschließen: die Paarungen sind schon ausgelost." in refused
 
 
 def test_counts_are_written_the_readers_way():
