@@ -113,9 +113,12 @@ class BytesBalanceAdmin(ExtraViewsMixin, MemberNamesMixin, admin.ModelAdmin):
                 summary=_("Adjusted {n} balance(s) by %(amount)s bytes.") % {
                     "amount": ("+" if amount > 0 else "") + i18n.number(amount)})
             return None
+        balances = list(queryset)
+        for row in balances:
+            row.balance_shown = i18n.number(row.balance)  # as the officer writes numbers
         return TemplateResponse(request, "admin/economy/adjust_balance.html", {
             **self.admin_site.each_context(request), "title": _("Adjust balances"), "form": form,
-            "balances": queryset, "opts": self.model._meta,
+            "balances": balances, "opts": self.model._meta,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         })
 
@@ -134,7 +137,7 @@ class BytesBalanceAdmin(ExtraViewsMixin, MemberNamesMixin, admin.ModelAdmin):
         top = max((b.balance for b in board), default=0) or 1
         names = names_for("member", [b.user_id for b in board])
         bars = [{"rank": i + 1, "user_id": b.user_id, "name": plain_label("member", b.user_id, names.get(b.user_id)),
-                 "balance": b.balance, "y": i * 28,
+                 "balance": i18n.number(b.balance), "y": i * 28,
                  "width": round(560 * b.balance / top)} for i, b in enumerate(board)]
         return TemplateResponse(request, "admin/economy/leaderboard.html", {
             **self.admin_site.each_context(request), "title": _("Bytes leaderboard"), "opts": self.model._meta,

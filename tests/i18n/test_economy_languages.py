@@ -134,3 +134,18 @@ def test_an_adjustment_reports_in_french_with_french_numbers(moderator):
     assert amount != "-1,500" and f"1 solde(s) corrigé(s) de {amount} bytes." in html.replace("&nbsp;", NBSP), html
     assert BytesBalance.objects.get(pk=row.pk).balance == 3500
     assert ModerationCase.objects.count() == 0
+
+
+def test_the_leaderboard_and_the_rule_test_pages_in_other_languages(moderator):
+    bytes_config()
+    bytes_balance(ALICE, 12345)
+    page = moderator.get(reverse("admin:economy_bytesbalance_leaderboard"), {"guild_id": GUILD},
+                         HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Saldos más altos" in page and f">12{NBSP}345<" in page and 'value="Mostrar"' in page
+    rule = services.save_settings(AutoModRule(guild_id=GUILD, rule_type="invites", action="delete"))
+    page = moderator.post(reverse("admin:economy_automodrule_test", args=[rule.pk]), {
+        "content": "join discord.gg/abc", "recent_messages": 1, "mentions": 0}, HTTP_ACCEPT_LANGUAGE="pt-br")
+    html = page.content.decode()
+    assert "Correspondência: Link de convite do Discord → Excluir mensagem" in html and "Nada é registrado" in html
+    page = moderator.get(reverse("admin:economy_bytesconfig_add"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Startguthaben" in page and "Abklingzeit zwischen Überweisungen (Stunden)" in page
