@@ -25,7 +25,8 @@ class APIKeyScopes(models.Model):
     then all three, so they kept working as before."""
 
     api_key = models.OneToOneField(APIKey, on_delete=models.CASCADE, related_name="scopes",
-                                   verbose_name=_("API key"), help_text=_("The key these scopes belong to."))
+                                   verbose_name=pgettext_lazy("API key scopes", "API key"),
+                                   help_text=_("The key these scopes belong to."))
     read = models.BooleanField(pgettext_lazy("API scope", "read"), default=False, help_text=_("May read (GET) the API."))
     write = models.BooleanField(pgettext_lazy("API scope", "write"), default=False,
                                 help_text=_("May link/unlink, run matching and trigger syncs."))
