@@ -240,7 +240,7 @@ class ScheduledSend(models.Model):
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="scheduled_sends", verbose_name=pgettext_lazy("ratmas", "event"))
     kind = models.CharField(verbose_name=pgettext_lazy("ratmas scheduled send", "kind"), max_length=16, choices=Kind.choices)
-    sent_at = models.DateTimeField(verbose_name=_("sent at"), auto_now_add=True)
+    sent_at = models.DateTimeField(verbose_name=pgettext_lazy("ratmas scheduled send", "sent at"), auto_now_add=True)
     recipients = models.PositiveIntegerField(verbose_name=pgettext_lazy("ratmas scheduled send", "recipients"), default=0, help_text=_("DMs queued with it."))
 
     class Meta:
