@@ -320,7 +320,7 @@ class RaidAttendance(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.player} @ {self.event} ({self.status})"
+        return f"{self.player} @ {self.event} ({self.get_status_display()})"
 
 
 class RaidHelperSettings(models.Model):

@@ -8,6 +8,7 @@ reader's language. Cheap: no browser, no bot."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -143,6 +144,8 @@ def test_the_officers_admin_speaks_german(admin_client):
     assert "Teilnahme pro Woche" in page and "CSV exportieren" in page and "Schlachtzüge seitdem" in page
     assert "1 Schlachtzug</strong> in dieser Saison bisher." in page
     assert "100,0\u00a0%" in page  # the weekly bar's tooltip: the German way
+    assert re.search(r'<rect x="\d+" y="\d+(\.\d+)?" width="\d+" height="\d+(\.\d+)?"', page)  # SVG numbers
+    assert not re.search(r'(x|y|width|height)="\d+[,.]\d{3}', page)
 
     night_form = admin_client.get(reverse("admin:raids_recurringevent_change", args=[night.pk]), **german)
     assert "Gewünschte Heiler" in night_form.content.decode() and "Dienstag" in night_form.content.decode()
