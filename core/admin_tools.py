@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -85,17 +86,36 @@ class SaysWhatChangedMixin:
 
     def construct_change_message(self, request: HttpRequest, form: Any, formsets: Any, add: bool = False) -> list:
         message = super().construct_change_message(request, form, formsets, add)
-        request._guildops_change = message  # read by message_user below, in the same request
+        # read by message_user below, in the same request: the same change, with the labels and
+        # names in the officer's language (Django stores its message in English, for the history)
+        request._guildops_change = self._shown_change(form, formsets, add)
         return message
+
+    @staticmethod
+    def _shown_change(form: Any, formsets: Any, add: bool) -> list:
+        def labels(some_form: Any, names: Iterable[str]) -> list[str]:
+            return [str(some_form.fields[name].label or name) if name in some_form.fields else name for name in names]
+
+        shown: list = []
+        if not add and form.changed_data:
+            shown.append({"changed": {"fields": labels(form, form.changed_data)}})
+        for formset in formsets or []:
+            shown += [{"added": {"name": str(row._meta.verbose_name)}} for row in formset.new_objects]
+            shown += [{"changed": {"name": str(row._meta.verbose_name), "fields": labels(formset.forms[0], names)}}
+                      for row, names in formset.changed_objects]
+            shown += [{"deleted": {"name": str(row._meta.verbose_name)}} for row in formset.deleted_objects]
+        return shown
 
     @staticmethod
     def describe_change(obj: Any, message: list) -> str:
         fields: list[str] = []
         rows: dict[tuple[str, str], int] = {}
+        german = (translation.get_language() or "").startswith("de")
         for part in message:
             for verb, detail in part.items():
                 if verb == "changed" and "name" not in detail:
-                    fields += [str(f).lower() for f in detail.get("fields", [])]
+                    # lower case mid-sentence, except in German, where nouns keep their capital
+                    fields += [str(f) if german else str(f).lower() for f in detail.get("fields", [])]
                 elif "name" in detail:
                     rows[(str(detail["name"]), verb)] = rows.get((str(detail["name"]), verb), 0) + 1
         said = [", ".join(fields)] if fields else []

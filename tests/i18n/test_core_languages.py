@@ -69,10 +69,10 @@ def test_a_change_message_says_what_changed_in_german():
 
     with translation.override("de"):
         said = SaysWhatChangedMixin.describe_change("Raidabend", [
-            {"changed": {"fields": ["Title"]}},
-            {"added": {"name": "raid attendance", "object": "C"}},
-            {"added": {"name": "raid attendance", "object": "D"}}])
-        assert said == "„Raidabend“ gespeichert: title; 2 Zeilen raid attendance hinzugefügt."
+            {"changed": {"fields": ["Titel"]}},
+            {"added": {"name": "Schlachtzugteilnahme", "object": "C"}},
+            {"added": {"name": "Schlachtzugteilnahme", "object": "D"}}])
+        assert said == "„Raidabend“ gespeichert: Titel; 2 Zeilen Schlachtzugteilnahme hinzugefügt."
         # Django's own success message, in German, is recognised (and replaced) as in English
         django_says = translation.gettext("The {name} “{obj}” was changed successfully.").format(
             name="Schlachtzug", obj="Raidabend")
@@ -147,3 +147,22 @@ def test_guild_officers_set_the_server_language_other_groups_do_not(officer, cli
     assert 'name="server_language"' in page and "Serversprache" in page
     client.post(reverse("admin:language"), {"language": "", "server_language": "fr"})
     assert i18n.server_language() == "fr"
+
+
+def test_an_edit_in_the_admin_says_what_changed_in_the_officers_language(admin_client, demo_data):
+    """The labels come from the form in the officer's language (Django keeps its stored change
+    message, the history's, in English)."""
+    from raids.models import RaidEvent
+    from tests.core.test_change_messages import saved_message
+
+    event = RaidEvent.objects.order_by("-start_time_utc").first()
+    admin_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "de"
+    text = saved_message(admin_client, reverse("admin:raids_raidevent_change", args=[event.pk]),
+                         {"title": "Mythische Progression"})
+    event.refresh_from_db()
+    assert text == f"„{event}“ gespeichert: Titel."
+    admin_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "fr"
+    text = saved_message(admin_client, reverse("admin:raids_raidevent_change", args=[event.pk]),
+                         {"title": "Progression mythique"})
+    event.refresh_from_db()
+    assert text.startswith(f"« {event} » enregistré : ") and "changed successfully" not in text
