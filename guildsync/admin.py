@@ -21,7 +21,10 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 
+from core import i18n
 from core.admin_tools import (
     DomainErrorPagesMixin,
     ExtraViewsMixin,
@@ -53,6 +56,7 @@ from guildsync.models import (
     WowCharacter,
     WowClass,
 )
+from guildsync.reference_data import class_label, role_label
 from guildsync.services import identity_links, integrity_checker, pipeline, ranks, role_plans
 from guildsync.services.addon_processor import UploadTooLargeError
 from guildsync.services.common import delete_settings_row, save_settings_row
@@ -103,7 +107,7 @@ class WowClassAdmin(SuperuserEditsAdmin):
     list_display = ["name", "blizzard_id", "colour"]
     search_fields = ["name"]
 
-    @admin.display(description="Colour")
+    @admin.display(description=gettext_lazy("Colour"))
     def colour(self, obj: WowClass) -> str:
         return format_html('<span style="display:inline-block;width:3em;background:{}">&nbsp;</span> {}',
                            obj.color_hex, obj.color_hex)
@@ -119,9 +123,9 @@ class SpecializationAdmin(SuperuserEditsAdmin):
 
 class GuildRankForm(forms.ModelForm):
     role_names = forms.CharField(
-        label="Discord roles", required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
-        help_text="One Discord role name per line: members holding any of them count as this rank "
-                  "(e.g. “Guild Leader” and “GM”). A role counts for one rank only.",
+        label=gettext_lazy("Discord roles"), required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
+        help_text=gettext_lazy("One Discord role name per line: members holding any of them count as this rank "
+                              "(e.g. “Guild Leader” and “GM”). A role counts for one rank only."),
     )
 
     class Meta:
@@ -150,7 +154,7 @@ class GuildRankAdmin(SaysWhatChangedMixin, ServiceFormMixin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).prefetch_related("discord_roles")
 
-    @admin.display(description="Discord roles")
+    @admin.display(description=gettext_lazy("Discord roles"))
     def discord_role_list(self, obj: GuildRank) -> str:
         return ", ".join(r.role_name for r in obj.discord_roles.all()) or "—"
 
@@ -182,7 +186,7 @@ class DiscordUserAdmin(ReadOnlyAdmin):
     list_select_related = ["player"]
     search_fields = ["username", "display_name", "=discord_id"]
 
-    @admin.display(description="Player")
+    @admin.display(description=gettext_lazy("Player"))
     def player_link(self, obj: DiscordUser) -> str:
         return _admin_link(getattr(obj, "player", None))
 
@@ -239,7 +243,7 @@ class PlayerAdmin(SaysWhatChangedMixin, DomainErrorPagesMixin, admin.ModelAdmin)
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(n_characters=Count("character_links"))
 
-    @admin.display(description="Characters", ordering="n_characters")
+    @admin.display(description=gettext_lazy("Characters"), ordering="n_characters")
     def characters(self, obj: Player) -> int:
         return obj.n_characters
 
@@ -258,7 +262,7 @@ class PlayerAdmin(SaysWhatChangedMixin, DomainErrorPagesMixin, admin.ModelAdmin)
         return None
 
 
-def null_filter(title: str, parameter: str, field: str, null_label: str, set_label: str) -> type:
+def null_filter(title: Any, parameter: str, field: str, null_label: Any, set_label: Any) -> type:
     """A list filter on whether ``field`` is null (linked/unlinked, in the guild/left, open/closed)."""
 
     class NullFilter(admin.SimpleListFilter):
@@ -276,19 +280,23 @@ def null_filter(title: str, parameter: str, field: str, null_label: str, set_lab
     return NullFilter
 
 
-LinkedFilter = null_filter("linked to a player", "linked", "player_link", "Unlinked", "Linked")
-RemovedFilter = null_filter("in the guild", "removed", "removed_at", "In the guild", "Left (removed)")
-OpenFilter = null_filter("status", "open", "resolved_at", "Open", "Closed")
+LinkedFilter = null_filter(gettext_lazy("linked to a player"), "linked", "player_link", gettext_lazy("Unlinked"),
+                           gettext_lazy("Linked"))
+RemovedFilter = null_filter(gettext_lazy("in the guild"), "removed", "removed_at", gettext_lazy("In the guild"),
+                            gettext_lazy("Left (removed)"))
+OpenFilter = null_filter(gettext_lazy("status"), "open", "resolved_at", pgettext_lazy("audit issue", "Open"),
+                         pgettext_lazy("audit issue", "Closed"))
 
 
 class AddonUploadForm(forms.Form):
-    file = forms.FileField(label="SavedVariables file",
+    file = forms.FileField(label=gettext_lazy("SavedVariables file"),
                            # help texts are HTML: "<ACCOUNT>" would vanish as an unknown tag
-                           help_text="The GuildSync addon's export of the guild roster and notes. In game, open "
-                                     "the guild roster, then type /reload (or log out) so that WoW writes the file; "
-                                     "then upload World of Warcraft/_retail_/WTF/Account/&lt;ACCOUNT&gt;/"
-                                     "SavedVariables/GuildSync.lua, where &lt;ACCOUNT&gt; is your account's folder "
-                                     "(a number such as 123456789#1, or your account name).")
+                           help_text=gettext_lazy(
+                               "The GuildSync addon's export of the guild roster and notes. In game, open the guild "
+                               "roster, then type /reload (or log out) so that WoW writes the file; then upload "
+                               "World of Warcraft/_retail_/WTF/Account/&lt;ACCOUNT&gt;/SavedVariables/GuildSync.lua, "
+                               "where &lt;ACCOUNT&gt; is your account's folder (a number such as 123456789#1, or your "
+                               "account name)."))
 
 
 class PlayerPicker(AutocompleteSelect):
@@ -301,10 +309,10 @@ class PlayerPicker(AutocompleteSelect):
 
 class LinkToPlayerForm(forms.Form):
     player = forms.ModelChoiceField(
-        queryset=Player.objects.order_by("display_name"), help_text="The player the selected characters belong to.",
+        queryset=Player.objects.order_by("display_name"), help_text=gettext_lazy("The player the selected characters belong to."),
         widget=PlayerPicker(PlayerCharacter._meta.get_field("player"), admin.site),
-        error_messages={"required": "Choose the player by name.",
-                        "invalid_choice": "That player does not exist (any more): choose one from the list."})
+        error_messages={"required": gettext_lazy("Choose the player by name."),
+                        "invalid_choice": gettext_lazy("That player does not exist (any more): choose one from the list.")})
 
 
 def link_page(model_admin: admin.ModelAdmin, request: HttpRequest, *, obj, title: str, subject: str,
@@ -357,12 +365,12 @@ class WowCharacterAdmin(ExtraViewsMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
         return [f.name for f in self.model._meta.fields]
 
-    @admin.display(description="Player")
+    @admin.display(description=gettext_lazy("Player"))
     def player(self, obj: WowCharacter) -> str:
         link = getattr(obj, "player_link", None)
         return _admin_link(link.player) if link else "—"
 
-    @admin.action(description="Link selected characters to a player", permissions=["change"])
+    @admin.action(description=gettext_lazy("Link selected characters to a player"), permissions=["change"])
     def link_to_player(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
         form = LinkToPlayerForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
@@ -373,11 +381,12 @@ class WowCharacterAdmin(ExtraViewsMixin, admin.ModelAdmin):
             except DomainError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
                 return None
-            self.message_user(request, f"Linked {n} character(s) to {form.cleaned_data['player']}.",
-                              messages.SUCCESS)
+            self.message_user(request, ngettext("Linked %(count)s character to %(player)s.",
+                                                "Linked %(count)s characters to %(player)s.", n)
+                              % {"count": n, "player": form.cleaned_data["player"]}, messages.SUCCESS)
             return None
         return TemplateResponse(request, "admin/guildsync/link_to_player.html", {
-            **self.admin_site.each_context(request), "title": "Link characters to a player", "form": form,
+            **self.admin_site.each_context(request), "title": _("Link characters to a player"), "form": form,
             "media": self.media,
             "characters": queryset.select_related("wow_class"), "opts": self.model._meta,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
@@ -387,17 +396,19 @@ class WowCharacterAdmin(ExtraViewsMixin, admin.ModelAdmin):
         """The character page's "Link to a player": one character, the player chosen by name."""
         character = WowCharacter.objects.filter(pk=character_id).select_related("player_link__player").first()
         if character is None:
-            raise Http404("No such character.")
+            raise Http404(_("No such character."))
         current = getattr(character, "player_link", None)
 
         def link(player: Player) -> str:
             identity_links.link_character(character.pk, player_id=player.pk, actor=officers.actor(request.user))
-            return f"{character} is now linked to {player} (a manual link, which matching never changes)."
+            return _("%(character)s is now linked to %(player)s (a manual link, which matching never changes).") % {
+                "character": character, "player": player}
 
-        return link_page(self, request, obj=character, title=f"Link {character} to a player", subject=str(character),
-                         explanation=(f"Now linked to {current.player}: choosing another player moves it."
-                                      if current else "Not linked to any player yet."),
-                         help_text="The player who plays this character.", button="Link to this player",
+        return link_page(self, request, obj=character, title=_("Link %(character)s to a player") % {"character": character},
+                         subject=str(character),
+                         explanation=(_("Now linked to %(player)s: choosing another player moves it.")
+                                      % {"player": current.player} if current else _("Not linked to any player yet.")),
+                         help_text=_("The player who plays this character."), button=_("Link to this player"),
                          link=link, back=reverse("admin:guildsync_wowcharacter_change", args=[character.pk]))
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
@@ -405,19 +416,25 @@ class WowCharacterAdmin(ExtraViewsMixin, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, {
             **(extra_context or {}), "can_link": request.user.has_perm("guildsync.change_wowcharacter")})
 
-    @admin.action(description="Run matching now", permissions=["change"])
+    @admin.action(description=gettext_lazy("Run matching now"), permissions=["change"])
     def run_matching_now(self, request: HttpRequest, queryset=None) -> None:
         """Matching looks at the whole guild, whatever is selected (also a button above the list)."""
         self._run_logged(request, pipeline.run_matching_logged, lambda result: (
-            f"Matching: {result.links_created} link(s), {result.players_created} new "
-            f"player(s), {result.unmatched_characters} character(s) still unmatched."))
+            _("Matching: %(links)s, %(players)s, %(unmatched)s.") % {
+                "links": ngettext("%(count)s link", "%(count)s links", result.links_created)
+                % {"count": result.links_created},
+                "players": ngettext("%(count)s new player", "%(count)s new players", result.players_created)
+                % {"count": result.players_created},
+                "unmatched": ngettext("%(count)s character still unmatched", "%(count)s characters still unmatched",
+                                      result.unmatched_characters) % {"count": result.unmatched_characters}}))
 
-    @admin.action(description="Run integrity check now", permissions=["change"])
+    @admin.action(description=gettext_lazy("Run integrity check now"), permissions=["change"])
     def run_integrity_check_now(self, request: HttpRequest, queryset=None) -> None:
         """The check looks at the whole guild, whatever is selected (also a button above the list)."""
         self._run_logged(request, pipeline.run_integrity_logged, lambda result: (
-            f"Integrity check: {result.new} new issue(s), {result.still_open} still open, "
-            f"{result.auto_closed} closed automatically."))
+            _("Integrity check: %(new)s, %(still_open)s still open, %(auto_closed)s closed automatically.") % {
+                "new": ngettext("%(count)s new issue", "%(count)s new issues", result.new) % {"count": result.new},
+                "still_open": result.still_open, "auto_closed": result.auto_closed}))
 
     def _run_logged(self, request: HttpRequest, run: Callable[[str], tuple[Any, Any]],
                     summary: Callable[[Any], str]) -> None:
@@ -461,15 +478,16 @@ class WowCharacterAdmin(ExtraViewsMixin, admin.ModelAdmin):
         if not self.has_change_permission(request):
             raise PermissionDenied
         form = AddonUploadForm(request.POST or None, request.FILES or None)
-        context: dict = {**self.admin_site.each_context(request), "title": "Upload the addon's SavedVariables file",
+        context: dict = {**self.admin_site.each_context(request), "title": _("Upload the addon's SavedVariables file"),
                          "opts": self.model._meta, "form": form,
                          "max_bytes": settings.ADDON_UPLOAD_MAX_BYTES}
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
                 if upload.size > settings.ADDON_UPLOAD_MAX_BYTES:
-                    raise UploadTooLargeError(f"The file is over the {settings.ADDON_UPLOAD_MAX_BYTES:,}-byte limit "
-                                         "(ADDON_UPLOAD_MAX_BYTES). Nothing was changed.")
+                    raise UploadTooLargeError(_("The file is over the %(limit)s-byte limit (ADDON_UPLOAD_MAX_BYTES). "
+                                                "Nothing was changed.")
+                                              % {"limit": i18n.number(settings.ADDON_UPLOAD_MAX_BYTES)})
                 data = upload.read()
                 outcome = submit_upload(data, triggered_by=officers.actor(request.user))
             except SavedVariablesError as exc:
@@ -500,17 +518,19 @@ class WowCharacterAdmin(ExtraViewsMixin, admin.ModelAdmin):
         by_class: Counter = Counter()
         colours: dict[str, str] = {}
         by_role: Counter = Counter()
+        unknown, no_spec = pgettext("wow class", "Unknown"), _("No spec yet")
         for cls, colour, role in rows:
-            by_class[cls or "Unknown"] += 1
-            colours[cls or "Unknown"] = colour or "#999999"
-            by_role[role or "No spec yet"] += 1
+            name = class_label(cls) if cls else unknown
+            by_class[name] += 1
+            colours[name] = colour or "#999999"
+            by_role[role_label(role) if role else no_spec] += 1
         total = sum(by_class.values()) or 1
         widest = max(by_class.values(), default=1)
         classes = [{"name": n, "count": c, "colour": colours[n], "width": round(300 * c / widest),
                     "percent": round(100 * c / total)} for n, c in by_class.most_common()]
         roles = [{"name": n, "count": c, "percent": round(100 * c / total)} for n, c in by_role.most_common()]
         return TemplateResponse(request, "admin/guildsync/roster_composition.html", {
-            **self.admin_site.each_context(request), "title": "Roster composition", "opts": self.model._meta,
+            **self.admin_site.each_context(request), "title": _("Roster composition"), "opts": self.model._meta,
             "classes": classes, "roles": roles, "total": sum(by_class.values()),
             "chart_height": 24 * len(classes) + 10,
         })
@@ -526,22 +546,28 @@ class RoleChangeInline(ReadOnlyInline):
 
 @admin.register(AuditIssue)
 class AuditIssueAdmin(ExtraViewsMixin, ReadOnlyAdmin):
-    list_display = ["issue_type", "severity", "summary", "character_link", "discord_link", "player_link",
+    list_display = ["issue_type", "severity", "summary_shown", "character_link", "discord_link", "player_link",
                     "first_detected", "last_seen", "resolution", "reported_at"]
     list_filter = [OpenFilter, "issue_type", "severity", "resolution"]
     list_select_related = ["wow_character", "discord_user", "player"]
     search_fields = ["summary", "wow_character__character_name", "discord_user__username",
                      "discord_user__display_name", "player__display_name"]
-    exclude = ["issue_hash", "details"]  # an internal key: the type and summary say what the issue is
-    readonly_fields = ["how_to_fix", details_column()]  # the details with members, channels and roles by name
+    # an internal key: the type and summary say what the issue is; the summary in the reader's language
+    exclude = ["issue_hash", "details", "summary"]
+    readonly_fields = ["summary_shown", "how_to_fix", details_column(description=gettext_lazy("details"))]  # the details with members, channels and roles by name
     actions = ["resolve", "dismiss"]
     inlines = [RoleChangeInline]
     extra_views = (("<int:issue_id>/fix/", "fix_view", "fix"),)
     change_form_template = "admin/guildsync/auditissue/change_form.html"
 
-    @admin.display(description="How to fix it")
+    @admin.display(description=gettext_lazy("summary"), ordering="summary")
+    def summary_shown(self, obj: AuditIssue) -> str:
+        """In the officer's language, from the issue's stored facts (``integrity_checker.describe``)."""
+        return integrity_checker.describe(obj)
+
+    @admin.display(description=gettext_lazy("How to fix it"))
     def how_to_fix(self, obj: AuditIssue) -> str:
-        return integrity_checker.HOW_TO_FIX.get(obj.issue_type, "")
+        return str(integrity_checker.HOW_TO_FIX.get(obj.issue_type, ""))
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
                     extra_context: dict | None = None) -> HttpResponse:
@@ -556,34 +582,37 @@ class AuditIssueAdmin(ExtraViewsMixin, ReadOnlyAdmin):
         character or Discord member (``identity_links.fix_issue``), which closes the issue."""
         issue = AuditIssue.objects.filter(pk=issue_id).select_related("wow_character", "discord_user").first()
         if issue is None:
-            raise Http404("No such issue.")
+            raise Http404(_("No such issue."))
         if issue.issue_type == "orphan_discord":
-            subject, help_text = f"Discord member {issue.discord_user}", "The player this Discord member is."
+            subject = _("Discord member %(member)s") % {"member": issue.discord_user}
+            help_text = _("The player this Discord member is.")
         else:
-            subject, help_text = f"character {issue.wow_character}", "The player who plays this character."
+            subject = _("character %(character)s") % {"character": issue.wow_character}
+            help_text = _("The player who plays this character.")
 
         def fix(player: Player) -> str:
             closed = identity_links.fix_issue(issue.pk, player_id=player.pk, actor=officers.actor(request.user))
-            return f"Fixed: {closed.resolution_note}. The issue is closed (fixed by {closed.resolved_by})."
+            return _("Fixed: %(note)s. The issue is closed (fixed by %(officer)s).") % {
+                "note": closed.resolution_note, "officer": closed.resolved_by}
 
-        return link_page(self, request, obj=issue, title=f"Fix: {issue.summary}", subject=subject,
-                         explanation=integrity_checker.HOW_TO_FIX.get(issue.issue_type, ""), help_text=help_text,
-                         button="Link and close the issue", link=fix,
+        return link_page(self, request, obj=issue, title=_("Fix: %(issue)s") % {"issue": integrity_checker.describe(issue)}, subject=subject,
+                         explanation=str(integrity_checker.HOW_TO_FIX.get(issue.issue_type, "")), help_text=help_text,
+                         button=_("Link and close the issue"), link=fix,
                          back=reverse("admin:guildsync_auditissue_change", args=[issue.pk]))
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         # no edit form; the actions below need the officer's change permission
         return obj is None and request.user.has_perm("guildsync.change_auditissue")
 
-    @admin.display(description="Character")
+    @admin.display(description=gettext_lazy("Character"))
     def character_link(self, obj: AuditIssue) -> str:
         return _admin_link(obj.wow_character)
 
-    @admin.display(description="Discord user")
+    @admin.display(description=gettext_lazy("Discord user"))
     def discord_link(self, obj: AuditIssue) -> str:
         return _admin_link(obj.discord_user)
 
-    @admin.display(description="Player")
+    @admin.display(description=gettext_lazy("Player"))
     def player_link(self, obj: AuditIssue) -> str:
         return _admin_link(obj.player)
 
@@ -594,13 +623,16 @@ class AuditIssueAdmin(ExtraViewsMixin, ReadOnlyAdmin):
         except DomainError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return
-        self.message_user(request, f"{n} issue(s) {resolution}.")
+        self.message_user(request, (ngettext("%(count)s issue resolved.", "%(count)s issues resolved.", n)
+                                    if resolution == AuditIssue.Resolution.RESOLVED else
+                                    ngettext("%(count)s issue dismissed.", "%(count)s issues dismissed.", n))
+                          % {"count": n})
 
-    @admin.action(description="Resolve selected issues (fixed)", permissions=["change"])
+    @admin.action(description=gettext_lazy("Resolve selected issues (fixed)"), permissions=["change"])
     def resolve(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._close(request, queryset, AuditIssue.Resolution.RESOLVED)
 
-    @admin.action(description="Dismiss selected issues (not a problem)", permissions=["change"])
+    @admin.action(description=gettext_lazy("Dismiss selected issues (not a problem)"), permissions=["change"])
     def dismiss(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._close(request, queryset, AuditIssue.Resolution.DISMISSED)
 
@@ -608,12 +640,12 @@ class AuditIssueAdmin(ExtraViewsMixin, ReadOnlyAdmin):
 @admin.register(SyncLog)
 class SyncLogAdmin(MemberNamesMixin, ReadOnlyAdmin):
     actor_fields = ("triggered_by",)
-    list_display = ["source", "status", "started_at", "finished_at", actor_column("triggered_by", "triggered by"),
+    list_display = ["source", "status", "started_at", "finished_at", actor_column("triggered_by", gettext_lazy("triggered by")),
                     "short_error"]
     list_filter = ["source", "status"]
     date_hierarchy = "started_at"
 
-    @admin.display(description="Error")
+    @admin.display(description=gettext_lazy("Error"))
     def short_error(self, obj: SyncLog) -> str:
         return obj.error[:80]
 
@@ -624,7 +656,7 @@ class IdentityChangeAdmin(MemberNamesMixin, ReadOnlyAdmin):
     officer who signed in with Discord is recorded by Discord id and shown by name."""
 
     actor_fields = ("actor",)
-    list_display = ["created_at", actor_column("actor"), "action", "summary"]
+    list_display = ["created_at", actor_column("actor", gettext_lazy("by")), "action", "summary"]
     list_filter = ["action"]
     list_select_related = ["character", "player", "previous_player"]
     search_fields = ["actor", "summary"]
@@ -647,7 +679,7 @@ class DiscordRoleAdmin(ReadOnlyAdmin):
             found = found.filter(is_present=True, managed=False)
         return found, duplicates
 
-    @admin.display(description="Mapped rank")
+    @admin.display(description=gettext_lazy("Mapped rank"))
     def mapped_rank(self, obj: DiscordRole) -> str:
         mapping = getattr(obj, "rank_mapping", None)
         return str(mapping.rank) if mapping else "—"
@@ -666,11 +698,11 @@ class RankRoleMappingAdmin(SaysWhatChangedMixin, MemberNamesMixin, ServiceFormMi
 
     form = RankRoleMappingForm
     actor_fields = ("updated_by",)
-    list_display = ["rank", "role", "role_id_shown", "mode", actor_column("updated_by", "changed by"), "updated_at"]
+    list_display = ["rank", "role", "role_id_shown", "mode", actor_column("updated_by", gettext_lazy("changed by")), "updated_at"]
     list_select_related = ["rank", "role"]
     autocomplete_fields = ["rank", "role"]
 
-    @admin.display(description="Discord role id", ordering="role__discord_id")
+    @admin.display(description=gettext_lazy("Discord role ID"), ordering="role__discord_id")
     def role_id_shown(self, obj: RankRoleMapping) -> int:
         return obj.role.discord_id
 
@@ -696,24 +728,24 @@ class RoleChangeAdmin(MemberNamesMixin, ReadOnlyAdmin):
 
     actor_fields = ("applied_by",)
     list_display = ["member", "rank", "action", "role", "status", "outcome", "issue_link",
-                    actor_column("applied_by", "applied by"), "created_at"]
+                    actor_column("applied_by", gettext_lazy("applied by")), "created_at"]
     list_filter = ["status", "action", "rank"]
     list_select_related = ["discord_user", "rank", "role", "issue"]
     search_fields = ["discord_user__username", "discord_user__display_name", "role__name", "rank__name"]
     actions = ["apply_selected"]
 
-    @admin.display(description="Member", ordering="discord_user__username")
+    @admin.display(description=gettext_lazy("Member"), ordering="discord_user__username")
     def member(self, obj: RoleChange) -> str:
         return str(obj.discord_user)
 
-    @admin.display(description="Issue")
+    @admin.display(description=gettext_lazy("Issue"))
     def issue_link(self, obj: RoleChange) -> str:
-        return _admin_link(obj.issue, obj.issue.summary[:60])
+        return _admin_link(obj.issue, integrity_checker.describe(obj.issue)[:60])
 
     def has_apply_permission(self, request: HttpRequest) -> bool:
         return has_model_permission(request, RoleChange, "apply")
 
-    @admin.action(description="Apply selected role changes (queue them for Discord)", permissions=["apply"])
+    @admin.action(description=gettext_lazy("Apply selected role changes (queue them for Discord)"), permissions=["apply"])
     def apply_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         try:
             applied = role_plans.apply_role_changes(list(queryset.values_list("pk", flat=True)),

@@ -15,6 +15,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db.models import Count, Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -25,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_api_key.models import APIKey
 
+from core import i18n
 from core.errors import DomainError
 from core.models import Scope
 from core.permissions import key_scopes
@@ -122,9 +124,12 @@ class LinkRequestSerializer(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         given = [name for name in LINK_TARGETS if name in attrs]
         if len(given) != 1:
-            raise serializers.ValidationError(
-                "Give either a player or a Discord user: exactly one of player_id, discord_user_id or discord_id"
-                + (f" (got {', '.join(given)})." if given else "."))
+            if given:
+                raise serializers.ValidationError(
+                    _("Give either a player or a Discord user: exactly one of player_id, discord_user_id or "
+                      "discord_id (got %(given)s).") % {"given": ", ".join(given)})
+            raise serializers.ValidationError(_("Give either a player or a Discord user: exactly one of player_id, "
+                                                "discord_user_id or discord_id."))
         return attrs
 
 
@@ -237,7 +242,7 @@ class UnlinkView(APIView):
 
     def delete(self, request: Request, link_id: int) -> Response:
         if not 0 < link_id <= MAX_BIGINT:  # the route takes any digits; PostgreSQL's bigint does not
-            raise NotFound(f"Link #{link_id} does not exist.")
+            raise NotFound(_("Link #%(id)s does not exist.") % {"id": link_id})
         identity_links.unlink_character(link_id, actor=actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -345,7 +350,8 @@ class AddonUploadView(APIView):
         )
 
         limit = settings.ADDON_UPLOAD_MAX_BYTES
-        too_large = Response({"detail": f"The file is over the {limit:,}-byte limit (ADDON_UPLOAD_MAX_BYTES)."},
+        too_large = Response({"detail": _("The file is over the %(limit)s-byte limit (ADDON_UPLOAD_MAX_BYTES).")
+                                        % {"limit": i18n.number(limit)}},
                              status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         multipart = request.content_type.startswith("multipart/form-data")
         try:
@@ -358,7 +364,7 @@ class AddonUploadView(APIView):
         if multipart:
             upload = request.FILES.get("file")
             if upload is None:
-                return Response({"detail": "Send the SavedVariables file in the 'file' field.", "line": None,
+                return Response({"detail": _("Send the SavedVariables file in the 'file' field."), "line": None,
                                  "column": None}, status=status.HTTP_400_BAD_REQUEST)
             if upload.size > limit:
                 return too_large

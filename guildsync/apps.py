@@ -1,9 +1,11 @@
+from django.utils.translation import gettext_lazy as _
+
 from core import groups
 
 
 class GuildsyncConfig(groups.OfficerAppConfig):
     name = "guildsync"
-    verbose_name = "Guild sync (WoW ↔ Discord)"
+    verbose_name = _("Guild sync (WoW ↔ Discord)")
     officer_group = "Guild officers"
 
     def ready(self) -> None:

@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 import requests
 from django.conf import settings
+from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
 
 from core.secrets import get_secret
@@ -347,18 +348,19 @@ def account_characters(user_token: str, *, api_base: str | None = None, region: 
         response = requests.get(url, headers={"Authorization": f"Bearer {user_token}"}, timeout=timeout,
                                 params={"namespace": f"profile-{region}", "locale": locale or settings.BLIZZARD_LOCALE})
     except requests.RequestException as exc:
-        raise BlizzardError(f"Battle.net did not answer ({exc.__class__.__name__}).") from None
+        raise BlizzardError(_("Battle.net did not answer (%(error)s).") % {"error": exc.__class__.__name__}) from None
     if response.status_code in (401, 403):
-        raise BlizzardAuthError("Battle.net refused the account's token; connect Battle.net again.", response.status_code)
+        raise BlizzardAuthError(_("Battle.net refused the account's token; connect Battle.net again."),
+                                response.status_code)
     if response.status_code == 404:
         return []  # an account without a WoW licence has no WoW profile
     if response.status_code != 200:
-        raise BlizzardError(f"Battle.net answered {response.status_code} to the account's character list.",
-                            response.status_code)
+        raise BlizzardError(_("Battle.net answered %(status)s to the account's character list.")
+                            % {"status": response.status_code}, response.status_code)
     try:
         data = response.json()
     except ValueError:
-        raise BlizzardError("Battle.net's answer was not JSON.") from None
+        raise BlizzardError(_("Battle.net's answer was not JSON.")) from None
     return parse_account_profile(data)
 
 
@@ -379,5 +381,5 @@ def parse_account_profile(data: Any) -> list[dict[str, Any]]:
                               "realm_name": name[:64] if isinstance(name, str) else "",
                               "level": level if isinstance(level, int) and not isinstance(level, bool) else None})
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
-        raise BlizzardError("Battle.net's answer was not an account profile.") from None
+        raise BlizzardError(_("Battle.net's answer was not an account profile.")) from None
     return found

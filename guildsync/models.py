@@ -12,49 +12,57 @@ import re
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from core.constraints import CompositeForeignKey
+from guildsync.reference_data import class_label, role_label, spec_label
 
 
 class Role(models.Model):
     """Combat role: Tank, Healer, Melee DPS, Ranged DPS."""
 
-    name = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=20, unique=True, verbose_name=_("name"))
 
     class Meta:
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return self.name
+        return role_label(self.name)
 
 
 class WowClass(models.Model):
-    name = models.CharField(max_length=30, unique=True)
-    blizzard_id = models.PositiveSmallIntegerField(unique=True, help_text="playable_class.id in Blizzard's API.")
-    color_hex = models.CharField(max_length=7, help_text="Class colour, e.g. #C41E3A.")
+    name = models.CharField(max_length=30, unique=True, verbose_name=_("name"))
+    blizzard_id = models.PositiveSmallIntegerField(unique=True, help_text=_("playable_class.id in Blizzard's API."), verbose_name=_("Blizzard ID"))
+    color_hex = models.CharField(max_length=7, help_text=_("Class colour, e.g. #C41E3A."), verbose_name=_("colour"))
 
     class Meta:
         ordering = ["name"]
-        verbose_name = "WoW class"
-        verbose_name_plural = "WoW classes"
+        verbose_name = _("WoW class")
+        verbose_name_plural = _("WoW classes")
 
     def __str__(self) -> str:
-        return self.name
+        return class_label(self.name)
 
 
 class Specialization(models.Model):
-    name = models.CharField(max_length=30)
-    wow_class = models.ForeignKey(WowClass, on_delete=models.PROTECT, related_name="specializations")
-    default_role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="specializations")
-    blizzard_id = models.PositiveIntegerField(unique=True, help_text="active_spec.id in Blizzard's API.")
+    name = models.CharField(max_length=30, verbose_name=_("name"))
+    wow_class = models.ForeignKey(WowClass, on_delete=models.PROTECT, related_name="specializations", verbose_name=_("WoW class"))
+    default_role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="specializations", verbose_name=_("default role"))
+    blizzard_id = models.PositiveIntegerField(unique=True, help_text=_("active_spec.id in Blizzard's API."), verbose_name=_("Blizzard ID"))
 
     class Meta:
+        verbose_name = _("specialization")
+        verbose_name_plural = _("specializations")
         ordering = ["wow_class__name", "name"]
         constraints = [models.UniqueConstraint(fields=["wow_class", "name"], name="spec_unique_per_class",
-                                               violation_error_message="This class already has a specialization with this name.")]
+                                               violation_error_message=_("This class already has a specialization with this name."))]
 
     def __str__(self) -> str:
-        return f"{self.name} {self.wow_class.name}"
+        return pgettext("spec and class, e.g. Frost Mage", "%(spec)s %(class)s") % {
+            "spec": spec_label(self.name), "class": class_label(self.wow_class.name)}
 
 
 class GuildRank(models.Model):
@@ -67,31 +75,33 @@ class GuildRank(models.Model):
     MAX_INDEX = 9
 
     class NameSource(models.TextChoices):
-        PLACEHOLDER = "placeholder", "Placeholder (not named yet)"
-        ADDON = "addon", "From the addon's upload"
-        OFFICER = "officer", "Named by an officer"
+        PLACEHOLDER = "placeholder", _("Placeholder (not named yet)")
+        ADDON = "addon", _("From the addon's upload")
+        OFFICER = "officer", _("Named by an officer")
 
     blizzard_rank_index = models.PositiveSmallIntegerField(
-        unique=True, help_text="The roster's rank number: 0 is the Guild Master, 9 the lowest rank.",
+        unique=True, help_text=_("The roster's rank number: 0 is the Guild Master, 9 the lowest rank."), verbose_name=_("rank index"),
     )
-    name = models.CharField(max_length=50, unique=True, help_text="Officers rename ranks to their guild's names.")
+    name = models.CharField(max_length=50, unique=True, help_text=_("Officers rename ranks to their guild's names."), verbose_name=_("name"))
     name_source = models.CharField(
         max_length=11, choices=NameSource.choices, default=NameSource.OFFICER,
-        help_text="Who named the rank: the addon's upload renames placeholders and its own names, never an "
-                  "officer's.",
+        help_text=_("Who named the rank: the addon's upload renames placeholders and its own names, never an "
+                  "officer's."), verbose_name=_("named by"),
     )
     level = models.PositiveSmallIntegerField(
         default=0,
-        help_text="Raid standing: 2 or more is signed up when raids are booked (accepted with auto-invite, else "
-                  "tentative), below 2 is benched. Defaults: Guild Leader 5 … Initiate 1, ranks 5–9 0.",
+        help_text=_("Raid standing: 2 or more is signed up when raids are booked (accepted with auto-invite, else "
+                  "tentative), below 2 is benched. Defaults: Guild Leader 5 … Initiate 1, ranks 5–9 0."), verbose_name=_("level"),
     )
-    scheduling_weight = models.PositiveSmallIntegerField(default=0, help_text="Priority when filling raid slots.")
+    scheduling_weight = models.PositiveSmallIntegerField(default=0, help_text=_("Priority when filling raid slots."), verbose_name=_("scheduling weight"))
 
     class Meta:
+        verbose_name = _("guild rank")
+        verbose_name_plural = _("guild ranks")
         ordering = ["blizzard_rank_index"]
         constraints = [
             models.CheckConstraint(name="guildrank_index_0_9", condition=Q(blizzard_rank_index__lte=9),
-                                   violation_error_message="A guild has ranks 0 (Guild Master) to 9."),
+                                   violation_error_message=_("A guild has ranks 0 (Guild Master) to 9.")),
         ]
 
     def __str__(self) -> str:
@@ -102,14 +112,16 @@ class GuildRankRole(models.Model):
     """A Discord role name that counts as a guild rank (``rank_mismatch``, Discord sync): a
     guild may call its Guild Leader's role "GM". One role name counts for one rank only."""
 
-    rank = models.ForeignKey(GuildRank, on_delete=models.CASCADE, related_name="discord_roles")
-    role_name = models.CharField(max_length=100, help_text="As the role is named in Discord (case is ignored).")
+    rank = models.ForeignKey(GuildRank, on_delete=models.CASCADE, related_name="discord_roles", verbose_name=_("rank"))
+    role_name = models.CharField(max_length=100, help_text=_("As the role is named in Discord (case is ignored)."), verbose_name=_("Discord role name"))
 
     class Meta:
+        verbose_name = _("guild rank role")
+        verbose_name_plural = _("guild rank roles")
         ordering = ["rank__blizzard_rank_index", "id"]
         constraints = [
             models.UniqueConstraint(Lower("role_name"), name="guildrankrole_unique_name",
-                                    violation_error_message="This Discord role already counts as another rank."),
+                                    violation_error_message=_("This Discord role already counts as another rank.")),
         ]
 
     def __str__(self) -> str:
@@ -119,22 +131,24 @@ class GuildRankRole(models.Model):
 class DiscordUser(models.Model):
     """A member of the Discord server, as Discord reports it (read-only for officers)."""
 
-    discord_id = models.BigIntegerField(unique=True)
-    username = models.CharField(max_length=64)
-    display_name = models.CharField(max_length=64, blank=True)
+    discord_id = models.BigIntegerField(unique=True, verbose_name=_("Discord ID"))
+    username = models.CharField(max_length=64, verbose_name=_("username"))
+    display_name = models.CharField(max_length=64, blank=True, verbose_name=_("display name"))
     highest_guild_role = models.CharField(max_length=100, blank=True,
-                                          help_text="The most senior guild-rank role the member holds.")
-    all_guild_roles = models.JSONField(default=list, blank=True, help_text="Names of the guild-rank roles held.")
-    joined_server_at = models.DateTimeField(null=True, blank=True)
-    last_sync = models.DateTimeField(null=True, blank=True)
-    is_present = models.BooleanField(default=True, help_text="False once the member left the server.")
-    removed_at = models.DateTimeField(null=True, blank=True)
+                                          help_text=_("The most senior guild-rank role the member holds."), verbose_name=_("highest guild role"))
+    all_guild_roles = models.JSONField(default=list, blank=True, help_text=_("Names of the guild-rank roles held."), verbose_name=_("guild roles"))
+    joined_server_at = models.DateTimeField(null=True, blank=True, verbose_name=_("joined the server"))
+    last_sync = models.DateTimeField(null=True, blank=True, verbose_name=_("last sync"))
+    is_present = models.BooleanField(default=True, help_text=_("False once the member left the server."), verbose_name=_("on the server"))
+    removed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("removed at"))
     locale = models.CharField(
         max_length=10, blank=True,
-        help_text="The member's Discord client language when last seen (an interaction's locale, e.g. 'pt-BR'): "
-                  "the language of the bot's DMs to them.")
+        help_text=_("The member's Discord client language when last seen (an interaction's locale, e.g. 'pt-BR'): "
+                  "the language of the bot's DMs to them."), verbose_name=_("Discord language"))
 
     class Meta:
+        verbose_name = _("Discord user")
+        verbose_name_plural = _("Discord users")
         ordering = ["username"]
         indexes = [models.Index(fields=["is_present"], name="discorduser_present_idx")]
 
@@ -143,37 +157,38 @@ class DiscordUser(models.Model):
 
 
 class WowCharacter(models.Model):
-    character_name = models.CharField(max_length=24)
-    realm_slug = models.CharField(max_length=64, help_text="As Blizzard's API spells it, e.g. 'twisting-nether'.")
-    realm_name = models.CharField(max_length=64, blank=True)
-    blizzard_id = models.BigIntegerField(null=True, blank=True)
+    character_name = models.CharField(max_length=24, verbose_name=_("character name"))
+    realm_slug = models.CharField(max_length=64, help_text=_("As Blizzard's API spells it, e.g. 'twisting-nether'."), verbose_name=_("realm"))
+    realm_name = models.CharField(max_length=64, blank=True, verbose_name=_("realm name"))
+    blizzard_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("Blizzard ID"))
     wow_class = models.ForeignKey(WowClass, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="characters", db_column="class_id")
+                                  related_name="characters", db_column="class_id", verbose_name=_("WoW class"))
     active_spec = models.ForeignKey(Specialization, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="characters")
-    level = models.PositiveSmallIntegerField(null=True, blank=True)
-    item_level = models.PositiveSmallIntegerField(null=True, blank=True)
+                                    related_name="characters", verbose_name=_("active specialization"))
+    level = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("level"))
+    item_level = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("item level"))
     guild_rank = models.ForeignKey(GuildRank, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="characters")
-    achievement_points = models.PositiveIntegerField(null=True, blank=True)
-    last_login_at = models.DateTimeField(null=True, blank=True)
-    profile_json = models.JSONField(null=True, blank=True, help_text="Last profile summary from Blizzard.")
-    last_api_sync = models.DateTimeField(null=True, blank=True)
-    removed_at = models.DateTimeField(null=True, blank=True, help_text="Set when the character left the roster.")
-    addon_note = models.CharField(max_length=255, blank=True, help_text="Public guild note, from the addon.")
-    addon_officer_note = models.CharField(max_length=255, blank=True, help_text="Officer note, from the addon.")
-    addon_last_sync = models.DateTimeField(null=True, blank=True)
+                                   related_name="characters", verbose_name=_("guild rank"))
+    achievement_points = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("achievement points"))
+    last_login_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last login"))
+    profile_json = models.JSONField(null=True, blank=True, help_text=_("Last profile summary from Blizzard."), verbose_name=_("Blizzard profile"))
+    last_api_sync = models.DateTimeField(null=True, blank=True, verbose_name=_("last Blizzard sync"))
+    removed_at = models.DateTimeField(null=True, blank=True, help_text=_("Set when the character left the roster."), verbose_name=_("removed at"))
+    addon_note = models.CharField(max_length=255, blank=True, help_text=_("Public guild note, from the addon."), verbose_name=_("guild note"))
+    addon_officer_note = models.CharField(max_length=255, blank=True, help_text=_("Officer note, from the addon."), verbose_name=_("officer note"))
+    addon_last_sync = models.DateTimeField(null=True, blank=True, verbose_name=_("last addon sync"))
     skip_auto_match = models.BooleanField(
         default=False,
-        help_text="Set when an officer removes this character's link: matching then leaves it to officers.",
+        help_text=_("Set when an officer removes this character's link: matching then leaves it to officers."), verbose_name=_("no automatic matching"),
     )
 
     class Meta:
-        verbose_name = "WoW character"  # spelled like "WoW classes" in the sidebar
+        verbose_name = _("WoW character")  # spelled like "WoW classes" in the sidebar
+        verbose_name_plural = _("WoW characters")
         ordering = ["character_name", "realm_slug"]
         constraints = [
             models.UniqueConstraint(Lower("character_name"), "realm_slug", name="wowcharacter_unique_name_realm",
-                                    violation_error_message="A character with this name already exists on this realm."),
+                                    violation_error_message=_("A character with this name already exists on this realm.")),
         ]
         indexes = [models.Index(fields=["removed_at"], name="wowchar_removed_idx")]
 
@@ -184,35 +199,37 @@ class WowCharacter(models.Model):
 class Player(models.Model):
     """A person: one Discord account (optional) and the characters they play."""
 
-    display_name = models.CharField(max_length=64)
+    display_name = models.CharField(max_length=64, verbose_name=_("display name"))
     discord_user = models.OneToOneField(
         DiscordUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="player",
-        help_text="At most one player per Discord user.",
+        help_text=_("At most one player per Discord user."), verbose_name=_("Discord user"),
     )
     main_character = models.ForeignKey(WowCharacter, null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="+",
-                                       help_text="One of the player's own characters (the database checks it).")
+                                       help_text=_("One of the player's own characters (the database checks it)."), verbose_name=_("main character"))
     main_spec = models.ForeignKey(Specialization, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
+                                  related_name="+", verbose_name=_("main specialization"))
     guild_rank = models.ForeignKey(GuildRank, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="players")
-    is_active = models.BooleanField(default=True)
+                                   related_name="players", verbose_name=_("guild rank"))
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
     auto_invite_events = models.BooleanField(default=False,
-                                             help_text="Signed up as accepted when raids are auto-booked.")
-    on_raid_hiatus = models.BooleanField(default=False, help_text="Signed up as absence when raids are booked.")
-    notes = models.TextField(blank=True, max_length=2000)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+                                             help_text=_("Signed up as accepted when raids are auto-booked."), verbose_name=_("auto-invite to events"))
+    on_raid_hiatus = models.BooleanField(default=False, help_text=_("Signed up as absence when raids are booked."), verbose_name=_("on raid hiatus"))
+    notes = models.TextField(blank=True, max_length=2000, verbose_name=_("notes"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("player")
+        verbose_name_plural = _("players")
         ordering = ["display_name"]
         constraints = [
             # (player, main character) must be one of the player's character links, checked when the
             # transaction commits (services link and pick the main in either order).
             CompositeForeignKey(fields=["id", "main_character"], to="guildsync.PlayerCharacter",
                                 to_fields=["player", "character"], name="player_main_character_owned",
-                                violation_error_message="The main character must be one of the player's own "
-                                                        "characters: unlink it from its player first."),
+                                violation_error_message=_("The main character must be one of the player's own "
+                                                        "characters: unlink it from its player first.")),
         ]
 
     def __str__(self) -> str:
@@ -221,35 +238,37 @@ class Player(models.Model):
 
 class PlayerCharacter(models.Model):
     class LinkSource(models.TextChoices):
-        EXACT_NAME = "exact_name", "Exact name"
-        NOTE = "note", "Guild/officer note"
-        ALT_NOTE = "alt_note", "Alt note"
-        FUZZY = "fuzzy", "Fuzzy match"
-        MANUAL = "manual", "Manual (officer)"
-        BATTLENET = "battlenet", "Proven by Battle.net"
+        EXACT_NAME = "exact_name", _("Exact name")
+        NOTE = "note", _("Guild/officer note")
+        ALT_NOTE = "alt_note", _("Alt note")
+        FUZZY = "fuzzy", _("Fuzzy match")
+        MANUAL = "manual", _("Manual (officer)")
+        BATTLENET = "battlenet", _("Proven by Battle.net")
 
-    player = models.ForeignKey(Player, on_delete=models.CASCADE, related_name="character_links")
+    player = models.ForeignKey(Player, on_delete=models.CASCADE, related_name="character_links", verbose_name=_("player"))
     character = models.OneToOneField(WowCharacter, on_delete=models.CASCADE, related_name="player_link",
-                                      help_text="A character belongs to at most one player.")
-    link_source = models.CharField(max_length=12, choices=LinkSource.choices)
-    confidence = models.FloatField(default=1.0, help_text="0–1; manual links are 1.")
-    created_at = models.DateTimeField(auto_now_add=True)
+                                      help_text=_("A character belongs to at most one player."), verbose_name=_("character"))
+    link_source = models.CharField(max_length=12, choices=LinkSource.choices, verbose_name=_("link source"))
+    confidence = models.FloatField(default=1.0, help_text=_("0–1; manual links are 1."), verbose_name=_("confidence"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("character link")
+        verbose_name_plural = _("character links")
         ordering = ["player", "character"]
         constraints = [
             models.CheckConstraint(name="playercharacter_confidence_0_1",
                                    condition=Q(confidence__gte=0) & Q(confidence__lte=1),
-                                   violation_error_message="A link's confidence is between 0 and 1.",
+                                   violation_error_message=_("A link's confidence is between 0 and 1."),
             ),
             # what a player's main character points at (player_main_character_owned); redundant as a
             # rule (a character has one link), needed as the target of that composite foreign key
             models.UniqueConstraint(fields=["player", "character"], name="playercharacter_player_character",
-                                    violation_error_message="This character is already linked to this player."),
+                                    violation_error_message=_("This character is already linked to this player.")),
         ]
 
     def __str__(self) -> str:
-        return f"{self.character} → {self.player} ({self.link_source})"
+        return f"{self.character} → {self.player} ({self.get_link_source_display()})"
 
 
 class IdentityChange(models.Model):
@@ -260,27 +279,29 @@ class IdentityChange(models.Model):
     The sentence in ``summary`` survives the deletion of the character or player."""
 
     class Action(models.TextChoices):
-        LINK = "link", "Linked"
-        MOVE = "move", "Moved to another player"
-        UNLINK = "unlink", "Unlinked"
+        LINK = "link", _("Linked")
+        MOVE = "move", _("Moved to another player")
+        UNLINK = "unlink", _("Unlinked")
 
-    action = models.CharField(max_length=8, choices=Action.choices)
-    actor = models.CharField(max_length=150, help_text="Officer username, 'api-key:<name>' or an API user.")
+    action = models.CharField(max_length=8, choices=Action.choices, verbose_name=_("action"))
+    actor = models.CharField(max_length=150, help_text=_("Officer username, 'api-key:<name>' or an API user."), verbose_name=_("by"))
     character = models.ForeignKey(WowCharacter, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="identity_changes")
+                                  related_name="identity_changes", verbose_name=_("character"))
     player = models.ForeignKey(Player, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                               help_text="The player the character belongs to after the change (link, move) "
-                                         "or belonged to (unlink).")
+                               help_text=_("The player the character belongs to after the change (link, move) "
+                                         "or belonged to (unlink)."), verbose_name=_("player"))
     previous_player = models.ForeignKey(Player, null=True, blank=True, on_delete=models.SET_NULL,
-                                        related_name="+", help_text="For a move: the player it left.")
-    summary = models.CharField(max_length=255, help_text="What happened, in words that outlive the rows.")
-    created_at = models.DateTimeField(auto_now_add=True)
+                                        related_name="+", help_text=_("For a move: the player it left."), verbose_name=_("previous player"))
+    summary = models.CharField(max_length=255, help_text=_("What happened, in words that outlive the rows."), verbose_name=_("summary"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("identity change")
+        verbose_name_plural = _("identity changes")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(name="identitychange_has_actor", condition=~Q(actor=""),
-                                   violation_error_message="An identity change names who made it."),
+                                   violation_error_message=_("An identity change names who made it.")),
         ]
 
     def __str__(self) -> str:
@@ -289,107 +310,113 @@ class IdentityChange(models.Model):
 
 class AuditIssue(models.Model):
     class Severity(models.TextChoices):
-        INFO = "info", "Info"
-        WARNING = "warning", "Warning"
-        ERROR = "error", "Error"
+        INFO = "info", _("Info")
+        WARNING = "warning", _("Warning")
+        ERROR = "error", _("Error")
 
     class IssueType(models.TextChoices):
         # plain words for officers (the dashboard, filters, the issue page); the codes stay internal
-        ORPHAN_WOW = "orphan_wow", "Character not linked to a player"
-        ORPHAN_DISCORD = "orphan_discord", "Discord member with a guild role but no characters"
-        RANK_MISMATCH = "rank_mismatch", "In-game rank and Discord role differ"
-        STALE_CHARACTER = "stale_character", "Character not updated by Blizzard lately"
-        BATTLENET_CONFLICT = "battlenet_conflict", "Battle.net proof disagrees with an officer's link"
+        ORPHAN_WOW = "orphan_wow", _("Character not linked to a player")
+        ORPHAN_DISCORD = "orphan_discord", _("Discord member with a guild role but no characters")
+        RANK_MISMATCH = "rank_mismatch", _("In-game rank and Discord role differ")
+        STALE_CHARACTER = "stale_character", _("Character not updated by Blizzard lately")
+        BATTLENET_CONFLICT = "battlenet_conflict", _("Battle.net proof disagrees with an officer's link")
 
     class Resolution(models.TextChoices):
-        RESOLVED = "resolved", "Resolved by an officer"
-        DISMISSED = "dismissed", "Dismissed by an officer"
-        FIXED = "fixed", "Fixed by an officer's change"
-        AUTO = "auto", "Condition disappeared"
+        RESOLVED = "resolved", _("Resolved by an officer")
+        DISMISSED = "dismissed", _("Dismissed by an officer")
+        FIXED = "fixed", _("Fixed by an officer's change")
+        AUTO = "auto", _("Condition disappeared")
 
     issue_type = models.CharField(max_length=32, db_index=True, choices=IssueType.choices,
-                                  help_text="What kind of problem the integrity check found.")
-    severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.WARNING)
+                                  help_text=_("What kind of problem the integrity check found."), verbose_name=_("issue type"))
+    severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.WARNING, verbose_name=_("severity"))
     wow_character = models.ForeignKey(WowCharacter, null=True, blank=True, on_delete=models.CASCADE,
-                                      related_name="audit_issues")
+                                      related_name="audit_issues", verbose_name=_("character"))
     discord_user = models.ForeignKey(DiscordUser, null=True, blank=True, on_delete=models.CASCADE,
-                                     related_name="audit_issues")
-    player = models.ForeignKey(Player, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_issues")
-    summary = models.CharField(max_length=255)
-    details = models.JSONField(default=dict, blank=True)
-    issue_hash = models.CharField(max_length=64, help_text="Identifies the condition: same hash, same issue.")
+                                     related_name="audit_issues", verbose_name=_("Discord user"))
+    player = models.ForeignKey(Player, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_issues", verbose_name=_("player"))
+    summary = models.CharField(max_length=255, verbose_name=_("summary"))
+    details = models.JSONField(default=dict, blank=True, verbose_name=_("details"))
+    issue_hash = models.CharField(max_length=64, help_text=_("Identifies the condition: same hash, same issue."), verbose_name=_("issue key"))
     resolution = models.CharField(
         max_length=10, choices=Resolution.choices, blank=True,
-        help_text="How the issue was closed: an officer resolved or dismissed it, or its condition went away.",
+        help_text=_("How the issue was closed: an officer resolved or dismissed it, or its condition went away."), verbose_name=_("resolution"),
     )
     condition_cleared_at = models.DateTimeField(
         null=True, blank=True,
-        help_text="When a check last found the condition gone. An issue an officer closed is flagged "
-                  "again only after its condition went away and came back.",
+        help_text=_("When a check last found the condition gone. An issue an officer closed is flagged "
+                  "again only after its condition went away and came back."), verbose_name=_("condition cleared at"),
     )
-    first_detected = models.DateTimeField(auto_now_add=True)
-    last_seen = models.DateTimeField()
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    first_detected = models.DateTimeField(auto_now_add=True, verbose_name=_("first detected"))
+    last_seen = models.DateTimeField(verbose_name=_("last seen"))
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
     resolved_by = models.CharField(max_length=150, blank=True,
-                                   help_text="Officer username, or 'auto' when the condition disappeared.")
+                                   help_text=_("Officer username, or 'auto' when the condition disappeared."), verbose_name=_("closed by"))
     resolution_note = models.CharField(
         max_length=255, blank=True,
-        help_text="What closed it, when a change did (e.g. 'Aeldor-argent-dawn linked to Aelindra').")
-    reported_at = models.DateTimeField(null=True, blank=True)
+        help_text=_("What closed it, when a change did (e.g. 'Aeldor-argent-dawn linked to Aelindra')."), verbose_name=_("resolution note"))
+    reported_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reported at"))
 
     class Meta:
+        verbose_name = _("audit issue")
+        verbose_name_plural = _("audit issues")
         ordering = ["-last_seen"]
         constraints = [
             models.UniqueConstraint(fields=["issue_hash"], condition=Q(resolved_at__isnull=True),
                                     name="auditissue_one_open_per_hash",
-                                    violation_error_message="This issue is already open.",
+                                    violation_error_message=_("This issue is already open."),
             ),
             models.CheckConstraint(
                 name="auditissue_closed_has_resolution",
                 condition=(Q(resolved_at__isnull=True, resolution="")
                            | (Q(resolved_at__isnull=False) & ~Q(resolution=""))),
-                violation_error_message="A closed issue says how it was closed, and an open one does not.",
+                violation_error_message=_("A closed issue says how it was closed, and an open one does not."),
             ),
         ]
         indexes = [models.Index(fields=["resolved_at", "reported_at"], name="auditissue_open_idx")]
 
     def __str__(self) -> str:
-        return f"[{self.get_issue_type_display()}] {self.summary}"
+        from guildsync.services.integrity_checker import describe  # services import the models
+
+        return f"[{self.get_issue_type_display()}] {describe(self)}"
 
 
 class SyncLog(models.Model):
     class Source(models.TextChoices):
-        BLIZZARD = "blizzard", "Blizzard API"
-        DISCORD = "discord", "Discord"
-        ADDON = "addon", "Addon upload"
-        MATCHING = "matching", "Identity matching"
-        INTEGRITY = "integrity", "Integrity check"
-        RAID_HELPER = "raidhelper", "Raid-Helper sign-ups"
+        BLIZZARD = "blizzard", _("Blizzard API")
+        DISCORD = "discord", _("Discord")
+        ADDON = "addon", _("Addon upload")
+        MATCHING = "matching", _("Identity matching")
+        INTEGRITY = "integrity", _("Integrity check")
+        RAID_HELPER = "raidhelper", _("Raid-Helper sign-ups")
 
     class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        SUCCESS = "success", "Success"
-        PARTIAL = "partial", "Partial (some items failed)"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped (another run was in progress)"
+        RUNNING = "running", _("Running")
+        SUCCESS = "success", _("Success")
+        PARTIAL = "partial", _("Partial (some items failed)")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped (another run was in progress)")
 
-    source = models.CharField(max_length=10, choices=Source.choices)
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
-    stats = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
-    triggered_by = models.CharField(max_length=150, blank=True, help_text="Schedule, API key or officer.")
+    source = models.CharField(max_length=10, choices=Source.choices, verbose_name=_("source"))
+    started_at = models.DateTimeField(verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING, verbose_name=_("status"))
+    stats = models.JSONField(default=dict, blank=True, verbose_name=_("statistics"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    triggered_by = models.CharField(max_length=150, blank=True, help_text=_("Schedule, API key or officer."), verbose_name=_("triggered by"))
     api_key = models.ForeignKey(
         "rest_framework_api_key.APIKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="The API key that uploaded this addon file: with the upload scope alone it may read this run "
-                  "(the upload's status URL), and no other.")
+        help_text=_("The API key that uploaded this addon file: with the upload scope alone it may read this run "
+                  "(the upload's status URL), and no other."), verbose_name=_("API key"))
 
     class Meta:
+        verbose_name = _("sync log")
+        verbose_name_plural = _("sync logs")
         ordering = ["-started_at"]
 
     def __str__(self) -> str:
-        return f"{self.get_source_display()} {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+        return f"{self.get_source_display()} {self.started_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
 
 
 class NotePattern(models.Model):
@@ -400,16 +427,18 @@ class NotePattern(models.Model):
     """
 
     class Kind(models.TextChoices):
-        ALT_OF = "alt_of", "Alt of a character (captures the main's name)"
-        DISCORD = "discord", "Discord handle (captures the Discord name)"
+        ALT_OF = "alt_of", _("Alt of a character (captures the main's name)")
+        DISCORD = "discord", _("Discord handle (captures the Discord name)")
 
-    name = models.CharField(max_length=60, unique=True)
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    regex = models.CharField(max_length=200, help_text="Python regex, case-insensitive; group 1 is the name.")
-    is_active = models.BooleanField(default=True)
-    priority = models.PositiveSmallIntegerField(default=100, help_text="Lower runs first.")
+    name = models.CharField(max_length=60, unique=True, verbose_name=_("name"))
+    kind = models.CharField(max_length=8, choices=Kind.choices, verbose_name=_("kind"))
+    regex = models.CharField(max_length=200, help_text=_("Python regex, case-insensitive; group 1 is the name."), verbose_name=_("regular expression"))
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
+    priority = models.PositiveSmallIntegerField(default=100, help_text=_("Lower runs first."), verbose_name=_("priority"))
 
     class Meta:
+        verbose_name = _("note pattern")
+        verbose_name_plural = _("note patterns")
         ordering = ["priority", "name"]
 
     def __str__(self) -> str:
@@ -421,9 +450,9 @@ class NotePattern(models.Model):
         try:
             compiled = re.compile(self.regex, re.IGNORECASE)
         except re.error as exc:
-            raise ValidationError({"regex": f"Not a valid regular expression: {exc}"}) from exc
+            raise ValidationError({"regex": gettext("Not a valid regular expression: %(error)s") % {"error": exc}}) from exc
         if compiled.groups < 1:
-            raise ValidationError({"regex": "The pattern must capture the name in a group: (...)."})
+            raise ValidationError({"regex": gettext("The pattern must capture the name in a group: (...).")})
 
 
 class SyncLock(models.Model):
@@ -434,11 +463,13 @@ class SyncLock(models.Model):
     ``select_for_update`` inside their transaction.
     """
 
-    name = models.CharField(max_length=20, unique=True)
-    locked_until = models.DateTimeField(null=True, blank=True)
-    holder = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=20, unique=True, verbose_name=_("name"))
+    locked_until = models.DateTimeField(null=True, blank=True, verbose_name=_("locked until"))
+    holder = models.CharField(max_length=64, blank=True, verbose_name=_("holder"))
 
     class Meta:
+        verbose_name = _("sync lock")
+        verbose_name_plural = _("sync locks")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -449,16 +480,18 @@ class DiscordRole(models.Model):
     """A role of the Discord server as the last Discord sync saw it (``GET /guilds/{id}/roles``):
     what officers pick from when they map a guild rank to a role (Discord owns these rows)."""
 
-    discord_id = models.BigIntegerField(unique=True, help_text="The role's snowflake.")
-    name = models.CharField(max_length=100)
-    position = models.IntegerField(default=0, help_text="Discord's order: higher sits above (the bot can only "
-                                                        "hand out roles below its own).")
-    managed = models.BooleanField(default=False, help_text="Owned by an integration (e.g. a bot's own role): "
-                                                           "nobody can give it to a member.")
-    is_present = models.BooleanField(default=True, help_text="False once the role was deleted in Discord.")
-    last_sync = models.DateTimeField(null=True, blank=True)
+    discord_id = models.BigIntegerField(unique=True, help_text=_("The role's snowflake."), verbose_name=_("Discord ID"))
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    position = models.IntegerField(default=0, help_text=_("Discord's order: higher sits above (the bot can only "
+                                                        "hand out roles below its own)."), verbose_name=_("position"))
+    managed = models.BooleanField(default=False, help_text=_("Owned by an integration (e.g. a bot's own role): "
+                                                           "nobody can give it to a member."), verbose_name=_("managed"))
+    is_present = models.BooleanField(default=True, help_text=_("False once the role was deleted in Discord."), verbose_name=_("on the server"))
+    last_sync = models.DateTimeField(null=True, blank=True, verbose_name=_("last sync"))
 
     class Meta:
+        verbose_name = _("Discord role")
+        verbose_name_plural = _("Discord roles")
         ordering = ["-position", "name"]
 
     def __str__(self) -> str:
@@ -470,11 +503,13 @@ class DiscordServer(models.Model):
     the demo data names it: the member directory's servers, so pages say "Stormwatch", not a
     snowflake (Discord owns these rows)."""
 
-    discord_id = models.BigIntegerField(unique=True, help_text="The server's snowflake.")
-    name = models.CharField(max_length=100)
-    updated_at = models.DateTimeField(auto_now=True)
+    discord_id = models.BigIntegerField(unique=True, help_text=_("The server's snowflake."), verbose_name=_("Discord ID"))
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("Discord server")
+        verbose_name_plural = _("Discord servers")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -486,12 +521,14 @@ class DiscordChannel(models.Model):
     CHANNEL_CREATE/UPDATE): pages say "#raid-signups" and link to Discord instead of showing a
     snowflake (Discord owns these rows)."""
 
-    discord_id = models.BigIntegerField(unique=True, help_text="The channel's snowflake.")
-    server_id = models.BigIntegerField(null=True, blank=True, help_text="The server's snowflake (none for DMs).")
-    name = models.CharField(max_length=100)
-    updated_at = models.DateTimeField(auto_now=True)
+    discord_id = models.BigIntegerField(unique=True, help_text=_("The channel's snowflake."), verbose_name=_("Discord ID"))
+    server_id = models.BigIntegerField(null=True, blank=True, help_text=_("The server's snowflake (none for DMs)."), verbose_name=_("server ID"))
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("Discord channel")
+        verbose_name_plural = _("Discord channels")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -505,25 +542,26 @@ class RankRoleMapping(models.Model):
     rank per role (both one-to-one in the database)."""
 
     class Mode(models.TextChoices):
-        OFF = "off", "Off (no role changes)"
-        PLANNED = "planned", "Planned (an officer applies them)"
-        AUTOMATIC = "automatic", "Automatic (queued after each integrity run)"
+        OFF = "off", _("Off (no role changes)")
+        PLANNED = "planned", _("Planned (an officer applies them)")
+        AUTOMATIC = "automatic", _("Automatic (queued after each integrity run)")
 
     rank = models.OneToOneField(GuildRank, on_delete=models.CASCADE, related_name="role_mapping",
-                                help_text="The guild rank (one mapping per rank).")
+                                help_text=_("The guild rank (one mapping per rank)."), verbose_name=_("rank"))
     role = models.OneToOneField(DiscordRole, on_delete=models.PROTECT, related_name="rank_mapping",
-                                help_text="The Discord role of this rank (a role maps to one rank).")
+                                help_text=_("The Discord role of this rank (a role maps to one rank)."), verbose_name=_("role"))
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.PLANNED,
-                            help_text="Off, planned (officers apply the plan) or automatic.")
-    updated_by = models.CharField(max_length=150, blank=True, help_text="The officer who last changed it.")
-    updated_at = models.DateTimeField(auto_now=True)
+                            help_text=_("Off, planned (officers apply the plan) or automatic."), verbose_name=_("mode"))
+    updated_by = models.CharField(max_length=150, blank=True, help_text=_("The officer who last changed it."), verbose_name=_("changed by"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["rank__blizzard_rank_index"]
-        verbose_name = "rank → Discord role mapping"
+        verbose_name = _("rank → Discord role mapping")
+        verbose_name_plural = _("rank → Discord role mappings")
 
     def __str__(self) -> str:
-        return f"{self.rank} → {self.role} ({self.mode})"
+        return f"{self.rank} → {self.role} ({self.get_mode_display()})"
 
 
 class RoleChange(models.Model):
@@ -534,50 +572,52 @@ class RoleChange(models.Model):
     (the member left, the issue closed) or failed, with why."""
 
     class Action(models.TextChoices):
-        ADD = "add", "Add role"
-        REMOVE = "remove", "Remove role"
+        ADD = "add", _("Add role")
+        REMOVE = "remove", _("Remove role")
 
     class Status(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        QUEUED = "queued", "Queued (outbox)"
-        DONE = "done", "Done in Discord"
-        SKIPPED = "skipped", "Skipped"
-        FAILED = "failed", "Failed"
+        PLANNED = "planned", _("Planned")
+        QUEUED = "queued", _("Queued (outbox)")
+        DONE = "done", _("Done in Discord")
+        SKIPPED = "skipped", _("Skipped")
+        FAILED = "failed", _("Failed")
 
     issue = models.ForeignKey(AuditIssue, on_delete=models.CASCADE, related_name="role_changes",
-                              help_text="The rank_mismatch this change fixes.")
-    discord_user = models.ForeignKey(DiscordUser, on_delete=models.CASCADE, related_name="role_changes")
+                              help_text=_("The rank_mismatch this change fixes."), verbose_name=_("issue"))
+    discord_user = models.ForeignKey(DiscordUser, on_delete=models.CASCADE, related_name="role_changes", verbose_name=_("Discord user"))
     rank = models.ForeignKey(GuildRank, on_delete=models.CASCADE, related_name="+",
-                             help_text="The member's in-game rank (the rank whose role they should hold).")
-    role = models.ForeignKey(DiscordRole, on_delete=models.PROTECT, related_name="role_changes")
-    action = models.CharField(max_length=6, choices=Action.choices)
-    status = models.CharField(max_length=7, choices=Status.choices, default=Status.PLANNED)
-    outcome = models.CharField(max_length=255, blank=True, help_text="What happened, and why when it did not.")
+                             help_text=_("The member's in-game rank (the rank whose role they should hold)."), verbose_name=_("rank"))
+    role = models.ForeignKey(DiscordRole, on_delete=models.PROTECT, related_name="role_changes", verbose_name=_("role"))
+    action = models.CharField(max_length=6, choices=Action.choices, verbose_name=_("action"))
+    status = models.CharField(max_length=7, choices=Status.choices, default=Status.PLANNED, verbose_name=_("status"))
+    outcome = models.CharField(max_length=255, blank=True, help_text=_("What happened, and why when it did not."), verbose_name=_("outcome"))
     outbox = models.OneToOneField("bot.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+", help_text="The queued Discord call.")
-    applied_by = models.CharField(max_length=150, blank=True, help_text="Officer, or 'automatic'.")
-    applied_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+                                  related_name="+", help_text=_("The queued Discord call."), verbose_name=_("outbox message"))
+    applied_by = models.CharField(max_length=150, blank=True, help_text=_("Officer, or 'automatic'."), verbose_name=_("applied by"))
+    applied_at = models.DateTimeField(null=True, blank=True, verbose_name=_("applied at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("role change")
+        verbose_name_plural = _("role changes")
         ordering = ["-created_at", "discord_user_id", "action"]
         permissions = [("apply_rolechange", "Can apply planned Discord role changes")]
         constraints = [
             models.UniqueConstraint(fields=["issue", "role"], name="rolechange_one_per_issue_role",
-                                    violation_error_message="This issue already plans a change of this role."),
+                                    violation_error_message=_("This issue already plans a change of this role.")),
             models.CheckConstraint(
                 name="rolechange_planned_not_queued",
                 condition=~Q(status="planned") | Q(applied_at__isnull=True, outbox__isnull=True),
-                violation_error_message="A planned role change has not been queued yet."),
+                violation_error_message=_("A planned role change has not been queued yet.")),
             models.CheckConstraint(
                 name="rolechange_settled_says_why", condition=~Q(status__in=["skipped", "failed"]) | ~Q(outcome=""),
-                violation_error_message="A skipped or failed role change says why."),
+                violation_error_message=_("A skipped or failed role change says why.")),
         ]
         indexes = [models.Index(fields=["status"], name="rolechange_status_idx")]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} {self.role} → {self.discord_user} ({self.status})"
+        return f"{self.get_action_display()} {self.role} → {self.discord_user} ({self.get_status_display()})"
 
 
 class BattlenetProof(models.Model):
@@ -589,23 +629,24 @@ class BattlenetProof(models.Model):
     A proof links the character to the member's player unless an officer linked it elsewhere: then
     the integrity check reports ``battlenet_conflict`` for as long as the two disagree."""
 
-    character = models.ForeignKey(WowCharacter, on_delete=models.CASCADE, related_name="battlenet_proofs")
+    character = models.ForeignKey(WowCharacter, on_delete=models.CASCADE, related_name="battlenet_proofs", verbose_name=_("character"))
     discord_user = models.ForeignKey(DiscordUser, on_delete=models.CASCADE, related_name="battlenet_proofs",
-                                     help_text="The member whose Battle.net account lists the character.")
-    battlenet_account_id = models.BigIntegerField(help_text="Blizzard's id of the member's Battle.net account.")
-    first_seen_at = models.DateTimeField(auto_now_add=True)
-    seen_at = models.DateTimeField(help_text="When their Battle.net account last listed the character.")
+                                     help_text=_("The member whose Battle.net account lists the character."), verbose_name=_("Discord user"))
+    battlenet_account_id = models.BigIntegerField(help_text=_("Blizzard's id of the member's Battle.net account."), verbose_name=_("Battle.net account ID"))
+    first_seen_at = models.DateTimeField(auto_now_add=True, verbose_name=_("first seen at"))
+    seen_at = models.DateTimeField(help_text=_("When their Battle.net account last listed the character."), verbose_name=_("last seen at"))
 
     class Meta:
-        verbose_name = "Battle.net proof"
+        verbose_name = _("Battle.net proof")
+        verbose_name_plural = _("Battle.net proofs")
         ordering = ["character"]
         constraints = [
             models.UniqueConstraint(fields=["character", "discord_user"], name="battlenetproof_one_per_member",
-                                    violation_error_message="This member already proved this character."),
+                                    violation_error_message=_("This member already proved this character.")),
         ]
 
     def __str__(self) -> str:
-        return f"{self.character} proven by {self.discord_user}"
+        return gettext("%(character)s proven by %(member)s") % {"character": self.character, "member": self.discord_user}
 
 
 class RoleConnection(models.Model):
@@ -614,15 +655,16 @@ class RoleConnection(models.Model):
     (``core.secrets``, ``FIELD_ENCRYPTION_KEY``) so their values can be pushed again after a change
     of rank or link; and what was last pushed, so an unchanged member is not pushed twice."""
 
-    discord_user = models.OneToOneField(DiscordUser, on_delete=models.CASCADE, related_name="role_connection")
-    access_token = models.TextField(help_text="Encrypted; never shown.")
-    expires_at = models.DateTimeField(help_text="When Discord stops accepting the token (7 days after sign-in).")
-    pushed_values = models.JSONField(null=True, blank=True, help_text="The metadata last accepted by Discord.")
-    pushed_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=255, blank=True)
+    discord_user = models.OneToOneField(DiscordUser, on_delete=models.CASCADE, related_name="role_connection", verbose_name=_("Discord user"))
+    access_token = models.TextField(help_text=_("Encrypted; never shown."), verbose_name=_("access token"))
+    expires_at = models.DateTimeField(help_text=_("When Discord stops accepting the token (7 days after sign-in)."), verbose_name=_("expires at"))
+    pushed_values = models.JSONField(null=True, blank=True, help_text=_("The metadata last accepted by Discord."), verbose_name=_("pushed values"))
+    pushed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("pushed at"))
+    last_error = models.CharField(max_length=255, blank=True, verbose_name=_("last error"))
 
     class Meta:
-        verbose_name = "Linked Roles connection"
+        verbose_name = _("Linked Roles connection")
+        verbose_name_plural = _("Linked Roles connections")
 
     def __str__(self) -> str:
-        return f"Linked Roles of {self.discord_user}"
+        return gettext("Linked Roles of %(member)s") % {"member": self.discord_user}

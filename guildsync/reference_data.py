@@ -7,9 +7,17 @@ imports nothing of the project. The one service that writes it into a database i
 ``guildsync.services.reference.load_reference_data`` (migrations and tests call it: a flushed
 database, what a transactional test leaves behind, is then as a fresh migrate leaves it).
 Blizzard ids from Blizzard's game-data API (playable-class, playable-specialization).
+
+The names here are identifiers (matched against Blizzard's API and the addon's files, stored in
+the rows): they stay English. What people read is their label in the reader's language
+(``role_label``, ``class_label``, ``spec_label``: the names Blizzard's localized clients use),
+marked below with a context so that "Frost" or "Holy" is translated as a WoW specialization.
 """
 
 from __future__ import annotations
+
+import functools
+from typing import Any
 
 ROLES = ("Tank", "Healer", "Melee DPS", "Ranged DPS")
 
@@ -109,3 +117,86 @@ NOTE_PATTERNS = (
 
 # The rows of ``SyncLock`` the sync jobs claim (migration 0004; ``services.common`` adds one on demand).
 SYNC_LOCKS = ("blizzard", "discord", "addon", "matching", "integrity", "report")
+
+
+# -- labels people read (the models' ``__str__``, the admin, bot replies) -----------------------
+@functools.cache
+def _labels() -> dict[str, dict[str, Any]]:
+    """The labels (lazy: translated when shown). Built on first use, importing Django only then:
+    the addon's parse child imports this module's data and nothing of Django."""
+    from django.utils.translation import pgettext_lazy
+
+    roles = {
+        "Tank": pgettext_lazy("wow role", "Tank"),
+        "Healer": pgettext_lazy("wow role", "Healer"),
+        "Melee DPS": pgettext_lazy("wow role", "Melee DPS"),
+        "Ranged DPS": pgettext_lazy("wow role", "Ranged DPS"),
+    }
+    classes = {
+        "Warrior": pgettext_lazy("wow class", "Warrior"),
+        "Paladin": pgettext_lazy("wow class", "Paladin"),
+        "Hunter": pgettext_lazy("wow class", "Hunter"),
+        "Rogue": pgettext_lazy("wow class", "Rogue"),
+        "Priest": pgettext_lazy("wow class", "Priest"),
+        "Death Knight": pgettext_lazy("wow class", "Death Knight"),
+        "Shaman": pgettext_lazy("wow class", "Shaman"),
+        "Mage": pgettext_lazy("wow class", "Mage"),
+        "Warlock": pgettext_lazy("wow class", "Warlock"),
+        "Monk": pgettext_lazy("wow class", "Monk"),
+        "Druid": pgettext_lazy("wow class", "Druid"),
+        "Demon Hunter": pgettext_lazy("wow class", "Demon Hunter"),
+        "Evoker": pgettext_lazy("wow class", "Evoker"),
+    }
+    specs = {
+        "Arms": pgettext_lazy("wow spec", "Arms"),
+        "Fury": pgettext_lazy("wow spec", "Fury"),
+        "Protection": pgettext_lazy("wow spec", "Protection"),
+        "Holy": pgettext_lazy("wow spec", "Holy"),
+        "Retribution": pgettext_lazy("wow spec", "Retribution"),
+        "Beast Mastery": pgettext_lazy("wow spec", "Beast Mastery"),
+        "Marksmanship": pgettext_lazy("wow spec", "Marksmanship"),
+        "Survival": pgettext_lazy("wow spec", "Survival"),
+        "Assassination": pgettext_lazy("wow spec", "Assassination"),
+        "Outlaw": pgettext_lazy("wow spec", "Outlaw"),
+        "Subtlety": pgettext_lazy("wow spec", "Subtlety"),
+        "Discipline": pgettext_lazy("wow spec", "Discipline"),
+        "Shadow": pgettext_lazy("wow spec", "Shadow"),
+        "Blood": pgettext_lazy("wow spec", "Blood"),
+        "Frost": pgettext_lazy("wow spec", "Frost"),
+        "Unholy": pgettext_lazy("wow spec", "Unholy"),
+        "Elemental": pgettext_lazy("wow spec", "Elemental"),
+        "Enhancement": pgettext_lazy("wow spec", "Enhancement"),
+        "Restoration": pgettext_lazy("wow spec", "Restoration"),
+        "Arcane": pgettext_lazy("wow spec", "Arcane"),
+        "Fire": pgettext_lazy("wow spec", "Fire"),
+        "Affliction": pgettext_lazy("wow spec", "Affliction"),
+        "Demonology": pgettext_lazy("wow spec", "Demonology"),
+        "Destruction": pgettext_lazy("wow spec", "Destruction"),
+        "Brewmaster": pgettext_lazy("wow spec", "Brewmaster"),
+        "Windwalker": pgettext_lazy("wow spec", "Windwalker"),
+        "Mistweaver": pgettext_lazy("wow spec", "Mistweaver"),
+        "Balance": pgettext_lazy("wow spec", "Balance"),
+        "Feral": pgettext_lazy("wow spec", "Feral"),
+        "Guardian": pgettext_lazy("wow spec", "Guardian"),
+        "Havoc": pgettext_lazy("wow spec", "Havoc"),
+        "Vengeance": pgettext_lazy("wow spec", "Vengeance"),
+        "Devastation": pgettext_lazy("wow spec", "Devastation"),
+        "Preservation": pgettext_lazy("wow spec", "Preservation"),
+        "Augmentation": pgettext_lazy("wow spec", "Augmentation"),
+    }
+    return {"role": roles, "class": classes, "spec": specs}
+
+
+def role_label(name: str) -> str:
+    """A combat role's name as the reader's client says it (an unknown name as it is)."""
+    return str(_labels()["role"].get(name, name))
+
+
+def class_label(name: str) -> str:
+    """A class's name as the reader's client says it ("Todesritter", "Chevalier de la mort")."""
+    return str(_labels()["class"].get(name, name))
+
+
+def spec_label(name: str) -> str:
+    """A specialization's name as the reader's client says it."""
+    return str(_labels()["spec"].get(name, name))

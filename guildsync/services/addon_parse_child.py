@@ -12,6 +12,12 @@ import json
 import sys
 
 
+def _translatable(message: object) -> object:
+    """The message with its catalogue template and values (``addon_parser.Message``), so the
+    server shows it in the officer's language; plain text as it is."""
+    return message.as_json() if hasattr(message, "as_json") else str(message)
+
+
 def main() -> int:
     limits = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
     try:
@@ -28,9 +34,11 @@ def main() -> int:
                                            max_tables=limits.get("max_tables"))
             answer: dict = {"records": extract_addon_records(parsed, max_members=limits.get("max_members"))}
         except SavedVariablesError as exc:
-            answer = {"error": type(exc).__name__, "message": exc.message, "line": exc.line, "column": exc.column}
+            answer = {"error": type(exc).__name__, "message": exc.message, "line": exc.line, "column": exc.column,
+                      "text": _translatable(exc.message)}
         except AddonFormatError as exc:
-            answer = {"error": type(exc).__name__, "message": str(exc)}
+            answer = {"error": type(exc).__name__, "message": str(exc),
+                      "text": _translatable(exc.args[0] if exc.args else "")}
         sys.stdout.write(json.dumps(answer))
     except MemoryError:  # RLIMIT_AS reached: say so plainly (the parent answers 422)
         sys.stdout.write('{"error": "MemoryError"}')

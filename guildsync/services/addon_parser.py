@@ -29,6 +29,46 @@ DEFAULT_MAX_MEMBERS = 5_000   # a guild holds at most 1,000 members
 SAVED_VARIABLE = "GuildSyncDB"
 
 
+def gettext_noop(message: str) -> str:
+    """Marks a message for the catalogues (``makemessages`` knows this name) without importing
+    Django: the parser runs in a child process that imports none (``addon_parse_child``); the
+    server translates the message when it shows it (:func:`render_message`)."""
+    return message
+
+
+class Message(str):
+    """A message of the parser: the English text (what ``str`` gives, so logs, tests and the
+    child's answer read as before) that also keeps its catalogue ``template`` and ``params``, so
+    the server can show it in the officer's language. A param may itself be a Message."""
+
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, **params: Any) -> Message:
+        self = super().__new__(cls, template % params if params else template)
+        self.template, self.params = template, params
+        return self
+
+    def as_json(self) -> dict[str, Any]:
+        return {"template": self.template,
+                "params": {k: v.as_json() if isinstance(v, Message) else v for k, v in self.params.items()}}
+
+
+def render_message(message: Any, translate: Callable[[str], str]) -> str:
+    """A message (a :class:`Message`, its ``as_json`` form, or plain text) in the language of
+    ``translate`` (``gettext``); the English text when a translation does not fit its values."""
+    if isinstance(message, Message):
+        message = message.as_json()
+    if not isinstance(message, dict):
+        return str(message)
+    params = {k: render_message(v, translate) for k, v in (message.get("params") or {}).items()}
+    template = str(message.get("template", ""))
+    try:
+        return translate(template) % params if params else translate(template)
+    except (KeyError, TypeError, ValueError):
+        return template % params if params else template
+
+
 class AddonFormatError(DomainError):
     """The upload cannot be used: not a SavedVariables file, or not an export of our addon.
 
@@ -39,12 +79,16 @@ class SavedVariablesError(AddonFormatError):
     """The file is not valid SavedVariables Lua. ``line`` and ``column`` are 1-based and point
     at the offending character so the officer (or we) can open the file and look."""
 
-    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+    def __init__(self, message: str, line: int | None = None, column: int | None = None,
+                 translate: Callable[[str], str] | None = None) -> None:
         self.message = message
         self.line = line
         self.column = column
-        where = f"line {line}, column {column}: " if line is not None else ""
-        super().__init__(f"{where}{message}")
+        if line is None:
+            super().__init__(message)
+        else:
+            where = gettext_noop("line %(line)s, column %(column)s: %(message)s")
+            super().__init__((translate or str)(where) % {"line": line, "column": column, "message": message})
 
 
 class UploadTooLargeError(AddonFormatError):
@@ -161,17 +205,20 @@ def _unescape(body: str, match: re.Match, group: int) -> str:
         elif decimal is not None:
             value = int(decimal)
             if value > 255:
-                raise _FailError(f"decimal escape \\{decimal} is too large (maximum \\255)", match, group, m.start() + 1)
+                raise _FailError(Message(gettext_noop("decimal escape \\%(decimal)s is too large (maximum \\255)"),
+                                         decimal=decimal), match, group, m.start() + 1)
             out.append(value)
         elif hexa is not None:
             out.append(int(hexa, 16))
         elif uni is not None:
             value = int(uni, 16)
             if value > 0x7FFFFFFF:
-                raise _FailError(f"UTF-8 escape \\u{{{uni}}} is too large", match, group, m.start() + 1)
+                raise _FailError(Message(gettext_noop("UTF-8 escape \\u{%(code)s} is too large"), code=uni),
+                                 match, group, m.start() + 1)
             out += chr(value).encode("utf-8", "surrogatepass") if value <= 0x10FFFF else b"\xef\xbf\xbd"
         elif bad is not None:
-            raise _FailError(f"invalid escape sequence '\\{bad}' in string", match, group, m.start() + 1)
+            raise _FailError(Message(gettext_noop("invalid escape sequence '\\%(escape)s' in string"), escape=bad),
+                             match, group, m.start() + 1)
     out += _raw_bytes(body[pos:])
     return out.decode("utf-8", "replace")
 
@@ -203,7 +250,7 @@ def _number(tok: str, match: re.Match) -> int | float:
             return -value if negative else value
     except (ValueError, OverflowError):
         pass
-    raise _FailError(f"malformed number '{tok}'", match)
+    raise _FailError(Message(gettext_noop("malformed number '%(number)s'"), number=tok), match)
 
 
 def _string(tok: str, match: re.Match, group: int = _TOK) -> str:
@@ -225,12 +272,13 @@ def _string(tok: str, match: re.Match, group: int = _TOK) -> str:
 
 def _describe(tok: str) -> str:
     if tok == "":
-        return "end of file"
+        return Message(gettext_noop("end of file"))
     if "\udc80" <= tok[0] <= "\udcff":
-        return f"byte 0x{ord(tok[0]) - 0xDC00:02X}, which is not UTF-8 (allowed only inside strings and comments)"
+        return Message(gettext_noop("byte 0x%(byte)s, which is not UTF-8 (allowed only inside strings and "
+                                    "comments)"), byte=f"{ord(tok[0]) - 0xDC00:02X}")
     if tok.isprintable():
         return f"'{tok[:30]}'"
-    return f"character U+{ord(tok[0]):04X}"
+    return Message(gettext_noop("character U+%(code)s"), code=f"{ord(tok[0]):04X}")
 
 
 def _scalar(tok: str, match: re.Match) -> Any:
@@ -240,7 +288,7 @@ def _scalar(tok: str, match: re.Match) -> Any:
         return _string(tok, match)
     if c in _NUMBER_START and c:
         if tok == "-":
-            raise _FailError("expected a number after '-'", match)
+            raise _FailError(Message(gettext_noop("expected a number after '-'")), match)
         return _number(tok, match)
     if tok in _KEYWORDS:
         value = _KEYWORDS[tok]
@@ -248,8 +296,9 @@ def _scalar(tok: str, match: re.Match) -> Any:
     if c == "[" and len(tok) > 1:
         return _string(tok, match)
     if tok == "":
-        raise _FailError("unexpected end of file where a value should be (truncated file?)", match)
-    raise _FailError(f"expected a value, found {_describe(tok)}", match)
+        raise _FailError(Message(gettext_noop("unexpected end of file where a value should be (truncated file?)")),
+                         match)
+    raise _FailError(Message(gettext_noop("expected a value, found %(found)s"), found=_describe(tok)), match)
 
 
 def _plain(match: re.Match) -> bool:
@@ -261,26 +310,29 @@ def _key(nxt: Callable[[], re.Match], opening: re.Match) -> tuple[Any, re.Match,
     """Slow path for a ``[key] =`` the fast regex did not take (escapes, floats, comments...).
     ``opening`` is the entry holding ``[``; returns the key, the value's entry and the key's."""
     if opening.group(_SEP):
-        raise _FailError(f"expected a table key, found '{opening.group(_SEP)}'", opening, _SEP)
+        raise _FailError(Message(gettext_noop("expected a table key, found '%(found)s'"), found=opening.group(_SEP)),
+                         opening, _SEP)
     key_entry = nxt()
     if not _plain(key_entry):
-        raise _FailError("malformed table key", key_entry)
+        raise _FailError(Message(gettext_noop("malformed table key")), key_entry)
     key = _scalar(key_entry.group(_TOK) or "", key_entry)
     if key is _NIL:
-        raise _FailError("table key is nil", key_entry)
+        raise _FailError(Message(gettext_noop("table key is nil")), key_entry)
     if type(key) is float and key.is_integer():
         key = int(key)  # Lua normalises 1.0 to the integer key 1
     elif type(key) is bool:
         key = _TRUE_KEY if key else _FALSE_KEY
     close = nxt()
     if close.group(_TOK) != "]" or not _plain(close):
-        raise _FailError(f"expected ']' after table key, found {_describe(close.group(_TOK) or '')}", close)
+        raise _FailError(Message(gettext_noop("expected ']' after table key, found %(found)s"),
+                                 found=_describe(close.group(_TOK) or "")), close)
     equals = nxt()
     if equals.group(_TOK) != "=" or not _plain(equals):
-        raise _FailError(f"expected '=' after table key, found {_describe(equals.group(_TOK) or '')}", equals)
+        raise _FailError(Message(gettext_noop("expected '=' after table key, found %(found)s"),
+                                 found=_describe(equals.group(_TOK) or "")), equals)
     value_entry = nxt()
     if value_entry.group(1) or value_entry.group(2) or value_entry.group(3):
-        raise _FailError("expected a value after '='", value_entry,
+        raise _FailError(Message(gettext_noop("expected a value after '='")), value_entry,
                     1 if value_entry.group(1) else 2 if value_entry.group(2) else 3)
     return key, value_entry, key_entry
 
@@ -301,12 +353,15 @@ def _table(nxt: Callable[[], re.Match], opening: re.Match, depth: int, limits: _
     entry holding the closing ``}`` (whose separator follows the table). Positional items go
     to a list, explicit keys to a dict; the result is a list when the keys are exactly 1..n."""
     if depth > limits.max_depth:
-        raise _FailError(f"tables nested more than {limits.max_depth} levels deep", opening)
+        raise _FailError(Message(gettext_noop("tables nested more than %(depth)s levels deep"), depth=limits.max_depth),
+                         opening)
     limits.tables_left -= 1
     if limits.tables_left == -1:
-        raise _TooManyError(f"more than {limits.max_tables:,} tables in one file (ADDON_UPLOAD_MAX_TABLES)", opening)
+        raise _TooManyError(Message(gettext_noop("more than %(count)s tables in one file (ADDON_UPLOAD_MAX_TABLES)"),
+                                    count=f"{limits.max_tables:,}"), opening)
     if opening.group(_SEP):  # "{," : the regex took the comma as the brace's separator
-        raise _FailError(f"expected a value, found '{opening.group(_SEP)}'", opening, _SEP)
+        raise _FailError(Message(gettext_noop("expected a value, found '%(found)s'"), found=opening.group(_SEP)),
+                         opening, _SEP)
     items: list[Any] = []
     keyed: dict[Any, Any] = {}
     has_nil = False
@@ -320,7 +375,7 @@ def _table(nxt: Callable[[], re.Match], opening: re.Match, depth: int, limits: _
             key = _int(ikey)
         elif nkey:
             if nkey in _KEYWORDS:
-                raise _FailError(f"'{nkey}' cannot be used as a table key name", m, 3)
+                raise _FailError(Message(gettext_noop("'%(name)s' cannot be used as a table key name"), name=nkey), m, 3)
             key = nkey
         elif tok == "}":
             close = m
@@ -381,16 +436,16 @@ def _separator(nxt: Callable[[], re.Match]) -> re.Match | None:
     m = nxt()
     if m.group(1) or m.group(2) or m.group(3):
         name = m.group(3)
-        raise _FailError(f"expected ',' or '}}' in table, found '{name}'" if name else
-                    "expected ',' or '}' in table, found '['", m, 3 if name else 1 if m.group(1) else 2)
+        found = Message(gettext_noop("expected ',' or '}' in table, found '%(found)s'"), found=name or "[")
+        raise _FailError(found, m, 3 if name else 1 if m.group(1) else 2)
     tok = m.group(_TOK) or ""
     if tok == "}":
         return m
     if (tok == "," or tok == ";") and not m.group(_SEP):
         return None
     if tok == "":
-        raise _FailError("unexpected end of file inside a table (missing '}'; truncated file?)", m)
-    raise _FailError(f"expected ',' or '}}' in table, found {_describe(tok)}", m)
+        raise _FailError(Message(gettext_noop("unexpected end of file inside a table (missing '}'; truncated file?)")), m)
+    raise _FailError(Message(gettext_noop("expected ',' or '}' in table, found %(found)s"), found=_describe(tok)), m)
 
 
 def _finish_table(items: list[Any], keyed: dict[Any, Any], bool_key: re.Match | None) -> list[Any] | dict[Any, Any]:
@@ -407,7 +462,7 @@ def _finish_table(items: list[Any], keyed: dict[Any, Any], bool_key: re.Match | 
         for marker, flag in ((_TRUE_KEY, True), (_FALSE_KEY, False)):
             if marker in merged:
                 if int(flag) in merged:
-                    raise _FailError("table mixes boolean keys with the numeric keys 0/1", bool_key)
+                    raise _FailError(Message(gettext_noop("table mixes boolean keys with the numeric keys 0/1")), bool_key)
                 merged[flag] = merged.pop(marker)
     size = len(merged)
     if size and all(type(k) is int and 1 <= k <= size for k in merged):
@@ -438,7 +493,8 @@ def _decode(data: str | bytes, max_bytes: int | None) -> str:
     if isinstance(data, (bytes, bytearray, memoryview)):
         raw = bytes(data)
         if limit and len(raw) > limit:
-            raise SavedVariablesTooLargeError(f"file is {len(raw):,} bytes, over the {limit:,}-byte limit")
+            raise SavedVariablesTooLargeError(Message(gettext_noop("file is %(size)s bytes, over the %(limit)s-byte limit"),
+                                                      size=f"{len(raw):,}", limit=f"{limit:,}"))
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -448,7 +504,8 @@ def _decode(data: str | bytes, max_bytes: int | None) -> str:
         if limit and len(text) * 4 > limit:
             size = len(text.encode("utf-8", "surrogatepass"))
             if size > limit:
-                raise SavedVariablesTooLargeError(f"file is {size:,} bytes, over the {limit:,}-byte limit")
+                raise SavedVariablesTooLargeError(Message(gettext_noop("file is %(size)s bytes, over the %(limit)s-byte "
+                                                                       "limit"), size=f"{size:,}", limit=f"{limit:,}"))
         if _SURROGATES.search(text):  # only escaped bytes U+DC80..U+DCFF from here on
             try:  # text decoded elsewhere with surrogateescape: those are bytes already
                 raw = text.encode("utf-8", "surrogateescape")
@@ -458,7 +515,8 @@ def _decode(data: str | bytes, max_bytes: int | None) -> str:
     nul = text.find("\x00")
     if nul >= 0:
         line, column = _position(text, nul)
-        raise SavedVariablesError("not a text file: it contains NUL bytes (binary garbage?)", line, column)
+        raise SavedVariablesError(Message(gettext_noop("not a text file: it contains NUL bytes (binary garbage?)")),
+                                  line, column)
     return text[1:] if text[:1] == "\ufeff" else text
 
 
@@ -479,10 +537,10 @@ def _unfinished(match: re.Match) -> tuple[str, int]:
     start = match.start(_BAD)
     opening = match.group(_BAD)
     if opening[:1] in "\"'":
-        return "unfinished string (missing closing quote before the end of the line)", start
+        return Message(gettext_noop("unfinished string (missing closing quote before the end of the line)")), start
     if opening[:1] == "-":
-        return "unfinished block comment (missing ']]')", start
-    return "unfinished long string (missing ']]')", start
+        return Message(gettext_noop("unfinished block comment (missing ']]')")), start
+    return Message(gettext_noop("unfinished long string (missing ']]')")), start
 
 
 def parse_saved_variables(text: str | bytes, *, max_bytes: int | None = None,
@@ -513,24 +571,25 @@ def parse_saved_variables(text: str | bytes, *, max_bytes: int | None = None,
                 if bad:
                     raise _FailError("unfinished", m, _BAD)
                 if skey or ikey:
-                    raise _FailError("expected a variable name, found '['", m, 1 if skey else 2)
+                    raise _FailError(Message(gettext_noop("expected a variable name, found '['")), m, 1 if skey else 2)
                 if tok == "":
                     break
                 if tok == ";" and not sep:
                     continue
                 if tok[:1] in _NAME_START and tok not in _KEYWORDS:
                     after = nxt()
-                    raise _FailError(f"expected '=' after {tok}, found {_describe(after.group(_TOK) or '')}", after)
-                raise _FailError(f"expected a variable name, found {_describe(tok)}", m)
+                    raise _FailError(Message(gettext_noop("expected '=' after %(name)s, found %(found)s"), name=tok,
+                                             found=_describe(after.group(_TOK) or "")), after)
+                raise _FailError(Message(gettext_noop("expected a variable name, found %(found)s"), found=_describe(tok)), m)
             if name in _KEYWORDS:
-                raise _FailError(f"'{name}' cannot be used as a variable name", m, 3)
+                raise _FailError(Message(gettext_noop("'%(name)s' cannot be used as a variable name"), name=name), m, 3)
             if tok == "{":
                 value, m = _table(nxt, m, 1, limits)
                 sep = m.group(_SEP)
             else:
                 value = _scalar(tok, m)
             if sep == ",":
-                raise _FailError("unexpected ',' after a variable's value", m, _SEP)
+                raise _FailError(Message(gettext_noop("unexpected ',' after a variable's value")), m, _SEP)
             if value is _NIL:
                 result.pop(name, None)
             else:
@@ -549,7 +608,7 @@ def parse_saved_variables(text: str | bytes, *, max_bytes: int | None = None,
         line, column = _position(text, offset)
         raise fail.error_class(message, line, column) from None
     except RecursionError:  # max_depth set above what the interpreter's stack allows
-        raise SavedVariablesError("tables nested too deeply", None, None) from None
+        raise SavedVariablesError(Message(gettext_noop("tables nested too deeply")), None, None) from None
     if _SURROGATES.search(text):
         result = _repair(result)
     return result

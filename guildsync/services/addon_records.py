@@ -14,8 +14,10 @@ from guildsync.services.addon_parser import (
     DEFAULT_MAX_MEMBERS,
     SAVED_VARIABLE,
     AddonFormatError,
+    Message,
     UploadTooLargeError,
     _setting,
+    gettext_noop,
 )
 
 SUPPORTED_FORMAT_VERSIONS = frozenset({1})
@@ -31,25 +33,29 @@ def _squash(realm: str) -> str:
 
 def _require(mapping: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
     if not isinstance(mapping, dict) or key not in mapping:
-        raise AddonFormatError(f"{where} has no '{key}' field; is this the GuildSync addon's file?")
+        raise AddonFormatError(Message(gettext_noop("%(where)s has no '%(key)s' field; is this the GuildSync addon's "
+                                                    "file?"), where=where, key=key))
     value = mapping[key]
     if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
-        raise AddonFormatError(f"{where}.{key} has the wrong type ({type(value).__name__}).")
+        raise AddonFormatError(Message(gettext_noop("%(where)s.%(key)s has the wrong type (%(type)s)."),
+                                       where=where, key=key, type=type(value).__name__))
     return value
 
 
 def _text(member: dict[str, Any], key: str, where: str) -> str:
     value = member.get(key, "")
     if not isinstance(value, str):
-        raise AddonFormatError(f"{where}.{key} should be text, not {type(value).__name__}.")
+        raise AddonFormatError(Message(gettext_noop("%(where)s.%(key)s should be text, not %(type)s."),
+                                       where=where, key=key, type=type(value).__name__))
     return value
 
 
 def _check_member_count(count: int, max_members: int | None) -> None:
     limit = _setting("ADDON_UPLOAD_MAX_MEMBERS", DEFAULT_MAX_MEMBERS) if max_members is None else max_members
     if limit and count > limit:
-        raise UploadTooLargeError(f"The export lists {count:,} members, over the {limit:,}-member limit "
-                             "(ADDON_UPLOAD_MAX_MEMBERS; a guild holds at most 1,000). Nothing was changed.")
+        raise UploadTooLargeError(Message(gettext_noop(
+            "The export lists %(count)s members, over the %(limit)s-member limit (ADDON_UPLOAD_MAX_MEMBERS; a guild "
+            "holds at most 1,000). Nothing was changed."), count=f"{count:,}", limit=f"{limit:,}"))
 
 
 
@@ -58,14 +64,14 @@ def _member_record(member: Any, mwhere: str, *, rank_key: str, class_key: str) -
     formats differ in what the rank index and class are called (``rank_key``, ``class_key``) and
     in how the realm is written: the caller fixes ``realm``, ``realm_name`` and ``class_name``."""
     if not isinstance(member, dict):
-        raise AddonFormatError(f"{mwhere} should be a table.")
+        raise AddonFormatError(Message(gettext_noop("%(where)s should be a table."), where=mwhere))
     name = _require(member, "name", str, mwhere).strip()
     if not name:
-        raise AddonFormatError(f"{mwhere}.name is empty.")
+        raise AddonFormatError(Message(gettext_noop("%(where)s.name is empty."), where=mwhere))
     rank_index = _require(member, rank_key, int, mwhere)
     level = member.get("level", 0)
     if not isinstance(level, int) or isinstance(level, bool):
-        raise AddonFormatError(f"{mwhere}.level should be a whole number.")
+        raise AddonFormatError(Message(gettext_noop("%(where)s.level should be a whole number."), where=mwhere))
     return {
         "character_name": name,
         "realm": _text(member, "realm", mwhere),
@@ -105,8 +111,9 @@ def _origin_records(db: dict[str, Any], max_members: int | None) -> list[dict[st
     if isinstance(characters, dict) and not characters:
         characters = []
     if not isinstance(characters, list) or not characters:
-        raise AddonFormatError(f"{where}.characters holds no members: open the guild roster in the game, "
-                               "type /guildsync force and then /reload so the game writes the file.")
+        raise AddonFormatError(Message(gettext_noop(
+            "%(where)s.characters holds no members: open the guild roster in the game, type /guildsync force and "
+            "then /reload so the game writes the file."), where=where))
     _check_member_count(len(characters), max_members)
     records: list[dict[str, Any]] = []
     for n, member in enumerate(characters, 1):
@@ -117,10 +124,11 @@ def _origin_records(db: dict[str, Any], max_members: int | None) -> list[dict[st
                       class_name=_CLASS_FILES.get(record["class_name"], ""))
         records.append(record)
     if not any(r["officer_note"] for r in records):
-        raise AddonFormatError(
-            f"This export of the origin addon ({ORIGIN_ADDON}) has no officer note at all: it was probably made "
-            "by a character who cannot read them, and syncing it would erase every officer note. Export again "
-            "with an officer, or install the GuildSync addon from guildsync/addon (it records who exported).")
+        raise AddonFormatError(Message(gettext_noop(
+            "This export of the origin addon (%(origin)s) has no officer note at all: it was probably made by a "
+            "character who cannot read them, and syncing it would erase every officer note. Export again with an "
+            "officer, or install the GuildSync addon from guildsync/addon (it records who exported)."),
+            origin=ORIGIN_ADDON))
     return records
 
 
@@ -142,34 +150,41 @@ def extract_addon_records(parsed: dict[str, Any], *, guild: str | None = None,
     ``settings.ADDON_UPLOAD_MAX_MEMBERS``) raises :class:`UploadTooLargeError` before any record is built.
     """
     if not isinstance(parsed, dict) or SAVED_VARIABLE not in parsed:
-        found = ", ".join(sorted(str(k) for k in parsed)) if isinstance(parsed, dict) and parsed else "nothing"
-        raise AddonFormatError(f"This file is not a GuildSync export: no {SAVED_VARIABLE} variable (found {found}). "
-                               "Upload WTF/Account/<ACCOUNT>/SavedVariables/GuildSync.lua.")
+        found = (", ".join(sorted(str(k) for k in parsed)) if isinstance(parsed, dict) and parsed
+                 else Message(gettext_noop("nothing")))
+        raise AddonFormatError(Message(gettext_noop(
+            "This file is not a GuildSync export: no %(variable)s variable (found %(found)s). Upload "
+            "WTF/Account/<ACCOUNT>/SavedVariables/GuildSync.lua."), variable=SAVED_VARIABLE, found=found))
     db = parsed[SAVED_VARIABLE]
     if not isinstance(db, dict):
-        raise AddonFormatError(f"{SAVED_VARIABLE} should be a table of settings and exports.")
+        raise AddonFormatError(Message(gettext_noop("%(variable)s should be a table of settings and exports."),
+                                       variable=SAVED_VARIABLE))
     if _is_origin_export(db):
         return _origin_records(db, max_members)
     if "formatVersion" not in db:
-        raise AddonFormatError(
-            f"{SAVED_VARIABLE} has no formatVersion and is not an export of the origin addon either "
-            f"({ORIGIN_ADDON}). Install the GuildSync addon from guildsync/addon (see its README), "
-            "type /guildsync in the game, then /reload, and upload WTF/Account/<ACCOUNT>/SavedVariables/GuildSync.lua.")
+        raise AddonFormatError(Message(gettext_noop(
+            "%(variable)s has no formatVersion and is not an export of the origin addon either (%(origin)s). "
+            "Install the GuildSync addon from guildsync/addon (see its README), type /guildsync in the game, then "
+            "/reload, and upload WTF/Account/<ACCOUNT>/SavedVariables/GuildSync.lua."),
+            variable=SAVED_VARIABLE, origin=ORIGIN_ADDON))
     version = _require(db, "formatVersion", int, SAVED_VARIABLE)
     if version not in SUPPORTED_FORMAT_VERSIONS:
-        raise AddonFormatError(f"GuildSync export format {version} is not supported by this server "
-                               f"(supported: {', '.join(map(str, sorted(SUPPORTED_FORMAT_VERSIONS)))}).")
+        raise AddonFormatError(Message(gettext_noop(
+            "GuildSync export format %(version)s is not supported by this server (supported: %(supported)s)."),
+            version=version, supported=", ".join(map(str, sorted(SUPPORTED_FORMAT_VERSIONS)))))
     guilds = db.get("guilds")
     if not isinstance(guilds, dict) or not guilds:
-        raise AddonFormatError("The file holds no guild export yet: log in with an officer, open the game, "
-                               "type /guildsync and then /reload (or log out) so the game writes the file.")
+        raise AddonFormatError(Message(gettext_noop(
+            "The file holds no guild export yet: log in with an officer, open the game, type /guildsync and then "
+            "/reload (or log out) so the game writes the file.")))
     if guild is not None:
         wanted = guild.casefold()
         matches = [k for k, v in guilds.items()
                    if str(k).casefold() == wanted or isinstance(v, dict) and str(v.get("guildName", "")).casefold() == wanted]
         if not matches:
-            raise AddonFormatError(f"The file has no export for the guild '{guild}' "
-                                   f"(it has: {', '.join(sorted(map(str, guilds)))}).")
+            raise AddonFormatError(Message(gettext_noop("The file has no export for the guild '%(guild)s' (it has: "
+                                                        "%(guilds)s)."),
+                                           guild=guild, guilds=", ".join(sorted(map(str, guilds)))))
         key = matches[0]
     else:
         key = db.get("lastExport")
@@ -178,17 +193,18 @@ def extract_addon_records(parsed: dict[str, Any], *, guild: str | None = None,
     where = f"{SAVED_VARIABLE}.guilds[{key!r}]"
     export = guilds[key]
     if not isinstance(export, dict):
-        raise AddonFormatError(f"{where} should be a table.")
+        raise AddonFormatError(Message(gettext_noop("%(where)s should be a table."), where=where))
     if export.get("canViewOfficerNotes") is False:
-        raise AddonFormatError("This export was made by a character who cannot read officer notes; "
-                               "syncing it would erase them. Export again with an officer's character.")
+        raise AddonFormatError(Message(gettext_noop(
+            "This export was made by a character who cannot read officer notes; syncing it would erase them. "
+            "Export again with an officer's character.")))
     home_realm = export.get("guildRealm") if isinstance(export.get("guildRealm"), str) else ""
     home_realm_name = export.get("realmName") if isinstance(export.get("realmName"), str) else ""
     members = export.get("members", [])
     if isinstance(members, dict) and not members:
         members = []
     if not isinstance(members, list):
-        raise AddonFormatError(f"{where}.members should be a list of members.")
+        raise AddonFormatError(Message(gettext_noop("%(where)s.members should be a list of members."), where=where))
     _check_member_count(len(members), max_members)
     records: list[dict[str, Any]] = []
     for n, member in enumerate(members, 1):

@@ -28,10 +28,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
-from core import jobs
+from core import i18n, jobs
 from guildsync.models import SyncLog
 from guildsync.services import pipeline
+from guildsync.services.addon_parser import render_message
 from guildsync.services.addon_processor import (
     AddonFormatError,
     SavedVariablesError,
@@ -90,15 +92,16 @@ def parse_upload(data: bytes) -> list[dict[str, Any]]:
     ``UploadTooLargeError``) or :class:`ParseBudgetExceededError`."""
     limit = settings.ADDON_UPLOAD_MAX_BYTES
     if len(data) > limit:
-        raise SavedVariablesTooLargeError(f"file is {len(data):,} bytes, over the {limit:,}-byte limit")
+        raise SavedVariablesTooLargeError(_("file is %(size)s bytes, over the %(limit)s-byte limit")
+                                          % {"size": i18n.number(len(data)), "limit": i18n.number(limit)})
     limits = {"max_bytes": limit, "max_tables": settings.ADDON_UPLOAD_MAX_TABLES,
               "max_members": settings.ADDON_UPLOAD_MAX_MEMBERS}
     cpu = settings.ADDON_PARSE_CPU_SECONDS
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "PYTHONPATH")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(settings.BASE_DIR), env.get("PYTHONPATH", "")]))
-    budget_message = (f"Reading this file needed more than the {cpu:g} s of CPU time or "
-                      f"{settings.ADDON_PARSE_MAX_MEMORY_MB} MB of memory an upload may use "
-                      "(ADDON_PARSE_CPU_SECONDS, ADDON_PARSE_MAX_MEMORY_MB). Nothing was changed.")
+    budget_message = _("Reading this file needed more than the %(cpu)s s of CPU time or %(memory)s MB of memory "
+                       "an upload may use (ADDON_PARSE_CPU_SECONDS, ADDON_PARSE_MAX_MEMORY_MB). Nothing was "
+                       "changed.") % {"cpu": f"{cpu:g}", "memory": settings.ADDON_PARSE_MAX_MEMORY_MB}
     try:
         child = subprocess.run(
             [sys.executable, "-m", _CHILD, json.dumps(limits)],
@@ -120,9 +123,11 @@ def parse_upload(data: bytes) -> list[dict[str, Any]]:
     if answer.get("error") == "MemoryError":
         raise ParseBudgetExceededError(budget_message)
     cls = _ERRORS.get(answer.get("error"), AddonFormatError)
+    # the child's message in the officer's language (its template and values, ``addon_parser.Message``)
+    message = render_message(answer["text"], _) if answer.get("text") else answer["message"]
     if issubclass(cls, SavedVariablesError):
-        raise cls(answer["message"], answer.get("line"), answer.get("column"))
-    raise cls(answer["message"])
+        raise cls(message, answer.get("line"), answer.get("column"), translate=_)
+    raise cls(message)
 
 
 def run_addon_pipeline(data: str | bytes, triggered_by: str = "upload") -> pipeline.PipelineResult:
@@ -150,8 +155,8 @@ def submit_upload(data: bytes, triggered_by: str, *, api_key_id: str | None = No
     try:
         task_id = jobs.send("guildsync.tasks.addon_upload_task", args=(records, triggered_by, log.pk))
     except jobs.JobQueueUnavailableError as exc:  # say so, and close the run
-        finish_log(log, SyncLog.Status.FAILED, {"records": len(records)}, "The task queue is unreachable.")
-        raise QueueUnavailableError("The task queue is unreachable; try again shortly. Nothing was changed.") from exc
+        finish_log(log, SyncLog.Status.FAILED, {"records": len(records)}, _("The task queue is unreachable."))
+        raise QueueUnavailableError(_("The task queue is unreachable; try again shortly. Nothing was changed.")) from exc
     return UploadOutcome("queued", log.pk, task_id=task_id)
 
 

@@ -29,6 +29,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from guildsync.models import (
     AuditIssue,
@@ -58,14 +60,24 @@ class ProofReport:
     not_in_guild: int = 0  # characters of the account the roster does not know
 
     def summary(self) -> str:
-        parts = [f"{n} {what}" for n, what in ((len(self.linked), "linked"), (len(self.upgraded), "confirmed"),
-                                               (len(self.moved), "moved to you"), (len(self.unchanged), "already yours"))
-                 if n]
-        text = "Battle.net: " + (", ".join(parts) or "no character of the guild on this account") + (
-            f"; {self.not_in_guild} not in the guild." if self.not_in_guild else ".")
+        """What the member reads on their page, in the active language."""
+        counts = ((len(self.linked), ngettext("%(count)s linked", "%(count)s linked", len(self.linked))),
+                  (len(self.upgraded), ngettext("%(count)s confirmed", "%(count)s confirmed", len(self.upgraded))),
+                  (len(self.moved), ngettext("%(count)s moved to you", "%(count)s moved to you", len(self.moved))),
+                  (len(self.unchanged), ngettext("%(count)s already yours", "%(count)s already yours",
+                                                 len(self.unchanged))))
+        parts = ", ".join(text % {"count": n} for n, text in counts if n) \
+            or _("no character of the guild on this account")
+        if self.not_in_guild:
+            text = ngettext("Battle.net: %(found)s; %(count)s not in the guild.",
+                            "Battle.net: %(found)s; %(count)s not in the guild.", self.not_in_guild) % {
+                "found": parts, "count": self.not_in_guild}
+        else:
+            text = _("Battle.net: %(found)s.") % {"found": parts}
         if self.conflicts:
-            text += (f" {', '.join(self.conflicts)}: an officer linked {'it' if len(self.conflicts) == 1 else 'them'} "
-                     "to someone else; the officers are told.")
+            text += " " + ngettext("%(characters)s: an officer linked it to someone else; the officers are told.",
+                                   "%(characters)s: an officer linked them to someone else; the officers are told.",
+                                   len(self.conflicts)) % {"characters": ", ".join(self.conflicts)}
         return text
 
 
@@ -108,13 +120,13 @@ def link_proven_characters(discord_id: int, battlenet_account_id: int,
         lock_for_update("matching")
         member = DiscordUser.objects.filter(discord_id=discord_id).first()
         if member is None:
-            raise GuildSyncError("Guild Ops does not know your Discord account yet (the Discord sync has not seen "
-                                 "you): try again after the next sync, or ask an officer.")
+            raise GuildSyncError(_("Guild Ops does not know your Discord account yet (the Discord sync has not seen "
+                                   "you): try again after the next sync, or ask an officer."))
         found = _find(characters)
         report.not_in_guild = len(characters) - len({row.pk for row in found.values()})
         player = Player.objects.filter(discord_user=member).first()
         for row in {r.pk: r for r in found.values()}.values():
-            proof, _ = BattlenetProof.objects.update_or_create(
+            proof, _created = BattlenetProof.objects.update_or_create(
                 character=row, discord_user=member,
                 defaults={"battlenet_account_id": battlenet_account_id, "seen_at": now})
             link = PlayerCharacter.objects.filter(character=row).select_related("player").first()
@@ -125,7 +137,8 @@ def link_proven_characters(discord_id: int, battlenet_account_id: int,
                 PlayerCharacter.objects.create(player=player, character=row, link_source=Source.BATTLENET,
                                                confidence=1.0)
                 IdentityChange.objects.create(action=IdentityChange.Action.LINK, actor=actor, character=row,
-                                              player=player, summary=f"{row} proven by Battle.net: linked to {player}")
+                                              player=player, summary=_("%(character)s proven by Battle.net: linked to %(player)s")
+                                              % {"character": row, "player": player})
                 report.linked.append(str(row))
             elif player is not None and link.player_id == player.pk:
                 if link.link_source in GUESSES:
@@ -140,7 +153,8 @@ def link_proven_characters(discord_id: int, battlenet_account_id: int,
                 _character_left(previous.pk, row.pk)
                 IdentityChange.objects.create(
                     action=IdentityChange.Action.MOVE, actor=actor, character=row, player=player,
-                    previous_player=previous, summary=f"{row} proven by Battle.net: moved from {previous} to {player}")
+                    previous_player=previous, summary=_("%(character)s proven by Battle.net: moved from %(previous)s to %(player)s")
+                    % {"character": row, "previous": previous, "player": player})
                 report.moved.append(str(row))
             else:  # an officer's link, or another member's proof: never overwritten
                 _open_issue(conflict_finding(proof.pk, row, member, link.player, link.link_source))

@@ -15,6 +15,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
 from core.claims import claim_lease
 from core.errors import DomainError
@@ -71,7 +73,7 @@ def skipped_log(source: str, triggered_by: str = "") -> SyncLog:
     now = timezone.now()
     with transaction.atomic():
         return SyncLog.objects.create(source=source, started_at=now, finished_at=now, status=SyncLog.Status.SKIPPED,
-                                      triggered_by=triggered_by[:150], error="Another run was in progress.")
+                                      triggered_by=triggered_by[:150], error=_("Another run was in progress."))
 
 
 def _validation_message(exc: ValidationError) -> str:
@@ -89,12 +91,14 @@ def save_settings_row(obj: models.Model) -> models.Model:
     try:
         obj.full_clean()
     except ValidationError as exc:
-        raise GuildSyncError(f"{obj._meta.verbose_name.capitalize()} not saved: {_validation_message(exc)}") from exc
+        raise GuildSyncError(_("%(row)s not saved: %(error)s") % {"row": capfirst(obj._meta.verbose_name),
+                                                                    "error": _validation_message(exc)}) from exc
     try:
         with transaction.atomic():
             obj.save()
     except IntegrityError as exc:
-        raise GuildSyncError(f"{obj._meta.verbose_name.capitalize()} not saved: it clashes with another row.") from exc
+        raise GuildSyncError(_("%(row)s not saved: it clashes with another row.")
+                             % {"row": capfirst(obj._meta.verbose_name)}) from exc
     return obj
 
 

@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.reports import RunReport
 from guildsync.clients import realm_slug as slug_rule
@@ -116,7 +117,7 @@ def _key(name: str, slug: str) -> tuple[str, str]:
 def _require_name(record: Mapping[str, Any]) -> str:
     name = record.get("character_name")
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > 24:
-        raise GuildSyncError(f"A character needs a name of 1–24 characters (got {name!r:.40}).")
+        raise GuildSyncError(_("A character needs a name of 1–24 characters (got %(name)s).") % {"name": f"{name!r:.40}"})
     return name.strip()
 
 
@@ -232,7 +233,7 @@ def sync_blizzard_roster(characters: Iterable[Mapping[str, Any]], *, mark_missin
     for record in characters:
         _require_name(record)
         if not record.get("realm_slug"):
-            raise GuildSyncError(f"Character {record.get('character_name')!r} has no realm slug.")
+            raise GuildSyncError(_("Character %(name)s has no realm slug.") % {"name": repr(record.get("character_name"))})
     now = synced_at or timezone.now()
     stats = SyncStats()
     with transaction.atomic():
@@ -372,7 +373,8 @@ def sync_addon_data(addon_data: Iterable[Mapping[str, Any]], *, mark_missing_rem
             display_realm = str(record.get("realm_name") or "").strip()
             slug = realms.resolve(raw_realm, display_realm, default_realm)
             if not slug:
-                raise GuildSyncError(f"Character {name!r} has no realm and BLIZZARD_REALM_SLUG is not set.")
+                raise GuildSyncError(_("Character %(name)s has no realm and BLIZZARD_REALM_SLUG is not set.")
+                                     % {"name": repr(name)})
             key = _key(name, slug)
             if not diff.first_time(key):
                 continue

@@ -20,6 +20,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from core.reports import RunReport
 from guildsync.models import DiscordUser
@@ -100,7 +101,8 @@ def _validate(member: Mapping[str, Any]) -> None:
     except (KeyError, TypeError, ValueError):
         ok = False
     if not ok:
-        raise GuildSyncError(f"A Discord member needs a discord_id and a username (got {dict(member)!r:.200}).")
+        raise GuildSyncError(_("A Discord member needs a discord_id and a username (got %(member)s).")
+                             % {"member": f"{dict(member)!r:.200}"})
 
 
 def _values(member: Mapping[str, Any], rank_roles: list[tuple[int, str]], now: dt.datetime) -> dict[str, Any]:
@@ -188,7 +190,7 @@ def _upsert_one(member: Mapping[str, Any]) -> DiscordUser:
     with transaction.atomic():
         lock_for_update("discord")
         values = _values(member, _rank_roles(), timezone.now())
-        user, _ = DiscordUser.objects.update_or_create(discord_id=int(member["discord_id"]), defaults=values)
+        user, _created = DiscordUser.objects.update_or_create(discord_id=int(member["discord_id"]), defaults=values)
     return user
 
 

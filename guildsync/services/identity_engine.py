@@ -30,6 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 from rapidfuzz import fuzz, process
 
 from core.disjoint_set import DisjointSet
@@ -241,11 +242,13 @@ class _Run:
         return next(iter(ids))
 
     def direct_match(self, char: _Char) -> tuple[int, str, float] | None:
-        uid = self.unique_user(char.norm, f"{char.name}: several Discord users are named {char.norm!r}")
+        uid = self.unique_user(char.norm, _("%(character)s: several Discord users are named %(name)s")
+                               % {"character": char.name, "name": repr(char.norm)})
         if uid is not None:
             return uid, Source.EXACT_NAME, CONFIDENCE[Source.EXACT_NAME]
         for hint in char.note_hints:
-            uid = self.unique_user(normalize_name(hint, strip_realm=False), f"{char.name}: note hint {hint!r}")
+            uid = self.unique_user(normalize_name(hint, strip_realm=False),
+                                   _("%(character)s: note hint %(hint)s") % {"character": char.name, "hint": repr(hint)})
             if uid is not None:
                 return uid, Source.NOTE, CONFIDENCE[Source.NOTE]
         return None
@@ -401,17 +404,19 @@ def describe_member(discord_id: int) -> str:
     """Who a Discord member is in the guild: their player and characters (for ``/guild whois``)."""
     user = DiscordUser.objects.filter(discord_id=discord_id).select_related("player__main_character").first()
     if user is None:
-        raise GuildSyncError("I don't know that member yet; the member sync runs every 15 minutes.")
+        raise GuildSyncError(_("I don't know that member yet; the member sync runs every 15 minutes."))
     player = getattr(user, "player", None)
     if player is None:
-        return f"**{user}** ({user.highest_guild_role or 'no guild role'}) has no characters linked yet."
+        return _("**%(member)s** (%(role)s) has no characters linked yet.") % {
+            "member": user, "role": user.highest_guild_role or _("no guild role")}
     links = PlayerCharacter.objects.filter(player=player).select_related(
         "character__wow_class", "character__guild_rank").order_by("character__character_name")
-    lines = [f"**{player.display_name}** — Discord role: {user.highest_guild_role or 'none'}"]
+    lines = [_("**%(player)s** — Discord role: %(role)s") % {"player": player.display_name,
+                                                              "role": user.highest_guild_role or _("none")}]
     for link in links[:20]:
         char = link.character
-        main = " (main)" if char.pk == player.main_character_id else ""
+        main = " " + _("(main)") if char.pk == player.main_character_id else ""
         lines.append(f"• {char.character_name}-{char.realm_slug}{main}: "
-                     f"{char.wow_class.name if char.wow_class else 'unknown class'}, "
-                     f"{char.guild_rank.name if char.guild_rank else 'no rank'}")
+                     f"{char.wow_class if char.wow_class else _('unknown class')}, "
+                     f"{char.guild_rank.name if char.guild_rank else _('no rank')}")
     return "\n".join(lines)[:1900]

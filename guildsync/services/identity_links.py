@@ -6,6 +6,10 @@ audited (``IdentityChange``, naming the officer). A link that removes an integri
 condition closes the issue in the same transaction (``integrity_checker.close_fixed``), and
 Linked Roles pushes are queued for the members whose values changed.
 
+The audit sentences (``IdentityChange.summary``, an issue's ``resolution_note``) are stored: they
+are written in the language active at the change (the officer's admin language; the API's
+Accept-Language, English without one).
+
 Split from ``identity_engine`` (the matching run) so that the checker, which these edits close
 issues in, and the matcher do not import each other.
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from core.errors import NotFoundError
 from guildsync.models import AuditIssue, DiscordUser, IdentityChange, Player, PlayerCharacter, WowCharacter
@@ -32,7 +37,7 @@ class IdentityNotFoundError(GuildSyncError, NotFoundError):
 def _actor(actor: str) -> str:
     actor = (actor or "").strip()[:150]
     if not actor:
-        raise GuildSyncError("Say who makes the change (actor): every change of a link is audited.")
+        raise GuildSyncError(_("Say who makes the change (actor): every change of a link is audited."))
     return actor
 
 
@@ -61,26 +66,26 @@ def link_character(character_id: int, *, player_id: int | None = None, discord_u
     elsewhere moves (and stops being its old player's main). The link becomes ``manual``:
     matching never changes it. Every call writes an ``IdentityChange`` naming ``actor``."""
     if sum(x is not None for x in (player_id, discord_user_id, discord_id)) != 1:
-        raise GuildSyncError("Give either a player or a Discord user to link the character to: exactly one "
-                             "of player_id, discord_user_id or discord_id.")
+        raise GuildSyncError(_("Give either a player or a Discord user to link the character to: exactly one "
+                               "of player_id, discord_user_id or discord_id."))
     actor = _actor(actor)
     with transaction.atomic():
         lock_for_update("matching")
         character = WowCharacter.objects.filter(pk=character_id).first()
         if character is None:
-            raise IdentityNotFoundError(f"Character #{character_id} does not exist.")
+            raise IdentityNotFoundError(_("Character #%(id)s does not exist.") % {"id": character_id})
         if player_id is not None:
             player = Player.objects.filter(pk=player_id).first()
             if player is None:
-                raise IdentityNotFoundError(f"Player #{player_id} does not exist.")
+                raise IdentityNotFoundError(_("Player #%(id)s does not exist.") % {"id": player_id})
         else:
             if discord_id is not None:
                 user = DiscordUser.objects.filter(discord_id=discord_id).first()
             else:
                 user = DiscordUser.objects.filter(pk=discord_user_id).first()
             if user is None:
-                raise IdentityNotFoundError(f"Discord user {discord_id or f'#{discord_user_id}'} is not known here; "
-                                     "run the Discord sync if they joined recently.")
+                raise IdentityNotFoundError(_("Discord user %(user)s is not known here; run the Discord sync if "
+                                                   "they joined recently.") % {"user": discord_id or f"#{discord_user_id}"})
             player = Player.objects.filter(discord_user=user).first() or Player.objects.create(
                 display_name=(user.display_name or user.username)[:64], discord_user=user,
                 main_character=character, guild_rank=character.guild_rank)
@@ -95,9 +100,10 @@ def link_character(character_id: int, *, player_id: int | None = None, discord_u
         if player.main_character_id is None:
             Player.objects.filter(pk=player.pk, main_character__isnull=True).update(main_character=character)
         if moved_from is not None:
-            summary = f"{character} moved from {moved_from} to {player}"
+            summary = _("%(character)s moved from %(previous)s to %(player)s") % {
+                "character": character, "previous": moved_from, "player": player}
         else:
-            summary = f"{character} linked to {player}"
+            summary = _("%(character)s linked to %(player)s") % {"character": character, "player": player}
         IdentityChange.objects.create(
             action=IdentityChange.Action.MOVE if moved_from else IdentityChange.Action.LINK, actor=actor,
             character=character, player=player, previous_player=moved_from, summary=summary[:255])
@@ -117,17 +123,18 @@ def link_discord_user(discord_user_id: int, *, player_id: int, actor: str = "") 
         lock_for_update("matching")
         user = DiscordUser.objects.filter(pk=discord_user_id).first()
         if user is None:
-            raise IdentityNotFoundError(f"Discord user #{discord_user_id} does not exist.")
+            raise IdentityNotFoundError(_("Discord user #%(id)s does not exist.") % {"id": discord_user_id})
         player = Player.objects.select_for_update().filter(pk=player_id).first()
         if player is None:
-            raise IdentityNotFoundError(f"Player #{player_id} does not exist.")
+            raise IdentityNotFoundError(_("Player #%(id)s does not exist.") % {"id": player_id})
         owner = Player.objects.filter(discord_user=user).exclude(pk=player.pk).first()
         if owner is not None:
-            raise GuildSyncError(f"{user} already belongs to the player {owner}; nothing was changed.")
+            raise GuildSyncError(_("%(member)s already belongs to the player %(player)s; nothing was changed.")
+                                 % {"member": user, "player": owner})
         if player.discord_user_id not in (None, user.pk):
-            raise GuildSyncError(f"{player} already has the Discord account {player.discord_user}; "
-                                 f"nothing was changed.")
-        summary = f"Discord member {user} linked to {player}"
+            raise GuildSyncError(_("%(player)s already has the Discord account %(member)s; nothing was changed.")
+                                 % {"player": player, "member": player.discord_user})
+        summary = _("Discord member %(member)s linked to %(player)s") % {"member": user, "player": player}
         if player.discord_user_id is None:
             Player.objects.filter(pk=player.pk).update(discord_user=user)
         integrity_checker.close_fixed(actor=actor, note=summary, discord_user_ids=[user.pk])
@@ -145,12 +152,12 @@ def check_player(player: Player) -> None:
     owner = (PlayerCharacter.objects.filter(character_id=player.main_character_id)
              .exclude(player_id=player.pk).select_related("player", "character").first())
     if owner is not None:
-        raise GuildSyncError(f"{owner.character} belongs to {owner.player}: unlink it there before making it "
-                             f"{player}'s main.")
+        raise GuildSyncError(_("%(character)s belongs to %(owner)s: unlink it there before making it %(player)s's main.")
+                             % {"character": owner.character, "owner": owner.player, "player": player})
     if player.discord_user_id is not None:
         other = Player.objects.filter(discord_user_id=player.discord_user_id).exclude(pk=player.pk).first()
         if other is not None:
-            raise GuildSyncError(f"That Discord user already belongs to the player {other}.")
+            raise GuildSyncError(_("That Discord user already belongs to the player %(player)s.") % {"player": other})
 
 
 def save_player(player: Player, actor: str = "") -> Player:
@@ -164,14 +171,14 @@ def save_player(player: Player, actor: str = "") -> Player:
             with transaction.atomic():
                 player.save()
         except IntegrityError as exc:  # a concurrent edit took the Discord user first
-            raise GuildSyncError("That Discord user already belongs to another player.") from exc
+            raise GuildSyncError(_("That Discord user already belongs to another player.")) from exc
         if player.main_character_id is not None:
             PlayerCharacter.objects.get_or_create(
                 character_id=player.main_character_id,
                 defaults={"player": player, "link_source": Source.MANUAL, "confidence": 1.0})
         # an officer who gave the player a Discord account or a main fixed those issues
         integrity_checker.close_fixed(
-            actor=(actor or "officer").strip()[:150], note=f"{player} edited: Discord account and main character set",
+            actor=(actor or "officer").strip()[:150], note=_("%(player)s edited: Discord account and main character set") % {"player": player},
             character_ids=[player.main_character_id] if player.main_character_id else [],
             discord_user_ids=[player.discord_user_id] if player.discord_user_id else [])
     return player
@@ -184,7 +191,7 @@ def delete_player(player_id: int, actor: str = "") -> None:
         lock_for_update("matching")
         player = Player.objects.filter(pk=player_id).first()
         if player is None:
-            raise GuildSyncError(f"Player #{player_id} does not exist.")
+            raise GuildSyncError(_("Player #%(id)s does not exist.") % {"id": player_id})
         WowCharacter.objects.filter(player_link__player=player).update(skip_auto_match=True)
         player.delete()
 
@@ -192,7 +199,7 @@ def delete_player(player_id: int, actor: str = "") -> None:
 def link_characters_to_player(character_ids: list[int], player_id: int, actor: str = "") -> int:
     """The admin's bulk action: several characters → one player, all or none."""
     if not character_ids:
-        raise GuildSyncError("Select at least one character.")
+        raise GuildSyncError(_("Select at least one character."))
     with transaction.atomic():
         for character_id in character_ids:
             link_character(character_id, player_id=player_id, actor=actor)
@@ -209,12 +216,13 @@ def unlink_character(link_id: int, actor: str = "") -> None:
         lock_for_update("matching")
         link = PlayerCharacter.objects.filter(pk=link_id).select_related("player", "character").first()
         if link is None:
-            raise IdentityNotFoundError(f"Link #{link_id} does not exist.")
+            raise IdentityNotFoundError(_("Link #%(id)s does not exist.") % {"id": link_id})
         WowCharacter.objects.filter(pk=link.character_id).update(skip_auto_match=True)
         link.delete()
         _character_left(link.player_id, link.character_id)
         IdentityChange.objects.create(action=IdentityChange.Action.UNLINK, actor=actor, character=link.character,
-                                      player=link.player, summary=f"{link.character} unlinked from {link.player}"[:255])
+                                      player=link.player, summary=(_("%(character)s unlinked from %(player)s")
+                                               % {"character": link.character, "player": link.player})[:255])
         linked_roles.queue_changed()
 
 
@@ -225,18 +233,19 @@ def fix_issue(issue_id: int, *, player_id: int, actor: str) -> AuditIssue:
     with transaction.atomic():
         issue = AuditIssue.objects.select_for_update().filter(pk=issue_id).first()
         if issue is None:
-            raise GuildSyncError(f"Issue #{issue_id} does not exist.")
+            raise GuildSyncError(_("Issue #%(id)s does not exist.") % {"id": issue_id})
         if issue.resolved_at is not None:
-            raise GuildSyncError(f"This issue is already closed ({issue.get_resolution_display().lower()} by "
-                                 f"{issue.resolved_by}); nothing was changed.")
+            raise GuildSyncError(_("This issue is already closed (%(resolution)s by %(officer)s); nothing was changed.")
+                                 % {"resolution": issue.get_resolution_display().lower(), "officer": issue.resolved_by})
         if issue.issue_type not in FIXABLE:
-            raise GuildSyncError(f"{issue.get_issue_type_display()} is not fixed by linking a player. "
-                                 f"{HOW_TO_FIX.get(issue.issue_type, '')}")
+            raise GuildSyncError(_("%(issue_type)s is not fixed by linking a player. %(how_to_fix)s")
+                                 % {"issue_type": issue.get_issue_type_display(),
+                                    "how_to_fix": HOW_TO_FIX.get(issue.issue_type, "")})
         if issue.issue_type in ("orphan_wow", "battlenet_conflict"):
             link_character(issue.wow_character_id, player_id=player_id, actor=actor)
         else:
             link_discord_user(issue.discord_user_id, player_id=player_id, actor=actor)
         issue.refresh_from_db()
         if issue.resolved_at is None:  # the link is made but the condition holds: say so, change nothing
-            raise GuildSyncError("The link was made but the issue's condition still holds; nothing was changed.")
+            raise GuildSyncError(_("The link was made but the issue's condition still holds; nothing was changed."))
     return issue

@@ -35,7 +35,9 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Min, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from core.reports import RunReport
 from guildsync.models import AuditIssue, BattlenetProof, DiscordUser, GuildRank, Player, WowCharacter
@@ -48,18 +50,55 @@ CHECKS = ("orphan_wow", "orphan_discord", "rank_mismatch", "stale_character", "b
 
 # What an officer does about each type, in the issue page's words.
 HOW_TO_FIX = {
-    "orphan_wow": "Link the character to the player who plays it (Fix this issue). Matching links it by itself "
-                  "when a guild note names the player's Discord account.",
-    "orphan_discord": "Link the member to the player they are (Fix this issue), or link one of their characters "
-                      "to them from the character's page.",
-    "rank_mismatch": "Apply the planned Discord role changes listed below (Discord role changes), or change the "
-                     "in-game rank; the issue closes itself at the next check once both agree.",
-    "stale_character": "Nothing to link: Blizzard has not returned this character lately (renamed, moved or "
-                       "deleted?). Dismiss the issue if the character is gone for good.",
-    "battlenet_conflict": "If the Battle.net account is right, link the character to the player of the member who "
-                          "proved it (Fix this issue); if the officer's link is right, dismiss the issue.",
+    "orphan_wow": gettext_lazy("Link the character to the player who plays it (Fix this issue). Matching links it "
+                               "by itself when a guild note names the player's Discord account."),
+    "orphan_discord": gettext_lazy("Link the member to the player they are (Fix this issue), or link one of their "
+                                   "characters to them from the character's page."),
+    "rank_mismatch": gettext_lazy("Apply the planned Discord role changes listed below (Discord role changes), or "
+                                  "change the in-game rank; the issue closes itself at the next check once both "
+                                  "agree."),
+    "stale_character": gettext_lazy("Nothing to link: Blizzard has not returned this character lately (renamed, "
+                                    "moved or deleted?). Dismiss the issue if the character is gone for good."),
+    "battlenet_conflict": gettext_lazy("If the Battle.net account is right, link the character to the player of the "
+                                       "member who proved it (Fix this issue); if the officer's link is right, "
+                                       "dismiss the issue."),
 }
 FIXABLE = ("orphan_wow", "orphan_discord", "battlenet_conflict")
+
+
+def summary_text(issue_type: str, details: dict[str, Any] | None, fallback: str = "") -> str:
+    """An issue's one-line summary in the active language, rendered from the facts its
+    ``details`` keep: the integrity run (a Celery job, English) stores ``AuditIssue.summary``
+    for search and for issues older than these facts, while the admin and the report render
+    this at display time in the reader's language (``describe``). ``fallback`` (the stored
+    summary) when a fact is missing."""
+    d = details or {}
+    try:
+        if issue_type == "orphan_wow":
+            return _("%(character)s is not linked to a player") % {"character": d["character"]}
+        if issue_type == "orphan_discord":
+            return _("%(member)s (%(role)s) has no characters") % {"member": d["name"], "role": d["role"]}
+        if issue_type == "rank_mismatch":
+            either = " " + pgettext("between alternatives", "or") + " "
+            return _("%(player)s: in-game %(rank)s, Discord role %(role)s (expected %(expected)s)") % {
+                "player": d["player"], "rank": d["ingame_rank"], "role": d["discord_role"] or _("none"),
+                "expected": either.join(d["accepted_roles"])}
+        if issue_type == "stale_character":
+            return ngettext("%(character)s not seen by the API for over %(days)s day",
+                            "%(character)s not seen by the API for over %(days)s days", int(d["days"])) % {
+                "character": d["character"], "days": d["days"]}
+        if issue_type == "battlenet_conflict":
+            who = _("an officer") if d["link_source"] == "manual" else _("another member's Battle.net")
+            return _("%(character)s is on %(member)s's Battle.net account but %(who)s linked it to %(player)s") % {
+                "character": d["character"], "member": d["proven_by"], "who": who, "player": d["linked_to"]}
+    except (KeyError, TypeError, ValueError):
+        pass
+    return fallback
+
+
+def describe(issue: AuditIssue) -> str:
+    """The issue's summary in the active language (``summary_text``)."""
+    return summary_text(issue.issue_type, issue.details, issue.summary)
 
 
 def stale_days() -> int:
@@ -93,20 +132,28 @@ class IntegrityResult(RunReport):
     role_changes: dict[str, int] = field(default_factory=dict)  # PlanResult.as_dict of the role plan
 
 
+def _finding(issue_type: str, hash_: str, **fields: Any) -> Finding:
+    """A finding whose stored summary is rendered from its details, in English (the language of
+    the stored summaries, whatever language the run that found it was started in)."""
+    with translation.override("en"):
+        summary = summary_text(issue_type, fields.get("details"))
+    return Finding(issue_type, hash_, summary, **fields)
+
+
 def find_orphan_wow() -> list[Finding]:
     rows = WowCharacter.objects.filter(removed_at__isnull=True, player_link__isnull=True).values_list(
         "id", "character_name", "realm_slug", "guild_rank__name")
-    return [Finding("orphan_wow", issue_hash("orphan_wow", cid), f"{name}-{realm} is not linked to a player",
-                    wow_character_id=cid, details={"character": f"{name}-{realm}", "rank": rank})
+    return [_finding("orphan_wow", issue_hash("orphan_wow", cid), wow_character_id=cid,
+                     details={"character": f"{name}-{realm}", "rank": rank})
             for cid, name, realm, rank in rows]
 
 
 def find_orphan_discord() -> list[Finding]:
     rows = DiscordUser.objects.filter(is_present=True, player__isnull=True).exclude(
         highest_guild_role="").values_list("id", "discord_id", "username", "display_name", "highest_guild_role")
-    return [Finding("orphan_discord", issue_hash("orphan_discord", uid),
-                    f"{display or username} ({role}) has no characters", discord_user_id=uid,
-                    details={"discord_id": str(did), "username": username, "role": role})
+    return [_finding("orphan_discord", issue_hash("orphan_discord", uid), discord_user_id=uid,
+                     details={"discord_id": str(did), "username": username, "role": role,
+                              "name": display or username})
             for uid, did, username, display, role in rows]
 
 
@@ -129,13 +176,12 @@ def find_rank_mismatches() -> list[Finding]:
             continue
         if (discord_role or "").casefold() in {r.casefold() for r in accepted}:
             continue
-        expected = " or ".join(accepted)
-        found.append(Finding(
+        found.append(_finding(
             "rank_mismatch", issue_hash("rank_mismatch", pid, rank.pk, (discord_role or "").casefold()),
-            f"{name}: in-game {rank.name}, Discord role {discord_role or 'none'} (expected {expected})",
             player_id=pid, discord_user_id=uid,
             details={"ingame_rank": rank.name, "rank_index": index, "expected_role": accepted[0],
-                     "accepted_roles": accepted, "discord_role": discord_role, "discord_id": str(snowflake)}))
+                     "accepted_roles": accepted, "discord_role": discord_role, "discord_id": str(snowflake),
+                     "player": name}))
     return found
 
 
@@ -144,10 +190,9 @@ def find_stale_characters(days: int | None = None) -> list[Finding]:
     cutoff = timezone.now() - timedelta(days=days)
     rows = WowCharacter.objects.filter(removed_at__isnull=True, last_api_sync__lt=cutoff).values_list(
         "id", "character_name", "realm_slug", "last_api_sync", "player_link__player_id")
-    return [Finding("stale_character", issue_hash("stale_character", cid),
-                    f"{name}-{realm} not seen by the API for over {days} days", severity=Severity.INFO,
-                    wow_character_id=cid, player_id=pid,
-                    details={"last_api_sync": last.isoformat(), "days": days})
+    return [_finding("stale_character", issue_hash("stale_character", cid), severity=Severity.INFO,
+                     wow_character_id=cid, player_id=pid,
+                     details={"last_api_sync": last.isoformat(), "days": days, "character": f"{name}-{realm}"})
             for cid, name, realm, last, pid in rows]
 
 
@@ -155,10 +200,8 @@ def conflict_finding(proof_id: int, character: WowCharacter, member: DiscordUser
                      source: str) -> Finding:
     """A Battle.net proof that disagrees with the character's link (hash: character and prover)."""
     kind = AuditIssue.IssueType.BATTLENET_CONFLICT
-    who = "an officer" if source == "manual" else "another member's Battle.net"
-    return Finding(
+    return _finding(
         kind, issue_hash(kind, character.pk, member.pk),
-        f"{character} is on {member}'s Battle.net account but {who} linked it to {holder}",
         wow_character_id=character.pk, discord_user_id=member.pk, player_id=holder.pk,
         details={"character": str(character), "proven_by": str(member), "linked_to": str(holder),
                  "link_source": source, "proof": proof_id})
@@ -180,7 +223,7 @@ def find_battlenet_conflicts() -> list[Finding]:
 def run_integrity_check(*, stale_after_days: int | None = None) -> IntegrityResult:
     """Run every check, open new issues, refresh open ones, close vanished ones."""
     if stale_after_days is not None and stale_after_days < 1:
-        raise GuildSyncError("Stale days must be at least 1.")
+        raise GuildSyncError(_("Stale days must be at least 1."))
     now = timezone.now()
     result = IntegrityResult()
     with transaction.atomic():
@@ -225,9 +268,9 @@ def run_integrity_check(*, stale_after_days: int | None = None) -> IntegrityResu
 def close_issues(issue_ids: list[int], resolution: str, actor: str) -> int:
     """An officer resolves or dismisses issues. Already closed ones are left as they are."""
     if resolution not in (Resolution.RESOLVED, Resolution.DISMISSED):
-        raise GuildSyncError("Issues are closed as resolved or dismissed.")
+        raise GuildSyncError(_("Issues are closed as resolved or dismissed."))
     if not actor:
-        raise GuildSyncError("Say who closes the issues.")
+        raise GuildSyncError(_("Say who closes the issues."))
     with transaction.atomic():
         return AuditIssue.objects.filter(pk__in=issue_ids, resolved_at__isnull=True).update(
             resolved_at=timezone.now(), resolved_by=actor[:150], resolution=resolution)

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import jobs
 from core.discord_signin import clients
@@ -55,7 +56,7 @@ def enabled() -> bool:
 def register_metadata() -> list[dict]:
     """Register the three records with Discord (idempotent: PUT replaces the list)."""
     if not enabled() or not settings.DISCORD_TOKEN:
-        raise LinkedRolesError("Linked Roles need DISCORD_LINKED_ROLES=true, DISCORD_CLIENT_ID and DISCORD_TOKEN.")
+        raise LinkedRolesError(_("Linked Roles need DISCORD_LINKED_ROLES=true, DISCORD_CLIENT_ID and DISCORD_TOKEN."))
     try:
         return clients.put_role_metadata(settings.DISCORD_CLIENT_ID, settings.DISCORD_TOKEN, METADATA)
     except clients.DiscordSigninError as exc:
@@ -120,9 +121,9 @@ def push(discord_user_pk: int) -> str:
     """The task's work: send the member's current values with their token; record the outcome."""
     connection = RoleConnection.objects.filter(discord_user_id=discord_user_pk).first()
     if connection is None or not enabled():
-        return "not connected"
+        return _("not connected")
     if connection.expires_at <= timezone.now():
-        RoleConnection.objects.filter(pk=connection.pk).update(last_error="Token expired: sign in again.")
+        RoleConnection.objects.filter(pk=connection.pk).update(last_error=_("Token expired: sign in again."))
         return "expired"
     body = values_for([discord_user_pk])[discord_user_pk]
     if connection.pushed_values == body:

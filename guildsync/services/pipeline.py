@@ -26,6 +26,8 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Exists
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import jobs
 from core.claims import claim_lease
@@ -107,10 +109,10 @@ def run_blizzard_pipeline(triggered_by: str = "schedule", client: Any = None) ->
             try:
                 fetch = client.fetch_guild()
             except BlizzardError as exc:
-                raise GuildSyncError(f"Blizzard API: {exc}") from exc
+                raise GuildSyncError(_("Blizzard API: %(error)s") % {"error": exc}) from exc
             if not fetch.characters:
                 # an API glitch must not mark the whole guild as departed
-                raise GuildSyncError("Blizzard returned an empty roster; nothing was changed.")
+                raise GuildSyncError(_("Blizzard returned an empty roster; nothing was changed."))
             stats = db_sync.sync_blizzard_roster(fetch.characters).as_dict()
             stats.update(members=len(fetch.characters), requests=fetch.requests,
                          not_found=fetch.not_found[:100], errors=fetch.errors[:100])
@@ -123,7 +125,7 @@ def run_blizzard_pipeline(triggered_by: str = "schedule", client: Any = None) ->
         post_sync(result, triggered_by)
         if settings.DISCORD_AUDIT_CHANNEL_ID and (stats.get("errors") or stats.get("not_found")
                                                   or stats.get("unknown_classes")):
-            reporter.send_sync_summary("Blizzard roster", stats, time.monotonic() - started)
+            reporter.send_sync_summary(gettext_lazy("Blizzard roster"), stats, time.monotonic() - started)
         return result
     finally:
         release("pipeline_blizzard", token)
@@ -160,12 +162,12 @@ def run_discord_sync(triggered_by: str = "schedule", guild_id: int | None = None
 
         def sync() -> dict[str, Any]:
             if not guild_id:
-                raise GuildSyncError("DISCORD_GUILD_ID is not set: there is no server to sync.")
+                raise GuildSyncError(_("DISCORD_GUILD_ID is not set: there is no server to sync."))
             roles, members = run_async(fetch)
             if not members:
                 # e.g. the Server Members intent was switched off: do not mark everyone departed
-                raise GuildSyncError("Discord returned no members (is the Server Members intent enabled?); "
-                                     "nothing was changed.")
+                raise GuildSyncError(_("Discord returned no members (is the Server Members intent enabled?); "
+                                       "nothing was changed."))
             names = {int(r["id"]): r["name"] for r in roles}
             role_stats = discord_sync.sync_discord_roles(roles).as_dict()
             stats = discord_sync.sync_discord_members(
@@ -241,7 +243,7 @@ def trigger_run(job: str, triggered_by: str) -> Trigger:
         jobs.send(spec.task_name, kwargs={"triggered_by": triggered_by, "trigger_id": task_id}, task_id=task_id)
     except jobs.JobQueueUnavailableError as exc:  # free the claim so the next trigger can try
         release(name, task_id)
-        raise TaskQueueUnavailableError("The task queue is unreachable; try again shortly.") from exc
+        raise TaskQueueUnavailableError(_("The task queue is unreachable; try again shortly.")) from exc
     return Trigger(task_id, queued=True)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
 
 from guildsync.models import GuildRank, GuildRankRole
 from guildsync.reference_data import RANK_INDEXES, placeholder_rank_name
@@ -88,7 +89,7 @@ def apply_addon_rank_names(names: Mapping[int, str]) -> RankNaming:
         if rank.name == name:
             continue
         if rank.name_source == NameSource.OFFICER:
-            result.kept.append(f"{rank.name} (the game calls it {name})")
+            result.kept.append(_("%(rank)s (the game calls it %(name)s)") % {"rank": rank.name, "name": name})
             continue
         wanted[index] = name
     final = {i: wanted.get(i, r.name) for i, r in ranks.items()}
@@ -97,7 +98,8 @@ def apply_addon_rank_names(names: Mapping[int, str]) -> RankNaming:
         folded.setdefault(name.casefold(), []).append(index)
     for index in list(wanted):
         if len(folded[wanted[index].casefold()]) > 1:
-            result.conflicts.append(f"rank {index}: {wanted[index]!r} is also another rank's name")
+            result.conflicts.append(_("rank %(index)s: '%(name)s' is also another rank's name")
+                                    % {"index": index, "name": wanted[index]})
             del wanted[index]
     if not wanted:
         return result
@@ -122,7 +124,8 @@ def _clean_role_names(role_names: Iterable[str]) -> list[str]:
         if not name:
             continue
         if len(name) > ROLE_NAME_MAX:
-            raise GuildSyncError(f"A Discord role name has at most {ROLE_NAME_MAX} characters ({name[:30]}…).")
+            raise GuildSyncError(_("A Discord role name has at most %(max)s characters (%(name)s…).")
+                                 % {"max": ROLE_NAME_MAX, "name": name[:30]})
         if name.casefold() not in seen:
             seen.add(name.casefold())
             cleaned.append(name)
@@ -135,20 +138,21 @@ def save_guild_rank(rank_id: int, *, name: str, level: int, scheduling_weight: i
     standing, weight and the Discord role names that count as it (replacing the list)."""
     name = (name or "").strip()
     if not name or len(name) > RANK_NAME_MAX:
-        raise GuildSyncError(f"A rank needs a name of 1–{RANK_NAME_MAX} characters.")
+        raise GuildSyncError(_("A rank needs a name of 1–%(max)s characters.") % {"max": RANK_NAME_MAX})
     roles = _clean_role_names(role_names)
     try:
         with transaction.atomic():
             rank = GuildRank.objects.select_for_update().filter(pk=rank_id).first()
             if rank is None:
-                raise GuildSyncError("This rank no longer exists.")
+                raise GuildSyncError(_("This rank no longer exists."))
             if GuildRank.objects.exclude(pk=rank_id).filter(name__iexact=name).exists():
-                raise GuildSyncError(f"Another rank is already called {name!r}.")
+                raise GuildSyncError(_("Another rank is already called '%(name)s'.") % {"name": name})
             taken = (GuildRankRole.objects.exclude(rank_id=rank_id)
                      .annotate(folded=Lower("role_name")).filter(folded__in=[r.casefold() for r in roles])
                      .select_related("rank").first())
             if taken is not None:
-                raise GuildSyncError(f"The Discord role {taken.role_name!r} already counts as {taken.rank.name}.")
+                raise GuildSyncError(_("The Discord role '%(role)s' already counts as %(rank)s.")
+                                     % {"role": taken.role_name, "rank": taken.rank.name})
             if rank.name != name:
                 rank.name, rank.name_source = name, NameSource.OFFICER
             rank.level, rank.scheduling_weight = level, scheduling_weight
@@ -156,7 +160,7 @@ def save_guild_rank(rank_id: int, *, name: str, level: int, scheduling_weight: i
             rank.discord_roles.all().delete()
             GuildRankRole.objects.bulk_create([GuildRankRole(rank=rank, role_name=r) for r in roles])
     except IntegrityError as exc:  # a concurrent edit took the name or a role first
-        raise GuildSyncError("Rank not saved: another officer saved a clashing name or role just now.") from exc
+        raise GuildSyncError(_("Rank not saved: another officer saved a clashing name or role just now.")) from exc
     return rank
 
 

@@ -15,17 +15,22 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from bot import outbox
+from core import i18n
 from core.claims import claim_rows
 from guildsync.models import AuditIssue
+from guildsync.services import integrity_checker
 from guildsync.services.common import GuildSyncError
 
 TITLES = {
-    "orphan_wow": "Characters not linked to a player",
-    "orphan_discord": "Discord members with a guild role but no characters",
-    "rank_mismatch": "In-game rank ≠ Discord role",
-    "stale_character": "Characters the API has not seen for a while",
+    "orphan_wow": gettext_lazy("Characters not linked to a player"),
+    "orphan_discord": gettext_lazy("Discord members with a guild role but no characters"),
+    "rank_mismatch": gettext_lazy("In-game rank ≠ Discord role"),
+    "stale_character": gettext_lazy("Characters the API has not seen for a while"),
+    "battlenet_conflict": gettext_lazy("Battle.net proofs that disagree with an officer's link"),
 }
 COLOURS = {"error": 0xE74C3C, "warning": 0xF1C40F, "info": 0x3498DB}
 DESCRIPTION_LIMIT = 4096
@@ -42,14 +47,15 @@ class ReportResult:
 def _channel() -> int:
     channel = settings.DISCORD_AUDIT_CHANNEL_ID
     if not channel:
-        raise GuildSyncError("DISCORD_AUDIT_CHANNEL_ID is not set: there is no channel to report to.")
+        raise GuildSyncError(_("DISCORD_AUDIT_CHANNEL_ID is not set: there is no channel to report to."))
     return int(channel)
 
 
 def _line(issue: AuditIssue) -> str:
     # <t:unix:F>: every officer reads the date in their own time zone
-    since = f"(since {outbox.discord_timestamp(issue.first_detected, 'F')})" if issue.first_detected else ""
-    return f"• {issue.summary[:300]} {since}".rstrip()
+    since = (_("(since %(when)s)") % {"when": outbox.discord_timestamp(issue.first_detected, "F")}
+             if issue.first_detected else "")
+    return f"• {integrity_checker.describe(issue)[:300]} {since}".rstrip()
 
 
 def build_embeds(issues: list[AuditIssue]) -> list[dict[str, Any]]:
@@ -59,7 +65,7 @@ def build_embeds(issues: list[AuditIssue]) -> list[dict[str, Any]]:
         groups.setdefault(issue.issue_type, []).append(issue)
     embeds = []
     for issue_type, group in groups.items():
-        title = TITLES.get(issue_type, issue_type)
+        title = str(TITLES.get(issue_type, issue_type))
         worst = max(group, key=lambda i: ["info", "warning", "error"].index(i.severity)).severity
         chunk: list[str] = []
         size = 0
@@ -108,20 +114,21 @@ def send_new_issues_report(force_full: bool = False) -> ReportResult:
         issues = list(claim_rows(qs).order_by("issue_type", "first_detected", "pk"))
         if not issues:
             return ReportResult()
-        messages = pack_messages(build_embeds(issues))
+        with i18n.public():  # a post in the officers' channel: the server language
+            messages = pack_messages(build_embeds(issues))
+            header = (ngettext("**Guild audit** — %(count)s issue", "**Guild audit** — %(count)s issues", len(issues))
+                      % {"count": len(issues)}) + (" " + _("(full report)") if force_full else "")
         digest = hashlib.sha256(",".join(str(i.pk) for i in issues).encode()).hexdigest()[:24]
         stamp = timezone.now()
         for n, embeds in enumerate(messages, 1):
-            header = (f"**Guild audit** — {len(issues)} issue(s)" + (" (full report)" if force_full else "")
-                      if n == 1 else None)
-            outbox.post_message(channel, content=header, embeds=embeds,
+            outbox.post_message(channel, content=header if n == 1 else None, embeds=embeds,
                                 dedupe_key=f"guildsync.report:{digest}:{stamp:%Y%m%d%H%M%S}:{n}",
                                 topic="guildsync.audit_report")
         AuditIssue.objects.filter(pk__in=[i.pk for i in issues]).update(reported_at=stamp)
     return ReportResult(issues=len(issues), messages=len(messages))
 
 
-def send_sync_summary(source: str, stats: dict[str, Any], duration: float) -> None:
+def send_sync_summary(source: Any, stats: dict[str, Any], duration: float) -> None:
     """One embed summing up a sync run for the officers."""
     channel = _channel()
     fields = []
@@ -131,7 +138,9 @@ def send_sync_summary(source: str, stats: dict[str, Any], duration: float) -> No
                 ", ".join(f"{k}: {v}" for k, v in value.items())[:1000]
             value = text or "—"
         fields.append({"name": str(key).replace("_", " ")[:256], "value": str(value)[:1024] or "—", "inline": True})
-    embed = {"title": f"Guild sync: {source}"[:256], "description": f"Finished in {duration:.1f} s.",
-             "fields": fields, "color": 0x2ECC71}
+    with i18n.public():
+        embed = {"title": (_("Guild sync: %(source)s") % {"source": source})[:256],
+                 "description": _("Finished in %(seconds)s s.") % {"seconds": i18n.number(duration, 1)},
+                 "fields": fields, "color": 0x2ECC71}
     with transaction.atomic():
         outbox.post_message(channel, embeds=[embed], topic="guildsync.sync_summary")

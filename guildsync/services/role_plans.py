@@ -15,6 +15,9 @@ officers or workers applying at once queue each change once. Delivery reports ba
 left; never retried) or failed with Discord's reason (e.g. 50013 Missing Permissions). The
 issue itself closes (resolution ``auto``) when the next Discord sync sees the right roles:
 ``pipeline.run_discord_sync`` runs the integrity check after the member sync.
+
+A change's ``outcome`` is stored: it is written in the language active then (the officer's
+when applied from the admin; English from the workers and the outbox's delivery).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bot import outbox
 from bot.models import OutboxMessage
@@ -74,31 +78,33 @@ def save_rank_role_mapping(rank_id: int, role_id: int, mode: str, *, actor: str,
     Discord role names (``GuildRankRole``) so the rank checks and the Discord sync count it
     for this rank; a name that already counts for another rank is refused."""
     if mode not in Mode.values:
-        raise GuildSyncError(f"Unknown mode {mode!r}: choose off, planned or automatic.")
+        raise GuildSyncError(_("Unknown mode %(mode)s: choose off, planned or automatic.") % {"mode": repr(mode)})
     if not actor:
-        raise GuildSyncError("Say who changes the mapping.")
+        raise GuildSyncError(_("Say who changes the mapping."))
     try:
         with transaction.atomic():
             rank = GuildRank.objects.select_for_update().filter(pk=rank_id).first()
             role = DiscordRole.objects.filter(pk=role_id).first()
             if rank is None or role is None:
-                raise GuildSyncError("This rank or Discord role no longer exists.")
+                raise GuildSyncError(_("This rank or Discord role no longer exists."))
             if not role.is_present:
-                raise GuildSyncError(f"The role {role.name!r} was deleted in Discord.")
+                raise GuildSyncError(_("The role '%(role)s' was deleted in Discord.") % {"role": role.name})
             if role.managed or role.discord_id == settings.DISCORD_GUILD_ID:
-                raise GuildSyncError(f"Discord does not let anyone hand out the role {role.name!r} "
-                                     "(@everyone or an integration's role).")
+                raise GuildSyncError(_("Discord does not let anyone hand out the role '%(role)s' (@everyone or an "
+                                       "integration's role).") % {"role": role.name})
             taken = (RankRoleMapping.objects.exclude(pk=mapping_id).filter(role=role).select_related("rank").first()
                      or RankRoleMapping.objects.exclude(pk=mapping_id).filter(rank=rank).select_related("role").first())
             if taken is not None and taken.role_id == role.pk:
-                raise GuildSyncError(f"The role {role.name!r} is already mapped to {taken.rank.name}.")
+                raise GuildSyncError(_("The role '%(role)s' is already mapped to %(rank)s.")
+                                     % {"role": role.name, "rank": taken.rank.name})
             if taken is not None:
-                raise GuildSyncError(f"{rank.name} is already mapped to {taken.role.name}: edit that mapping.")
+                raise GuildSyncError(_("%(rank)s is already mapped to %(role)s: edit that mapping.")
+                                     % {"rank": rank.name, "role": taken.role.name})
             other = (GuildRankRole.objects.filter(role_name__iexact=role.name).exclude(rank=rank)
                      .select_related("rank").first())
             if other is not None:
-                raise GuildSyncError(f"The Discord role {role.name!r} counts as {other.rank.name} (that rank's "
-                                     "Discord roles): remove it there first.")
+                raise GuildSyncError(_("The Discord role '%(role)s' counts as %(rank)s (that rank's Discord roles): "
+                                       "remove it there first.") % {"role": role.name, "rank": other.rank.name})
             if not GuildRankRole.objects.filter(rank=rank, role_name__iexact=role.name).exists():
                 GuildRankRole.objects.create(rank=rank, role_name=role.name)
             mapping = RankRoleMapping.objects.filter(pk=mapping_id).first() if mapping_id else None
@@ -106,7 +112,7 @@ def save_rank_role_mapping(rank_id: int, role_id: int, mode: str, *, actor: str,
             mapping.rank, mapping.role, mapping.mode, mapping.updated_by = rank, role, mode, actor[:150]
             mapping.save()
     except IntegrityError as exc:  # another officer mapped the rank or the role just now
-        raise GuildSyncError("Mapping not saved: another officer mapped this rank or role just now.") from exc
+        raise GuildSyncError(_("Mapping not saved: another officer mapped this rank or role just now.")) from exc
     return mapping
 
 
@@ -151,7 +157,7 @@ def plan_role_changes() -> PlanResult:
         RoleChange.objects.bulk_create(fresh, ignore_conflicts=True)  # the constraint has the last word
         result.planned = len(fresh)
     result.dropped = RoleChange.objects.filter(status=Status.PLANNED, issue__resolved_at__isnull=False).update(
-        status=Status.SKIPPED, finished_at=now, outcome="Not applied: the mismatch was gone first.")
+        status=Status.SKIPPED, finished_at=now, outcome=_("Not applied: the mismatch was gone first."))
     automatic = list(RoleChange.objects.filter(status=Status.PLANNED,
                                                rank__role_mapping__mode=Mode.AUTOMATIC).values_list("pk", flat=True))
     if automatic:
@@ -173,16 +179,17 @@ class Applied:
 
 def _skip_reason(change: RoleChange) -> str:
     if not change.discord_user.is_present:
-        return "Skipped: the member left the Discord server."
+        return _("Skipped: the member left the Discord server.")
     if change.issue.resolved_at is not None:
-        return "Skipped: the mismatch is gone (issue closed)."
+        return _("Skipped: the mismatch is gone (issue closed).")
     mapping = getattr(change.rank, "role_mapping", None)
     if mapping is None or mapping.mode == Mode.OFF:
-        return f"Skipped: {change.rank.name} is no longer mapped to a Discord role."
+        return _("Skipped: %(rank)s is no longer mapped to a Discord role.") % {"rank": change.rank.name}
     if change.action == Action.ADD and mapping.role_id != change.role_id:
-        return f"Skipped: {change.rank.name} is now mapped to another role (the next integrity run plans it)."
+        return _("Skipped: %(rank)s is now mapped to another role (the next integrity run plans it).") % {
+            "rank": change.rank.name}
     if not change.role.is_present:
-        return f"Skipped: the role {change.role.name} was deleted in Discord."
+        return _("Skipped: the role %(role)s was deleted in Discord.") % {"role": change.role.name}
     return ""
 
 
@@ -192,10 +199,10 @@ def apply_role_changes(change_ids: Iterable[int], *, actor: str) -> list[Applied
     and then finds it queued: it queues nothing) and its outbox row carries the dedupe key
     ``guildsync:rolechange:<id>``. A member who left is skipped and recorded as such."""
     if not actor:
-        raise GuildSyncError("Say who applies the role changes.")
+        raise GuildSyncError(_("Say who applies the role changes."))
     guild_id = settings.DISCORD_GUILD_ID
     if not guild_id:
-        raise GuildSyncError("DISCORD_GUILD_ID is not set: there is no server to change roles in.")
+        raise GuildSyncError(_("DISCORD_GUILD_ID is not set: there is no server to change roles in."))
     now = timezone.now()
     done: list[Applied] = []
     with transaction.atomic():
@@ -204,7 +211,8 @@ def apply_role_changes(change_ids: Iterable[int], *, actor: str) -> list[Applied
         for change in changes:
             label = f"{change.get_action_display()} {change.role.name} → {change.discord_user}"
             if change.status != Status.PLANNED:
-                done.append(Applied(change, change.status, f"{label}: already {change.get_status_display().lower()}."))
+                done.append(Applied(change, change.status, _("%(change)s: already %(status)s.") % {
+                    "change": label, "status": change.get_status_display().lower()}))
                 continue
             reason = _skip_reason(change)
             fields = {"applied_by": actor[:150], "applied_at": now}
@@ -212,19 +220,21 @@ def apply_role_changes(change_ids: Iterable[int], *, actor: str) -> list[Applied
                 won = RoleChange.objects.filter(pk=change.pk, status=Status.PLANNED).update(
                     status=Status.SKIPPED, outcome=reason, finished_at=now, **fields)
                 done.append(Applied(change, Status.SKIPPED if won else change.status,
-                                    f"{label}: {reason}" if won else f"{label}: applied by someone else just now."))
+                                    f"{label}: {reason}" if won else _("%(change)s: applied by someone else just now.")
+                                    % {"change": label}))
                 continue
             won = RoleChange.objects.filter(pk=change.pk, status=Status.PLANNED).update(
-                status=Status.QUEUED, outcome="Queued for Discord.", **fields)
+                status=Status.QUEUED, outcome=_("Queued for Discord."), **fields)
             if not won:
-                done.append(Applied(change, change.status, f"{label}: applied by someone else just now."))
+                done.append(Applied(change, change.status, _("%(change)s: applied by someone else just now.")
+                                    % {"change": label}))
                 continue
             queue = outbox.add_role if change.action == Action.ADD else outbox.remove_role
             message = queue(guild_id, change.discord_user.discord_id, change.role.discord_id,
                             reason=f"Guild rank {change.rank.name} (applied by {actor})"[:512],
                             dedupe_key=f"guildsync:rolechange:{change.pk}", topic=TOPIC)
             RoleChange.objects.filter(pk=change.pk).update(outbox=message)
-            done.append(Applied(change, Status.QUEUED, f"{label}: queued.", queued=True))
+            done.append(Applied(change, Status.QUEUED, _("%(change)s: queued.") % {"change": label}, queued=True))
     return done
 
 
@@ -235,13 +245,13 @@ def record_delivery(message: OutboxMessage, *, sent: bool) -> int:
     now = timezone.now()
     queued = RoleChange.objects.filter(outbox_id=message.pk, status=Status.QUEUED)
     if sent:
-        return queued.update(status=Status.DONE, finished_at=now, outcome="Done in Discord.")
+        return queued.update(status=Status.DONE, finished_at=now, outcome=_("Done in Discord."))
     if message.last_error_code == UNKNOWN_MEMBER:
         return queued.update(status=Status.SKIPPED, finished_at=now,
-                             outcome="Skipped: the member left the server (Discord 10007 Unknown Member).")
-    why = message.last_error or "Discord refused it"
+                             outcome=_("Skipped: the member left the server (Discord 10007 Unknown Member)."))
+    why = message.last_error or _("Discord refused it")
     if message.last_error_code == MISSING_PERMISSIONS:
-        why = (f"{why} (50013): the bot needs Manage Roles and its own role above this one "
-               "(Server Settings → Roles).")
-    return queued.update(status=Status.FAILED, finished_at=now, outcome=f"Failed: {why}"[:255])
+        why = _("%(error)s (50013): the bot needs Manage Roles and its own role above this one "
+                "(Server Settings → Roles).") % {"error": why}
+    return queued.update(status=Status.FAILED, finished_at=now, outcome=(_("Failed: %(error)s") % {"error": why})[:255])
 

@@ -24,7 +24,7 @@ def test_officer_links_orphan_character_to_player(officer, make, admin_login, li
     page.fill(".select2-search__field", "Thrall")
     page.click(".select2-results__option:has-text('Thrall')")
     page.click("input[name=apply]")
-    page.wait_for_selector("text=Linked 1 character(s) to Thrall.")
+    page.wait_for_selector("text=Linked 1 character to Thrall.")
     link = PlayerCharacter.objects.get(character=orphan)
     assert link.player == player and link.link_source == "manual"
     page.goto(f"{live_server.url}/admin/guildsync/wowcharacter/?linked=null")
