@@ -299,6 +299,18 @@ class AddonUploadForm(forms.Form):
                                "account name)."))
 
 
+# What the upload page's summary table and line call a run's counts and steps (unknown keys as they are).
+UPLOAD_STATS = {
+    "created": gettext_lazy("characters created"), "updated": gettext_lazy("characters updated"),
+    "removed": gettext_lazy("characters removed"), "restored": gettext_lazy("characters back in the guild"),
+    "skipped": gettext_lazy("records listed twice (skipped)"), "records": gettext_lazy("records read"),
+    "seconds": gettext_lazy("seconds"),
+}
+UPLOAD_STEPS = {"sync": pgettext_lazy("pipeline step", "sync"), "match": pgettext_lazy("pipeline step", "matching"),
+                "check": pgettext_lazy("pipeline step", "integrity check"),
+                "report": pgettext_lazy("pipeline step", "report")}
+
+
 class PlayerPicker(AutocompleteSelect):
     """The player picker by name. A refused form shows it again with what was posted: a value
     that is no player id is left out (Django's widget would look it up and fail with a 500)."""
@@ -504,8 +516,12 @@ class WowCharacterAdmin(ExtraViewsMixin, admin.ModelAdmin):
                 if outcome.sync_log_id:
                     context["log_url"] = reverse("admin:guildsync_synclog_change", args=[outcome.sync_log_id])
                 if outcome.result is not None:
-                    context["stats"] = sorted((k.replace("_", " "), v) for k, v in outcome.result.stats.items()
+                    context["stats"] = sorted((str(UPLOAD_STATS.get(k, k.replace("_", " "))), v)
+                                              for k, v in outcome.result.stats.items()
                                               if not isinstance(v, (list, dict)))
+                    context["status_label"] = dict(SyncLog.Status.choices).get(outcome.result.status,
+                                                                               outcome.result.status)
+                    context["steps_label"] = ", ".join(str(UPLOAD_STEPS.get(s, s)) for s in outcome.result.steps)
         return TemplateResponse(request, "admin/guildsync/addon_upload.html", context,
                                 status=400 if "error" in context else 200)
 

@@ -12,7 +12,7 @@ import re
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.constraints import CompositeForeignKey
@@ -25,8 +25,8 @@ class Role(models.Model):
     name = models.CharField(max_length=20, unique=True, verbose_name=_("name"))
 
     class Meta:
-        verbose_name = _("role")
-        verbose_name_plural = _("roles")
+        verbose_name = pgettext_lazy("wow role", "role")
+        verbose_name_plural = pgettext_lazy("wow role", "roles")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -211,7 +211,7 @@ class Player(models.Model):
                                   related_name="+", verbose_name=_("main specialization"))
     guild_rank = models.ForeignKey(GuildRank, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="players", verbose_name=_("guild rank"))
-    is_active = models.BooleanField(default=True, verbose_name=_("active"))
+    is_active = models.BooleanField(default=True, verbose_name=pgettext_lazy("player, note pattern", "active"))
     auto_invite_events = models.BooleanField(default=False,
                                              help_text=_("Signed up as accepted when raids are auto-booked."), verbose_name=_("auto-invite to events"))
     on_raid_hiatus = models.BooleanField(default=False, help_text=_("Signed up as absence when raids are booked."), verbose_name=_("on raid hiatus"))
@@ -433,7 +433,7 @@ class NotePattern(models.Model):
     name = models.CharField(max_length=60, unique=True, verbose_name=_("name"))
     kind = models.CharField(max_length=8, choices=Kind.choices, verbose_name=_("kind"))
     regex = models.CharField(max_length=200, help_text=_("Python regex, case-insensitive; group 1 is the name."), verbose_name=_("regular expression"))
-    is_active = models.BooleanField(default=True, verbose_name=_("active"))
+    is_active = models.BooleanField(default=True, verbose_name=pgettext_lazy("player, note pattern", "active"))
     priority = models.PositiveSmallIntegerField(default=100, help_text=_("Lower runs first."), verbose_name=_("priority"))
 
     class Meta:

@@ -114,16 +114,16 @@ def send_new_issues_report(force_full: bool = False) -> ReportResult:
         issues = list(claim_rows(qs).order_by("issue_type", "first_detected", "pk"))
         if not issues:
             return ReportResult()
-        with i18n.public():  # a post in the officers' channel: the server language
+        digest = hashlib.sha256(",".join(str(i.pk) for i in issues).encode()).hexdigest()[:24]
+        stamp = timezone.now()
+        with i18n.public():  # a post in the officers' channel: the server language (the outbox records it)
             messages = pack_messages(build_embeds(issues))
             header = (ngettext("**Guild audit** — %(count)s issue", "**Guild audit** — %(count)s issues", len(issues))
                       % {"count": len(issues)}) + (" " + _("(full report)") if force_full else "")
-        digest = hashlib.sha256(",".join(str(i.pk) for i in issues).encode()).hexdigest()[:24]
-        stamp = timezone.now()
-        for n, embeds in enumerate(messages, 1):
-            outbox.post_message(channel, content=header if n == 1 else None, embeds=embeds,
-                                dedupe_key=f"guildsync.report:{digest}:{stamp:%Y%m%d%H%M%S}:{n}",
-                                topic="guildsync.audit_report")
+            for n, embeds in enumerate(messages, 1):
+                outbox.post_message(channel, content=header if n == 1 else None, embeds=embeds,
+                                    dedupe_key=f"guildsync.report:{digest}:{stamp:%Y%m%d%H%M%S}:{n}",
+                                    topic="guildsync.audit_report")
         AuditIssue.objects.filter(pk__in=[i.pk for i in issues]).update(reported_at=stamp)
     return ReportResult(issues=len(issues), messages=len(messages))
 
@@ -138,9 +138,8 @@ def send_sync_summary(source: Any, stats: dict[str, Any], duration: float) -> No
                 ", ".join(f"{k}: {v}" for k, v in value.items())[:1000]
             value = text or "—"
         fields.append({"name": str(key).replace("_", " ")[:256], "value": str(value)[:1024] or "—", "inline": True})
-    with i18n.public():
+    with i18n.public(), transaction.atomic():
         embed = {"title": (_("Guild sync: %(source)s") % {"source": source})[:256],
                  "description": _("Finished in %(seconds)s s.") % {"seconds": i18n.number(duration, 1)},
                  "fields": fields, "color": 0x2ECC71}
-    with transaction.atomic():
         outbox.post_message(channel, embeds=[embed], topic="guildsync.sync_summary")

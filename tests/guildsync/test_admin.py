@@ -273,7 +273,7 @@ def test_addon_upload_page_processes_a_file(guild_officer):
     text = upload_text([addon_member("Lonely", officer="Main: Lonely"), addon_member("Other")])
     response = guild_officer.post(url, {"file": _lua_file(text)})
     assert response.status_code == 200
-    assert b"Upload processed: success" in response.content and b"Created</th><td>2" in response.content
+    assert b"Upload processed: Success" in response.content and b"Characters created</th><td>2" in response.content
     log = SyncLog.objects.get(source="addon")
     assert log.triggered_by == "guild_officers" and f"/admin/guildsync/synclog/{log.pk}/change/".encode() in response.content
     assert WowCharacter.objects.get(character_name="Lonely").addon_officer_note == "Main: Lonely"
