@@ -39,6 +39,7 @@ from core.admin_tools import (
 )
 from core.discord_signin import officers
 from core.errors import DomainError
+from guildsync.issue_text import describe
 from guildsync.models import (
     AuditIssue,
     DiscordRole,
@@ -579,7 +580,7 @@ class AuditIssueAdmin(ExtraViewsMixin, ReadOnlyAdmin):
     @admin.display(description=gettext_lazy("summary"), ordering="summary")
     def summary_shown(self, obj: AuditIssue) -> str:
         """In the officer's language, from the issue's stored facts (``integrity_checker.describe``)."""
-        return integrity_checker.describe(obj)
+        return describe(obj)
 
     @admin.display(description=gettext_lazy("How to fix it"))
     def how_to_fix(self, obj: AuditIssue) -> str:
@@ -611,7 +612,7 @@ class AuditIssueAdmin(ExtraViewsMixin, ReadOnlyAdmin):
             return _("Fixed: %(note)s. The issue is closed (fixed by %(officer)s).") % {
                 "note": closed.resolution_note, "officer": closed.resolved_by}
 
-        return link_page(self, request, obj=issue, title=_("Fix: %(issue)s") % {"issue": integrity_checker.describe(issue)}, subject=subject,
+        return link_page(self, request, obj=issue, title=_("Fix: %(issue)s") % {"issue": describe(issue)}, subject=subject,
                          explanation=str(integrity_checker.HOW_TO_FIX.get(issue.issue_type, "")), help_text=help_text,
                          button=_("Link and close the issue"), link=fix,
                          back=reverse("admin:guildsync_auditissue_change", args=[issue.pk]))
@@ -756,7 +757,7 @@ class RoleChangeAdmin(MemberNamesMixin, ReadOnlyAdmin):
 
     @admin.display(description=gettext_lazy("Issue"))
     def issue_link(self, obj: RoleChange) -> str:
-        return _admin_link(obj.issue, integrity_checker.describe(obj.issue)[:60])
+        return _admin_link(obj.issue, describe(obj.issue)[:60])
 
     def has_apply_permission(self, request: HttpRequest) -> bool:
         return has_model_permission(request, RoleChange, "apply")

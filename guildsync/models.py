@@ -16,6 +16,7 @@ from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.constraints import CompositeForeignKey
+from guildsync.issue_text import describe
 from guildsync.reference_data import class_label, role_label, spec_label
 
 
@@ -377,8 +378,6 @@ class AuditIssue(models.Model):
         indexes = [models.Index(fields=["resolved_at", "reported_at"], name="auditissue_open_idx")]
 
     def __str__(self) -> str:
-        from guildsync.services.integrity_checker import describe  # services import the models
-
         return f"[{self.get_issue_type_display()}] {describe(self)}"
 
 

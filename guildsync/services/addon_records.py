@@ -10,14 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from guildsync.reference_data import CLASSES
+from guildsync.services.addon_messages import Message, gettext_noop
 from guildsync.services.addon_parser import (
     DEFAULT_MAX_MEMBERS,
     SAVED_VARIABLE,
     AddonFormatError,
-    Message,
     UploadTooLargeError,
     _setting,
-    gettext_noop,
 )
 
 SUPPORTED_FORMAT_VERSIONS = frozenset({1})

@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from core import i18n, jobs
 from guildsync.models import SyncLog
 from guildsync.services import pipeline
-from guildsync.services.addon_parser import render_message
+from guildsync.services.addon_messages import render_message
 from guildsync.services.addon_processor import (
     AddonFormatError,
     SavedVariablesError,

@@ -37,9 +37,10 @@ from django.db import transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext
+from django.utils.translation import gettext_lazy
 
 from core.reports import RunReport
+from guildsync.issue_text import summary_text
 from guildsync.models import AuditIssue, BattlenetProof, DiscordUser, GuildRank, Player, WowCharacter
 from guildsync.services import linked_roles, role_plans
 from guildsync.services.common import GuildSyncError, lock_for_update
@@ -64,41 +65,6 @@ HOW_TO_FIX = {
                                        "dismiss the issue."),
 }
 FIXABLE = ("orphan_wow", "orphan_discord", "battlenet_conflict")
-
-
-def summary_text(issue_type: str, details: dict[str, Any] | None, fallback: str = "") -> str:
-    """An issue's one-line summary in the active language, rendered from the facts its
-    ``details`` keep: the integrity run (a Celery job, English) stores ``AuditIssue.summary``
-    for search and for issues older than these facts, while the admin and the report render
-    this at display time in the reader's language (``describe``). ``fallback`` (the stored
-    summary) when a fact is missing."""
-    d = details or {}
-    try:
-        if issue_type == "orphan_wow":
-            return _("%(character)s is not linked to a player") % {"character": d["character"]}
-        if issue_type == "orphan_discord":
-            return _("%(member)s (%(role)s) has no characters") % {"member": d["name"], "role": d["role"]}
-        if issue_type == "rank_mismatch":
-            either = " " + pgettext("between alternatives", "or") + " "
-            return _("%(player)s: in-game %(rank)s, Discord role %(role)s (expected %(expected)s)") % {
-                "player": d["player"], "rank": d["ingame_rank"], "role": d["discord_role"] or _("none"),
-                "expected": either.join(d["accepted_roles"])}
-        if issue_type == "stale_character":
-            return ngettext("%(character)s not seen by the API for over %(days)s day",
-                            "%(character)s not seen by the API for over %(days)s days", int(d["days"])) % {
-                "character": d["character"], "days": d["days"]}
-        if issue_type == "battlenet_conflict":
-            who = _("an officer") if d["link_source"] == "manual" else _("another member's Battle.net")
-            return _("%(character)s is on %(member)s's Battle.net account but %(who)s linked it to %(player)s") % {
-                "character": d["character"], "member": d["proven_by"], "who": who, "player": d["linked_to"]}
-    except (KeyError, TypeError, ValueError):
-        pass
-    return fallback
-
-
-def describe(issue: AuditIssue) -> str:
-    """The issue's summary in the active language (``summary_text``)."""
-    return summary_text(issue.issue_type, issue.details, issue.summary)
 
 
 def stale_days() -> int:

@@ -21,8 +21,8 @@ from django.utils.translation import gettext_lazy, ngettext
 from bot import outbox
 from core import i18n
 from core.claims import claim_rows
+from guildsync.issue_text import describe
 from guildsync.models import AuditIssue
-from guildsync.services import integrity_checker
 from guildsync.services.common import GuildSyncError
 
 TITLES = {
@@ -55,7 +55,7 @@ def _line(issue: AuditIssue) -> str:
     # <t:unix:F>: every officer reads the date in their own time zone
     since = (_("(since %(when)s)") % {"when": outbox.discord_timestamp(issue.first_detected, "F")}
              if issue.first_detected else "")
-    return f"• {integrity_checker.describe(issue)[:300]} {since}".rstrip()
+    return f"• {describe(issue)[:300]} {since}".rstrip()
 
 
 def build_embeds(issues: list[AuditIssue]) -> list[dict[str, Any]]:
