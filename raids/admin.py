@@ -206,7 +206,16 @@ class BookingFilter(admin.SimpleListFilter):
         return queryset
 
 
-class RaidAttendanceInline(admin.TabularInline):
+class PushErrorMixin:
+    """A sign-up push's reason as stored (by the booking job: English), shown in the officer's
+    language (``services.shown_text``)."""
+
+    @admin.display(description=gettext_lazy("sign-up push error"))
+    def push_error(self, obj: RaidAttendance) -> str:
+        return services.shown_text(obj.signup_push_error) if obj and obj.pk else ""
+
+
+class RaidAttendanceInline(PushErrorMixin, admin.TabularInline):
     """Existing rows: status and attended are editable; the player is fixed."""
 
     model = RaidAttendance
@@ -218,11 +227,6 @@ class RaidAttendanceInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
-
-    @admin.display(description=gettext_lazy("sign-up push error"))
-    def push_error(self, obj: RaidAttendance) -> str:
-        """The reason as stored (by the booking job: English), shown in the officer's language."""
-        return services.shown_text(obj.signup_push_error) if obj and obj.pk else ""
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("event", "player", "specialization__wow_class", "role")
@@ -509,14 +513,15 @@ class RaidEventAdmin(SaysWhatChangedMixin, ServiceFormMixin, admin.ModelAdmin):
 
 
 @admin.register(RaidAttendance)
-class RaidAttendanceAdmin(SaysWhatChangedMixin, DomainErrorPagesMixin, admin.ModelAdmin):
+class RaidAttendanceAdmin(PushErrorMixin, SaysWhatChangedMixin, DomainErrorPagesMixin, admin.ModelAdmin):
     """Browse attendance across events; edits happen on the event's page."""
 
     list_display = ["player", "status", "source", "signup_push", "attended", "attended_source", "signed_up", "event"]
     list_filter = ["status", "attended", "attended_source", "source", "signup_push", "event__season"]
     list_select_related = ["player", "event"]
     search_fields = ["player__display_name", "event__title"]
-    readonly_fields = [f.name for f in RaidAttendance._meta.fields]
+    exclude = ["signup_push_error"]  # shown translated: push_error
+    readonly_fields = [f.name for f in RaidAttendance._meta.fields if f.name != "signup_push_error"] + ["push_error"]
 
     def has_add_permission(self, request) -> bool:
         return False

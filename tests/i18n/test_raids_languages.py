@@ -167,3 +167,17 @@ def test_an_import_report_written_by_the_job_reads_in_the_officers_language(admi
     with translation.override("fr"):  # a sign-up push's reason, stored in English by the booking job
         assert services.shown_text(services.NOT_CONFIGURED_SKIP) == "Raid-Helper non configuré lors de la réservation"
         assert services.shown_text("Raid-Helper 400: unknown class") == "Raid-Helper 400: unknown class"
+
+
+def test_a_sign_up_push_reason_stored_by_the_job_reads_in_the_officers_language(admin_client, settings):
+    settings.RAID_HELPER_API_KEY = ""  # Raid-Helper not configured: booked here only, sign-ups held back
+    factories.raid_player("Fenwick")
+    result = services.book_first_event(factories.raid_night())
+    [row] = result.event.attendance.all()
+    assert row.signup_push_error == services.NOT_CONFIGURED_SKIP  # stored as the marker, in English
+    french = {"HTTP_ACCEPT_LANGUAGE": "fr"}
+    page = admin_client.get(reverse("admin:raids_raidattendance_change", args=[row.pk]), **french).content.decode()
+    assert "Raid-Helper non configuré lors de la réservation" in page
+    event_page = admin_client.get(reverse("admin:raids_raidevent_change", args=[result.event.pk]), **french)
+    assert "Raid-Helper non configuré lors de la réservation" in event_page.content.decode()
+    assert "Pas encore sur Raid-Helper" in event_page.content.decode()  # the event's own state, French too
