@@ -41,6 +41,58 @@ class SentReminderAdmin(MemberNamesMixin, ReadOnlyAdmin):
     raw_id_fields = ("match", "outbox")
 
 
+# The audit actions as officers read them, in their language (``humanize_code`` for any other).
+ACTIONS = {
+    "alliance_saved": gettext_lazy("Alliance saved"),
+    "attendance_set": gettext_lazy("Attendance set"),
+    "ban_added": gettext_lazy("Ban added"),
+    "ban_revoked": gettext_lazy("Ban revoked"),
+    "cadence_saved": gettext_lazy("Cadence saved"),
+    "calendar_saved": gettext_lazy("Calendar saved"),
+    "checked_in": gettext_lazy("Checked in"),
+    "draft_constraint_added": gettext_lazy("Draft rule added"),
+    "draft_constraint_removed": gettext_lazy("Draft rule removed"),
+    "draft_made": gettext_lazy("Teams drafted"),
+    "draft_moved": gettext_lazy("Moved to another team"),
+    "draft_published": gettext_lazy("Draft published"),
+    "emergency_withdraw": gettext_lazy("Emergency withdraw"),
+    "governor_registered": gettext_lazy("Governor registered"),
+    "match_amended": gettext_lazy("Match amended"),
+    "match_cancelled": gettext_lazy("Match cancelled"),
+    "match_created": gettext_lazy("Match created"),
+    "match_locked": gettext_lazy("Match locked"),
+    "message_lost": gettext_lazy("Discord message lost"),
+    "message_posted": gettext_lazy("Discord message posted"),
+    "message_reposted": gettext_lazy("Discord message reposted"),
+    "messages_reposted": gettext_lazy("Discord messages reposted"),
+    "reminder_prefs": gettext_lazy("Reminder preferences"),
+    "reminders": gettext_lazy("Reminders"),
+    "result_reminder": gettext_lazy("Result reminder"),
+    "result_set": gettext_lazy("Result set"),
+    "retention_purged": gettext_lazy("Old records deleted"),
+    "signup_added": gettext_lazy("Signed up"),
+    "signup_moved": gettext_lazy("Slot changed"),
+    "signup_removed": gettext_lazy("Removed by an officer"),
+    "signup_switched": gettext_lazy("Governor switched"),
+    "signup_withdrawn": gettext_lazy("Withdrawn"),
+    "stats_imported": gettext_lazy("Stats imported"),
+}
+
+
+def action_label(code: str) -> str:
+    return str(ACTIONS[code]) if code in ACTIONS else humanize_code(code)
+
+
+class ActionFilter(HumanizedValuesFilter):
+    """The audit actions in the officer's language."""
+
+    def choices(self, changelist):
+        for choice in admin.AllValuesFieldListFilter.choices(self, changelist):
+            if choice["display"] in self.lookup_choices:
+                choice = {**choice, "display": action_label(choice["display"])}
+            yield choice
+
+
 @admin.register(AuditLog)
 class AuditLogAdmin(MemberNamesMixin, ReadOnlyAdmin):
     member_fields = ("actor_discord_id",)
@@ -48,7 +100,7 @@ class AuditLogAdmin(MemberNamesMixin, ReadOnlyAdmin):
     list_display = ("created_at", "action_label", "actor", "match", "is_override", details_column())
     exclude = ("details",)
     readonly_fields = (details_column(),)
-    list_filter = (("action", HumanizedValuesFilter), "is_override")
+    list_filter = (("action", ActionFilter), "is_override")
     list_select_related = ("match__alliance",)
     search_fields = ("action", "=actor_discord_id", "details__by", "match__alliance__name")
     date_hierarchy = "created_at"
@@ -56,7 +108,7 @@ class AuditLogAdmin(MemberNamesMixin, ReadOnlyAdmin):
 
     @admin.display(description=gettext_lazy("action"), ordering="action")
     def action_label(self, obj: AuditLog) -> str:
-        return humanize_code(obj.action)
+        return action_label(obj.action)
 
     @admin.display(description=gettext_lazy("by"), ordering="actor_discord_id_name")
     def actor(self, obj: AuditLog) -> str:

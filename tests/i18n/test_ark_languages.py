@@ -102,6 +102,8 @@ def test_the_admin_speaks_the_officers_language(admin_client, match):
     assert "Ergebnis setzen: Sieg" in page and "Arche 2030-03-09 Samstag 12:00 UTC, Osiris Guard" in page
     page = admin_client.get(reverse("admin:ark_ban_add"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Membre Discord" in page and "… ou jusqu'à cette date." in page
+    page = admin_client.get(reverse("admin:ark_auditlog_changelist"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Match erstellt" in page and "Match created" not in page  # the audit actions, in the officer's words
     page = admin_client.get(reverse("admin:app_list", args=["ark"]), HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
     assert "Arca de Osíris" in page and "Governadores" in page and "Calendários da Arca" in page
 
