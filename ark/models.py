@@ -22,7 +22,7 @@ TEAMS = (1, 2)  # a draft splits the players into team 1 and team 2
 class Alliance(models.Model):
     """An in-game alliance that fields one Ark team per weekend."""
 
-    name = models.CharField(_("name"), max_length=64, unique=True)
+    name = models.CharField(pgettext_lazy("ark", "name"), max_length=64, unique=True)
     registration_channel_id = models.BigIntegerField(
         _("registration channel"),
         null=True, blank=True, help_text=_("Discord channel of the registration message (Join/Leave buttons).")
@@ -59,7 +59,7 @@ class Alliance(models.Model):
     )
 
     class Meta:
-        verbose_name = _("alliance")
+        verbose_name = pgettext_lazy("ark", "alliance")
         verbose_name_plural = _("alliances")
         ordering = ["name"]
         constraints = [
@@ -100,7 +100,7 @@ class Governor(models.Model):
     """An in-game account (governor) in a Discord user's registry. One user may own several."""
 
     governor_id = models.BigIntegerField(_("governor id"), unique=True, help_text=_("The in-game governor id."))
-    name = models.CharField(_("name"), max_length=64)
+    name = models.CharField(pgettext_lazy("ark", "name"), max_length=64)
     discord_user_id = models.BigIntegerField(
         _("Discord user id"),
         db_index=True, help_text=_("The Discord user who owns this account.")
@@ -114,7 +114,7 @@ class Governor(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
-        verbose_name = _("governor")
+        verbose_name = pgettext_lazy("ark", "governor")
         verbose_name_plural = _("governors")
         ordering = ["name"]
         constraints = [
@@ -152,14 +152,14 @@ class Match(models.Model):
 
     OPEN_STATUSES = (Status.SCHEDULED, Status.LOCKED)
 
-    alliance = models.ForeignKey(Alliance, verbose_name=_("alliance"), on_delete=models.PROTECT, related_name="matches")
+    alliance = models.ForeignKey(Alliance, verbose_name=pgettext_lazy("ark", "alliance"), on_delete=models.PROTECT, related_name="matches")
     ark_weekend_date = models.DateField(_("Ark weekend"), help_text=_("The Saturday of the Ark weekend."))
     match_day = models.CharField(_("match day"), max_length=3, choices=Day.choices)
     match_time_utc = models.DateTimeField(_("match time (UTC)"), help_text=_("Start of the match (UTC)."))
     signup_close_utc = models.DateTimeField(_("signups close (UTC)"), help_text=_("Signups close and the match locks at this time (UTC)."))
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    status = models.CharField(pgettext_lazy("ark", "status"), max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     notes = models.TextField(
-        _("notes"),
+        pgettext_lazy("ark", "notes"),
         blank=True, max_length=1000, help_text=_("Shown on the registration message (Discord embed text).")
     )
     result = models.CharField(pgettext_lazy("ark match", "result"), max_length=8, choices=Result.choices, blank=True, default="")
@@ -191,7 +191,7 @@ class Match(models.Model):
 
     class Meta:
         ordering = ["-ark_weekend_date", "alliance__name"]
-        verbose_name = _("match")
+        verbose_name = pgettext_lazy("ark", "match")
         verbose_name_plural = _("matches")
         indexes = [models.Index(fields=["status", "signup_close_utc"], name="ark_match_status_close_idx")]
         constraints = [
@@ -251,15 +251,15 @@ class Signup(models.Model):
         NO_SHOW = "no_show", _("No-show")
         EXCUSED = "excused", _("Excused")
 
-    match = models.ForeignKey(Match, verbose_name=_("match"), on_delete=models.CASCADE, related_name="signups")
-    governor = models.ForeignKey(Governor, verbose_name=_("governor"), on_delete=models.PROTECT, related_name="signups")
+    match = models.ForeignKey(Match, verbose_name=pgettext_lazy("ark", "match"), on_delete=models.CASCADE, related_name="signups")
+    governor = models.ForeignKey(Governor, verbose_name=pgettext_lazy("ark", "governor"), on_delete=models.PROTECT, related_name="signups")
     discord_user_id = models.BigIntegerField(_("Discord user id"), db_index=True)
     ark_weekend_date = models.DateField(
         _("Ark weekend"),
         help_text=_("Copy of the match's weekend: the database refuses a governor active twice in one weekend.")
     )
     slot = models.CharField(pgettext_lazy("ark", "slot"), max_length=6, choices=Slot.choices)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    status = models.CharField(pgettext_lazy("ark", "status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     source = models.CharField(pgettext_lazy("ark signup", "source"), max_length=5, choices=Source.choices, default=Source.SELF)
     checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True, help_text=_("When it was withdrawn or removed."))
@@ -268,14 +268,14 @@ class Signup(models.Model):
         null=True, blank=True, help_text=_("Team 1 or 2 in the draft (empty: not drafted).")
     )
     attendance = models.CharField(
-        _("attendance"),
+        pgettext_lazy("ark", "attendance"),
         max_length=8, choices=Attendance.choices, blank=True, default="", help_text=_("Recorded after the match.")
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True, help_text=_("Position in the queue (earliest first)."))
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
-        verbose_name = _("signup")
+        verbose_name = pgettext_lazy("ark", "signup")
         verbose_name_plural = _("signups")
         ordering = ["match", "slot", "created_at", "id"]  # "Player" sorts before "Sub"
         indexes = [
@@ -320,7 +320,7 @@ class Ban(models.Model):
         null=True, blank=True, db_index=True, help_text=_("In-game governor id.")
     )
     reason = models.TextField(
-        _("reason"),
+        pgettext_lazy("ark", "reason"),
         max_length=500, help_text=_("Told to the officers and the member; Discord keeps at most 512 characters.")
     )
     starts_weekend = models.DateField(_("first weekend"), help_text=_("First Ark weekend (Saturday) covered."))
@@ -405,10 +405,10 @@ class AuditLog(models.Model):
         null=True, blank=True, db_index=True, help_text=_("Empty for the scheduler.")
     )
     match = models.ForeignKey(
-        Match, verbose_name=_("match"), null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_rows"
+        Match, verbose_name=pgettext_lazy("ark", "match"), null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_rows"
     )
     signup = models.ForeignKey(
-        Signup, verbose_name=_("signup"), null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_rows"
+        Signup, verbose_name=pgettext_lazy("ark", "signup"), null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_rows"
     )
     is_override = models.BooleanField(
         _("override"),
@@ -433,7 +433,7 @@ class MessageRef(models.Model):
         CONFIRMATION = "confirmation", _("Confirmation")
         DRAFT = "draft", _("Team draft")
 
-    match = models.ForeignKey(Match, verbose_name=_("match"), on_delete=models.CASCADE, related_name="message_refs")
+    match = models.ForeignKey(Match, verbose_name=pgettext_lazy("ark", "match"), on_delete=models.CASCADE, related_name="message_refs")
     kind = models.CharField(pgettext_lazy("ark", "kind"), max_length=12, choices=Kind.choices)
     channel_id = models.BigIntegerField(_("channel"))
     message_id = models.BigIntegerField(
@@ -496,12 +496,12 @@ class SentReminder(models.Model):
         SKIPPED_LATE = "skipped_late", _("Skipped (late)")
         DROPPED = "dropped", _("Dropped (match cancelled or moved)")
 
-    match = models.ForeignKey(Match, verbose_name=_("match"), on_delete=models.CASCADE, related_name="reminders")
+    match = models.ForeignKey(Match, verbose_name=pgettext_lazy("ark", "match"), on_delete=models.CASCADE, related_name="reminders")
     reminder_type = models.CharField(_("reminder type"), max_length=32)
     target_id = models.BigIntegerField(_("target"), help_text=_("Discord user (DM) or channel (channel reminders)."))
     is_channel = models.BooleanField(_("channel reminder"), default=False)
     scheduled_for = models.DateTimeField(_("scheduled for"))
-    status = models.CharField(_("status"), max_length=12, choices=Status.choices)
+    status = models.CharField(pgettext_lazy("ark", "status"), max_length=12, choices=Status.choices)
     outbox = models.ForeignKey(
         "bot.OutboxMessage", verbose_name=_("outbox message"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -576,7 +576,7 @@ class ArkCalendar(models.Model):
     ahead matches are created, and the weekends it sits out. The first slot is the one the
     scheduler uses; officers may pick any listed slot with /ark create_match."""
 
-    alliance = models.OneToOneField(Alliance, verbose_name=_("alliance"), on_delete=models.CASCADE, related_name="calendar")
+    alliance = models.OneToOneField(Alliance, verbose_name=pgettext_lazy("ark", "alliance"), on_delete=models.CASCADE, related_name="calendar")
     is_enabled = models.BooleanField(_("enabled"), default=True, help_text=_("Off: the scheduler creates no match for this alliance."))
     slots = models.JSONField(
         _("slots"),
@@ -631,9 +631,9 @@ class DraftConstraint(models.Model):
         APART = "apart", _("Keep apart")
         CAPTAIN = "captain", _("Captain of a team")
 
-    match = models.ForeignKey(Match, verbose_name=_("match"), on_delete=models.CASCADE, related_name="draft_constraints")
+    match = models.ForeignKey(Match, verbose_name=pgettext_lazy("ark", "match"), on_delete=models.CASCADE, related_name="draft_constraints")
     kind = models.CharField(pgettext_lazy("ark", "kind"), max_length=8, choices=Kind.choices)
-    governor = models.ForeignKey(Governor, verbose_name=_("governor"), on_delete=models.CASCADE, related_name="+")
+    governor = models.ForeignKey(Governor, verbose_name=pgettext_lazy("ark", "governor"), on_delete=models.CASCADE, related_name="+")
     other = models.ForeignKey(
         Governor, verbose_name=pgettext_lazy("ark draft", "other"), null=True, blank=True, on_delete=models.CASCADE, related_name="+",
         help_text=_("The second governor (keep together / keep apart)."),
@@ -668,7 +668,7 @@ class GovernorRecord(models.Model):
     """Attendance totals folded in from signups the retention job deleted, so a governor's record
     (signed up, checked in, played, no-show) outlives the rows it was counted from."""
 
-    governor = models.OneToOneField(Governor, verbose_name=_("governor"), on_delete=models.CASCADE, related_name="archived_record")
+    governor = models.OneToOneField(Governor, verbose_name=pgettext_lazy("ark", "governor"), on_delete=models.CASCADE, related_name="archived_record")
     signed_up = models.PositiveIntegerField(_("signed up"), default=0)
     checked_in = models.PositiveIntegerField(_("checked in"), default=0)
     played = models.PositiveIntegerField(_("played"), default=0)

@@ -12,7 +12,7 @@ from django.db.models import OuterRef, Subquery
 from django.template.response import TemplateResponse
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from ark import services
 from ark.models import (
@@ -162,7 +162,7 @@ class BanAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
         names = Governor.objects.filter(governor_id=OuterRef("governor_id")).values("name")[:1]
         return super().get_queryset(request).annotate(governor_name=Subquery(names))
 
-    @admin.display(description=gettext_lazy("governor"), ordering="governor_name")
+    @admin.display(description=pgettext_lazy("ark", "governor"), ordering="governor_name")
     def governor(self, obj: Ban) -> str:
         if not obj.governor_id:
             return "—"
