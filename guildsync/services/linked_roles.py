@@ -24,10 +24,11 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Min, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from core import jobs
+from core import i18n, jobs
 from core.discord_signin import clients
 from core.errors import DomainError
 from core.secrets import decrypt, encrypt
@@ -35,14 +36,35 @@ from guildsync.models import DiscordUser, PlayerCharacter, RoleConnection
 
 PUSH_TASK = "guildsync.tasks.push_role_connection_task"
 BOOLEAN_EQUAL, INTEGER_LESS_THAN_OR_EQUAL = 7, 1
+# English (the source); ``metadata_records`` adds each shipped language as Discord's localizations
 METADATA = [
-    {"key": "guild_member", "name": "Guild member", "type": BOOLEAN_EQUAL,
-     "description": "Plays a character in the guild"},
-    {"key": "guild_rank", "name": "Guild rank (0 = Guild Master)", "type": INTEGER_LESS_THAN_OR_EQUAL,
-     "description": "In-game guild rank at most this (lower is more senior)"},
-    {"key": "verified_main", "name": "Main proven by Battle.net", "type": BOOLEAN_EQUAL,
-     "description": "Their main character is on their own Battle.net account"},
+    {"key": "guild_member", "name": gettext_noop("Guild member"), "type": BOOLEAN_EQUAL,
+     "description": gettext_noop("Plays a character in the guild")},
+    {"key": "guild_rank", "name": gettext_noop("Guild rank (0 = Guild Master)"), "type": INTEGER_LESS_THAN_OR_EQUAL,
+     "description": gettext_noop("In-game guild rank at most this (lower is more senior)")},
+    {"key": "verified_main", "name": gettext_noop("Main proven by Battle.net"), "type": BOOLEAN_EQUAL,
+     "description": gettext_noop("Their main character is on their own Battle.net account")},
 ]
+
+
+def metadata_records() -> list[dict]:
+    """The records as Discord gets them: English, plus ``name_localizations`` and
+    ``description_localizations`` for every Discord locale a shipped language serves (the same
+    catalogues as everything else), so members read the requirement in their Discord language."""
+    records = []
+    for record in METADATA:
+        localized = dict(record)
+        for field in ("name", "description"):
+            localizations = {}
+            for language in i18n.languages():
+                if language == i18n.SOURCE:
+                    continue
+                with translation.override(language):
+                    text = translation.gettext(record[field])
+                localizations.update(dict.fromkeys(i18n.discord_locales(language), text))
+            localized[f"{field}_localizations"] = localizations
+        records.append(localized)
+    return records
 
 
 class LinkedRolesError(DomainError):
@@ -58,7 +80,7 @@ def register_metadata() -> list[dict]:
     if not enabled() or not settings.DISCORD_TOKEN:
         raise LinkedRolesError(_("Linked Roles need DISCORD_LINKED_ROLES=true, DISCORD_CLIENT_ID and DISCORD_TOKEN."))
     try:
-        return clients.put_role_metadata(settings.DISCORD_CLIENT_ID, settings.DISCORD_TOKEN, METADATA)
+        return clients.put_role_metadata(settings.DISCORD_CLIENT_ID, settings.DISCORD_TOKEN, metadata_records())
     except clients.DiscordSigninError as exc:
         raise LinkedRolesError(str(exc)) from None
 

@@ -131,3 +131,19 @@ def test_the_composition_page_speaks_french(admin_client):
     page = admin_client.get(reverse("admin:guildsync_wowcharacter_composition"), HTTP_ACCEPT_LANGUAGE="fr")
     html = page.content.decode()
     assert "1 personnage dans la guilde." in html and "Chevalier de la mort" in html and "Par classe" in html
+
+
+def test_the_linked_roles_requirements_carry_discords_localizations():
+    from guildsync.services import linked_roles
+
+    records = {r["key"]: r for r in linked_roles.metadata_records()}
+    member = records["guild_member"]
+    assert member["name"] == "Guild member"  # English, Discord's default
+    assert member["name_localizations"]["de"] == "Gildenmitglied"
+    assert member["name_localizations"]["pt-BR"] == "Membro da guilda"
+    assert member["description_localizations"]["es-ES"] == member["description_localizations"]["es-419"]
+    for record in records.values():  # Discord's limits: name 1–100, description 1–200, its locale codes
+        for field, limit in (("name", 100), ("description", 200)):
+            localized = record[f"{field}_localizations"]
+            assert set(localized) == set(i18n.DISCORD_LOCALES) - {"en-US", "en-GB"}
+            assert all(1 <= len(text) <= limit and text != record[field] for text in localized.values())

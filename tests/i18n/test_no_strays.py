@@ -199,7 +199,6 @@ APPS["guildsync"] = {"marked": True, "allowed": {
     ("guildsync/services/addon_upload.py", "parse_upload"): "a crash of the parser process for the operator's error report (the page answers 500)",
     ("guildsync/services/addon_parser.py", "_ENTRY_RE"): 'a regular expression',
     ("guildsync/services/db_sync.py", "_update_rows"): 'SQL',
-    ("guildsync/services/linked_roles.py", "METADATA"): "Linked Roles metadata registered with Discord once by the operator's command (English; Discord's name_localizations not added yet)",
     ("guildsync/services/linked_roles.py", "values_for"): "the product's name shown by Discord as the connection's platform, the same in every language",
     ("guildsync/tasks.py", "matching_on_arrival_task"): "who started a run, stored in SyncLog.triggered_by like 'schedule' or an officer's id",
 }}
