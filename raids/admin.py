@@ -33,7 +33,7 @@ from core.admin_tools import ServiceFormMixin as CoreServiceFormMixin
 from core.discord_signin import officers
 from core.errors import DomainError
 from core.secrets import secret_source
-from raids import reports, roster, services
+from raids import admin_imports, reports, roster, services
 from raids.clients import RaidHelperError
 from raids.models import RaidAttendance, RaidEvent, RaidHelperSettings, RaidSeason, RecurringEvent
 from raids.warcraftlogs import WarcraftLogsError
@@ -320,67 +320,15 @@ class RaidEventAdmin(SaysWhatChangedMixin, ServiceFormMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("Last sign-up import"))
     def last_import(self, obj: RaidEvent) -> str:
-        """Counts and every sign-up the import could not place or placed without spec/role, with
-        the reason in the officer's language (``services.shown``)."""
-        report = obj.signup_import_report or {}
-        if not report:
-            return "—"
-        lines = [_("%(signups)s sign-up(s): %(created)s new, %(updated)s updated; %(unplaced)s not placed, "
-                   "%(incomplete)s without spec or role.") % {
-            "signups": report.get("signups", 0), "created": report.get("created", 0),
-            "updated": report.get("updated", 0), "unplaced": report.get("unplaced_count", 0),
-            "incomplete": report.get("incomplete_count", 0)}]
-        for kind, items in ((_("not placed"), report.get("unplaced") or []),
-                            (_("no spec/role"), report.get("incomplete") or [])):
-            for item in items:
-                lines.append(format_html("{} — {} ({} {}): {}", kind, item.get("name") or item.get("user_id"),
-                                         item.get("class"), item.get("spec"), services.shown(item)))
-        return format_html("<br>".join(["{}"] * len(lines)), *lines)
+        return admin_imports.as_html(admin_imports.signup_import_lines(obj.signup_import_report or {}))
 
     @admin.display(description=gettext_lazy("Warcraft Logs"), ordering="wcl_import_status")
     def wcl_state(self, obj: RaidEvent) -> str:
-        """Import state from the event's own columns (no query per row)."""
-        report = obj.wcl_import_report or {}
-        if obj.wcl_import_status == "imported":
-            unplaced = report.get("unplaced_count", 0)
-            state = _("imported, %(count)s not placed") % {"count": unplaced} if unplaced else _("imported")
-            return _("%(state)s (report gone, kept)") % {"state": state} if report.get("report_gone") else state
-        if obj.wcl_import_status == "gave_up":
-            return _("no report (gave up)")
-        return _("error — retried") if report.get("last_error") else "—"
+        return admin_imports.wcl_state(obj)
 
     @admin.display(description=gettext_lazy("Attendance from Warcraft Logs"))
     def wcl_import(self, obj: RaidEvent) -> str:
-        """Imported at, the reports read, the counts and every character that could not be placed
-        (reasons in the officer's language: ``services.shown``; an error from Warcraft Logs as stored)."""
-        report = obj.wcl_import_report or {}
-        if obj.wcl_import_status == "gave_up":
-            lines = [_("Gave up at %(at)s: %(reason)s") % {"at": obj.wcl_imported_at, "reason": services.shown(report)}]
-        elif obj.wcl_import_status == "imported":
-            lines = [_(
-                "Imported at %(at)s from report(s) %(reports)s: %(seen)s character(s) seen; %(marked)s marked "
-                "attended, %(created)s added to the attendance, %(already)s already attended, %(kept)s officer "
-                "override(s) kept; %(unplaced)s not placed.") % {
-                "at": obj.wcl_imported_at, "reports": ", ".join(report.get("reports") or []) or "—",
-                "seen": report.get("seen", 0), "marked": report.get("marked", 0), "created": report.get("created", 0),
-                "already": report.get("already", 0), "kept": report.get("overrides_kept", 0),
-                "unplaced": report.get("unplaced_count", 0)}]
-            lines += [_("not placed — %(name)s-%(server)s: %(reason)s") % {
-                "name": item.get("name"), "server": item.get("server"), "reason": services.shown(item)}
-                for item in report.get("unplaced") or []]
-            if gone := report.get("report_gone"):
-                lines.append(_("Report gone from Warcraft Logs (found by %(by)s at %(at)s): the import above is kept.")
-                             % {"by": gone.get("by") or _("a re-import"), "at": gone.get("at", "")})
-        elif report.get("waiting"):
-            lines = [_("Waiting: %(why)s (%(attempts)s attempt(s), last %(last)s).") % {
-                "why": services.shown(report, "waiting"), "attempts": report.get("attempts", 0),
-                "last": report.get("last_try", "")}]
-        else:
-            lines = [_("Not imported yet.")]
-        if obj.wcl_import_status != "imported" and report.get("last_error"):
-            lines.append(_("Last error (%(at)s): %(error)s — retried next run.") % {
-                "at": report.get("last_try", ""), "error": report["last_error"]})
-        return format_html("<br>".join(["{}"] * len(lines)), *lines)
+        return admin_imports.as_html(admin_imports.wcl_import_lines(obj))
 
     @admin.display(description="Raid-Helper")
     def raid_helper_link(self, obj: RaidEvent) -> str:

@@ -10,8 +10,8 @@ officer set on the player (an override), else their main character's active spec
 Every word is translated when it is rendered (``gettext``), in the reader's language: the
 officer's in the admin, the member's for ``/raid roster``, the server language for the channel
 post (``raids.services.roster.post_roster`` renders it inside ``core.i18n.public`` /
-``for_post``). Role names follow WoW's localized clients (the glossaries); spec names are the
-game data's (guildsync), as stored.
+``for_post``). Role and spec names as WoW's localized clients say them (the glossaries;
+``guildsync.reference_data.spec_label``).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
 from bot.outbox import discord_timestamp
 from guildsync.models import Player, Specialization
+from guildsync.reference_data import spec_label
 from raids.models import RaidAttendance, RaidEvent
 
 Status = RaidAttendance.Status
@@ -117,7 +118,7 @@ def live_roster(event: RaidEvent) -> Roster:
             .order_by("player__display_name"))
     for row in rows:
         spec = row.specialization or effective_main_spec(row.player)
-        label = row.player.display_name + (f" ({spec.name})" if spec else "")
+        label = row.player.display_name + (f" ({spec_label(spec.name)})" if spec else "")
         if row.status == Status.TENTATIVE:
             roster.tentative.append(label)
         elif row.status == Status.BENCH:

@@ -45,7 +45,7 @@ def test_the_raid_roster_post_keeps_its_language_until_officers_change_the_setti
     [post] = roster_rows(event)
     assert post.language == "fr"
     assert "Il manque : 2 tanks" in post.payload["content"]
-    assert "Soigneurs 1/1: Aelith (Holy)" in post.payload["content"]
+    assert "Soigneurs 1/1: Aelith (Sacré)" in post.payload["content"]
     deliver_outbox()
     post.refresh_from_db()
     assert post.sent_message_id
@@ -65,7 +65,7 @@ def test_the_raid_roster_post_keeps_its_language_until_officers_change_the_setti
     edit = roster_rows(event)[-1]
     assert edit.kind == "edit_message" and edit.message_id == post.sent_message_id
     assert "Es fehlen: 2 Tanks" in edit.payload["content"]
-    assert "Heiler 1/1: Aelith (Holy)" in edit.payload["content"] and "Vorläufig (1): Cyra" in edit.payload["content"]
+    assert "Heiler 1/1: Aelith (Heilig)" in edit.payload["content"] and "Vorläufig (1): Cyra (Heilig)" in edit.payload["content"]
     assert "Il manque" not in edit.payload["content"]
 
 
