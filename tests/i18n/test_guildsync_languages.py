@@ -112,7 +112,7 @@ def test_the_admin_speaks_german(admin_client):
     html = page.content.decode()
     assert page.status_code == 200 and page["Content-Language"] == "de"
     for german in ("WoW-Charakter", "Gegenstandsstufe", "Gildenrang", "Todesritter", "Zuordnung jetzt ausführen",
-                   "Ausgewählte Charaktere mit einem Spieler verknüpfen", "Zusammensetzung des Kaders"):
+                   "Ausgewählte Charaktere mit einem Spieler verknüpfen", "Zusammensetzung der Gilde"):
         assert german in html, german
     issues = admin_client.get(reverse("admin:guildsync_auditissue_changelist"), HTTP_ACCEPT_LANGUAGE="de")
     html = issues.content.decode()
