@@ -147,3 +147,22 @@ def test_the_linked_roles_requirements_carry_discords_localizations():
             localized = record[f"{field}_localizations"]
             assert set(localized) == set(i18n.DISCORD_LOCALES) - {"en-US", "en-GB"}
             assert all(1 <= len(text) <= limit and text != record[field] for text in localized.values())
+
+
+def test_the_companions_api_answers_in_the_requests_language():
+    """DRF follows Accept-Language (LocaleMiddleware); without one the API answers in English."""
+    from rest_framework.test import APIClient
+
+    from core.services import create_api_key
+
+    _key, raw = create_api_key("companion", ["read", "write", "upload"])
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    character = orphan()
+    refused = api.post("/api/identity/link", {"character_id": character.pk, "player_id": 999999}, format="json",
+                       HTTP_ACCEPT_LANGUAGE="de")
+    assert refused.status_code == 404 and refused.json()["detail"] == "Spieler #999999 gibt es nicht."
+    both = api.post("/api/identity/link", {"character_id": character.pk}, format="json", HTTP_ACCEPT_LANGUAGE="fr")
+    assert both.status_code == 400 and "Indique soit un joueur, soit un utilisateur Discord" in str(both.json())
+    english = api.post("/api/identity/link", {"character_id": character.pk, "player_id": 999999}, format="json")
+    assert english.json()["detail"] == "Player #999999 does not exist."
