@@ -143,7 +143,7 @@ class BanAdmin(MemberNamesMixin, ServiceFormMixin, admin.ModelAdmin):
     member_fields = ("discord_user_id",)
     list_display = (  # the reason beside who, visible at 1280 px (tests/core/test_browser_layout.py)
         "ban_link",
-        member_column("discord_user_id"),
+        member_column("discord_user_id", pgettext_lazy("ark", "member")),
         "governor",
         "reason",
         "starts_weekend",

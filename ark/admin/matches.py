@@ -16,7 +16,7 @@ from django.utils import dateformat, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from ark import services
 from ark.models import (
@@ -114,7 +114,7 @@ class SignupInline(MemberNamesMixin, ReadOnlyInline):
     member_fields = ("discord_user_id",)
     fields = readonly_fields = (
         "governor",
-        member_column("discord_user_id"),
+        member_column("discord_user_id", pgettext_lazy("ark", "member")),
         "slot",
         "status",
         "source",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from ark.models import (
     AuditLog,
@@ -25,7 +25,7 @@ from core.admin_tools import (
 @admin.register(ReminderPrefs)
 class ReminderPrefsAdmin(MemberNamesMixin, ReadOnlyAdmin):
     member_fields = ("discord_user_id",)
-    list_display = (member_column("discord_user_id"), "dm_enabled", "disabled_types", "updated_at")
+    list_display = (member_column("discord_user_id", pgettext_lazy("ark", "member")), "dm_enabled", "disabled_types", "updated_at")
     list_filter = ("dm_enabled",)
     search_fields = ("=discord_user_id",)
 

@@ -136,7 +136,7 @@ class SignupAdmin(MemberNamesMixin, ServiceFormMixin, ReadOnlyAdmin):
     # What officers adjust teams by comes first (visible at 1280 px, tests/core/test_browser_layout.py).
     list_display = (
         "governor",
-        member_column("discord_user_id"),
+        member_column("discord_user_id", pgettext_lazy("ark", "member")),
         "team",
         "attendance",
         "power",

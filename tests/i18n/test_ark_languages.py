@@ -102,7 +102,7 @@ def test_the_admin_speaks_the_officers_language(admin_client, match):
     assert "Ergebnis setzen: Sieg" in page and "Arche 2030-03-09 Samstag 12:00 UTC, Osiris Guard" in page
     page = admin_client.get(reverse("admin:ark_signup_changelist"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
     # field names that are also slash-command words (/ratmas match = "auslosen") keep Ark's own meaning
-    assert "Anwesenheit" in page and "Auslosen" not in page and "Teilnahme" not in page
+    assert "Anwesenheit" in page and "Mitglied" in page and "Auslosen" not in page and "Teilnahme" not in page
     page = admin_client.get(reverse("admin:ark_ban_add"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Membre Discord" in page and "… ou jusqu'à cette date." in page
     page = admin_client.get(reverse("admin:ark_auditlog_changelist"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
