@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.constraints import CompositeForeignKey
 from guildsync.issue_text import describe
-from guildsync.reference_data import class_label, role_label, spec_label
+from guildsync.reference_data import class_label, placeholder_rank_name, role_label, spec_label
 
 
 class Role(models.Model):
@@ -106,6 +106,9 @@ class GuildRank(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.name_source == self.NameSource.PLACEHOLDER and self.name == placeholder_rank_name(
+                self.blizzard_rank_index):
+            return gettext("Rank %(index)s") % {"index": self.blizzard_rank_index}  # nobody named it: the reader's words
         return self.name
 
 

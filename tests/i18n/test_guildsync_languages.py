@@ -166,3 +166,11 @@ def test_the_companions_api_answers_in_the_requests_language():
     assert both.status_code == 400 and "Indique soit un joueur, soit un utilisateur Discord" in str(both.json())
     english = api.post("/api/identity/link", {"character_id": character.pk, "player_id": 999999}, format="json")
     assert english.json()["detail"] == "Player #999999 does not exist."
+
+
+def test_a_rank_nobody_named_reads_in_the_readers_words():
+    placeholder = GuildRank.objects.get(blizzard_rank_index=7)
+    assert placeholder.name == "Rank 7" and str(placeholder) == "Rank 7"
+    with translation.override("pt-br"):
+        assert str(placeholder) == "Posto 7"
+        assert str(GuildRank.objects.get(blizzard_rank_index=0)) == "Guild Leader"  # the guild's own name
