@@ -43,7 +43,7 @@ def test_the_privacy_requests_pages_speak_german(admin_client):
     html = page.content.decode()
     assert page.status_code == 200 and "Datenschutzanfragen" in html
     assert "Bearbeitet am" in html and "Eingegangen von" in html  # the columns: the fields' verbose names
-    assert "über ihren verschlüsselten Hash" in html  # the search box's help
+    assert "über ihren schlüsselbasierten Hash" in html  # the search box's help
     form = admin_client.get(reverse("admin:core_privacyrequest_add"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Datenschutzanfrage bearbeiten" in form and "Mir ist klar, dass das Löschen nicht rückgängig" in form
     assert "Kopie der eigenen Daten" in form and 'value="Anfrage bearbeiten"' in form
