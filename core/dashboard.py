@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from core.i18n import number
 
@@ -53,6 +53,7 @@ def change_page(obj) -> str:
 
 # -- bot: the outbox ---------------------------------------------------------------------------
 def outbox_panel(now) -> Panel:
+    from bot.failures import describe
     from bot.models import OutboxMessage
 
     status = OutboxMessage.Status
@@ -60,16 +61,18 @@ def outbox_panel(now) -> Panel:
     counts = OutboxMessage.objects.aggregate(failed=Count("pk", filter=Q(status=status.FAILED)),
                                              pending=Count("pk", filter=Q(status=status.PENDING)))
     if counts["failed"]:
-        panel.lines.append(Line(_("%(count)s message(s) failed for good") % {"count": counts["failed"]},
+        panel.lines.append(Line(ngettext("%(count)s message failed for good", "%(count)s messages failed for good",
+                                         counts["failed"]) % {"count": number(counts["failed"])},
                                 changelist("bot.outboxmessage", status__exact=status.FAILED), "error"))
         no_topic = _("no topic")
         for message in (OutboxMessage.objects.filter(status=status.FAILED)
                         .only("pk", "kind", "topic", "last_error", "channel_id", "user_id")
                         .order_by("-failed_at", "-pk")[:LIST_LIMIT]):
             panel.lines.append(Line(f"#{message.pk} {message.get_kind_display()} ({message.topic or no_topic})",
-                                    change_page(message), "", detail=message.last_error[:160] or _("no reason recorded")))
+                                    change_page(message), "", detail=describe(message)[:160] or _("no reason recorded")))
     if counts["pending"]:
-        panel.lines.append(Line(_("%(count)s message(s) waiting to be delivered") % {"count": counts["pending"]},
+        panel.lines.append(Line(ngettext("%(count)s message waiting to be delivered", "%(count)s messages waiting to be delivered",
+                                         counts["pending"]) % {"count": number(counts["pending"])},
                                 changelist("bot.outboxmessage", status__exact=status.PENDING)))
     panel.lines += guard_lines()
     return panel
@@ -83,8 +86,11 @@ def guard_lines() -> list[Line]:
     if state.paused:
         return [Line(state.reason, changelist("bot.outboxmessage", status__exact="pending"), "error")]
     if state.invalid:
-        return [Line(_("%(count)s invalid Discord request(s) (401/403/429) in the last 10 minutes; delivery pauses "
-                       "at %(limit)s") % {"count": number(state.invalid), "limit": number(state.limit)}, "", "warning")]
+        return [Line(ngettext("%(count)s invalid Discord request (401/403/429) in the last 10 minutes; delivery "
+                              "pauses at %(limit)s",
+                              "%(count)s invalid Discord requests (401/403/429) in the last 10 minutes; delivery "
+                              "pauses at %(limit)s", state.invalid)
+                     % {"count": number(state.invalid), "limit": number(state.limit)}, "", "warning")]
     return []
 
 
@@ -172,13 +178,15 @@ def ratmas_panel(now) -> Panel:
               .annotate(n_participants=count(Participant),
                         n_unreachable=count(Pairing, notified_at__isnull=True, last_error__gt=""))[:LIST_LIMIT])
     for event in events:
-        panel.lines.append(Line(_("%(event)s — %(count)s participant(s)") % {"event": event, "count": event.n_participants},
+        panel.lines.append(Line(ngettext("%(event)s — %(count)s participant", "%(event)s — %(count)s participants",
+                                         event.n_participants) % {"event": event, "count": number(event.n_participants)},
                                 change_page(event)))
         if event.status == Event.Status.LOCKED:
             panel.lines.append(Line(_("Sign-ups are locked: ready to draw the pairings"), change_page(event),
                                     "warning"))
         if event.n_unreachable:
-            panel.lines.append(Line(_("%(count)s Santa(s) could not be reached by DM") % {"count": event.n_unreachable},
+            panel.lines.append(Line(ngettext("%(count)s Santa could not be reached by DM", "%(count)s Santas could not be reached by DM",
+                                             event.n_unreachable) % {"count": number(event.n_unreachable)},
                                     changelist("ratmas.pairing", event__id__exact=event.pk,
                                                notified_at__isempty="1"), "error"))
     return panel

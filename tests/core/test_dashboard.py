@@ -76,26 +76,26 @@ def test_dashboard_lists_what_needs_an_officer_and_links_to_filtered_lists(admin
     html = admin_client.get("/admin/").content.decode()
     found = links(html)
     assert "DISCORD_TOKEN is not set: messages are queued but not sent." in found
-    assert "30 message(s) failed for good" in found
+    assert "30 messages failed for good" in found
     assert "50007: Cannot send messages to this user" in html  # why it failed
     assert "20 × Discord member with a guild role but no characters" in found  # plain words, not "orphan discord"
     assert "10 × In-game rank and Discord role differ" in found and "Blizzard lately" not in str(found)
     assert "1 started match(es) awaiting a result" in found
     assert any("12/30 players, 8/15 subs" in text for text in found)
     assert any("12 accepted, 6 tentative, 6 bench, 6 absent" in text for text in found)
-    assert "2 Santa(s) could not be reached by DM" in found
+    assert "2 Santas could not be reached by DM" in found
 
     def count_on(url: str) -> int:
         page = admin_client.get(url)
         assert page.status_code == 200, url  # an invalid lookup would redirect to ?e=1
         return page.context["cl"].result_count
 
-    assert count_on(found["30 message(s) failed for good"]) == 30
+    assert count_on(found["30 messages failed for good"]) == 30
     assert count_on(found["20 × Discord member with a guild role but no characters"]) == 20
     assert count_on(found["1 started match(es) awaiting a result"]) == 1
     assert count_on(found["Sign-ups of this raid"]) == 30
-    assert count_on(found["2 Santa(s) could not be reached by DM"]) == 2
-    assert count_on(found["1 message(s) waiting to be delivered"]) == 1
+    assert count_on(found["2 Santas could not be reached by DM"]) == 2
+    assert count_on(found["1 message waiting to be delivered"]) == 1
     assert found[next(t for t in found if t.startswith("Next: Osiris Guard"))] == \
         f"/admin/ark/match/{world['next'].pk}/change/"
 
@@ -135,4 +135,4 @@ def test_dashboard_queries_bounded_at_10000_rows(admin_client, django_assert_max
     with django_assert_max_num_queries(11):  # 10, plus the System panel's one read of the heartbeats
         response = admin_client.get("/admin/")
     assert response.status_code == 200
-    assert "10000 message(s) failed for good" in response.content.decode()
+    assert "10,000 messages failed for good" in response.content.decode()

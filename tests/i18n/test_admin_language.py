@@ -158,3 +158,16 @@ def test_the_dashboard_and_a_changelist_speak_german_to_a_german_browser(admin_c
     admin_client.post(reverse("admin:language"), {"language": "es"})
     html = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Lo que necesita a un oficial ahora" in html and "Bandeja de salida de Discord" in html
+
+
+def test_the_dashboard_gives_a_failed_messages_stored_reason_in_the_officers_language(admin_client, settings):
+    """The delivery worker stores why a message failed in English (operators search for it);
+    the dashboard shows it in the officer's words (``bot.failures.describe``)."""
+    from tests.factories import outbox_message
+
+    settings.DISCORD_TOKEN = ""
+    outbox_message(status="failed", last_error="gave up after 5 attempts: 50007 Cannot send messages to this user")
+    german = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "nach 5 Versuchen aufgegeben: 50007" in german
+    english = admin_client.get(reverse("admin:index")).content.decode()
+    assert "gave up after 5 attempts: 50007 Cannot send messages to this user" in english

@@ -70,9 +70,9 @@ def test_a_change_message_says_what_changed_in_german():
     with translation.override("de"):
         said = SaysWhatChangedMixin.describe_change("Raidabend", [
             {"changed": {"fields": ["Titel"]}},
-            {"added": {"name": "Schlachtzugteilnahme", "object": "C"}},
-            {"added": {"name": "Schlachtzugteilnahme", "object": "D"}}])
-        assert said == "„Raidabend“ gespeichert: Titel; 2 Zeilen Schlachtzugteilnahme hinzugefügt."
+            {"added": {"name": "Schlachtzugsteilnahme", "object": "C"}},
+            {"added": {"name": "Schlachtzugsteilnahme", "object": "D"}}])
+        assert said == "„Raidabend“ gespeichert: Titel; 2 Zeilen Schlachtzugsteilnahme hinzugefügt."
         # Django's own success message, in German, is recognised (and replaced) as in English
         django_says = translation.gettext("The {name} “{obj}” was changed successfully.").format(
             name="Schlachtzug", obj="Raidabend")

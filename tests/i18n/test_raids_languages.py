@@ -133,7 +133,7 @@ def test_the_officers_admin_speaks_german(admin_client):
     german = {"HTTP_ACCEPT_LANGUAGE": "de"}
 
     changelist = admin_client.get(reverse("admin:raids_raidevent_changelist"), **german).content.decode()
-    assert "Schlachtzugtermin" in changelist and "Nächsten Termin jetzt buchen" in changelist
+    assert "Schlachtzugstermin" in changelist and "Nächsten Termin jetzt buchen" in changelist
     assert "Teilnahme aus Warcraft Logs importieren" in changelist and "nächste Woche" in changelist
 
     change = admin_client.get(reverse("admin:raids_raidevent_change", args=[event.pk]), **german).content.decode()
