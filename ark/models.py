@@ -24,15 +24,15 @@ class Alliance(models.Model):
 
     name = models.CharField(pgettext_lazy("ark", "name"), max_length=64, unique=True)
     registration_channel_id = models.BigIntegerField(
-        _("registration channel"),
+        _("registration channel id"),
         null=True, blank=True, help_text=_("Discord channel of the registration message (Join/Leave buttons).")
     )
     confirmation_channel_id = models.BigIntegerField(
-        _("confirmation channel"),
+        _("confirmation channel id"),
         null=True, blank=True, help_text=_("Discord channel of the confirmation message posted at signup close.")
     )
     officer_channel_id = models.BigIntegerField(
-        _("officer channel"),
+        _("officer channel id"),
         null=True,
         blank=True,
         help_text=_("Where officers are reminded to record results; the confirmation channel when empty."),
@@ -435,7 +435,7 @@ class MessageRef(models.Model):
 
     match = models.ForeignKey(Match, verbose_name=pgettext_lazy("ark", "match"), on_delete=models.CASCADE, related_name="message_refs")
     kind = models.CharField(pgettext_lazy("ark", "kind"), max_length=12, choices=Kind.choices)
-    channel_id = models.BigIntegerField(_("channel"))
+    channel_id = models.BigIntegerField(_("channel id"))
     message_id = models.BigIntegerField(
         _("message id"),
         null=True, blank=True, help_text=_("Empty until Discord accepted the post.")
@@ -498,7 +498,7 @@ class SentReminder(models.Model):
 
     match = models.ForeignKey(Match, verbose_name=pgettext_lazy("ark", "match"), on_delete=models.CASCADE, related_name="reminders")
     reminder_type = models.CharField(_("reminder type"), max_length=32)
-    target_id = models.BigIntegerField(_("target"), help_text=_("Discord user (DM) or channel (channel reminders)."))
+    target_id = models.BigIntegerField(_("target id"), help_text=_("Discord user (DM) or channel (channel reminders)."))
     is_channel = models.BooleanField(_("channel reminder"), default=False)
     scheduled_for = models.DateTimeField(_("scheduled for"))
     status = models.CharField(pgettext_lazy("ark", "status"), max_length=12, choices=Status.choices)

@@ -33,11 +33,11 @@ class OutboxMessage(models.Model):
         CANCELLED = "cancelled", _("Withdrawn before delivery")
 
     kind = models.CharField(verbose_name=pgettext_lazy("outbox field", "kind"), max_length=20, choices=Kind.choices)
-    guild_id = models.BigIntegerField(verbose_name=_("server"), null=True, blank=True, help_text=_("Discord server (roles, moderation)."))
-    channel_id = models.BigIntegerField(verbose_name=_("channel"), null=True, blank=True, help_text=_("Target channel (posts, edits, deletes)."))
-    user_id = models.BigIntegerField(verbose_name=_("member"), null=True, blank=True, help_text=_("Target member (DMs, roles, moderation)."))
-    message_id = models.BigIntegerField(verbose_name=_("message"), null=True, blank=True, help_text=_("Message to edit or delete."))
-    role_id = models.BigIntegerField(verbose_name=_("role"), null=True, blank=True)
+    guild_id = models.BigIntegerField(verbose_name=_("server id"), null=True, blank=True, help_text=_("Discord server (roles, moderation)."))
+    channel_id = models.BigIntegerField(verbose_name=_("channel id"), null=True, blank=True, help_text=_("Target channel (posts, edits, deletes)."))
+    user_id = models.BigIntegerField(verbose_name=_("member id"), null=True, blank=True, help_text=_("Target member (DMs, roles, moderation)."))
+    message_id = models.BigIntegerField(verbose_name=_("message id"), null=True, blank=True, help_text=_("Message to edit or delete."))
+    role_id = models.BigIntegerField(verbose_name=_("role id"), null=True, blank=True)
     payload = models.JSONField(verbose_name=_("payload"),
         default=dict,
         blank=True,
@@ -84,9 +84,9 @@ class OutboxMessage(models.Model):
         max_length=10, blank=True, default="",
         help_text=_("The language the message was written in (active when it was queued): a post edited later "
                   "keeps it unless officers change the server language (core.i18n.post_language)."))
-    sent_message_id = models.BigIntegerField(verbose_name=_("Discord message"),
+    sent_message_id = models.BigIntegerField(verbose_name=_("Discord message id"),
         null=True, blank=True, help_text=_("Id of the message (or scheduled event) Discord created."))
-    sent_channel_id = models.BigIntegerField(verbose_name=_("sent to channel"), null=True, blank=True, help_text=_("Channel it landed in (DM channel)."))
+    sent_channel_id = models.BigIntegerField(verbose_name=_("sent to channel id"), null=True, blank=True, help_text=_("Channel it landed in (DM channel)."))
     sent_at = models.DateTimeField(verbose_name=_("sent at"), null=True, blank=True)
     failed_at = models.DateTimeField(verbose_name=_("failed at"), null=True, blank=True)
     created_at = models.DateTimeField(verbose_name=_("queued at"), auto_now_add=True)
@@ -177,8 +177,8 @@ class ScheduledEvent(models.Model):
     source = models.CharField(verbose_name=_("mirrors"),
         max_length=80, unique=True,
         help_text=_("What it mirrors: '<app>.<model>:<id>', e.g. 'raids.raidevent:12' or 'ark.match:7'."))
-    guild_id = models.BigIntegerField(verbose_name=_("server"), help_text=_("The Discord server the event is in."))
-    discord_event_id = models.BigIntegerField(verbose_name=_("Discord event"),
+    guild_id = models.BigIntegerField(verbose_name=_("server id"), help_text=_("The Discord server the event is in."))
+    discord_event_id = models.BigIntegerField(verbose_name=_("Discord event id"),
         null=True, blank=True, db_index=True,
         help_text=_("Discord's id of the scheduled event, once its create was answered (or found after a lost answer)."))
     name = models.CharField(verbose_name=pgettext_lazy("scheduled event field", "name"), max_length=100, help_text=_("The name last queued to Discord."))

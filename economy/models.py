@@ -29,8 +29,8 @@ def default_streak_bonuses() -> dict[str, int]:
 
 
 class BytesBalance(models.Model):
-    guild_id = models.BigIntegerField(_("server"))
-    user_id = models.BigIntegerField(_("member"))
+    guild_id = models.BigIntegerField(_("server id"))
+    user_id = models.BigIntegerField(_("member id"))
     balance = models.IntegerField(_("balance"), default=0)
     total_received = models.IntegerField(_("total received"), default=0,
                                          help_text=_("Bytes received from members and dailies."))
@@ -82,11 +82,11 @@ class BytesTransaction(models.Model):
         SQUAD_SWITCH = "squad_switch", _("Squad switch fee")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    guild_id = models.BigIntegerField(_("server"))
+    guild_id = models.BigIntegerField(_("server id"))
     kind = models.CharField(pgettext_lazy("bytes transaction", "kind"), max_length=20, choices=Kind.choices, default=Kind.TRANSFER)
-    giver_id = models.BigIntegerField(pgettext_lazy("bytes transaction", "sender"))
+    giver_id = models.BigIntegerField(pgettext_lazy("bytes transaction", "sender id"))
     giver_username = models.CharField(pgettext_lazy("bytes transaction", "sender's name"), max_length=100)
-    receiver_id = models.BigIntegerField(pgettext_lazy("bytes transaction", "recipient"))
+    receiver_id = models.BigIntegerField(pgettext_lazy("bytes transaction", "recipient id"))
     receiver_username = models.CharField(pgettext_lazy("bytes transaction", "recipient's name"), max_length=100)
     amount = models.IntegerField(_("amount"))
     reason = models.TextField(_("reason"), blank=True, max_length=500)
@@ -113,7 +113,7 @@ class BytesTransaction(models.Model):
 
 
 class BytesConfig(models.Model):
-    guild_id = models.BigIntegerField(_("server"), unique=True)
+    guild_id = models.BigIntegerField(_("server id"), unique=True)
     starting_balance = models.PositiveIntegerField(_("starting balance"), default=100,
                                                    help_text=_("Balance of a member's new account."))
     daily_amount = models.PositiveIntegerField(_("daily amount"), default=10,
@@ -151,8 +151,8 @@ class BytesConfig(models.Model):
 
 class Squad(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    guild_id = models.BigIntegerField(_("server"))
-    role_id = models.BigIntegerField(_("Discord role"), help_text=_("Discord role members of this squad hold."))
+    guild_id = models.BigIntegerField(_("server id"))
+    role_id = models.BigIntegerField(_("Discord role id"), help_text=_("Discord role members of this squad hold."))
     name = models.CharField(pgettext_lazy("squad", "name"), max_length=100)
     description = models.CharField(_("description"), max_length=500, blank=True)
     switch_cost = models.PositiveIntegerField(_("switch cost"), default=50,
@@ -195,8 +195,8 @@ class Squad(models.Model):
 
 
 class SquadMembership(models.Model):
-    guild_id = models.BigIntegerField(_("server"))
-    user_id = models.BigIntegerField(_("member"))
+    guild_id = models.BigIntegerField(_("server id"))
+    user_id = models.BigIntegerField(_("member id"))
     squad = models.ForeignKey(Squad, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("squad"))
     joined_at = models.DateTimeField(_("joined"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -221,9 +221,9 @@ class SquadMembership(models.Model):
 class RoleRewardGrant(models.Model):
     """A role reward already granted: at most one per member and role."""
 
-    guild_id = models.BigIntegerField(_("server"))
-    user_id = models.BigIntegerField(_("member"))
-    role_id = models.BigIntegerField(_("Discord role"))
+    guild_id = models.BigIntegerField(_("server id"))
+    user_id = models.BigIntegerField(_("member id"))
+    role_id = models.BigIntegerField(_("Discord role id"))
     threshold = models.PositiveIntegerField(_("threshold"), help_text=_("The threshold that was crossed."))
     granted_at = models.DateTimeField(_("granted"), auto_now_add=True)
 
@@ -252,11 +252,11 @@ class ModerationAction(models.TextChoices):
 
 class ModerationCase(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    guild_id = models.BigIntegerField(_("server"))
-    user_id = models.BigIntegerField(_("member"))
+    guild_id = models.BigIntegerField(_("server id"))
+    user_id = models.BigIntegerField(_("member id"))
     user_tag = models.CharField(_("member's name"), max_length=100,
                                 help_text=_("The member's name when the case was opened."))
-    moderator_id = models.BigIntegerField(_("moderator"), help_text=_("0 for auto-moderation."))
+    moderator_id = models.BigIntegerField(_("moderator id"), help_text=_("0 for auto-moderation."))
     moderator_tag = models.CharField(_("moderator's name"), max_length=100)
     action = models.CharField(pgettext_lazy("moderation", "action"), max_length=10, choices=ModerationAction.choices)
     reason = models.CharField(_("reason"), max_length=500)
@@ -264,9 +264,9 @@ class ModerationCase(models.Model):
     resolved = models.BooleanField(_("resolved"), default=False)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolved_by = models.CharField(_("resolved by"), max_length=100, blank=True)
-    channel_id = models.BigIntegerField(_("channel"), null=True, blank=True,
+    channel_id = models.BigIntegerField(_("channel id"), null=True, blank=True,
                                         help_text=_("Channel of the offending message."))
-    message_id = models.BigIntegerField(pgettext_lazy("moderation", "message"), null=True, blank=True,
+    message_id = models.BigIntegerField(pgettext_lazy("moderation", "message id"), null=True, blank=True,
                                         help_text=_("The offending message (auto-moderation)."))
     rule = models.ForeignKey("AutoModRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases",
                              verbose_name=_("auto-moderation rule"))
@@ -312,7 +312,7 @@ class AutoModRule(models.Model):
         CAPS = "caps", _("Excessive capitals")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    guild_id = models.BigIntegerField(_("server"))
+    guild_id = models.BigIntegerField(_("server id"))
     name = models.CharField(pgettext_lazy("auto-moderation rule", "name"), max_length=100, blank=True)
     rule_type = models.CharField(_("rule type"), max_length=20, choices=RuleType.choices)
     config = models.JSONField(

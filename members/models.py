@@ -14,7 +14,7 @@ class CalendarToken(models.Model):
     bits, so a fast hash is safe, like an API key's); the URL is shown once, when made or rotated,
     or again by rotating. Revoking deletes the row: the old URL then answers 404 like any unknown one."""
 
-    discord_user_id = models.BigIntegerField(gettext_lazy("member"), unique=True,
+    discord_user_id = models.BigIntegerField(gettext_lazy("member id"), unique=True,
                                              help_text=gettext_lazy("The member's Discord user id."))
     token_hash = models.CharField(gettext_lazy("token hash"), max_length=64, unique=True,
                                   help_text=gettext_lazy("SHA-256 (hex) of the secret token."))

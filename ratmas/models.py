@@ -29,7 +29,7 @@ class Event(models.Model):
 
     FINISHED = (Status.COMPLETED, Status.CANCELLED)
 
-    guild_id = models.BigIntegerField(verbose_name=_("Discord server"), help_text=_("Discord server the event belongs to."))
+    guild_id = models.BigIntegerField(verbose_name=_("Discord server id"), help_text=_("Discord server the event belongs to."))
     name = models.CharField(
         verbose_name=pgettext_lazy("ratmas event", "name"), max_length=100, blank=True,
         help_text=_("What organisers and members call it, e.g. 'Ratmas 2026'; empty = 'Ratmas' and the reveal year."),
@@ -39,13 +39,13 @@ class Event(models.Model):
     purchase_deadline = models.DateTimeField(verbose_name=_("purchase deadline"), help_text=_("Gifts must be bought by then (UTC)."))
     reveal_date = models.DateTimeField(verbose_name=_("reveal date"), help_text=_("Gifts are opened and Santas may reveal themselves (UTC)."))
     announcement_channel_id = models.BigIntegerField(
-        verbose_name=_("announcement channel"), null=True, blank=True, help_text=_("Channel for announcements and reports to organisers.")
+        verbose_name=_("announcement channel id"), null=True, blank=True, help_text=_("Channel for announcements and reports to organisers.")
     )
     participant_role_id = models.BigIntegerField(
-        verbose_name=_("participant role"), null=True, blank=True, help_text=_("Discord role whose members are the participants (synced while open).")
+        verbose_name=_("participant role id"), null=True, blank=True, help_text=_("Discord role whose members are the participants (synced while open).")
     )
     managing_role_id = models.BigIntegerField(
-        verbose_name=_("managing role"), null=True, blank=True, help_text=_("Discord role whose members may run the organiser commands.")
+        verbose_name=_("managing role id"), null=True, blank=True, help_text=_("Discord role whose members may run the organiser commands.")
     )
     timezone = models.CharField(
         verbose_name=_("time zone"), max_length=64, default="UTC", help_text=_("IANA time zone the organisers think in, e.g. Europe/Berlin.")
@@ -94,7 +94,7 @@ class Participant(models.Model):
     """A Discord member taking part in one event."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="participants", verbose_name=pgettext_lazy("ratmas", "event"))
-    user_id = models.BigIntegerField(verbose_name=_("Discord user"), help_text=_("Discord user id."))
+    user_id = models.BigIntegerField(verbose_name=_("Discord user id"), help_text=_("Discord user id."))
     display_name = models.CharField(verbose_name=_("display name"), max_length=100, help_text=_("Name shown to their Santa."))
     wishlist_url = SealedTextField(
         verbose_name=pgettext_lazy("ratmas field", "wishlist"), max_length=500, blank=True, help_text=_("http(s) link only, 500 characters at most (ratmas.services.validate_wishlist). "

@@ -64,7 +64,7 @@ def test_ark_signups_governors_bans_and_audit_log_show_names(admin_client, direc
     assert any(row.actor_discord_id == ALICE for row in rows)
     assert "Alice Ratqueen" in audit.content.decode()
     table = audit.content.decode().split('id="result_list"')[1].split("</table>")[0]
-    assert "Signup added" in table and "signup_added" not in table  # the action as words, not its code
+    assert "Signed up" in table and "signup_added" not in table  # the action as words, not its code
     assert [g.name for g in admin_client.get(reverse("admin:ark_governor_changelist"), {"q": "ratqueen"})
             .context["cl"].result_list] == ["Gov Alice"]
 

@@ -21,7 +21,7 @@ PAGES = {
                     ["Member", "Team", "Attendance", "Power"]),
     "Ark bans": (lambda: reverse("admin:ark_ban_changelist"), "#result_list", ["Reason"]),
     "raid sign-ups": (lambda: reverse("admin:raids_raidattendance_changelist"), "#result_list",
-                      ["Source", "Signup push"]),
+                      ["Source", "Sign-up push"]),
 }
 
 MEASURE = """([table, wanted]) => {
