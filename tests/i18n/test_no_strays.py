@@ -2,13 +2,9 @@
 translation (``gettext``/``_``, ``gettext_lazy``, ``format_lazy``; ``{% translate %}`` in
 templates), found by an AST scan of the Python files and a scan of the templates below.
 
-Scope: the apps marked whole (:data:`APPS`), plus the files marked before them (:data:`MARKED`). This round marked
-the bot's Discord side (every ``*/discord_commands.py``, ``bot/interactions.py``,
-``bot/gateway.py``), the Ark public posts (``ark/messages.py``), the moderation DM
-(``economy/services.py``'s ``moderation_dm``), the officers' dashboard and admin home
-(``core/dashboard.py``, ``core/admin_site.py``) and the language pages and links of the admin.
-The domain apps' admin, services and templates were being changed by other engineers at the
-same time; they are marked, and added here, after they land (issue #27).
+Scope: every app of the project (:data:`APPS`): all its Python files but migrations, its
+templates, and the project's ``templates/`` (with ``core``). A new app must join :data:`APPS`
+(``test_every_app_of_the_project_is_scanned``).
 
 What counts as user-facing: a string literal (or f-string) with at least two words, outside a
 docstring, a gettext call, a logging call, an error report, a comparison or a subscript, and
@@ -28,25 +24,6 @@ from pathlib import Path
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
-
-MARKED = [
-    "ark/discord_commands.py",
-    "core/discord_commands.py",
-    "economy/discord_commands.py",
-    "ratmas/discord_commands.py",
-    "raids/discord_commands.py",
-    "members/discord_commands.py",
-    "guildsync/discord_commands.py",
-    "bot/interactions.py",
-    "bot/gateway.py",
-    "ark/messages.py",
-    "core/i18n.py",
-    "core/dashboard.py",
-    "core/admin_site.py",
-]
-MARKED_FUNCTIONS: dict[str, set[str]] = {}  # files otherwise not marked yet (function names)
-MARKED_TEMPLATES = ["templates/admin/base_site.html", "templates/admin/core/language.html",
-                    "templates/admin/guildops_index.html"]
 
 # (file, scope) → why the sentences there stay as they are. A scope is the name of an enclosing
 # function or class, or of the module-level constant the text is assigned to.
@@ -435,14 +412,11 @@ def test_no_unmarked_sentence_in_the_marked_python_files():
     everything = {**ALLOWED}
     for app in APPS.values():
         everything.update(app["allowed"])
-    files = set(MARKED) | {f for name, app in APPS.items() if app["marked"] for f in app_python_files(name)}
+    files = {f for name, app in APPS.items() if app["marked"] for f in app_python_files(name)}
     for name in sorted(files):
         allowed = {scope for (file, scope) in everything if file == name}
         problems += [f"{name}: {text[:90]!r}" for text in strays((ROOT / name).read_text(encoding="utf-8"),
                                                                   allowed=allowed)]
-    for name, functions in MARKED_FUNCTIONS.items():
-        for text in strays((ROOT / name).read_text(encoding="utf-8"), only=functions):
-            problems.append(f"{name}: {text[:90]!r}")
     assert not problems, "unmarked user-facing strings (wrap them in gettext):\n" + "\n".join(problems)
 
 
@@ -456,10 +430,22 @@ def template_strays(text: str) -> list[str]:
 
 
 def test_no_unmarked_text_in_the_marked_templates():
-    files = set(MARKED_TEMPLATES) | {f for name, app in APPS.items() if app["marked"] for f in app_templates(name)}
+    files = {f for name, app in APPS.items() if app["marked"] for f in app_templates(name)}
     problems = {name: template_strays((ROOT / name).read_text(encoding="utf-8")) for name in sorted(files)}
     problems = {name: found for name, found in problems.items() if found}
     assert not any(problems.values()), problems
+
+
+def test_every_app_of_the_project_is_scanned():
+    """Every installed app that lives in this repository is in :data:`APPS`, marked whole; the
+    project's templates are scanned with ``core``."""
+    from django.apps import apps
+
+    ours = {Path(config.path).resolve().relative_to(ROOT.resolve()).parts[0] for config in apps.get_app_configs()
+            if Path(config.path).resolve().is_relative_to(ROOT.resolve()) and "site-packages" not in config.path}
+    assert ours <= set(APPS), ours - set(APPS)
+    assert all(app["marked"] for app in APPS.values()), [name for name, app in APPS.items() if not app["marked"]]
+    assert "templates/admin/base_site.html" in app_templates("core")
 
 
 def test_the_scan_finds_what_it_should():
