@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -119,11 +120,13 @@ def ark_panel(now) -> Panel:
     awaiting_list = list(awaiting.select_related("alliance").order_by("match_time_utc", "pk")[:LIST_LIMIT + 1])
     if awaiting_list:
         more = "+" if len(awaiting_list) > LIST_LIMIT else ""
-        panel.lines.append(Line(_("%(count)s started match(es) awaiting a result") % {
-                                    "count": f"{min(len(awaiting_list), LIST_LIMIT)}{more}"},
+        shown = min(len(awaiting_list), LIST_LIMIT)
+        panel.lines.append(Line(ngettext("%(count)s started match awaiting a result",
+                                         "%(count)s started matches awaiting a result", shown + len(more)) % {
+                                    "count": f"{number(shown)}{more}"},
                                 changelist("ark.match", status__in=open_statuses, result="",
                                            match_time_utc__lte=now.isoformat()), "warning"))
-        panel.lines += [Line(f"{m.alliance.name} · {m.get_match_day_display()} {m.ark_weekend_date:%d %b}",
+        panel.lines += [Line(f"{m.alliance.name} · {m.get_match_day_display()} {date_format(m.ark_weekend_date, 'd M')}",
                              change_page(m)) for m in awaiting_list[:LIST_LIMIT]]
     active = Q(signups__status=Signup.Status.ACTIVE)
     upcoming = (Match.objects.filter(status__in=Match.OPEN_STATUSES, match_time_utc__gt=now)
@@ -133,7 +136,7 @@ def ark_panel(now) -> Panel:
     for m in upcoming:
         panel.lines.append(Line(
             _("Next: %(match)s — %(players)s players, %(subs)s subs") % {
-                "match": f"{m.alliance.name} · {m.get_match_day_display()} {m.match_time_utc:%d %b %H:%M} UTC",
+                "match": f"{m.alliance.name} · {m.get_match_day_display()} {date_format(m.match_time_utc, 'd M H:i')} UTC",
                 "players": f"{m.n_players}/{m.alliance.player_cap}", "subs": f"{m.n_subs}/{m.alliance.sub_cap}"},
             change_page(m), "warning" if m.n_players < m.alliance.player_cap else ""))
     return panel
@@ -152,10 +155,10 @@ def raids_panel(now) -> Panel:
              .first())
     if event is not None:
         panel.lines.append(Line(
-            f"{event.title} · {event.start_time_utc:%a %d %b %H:%M} UTC — "
+            f"{event.title} · {date_format(event.start_time_utc, 'D d M H:i')} UTC — "
             + _("%(accepted)s accepted, %(tentative)s tentative, %(bench)s bench, %(absent)s absent") % {
-                "accepted": event.n_accepted, "tentative": event.n_tentative, "bench": event.n_bench,
-                "absent": event.n_absence},
+                "accepted": number(event.n_accepted), "tentative": number(event.n_tentative),
+                "bench": number(event.n_bench), "absent": number(event.n_absence)},
             change_page(event)))
         panel.lines.append(Line(_("Sign-ups of this raid"), changelist("raids.raidattendance", event__id__exact=event.pk)))
         if not event.raid_helper_event_id:

@@ -80,7 +80,7 @@ def test_dashboard_lists_what_needs_an_officer_and_links_to_filtered_lists(admin
     assert "50007: Cannot send messages to this user" in html  # why it failed
     assert "20 × Discord member with a guild role but no characters" in found  # plain words, not "orphan discord"
     assert "10 × In-game rank and Discord role differ" in found and "Blizzard lately" not in str(found)
-    assert "1 started match(es) awaiting a result" in found
+    assert "1 started match awaiting a result" in found
     assert any("12/30 players, 8/15 subs" in text for text in found)
     assert any("12 accepted, 6 tentative, 6 bench, 6 absent" in text for text in found)
     assert "2 Santas could not be reached by DM" in found
@@ -92,7 +92,7 @@ def test_dashboard_lists_what_needs_an_officer_and_links_to_filtered_lists(admin
 
     assert count_on(found["30 messages failed for good"]) == 30
     assert count_on(found["20 × Discord member with a guild role but no characters"]) == 20
-    assert count_on(found["1 started match(es) awaiting a result"]) == 1
+    assert count_on(found["1 started match awaiting a result"]) == 1
     assert count_on(found["Sign-ups of this raid"]) == 30
     assert count_on(found["2 Santas could not be reached by DM"]) == 2
     assert count_on(found["1 message waiting to be delivered"]) == 1

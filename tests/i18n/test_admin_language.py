@@ -171,3 +171,17 @@ def test_the_dashboard_gives_a_failed_messages_stored_reason_in_the_officers_lan
     assert "nach 5 Versuchen aufgegeben: 50007" in german
     english = admin_client.get(reverse("admin:index")).content.decode()
     assert "gave up after 5 attempts: 50007 Cannot send messages to this user" in english
+
+
+def test_the_dashboards_dates_and_counts_are_in_the_officers_language(admin_client, settings):
+    """Days and months on the dashboard are the reader's words (Django's date_format), counts
+    real plurals: no English month inside a German page."""
+    from tests import factories
+
+    settings.DISCORD_TOKEN = ""
+    match = factories.ark_match(factories.ark_alliance("Rats"))
+    stamp = match.match_time_utc
+    german = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert f"Rats · Samstag {stamp:%d} Mär {stamp:%H:%M} UTC" in german, stamp
+    french = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert f"Rats · Samedi {stamp:%d} Mar {stamp:%H:%M} UTC" in french  # Django's French "mar" (mars)
