@@ -23,7 +23,7 @@ from guildsync.reference_data import class_label, placeholder_rank_name, role_la
 class Role(models.Model):
     """Combat role: Tank, Healer, Melee DPS, Ranged DPS."""
 
-    name = models.CharField(max_length=20, unique=True, verbose_name=_("name"))
+    name = models.CharField(max_length=20, unique=True, verbose_name=pgettext_lazy("guildsync", "name"))
 
     class Meta:
         verbose_name = pgettext_lazy("wow role", "role")
@@ -35,7 +35,7 @@ class Role(models.Model):
 
 
 class WowClass(models.Model):
-    name = models.CharField(max_length=30, unique=True, verbose_name=_("name"))
+    name = models.CharField(max_length=30, unique=True, verbose_name=pgettext_lazy("guildsync", "name"))
     blizzard_id = models.PositiveSmallIntegerField(unique=True, help_text=_("playable_class.id in Blizzard's API."), verbose_name=_("Blizzard ID"))
     color_hex = models.CharField(max_length=7, help_text=_("Class colour, e.g. #C41E3A."), verbose_name=_("colour"))
 
@@ -49,7 +49,7 @@ class WowClass(models.Model):
 
 
 class Specialization(models.Model):
-    name = models.CharField(max_length=30, verbose_name=_("name"))
+    name = models.CharField(max_length=30, verbose_name=pgettext_lazy("guildsync", "name"))
     wow_class = models.ForeignKey(WowClass, on_delete=models.PROTECT, related_name="specializations", verbose_name=_("WoW class"))
     default_role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="specializations", verbose_name=_("default role"))
     blizzard_id = models.PositiveIntegerField(unique=True, help_text=_("active_spec.id in Blizzard's API."), verbose_name=_("Blizzard ID"))
@@ -83,7 +83,7 @@ class GuildRank(models.Model):
     blizzard_rank_index = models.PositiveSmallIntegerField(
         unique=True, help_text=_("The roster's rank number: 0 is the Guild Master, 9 the lowest rank."), verbose_name=_("rank index"),
     )
-    name = models.CharField(max_length=50, unique=True, help_text=_("Officers rename ranks to their guild's names."), verbose_name=_("name"))
+    name = models.CharField(max_length=50, unique=True, help_text=_("Officers rename ranks to their guild's names."), verbose_name=pgettext_lazy("guildsync", "name"))
     name_source = models.CharField(
         max_length=11, choices=NameSource.choices, default=NameSource.OFFICER,
         help_text=_("Who named the rank: the addon's upload renames placeholders and its own names, never an "
@@ -219,7 +219,7 @@ class Player(models.Model):
     auto_invite_events = models.BooleanField(default=False,
                                              help_text=_("Signed up as accepted when raids are auto-booked."), verbose_name=_("auto-invite to events"))
     on_raid_hiatus = models.BooleanField(default=False, help_text=_("Signed up as absence when raids are booked."), verbose_name=_("on raid hiatus"))
-    notes = models.TextField(blank=True, max_length=2000, verbose_name=_("notes"))
+    notes = models.TextField(blank=True, max_length=2000, verbose_name=pgettext_lazy("guildsync", "notes"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
@@ -403,7 +403,7 @@ class SyncLog(models.Model):
     source = models.CharField(max_length=10, choices=Source.choices, verbose_name=_("source"))
     started_at = models.DateTimeField(verbose_name=_("started at"))
     finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING, verbose_name=_("status"))
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING, verbose_name=pgettext_lazy("guildsync", "status"))
     stats = models.JSONField(default=dict, blank=True, verbose_name=_("statistics"))
     error = models.TextField(blank=True, verbose_name=_("error"))
     triggered_by = models.CharField(max_length=150, blank=True, help_text=_("Schedule, API key or officer."), verbose_name=_("triggered by"))
@@ -432,7 +432,7 @@ class NotePattern(models.Model):
         ALT_OF = "alt_of", _("Alt of a character (captures the main's name)")
         DISCORD = "discord", _("Discord handle (captures the Discord name)")
 
-    name = models.CharField(max_length=60, unique=True, verbose_name=_("name"))
+    name = models.CharField(max_length=60, unique=True, verbose_name=pgettext_lazy("guildsync", "name"))
     kind = models.CharField(max_length=8, choices=Kind.choices, verbose_name=_("kind"))
     regex = models.CharField(max_length=200, help_text=_("Python regex, case-insensitive; group 1 is the name."), verbose_name=_("regular expression"))
     is_active = models.BooleanField(default=True, verbose_name=pgettext_lazy("player, note pattern", "active"))
@@ -465,7 +465,7 @@ class SyncLock(models.Model):
     ``select_for_update`` inside their transaction.
     """
 
-    name = models.CharField(max_length=20, unique=True, verbose_name=_("name"))
+    name = models.CharField(max_length=20, unique=True, verbose_name=pgettext_lazy("guildsync", "name"))
     locked_until = models.DateTimeField(null=True, blank=True, verbose_name=_("locked until"))
     holder = models.CharField(max_length=64, blank=True, verbose_name=_("holder"))
 
@@ -483,7 +483,7 @@ class DiscordRole(models.Model):
     what officers pick from when they map a guild rank to a role (Discord owns these rows)."""
 
     discord_id = models.BigIntegerField(unique=True, help_text=_("The role's snowflake."), verbose_name=_("Discord ID"))
-    name = models.CharField(max_length=100, verbose_name=_("name"))
+    name = models.CharField(max_length=100, verbose_name=pgettext_lazy("guildsync", "name"))
     position = models.IntegerField(default=0, help_text=_("Discord's order: higher sits above (the bot can only "
                                                         "hand out roles below its own)."), verbose_name=_("position"))
     managed = models.BooleanField(default=False, help_text=_("Owned by an integration (e.g. a bot's own role): "
@@ -506,7 +506,7 @@ class DiscordServer(models.Model):
     snowflake (Discord owns these rows)."""
 
     discord_id = models.BigIntegerField(unique=True, help_text=_("The server's snowflake."), verbose_name=_("Discord ID"))
-    name = models.CharField(max_length=100, verbose_name=_("name"))
+    name = models.CharField(max_length=100, verbose_name=pgettext_lazy("guildsync", "name"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
@@ -525,7 +525,7 @@ class DiscordChannel(models.Model):
 
     discord_id = models.BigIntegerField(unique=True, help_text=_("The channel's snowflake."), verbose_name=_("Discord ID"))
     server_id = models.BigIntegerField(null=True, blank=True, help_text=_("The server's snowflake (none for DMs)."), verbose_name=_("server ID"))
-    name = models.CharField(max_length=100, verbose_name=_("name"))
+    name = models.CharField(max_length=100, verbose_name=pgettext_lazy("guildsync", "name"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
@@ -591,7 +591,7 @@ class RoleChange(models.Model):
                              help_text=_("The member's in-game rank (the rank whose role they should hold)."), verbose_name=_("rank"))
     role = models.ForeignKey(DiscordRole, on_delete=models.PROTECT, related_name="role_changes", verbose_name=_("role"))
     action = models.CharField(max_length=6, choices=Action.choices, verbose_name=_("action"))
-    status = models.CharField(max_length=7, choices=Status.choices, default=Status.PLANNED, verbose_name=_("status"))
+    status = models.CharField(max_length=7, choices=Status.choices, default=Status.PLANNED, verbose_name=pgettext_lazy("guildsync", "status"))
     outcome = models.CharField(max_length=255, blank=True, help_text=_("What happened, and why when it did not."), verbose_name=_("outcome"))
     outbox = models.OneToOneField("bot.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="+", help_text=_("The queued Discord call."), verbose_name=_("outbox message"))
