@@ -3,6 +3,7 @@ the slash commands, so that ``makemessages`` puts them in the catalogues (``bot.
 them back). Do not edit: tests/i18n/test_catalogues.py fails when this is stale."""
 
 from django.utils.translation import gettext_noop as _
+from django.utils.translation import pgettext_noop
 
 STRINGS = [
     # Translators: at most 100 characters. /privacy export (description)
@@ -188,195 +189,195 @@ STRINGS = [
     # Translators: at most 100 characters. /ark prefs (description)
     _('Your reminder DMs: turn them on/off or pick types'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark create_match alliance (option)
-    _('alliance'),
+    pgettext_noop('slash command name', 'alliance'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark amend_match (name)
-    _('amend_match'),
+    pgettext_noop('slash command name', 'amend_match'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /bytes send amount (option)
-    _('amount'),
+    pgettext_noop('slash command name', 'amount'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark (name)
-    _('ark'),
+    pgettext_noop('slash command name', 'ark'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /raid attendance (name); /ark attendance (name)
-    _('attendance'),
+    pgettext_noop('slash command name', 'attendance'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas match avoid_previous (option)
-    _('avoid_previous'),
+    pgettext_noop('slash command name', 'avoid_previous'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /bytes balance (name)
-    _('balance'),
+    pgettext_noop('slash command name', 'balance'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark ban_add (name)
-    _('ban_add'),
+    pgettext_noop('slash command name', 'ban_add'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark ban_revoke ban_id (option)
-    _('ban_id'),
+    pgettext_noop('slash command name', 'ban_id'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark ban_list (name)
-    _('ban_list'),
+    pgettext_noop('slash command name', 'ban_list'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark ban_revoke (name)
-    _('ban_revoke'),
+    pgettext_noop('slash command name', 'ban_revoke'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas exclude both_ways (option)
-    _('both_ways'),
+    pgettext_noop('slash command name', 'both_ways'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas open budget (option)
-    _('budget'),
+    pgettext_noop('slash command name', 'budget'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /bytes (name)
-    _('bytes'),
+    pgettext_noop('slash command name', 'bytes'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /calendar (name)
-    _('calendar'),
+    pgettext_noop('slash command name', 'calendar'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas cancel (name)
-    _('cancel'),
+    pgettext_noop('slash command name', 'cancel'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark cancel_match (name)
-    _('cancel_match'),
+    pgettext_noop('slash command name', 'cancel_match'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /cases (name)
-    _('cases'),
+    pgettext_noop('slash command name', 'cases'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark checkin (name)
-    _('checkin'),
+    pgettext_noop('slash command name', 'checkin'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark amend_match close (option)
-    _('close'),
+    pgettext_noop('slash command name', 'close'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas complete (name)
-    _('complete'),
+    pgettext_noop('slash command name', 'complete'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark create_match (name)
-    _('create_match'),
+    pgettext_noop('slash command name', 'create_match'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /bytes daily (name)
-    _('daily'),
+    pgettext_noop('slash command name', 'daily'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark amend_match day (option)
-    _('day'),
+    pgettext_noop('slash command name', 'day'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark prefs disable (option)
-    _('disable'),
+    pgettext_noop('slash command name', 'disable'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark prefs dm_enabled (option)
-    _('dm_enabled'),
+    pgettext_noop('slash command name', 'dm_enabled'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas match dry_run (option)
-    _('dry_run'),
+    pgettext_noop('slash command name', 'dry_run'),
     # Translators: at most 100 characters. /ratmas open budget (option description)
     _('e.g. 20 EUR'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark prefs enable (option)
-    _('enable'),
+    pgettext_noop('slash command name', 'enable'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas exclude (name)
-    _('exclude'),
+    pgettext_noop('slash command name', 'exclude'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /privacy export (name)
-    _('export'),
+    pgettext_noop('slash command name', 'export'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /privacy forget (name)
-    _('forget'),
+    pgettext_noop('slash command name', 'forget'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas exclude giver (option)
-    _('giver'),
+    pgettext_noop('slash command name', 'giver'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark governor (name)
-    _('governor'),
+    pgettext_noop('slash command name', 'governor'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark governor register governor_id (option); /ark signup governor_id (option); /ark withdraw governor_id (option); +3
-    _('governor_id'),
+    pgettext_noop('slash command name', 'governor_id'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /guild (name)
-    _('guild'),
+    pgettext_noop('slash command name', 'guild'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /bytes history (name)
-    _('history'),
+    pgettext_noop('slash command name', 'history'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /privacy info (name); /bytes info (name); /squads info (name)
-    _('info'),
+    pgettext_noop('slash command name', 'info'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas join (name); /squads join (name)
-    _('join'),
+    pgettext_noop('slash command name', 'join'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /bytes leaderboard (name)
-    _('leaderboard'),
+    pgettext_noop('slash command name', 'leaderboard'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas leave (name); /squads leave (name)
-    _('leave'),
+    pgettext_noop('slash command name', 'leave'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark governor list (name); /squads list (name)
-    _('list'),
+    pgettext_noop('slash command name', 'list'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas lock (name)
-    _('lock'),
+    pgettext_noop('slash command name', 'lock'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas open managing_role (option)
-    _('managing_role'),
+    pgettext_noop('slash command name', 'managing_role'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas match (name)
-    _('match'),
+    pgettext_noop('slash command name', 'match'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark signup match_id (option); /ark withdraw match_id (option); /ark checkin match_id (option); +6
-    _('match_id'),
+    pgettext_noop('slash command name', 'match_id'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /guild whois member (option); /ark ban_add member (option); /bytes balance member (option); +4
-    _('member'),
+    pgettext_noop('slash command name', 'member'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /squads members (name)
-    _('members'),
+    pgettext_noop('slash command name', 'members'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas message-recipient (name)
-    _('message-recipient'),
+    pgettext_noop('slash command name', 'message-recipient'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas message-santa (name)
-    _('message-santa'),
+    pgettext_noop('slash command name', 'message-santa'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /timeout minutes (option)
-    _('minutes'),
+    pgettext_noop('slash command name', 'minutes'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark governor register name (option); /squads join name (option); /squads info name (option); +1
-    _('name'),
+    pgettext_noop('slash command name', 'name'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark switch new_governor_id (option)
-    _('new_governor_id'),
+    pgettext_noop('slash command name', 'new_governor_id'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /raid next (name)
-    _('next'),
+    pgettext_noop('slash command name', 'next'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark create_match notes (option); /ark amend_match notes (option); /ark set_result notes (option)
-    _('notes'),
+    pgettext_noop('slash command name', 'notes'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas notify (name)
-    _('notify'),
+    pgettext_noop('slash command name', 'notify'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark switch old_governor_id (option)
-    _('old_governor_id'),
+    pgettext_noop('slash command name', 'old_governor_id'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas open (name)
-    _('open'),
+    pgettext_noop('slash command name', 'open'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas open participant_role (option)
-    _('participant_role'),
+    pgettext_noop('slash command name', 'participant_role'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark prefs (name)
-    _('prefs'),
+    pgettext_noop('slash command name', 'prefs'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /privacy (name)
-    _('privacy'),
+    pgettext_noop('slash command name', 'privacy'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas open purchase_deadline (option)
-    _('purchase_deadline'),
+    pgettext_noop('slash command name', 'purchase_deadline'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /raid (name)
-    _('raid'),
+    pgettext_noop('slash command name', 'raid'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas (name)
-    _('ratmas'),
+    pgettext_noop('slash command name', 'ratmas'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark cancel_match reason (option); /ark ban_add reason (option); /bytes send reason (option); +2
-    _('reason'),
+    pgettext_noop('slash command name', 'reason'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas exclude receiver (option)
-    _('receiver'),
+    pgettext_noop('slash command name', 'receiver'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark governor register (name)
-    _('register'),
+    pgettext_noop('slash command name', 'register'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas exclude remove (option)
-    _('remove'),
+    pgettext_noop('slash command name', 'remove'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark set_result result (option)
-    _('result'),
+    pgettext_noop('slash command name', 'result'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas open reveal_date (option)
-    _('reveal_date'),
+    pgettext_noop('slash command name', 'reveal_date'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /calendar revoke (name)
-    _('revoke'),
+    pgettext_noop('slash command name', 'revoke'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /raid roster (name); /ark roster (name)
-    _('roster'),
+    pgettext_noop('slash command name', 'roster'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /calendar rotate (name)
-    _('rotate'),
+    pgettext_noop('slash command name', 'rotate'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /bytes send (name)
-    _('send'),
+    pgettext_noop('slash command name', 'send'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark set_result (name)
-    _('set_result'),
+    pgettext_noop('slash command name', 'set_result'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /calendar show (name)
-    _('show'),
+    pgettext_noop('slash command name', 'show'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark signup (name)
-    _('signup'),
+    pgettext_noop('slash command name', 'signup'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas open signup_deadline (option)
-    _('signup_deadline'),
+    pgettext_noop('slash command name', 'signup_deadline'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark signup slot (option); /ark create_match slot (option)
-    _('slot'),
+    pgettext_noop('slash command name', 'slot'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /squads (name)
-    _('squads'),
+    pgettext_noop('slash command name', 'squads'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark amend_match start (option)
-    _('start'),
+    pgettext_noop('slash command name', 'start'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark attendance status (option); /ratmas status (name)
-    _('status'),
+    pgettext_noop('slash command name', 'status'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark switch (name)
-    _('switch'),
+    pgettext_noop('slash command name', 'switch'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas sync (name)
-    _('sync'),
+    pgettext_noop('slash command name', 'sync'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas message-recipient text (option); /ratmas message-santa text (option)
-    _('text'),
+    pgettext_noop('slash command name', 'text'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas open time_zone (option)
-    _('time_zone'),
+    pgettext_noop('slash command name', 'time_zone'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /timeout (name)
-    _('timeout'),
+    pgettext_noop('slash command name', 'timeout'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark ban_add until (option)
-    _('until'),
+    pgettext_noop('slash command name', 'until'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas wishlist url (option)
-    _('url'),
+    pgettext_noop('slash command name', 'url'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /warn (name)
-    _('warn'),
+    pgettext_noop('slash command name', 'warn'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark create_match weekend (option)
-    _('weekend'),
+    pgettext_noop('slash command name', 'weekend'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark ban_add weekends (option)
-    _('weekends'),
+    pgettext_noop('slash command name', 'weekends'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /guild whois (name)
-    _('whois'),
+    pgettext_noop('slash command name', 'whois'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ratmas join wishlist (option); /ratmas wishlist (name)
-    _('wishlist'),
+    pgettext_noop('slash command name', 'wishlist'),
     # Translators: a Discord name: lowercase, no spaces, at most 32 characters. /ark withdraw (name)
-    _('withdraw'),
+    pgettext_noop('slash command name', 'withdraw'),
     # Translators: at most 100 characters. /ratmas exclude receiver (option description)
     _('…this participant'),
 ]

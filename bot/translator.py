@@ -29,6 +29,10 @@ from core import i18n
 log = logging.getLogger(__name__)
 
 NAMES = (Where.command_name, Where.group_name, Where.parameter_name)
+# The catalogue context of slash command, group and option names: they are lowercase single
+# words by Discord's rule ("name", "status", "member"), and without their own context they would
+# be the same entries as the admin's labels of the same English word (German "Status", "Name").
+NAME_CONTEXT = "slash command name"
 MAX_NAME = 32
 MAX_TEXT = 100  # descriptions and choice names
 
@@ -67,12 +71,17 @@ def problem(text: str, location: Where) -> str | None:
     return name_problem(text) if location in NAMES else text_problem(text)
 
 
-def translate(message: str, language: str) -> str | None:
+def translate(message: str, language: str, *, name: bool = False) -> str | None:
     """``message`` in ``language`` from the catalogues, None when it is the English source or
-    untranslated."""
+    untranslated. A slash command, group or option ``name`` is looked up in its own context
+    (:data:`NAME_CONTEXT`)."""
     if language == i18n.SOURCE:
         return None
-    translated = trans_real.translation(language).gettext(message)
+    catalogue = trans_real.translation(language)
+    if name and f"{NAME_CONTEXT}\x04{message}" in catalogue._catalog:
+        translated = catalogue.pgettext(NAME_CONTEXT, message)
+    else:  # not a known slash name: the plain entry (a name from it must still pass Discord's rules)
+        translated = catalogue.gettext(message)
     return translated if translated != message else None
 
 
@@ -87,12 +96,12 @@ class GettextTranslator(app_commands.Translator):
         language = i18n.language_of_locale(locale)
         if language is None:
             return None
-        translated = translate(string.message, language)
-        if translated is None:
-            return None
         # A context menu's name is free text (1 to 32 characters, any case, spaces): only slash
         # commands, groups and options follow the naming pattern.
         menu = isinstance(context.data, app_commands.ContextMenu)
+        translated = translate(string.message, language, name=context.location in NAMES and not menu)
+        if translated is None:
+            return None
         why = (text_problem(translated, MAX_NAME) if menu and context.location in NAMES
                else problem(translated, context.location))
         if why is not None:
@@ -104,16 +113,17 @@ class GettextTranslator(app_commands.Translator):
 
 
 # -- the tree's strings (for makemessages and the tests) -----------------------------------------
-def tree_strings(tree: app_commands.CommandTree) -> dict[str, tuple[bool, list[str]]]:
-    """Every translatable string of the command tree: text → (is a name, where it is used).
-    Options without a description (discord.py's "…") have none to translate."""
-    found: dict[str, tuple[bool, list[str]]] = {}
+def tree_strings(tree: app_commands.CommandTree) -> dict[tuple[str, bool], list[str]]:
+    """Every translatable string of the command tree: (text, is a slash name) → where it is used.
+    A text used both as a name and otherwise (a choice, a context menu) is two entries: names
+    have their own catalogue context. Options without a description (discord.py's "…") have none
+    to translate."""
+    found: dict[tuple[str, bool], list[str]] = {}
 
     def add(text: str, is_name: bool, where: str) -> None:
         if not text or text == "…":
             return
-        name_before, places = found.get(text, (False, []))
-        found[text] = (name_before or is_name, [*places, where])
+        found[(text, is_name)] = [*found.get((text, is_name), []), where]
 
     for kind in (discord.AppCommandType.chat_input, discord.AppCommandType.user, discord.AppCommandType.message):
         for command in tree.walk_commands(type=kind):
@@ -138,14 +148,15 @@ def strings_module(tree: app_commands.CommandTree) -> str:
         'them back). Do not edit: tests/i18n/test_catalogues.py fails when this is stale."""',
         "",
         "from django.utils.translation import gettext_noop as _",
+        "from django.utils.translation import pgettext_noop",
         "",
         "STRINGS = [",
     ]
-    for text, (is_name, places) in sorted(tree_strings(tree).items()):
+    for (text, is_name), places in sorted(tree_strings(tree).items()):
         rule = ("a Discord name: lowercase, no spaces, at most 32 characters" if is_name
                 else "at most 100 characters")
         shown = "; ".join(places[:3]) + (f"; +{len(places) - 3}" if len(places) > 3 else "")
         lines.append(f"    # Translators: {rule}. {shown}"[:200])
-        lines.append(f"    _({text!r}),")
+        lines.append(f"    pgettext_noop({NAME_CONTEXT!r}, {text!r})," if is_name else f"    _({text!r}),")
     lines.append("]")
     return "\n".join(lines) + "\n"

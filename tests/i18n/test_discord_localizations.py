@@ -50,7 +50,7 @@ def test_every_command_option_and_choice_is_localized_in_every_language(payload)
     for entry, _chat in _walk(payload):
         names = entry.get("name_localizations") or {}
         for locale, language in LOCALES.items():
-            wanted = translate(entry["name"], language)  # None: the same word in that language
+            wanted = translate(entry["name"], language, name=_chat and not entry.get("_choice"))  # None: the same word
             if names.get(locale) != wanted:
                 missing.append((entry["name"], locale, names.get(locale), wanted))
             if entry.get("description") and entry["description"] != "…" and not entry.get("_choice"):
@@ -152,3 +152,20 @@ def test_discord_locales_we_serve_are_discords():
     from tests.fakes.discord_command_rules import DISCORD_LOCALES
 
     assert set(i18n.DISCORD_LOCALES) <= DISCORD_LOCALES
+
+
+def test_slash_names_have_their_own_context_so_admin_labels_keep_their_case():
+    """A slash option "status" is lowercase by Discord's rule ("status" in German); the admin's
+    "Status" column is a noun ("Status"). Names live in their own catalogue context
+    (``bot.translator.NAME_CONTEXT``), so the two never share an entry."""
+    from django.utils import translation
+    from django.utils.translation import gettext, pgettext
+
+    from bot.translator import NAME_CONTEXT
+
+    assert 'pgettext_noop("slash command name", "status")' in TARGET.read_text(encoding="utf-8").replace("'", '"')
+    assert translate("status", "de", name=True) is None  # the same word for Discord
+    with translation.override("de"):
+        assert pgettext(NAME_CONTEXT, "member") == "mitglied"
+        assert gettext("member") == "Mitglied"  # the economy admin's column
+    assert translate("member", "de", name=True) == "mitglied"

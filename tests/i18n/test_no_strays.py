@@ -308,6 +308,7 @@ APPS["bot"] = {"marked": True, "allowed": {
     ("bot/translator.py", "lines"): "the generated Python source of bot/command_strings.py",
     ("bot/translator.py", "rule"): "the localization check's findings (developers, English)",
     ("bot/translator.py", "tree_strings"): "where a command string comes from, for the catalogue's translators",
+    ("bot/translator.py", "NAME_CONTEXT"): "a catalogue context (msgctxt) for translators, never shown",
     ("bot/vitals.py", "ACK_SECONDS"): "Prometheus metric help (/metrics, operators)",
     ("bot/vitals.py", "ANSWER_SECONDS"): "Prometheus metric help (/metrics, operators)",
     ("bot/vitals.py", "latency"): "Prometheus metric help (/metrics, operators)",
@@ -328,7 +329,7 @@ def app_templates(app: str) -> list[str]:
 
 
 GETTEXT = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy",
-           "gettext_noop", "format_lazy"}
+           "gettext_noop", "pgettext_noop", "format_lazy"}
 QUIET_CALLS = {"describe", "rename", "choices", "report_exception", "Route", "getattr", "setattr", "hasattr", "split", "rpartition", "partition",
                "startswith", "endswith", "replace", "strftime", "strptime", "fromisoformat", "warn"}
 LOGGERS = {"log", "logger", "logging"}

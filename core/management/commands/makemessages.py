@@ -1,6 +1,6 @@
 """``manage.py makemessages``: Django's, with the project's workflow as its defaults.
 
-- ``locale_str`` is a gettext keyword, so the slash commands' names, descriptions and choices
+- ``locale_str`` and ``pgettext_noop`` (the slash names' context, ``bot.translator``) are gettext keywords, so the slash commands' names, descriptions and choices
   (``discord.app_commands.locale_str``) land in the same catalogues as every other string (one
   source of truth, read by ``bot.translator``).
 - Without ``-l``/``-a`` it updates every shipped language (settings.LANGUAGES but English).
@@ -40,7 +40,7 @@ def shipped_locales() -> list[str]:
 
 
 class Command(makemessages.Command):
-    xgettext_options = [*makemessages.Command.xgettext_options, "--keyword=locale_str"]
+    xgettext_options = [*makemessages.Command.xgettext_options, "--keyword=locale_str", "--keyword=pgettext_noop:1c,2"]
 
     def handle(self, *args, **options):
         if not options["locale"] and not options["exclude"] and not options["all"]:
