@@ -20,8 +20,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from core.deferred_text import Message, gettext_noop
 from core.errors import DomainError
-from guildsync.services.addon_messages import Message, gettext_noop
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 100

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.deferred_text import Message, gettext_noop
 from guildsync.reference_data import CLASSES
-from guildsync.services.addon_messages import Message, gettext_noop
 from guildsync.services.addon_parser import (
     DEFAULT_MAX_MEMBERS,
     SAVED_VARIABLE,

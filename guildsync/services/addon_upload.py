@@ -31,9 +31,9 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from core import i18n, jobs
+from core.deferred_text import render_message
 from guildsync.models import SyncLog
 from guildsync.services import pipeline
-from guildsync.services.addon_messages import render_message
 from guildsync.services.addon_processor import (
     AddonFormatError,
     SavedVariablesError,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from bot import outbox
 from core import i18n
+from core.deferred_text import Message, render_message
 from core.errors import DomainError
 from core.secrets import get_secret
 from raids.clients import EVENT_URL, CreatedEvent, RaidHelperClient
@@ -35,27 +36,18 @@ Push = RaidAttendance.SignupPush
 AttendedSource = RaidAttendance.AttendedSource
 
 
-class Said(str):
-    """A sentence as written now (in the active language: English in a Celery job) that also
-    remembers its source and arguments, so a reader in another language can be shown it in
-    theirs later (:func:`shown`). Import reports store both (``reason`` and ``reason_id`` /
-    ``reason_args``): logs, the sync log and tests read the text, the admin renders the source."""
-
-    msgid: str = ""
-    args: dict | None = None
-
-
-def said(msgid: str, **args: str | int) -> Said:
-    """``msgid`` (marked with ``gettext_noop`` where it is written) translated now, remembered."""
-    text = Said(_(msgid) % args if args else _(msgid))
-    text.msgid, text.args = msgid, args
-    return text
+def said(msgid: str, **args: str | int) -> Message:
+    """A reason of an import report (``msgid`` marked with ``gettext_noop`` where it is written):
+    its English text, remembering its source and values so a reader is shown it in their
+    language later (:func:`shown`)."""
+    return Message(msgid, **args)
 
 
 def stored(reason: str, key: str = "reason") -> dict:
-    """The fields an import report stores for ``reason``: the text, and its source when known."""
-    if isinstance(reason, Said) and reason.msgid:
-        return {key: str(reason), f"{key}_id": reason.msgid, f"{key}_args": reason.args or {}}
+    """The fields an import report stores for ``reason``: the text, and its source when known
+    (``<key>_id``/``<key>_args``, what :func:`shown` reads)."""
+    if isinstance(reason, Message):
+        return {key: str(reason), f"{key}_id": reason.template, f"{key}_args": reason.params}
     return {key: str(reason)}
 
 
@@ -70,11 +62,7 @@ def shown(item: dict, key: str = "reason") -> str:
     (a report written before the source was kept, or a text from Raid-Helper/Warcraft Logs)."""
     msgid = item.get(f"{key}_id")
     if msgid:
-        args = item.get(f"{key}_args") or {}
-        try:
-            return _(msgid) % args if args else _(msgid)
-        except (KeyError, TypeError, ValueError):
-            pass
+        return render_message({"template": msgid, "params": item.get(f"{key}_args") or {}}, _)
     return str(item.get(key) or "")
 
 
@@ -100,7 +88,7 @@ def event_description() -> str:
     """The description of a Raid-Helper event we create: members read it in the channel, so it
     is in the server language."""
     with i18n.public():
-        return _("Auto-scheduled raid. Sign up below!")
+        return str(EVENT_DESCRIPTION)
 
 
 def current_season(today: dt.date) -> RaidSeason | None:
@@ -123,7 +111,7 @@ def _announce(config: RaidHelperSettings, created: CreatedEvent) -> None:
     """Queue "next week's raid has been posted" for a Raid-Helper event (caller's transaction)."""
     if config.raid_channel_id:
         with i18n.public():  # a channel post: the server language
-            content = _("📅 Next week's raid has been posted! Sign up here: {url}").format(url=created.url)
+            content = str(ANNOUNCEMENT).format(url=created.url)
             outbox.post_message(config.raid_channel_id, content=content,
                                 dedupe_key=f"raids.announce:{created.id}", topic="raids.announcement")
     else:

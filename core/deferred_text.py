@@ -1,9 +1,15 @@
-"""The addon upload's messages: English text that the server can still translate.
+"""Text written now in English that a reader can still be shown in their own language later.
 
-The parser (``addon_parser``, ``addon_records``) runs in a child process that imports no Django
-(``addon_parse_child``), so its messages cannot be translated where they are made. Each is a
-:class:`Message`: the English text (``str``), plus its catalogue template and values; the child
-sends ``as_json()``, and the server renders it in the officer's language (:func:`render_message`).
+Some messages are made where no reader's language is known, or where Django is not even
+imported, and then stored or passed on:
+- the addon upload's parser runs in a child process that imports no Django
+  (``guildsync.services.addon_parse_child``); the child sends each message's ``as_json()``;
+- the raids import reports are written by a periodic job and stored as JSON on the event
+  (``raids.services.common.stored``).
+
+Each is a :class:`Message`: the English text (``str``), plus its catalogue template and
+values; whoever shows it renders it in the reader's language (:func:`render_message`). This
+module imports nothing from Django, so the parse child can use it.
 """
 
 from __future__ import annotations
